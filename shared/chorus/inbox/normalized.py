@@ -1,0 +1,70 @@
+"""The one shape every platform's inbound traffic is normalised into before it reaches the inbox.
+
+Platform parsers (``chorus.platforms.<name>.webhook`` and the pollers) return a list of these;
+the ingest worker stores messages, applies deletions and revocations, and counts what it ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class MessageKind(StrEnum):
+    COMMENT = "comment"  # a top-level comment on one of our posts
+    REPLY = "reply"  # a reply to a comment or to a post in a thread
+    MENTION = "mention"  # our account mentioned elsewhere
+    DM = "dm"  # a direct/private message
+    REVIEW = "review"  # a rating or review
+
+
+@dataclass(frozen=True)
+class InboundMedia:
+    url: str
+    type: str  # image | video | audio | file | sticker | location | other
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    platform: str
+    account_ref: str  # the platform's id of OUR account it arrived for (page id, IG id, for_user_id, ...)
+    platform_message_id: str  # dedupe key together with platform
+    kind: MessageKind
+    conversation_ref: str  # groups a thread: our post's id for comments, the other party for DMs
+    text: str
+    created_at: datetime  # UTC
+    author_id: str
+    author_name: str | None = None
+    author_handle: str | None = None
+    parent_ref: str | None = None  # platform id of the message or post this one answers
+    post_ref: str | None = None  # platform id of our post it concerns (links it to a Chorus post)
+    media: tuple[InboundMedia, ...] = ()
+    raw_type: str = ""  # e.g. "page.feed.comment.add", for logs and debugging
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """A message (or post) was deleted on the platform: mark it deleted, keep the record."""
+
+    platform: str
+    account_ref: str
+    platform_message_id: str
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """The user removed our app's access: disable the account and tell its owner."""
+
+    platform: str
+    account_ref: str
+    reason: str
+
+
+InboundEvent = InboundMessage | Deletion | Revocation
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    events: tuple[InboundEvent, ...]
+    ignored: tuple[str, ...] = ()  # one reason per ignored item: "echo", "reaction", "read", "typing", ...
