@@ -23,6 +23,7 @@ class MessageKind(StrEnum):
 class InboundMedia:
     url: str
     type: str  # image | video | audio | file | sticker | location | other
+    platform_media_id: str | None = None  # when the platform gives an id to fetch, not a URL (WhatsApp, WeChat)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class InboundMessage:
     post_ref: str | None = None  # platform id of our post it concerns (links it to a Chorus post)
     media: tuple[InboundMedia, ...] = ()
     raw_type: str = ""  # e.g. "page.feed.comment.add", for logs and debugging
+    edited: bool = False  # a new version of a message already delivered: update its text, do not notify
+    authored_by_account: bool = False  # written by OUR account (e.g. the page replying on Facebook itself)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,266 @@
+"""Inbound webhooks: the shared request/response types, errors, helpers and the per-platform registry.
+
+The HTTP receiver (``/webhooks/{platform}``) looks the platform up in :data:`WEBHOOKS` and calls, in
+order: ``handshake`` (subscription checks such as Meta ``hub.challenge``, X CRC, WeChat ``echostr``;
+``None`` when the request is not one), ``verify`` (signature, constant time; raises
+:class:`SignatureError` or :class:`MalformedWebhook`) and ``ack`` (the answer the platform expects).
+It enqueues the raw body; the ingest worker later calls ``parse``, which returns a
+:class:`~chorus.inbox.normalized.ParseResult`.
+
+Everything here is pure: no AWS, no HTTP framework, no network. The registry imports a platform's
+module only when that platform is first asked for, so a receiver serving Meta never imports the
+WeChat AES code (cold starts, DESIGN.md decision 9).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import importlib
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol, runtime_checkable
+
+from chorus.inbox.normalized import ParseResult
+
+
+class SignatureError(Exception):
+    """Forged, missing or stale signature (or no secret configured): answer 401/403, log, store nothing."""
+
+
+class MalformedWebhook(Exception):
+    """The body cannot be understood: answer 400 and ingest nothing. The message names the field."""
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    method: str  # "GET" | "POST" (upper case)
+    path_platform: str  # the {platform} URL segment
+    query: Mapping[str, str]
+    headers: Mapping[str, str]  # keys lower-cased by the receiver
+    body: bytes  # the raw body, exactly as received (signatures cover these bytes)
+
+    def header(self, name: str) -> str | None:
+        """A header by name, tolerant of a receiver that forgot to lower-case the keys."""
+        wanted = name.lower()
+        if wanted in self.headers:
+            return self.headers[wanted]
+        for key, value in self.headers.items():
+            if key.lower() == wanted:
+                return value
+        return None
+
+
+@dataclass(frozen=True)
+class WebhookResponse:
+    status: int
+    body: bytes
+    content_type: str = "text/plain"
+
+
+@dataclass(frozen=True)
+class WebhookSecrets:
+    """The app-level secrets the receiver and the ingest worker need (decrypted, in memory only).
+
+    Every field is optional: a platform whose secret is missing refuses its requests
+    (:class:`SignatureError` / a 503 handshake) rather than accepting them unchecked. The one
+    exception is ``youtube_hub_secret``: WebSub signatures exist only when the subscription was made
+    with a secret, so without one YouTube notifications are accepted as unauthenticated hints.
+    """
+
+    meta_app_secret: str | None = None
+    meta_verify_token: str | None = None
+    threads_app_secret: str | None = None  # Threads apps have their own secret; same header scheme
+    x_consumer_secret: str | None = None
+    wechat_token: str | None = None
+    wechat_encoding_aes_key: str | None = None
+    wechat_app_id: str | None = None
+    tiktok_client_secret: str | None = None
+    linkedin_client_secret: str | None = None
+    youtube_hub_secret: str | None = None
+
+
+@runtime_checkable
+class WebhookSpec(Protocol):
+    platform: str
+
+    def handshake(self, req: WebhookRequest, secrets: WebhookSecrets) -> WebhookResponse | None:
+        """Answer a subscription check, or ``None`` when ``req`` is not one."""
+        ...
+
+    def verify(self, req: WebhookRequest, secrets: WebhookSecrets) -> None:
+        """Raise :class:`SignatureError` / :class:`MalformedWebhook` unless ``req`` is authentic."""
+        ...
+
+    def ack(self, req: WebhookRequest) -> WebhookResponse:
+        """What to answer after a verified POST."""
+        ...
+
+    def parse(self, body: bytes, headers: Mapping[str, str], secrets: WebhookSecrets) -> ParseResult:
+        """Normalise a verified body (ingest side)."""
+        ...
+
+
+# ---------------------------------------------------------------------------------------------------
+# Helpers shared by the platform modules
+# ---------------------------------------------------------------------------------------------------
+
+OK = WebhookResponse(200, b"ok")
+FORBIDDEN = WebhookResponse(403, b"forbidden")
+NOT_CONFIGURED = WebhookResponse(503, b"webhook secret not configured")
+
+
+def hmac_digest(secret: str, message: bytes, algorithm: str = "sha256") -> bytes:
+    return hmac.new(secret.encode("utf-8"), message, getattr(hashlib, algorithm)).digest()
+
+
+def same(a: str | bytes, b: str | bytes) -> bool:
+    """Constant-time equality of two signatures (str compared as UTF-8 bytes)."""
+    left = a.encode("utf-8") if isinstance(a, str) else a
+    right = b.encode("utf-8") if isinstance(b, str) else b
+    return hmac.compare_digest(left, right)
+
+
+def require_secret(value: str | None, name: str) -> str:
+    if not value:
+        raise SignatureError(f"{name} is not configured: refusing the request")
+    return value
+
+
+def json_response(payload: Mapping[str, Any], status: int = 200) -> WebhookResponse:
+    return WebhookResponse(status, json.dumps(payload).encode("utf-8"), "application/json")
+
+
+def load_json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or :class:`MalformedWebhook`."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MalformedWebhook(f"body: not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise MalformedWebhook("body: expected a JSON object")
+    return data
+
+
+def obj(value: Any, field: str) -> dict[str, Any]:
+    """``value`` as a JSON object, or :class:`MalformedWebhook` naming ``field``."""
+    if not isinstance(value, dict):
+        raise MalformedWebhook(f"{field}: expected an object")
+    return value
+
+
+def opt_obj(value: Any, field: str) -> dict[str, Any]:
+    """An optional JSON object: ``{}`` when absent/null, :class:`MalformedWebhook` when of the wrong type."""
+    if value is None:
+        return {}
+    return obj(value, field)
+
+
+def arr(value: Any, field: str) -> list[Any]:
+    """An optional JSON array: ``[]`` when absent/null, :class:`MalformedWebhook` when of the wrong type."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise MalformedWebhook(f"{field}: expected an array")
+    return value
+
+
+def ident(value: Any) -> str | None:
+    """A platform id as a string (some payloads send numbers), ``None`` when absent or empty."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return value or None
+    return None
+
+
+def req_ident(value: Any, field: str) -> str:
+    found = ident(value)
+    if found is None:
+        raise MalformedWebhook(f"{field}: missing id")
+    return found
+
+
+def text_of(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def from_epoch(value: Any, field: str = "timestamp") -> datetime:
+    """Seconds or milliseconds since the epoch (number or numeric string) as an aware UTC datetime."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as exc:
+        raise MalformedWebhook(f"{field}: not a timestamp ({value!r})") from exc
+    if number > 100_000_000_000:  # milliseconds (year 5138 in seconds)
+        number /= 1000.0
+    return datetime.fromtimestamp(number, tz=UTC)
+
+
+_FRACTION = re.compile(r"\.(\d+)")
+_NUMERIC_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
+
+
+def from_iso(value: Any, field: str = "timestamp") -> datetime:
+    """An ISO-8601 string as an aware UTC datetime.
+
+    Tolerates ``Z``, ``+0000`` offsets and fractions longer than microseconds (WebSub's nanoseconds);
+    a naive value is taken as UTC.
+    """
+    if not isinstance(value, str) or not value:
+        raise MalformedWebhook(f"{field}: not a timestamp ({value!r})")
+    text = value.strip().replace("z", "Z")
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    text = _NUMERIC_OFFSET.sub(r"\1:\2", text)
+    text = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), text, count=1)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise MalformedWebhook(f"{field}: not an ISO-8601 timestamp ({value!r})") from exc
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Registry
+# ---------------------------------------------------------------------------------------------------
+
+_SPECS: dict[str, str] = {
+    "meta": "chorus.platforms.meta.webhook:META",
+    "x": "chorus.platforms.x.webhook:X",
+    "wechat": "chorus.platforms.wechat.webhook:WECHAT",
+    "tiktok": "chorus.platforms.tiktok.webhook:TIKTOK",
+    "linkedin": "chorus.platforms.linkedin.webhook:LINKEDIN",
+    "youtube": "chorus.platforms.youtube.webhook:YOUTUBE",
+}
+
+
+class _LazyRegistry(Mapping[str, WebhookSpec]):
+    """``/webhooks/{platform}`` segment -> spec, importing a platform module on first use."""
+
+    def __init__(self, targets: Mapping[str, str]) -> None:
+        self._targets = dict(targets)
+        self._loaded: dict[str, WebhookSpec] = {}
+
+    def __getitem__(self, platform: str) -> WebhookSpec:
+        if platform not in self._loaded:
+            target = self._targets[platform]  # KeyError for an unknown platform, as a Mapping should
+            module_name, _, attribute = target.partition(":")
+            spec: WebhookSpec = getattr(importlib.import_module(module_name), attribute)
+            self._loaded[platform] = spec
+        return self._loaded[platform]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._targets)
+
+    def __len__(self) -> int:
+        return len(self._targets)
+
+
+WEBHOOKS: Mapping[str, WebhookSpec] = _LazyRegistry(_SPECS)
