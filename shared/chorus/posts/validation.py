@@ -1,0 +1,396 @@
+"""Per-platform validation of a post, counted the way each platform counts.
+
+``validate(platform, text, media, link, thread, first_comment)`` returns every rule the post breaks on
+that platform (an empty list means it can be published). Each ``Violation`` names the rule and the field
+("text", "media[1]", "thread[2]", "first_comment", "link") so the API can answer 422 naming the account
+and the rule.
+
+Thread parts and the first comment are checked by the same text rules as the post itself:
+
+- threads (replies to the first part) are supported on X, Bluesky, Mastodon and Threads;
+- a first comment is supported everywhere except TikTok (on X, Bluesky, Mastodon and Threads it is a
+  reply by the account itself; on Facebook, Instagram, LinkedIn and YouTube a comment).
+
+``link`` is a separate attachment on Facebook (link preview) and on Bluesky when there are no images
+(external card); everywhere else the publisher appends it to the text (``text.compose_text``), so it is
+counted as part of the text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from chorus.posts import text as textlib
+
+MB = 1024 * 1024
+
+
+class MediaKind(StrEnum):
+    IMAGE = "image"
+    GIF = "gif"
+    VIDEO = "video"
+
+
+#: MIME types Chorus accepts at all, and what kind of media each is.
+MIME_KINDS: Mapping[str, MediaKind] = {
+    "image/jpeg": MediaKind.IMAGE,
+    "image/png": MediaKind.IMAGE,
+    "image/webp": MediaKind.IMAGE,
+    "image/gif": MediaKind.GIF,
+    "video/mp4": MediaKind.VIDEO,
+    "video/quicktime": MediaKind.VIDEO,  # .mov
+}
+
+
+@dataclass(frozen=True)
+class MediaSpec:
+    """What validation needs to know about one attachment."""
+
+    mime_type: str
+    size: int | None = None  # bytes, when known
+
+    @property
+    def kind(self) -> MediaKind | None:
+        return MIME_KINDS.get(self.mime_type.lower())
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    message: str
+    field: str
+
+
+class LinkMode(StrEnum):
+    TEXT = "text"  # appended to the text (counted)
+    PARAM = "param"  # a separate API parameter (Facebook link preview)
+    CARD = "card"  # an embedded card unless there are images (Bluesky), else appended to the text
+
+
+@dataclass(frozen=True)
+class MediaRules:
+    """Which attachments a platform takes. ``max_size`` per MIME type, in bytes (None: no check)."""
+
+    types: frozenset[str]
+    max_size: Mapping[str, int] = field(default_factory=dict)
+    max_images: int = 4  # images per post (GIFs count as images where ``gif_alone`` is False)
+    max_videos: int = 1
+    gif_alone: bool = False  # a GIF must be the only attachment (X)
+    video_alone: bool = True  # a video cannot be mixed with other media
+    requires: str | None = None  # None | "any" | "video"
+    min_items_if_many: int = 1  # Instagram carousel: 2..10
+    max_items: int = 4
+
+
+@dataclass(frozen=True)
+class PlatformRules:
+    name: str
+    max_length: int
+    count: Callable[[str], int]
+    length_unit: str
+    media: MediaRules
+    max_bytes: int | None = None
+    max_hashtags: int | None = None
+    max_mentions: int | None = None
+    supports_thread: bool = False
+    supports_first_comment: bool = True
+    link_mode: LinkMode = LinkMode.TEXT
+
+
+_IMAGES = frozenset({"image/jpeg", "image/png", "image/webp"})
+_VIDEOS = frozenset({"video/mp4", "video/quicktime"})
+
+
+def _sizes(image: int | None, gif: int | None, video: int | None) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    for mime, kind in MIME_KINDS.items():
+        limit = {MediaKind.IMAGE: image, MediaKind.GIF: gif, MediaKind.VIDEO: video}[kind]
+        if limit is not None:
+            sizes[mime] = limit
+    return sizes
+
+
+PLATFORM_RULES: Mapping[str, PlatformRules] = {
+    # developer.x.com: 4 photos, or 1 GIF, or 1 video; images 5 MB, GIFs 15 MB, videos 512 MB.
+    "x": PlatformRules(
+        name="X",
+        max_length=textlib.X_MAX_WEIGHTED_LENGTH,
+        count=textlib.x_weighted_length,
+        length_unit="weighted characters",
+        media=MediaRules(
+            types=_IMAGES | {"image/gif"} | _VIDEOS,
+            max_size=_sizes(5 * MB, 15 * MB, 512 * MB),
+            gif_alone=True,
+        ),
+        supports_thread=True,
+    ),
+    # app.bsky.embed.images: up to 4 images, each <= 1,000,000 bytes; app.bsky.embed.video: 1 video,
+    # <= 100,000,000 bytes.
+    "bluesky": PlatformRules(
+        name="Bluesky",
+        max_length=300,
+        count=textlib.grapheme_length,
+        length_unit="graphemes",
+        max_bytes=3000,
+        media=MediaRules(
+            types=_IMAGES | {"image/gif"} | _VIDEOS,
+            max_size=_sizes(1_000_000, 1_000_000, 100_000_000),
+        ),
+        supports_thread=True,
+        link_mode=LinkMode.CARD,
+    ),
+    # Mastodon defaults (4.x): 4 attachments, images 16 MB, videos 99 MB, a video alone.
+    "mastodon": PlatformRules(
+        name="Mastodon",
+        max_length=500,
+        count=textlib.mastodon_length,
+        length_unit="characters (URLs count 23)",
+        media=MediaRules(
+            types=_IMAGES | {"image/gif"} | _VIDEOS,
+            max_size=_sizes(16 * MB, 16 * MB, 99 * MB),
+        ),
+        supports_thread=True,
+    ),
+    # Instagram content publishing: JPEG images <= 8 MB, MP4/MOV videos (reels) <= 300 MB; a single
+    # image/video or a carousel of 2..10 items (images and videos may mix).
+    "instagram": PlatformRules(
+        name="Instagram",
+        max_length=2200,
+        count=textlib.codepoint_length,
+        length_unit="characters",
+        max_hashtags=30,
+        max_mentions=20,
+        media=MediaRules(
+            types=frozenset({"image/jpeg"}) | _VIDEOS,
+            max_size=_sizes(8 * MB, None, 300 * MB),
+            max_images=10,
+            max_videos=10,
+            video_alone=False,
+            requires="any",
+            min_items_if_many=2,
+            max_items=10,
+        ),
+    ),
+    # Facebook Page posts: 63,206 characters; photos <= 10 MB (JPEG/PNG/GIF/WebP); one video.
+    "facebook": PlatformRules(
+        name="Facebook",
+        max_length=63_206,
+        count=textlib.codepoint_length,
+        length_unit="characters",
+        media=MediaRules(
+            types=_IMAGES | {"image/gif"} | _VIDEOS,
+            max_size=_sizes(10 * MB, 10 * MB, 10 * 1024 * MB),
+            max_images=10,
+            max_items=10,
+        ),
+        link_mode=LinkMode.PARAM,
+    ),
+    # Threads: 500 characters; JPEG/PNG <= 8 MB, MP4/MOV <= 1 GB; carousel up to 20.
+    "threads": PlatformRules(
+        name="Threads",
+        max_length=500,
+        count=textlib.codepoint_length,
+        length_unit="characters",
+        media=MediaRules(
+            types=frozenset({"image/jpeg", "image/png"}) | _VIDEOS,
+            max_size=_sizes(8 * MB, None, 1024 * MB),
+            max_images=20,
+            max_videos=20,
+            video_alone=False,
+            min_items_if_many=2,
+            max_items=20,
+        ),
+        supports_thread=True,
+    ),
+    # LinkedIn posts: 3,000 characters; up to 20 images (multi-image) or one video.
+    "linkedin": PlatformRules(
+        name="LinkedIn",
+        max_length=3000,
+        count=textlib.codepoint_length,
+        length_unit="characters",
+        media=MediaRules(
+            types=frozenset({"image/jpeg", "image/png", "image/gif"}) | _VIDEOS,
+            max_size=_sizes(None, None, 5 * 1024 * MB),
+            max_images=20,
+            max_items=20,
+        ),
+    ),
+    # YouTube: one video is the post; the text is its description (5,000 characters).
+    "youtube": PlatformRules(
+        name="YouTube",
+        max_length=5000,
+        count=textlib.codepoint_length,
+        length_unit="characters",
+        media=MediaRules(types=_VIDEOS, max_images=0, requires="video", max_items=1),
+    ),
+    # TikTok Content Posting API: one video (MP4/MOV/WebM, <= 4 GB), caption <= 2,200 characters.
+    "tiktok": PlatformRules(
+        name="TikTok",
+        max_length=2200,
+        count=textlib.codepoint_length,
+        length_unit="characters",
+        media=MediaRules(
+            types=_VIDEOS,
+            max_size=_sizes(None, None, 4 * 1024 * MB),
+            max_images=0,
+            requires="video",
+            max_items=1,
+        ),
+        supports_first_comment=False,
+    ),
+}
+
+
+def effective_text(platform: str, text: str, link: str | None, has_media: bool) -> str:
+    """The text as it will be published: with ``link`` appended where the platform needs it there."""
+    rules = PLATFORM_RULES[platform]
+    if rules.link_mode is LinkMode.PARAM or (rules.link_mode is LinkMode.CARD and not has_media):
+        return text
+    return textlib.compose_text(text, link)
+
+
+def _check_text(rules: PlatformRules, value: str, where: str) -> list[Violation]:
+    found: list[Violation] = []
+    length = rules.count(value)
+    if length > rules.max_length:
+        found.append(
+            Violation(
+                "text.too_long",
+                f"{rules.name} allows {rules.max_length} {rules.length_unit}; this has {length}",
+                where,
+            )
+        )
+    if rules.max_bytes is not None and textlib.utf8_length(value) > rules.max_bytes:
+        found.append(
+            Violation(
+                "text.too_many_bytes",
+                f"{rules.name} allows {rules.max_bytes} UTF-8 bytes; this has {textlib.utf8_length(value)}",
+                where,
+            )
+        )
+    if rules.max_hashtags is not None and len(textlib.hashtags(value)) > rules.max_hashtags:
+        found.append(
+            Violation(
+                "text.too_many_hashtags",
+                f"{rules.name} allows {rules.max_hashtags} hashtags; this has {len(textlib.hashtags(value))}",
+                where,
+            )
+        )
+    if rules.max_mentions is not None and len(textlib.mentions(value)) > rules.max_mentions:
+        found.append(
+            Violation(
+                "text.too_many_mentions",
+                f"{rules.name} allows {rules.max_mentions} mentions; this has {len(textlib.mentions(value))}",
+                where,
+            )
+        )
+    return found
+
+
+def _check_media(rules: PlatformRules, media: Sequence[MediaSpec]) -> list[Violation]:
+    limits = rules.media
+    found: list[Violation] = []
+    kinds: list[MediaKind] = []
+    for index, item in enumerate(media):
+        where = f"media[{index}]"
+        mime = item.mime_type.lower()
+        kind = item.kind
+        if kind is None or mime not in limits.types:
+            allowed = ", ".join(sorted(limits.types))
+            found.append(
+                Violation(
+                    "media.unsupported_type", f"{rules.name} does not take {mime} (takes {allowed})", where
+                )
+            )
+            continue
+        kinds.append(kind)
+        limit = limits.max_size.get(mime)
+        if limit is not None and item.size is not None and item.size > limit:
+            found.append(
+                Violation(
+                    "media.too_large",
+                    f"{rules.name} allows {mime} up to {limit} bytes; this is {item.size}",
+                    where,
+                )
+            )
+    count = len(media)
+    videos = kinds.count(MediaKind.VIDEO)
+    gifs = kinds.count(MediaKind.GIF)
+    images = kinds.count(MediaKind.IMAGE) + (0 if limits.gif_alone else gifs)
+    if limits.requires == "any" and count == 0:
+        found.append(Violation("media.required", f"{rules.name} needs an image or a video", "media"))
+    if limits.requires == "video" and videos == 0:
+        found.append(Violation("media.video_required", f"{rules.name} needs a video", "media"))
+    if count > limits.max_items:
+        found.append(
+            Violation(
+                "media.too_many",
+                f"{rules.name} allows {limits.max_items} attachments; this has {count}",
+                "media",
+            )
+        )
+    elif 1 < count < limits.min_items_if_many:
+        found.append(
+            Violation(
+                "media.too_few",
+                f"{rules.name} needs 1 item or {limits.min_items_if_many}..{limits.max_items} in a carousel",
+                "media",
+            )
+        )
+    if images > limits.max_images and count <= limits.max_items:
+        found.append(
+            Violation("media.too_many_images", f"{rules.name} allows {limits.max_images} images", "media")
+        )
+    if videos > limits.max_videos:
+        found.append(
+            Violation("media.too_many_videos", f"{rules.name} allows {limits.max_videos} video", "media")
+        )
+    if (limits.video_alone and videos and count > 1) or (limits.gif_alone and gifs and count > 1):
+        found.append(
+            Violation(
+                "media.mixed",
+                f"{rules.name} takes up to {limits.max_images} images, or one video or GIF on its own",
+                "media",
+            )
+        )
+    return found
+
+
+def validate(  # noqa: PLR0917 (the signature the API and publisher share)
+    platform: str,
+    text: str,
+    media: Sequence[MediaSpec] = (),
+    link: str | None = None,
+    thread: Sequence[str] = (),
+    first_comment: str | None = None,
+) -> list[Violation]:
+    """Every rule ``platform`` would reject this post for (empty: publishable)."""
+    rules = PLATFORM_RULES.get(platform)
+    if rules is None:
+        return [Violation("platform.unknown", f"unknown platform {platform!r}", "platform")]
+    found = _check_text(rules, effective_text(platform, text, link, bool(media)), "text")
+    found += _check_media(rules, media)
+    if thread and not rules.supports_thread:
+        found.append(Violation("thread.unsupported", f"{rules.name} does not support threads", "thread"))
+    elif thread:
+        for index, part in enumerate(thread):
+            where = f"thread[{index}]"
+            if not part.strip():
+                found.append(Violation("text.empty", "a thread part cannot be empty", where))
+            found += _check_text(rules, part, where)
+    if first_comment is not None:
+        if not rules.supports_first_comment:
+            found.append(
+                Violation(
+                    "first_comment.unsupported",
+                    f"{rules.name} does not support a first comment",
+                    "first_comment",
+                )
+            )
+        else:
+            found += _check_text(rules, first_comment, "first_comment")
+    if not text.strip() and not media and not link:
+        found.append(Violation("text.empty", "a post needs text, media or a link", "text"))
+    return found
