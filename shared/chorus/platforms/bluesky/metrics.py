@@ -1,0 +1,98 @@
+"""Bluesky metrics from the AppView (XRPC queries).
+
+* posts: ``GET /xrpc/app.bsky.feed.getPosts?uris=...&uris=...`` - up to 25 AT-URIs a call (lexicon
+  ``maxLength``). likeCount -> likes, repostCount -> shares, replyCount -> comments, quoteCount -> quotes,
+  bookmarkCount -> saves. The counts are optional in ``postView``: a missing field stays absent, never 0.
+  Posts the AppView cannot return (deleted, taken down) are simply missing from ``posts``.
+* account: ``GET /xrpc/app.bsky.actor.getProfile?actor={did}``: followersCount -> followers,
+  followsCount -> follows.
+
+Where: when the account has a PDS (``creds.base_url``), the call goes there with the session's access
+token and the PDS proxies it to the AppView; otherwise to the public AppView without any token (counts
+are public), so a token is never sent to a host that did not issue it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+
+from chorus.platforms.base import AccountCredentials, MetricPoint, MetricScope
+from chorus.platforms.http import batched, bearer, call, json_body
+
+PLATFORM = "bluesky"
+PUBLIC_APPVIEW_URL = "https://public.api.bsky.app"
+MAX_URIS_PER_REQUEST = 25
+
+POST_METRICS: Mapping[str, str] = {
+    "likeCount": "likes",
+    "repostCount": "shares",
+    "replyCount": "comments",
+    "quoteCount": "quotes",
+    "bookmarkCount": "saves",
+}
+PROFILE_METRICS: Mapping[str, str] = {"followersCount": "followers", "followsCount": "follows"}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _points(
+    scope: MetricScope, object_id: str, view: Mapping[str, Any], names: Mapping[str, str], at: datetime
+) -> list[MetricPoint]:
+    points = []
+    for field_name, metric in names.items():
+        value = view.get(field_name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            points.append(MetricPoint(scope, object_id, metric, value, at))
+    return points
+
+
+class BlueskyMetrics:
+    """:class:`~chorus.platforms.base.MetricsCollector` for Bluesky (``creds.account_id`` = DID)."""
+
+    name = PLATFORM
+
+    def __init__(
+        self,
+        session: requests.Session | None = None,
+        base_url: str = PUBLIC_APPVIEW_URL,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self._session = session or requests.Session()
+        self.base_url = base_url.rstrip("/")
+        self._clock = clock
+
+    def account_metrics(self, creds: AccountCredentials) -> list[MetricPoint]:
+        now = self._clock()
+        body = self._query(creds, "app.bsky.actor.getProfile", {"actor": creds.account_id})
+        if not isinstance(body, dict):
+            return []
+        return _points(MetricScope.ACCOUNT, creds.account_id, body, PROFILE_METRICS, now)
+
+    def post_metrics(self, creds: AccountCredentials, platform_post_ids: list[str]) -> list[MetricPoint]:
+        now = self._clock()
+        points: list[MetricPoint] = []
+        for chunk in batched(list(dict.fromkeys(platform_post_ids)), MAX_URIS_PER_REQUEST):
+            body = self._query(creds, "app.bsky.feed.getPosts", {"uris": chunk})
+            posts = body.get("posts") if isinstance(body, dict) else None
+            for view in posts if isinstance(posts, list) else []:
+                if isinstance(view, dict) and isinstance(view.get("uri"), str):
+                    points += _points(MetricScope.POST, view["uri"], view, POST_METRICS, now)
+        return points
+
+    def _query(self, creds: AccountCredentials, nsid: str, params: Mapping[str, str | list[str]]) -> Any:
+        if creds.base_url:
+            base = creds.base_url.rstrip("/")
+            headers = bearer(creds.access_token) if creds.access_token else {}
+        else:
+            base, headers = self.base_url, {}
+        resp = call(
+            self._session, "GET", f"{base}/xrpc/{nsid}", PLATFORM, params=dict(params), headers=headers
+        )
+        return json_body(resp, PLATFORM)

@@ -1,0 +1,150 @@
+"""LinkedIn organization (Company Page) metrics from the versioned Community Management API.
+
+* account: ``GET /rest/organizationalEntityShareStatistics?q=organizationalEntity&organizationalEntity={org}``
+  (lifetime organic totals of the page's posts) and
+  ``GET /rest/networkSizes/{org}?edgeType=COMPANY_FOLLOWED_BY_MEMBER`` (``firstDegreeSize`` -> followers).
+* posts: the same statistics finder with ``shares=List(...)`` / ``ugcPosts=List(...)``; each element names
+  its post in ``share`` or ``ugcPost``. Posts are sent in groups of :data:`MAX_POSTS_PER_REQUEST`.
+
+totalShareStatistics -> canonical: impressionCount -> impressions, uniqueImpressionsCount -> reach,
+clickCount -> clicks, likeCount -> likes, commentCount -> comments, shareCount -> shares. ``engagement`` is
+a *rate* (a double, LinkedIn's interactions / impressions); Chorus stores counts, so it becomes
+engagements = round(engagement x impressionCount), LinkedIn's own numerator, and only when both are given.
+
+Rest.li 2.0 wants literal ``List(...)`` syntax with each URN percent-encoded inside it, which ``requests``
+``params`` would mangle, so the query string is built here.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from chorus.platforms.base import AccountCredentials, MetricPoint, MetricScope
+from chorus.platforms.http import batched, bearer, call, json_body
+
+logger = logging.getLogger(__name__)
+
+PLATFORM = "linkedin"
+API_URL = "https://api.linkedin.com/rest"
+DEFAULT_VERSION = "202609"  # LinkedIn-Version (YYYYMM); versions are retired after about a year
+MAX_POSTS_PER_REQUEST = 20
+ORG_PREFIX = "urn:li:organization:"
+
+SHARE_STATISTICS: Mapping[str, str] = {
+    "impressionCount": "impressions",
+    "uniqueImpressionsCount": "reach",
+    "clickCount": "clicks",
+    "likeCount": "likes",
+    "commentCount": "comments",
+    "shareCount": "shares",
+}
+POST_KINDS: Mapping[str, str] = {"urn:li:share:": "shares", "urn:li:ugcPost:": "ugcPosts"}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def organization_urn(account_id: str) -> str:
+    """``urn:li:organization:{id}`` from either the URN or the bare numeric id."""
+    return account_id if account_id.startswith(ORG_PREFIX) else f"{ORG_PREFIX}{account_id}"
+
+
+def _enc(urn: str) -> str:
+    return quote(urn, safe="")
+
+
+def share_statistics_points(
+    scope: MetricScope, object_id: str, stats: Mapping[str, Any], at: datetime
+) -> list[MetricPoint]:
+    """Canonical points from one ``totalShareStatistics`` object."""
+    points = []
+    for field_name, metric in SHARE_STATISTICS.items():
+        value = _count(stats.get(field_name))
+        if value is not None:
+            points.append(MetricPoint(scope, object_id, metric, value, at))
+    rate, impressions = stats.get("engagement"), _count(stats.get("impressionCount"))
+    if isinstance(rate, int | float) and not isinstance(rate, bool) and math.isfinite(rate) and impressions:
+        points.append(MetricPoint(scope, object_id, "engagements", round(rate * impressions), at))
+    return points
+
+
+class LinkedInMetrics:
+    """:class:`~chorus.platforms.base.MetricsCollector` for LinkedIn organizations
+    (``creds.account_id`` = organization id or URN; post ids = share or ugcPost URNs)."""
+
+    name = PLATFORM
+
+    def __init__(
+        self,
+        session: requests.Session | None = None,
+        base_url: str = API_URL,
+        *,
+        version: str = DEFAULT_VERSION,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self._session = session or requests.Session()
+        self.base_url = base_url.rstrip("/")
+        self.version = version
+        self._clock = clock
+
+    def account_metrics(self, creds: AccountCredentials) -> list[MetricPoint]:
+        now = self._clock()
+        org = organization_urn(creds.account_id)
+        points: list[MetricPoint] = []
+        for element in self._statistics(creds, org, ""):
+            stats = element.get("totalShareStatistics")
+            if isinstance(stats, dict) and "share" not in element and "ugcPost" not in element:
+                points += share_statistics_points(MetricScope.ACCOUNT, creds.account_id, stats, now)
+        size = self._get(creds, f"/networkSizes/{_enc(org)}?edgeType=COMPANY_FOLLOWED_BY_MEMBER")
+        followers = _count(size.get("firstDegreeSize")) if isinstance(size, dict) else None
+        if followers is not None:
+            points.append(MetricPoint(MetricScope.ACCOUNT, creds.account_id, "followers", followers, now))
+        return points
+
+    def post_metrics(self, creds: AccountCredentials, platform_post_ids: list[str]) -> list[MetricPoint]:
+        now = self._clock()
+        org = organization_urn(creds.account_id)
+        wanted = list(dict.fromkeys(platform_post_ids))
+        points: list[MetricPoint] = []
+        for prefix, param in POST_KINDS.items():
+            urns = [urn for urn in wanted if urn.startswith(prefix)]
+            for chunk in batched(urns, MAX_POSTS_PER_REQUEST):
+                extra = f"&{param}=List({','.join(_enc(urn) for urn in chunk)})"
+                for element in self._statistics(creds, org, extra):
+                    post = element.get("share") or element.get("ugcPost")
+                    stats = element.get("totalShareStatistics")
+                    if isinstance(post, str) and post in chunk and isinstance(stats, dict):
+                        points += share_statistics_points(MetricScope.POST, post, stats, now)
+        unsupported = [urn for urn in wanted if not urn.startswith(tuple(POST_KINDS))]
+        if unsupported:
+            logger.warning("post_metrics_skipped", extra={"platform": PLATFORM, "post_ids": unsupported})
+        return points
+
+    def _statistics(self, creds: AccountCredentials, org: str, extra: str) -> Iterable[dict[str, Any]]:
+        body = self._get(
+            creds,
+            f"/organizationalEntityShareStatistics?q=organizationalEntity&organizationalEntity={_enc(org)}{extra}",
+        )
+        elements = body.get("elements") if isinstance(body, dict) else None
+        return [e for e in elements if isinstance(e, dict)] if isinstance(elements, list) else []
+
+    def _get(self, creds: AccountCredentials, path_and_query: str) -> Any:
+        headers = {
+            **bearer(creds.access_token),
+            "LinkedIn-Version": self.version,
+            "X-Restli-Protocol-Version": "2.0.0",
+        }
+        resp = call(self._session, "GET", f"{self.base_url}{path_and_query}", PLATFORM, headers=headers)
+        return json_body(resp, PLATFORM)

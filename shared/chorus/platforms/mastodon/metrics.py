@@ -1,0 +1,106 @@
+"""Mastodon metrics from the instance's REST API (``creds.base_url`` = the instance, e.g. https://mastodon.social).
+
+* posts: ``GET /api/v1/statuses/{id}`` per status: replies_count -> comments, reblogs_count -> shares,
+  favourites_count -> likes, quotes_count -> quotes (Mastodon 4.5+; absent on older servers, so absent).
+  A status the server refuses (404 deleted, 403 no longer visible) is skipped (logged).
+* account: ``GET /api/v1/accounts/{id}``: followers_count -> followers, following_count -> follows.
+
+Mastodon offers no impressions or reach: those metrics are never produced.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from chorus.platforms.base import AccountCredentials, AuthError, MetricPoint, MetricScope, PermanentError
+from chorus.platforms.http import bearer, call, json_body
+
+logger = logging.getLogger(__name__)
+
+PLATFORM = "mastodon"
+
+STATUS_METRICS: Mapping[str, str] = {
+    "replies_count": "comments",
+    "reblogs_count": "shares",
+    "favourites_count": "likes",
+    "quotes_count": "quotes",
+}
+ACCOUNT_METRICS: Mapping[str, str] = {"followers_count": "followers", "following_count": "follows"}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _points(
+    scope: MetricScope, object_id: str, body: Any, names: Mapping[str, str], at: datetime
+) -> list[MetricPoint]:
+    if not isinstance(body, dict):
+        return []
+    points = []
+    for field_name, metric in names.items():
+        value = body.get(field_name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            points.append(MetricPoint(scope, object_id, metric, value, at))
+    return points
+
+
+class MastodonMetrics:
+    """:class:`~chorus.platforms.base.MetricsCollector` for Mastodon (and API-compatible servers)."""
+
+    name = PLATFORM
+
+    def __init__(
+        self,
+        session: requests.Session | None = None,
+        base_url: str | None = None,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self._session = session or requests.Session()
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self._clock = clock
+
+    def account_metrics(self, creds: AccountCredentials) -> list[MetricPoint]:
+        now = self._clock()
+        body = self._get(creds, self._instance(creds), f"/api/v1/accounts/{quote(creds.account_id, safe='')}")
+        return _points(MetricScope.ACCOUNT, creds.account_id, body, ACCOUNT_METRICS, now)
+
+    def post_metrics(self, creds: AccountCredentials, platform_post_ids: list[str]) -> list[MetricPoint]:
+        now = self._clock()
+        base = self._instance(creds)  # outside the loop: a missing instance is not a per-post refusal
+        points: list[MetricPoint] = []
+        for status_id in dict.fromkeys(platform_post_ids):
+            try:
+                body = self._get(creds, base, f"/api/v1/statuses/{quote(status_id, safe='')}")
+            except AuthError:
+                raise
+            except PermanentError as exc:
+                logger.warning(
+                    "post_metrics_skipped",
+                    extra={
+                        "platform": PLATFORM,
+                        "post_id": status_id,
+                        "reason": exc.message,
+                        "code": exc.status,
+                    },
+                )
+                continue
+            points += _points(MetricScope.POST, status_id, body, STATUS_METRICS, now)
+        return points
+
+    def _instance(self, creds: AccountCredentials) -> str:
+        base = creds.base_url or self.base_url
+        if not base:
+            raise PermanentError("no Mastodon instance URL for this account", platform=PLATFORM)
+        return base.rstrip("/")
+
+    def _get(self, creds: AccountCredentials, base: str, path: str) -> Any:
+        resp = call(self._session, "GET", f"{base}{path}", PLATFORM, headers=bearer(creds.access_token))
+        return json_body(resp, PLATFORM)

@@ -1,0 +1,107 @@
+"""YouTube metrics from the Data API v3 (OAuth 2.0 bearer token of the channel owner).
+
+* posts: ``GET /videos?part=statistics&id={id1},{id2}...`` - up to 50 ids a call. Counts are JSON
+  *strings* (``"viewCount": "7920"``). viewCount -> views, likeCount -> likes, commentCount -> comments;
+  likeCount/commentCount are omitted when the owner hides them or disables comments, so they stay absent.
+  ``dislikeCount`` (private since Dec 2021) and ``favoriteCount`` (always 0, deprecated) are not metrics.
+  Videos the API does not return (deleted, private) are simply missing from ``items``.
+* account: ``GET /channels?part=statistics&id={channel-id}``: subscriberCount -> followers, unless
+  ``hiddenSubscriberCount`` is true (then the count is not real and followers is absent); viewCount -> views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+
+from chorus.platforms.base import AccountCredentials, MetricPoint, MetricScope
+from chorus.platforms.http import batched, bearer, call, json_body
+
+PLATFORM = "youtube"
+API_URL = "https://www.googleapis.com/youtube/v3"
+MAX_IDS_PER_REQUEST = 50
+
+VIDEO_METRICS: Mapping[str, str] = {"viewCount": "views", "likeCount": "likes", "commentCount": "comments"}
+CHANNEL_METRICS: Mapping[str, str] = {"subscriberCount": "followers", "viewCount": "views"}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_count(value: Any) -> int | None:
+    """A YouTube count: a decimal string (or, leniently, an int); anything else is no value."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return None
+
+
+def _points(
+    scope: MetricScope, object_id: str, stats: Mapping[str, Any], names: Mapping[str, str], at: datetime
+) -> list[MetricPoint]:
+    points = []
+    for field_name, metric in names.items():
+        value = as_count(stats.get(field_name))
+        if value is not None:
+            points.append(MetricPoint(scope, object_id, metric, value, at))
+    return points
+
+
+class YouTubeMetrics:
+    """:class:`~chorus.platforms.base.MetricsCollector` for YouTube (``creds.account_id`` = channel id)."""
+
+    name = PLATFORM
+
+    def __init__(
+        self,
+        session: requests.Session | None = None,
+        base_url: str = API_URL,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self._session = session or requests.Session()
+        self.base_url = base_url.rstrip("/")
+        self._clock = clock
+
+    def account_metrics(self, creds: AccountCredentials) -> list[MetricPoint]:
+        now = self._clock()
+        points: list[MetricPoint] = []
+        for item in self._items(creds, "channels", creds.account_id):
+            stats = item.get("statistics")
+            if item.get("id") != creds.account_id or not isinstance(stats, dict):
+                continue
+            names = dict(CHANNEL_METRICS)
+            if stats.get("hiddenSubscriberCount") is True:
+                del names["subscriberCount"]
+            points += _points(MetricScope.ACCOUNT, creds.account_id, stats, names, now)
+        return points
+
+    def post_metrics(self, creds: AccountCredentials, platform_post_ids: list[str]) -> list[MetricPoint]:
+        now = self._clock()
+        points: list[MetricPoint] = []
+        for chunk in batched(list(dict.fromkeys(platform_post_ids)), MAX_IDS_PER_REQUEST):
+            for item in self._items(creds, "videos", ",".join(chunk)):
+                stats, video_id = item.get("statistics"), item.get("id")
+                if isinstance(video_id, str) and isinstance(stats, dict):
+                    points += _points(MetricScope.POST, video_id, stats, VIDEO_METRICS, now)
+        return points
+
+    def _items(self, creds: AccountCredentials, resource: str, ids: str) -> list[dict[str, Any]]:
+        resp = call(
+            self._session,
+            "GET",
+            f"{self.base_url}/{resource}",
+            PLATFORM,
+            params={"part": "statistics", "id": ids},
+            headers=bearer(creds.access_token),
+        )
+        body = json_body(resp, PLATFORM)
+        items = body.get("items") if isinstance(body, dict) else None
+        return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
