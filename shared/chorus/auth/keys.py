@@ -1,0 +1,65 @@
+"""API keys: ``chk_<workspace>_<key id>_<secret>``; only a SHA-256 of the secret is stored.
+
+The workspace id inside the key makes lookup one GetItem on the workspace's own partition, and the
+comparison of hashes is constant time. Keys carry 256 bits of randomness, so a fast hash is the right
+tool (as for GitHub tokens); a password hash would only add latency to every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+from chorus.auth.roles import Role
+
+_KEY = re.compile(r"^chk_(ws[0-9a-z]{10,40})_([0-9a-z]{8,40})_([A-Za-z0-9_-]{20,100})$")
+
+
+@dataclass(frozen=True)
+class Principal:
+    workspace_id: str
+    key_id: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    plaintext: str  # shown once, never stored
+    key_id: str
+    secret_hash: str
+
+
+@dataclass(frozen=True)
+class ParsedKey:
+    workspace_id: str
+    key_id: str
+    secret: str
+
+
+def new_id(prefix: str = "", nbytes: int = 8) -> str:
+    """Short, URL-safe, lower-case random id."""
+    return prefix + secrets.token_hex(nbytes)
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_key(workspace_id: str) -> IssuedKey:
+    key_id = new_id(nbytes=6)
+    secret = secrets.token_urlsafe(32)
+    return IssuedKey(f"chk_{workspace_id}_{key_id}_{secret}", key_id, hash_secret(secret))
+
+
+def parse_key(token: str) -> ParsedKey | None:
+    match = _KEY.match(token.strip())
+    if not match:
+        return None
+    return ParsedKey(match.group(1), match.group(2), match.group(3))
+
+
+def secret_matches(secret: str, stored_hash: str) -> bool:
+    return hmac.compare_digest(hash_secret(secret), stored_hash)

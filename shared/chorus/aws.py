@@ -1,0 +1,32 @@
+"""boto3 clients, one per service per process, created on first use (cold starts are part of the
+product: a handler that never touches S3 never pays for an S3 client)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from chorus.config import get_settings, register_reset
+
+_lock = threading.Lock()
+_clients: dict[str, Any] = {}
+
+
+def client(service: str) -> Any:
+    found = _clients.get(service)
+    if found is not None:
+        return found
+    with _lock:
+        if service not in _clients:
+            import boto3
+
+            _clients[service] = boto3.session.Session().client(service, region_name=get_settings().region)
+        return _clients[service]
+
+
+def reset_clients() -> None:
+    with _lock:
+        _clients.clear()
+
+
+register_reset(reset_clients)

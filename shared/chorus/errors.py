@@ -1,0 +1,68 @@
+"""Domain errors, and the API's JSON problem body (RFC 9457) they become at the HTTP edge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+    rule: str = "invalid"
+
+
+class ChorusError(Exception):
+    status = 500
+    title = "Internal error"
+
+    def __init__(self, detail: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+
+    def problem(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": f"https://chorus.dev/problems/{type(self).__name__}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if self.errors:
+            body["errors"] = [{"field": e.field, "message": e.message, "rule": e.rule} for e in self.errors]
+        return body
+
+
+class BadRequest(ChorusError):
+    status = 400
+    title = "Bad request"
+
+
+class ValidationFailed(ChorusError):
+    status = 422
+    title = "Validation failed"
+
+    @classmethod
+    def on(cls, field_name: str, message: str, rule: str = "invalid") -> ValidationFailed:
+        return cls(f"{field_name}: {message}", [FieldError(field_name, message, rule)])
+
+
+class Unauthorized(ChorusError):
+    status = 401
+    title = "Unauthorized"
+
+
+class Forbidden(ChorusError):
+    status = 403
+    title = "Forbidden"
+
+
+class NotFound(ChorusError):
+    status = 404
+    title = "Not found"
+
+
+class Conflict(ChorusError):
+    status = 409
+    title = "Conflict"

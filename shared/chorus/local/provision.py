@@ -1,0 +1,207 @@
+"""Create in a moto server what template.yaml declares, and remember the physical ids for resolution."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from chorus.local.template import Resolver, Template
+
+log = logging.getLogger("chorus.local")
+
+ACCOUNT = "123456789012"
+
+# Types the local runtime provisions in moto.
+_PROVISIONED = {
+    "AWS::DynamoDB::Table",
+    "AWS::SQS::Queue",
+    "AWS::SNS::Topic",
+    "AWS::SNS::Subscription",
+    "AWS::S3::Bucket",
+    "AWS::Events::EventBus",
+    "AWS::KMS::Key",
+    "AWS::KMS::Alias",
+}
+# Types that only need a name/ARN for references; the runtime itself plays their part.
+_NAMED_ONLY = {
+    "AWS::Serverless::Function",
+    "AWS::Serverless::LayerVersion",
+    "AWS::Serverless::Api",
+    "AWS::ApiGatewayV2::Api",
+    "AWS::ApiGatewayV2::Stage",
+    "AWS::ApiGatewayV2::Route",
+    "AWS::ApiGatewayV2::Integration",
+    "AWS::ApiGatewayV2::Deployment",
+    "AWS::Events::Rule",  # wired by the runtime (targets may be functions)
+    "AWS::Lambda::Permission",
+    "AWS::Logs::LogGroup",
+    "AWS::IAM::Role",
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::CloudWatch::Alarm",
+    "AWS::CloudWatch::Dashboard",
+    "AWS::SES::ConfigurationSet",
+    "AWS::Scheduler::ScheduleGroup",
+    "AWS::SSM::Parameter",
+    "AWS::SecretsManager::Secret",
+}
+
+
+@dataclass
+class Stack:
+    template: Template
+    name: str
+    region: str
+    refs: dict[str, Any] = field(default_factory=dict)
+    attrs: dict[tuple[str, str], Any] = field(default_factory=dict)
+    conditions: dict[str, bool] = field(default_factory=dict)
+
+    def resolver(self) -> Resolver:
+        return Resolver(self.refs, self.attrs, self.conditions)
+
+    def resolve(self, value: Any) -> Any:
+        return self.resolver().resolve(value)
+
+
+def _physical(stack: Stack, logical: str) -> str:
+    return f"{stack.name}-{logical}"
+
+
+def provision(template: Template, clients: Any, region: str, stack_name: str = "chorus-local") -> Stack:
+    """Create every resource the runtime plays from moto, in dependency order."""
+    stack = Stack(template, stack_name, region)
+    stack.refs.update(
+        {
+            "AWS::Region": region,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::StackName": stack_name,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackId": f"arn:aws:cloudformation:{region}:{ACCOUNT}:stack/{stack_name}/local",
+        }
+    )
+    stack.refs.update(template.parameter_defaults())
+    resolver = stack.resolver()
+    for cname, expr in template.raw.get("Conditions", {}).items():
+        stack.conditions[cname] = bool(resolver.resolve(expr))
+
+    pending = dict(template.resources)
+    for _ in range(len(pending) + 1):
+        progressed = False
+        for logical, res in list(pending.items()):
+            if res.get("Condition") and not stack.conditions.get(res["Condition"], False):
+                pending.pop(logical)
+                continue
+            try:
+                _create(stack, clients, logical, res)
+            except KeyError:
+                continue  # depends on something not yet created: next pass
+            pending.pop(logical)
+            progressed = True
+        if not pending:
+            return stack
+        if not progressed:
+            break
+    raise RuntimeError(f"could not provision {sorted(pending)}: unresolved references or unknown types")
+
+
+def _create(stack: Stack, clients: Any, logical: str, res: dict[str, Any]) -> None:  # noqa: PLR0912, PLR0915
+    kind = res["Type"]
+    props = stack.resolve(res.get("Properties", {}))
+    region, name = stack.region, _physical(stack, logical)
+    if kind == "AWS::DynamoDB::Table":
+        table = props.get("TableName", name)
+        args: dict[str, Any] = {
+            "TableName": table,
+            "KeySchema": props["KeySchema"],
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if props.get("GlobalSecondaryIndexes"):
+            args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if props.get("StreamSpecification"):
+            args["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        out = clients("dynamodb").create_table(**args)["TableDescription"]
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl and ttl.get("Enabled"):
+            clients("dynamodb").update_time_to_live(TableName=table, TimeToLiveSpecification=ttl)
+        stack.refs[logical] = table
+        stack.attrs[(logical, "Arn")] = out["TableArn"]
+        if out.get("LatestStreamArn"):
+            stack.attrs[(logical, "StreamArn")] = out["LatestStreamArn"]
+    elif kind == "AWS::SQS::Queue":
+        qname = props.get("QueueName", name + (".fifo" if props.get("FifoQueue") else ""))
+        attributes = {
+            k: (json.dumps(v) if isinstance(v, dict) else str(v).lower() if isinstance(v, bool) else str(v))
+            for k, v in props.items()
+            if k
+            in {
+                "VisibilityTimeout",
+                "MessageRetentionPeriod",
+                "DelaySeconds",
+                "ReceiveMessageWaitTimeSeconds",
+                "RedrivePolicy",
+                "FifoQueue",
+                "ContentBasedDeduplication",
+                "MaximumMessageSize",
+            }
+        }
+        url = clients("sqs").create_queue(QueueName=qname, Attributes=attributes)["QueueUrl"]
+        stack.refs[logical] = url
+        stack.attrs[(logical, "QueueUrl")] = url
+        stack.attrs[(logical, "QueueName")] = qname
+        stack.attrs[(logical, "Arn")] = f"arn:aws:sqs:{region}:{ACCOUNT}:{qname}"
+    elif kind == "AWS::SNS::Topic":
+        arn = clients("sns").create_topic(Name=props.get("TopicName", name))["TopicArn"]
+        for sub in props.get("Subscription", []):
+            clients("sns").subscribe(TopicArn=arn, Protocol=sub["Protocol"], Endpoint=sub["Endpoint"])
+        stack.refs[logical] = arn
+        stack.attrs[(logical, "TopicArn")] = arn
+        stack.attrs[(logical, "TopicName")] = props.get("TopicName", name)
+    elif kind == "AWS::SNS::Subscription":
+        if props.get("Endpoint"):
+            out = clients("sns").subscribe(
+                TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"]
+            )
+            stack.refs[logical] = out["SubscriptionArn"]
+        else:
+            stack.refs[logical] = f"{props['TopicArn']}:none"
+    elif kind == "AWS::S3::Bucket":
+        bucket = props.get("BucketName", name.lower())
+        clients("s3").create_bucket(Bucket=bucket)
+        stack.refs[logical] = bucket
+        stack.attrs[(logical, "Arn")] = f"arn:aws:s3:::{bucket}"
+        stack.attrs[(logical, "DomainName")] = f"{bucket}.s3.amazonaws.com"
+        stack.attrs[(logical, "RegionalDomainName")] = f"{bucket}.s3.{region}.amazonaws.com"
+    elif kind == "AWS::Events::EventBus":
+        bus = props.get("Name", name)
+        arn = clients("events").create_event_bus(Name=bus)["EventBusArn"]
+        stack.refs[logical] = bus
+        stack.attrs[(logical, "Arn")] = arn
+        stack.attrs[(logical, "Name")] = bus
+    elif kind == "AWS::KMS::Key":
+        meta = clients("kms").create_key(Description=props.get("Description", name))["KeyMetadata"]
+        stack.refs[logical] = meta["KeyId"]
+        stack.attrs[(logical, "Arn")] = meta["Arn"]
+        stack.attrs[(logical, "KeyId")] = meta["KeyId"]
+    elif kind == "AWS::KMS::Alias":
+        clients("kms").create_alias(AliasName=props["AliasName"], TargetKeyId=props["TargetKeyId"])
+        stack.refs[logical] = props["AliasName"]
+    elif kind == "AWS::Serverless::Function":
+        fname = props.get("FunctionName", name)
+        arn = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{fname}"
+        stack.refs[logical] = fname
+        stack.attrs[(logical, "Arn")] = arn
+    elif kind in {"AWS::Serverless::Api", "AWS::ApiGatewayV2::Api"}:
+        api_id = logical.lower()[:10]
+        stack.refs[logical] = api_id
+        stack.attrs[(logical, "ApiEndpoint")] = f"wss://{api_id}.execute-api.{region}.amazonaws.com"
+        stack.attrs[(logical, "RootResourceId")] = "root"
+        stack.attrs[(logical, "ApiId")] = api_id
+    elif kind in _NAMED_ONLY:
+        stack.refs[logical] = props.get("Name", name) if isinstance(props, dict) else name
+        stack.attrs[(logical, "Arn")] = f"arn:aws:local:{region}:{ACCOUNT}:{logical}"
+    else:
+        raise RuntimeError(f"{logical}: resource type {kind} is not supported by the local runtime")

@@ -1,0 +1,10 @@
+from common import record
+
+
+def handler(event, context):
+    record(event.get("kind") or event.get("detail-type", "event"), event)
+
+
+def stream_handler(event, context):
+    for r in event["Records"]:
+        record("stream", {"name": r["eventName"], "keys": r["dynamodb"]["Keys"]})

@@ -1,0 +1,184 @@
+"""The embedded runtime plays every event source of a template against the real moto server.
+
+The template under ``minitemplate/`` declares its functions only there: that they run at all proves
+the runtime reads its wiring from the template.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from chorus.local.runtime import LocalRuntime
+
+TEMPLATE = Path(__file__).parent / "minitemplate" / "template.yaml"
+
+
+@pytest.fixture(scope="module")
+def rt() -> Iterator[LocalRuntime]:
+    with LocalRuntime(TEMPLATE, clock="manual") as runtime:
+        yield runtime
+
+
+def records(rt: LocalRuntime, kind: str) -> list[Any]:
+    out = rt.client("dynamodb").query(
+        TableName=rt.stack.refs["LogTable"],  # type: ignore[union-attr]
+        KeyConditionExpression="pk = :k",
+        ExpressionAttributeValues={":k": {"S": kind}},
+    )
+    return [json.loads(i["data"]["S"]) for i in out["Items"]]
+
+
+def wait_for(predicate: Any, timeout: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not met before the deadline")
+
+
+def test_sqs_batches_respect_batch_size_and_window(rt: LocalRuntime) -> None:
+    # Given 12 messages sent at once to a queue whose mapping has BatchSize 5 and a 1 s window
+    sqs = rt.client("sqs")
+    url = rt.queue_url("WorkQueue")
+    for start in range(0, 12, 10):
+        sqs.send_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "MessageBody": f"ok-{i}"} for i in range(start, min(start + 10, 12))],
+        )
+    # When the runtime drains the queue
+    assert rt.wait_idle(20)
+    # Then every message was delivered once, in batches of at most 5
+    batches = [b for b in records(rt, "batch") if b["bodies"][0].startswith("ok-")]
+    bodies = sorted(b for batch in batches for b in batch["bodies"])
+    assert bodies == sorted(f"ok-{i}" for i in range(12))
+    assert max(b["size"] for b in batches) <= 5
+    assert max(b["size"] for b in batches) > 1  # the window gathered messages into a batch
+
+
+def test_partial_batch_failure_returns_only_failed_records_and_redrives_to_dlq(rt: LocalRuntime) -> None:
+    # Given a batch where one message fails and the others succeed
+    sqs = rt.client("sqs")
+    url = rt.queue_url("WorkQueue")
+    sqs.send_message_batch(
+        QueueUrl=url,
+        Entries=[{"Id": "a", "MessageBody": "good-a"}, {"Id": "b", "MessageBody": "fail-b"}],
+    )
+    # When the queue's visibility timeout (2 s) lets the failed message come back until maxReceiveCount (2)
+    dlq = rt.queue_url("WorkDLQ")
+
+    def in_dlq() -> list[dict[str, Any]]:
+        return rt.client("sqs").receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])
+
+    dead = wait_for(in_dlq, timeout=20)
+    # Then only the failed record was retried and it ended in the DLQ; the good one was received once
+    received = records(rt, "receive")
+    assert [r["count"] for r in received if r["body"] == "good-a"] == ["1"]
+    assert sorted(r["count"] for r in received if r["body"] == "fail-b") == ["1", "2"]
+    assert [m["Body"] for m in dead] == ["fail-b"]
+
+
+def test_visibility_timeout_hides_a_crashed_batch_until_it_expires(rt: LocalRuntime) -> None:
+    # Given a message whose handler crashes (the whole batch fails)
+    sqs = rt.client("sqs")
+    sent = time.monotonic()
+    sqs.send_message(QueueUrl=rt.queue_url("WorkQueue"), MessageBody="crash")
+
+    # When it is received again
+    def crash_batches() -> list[Any]:
+        return [b for b in records(rt, "batch") if b["bodies"] == ["crash"]]
+
+    wait_for(lambda: len(crash_batches()) >= 2, timeout=20)
+    # Then the second receive came no sooner than the 2 s visibility timeout
+    assert time.monotonic() - sent >= 2.0
+
+
+def test_schedule_tick_invokes_the_function_with_its_input(rt: LocalRuntime) -> None:
+    # Given the Ticker's rate(1 minute) schedule, in manual clock mode
+    before = len(records(rt, "tick"))
+    # When a test ticks it
+    rt.tick("Ticker")
+    # Then the function ran with the template's Input
+    ticks = records(rt, "tick")
+    assert len(ticks) == before + 1
+    assert ticks[-1] == {"kind": "tick"}
+
+
+def test_eventbridge_rule_delivers_only_matching_events(rt: LocalRuntime) -> None:
+    # Given a rule on the custom bus matching source mini.app, Ping, detail.level >= 3
+    events = rt.client("events")
+    entries = [
+        {"Source": "mini.app", "DetailType": "Ping", "Detail": json.dumps({"level": 5, "n": 1})},
+        {"Source": "mini.app", "DetailType": "Ping", "Detail": json.dumps({"level": 1, "n": 2})},
+        {"Source": "other.app", "DetailType": "Ping", "Detail": json.dumps({"level": 9, "n": 3})},
+    ]
+    # When three events are put on the bus
+    events.put_events(Entries=[{**e, "EventBusName": "mini-bus"} for e in entries])
+    # Then only the matching one reaches the function, as an EventBridge event
+    pings = wait_for(lambda: records(rt, "Ping"))
+    assert rt.wait_idle(10)
+    pings = records(rt, "Ping")
+    assert [p["detail"]["n"] for p in pings] == [1]
+    assert pings[0]["source"] == "mini.app"
+
+
+def test_dynamodb_stream_delivers_changes(rt: LocalRuntime) -> None:
+    # Given a table with a stream consumed by StreamReader
+    ddb = rt.client("dynamodb")
+    # When an item is written and then deleted
+    ddb.put_item(TableName=rt.stack.refs["SourceTable"], Item={"pk": {"S": "item-1"}})  # type: ignore[union-attr]
+    ddb.delete_item(TableName=rt.stack.refs["SourceTable"], Key={"pk": {"S": "item-1"}})  # type: ignore[union-attr]
+    # Then the consumer sees both changes in order
+    changes = wait_for(lambda: [c["name"] for c in records(rt, "stream")] if len(records(rt, "stream")) >= 2 else None)
+    assert changes[:2] == ["INSERT", "REMOVE"]
+
+
+def test_http_api_routes_by_template_path_and_method(rt: LocalRuntime) -> None:
+    # When requests reach the API's routes
+    greet = requests.get(f"{rt.api_url}/hello/ada?shout=1", timeout=5)
+    echo = requests.post(f"{rt.api_url}/echo", data=b'{"x": 1}', timeout=5)
+    missing = requests.get(f"{rt.api_url}/nothing", timeout=5)
+    wrong_method = requests.delete(f"{rt.api_url}/echo", timeout=5)
+    # Then path parameters, query strings, bodies and status codes flow through the proxy event
+    assert greet.status_code == 200
+    assert greet.json() == {"text": "hello ada!"}
+    assert echo.status_code == 201
+    assert echo.json() == {"x": 1}
+    assert missing.status_code == 404
+    assert wrong_method.status_code == 405
+
+
+def test_websocket_round_trip_through_post_to_connection(rt: LocalRuntime) -> None:
+    # Given a client that connects with a token the $connect route accepts
+    with connect(f"{rt.ws_url}/?token=ok", open_timeout=5) as ws:
+        # When it sends a message routed to $default
+        ws.send("hi")
+        # Then the handler's post_to_connection reaches this client
+        assert ws.recv(timeout=5) == "echo:hi"
+    # And $disconnect ran when the client left
+    wait_for(lambda: records(rt, "disconnect"))
+
+
+def test_websocket_connect_can_be_refused(rt: LocalRuntime) -> None:
+    # When $connect answers 401, the handshake is refused with that status
+    with pytest.raises(InvalidStatus) as refused, connect(f"{rt.ws_url}/?token=bad", open_timeout=5):
+        pass
+    assert refused.value.response.status_code == 401
+
+
+def test_post_to_an_unknown_connection_is_gone(rt: LocalRuntime) -> None:
+    import boto3
+
+    client = boto3.client("apigatewaymanagementapi", endpoint_url=__import__("os").environ["WS_CALLBACK"])
+    with pytest.raises(client.exceptions.GoneException):
+        client.post_to_connection(ConnectionId="nobody", Data=b"x")
