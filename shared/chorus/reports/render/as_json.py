@@ -1,0 +1,24 @@
+"""JSON: the data behind every other format, as ``Report.to_dict()`` gives it (UTF-8, not ASCII-escaped)."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from chorus.reports.model import Report
+
+
+def render_json(report: Report) -> bytes:
+    return json.dumps(_finite(report.to_dict()), ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities are not JSON: they become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
