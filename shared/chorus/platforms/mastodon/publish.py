@@ -205,13 +205,18 @@ class MastodonPublisher:
         return None
 
     def delete(self, creds: AccountCredentials, platform_post_id: str) -> None:
-        call(
-            self.session,
-            "DELETE",
-            f"{self._base(creds)}/api/v1/statuses/{platform_post_id}",
-            PLATFORM,
-            headers=self._auth(creds),
-        )
+        """Delete a status; one that is already gone (404) counts as deleted."""
+        try:
+            call(
+                self.session,
+                "DELETE",
+                f"{self._base(creds)}/api/v1/statuses/{platform_post_id}",
+                PLATFORM,
+                headers=self._auth(creds),
+            )
+        except PermanentError as exc:
+            if exc.status != 404:
+                raise
 
 
 def _parse_time(value: Any) -> datetime:
