@@ -85,7 +85,10 @@ class WebhookSecrets:
 
 @runtime_checkable
 class WebhookSpec(Protocol):
-    platform: str
+    @property
+    def platform(self) -> str:
+        """The ``/webhooks/{platform}`` URL segment."""
+        ...
 
     def handshake(self, req: WebhookRequest, secrets: WebhookSecrets) -> WebhookResponse | None:
         """Answer a subscription check, or ``None`` when ``req`` is not one."""
