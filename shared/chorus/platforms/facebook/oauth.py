@@ -1,0 +1,159 @@
+"""Facebook Login for Pages (and Instagram professional accounts linked to them).
+
+- ``authorize_url``: ``https://www.facebook.com/{version}/dialog/oauth`` (comma-separated ``scope``).
+- ``exchange_code``: ``GET /oauth/access_token`` (client id, secret, redirect uri, code) gives a
+  short-lived user token; by default it is exchanged at once for a long-lived one (~60 days) with
+  ``grant_type=fb_exchange_token``.
+- ``refresh``: Meta has no refresh tokens; a still-valid long-lived token is exchanged for a new one.
+  The stored ``refresh_token`` (normally None) is carried over, never replaced by an empty one.
+- ``page_tokens``: ``GET /me/accounts`` lists the Pages the user manages with their page tokens (which
+  do not expire when obtained from a long-lived user token) and linked Instagram accounts.
+- OAuthException code 190 (expired/revoked token) raises ``AuthError`` (``chorus.platforms.http``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+
+from chorus.platforms.http import call, json_body
+from chorus.platforms.x.oauth import TokenSet, token_set
+
+__all__ = ["PageToken", "TokenSet", "authorize_url", "exchange_code", "page_tokens", "refresh"]
+
+PLATFORM = "facebook"
+GRAPH_VERSION = "v21.0"
+GRAPH_URL = f"https://graph.facebook.com/{GRAPH_VERSION}"
+DIALOG_URL = f"https://www.facebook.com/{GRAPH_VERSION}/dialog/oauth"
+DEFAULT_SCOPES = (
+    "pages_show_list",
+    "pages_read_engagement",
+    "pages_manage_posts",
+    "pages_manage_engagement",
+    "read_insights",
+)
+
+
+@dataclass(frozen=True)
+class PageToken:
+    page_id: str
+    name: str
+    access_token: str
+    instagram_account_id: str | None = None
+
+
+def authorize_url(
+    client_id: str,
+    redirect_uri: str,
+    state: str,
+    scopes: Sequence[str] = DEFAULT_SCOPES,
+    *,
+    dialog_url: str = DIALOG_URL,
+) -> str:
+    query = {
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "state": state,
+        "scope": ",".join(scopes),
+        "response_type": "code",
+    }
+    return f"{dialog_url}?{urlencode(query)}"
+
+
+def _get(session: requests.Session | None, url: str, params: dict[str, str], platform: str) -> dict[str, Any]:
+    resp = call(session or requests.Session(), "GET", url, platform, params=params)
+    body: dict[str, Any] = json_body(resp, platform)
+    return body
+
+
+def exchange_code(
+    client_id: str,
+    client_secret: str,
+    redirect_uri: str,
+    code: str,
+    *,
+    long_lived: bool = True,
+    session: requests.Session | None = None,
+    base_url: str = GRAPH_URL,
+    now: datetime | None = None,
+    platform: str = PLATFORM,
+) -> TokenSet:
+    body = _get(
+        session,
+        f"{base_url}/oauth/access_token",
+        {"client_id": client_id, "client_secret": client_secret, "redirect_uri": redirect_uri, "code": code},
+        platform,
+    )
+    short = token_set(body, now=now)
+    if not long_lived:
+        return short
+    return refresh(
+        client_id,
+        client_secret,
+        short.access_token,
+        session=session,
+        base_url=base_url,
+        now=now,
+        platform=platform,
+    )
+
+
+def refresh(
+    client_id: str,
+    client_secret: str,
+    access_token: str,
+    *,
+    refresh_token: str | None = None,
+    session: requests.Session | None = None,
+    base_url: str = GRAPH_URL,
+    now: datetime | None = None,
+    platform: str = PLATFORM,
+) -> TokenSet:
+    body = _get(
+        session,
+        f"{base_url}/oauth/access_token",
+        {
+            "grant_type": "fb_exchange_token",
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "fb_exchange_token": access_token,
+        },
+        platform,
+    )
+    return token_set(body, previous_refresh=refresh_token, now=now)
+
+
+def page_tokens(
+    user_access_token: str,
+    *,
+    session: requests.Session | None = None,
+    base_url: str = GRAPH_URL,
+    platform: str = PLATFORM,
+) -> list[PageToken]:
+    pages: list[PageToken] = []
+    params = {
+        "fields": "id,name,access_token,instagram_business_account",
+        "limit": "100",
+        "access_token": user_access_token,
+    }
+    url: str | None = f"{base_url}/me/accounts"
+    while url:
+        body = _get(session, url, params, platform)
+        for page in body.get("data", []):
+            instagram = page.get("instagram_business_account") or {}
+            pages.append(
+                PageToken(
+                    page_id=str(page["id"]),
+                    name=str(page.get("name", "")),
+                    access_token=str(page["access_token"]),
+                    instagram_account_id=str(instagram["id"]) if instagram.get("id") else None,
+                )
+            )
+        url = (body.get("paging") or {}).get("next")
+        params = {}  # the next link carries every parameter
+    return pages

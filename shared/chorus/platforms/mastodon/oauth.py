@@ -1,0 +1,138 @@
+"""Mastodon OAuth (per instance): app registration, authorisation code, token and refresh.
+
+- ``register_app``: ``POST /api/v1/apps`` gives the client id and secret for one instance.
+- ``authorize_url``: ``{instance}/oauth/authorize`` (``code_challenge`` optional, PKCE S256).
+- ``exchange_code`` / ``refresh``: ``POST {instance}/oauth/token`` (form). Mastodon tokens usually do
+  not expire and come without a refresh token; when an instance does send ``refresh_token`` /
+  ``expires_in`` they are kept, and a refresh that omits the refresh token keeps the stored one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+
+from chorus.platforms.base import PermanentError
+from chorus.platforms.http import call, json_body
+from chorus.platforms.x.oauth import TokenSet, auth_errors, code_challenge, token_set
+
+__all__ = ["AppRegistration", "TokenSet", "authorize_url", "exchange_code", "refresh", "register_app"]
+
+PLATFORM = "mastodon"
+DEFAULT_SCOPES = ("read", "write")
+
+
+@dataclass(frozen=True)
+class AppRegistration:
+    client_id: str
+    client_secret: str
+
+
+def _base(base_url: str) -> str:
+    return base_url.rstrip("/")
+
+
+def register_app(
+    base_url: str,
+    client_name: str,
+    redirect_uris: Sequence[str],
+    scopes: Sequence[str] = DEFAULT_SCOPES,
+    *,
+    website: str | None = None,
+    session: requests.Session | None = None,
+) -> AppRegistration:
+    data: dict[str, str] = {
+        "client_name": client_name,
+        "redirect_uris": "\n".join(redirect_uris),
+        "scopes": " ".join(scopes),
+    }
+    if website:
+        data["website"] = website
+    resp = call(session or requests.Session(), "POST", f"{_base(base_url)}/api/v1/apps", PLATFORM, data=data)
+    body = json_body(resp, PLATFORM)
+    return AppRegistration(client_id=str(body["client_id"]), client_secret=str(body["client_secret"]))
+
+
+def authorize_url(
+    client_id: str,
+    redirect_uri: str,
+    state: str,
+    scopes: Sequence[str] = DEFAULT_SCOPES,
+    *,
+    base_url: str,
+    code_verifier: str | None = None,
+) -> str:
+    query = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "scope": " ".join(scopes),
+        "state": state,
+    }
+    if code_verifier:
+        query.update(code_challenge=code_challenge(code_verifier), code_challenge_method="S256")
+    return f"{_base(base_url)}/oauth/authorize?{urlencode(query)}"
+
+
+def _token(base_url: str, data: dict[str, str], session: requests.Session | None) -> dict[str, Any]:
+    try:
+        resp = call(
+            session or requests.Session(),
+            "POST",
+            f"{_base(base_url)}/oauth/token",
+            PLATFORM,
+            data=data,
+            idempotent=True,
+        )
+    except PermanentError as exc:
+        raise auth_errors(exc, PLATFORM) from exc
+    body: dict[str, Any] = json_body(resp, PLATFORM)
+    return body
+
+
+def exchange_code(
+    client_id: str,
+    client_secret: str,
+    redirect_uri: str,
+    code: str,
+    *,
+    base_url: str,
+    scopes: Sequence[str] = DEFAULT_SCOPES,
+    code_verifier: str | None = None,
+    session: requests.Session | None = None,
+    now: datetime | None = None,
+) -> TokenSet:
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "redirect_uri": redirect_uri,
+        "scope": " ".join(scopes),
+    }
+    if code_verifier:
+        data["code_verifier"] = code_verifier
+    return token_set(_token(base_url, data, session), now=now)
+
+
+def refresh(
+    client_id: str,
+    client_secret: str,
+    refresh_token: str,
+    *,
+    base_url: str,
+    session: requests.Session | None = None,
+    now: datetime | None = None,
+) -> TokenSet:
+    data = {
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+        "client_id": client_id,
+        "client_secret": client_secret,
+    }
+    return token_set(_token(base_url, data, session), previous_refresh=refresh_token, now=now)
