@@ -1,0 +1,163 @@
+"""Per-platform validation: every violation names the rule and the field."""
+
+from __future__ import annotations
+
+from chorus.posts.validation import PLATFORM_RULES, MediaSpec, Violation, validate
+
+JPEG = MediaSpec("image/jpeg", 100_000)
+PNG = MediaSpec("image/png", 100_000)
+GIF = MediaSpec("image/gif", 100_000)
+MP4 = MediaSpec("video/mp4", 10_000_000)
+
+
+def rules(found: list[Violation]) -> set[tuple[str, str]]:
+    return {(v.rule, v.field) for v in found}
+
+
+def test_every_listed_platform_has_rules() -> None:
+    assert set(PLATFORM_RULES) >= {
+        "x",
+        "bluesky",
+        "mastodon",
+        "instagram",
+        "facebook",
+        "threads",
+        "linkedin",
+        "youtube",
+        "tiktok",
+    }
+
+
+def test_a_plain_short_post_is_valid_where_text_alone_is_allowed() -> None:
+    for platform in ("x", "bluesky", "mastodon", "facebook", "threads", "linkedin"):
+        assert validate(platform, "Hello world", [], None, [], None) == [], platform
+
+
+def test_x_rejects_141_chinese_characters_but_accepts_280_latin() -> None:
+    assert validate("x", "a" * 280, [], None, [], None) == []
+    found = validate("x", "字" * 141, [], None, [], None)
+    assert rules(found) == {("text.too_long", "text")}
+    assert "282" in found[0].message
+
+
+def test_x_counts_a_long_url_as_23() -> None:
+    text = "a" * 250 + " https://example.com/" + "x" * 300
+    assert validate("x", text, [], None, [], None) == []
+
+
+def test_x_counts_the_link_it_will_append() -> None:
+    # Given 270 characters and a link that the publisher appends on X (2 newlines + 23)
+    found = validate("x", "a" * 270, [], "https://example.com/page", [], None)
+    assert rules(found) == {("text.too_long", "text")}
+
+
+def test_x_takes_four_images_or_one_video_or_one_gif() -> None:
+    assert validate("x", "hi", [JPEG] * 4, None, [], None) == []
+    assert ("media.too_many", "media") in rules(validate("x", "hi", [JPEG] * 5, None, [], None))
+    assert ("media.mixed", "media") in rules(validate("x", "hi", [JPEG, MP4], None, [], None))
+    assert ("media.mixed", "media") in rules(validate("x", "hi", [JPEG, GIF], None, [], None))
+    assert validate("x", "hi", [GIF], None, [], None) == []
+
+
+def test_x_checks_sizes_per_type() -> None:
+    found = validate("x", "hi", [MediaSpec("image/png", 6 * 1024 * 1024)], None, [], None)
+    assert rules(found) == {("media.too_large", "media[0]")}
+    assert validate("x", "hi", [MediaSpec("image/gif", 6 * 1024 * 1024)], None, [], None) == []
+
+
+def test_bluesky_limits_graphemes_and_bytes() -> None:
+    # 300 family emoji are 300 graphemes but 5,400 bytes
+    family = "👨\u200d👩\u200d👧" * 300
+    assert rules(validate("bluesky", family, [], None, [], None)) == {("text.too_many_bytes", "text")}
+    assert rules(validate("bluesky", "a" * 301, [], None, [], None)) == {("text.too_long", "text")}
+    assert validate("bluesky", "字" * 300, [], None, [], None) == []
+
+
+def test_bluesky_images_are_limited_to_one_megabyte_and_four() -> None:
+    big = MediaSpec("image/jpeg", 1_000_001)
+    assert rules(validate("bluesky", "hi", [JPEG, big], None, [], None)) == {("media.too_large", "media[1]")}
+    assert ("media.too_many", "media") in rules(validate("bluesky", "hi", [JPEG] * 5, None, [], None))
+
+
+def test_bluesky_link_is_a_card_without_images_and_text_with_them() -> None:
+    text = "a" * 295
+    assert validate("bluesky", text, [], "https://example.com", [], None) == []
+    assert rules(validate("bluesky", text, [JPEG], "https://example.com", [], None)) == {
+        ("text.too_long", "text")
+    }
+
+
+def test_mastodon_counts_urls_as_23() -> None:
+    text = "a" * 470 + " https://example.com/" + "x" * 100
+    assert validate("mastodon", text, [], None, [], None) == []
+    assert rules(validate("mastodon", "a" * 501, [], None, [], None)) == {("text.too_long", "text")}
+
+
+def test_instagram_needs_media_and_limits_carousels_hashtags_and_mentions() -> None:
+    assert rules(validate("instagram", "hi", [], None, [], None)) == {("media.required", "media")}
+    assert validate("instagram", "hi", [JPEG], None, [], None) == []
+    assert validate("instagram", "hi", [JPEG, MP4, JPEG], None, [], None) == []
+    assert ("media.too_many", "media") in rules(validate("instagram", "hi", [JPEG] * 11, None, [], None))
+    tags = " ".join(f"#t{i}" for i in range(31))
+    assert rules(validate("instagram", tags, [JPEG], None, [], None)) == {("text.too_many_hashtags", "text")}
+    people = " ".join(f"@p{i}" for i in range(21))
+    assert rules(validate("instagram", people, [JPEG], None, [], None)) == {
+        ("text.too_many_mentions", "text")
+    }
+    assert rules(validate("instagram", "x" * 2201, [JPEG], None, [], None)) == {("text.too_long", "text")}
+
+
+def test_instagram_takes_only_jpeg_images() -> None:
+    assert rules(validate("instagram", "hi", [PNG], None, [], None)) == {
+        ("media.unsupported_type", "media[0]")
+    }
+
+
+def test_facebook_allows_63206_characters_and_keeps_the_link_apart() -> None:
+    assert validate("facebook", "a" * 63_206, [], "https://example.com", [], None) == []
+    assert rules(validate("facebook", "a" * 63_207, [], None, [], None)) == {("text.too_long", "text")}
+
+
+def test_threads_and_linkedin_limits() -> None:
+    assert rules(validate("threads", "a" * 501, [], None, [], None)) == {("text.too_long", "text")}
+    assert validate("linkedin", "a" * 3000, [], None, [], None) == []
+    assert rules(validate("linkedin", "a" * 3001, [], None, [], None)) == {("text.too_long", "text")}
+
+
+def test_youtube_and_tiktok_need_a_video() -> None:
+    for platform in ("youtube", "tiktok"):
+        assert ("media.video_required", "media") in rules(validate(platform, "hi", [], None, [], None))
+        assert ("media.unsupported_type", "media[0]") in rules(
+            validate(platform, "hi", [JPEG], None, [], None)
+        )
+        assert validate(platform, "hi", [MP4], None, [], None) == []
+
+
+def test_unknown_media_type_is_named_by_index() -> None:
+    found = validate("mastodon", "hi", [JPEG, MediaSpec("application/pdf")], None, [], None)
+    assert rules(found) == {("media.unsupported_type", "media[1]")}
+
+
+def test_thread_parts_are_checked_by_the_same_rules_with_their_index() -> None:
+    found = validate("x", "first", [], None, ["ok", "字" * 141, ""], None)
+    assert rules(found) == {("text.too_long", "thread[1]"), ("text.empty", "thread[2]")}
+
+
+def test_threads_are_refused_where_unsupported() -> None:
+    assert rules(validate("facebook", "hi", [], None, ["part"], None)) == {("thread.unsupported", "thread")}
+
+
+def test_first_comment_is_checked_and_refused_on_tiktok() -> None:
+    assert rules(validate("bluesky", "hi", [], None, [], "a" * 301)) == {("text.too_long", "first_comment")}
+    assert rules(validate("tiktok", "hi", [MP4], None, [], "c")) == {
+        ("first_comment.unsupported", "first_comment")
+    }
+    assert validate("facebook", "hi", [], None, [], "first!") == []
+
+
+def test_an_empty_post_is_refused() -> None:
+    assert rules(validate("mastodon", "  ", [], None, [], None)) == {("text.empty", "text")}
+
+
+def test_unknown_platform_is_a_violation_not_a_crash() -> None:
+    assert rules(validate("myspace", "hi", [], None, [], None)) == {("platform.unknown", "platform")}
