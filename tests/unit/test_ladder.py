@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
 from chorus.metrics.ladder import (
     account_is_due,
     next_account_collection,

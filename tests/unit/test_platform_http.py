@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 import requests
 import responses
+from urllib3.exceptions import MaxRetryError, NewConnectionError
+
 from chorus.platforms.base import (
     AuthError,
     PermanentError,
@@ -26,7 +28,6 @@ from chorus.platforms.http import (
     parse_retry_after,
     raise_for_platform,
 )
-from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 NOW = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
 URL = "https://api.example.test/thing"
