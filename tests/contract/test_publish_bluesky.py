@@ -351,7 +351,8 @@ def test_429_is_rate_limited_with_the_reset_header(
     )
     with pytest.raises(RateLimited) as caught:
         adapter.publish(CREDS, PublishRequest(target_id="t", text="x", not_before=DUE))
-    assert caught.value.retry_after is not None and 100 < caught.value.retry_after <= 120
+    assert caught.value.retry_after is not None
+    assert 100 < caught.value.retry_after <= 120
 
 
 def test_503_is_transient_when_the_record_is_absent(
@@ -383,7 +384,8 @@ def test_find_published_gets_the_record_by_its_rkey(
         match=[matchers.query_param_matcher(query)],
     )
     found = adapter.find_published(CREDS, request)
-    assert found is not None and found.platform_post_id == created(rkey)["uri"]
+    assert found is not None
+    assert found.platform_post_id == created(rkey)["uri"]
     rsps.get(
         f"{XRPC}/com.atproto.repo.getRecord", status=400, json={"error": "RecordNotFound", "message": "nope"}
     )

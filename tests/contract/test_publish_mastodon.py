@@ -114,7 +114,8 @@ def test_media_is_uploaded_polled_until_processed_then_attached(
     # Then the upload carried the file and the description, and the adapter waited once between polls
     upload = rsps.calls[1].request
     assert b"jpeg-bytes" in upload.body  # type: ignore[operator]
-    assert b'name="description"' in upload.body and b"A cat" in upload.body  # type: ignore[operator]
+    assert b'name="description"' in upload.body
+    assert b"A cat" in upload.body
     assert sleeps == [1.0]
 
 
@@ -190,7 +191,8 @@ def test_429_is_rate_limited_until_the_reset_time(
     rsps.post(STATUSES, status=429, json={"error": "Too many requests"}, headers={"X-RateLimit-Reset": reset})
     with pytest.raises(RateLimited) as caught:
         adapter.publish(CREDS, PublishRequest(target_id="t", text="x"))
-    assert caught.value.retry_after is not None and 250 < caught.value.retry_after <= 300
+    assert caught.value.retry_after is not None
+    assert 250 < caught.value.retry_after <= 300
 
 
 def test_503_is_transient(rsps: responses.RequestsMock, adapter: MastodonPublisher) -> None:
@@ -235,7 +237,8 @@ def test_find_published_matches_the_html_status_by_text_and_time(
     # When the publisher verifies
     found = adapter.find_published(CREDS, request)
     # Then it finds that status
-    assert found is not None and found.platform_post_id == "103270115826048975"
+    assert found is not None
+    assert found.platform_post_id == "103270115826048975"
 
 
 def test_find_published_ignores_a_matching_status_older_than_not_before(
