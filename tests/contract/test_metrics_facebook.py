@@ -28,10 +28,10 @@ PAGE = AccountCredentials(platform="facebook", account_id="123456", access_token
 POST_ID = "1234567_98765432"
 ACCOUNT_FIELDS = (
     "followers_count,fan_count,"
-    "insights.metric(page_impressions_unique,page_post_engagements,page_views_total).period(day)"
+    "insights.metric(page_media_view,page_post_engagements,page_views_total).period(day)"
 )
 POST_FIELDS = (
-    "insights.metric(post_impressions,post_impressions_unique,post_clicks),"
+    "insights.metric(post_media_view,post_impressions_unique,post_clicks),"
     "reactions.limit(0).summary(true),comments.limit(0).summary(true),shares"
 )
 
@@ -44,6 +44,10 @@ def sent(index: int = 0) -> tuple[str, dict[str, list[str]], str | None]:
     request = responses.calls[index].request
     parts = urlsplit(request.url or "")
     return parts.path, parse_qs(parts.query), request.headers.get("Authorization")
+
+
+def fields_are(fields: str) -> Any:
+    return responses.matchers.query_param_matcher({"fields": fields}, strict_match=False)
 
 
 def ids_are(ids: str) -> Any:
@@ -205,7 +209,12 @@ def test_a_batch_refused_for_one_missing_post_is_retried_post_by_post() -> None:
     points = collector().post_metrics(PAGE, [POST_ID, "1_2"])
     # Then the existing post still has its point and the missing one is skipped
     assert points == [MetricPoint(MetricScope.POST, POST_ID, "engagements", 0, NOW, "lifetime")]
-    assert [sent(i)[1]["ids"] for i in range(3)] == [[f"{POST_ID},1_2"], [POST_ID], ["1_2"]]
+    assert [sent(i)[1]["ids"] for i in range(len(responses.calls))] == [
+        [f"{POST_ID},1_2"],
+        [POST_ID],
+        ["1_2"],
+        ["1_2"],  # once more without insights before giving up on it
+    ]
 
 
 @responses.activate
@@ -241,3 +250,37 @@ def test_more_than_fifty_posts_are_sent_in_batches_of_fifty() -> None:
     ids = [f"1_{n}" for n in range(51)]
     assert collector().post_metrics(PAGE, ids) == []
     assert [len(sent(i)[1]["ids"][0].split(",")) for i in range(len(responses.calls))] == [50, 1]
+
+
+@responses.activate
+def test_a_refused_insights_metric_does_not_cost_the_follower_count() -> None:
+    # Given Graph refuses the page read because one insights metric was retired
+    retired = {"error": {"message": "(#100) The value must be a valid insights metric", "code": 100}}
+    responses.get(f"{GRAPH}/123456", status=400, json=retired, match=[fields_are(ACCOUNT_FIELDS)])
+    responses.get(
+        f"{GRAPH}/123456",
+        json={"followers_count": 1520, "id": "123456"},
+        match=[fields_are("followers_count,fan_count")],
+    )
+    # When account metrics are collected
+    points = collector().account_metrics(PAGE)
+    # Then the read is repeated without insights and the follower count still arrives
+    assert points == [account_point("followers", 1520, NOW, "lifetime")]
+    assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_a_post_whose_insights_are_refused_still_gets_its_counts() -> None:
+    # Given Graph refuses the post read with insights but answers the counts-only read
+    retired = {"error": {"message": "(#100) The value must be a valid insights metric", "code": 100}}
+    counts_only = "reactions.limit(0).summary(true),comments.limit(0).summary(true),shares"
+    responses.get(f"{GRAPH}/", status=400, json=retired, match=[fields_are(POST_FIELDS)])
+    responses.get(
+        f"{GRAPH}/",
+        json={POST_ID: {"id": POST_ID, "reactions": {"data": [], "summary": {"total_count": 7}}}},
+        match=[fields_are(counts_only)],
+    )
+    # When collected
+    points = collector().post_metrics(PAGE, [POST_ID])
+    # Then the counts it could read are points
+    assert points == [MetricPoint(MetricScope.POST, POST_ID, "likes", 7, NOW)]

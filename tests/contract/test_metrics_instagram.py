@@ -146,3 +146,18 @@ def test_account_followers_and_yesterdays_total_value_insights() -> None:
         MetricPoint(MetricScope.ACCOUNT, acct, "reach", 940, midnight, "day"),
         MetricPoint(MetricScope.ACCOUNT, acct, "profile_visits", 37, midnight, "day"),
     ]
+
+
+@responses.activate
+def test_refused_account_insights_keep_the_follower_counts() -> None:
+    # Given the profile read succeeds and the insights read is refused (a retired metric)
+    responses.add(
+        responses.GET, f"{GRAPH}/{IG.account_id}", json={"followers_count": 5230, "id": IG.account_id}
+    )
+    retired = {"error": {"message": "(#100) metric[0] must be one of the following values", "code": 100}}
+    responses.add(responses.GET, f"{GRAPH}/{IG.account_id}/insights", status=400, json=retired)
+    # When account metrics are collected
+    # Then the follower count is still returned
+    assert collector().account_metrics(IG) == [
+        MetricPoint(MetricScope.ACCOUNT, IG.account_id, "followers", 5230, NOW)
+    ]

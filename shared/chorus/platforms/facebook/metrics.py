@@ -52,6 +52,7 @@ PAGE_INSIGHTS: Mapping[str, tuple[str, int]] = {
     "page_impressions": ("impressions", 0),
     "page_impressions_unique": ("reach", 0),
     "page_media_view": ("views", 0),
+    "page_total_media_view_unique": ("reach", 1),
     "page_post_engagements": ("engagements", 0),
     # Unique people who engaged (deprecated 2024): a lower bound of engagements, used only when the
     # engagement count itself is missing.
@@ -66,8 +67,10 @@ POST_INSIGHTS: Mapping[str, tuple[str, int]] = {
     "post_video_views": ("video_views", 0),
     "post_engaged_users": ("engagements", 1),  # deprecated, unique people (see page_engaged_users)
 }
-DEFAULT_PAGE_METRICS = ("page_impressions_unique", "page_post_engagements", "page_views_total")
-DEFAULT_POST_METRICS = ("post_impressions", "post_impressions_unique", "post_clicks")
+# Impressions left the Page Insights API for "views" (page_media_view / post_media_view) in 2025; the
+# older names stay in the tables above so stored or older answers still read. Configurable per install.
+DEFAULT_PAGE_METRICS = ("page_media_view", "page_post_engagements", "page_views_total")
+DEFAULT_POST_METRICS = ("post_media_view", "post_impressions_unique", "post_clicks")
 
 
 def utc_now() -> datetime:
@@ -196,17 +199,22 @@ class FacebookMetrics:
         self._clock = clock
 
     def account_metrics(self, creds: AccountCredentials) -> list[MetricPoint]:
+        """Followers and the page's daily insights. Meta retires insights metrics every few releases and
+        refuses the whole read when one is unknown, so a refused read is repeated without insights (and
+        logged) rather than losing the follower count too."""
         now = self._clock()
-        fields = f"followers_count,fan_count,insights.metric({','.join(self.page_metrics)}).period(day)"
-        resp = call(
-            self._session,
-            "GET",
-            f"{self.base_url}/{creds.account_id}",
-            PLATFORM,
-            params={"fields": fields},
-            headers=bearer(creds.access_token),
-        )
-        body = json_body(resp, PLATFORM)
+        counters = "followers_count,fan_count"
+        insights = f"insights.metric({','.join(self.page_metrics)}).period(day)"
+        try:
+            body = self._get(creds, creds.account_id, {"fields": f"{counters},{insights}"})
+        except AuthError:
+            raise
+        except PermanentError as exc:
+            logger.warning(
+                "insights_refused",
+                extra={"platform": PLATFORM, "object_id": creds.account_id, "reason": exc.message},
+            )
+            body = self._get(creds, creds.account_id, {"fields": counters})
         if not isinstance(body, dict):
             return []
         ranked: list[Ranked] = []
@@ -229,16 +237,25 @@ class FacebookMetrics:
             points += self._post_batch(creds, chunk, now)
         return points
 
-    def _post_batch(self, creds: AccountCredentials, ids: list[str], now: datetime) -> list[MetricPoint]:
-        """One ``?ids=`` call. Graph fails the whole call if one id is gone, so a refused batch is retried
-        id by id and a refused single post is skipped (logged): it yields no points."""
+    def _post_batch(
+        self, creds: AccountCredentials, ids: list[str], now: datetime, *, insights: bool = True
+    ) -> list[MetricPoint]:
+        """One ``?ids=`` call. Graph refuses the whole call when one id is gone or one insights metric is
+        unknown, so a refused batch is retried id by id; a refused single post is retried without
+        insights (its reaction, comment and share counts still count), then skipped (logged)."""
         try:
-            body = self._fetch_posts(creds, ids)
+            body = self._fetch_posts(creds, ids, insights=insights)
         except AuthError:
             raise
         except PermanentError as exc:
             if len(ids) > 1:
-                return [point for one in ids for point in self._post_batch(creds, [one], now)]
+                return [p for one in ids for p in self._post_batch(creds, [one], now, insights=insights)]
+            if insights:
+                logger.warning(
+                    "insights_refused",
+                    extra={"platform": PLATFORM, "object_id": ids[0], "reason": exc.message},
+                )
+                return self._post_batch(creds, ids, now, insights=False)
             logger.warning(
                 "post_metrics_skipped",
                 extra={"platform": PLATFORM, "post_id": ids[0], "reason": exc.message, "code": exc.code},
@@ -251,17 +268,19 @@ class FacebookMetrics:
                 points += self._post_points(post_id, post, now)
         return points
 
-    def _fetch_posts(self, creds: AccountCredentials, ids: list[str]) -> Any:
-        fields = (
-            f"insights.metric({','.join(self.post_metric_names)}),"
-            "reactions.limit(0).summary(true),comments.limit(0).summary(true),shares"
-        )
+    def _fetch_posts(self, creds: AccountCredentials, ids: list[str], *, insights: bool) -> Any:
+        fields = "reactions.limit(0).summary(true),comments.limit(0).summary(true),shares"
+        if insights:
+            fields = f"insights.metric({','.join(self.post_metric_names)}),{fields}"
+        return self._get(creds, "", {"ids": ",".join(ids), "fields": fields})
+
+    def _get(self, creds: AccountCredentials, path: str, params: Mapping[str, str]) -> Any:
         resp = call(
             self._session,
             "GET",
-            f"{self.base_url}/",
+            f"{self.base_url}/{path}",
             PLATFORM,
-            params={"ids": ",".join(ids), "fields": fields},
+            params=dict(params),
             headers=bearer(creds.access_token),
         )
         return json_body(resp, PLATFORM)

@@ -108,7 +108,16 @@ class InstagramMetrics:
                 "since": str(int((day_end - timedelta(days=1)).timestamp())),
                 "until": str(int(day_end.timestamp())),
             }
-            body = self._get(creds, f"{creds.account_id}/insights", params)
+            try:
+                body = self._get(creds, f"{creds.account_id}/insights", params)
+            except AuthError:
+                raise
+            except PermanentError as exc:  # a retired metric must not cost the follower counts
+                logger.warning(
+                    "insights_refused",
+                    extra={"platform": PLATFORM, "object_id": creds.account_id, "reason": exc.message},
+                )
+                body = None
             ranked += ranked_insight_points(
                 body,
                 scope=MetricScope.ACCOUNT,
