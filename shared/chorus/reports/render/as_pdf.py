@@ -111,7 +111,7 @@ def _register_fonts() -> None:
 def _font_of(ch: str) -> str | None:
     """The font that can draw ``ch`` (``LATIN``, ``CHINESE``, ``KOREAN``), or None if none can."""
     code = ord(ch)
-    if code < 0x80 or ch in "\n\t":
+    if code < 0x80 or ch in "\n\t\u2212":  # U+2212 minus: reportlab draws it from Symbol
         return LATIN
     try:
         ch.encode("cp1252")  # Helvetica's WinAnsi encoding
