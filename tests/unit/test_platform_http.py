@@ -350,3 +350,21 @@ def test_batched_keeps_order_and_respects_the_limit() -> None:
 
 def test_bearer_builds_the_authorization_header() -> None:
     assert bearer("tok") == {"Authorization": "Bearer tok"}
+
+
+def test_a_bluesky_expired_token_on_400_is_an_auth_error() -> None:
+    with pytest.raises(AuthError) as caught:
+        raise_for_platform(
+            response(400, {"error": "ExpiredToken", "message": "Token has expired"}), "bluesky"
+        )
+    assert caught.value.message == "Token has expired"
+
+
+def test_a_5xx_ignores_mastodons_ever_present_rate_limit_reset_header() -> None:
+    # Given a 503 from Mastodon, which sends X-RateLimit-Reset on every answer
+    resp = response(503, {"error": "busy"}, {"X-RateLimit-Reset": "2026-11-23T12:05:00.000Z"})
+    # When checked
+    with pytest.raises(TransientError) as caught:
+        raise_for_platform(resp, "mastodon", now=NOW)
+    # Then no wait is taken from the quota window
+    assert caught.value.retry_after is None

@@ -7,7 +7,8 @@ response with :func:`raise_for_platform`, so the domain sees one vocabulary what
   with ``retry_after`` from ``Retry-After``, the ``*RateLimit-Reset`` headers (X, Mastodon, Bluesky) or
   Meta's ``X-Business-Use-Case-Usage`` ``estimated_time_to_regain_access``;
 * 5xx, Meta ``is_transient`` / codes 1 and 2, connection failures -> :class:`TransientError`;
-* 401, Meta ``OAuthException`` code 190 (or 102) -> :class:`AuthError`;
+* 401, Meta ``OAuthException`` code 190 (or 102), atproto ``ExpiredToken``/``InvalidToken`` ->
+  :class:`AuthError`;
 * any other 4xx -> :class:`PermanentError` carrying the platform's own message;
 * a timeout or dropped connection after a non-idempotent request (POST) was sent ->
   :class:`UnknownOutcome`, because the post may exist: the publisher verifies before retrying.
@@ -47,6 +48,8 @@ META_TRANSIENT_CODES = frozenset({1, 2})
 GOOGLE_RATE_LIMIT_REASONS = frozenset(
     {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "dailyLimitExceeded"}
 )
+XRPC_AUTH_ERRORS = frozenset({"ExpiredToken", "InvalidToken", "AuthMissing", "AuthenticationRequired"})
+"""Bluesky/atproto answers a bad or expired session token with HTTP 400 and one of these error names."""
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RESET_HEADERS = ("x-rate-limit-reset", "ratelimit-reset", "x-ratelimit-reset")
 """Absolute reset times: X (epoch seconds), Bluesky (epoch seconds), Mastodon (ISO 8601)."""
@@ -178,10 +181,11 @@ def raise_for_platform(resp: requests.Response, platform: str, now: datetime | N
 
     if status == 429 or meta_code in META_RATE_LIMIT_CODES or code in GOOGLE_RATE_LIMIT_REASONS:
         raise RateLimited(text, retry_after=retry_after_from(resp, now), **kw)
-    if status == 401 or meta_code in META_AUTH_CODES:
+    if status == 401 or meta_code in META_AUTH_CODES or code in XRPC_AUTH_ERRORS:
         raise AuthError(text, **kw)
     if status >= 500 or meta.get("is_transient") is True or meta_code in META_TRANSIENT_CODES:
-        raise TransientError(text, retry_after=retry_after_from(resp, now), **kw)
+        # Only Retry-After here: Mastodon sends X-RateLimit-Reset on every answer, not only when limited.
+        raise TransientError(text, retry_after=parse_retry_after(resp.headers.get("Retry-After"), now), **kw)
     raise PermanentError(text, **kw)
 
 
