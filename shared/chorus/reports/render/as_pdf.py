@@ -378,18 +378,31 @@ def _colour(index: int, name: str = "") -> colors.Color:
     return colors.HexColor(PREVIOUS if name == "Previous period" else PALETTE[index % len(PALETTE)])
 
 
+LEGEND_ROW = 10.0
+
+
 def _legend(
-    drawing: Drawing, pairs: list[tuple[colors.Color, str]], x: float, y: float, *, vertical: bool = False
-) -> None:
+    drawing: Drawing | None,
+    pairs: list[tuple[colors.Color, str]],
+    x: float,
+    y: float,
+    *,
+    vertical: bool = False,
+) -> int:
     """Colour swatches with their names, left to right, wrapping; each name drawn in runs of the font
-    its characters need (a chart legend in one font would misprint mixed Latin/CJK names)."""
-    size, gap, row_height, font_size = 7.0, 14.0, 10.0, 7.0
-    left, top = x, y
+    its characters need (a chart legend in one font would misprint mixed Latin/CJK names).
+    Returns the number of rows; with ``drawing=None`` only counts them."""
+    size, gap, font_size = 7.0, 14.0, 7.0
+    left, top, rows = x, y, 1
     for colour, name in pairs:
         runs = _runs(name)
         width = size + 4 + sum(pdfmetrics.stringWidth(run, font, font_size) for font, run in runs)
-        if left > x and (vertical or left + width > drawing.width - 10):
-            left, top = x, top - row_height
+        if left > x and (vertical or left + width > FRAME_WIDTH - 10):
+            left, top, rows = x, top - LEGEND_ROW, rows + 1
+        left += width + gap
+        if drawing is None:
+            continue
+        left -= width + gap
         swatch = Rect(left, top - size, size, size)
         swatch.fillColor = colour
         swatch.strokeColor = None
@@ -399,6 +412,7 @@ def _legend(
             drawing.add(String(cursor, top - size + 1, run, fontName=font, fontSize=font_size, fillColor=INK))
             cursor += pdfmetrics.stringWidth(run, font, font_size)
         left += width + gap
+    return rows
 
 
 def _axis_numbers(values: Sequence[float | None]) -> tuple[float, float]:
@@ -409,11 +423,12 @@ def _axis_numbers(values: Sequence[float | None]) -> tuple[float, float]:
 
 
 def _line(spec: ChartSpec) -> Drawing:
-    height = 190.0
+    pairs = [(_colour(i, s.name), s.name) for i, s in enumerate(spec.series)]
+    height = 170.0 + LEGEND_ROW * _legend(None, pairs, 42, 0)
     drawing = Drawing(FRAME_WIDTH, height)
     chart = HorizontalLineChart()
     chart.x, chart.y = 42, 40
-    chart.width, chart.height = int(FRAME_WIDTH - 60), int(height - 75)
+    chart.width, chart.height = int(FRAME_WIDTH - 60), 115
     chart.data = [tuple(v for v in s.values) for s in spec.series]
     step = max(1, math.ceil(len(spec.labels) / 8))
     chart.categoryAxis.categoryNames = [
@@ -437,7 +452,7 @@ def _line(spec: ChartSpec) -> Drawing:
         chart.lines[i].strokeColor = _colour(i, series.name)
         chart.lines[i].strokeWidth = 1.5
     drawing.add(chart)
-    _legend(drawing, [(_colour(i, s.name), s.name) for i, s in enumerate(spec.series)], 42, height - 4)
+    _legend(drawing, pairs, 42, height - 4)
     return drawing
 
 
@@ -486,13 +501,13 @@ def _bars(spec: ChartSpec) -> Drawing:
 
 
 def _pie(spec: ChartSpec) -> Drawing:
-    height = 150.0
+    height = max(150.0, 30.0 + LEGEND_ROW * len(spec.labels))
     drawing = Drawing(FRAME_WIDTH, height)
     values = [0.0 if v is None else v for v in spec.series[0].values]
     total = sum(values)
     pie = Pie()
-    pie.x, pie.y = 30, 10
-    pie.width = pie.height = int(height - 25)
+    pie.width = pie.height = 125
+    pie.x, pie.y = 30, int(height - 140)
     pie.data = values if total else [1.0]
     pie.labels = None
     pie.slices.strokeColor = colors.white
@@ -507,7 +522,7 @@ def _pie(spec: ChartSpec) -> Drawing:
         colour = spec.colours[i] if i < len(spec.colours) else PALETTE[i % len(PALETTE)]
         share = f"{value / total * 100:.1f}%" if total else "\u2013"
         pairs.append((colors.HexColor(colour), f"{label}: {fmt_int(value)} ({share})"))
-    _legend(drawing, pairs, 30 + height, height - 20, vertical=True)
+    _legend(drawing, pairs, 185, height - 20, vertical=True)
     return drawing
 
 
