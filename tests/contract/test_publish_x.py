@@ -1,0 +1,351 @@
+"""X adapter against API v2 (tweets, v2 media upload, threads, rate limits)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+import requests
+import responses
+from responses import matchers
+
+from chorus.platforms.base import (
+    AccountCredentials,
+    AuthError,
+    MediaItem,
+    PendingStep,
+    PermanentError,
+    PublishRequest,
+    PublishResult,
+    RateLimited,
+    TransientError,
+    UnknownOutcome,
+)
+from chorus.platforms.x.publish import XPublisher
+from tests.support import fixture_json
+
+API = "https://api.x.com"
+TWEETS = f"{API}/2/tweets"
+CREDS = AccountCredentials(platform="x", account_id="2244994945", access_token="user-token", handle="chorus")
+AUTH = {"Authorization": "Bearer user-token"}
+
+
+@pytest.fixture
+def rsps() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock() as mock:
+        yield mock
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def adapter(sleeps: list[float]) -> XPublisher:
+    return XPublisher(session=requests.Session(), sleep=sleeps.append)
+
+
+def created(tweet_id: str, text: str = "") -> dict[str, object]:
+    return {"data": {"id": tweet_id, "text": text, "edit_history_tweet_ids": [tweet_id]}}
+
+
+def test_publish_posts_the_text_with_the_user_token(
+    rsps: responses.RequestsMock, adapter: XPublisher
+) -> None:
+    rsps.post(
+        TWEETS,
+        status=201,
+        json=created("1445880548472328192", "Hello X"),
+        match=[matchers.header_matcher(AUTH), matchers.json_params_matcher({"text": "Hello X"})],
+    )
+    result = adapter.publish(CREDS, PublishRequest(target_id="t", text="Hello X"))
+    assert result == PublishResult(
+        platform_post_id="1445880548472328192", url="https://x.com/chorus/status/1445880548472328192"
+    )
+
+
+def test_an_image_is_uploaded_then_attached(rsps: responses.RequestsMock, adapter: XPublisher) -> None:
+    rsps.get("https://cdn.example/a.png", body=b"PNGDATA")
+    rsps.post(
+        f"{API}/2/media/upload",
+        json={"data": {"id": "1880028106020515840", "media_key": "3_1880028106020515840"}},
+        match=[matchers.header_matcher(AUTH)],
+    )
+    rsps.post(
+        f"{API}/2/media/metadata",
+        json={"data": {"associated_metadata": True}},
+        match=[
+            matchers.json_params_matcher(
+                {"id": "1880028106020515840", "metadata": {"alt_text": {"text": "A chart"}}}
+            )
+        ],
+    )
+    rsps.post(
+        TWEETS,
+        status=201,
+        json=created("9"),
+        match=[
+            matchers.json_params_matcher({"text": "Chart", "media": {"media_ids": ["1880028106020515840"]}})
+        ],
+    )
+    media = (MediaItem(url="https://cdn.example/a.png", mime_type="image/png", alt_text="A chart"),)
+    adapter.publish(CREDS, PublishRequest(target_id="t", text="Chart", media=media))
+    upload = rsps.calls[1].request.body
+    assert b"PNGDATA" in upload  # type: ignore[operator]
+    assert b"tweet_image" in upload  # type: ignore[operator]
+
+
+def test_a_video_is_uploaded_in_chunks_and_waits_for_processing(
+    rsps: responses.RequestsMock, adapter: XPublisher, sleeps: list[float]
+) -> None:
+    rsps.get("https://cdn.example/v.mp4", body=b"MP4" * 10)
+    rsps.post(
+        f"{API}/2/media/upload/initialize",
+        json={"data": {"id": "77", "media_key": "7_77", "expires_after_secs": 86400}},
+        match=[
+            matchers.json_params_matcher(
+                {"media_type": "video/mp4", "total_bytes": 30, "media_category": "tweet_video"}
+            )
+        ],
+    )
+    rsps.post(f"{API}/2/media/upload/77/append", json={})
+    rsps.post(
+        f"{API}/2/media/upload/77/finalize",
+        json={"data": {"id": "77", "processing_info": {"state": "pending", "check_after_secs": 2}}},
+    )
+    rsps.get(
+        f"{API}/2/media/upload",
+        json={"data": {"id": "77", "processing_info": {"state": "succeeded", "progress_percent": 100}}},
+        match=[matchers.query_param_matcher({"command": "STATUS", "media_id": "77"})],
+    )
+    rsps.post(
+        TWEETS,
+        status=201,
+        json=created("10"),
+        match=[matchers.json_params_matcher({"text": "Clip", "media": {"media_ids": ["77"]}})],
+    )
+    media = (MediaItem(url="https://cdn.example/v.mp4", mime_type="video/mp4"),)
+    adapter.publish(CREDS, PublishRequest(target_id="t", text="Clip", media=media))
+    assert sleeps == [2.0]
+    assert b'name="segment_index"' in rsps.calls[2].request.body  # type: ignore[operator]
+
+
+def test_failed_video_processing_is_permanent(rsps: responses.RequestsMock, adapter: XPublisher) -> None:
+    rsps.get("https://cdn.example/v.mp4", body=b"MP4")
+    rsps.post(f"{API}/2/media/upload/initialize", json={"data": {"id": "78"}})
+    rsps.post(f"{API}/2/media/upload/78/append", json={})
+    rsps.post(
+        f"{API}/2/media/upload/78/finalize",
+        json={
+            "data": {
+                "id": "78",
+                "processing_info": {"state": "failed", "error": {"message": "Unsupported codec"}},
+            }
+        },
+    )
+    media = (MediaItem(url="https://cdn.example/v.mp4", mime_type="video/mp4"),)
+    with pytest.raises(PermanentError, match="Unsupported codec"):
+        adapter.publish(CREDS, PublishRequest(target_id="t", text="Clip", media=media))
+
+
+def test_thread_parts_reply_to_the_previous_part_and_the_comment_to_the_first(
+    rsps: responses.RequestsMock, adapter: XPublisher
+) -> None:
+    rsps.post(TWEETS, status=201, json=created("1"), match=[matchers.json_params_matcher({"text": "1/3"})])
+    rsps.post(
+        TWEETS,
+        status=201,
+        json=created("2"),
+        match=[matchers.json_params_matcher({"text": "2/3", "reply": {"in_reply_to_tweet_id": "1"}})],
+    )
+    rsps.post(
+        TWEETS,
+        status=201,
+        json=created("3"),
+        match=[matchers.json_params_matcher({"text": "3/3", "reply": {"in_reply_to_tweet_id": "2"}})],
+    )
+    rsps.post(
+        TWEETS,
+        status=201,
+        json=created("4"),
+        match=[matchers.json_params_matcher({"text": "link below", "reply": {"in_reply_to_tweet_id": "1"}})],
+    )
+    request = PublishRequest(target_id="t", text="1/3", thread=("2/3", "3/3"), first_comment="link below")
+    result = adapter.publish(CREDS, request)
+    assert result.part_ids == ("2", "3", "4")  # type: ignore[union-attr]
+
+
+def test_a_part_that_times_out_resumes_as_a_step_and_is_found_not_reposted(
+    rsps: responses.RequestsMock, adapter: XPublisher
+) -> None:
+    # Given the first post succeeds and the second part times out
+    rsps.post(TWEETS, status=201, json=created("1"))
+    rsps.post(TWEETS, body=requests.ReadTimeout("slow"))
+    request = PublishRequest(target_id="t", text="1/3", thread=("2/3", "3/3"))
+    step = adapter.publish(CREDS, request)
+    # Then the first post is not repeated: the rest is a step
+    assert step == PendingStep(
+        "thread", {"root_id": "1", "parent_id": "1", "next": "0", "part_ids": ""}, delay_seconds=30
+    )
+    # When continued, the part that did go through is found on the timeline and only 3/3 is posted
+    rsps.get(
+        f"{API}/2/users/2244994945/tweets",
+        json={"data": [{"id": "2", "text": "2/3", "referenced_tweets": [{"type": "replied_to", "id": "1"}]}]},
+        match=[
+            matchers.query_param_matcher(
+                {"max_results": "20", "tweet.fields": "created_at,referenced_tweets"}
+            )
+        ],
+    )
+    rsps.post(
+        TWEETS,
+        status=201,
+        json=created("3"),
+        match=[matchers.json_params_matcher({"text": "3/3", "reply": {"in_reply_to_tweet_id": "2"}})],
+    )
+    result = adapter.continue_publish(CREDS, request, step)  # type: ignore[arg-type]
+    assert result == PublishResult(
+        platform_post_id="1", url="https://x.com/chorus/status/1", part_ids=("2", "3")
+    )
+
+
+def test_duplicate_content_is_permanent_with_xs_message(
+    rsps: responses.RequestsMock, adapter: XPublisher
+) -> None:
+    rsps.post(
+        TWEETS,
+        status=403,
+        json={
+            "detail": "You are not allowed to create a Tweet with duplicate content.",
+            "type": "about:blank",
+            "title": "Forbidden",
+            "status": 403,
+        },
+    )
+    with pytest.raises(PermanentError) as caught:
+        adapter.publish(CREDS, PublishRequest(target_id="t", text="again"))
+    assert caught.value.message == "You are not allowed to create a Tweet with duplicate content."
+
+
+def test_a_400_carries_the_first_error_message(rsps: responses.RequestsMock, adapter: XPublisher) -> None:
+    body = {
+        "errors": [{"parameters": {"text": [""]}, "message": "Tweet text is too long."}],
+        "title": "Invalid Request",
+        "detail": "One or more parameters to your request was invalid.",
+        "type": "https://api.twitter.com/2/problems/invalid-request",
+    }
+    rsps.post(TWEETS, status=400, json=body)
+    with pytest.raises(PermanentError, match="Tweet text is too long"):
+        adapter.publish(CREDS, PublishRequest(target_id="t", text="x"))
+
+
+def test_401_is_an_auth_error(rsps: responses.RequestsMock, adapter: XPublisher) -> None:
+    rsps.post(
+        TWEETS,
+        status=401,
+        json={"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"},
+    )
+    with pytest.raises(AuthError):
+        adapter.publish(CREDS, PublishRequest(target_id="t", text="x"))
+
+
+def test_429_is_rate_limited_until_x_rate_limit_reset(
+    rsps: responses.RequestsMock, adapter: XPublisher
+) -> None:
+    reset = int(time.time()) + 900
+    rsps.post(
+        TWEETS,
+        status=429,
+        json={
+            "title": "Too Many Requests",
+            "detail": "Too Many Requests",
+            "type": "about:blank",
+            "status": 429,
+        },
+        headers={
+            "x-rate-limit-limit": "200",
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": str(reset),
+        },
+    )
+    with pytest.raises(RateLimited) as caught:
+        adapter.publish(CREDS, PublishRequest(target_id="t", text="x"))
+    assert caught.value.retry_after is not None
+    assert 880 < caught.value.retry_after <= 900
+
+
+def test_503_is_transient_and_a_read_timeout_unknown(
+    rsps: responses.RequestsMock, adapter: XPublisher
+) -> None:
+    rsps.post(TWEETS, status=503, json={"title": "Service Unavailable", "detail": "Service Unavailable"})
+    with pytest.raises(TransientError):
+        adapter.publish(CREDS, PublishRequest(target_id="t", text="x"))
+    rsps.post(TWEETS, body=requests.ReadTimeout("slow"))
+    with pytest.raises(UnknownOutcome):
+        adapter.publish(CREDS, PublishRequest(target_id="t", text="x"))
+
+
+def test_find_published_matches_text_despite_tco_links_and_escaping(
+    rsps: responses.RequestsMock, adapter: XPublisher
+) -> None:
+    due = datetime(2025, 5, 1, 9, 0, tzinfo=UTC)
+    rsps.get(
+        f"{API}/2/users/2244994945/tweets",
+        json={
+            "data": [
+                {
+                    "id": "5",
+                    "text": "Fish &amp; chips today! https://t.co/AbCdEf",
+                    "created_at": "2025-05-01T09:00:01.000Z",
+                }
+            ],
+            "meta": {"result_count": 1},
+        },
+        match=[
+            matchers.header_matcher(AUTH),
+            matchers.query_param_matcher(
+                {"max_results": "20", "tweet.fields": "created_at", "start_time": "2025-05-01T08:58:00Z"}
+            ),
+        ],
+    )
+    request = PublishRequest(
+        target_id="t", text="Fish & chips today!", link="https://example.com/menu", not_before=due
+    )
+    assert adapter.find_published(CREDS, request) == PublishResult(
+        platform_post_id="5", url="https://x.com/chorus/status/5"
+    )
+
+
+def test_find_published_is_none_for_an_empty_timeline(
+    rsps: responses.RequestsMock, adapter: XPublisher
+) -> None:
+    rsps.get(f"{API}/2/users/2244994945/tweets", json={"meta": {"result_count": 0}})
+    assert adapter.find_published(CREDS, PublishRequest(target_id="t", text="x")) is None
+
+
+def test_find_published_reads_a_documented_tweet_object(
+    rsps: responses.RequestsMock, adapter: XPublisher
+) -> None:
+    # Given the timeline returns the documented v2 Tweet object (python-twitter test data)
+    tweet = fixture_json("metrics/x_v2_tweet_public_metrics.json")
+    tweet = tweet.get("data", tweet)
+    rsps.get(f"{API}/2/users/2244994945/tweets", json={"data": [tweet]})
+    found = adapter.find_published(CREDS, PublishRequest(target_id="t", text=tweet["text"]))
+    assert found is not None
+    assert found.platform_post_id == tweet["id"]
+
+
+def test_delete_removes_the_post_and_tolerates_404(rsps: responses.RequestsMock, adapter: XPublisher) -> None:
+    rsps.delete(f"{TWEETS}/1", json={"data": {"deleted": True}}, match=[matchers.header_matcher(AUTH)])
+    rsps.delete(
+        f"{TWEETS}/2", status=404, json={"title": "Not Found Error", "detail": "Could not find tweet"}
+    )
+    adapter.delete(CREDS, "1")
+    adapter.delete(CREDS, "2")
+    assert [c.request.method for c in rsps.calls] == ["DELETE", "DELETE"]
+    rsps.delete(f"{TWEETS}/3", status=403, json={"title": "Forbidden", "detail": "not yours"})
+    with pytest.raises(PermanentError, match="not yours"):
+        adapter.delete(CREDS, "3")
