@@ -358,7 +358,7 @@ def _check_media(rules: PlatformRules, media: Sequence[MediaSpec]) -> list[Viola
     return found
 
 
-def validate(  # noqa: PLR0917 (the signature the API and publisher share)
+def validate(
     platform: str,
     text: str,
     media: Sequence[MediaSpec] = (),
