@@ -23,7 +23,7 @@ class MessageKind(StrEnum):
 class InboundMedia:
     url: str
     type: str  # image | video | audio | file | sticker | location | other
-    platform_media_id: str | None = None  # when the platform gives an id to fetch, not a URL (WhatsApp, WeChat)
+    platform_media_id: str | None = None  # an id to download by when there is no URL (WhatsApp, WeChat)
 
 
 @dataclass(frozen=True)

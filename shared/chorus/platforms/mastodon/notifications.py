@@ -153,9 +153,10 @@ def fetch_notifications(
     http = session or requests.Session()
     base = base_url.rstrip("/")
     url: str | None = f"{base}/api/v1/notifications"
-    params: dict[str, Any] | None = {"types[]": "mention", "limit": PAGE_LIMIT}
-    if since_id and params is not None:
-        params["min_id"] = since_id
+    first: dict[str, Any] = {"types[]": "mention", "limit": PAGE_LIMIT}
+    if since_id:
+        first["min_id"] = since_id
+    params: dict[str, Any] | None = first
     found: dict[str, dict[str, Any]] = {}
     pages = 0
     while url and pages < max_pages:
