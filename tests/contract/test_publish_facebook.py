@@ -288,3 +288,17 @@ def test_delete_tolerates_a_post_that_is_already_gone(
     rsps.delete(f"{GRAPH}/{PAGE}_3", status=400, json=graph_error(190, "expired"))
     with pytest.raises(AuthError):
         adapter.delete(CREDS, f"{PAGE}_3")
+
+
+def test_with_media_the_link_goes_into_the_text(
+    rsps: responses.RequestsMock, adapter: FacebookPublisher
+) -> None:
+    rsps.post(
+        f"{GRAPH}/{PAGE}/photos",
+        json={"id": "790", "post_id": f"{PAGE}_790"},
+        match=form({"url": "https://cdn.example/a.jpg", "message": "Menu\n\nhttps://example.com/menu"}),
+    )
+    media = (MediaItem(url="https://cdn.example/a.jpg", mime_type="image/jpeg"),)
+    adapter.publish(
+        CREDS, PublishRequest(target_id="t", text="Menu", media=media, link="https://example.com/menu")
+    )

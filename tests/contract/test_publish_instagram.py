@@ -343,3 +343,14 @@ def test_find_published_matches_a_recent_caption(
 def test_delete_removes_the_media(rsps: responses.RequestsMock, adapter: InstagramPublisher) -> None:
     rsps.delete(f"{GRAPH}/m1", json={"success": True}, match=query({}))
     adapter.delete(CREDS, "m1")
+
+
+def test_a_link_is_appended_to_the_caption(rsps: responses.RequestsMock, adapter: InstagramPublisher) -> None:
+    rsps.post(
+        f"{GRAPH}/{IG}/media",
+        json={"id": "c9"},
+        match=form({"image_url": JPEG.url, "caption": "Menu\n\nhttps://example.com/menu"}),
+    )
+    adapter.publish(
+        CREDS, PublishRequest(target_id="t", text="Menu", media=(JPEG,), link="https://example.com/menu")
+    )

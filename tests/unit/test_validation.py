@@ -161,3 +161,8 @@ def test_an_empty_post_is_refused() -> None:
 
 def test_unknown_platform_is_a_violation_not_a_crash() -> None:
     assert rules(validate("myspace", "hi", [], None, [], None)) == {("platform.unknown", "platform")}
+
+
+def test_facebook_counts_the_link_when_media_leaves_no_preview() -> None:
+    found = validate("facebook", "a" * 63_200, [JPEG], "https://example.com/x", [], None)
+    assert rules(found) == {("text.too_long", "text")}

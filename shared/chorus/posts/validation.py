@@ -11,9 +11,9 @@ Thread parts and the first comment are checked by the same text rules as the pos
 - a first comment is supported everywhere except TikTok (on X, Bluesky, Mastodon and Threads it is a
   reply by the account itself; on Facebook, Instagram, LinkedIn and YouTube a comment).
 
-``link`` is a separate attachment on Facebook (link preview) and on Bluesky when there are no images
-(external card); everywhere else the publisher appends it to the text (``text.compose_text``), so it is
-counted as part of the text.
+``link`` is a separate attachment on Facebook (link preview) and Bluesky (external card) when the post
+has no media; otherwise, and on every other platform, the publisher appends it to the text
+(``text.compose_text``), so it is counted as part of the text.
 """
 
 from __future__ import annotations
@@ -65,8 +65,7 @@ class Violation:
 
 class LinkMode(StrEnum):
     TEXT = "text"  # appended to the text (counted)
-    PARAM = "param"  # a separate API parameter (Facebook link preview)
-    CARD = "card"  # an embedded card unless there are images (Bluesky), else appended to the text
+    CARD = "card"  # a preview/card unless there is media (Facebook, Bluesky), else appended to the text
 
 
 @dataclass(frozen=True)
@@ -185,7 +184,7 @@ PLATFORM_RULES: Mapping[str, PlatformRules] = {
             max_images=10,
             max_items=10,
         ),
-        link_mode=LinkMode.PARAM,
+        link_mode=LinkMode.CARD,
     ),
     # Threads: 500 characters; JPEG/PNG <= 8 MB, MP4/MOV <= 1 GB; carousel up to 20.
     "threads": PlatformRules(
@@ -246,7 +245,7 @@ PLATFORM_RULES: Mapping[str, PlatformRules] = {
 def effective_text(platform: str, text: str, link: str | None, has_media: bool) -> str:
     """The text as it will be published: with ``link`` appended where the platform needs it there."""
     rules = PLATFORM_RULES[platform]
-    if rules.link_mode is LinkMode.PARAM or (rules.link_mode is LinkMode.CARD and not has_media):
+    if rules.link_mode is LinkMode.CARD and not has_media:
         return text
     return textlib.compose_text(text, link)
 

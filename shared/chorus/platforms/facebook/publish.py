@@ -1,6 +1,7 @@
 """Publish to a Facebook Page (Graph API, page access token).
 
-- Text and/or link: ``POST /{page-id}/feed`` (``message``, ``link``).
+- Text and/or link: ``POST /{page-id}/feed`` (``message``, ``link``). With media there is no link
+  preview, so the link is appended to the text.
 - One image: ``POST /{page-id}/photos`` (``url``, ``message``); the post id is the answer's ``post_id``.
 - Several images: each ``POST /{page-id}/photos`` with ``published=false``, then ``POST /{page-id}/feed``
   with ``attached_media[i]={"media_fbid": ...}``.
@@ -121,26 +122,28 @@ class FacebookPublisher:
         """Create the post itself; returns (post id, url)."""
         page = self._page(creds)
         images = [m for m in request.media if not m.mime_type.startswith("video/")]
+        # a link preview exists only on a text post; with media the link goes into the text
+        text = textlib.compose_text(request.text, request.link) if request.media else request.text
         videos = [m for m in request.media if m.mime_type.startswith("video/")]
         if videos:
             body = self.graph.post(
                 creds,
                 f"{page}/videos",
                 file_url=videos[0].url,
-                description=request.text,
+                description=text,
                 timeout=UPLOAD_TIMEOUT,
             )
             video_id = str(body["id"])
             return video_id, f"https://www.facebook.com/{page}/videos/{video_id}"
         if len(images) == 1:
-            fields: dict[str, Any] = {"url": images[0].url, "message": request.text}
+            fields: dict[str, Any] = {"url": images[0].url, "message": text}
             if images[0].alt_text:
                 fields["alt_text_custom"] = images[0].alt_text
             body = self.graph.post(creds, f"{page}/photos", timeout=UPLOAD_TIMEOUT, **fields)
             post_id = str(body.get("post_id") or body["id"])
             return post_id, post_url(post_id)
-        fields = {"message": request.text}
-        if request.link:
+        fields = {"message": text}
+        if request.link and not images:
             fields["link"] = request.link
         for index, image in enumerate(images):
             photo = self.graph.post(
@@ -190,7 +193,8 @@ class FacebookPublisher:
         if request.not_before:
             params["since"] = int((request.not_before - CLOCK_SKEW).timestamp())
         body = self.graph.get(creds, f"{self._page(creds)}/feed", **params)
-        wanted = textlib.match_key(request.text)
+        sent = textlib.compose_text(request.text, request.link) if request.media else request.text
+        wanted = textlib.match_key(sent)
         for post in body.get("data", []):
             if textlib.match_key(post.get("message") or "") != wanted:
                 continue

@@ -70,6 +70,11 @@ class PublishingQuota:
         return self.remaining == 0
 
 
+def _caption(request: PublishRequest) -> str:
+    """Instagram has no link attachment: a link is appended to the caption (not clickable there)."""
+    return textlib.compose_text(request.text, request.link)
+
+
 def _is_video(item: MediaItem) -> bool:
     return item.mime_type.startswith("video/")
 
@@ -121,7 +126,7 @@ class InstagramPublisher:
         if not request.media:
             raise PermanentError("Instagram needs an image or a video", platform=PLATFORM)
         if len(request.media) == 1:
-            container = self._container(creds, request.media[0], caption=request.text)
+            container = self._container(creds, request.media[0], caption=_caption(request))
         else:
             children = [self._container(creds, item, is_carousel_item="true") for item in request.media]
             if any(_is_video(item) for item in request.media):
@@ -140,7 +145,7 @@ class InstagramPublisher:
             f"{creds.account_id}/media",
             media_type="CAROUSEL",
             children=",".join(children),
-            caption=request.text,
+            caption=_caption(request),
         )
         return str(body["id"])
 
@@ -226,7 +231,7 @@ class InstagramPublisher:
         body = self.graph.get(
             creds, f"{creds.account_id}/media", fields="id,caption,permalink,timestamp", limit=25
         )
-        wanted = textlib.match_key(request.text)
+        wanted = textlib.match_key(_caption(request))
         for media in body.get("data", []):
             if textlib.match_key(media.get("caption") or "") != wanted:
                 continue
