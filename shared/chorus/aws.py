@@ -20,7 +20,7 @@ def client(service: str) -> Any:
         if service not in _clients:
             import boto3
 
-            _clients[service] = boto3.session.Session().client(service, region_name=get_settings().region)
+            _clients[service] = boto3.session.Session().client(service, region_name=get_settings().region)  # type: ignore[call-overload]
         return _clients[service]
 
 

@@ -60,10 +60,13 @@ class Settings(BaseSettings):
     region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
     # Where the sandbox platform lives (local only; empty in production, which disables it).
     sandbox_url: str = ""
+    sandbox_timeout_s: float = 5.0
     # Scheduler: how far ahead of due time a target is handed to the publish queue.
     schedule_lookahead_s: int = 90
     # Publisher: retries before a transient failure becomes permanent.
     publish_max_attempts: int = 6
+    # Receives of a publish message before SQS moves it to the DLQ (the template's maxReceiveCount).
+    publish_max_receives: int = 5
 
 
 @cached

@@ -139,7 +139,9 @@ def test_dynamodb_stream_delivers_changes(rt: LocalRuntime) -> None:
     ddb.put_item(TableName=rt.stack.refs["SourceTable"], Item={"pk": {"S": "item-1"}})  # type: ignore[union-attr]
     ddb.delete_item(TableName=rt.stack.refs["SourceTable"], Key={"pk": {"S": "item-1"}})  # type: ignore[union-attr]
     # Then the consumer sees both changes in order
-    changes = wait_for(lambda: [c["name"] for c in records(rt, "stream")] if len(records(rt, "stream")) >= 2 else None)
+    changes = wait_for(
+        lambda: [c["name"] for c in records(rt, "stream")] if len(records(rt, "stream")) >= 2 else None
+    )
     assert changes[:2] == ["INSERT", "REMOVE"]
 
 

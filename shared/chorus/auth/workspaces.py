@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.expressions.update import Action
 
 from chorus.auth.keys import IssuedKey, Principal, issue_key, new_id, parse_key, secret_matches
 from chorus.auth.roles import Role, at_least
@@ -88,7 +89,7 @@ def get_workspace(workspace_id: str) -> Workspace:
 def update_workspace(workspace_id: str, *, name: str | None = None, timezone: str | None = None) -> Workspace:
     bind()
     item = WorkspaceItem.get(keys.workspace_pk(workspace_id), keys.workspace_meta_sk())
-    actions = []
+    actions: list[Action] = []
     if name is not None:
         if not name.strip():
             raise ValidationFailed.on("name", "must not be empty", "required")
@@ -146,9 +147,7 @@ def create_api_key(principal: Principal, name: str, role: str) -> tuple[ApiKeyIn
 
 def list_api_keys(workspace_id: str) -> list[ApiKeyInfo]:
     bind()
-    found = ApiKeyItem.query(
-        keys.workspace_pk(workspace_id), ApiKeyItem.sk.startswith(keys.api_key_sk(""))
-    )
+    found = ApiKeyItem.query(keys.workspace_pk(workspace_id), ApiKeyItem.sk.startswith(keys.api_key_sk("")))
     return [ApiKeyInfo(i.key_id, i.name, Role(i.role), i.created_at, bool(i.revoked)) for i in found]
 
 

@@ -70,7 +70,13 @@ class RestApi:
         return None
 
     def event(
-        self, route: Route, params: dict[str, str], method: str, raw_path: str, headers: dict[str, str], body: bytes
+        self,
+        route: Route,
+        params: dict[str, str],
+        method: str,
+        raw_path: str,
+        headers: dict[str, str],
+        body: bytes,
     ) -> dict[str, Any]:
         split = urlsplit(raw_path)
         query = parse_qs(split.query, keep_blank_values=True)
@@ -104,14 +110,25 @@ class RestApi:
             "isBase64Encoded": is_b64,
         }
 
-    def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def handle(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
         path = urlsplit(raw_path).path
         found = self.match(method, path)
         if found is None:
-            problem = {"type": "about:blank", "title": "Not found", "status": 404, "detail": f"no route {method} {path}"}
+            problem = {
+                "type": "about:blank",
+                "title": "Not found",
+                "status": 404,
+                "detail": f"no route {method} {path}",
+            }
             if any(r.pattern.match(path) for r in self.routes):
                 problem.update(status=405, title="Method not allowed")
-            return problem["status"], {"Content-Type": "application/problem+json"}, json.dumps(problem).encode()  # type: ignore[return-value]
+            return (
+                problem["status"],
+                {"Content-Type": "application/problem+json"},
+                json.dumps(problem).encode(),
+            )  # type: ignore[return-value]
         route, params = found
         with self.activity:
             try:
@@ -136,7 +153,7 @@ class RestApi:
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                headers = {k: v for k, v in self.headers.items()}
+                headers = dict(self.headers.items())
                 status, out_headers, data = api.handle(self.command, self.path, headers, body)
                 self.send_response(status)
                 for k, v in out_headers.items():
@@ -149,7 +166,7 @@ class RestApi:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
@@ -237,7 +254,7 @@ class WebSocketApi:
             connection_id = base64.urlsafe_b64encode(uuid.uuid4().bytes[:12]).decode()
             split = urlsplit(request.path)
             query = {k: v[-1] for k, v in parse_qs(split.query).items()}
-            headers = {k: v for k, v in request.headers.raw_items()}
+            headers = dict(request.headers.raw_items())
             event = api._event(
                 "$connect", "CONNECT", connection_id, headers=headers, queryStringParameters=query or None
             )
@@ -290,7 +307,9 @@ class WebSocketApi:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def _answer(self, status: int, body: dict[str, Any] | None = None, error: str | None = None) -> None:
+            def _answer(
+                self, status: int, body: dict[str, Any] | None = None, error: str | None = None
+            ) -> None:
                 data = json.dumps(body or {}).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -334,7 +353,7 @@ class WebSocketApi:
                 else:
                     self._answer(410, {"message": "gone"}, "GoneException")
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         self.management = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

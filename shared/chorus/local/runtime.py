@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +118,7 @@ class LocalRuntime:
         if service not in self._clients:
             import boto3
 
-            self._clients[service] = boto3.session.Session().client(
+            self._clients[service] = boto3.session.Session().client(  # type: ignore[call-overload]
                 service,
                 region_name=self.region,
                 endpoint_url=self.endpoint,
@@ -178,7 +179,8 @@ class LocalRuntime:
                             queue_arn=props["Queue"],
                             batch_size=int(props.get("BatchSize", 10)),
                             window_s=float(props.get("MaximumBatchingWindowInSeconds", 0)),
-                            report_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+                            report_failures="ReportBatchItemFailures"
+                            in (props.get("FunctionResponseTypes") or []),
                             concurrency=max(2, min(int(scaling.get("MaximumConcurrency", 4)), 8)),
                             enabled=bool(props.get("Enabled", True)),
                         )
@@ -189,7 +191,9 @@ class LocalRuntime:
                             function=fn,
                             stream_arn=props["Stream"],
                             batch_size=int(props.get("BatchSize", 100)),
-                            starting_position="LATEST" if props.get("StartingPosition") == "LATEST" else "TRIM_HORIZON",
+                            starting_position="LATEST"
+                            if props.get("StartingPosition") == "LATEST"
+                            else "TRIM_HORIZON",
                             max_retries=int(props.get("MaximumRetryAttempts", 2)),
                         )
                     )
@@ -219,19 +223,19 @@ class LocalRuntime:
             props = stack.resolve(res.get("Properties", {}))
             if props.get("ScheduleExpression"):
                 for target in props.get("Targets", []):
-                    fn = self._function_by_arn(target["Arn"])
-                    if fn:
+                    scheduled = self._function_by_arn(target["Arn"])
+                    if scheduled:
                         self.schedules[logical] = ScheduleSource(
-                            logical, fn, props["ScheduleExpression"], target.get("Input"),
+                            logical, scheduled, props["ScheduleExpression"], target.get("Input"),
                             f"arn:aws:events:{self.region}:{ACCOUNT}:rule/{logical}",
                             props.get("State", "ENABLED") != "DISABLED",
                         )  # fmt: skip
                 continue
             for target in props.get("Targets", []):
                 arn = target["Arn"]
-                fn = self._function_by_arn(arn)
-                if fn is not None:
-                    deliver = self._async(fn, target.get("InputPath"))
+                targeted = self._function_by_arn(arn)
+                if targeted is not None:
+                    deliver = self._async(targeted, target.get("InputPath"))
                 elif arn.startswith("arn:aws:sns:"):
                     deliver = self._to_topic(arn)
                 elif arn.startswith("arn:aws:sqs:"):
@@ -240,7 +244,12 @@ class LocalRuntime:
                 else:
                     log.warning("rule %s target %s is not played locally", logical, arn)
                     continue
-                self._rule(f"{logical}-{target['Id']}", props.get("EventBusName", "default"), props["EventPattern"], deliver)
+                self._rule(
+                    f"{logical}-{target['Id']}",
+                    props.get("EventBusName", "default"),
+                    props["EventPattern"],
+                    deliver,
+                )
         stage = str(stack.refs.get("Stage", "prod"))
         self.rest = RestApi(routes, stage, self.activity)
         self._wire_websocket(stage)
@@ -269,9 +278,13 @@ class LocalRuntime:
         bus = props.get("EventBusName", "default")
         pattern = props["EventPattern"]
         self.client("events").put_rule(
-            Name=logical, EventBusName=bus, EventPattern=json.dumps(pattern) if isinstance(pattern, dict) else pattern
+            Name=logical,
+            EventBusName=bus,
+            EventPattern=json.dumps(pattern) if isinstance(pattern, dict) else pattern,
         )
-        self.client("events").put_targets(Rule=logical, EventBusName=bus, Targets=[{"Id": target["Id"], "Arn": target["Arn"]}])
+        self.client("events").put_targets(
+            Rule=logical, EventBusName=bus, Targets=[{"Id": target["Id"], "Arn": target["Arn"]}]
+        )
 
     def _rule(self, name: str, bus: str, pattern: Any, deliver: Callable[[dict[str, Any]], None]) -> None:
         import json
@@ -279,13 +292,17 @@ class LocalRuntime:
         events, sqs = self.client("events"), self.client("sqs")
         bus_name = bus.rsplit("/", 1)[-1]
         shadow = sqs.create_queue(QueueName=f"local-rule-{name}"[:80])["QueueUrl"]
-        shadow_arn = sqs.get_queue_attributes(QueueUrl=shadow, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        shadow_arn = sqs.get_queue_attributes(QueueUrl=shadow, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
         events.put_rule(
             Name=name[:64],
             EventBusName=bus_name,
             EventPattern=json.dumps(pattern) if not isinstance(pattern, str) else pattern,
         )
-        events.put_targets(Rule=name[:64], EventBusName=bus_name, Targets=[{"Id": "local", "Arn": shadow_arn}])
+        events.put_targets(
+            Rule=name[:64], EventBusName=bus_name, Targets=[{"Id": "local", "Arn": shadow_arn}]
+        )
         self.rules.append(RuleTarget(name, bus_name, shadow, deliver))
 
     def _wire_websocket(self, stage: str) -> None:
@@ -360,11 +377,19 @@ class LocalRuntime:
             if not m.enabled:
                 continue
             for i in range(m.concurrency):
-                self._loop(f"sqs-{m.function.logical_id}-{i}", lambda m=m: m.poll_once(sqs, self.region, self.activity), 0)
+                self._loop(
+                    f"sqs-{m.function.logical_id}-{i}",
+                    partial(m.poll_once, sqs, self.region, self.activity),
+                    0,
+                )
         for s in self.stream_mappings:
-            self._loop(f"stream-{s.function.logical_id}", lambda s=s: s.poll_once(streams, self.region, self.activity), 0.1)
+            self._loop(
+                f"stream-{s.function.logical_id}",
+                partial(s.poll_once, streams, self.region, self.activity),
+                0.1,
+            )
         for r in self.rules:
-            self._loop(f"rule-{r.rule}", lambda r=r: r.poll_once(sqs, self.activity), 0)
+            self._loop(f"rule-{r.rule}", partial(r.poll_once, sqs, self.activity), 0)
         if self.clock == "wall" and self.schedules:
             self._loop("schedules", self._tick_due, 0.2)
 
@@ -413,7 +438,9 @@ class LocalRuntime:
 
     def wait_idle(self, timeout: float = 30.0, quiet: float = 0.3) -> bool:
         """Wait until no message is queued or in flight and no function has run for ``quiet`` seconds."""
-        urls = [m.queue_url for m in self.sqs_mappings if m.enabled] + [r.shadow_queue_url for r in self.rules]
+        urls = [m.queue_url for m in self.sqs_mappings if m.enabled] + [
+            r.shadow_queue_url for r in self.rules
+        ]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if (

@@ -74,7 +74,11 @@ class SqsMapping:
                         "ApproximateFirstReceiveTimestamp": attrs.get(
                             "ApproximateFirstReceiveTimestamp", str(int(time.time() * 1000))
                         ),
-                        **{k: v for k, v in attrs.items() if k in {"MessageGroupId", "MessageDeduplicationId"}},
+                        **{
+                            k: v
+                            for k, v in attrs.items()
+                            if k in {"MessageGroupId", "MessageDeduplicationId"}
+                        },
                     },
                     "messageAttributes": {
                         k: {
@@ -167,7 +171,9 @@ class StreamMapping:
                         self.function.invoke({"Records": records})
                         break
                     except Exception:
-                        log.exception("stream consumer %s failed (attempt %d)", self.function.logical_id, attempt)
+                        log.exception(
+                            "stream consumer %s failed (attempt %d)", self.function.logical_id, attempt
+                        )
             delivered += len(records)
         return delivered
 

@@ -119,13 +119,13 @@ class Resolver:
             raise KeyError(f"GetAtt {name}.{attr} is not known to the local runtime")
         return self.attrs[(name, attr)]
 
-    def resolve(self, value: Any) -> Any:  # noqa: PLR0911, PLR0912
+    def resolve(self, value: Any) -> Any:  # noqa: PLR0911
         if isinstance(value, list):
             return [self.resolve(v) for v in value]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self.ref(arg)
             if key == "Fn::GetAtt":

@@ -152,6 +152,15 @@ PLATFORM_RULES: Mapping[str, PlatformRules] = {
         ),
         supports_thread=True,
     ),
+    # The local sandbox platform (demo and tests): Mastodon's rules.
+    "sandbox": PlatformRules(
+        name="Sandbox",
+        max_length=500,
+        count=textlib.mastodon_length,
+        length_unit="characters (URLs count 23)",
+        media=MediaRules(types=_IMAGES | {"image/gif"} | _VIDEOS, max_size=_sizes(16 * MB, 16 * MB, 99 * MB)),
+        supports_thread=True,
+    ),
     # Instagram content publishing: JPEG images <= 8 MB, MP4/MOV videos (reels) <= 300 MB; a single
     # image/video or a carousel of 2..10 items (images and videos may mix).
     "instagram": PlatformRules(

@@ -8,7 +8,9 @@ Single-table layout of the main table (pk/sk, plus sparse GSIs):
   WS#<ws>            / TARGET#<post_id>#<acct>    one (post, account) publish target
   WS#<ws>            / WSCONN#<connection_id>     live WebSocket connection
   SYS                / SCHEDULER                  scheduler watermark
-GSI1 (due index, sparse): gsi1pk = DUE#<YYYY-MM-DDTHH:MM> (UTC minute bucket), gsi1sk = <due iso>#<target>
+GSI1 (due index, sparse): gsi1pk = DUE#|QUEUED#<YYYY-MM-DDTHH:MM> (UTC minute), gsi1sk = <due iso>#<target>
+GSI2 (sparse): CAL#<ws> / <time>#<post> (calendar), PACCT#<platform>#<id> / <ws>#<account> (webhook routing),
+      PAUSED#<ws> / <target> (targets held while publishing is paused)
 """
 
 from __future__ import annotations
@@ -52,9 +54,35 @@ def system_pk() -> str:
     return "SYS"
 
 
-def due_bucket(at: datetime) -> str:
-    """The minute bucket of the due index a target due at ``at`` lives in."""
-    return "DUE#" + at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+def due_bucket(at: datetime, prefix: str = "DUE") -> str:
+    """The minute bucket of the due index a target lives in: DUE# while scheduled, QUEUED# while a
+    message for it should be in flight (so the scheduler can find lost ones without a Scan)."""
+    return f"{prefix}#" + at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+
+
+def calendar_pk(workspace_id: str) -> str:
+    return f"CAL#{workspace_id}"
+
+
+def calendar_sk(at: datetime, post_id: str) -> str:
+    return f"{iso(at)}#{post_id}"
+
+
+def paused_pk(workspace_id: str) -> str:
+    return f"PAUSED#{workspace_id}"
+
+
+def platform_account_pk(platform: str, platform_account_id: str) -> str:
+    return f"PACCT#{platform}#{platform_account_id}"
+
+
+def oauth_state_pk(state: str) -> str:
+    return f"OAUTH#{state}"
+
+
+def target_id(post_id: str, account_id: str) -> str:
+    """The publish target's id: also the idempotency key handed to platforms."""
+    return f"{post_id}.{account_id}"
 
 
 def due_sort_key(at: datetime, target_id: str) -> str:

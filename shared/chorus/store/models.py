@@ -17,6 +17,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.connection import Connection
 from pynamodb.models import Model
 
 from chorus.config import get_settings, register_reset
@@ -33,6 +34,18 @@ class DueIndex(GlobalSecondaryIndex["MainItem"]):
     gsi1sk = UnicodeAttribute(range_key=True)
 
 
+class CalendarIndex(GlobalSecondaryIndex["MainItem"]):
+    """Second index: posts by time per workspace (CAL#<ws>), accounts by platform id (PACCT#...),
+    paused targets per workspace (PAUSED#<ws>)."""
+
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
 class MainItem(Model):
     class Meta:
         table_name = "chorus-main"
@@ -43,7 +56,10 @@ class MainItem(Model):
     expires_at = TTLAttribute(null=True)
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
     due_index = DueIndex()
+    calendar_index = CalendarIndex()
 
 
 class WorkspaceItem(MainItem, discriminator="workspace"):
@@ -72,12 +88,77 @@ class ConnectionItem(MainItem, discriminator="ws_connection"):
     connected_at = UTCDateTimeAttribute()
 
 
+class AccountItem(MainItem, discriminator="account"):
+    workspace_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    platform = UnicodeAttribute()
+    platform_account_id = UnicodeAttribute()
+    handle = UnicodeAttribute(null=True)
+    display_name = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default="active")  # active | needs_reauth | disabled
+    status_reason = UnicodeAttribute(null=True)
+    token_blob = UnicodeAttribute(null=True)  # KMS ciphertext (base64) of the token set
+    token_expires_at = UTCDateTimeAttribute(null=True)
+    base_url = UnicodeAttribute(null=True)
+    extra = JSONAttribute(null=True)
+    retry_after = UTCDateTimeAttribute(null=True)  # rate-limit parking for the whole account
+    created_at = UTCDateTimeAttribute()
+
+
+class PostItem(MainItem, discriminator="post"):
+    workspace_id = UnicodeAttribute()
+    post_id = UnicodeAttribute()
+    content = JSONAttribute()  # text, media, link, thread, first_comment, variants
+    account_ids = JSONAttribute()
+    scheduled_at = UTCDateTimeAttribute(null=True)
+    timezone = UnicodeAttribute(default="UTC")
+    mode = UnicodeAttribute()  # draft | schedule | now | queue
+    approval = JSONAttribute(null=True)
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = NumberAttribute(default=1)
+    series_id = UnicodeAttribute(null=True)
+    cancelled = BooleanAttribute(default=False)
+
+
+class TargetItem(MainItem, discriminator="target"):
+    workspace_id = UnicodeAttribute()
+    post_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    platform = UnicodeAttribute()
+    state = UnicodeAttribute()
+    due_at = UTCDateTimeAttribute(null=True)
+    queue_token = UnicodeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    attempt_log = JSONAttribute(null=True)
+    platform_post_id = UnicodeAttribute(null=True)
+    url = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    error_code = UnicodeAttribute(null=True)
+    step = UnicodeAttribute(null=True)
+    step_state = JSONAttribute(null=True)
+    published_at = UTCDateTimeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+
+
 class SchedulerStateItem(MainItem, discriminator="scheduler_state"):
-    watermark = UTCDateTimeAttribute()
+    watermark = UTCDateTimeAttribute()  # due buckets before this minute have been handed out
+    swept = UTCDateTimeAttribute(
+        null=True
+    )  # queued buckets before this minute were checked for lost messages
     runs = NumberAttribute(default=0)
 
 
 _bound: dict[str, Any] = {}
+
+
+def connection() -> Connection:
+    """A connection for transactions (models carry their own)."""
+    if "connection" not in _bound:
+        _bound["connection"] = Connection(region=get_settings().region)
+    found: Connection = _bound["connection"]
+    return found
 
 
 def bind() -> None:
@@ -85,6 +166,7 @@ def bind() -> None:
     table = get_settings().table
     if _bound.get("table") == table:
         return
+    _bound.pop("connection", None)
     MainItem.Meta.table_name = table
     for model in _all_models(MainItem):
         model.Meta.table_name = table

@@ -7,4 +7,8 @@ def handler(event, context):
     name = event["pathParameters"]["name"]
     shout = (event.get("queryStringParameters") or {}).get("shout")
     text = f"hello {name}" + ("!" if shout else "")
-    return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": json.dumps({"text": text})}
+    return {
+        "statusCode": 200,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"text": text}),
+    }

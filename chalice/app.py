@@ -1,0 +1,47 @@
+"""Chorus HTTP API (Chalice). Deployed by template.yaml as ``ApiFunction`` (Handler ``app.app``);
+every route here is declared as an Api event there, and a test keeps the two lists equal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from chalice.app import Chalice, Request, Response
+from chalicelib import accounts, posts, workspaces
+from chalicelib.web import PUBLIC_PREFIXES, problem, set_principal
+from chorus.auth.workspaces import authenticate
+from chorus.errors import ChorusError
+from chorus.observability import logger
+
+app = Chalice(app_name="chorus")
+app.register_blueprint(workspaces.bp)
+app.register_blueprint(accounts.bp)
+app.register_blueprint(posts.bp)
+
+
+@app.middleware("http")
+def authenticate_and_translate_errors(
+    event: Request, get_response: Callable[[Request], Response]
+) -> Response:
+    """Every route but health, webhooks and OAuth callbacks needs a workspace API key; domain errors
+    become JSON problem bodies naming the field."""
+    path = event.context.get("resourcePath", "")
+    try:
+        set_principal(
+            None if path.startswith(PUBLIC_PREFIXES) else authenticate(event.headers.get("authorization"))
+        )
+    except ChorusError as error:
+        logger.info("request refused", path=path, status=error.status)
+        return problem(error)
+    try:
+        return get_response(event)
+    finally:
+        set_principal(None)
+
+
+@app.route("/health", methods=["GET"])
+def health() -> dict[str, Any]:
+    return {"status": "ok", "service": "chorus"}
+
+
+__all__ = ["app"]

@@ -1,0 +1,203 @@
+"""Routes: posts (compose, edit, approve, reject, cancel), calendar, queue slots, media uploads, CSV import."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from chalice.app import Blueprint, Response
+from pydantic import BaseModel, Field
+
+from chalicelib.web import body, ok, principal, query, route
+from chorus.auth.roles import Role
+from chorus.errors import ValidationFailed
+from chorus.posts import service
+from chorus.posts.model import Content, MediaRef, Mode
+from chorus.posts.queue import default_queue
+from chorus.posts.timing import parse_time
+from chorus.posts.validation import MIME_KINDS
+from chorus.store import posts as repo
+
+bp = Blueprint(__name__)
+
+MAX_UPLOAD = 1024 * 1024 * 1024  # 1 GiB: the largest video any supported platform takes
+
+
+class MediaIn(BaseModel):
+    mime_type: str
+    key: str | None = None
+    url: str | None = Field(default=None, pattern=r"^https?://")
+    size: int | None = Field(default=None, ge=0)
+    alt_text: str = ""
+
+
+class ContentIn(BaseModel):
+    text: str = ""
+    media: list[MediaIn] = Field(default_factory=list, max_length=10)
+    link: str | None = Field(default=None, pattern=r"^https?://")
+    thread: list[str] = Field(default_factory=list, max_length=25)
+    first_comment: str | None = None
+
+    def domain(self) -> Content:
+        return Content(
+            text=self.text,
+            media=tuple(MediaRef(m.mime_type, m.key, m.url, m.size, m.alt_text) for m in self.media),
+            link=self.link,
+            thread=tuple(self.thread),
+            first_comment=self.first_comment,
+        )
+
+
+class RecurrenceIn(BaseModel):
+    every: int = Field(ge=1, le=365)
+    unit: Literal["day", "week"]
+    until: str | None = None
+    count: int | None = Field(default=None, ge=1, le=100)
+
+
+class PostIn(ContentIn):
+    accounts: list[str] = Field(min_length=1, max_length=50)
+    variants: dict[str, ContentIn] = Field(default_factory=dict)
+    mode: Mode = Mode.SCHEDULE
+    scheduled_at: datetime | None = None
+    timezone: str | None = None
+    recurrence: RecurrenceIn | None = None
+    version: int | None = None  # for edits: the version the client last saw
+
+    def compose(self) -> service.Compose:
+        for media in self.media:
+            if media.key is None and media.url is None:
+                raise ValidationFailed.on(
+                    "media", "each item needs the key of an upload or a url", "required"
+                )
+        return service.Compose(
+            accounts=tuple(self.accounts),
+            content=self.domain(),
+            variants={k: v.domain() for k, v in self.variants.items()},
+            mode=self.mode,
+            scheduled_at=self.scheduled_at,
+            timezone=self.timezone,
+            recurrence=service.parse_recurrence(self.recurrence.model_dump() if self.recurrence else None),
+        )
+
+
+class Decision(BaseModel):
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class SlotsIn(BaseModel):
+    slots: list[dict[str, Any]] = Field(max_length=200)
+
+
+class UploadIn(BaseModel):
+    filename: str = Field(min_length=1, max_length=200)
+    mime_type: str
+    size: int = Field(gt=0, le=MAX_UPLOAD)
+
+
+@route(bp, "/posts", methods=["POST"])
+def create_post() -> Response:
+    who = principal(Role.CONTRIBUTOR)
+    req = body(bp.current_request, PostIn)
+    created = service.create_post(who, req.compose(), default_queue())
+    if len(created) == 1:
+        return ok(created[0].public(), status=201)
+    return ok({"series_id": created[0].series_id, "posts": [p.public() for p in created]}, status=201)
+
+
+@route(bp, "/posts", methods=["GET"])
+def list_posts() -> Response:
+    who = principal()
+    status = query(bp.current_request).get("status")
+    posts = [p.public() for p in repo.list_posts(who.workspace_id)]
+    if status:
+        posts = [p for p in posts if p["status"] == status]
+    return ok({"posts": posts})
+
+
+@route(bp, "/posts/{post_id}", methods=["GET"])
+def get_post(post_id: str) -> Response:
+    return ok(repo.get_post(principal().workspace_id, post_id, consistent=True).public())
+
+
+@route(bp, "/posts/{post_id}", methods=["PUT"])
+def edit_post(post_id: str) -> Response:
+    who = principal(Role.CONTRIBUTOR)
+    req = body(bp.current_request, PostIn)
+    return ok(service.edit_post(who, post_id, req.compose(), req.version, default_queue()).public())
+
+
+@route(bp, "/posts/{post_id}", methods=["DELETE"])
+def cancel_post(post_id: str) -> Response:
+    return ok(service.cancel_post(principal(Role.CONTRIBUTOR), post_id).public())
+
+
+@route(bp, "/posts/{post_id}/approve", methods=["POST"])
+def approve_post(post_id: str) -> Response:
+    req = body(bp.current_request, Decision)
+    return ok(service.decide(principal(Role.EDITOR), post_id, True, req.comment, default_queue()).public())
+
+
+@route(bp, "/posts/{post_id}/reject", methods=["POST"])
+def reject_post(post_id: str) -> Response:
+    req = body(bp.current_request, Decision)
+    return ok(service.decide(principal(Role.EDITOR), post_id, False, req.comment, default_queue()).public())
+
+
+@route(
+    bp,
+    "/posts/import",
+    methods=["POST"],
+    content_types=["text/csv", "application/octet-stream", "text/plain"],
+)
+def import_posts() -> Response:
+    who = principal(Role.CONTRIBUTOR)
+    text = (bp.current_request.raw_body or b"").decode("utf-8-sig", errors="strict")
+    report = service.import_csv(who, text, default_queue())
+    return ok(report, status=201 if report["created"] else 422)
+
+
+@route(bp, "/calendar", methods=["GET"])
+def calendar() -> Response:
+    params = query(bp.current_request)
+    if "from" not in params or "to" not in params:
+        raise ValidationFailed.on("from" if "from" not in params else "to", "required (ISO-8601)", "required")
+    start, end = parse_time(params["from"], "from"), parse_time(params["to"], "to")
+    if start.tzinfo is None or end.tzinfo is None:
+        from datetime import UTC
+
+        start, end = start.replace(tzinfo=start.tzinfo or UTC), end.replace(tzinfo=end.tzinfo or UTC)
+    return ok(service.calendar(principal(), start, end))
+
+
+@route(bp, "/queue/slots", methods=["GET"])
+def get_slots() -> Response:
+    return ok({"slots": [s.to_dict() for s in service.queue_slots(principal().workspace_id)]})
+
+
+@route(bp, "/queue/slots", methods=["PUT"])
+def put_slots() -> Response:
+    req = body(bp.current_request, SlotsIn)
+    return ok({"slots": [s.to_dict() for s in service.set_queue_slots(principal(Role.EDITOR), req.slots)]})
+
+
+@route(bp, "/media", methods=["POST"])
+def create_upload() -> Response:
+    """A presigned PUT URL for one media file; the returned key goes into a post's media list."""
+    who = principal(Role.CONTRIBUTOR)
+    req = body(bp.current_request, UploadIn)
+    if req.mime_type.lower() not in MIME_KINDS:
+        allowed = ", ".join(sorted(MIME_KINDS))
+        raise ValidationFailed.on("mime_type", f"unsupported type; allowed: {allowed}", "media_type")
+    from chorus.aws import client
+    from chorus.config import get_settings
+
+    safe = "".join(c for c in req.filename if c.isalnum() or c in "._-")[:100] or "file"
+    key = f"{who.workspace_id}/media/{uuid.uuid4().hex}/{safe}"
+    url = client("s3").generate_presigned_url(
+        "put_object",
+        Params={"Bucket": get_settings().media_bucket, "Key": key, "ContentType": req.mime_type},
+        ExpiresIn=900,
+    )
+    return ok({"key": key, "upload_url": url, "mime_type": req.mime_type, "size": req.size}, status=201)

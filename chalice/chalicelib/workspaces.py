@@ -1,0 +1,54 @@
+"""Routes: the caller's workspace and its API keys."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from pydantic import BaseModel, Field
+
+from chalice.app import Blueprint, Response
+from chalicelib.web import body, ok, principal, route
+from chorus.auth import workspaces
+from chorus.auth.roles import Role
+
+bp = Blueprint(__name__)
+
+
+class PatchWorkspace(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    timezone: str | None = None
+
+
+class NewKey(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    role: str
+
+
+@route(bp, "/workspace", methods=["GET"])
+def get_workspace() -> Response:
+    return ok(asdict(workspaces.get_workspace(principal().workspace_id)))
+
+
+@route(bp, "/workspace", methods=["PATCH"])
+def patch_workspace() -> Response:
+    who = principal(Role.ADMIN)
+    req = body(bp.current_request, PatchWorkspace)
+    return ok(asdict(workspaces.update_workspace(who.workspace_id, name=req.name, timezone=req.timezone)))
+
+
+@route(bp, "/keys", methods=["GET"])
+def list_keys() -> Response:
+    return ok({"keys": [asdict(k) for k in workspaces.list_api_keys(principal(Role.ADMIN).workspace_id)]})
+
+
+@route(bp, "/keys", methods=["POST"])
+def create_key() -> Response:
+    req = body(bp.current_request, NewKey)
+    info, plaintext = workspaces.create_api_key(principal(Role.ADMIN), req.name, req.role)
+    return ok({**asdict(info), "key": plaintext}, status=201)
+
+
+@route(bp, "/keys/{key_id}", methods=["DELETE"])
+def revoke_key(key_id: str) -> Response:
+    workspaces.revoke_api_key(principal(Role.ADMIN), key_id)
+    return Response(body="", status_code=204)

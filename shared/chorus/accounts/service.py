@@ -1,0 +1,214 @@
+"""Connected social accounts: connect (direct token entry or OAuth), list, credentials for adapters,
+token refresh ahead of expiry, and marking an account for re-authorisation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist
+
+from chorus.accounts.tokens import TokenCipher, TokenSet, default_cipher
+from chorus.auth.keys import new_id
+from chorus.errors import NotFound, ValidationFailed
+from chorus.platforms.base import AccountCredentials
+from chorus.platforms.registry import PLATFORMS
+from chorus.store import keys
+from chorus.store.models import AccountItem, bind
+
+REFRESH_AHEAD = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    workspace_id: str
+    platform: str
+    platform_account_id: str
+    handle: str | None
+    display_name: str | None
+    status: str
+    status_reason: str | None
+    base_url: str | None
+    token_expires_at: datetime | None
+    retry_after: datetime | None
+    created_at: datetime
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "platform": self.platform,
+            "platform_account_id": self.platform_account_id,
+            "handle": self.handle,
+            "display_name": self.display_name,
+            "status": self.status,
+            "status_reason": self.status_reason,
+            "base_url": self.base_url,
+            "token_expires_at": self.token_expires_at,
+            "created_at": self.created_at,
+        }
+
+
+def _to_account(item: AccountItem) -> Account:
+    return Account(
+        id=item.account_id,
+        workspace_id=item.workspace_id,
+        platform=item.platform,
+        platform_account_id=item.platform_account_id,
+        handle=item.handle,
+        display_name=item.display_name,
+        status=item.status,
+        status_reason=item.status_reason,
+        base_url=item.base_url,
+        token_expires_at=item.token_expires_at,
+        retry_after=item.retry_after,
+        created_at=item.created_at,
+        extra=dict(item.extra or {}),
+    )
+
+
+def _context(workspace_id: str, account_id: str) -> dict[str, str]:
+    return {"workspace_id": workspace_id, "account_id": account_id}
+
+
+def connect_account(
+    workspace_id: str,
+    platform: str,
+    platform_account_id: str,
+    tokens: TokenSet,
+    *,
+    handle: str | None = None,
+    display_name: str | None = None,
+    base_url: str | None = None,
+    extra: dict[str, str] | None = None,
+    cipher: TokenCipher | None = None,
+) -> Account:
+    if platform not in PLATFORMS:
+        raise ValidationFailed.on("platform", f"unknown platform {platform!r}; known: {', '.join(PLATFORMS)}")
+    if not platform_account_id.strip():
+        raise ValidationFailed.on("platform_account_id", "must not be empty", "required")
+    if not tokens.access_token:
+        raise ValidationFailed.on("access_token", "must not be empty", "required")
+    bind()
+    account_id = new_id("acc", 5)
+    blob = (cipher or default_cipher()).encrypt(tokens, _context(workspace_id, account_id))
+    item = AccountItem(
+        keys.workspace_pk(workspace_id),
+        keys.account_sk(account_id),
+        workspace_id=workspace_id,
+        account_id=account_id,
+        platform=platform,
+        platform_account_id=platform_account_id,
+        handle=handle,
+        display_name=display_name,
+        token_blob=blob,
+        token_expires_at=tokens.expires_at,
+        base_url=base_url,
+        extra=extra or {},
+        created_at=datetime.now(UTC),
+        gsi2pk=keys.platform_account_pk(platform, platform_account_id),
+        gsi2sk=f"{workspace_id}#{account_id}",
+    )
+    item.save()
+    return _to_account(item)
+
+
+def get_account(workspace_id: str, account_id: str) -> Account:
+    bind()
+    try:
+        return _to_account(AccountItem.get(keys.workspace_pk(workspace_id), keys.account_sk(account_id)))
+    except DoesNotExist as exc:
+        raise NotFound(f"account {account_id} not found") from exc
+
+
+def list_accounts(workspace_id: str) -> list[Account]:
+    bind()
+    return [
+        _to_account(i)
+        for i in AccountItem.query(
+            keys.workspace_pk(workspace_id), AccountItem.sk.startswith(keys.account_sk(""))
+        )
+    ]
+
+
+def accounts_by_platform_id(platform: str, platform_account_id: str) -> list[Account]:
+    """Which workspaces connected this platform account (webhook routing)."""
+    bind()
+    return [
+        _to_account(i)
+        for i in AccountItem.calendar_index.query(keys.platform_account_pk(platform, platform_account_id))
+        if isinstance(i, AccountItem)
+    ]
+
+
+def remove_account(workspace_id: str, account_id: str) -> None:
+    get_account(workspace_id, account_id)
+    AccountItem(keys.workspace_pk(workspace_id), keys.account_sk(account_id)).delete()
+
+
+def mark_needs_reauth(workspace_id: str, account_id: str, reason: str) -> None:
+    bind()
+    AccountItem(keys.workspace_pk(workspace_id), keys.account_sk(account_id)).update(
+        actions=[AccountItem.status.set("needs_reauth"), AccountItem.status_reason.set(reason[:500])]
+    )
+
+
+def set_retry_after(workspace_id: str, account_id: str, until: datetime | None) -> None:
+    bind()
+    item = AccountItem(keys.workspace_pk(workspace_id), keys.account_sk(account_id))
+    item.update(actions=[AccountItem.retry_after.set(until) if until else AccountItem.retry_after.remove()])
+
+
+def credentials(
+    account: Account, cipher: TokenCipher | None = None, now: datetime | None = None
+) -> AccountCredentials:
+    """Decrypted credentials for one call; refreshes the token first when it expires soon."""
+    bind()
+    cipher = cipher or default_cipher()
+    item = AccountItem.get(
+        keys.workspace_pk(account.workspace_id), keys.account_sk(account.id), consistent_read=True
+    )
+    context = _context(account.workspace_id, account.id)
+    tokens = cipher.decrypt(item.token_blob or "", context)
+    now = now or datetime.now(UTC)
+    if tokens.expires_at and tokens.expires_at - now < REFRESH_AHEAD and tokens.refresh_token:
+        tokens = refresh_tokens(account, tokens, cipher)
+    return AccountCredentials(
+        platform=account.platform,
+        account_id=account.platform_account_id,
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        expires_at=tokens.expires_at,
+        handle=account.handle,
+        base_url=account.base_url,
+        extra=account.extra,
+    )
+
+
+def refresh_tokens(account: Account, tokens: TokenSet, cipher: TokenCipher) -> TokenSet:
+    """Ask the platform for a new access token and store it (keeping the old refresh token if none came)."""
+    from chorus.platforms.registry import refresher
+
+    refresh = refresher(account.platform)
+    if refresh is None or not tokens.refresh_token:
+        return tokens
+    merged = tokens.merged_with(refresh(tokens.refresh_token, account.base_url))
+    store_tokens(account, merged, cipher)
+    return merged
+
+
+def store_tokens(account: Account, tokens: TokenSet, cipher: TokenCipher | None = None) -> None:
+    bind()
+    blob = (cipher or default_cipher()).encrypt(tokens, _context(account.workspace_id, account.id))
+    AccountItem(keys.workspace_pk(account.workspace_id), keys.account_sk(account.id)).update(
+        actions=[
+            AccountItem.token_blob.set(blob),
+            AccountItem.token_expires_at.set(tokens.expires_at)
+            if tokens.expires_at
+            else AccountItem.token_expires_at.remove(),
+            AccountItem.status.set("active"),
+            AccountItem.status_reason.remove(),
+        ]
+    )

@@ -1,0 +1,69 @@
+"""Platform tokens are encrypted at rest with KMS, bound to their workspace and account by the
+encryption context, and decrypted only in memory, only where a platform call needs them."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    access_token: str
+    refresh_token: str | None = None
+    expires_at: datetime | None = None
+
+    def merged_with(self, newer: TokenSet) -> TokenSet:
+        """A refresh answer replaces the access token; an empty refresh token never erases the stored one."""
+        return TokenSet(
+            access_token=newer.access_token or self.access_token,
+            refresh_token=newer.refresh_token or self.refresh_token,
+            expires_at=newer.expires_at,
+        )
+
+
+class TokenCipher(Protocol):
+    def encrypt(self, tokens: TokenSet, context: dict[str, str]) -> str: ...
+
+    def decrypt(self, blob: str, context: dict[str, str]) -> TokenSet: ...
+
+
+def _dump(tokens: TokenSet) -> bytes:
+    return json.dumps(
+        {
+            "a": tokens.access_token,
+            "r": tokens.refresh_token,
+            "e": tokens.expires_at.isoformat() if tokens.expires_at else None,
+        }
+    ).encode()
+
+
+def _load(data: bytes) -> TokenSet:
+    raw = json.loads(data)
+    return TokenSet(raw["a"], raw.get("r"), datetime.fromisoformat(raw["e"]) if raw.get("e") else None)
+
+
+class KmsTokenCipher:
+    """Adapter: KMS Encrypt/Decrypt with an encryption context (tokens are far below the 4 KB limit)."""
+
+    def __init__(self, client: Any, key_id: str) -> None:
+        self._client = client
+        self._key_id = key_id
+
+    def encrypt(self, tokens: TokenSet, context: dict[str, str]) -> str:
+        out = self._client.encrypt(KeyId=self._key_id, Plaintext=_dump(tokens), EncryptionContext=context)
+        return base64.b64encode(out["CiphertextBlob"]).decode()
+
+    def decrypt(self, blob: str, context: dict[str, str]) -> TokenSet:
+        out = self._client.decrypt(CiphertextBlob=base64.b64decode(blob), EncryptionContext=context)
+        return _load(out["Plaintext"])
+
+
+def default_cipher() -> KmsTokenCipher:
+    from chorus.aws import client
+    from chorus.config import get_settings
+
+    return KmsTokenCipher(client("kms"), get_settings().kms_key_id)

@@ -1,0 +1,109 @@
+"""Live updates: WebSocket connections scoped to a workspace, and pushing changes to them."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from pynamodb.exceptions import DoesNotExist
+
+from chorus.auth.keys import Principal
+from chorus.store import keys
+from chorus.store.models import ConnectionItem, bind
+
+log = logging.getLogger(__name__)
+
+CONNECTION_TTL = timedelta(hours=2)  # API Gateway closes WebSocket connections after two hours
+
+
+class ConnectionSender(Protocol):
+    def send(self, connection_id: str, data: bytes) -> bool:
+        """Push ``data``; False when the connection is gone."""
+        ...
+
+
+def connect(principal: Principal, connection_id: str) -> None:
+    bind()
+    now = datetime.now(UTC)
+    expires = now + CONNECTION_TTL
+    for pk, sk in (
+        (keys.workspace_pk(principal.workspace_id), keys.connection_sk(connection_id)),
+        (keys.connection_sk(connection_id), keys.workspace_meta_sk()),
+    ):
+        ConnectionItem(
+            pk,
+            sk,
+            workspace_id=principal.workspace_id,
+            connection_id=connection_id,
+            connected_at=now,
+            expires_at=expires,
+        ).save()
+
+
+def disconnect(connection_id: str) -> None:
+    bind()
+    try:
+        item = ConnectionItem.get(keys.connection_sk(connection_id), keys.workspace_meta_sk())
+    except DoesNotExist:
+        return
+    _forget(item.workspace_id, connection_id)
+
+
+def _forget(workspace_id: str, connection_id: str) -> None:
+    for pk, sk in (
+        (keys.workspace_pk(workspace_id), keys.connection_sk(connection_id)),
+        (keys.connection_sk(connection_id), keys.workspace_meta_sk()),
+    ):
+        ConnectionItem(pk, sk).delete()
+
+
+def connections(workspace_id: str) -> list[str]:
+    bind()
+    now = datetime.now(UTC)
+    return [
+        c.connection_id
+        for c in ConnectionItem.query(
+            keys.workspace_pk(workspace_id), ConnectionItem.sk.startswith(keys.connection_sk(""))
+        )
+        if c.expires_at is None or c.expires_at > now
+    ]
+
+
+def broadcast(workspace_id: str, kind: str, payload: Mapping[str, Any], sender: ConnectionSender) -> int:
+    """Push one update to every live connection of the workspace; forget the ones that are gone."""
+    data = json.dumps({"type": kind, "data": payload}, default=str).encode()
+    delivered = 0
+    for connection_id in connections(workspace_id):
+        if sender.send(connection_id, data):
+            delivered += 1
+        else:
+            log.info("connection gone", extra={"connection_id": connection_id})
+            _forget(workspace_id, connection_id)
+    return delivered
+
+
+class ApiGatewaySender:
+    """Adapter: the API Gateway management API (post_to_connection)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def send(self, connection_id: str, data: bytes) -> bool:
+        try:
+            self._client.post_to_connection(ConnectionId=connection_id, Data=data)
+        except self._client.exceptions.GoneException:
+            return False
+        return True
+
+
+def default_sender() -> ApiGatewaySender:
+    import boto3
+
+    from chorus.config import get_settings
+
+    return ApiGatewaySender(
+        boto3.client("apigatewaymanagementapi", endpoint_url=get_settings().ws_callback_url)
+    )

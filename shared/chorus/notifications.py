@@ -1,0 +1,61 @@
+"""Telling people: domain events that need a human become readable alerts on the workspace's topic."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol
+
+from chorus.events.envelope import DomainEvent
+
+
+class Notifier(Protocol):
+    def send(self, subject: str, text: str, attributes: dict[str, str]) -> str: ...
+
+
+def render(event: DomainEvent) -> tuple[str, str]:
+    data = event.data
+    if event.name == "PublishFailed":
+        subject = f"Chorus: a post failed to publish on {data.get('platform')}"
+        text = (
+            f"Post {data.get('post_id')} could not be published to account {data.get('account_id')} "
+            f"({data.get('platform')}) after {data.get('attempts')} attempt(s).\n"
+            f"Reason from the platform: {data.get('error')}\n"
+            "Open the post in Chorus to edit and reschedule it."
+        )
+    elif event.name == "AccountNeedsReauth":
+        subject = f"Chorus: reconnect your {data.get('platform')} account"
+        text = (
+            f"Account {data.get('account_id')} ({data.get('platform')}) lost its authorisation: {data.get('reason')}.\n"
+            "Posts for it wait as failed until you reconnect it."
+        )
+    else:
+        subject = f"Chorus: {event.name}"
+        text = json.dumps(dict(data), indent=2, default=str)
+    return subject[:100], text
+
+
+def notify(event: DomainEvent, notifier: Notifier) -> str:
+    subject, text = render(event)
+    return notifier.send(subject, text, {"workspace_id": event.workspace_id, "event": event.name})
+
+
+class SnsNotifier:
+    def __init__(self, client: Any, topic_arn: str) -> None:
+        self._client = client
+        self._topic = topic_arn
+
+    def send(self, subject: str, text: str, attributes: dict[str, str]) -> str:
+        answer = self._client.publish(
+            TopicArn=self._topic,
+            Subject=subject,
+            Message=text,
+            MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
+        )
+        return str(answer["MessageId"])
+
+
+def default_notifier() -> SnsNotifier:
+    from chorus.aws import client
+    from chorus.config import get_settings
+
+    return SnsNotifier(client("sns"), get_settings().alerts_topic_arn)

@@ -1,0 +1,100 @@
+"""Which adapter plays which platform. Adapters are built lazily, once per process, so a function
+that publishes only to Mastodon never imports the others."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from chorus.accounts.tokens import TokenSet
+from chorus.platforms.base import MetricsCollector, PublishingAdapter
+
+
+@dataclass(frozen=True)
+class PlatformInfo:
+    name: str
+    label: str
+    publisher: str | None  # "module:Class"
+    collector: str | None
+    webhooks: bool  # inbound by webhooks (else polled, where it has an inbox)
+
+
+PLATFORMS: Mapping[str, PlatformInfo] = {
+    p.name: p
+    for p in (
+        PlatformInfo("sandbox", "Sandbox (local only)", "sandbox.publish:SandboxPublisher", "sandbox.publish:SandboxPublisher", False),
+        PlatformInfo("mastodon", "Mastodon", "mastodon.publish:MastodonPublisher", "mastodon.metrics:MastodonMetrics", False),
+        PlatformInfo("bluesky", "Bluesky", "bluesky.publish:BlueskyPublisher", "bluesky.metrics:BlueskyMetrics", False),
+        PlatformInfo("facebook", "Facebook Page", "facebook.publish:FacebookPublisher", "facebook.metrics:FacebookMetrics", True),
+        PlatformInfo("instagram", "Instagram", "instagram.publish:InstagramPublisher", "instagram.metrics:InstagramMetrics", True),
+        PlatformInfo("x", "X", "x.publish:XPublisher", "x.metrics:XMetrics", True),
+        PlatformInfo("linkedin", "LinkedIn", None, "linkedin.metrics:LinkedInMetrics", True),
+        PlatformInfo("youtube", "YouTube", None, "youtube.metrics:YouTubeMetrics", True),
+        PlatformInfo("threads", "Threads", None, None, True),
+        PlatformInfo("tiktok", "TikTok", None, None, True),
+        PlatformInfo("wechat", "WeChat Official Account", None, None, True),
+        PlatformInfo("whatsapp", "WhatsApp", None, None, True),
+    )
+}  # fmt: skip
+
+_built: dict[str, Any] = {}
+
+
+def _load(spec: str, **kwargs: Any) -> Any:
+    module_name, cls = spec.split(":")
+    module = importlib.import_module(f"chorus.platforms.{module_name}")
+    return getattr(module, cls)(**kwargs)
+
+
+def _options(platform: str) -> dict[str, Any]:
+    if platform != "sandbox":
+        return {}
+    from chorus.config import get_settings
+
+    settings = get_settings()
+    return {"base_url": settings.sandbox_url or None, "timeout_s": settings.sandbox_timeout_s}
+
+
+def publisher(platform: str) -> PublishingAdapter:
+    info = PLATFORMS.get(platform)
+    if info is None or info.publisher is None:
+        from chorus.platforms.base import PermanentError
+
+        raise PermanentError(f"Chorus cannot publish to {platform} yet", platform=platform)
+    key = f"pub:{platform}"
+    if key not in _built:
+        _built[key] = _load(info.publisher, **_options(platform))
+    adapter: PublishingAdapter = _built[key]
+    return adapter
+
+
+def collector(platform: str) -> MetricsCollector | None:
+    info = PLATFORMS.get(platform)
+    if info is None or info.collector is None:
+        return None
+    key = f"col:{platform}"
+    if key not in _built:
+        _built[key] = _load(info.collector, **_options(platform))
+    found: MetricsCollector = _built[key]
+    return found
+
+
+def refresher(platform: str) -> Callable[[str, str | None], TokenSet] | None:
+    """A function that trades a refresh token for a new token set, where the platform has one and the
+    deployment has the platform's app credentials (none are configured locally)."""
+    return None
+
+
+def reset() -> None:
+    _built.clear()
+
+
+def _register_reset() -> None:
+    from chorus.config import register_reset
+
+    register_reset(reset)
+
+
+_register_reset()

@@ -1,0 +1,273 @@
+"""The sandbox social network: a small, clearly-labelled LOCAL-ONLY platform on 127.0.0.1.
+
+It lets the demo and the integration tests publish, reply, read notifications and collect metrics
+through the same adapter interface and the same ``requests`` calls as real platforms, with faults on
+demand (5xx, 429 with Retry-After, 400 with a message, a timeout after the post was created, revoked
+tokens). Every request is logged with its arrival time, which is how publish lag is measured.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+LABEL = "Chorus sandbox (local only - not a real social network)"
+
+
+@dataclass
+class Fault:
+    kind: str  # status | timeout_after_create
+    account: str = "*"
+    status: int = 503
+    message: str = "sandbox fault"
+    times: int = 1
+    retry_after: int | None = None
+    delay_s: float = 3.0
+
+
+@dataclass
+class SandboxState:
+    posts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    revoked_tokens: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take_fault(self, account: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.account in {"*", account} and fault.times > 0:
+                    fault.times -= 1
+                    return fault
+        return None
+
+
+_POSTS = re.compile(r"^/api/accounts/([^/]+)/posts$")
+_ACCOUNT = re.compile(r"^/api/accounts/([^/]+)$")
+_POST = re.compile(r"^/api/posts/([^/]+)$")
+_METRICS = re.compile(r"^/api/posts/([^/]+)/metrics$")
+_ENGAGE = re.compile(r"^/api/posts/([^/]+)/engage$")
+_NOTIFS = re.compile(r"^/api/accounts/([^/]+)/notifications$")
+
+
+class SandboxServer:
+    def __init__(self) -> None:
+        self.state = SandboxState()
+        self.server: ThreadingHTTPServer | None = None
+        self.url = ""
+
+    def start(self, port: int = 0) -> str:
+        state = self.state
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("X-Sandbox", LABEL)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _body(self) -> dict[str, Any]:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b"{}"
+                parsed: dict[str, Any] = json.loads(raw or b"{}")
+                return parsed
+
+            def _authorised(self) -> bool:
+                token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
+                if not token or token in state.revoked_tokens:
+                    self._send(
+                        401, {"error": "invalid_token", "message": "The access token is invalid or revoked"}
+                    )
+                    return False
+                return True
+
+            def do_POST(self) -> None:  # noqa: PLR0911
+                arrived = time.time()
+                path = urlsplit(self.path).path
+                body = self._body()
+                if path == "/_control/faults":
+                    with state.lock:
+                        state.faults.append(Fault(**body))
+                    self._send(201, {"ok": True})
+                    return
+                if path == "/_control/reset":
+                    with state.lock:
+                        state.faults.clear()
+                        state.requests.clear()
+                    self._send(200, {"ok": True})
+                    return
+                if path == "/_control/revoke":
+                    state.revoked_tokens.add(body["token"])
+                    self._send(200, {"ok": True})
+                    return
+                if path == "/_control/notify":
+                    with state.lock:
+                        note = {"id": f"n{len(state.notifications) + 1}", "created_at": _now(), **body}
+                        state.notifications.append(note)
+                    self._send(201, note)
+                    return
+                m = _ENGAGE.match(path)
+                if m:
+                    with state.lock:
+                        post = state.posts.get(m.group(1))
+                        if post is None:
+                            self._send(404, {"error": "not_found"})
+                            return
+                        for k, v in body.items():
+                            post["counts"][k] = post["counts"].get(k, 0) + int(v)
+                    self._send(200, post["counts"])
+                    return
+                m = _POSTS.match(path)
+                if not m:
+                    self._send(404, {"error": "not_found", "message": f"no route {path}"})
+                    return
+                if not self._authorised():
+                    return
+                account = m.group(1)
+                with state.lock:
+                    state.requests.append(
+                        {
+                            "at": arrived,
+                            "method": "POST",
+                            "account": account,
+                            "client_ref": body.get("client_ref"),
+                        }
+                    )
+                fault = state.take_fault(account)
+                if fault and fault.kind == "status":
+                    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+                    self._send(fault.status, {"error": "sandbox_fault", "message": fault.message}, headers)
+                    return
+                text = str(body.get("text", ""))
+                if not text.strip() and not body.get("media"):
+                    self._send(400, {"error": "validation", "message": "text or media is required"})
+                    return
+                post_id = uuid.uuid4().hex[:12]
+                post = {
+                    "id": post_id,
+                    "account": account,
+                    "text": text,
+                    "media": body.get("media", []),
+                    "reply_to": body.get("reply_to"),
+                    "client_ref": body.get("client_ref"),
+                    "created_at": _now(),
+                    "url": f"{self_url()}/p/{post_id}",
+                    "counts": {"impressions": 0, "likes": 0, "comments": 0, "shares": 0},
+                }
+                with state.lock:
+                    state.posts[post_id] = post
+                    state.accounts.setdefault(account, {"followers": 0})
+                if fault and fault.kind == "timeout_after_create":
+                    time.sleep(fault.delay_s)  # the post exists, but the caller times out
+                self._send(201, {k: post[k] for k in ("id", "url", "created_at")})
+
+            def do_GET(self) -> None:
+                split = urlsplit(self.path)
+                query = {k: v[-1] for k, v in parse_qs(split.query).items()}
+                path = split.path
+                if path == "/_control/requests":
+                    with state.lock:
+                        self._send(200, {"requests": list(state.requests)})
+                    return
+                if path == "/_control/posts":
+                    with state.lock:
+                        self._send(200, {"posts": list(state.posts.values())})
+                    return
+                if not self._authorised():
+                    return
+                m = _POSTS.match(path)
+                if m:
+                    since = query.get("since", "")
+                    with state.lock:
+                        posts = [
+                            p
+                            for p in state.posts.values()
+                            if p["account"] == m.group(1) and p["created_at"] >= since
+                        ]
+                    self._send(200, {"posts": posts})
+                    return
+                m = _METRICS.match(path)
+                if m:
+                    with state.lock:
+                        post = state.posts.get(m.group(1))
+                    if post is None:
+                        self._send(404, {"error": "not_found", "message": "no such post"})
+                    else:
+                        self._send(200, {"id": post["id"], **post["counts"]})
+                    return
+                m = _POST.match(path)
+                if m:
+                    with state.lock:
+                        post = state.posts.get(m.group(1))
+                    self._send(404, {"error": "not_found"}) if post is None else self._send(200, post)
+                    return
+                m = _NOTIFS.match(path)
+                if m:
+                    since = query.get("since_id", "")
+                    with state.lock:
+                        notes = [
+                            n
+                            for n in state.notifications
+                            if n.get("account") == m.group(1) and int(n["id"][1:]) > int(since[1:] or 0)
+                        ]
+                    self._send(200, {"notifications": notes})
+                    return
+                m = _ACCOUNT.match(path)
+                if m:
+                    with state.lock:
+                        info = state.accounts.setdefault(m.group(1), {"followers": 0})
+                    self._send(200, {"id": m.group(1), **info})
+                    return
+                self._send(404, {"error": "not_found"})
+
+            def do_DELETE(self) -> None:
+                if not self._authorised():
+                    return
+                m = _POST.match(urlsplit(self.path).path)
+                with state.lock:
+                    found = m is not None and state.posts.pop(m.group(1), None) is not None
+                self._send(200 if found else 404, {"deleted": found})
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        server.daemon_threads = True
+        self.server = server
+        self.url = f"http://127.0.0.1:{server.server_address[1]}"
+        urls[0] = self.url
+        threading.Thread(target=server.serve_forever, name="sandbox", daemon=True).start()
+        return self.url
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+urls = [""]
+
+
+def self_url() -> str:
+    return urls[0]
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,0 +1,215 @@
+"""Posts and their publish targets (one per account), and the target lifecycle.
+
+    draft ──► pending_approval ──► scheduled ──► queued ──► publishing ──► published
+                    │                  ▲  │         │  ▲         │   │
+                    ▼                  │  ▼         ▼  │         │   └─► processing (async step) ─┐
+                 rejected           paused      (retry/park)     └─► verifying ──► published       │
+                                                                              └──► queued (retry)  │
+    any editable state ──► cancelled            publishing/verifying/processing ──► failed ◄───────┘
+
+Every move is a conditional write on the current state (and the queue token of the message that asks
+for it), so of two workers only one wins, and a message for an edited or cancelled target is ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class TargetState(StrEnum):
+    DRAFT = "draft"
+    PENDING_APPROVAL = "pending_approval"
+    REJECTED = "rejected"
+    SCHEDULED = "scheduled"
+    PAUSED = "paused"
+    QUEUED = "queued"
+    PUBLISHING = "publishing"
+    VERIFYING = "verifying"
+    PROCESSING = "processing"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+#: States from which a post may still be edited, rescheduled or cancelled.
+EDITABLE = frozenset(
+    {
+        TargetState.DRAFT,
+        TargetState.PENDING_APPROVAL,
+        TargetState.REJECTED,
+        TargetState.SCHEDULED,
+        TargetState.PAUSED,
+        TargetState.QUEUED,
+        TargetState.FAILED,
+    }
+)
+IN_FLIGHT = frozenset({TargetState.PUBLISHING, TargetState.VERIFYING, TargetState.PROCESSING})
+
+
+class Mode(StrEnum):
+    DRAFT = "draft"
+    SCHEDULE = "schedule"
+    NOW = "now"
+    QUEUE = "queue"
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    mime_type: str
+    key: str | None = None  # an upload in the media bucket
+    url: str | None = None  # or an external URL (CSV import)
+    size: int | None = None
+    alt_text: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v not in (None, "")}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MediaRef:
+        return cls(
+            mime_type=data["mime_type"],
+            key=data.get("key"),
+            url=data.get("url"),
+            size=data.get("size"),
+            alt_text=data.get("alt_text", ""),
+        )
+
+
+@dataclass(frozen=True)
+class Content:
+    """What is published; a per-account variant overrides any field for that account."""
+
+    text: str = ""
+    media: tuple[MediaRef, ...] = ()
+    link: str | None = None
+    thread: tuple[str, ...] = ()
+    first_comment: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "media": [m.to_dict() for m in self.media],
+            "link": self.link,
+            "thread": list(self.thread),
+            "first_comment": self.first_comment,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Content:
+        return cls(
+            text=data.get("text") or "",
+            media=tuple(MediaRef.from_dict(m) for m in data.get("media") or []),
+            link=data.get("link"),
+            thread=tuple(data.get("thread") or []),
+            first_comment=data.get("first_comment"),
+        )
+
+
+@dataclass(frozen=True)
+class Attempt:
+    at: datetime
+    outcome: str  # published | retry | rate_limited | unknown | failed | verified | not_found | crashed
+    detail: str = ""
+    status: int | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    workspace_id: str
+    post_id: str
+    account_id: str
+    platform: str
+    state: TargetState
+    due_at: datetime | None
+    queue_token: str | None = None
+    attempts: int = 0
+    attempt_log: tuple[Attempt, ...] = ()
+    platform_post_id: str | None = None
+    url: str | None = None
+    error: str | None = None
+    error_code: str | None = None
+    step: str | None = None
+    step_state: dict[str, str] = field(default_factory=dict)
+    published_at: datetime | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.post_id}.{self.account_id}"
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "account_id": self.account_id,
+            "platform": self.platform,
+            "state": self.state.value,
+            "due_at": self.due_at,
+            "attempts": self.attempts,
+            "platform_post_id": self.platform_post_id,
+            "url": self.url,
+            "error": self.error,
+            "error_code": self.error_code,
+            "published_at": self.published_at,
+            "attempt_log": [
+                {"at": a.at, "outcome": a.outcome, "detail": a.detail, "status": a.status}
+                for a in self.attempt_log
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Post:
+    workspace_id: str
+    id: str
+    content: Content
+    variants: dict[str, Content]
+    account_ids: tuple[str, ...]
+    mode: Mode
+    scheduled_at: datetime | None
+    timezone: str
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+    approval: dict[str, Any] | None = None
+    series_id: str | None = None
+    targets: tuple[Target, ...] = ()
+
+    def content_for(self, account_id: str) -> Content:
+        return self.variants.get(account_id, self.content)
+
+    @property
+    def status(self) -> str:
+        """The post's state, derived from its targets."""
+        states = {t.state for t in self.targets}
+        if not states:
+            return "draft"
+        if len(states) == 1:
+            return next(iter(states)).value
+        if states & IN_FLIGHT or TargetState.QUEUED in states:
+            return "publishing"
+        if states <= {TargetState.PUBLISHED, TargetState.FAILED}:
+            return "partially_published"
+        if TargetState.PUBLISHED in states:
+            return "partially_published"
+        return "scheduled"
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "mode": self.mode.value,
+            "scheduled_at": self.scheduled_at,
+            "timezone": self.timezone,
+            "content": self.content.to_dict(),
+            "variants": {k: v.to_dict() for k, v in self.variants.items()},
+            "accounts": list(self.account_ids),
+            "approval": self.approval,
+            "series_id": self.series_id,
+            "version": self.version,
+            "created_by": self.created_by,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "targets": [t.public() for t in self.targets],
+        }

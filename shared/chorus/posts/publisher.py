@@ -1,0 +1,382 @@
+"""The publisher: one message, one target, published exactly once.
+
+* The message names the target and the queue token it was sent with; a target that was edited,
+  cancelled or re-queued since holds another token (or state), and the message is ignored.
+* Work that can happen before the due second does (load target, account, post, credentials); the
+  platform call waits for the due second.
+* ``queued -> publishing`` is a conditional write: of two workers, one wins.
+* Transient errors retry with exponential backoff and jitter (or the platform's Retry-After);
+  rate limits park the target (and the account) without failing it; permanent errors fail it with
+  the platform's message; a timeout with unknown outcome goes to ``verifying``, where the platform is
+  searched for the post before any retry. A redelivered message that finds its target still
+  ``publishing`` (the worker died mid-call) is verified the same way.
+* A message that keeps crashing the worker marks its target failed on its last receive, then goes
+  to the DLQ.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from chorus.accounts import service as accounts
+from chorus.auth import workspaces
+from chorus.events.envelope import DomainEvent, EventPublisher
+from chorus.platforms import registry
+from chorus.platforms.base import (
+    AuthError,
+    MediaItem,
+    PendingStep,
+    PermanentError,
+    PlatformError,
+    PublishRequest,
+    PublishResult,
+    RateLimited,
+    TransientError,
+    UnknownOutcome,
+)
+from chorus.posts.model import Attempt, Post, Target, TargetState
+from chorus.posts.queue import MAX_DELAY_S, PublishMessage, PublishQueue
+from chorus.store import keys
+from chorus.store import posts as repo
+
+log = logging.getLogger(__name__)
+
+WAIT_FOR_DUE_MAX_S = 5.0  # wait in-process up to this long for the due second; longer: re-delay
+VERIFY_DELAY_S = 3
+BASE_BACKOFF_S = 2.0
+MAX_BACKOFF_S = 600.0
+
+
+@dataclass
+class PublisherDeps:
+    queue: PublishQueue
+    events: EventPublisher
+    media_url: Callable[[str], str]  # media bucket key -> a URL the platform can fetch
+    max_attempts: int = 6
+    max_receives: int = 5
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    sleep: Callable[[float], None] = time.sleep
+
+
+@dataclass(frozen=True)
+class Outcome:
+    target_id: str
+    result: str  # published | retry | parked | verifying | processing | failed | stale | paused | waiting
+
+
+def backoff(attempt: int, retry_after: float | None = None) -> int:
+    """Full-jitter exponential backoff, never sooner than the platform asked."""
+    ceiling = min(MAX_BACKOFF_S, BASE_BACKOFF_S * (2 ** max(0, attempt - 1)))
+    delay = random.uniform(ceiling / 2, ceiling)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return min(MAX_DELAY_S, max(1, round(delay)))
+
+
+def handle(message: PublishMessage, receive_count: int, deps: PublisherDeps) -> Outcome:
+    target = repo.get_target(message.workspace_id, message.post_id, message.account_id)
+    if target is None or target.queue_token != message.token:
+        log.info("stale publish message ignored", extra={"target": f"{message.post_id}.{message.account_id}"})
+        return Outcome(f"{message.post_id}.{message.account_id}", "stale")
+    try:
+        return _handle(message, target, receive_count, deps)
+    except Exception as exc:
+        if receive_count >= deps.max_receives:
+            _fail(target, deps, f"publisher crashed {receive_count} times: {exc!r}"[:500], "crashed",
+                  expect=[TargetState.QUEUED, TargetState.PUBLISHING, TargetState.VERIFYING, TargetState.PROCESSING])  # fmt: skip
+        raise
+
+
+def _handle(message: PublishMessage, target: Target, receive_count: int, deps: PublisherDeps) -> Outcome:
+    kind = message.kind
+    if kind == "publish" and target.state is TargetState.PUBLISHING and receive_count > 1:
+        kind = "verify"  # a worker died mid-call: look before publishing again
+    expected = {
+        "publish": TargetState.QUEUED,
+        "verify": TargetState.VERIFYING,
+        "step": TargetState.PROCESSING,
+    }
+    if kind == "verify" and target.state is TargetState.PUBLISHING:
+        pass
+    elif target.state is not expected.get(kind):
+        return Outcome(target.id, "stale")
+
+    post = repo.get_post(target.workspace_id, target.post_id, consistent=True)
+    account = accounts.get_account(target.workspace_id, target.account_id)
+    now = deps.now()
+    due = keys.parse_iso(message.due_at)
+
+    if kind == "publish":
+        early = (due - now).total_seconds()
+        if early > WAIT_FOR_DUE_MAX_S:
+            deps.queue.send(message, int(early))
+            return Outcome(target.id, "waiting")
+        if workspaces.get_workspace(target.workspace_id).publishing_paused:
+            repo.transition(
+                target, TargetState.PAUSED, expect=[TargetState.QUEUED], token=message.token, new_token=None
+            )
+            return Outcome(target.id, "paused")
+        if account.status != "active":
+            reason = f"account {account.handle or account.id} needs re-authorisation: {account.status_reason or account.status}"
+            return _fail(target, deps, reason, "account_needs_reauth", expect=[TargetState.QUEUED])
+        if account.retry_after and account.retry_after > now:
+            return _park(
+                target, message, deps, (account.retry_after - now).total_seconds(), "account rate limit"
+            )
+
+    creds = accounts.credentials(account)
+    request = _request(post, target, deps)
+    adapter = registry.publisher(target.platform)
+
+    if kind == "verify":
+        return _verify(target, message, request, creds, adapter, deps)
+
+    if kind == "publish":
+        wait = (due - deps.now()).total_seconds()
+        if wait > 0:
+            deps.sleep(wait)  # everything is ready: the call goes out at the due second
+        if not repo.transition(
+            target,
+            TargetState.PUBLISHING,
+            expect=[TargetState.QUEUED],
+            token=message.token,
+            count_attempt=True,
+        ):
+            return Outcome(target.id, "stale")  # another worker won, or the post was edited
+        target = _with_attempts(target, 1)
+        try:
+            result = adapter.publish(creds, request)
+        except PlatformError as error:
+            return _on_error(target, message, error, deps)
+    else:  # step
+        step = PendingStep(target.step or "", target.step_state, 0)
+        try:
+            result = adapter.continue_publish(creds, request, step)
+        except PlatformError as error:
+            return _on_error(target, message, error, deps, current=TargetState.PROCESSING)
+    return _on_result(target, message, result, deps)
+
+
+def _with_attempts(target: Target, added: int) -> Target:
+    from dataclasses import replace
+
+    return replace(target, attempts=target.attempts + added)
+
+
+def _request(post: Post, target: Target, deps: PublisherDeps) -> PublishRequest:
+    content = post.content_for(target.account_id)
+    media = tuple(
+        MediaItem(
+            url=m.url or deps.media_url(m.key or ""), mime_type=m.mime_type, alt_text=m.alt_text, size=m.size
+        )
+        for m in content.media
+    )
+    first_attempt = next((a.at for a in target.attempt_log), None) or deps.now()
+    return PublishRequest(
+        target_id=target.id,
+        text=content.text,
+        media=media,
+        link=content.link,
+        thread=content.thread,
+        first_comment=content.first_comment,
+        not_before=first_attempt - timedelta(minutes=5),
+    )
+
+
+def _on_result(
+    target: Target, message: PublishMessage, result: PublishResult | PendingStep, deps: PublisherDeps
+) -> Outcome:
+    now = deps.now()
+    current = [TargetState.PUBLISHING, TargetState.PROCESSING, TargetState.VERIFYING]
+    if isinstance(result, PendingStep):
+        token = uuid.uuid4().hex
+        at = now + timedelta(seconds=result.delay_seconds)
+        repo.transition(
+            target, TargetState.PROCESSING, expect=current, new_token=token, due_at=at,
+            step=result.step, step_state=dict(result.state),
+            attempt=Attempt(now, "processing", result.step),
+        )  # fmt: skip
+        deps.queue.send(
+            PublishMessage(
+                "step", target.workspace_id, target.post_id, target.account_id, token, keys.iso(at)
+            ),
+            result.delay_seconds,
+        )
+        return Outcome(target.id, "processing")
+    repo.transition(
+        target, TargetState.PUBLISHED, expect=current, new_token=None,
+        platform_post_id=result.platform_post_id, url=result.url, published_at=now, error=None, error_code=None,
+        attempt=Attempt(now, "published", result.platform_post_id),
+    )  # fmt: skip
+    deps.events.publish(
+        [
+            DomainEvent(
+                "PostPublished",
+                target.workspace_id,
+                {
+                    "post_id": target.post_id,
+                    "account_id": target.account_id,
+                    "platform": target.platform,
+                    "platform_post_id": result.platform_post_id,
+                    "url": result.url,
+                    "due_at": keys.iso(target.due_at) if target.due_at else None,
+                    "published_at": keys.iso(now),
+                },
+                correlation_id=target.id,
+            )
+        ]
+    )
+    return Outcome(target.id, "published")
+
+
+def _on_error(
+    target: Target,
+    message: PublishMessage,
+    error: PlatformError,
+    deps: PublisherDeps,
+    current: TargetState = TargetState.PUBLISHING,
+) -> Outcome:
+    now = deps.now()
+    if isinstance(error, UnknownOutcome):
+        token = uuid.uuid4().hex
+        at = now + timedelta(seconds=VERIFY_DELAY_S)
+        repo.transition(
+            target, TargetState.VERIFYING, expect=[current], new_token=token, due_at=at,
+            attempt=Attempt(now, "unknown", error.message, error.status),
+        )  # fmt: skip
+        deps.queue.send(
+            PublishMessage(
+                "verify", target.workspace_id, target.post_id, target.account_id, token, keys.iso(at)
+            ),
+            VERIFY_DELAY_S,
+        )
+        return Outcome(target.id, "verifying")
+    if isinstance(error, AuthError):
+        accounts.mark_needs_reauth(target.workspace_id, target.account_id, error.message)
+        deps.events.publish(
+            [DomainEvent("AccountNeedsReauth", target.workspace_id,
+                         {"account_id": target.account_id, "platform": target.platform, "reason": error.message})]
+        )  # fmt: skip
+        return _fail(target, deps, error.message, error.code or "auth", expect=[current], status=error.status)
+    if isinstance(error, RateLimited):
+        retry_after = error.retry_after or 60.0
+        accounts.set_retry_after(target.workspace_id, target.account_id, now + timedelta(seconds=retry_after))
+        return _requeue(
+            target,
+            deps,
+            current,
+            backoff(1, retry_after),
+            Attempt(now, "rate_limited", error.message, error.status),
+        )
+    if isinstance(error, TransientError):
+        if target.attempts >= deps.max_attempts:
+            return _fail(target, deps, f"gave up after {target.attempts} attempts: {error.message}",
+                         error.code or "transient", expect=[current], status=error.status)  # fmt: skip
+        delay = backoff(target.attempts, error.retry_after)
+        return _requeue(target, deps, current, delay, Attempt(now, "retry", error.message, error.status))
+    if isinstance(error, PermanentError):
+        return _fail(
+            target, deps, error.message, error.code or "rejected", expect=[current], status=error.status
+        )
+    return _fail(target, deps, error.message, "error", expect=[current], status=error.status)
+
+
+def _requeue(
+    target: Target, deps: PublisherDeps, current: TargetState, delay: int, attempt: Attempt
+) -> Outcome:
+    token = uuid.uuid4().hex
+    at = deps.now() + timedelta(seconds=delay)
+    if not repo.transition(
+        target, TargetState.QUEUED, expect=[current], new_token=token, due_at=at, attempt=attempt
+    ):
+        return Outcome(target.id, "stale")
+    deps.queue.send(
+        PublishMessage(
+            "publish", target.workspace_id, target.post_id, target.account_id, token, keys.iso(at)
+        ),
+        delay,
+    )
+    return Outcome(target.id, "parked" if attempt.outcome == "rate_limited" else "retry")
+
+
+def _park(target: Target, message: PublishMessage, deps: PublisherDeps, seconds: float, why: str) -> Outcome:
+    """Wait without failing (rate limit or quota): the same token, a later delivery."""
+    delay = min(MAX_DELAY_S, max(1, round(seconds)))
+    deps.queue.send(message, delay)
+    repo.set_queued_bucket(target, deps.now() + timedelta(seconds=delay), message.token)
+    log.info("target parked", extra={"target": target.id, "why": why, "delay_s": delay})
+    return Outcome(target.id, "parked")
+
+
+def _verify(
+    target: Target, message: PublishMessage, request: PublishRequest, creds, adapter, deps: PublisherDeps
+) -> Outcome:  # type: ignore[no-untyped-def]  # noqa: ANN001
+    now = deps.now()
+    current = target.state
+    try:
+        found = adapter.find_published(creds, request)
+    except PlatformError as error:
+        if isinstance(error, TransientError | UnknownOutcome) and target.attempts < deps.max_attempts + 2:
+            token = uuid.uuid4().hex
+            at = now + timedelta(seconds=backoff(1))
+            repo.transition(target, TargetState.VERIFYING, expect=[current], token=message.token, new_token=token,
+                            due_at=at, attempt=Attempt(now, "verify_retry", error.message, error.status))  # fmt: skip
+            deps.queue.send(
+                PublishMessage(
+                    "verify", target.workspace_id, target.post_id, target.account_id, token, keys.iso(at)
+                ),
+                backoff(1),
+            )
+            return Outcome(target.id, "verifying")
+        return _fail(
+            target, deps, f"could not verify the post: {error.message}", "verify_failed", expect=[current]
+        )
+    if found is not None:
+        return _on_result(target, message, found, deps)
+    if target.attempts >= deps.max_attempts:
+        return _fail(target, deps, "the post was not found on the platform after the last attempt", "not_found",
+                     expect=[current])  # fmt: skip
+    return _requeue(
+        target, deps, current, 1, Attempt(now, "not_found", "not on the platform: publishing again")
+    )
+
+
+def _fail(
+    target: Target,
+    deps: PublisherDeps,
+    reason: str,
+    code: str,
+    *,
+    expect: list[TargetState],
+    status: int | None = None,
+) -> Outcome:
+    now = deps.now()
+    if not repo.transition(
+        target, TargetState.FAILED, expect=expect, new_token=None, error=reason, error_code=code,
+        attempt=Attempt(now, "failed", reason, status),
+    ):  # fmt: skip
+        return Outcome(target.id, "stale")
+    deps.events.publish(
+        [
+            DomainEvent(
+                "PublishFailed",
+                target.workspace_id,
+                {
+                    "post_id": target.post_id,
+                    "account_id": target.account_id,
+                    "platform": target.platform,
+                    "error": reason,
+                    "error_code": code,
+                    "attempts": target.attempts,
+                },
+                correlation_id=target.id,
+            )
+        ]
+    )
+    return Outcome(target.id, "failed")

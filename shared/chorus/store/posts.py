@@ -1,0 +1,336 @@
+"""Repository of posts and publish targets: every state change is a conditional write."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from chorus.errors import Conflict, NotFound
+from chorus.posts.model import Attempt, Content, Mode, Post, Target, TargetState
+from chorus.store import keys
+from chorus.store.models import MainItem, PostItem, SchedulerStateItem, TargetItem, bind, connection
+
+MAX_LOG = 20
+
+
+def _to_target(item: TargetItem) -> Target:
+    return Target(
+        workspace_id=item.workspace_id,
+        post_id=item.post_id,
+        account_id=item.account_id,
+        platform=item.platform,
+        state=TargetState(item.state),
+        due_at=item.due_at,
+        queue_token=item.queue_token,
+        attempts=int(item.attempts or 0),
+        attempt_log=tuple(
+            Attempt(keys.parse_iso(a["at"]), a["outcome"], a.get("detail", ""), a.get("status"))
+            for a in (item.attempt_log or [])
+        ),
+        platform_post_id=item.platform_post_id,
+        url=item.url,
+        error=item.error,
+        error_code=item.error_code,
+        step=item.step,
+        step_state=dict(item.step_state or {}),
+        published_at=item.published_at,
+    )
+
+
+def _to_post(item: PostItem, targets: Iterable[Target] = ()) -> Post:
+    content = item.content or {}
+    return Post(
+        workspace_id=item.workspace_id,
+        id=item.post_id,
+        content=Content.from_dict(content.get("base", {})),
+        variants={k: Content.from_dict(v) for k, v in (content.get("variants") or {}).items()},
+        account_ids=tuple(item.account_ids or []),
+        mode=Mode(item.mode),
+        scheduled_at=item.scheduled_at,
+        timezone=item.timezone,
+        created_by=item.created_by,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        version=int(item.version or 1),
+        approval=item.approval,
+        series_id=item.series_id,
+        targets=tuple(targets),
+    )
+
+
+def post_item(post: Post) -> PostItem:
+    item = PostItem(
+        keys.workspace_pk(post.workspace_id),
+        keys.post_sk(post.id),
+        workspace_id=post.workspace_id,
+        post_id=post.id,
+        content={
+            "base": post.content.to_dict(),
+            "variants": {k: v.to_dict() for k, v in post.variants.items()},
+        },
+        account_ids=list(post.account_ids),
+        scheduled_at=post.scheduled_at,
+        timezone=post.timezone,
+        mode=post.mode.value,
+        approval=post.approval,
+        created_by=post.created_by,
+        created_at=post.created_at,
+        updated_at=post.updated_at,
+        version=post.version,
+        series_id=post.series_id,
+    )
+    if post.scheduled_at:
+        item.gsi2pk = keys.calendar_pk(post.workspace_id)
+        item.gsi2sk = keys.calendar_sk(post.scheduled_at, post.id)
+    return item
+
+
+def index_fields(state: TargetState, due_at: datetime | None, workspace_id: str, tid: str) -> dict[str, Any]:
+    """The sparse index entries a target in ``state`` carries."""
+    fields: dict[str, Any] = {"gsi1pk": None, "gsi1sk": None, "gsi2pk": None, "gsi2sk": None}
+    if state is TargetState.SCHEDULED and due_at:
+        fields.update(gsi1pk=keys.due_bucket(due_at), gsi1sk=keys.due_sort_key(due_at, tid))
+    elif state in {TargetState.QUEUED, TargetState.VERIFYING, TargetState.PROCESSING}:
+        expected = due_at or datetime.now(UTC)
+        fields.update(gsi1pk=keys.due_bucket(expected, "QUEUED"), gsi1sk=keys.due_sort_key(expected, tid))
+    elif state is TargetState.PAUSED:
+        fields.update(gsi2pk=keys.paused_pk(workspace_id), gsi2sk=tid)
+    return fields
+
+
+def target_item(target: Target) -> TargetItem:
+    item = TargetItem(
+        keys.workspace_pk(target.workspace_id),
+        keys.target_sk(target.post_id, target.account_id),
+        workspace_id=target.workspace_id,
+        post_id=target.post_id,
+        account_id=target.account_id,
+        platform=target.platform,
+        state=target.state.value,
+        due_at=target.due_at,
+        attempts=target.attempts,
+        updated_at=datetime.now(UTC),
+    )
+    for k, v in index_fields(target.state, target.due_at, target.workspace_id, target.id).items():
+        setattr(item, k, v)
+    return item
+
+
+def create_posts(posts: list[Post]) -> None:
+    """Write posts and their targets, all or nothing per transaction of up to 100 items."""
+    bind()
+    items: list[MainItem] = []
+    for post in posts:
+        items.append(post_item(post))
+        items.extend(target_item(t) for t in post.targets)
+    chunk: list[MainItem] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == 100:
+            _put_all(chunk)
+            chunk = []
+    if chunk:
+        _put_all(chunk)
+
+
+def _put_all(items: list[MainItem]) -> None:
+    with TransactWrite(connection=connection()) as tx:
+        for item in items:
+            tx.save(item, condition=MainItem.pk.does_not_exist())
+
+
+def get_post(workspace_id: str, post_id: str, consistent: bool = False) -> Post:
+    bind()
+    try:
+        item = PostItem.get(
+            keys.workspace_pk(workspace_id), keys.post_sk(post_id), consistent_read=consistent
+        )
+    except DoesNotExist as exc:
+        raise NotFound(f"post {post_id} not found") from exc
+    return _to_post(item, targets_of(workspace_id, post_id, consistent))
+
+
+def targets_of(workspace_id: str, post_id: str, consistent: bool = False) -> list[Target]:
+    bind()
+    return [
+        _to_target(i)
+        for i in TargetItem.query(
+            keys.workspace_pk(workspace_id),
+            TargetItem.sk.startswith(keys.target_prefix(post_id)),
+            consistent_read=consistent,
+        )
+    ]
+
+
+def get_target(workspace_id: str, post_id: str, account_id: str) -> Target | None:
+    bind()
+    try:
+        item = TargetItem.get(
+            keys.workspace_pk(workspace_id), keys.target_sk(post_id, account_id), consistent_read=True
+        )
+    except DoesNotExist:
+        return None
+    return _to_target(item)
+
+
+def list_posts(workspace_id: str, limit: int = 100) -> list[Post]:
+    bind()
+    items = PostItem.query(
+        keys.workspace_pk(workspace_id),
+        PostItem.sk.startswith(keys.post_sk("")),
+        scan_index_forward=False,
+        limit=limit,
+    )
+    return [_to_post(i, targets_of(workspace_id, i.post_id)) for i in items]
+
+
+def calendar(workspace_id: str, start: datetime, end: datetime) -> list[Post]:
+    """Posts planned or published between ``start`` and ``end`` (one index range read)."""
+    bind()
+    found = MainItem.calendar_index.query(
+        keys.calendar_pk(workspace_id),
+        MainItem.gsi2sk.between(keys.iso(start), keys.iso(end) + "~"),
+    )
+    return [_to_post(i, targets_of(workspace_id, i.post_id)) for i in found if isinstance(i, PostItem)]
+
+
+def transition(
+    target: Target,
+    to: TargetState,
+    *,
+    expect: Iterable[TargetState],
+    token: str | None | type[Any] = ...,
+    new_token: str | None | type[Any] = ...,
+    due_at: datetime | None | type[Any] = ...,
+    attempt: Attempt | None = None,
+    count_attempt: bool = False,
+    **fields: Any,
+) -> bool:
+    """Move ``target`` to ``to`` if it is in one of ``expect`` (and holds ``token``). False if it was not."""
+    bind()
+    item = TargetItem(
+        keys.workspace_pk(target.workspace_id), keys.target_sk(target.post_id, target.account_id)
+    )
+    condition: Condition = TargetItem.state.is_in(*[s.value for s in expect])
+    if token is not ...:
+        condition &= TargetItem.queue_token == token if token else TargetItem.queue_token.does_not_exist()
+    new_due = target.due_at if due_at is ... else due_at
+    actions: list[Action] = [TargetItem.state.set(to.value), TargetItem.updated_at.set(datetime.now(UTC))]
+    if new_token is not ...:
+        actions.append(
+            TargetItem.queue_token.set(new_token) if new_token else TargetItem.queue_token.remove()
+        )
+    if due_at is not ...:
+        actions.append(TargetItem.due_at.set(due_at) if due_at else TargetItem.due_at.remove())
+    for name, value in index_fields(to, new_due, target.workspace_id, target.id).items():  # type: ignore[arg-type]
+        attr = getattr(TargetItem, name)
+        actions.append(attr.set(value) if value is not None else attr.remove())
+    if count_attempt:
+        actions.append(TargetItem.attempts.add(1))
+    if attempt is not None:
+        entry = {"at": keys.iso(attempt.at), "outcome": attempt.outcome, "detail": attempt.detail[:500]}
+        if attempt.status is not None:
+            entry["status"] = attempt.status
+        log = [
+            *({"at": keys.iso(a.at), "outcome": a.outcome, "detail": a.detail} for a in target.attempt_log),
+            entry,
+        ]
+        actions.append(TargetItem.attempt_log.set(log[-MAX_LOG:]))
+    for name, value in fields.items():
+        attr = getattr(TargetItem, name)
+        actions.append(attr.set(value) if value is not None else attr.remove())
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if _conditional(exc):
+            return False
+        raise
+    return True
+
+
+def _conditional(exc: Exception) -> bool:
+    return "ConditionalCheckFailed" in str(
+        getattr(exc, "cause_response_code", "")
+    ) or "ConditionalCheckFailed" in str(exc)
+
+
+def replace_post(old: Post, new: Post, target_plan: list[tuple[Target | None, Target | None]]) -> None:
+    """Edit: the post (optimistic version check) and each target (must still be editable) in one transaction.
+
+    ``target_plan`` pairs the old target (or None, for an added account) with the new one (or None,
+    for a removed account)."""
+    bind()
+    editable = [s.value for s in __import__("chorus.posts.model", fromlist=["EDITABLE"]).EDITABLE]
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.save(post_item(new), condition=PostItem.version == old.version)
+            for before, after in target_plan:
+                if after is None and before is not None:
+                    tx.delete(target_item(before), condition=TargetItem.state.is_in(*editable))
+                elif after is not None and before is None:
+                    tx.save(target_item(after), condition=MainItem.pk.does_not_exist())
+                elif after is not None and before is not None:
+                    tx.save(target_item(after), condition=TargetItem.state.is_in(*editable))
+    except TransactWriteError as exc:
+        raise Conflict(
+            "the post changed meanwhile or has started publishing; reload it and try again"
+        ) from exc
+
+
+def due_targets(bucket_prefix: str, minute: datetime, until: datetime) -> Iterator[Target]:
+    """Targets in one minute bucket of the due index with sort key up to ``until`` (a Query, never a Scan)."""
+    bind()
+    for item in MainItem.due_index.query(
+        keys.due_bucket(minute, bucket_prefix), MainItem.gsi1sk <= keys.iso(until) + "~"
+    ):
+        if isinstance(item, TargetItem):
+            yield _to_target(item)
+
+
+def paused_targets(workspace_id: str) -> list[Target]:
+    bind()
+    return [
+        _to_target(i)
+        for i in MainItem.calendar_index.query(keys.paused_pk(workspace_id))
+        if isinstance(i, TargetItem)
+    ]
+
+
+def scheduler_state() -> tuple[datetime | None, datetime | None]:
+    bind()
+    try:
+        item = SchedulerStateItem.get(keys.system_pk(), "SCHEDULER", consistent_read=True)
+    except DoesNotExist:
+        return None, None
+    return item.watermark, item.swept
+
+
+def save_scheduler_state(watermark: datetime, swept: datetime | None) -> None:
+    bind()
+    SchedulerStateItem(keys.system_pk(), "SCHEDULER", watermark=watermark, swept=swept).save()
+
+
+def set_queued_bucket(target: Target, expected: datetime, token: str) -> None:
+    """Record where a queued target's message is expected, so a lost message can be found later."""
+    bind()
+    item = TargetItem(
+        keys.workspace_pk(target.workspace_id), keys.target_sk(target.post_id, target.account_id)
+    )
+    try:
+        item.update(
+            actions=[
+                TargetItem.gsi1pk.set(keys.due_bucket(expected, "QUEUED")),
+                TargetItem.gsi1sk.set(keys.due_sort_key(expected, target.id)),
+            ],
+            condition=(TargetItem.queue_token == token)
+            & TargetItem.state.is_in("queued", "verifying", "processing"),
+        )
+    except UpdateError as exc:
+        if not _conditional(exc):
+            raise

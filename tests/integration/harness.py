@@ -1,0 +1,76 @@
+"""Chorus on the embedded runtime, with the sandbox platform, as tests and benchmarks drive it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import requests
+
+from chorus.local.runtime import LocalRuntime
+from chorus.platforms.sandbox.server import SandboxServer
+
+REPO = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
+
+
+class Chorus:
+    def __init__(self, clock: str = "manual", extra_env: dict[str, str] | None = None) -> None:
+        self.sandbox = SandboxServer()
+        sandbox_url = self.sandbox.start()
+        env = {"CHORUS_SANDBOX_URL": sandbox_url, "CHORUS_SANDBOX_TIMEOUT_S": "1.5", **(extra_env or {})}
+        self.rt = LocalRuntime(REPO / "template.yaml", clock=clock, extra_env=env).start()
+        self.http = requests.Session()
+
+    def close(self) -> None:
+        self.rt.stop()
+        self.sandbox.stop()
+
+    # ---------------------------------------------------------------- API helpers
+    def call(self, method: str, path: str, key: str | None = None, **kw: Any) -> requests.Response:
+        headers = kw.pop("headers", {})
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        return self.http.request(method, self.rt.api_url + path, headers=headers, timeout=30, **kw)
+
+    def workspace(self, name: str = "Acme", timezone: str = "UTC") -> tuple[str, str]:
+        from chorus.auth.workspaces import create_workspace
+
+        ws, key = create_workspace(name, timezone)
+        return ws.id, key
+
+    def sandbox_account(self, key: str, handle: str = "brand") -> str:
+        answer = self.call(
+            "POST",
+            "/accounts",
+            key,
+            json={
+                "platform": "sandbox",
+                "platform_account_id": handle,
+                "access_token": f"tok-{handle}",
+                "handle": handle,
+            },
+        )
+        assert answer.status_code == 201, answer.text
+        return str(answer.json()["id"])
+
+    def fault(self, **fault: Any) -> None:
+        requests.post(self.sandbox.url + "/_control/faults", json=fault, timeout=5).raise_for_status()
+
+    def platform_requests(self) -> list[dict[str, Any]]:
+        return list(requests.get(self.sandbox.url + "/_control/requests", timeout=5).json()["requests"])
+
+    def platform_posts(self) -> list[dict[str, Any]]:
+        return list(requests.get(self.sandbox.url + "/_control/posts", timeout=5).json()["posts"])
+
+
+def eventually(probe: Callable[[], T | None], timeout: float = 20.0, every: float = 0.05) -> T:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"not reached within {timeout} s")
