@@ -1,5 +1,7 @@
 """The offline analyzer: obvious sentiment in English and Chinese, UNKNOWN elsewhere, cheap to import."""
 
+# ruff: noqa: RUF001  (Chinese text is written with full-width punctuation)
+
 from __future__ import annotations
 
 import math
@@ -34,7 +36,9 @@ def analyzer() -> OfflineSentimentAnalyzer:
         ("Our quarterly report will be published on the website on Thursday", SentimentLabel.NEUTRAL),
     ],
 )
-def test_obvious_english_sentiment(analyzer: OfflineSentimentAnalyzer, text: str, label: SentimentLabel) -> None:
+def test_obvious_english_sentiment(
+    analyzer: OfflineSentimentAnalyzer, text: str, label: SentimentLabel
+) -> None:
     # Given an English message whose sentiment nobody would dispute
     # When it is analyzed
     result = analyzer.analyze(text)
@@ -53,7 +57,9 @@ def test_obvious_english_sentiment(analyzer: OfflineSentimentAnalyzer, text: str
         ("本店营业时间为周一至周五。", SentimentLabel.NEUTRAL),
     ],
 )
-def test_obvious_chinese_sentiment(analyzer: OfflineSentimentAnalyzer, text: str, label: SentimentLabel) -> None:
+def test_obvious_chinese_sentiment(
+    analyzer: OfflineSentimentAnalyzer, text: str, label: SentimentLabel
+) -> None:
     result = analyzer.analyze(text)
     assert (result.label, result.language) == (label, "zh")
 
@@ -110,7 +116,10 @@ def test_models_load_on_first_use_not_before(tmp_path: Path) -> None:
 
 def test_importing_the_package_loads_no_model_or_lexicon() -> None:
     # Given a fresh interpreter (a Lambda cold start)
-    code = "import sys, chorus.listening.sentiment; print('vaderSentiment' in sys.modules, 'boto3' in sys.modules)"
+    code = (
+        "import sys, chorus.listening.sentiment;"
+        " print('vaderSentiment' in sys.modules, 'boto3' in sys.modules)"
+    )
     # When the package is imported
     output = subprocess.check_output([sys.executable, "-c", code], text=True).split()
     # Then neither the English lexicon nor boto3 has been imported
