@@ -149,3 +149,14 @@ def test_linear_model_scores_sublinear_tfidf_l2_normalised_grams() -> None:
     exps = [math.exp(value) for value in logits]
     expected = [value / sum(exps) for value in exps]
     assert got == pytest.approx(expected)
+
+
+def test_long_messages_are_judged_on_their_first_thousand_characters(
+    analyzer: OfflineSentimentAnalyzer,
+) -> None:
+    # Given a 2,000-character message whose second half is furious
+    calm = ("The parcel came on Tuesday and I opened it in the kitchen. " * 20)[:1000]
+    text = calm + "I hate this awful broken junk. " * 33
+    # When analyzed, only the start is read (which keeps the cost per message bounded)
+    assert analyzer.analyze(text) == analyzer.analyze(calm)
+    assert analyzer.analyze(calm + "I hate this awful broken junk.") == analyzer.analyze(calm)
