@@ -33,7 +33,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.class_weight import compute_sample_weight
 
 from chorus.listening.sentiment.features import chinese_grams, english_features
-from chorus.listening.sentiment.model import MODEL_FILE, LinearModel, round_weights, save_models
+from chorus.listening.sentiment.model import MODEL_FILE, LinearModel, save_models
 
 EN_TRAIN = "en_tweeteval_validation_rest.csv"
 ZH_GENERAL = "zh_smp2020ewect_usual_eval_rest.csv"
@@ -79,12 +79,11 @@ def train_english(cv: bool) -> LinearModel:
         print(f"en cv balanced macro-F1 {balanced_macro_f1(labels, predicted):.3f}")
     model = fit(matrix, labels)
     assert tuple(model.classes_) == CLASSES
-    return LinearModel(
+    return LinearModel.from_rows(
         classes=CLASSES,
-        bias=round_weights(model.intercept_),
+        bias=model.intercept_.tolist(),
         dense={
-            name: round_weights(model.coef_[:, column])
-            for column, name in enumerate(vectorizer.feature_names_)
+            name: model.coef_[:, column].tolist() for column, name in enumerate(vectorizer.feature_names_)
         },
         grams={},
     )
@@ -118,10 +117,10 @@ def train_chinese(cv: bool) -> LinearModel:
     assert tuple(model.classes_) == CLASSES
     vocabulary = vectorizer.get_feature_names_out()
     grams = {
-        str(gram): (round(float(vectorizer.idf_[column]), 4), *round_weights(model.coef_[:, column]))
+        str(gram): [float(vectorizer.idf_[column]), *model.coef_[:, column].tolist()]
         for column, gram in enumerate(vocabulary)
     }
-    trained = LinearModel(classes=CLASSES, bias=round_weights(model.intercept_), dense={}, grams=grams)
+    trained = LinearModel.from_rows(classes=CLASSES, bias=model.intercept_.tolist(), dense={}, grams=grams)
     # The pure-Python scorer must agree with scikit-learn on the training texts.
     sample = general_texts[:200]
     expected = model.predict_proba(vectorizer.transform(sample))
@@ -148,7 +147,8 @@ def main() -> None:
         },
     }
     save_models(models, args.out, meta)
-    print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB, {len(models['zh'].grams)} zh grams)")
+    size = args.out.stat().st_size / 1024
+    print(f"wrote {args.out} ({size:.0f} KiB, {len(models['zh'].vocabulary)} zh grams)")
 
 
 if __name__ == "__main__":

@@ -133,7 +133,7 @@ def test_default_analyzer_is_one_cached_instance() -> None:
 
 def test_linear_model_scores_sublinear_tfidf_l2_normalised_grams() -> None:
     # Given a two-gram model: "a" (idf 2) votes negative, "b" (idf 1) votes positive, twice as hard
-    model = LinearModel(
+    model = LinearModel.from_rows(
         classes=("negative", "neutral", "positive"),
         bias=(0.0, 0.5, 0.0),
         dense={"x": (0.0, 0.0, 1.0)},
@@ -141,6 +141,10 @@ def test_linear_model_scores_sublinear_tfidf_l2_normalised_grams() -> None:
     )
     # When "a" appears twice, "b" once, an unknown gram once, and dense feature x is 0.5
     got = model.probabilities(dense={"x": 0.5}, grams=["a", "a", "b", "zz"])
+    # (and the same after a round trip through the file format)
+    again = LinearModel.from_json(model.to_json()).probabilities(
+        dense={"x": 0.5}, grams=["a", "a", "b", "zz"]
+    )
     # Then tf is 1 + ln(count), times idf, l2-normalised over known grams, then softmax
     a = (1 + math.log(2)) * 2.0
     b = 1.0
@@ -149,6 +153,7 @@ def test_linear_model_scores_sublinear_tfidf_l2_normalised_grams() -> None:
     exps = [math.exp(value) for value in logits]
     expected = [value / sum(exps) for value in exps]
     assert got == pytest.approx(expected)
+    assert again == pytest.approx(expected)
 
 
 def test_long_messages_are_judged_on_their_first_thousand_characters(

@@ -1,12 +1,20 @@
 """A multinomial logistic regression stored as plain numbers: dense features plus tf-idf weighted
 n-grams (sublinear tf, l2-normalised, as scikit-learn's TfidfVectorizer computes them). Pure Python, so
-scoring one message costs microseconds and no numpy is needed in the Lambda layer."""
+scoring one message costs microseconds and no numpy is needed in the Lambda layer.
+
+On disk (gzipped JSON) the n-gram table is columnar so it loads in milliseconds: ``grams`` is the n-grams
+joined by newlines and ``table`` is base64 of little-endian float32 rows (idf, then one weight per
+class), one row per n-gram in the same order.
+"""
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import math
+import sys
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,17 +28,62 @@ MODEL_FILE = Path(__file__).with_name("model.json.gz")
 class LinearModel:
     classes: tuple[str, ...]
     bias: tuple[float, ...]
-    dense: Mapping[str, tuple[float, ...]]
-    grams: Mapping[str, tuple[float, ...]]  # gram -> (idf, weight per class)
+    dense: Mapping[str, Sequence[float]]
+    vocabulary: Mapping[str, int]  # n-gram -> its row in ``table``
+    table: Sequence[float]  # rows of (idf, weight per class)
+
+    @classmethod
+    def from_rows(
+        cls,
+        classes: Sequence[str],
+        bias: Sequence[float],
+        dense: Mapping[str, Sequence[float]],
+        grams: Mapping[str, Sequence[float]],
+    ) -> LinearModel:
+        """A model from n-gram rows ``{gram: (idf, weight per class)}``."""
+        table = array("f")
+        for row in grams.values():
+            if len(row) != len(classes) + 1:
+                raise ValueError("each n-gram row is idf followed by one weight per class")
+            table.extend(row)
+        return cls(
+            classes=tuple(classes),
+            bias=tuple(bias),
+            dense=dict(dense),
+            vocabulary={gram: index for index, gram in enumerate(grams)},
+            table=table,
+        )
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> LinearModel:
+        table = array("f")
+        table.frombytes(base64.b64decode(data.get("table", "")))
+        if sys.byteorder != "little":
+            table.byteswap()
+        grams = data.get("grams", "")
+        vocabulary = {gram: index for index, gram in enumerate(grams.split("\n"))} if grams else {}
         return cls(
             classes=tuple(data["classes"]),
             bias=tuple(data["bias"]),
-            dense={name: tuple(weights) for name, weights in data.get("dense", {}).items()},
-            grams={gram: tuple(row) for gram, row in data.get("grams", {}).items()},
+            dense=data.get("dense", {}),
+            vocabulary=vocabulary,
+            table=table,
         )
+
+    def to_json(self) -> dict[str, Any]:
+        table = array("f", self.table)
+        if sys.byteorder != "little":
+            table.byteswap()
+        ordered = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
+        if any("\n" in gram for gram in ordered):
+            raise ValueError("n-grams must not contain newlines")
+        return {
+            "classes": list(self.classes),
+            "bias": [round(value, 6) for value in self.bias],
+            "dense": {name: [round(value, 6) for value in weights] for name, weights in self.dense.items()},
+            "grams": "\n".join(ordered),
+            "table": base64.b64encode(table.tobytes()).decode("ascii"),
+        }
 
     def probabilities(
         self, dense: Mapping[str, float] | None = None, grams: Iterable[str] = ()
@@ -43,29 +96,22 @@ class LinearModel:
             if weights is not None and value:
                 for k in range(width):
                     logits[k] += value * weights[k]
-        counts = Counter(gram for gram in grams if gram in self.grams)
+        counts = Counter(gram for gram in grams if gram in self.vocabulary)
         if counts:
-            rows = [
-                (self.grams[gram], (1.0 + math.log(count)) * self.grams[gram][0])
-                for gram, count in counts.items()
-            ]
+            stride = width + 1
+            rows = []
+            for gram, count in counts.items():
+                start = self.vocabulary[gram] * stride
+                rows.append((start, (1.0 + math.log(count)) * self.table[start]))
             norm = math.sqrt(sum(value * value for _, value in rows))
-            for row, value in rows:
+            for start, value in rows:
                 scaled = value / norm
                 for k in range(width):
-                    logits[k] += scaled * row[k + 1]
+                    logits[k] += scaled * self.table[start + 1 + k]
         top = max(logits)
         exps = [math.exp(logit - top) for logit in logits]
         total = sum(exps)
         return [value / total for value in exps]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "classes": list(self.classes),
-            "bias": list(self.bias),
-            "dense": {name: list(weights) for name, weights in self.dense.items()},
-            "grams": {gram: list(row) for gram, row in self.grams.items()},
-        }
 
 
 def load_models(path: Path = MODEL_FILE) -> dict[str, LinearModel]:
@@ -76,12 +122,8 @@ def load_models(path: Path = MODEL_FILE) -> dict[str, LinearModel]:
 
 
 def save_models(models: Mapping[str, LinearModel], path: Path, meta: Mapping[str, Any]) -> None:
-    payload = {"format": 1, "meta": dict(meta), "models": {k: v.to_json() for k, v in models.items()}}
-    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    # mtime=0: the same model gives the same bytes, so retraining without change leaves git clean.
-    with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=9) as handle:
+    payload = {"format": 2, "meta": dict(meta), "models": {k: v.to_json() for k, v in models.items()}}
+    text = json.dumps(payload, ensure_ascii=False, indent=1, sort_keys=True)
+    # mtime=0 and no file name: the same model gives the same bytes, so retraining leaves git clean.
+    with path.open("wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as handle:
         handle.write(text.encode("utf-8"))
-
-
-def round_weights(values: Sequence[float], digits: int = 4) -> tuple[float, ...]:
-    return tuple(round(float(value), digits) for value in values)
