@@ -1,0 +1,64 @@
+"""Key builders of the metrics table (``MetricsTable``: ``pk``/``sk`` strings, TTL ``expires_at``).
+
+Every key is made here, never inline. Layout (``<ws>`` workspace id, ``<acct>`` Chorus account id):
+
+  M#<ws>#<acct>              / D#<YYYY-MM-DD>          daily rollup of one account (UTC day)
+  M#<ws>#<acct>              / MO#<YYYY-MM>            monthly rollup of one account (UTC month)
+  M#<ws>#<acct>              / POST#<platform post id> one post: metadata + latest lifetime values
+  M#<ws>#<acct>              / STATE#<platform acct>   latest lifetime values of the account itself
+  R#<ws>#<acct>#<scope>#<id> / <metric>#<period>#<at>  one raw point (idempotency key), TTL'd
+
+Raw points have their own partition per observed object (post or account), so a busy account's
+collection spreads its writes and one object's history is one Query. Rollups share the account's
+partition, so a report reads each account's range with a few Queries over ``D#``/``MO#`` keys.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from chorus.store.keys import iso
+
+DAY_PREFIX = "D#"
+MONTH_PREFIX = "MO#"
+POST_PREFIX = "POST#"
+STATE_PREFIX = "STATE#"
+
+
+def rollup_pk(workspace_id: str, account_id: str) -> str:
+    return f"M#{workspace_id}#{account_id}"
+
+
+def day_sk(day: date) -> str:
+    return f"{DAY_PREFIX}{day.isoformat()}"
+
+
+def month_sk(day: date) -> str:
+    """The monthly rollup holding ``day`` (any day of the month names it)."""
+    return f"{MONTH_PREFIX}{day.year:04d}-{day.month:02d}"
+
+
+def post_sk(platform_post_id: str) -> str:
+    return f"{POST_PREFIX}{platform_post_id}"
+
+
+def account_state_sk(platform_account_id: str) -> str:
+    return f"{STATE_PREFIX}{platform_account_id}"
+
+
+def raw_pk(workspace_id: str, account_id: str, scope: str, object_id: str) -> str:
+    return f"R#{workspace_id}#{account_id}#{scope}#{object_id}"
+
+
+def raw_sk(metric: str, period: str, at: datetime) -> str:
+    """Metric, period and the point's own time: a second write of the same observation collides."""
+    return f"{metric}#{period}#{iso(at)}"
+
+
+def parse_day_sk(sk: str) -> date:
+    return date.fromisoformat(sk.removeprefix(DAY_PREFIX))
+
+
+def parse_month_sk(sk: str) -> date:
+    """The first day of the month a ``MO#`` key names."""
+    return date.fromisoformat(sk.removeprefix(MONTH_PREFIX) + "-01")

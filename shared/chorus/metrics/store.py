@@ -1,0 +1,785 @@
+"""Metric storage: raw points written once, and daily/monthly rollups kept up to date as points land.
+
+Items (keys in :mod:`chorus.metrics.keys`)
+------------------------------------------
+* **raw point** ``R#<ws>#<acct>#<scope>#<object>`` / ``<metric>#<period>#<at>``: value, TTL'd after
+  ``raw_retention`` (400 days by default). The key is the observation itself, and the write is
+  conditional on the key being new, so a re-run of the same collection writes nothing.
+* **post** ``M#<ws>#<acct>`` / ``POST#<platform post id>``: the metadata a report shows (platform,
+  published_at, text excerpt, url, Chorus post id), the latest value and time of each lifetime metric
+  (``l_<metric>``, ``t_<metric>``) and a ``version``.
+* **account state** ``M#<ws>#<acct>`` / ``STATE#<platform account id>``: the same latest/version pair
+  for the account's own lifetime counters (followers, follows, channel views).
+* **day** ``M#<ws>#<acct>`` / ``D#<YYYY-MM-DD>`` (UTC day) and **month** ``.../MO#<YYYY-MM>``:
+  ``s_<metric>`` what the account's posts *gained* that day (sum of deltas of lifetime post counters,
+  by observation time), ``n_posts`` posts published that day, ``p_<post id>`` a compact score of each
+  post *published* that day (published time, engagements, impressions, reach: enough to rank posts and
+  draw the best-times heatmap without opening post items), ``l_<metric>`` the day's latest reading of
+  an account lifetime counter (followers), ``g_<metric>`` its change since the previous reading,
+  ``a_<metric>`` a platform's own per-day account value (``period="day"`` insights). The month item
+  holds the same sums for the month and the per-day values as ``l_<metric>@DD`` / ``a_<metric>@DD``.
+
+Lifetime counters become deltas
+-------------------------------
+A post's likes are a lifetime count read many times (hourly, then less often: see the ladder). Each
+new reading adds ``value - previous reading`` (the first reading: ``value - 0``, the post started at
+zero) to the day and month it was *observed* in, so summing days over any range gives what was gained
+in that range, and summing all days gives the latest lifetime value. Deltas can be negative (unlikes,
+deleted comments): the sums stay exact. A reading older than the latest one already applied (a late
+retry) is kept as a raw point but changes no rollup: attributing it exactly would need its neighbours,
+and the totals are right either way; only the day a small part of the gain lands on can differ.
+
+Why a version and ADD, in one transaction
+-----------------------------------------
+A delta needs the previous reading, so "read, then ADD" alone would double count when two collectors
+(an SQS redelivery, an overlapping schedule) handle the same post at once. Each recording is therefore
+one ``TransactWriteItems``: the raw puts (each ``attribute_not_exists``), the post (or account state)
+item with ``version = :read_version`` (optimistic locking, as PynamoDB's ``VersionAttribute`` does),
+and ``ADD``/``SET`` on the day and month items. If another writer moved the version first the whole
+transaction is cancelled and the recording retries from a fresh read; if a raw point already exists
+(a re-run) it is dropped from the batch, with its rollup effect, because that effect already landed in
+the same atomic transaction that wrote it. ``ADD`` keeps the day/month counters commutative, so posts
+of one account landing concurrently never overwrite each other's sums (a rare
+``TransactionConflict`` on a shared day item is retried).
+
+Why the low-level client, not PynamoDB models
+---------------------------------------------
+Metric names are data (``s_likes``, ``l_followers@05``, ``p_<post id>``) and DynamoDB's ``ADD`` works
+only on top-level attributes, so an item has one top-level attribute per metric: something PynamoDB
+models (declared attributes) cannot express. Reports also read thousands of items, and decoding the
+wire format directly is several times faster than model instances. This module is the adapter; the
+rest of Chorus sees only the dataclasses below.
+
+Reading
+-------
+:meth:`MetricsStore.read_account_range` reads whole months inside the range from month items and the
+remaining edge days from day items: a year for one account is at most 12 month items and ~60 day items,
+whatever the posting volume. ``items_read`` counts every item the store has read.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chorus.config import get_settings
+from chorus.errors import Conflict
+from chorus.metrics import keys
+from chorus.platforms.base import MetricPoint, MetricScope
+from chorus.reports.model import engagements_total
+from chorus.store.keys import iso, parse_iso
+
+logger = logging.getLogger(__name__)
+
+ENGAGEMENT_METRICS = ("likes", "comments", "shares", "quotes", "saves", "clicks")
+LIFETIME = "lifetime"
+DAY = "day"
+TEXT_EXCERPT_CHARS = 280
+MAX_ATTEMPTS = 8
+BATCH_GET_MAX = 100
+BATCH_WRITE_MAX = 25
+
+SUM, GAINED, LATEST, DAILY, SCORE, TIME = "s_", "g_", "l_", "a_", "p_", "t_"
+POSTS_PUBLISHED = "n_posts"
+VERSION = "version"
+
+AttrValue = dict[str, Any]
+Item = dict[str, AttrValue]
+
+
+class MetricsWriteConflict(Conflict):
+    """Other writers kept moving the same post or account: the recording gave up (retry the message)."""
+
+
+@dataclass(frozen=True)
+class PostInfo:
+    """What a report shows about a post, passed in by the caller when its points are recorded."""
+
+    platform_post_id: str  # the id metric points carry as ``object_id``
+    platform: str
+    published_at: datetime  # timezone-aware
+    text: str = ""
+    url: str | None = None
+    post_id: str | None = None  # Chorus's post id, when the post was made through Chorus
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    written: int = 0  # raw points stored now
+    duplicates: int = 0  # already stored by an earlier run: nothing written
+    out_of_order: int = 0  # stored raw, older than the latest reading: no rollup change
+
+    def __add__(self, other: RecordResult) -> RecordResult:
+        return RecordResult(
+            self.written + other.written,
+            self.duplicates + other.duplicates,
+            self.out_of_order + other.out_of_order,
+        )
+
+
+@dataclass(frozen=True)
+class PostScore:
+    """A post's latest lifetime engagement figures, as kept on the rollup of the day it was published."""
+
+    account_id: str
+    platform_post_id: str
+    published_at: datetime
+    engagements: int
+    impressions: int | None
+    reach: int | None
+
+    def encode(self) -> str:
+        return "|".join(
+            (
+                str(int(self.published_at.timestamp())),
+                str(self.engagements),
+                "" if self.impressions is None else str(self.impressions),
+                "" if self.reach is None else str(self.reach),
+            )
+        )
+
+    @classmethod
+    def decode(cls, account_id: str, platform_post_id: str, value: str) -> PostScore:
+        published, engagements, impressions, reach = value.split("|")
+        return cls(
+            account_id=account_id,
+            platform_post_id=platform_post_id,
+            published_at=datetime.fromtimestamp(int(published), UTC),
+            engagements=int(engagements),
+            impressions=int(impressions) if impressions else None,
+            reach=int(reach) if reach else None,
+        )
+
+
+@dataclass(frozen=True)
+class PostRecord:
+    """A post item: metadata and latest lifetime values."""
+
+    account_id: str
+    info: PostInfo
+    latest: Mapping[str, int]
+
+
+@dataclass
+class AccountRange:
+    """One account's rollups over whole UTC days ``start``..``end`` (inclusive)."""
+
+    account_id: str
+    start: date
+    end: date
+    sums: dict[str, int] = field(default_factory=dict)  # gained by the account's posts, by metric
+    gained: dict[str, int] = field(default_factory=dict)  # change of account lifetime counters
+    posts_published: int = 0
+    latest: dict[str, dict[date, int]] = field(default_factory=dict)  # metric -> day -> last reading
+    daily: dict[str, dict[date, int]] = field(default_factory=dict)  # metric -> day -> platform value
+    posts: list[PostScore] = field(default_factory=list)  # published in the range
+    items: int = 0  # items read to build this
+
+    def has_sum(self, metric: str) -> bool:
+        return metric in self.sums
+
+
+def plan_range(start: date, end: date) -> tuple[list[date], list[tuple[date, date]]]:
+    """Which rollups cover ``start``..``end``: the months wholly inside (first days), and the edge
+    day ranges outside them (at most two)."""
+    if end < start:
+        return [], []
+    months: list[date] = []
+    first = start if start.day == 1 else _next_month(start)
+    while _month_end(first) <= end:
+        months.append(first)
+        first = _next_month(first)
+    if not months:
+        return [], [(start, end)]
+    edges = []
+    if start < months[0]:
+        edges.append((start, months[0] - timedelta(days=1)))
+    last_covered = _month_end(months[-1])
+    if last_covered < end:
+        edges.append((last_covered + timedelta(days=1), end))
+    return months, edges
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+def _month_end(first: date) -> date:
+    return _next_month(first) - timedelta(days=1)
+
+
+def post_engagements(latest: Mapping[str, int]) -> int:
+    """Engagements of a post from its latest lifetime values (see :mod:`chorus.reports.model`)."""
+    return engagements_total(**{m: latest[m] for m in ENGAGEMENT_METRICS if m in latest})
+
+
+# ------------------------------------------------------------------ attribute values
+
+
+def _n(value: int) -> AttrValue:
+    return {"N": str(value)}
+
+
+def _s(value: str) -> AttrValue:
+    return {"S": value}
+
+
+def _int(value: AttrValue) -> int:
+    return int(value["N"])
+
+
+class _Update:
+    """SET and ADD actions on one item, merged so a transaction touches each item once."""
+
+    def __init__(self, key: Item) -> None:
+        self.key = key
+        self.sets: dict[str, AttrValue] = {}
+        self.adds: dict[str, int] = {}
+        self.condition: str | None = None
+        self.condition_values: dict[str, AttrValue] = {}
+
+    def set(self, name: str, value: AttrValue) -> None:
+        self.sets[name] = value
+
+    def add(self, name: str, amount: int) -> None:
+        self.adds[name] = self.adds.get(name, 0) + amount
+
+    def empty(self) -> bool:
+        return not self.sets and not any(self.adds.values())
+
+    def request(self, table: str) -> dict[str, Any]:
+        names: dict[str, str] = {}
+        values: dict[str, AttrValue] = dict(self.condition_values)
+        set_parts, add_parts = [], []
+        for i, (name, value) in enumerate(self.sets.items()):
+            names[f"#s{i}"] = name
+            values[f":s{i}"] = value
+            set_parts.append(f"#s{i} = :s{i}")
+        for i, (name, amount) in enumerate(a for a in self.adds.items() if a[1]):
+            names[f"#a{i}"] = name
+            values[f":a{i}"] = _n(amount)
+            add_parts.append(f"#a{i} :a{i}")
+        expression = " ".join(
+            part
+            for part in (
+                "SET " + ", ".join(set_parts) if set_parts else "",
+                "ADD " + ", ".join(add_parts) if add_parts else "",
+            )
+            if part
+        )
+        update: dict[str, Any] = {
+            "TableName": table,
+            "Key": self.key,
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+        }
+        if values:
+            update["ExpressionAttributeValues"] = values
+        if self.condition:
+            update["ConditionExpression"] = self.condition
+        return {"Update": update}
+
+
+class _Updates:
+    def __init__(self) -> None:
+        self._by_key: dict[tuple[str, str], _Update] = {}
+
+    def on(self, pk: str, sk: str) -> _Update:
+        found = self._by_key.get((pk, sk))
+        if found is None:
+            found = self._by_key[(pk, sk)] = _Update({"pk": _s(pk), "sk": _s(sk)})
+        return found
+
+    def __iter__(self) -> Iterator[_Update]:
+        return iter(u for u in self._by_key.values() if not u.empty() or u.condition)
+
+
+@dataclass
+class _Plan:
+    updates: list[_Update]
+    out_of_order: int
+
+
+@dataclass
+class _Latest:
+    value: int
+    at: datetime
+
+
+def _latest_of(item: Item | None) -> dict[str, _Latest]:
+    found: dict[str, _Latest] = {}
+    if not item:
+        return found
+    for name, value in item.items():
+        if name.startswith(LATEST) and "@" not in name:
+            metric = name[len(LATEST) :]
+            at = item.get(TIME + metric)
+            if at is not None:
+                found[metric] = _Latest(_int(value), parse_iso(at["S"]))
+    return found
+
+
+def _day_of_period_end(at: datetime) -> date:
+    """A ``period="day"`` value is stamped at the *end* of its day (Meta ``end_time``): 00:00 of the next
+    day belongs to the day before."""
+    return (at.astimezone(UTC) - timedelta(microseconds=1)).date()
+
+
+class MetricsStore:
+    """Records points and reads rollups of the metrics table (``get_settings().metrics_table``)."""
+
+    def __init__(
+        self,
+        table_name: str | None = None,
+        client: Any = None,
+        *,
+        raw_retention: timedelta | None = timedelta(days=400),
+        max_attempts: int = MAX_ATTEMPTS,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.table = table_name or get_settings().metrics_table
+        if client is None:
+            from chorus.aws import client as aws_client
+
+            client = aws_client("dynamodb")
+        self._client = client
+        self.raw_retention = raw_retention
+        self.max_attempts = max_attempts
+        self._sleep = sleep
+        self.items_read = 0
+
+    def reset_items_read(self) -> int:
+        """Zero the read counter; returns what it held."""
+        held, self.items_read = self.items_read, 0
+        return held
+
+    # -------------------------------------------------------------- writing
+
+    def record_post_points(
+        self, workspace_id: str, account_id: str, post: PostInfo, points: Iterable[MetricPoint]
+    ) -> RecordResult:
+        """Store a post's points and fold its lifetime counters into the rollups (idempotent)."""
+        mine = self._own_points(points, MetricScope.POST, post.platform_post_id)
+        result = RecordResult()
+        for batch in _by_time(mine):
+            result += self._record(workspace_id, account_id, batch, post=post)
+        if not mine:
+            self._ensure_post(workspace_id, account_id, post)
+        return result
+
+    def record_account_points(
+        self, workspace_id: str, account_id: str, points: Iterable[MetricPoint]
+    ) -> RecordResult:
+        """Store an account's points: lifetime counters as the day's latest reading, ``period="day"``
+        values on the day they describe; other periods are kept raw only."""
+        listed = list(points)
+        if not listed:
+            return RecordResult()
+        object_id = listed[0].object_id
+        mine = self._own_points(listed, MetricScope.ACCOUNT, object_id)
+        result = RecordResult()
+        for batch in _by_time(mine):
+            result += self._record(workspace_id, account_id, batch, post=None)
+        return result
+
+    @staticmethod
+    def _own_points(points: Iterable[MetricPoint], scope: MetricScope, object_id: str) -> list[MetricPoint]:
+        mine: dict[tuple[str, str, datetime], MetricPoint] = {}
+        for point in points:
+            if point.scope != scope or point.object_id != object_id:
+                raise ValueError(
+                    f"point of {point.scope.value} {point.object_id!r} given for {scope.value} {object_id!r}"
+                )
+            if point.at.tzinfo is None:
+                raise ValueError("MetricPoint.at must be timezone-aware")
+            mine.setdefault((point.metric, point.period, point.at), point)
+        return list(mine.values())
+
+    def _record(
+        self, workspace_id: str, account_id: str, batch: list[MetricPoint], *, post: PostInfo | None
+    ) -> RecordResult:
+        pending = list(batch)
+        duplicates = 0
+        object_id = batch[0].object_id
+        rollup_pk = keys.rollup_pk(workspace_id, account_id)
+        state_sk = keys.post_sk(object_id) if post else keys.account_state_sk(object_id)
+        for attempt in range(self.max_attempts):
+            if not pending:
+                return RecordResult(duplicates=duplicates)
+            state = self._get(rollup_pk, state_sk)
+            plan = self._plan(workspace_id, account_id, pending, state, post, rollup_pk, state_sk)
+            raw = [self._raw_put(workspace_id, account_id, p) for p in pending]
+            updates = [u.request(self.table) for u in plan.updates]
+            try:
+                self._client.transact_write_items(TransactItems=raw + updates)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise
+                reasons = exc.response.get("CancellationReasons") or []
+                seen = {
+                    i for i, r in enumerate(reasons[: len(raw)]) if r.get("Code") == "ConditionalCheckFailed"
+                }
+                if seen:
+                    duplicates += len(seen)
+                    pending = [p for i, p in enumerate(pending) if i not in seen]
+                    continue  # already recorded by an earlier run: drop them, retry the rest now
+                logger.info(
+                    "metrics_write_retry",
+                    extra={
+                        "object_id": object_id,
+                        "attempt": attempt,
+                        "reasons": [r.get("Code") for r in reasons],
+                    },
+                )
+                self._sleep(min(0.05 * 2**attempt, 1.0) * random.random())
+                continue
+            return RecordResult(written=len(pending), duplicates=duplicates, out_of_order=plan.out_of_order)
+        raise MetricsWriteConflict(
+            f"could not record metrics of {object_id} after {self.max_attempts} attempts"
+        )
+
+    def _plan(
+        self,
+        workspace_id: str,
+        account_id: str,
+        points: list[MetricPoint],
+        state: Item | None,
+        post: PostInfo | None,
+        rollup_pk: str,
+        state_sk: str,
+    ) -> _Plan:
+        version = _int(state[VERSION]) if state and VERSION in state else 0
+        latest = _latest_of(state)
+        updates = _Updates()
+        own = updates.on(rollup_pk, state_sk)
+        own.set(VERSION, _n(version + 1))
+        if version:
+            own.condition = "#version = :version"
+            own.condition_values = {":version": _n(version)}
+        else:
+            own.condition = "attribute_not_exists(pk)"
+        out_of_order = 0
+        for point in points:
+            if point.period == DAY and post is None:
+                day = _day_of_period_end(point.at)
+                updates.on(rollup_pk, keys.day_sk(day)).set(DAILY + point.metric, _n(point.value))
+                updates.on(rollup_pk, keys.month_sk(day)).set(
+                    f"{DAILY}{point.metric}@{day.day:02d}", _n(point.value)
+                )
+                continue
+            if point.period != LIFETIME:
+                continue
+            previous = latest.get(point.metric)
+            if previous is not None and previous.at >= point.at:
+                out_of_order += 1
+                continue
+            latest[point.metric] = _Latest(point.value, point.at)
+            own.set(LATEST + point.metric, _n(point.value))
+            own.set(TIME + point.metric, _s(iso(point.at)))
+            day = point.at.astimezone(UTC).date()
+            day_item, month_item = (
+                updates.on(rollup_pk, keys.day_sk(day)),
+                updates.on(rollup_pk, keys.month_sk(day)),
+            )
+            if post is not None:  # a post's counter: what it gained goes to the day it was seen
+                delta = point.value - (previous.value if previous else 0)
+                day_item.add(SUM + point.metric, delta)
+                month_item.add(SUM + point.metric, delta)
+            else:  # the account's counter: the day's latest reading, and its change
+                day_item.set(LATEST + point.metric, _n(point.value))
+                month_item.set(f"{LATEST}{point.metric}@{day.day:02d}", _n(point.value))
+                if previous is not None:
+                    day_item.add(GAINED + point.metric, point.value - previous.value)
+                    month_item.add(GAINED + point.metric, point.value - previous.value)
+        if post is not None:
+            self._post_fields(own, account_id, post)
+            self._score(
+                updates, rollup_pk, account_id, post, {m: v.value for m, v in latest.items()}, version == 0
+            )
+        return _Plan(list(updates), out_of_order)
+
+    @staticmethod
+    def _post_fields(own: _Update, account_id: str, post: PostInfo) -> None:
+        own.set("kind", _s("post"))
+        own.set("account_id", _s(account_id))
+        own.set("platform", _s(post.platform))
+        own.set("platform_post_id", _s(post.platform_post_id))
+        own.set("published_at", _s(iso(post.published_at)))
+        own.set("text", _s(post.text[:TEXT_EXCERPT_CHARS]))
+        if post.url:
+            own.set("url", _s(post.url))
+        if post.post_id:
+            own.set("post_id", _s(post.post_id))
+
+    @staticmethod
+    def _score(
+        updates: _Updates,
+        rollup_pk: str,
+        account_id: str,
+        post: PostInfo,
+        latest: Mapping[str, int],
+        new: bool,
+    ) -> None:
+        score = PostScore(
+            account_id=account_id,
+            platform_post_id=post.platform_post_id,
+            published_at=post.published_at,
+            engagements=post_engagements(latest),
+            impressions=latest.get("impressions"),
+            reach=latest.get("reach"),
+        ).encode()
+        published = post.published_at.astimezone(UTC).date()
+        for sk in (keys.day_sk(published), keys.month_sk(published)):
+            item = updates.on(rollup_pk, sk)
+            item.set(SCORE + post.platform_post_id, _s(score))
+            if new:
+                item.add(POSTS_PUBLISHED, 1)
+
+    def _ensure_post(self, workspace_id: str, account_id: str, post: PostInfo) -> None:
+        """A post that returned no points yet still counts as published and shows in reports."""
+        rollup_pk = keys.rollup_pk(workspace_id, account_id)
+        if self._get(rollup_pk, keys.post_sk(post.platform_post_id)) is not None:
+            return
+        plan = self._plan(
+            workspace_id, account_id, [], None, post, rollup_pk, keys.post_sk(post.platform_post_id)
+        )
+        try:
+            self._client.transact_write_items(TransactItems=[u.request(self.table) for u in plan.updates])
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise  # cancelled: another writer created it first, which is all this wanted
+
+    def _raw_put(self, workspace_id: str, account_id: str, point: MetricPoint) -> dict[str, Any]:
+        item: Item = {
+            "pk": _s(keys.raw_pk(workspace_id, account_id, point.scope.value, point.object_id)),
+            "sk": _s(keys.raw_sk(point.metric, point.period, point.at)),
+            "value": _n(point.value),
+        }
+        if self.raw_retention is not None:
+            item["expires_at"] = _n(int((point.at + self.raw_retention).timestamp()))
+        return {
+            "Put": {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}
+        }
+
+    def bulk_put(self, items: Iterable[Item]) -> int:
+        """BatchWrite whole items (benchmarks and backfills of rollups built with :func:`day_item` & co);
+        bypasses the delta bookkeeping, so never use it for live data. Returns the number written."""
+        written = 0
+        batch: list[Item] = []
+        for item in items:
+            batch.append(item)
+            if len(batch) == BATCH_WRITE_MAX:
+                written += self._batch_write(batch)
+                batch = []
+        if batch:
+            written += self._batch_write(batch)
+        return written
+
+    def _batch_write(self, batch: list[Item]) -> int:
+        request: dict[str, Any] = {self.table: [{"PutRequest": {"Item": item}} for item in batch]}
+        for attempt in range(self.max_attempts):
+            answer = self._client.batch_write_item(RequestItems=request)
+            request = answer.get("UnprocessedItems") or {}
+            if not request:
+                return len(batch)
+            self._sleep(min(0.05 * 2**attempt, 1.0) * random.random())
+        raise MetricsWriteConflict("batch write left unprocessed items")
+
+    # -------------------------------------------------------------- reading
+
+    def _get(self, pk: str, sk: str) -> Item | None:
+        answer = self._client.get_item(
+            TableName=self.table, Key={"pk": _s(pk), "sk": _s(sk)}, ConsistentRead=True
+        )
+        item: Item | None = answer.get("Item")
+        if item is not None:
+            self.items_read += 1
+        return item
+
+    def _query(self, pk: str, low: str | None = None, high: str | None = None) -> Iterator[Item]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": _s(pk)},
+        }
+        if low is not None and high is not None:
+            kwargs["KeyConditionExpression"] = "pk = :pk AND sk BETWEEN :low AND :high"
+            kwargs["ExpressionAttributeValues"].update({":low": _s(low), ":high": _s(high)})
+        while True:
+            answer = self._client.query(**kwargs)
+            items: list[Item] = answer.get("Items", [])
+            self.items_read += len(items)
+            yield from items
+            last = answer.get("LastEvaluatedKey")
+            if not last:
+                return
+            kwargs["ExclusiveStartKey"] = last
+
+    def read_account_range(self, workspace_id: str, account_id: str, start: date, end: date) -> AccountRange:
+        """One account's rollups over UTC days ``start``..``end``: month items for whole months, day
+        items for the edges."""
+        found = AccountRange(account_id=account_id, start=start, end=end)
+        before = self.items_read
+        pk = keys.rollup_pk(workspace_id, account_id)
+        months, edges = plan_range(start, end)
+        if months:
+            for item in self._query(pk, keys.month_sk(months[0]), keys.month_sk(months[-1])):
+                _fold(found, item, keys.parse_month_sk(item["sk"]["S"]), monthly=True)
+        for low, high in edges:
+            for item in self._query(pk, keys.day_sk(low), keys.day_sk(high)):
+                _fold(found, item, keys.parse_day_sk(item["sk"]["S"]), monthly=False)
+        found.items = self.items_read - before
+        return found
+
+    def get_posts(self, workspace_id: str, refs: Sequence[tuple[str, str]]) -> list[PostRecord]:
+        """Post items for ``(account_id, platform_post_id)`` pairs (BatchGet), in no particular order."""
+        keys_wanted = list(dict.fromkeys(refs))
+        found: list[PostRecord] = []
+        for chunk_start in range(0, len(keys_wanted), BATCH_GET_MAX):
+            chunk = keys_wanted[chunk_start : chunk_start + BATCH_GET_MAX]
+            request: dict[str, Any] = {
+                self.table: {
+                    "Keys": [
+                        {"pk": _s(keys.rollup_pk(workspace_id, acct)), "sk": _s(keys.post_sk(pid))}
+                        for acct, pid in chunk
+                    ]
+                }
+            }
+            for attempt in range(self.max_attempts):
+                answer = self._client.batch_get_item(RequestItems=request)
+                items: list[Item] = answer.get("Responses", {}).get(self.table, [])
+                self.items_read += len(items)
+                found.extend(_post_record(item) for item in items)
+                request = answer.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                self._sleep(min(0.05 * 2**attempt, 1.0) * random.random())
+        return found
+
+    def post_history(
+        self, workspace_id: str, account_id: str, platform_post_id: str
+    ) -> list[tuple[str, str, datetime, int]]:
+        """Raw points of one post as ``(metric, period, at, value)``, oldest first per metric."""
+        pk = keys.raw_pk(workspace_id, account_id, MetricScope.POST.value, platform_post_id)
+        rows = []
+        for item in self._query(pk):
+            metric, period, at = item["sk"]["S"].split("#", 2)
+            rows.append((metric, period, parse_iso(at), _int(item["value"])))
+        return rows
+
+
+def _by_time(points: list[MetricPoint]) -> list[list[MetricPoint]]:
+    """One transaction per observation time, oldest first (a collection stamps its points alike)."""
+    groups: dict[datetime, list[MetricPoint]] = {}
+    for point in points:
+        groups.setdefault(point.at, []).append(point)
+    return [groups[at] for at in sorted(groups)]
+
+
+def _fold(found: AccountRange, item: Item, first: date, *, monthly: bool) -> None:
+    for name, value in item.items():
+        if name.startswith(SUM):
+            metric = name[len(SUM) :]
+            found.sums[metric] = found.sums.get(metric, 0) + _int(value)
+        elif name.startswith(GAINED):
+            metric = name[len(GAINED) :]
+            found.gained[metric] = found.gained.get(metric, 0) + _int(value)
+        elif name == POSTS_PUBLISHED:
+            found.posts_published += _int(value)
+        elif name.startswith(SCORE):
+            found.posts.append(PostScore.decode(found.account_id, name[len(SCORE) :], value["S"]))
+        elif name.startswith(LATEST) or name.startswith(DAILY):
+            target = found.latest if name.startswith(LATEST) else found.daily
+            metric, day = name[2:], first
+            if monthly:
+                if "@" not in name:
+                    continue
+                metric, dd = metric.rsplit("@", 1)
+                day = first.replace(day=int(dd))
+            target.setdefault(metric, {})[day] = _int(value)
+
+
+def _post_record(item: Item) -> PostRecord:
+    def text(name: str) -> str | None:
+        value = item.get(name)
+        return None if value is None else str(value["S"])
+
+    latest = {name[len(LATEST) :]: _int(v) for name, v in item.items() if name.startswith(LATEST)}
+    info = PostInfo(
+        platform_post_id=text("platform_post_id") or "",
+        platform=text("platform") or "",
+        published_at=parse_iso(text("published_at") or "1970-01-01T00:00:00.000Z"),
+        text=text("text") or "",
+        url=text("url"),
+        post_id=text("post_id"),
+    )
+    return PostRecord(account_id=text("account_id") or "", info=info, latest=latest)
+
+
+# ------------------------------------------------------------------ whole items, for bulk loads
+
+
+def day_item(
+    workspace_id: str,
+    account_id: str,
+    day: date,
+    *,
+    sums: Mapping[str, int] | None = None,
+    latest: Mapping[str, int] | None = None,
+    posts_published: int = 0,
+    scores: Iterable[PostScore] = (),
+) -> Item:
+    """A whole day rollup in the shape the store maintains (for :meth:`MetricsStore.bulk_put`)."""
+    item: Item = {"pk": _s(keys.rollup_pk(workspace_id, account_id)), "sk": _s(keys.day_sk(day))}
+    item.update({SUM + m: _n(v) for m, v in (sums or {}).items()})
+    item.update({LATEST + m: _n(v) for m, v in (latest or {}).items()})
+    if posts_published:
+        item[POSTS_PUBLISHED] = _n(posts_published)
+    item.update({SCORE + s.platform_post_id: _s(s.encode()) for s in scores})
+    return item
+
+
+def month_item(
+    workspace_id: str,
+    account_id: str,
+    first: date,
+    *,
+    sums: Mapping[str, int] | None = None,
+    latest_by_day: Mapping[str, Mapping[date, int]] | None = None,
+    posts_published: int = 0,
+    scores: Iterable[PostScore] = (),
+) -> Item:
+    """A whole month rollup in the shape the store maintains (for :meth:`MetricsStore.bulk_put`)."""
+    item: Item = {"pk": _s(keys.rollup_pk(workspace_id, account_id)), "sk": _s(keys.month_sk(first))}
+    item.update({SUM + m: _n(v) for m, v in (sums or {}).items()})
+    for metric, by_day in (latest_by_day or {}).items():
+        item.update({f"{LATEST}{metric}@{d.day:02d}": _n(v) for d, v in by_day.items()})
+    if posts_published:
+        item[POSTS_PUBLISHED] = _n(posts_published)
+    item.update({SCORE + s.platform_post_id: _s(s.encode()) for s in scores})
+    return item
+
+
+def post_item(
+    workspace_id: str, account_id: str, post: PostInfo, latest: Mapping[str, int], at: datetime
+) -> Item:
+    """A whole post item in the shape the store maintains (for :meth:`MetricsStore.bulk_put`)."""
+    own = _Update({})
+    MetricsStore._post_fields(own, account_id, post)
+    item: Item = {
+        "pk": _s(keys.rollup_pk(workspace_id, account_id)),
+        "sk": _s(keys.post_sk(post.platform_post_id)),
+        VERSION: _n(1),
+        **own.sets,
+    }
+    for metric, value in latest.items():
+        item[LATEST + metric] = _n(value)
+        item[TIME + metric] = _s(iso(at))
+    return item
