@@ -6,6 +6,7 @@ import functools
 import json
 from collections.abc import Callable
 from contextvars import ContextVar
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -15,6 +16,7 @@ from chorus.auth.keys import Principal
 from chorus.auth.roles import Role, at_least
 from chorus.errors import BadRequest, ChorusError, FieldError, Forbidden, ValidationFailed
 from chorus.observability import logger
+from chorus.store.keys import iso
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -69,9 +71,15 @@ def problem(error: ChorusError) -> Response:
     )
 
 
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value)
+    return str(value)
+
+
 def ok(data: Any, status: int = 200) -> Response:
     return Response(
-        body=json.dumps(data, default=str), status_code=status, headers={"Content-Type": "application/json"}
+        body=json.dumps(data, default=_encode), status_code=status, headers={"Content-Type": "application/json"}
     )
 
 

@@ -69,7 +69,10 @@ def check(template_path: Path) -> list[str]:
             qprops = raw["Resources"].get(queue, {}).get("Properties", {})
             if "RedrivePolicy" not in qprops:
                 problems.append(f"{name}.{ev_name}: queue {queue} has no redrive DLQ")
-            vis = int(qprops.get("VisibilityTimeout", 30))
+            vis_raw = qprops.get("VisibilityTimeout", 30)
+            if isinstance(vis_raw, dict) and "Ref" in vis_raw:
+                vis_raw = raw.get("Parameters", {}).get(vis_raw["Ref"], {}).get("Default", 30)
+            vis = int(vis_raw)
             if vis < 6 * int(props.get("Timeout", 3)):
                 problems.append(f"{name}.{ev_name}: {queue} VisibilityTimeout {vis} < 6 x function timeout")
     return problems

@@ -17,11 +17,16 @@ T = TypeVar("T")
 
 
 class Chorus:
-    def __init__(self, clock: str = "manual", extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        clock: str = "manual",
+        extra_env: dict[str, str] | None = None,
+        parameters: dict[str, str] | None = None,
+    ) -> None:
         self.sandbox = SandboxServer()
         sandbox_url = self.sandbox.start()
         env = {"CHORUS_SANDBOX_URL": sandbox_url, "CHORUS_SANDBOX_TIMEOUT_S": "1.5", **(extra_env or {})}
-        self.rt = LocalRuntime(REPO / "template.yaml", clock=clock, extra_env=env).start()
+        self.rt = LocalRuntime(REPO / "template.yaml", clock=clock, extra_env=env, parameters=parameters).start()
         self.http = requests.Session()
 
     def close(self) -> None:

@@ -100,3 +100,197 @@ def test_a_400_fails_with_the_platforms_message_and_an_event(
     assert target["state"] == "failed"
     assert "Duplicate status" in target["error"]
     assert target["attempts"] == 1
+
+
+def test_two_publishers_racing_on_one_target_publish_once(chorus: Chorus, tenant: tuple[str, str, str]) -> None:
+    import threading
+
+    from chorus.posts.queue import PublishMessage
+    from chorus.store import posts as repo
+
+    ws, key, account = tenant
+    # Given a queued target whose message is delivered to two workers at the same moment
+    created = post(chorus, key, text="Race", accounts=[account], mode="draft")
+    target = repo.targets_of(ws, created["id"])[0]
+    from chorus.posts.model import TargetState
+
+    assert repo.transition(target, TargetState.QUEUED, expect=[TargetState.DRAFT], new_token="race-token")
+    due = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    body = PublishMessage("publish", ws, created["id"], account, "race-token", due).to_json()
+
+    def event(message_id: str) -> dict[str, Any]:
+        return {
+            "Records": [
+                {
+                    "messageId": message_id,
+                    "receiptHandle": message_id,
+                    "body": body,
+                    "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0"},
+                    "messageAttributes": {},
+                    "md5OfBody": "",
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:publish",
+                    "awsRegion": "us-east-1",
+                }
+            ]
+        }
+
+    barrier = threading.Barrier(2)
+    answers: list[Any] = []
+
+    def worker(n: int) -> None:
+        barrier.wait()
+        answers.append(chorus.rt.invoke("PublisherFunction", event(f"m{n}")))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Then exactly one platform post exists and the target is published once
+    assert [a["batchItemFailures"] for a in answers] == [[], []]
+    assert len([p for p in chorus.platform_posts() if p["account"] == f"brand-{ws}"]) == 1
+    assert target_of(chorus, key, created["id"])["state"] == "published"
+
+
+def test_an_edited_post_never_goes_out_in_its_old_form(chorus: Chorus, tenant: tuple[str, str, str]) -> None:
+    ws, key, account = tenant
+    due = (datetime.now(UTC) + timedelta(seconds=3)).replace(microsecond=0)
+    created = post(chorus, key, text="Old text", accounts=[account], scheduled_at=due.isoformat())
+    # When the post is edited while its message is already queued
+    edited = chorus.call(
+        "PUT", f"/posts/{created['id']}", key,
+        json={"text": "New text", "accounts": [account], "scheduled_at": due.isoformat(), "version": 1},
+    )  # fmt: skip
+    assert edited.status_code == 200, edited.text
+    target = settled(chorus, key, created["id"])
+    chorus.rt.wait_idle(10)
+    # Then only the new text was published, once
+    texts = [p["text"] for p in chorus.platform_posts() if p["account"] == f"brand-{ws}"]
+    assert texts == ["New text"]
+    assert target["state"] == "published"
+
+
+def test_a_cancelled_post_never_goes_out(chorus: Chorus, tenant: tuple[str, str, str]) -> None:
+    ws, key, account = tenant
+    due = (datetime.now(UTC) + timedelta(seconds=2)).replace(microsecond=0)
+    created = post(chorus, key, text="Never", accounts=[account], scheduled_at=due.isoformat())
+    assert chorus.call("DELETE", f"/posts/{created['id']}", key).status_code == 200
+    time_left = due.timestamp() - datetime.now(UTC).timestamp()
+    __import__("time").sleep(max(0.0, time_left) + 2.5)  # let the (stale) message arrive and be ignored
+    assert chorus.rt.wait_idle(10)
+    assert requests_for(chorus, f"brand-{ws}") == []
+    assert target_of(chorus, key, created["id"])["state"] == "cancelled"
+
+
+def test_an_unapproved_post_never_goes_out_until_approved(chorus: Chorus, tenant: tuple[str, str, str]) -> None:
+    ws, key, account = tenant
+    contributor = chorus.call("POST", "/keys", key, json={"name": "intern", "role": "contributor"}).json()["key"]
+    due = (datetime.now(UTC) + timedelta(seconds=1)).replace(microsecond=0)
+    created = post(chorus, contributor, text="Please approve", accounts=[account], scheduled_at=due.isoformat())
+    assert created["status"] == "pending_approval"
+    __import__("time").sleep(2.5)
+    chorus.rt.tick("SchedulerFunction")
+    assert chorus.rt.wait_idle(10)
+    assert requests_for(chorus, f"brand-{ws}") == []
+    # A contributor cannot approve; an editor (here the owner) can, and then it goes out
+    assert chorus.call("POST", f"/posts/{created['id']}/approve", contributor, json={}).status_code == 403
+    assert chorus.call("POST", f"/posts/{created['id']}/approve", key, json={}).status_code == 200
+    assert settled(chorus, key, created["id"])["state"] == "published"
+
+
+def test_a_rejected_post_needs_a_reason_and_never_goes_out(chorus: Chorus, tenant: tuple[str, str, str]) -> None:
+    ws, key, account = tenant
+    contributor = chorus.call("POST", "/keys", key, json={"name": "intern", "role": "contributor"}).json()["key"]
+    created = post(chorus, contributor, text="Off brand", accounts=[account], mode="now")
+    no_reason = chorus.call("POST", f"/posts/{created['id']}/reject", key, json={})
+    assert no_reason.status_code == 422
+    assert no_reason.json()["errors"][0]["field"] == "comment"
+    rejected = chorus.call("POST", f"/posts/{created['id']}/reject", key, json={"comment": "tone"})
+    assert rejected.json()["status"] == "rejected"
+    assert rejected.json()["approval"]["comment"] == "tone"
+
+
+def test_overdue_targets_are_caught_up_by_the_scheduler(chorus: Chorus, tenant: tuple[str, str, str]) -> None:
+    from chorus.posts.model import TargetState
+    from chorus.store import posts as repo
+
+    ws, key, account = tenant
+    # Given a target that was due ten minutes ago while the scheduler did not run (an outage)
+    created = post(chorus, key, text="Late but not lost", accounts=[account], mode="draft")
+    target = repo.targets_of(ws, created["id"])[0]
+    overdue = datetime.now(UTC) - timedelta(minutes=10)
+    assert repo.transition(target, TargetState.SCHEDULED, expect=[TargetState.DRAFT], due_at=overdue)
+    repo.save_scheduler_state(overdue - timedelta(minutes=5), None)
+    # When the scheduler runs again
+    report = chorus.rt.tick("SchedulerFunction")
+    # Then it is handed out and published
+    assert report["caught_up"] >= 1
+    assert settled(chorus, key, created["id"])["state"] == "published"
+
+
+def test_dst_day_posts_keep_their_local_wall_clock_time(chorus: Chorus, tenant: tuple[str, str, str]) -> None:
+    from chorus.posts import scheduler
+    from chorus.posts.queue import InMemoryPublishQueue
+    from chorus.store import posts as repo
+
+    ws, key, account = tenant
+    # Paris moves to summer time on 2027-03-28 (UTC+1 -> UTC+2) and back on 2026-10-25
+    spring = post(chorus, key, text="Spring", accounts=[account], scheduled_at="2027-03-28T09:00:00",
+                  timezone="Europe/Paris")  # fmt: skip
+    autumn = post(chorus, key, text="Autumn", accounts=[account], scheduled_at="2026-10-25T09:00:00",
+                  timezone="Europe/Paris", mode="draft")  # fmt: skip
+    assert spring["targets"][0]["due_at"].startswith("2027-03-28T07:00:00")
+    assert autumn["targets"][0]["due_at"].startswith("2026-10-25T08:00:00")
+    # And the scheduler hands the spring post out to arrive at 09:00 local, not 08:00 or 10:00
+    queue = InMemoryPublishQueue()
+    repo.save_scheduler_state(datetime(2027, 3, 28, 6, 58, tzinfo=UTC), None)
+    scheduler.run(datetime(2027, 3, 28, 6, 59, 30, tzinfo=UTC), queue)
+    mine = [(m, d) for m, d in queue.sent if m.post_id == spring["id"]]
+    assert [(m.due_at, d) for m, d in mine] == [("2027-03-28T07:00:00.000Z", 30 - scheduler.LEAD_S)]
+
+
+def test_recurring_posts_expand_in_local_time(chorus: Chorus, tenant: tuple[str, str, str]) -> None:
+    ws, key, account = tenant
+    answer = chorus.call(
+        "POST", "/posts", key,
+        json={"text": "Weekly tip", "accounts": [account], "scheduled_at": "2027-03-21T09:00:00",
+              "timezone": "Europe/Paris", "recurrence": {"every": 1, "unit": "week", "count": 3}},
+    )  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    times = [p["scheduled_at"] for p in answer.json()["posts"]]
+    assert [t[:19] for t in times] == ["2027-03-21T08:00:00", "2027-03-28T07:00:00", "2027-04-04T07:00:00"]
+
+
+def test_queue_mode_takes_the_next_free_weekly_slot(chorus: Chorus, tenant: tuple[str, str, str]) -> None:
+    ws, key, account = tenant
+    slots = chorus.call("PUT", "/queue/slots", key, json={"slots": [{"weekday": d, "time": "10:30"} for d in range(7)]})
+    assert slots.status_code == 200, slots.text
+    first = post(chorus, key, text="Queued 1", accounts=[account], mode="queue")
+    second = post(chorus, key, text="Queued 2", accounts=[account], mode="queue")
+    a = datetime.fromisoformat(first["scheduled_at"].replace("Z", "+00:00"))
+    b = datetime.fromisoformat(second["scheduled_at"].replace("Z", "+00:00"))
+    assert (a.hour, a.minute) == (10, 30)
+    assert b - a == timedelta(days=1)
+
+
+def test_calendar_lists_posts_per_account_and_day(chorus: Chorus, tenant: tuple[str, str, str]) -> None:
+    ws, key, account = tenant
+    post(chorus, key, text="Calendar entry", accounts=[account], scheduled_at="2027-05-04T12:00:00Z")
+    cal = chorus.call("GET", "/calendar?from=2027-05-01T00:00:00Z&to=2027-05-08T00:00:00Z", key)
+    assert cal.status_code == 200, cal.text
+    day = cal.json()["days"]["2027-05-04"][account]
+    assert [(e["text"], e["state"]) for e in day] == [("Calendar entry", "scheduled")]
+
+
+def test_csv_import_is_all_or_nothing_with_a_report_per_row(chorus: Chorus, tenant: tuple[str, str, str]) -> None:
+    ws, key, account = tenant
+    bad = f"time,accounts,text,media_url\n2027-06-01T09:00:00Z,{account},Fine,\n2027-06-02T09:00:00Z,nobody,Unknown,\n"
+    answer = chorus.call("POST", "/posts/import", key, data=bad.encode(), headers={"Content-Type": "text/csv"})
+    assert answer.status_code == 422
+    assert [r["status"] for r in answer.json()["rows"]] == ["ok", "error"]
+    assert answer.json()["created"] == 0
+    good = f"time,accounts,text,media_url\n2027-06-01T09:00:00Z,{account},One,\n2027-06-02T09:00:00Z,{account},Two,\n"
+    answer = chorus.call("POST", "/posts/import", key, data=good.encode(), headers={"Content-Type": "text/csv"})
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["created"] == 2

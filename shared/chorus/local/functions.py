@@ -58,6 +58,12 @@ class LocalFunction:
                 path = self.code_dir / (module_file.replace(".", "/") + ".py")
                 if not path.exists():
                     raise FileNotFoundError(f"{self.logical_id}: handler module {path} does not exist")
+                # Each function is its own process on Lambda: modules local to its code (chalicelib, ...)
+                # are loaded afresh for it, never shared with another runtime's copy.
+                for name, module in list(sys.modules.items()):
+                    origin = getattr(module, "__file__", None) or ""
+                    if origin.startswith(str(self.code_dir) + "/"):
+                        del sys.modules[name]
                 if str(self.code_dir) not in sys.path:
                     sys.path.append(str(self.code_dir))  # as /var/task is on Lambda
                 mod_name = f"{self.namespace}_{self.logical_id}"

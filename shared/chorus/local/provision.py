@@ -69,7 +69,13 @@ def _physical(stack: Stack, logical: str) -> str:
     return f"{stack.name}-{logical}"
 
 
-def provision(template: Template, clients: Any, region: str, stack_name: str = "chorus-local") -> Stack:
+def provision(
+    template: Template,
+    clients: Any,
+    region: str,
+    stack_name: str = "chorus-local",
+    parameters: dict[str, str] | None = None,
+) -> Stack:
     """Create every resource the runtime plays from moto, in dependency order."""
     stack = Stack(template, stack_name, region)
     stack.refs.update(
@@ -83,6 +89,7 @@ def provision(template: Template, clients: Any, region: str, stack_name: str = "
         }
     )
     stack.refs.update(template.parameter_defaults())
+    stack.refs.update(parameters or {})  # as `sam deploy --parameter-overrides`
     resolver = stack.resolver()
     for cname, expr in template.raw.get("Conditions", {}).items():
         stack.conditions[cname] = bool(resolver.resolve(expr))

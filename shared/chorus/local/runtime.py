@@ -45,12 +45,14 @@ class LocalRuntime:
         region: str = "us-east-1",
         extra_env: dict[str, str] | None = None,
         log_level: str = "WARNING",
+        parameters: dict[str, str] | None = None,
     ) -> None:
         self.template = Template.load(Path(template_path).resolve())
         self.clock = clock
         self.region = region
         self.extra_env = extra_env or {}
         self.log_level = log_level
+        self.parameters = parameters or {}
         self.namespace = f"chorus_local_{uuid.uuid4().hex[:6]}"
         self.activity = Activity()
         self.functions: dict[str, LocalFunction] = {}
@@ -80,9 +82,13 @@ class LocalRuntime:
         self.moto.start()
         host, port = self.moto.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
+        # moto keeps its state per process: a runtime starts from an empty account.
+        import urllib.request
+
+        urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"))  # noqa: S310
         self._set_env({**FAKE_AWS_ENV, "AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region})
         self._set_env({"AWS_ENDPOINT_URL": self.endpoint})
-        self.stack = provision(self.template, self.client, self.region)
+        self.stack = provision(self.template, self.client, self.region, parameters=self.parameters)
         self._build_functions()
         self._wire()
         self._apply_function_env()

@@ -39,9 +39,13 @@ class SchedulerReport:
     caught_up: int  # targets handed out after their due time had passed
 
 
+LEAD_S = 2  # the message arrives this early; the publisher prepares, then waits for the due second
+
+
 def delay_for(due: datetime, now: datetime) -> int:
-    """Whole seconds of SQS delay: the message arrives at or just before ``due`` (never after)."""
-    return max(0, min(MAX_DELAY_S, floor((due - now).total_seconds())))
+    """Whole seconds of SQS delay: the message arrives up to LEAD_S + 1 s before ``due`` (never after),
+    which absorbs a cold start and the queue's polling; the publisher makes the call at ``due``."""
+    return max(0, min(MAX_DELAY_S, floor((due - now).total_seconds()) - LEAD_S))
 
 
 def enqueue(target: Target, now: datetime, queue: PublishQueue) -> bool:

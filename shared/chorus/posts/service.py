@@ -13,6 +13,7 @@ from chorus.accounts import service as accounts
 from chorus.auth import workspaces
 from chorus.auth.keys import Principal
 from chorus.auth.roles import Role, at_least, can_approve, needs_approval
+from chorus.config import get_settings
 from chorus.errors import Conflict, FieldError, Forbidden, ValidationFailed
 from chorus.posts.model import EDITABLE, Content, MediaRef, Mode, Post, Target, TargetState
 from chorus.posts.queue import PublishQueue
@@ -22,7 +23,6 @@ from chorus.posts.validation import MediaSpec, validate
 from chorus.store import posts as repo
 from chorus.store.models import WorkspaceItem
 
-LOOKAHEAD = timedelta(seconds=90)  # the scheduler's lookahead: sooner targets are queued right away
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,8 @@ def create_post(
 def _enqueue_imminent(targets: tuple[Target, ...] | list[Target], queue: PublishQueue, now: datetime) -> None:
     """The scheduler runs once a minute: a target due before its next run is queued right away."""
     for target in targets:
-        if target.state is TargetState.SCHEDULED and target.due_at and target.due_at <= now + LOOKAHEAD:
+        lookahead = timedelta(seconds=get_settings().schedule_lookahead_s)
+        if target.state is TargetState.SCHEDULED and target.due_at and target.due_at <= now + lookahead:
             enqueue(target, now, queue)
 
 
