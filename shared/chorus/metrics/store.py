@@ -243,6 +243,7 @@ class _Update:
         self.sets: dict[str, AttrValue] = {}
         self.adds: dict[str, int] = {}
         self.condition: str | None = None
+        self.condition_names: dict[str, str] = {}
         self.condition_values: dict[str, AttrValue] = {}
 
     def set(self, name: str, value: AttrValue) -> None:
@@ -255,7 +256,7 @@ class _Update:
         return not self.sets and not any(self.adds.values())
 
     def request(self, table: str) -> dict[str, Any]:
-        names: dict[str, str] = {}
+        names: dict[str, str] = dict(self.condition_names)
         values: dict[str, AttrValue] = dict(self.condition_values)
         set_parts, add_parts = [], []
         for i, (name, value) in enumerate(self.sets.items()):
@@ -461,8 +462,9 @@ class MetricsStore:
         own = updates.on(rollup_pk, state_sk)
         own.set(VERSION, _n(version + 1))
         if version:
-            own.condition = "#version = :version"
-            own.condition_values = {":version": _n(version)}
+            own.condition = "#cv = :cv"
+            own.condition_names = {"#cv": VERSION}
+            own.condition_values = {":cv": _n(version)}
         else:
             own.condition = "attribute_not_exists(pk)"
         out_of_order = 0
