@@ -2,8 +2,8 @@
 
 Rules (the monitor's term syntax is described in :mod:`chorus.listening.monitors`):
 
-* Text and terms are NFKC-normalised and case-folded, so ``ACME``, ``Acme`` and full-width ``ＡＣＭＥ``
-  are one word.
+* Text and terms are NFKC-normalised and case-folded, so ``ACME``, ``Acme`` and its full-width
+  form (U+FF21...) are one word.
 * Scripts written with spaces (Latin, Cyrillic, Greek, ...) match whole words: ``acme`` hits "Acme's
   outage" and "#acme" but not "acmefoods". Scripts written without spaces (Chinese, Japanese, Korean,
   Thai, ...) match as substrings, because "我在用阿克米手机" has no spaces to find words by. The rule is
@@ -23,6 +23,7 @@ pass it. See ``bench``-style numbers in the tests' docstring: tens of thousands 
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -36,7 +37,7 @@ _NO_SPACE_SCRIPTS = (
     "\u1000-\u109f"  # Myanmar
     "\u1780-\u17ff"  # Khmer
     "\u2e80-\u2fdf"  # CJK radicals, Kangxi radicals
-    "\u3005-\u3007"  # 々 〆 〇
+    "\u3005-\u3007"  # ideographic iteration mark, closing mark, number zero
     "\u3040-\u31ff"  # Hiragana, Katakana, Bopomofo, Hangul compatibility jamo, Kanbun
     "\u3400-\u4dbf"  # CJK extension A
     "\u4e00-\u9fff"  # CJK unified ideographs
@@ -65,7 +66,7 @@ def _bounded(literal: str) -> str:
 def _phrase(tokens: list[str]) -> str:
     """Tokens in order, separated by whitespace (optional where either side is a no-space script)."""
     parts = [re.escape(tokens[0])]
-    for prev, token in zip(tokens, tokens[1:], strict=False):
+    for prev, token in itertools.pairwise(tokens):
         cjk_joint = _NO_SPACE_CHAR.match(prev[-1]) or _NO_SPACE_CHAR.match(token[0])
         parts.append(r"\s*" if cjk_joint else r"\s+")
         parts.append(re.escape(token))
@@ -171,7 +172,9 @@ def compile_monitor(monitor: Monitor) -> CompiledMonitor:
     )
 
 
-def matches(monitor: Monitor, text: str, *, lang: str | None = None, platform: str | None = None) -> list[str]:
+def matches(
+    monitor: Monitor, text: str, *, lang: str | None = None, platform: str | None = None
+) -> list[str]:
     """The monitor's terms that ``text`` mentions, in the monitor's order; ``[]`` when none does, when
     an exclude term is present, or when ``platform``/``lang`` (if given) are outside the monitor's scope."""
     if (platform is not None or lang is not None) and not monitor.covers(platform, lang):
@@ -179,4 +182,3 @@ def matches(monitor: Monitor, text: str, *, lang: str | None = None, platform: s
     if not text:
         return []
     return compile_monitor(monitor).matches(text)
-

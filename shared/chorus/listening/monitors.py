@@ -71,7 +71,7 @@ def _fail(field_name: str, message: str, rule: str = "invalid") -> ValidationFai
 
 
 def normalize_text(value: str) -> str:
-    """NFKC (full-width ``ＡＣＭＥ`` -> ``ACME``, ``＃`` -> ``#``) and case folding."""
+    """NFKC (full-width letters and ``#`` become ASCII ones) and case folding."""
     return unicodedata.normalize("NFKC", value).casefold()
 
 
@@ -149,7 +149,9 @@ class Monitor:
         if not isinstance(self.is_competitor, bool):
             raise _fail("is_competitor", "must be true or false", "type")
         if kind is MonitorKind.BRAND and self.is_competitor:
-            raise _fail("is_competitor", "a brand monitor watches your own brand; use kind competitor", "conflict")
+            raise _fail(
+                "is_competitor", "a brand monitor watches your own brand; use kind competitor", "conflict"
+            )
         object.__setattr__(self, "name", self.name.strip())
         object.__setattr__(self, "kind", kind)
         object.__setattr__(self, "terms", terms)
