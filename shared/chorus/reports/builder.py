@@ -1,0 +1,485 @@
+"""Fill a :class:`~chorus.reports.model.Report` from the metrics rollups (and the inbox and goals ports).
+
+What is read
+------------
+For each account, :meth:`~chorus.metrics.store.MetricsStore.read_account_range` over the period and
+over the previous period (month items for whole months, day items for the edges), then one BatchGet of
+the few post items shown as top and bottom posts. Nothing else: a report over a year of 20 accounts
+reads a few hundred items however many points were collected (``store.items_read`` counts them).
+
+Days
+----
+Rollups are UTC days. A report in another time zone covers the UTC days with the same dates as its
+local days (an edge error of at most the zone's offset on the first and last day). The heatmap, which
+is about hours, uses each post's exact publish time in the report's zone.
+
+What each figure means
+----------------------
+* **posts published**: posts whose publish day is in the period.
+* **impressions, reach, likes, ...**: what the accounts' posts *gained* in the period (sums of the
+  daily deltas of their lifetime counters, whenever the posts were published). Reach is summed over
+  posts, as platforms' post reach is (unique people per post, not per account). A platform that never
+  reported a metric in either period shows it as absent (``None``), not 0.
+* **engagements** = likes + comments + shares + quotes + saves + clicks gained in the period.
+* **engagement rate** (per platform): engagements / impressions, else reach, else the platform's
+  followers at the end of the period (see :func:`chorus.reports.model.engagement_rate`). The previous
+  period's rate uses the same denominator, so the change compares like with like. **Overall**, the
+  rate is taken over the platforms that have the chosen denominator only: engagements of platforms with
+  impressions over their impressions (engagements of a platform without impressions would otherwise
+  inflate it).
+* **followers**: per account, the daily series of the last reading of each day, carried forward over
+  days without one (from the previous period when the period starts without a reading); ``start`` and
+  ``end`` are the first and last values of the series. Accounts with no follower reading are left out.
+* **top / bottom posts**: posts *published* in the period, ranked by their lifetime engagement rate
+  (ties: more engagements first); posts without any rate are not ranked.
+* **heatmap**: posts published in the previous and the current period (see :mod:`.besttimes`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from chorus.metrics.store import ENGAGEMENT_METRICS, AccountRange, PostRecord, PostScore
+from chorus.reports.besttimes import best_times, samples_from_scores
+from chorus.reports.model import (
+    AccountRef,
+    DailyValue,
+    FollowerGrowth,
+    GoalRow,
+    InboxSummary,
+    KpiValue,
+    Period,
+    PlatformMetrics,
+    PostRow,
+    RateBasis,
+    Report,
+    SentimentShare,
+    share_of_voice,
+)
+
+TOP_POSTS = 5
+BASES = (RateBasis.IMPRESSIONS, RateBasis.REACH, RateBasis.FOLLOWERS)
+
+
+# ------------------------------------------------------------------ ports
+
+
+class MetricsReader(Protocol):
+    """What the builder reads (:class:`~chorus.metrics.store.MetricsStore` satisfies it)."""
+
+    items_read: int
+
+    def read_account_range(
+        self, workspace_id: str, account_id: str, start: date, end: date
+    ) -> AccountRange: ...
+
+    def get_posts(self, workspace_id: str, refs: Sequence[tuple[str, str]]) -> list[PostRecord]: ...
+
+
+@dataclass(frozen=True)
+class InboxStats:
+    """The inbox figures of a period and, for comparison, of the previous one."""
+
+    volume: int
+    sentiment: SentimentShare
+    median_first_response_seconds: float | None
+    previous_volume: int | None = None
+    previous_median_first_response_seconds: float | None = None
+
+
+class InboxStatsSource(Protocol):
+    def inbox_stats(
+        self, workspace_id: str, period: Period, account_ids: Sequence[str]
+    ) -> InboxStats | None: ...
+
+
+class InMemoryInboxStats:
+    """Inbox stats held in memory, by (workspace, period start, period end): the default until the inbox
+    has its own query (then it has none, and the report has no inbox section)."""
+
+    def __init__(self, stats: Mapping[tuple[str, date, date], InboxStats] | None = None) -> None:
+        self.stats = dict(stats or {})
+
+    def inbox_stats(self, workspace_id: str, period: Period, account_ids: Sequence[str]) -> InboxStats | None:
+        return self.stats.get((workspace_id, period.start, period.end))
+
+
+GOAL_METRICS: Mapping[str, str] = {
+    "followers_gained": "Followers gained",
+    "posts_published": "Posts published",
+    "impressions": "Impressions",
+    "reach": "Reach",
+    "engagements": "Engagements",
+    "engagement_rate_pct": "Engagement rate (%)",
+    "inbox_volume": "Inbox messages",
+}
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A KPI target for the period; ``metric`` is one of :data:`GOAL_METRICS`."""
+
+    metric: str
+    target: float
+    label: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.metric not in GOAL_METRICS:
+            raise ValueError(f"unknown goal metric {self.metric!r}; use one of {', '.join(GOAL_METRICS)}")
+
+
+class GoalsSource(Protocol):
+    def goals(self, workspace_id: str, period: Period) -> Sequence[Goal]: ...
+
+
+class InMemoryGoals:
+    def __init__(self, goals: Mapping[str, Sequence[Goal]] | None = None) -> None:
+        self.by_workspace = dict(goals or {})
+
+    def goals(self, workspace_id: str, period: Period) -> Sequence[Goal]:
+        return self.by_workspace.get(workspace_id, ())
+
+
+def _default_reader() -> MetricsReader:
+    from chorus.metrics.store import MetricsStore
+
+    return MetricsStore()
+
+
+# ------------------------------------------------------------------ the build
+
+
+@dataclass
+class _Totals:
+    """One group of accounts (a platform, or all) over one period."""
+
+    posts: int = 0
+    sums: dict[str, int] | None = None
+    reported: set[str] | None = None  # metrics the group ever reported (either period)
+    followers: int | None = None
+
+    def metric(self, name: str) -> int | None:
+        if name not in (self.reported or set()):
+            return None
+        return (self.sums or {}).get(name, 0)
+
+    @property
+    def engagements(self) -> int:
+        return sum((self.sums or {}).get(m, 0) for m in ENGAGEMENT_METRICS)
+
+    def denominator(self, basis: RateBasis) -> int | None:
+        if basis is RateBasis.FOLLOWERS:
+            return self.followers
+        return self.metric(basis.value)
+
+
+def build_report(
+    workspace_id: str,
+    period: Period,
+    account_ids: Sequence[str],
+    tz: str,
+    *,
+    inbox: InboxStats | None = None,
+    goals: Sequence[Goal] | None = None,
+    accounts_info: Mapping[str, AccountRef],
+    store: MetricsReader | None = None,
+    inbox_source: InboxStatsSource | None = None,
+    goals_source: GoalsSource | None = None,
+    workspace_name: str = "",
+    mentions: Mapping[str, int] | None = None,
+    own_monitor: str | None = None,
+    top_n: int = TOP_POSTS,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Report:
+    """The report of ``account_ids`` over ``period`` (whole days in ``tz``) against the previous period.
+
+    ``accounts_info`` names each account (platform, display name, handle); ``inbox``/``goals`` are used as
+    given, else asked of ``inbox_source``/``goals_source`` (in-memory, empty defaults); ``mentions``
+    (monitor name -> mentions) fills share of voice.
+    """
+    ZoneInfo(tz)  # an unknown zone fails here, before any read
+    current = Period(period.start, period.end, tz)
+    previous = current.previous()
+    reader = store or _default_reader()
+    accounts = tuple(_account_ref(a, accounts_info) for a in dict.fromkeys(account_ids))
+    now_ranges = {
+        a.account_id: reader.read_account_range(workspace_id, a.account_id, current.start, current.end)
+        for a in accounts
+    }
+    then_ranges = {
+        a.account_id: reader.read_account_range(workspace_id, a.account_id, previous.start, previous.end)
+        for a in accounts
+    }
+
+    followers = tuple(
+        growth
+        for a in accounts
+        if (growth := _follower_growth(a, now_ranges[a.account_id], then_ranges[a.account_id], current))
+    )
+    end_followers = {
+        a.account_id: _last_reading(now_ranges[a.account_id], then_ranges[a.account_id]) for a in accounts
+    }
+    prev_end_followers = {a.account_id: _last_reading(then_ranges[a.account_id]) for a in accounts}
+
+    platforms_order = list(dict.fromkeys(a.platform for a in accounts))
+    per_platform: list[tuple[PlatformMetrics, _Totals, _Totals]] = []
+    for platform in platforms_order:
+        members = [a.account_id for a in accounts if a.platform == platform]
+        cur = _totals(members, now_ranges, then_ranges, end_followers)
+        prev = _totals(members, then_ranges, now_ranges, prev_end_followers)
+        per_platform.append((_platform_metrics(platform, cur, prev), cur, prev))
+    overall = _overall(per_platform)
+
+    top, bottom = _ranked_posts(
+        workspace_id,
+        reader,
+        [s for r in now_ranges.values() for s in r.posts],
+        end_followers,
+        accounts,
+        top_n,
+        tz,
+    )
+    history = [s for r in (*then_ranges.values(), *now_ranges.values()) for s in r.posts]
+    heatmap = best_times(samples_from_scores(history, end_followers), tz) if history else ()
+
+    inbox_stats = inbox
+    if inbox_stats is None:
+        inbox_stats = (inbox_source or InMemoryInboxStats()).inbox_stats(workspace_id, current, account_ids)
+    inbox_summary = _inbox_summary(inbox_stats) if inbox_stats else None
+    chosen_goals = (
+        goals if goals is not None else (goals_source or InMemoryGoals()).goals(workspace_id, current)
+    )
+
+    report = Report(
+        workspace_id=workspace_id,
+        workspace_name=workspace_name or workspace_id,
+        generated_at=clock(),
+        period=current,
+        previous_period=previous,
+        accounts=accounts,
+        overall=overall,
+        platforms=tuple(p for p, _, _ in per_platform),
+        followers=followers,
+        top_posts=top,
+        bottom_posts=bottom,
+        heatmap=heatmap,
+        inbox=inbox_summary,
+        share_of_voice=share_of_voice(mentions, own_monitor) if mentions else (),
+    )
+    rows = tuple(_goal_row(g, report) for g in chosen_goals)
+    return replace(report, goals=rows) if rows else report
+
+
+def _account_ref(account_id: str, info: Mapping[str, AccountRef]) -> AccountRef:
+    found = info.get(account_id)
+    return found if found is not None else AccountRef(account_id, "unknown", account_id)
+
+
+def _days(first: date, last: date) -> Iterable[date]:
+    for i in range((last - first).days + 1):
+        yield first + timedelta(days=i)
+
+
+def _last_reading(*ranges: AccountRange, metric: str = "followers") -> int | None:
+    """The latest reading of ``metric`` in the first range that has one."""
+    for found in ranges:
+        readings = found.latest.get(metric)
+        if readings:
+            return readings[max(readings)]
+    return None
+
+
+def _follower_growth(
+    account: AccountRef, now: AccountRange, then: AccountRange, period: Period
+) -> FollowerGrowth | None:
+    readings = now.latest.get("followers", {})
+    carried = _last_reading(then)
+    series: list[DailyValue] = []
+    for day in _days(period.start, period.end):
+        if day in readings:
+            carried = readings[day]
+        if carried is not None:
+            series.append(DailyValue(day, carried))
+    if not series:
+        return None
+    return FollowerGrowth(
+        account_id=account.account_id,
+        platform=account.platform,
+        account_name=account.name,
+        start=int(series[0].value),
+        end=int(series[-1].value),
+        daily=tuple(series),
+    )
+
+
+def _totals(
+    members: Sequence[str],
+    ranges: Mapping[str, AccountRange],
+    other: Mapping[str, AccountRange],
+    followers: Mapping[str, int | None],
+) -> _Totals:
+    sums: dict[str, int] = {}
+    reported: set[str] = set()
+    posts = 0
+    for account_id in members:
+        found = ranges[account_id]
+        posts += found.posts_published
+        for metric, value in found.sums.items():
+            sums[metric] = sums.get(metric, 0) + value
+        reported |= found.sums.keys() | other[account_id].sums.keys()
+    known = [f for a in members if (f := followers.get(a)) is not None]
+    return _Totals(posts=posts, sums=sums, reported=reported, followers=sum(known) if known else None)
+
+
+def _rate(engagements: int, denominator: int | None) -> float | None:
+    return engagements / denominator if denominator else None
+
+
+def _platform_metrics(platform: str, cur: _Totals, prev: _Totals) -> PlatformMetrics:
+    basis = next((b for b in BASES if cur.denominator(b)), None)
+    if basis is None:  # nothing to divide by now: take the previous period's denominator for its rate
+        basis_prev = next((b for b in BASES if prev.denominator(b)), None)
+        rate = KpiValue.of(
+            None, _rate(prev.engagements, prev.denominator(basis_prev)) if basis_prev else None
+        )
+    else:
+        rate = KpiValue.of(
+            _rate(cur.engagements, cur.denominator(basis)), _rate(prev.engagements, prev.denominator(basis))
+        )
+    return PlatformMetrics(
+        platform=platform,
+        posts_published=KpiValue.of(cur.posts, prev.posts),
+        impressions=KpiValue.of(cur.metric("impressions"), prev.metric("impressions")),
+        reach=KpiValue.of(cur.metric("reach"), prev.metric("reach")),
+        engagements=KpiValue.of(cur.engagements, prev.engagements),
+        engagement_rate=rate,
+        rate_basis=basis,
+    )
+
+
+def _sum_or_none(values: Iterable[int | None]) -> int | None:
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
+
+
+def _overall(per_platform: Sequence[tuple[PlatformMetrics, _Totals, _Totals]]) -> PlatformMetrics:
+    curs = [c for _, c, _ in per_platform]
+    prevs = [p for _, _, p in per_platform]
+    basis = next((b for b in BASES if any(c.denominator(b) for c in curs)), None)
+    rate = KpiValue.of(None, None)
+    if basis is not None:
+        group = [i for i, c in enumerate(curs) if c.denominator(basis)]
+        rate = KpiValue.of(
+            _rate(
+                sum(curs[i].engagements for i in group),
+                _sum_or_none(curs[i].denominator(basis) for i in group),
+            ),
+            _rate(
+                sum(prevs[i].engagements for i in group),
+                _sum_or_none(prevs[i].denominator(basis) for i in group),
+            ),
+        )
+    return PlatformMetrics(
+        platform="all",
+        posts_published=KpiValue.of(sum(c.posts for c in curs), sum(p.posts for p in prevs)),
+        impressions=KpiValue.of(
+            _sum_or_none(c.metric("impressions") for c in curs),
+            _sum_or_none(p.metric("impressions") for p in prevs),
+        ),
+        reach=KpiValue.of(
+            _sum_or_none(c.metric("reach") for c in curs), _sum_or_none(p.metric("reach") for p in prevs)
+        ),
+        engagements=KpiValue.of(sum(c.engagements for c in curs), sum(p.engagements for p in prevs)),
+        engagement_rate=rate,
+        rate_basis=basis,
+    )
+
+
+def _score_rate(score: PostScore, followers: int | None) -> tuple[float | None, RateBasis | None]:
+    for basis, denominator in (
+        (RateBasis.IMPRESSIONS, score.impressions),
+        (RateBasis.REACH, score.reach),
+        (RateBasis.FOLLOWERS, followers),
+    ):
+        if denominator:
+            return score.engagements / denominator, basis
+    return None, None
+
+
+def _ranked_posts(
+    workspace_id: str,
+    reader: MetricsReader,
+    scores: Sequence[PostScore],
+    followers: Mapping[str, int | None],
+    accounts: Sequence[AccountRef],
+    top_n: int,
+    tz: str,
+) -> tuple[tuple[PostRow, ...], tuple[PostRow, ...]]:
+    rated = [(s, *_score_rate(s, followers.get(s.account_id))) for s in scores]
+    ranked = sorted(
+        ((s, rate, basis) for s, rate, basis in rated if rate is not None),
+        key=lambda r: (-(r[1] or 0.0), -r[0].engagements, r[0].published_at, r[0].platform_post_id),
+    )
+    top = ranked[:top_n]
+    bottom = list(reversed(ranked[len(top) :]))[:top_n]
+    if not top:
+        return (), ()
+    records = {
+        (r.account_id, r.info.platform_post_id): r
+        for r in reader.get_posts(
+            workspace_id, [(s.account_id, s.platform_post_id) for s, _, _ in top + bottom]
+        )
+    }
+    names = {a.account_id: a for a in accounts}
+    zone = ZoneInfo(tz)
+
+    def row(entry: tuple[PostScore, float | None, RateBasis | None]) -> PostRow:
+        score, rate, basis = entry
+        record = records.get((score.account_id, score.platform_post_id))
+        account = names.get(score.account_id)
+        info = record.info if record else None
+        return PostRow(
+            post_id=(info.post_id if info and info.post_id else score.platform_post_id),
+            platform=info.platform if info else (account.platform if account else "unknown"),
+            account_name=account.name if account else score.account_id,
+            text_excerpt=info.text if info else "",
+            published_at=score.published_at.astimezone(zone),
+            url=info.url if info else None,
+            impressions=score.impressions,
+            engagements=score.engagements,
+            engagement_rate=rate,
+            rate_basis=basis,
+        )
+
+    return tuple(row(e) for e in top), tuple(row(e) for e in bottom)
+
+
+def _inbox_summary(stats: InboxStats) -> InboxSummary:
+    return InboxSummary(
+        volume=KpiValue.of(stats.volume, stats.previous_volume),
+        sentiment=stats.sentiment,
+        median_first_response_seconds=KpiValue.of(
+            stats.median_first_response_seconds, stats.previous_median_first_response_seconds
+        ),
+    )
+
+
+def _goal_row(goal: Goal, report: Report) -> GoalRow:
+    overall = report.overall
+    actuals: dict[str, float | int | None] = {
+        "followers_gained": sum(f.change for f in report.followers),
+        "posts_published": overall.posts_published.current,
+        "impressions": overall.impressions.current,
+        "reach": overall.reach.current,
+        "engagements": overall.engagements.current,
+        "engagement_rate_pct": (
+            None if overall.engagement_rate.current is None else overall.engagement_rate.current * 100.0
+        ),
+        "inbox_volume": report.inbox.volume.current if report.inbox else None,
+    }
+    actual = actuals[goal.metric]
+    return GoalRow(metric=goal.label or GOAL_METRICS[goal.metric], target=goal.target, actual=actual or 0)
