@@ -11,9 +11,11 @@ How it decides
 --------------
 * **Baseline** — an exponentially weighted moving average (EWMA) of negatives per window (and of all
   mentions), half-life 30 minutes by default, so it follows the day's rhythm (quiet nights, busy
-  afternoons) without storing history. In an elevated window the EWMA's input is clipped at
-  ``baseline + 3·sqrt(baseline)`` (a robust EWMA): a burst barely moves it, so the detector does not
-  learn the crisis as the new normal, while a lasting change of level is still absorbed over hours.
+  afternoons) without storing history. In an anomalous window (or an elevated one while an incident
+  is open) the EWMA's input is clipped at
+  ``baseline + 3·sqrt(baseline)`` and its half-life stretched to 2 hours (a robust EWMA): a burst
+  barely moves it, so the detector does not learn the crisis as the new normal, while a lasting
+  change of level is still absorbed over hours.
   The first hour (``warmup_windows``) only learns (a running mean) and never raises: a brand-new
   monitor has no normal yet.
 * **Test** — with baseline ``λ`` (never below ``baseline_floor``), the window is *anomalous* when all of
@@ -96,6 +98,7 @@ _SEVERITIES = (Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
 class DetectorConfig:
     window: timedelta = timedelta(minutes=5)
     half_life_windows: float = 6.0  # EWMA half-life: 6 windows = 30 minutes at 5 minutes
+    elevated_half_life_windows: float = 24.0  # ... and 2 hours in elevated windows (inputs clipped too)
     warmup_windows: int = 12  # learn only (never raise) for the first hour of a new key
     alpha: float = 1e-5  # Poisson upper-tail p-value below which a window is anomalous
     min_count: int = 10  # fewest negatives in a window that can raise
@@ -114,6 +117,10 @@ class DetectorConfig:
     def smoothing(self) -> float:
         """EWMA weight of the newest window for the configured half-life."""
         return 1.0 - math.pow(0.5, 1.0 / self.half_life_windows)
+
+    @property
+    def elevated_smoothing(self) -> float:
+        return 1.0 - math.pow(0.5, 1.0 / self.elevated_half_life_windows)
 
 
 DEFAULT_CONFIG = DetectorConfig()
@@ -394,7 +401,8 @@ def observe(
         reasons.extend(notes)
 
     elevated = negatives >= max(1, config.min_count // 2) and p_value < config.resolve_alpha
-    new_state = _learn(state, window_end, negatives, total, lam, warm and elevated, config)
+    clip = anomalous or (state.incident is not None and elevated)
+    new_state = _learn(state, window_end, negatives, total, lam, clip, config)
     action, incident, escalated, notes = _track(
         state.incident, window_end, negatives, anomalous, elevated, severity, config
     )
@@ -479,10 +487,11 @@ def _learn(
     config: DetectorConfig,
 ) -> DetectorState:
     """The baseline after this window: a running mean while warming up, then an EWMA whose input is
-    clipped in elevated windows (so a burst is not learnt as normal)."""
+    clipped (and slowed) in burst windows, so a burst is not learnt as normal."""
     weight = max(1.0 / (state.windows_seen + 1), config.smoothing)
     neg_in, tot_in = float(negatives), float(total)
     if clip:
+        weight = config.elevated_smoothing
         neg_cap = lam + config.clip_sigmas * math.sqrt(lam)
         tot_base = max(state.total_rate, 1.0)
         tot_cap = tot_base + config.clip_sigmas * math.sqrt(tot_base)
