@@ -206,11 +206,11 @@ def test_post_counts_as_published_once_on_its_publish_day(store: MetricsStore, d
     post = PostInfo("tw-9", "x", datetime(2026, 3, 9, 23, 0, tzinfo=UTC), "late night")
     store.record_post_points(WS, ACCT, post, [post_point("likes", 3, T0, "tw-9")])
     store.record_post_points(WS, ACCT, post, [post_point("likes", 4, T0 + timedelta(hours=1), "tw-9")])
-    # Then March 9 counts one post published, March 10 none, and March 9 keeps its latest score
-    published = item(dynamo, keys.day_sk(date(2026, 3, 9)))
-    assert num(published, "n_posts") == 1
+    # Then March 9 counts one post published, March 10 none, and its week keeps the latest score
+    assert num(item(dynamo, keys.day_sk(date(2026, 3, 9))), "n_posts") == 1
     assert num(item(dynamo, keys.day_sk(date(2026, 3, 10))), "n_posts") is None
-    score = PostScore.decode(ACCT, "tw-9", published["p_tw-9"]["S"])
+    week = item(dynamo, keys.week_sk(date(2026, 3, 9)))
+    score = PostScore.decode(ACCT, "tw-9", week["p_tw-9"]["S"])
     assert (score.engagements, score.published_at) == (4, post.published_at)
 
 
@@ -291,7 +291,7 @@ def test_range_read_from_months_equals_range_read_from_days(store: MetricsStore)
         store.record_account_points(WS, ACCT, [account_point("followers", 500 + i, at)])
     # When March is read whole (one month item) and day by day (31 day items)
     store.reset_items_read()
-    whole = store.read_account_range(WS, ACCT, date(2026, 3, 1), date(2026, 3, 31))
+    whole = store.read_account_range(WS, ACCT, date(2026, 3, 1), date(2026, 3, 31), with_posts=False)
     by_days = [store.read_account_range(WS, ACCT, d, d) for d in _days(date(2026, 3, 1), date(2026, 3, 31))]
     # Then both give the same gain (31 days x 3 likes) and the same follower readings
     assert whole.items == 1
@@ -308,9 +308,23 @@ def test_range_read_finds_posts_published_in_it(store: MetricsStore) -> None:
         store.record_post_points(WS, ACCT, info, [post_point("likes", 1, at + timedelta(hours=1), pid)])
     # When Mar 1 .. Apr 1 is read
     found = store.read_account_range(WS, ACCT, date(2026, 3, 1), date(2026, 4, 1))
-    # Then b (month item) and c (day item) are in it, a is not
+    # Then b and c are in it, a (same week as Mar 1, published before it) is not
     assert sorted(s.platform_post_id for s in found.posts) == ["b", "c"]
     assert found.posts_published == 2
+
+
+def test_week_items_hold_the_scores_of_posts_published_that_week(store: MetricsStore) -> None:
+    # Given posts published on Sunday Mar 8 and Monday Mar 9 (a new ISO week)
+    for pid, day in (("sun", 8), ("mon", 9)):
+        published = datetime(2026, 3, day, 12, tzinfo=UTC)
+        store.record_post_points(
+            WS, ACCT, PostInfo(pid, "x", published), [post_point("likes", 1, published, pid)]
+        )
+    # Then the read of Mar 9 .. Mar 15 finds only the Monday post, from one week item
+    store.reset_items_read()
+    found = store.read_account_range(WS, ACCT, date(2026, 3, 9), date(2026, 3, 15))
+    assert [s.platform_post_id for s in found.posts] == ["mon"]
+    assert found.items == 2  # the day item of Mar 9 and the week item
 
 
 def test_items_read_counts_every_item_returned(store: MetricsStore) -> None:
@@ -318,7 +332,7 @@ def test_items_read_counts_every_item_returned(store: MetricsStore) -> None:
     for i in range(3):
         store.record_account_points(WS, ACCT, [account_point("followers", i, T0 + timedelta(days=i))])
     store.reset_items_read()
-    # When the three days are read
+    # When the three days are read (no posts: no week item exists)
     store.read_account_range(WS, ACCT, T0.date(), T0.date() + timedelta(days=2))
     # Then three items were counted
     assert store.items_read == 3

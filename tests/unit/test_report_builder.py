@@ -36,7 +36,8 @@ Overall: posts 3 vs 2 (+50 %), impressions 4400 vs 1000 (+340 %), reach absent, 
   rate over the platforms with impressions only (X): 48/4400 = 0.0109091 vs 10/1000 = 0.01.
 
 Top 2 of the posts published in the period (x2, x3, m1) by rate: m1 0.0780 (of followers), x2 0.01333;
-bottom: x3 0.002. Heatmap: x1 Mon 10h 16/1400, m0 Tue 09h 4/205, x2 Mon 15h, m1 Tue 08h, x3 Thu 09h.
+bottom: x3 0.002. Heatmap (posts published in the period): x2 Mon 15h 40/3000, m1 Tue 08h 16/205,
+x3 Thu 09h 2/1000; x1 and m0 (previous period) are not in it.
 Goals: followers gained 15 + 5 = 20 (target 20: 100 %), engagements 64 (target 80: 80 %).
 """
 
@@ -247,9 +248,10 @@ def test_bottom_posts_are_the_worst_rated_not_already_on_top(report: Report) -> 
 def test_heatmap_places_posts_by_weekday_and_hour(report: Report) -> None:
     cells = {(c.weekday, c.hour): c for c in report.heatmap}
     assert len(cells) == 168
-    assert (cells[(0, 10)].posts, cells[(0, 10)].avg_engagement_rate) == (1, pytest.approx(16 / 1400))
+    assert (cells[(0, 15)].posts, cells[(0, 15)].avg_engagement_rate) == (1, pytest.approx(40 / 3000))
+    assert cells[(1, 8)].avg_engagement_rate == pytest.approx(16 / 205)
     assert cells[(3, 9)].avg_engagement_rate == pytest.approx(0.002)
-    assert cells[(6, 0)].avg_engagement_rate is None
+    assert cells[(0, 10)].posts == 0  # x1 was published in the previous period
 
 
 def test_inbox_section_compares_with_the_previous_period(report: Report) -> None:
@@ -268,8 +270,8 @@ def test_goals_show_actuals_against_targets(report: Report) -> None:
 def test_report_reads_at_most_days_times_accounts_plus_shown_posts(store: MetricsStore) -> None:
     # When the report is built
     build_report(WS, PERIOD, ["acc-x", "acc-m"], "UTC", accounts_info=INFO, store=store, top_n=2)
-    # Then it read no more than 14 days (both periods) x 2 accounts + 3 post items
-    assert 0 < store.items_read <= 14 * 2 + 3
+    # Then it read at most 7 days x 2 accounts x 2 periods, 2 week items x 2 accounts and 3 post items
+    assert 0 < store.items_read <= 7 * 2 * 2 + 2 * 2 + 3
 
 
 def test_report_renders_as_json(report: Report) -> None:

@@ -4,6 +4,8 @@ Every key is made here, never inline. Layout (``<ws>`` workspace id, ``<acct>`` 
 
   M#<ws>#<acct>              / D#<YYYY-MM-DD>          daily rollup of one account (UTC day)
   M#<ws>#<acct>              / MO#<YYYY-MM>            monthly rollup of one account (UTC month)
+  M#<ws>#<acct>              / W#<YYYY-MM-DD>          scores of posts published in a UTC ISO week
+                                                       (the date is that week's Monday)
   M#<ws>#<acct>              / POST#<platform post id> one post: metadata + latest lifetime values
   M#<ws>#<acct>              / STATE#<platform acct>   latest lifetime values of the account itself
   R#<ws>#<acct>#<scope>#<id> / <metric>#<period>#<at>  one raw point (idempotency key), TTL'd
@@ -15,12 +17,13 @@ partition, so a report reads each account's range with a few Queries over ``D#``
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from chorus.store.keys import iso
 
 DAY_PREFIX = "D#"
 MONTH_PREFIX = "MO#"
+WEEK_PREFIX = "W#"
 POST_PREFIX = "POST#"
 STATE_PREFIX = "STATE#"
 
@@ -36,6 +39,15 @@ def day_sk(day: date) -> str:
 def month_sk(day: date) -> str:
     """The monthly rollup holding ``day`` (any day of the month names it)."""
     return f"{MONTH_PREFIX}{day.year:04d}-{day.month:02d}"
+
+
+def week_sk(day: date) -> str:
+    """The post-score item of the ISO week (Monday to Sunday, UTC) holding ``day``."""
+    return f"{WEEK_PREFIX}{week_start(day).isoformat()}"
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
 
 
 def post_sk(platform_post_id: str) -> str:

@@ -12,12 +12,16 @@ Items (keys in :mod:`chorus.metrics.keys`)
   for the account's own lifetime counters (followers, follows, channel views).
 * **day** ``M#<ws>#<acct>`` / ``D#<YYYY-MM-DD>`` (UTC day) and **month** ``.../MO#<YYYY-MM>``:
   ``s_<metric>`` what the account's posts *gained* that day (sum of deltas of lifetime post counters,
-  by observation time), ``n_posts`` posts published that day, ``p_<post id>`` a compact score of each
-  post *published* that day (published time, engagements, impressions, reach: enough to rank posts and
-  draw the best-times heatmap without opening post items), ``l_<metric>`` the day's latest reading of
-  an account lifetime counter (followers), ``g_<metric>`` its change since the previous reading,
+  by observation time), ``n_posts`` posts published that day, ``l_<metric>`` the day's latest reading
+  of an account lifetime counter (followers), ``g_<metric>`` its change since the previous reading,
   ``a_<metric>`` a platform's own per-day account value (``period="day"`` insights). The month item
   holds the same sums for the month and the per-day values as ``l_<metric>@DD`` / ``a_<metric>@DD``.
+* **week** ``M#<ws>#<acct>`` / ``W#<Monday>`` (UTC ISO week): ``p_<post id>`` a compact score of each
+  post *published* that week (published time, engagements, impressions, reach: enough to rank posts
+  and draw the best-times heatmap without opening post items). Scores live in their own weekly item,
+  not on the month, because every collection of a post rewrites its score and DynamoDB bills an update
+  by the size of the whole item: a week of 20 posts a day is ~6 KB, a month would be ~30 KB (and
+  would near the 400 KB item limit for very busy accounts).
 
 Lifetime counters become deltas
 -------------------------------
@@ -52,9 +56,10 @@ rest of Chorus sees only the dataclasses below.
 
 Reading
 -------
-:meth:`MetricsStore.read_account_range` reads whole months inside the range from month items and the
-remaining edge days from day items: a year for one account is at most 12 month items and ~60 day items,
-whatever the posting volume. ``items_read`` counts every item the store has read.
+:meth:`MetricsStore.read_account_range` reads whole months inside the range from month items, the
+remaining edge days from day items and, when asked, the week items of posts published in the range: a
+year for one account is 12 month items, at most ~60 day items and 53 week items, whatever the posting
+volume. ``items_read`` counts every item the store has read.
 """
 
 from __future__ import annotations
@@ -538,11 +543,10 @@ class MetricsStore:
             reach=latest.get("reach"),
         ).encode()
         published = post.published_at.astimezone(UTC).date()
-        for sk in (keys.day_sk(published), keys.month_sk(published)):
-            item = updates.on(rollup_pk, sk)
-            item.set(SCORE + post.platform_post_id, _s(score))
-            if new:
-                item.add(POSTS_PUBLISHED, 1)
+        updates.on(rollup_pk, keys.week_sk(published)).set(SCORE + post.platform_post_id, _s(score))
+        if new:
+            updates.on(rollup_pk, keys.day_sk(published)).add(POSTS_PUBLISHED, 1)
+            updates.on(rollup_pk, keys.month_sk(published)).add(POSTS_PUBLISHED, 1)
 
     def _ensure_post(self, workspace_id: str, account_id: str, post: PostInfo) -> None:
         """A post that returned no points yet still counts as published and shows in reports."""
@@ -624,9 +628,12 @@ class MetricsStore:
                 return
             kwargs["ExclusiveStartKey"] = last
 
-    def read_account_range(self, workspace_id: str, account_id: str, start: date, end: date) -> AccountRange:
+    def read_account_range(
+        self, workspace_id: str, account_id: str, start: date, end: date, *, with_posts: bool = True
+    ) -> AccountRange:
         """One account's rollups over UTC days ``start``..``end``: month items for whole months, day
-        items for the edges."""
+        items for the edges, and (``with_posts``) the week items holding scores of posts published in
+        the range."""
         found = AccountRange(account_id=account_id, start=start, end=end)
         before = self.items_read
         pk = keys.rollup_pk(workspace_id, account_id)
@@ -637,6 +644,13 @@ class MetricsStore:
         for low, high in edges:
             for item in self._query(pk, keys.day_sk(low), keys.day_sk(high)):
                 _fold(found, item, keys.parse_day_sk(item["sk"]["S"]), monthly=False)
+        if with_posts:
+            for item in self._query(pk, keys.week_sk(start), keys.week_sk(end)):
+                for name, value in item.items():
+                    if name.startswith(SCORE):
+                        score = PostScore.decode(account_id, name[len(SCORE) :], value["S"])
+                        if start <= score.published_at.date() <= end:
+                            found.posts.append(score)
         found.items = self.items_read - before
         return found
 
@@ -695,8 +709,6 @@ def _fold(found: AccountRange, item: Item, first: date, *, monthly: bool) -> Non
             found.gained[metric] = found.gained.get(metric, 0) + _int(value)
         elif name == POSTS_PUBLISHED:
             found.posts_published += _int(value)
-        elif name.startswith(SCORE):
-            found.posts.append(PostScore.decode(found.account_id, name[len(SCORE) :], value["S"]))
         elif name.startswith(LATEST) or name.startswith(DAILY):
             target = found.latest if name.startswith(LATEST) else found.daily
             metric, day = name[2:], first
@@ -736,7 +748,6 @@ def day_item(
     sums: Mapping[str, int] | None = None,
     latest: Mapping[str, int] | None = None,
     posts_published: int = 0,
-    scores: Iterable[PostScore] = (),
 ) -> Item:
     """A whole day rollup in the shape the store maintains (for :meth:`MetricsStore.bulk_put`)."""
     item: Item = {"pk": _s(keys.rollup_pk(workspace_id, account_id)), "sk": _s(keys.day_sk(day))}
@@ -744,7 +755,6 @@ def day_item(
     item.update({LATEST + m: _n(v) for m, v in (latest or {}).items()})
     if posts_published:
         item[POSTS_PUBLISHED] = _n(posts_published)
-    item.update({SCORE + s.platform_post_id: _s(s.encode()) for s in scores})
     return item
 
 
@@ -756,7 +766,6 @@ def month_item(
     sums: Mapping[str, int] | None = None,
     latest_by_day: Mapping[str, Mapping[date, int]] | None = None,
     posts_published: int = 0,
-    scores: Iterable[PostScore] = (),
 ) -> Item:
     """A whole month rollup in the shape the store maintains (for :meth:`MetricsStore.bulk_put`)."""
     item: Item = {"pk": _s(keys.rollup_pk(workspace_id, account_id)), "sk": _s(keys.month_sk(first))}
@@ -765,6 +774,12 @@ def month_item(
         item.update({f"{LATEST}{metric}@{d.day:02d}": _n(v) for d, v in by_day.items()})
     if posts_published:
         item[POSTS_PUBLISHED] = _n(posts_published)
+    return item
+
+
+def week_item(workspace_id: str, account_id: str, day: date, scores: Iterable[PostScore]) -> Item:
+    """The post-score item of the ISO week holding ``day`` (for :meth:`MetricsStore.bulk_put`)."""
+    item: Item = {"pk": _s(keys.rollup_pk(workspace_id, account_id)), "sk": _s(keys.week_sk(day))}
     item.update({SCORE + s.platform_post_id: _s(s.encode()) for s in scores})
     return item
 

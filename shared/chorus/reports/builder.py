@@ -2,10 +2,11 @@
 
 What is read
 ------------
-For each account, :meth:`~chorus.metrics.store.MetricsStore.read_account_range` over the period and
-over the previous period (month items for whole months, day items for the edges), then one BatchGet of
-the few post items shown as top and bottom posts. Nothing else: a report over a year of 20 accounts
-reads a few hundred items however many points were collected (``store.items_read`` counts them).
+For each account, :meth:`~chorus.metrics.store.MetricsStore.read_account_range` over the period (month
+items for whole months, day items for the edges, week items for the scores of posts published in it)
+and over the previous period (totals only: no week items), then one BatchGet of the few post items
+shown as top and bottom posts. Nothing else: a report over a year of 20 accounts reads a few thousand
+items however many points were collected (``store.items_read`` counts them).
 
 Days
 ----
@@ -32,7 +33,8 @@ What each figure means
   ``end`` are the first and last values of the series. Accounts with no follower reading are left out.
 * **top / bottom posts**: posts *published* in the period, ranked by their lifetime engagement rate
   (ties: more engagements first); posts without any rate are not ranked.
-* **heatmap**: posts published in the previous and the current period (see :mod:`.besttimes`).
+* **heatmap**: posts published in the period (see :mod:`.besttimes`); ask a longer period for a
+  fuller picture (the previous period is read for its totals only, to keep reads small).
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ class MetricsReader(Protocol):
     items_read: int
 
     def read_account_range(
-        self, workspace_id: str, account_id: str, start: date, end: date
+        self, workspace_id: str, account_id: str, start: date, end: date, *, with_posts: bool = True
     ) -> AccountRange: ...
 
     def get_posts(self, workspace_id: str, refs: Sequence[tuple[str, str]]) -> list[PostRecord]: ...
@@ -211,7 +213,9 @@ def build_report(
         for a in accounts
     }
     then_ranges = {
-        a.account_id: reader.read_account_range(workspace_id, a.account_id, previous.start, previous.end)
+        a.account_id: reader.read_account_range(
+            workspace_id, a.account_id, previous.start, previous.end, with_posts=False
+        )
         for a in accounts
     }
 
@@ -243,7 +247,7 @@ def build_report(
         top_n,
         tz,
     )
-    history = [s for r in (*then_ranges.values(), *now_ranges.values()) for s in r.posts]
+    history = [s for r in now_ranges.values() for s in r.posts]
     heatmap = best_times(samples_from_scores(history, end_followers), tz) if history else ()
 
     inbox_stats = inbox
