@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from chorus.config import reset_caches
@@ -199,6 +200,36 @@ def test_writer_that_never_wins_gives_up_with_a_conflict(dynamo: Any) -> None:
     # When it records, Then it raises a conflict instead of writing a wrong delta
     with pytest.raises(MetricsWriteConflict):
         beaten.record_post_points(WS, ACCT, POST, [post_point("likes", 5, T0 + timedelta(hours=1))])
+
+
+def test_cancellation_that_retrying_cannot_fix_is_raised_at_once(dynamo: Any) -> None:
+    # Given DynamoDB refusing the transaction as invalid (e.g. an item over the size limit)
+    class Invalid:
+        calls = 0
+
+        def __init__(self, real: Any) -> None:
+            self.real = real
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.real, name)
+
+        def transact_write_items(self, **kw: Any) -> Any:
+            Invalid.calls += 1
+            raise ClientError(
+                {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "cancelled"},
+                    "CancellationReasons": [{"Code": "None"}, {"Code": "ValidationError"}],
+                },
+                "TransactWriteItems",
+            )
+
+    invalid = MetricsStore(
+        client=Invalid(boto3.client("dynamodb", region_name="us-east-1")), sleep=lambda s: None
+    )
+    # When a point is recorded, Then the error surfaces after one attempt, not as a conflict
+    with pytest.raises(ClientError):
+        invalid.record_post_points(WS, ACCT, POST, [post_point("likes", 1, T0)])
+    assert Invalid.calls == 1
 
 
 def test_post_counts_as_published_once_on_its_publish_day(store: MetricsStore, dynamo: Any) -> None:

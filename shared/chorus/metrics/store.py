@@ -95,6 +95,17 @@ SUM, GAINED, LATEST, DAILY, SCORE, TIME = "s_", "g_", "l_", "a_", "p_", "t_"
 POSTS_PUBLISHED = "n_posts"
 VERSION = "version"
 
+# Cancellation reasons a fresh read and another attempt can resolve ("None": this item was fine).
+RETRYABLE_CANCELLATIONS = frozenset(
+    {
+        "None",
+        "ConditionalCheckFailed",
+        "TransactionConflict",
+        "ThrottlingError",
+        "ProvisionedThroughputExceeded",
+    }
+)
+
 AttrValue = dict[str, Any]
 Item = dict[str, AttrValue]
 
@@ -429,6 +440,8 @@ class MetricsStore:
                 if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                     raise
                 reasons = exc.response.get("CancellationReasons") or []
+                if any(r.get("Code") not in RETRYABLE_CANCELLATIONS for r in reasons):
+                    raise  # e.g. ValidationError, item too large: retrying cannot help
                 seen = {
                     i for i, r in enumerate(reasons[: len(raw)]) if r.get("Code") == "ConditionalCheckFailed"
                 }
