@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chorus.observability import logger
 from chorus.posts.publisher import handle
-from chorus.posts.queue import PublishMessage
+from chorus.posts.queue import PublishMessage, by_due
 from chorus.posts.wiring import publisher_deps
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -32,6 +32,7 @@ def record_handler(record: SQSRecord) -> str:
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    ordered = {**event, "Records": by_due(event.get("Records", []))}
     return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+        event=ordered, record_handler=record_handler, processor=processor, context=context
     )

@@ -29,11 +29,13 @@ from chorus.auth import workspaces
 from chorus.events.envelope import DomainEvent, EventPublisher
 from chorus.platforms import registry
 from chorus.platforms.base import (
+    AccountCredentials,
     AuthError,
     MediaItem,
     PendingStep,
     PermanentError,
     PlatformError,
+    PublishingAdapter,
     PublishRequest,
     PublishResult,
     RateLimited,
@@ -107,7 +109,7 @@ def _handle(message: PublishMessage, target: Target, receive_count: int, deps: P
     elif target.state is not expected.get(kind):
         return Outcome(target.id, "stale")
 
-    post = repo.get_post(target.workspace_id, target.post_id, consistent=True)
+    post = repo.get_post(target.workspace_id, target.post_id, consistent=True, with_targets=False)
     account = accounts.get_account(target.workspace_id, target.account_id)
     now = deps.now()
     due = keys.parse_iso(message.due_at)
@@ -315,8 +317,13 @@ def _park(target: Target, message: PublishMessage, deps: PublisherDeps, seconds:
 
 
 def _verify(
-    target: Target, message: PublishMessage, request: PublishRequest, creds, adapter, deps: PublisherDeps
-) -> Outcome:  # type: ignore[no-untyped-def]  # noqa: ANN001
+    target: Target,
+    message: PublishMessage,
+    request: PublishRequest,
+    creds: AccountCredentials,
+    adapter: PublishingAdapter,
+    deps: PublisherDeps,
+) -> Outcome:
     now = deps.now()
     current = target.state
     try:

@@ -34,6 +34,19 @@ class PublishMessage:
         )
 
 
+def by_due(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """SQS records in the order their calls are due (a batch is handled in this order, so each record
+    waits only for its own due second). Unreadable bodies come first, to fail fast."""
+
+    def due(record: dict[str, Any]) -> str:
+        try:
+            return str(json.loads(record.get("body") or "")["due_at"])
+        except (ValueError, KeyError, TypeError):
+            return ""
+
+    return sorted(records, key=due)
+
+
 class PublishQueue(Protocol):
     def send(self, message: PublishMessage, delay_s: int) -> None: ...
 

@@ -99,7 +99,7 @@ class Recurrence:
             if first_local.tzinfo is None
             else first_local.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
         )
-        out = []
+        out: list[datetime] = []
         while len(out) < limit:
             if self.until and local.date() > self.until:
                 break

@@ -19,6 +19,13 @@ from chorus.store.models import MainItem, PostItem, SchedulerStateItem, TargetIt
 MAX_LOG = 20
 
 
+class Unset:
+    """Marks an argument that was not given (None means: remove the attribute)."""
+
+
+UNSET = Unset()
+
+
 def _to_target(item: TargetItem) -> Target:
     return Target(
         workspace_id=item.workspace_id,
@@ -139,13 +146,23 @@ def create_posts(posts: list[Post]) -> None:
         _put_all(chunk)
 
 
+def bulk_load_posts(posts: list[Post]) -> None:
+    """BatchWrite without conditions: for loading data sets (benchmarks, migrations), not for requests."""
+    bind()
+    with MainItem.batch_write() as batch:
+        for post in posts:
+            batch.save(post_item(post))
+            for target in post.targets:
+                batch.save(target_item(target))
+
+
 def _put_all(items: list[MainItem]) -> None:
     with TransactWrite(connection=connection()) as tx:
         for item in items:
             tx.save(item, condition=MainItem.pk.does_not_exist())
 
 
-def get_post(workspace_id: str, post_id: str, consistent: bool = False) -> Post:
+def get_post(workspace_id: str, post_id: str, consistent: bool = False, with_targets: bool = True) -> Post:
     bind()
     try:
         item = PostItem.get(
@@ -153,7 +170,7 @@ def get_post(workspace_id: str, post_id: str, consistent: bool = False) -> Post:
         )
     except DoesNotExist as exc:
         raise NotFound(f"post {post_id} not found") from exc
-    return _to_post(item, targets_of(workspace_id, post_id, consistent))
+    return _to_post(item, targets_of(workspace_id, post_id, consistent) if with_targets else ())
 
 
 def targets_of(workspace_id: str, post_id: str, consistent: bool = False) -> list[Target]:
@@ -205,9 +222,9 @@ def transition(
     to: TargetState,
     *,
     expect: Iterable[TargetState],
-    token: str | None | type[Any] = ...,
-    new_token: str | None | type[Any] = ...,
-    due_at: datetime | None | type[Any] = ...,
+    token: str | None | Unset = UNSET,
+    new_token: str | None | Unset = UNSET,
+    due_at: datetime | None | Unset = UNSET,
     attempt: Attempt | None = None,
     count_attempt: bool = False,
     **fields: Any,
@@ -218,23 +235,27 @@ def transition(
         keys.workspace_pk(target.workspace_id), keys.target_sk(target.post_id, target.account_id)
     )
     condition: Condition = TargetItem.state.is_in(*[s.value for s in expect])
-    if token is not ...:
+    if not isinstance(token, Unset):
         condition &= TargetItem.queue_token == token if token else TargetItem.queue_token.does_not_exist()
-    new_due = target.due_at if due_at is ... else due_at
+    new_due = target.due_at if isinstance(due_at, Unset) else due_at
     actions: list[Action] = [TargetItem.state.set(to.value), TargetItem.updated_at.set(datetime.now(UTC))]
-    if new_token is not ...:
+    if not isinstance(new_token, Unset):
         actions.append(
             TargetItem.queue_token.set(new_token) if new_token else TargetItem.queue_token.remove()
         )
-    if due_at is not ...:
+    if not isinstance(due_at, Unset):
         actions.append(TargetItem.due_at.set(due_at) if due_at else TargetItem.due_at.remove())
-    for name, value in index_fields(to, new_due, target.workspace_id, target.id).items():  # type: ignore[arg-type]
+    for name, value in index_fields(to, new_due, target.workspace_id, target.id).items():
         attr = getattr(TargetItem, name)
         actions.append(attr.set(value) if value is not None else attr.remove())
     if count_attempt:
         actions.append(TargetItem.attempts.add(1))
     if attempt is not None:
-        entry = {"at": keys.iso(attempt.at), "outcome": attempt.outcome, "detail": attempt.detail[:500]}
+        entry: dict[str, Any] = {
+            "at": keys.iso(attempt.at),
+            "outcome": attempt.outcome,
+            "detail": attempt.detail[:500],
+        }
         if attempt.status is not None:
             entry["status"] = attempt.status
         log = [

@@ -1,0 +1,160 @@
+"""`make demo`: Chorus end to end on the embedded runtime, no AWS account and no network.
+
+It starts AWS on 127.0.0.1 from template.yaml, creates a workspace, connects two accounts on the local
+sandbox platform, schedules posts a few seconds ahead (one meets a 503 and is retried, one is refused
+by the platform), and shows each one published on time, exactly once, or failed with the platform's
+reason and an alert.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import requests
+
+BOLD, DIM, GREEN, RED, RESET = "\033[1m", "\033[2m", "\033[32m", "\033[31m", "\033[0m"
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def step(text: str) -> None:
+    say(f"\n{BOLD}▸ {text}{RESET}")
+
+
+def run_demo(template: Path) -> int:  # noqa: PLR0915
+    from chorus.auth.workspaces import create_workspace
+    from chorus.local.runtime import LocalRuntime
+    from chorus.platforms.sandbox.server import LABEL, SandboxServer
+
+    started = time.monotonic()
+    step("Starting the embedded runtime from template.yaml (moto on 127.0.0.1, no AWS account)")
+    sandbox = SandboxServer()
+    sandbox_url = sandbox.start()
+    runtime = LocalRuntime(template, extra_env={"CHORUS_SANDBOX_URL": sandbox_url}).start()
+    ok = True
+    try:
+        say(f"  AWS (moto)   {runtime.endpoint}")
+        say(f"  HTTP API     {runtime.api_url}")
+        say(f"  WebSocket    {runtime.ws_url}")
+        say(f"  functions    {', '.join(sorted(runtime.functions))}")
+        say(f"  event sources: {len(runtime.sqs_mappings)} SQS mapping(s), {len(runtime.schedules)} schedule(s), "
+            f"{len(runtime.rules)} EventBridge rule(s)")  # fmt: skip
+        say(f"  platform     {LABEL} at {sandbox_url}")
+        alerts = _subscribe_alerts(runtime)
+
+        step("Creating a workspace (what `chorus workspace create` does)")
+        workspace, key = create_workspace("Acme Coffee", "Europe/Paris")
+        say(f"  workspace {workspace.id}, owner API key {key[:22]}… (stored hashed)")
+        api = requests.Session()
+        api.headers["Authorization"] = f"Bearer {key}"
+
+        def call(method: str, path: str, **kw: Any) -> requests.Response:
+            return api.request(method, runtime.api_url + path, timeout=30, **kw)
+
+        health = requests.get(runtime.api_url + "/health", timeout=5).json()
+        unauthorised = requests.get(runtime.api_url + "/workspace", timeout=5).status_code
+        say(f"  GET /health → {health['status']};  GET /workspace without a key → {unauthorised}")
+        say(f"  GET /workspace with the key → {call('GET', '/workspace').json()['name']}")
+
+        step("Connecting two accounts on the sandbox platform")
+        accounts = {}
+        for handle in ("acme", "acme_cn"):
+            made = call("POST", "/accounts", json={"platform": "sandbox", "platform_account_id": handle,
+                                                   "access_token": f"tok-{handle}", "handle": handle})  # fmt: skip
+            accounts[handle] = made.json()["id"]
+            say(f"  @{handle} → account {accounts[handle]} (token encrypted with KMS)")
+
+        step("Scheduling posts a few seconds ahead")
+        requests.post(sandbox_url + "/_control/faults", json={"kind": "status", "account": "acme_cn", "status": 503,
+                      "message": "service unavailable", "times": 1, "retry_after": 1}, timeout=5)  # fmt: skip
+        requests.post(sandbox_url + "/_control/faults", json={"kind": "status", "account": "acme", "status": 400,
+                      "message": "Status is a duplicate", "times": 1}, timeout=5)  # fmt: skip
+        base = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=6)
+        plan = [
+            ("Refused by the platform (400)", ["acme"], base, "Our autumn blend is back ☕"),
+            ("Both accounts; one meets a 503", ["acme", "acme_cn"], base + timedelta(seconds=2),
+             "New single-origin beans today — come taste them! 新豆上市 #coffee"),
+            ("Chinese text, two seconds later", ["acme_cn"], base + timedelta(seconds=4), "周末快乐！Weekend hours: 9–18."),
+        ]  # fmt: skip
+        posts = []
+        for label, handles, due, text in plan:
+            answer = call("POST", "/posts", json={"text": text, "accounts": [accounts[h] for h in handles],
+                                                  "scheduled_at": due.isoformat()})  # fmt: skip
+            if answer.status_code != 201:
+                say(f"  {RED}could not schedule: {answer.text}{RESET}")
+                return 1
+            posts.append((label, answer.json()["id"], due))
+            say(f"  {due.strftime('%H:%M:%S')} UTC  {label}")
+
+        step("A scheduler tick (EventBridge rate(1 minute); the demo fires it once now)")
+        report = runtime.tick("SchedulerFunction")
+        say(f"  scheduler read {report['buckets_read']} minute bucket(s) and {report['items_read']} item(s) of the due index")
+
+        step("Waiting for the publisher (SQS, delayed to the due second)…")
+        deadline = time.monotonic() + 60
+        results: dict[str, dict[str, Any]] = {}
+        while time.monotonic() < deadline:
+            results = {pid: call("GET", f"/posts/{pid}").json() for _, pid, _ in posts}
+            states = [t["state"] for p in results.values() for t in p["targets"]]
+            if all(s in {"published", "failed"} for s in states):
+                break
+            time.sleep(0.2)
+        arrivals = requests.get(sandbox_url + "/_control/requests", timeout=5).json()["requests"]
+        platform_posts = requests.get(sandbox_url + "/_control/posts", timeout=5).json()["posts"]
+
+        step("What happened")
+        say(f"  {'post':<32} {'account':<9} {'due (UTC)':<10} {'state':<10} {'lag':>7} {'tries':>5}  detail")
+        for label, pid, due in posts:
+            for target in results[pid]["targets"]:
+                handle = next(h for h, a in accounts.items() if a == target["account_id"])
+                calls = [r for r in arrivals if r["client_ref"] == f"{pid}.{target['account_id']}"]
+                lag = f"{calls[0]['at'] - due.timestamp():+.3f}s" if calls else "—"
+                colour = GREEN if target["state"] == "published" else RED
+                detail = target["url"] if target["state"] == "published" else target["error"]
+                say(f"  {label[:32]:<32} @{handle:<8} {due.strftime('%H:%M:%S'):<10} {colour}{target['state']:<10}{RESET}"
+                    f" {lag:>7} {target['attempts']:>5}  {detail}")  # fmt: skip
+        published = [t for p in results.values() for t in p["targets"] if t["state"] == "published"]
+        failed = [t for p in results.values() for t in p["targets"] if t["state"] == "failed"]
+        dupes = len(platform_posts) - len({p["client_ref"] for p in platform_posts})
+        say(f"\n  {len(published)} published, {len(failed)} failed, {dupes} duplicates on the platform")
+        ok = len(published) == 3 and len(failed) == 1 and dupes == 0
+
+        step("The failure reached people: PublishFailed → EventBridge rule → notifier → SNS alerts topic")
+        runtime.wait_idle(10)
+        sns_log = [n for n in _alerts(runtime, alerts) if "failed to publish" in n.get("subject", "")]
+        for note in sns_log[:1]:
+            say(f"  {DIM}subject:{RESET} {note['subject']}")
+            say(f"  {DIM}message:{RESET} {note['message'].splitlines()[1]}")
+        ok = ok and bool(sns_log)
+    finally:
+        runtime.stop()
+        sandbox.stop()
+    verdict = f"{GREEN}demo passed{RESET}" if ok else f"{RED}demo found a problem{RESET}"
+    say(f"\n{verdict} in {time.monotonic() - started:.1f}s; the runtime stopped cleanly.")
+    return 0 if ok else 1
+
+
+def _subscribe_alerts(runtime: Any) -> str:
+    """An SQS queue subscribed to the alerts topic, to show what e-mail/Slack subscribers would get."""
+    sqs, sns = runtime.client("sqs"), runtime.client("sns")
+    url = sqs.create_queue(QueueName="demo-alerts")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=runtime.stack.refs["AlertsTopic"], Protocol="sqs", Endpoint=arn)
+    return str(url)
+
+
+def _alerts(runtime: Any, url: str) -> list[dict[str, str]]:
+    import json
+
+    out = []
+    for m in runtime.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=2).get(
+        "Messages", []
+    ):
+        note = json.loads(m["Body"])
+        out.append({"subject": note.get("Subject", ""), "message": note.get("Message", "")})
+    return out
