@@ -46,7 +46,13 @@ def measure(code_dir: Path, handler: str, runs: int = 5) -> float:
     samples = []
     for _ in range(runs):
         out = subprocess.run(
-            [sys.executable, "-X", "frozen_modules=on", "-c", PROBE.format(code=str(code_dir), path=str(path), attr=attr)],
+            [
+                sys.executable,
+                "-X",
+                "frozen_modules=on",
+                "-c",
+                PROBE.format(code=str(code_dir), path=str(path), attr=attr),
+            ],
             capture_output=True,
             text=True,
             env={**{k: v for k, v in os.environ.items() if k in {"PATH", "HOME"}}, **ENV},

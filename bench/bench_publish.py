@@ -29,16 +29,15 @@ FUTURE = 100_000
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def main() -> None:  # noqa: PLR0915
-    from tests.integration.harness import Chorus
-
+def main() -> None:
+    from chorus.posts import scheduler
     from chorus.posts.model import Content, Mode, Post, Target, TargetState
     from chorus.posts.queue import InMemoryPublishQueue
-    from chorus.posts import scheduler
     from chorus.store import posts as repo
+    from tests.integration.harness import Chorus
 
     chorus = Chorus(clock="manual")
     try:
@@ -58,7 +57,10 @@ def main() -> None:  # noqa: PLR0915
             )  # fmt: skip
         repo.bulk_load_posts(posts)  # BatchWrite: moto copies the whole table per transaction
         due_at = {f"{p.id}.{p.account_ids[0]}": p.scheduled_at.timestamp() for p in posts}  # type: ignore[union-attr]
-        print(f"{TARGETS} targets due between {minute:%H:%M:%S} and {minute + timedelta(minutes=1):%H:%M:%S}", flush=True)
+        print(
+            f"{TARGETS} targets due between {minute:%H:%M:%S} and {minute + timedelta(minutes=1):%H:%M:%S}",
+            flush=True,
+        )
         # EventBridge fires the scheduler every minute; tick it the same way until the minute is covered.
         next_tick = time.monotonic()
         while datetime.now(UTC) < minute + timedelta(seconds=65):
@@ -108,7 +110,9 @@ def main() -> None:  # noqa: PLR0915
             ddb.batch_write_item(RequestItems={table: batch})
         # steady state: the previous run was a minute ago, one hour before the first future target
         queue = InMemoryPublishQueue()
-        repo.save_scheduler_state(datetime.now(UTC) + timedelta(seconds=30), datetime.now(UTC) - timedelta(minutes=4))
+        repo.save_scheduler_state(
+            datetime.now(UTC) + timedelta(seconds=30), datetime.now(UTC) - timedelta(minutes=4)
+        )
         report = scheduler.run(datetime.now(UTC), queue)
         # and one run an hour later, when ~2.3 targets a minute are due
         later = start + timedelta(days=3)
@@ -129,7 +133,9 @@ def main() -> None:  # noqa: PLR0915
         }
     finally:
         chorus.close()
-    (REPO / "bench" / "results" / "publish.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    (REPO / "bench" / "results" / "publish.json").write_text(
+        json.dumps(results, indent=2, sort_keys=True) + "\n"
+    )
     print(json.dumps(results, indent=2))
 
 

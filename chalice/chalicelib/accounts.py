@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from chalice.app import Blueprint, Response
 from pydantic import BaseModel, Field
 
+from chalice.app import Blueprint, Response
 from chalicelib.web import body, ok, principal, route
 from chorus.accounts import service as accounts
 from chorus.accounts.tokens import TokenSet

@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from chalice.app import Blueprint, Response
 from pydantic import BaseModel, Field
 
+from chalice.app import Blueprint, Response
 from chalicelib.web import body, ok, principal, query, route
 from chorus.auth.roles import Role
 from chorus.errors import ValidationFailed

@@ -79,7 +79,9 @@ def _encode(value: Any) -> Any:
 
 def ok(data: Any, status: int = 200) -> Response:
     return Response(
-        body=json.dumps(data, default=_encode), status_code=status, headers={"Content-Type": "application/json"}
+        body=json.dumps(data, default=_encode),
+        status_code=status,
+        headers={"Content-Type": "application/json"},
     )
 
 

@@ -23,8 +23,12 @@ def test_health_answers_without_a_key(chorus: Chorus) -> None:
     assert answer.json()["status"] == "ok"
 
 
-@pytest.mark.parametrize("header", [None, "Bearer nonsense", "Basic abc", "Bearer chk_ws0000000000_aaaaaaaa_" + "x" * 43])
-def test_a_request_without_a_valid_key_gets_401_with_a_problem_body(chorus: Chorus, header: str | None) -> None:
+@pytest.mark.parametrize(
+    "header", [None, "Bearer nonsense", "Basic abc", "Bearer chk_ws0000000000_aaaaaaaa_" + "x" * 43]
+)
+def test_a_request_without_a_valid_key_gets_401_with_a_problem_body(
+    chorus: Chorus, header: str | None
+) -> None:
     headers = {"Authorization": header} if header else {}
     answer = chorus.call("GET", "/workspace", headers=headers)
     assert answer.status_code == 401
@@ -36,12 +40,16 @@ def test_a_key_of_workspace_a_cannot_read_workspace_b(chorus: Chorus) -> None:
     _, key_a = chorus.workspace("A")
     _, key_b = chorus.workspace("B")
     account_b = chorus.sandbox_account(key_b, "b-brand")
-    post_b = chorus.call("POST", "/posts", key_b, json={"text": "B only", "accounts": [account_b], "mode": "draft"})
+    post_b = chorus.call(
+        "POST", "/posts", key_b, json={"text": "B only", "accounts": [account_b], "mode": "draft"}
+    )
     assert post_b.status_code == 201
     assert chorus.call("GET", f"/posts/{post_b.json()['id']}", key_a).status_code == 404
     assert chorus.call("GET", f"/accounts/{account_b}", key_a).status_code == 404
     # A cannot even target B's account
-    attempt = chorus.call("POST", "/posts", key_a, json={"text": "hijack", "accounts": [account_b], "mode": "draft"})
+    attempt = chorus.call(
+        "POST", "/posts", key_a, json={"text": "hijack", "accounts": [account_b], "mode": "draft"}
+    )
     assert attempt.status_code == 404
 
 
@@ -58,7 +66,9 @@ def test_a_viewer_cannot_create_posts_and_a_bad_body_names_the_field(chorus: Cho
     account = chorus.sandbox_account(owner, "roles-brand")
     viewer = chorus.call("POST", "/keys", owner, json={"name": "boss", "role": "viewer"}).json()["key"]
     assert chorus.call("POST", "/posts", viewer, json={"text": "x", "accounts": [account]}).status_code == 403
-    too_long = chorus.call("POST", "/posts", owner, json={"text": "x" * 501, "accounts": [account], "mode": "now"})
+    too_long = chorus.call(
+        "POST", "/posts", owner, json={"text": "x" * 501, "accounts": [account], "mode": "now"}
+    )
     assert too_long.status_code == 422
     error = too_long.json()["errors"][0]
     assert error["field"] == f"accounts[{account}].text"
@@ -66,7 +76,9 @@ def test_a_viewer_cannot_create_posts_and_a_bad_body_names_the_field(chorus: Cho
     missing = chorus.call("POST", "/posts", owner, json={"text": "no accounts"})
     assert missing.status_code == 422
     assert missing.json()["errors"][0]["field"] == "accounts"
-    broken = chorus.call("POST", "/posts", owner, data=b"{not json", headers={"Content-Type": "application/json"})
+    broken = chorus.call(
+        "POST", "/posts", owner, data=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert broken.status_code == 400
     assert broken.json()["errors"][0]["field"] == "body"
 

@@ -42,7 +42,9 @@ def test_a_message_that_keeps_crashing_ends_in_the_dlq_and_its_target_shows_fail
 
     # Given a worker that crashes on every receive of the message
     monkeypatch.setattr(accounts, "credentials", kms_down)
-    created = chorus.call("POST", "/posts", key, json={"text": "doomed", "accounts": [account], "mode": "now"}).json()
+    created = chorus.call(
+        "POST", "/posts", key, json={"text": "doomed", "accounts": [account], "mode": "now"}
+    ).json()
 
     # When SQS has delivered it maxReceiveCount times
     def target() -> dict[str, Any]:
@@ -56,11 +58,14 @@ def test_a_message_that_keeps_crashing_ends_in_the_dlq_and_its_target_shows_fail
     dlq = chorus.rt.queue_url("PublishDLQ")
 
     def dead() -> list[dict[str, Any]]:
-        sqs.receive_message(QueueUrl=chorus.rt.queue_url("PublishQueue"), WaitTimeSeconds=0)  # moto redrives on receive
+        sqs.receive_message(
+            QueueUrl=chorus.rt.queue_url("PublishQueue"), WaitTimeSeconds=0
+        )  # moto redrives on receive
         return list(sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", []))
 
     messages = eventually(dead, timeout=15)
     assert json.loads(messages[0]["Body"])["post_id"] == created["id"]
+
     # And the workspace was told (PublishFailed -> EventBridge rule -> notifier -> SNS)
     def alert() -> list[dict[str, Any]]:
         return list(sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10).get("Messages", []))
@@ -77,19 +82,28 @@ def test_a_revoked_token_marks_the_account_for_reauthorisation(chorus: Chorus) -
     ws, key = chorus.workspace()
     account = chorus.sandbox_account(key, "revoked")
     requests.post(chorus.sandbox.url + "/_control/revoke", json={"token": "tok-revoked"}, timeout=5)
-    created = chorus.call("POST", "/posts", key, json={"text": "after revoke", "accounts": [account], "mode": "now"})
+    created = chorus.call(
+        "POST", "/posts", key, json={"text": "after revoke", "accounts": [account], "mode": "now"}
+    )
     post_id = created.json()["id"]
     failed = eventually(
-        lambda: (t := chorus.call("GET", f"/posts/{post_id}", key).json()["targets"][0])["state"] == "failed" and t
+        lambda: (
+            (t := chorus.call("GET", f"/posts/{post_id}", key).json()["targets"][0])["state"] == "failed"
+            and t
+        )
     )
     assert "revoked" in failed["error"]
     status = chorus.call("GET", f"/accounts/{account}", key).json()
     assert status["status"] == "needs_reauth"
     # A later post for that account fails at once, naming the reason, instead of being silently skipped
-    later = chorus.call("POST", "/posts", key, json={"text": "still revoked", "accounts": [account], "mode": "now"})
+    later = chorus.call(
+        "POST", "/posts", key, json={"text": "still revoked", "accounts": [account], "mode": "now"}
+    )
     again = eventually(
-        lambda: (t := chorus.call("GET", f"/posts/{later.json()['id']}", key).json()["targets"][0])["state"]
-        == "failed"
-        and t
+        lambda: (
+            (t := chorus.call("GET", f"/posts/{later.json()['id']}", key).json()["targets"][0])["state"]
+            == "failed"
+            and t
+        )
     )
     assert again["error_code"] == "account_needs_reauth"

@@ -57,7 +57,8 @@ def test_a_post_scheduled_for_t_is_published_once_at_t(chorus: Chorus, tenant: t
     calls = requests_for(chorus, f"brand-{ws}")
     assert len(calls) == 1
     assert abs(calls[0]["at"] - due.timestamp()) <= 1.0
-    assert target["platform_post_id"] and target["url"]
+    assert target["platform_post_id"]
+    assert target["url"]
 
 
 def test_a_503_then_success_publishes_once(chorus: Chorus, tenant: tuple[str, str, str]) -> None:
@@ -102,7 +103,9 @@ def test_a_400_fails_with_the_platforms_message_and_an_event(
     assert target["attempts"] == 1
 
 
-def test_two_publishers_racing_on_one_target_publish_once(chorus: Chorus, tenant: tuple[str, str, str]) -> None:
+def test_two_publishers_racing_on_one_target_publish_once(
+    chorus: Chorus, tenant: tuple[str, str, str]
+) -> None:
     import threading
 
     from chorus.posts.queue import PublishMessage
@@ -183,11 +186,17 @@ def test_a_cancelled_post_never_goes_out(chorus: Chorus, tenant: tuple[str, str,
     assert target_of(chorus, key, created["id"])["state"] == "cancelled"
 
 
-def test_an_unapproved_post_never_goes_out_until_approved(chorus: Chorus, tenant: tuple[str, str, str]) -> None:
+def test_an_unapproved_post_never_goes_out_until_approved(
+    chorus: Chorus, tenant: tuple[str, str, str]
+) -> None:
     ws, key, account = tenant
-    contributor = chorus.call("POST", "/keys", key, json={"name": "intern", "role": "contributor"}).json()["key"]
+    contributor = chorus.call("POST", "/keys", key, json={"name": "intern", "role": "contributor"}).json()[
+        "key"
+    ]
     due = (datetime.now(UTC) + timedelta(seconds=1)).replace(microsecond=0)
-    created = post(chorus, contributor, text="Please approve", accounts=[account], scheduled_at=due.isoformat())
+    created = post(
+        chorus, contributor, text="Please approve", accounts=[account], scheduled_at=due.isoformat()
+    )
     assert created["status"] == "pending_approval"
     __import__("time").sleep(2.5)
     chorus.rt.tick("SchedulerFunction")
@@ -199,9 +208,13 @@ def test_an_unapproved_post_never_goes_out_until_approved(chorus: Chorus, tenant
     assert settled(chorus, key, created["id"])["state"] == "published"
 
 
-def test_a_rejected_post_needs_a_reason_and_never_goes_out(chorus: Chorus, tenant: tuple[str, str, str]) -> None:
+def test_a_rejected_post_needs_a_reason_and_never_goes_out(
+    chorus: Chorus, tenant: tuple[str, str, str]
+) -> None:
     ws, key, account = tenant
-    contributor = chorus.call("POST", "/keys", key, json={"name": "intern", "role": "contributor"}).json()["key"]
+    contributor = chorus.call("POST", "/keys", key, json={"name": "intern", "role": "contributor"}).json()[
+        "key"
+    ]
     created = post(chorus, contributor, text="Off brand", accounts=[account], mode="now")
     no_reason = chorus.call("POST", f"/posts/{created['id']}/reject", key, json={})
     assert no_reason.status_code == 422
@@ -264,7 +277,9 @@ def test_recurring_posts_expand_in_local_time(chorus: Chorus, tenant: tuple[str,
 
 def test_queue_mode_takes_the_next_free_weekly_slot(chorus: Chorus, tenant: tuple[str, str, str]) -> None:
     ws, key, account = tenant
-    slots = chorus.call("PUT", "/queue/slots", key, json={"slots": [{"weekday": d, "time": "10:30"} for d in range(7)]})
+    slots = chorus.call(
+        "PUT", "/queue/slots", key, json={"slots": [{"weekday": d, "time": "10:30"} for d in range(7)]}
+    )
     assert slots.status_code == 200, slots.text
     first = post(chorus, key, text="Queued 1", accounts=[account], mode="queue")
     second = post(chorus, key, text="Queued 2", accounts=[account], mode="queue")
@@ -283,14 +298,20 @@ def test_calendar_lists_posts_per_account_and_day(chorus: Chorus, tenant: tuple[
     assert [(e["text"], e["state"]) for e in day] == [("Calendar entry", "scheduled")]
 
 
-def test_csv_import_is_all_or_nothing_with_a_report_per_row(chorus: Chorus, tenant: tuple[str, str, str]) -> None:
+def test_csv_import_is_all_or_nothing_with_a_report_per_row(
+    chorus: Chorus, tenant: tuple[str, str, str]
+) -> None:
     ws, key, account = tenant
     bad = f"time,accounts,text,media_url\n2027-06-01T09:00:00Z,{account},Fine,\n2027-06-02T09:00:00Z,nobody,Unknown,\n"
-    answer = chorus.call("POST", "/posts/import", key, data=bad.encode(), headers={"Content-Type": "text/csv"})
+    answer = chorus.call(
+        "POST", "/posts/import", key, data=bad.encode(), headers={"Content-Type": "text/csv"}
+    )
     assert answer.status_code == 422
     assert [r["status"] for r in answer.json()["rows"]] == ["ok", "error"]
     assert answer.json()["created"] == 0
     good = f"time,accounts,text,media_url\n2027-06-01T09:00:00Z,{account},One,\n2027-06-02T09:00:00Z,{account},Two,\n"
-    answer = chorus.call("POST", "/posts/import", key, data=good.encode(), headers={"Content-Type": "text/csv"})
+    answer = chorus.call(
+        "POST", "/posts/import", key, data=good.encode(), headers={"Content-Type": "text/csv"}
+    )
     assert answer.status_code == 201, answer.text
     assert answer.json()["created"] == 2

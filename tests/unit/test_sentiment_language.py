@@ -1,7 +1,5 @@
 """Per-message language identification for tweets and Weibo posts."""
 
-# ruff: noqa: RUF001  (Chinese text is written with full-width punctuation)
-
 from __future__ import annotations
 
 import pytest

@@ -1,7 +1,5 @@
 """The offline analyzer: obvious sentiment in English and Chinese, UNKNOWN elsewhere, cheap to import."""
 
-# ruff: noqa: RUF001  (Chinese text is written with full-width punctuation)
-
 from __future__ import annotations
 
 import math

@@ -26,7 +26,7 @@ def step(text: str) -> None:
     say(f"\n{BOLD}▸ {text}{RESET}")
 
 
-def run_demo(template: Path) -> int:  # noqa: PLR0915
+def run_demo(template: Path) -> int:
     from chorus.auth.workspaces import create_workspace
     from chorus.local.runtime import LocalRuntime
     from chorus.platforms.sandbox.server import LABEL, SandboxServer
@@ -93,7 +93,9 @@ def run_demo(template: Path) -> int:  # noqa: PLR0915
 
         step("A scheduler tick (EventBridge rate(1 minute); the demo fires it once now)")
         report = runtime.tick("SchedulerFunction")
-        say(f"  scheduler read {report['buckets_read']} minute bucket(s) and {report['items_read']} item(s) of the due index")
+        say(
+            f"  scheduler read {report['buckets_read']} minute bucket(s) and {report['items_read']} item(s) of the due index"
+        )
 
         step("Waiting for the publisher (SQS, delayed to the due second)…")
         deadline = time.monotonic() + 60
@@ -152,8 +154,10 @@ def _alerts(runtime: Any, url: str) -> list[dict[str, str]]:
     import json
 
     out = []
-    for m in runtime.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=2).get(
-        "Messages", []
+    for m in (
+        runtime.client("sqs")
+        .receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=2)
+        .get("Messages", [])
     ):
         note = json.loads(m["Body"])
         out.append({"subject": note.get("Subject", ""), "message": note.get("Message", "")})

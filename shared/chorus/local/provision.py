@@ -114,7 +114,7 @@ def provision(
     raise RuntimeError(f"could not provision {sorted(pending)}: unresolved references or unknown types")
 
 
-def _create(stack: Stack, clients: Any, logical: str, res: dict[str, Any]) -> None:  # noqa: PLR0912, PLR0915
+def _create(stack: Stack, clients: Any, logical: str, res: dict[str, Any]) -> None:
     kind = res["Type"]
     props = stack.resolve(res.get("Properties", {}))
     region, name = stack.region, _physical(stack, logical)

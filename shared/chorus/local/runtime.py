@@ -202,7 +202,7 @@ class LocalRuntime:
                 return fn
         return None
 
-    def _wire(self) -> None:  # noqa: PLR0912
+    def _wire(self) -> None:
         assert self.stack is not None
         stack = self.stack
         routes: list[Route] = []

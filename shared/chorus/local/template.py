@@ -119,7 +119,7 @@ class Resolver:
             raise KeyError(f"GetAtt {name}.{attr} is not known to the local runtime")
         return self.attrs[(name, attr)]
 
-    def resolve(self, value: Any) -> Any:  # noqa: PLR0911
+    def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
             return [self.resolve(v) for v in value]
         if not isinstance(value, dict):

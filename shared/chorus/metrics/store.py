@@ -66,6 +66,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -350,7 +351,9 @@ def _day_of_period_end(at: datetime) -> date:
 
 
 class MetricsStore:
-    """Records points and reads rollups of the metrics table (``get_settings().metrics_table``)."""
+    """Records points and reads rollups of the metrics table (``get_settings().metrics_table``).
+
+    Thread-safe as its boto3 client is: reports read accounts concurrently."""
 
     def __init__(
         self,
@@ -370,12 +373,18 @@ class MetricsStore:
         self.raw_retention = raw_retention
         self.max_attempts = max_attempts
         self._sleep = sleep
+        self._lock = threading.Lock()
         self.items_read = 0
 
     def reset_items_read(self) -> int:
         """Zero the read counter; returns what it held."""
-        held, self.items_read = self.items_read, 0
+        with self._lock:
+            held, self.items_read = self.items_read, 0
         return held
+
+    def _count(self, items: int) -> None:
+        with self._lock:
+            self.items_read += items
 
     # -------------------------------------------------------------- writing
 
@@ -619,7 +628,7 @@ class MetricsStore:
         )
         item: Item | None = answer.get("Item")
         if item is not None:
-            self.items_read += 1
+            self._count(1)
         return item
 
     def _query(self, pk: str, low: str | None = None, high: str | None = None) -> Iterator[Item]:
@@ -634,7 +643,7 @@ class MetricsStore:
         while True:
             answer = self._client.query(**kwargs)
             items: list[Item] = answer.get("Items", [])
-            self.items_read += len(items)
+            self._count(len(items))
             yield from items
             last = answer.get("LastEvaluatedKey")
             if not last:
@@ -648,23 +657,24 @@ class MetricsStore:
         items for the edges, and (``with_posts``) the week items holding scores of posts published in
         the range."""
         found = AccountRange(account_id=account_id, start=start, end=end)
-        before = self.items_read
         pk = keys.rollup_pk(workspace_id, account_id)
         months, edges = plan_range(start, end)
         if months:
             for item in self._query(pk, keys.month_sk(months[0]), keys.month_sk(months[-1])):
                 _fold(found, item, keys.parse_month_sk(item["sk"]["S"]), monthly=True)
+                found.items += 1
         for low, high in edges:
             for item in self._query(pk, keys.day_sk(low), keys.day_sk(high)):
                 _fold(found, item, keys.parse_day_sk(item["sk"]["S"]), monthly=False)
+                found.items += 1
         if with_posts:
             for item in self._query(pk, keys.week_sk(start), keys.week_sk(end)):
+                found.items += 1
                 for name, value in item.items():
                     if name.startswith(SCORE):
                         score = PostScore.decode(account_id, name[len(SCORE) :], value["S"])
                         if start <= score.published_at.date() <= end:
                             found.posts.append(score)
-        found.items = self.items_read - before
         return found
 
     def get_posts(self, workspace_id: str, refs: Sequence[tuple[str, str]]) -> list[PostRecord]:
@@ -684,7 +694,7 @@ class MetricsStore:
             for attempt in range(self.max_attempts):
                 answer = self._client.batch_get_item(RequestItems=request)
                 items: list[Item] = answer.get("Responses", {}).get(self.table, [])
-                self.items_read += len(items)
+                self._count(len(items))
                 found.extend(_post_record(item) for item in items)
                 request = answer.get("UnprocessedKeys") or {}
                 if not request:

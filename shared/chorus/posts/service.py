@@ -24,7 +24,6 @@ from chorus.store import posts as repo
 from chorus.store.models import WorkspaceItem
 
 
-
 @dataclass(frozen=True)
 class Compose:
     accounts: tuple[str, ...]
@@ -372,7 +371,7 @@ def _row_to_compose(row: dict[str, str]) -> Compose:
 def _guess_mime(url: str) -> str:
     import mimetypes
 
-    return mimetypes.guess_type(url.split("?")[0])[0] or "image/jpeg"
+    return mimetypes.guess_type(url.split("?", maxsplit=1)[0])[0] or "image/jpeg"
 
 
 def parse_recurrence(raw: dict[str, object] | None) -> Recurrence | None:

@@ -40,6 +40,7 @@ What each figure means
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
@@ -195,29 +196,38 @@ def build_report(
     mentions: Mapping[str, int] | None = None,
     own_monitor: str | None = None,
     top_n: int = TOP_POSTS,
+    max_workers: int = 8,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Report:
     """The report of ``account_ids`` over ``period`` (whole days in ``tz``) against the previous period.
 
     ``accounts_info`` names each account (platform, display name, handle); ``inbox``/``goals`` are used as
     given, else asked of ``inbox_source``/``goals_source`` (in-memory, empty defaults); ``mentions``
-    (monitor name -> mentions) fills share of voice.
+    (monitor name -> mentions) fills share of voice. Accounts are read on up to ``max_workers`` threads
+    (the reader must be thread-safe; the metrics store is).
     """
     ZoneInfo(tz)  # an unknown zone fails here, before any read
     current = Period(period.start, period.end, tz)
     previous = current.previous()
     reader = store or _default_reader()
     accounts = tuple(_account_ref(a, accounts_info) for a in dict.fromkeys(account_ids))
-    now_ranges = {
-        a.account_id: reader.read_account_range(workspace_id, a.account_id, current.start, current.end)
-        for a in accounts
-    }
-    then_ranges = {
-        a.account_id: reader.read_account_range(
-            workspace_id, a.account_id, previous.start, previous.end, with_posts=False
+    jobs = [(a.account_id, current, True) for a in accounts] + [
+        (a.account_id, previous, False) for a in accounts
+    ]
+
+    def read(job: tuple[str, Period, bool]) -> AccountRange:
+        account_id, span, with_posts = job
+        return reader.read_account_range(
+            workspace_id, account_id, span.start, span.end, with_posts=with_posts
         )
-        for a in accounts
-    }
+
+    if max_workers > 1 and len(jobs) > 1:  # each read is a few round trips: overlap them
+        with ThreadPoolExecutor(max_workers=min(max_workers, len(jobs))) as pool:
+            found = list(pool.map(read, jobs))
+    else:
+        found = [read(job) for job in jobs]
+    now_ranges = {a.account_id: r for a, r in zip(accounts, found[: len(accounts)], strict=True)}
+    then_ranges = {a.account_id: r for a, r in zip(accounts, found[len(accounts) :], strict=True)}
 
     followers = tuple(
         growth

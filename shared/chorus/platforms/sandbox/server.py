@@ -98,7 +98,7 @@ class SandboxServer:
                     return False
                 return True
 
-            def do_POST(self) -> None:  # noqa: PLR0911
+            def do_POST(self) -> None:
                 arrived = time.time()
                 path = urlsplit(self.path).path
                 body = self._body()
@@ -245,7 +245,7 @@ class SandboxServer:
                     found = m is not None and state.posts.pop(m.group(1), None) is not None
                 self._send(200 if found else 404, {"deleted": found})
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
