@@ -54,6 +54,7 @@ class WireClient:
 
     def __init__(self) -> None:
         self.parts: dict[str, dict[str, Item]] = defaultdict(dict)
+        self.sizes: dict[tuple[str, str], int] = {}
         self._sorted: dict[str, list[str]] = {}
         self._model = botocore.session.get_session().get_service_model("dynamodb")
         self._parser = botocore.parsers.create_parser("json")
@@ -68,6 +69,7 @@ class WireClient:
             for request in requests:
                 item = request["PutRequest"]["Item"]
                 self.parts[item["pk"]["S"]][item["sk"]["S"]] = item
+                self.sizes[(item["pk"]["S"], item["sk"]["S"])] = len(json.dumps(item))
                 self._sorted.pop(item["pk"]["S"], None)
         return {"UnprocessedItems": {}}
 
@@ -88,7 +90,7 @@ class WireClient:
         size, last = 0, None
         for sk in keys[low:high]:
             item = self.parts[pk][sk]
-            size += len(json.dumps(item))
+            size += self.sizes[(pk, sk)]
             if size > 1_000_000 and items:  # DynamoDB pages at 1 MB
                 last = {"pk": item["pk"], "sk": items[-1]["sk"]}
                 break

@@ -19,6 +19,7 @@ from chorus.metrics.store import (
     PostInfo,
     PostScore,
     plan_range,
+    week_scores,
 )
 from chorus.platforms.base import MetricPoint, MetricScope
 
@@ -171,6 +172,34 @@ def test_concurrent_collectors_do_not_double_count(dynamo: Any) -> None:
     assert num(item(dynamo, keys.post_sk("tw-1")), "version") == 3
 
 
+def test_concurrent_posts_of_one_week_keep_both_scores(dynamo: Any) -> None:
+    # Given post B of the same week recorded between post A's read and A's write
+    other = PostInfo("tw-2", "x", POST.published_at, "other")
+    rival = MetricsStore()
+
+    class RacingClient:
+        def __init__(self, real: Any) -> None:
+            self.real, self.raced = real, False
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.real, name)
+
+        def transact_write_items(self, **kw: Any) -> Any:
+            if not self.raced:
+                self.raced = True
+                rival.record_post_points(WS, ACCT, other, [post_point("likes", 4, T0, "tw-2")])
+            return self.real.transact_write_items(**kw)
+
+    racing = MetricsStore(
+        client=RacingClient(boto3.client("dynamodb", region_name="us-east-1")), sleep=lambda s: None
+    )
+    # When A is recorded
+    racing.record_post_points(WS, ACCT, POST, [post_point("likes", 9, T0)])
+    # Then the week holds both posts' scores: A's write did not overwrite B's
+    scores = week_scores(item(dynamo, keys.week_sk(T0.date())))
+    assert sorted(scores) == ["tw-1", "tw-2"]
+
+
 def test_writer_that_never_wins_gives_up_with_a_conflict(dynamo: Any) -> None:
     # Given a post whose version another writer moves before every attempt
     MetricsStore().record_post_points(WS, ACCT, POST, [post_point("likes", 1, T0)])
@@ -241,7 +270,7 @@ def test_post_counts_as_published_once_on_its_publish_day(store: MetricsStore, d
     assert num(item(dynamo, keys.day_sk(date(2026, 3, 9))), "n_posts") == 1
     assert num(item(dynamo, keys.day_sk(date(2026, 3, 10))), "n_posts") is None
     week = item(dynamo, keys.week_sk(date(2026, 3, 9)))
-    score = PostScore.decode(ACCT, "tw-9", week["p_tw-9"]["S"])
+    score = PostScore.decode(ACCT, "tw-9", week_scores(week)["tw-9"])
     assert (score.engagements, score.published_at) == (4, post.published_at)
 
 

@@ -39,15 +39,17 @@ What each figure means
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from operator import itemgetter
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from chorus.metrics.store import ENGAGEMENT_METRICS, AccountRange, PostRecord, PostScore
-from chorus.reports.besttimes import best_times, samples_from_scores
+from chorus.reports.besttimes import PostSample, best_times
 from chorus.reports.model import (
     AccountRef,
     DailyValue,
@@ -248,17 +250,9 @@ def build_report(
         per_platform.append((_platform_metrics(platform, cur, prev), cur, prev))
     overall = _overall(per_platform)
 
-    top, bottom = _ranked_posts(
-        workspace_id,
-        reader,
-        [s for r in now_ranges.values() for s in r.posts],
-        end_followers,
-        accounts,
-        top_n,
-        tz,
-    )
-    history = [s for r in now_ranges.values() for s in r.posts]
-    heatmap = best_times(samples_from_scores(history, end_followers), tz) if history else ()
+    rated = _rated((s for r in now_ranges.values() for s in r.posts), end_followers)
+    top, bottom = _ranked_posts(workspace_id, reader, rated, accounts, top_n, tz)
+    heatmap = best_times((PostSample(e[3].published_at, -e[0]) for e in rated), tz) if rated else ()
 
     inbox_stats = inbox
     if inbox_stats is None:
@@ -414,45 +408,55 @@ def _overall(per_platform: Sequence[tuple[PlatformMetrics, _Totals, _Totals]]) -
 
 
 def _score_rate(score: PostScore, followers: int | None) -> tuple[float | None, RateBasis | None]:
-    for basis, denominator in (
-        (RateBasis.IMPRESSIONS, score.impressions),
-        (RateBasis.REACH, score.reach),
-        (RateBasis.FOLLOWERS, followers),
-    ):
-        if denominator:
-            return score.engagements / denominator, basis
+    """A post's rate as :func:`chorus.reports.model.engagement_rate` defines it (inlined: it runs once
+    per post of the period)."""
+    if score.impressions:
+        return score.engagements / score.impressions, RateBasis.IMPRESSIONS
+    if score.reach:
+        return score.engagements / score.reach, RateBasis.REACH
+    if followers:
+        return score.engagements / followers, RateBasis.FOLLOWERS
     return None, None
+
+
+Rated = tuple[float, int, str, PostScore, RateBasis]
+
+
+def _rated(scores: Iterable[PostScore], followers: Mapping[str, int | None]) -> list[Rated]:
+    """Posts with a rate, as sortable tuples: (-rate, -engagements, id, score, basis)."""
+    rated: list[Rated] = []
+    for score in scores:
+        rate, basis = _score_rate(score, followers.get(score.account_id))
+        if rate is not None and basis is not None:
+            rated.append((-rate, -score.engagements, score.platform_post_id, score, basis))
+    return rated
 
 
 def _ranked_posts(
     workspace_id: str,
     reader: MetricsReader,
-    scores: Sequence[PostScore],
-    followers: Mapping[str, int | None],
+    rated: list[Rated],
     accounts: Sequence[AccountRef],
     top_n: int,
     tz: str,
 ) -> tuple[tuple[PostRow, ...], tuple[PostRow, ...]]:
-    rated = [(s, *_score_rate(s, followers.get(s.account_id))) for s in scores]
-    ranked = sorted(
-        ((s, rate, basis) for s, rate, basis in rated if rate is not None),
-        key=lambda r: (-(r[1] or 0.0), -r[0].engagements, r[0].published_at, r[0].platform_post_id),
-    )
-    top = ranked[:top_n]
-    bottom = list(reversed(ranked[len(top) :]))[:top_n]
+    order = itemgetter(0, 1, 2)
+    top = heapq.nsmallest(top_n, rated, key=order)
+    shown = {id(entry) for entry in top}
+    bottom = heapq.nlargest(top_n, (e for e in rated if id(e) not in shown), key=order)
     if not top:
         return (), ()
     records = {
         (r.account_id, r.info.platform_post_id): r
         for r in reader.get_posts(
-            workspace_id, [(s.account_id, s.platform_post_id) for s, _, _ in top + bottom]
+            workspace_id, [(e[3].account_id, e[3].platform_post_id) for e in top + bottom]
         )
     }
     names = {a.account_id: a for a in accounts}
     zone = ZoneInfo(tz)
 
-    def row(entry: tuple[PostScore, float | None, RateBasis | None]) -> PostRow:
-        score, rate, basis = entry
+    def row(entry: Rated) -> PostRow:
+        negative_rate, _, _, score, basis = entry
         record = records.get((score.account_id, score.platform_post_id))
         account = names.get(score.account_id)
         info = record.info if record else None
@@ -465,7 +469,7 @@ def _ranked_posts(
             url=info.url if info else None,
             impressions=score.impressions,
             engagements=score.engagements,
-            engagement_rate=rate,
+            engagement_rate=-negative_rate,
             rate_basis=basis,
         )
 
