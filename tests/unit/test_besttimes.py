@@ -58,9 +58,9 @@ def test_best_slot_is_the_cell_with_the_highest_average() -> None:
 def test_scores_give_rates_over_impressions_else_reach_else_followers() -> None:
     # Given three stored scores with 10 engagements each
     scores = [
-        PostScore("a", "p1", MONDAY_10_UTC, 10, 200, 100),  # impressions: 5 %
-        PostScore("a", "p2", MONDAY_10_UTC, 10, None, 100),  # reach: 10 %
-        PostScore("b", "p3", MONDAY_10_UTC, 10, None, None),  # followers of b (500): 2 %
+        PostScore.of("a", "p1", MONDAY_10_UTC, 10, 200, 100),  # impressions: 5 %
+        PostScore.of("a", "p2", MONDAY_10_UTC, 10, None, 100),  # reach: 10 %
+        PostScore.of("b", "p3", MONDAY_10_UTC, 10, None, None),  # followers of b (500): 2 %
     ]
     rates = [s.engagement_rate for s in samples_from_scores(scores, {"b": 500})]
     assert rates == [pytest.approx(0.05), pytest.approx(0.1), pytest.approx(0.02)]

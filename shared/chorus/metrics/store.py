@@ -76,7 +76,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -147,37 +147,51 @@ class RecordResult:
         )
 
 
-@dataclass(frozen=True)
-class PostScore:
-    """A post's latest lifetime engagement figures, as kept on the rollup of the day it was published."""
+class PostScore(NamedTuple):
+    """A post's latest lifetime engagement figures, as kept in the week item of its publish time.
+
+    A named tuple, not a dataclass: a year's report decodes ~150,000 of them."""
 
     account_id: str
     platform_post_id: str
-    published_at: datetime
+    published_ts: int  # publish time, Unix seconds
     engagements: int
     impressions: int | None
     reach: int | None
 
-    def encode(self) -> str:
-        return "|".join(
-            (
-                str(int(self.published_at.timestamp())),
-                str(self.engagements),
-                "" if self.impressions is None else str(self.impressions),
-                "" if self.reach is None else str(self.reach),
-            )
+    @classmethod
+    def of(
+        cls,
+        account_id: str,
+        platform_post_id: str,
+        published_at: datetime,
+        engagements: int,
+        impressions: int | None,
+        reach: int | None,
+    ) -> PostScore:
+        return cls(
+            account_id, platform_post_id, int(published_at.timestamp()), engagements, impressions, reach
         )
+
+    @property
+    def published_at(self) -> datetime:
+        return datetime.fromtimestamp(self.published_ts, UTC)
+
+    def encode(self) -> str:
+        impressions = "" if self.impressions is None else str(self.impressions)
+        reach = "" if self.reach is None else str(self.reach)
+        return f"{self.published_ts}|{self.engagements}|{impressions}|{reach}"
 
     @classmethod
     def decode(cls, account_id: str, platform_post_id: str, value: str) -> PostScore:
         published, engagements, impressions, reach = value.split("|")
         return cls(
-            account_id=account_id,
-            platform_post_id=platform_post_id,
-            published_at=datetime.fromtimestamp(int(published), UTC),
-            engagements=int(engagements),
-            impressions=int(impressions) if impressions else None,
-            reach=int(reach) if reach else None,
+            account_id,
+            platform_post_id,
+            int(published),
+            int(engagements),
+            int(impressions) if impressions else None,
+            int(reach) if reach else None,
         )
 
 
@@ -596,13 +610,13 @@ class MetricsStore:
         new: bool,
         week: Item | None,
     ) -> None:
-        score = PostScore(
-            account_id=account_id,
-            platform_post_id=post.platform_post_id,
-            published_at=post.published_at,
-            engagements=post_engagements(latest),
-            impressions=latest.get("impressions"),
-            reach=latest.get("reach"),
+        score = PostScore.of(
+            account_id,
+            post.platform_post_id,
+            post.published_at,
+            post_engagements(latest),
+            latest.get("impressions"),
+            latest.get("reach"),
         ).encode()
         published = _utc_day(post.published_at)
         scores = week_scores(week)

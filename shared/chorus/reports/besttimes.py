@@ -27,29 +27,42 @@ class PostSample:
 
 def best_times(samples: Iterable[PostSample], tz: str = "UTC") -> tuple[HeatmapCell, ...]:
     """The 168 weekday x hour cells (Monday 00:00 first) of average engagement rate in ``tz``."""
-    zone = ZoneInfo(tz)
-    totals = [[0.0] * 24 for _ in range(7)]
-    counts = [[0] * 24 for _ in range(7)]
+    pairs = []
     for sample in samples:
-        if sample.engagement_rate is None:
-            continue
         if sample.published_at.tzinfo is None:
             raise ValueError("published_at must be timezone-aware")
-        local = sample.published_at.astimezone(zone)
-        weekday, hour = local.weekday(), local.hour
-        totals[weekday][hour] += sample.engagement_rate
-        counts[weekday][hour] += 1
+        pairs.append((int(sample.published_at.timestamp()), sample.engagement_rate))
+    return best_times_of_epochs(pairs, tz)
+
+
+def best_times_of_epochs(
+    samples: Iterable[tuple[int, float | None]], tz: str = "UTC"
+) -> tuple[HeatmapCell, ...]:
+    """:func:`best_times` from ``(publish time in Unix seconds, rate)`` pairs: the fast path for a
+    year of posts. Local weekday/hour is computed once per UTC quarter hour (every zone offset is a
+    multiple of 15 minutes), so DST and half-hour zones stay exact."""
+    zone = ZoneInfo(tz)
+    totals = [0.0] * 168
+    counts = [0] * 168
+    slots: dict[int, int] = {}
+    for ts, rate in samples:
+        if rate is None:
+            continue
+        quarter = ts // 900
+        slot = slots.get(quarter)
+        if slot is None:
+            local = datetime.fromtimestamp(quarter * 900, zone)
+            slot = slots[quarter] = local.weekday() * 24 + local.hour
+        totals[slot] += rate
+        counts[slot] += 1
     return tuple(
         HeatmapCell(
-            weekday=weekday,
-            hour=hour,
-            avg_engagement_rate=(totals[weekday][hour] / counts[weekday][hour])
-            if counts[weekday][hour]
-            else None,
-            posts=counts[weekday][hour],
+            weekday=slot // 24,
+            hour=slot % 24,
+            avg_engagement_rate=(totals[slot] / counts[slot]) if counts[slot] else None,
+            posts=counts[slot],
         )
-        for weekday in range(7)
-        for hour in range(24)
+        for slot in range(168)
     )
 
 

@@ -49,7 +49,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from chorus.metrics.store import ENGAGEMENT_METRICS, AccountRange, PostRecord, PostScore
-from chorus.reports.besttimes import PostSample, best_times
+from chorus.reports.besttimes import best_times_of_epochs
 from chorus.reports.model import (
     AccountRef,
     DailyValue,
@@ -252,7 +252,7 @@ def build_report(
 
     rated = _rated((s for r in now_ranges.values() for s in r.posts), end_followers)
     top, bottom = _ranked_posts(workspace_id, reader, rated, accounts, top_n, tz)
-    heatmap = best_times((PostSample(e[3].published_at, -e[0]) for e in rated), tz) if rated else ()
+    heatmap = best_times_of_epochs(((e[3].published_ts, -e[0]) for e in rated), tz) if rated else ()
 
     inbox_stats = inbox
     if inbox_stats is None:
