@@ -18,7 +18,8 @@ months from month items and post scores from one item per week, so a year reads 
 Backend: :class:`WireClient`, an in-memory stand-in for the low-level DynamoDB client (sorted
 partitions; Query, BatchGet, GetItem, BatchWrite). Every answer is serialised to DynamoDB's JSON and
 parsed back by botocore's own parser with the operation's output shape, so decoding costs what it costs
-with the real client; network and server time are not included (about 10 ms per call in a region; the
+with the real client (the loaded table is frozen out of the garbage collector's sight: a report process
+never holds it); network and server time are not included (about 10 ms per call in a region; the
 builder reads accounts on 8 threads to overlap them). moto is not used here because its Query walks
 every item of the *table* per call (O(table), ~1.5 s per call on this data set), which DynamoDB does not.
 """

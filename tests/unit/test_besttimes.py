@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from chorus.metrics.store import PostScore
-from chorus.reports.besttimes import PostSample, best_times, samples_from_scores
+from chorus.reports.besttimes import PostSample, best_times, best_times_of_epochs, samples_from_scores
 from chorus.reports.model import HeatmapCell, best_slots
 
 # 2026-03-02 is a Monday.
@@ -38,6 +38,31 @@ def test_posts_are_placed_by_local_time_of_the_report_zone() -> None:
     # Then it sits on Tuesday 04h local
     assert cell(cells, 1, 4).posts == 1
     assert cell(cells, 0, 20).posts == 0
+
+
+def test_half_hour_zones_split_posts_of_one_utc_hour_correctly() -> None:
+    # Given posts at 10:15 and 10:45 UTC, When the heatmap is in Kolkata (UTC+5:30)
+    cells = best_times_of_epochs(
+        [
+            (int(MONDAY_10_UTC.replace(minute=15).timestamp()), 0.01),
+            (int(MONDAY_10_UTC.replace(minute=45).timestamp()), 0.03),
+        ],
+        "Asia/Kolkata",
+    )
+    # Then they sit at 15:45 and 16:15 local: two different hours
+    assert (cell(cells, 0, 15).avg_engagement_rate, cell(cells, 0, 16).avg_engagement_rate) == (
+        pytest.approx(0.01),
+        pytest.approx(0.03),
+    )
+
+
+def test_daylight_saving_moves_the_local_hour() -> None:
+    # Given 10:00 UTC on a winter and a summer Monday, When the heatmap is in Berlin
+    winter = int(datetime(2026, 1, 5, 10, 0, tzinfo=UTC).timestamp())
+    summer = int(datetime(2026, 7, 6, 10, 0, tzinfo=UTC).timestamp())
+    cells = best_times_of_epochs([(winter, 0.02), (summer, 0.04)], "Europe/Berlin")
+    # Then they land on 11h (CET) and 12h (CEST)
+    assert (cell(cells, 0, 11).posts, cell(cells, 0, 12).posts) == (1, 1)
 
 
 def test_posts_without_a_rate_are_left_out_not_counted_as_zero() -> None:

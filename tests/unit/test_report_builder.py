@@ -274,6 +274,26 @@ def test_report_reads_at_most_days_times_accounts_plus_shown_posts(store: Metric
     assert 0 < store.items_read <= 7 * 2 * 2 + 2 * 2 + 3
 
 
+def test_accounts_read_on_threads_give_the_same_report(store: MetricsStore, report: Report) -> None:
+    # When the same report is built reading one account at a time
+    sequential = build_report(
+        WS,
+        PERIOD,
+        ["acc-x", "acc-m"],
+        "UTC",
+        inbox=INBOX,
+        goals=[Goal("followers_gained", 20), Goal("engagements", 80)],
+        accounts_info=INFO,
+        store=store,
+        workspace_name="Acme",
+        top_n=2,
+        max_workers=1,
+        clock=lambda: GENERATED,
+    )
+    # Then it equals the one read on threads
+    assert sequential == report
+
+
 def test_report_renders_as_json(report: Report) -> None:
     body = render_json(report)
     assert Report.from_dict(json.loads(body)).overall == report.overall
