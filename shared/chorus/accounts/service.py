@@ -3,6 +3,7 @@ token refresh ahead of expiry, and marking an account for re-authorisation."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,11 +12,14 @@ from pynamodb.exceptions import DoesNotExist
 
 from chorus.accounts.tokens import TokenCipher, TokenSet, default_cipher
 from chorus.auth.keys import new_id
+from chorus.config import register_reset
 from chorus.errors import NotFound, ValidationFailed
 from chorus.platforms.base import AccountCredentials
 from chorus.platforms.registry import PLATFORMS
 from chorus.store import keys
 from chorus.store.models import AccountItem, bind
+
+register_reset(lambda: _DECRYPTED.clear())
 
 REFRESH_AHEAD = timedelta(minutes=10)
 
@@ -35,6 +39,7 @@ class Account:
     retry_after: datetime | None
     created_at: datetime
     extra: dict[str, str] = field(default_factory=dict)
+    token_blob: str | None = field(default=None, repr=False)  # ciphertext only, never in public()
 
     def public(self) -> dict[str, Any]:
         return {
@@ -66,7 +71,12 @@ def _to_account(item: AccountItem) -> Account:
         retry_after=item.retry_after,
         created_at=item.created_at,
         extra=dict(item.extra or {}),
+        token_blob=item.token_blob,
     )
+
+
+def from_item(item: AccountItem) -> Account:
+    return _to_account(item)
 
 
 def _context(workspace_id: str, account_id: str) -> dict[str, str]:
@@ -167,11 +177,12 @@ def credentials(
     """Decrypted credentials for one call; refreshes the token first when it expires soon."""
     bind()
     cipher = cipher or default_cipher()
-    item = AccountItem.get(
-        keys.workspace_pk(account.workspace_id), keys.account_sk(account.id), consistent_read=True
-    )
-    context = _context(account.workspace_id, account.id)
-    tokens = cipher.decrypt(item.token_blob or "", context)
+    blob = account.token_blob
+    if blob is None:
+        blob = AccountItem.get(
+            keys.workspace_pk(account.workspace_id), keys.account_sk(account.id), consistent_read=True
+        ).token_blob
+    tokens = _decrypted(account, blob or "", cipher)
     now = now or datetime.now(UTC)
     if tokens.expires_at and tokens.expires_at - now < REFRESH_AHEAD and tokens.refresh_token:
         tokens = refresh_tokens(account, tokens, cipher)
@@ -185,6 +196,25 @@ def credentials(
         base_url=account.base_url,
         extra=account.extra,
     )
+
+
+_DECRYPTED: dict[tuple[str, str], tuple[float, TokenSet]] = {}
+DECRYPTED_TTL_S = 300.0
+
+
+def _decrypted(account: Account, blob: str, cipher: TokenCipher) -> TokenSet:
+    """Decrypt once per blob per warm container for a few minutes: a refreshed token is a new blob."""
+    import time
+
+    key = (account.id, hashlib.sha256(blob.encode()).hexdigest())
+    hit = _DECRYPTED.get(key)
+    if hit and time.monotonic() - hit[0] < DECRYPTED_TTL_S:
+        return hit[1]
+    tokens = cipher.decrypt(blob, _context(account.workspace_id, account.id))
+    if len(_DECRYPTED) > 1000:
+        _DECRYPTED.clear()
+    _DECRYPTED[key] = (time.monotonic(), tokens)
+    return tokens
 
 
 def refresh_tokens(account: Account, tokens: TokenSet, cipher: TokenCipher) -> TokenSet:

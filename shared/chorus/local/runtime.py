@@ -32,6 +32,11 @@ from chorus.local.template import Template
 
 log = logging.getLogger("chorus.local")
 
+# Pollers short-poll and sleep this long when a queue is empty: moto's long polling re-scans the queue
+# every 10 ms per waiting caller, which costs more than it saves with many pollers and delayed messages.
+POLL_IDLE_S = 0.05
+POLL_IDLE_MAX_S = 0.8
+
 FAKE_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
@@ -220,7 +225,8 @@ class LocalRuntime:
                             window_s=float(props.get("MaximumBatchingWindowInSeconds", 0)),
                             report_failures="ReportBatchItemFailures"
                             in (props.get("FunctionResponseTypes") or []),
-                            concurrency=max(2, min(int(scaling.get("MaximumConcurrency", 4)), 8)),
+                            # Lambda runs up to MaximumConcurrency batches at once; threads play them here.
+                            concurrency=max(2, min(int(scaling.get("MaximumConcurrency", 4)), 16)),
                             enabled=bool(props.get("Enabled", True)),
                         )
                     )
@@ -396,10 +402,14 @@ class LocalRuntime:
     # ------------------------------------------------------------------ driving
     def _loop(self, name: str, body: Callable[[], int], idle_sleep: float) -> None:
         def run() -> None:
+            idle = 0  # consecutive empty polls: back off so idle pollers do not load moto
             while not self._stop.is_set():
                 try:
                     if body() == 0 and idle_sleep:
-                        self._stop.wait(idle_sleep)
+                        self._stop.wait(min(POLL_IDLE_MAX_S, idle_sleep * (2 ** min(idle, 6))))
+                        idle += 1
+                    else:
+                        idle = 0
                 except Exception:
                     if self._stop.is_set():
                         return
@@ -419,7 +429,7 @@ class LocalRuntime:
                 self._loop(
                     f"sqs-{m.function.logical_id}-{i}",
                     partial(m.poll_once, sqs, self.region, self.activity),
-                    0,
+                    POLL_IDLE_S,
                 )
         for s in self.stream_mappings:
             self._loop(
@@ -428,7 +438,7 @@ class LocalRuntime:
                 0.1,
             )
         for r in self.rules:
-            self._loop(f"rule-{r.rule}", partial(r.poll_once, sqs, self.activity), 0)
+            self._loop(f"rule-{r.rule}", partial(r.poll_once, sqs, self.activity), POLL_IDLE_S)
         if self.clock == "wall" and self.schedules:
             self._loop("schedules", self._tick_due, 0.2)
 

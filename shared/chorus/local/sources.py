@@ -98,7 +98,7 @@ class SqsMapping:
             )
         return {"Records": records}
 
-    def poll_once(self, sqs: Any, region: str, activity: Activity, wait_s: int = 1) -> int:
+    def poll_once(self, sqs: Any, region: str, activity: Activity, wait_s: int = 0) -> int:
         """Receive one batch (honouring size and window), invoke, delete what succeeded."""
         messages: list[dict[str, Any]] = []
         deadline = time.monotonic() + self.window_s
@@ -226,7 +226,7 @@ class RuleTarget:
     deliver: Callable[[dict[str, Any]], None]
     delivered: int = 0
 
-    def poll_once(self, sqs: Any, activity: Activity, wait_s: int = 1) -> int:
+    def poll_once(self, sqs: Any, activity: Activity, wait_s: int = 0) -> int:
         got = sqs.receive_message(
             QueueUrl=self.shadow_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_s
         ).get("Messages", [])

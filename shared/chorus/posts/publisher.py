@@ -23,9 +23,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from chorus.accounts import service as accounts
-from chorus.auth import workspaces
 from chorus.events.envelope import DomainEvent, EventPublisher
 from chorus.platforms import registry
 from chorus.platforms.base import (
@@ -82,12 +82,13 @@ def backoff(attempt: int, retry_after: float | None = None) -> int:
 
 
 def handle(message: PublishMessage, receive_count: int, deps: PublisherDeps) -> Outcome:
-    target = repo.get_target(message.workspace_id, message.post_id, message.account_id)
+    snapshot = repo.publish_snapshot(message.workspace_id, message.post_id, message.account_id)
+    target: Target | None = snapshot.get("target")
     if target is None or target.queue_token != message.token:
         log.info("stale publish message ignored", extra={"target": f"{message.post_id}.{message.account_id}"})
         return Outcome(f"{message.post_id}.{message.account_id}", "stale")
     try:
-        return _handle(message, target, receive_count, deps)
+        return _handle(message, target, snapshot, receive_count, deps)
     except Exception as exc:
         if receive_count >= deps.max_receives:
             _fail(target, deps, f"publisher crashed {receive_count} times: {exc!r}"[:500], "crashed",
@@ -95,7 +96,9 @@ def handle(message: PublishMessage, receive_count: int, deps: PublisherDeps) -> 
         raise
 
 
-def _handle(message: PublishMessage, target: Target, receive_count: int, deps: PublisherDeps) -> Outcome:
+def _handle(
+    message: PublishMessage, target: Target, snapshot: dict[str, Any], receive_count: int, deps: PublisherDeps
+) -> Outcome:
     kind = message.kind
     if kind == "publish" and target.state is TargetState.PUBLISHING and receive_count > 1:
         kind = "verify"  # a worker died mid-call: look before publishing again
@@ -109,8 +112,11 @@ def _handle(message: PublishMessage, target: Target, receive_count: int, deps: P
     elif target.state is not expected.get(kind):
         return Outcome(target.id, "stale")
 
-    post = repo.get_post(target.workspace_id, target.post_id, consistent=True, with_targets=False)
-    account = accounts.get_account(target.workspace_id, target.account_id)
+    if "post" not in snapshot or "account" not in snapshot:
+        reason = "the post was deleted" if "post" not in snapshot else "the account was removed"
+        return _fail(target, deps, reason, "gone", expect=[target.state])
+    post: Post = snapshot["post"]
+    account = accounts.from_item(snapshot["account"])
     now = deps.now()
     due = keys.parse_iso(message.due_at)
 
@@ -119,7 +125,7 @@ def _handle(message: PublishMessage, target: Target, receive_count: int, deps: P
         if early > WAIT_FOR_DUE_MAX_S:
             deps.queue.send(message, int(early))
             return Outcome(target.id, "waiting")
-        if workspaces.get_workspace(target.workspace_id).publishing_paused:
+        if snapshot.get("workspace") is not None and snapshot["workspace"].publishing_paused:
             repo.transition(
                 target, TargetState.PAUSED, expect=[TargetState.QUEUED], token=message.token, new_token=None
             )

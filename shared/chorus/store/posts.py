@@ -355,3 +355,27 @@ def set_queued_bucket(target: Target, expected: datetime, token: str) -> None:
     except UpdateError as exc:
         if not _conditional(exc):
             raise
+
+
+def publish_snapshot(workspace_id: str, post_id: str, account_id: str) -> dict[str, Any]:
+    """Target, post, account and workspace in one consistent BatchGetItem (the publisher's only read)."""
+    from chorus.store.models import AccountItem, WorkspaceItem
+
+    bind()
+    wanted = [
+        (keys.workspace_pk(workspace_id), keys.target_sk(post_id, account_id)),
+        (keys.workspace_pk(workspace_id), keys.post_sk(post_id)),
+        (keys.workspace_pk(workspace_id), keys.account_sk(account_id)),
+        (keys.workspace_pk(workspace_id), keys.workspace_meta_sk()),
+    ]
+    found: dict[str, Any] = {}
+    for item in MainItem.batch_get(wanted, consistent_read=True):
+        if isinstance(item, TargetItem):
+            found["target"] = _to_target(item)
+        elif isinstance(item, PostItem):
+            found["post"] = _to_post(item)
+        elif isinstance(item, AccountItem):
+            found["account"] = item
+        elif isinstance(item, WorkspaceItem):
+            found["workspace"] = item
+    return found
