@@ -201,3 +201,40 @@ def create_upload() -> Response:
         ExpiresIn=900,
     )
     return ok({"key": key, "upload_url": url, "mime_type": req.mime_type, "size": req.size}, status=201)
+
+
+class PauseIn(BaseModel):
+    reason: str = Field(default="paused by a person", max_length=500)
+
+
+class ResumeIn(BaseModel):
+    release: Literal["now", "hold"] = "now"
+
+
+@route(bp, "/publishing", methods=["GET"])
+def publishing_status() -> Response:
+    from dataclasses import asdict
+
+    from chorus.posts import pausing
+
+    return ok(asdict(pausing.status(principal().workspace_id)))
+
+
+@route(bp, "/publishing/pause", methods=["POST"])
+def pause_publishing() -> Response:
+    from dataclasses import asdict
+
+    from chorus.posts import pausing
+
+    req = body(bp.current_request, PauseIn)
+    return ok(asdict(pausing.pause(principal(Role.EDITOR).workspace_id, req.reason)))
+
+
+@route(bp, "/publishing/resume", methods=["POST"])
+def resume_publishing() -> Response:
+    from dataclasses import asdict
+
+    from chorus.posts import pausing
+
+    req = body(bp.current_request, ResumeIn)
+    return ok(asdict(pausing.resume(principal(Role.EDITOR).workspace_id, default_queue(), req.release)))

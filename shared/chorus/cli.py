@@ -70,6 +70,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return int(run_demo(args.template or _repo_template()))
 
 
+def cmd_sentiment_eval(args: argparse.Namespace) -> int:
+    from chorus.listening.sentiment import evaluate
+
+    print(json.dumps(evaluate(args.file), indent=2, sort_keys=True))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="chorus", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -89,6 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--timezone", default="UTC")
     create.add_argument("--aws", action="store_true", help="act on the deployed stack, not the local runtime")
     create.set_defaults(fn=cmd_workspace_create)
+
+    sentiment = sub.add_parser("sentiment", help="sentiment analysis").add_subparsers(dest="action", required=True)
+    evaluation = sentiment.add_parser("eval", help="accuracy and macro-F1 on a CSV with text,label columns")
+    evaluation.add_argument("file", type=Path)
+    evaluation.set_defaults(fn=cmd_sentiment_eval)
 
     args = parser.parse_args(argv)
     result: Any = args.fn(args)
