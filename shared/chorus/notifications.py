@@ -28,6 +28,18 @@ def render(event: DomainEvent) -> tuple[str, str]:
             f"Account {data.get('account_id')} ({data.get('platform')}) lost its authorisation: {data.get('reason')}.\n"
             "Posts for it wait as failed until you reconnect it."
         )
+    elif event.name == "CrisisRaised":
+        subject = f"Chorus CRISIS ({data.get('severity')}): negative mentions are spiking"
+        samples = "\n".join(f"  - {s}" for s in data.get("samples", []))
+        text = (
+            f"{data.get('negatives')} negative mentions in 5 minutes (normal: {data.get('baseline')}) "
+            f"for {'the workspace' if data.get('monitor') == 'all' else 'monitor ' + str(data.get('monitor'))}.\n"
+            + ("Scheduled publishing is PAUSED until someone resumes it.\n" if data.get("publishing_paused") else "")
+            + f"Incident {data.get('incident_id')}: acknowledge it in Chorus.\nSamples:\n{samples}"
+        )
+    elif event.name == "CrisisEscalated":
+        subject = f"Chorus CRISIS not acknowledged ({data.get('severity')})"
+        text = f"Incident {data.get('incident_id')} has not been acknowledged. Please look now."
     else:
         subject = f"Chorus: {event.name}"
         text = json.dumps(dict(data), indent=2, default=str)

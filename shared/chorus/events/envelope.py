@@ -20,6 +20,7 @@ EVENT_SOURCES: Mapping[str, str] = {
     "AccountNeedsReauth": "chorus.accounts",
     "InboxItemReceived": "chorus.inbox",
     "CrisisRaised": "chorus.listening",
+    "CrisisEscalated": "chorus.listening",
     "Heartbeat": "chorus.system",
 }
 

@@ -4,7 +4,7 @@ on resume it goes out at once (or stays held for a person to reschedule)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from chorus.auth import workspaces
@@ -39,5 +39,5 @@ def resume(workspace_id: str, queue: PublishQueue, release: str = "now", now: da
         for target in repo.paused_targets(workspace_id):
             due = max(target.due_at or now, now)
             if repo.transition(target, TargetState.SCHEDULED, expect=[TargetState.PAUSED], due_at=due):
-                enqueue(target.__class__(**{**target.__dict__, "state": TargetState.SCHEDULED, "due_at": due}), now, queue)
+                enqueue(replace(target, state=TargetState.SCHEDULED, due_at=due), now, queue)
     return status(workspace_id)

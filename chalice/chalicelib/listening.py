@@ -1,0 +1,93 @@
+"""Routes: monitors, mentions and their time series, listening settings, incidents."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from chalice.app import Blueprint, Response
+from pydantic import BaseModel
+
+from chalicelib.web import body, ok, principal, query, route
+from chorus.auth.roles import Role
+from chorus.listening import service
+from chorus.posts.timing import parse_time
+
+bp = Blueprint(__name__)
+
+
+class MonitorIn(BaseModel):
+    name: str
+    kind: str
+    terms: list[str]
+    exclude: list[str] = []
+    languages: list[str] = []
+    platforms: list[str] = []
+    is_competitor: bool = False
+
+
+class SettingsIn(BaseModel):
+    auto_pause: bool
+
+
+def _range() -> tuple[datetime, datetime]:
+    params = query(bp.current_request)
+    end = parse_time(params["to"], "to") if "to" in params else datetime.now(UTC)
+    start = parse_time(params["from"], "from") if "from" in params else end - timedelta(days=1)
+    return start.replace(tzinfo=start.tzinfo or UTC), end.replace(tzinfo=end.tzinfo or UTC)
+
+
+@route(bp, "/monitors", methods=["POST"])
+def create_monitor() -> Response:
+    who = principal(Role.EDITOR)
+    req = body(bp.current_request, MonitorIn)
+    return ok(service.create_monitor(who.workspace_id, req.model_dump()).to_dict(), status=201)
+
+
+@route(bp, "/monitors", methods=["GET"])
+def list_monitors() -> Response:
+    return ok({"monitors": [m.to_dict() for m in service.list_monitors(principal().workspace_id)]})
+
+
+@route(bp, "/monitors/{monitor_id}", methods=["DELETE"])
+def delete_monitor(monitor_id: str) -> Response:
+    service.delete_monitor(principal(Role.EDITOR).workspace_id, monitor_id)
+    return Response(body="", status_code=204)
+
+
+@route(bp, "/listening/mentions", methods=["GET"])
+def list_mentions() -> Response:
+    start, end = _range()
+    monitor = query(bp.current_request).get("monitor")
+    return ok({"mentions": service.mentions(principal().workspace_id, start, end, monitor)})
+
+
+@route(bp, "/listening/series", methods=["GET"])
+def mention_series() -> Response:
+    start, end = _range()
+    key = query(bp.current_request).get("monitor", "all")
+    return ok({"monitor": key, "windows": service.series(principal().workspace_id, key, start, end)})
+
+
+@route(bp, "/listening/settings", methods=["PUT"])
+def put_settings() -> Response:
+    req = body(bp.current_request, SettingsIn)
+    return ok(service.set_auto_pause(principal(Role.ADMIN).workspace_id, req.auto_pause))
+
+
+@route(bp, "/incidents", methods=["GET"])
+def list_incidents() -> Response:
+    return ok({"incidents": service.incidents(principal().workspace_id)})
+
+
+@route(bp, "/incidents/{incident_id}/acknowledge", methods=["POST"])
+def acknowledge(incident_id: str) -> Response:
+    who = principal(Role.EDITOR)
+    found: dict[str, Any] = service.acknowledge(who.workspace_id, incident_id, who.key_id)
+    return ok(found)
+
+
+@route(bp, "/incidents/{incident_id}/resolve", methods=["POST"])
+def resolve(incident_id: str) -> Response:
+    who = principal(Role.EDITOR)
+    return ok(service.resolve(who.workspace_id, incident_id, who.key_id))
