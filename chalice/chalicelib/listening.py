@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalice.app import Blueprint, Response
 from pydantic import BaseModel
 
+from chalice.app import Blueprint, Response
 from chalicelib.web import body, ok, principal, query, route
 from chorus.auth.roles import Role
 from chorus.listening import service

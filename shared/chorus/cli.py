@@ -97,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--aws", action="store_true", help="act on the deployed stack, not the local runtime")
     create.set_defaults(fn=cmd_workspace_create)
 
-    sentiment = sub.add_parser("sentiment", help="sentiment analysis").add_subparsers(dest="action", required=True)
+    sentiment = sub.add_parser("sentiment", help="sentiment analysis").add_subparsers(
+        dest="action", required=True
+    )
     evaluation = sentiment.add_parser("eval", help="accuracy and macro-F1 on a CSV with text,label columns")
     evaluation.add_argument("file", type=Path)
     evaluation.set_defaults(fn=cmd_sentiment_eval)

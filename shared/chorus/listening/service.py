@@ -99,11 +99,15 @@ class Recorded:
     monitors: tuple[str, ...]
 
 
-def record_mention(workspace_id: str, mention: Mention, sentiment: str, monitors: Iterable[Monitor]) -> Recorded:
+def record_mention(
+    workspace_id: str, mention: Mention, sentiment: str, monitors: Iterable[Monitor]
+) -> Recorded:
     """Store a mention once (by platform id), count it in its window for the workspace and each monitor
     it matches. Inbox messages and search results both come through here."""
     bind()
-    hits = tuple(m.id for m in monitors if matches(m, mention.text, lang=mention.lang, platform=mention.platform))
+    hits = tuple(
+        m.id for m in monitors if matches(m, mention.text, lang=mention.lang, platform=mention.platform)
+    )
     item = ListeningItem(
         _pk(workspace_id),
         f"MENTION#{mention.platform}#{mention.platform_id}",
@@ -131,13 +135,19 @@ def record_mention(workspace_id: str, mention: Mention, sentiment: str, monitors
     negative = 1 if sentiment == "negative" else 0
     for key in ("all", *hits):
         ListeningItem(_pk(workspace_id), f"MWIN#{key}#{start}").update(
-            actions=[ListeningItem.negatives.add(negative), ListeningItem.total.add(1)]
+            actions=[
+                ListeningItem.negatives.add(negative),
+                ListeningItem.total.add(1),
+                ListeningItem.kind.set(ListeningItem),  # queries of the subclass filter on it
+            ]
         )
     ListeningItem("LISTENING", workspace_id).save()
     return Recorded(True, hits)
 
 
-def mentions(workspace_id: str, start: datetime, end: datetime, monitor_id: str | None = None) -> list[dict[str, Any]]:
+def mentions(
+    workspace_id: str, start: datetime, end: datetime, monitor_id: str | None = None
+) -> list[dict[str, Any]]:
     bind()
     out = []
     for item in ListeningItem.calendar_index.query(
@@ -155,7 +165,11 @@ def series(workspace_id: str, key: str, start: datetime, end: datetime) -> list[
     """Mention volume and negatives per 5-minute window (key: ``all`` or a monitor id)."""
     bind()
     return [
-        {"window_start": i.sk.split("#", 2)[2], "negatives": int(i.negatives or 0), "total": int(i.total or 0)}
+        {
+            "window_start": i.sk.split("#", 2)[2],
+            "negatives": int(i.negatives or 0),
+            "total": int(i.total or 0),
+        }
         for i in ListeningItem.query(
             _pk(workspace_id),
             ListeningItem.sk.between(f"MWIN#{key}#{keys.iso(start)}", f"MWIN#{key}#{keys.iso(end)}"),
@@ -180,46 +194,69 @@ def run_detection(now: datetime, events: EventPublisher, pauser: Any | None = No
     for reg in ListeningItem.query("LISTENING"):
         workspace_id = reg.sk
         count += 1
-        for key in ["all", *(m.id for m in list_monitors(workspace_id))]:
-            outcome = _observe_key(workspace_id, key, closed_end, events, pauser)
-            raised += outcome == "raise"
+        # The workspace as a whole raises the incident; a monitor that spikes in the same run adds to
+        # it (one crisis, one alert); a monitor alone raises its own, except competitors' (no alert).
+        open_incident: str | None = None
+        for key, competitor in [
+            ("all", False),
+            *((m.id, m.is_competitor) for m in list_monitors(workspace_id)),
+        ]:
+            outcome, incident = _observe_key(
+                workspace_id, key, closed_end, events, pauser, attach_to=open_incident, silent=competitor
+            )
+            if outcome == "raise" and key == "all":
+                open_incident = incident
+            raised += outcome == "raise" and (key == "all" or open_incident is None) and not competitor
             resolved += outcome == "resolve"
         escalated += _escalate(workspace_id, now, events)
     return DetectionReport(count, raised, escalated, resolved)
 
 
 def _observe_key(
-    workspace_id: str, key: str, window_end: datetime, events: EventPublisher, pauser: Any | None
-) -> str:
+    workspace_id: str,
+    key: str,
+    window_end: datetime,
+    events: EventPublisher,
+    pauser: Any | None,
+    attach_to: str | None = None,
+    silent: bool = False,
+) -> tuple[str, str | None]:
     try:
         state_item = ListeningItem.get(_pk(workspace_id), f"CRISIS#{key}", consistent_read=True)
         state = DetectorState.from_dict(state_item.data)
     except DoesNotExist:
         state = DetectorState.from_dict(None)
     if state.last_window_end and state.last_window_end >= window_end:
-        return "seen"
+        return "seen", None
     # Feed every closed window since the last one observed (a missed run is caught up, up to a day).
     start = max(state.last_window_end or window_end - WINDOW, window_end - timedelta(days=1))
     counts = {c["window_start"]: c for c in series(workspace_id, key, start, window_end - WINDOW)}
-    outcome = "continue"
+    outcome, incident = "continue", None
     at = start
     while at < window_end:
         c = counts.get(keys.iso(at), {"negatives": 0, "total": 0})
         state, decision = observe(state, at + WINDOW, c["negatives"], c["total"])
         if decision.action is Action.RAISE:
-            _raise(workspace_id, key, decision.to_dict(), events, pauser)
+            if attach_to:
+                _timeline(workspace_id, attach_to, f"monitor {key} spiked too", decision.to_dict())
+            elif not silent:
+                incident = _raise(workspace_id, key, decision.to_dict(), events, pauser)
             outcome = "raise"
         elif decision.action is Action.RESOLVE and decision.incident_id:
-            _timeline(workspace_id, decision.incident_id, "resolved automatically", decision.to_dict(), close=True)
+            _timeline(
+                workspace_id, decision.incident_id, "resolved automatically", decision.to_dict(), close=True
+            )
             outcome = "resolve"
         at += WINDOW
     ListeningItem(_pk(workspace_id), f"CRISIS#{key}", data=state.to_dict()).save()
-    return outcome
+    return outcome, incident
 
 
-def _raise(workspace_id: str, key: str, decision: dict[str, Any], events: EventPublisher, pauser: Any | None) -> None:
+def _raise(
+    workspace_id: str, key: str, decision: dict[str, Any], events: EventPublisher, pauser: Any | None
+) -> str:
     now = datetime.now(UTC)
-    incident_id = decision.get("incident_id") or "inc" + uuid.uuid4().hex[:10]
+    incident_id = str(decision.get("incident_id") or "inc" + uuid.uuid4().hex[:10])
     window_end = datetime.fromisoformat(decision["window_end"].replace("Z", "+00:00"))
     samples = [
         m for m in mentions(workspace_id, window_end - WINDOW, window_end) if m.get("sentiment") == "negative"
@@ -245,7 +282,7 @@ def _raise(workspace_id: str, key: str, decision: dict[str, Any], events: EventP
             condition=ListeningItem.sk.does_not_exist()
         )
     except PutError:
-        return  # this incident was raised already (a replayed run): no second alert
+        return incident_id  # this incident was raised already (a replayed run): no second alert
     events.publish(
         [
             DomainEvent(
@@ -264,9 +301,12 @@ def _raise(workspace_id: str, key: str, decision: dict[str, Any], events: EventP
             )
         ]
     )
+    return incident_id
 
 
-def _timeline(workspace_id: str, incident_id: str, event: str, details: dict[str, Any], close: bool = False) -> dict[str, Any]:
+def _timeline(
+    workspace_id: str, incident_id: str, event: str, details: dict[str, Any], close: bool = False
+) -> dict[str, Any]:
     from chorus.errors import NotFound
 
     try:
@@ -292,7 +332,9 @@ def _escalate(workspace_id: str, now: datetime, events: EventPublisher) -> int:
         opened = datetime.fromisoformat(str(data.get("opened_at", "")).replace("Z", "+00:00"))
         if data.get("state") == "open" and not data.get("acknowledged_at") and not data.get("escalated"):
             if now - opened >= ESCALATE_AFTER:
-                data = _timeline(workspace_id, data["id"], "escalated", {"after_minutes": ESCALATE_AFTER.seconds // 60})
+                data = _timeline(
+                    workspace_id, data["id"], "escalated", {"after_minutes": ESCALATE_AFTER.seconds // 60}
+                )
                 data["escalated"] = True
                 ListeningItem(_pk(workspace_id), item.sk).update(actions=[ListeningItem.data.set(data)])
                 events.publish(
@@ -316,7 +358,9 @@ def incidents(workspace_id: str) -> list[dict[str, Any]]:
     bind()
     return [
         dict(i.data or {})
-        for i in ListeningItem.query(_pk(workspace_id), ListeningItem.sk.startswith("INCIDENT#"), scan_index_forward=False)
+        for i in ListeningItem.query(
+            _pk(workspace_id), ListeningItem.sk.startswith("INCIDENT#"), scan_index_forward=False
+        )
     ]
 
 

@@ -31,7 +31,9 @@ def pause(workspace_id: str, reason: str) -> PauseState:
     return status(workspace_id)
 
 
-def resume(workspace_id: str, queue: PublishQueue, release: str = "now", now: datetime | None = None) -> PauseState:
+def resume(
+    workspace_id: str, queue: PublishQueue, release: str = "now", now: datetime | None = None
+) -> PauseState:
     """Lift the pause; held targets go out now (``release="now"``) or stay held for rescheduling ("hold")."""
     now = now or datetime.now(UTC)
     workspaces.set_publishing_paused(workspace_id, False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from math import floor
@@ -27,6 +28,7 @@ OVERLAP = timedelta(minutes=2)
 FIRST_RUN_LOOKBACK = timedelta(minutes=15)
 MAX_CATCH_UP = timedelta(days=7)
 LOST_AFTER = timedelta(minutes=3)
+ENQUEUE_WORKERS = 8
 RESEND_KIND = {TargetState.QUEUED: "publish", TargetState.VERIFYING: "verify", TargetState.PROCESSING: "step"}
 
 
@@ -73,14 +75,21 @@ def run(now: datetime, queue: PublishQueue, lookahead_s: int = 90) -> SchedulerR
     start = max((watermark or now - FIRST_RUN_LOOKBACK) - OVERLAP, now - MAX_CATCH_UP)
     until = now + timedelta(seconds=lookahead_s)
     enqueued = caught_up = buckets = items = 0
+    due: list[Target] = []
     for minute in minutes(start, until):
         buckets += 1
-        for target in repo.due_targets("DUE", minute, until):
-            items += 1
-            if enqueue(target, now, queue):
-                enqueued += 1
-                if target.due_at and target.due_at < now - timedelta(seconds=5):
-                    caught_up += 1
+        due.extend(repo.due_targets("DUE", minute, until))
+    items += len(due)
+    # Hand out the soonest first, a few at a time: 1,000 targets due in one minute must all be queued
+    # well before their second.
+    due.sort(key=lambda t: t.due_at or now)
+    with ThreadPoolExecutor(max_workers=ENQUEUE_WORKERS) as pool:
+        handed = list(pool.map(lambda t: enqueue(t, now, queue), due))
+    for target, ok in zip(due, handed, strict=True):
+        if ok:
+            enqueued += 1
+            if target.due_at and target.due_at < now - timedelta(seconds=5):
+                caught_up += 1
     resent = 0
     sweep_until = now - LOST_AFTER
     sweep_start = max((swept or sweep_until - FIRST_RUN_LOOKBACK) - OVERLAP, now - MAX_CATCH_UP)
