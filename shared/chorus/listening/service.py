@@ -330,19 +330,21 @@ def _escalate(workspace_id: str, now: datetime, events: EventPublisher) -> int:
     for item in ListeningItem.query(_pk(workspace_id), ListeningItem.sk.startswith("INCIDENT#")):
         data = item.data or {}
         opened = datetime.fromisoformat(str(data.get("opened_at", "")).replace("Z", "+00:00"))
-        if data.get("state") == "open" and not data.get("acknowledged_at") and not data.get("escalated"):
-            if now - opened >= ESCALATE_AFTER:
-                data = _timeline(
-                    workspace_id, data["id"], "escalated", {"after_minutes": ESCALATE_AFTER.seconds // 60}
-                )
-                data["escalated"] = True
-                ListeningItem(_pk(workspace_id), item.sk).update(actions=[ListeningItem.data.set(data)])
-                events.publish(
+        waiting = (
+            data.get("state") == "open" and not data.get("acknowledged_at") and not data.get("escalated")
+        )
+        if waiting and now - opened >= ESCALATE_AFTER:
+            data = _timeline(
+                workspace_id, data["id"], "escalated", {"after_minutes": ESCALATE_AFTER.seconds // 60}
+            )
+            data["escalated"] = True
+            ListeningItem(_pk(workspace_id), item.sk).update(actions=[ListeningItem.data.set(data)])
+            events.publish(
                     [DomainEvent("CrisisEscalated", workspace_id,
                                  {"incident_id": data["id"], "severity": data.get("severity")},
                                  correlation_id=data["id"])]
                 )  # fmt: skip
-                escalated += 1
+            escalated += 1
     return escalated
 
 

@@ -99,10 +99,10 @@ def run(now: datetime, queue: PublishQueue, lookahead_s: int = 90) -> SchedulerR
             items += 1
             kind = RESEND_KIND.get(target.state)
             if target.queue_token and kind:
-                due = keys.iso(target.due_at or now)
+                due_iso = keys.iso(target.due_at or now)
                 queue.send(
                     PublishMessage(kind, target.workspace_id, target.post_id, target.account_id,
-                                   target.queue_token, due),
+                                   target.queue_token, due_iso),
                     0,
                 )  # fmt: skip
                 repo.set_queued_bucket(target, now, target.queue_token)
