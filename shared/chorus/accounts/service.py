@@ -19,7 +19,7 @@ from chorus.platforms.registry import PLATFORMS
 from chorus.store import keys
 from chorus.store.models import AccountItem, bind
 
-register_reset(lambda: _DECRYPTED.clear())
+register_reset(_DECRYPTED.clear)
 
 REFRESH_AHEAD = timedelta(minutes=10)
 
