@@ -19,8 +19,6 @@ from chorus.platforms.registry import PLATFORMS
 from chorus.store import keys
 from chorus.store.models import AccountItem, bind
 
-register_reset(_DECRYPTED.clear)
-
 REFRESH_AHEAD = timedelta(minutes=10)
 
 
@@ -200,6 +198,7 @@ def credentials(
 
 _DECRYPTED: dict[tuple[str, str], tuple[float, TokenSet]] = {}
 DECRYPTED_TTL_S = 300.0
+register_reset(_DECRYPTED.clear)
 
 
 def _decrypted(account: Account, blob: str, cipher: TokenCipher) -> TokenSet:
