@@ -34,7 +34,11 @@ def render(event: DomainEvent) -> tuple[str, str]:
         text = (
             f"{data.get('negatives')} negative mentions in 5 minutes (normal: {data.get('baseline')}) "
             f"for {'the workspace' if data.get('monitor') == 'all' else 'monitor ' + str(data.get('monitor'))}.\n"
-            + ("Scheduled publishing is PAUSED until someone resumes it.\n" if data.get("publishing_paused") else "")
+            + (
+                "Scheduled publishing is PAUSED until someone resumes it.\n"
+                if data.get("publishing_paused")
+                else ""
+            )
             + f"Incident {data.get('incident_id')}: acknowledge it in Chorus.\nSamples:\n{samples}"
         )
     elif event.name == "CrisisEscalated":
