@@ -35,8 +35,16 @@ def _use_local_state(args: argparse.Namespace) -> None:
 
 def cmd_dev(args: argparse.Namespace) -> int:
     from chorus.local.runtime import LocalRuntime
+    from chorus.platforms.sandbox.server import LABEL, SandboxServer
 
-    runtime = LocalRuntime(args.template or _repo_template(), log_level=args.log_level).start()
+    sandbox = SandboxServer()
+    sandbox_url = sandbox.start()
+    runtime = LocalRuntime(
+        args.template or _repo_template(),
+        log_level=args.log_level,
+        extra_env={"CHORUS_SANDBOX_URL": sandbox_url},
+        parameters={"ListeningSources": "sandbox"},
+    ).start()
     STATE.parent.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k.startswith(("CHORUS_", "AWS_"))}
     STATE.write_text(json.dumps({"api_url": runtime.api_url, "ws_url": runtime.ws_url, "env": env}, indent=2))
@@ -44,12 +52,14 @@ def cmd_dev(args: argparse.Namespace) -> int:
     print(f"  HTTP API   {runtime.api_url}")
     print(f"  WebSocket  {runtime.ws_url}")
     print(f"  functions  {', '.join(sorted(runtime.functions))}")
+    print(f"  sandbox    {sandbox_url}  ({LABEL}; connect accounts with platform 'sandbox')")
     print("Create a workspace in another shell: chorus workspace create 'My brand'   (Ctrl-C stops)")
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     stop.wait()
     runtime.stop()
+    sandbox.stop()
     STATE.unlink(missing_ok=True)
     print("stopped")
     return 0

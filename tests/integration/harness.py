@@ -26,9 +26,9 @@ class Chorus:
         self.sandbox = SandboxServer()
         sandbox_url = self.sandbox.start()
         env = {"CHORUS_SANDBOX_URL": sandbox_url, "CHORUS_SANDBOX_TIMEOUT_S": "1.5", **(extra_env or {})}
-        self.rt = LocalRuntime(
-            REPO / "template.yaml", clock=clock, extra_env=env, parameters=parameters
-        ).start()
+        # Locally the listening poller searches the sandbox platform, never a real network.
+        params = {"ListeningSources": "sandbox", **(parameters or {})}
+        self.rt = LocalRuntime(REPO / "template.yaml", clock=clock, extra_env=env, parameters=params).start()
         self.http = requests.Session()
 
     def close(self) -> None:

@@ -128,3 +128,39 @@ def test_a_normal_day_raises_nothing_and_a_negative_burst_raises_one_crisis_and_
     assert published["url"]
     series = chorus.call("GET", "/listening/series?monitor=" + monitors[0].id, key).json()["windows"]
     assert max(w["negatives"] for w in series) >= 40
+
+
+def test_the_listening_poller_records_each_matching_mention_once_with_sentiment(chorus: Chorus) -> None:
+    import requests
+
+    ws, key = chorus.workspace("Listening")
+    poster = chorus.sandbox_account(key, "someone-else")
+    made = chorus.call(
+        "POST", "/monitors", key, json={"name": "Brand", "kind": "brand", "terms": ["zephyrcoffee"]}
+    )
+    assert made.status_code == 201, made.text
+    # Given public posts on the platform, two of them about the brand
+    for text in (
+        "I love zephyrcoffee, best latte ever!",
+        "zephyrcoffee lost my order again, terrible",
+        "unrelated",
+    ):
+        answer = requests.post(
+            f"{chorus.sandbox.url}/api/accounts/someone-else/posts",
+            json={"text": text},
+            headers={"Authorization": "Bearer tok-someone-else"},
+            timeout=5,
+        )
+        assert answer.status_code == 201
+    # When the poller runs twice
+    first = chorus.rt.tick("ListeningPollerFunction")
+    second = chorus.rt.tick("ListeningPollerFunction")
+    # Then both mentions are stored once, with their sentiment, and nothing is fetched twice
+    assert first["stored"] >= 2
+    assert second["stored"] == 0
+    found = chorus.call("GET", "/listening/mentions", key).json()["mentions"]
+    by_text = {m["text"]: m["sentiment"] for m in found}
+    assert by_text["I love zephyrcoffee, best latte ever!"] == "positive"
+    assert by_text["zephyrcoffee lost my order again, terrible"] == "negative"
+    assert "unrelated" not in by_text
+    assert poster

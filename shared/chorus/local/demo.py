@@ -35,7 +35,9 @@ def run_demo(template: Path) -> int:
     step("Starting the embedded runtime from template.yaml (moto on 127.0.0.1, no AWS account)")
     sandbox = SandboxServer()
     sandbox_url = sandbox.start()
-    runtime = LocalRuntime(template, extra_env={"CHORUS_SANDBOX_URL": sandbox_url}).start()
+    runtime = LocalRuntime(
+        template, extra_env={"CHORUS_SANDBOX_URL": sandbox_url}, parameters={"ListeningSources": "sandbox"}
+    ).start()
     ok = True
     try:
         say(f"  AWS (moto)   {runtime.endpoint}")

@@ -172,6 +172,7 @@ class SandboxServer:
                     "counts": {"impressions": 0, "likes": 0, "comments": 0, "shares": 0},
                 }
                 with state.lock:
+                    post["seq"] = len(state.posts) + 1
                     state.posts[post_id] = post
                     state.accounts.setdefault(account, {"followers": 0})
                 if fault and fault.kind == "timeout_after_create":
@@ -189,6 +190,15 @@ class SandboxServer:
                 if path == "/_control/posts":
                     with state.lock:
                         self._send(200, {"posts": list(state.posts.values())})
+                    return
+                if path == "/api/search":
+                    term = query.get("q", "").lower()
+                    after = int(query.get("since_seq", "0") or 0)
+                    with state.lock:
+                        found = [
+                            p for p in state.posts.values() if term in p["text"].lower() and p["seq"] > after
+                        ]
+                    self._send(200, {"posts": sorted(found, key=lambda p: p["seq"])[:100]})
                     return
                 if not self._authorised():
                     return
