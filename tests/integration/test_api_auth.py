@@ -94,3 +94,26 @@ def test_every_chalice_route_is_declared_in_the_template_and_back(chorus: Chorus
     routed = {(path, method) for path, methods in app.routes.items() for method in methods}
     assert routed == declared
     assert all(re.match(r"^/[a-z/{}_]*$", p) for p, _ in routed)
+
+
+def test_chorus_workspace_create_prints_an_owner_key_that_works(
+    chorus: Chorus, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from chorus.cli import main
+
+    # --aws: act on the stack the environment points at (here the embedded runtime's)
+    assert main(["workspace", "create", "From the CLI", "--timezone", "Asia/Shanghai", "--aws"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    answer = chorus.call("GET", "/workspace", printed["api_key"])
+    assert answer.status_code == 200
+    assert answer.json()["timezone"] == "Asia/Shanghai"
+    from chorus.store import keys
+    from chorus.store.models import ApiKeyItem
+
+    stored = ApiKeyItem.get(
+        keys.workspace_pk(printed["workspace_id"]), keys.api_key_sk(printed["api_key"].split("_")[2])
+    )
+    assert printed["api_key"].split("_")[3] not in stored.secret_hash  # only a hash is stored
+    assert stored.role == "owner"
