@@ -4,6 +4,7 @@ token refresh ahead of expiry, and marking an account for re-authorisation."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,11 +15,12 @@ from chorus.accounts.tokens import TokenCipher, TokenSet, default_cipher
 from chorus.auth.keys import new_id
 from chorus.config import register_reset
 from chorus.errors import NotFound, ValidationFailed
-from chorus.platforms.base import AccountCredentials
+from chorus.platforms.base import AccountCredentials, AuthError, PlatformError
 from chorus.platforms.registry import PLATFORMS
 from chorus.store import keys
 from chorus.store.models import AccountItem, bind
 
+log = logging.getLogger(__name__)
 REFRESH_AHEAD = timedelta(minutes=10)
 
 
@@ -172,18 +174,29 @@ def set_retry_after(workspace_id: str, account_id: str, until: datetime | None) 
 def credentials(
     account: Account, cipher: TokenCipher | None = None, now: datetime | None = None
 ) -> AccountCredentials:
-    """Decrypted credentials for one call; refreshes the token first when it expires soon."""
+    """Decrypted credentials for one call; refreshes the token first when it expires soon.
+
+    A refresh ahead of expiry that fails leaves the current token in use: the call itself shows whether
+    it still works (and the publisher refreshes once more on an AuthError before giving up)."""
     bind()
     cipher = cipher or default_cipher()
     blob = account.token_blob
     if blob is None:
-        blob = AccountItem.get(
-            keys.workspace_pk(account.workspace_id), keys.account_sk(account.id), consistent_read=True
-        ).token_blob
+        blob = _stored_blob(account)
     tokens = _decrypted(account, blob or "", cipher)
     now = now or datetime.now(UTC)
     if tokens.expires_at and tokens.expires_at - now < REFRESH_AHEAD and tokens.refresh_token:
-        tokens = refresh_tokens(account, tokens, cipher)
+        try:
+            tokens = refresh_tokens(account, tokens, cipher, blob=blob)
+        except PlatformError as error:
+            log.warning(
+                "token refresh ahead of expiry failed",
+                extra={"account_id": account.id, "platform": account.platform, "error": error.message},
+            )
+    return _as_credentials(account, tokens)
+
+
+def _as_credentials(account: Account, tokens: TokenSet) -> AccountCredentials:
     return AccountCredentials(
         platform=account.platform,
         account_id=account.platform_account_id,
@@ -194,6 +207,13 @@ def credentials(
         base_url=account.base_url,
         extra=account.extra,
     )
+
+
+def _stored_blob(account: Account) -> str | None:
+    blob: str | None = AccountItem.get(
+        keys.workspace_pk(account.workspace_id), keys.account_sk(account.id), consistent_read=True
+    ).token_blob
+    return blob
 
 
 _DECRYPTED: dict[tuple[str, str], tuple[float, TokenSet]] = {}
@@ -216,16 +236,91 @@ def _decrypted(account: Account, blob: str, cipher: TokenCipher) -> TokenSet:
     return tokens
 
 
-def refresh_tokens(account: Account, tokens: TokenSet, cipher: TokenCipher) -> TokenSet:
-    """Ask the platform for a new access token and store it (keeping the old refresh token if none came)."""
+def refresh_tokens(
+    account: Account, tokens: TokenSet, cipher: TokenCipher, *, blob: str | None = None
+) -> TokenSet:
+    """Ask the platform for a new access token and store it (keeping the old refresh token if none came).
+
+    Raises the platform's error when the refresh is refused, unless another worker refreshed the
+    account meanwhile (a rotated refresh token is spent once): then the tokens it stored are used."""
     from chorus.platforms.registry import refresher
 
     refresh = refresher(account.platform)
-    if refresh is None or not tokens.refresh_token:
+    if refresh is None:
         return tokens
-    merged = tokens.merged_with(refresh(tokens.refresh_token, account.base_url))
+    try:
+        fresh = refresh(_as_credentials(account, tokens))
+    except AuthError:
+        current = _stored_blob(account)
+        if blob is not None and current and current != blob:
+            return _decrypted(account, current, cipher)
+        raise
+    if fresh is None:
+        return tokens
+    merged = tokens.merged_with(fresh)
     store_tokens(account, merged, cipher)
+    log.info("token refreshed", extra={"account_id": account.id, "platform": account.platform})
     return merged
+
+
+def refreshed_credentials(
+    account: Account, creds: AccountCredentials, cipher: TokenCipher | None = None
+) -> AccountCredentials | None:
+    """Credentials with a token newer than ``creds`` after the platform refused them: the one another
+    worker stored meanwhile, else a refresh now. None when the account has nothing to refresh with;
+    raises the platform's error (``AuthError``: the grant is dead) when the refresh is refused."""
+    from chorus.platforms.registry import refresher
+
+    if refresher(account.platform) is None:
+        return None
+    bind()
+    cipher = cipher or default_cipher()
+    blob = _stored_blob(account)
+    stored = _decrypted(account, blob or "", cipher)
+    if stored.access_token != creds.access_token:
+        return _as_credentials(account, stored)
+    fresh = refresh_tokens(account, stored, cipher, blob=blob)
+    if fresh == stored:
+        return None
+    return _as_credentials(account, fresh)
+
+
+def remember_tokens(
+    account: Account, creds: AccountCredentials, tokens: TokenSet | None, cipher: TokenCipher | None = None
+) -> bool:
+    """Store tokens an adapter obtained on its own (a Bluesky session refresh) when they differ from
+    ``creds``; a missing refresh token never erases the stored one. True when something was stored."""
+    if tokens is None or not tokens.access_token or tokens.access_token == creds.access_token:
+        return False
+    held = TokenSet(creds.access_token, creds.refresh_token, creds.expires_at)
+    store_tokens(account, held.merged_with(tokens), cipher)
+    return True
+
+
+def reconnect_account(
+    account: Account,
+    tokens: TokenSet,
+    *,
+    handle: str | None = None,
+    display_name: str | None = None,
+    extra: dict[str, str] | None = None,
+    cipher: TokenCipher | None = None,
+) -> Account:
+    """The same platform account authorised again: new tokens (active again), fresher profile fields,
+    ``extra`` merged over the stored one."""
+    store_tokens(account, tokens, cipher)
+    actions: list[Any] = []
+    if handle:
+        actions.append(AccountItem.handle.set(handle))
+    if display_name:
+        actions.append(AccountItem.display_name.set(display_name))
+    if extra:
+        actions.append(AccountItem.extra.set({**account.extra, **extra}))
+    if actions:
+        AccountItem(keys.workspace_pk(account.workspace_id), keys.account_sk(account.id)).update(
+            actions=actions
+        )
+    return get_account(account.workspace_id, account.id)
 
 
 def store_tokens(account: Account, tokens: TokenSet, cipher: TokenCipher | None = None) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chorus.accounts.tokens import TokenSet
-from chorus.platforms.base import MetricsCollector, PublishingAdapter
+from chorus.platforms.base import AccountCredentials, MetricsCollector, PublishingAdapter
 
 
 @dataclass(frozen=True)
@@ -81,10 +81,13 @@ def collector(platform: str) -> MetricsCollector | None:
     return found
 
 
-def refresher(platform: str) -> Callable[[str, str | None], TokenSet] | None:
-    """A function that trades a refresh token for a new token set, where the platform has one and the
-    deployment has the platform's app credentials (none are configured locally)."""
-    return None
+def refresher(platform: str) -> Callable[[AccountCredentials], TokenSet | None] | None:
+    """A function that trades an account's credentials for a new token set (None from it: nothing to
+    refresh with), where the platform has one and the deployment has the platform's app credentials
+    (X, Facebook, Instagram; Mastodon's app is registered per instance and stored on the account)."""
+    from chorus.accounts.refreshers import refresher_for
+
+    return refresher_for(platform)
 
 
 def reset() -> None:

@@ -146,6 +146,9 @@ def _handle(
         return _verify(target, message, request, creds, adapter, deps)
 
     if kind == "publish":
+        exhausted = _quota_exhausted(adapter, creds, target)
+        if exhausted is not None:
+            return _park(target, message, deps, exhausted, "publishing quota exhausted")
         wait = (due - deps.now()).total_seconds()
         if wait > 0:
             deps.sleep(wait)  # everything is ready: the call goes out at the due second
@@ -159,16 +162,71 @@ def _handle(
             return Outcome(target.id, "stale")  # another worker won, or the post was edited
         target = _with_attempts(target, 1)
         try:
-            result = adapter.publish(creds, request)
+            result = _with_fresh_token(account, creds, adapter, lambda c: adapter.publish(c, request))
         except PlatformError as error:
             return _on_error(target, message, error, deps)
     else:  # step
         step = PendingStep(target.step or "", target.step_state, 0)
         try:
-            result = adapter.continue_publish(creds, request, step)
+            result = _with_fresh_token(
+                account, creds, adapter, lambda c: adapter.continue_publish(c, request, step)
+            )
         except PlatformError as error:
             return _on_error(target, message, error, deps, current=TargetState.PROCESSING)
     return _on_result(target, message, result, deps)
+
+
+QUOTA_PARK_S = 900.0  # an exhausted quota (a rolling 24 h window on Instagram) is looked at again later
+
+
+def _quota_exhausted(adapter: PublishingAdapter, creds: AccountCredentials, target: Target) -> float | None:
+    """Seconds to wait when the adapter reports an exhausted publishing quota; None to go ahead (also
+    when the quota cannot be read: the publish call itself then says whether it may post)."""
+    read_quota = getattr(adapter, "quota", None)
+    if read_quota is None:
+        return None
+    try:
+        quota = read_quota(creds)
+    except PlatformError as error:
+        log.warning("publishing quota unreadable", extra={"target": target.id, "error": error.message})
+        return None
+    if not getattr(quota, "exhausted", False):
+        return None
+    return QUOTA_PARK_S
+
+
+def _with_fresh_token(
+    account: accounts.Account,
+    creds: AccountCredentials,
+    adapter: PublishingAdapter,
+    publish: Callable[[AccountCredentials], PublishResult | PendingStep],
+) -> PublishResult | PendingStep:
+    """A refused token (AuthError) is refreshed once and the call repeated once (the platform did not
+    act on a request it refused); tokens an adapter refreshed on its own (Bluesky) are stored."""
+    try:
+        result = publish(creds)
+    except AuthError as error:
+        try:
+            fresh = accounts.refreshed_credentials(account, creds)
+        except AuthError as refused:
+            raise AuthError(
+                f"{error.message} (token refresh refused: {refused.message})",
+                platform=error.platform,
+                code=refused.code or error.code,
+                status=error.status,
+            ) from refused
+        if fresh is None:
+            raise
+        log.info("token refreshed after the platform refused it", extra={"account_id": account.id})
+        creds = fresh
+        result = publish(creds)
+    from chorus.accounts.refreshers import session_tokens
+
+    try:
+        accounts.remember_tokens(account, creds, session_tokens(adapter, creds))
+    except Exception:  # the post is out: failing to keep a session must not fail it
+        log.exception("adapter session tokens not stored", extra={"account_id": account.id})
+    return result
 
 
 def _with_attempts(target: Target, added: int) -> Target:

@@ -1,0 +1,62 @@
+"""The deployment's OAuth app credentials per platform, and where each platform's OAuth endpoints live.
+
+Read lazily from the environment the template gives ApiFunction and PublisherFunction (NoEcho
+parameters): ``CHORUS_X_CLIENT_ID`` / ``CHORUS_X_CLIENT_SECRET``, ``CHORUS_FACEBOOK_CLIENT_ID`` /
+``CHORUS_FACEBOOK_CLIENT_SECRET`` (the Meta app; Instagram uses it too unless
+``CHORUS_INSTAGRAM_CLIENT_ID`` / ``_SECRET`` name another one). Mastodon has no deployment-wide app: one
+is registered per instance when an account connects, and its id and secret live in the account's
+``extra``. The endpoint URLs default to the platforms' own; tests point them at loopback servers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from chorus.config import cached
+
+X_API_URL = "https://api.x.com"
+X_TOKEN_URL = "https://api.x.com/2/oauth2/token"  # noqa: S105 (an endpoint, not a secret)
+GRAPH_URL = "https://graph.facebook.com/v21.0"
+FACEBOOK_DIALOG_URL = "https://www.facebook.com/v21.0/dialog/oauth"
+
+
+@dataclass(frozen=True)
+class AppCredentials:
+    client_id: str
+    client_secret: str | None
+
+
+class OAuthApps(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CHORUS_", extra="ignore")
+
+    x_client_id: str = ""
+    x_client_secret: str = ""
+    facebook_client_id: str = ""
+    facebook_client_secret: str = ""
+    instagram_client_id: str = ""
+    instagram_client_secret: str = ""
+    mastodon_client_name: str = "Chorus"
+    mastodon_website: str = ""
+    x_api_url: str = X_API_URL
+    x_token_url: str = X_TOKEN_URL
+    facebook_graph_url: str = GRAPH_URL
+    facebook_dialog_url: str = FACEBOOK_DIALOG_URL
+    # Where the OAuth callback sends the browser once accounts are connected (JSON answer when empty).
+    oauth_done_url: str = ""
+
+    def app(self, platform: str) -> AppCredentials | None:
+        """The deployment's app for ``platform``; None when it is not configured (or per instance)."""
+        if platform == "x" and self.x_client_id:
+            return AppCredentials(self.x_client_id, self.x_client_secret or None)
+        if platform == "instagram" and self.instagram_client_id and self.instagram_client_secret:
+            return AppCredentials(self.instagram_client_id, self.instagram_client_secret)
+        if platform in ("facebook", "instagram") and self.facebook_client_id and self.facebook_client_secret:
+            return AppCredentials(self.facebook_client_id, self.facebook_client_secret)
+        return None
+
+
+@cached
+def get_apps() -> OAuthApps:
+    return OAuthApps()

@@ -1,0 +1,370 @@
+"""Connecting accounts by OAuth: start (authorize URL + one-time state), finish (code -> tokens ->
+platform account ids -> encrypted accounts).
+
+The state is random, lives ten minutes (the main table's ``expires_at`` TTL, and a check on read, since
+DynamoDB deletes expired items late) and is spent by a conditional delete, so a reused, expired or
+unknown state is refused. It holds the workspace, the platform, the redirect URI, the PKCE verifier (X)
+and, for Mastodon, the instance and the app registered there for this connection.
+
+Who the token belongs to: X ``GET /2/users/me``; Mastodon ``GET /api/v1/accounts/verify_credentials``;
+Facebook and Instagram: the Pages (and their linked Instagram professional accounts) the user granted,
+each connected as its own account with its Page token; the long-lived user token is kept as that
+account's refresh token, so the Page token can be read again later (``chorus.accounts.refreshers``).
+Connecting an account the workspace already has re-authorises it (new tokens, active again).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.exceptions import DeleteError, DoesNotExist
+
+from chorus.accounts import service as accounts
+from chorus.accounts.apps import OAuthApps, get_apps
+from chorus.accounts.tokens import TokenSet
+from chorus.errors import BadRequest, ChorusError, FieldError, ValidationFailed
+from chorus.platforms.base import PermanentError, PlatformError
+from chorus.platforms.http import call, json_body
+from chorus.store import keys
+from chorus.store.models import MainItem, bind
+
+STATE_TTL = timedelta(minutes=10)
+OAUTH_PLATFORMS = ("x", "mastodon", "facebook", "instagram")
+
+
+class OAuthStateItem(MainItem, discriminator="oauth_state"):
+    workspace_id = UnicodeAttribute()
+    platform = UnicodeAttribute()
+    redirect_uri = UnicodeAttribute()
+    code_verifier = UnicodeAttribute(null=True)
+    base_url = UnicodeAttribute(null=True)
+    client_id = UnicodeAttribute(null=True)  # Mastodon: the app registered on the instance
+    client_secret = UnicodeAttribute(null=True)
+
+
+def oauth_state_sk() -> str:
+    return "STATE"
+
+
+@dataclass(frozen=True)
+class ConnectStart:
+    authorize_url: str
+    state: str
+
+
+@dataclass(frozen=True)
+class PendingConnect:
+    workspace_id: str
+    platform: str
+    redirect_uri: str
+    code_verifier: str | None
+    base_url: str | None
+    client_id: str | None
+    client_secret: str | None
+
+
+@dataclass(frozen=True)
+class Identity:
+    platform_account_id: str
+    tokens: TokenSet
+    handle: str | None = None
+    display_name: str | None = None
+    extra: dict[str, str] | None = None
+
+
+class PlatformUnavailable(ChorusError):
+    status = 502
+    title = "The platform did not answer"
+
+
+@contextmanager
+def _platform_errors(field_name: str) -> Iterator[None]:
+    """A platform's refusal becomes a 400 naming the field it concerns; its outage a 502."""
+    try:
+        yield
+    except PermanentError as exc:
+        message = f"{exc.platform or 'the platform'} refused it: {exc.message}"
+        raise BadRequest(f"{field_name}: {message}", [FieldError(field_name, message, "refused")]) from exc
+    except PlatformError as exc:
+        raise PlatformUnavailable(f"{exc.platform or 'the platform'}: {exc.message}") from exc
+
+
+def _refuse_state(message: str) -> BadRequest:
+    return BadRequest(f"state: {message}", [FieldError("state", message, "invalid")])
+
+
+def _check_url(value: str, field_name: str) -> str:
+    """HTTPS, or HTTP on loopback only (local runs)."""
+    parts = urlsplit(value)
+    host = parts.hostname or ""
+    loopback = host == "localhost"
+    with suppress(ValueError):
+        loopback = loopback or ipaddress.ip_address(host).is_loopback
+    if (parts.scheme == "https" and host) or (parts.scheme == "http" and loopback):
+        return value
+    raise ValidationFailed.on(field_name, "must be an https:// URL (http:// only on loopback)", "url")
+
+
+def _app_or_refuse(apps: OAuthApps, platform: str) -> tuple[str, str | None]:
+    app = apps.app(platform)
+    if app is None:
+        env = "FACEBOOK" if platform == "instagram" else platform.upper()
+        raise ValidationFailed.on(
+            "platform",
+            f"{platform} app credentials are not configured (CHORUS_{env}_CLIENT_ID / _SECRET)",
+            "not_configured",
+        )
+    return app.client_id, app.client_secret
+
+
+def start_connect(
+    workspace_id: str,
+    platform: str,
+    redirect_uri: str,
+    *,
+    base_url: str | None = None,
+    apps: OAuthApps | None = None,
+    session: requests.Session | None = None,
+    now: datetime | None = None,
+) -> ConnectStart:
+    """The URL to send the user to, and the one-time state that will come back with the code."""
+    apps = apps or get_apps()
+    if platform not in OAUTH_PLATFORMS:
+        hint = " (Bluesky connects with an app password: POST /accounts)" if platform == "bluesky" else ""
+        raise ValidationFailed.on(
+            "platform", f"{platform!r} cannot connect by OAuth; OAuth: {', '.join(OAUTH_PLATFORMS)}{hint}"
+        )
+    _check_url(redirect_uri, "redirect_uri")
+    state = secrets.token_urlsafe(32)
+    verifier: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    if platform == "x":
+        from chorus.platforms.x import oauth as x
+
+        client_id, _ = _app_or_refuse(apps, "x")
+        verifier = x.new_code_verifier()
+        url = x.authorize_url(client_id, redirect_uri, state, code_verifier=verifier)
+        client_id = None  # the deployment's app: read again at the callback
+    elif platform == "mastodon":
+        from chorus.platforms.mastodon import oauth as mastodon
+
+        if not base_url:
+            raise ValidationFailed.on("base_url", "the Mastodon instance URL is required", "required")
+        base_url = _check_url(base_url, "base_url").rstrip("/")
+        with _platform_errors("base_url"):
+            registered = mastodon.register_app(
+                base_url,
+                apps.mastodon_client_name,
+                [redirect_uri],
+                website=apps.mastodon_website or None,
+                session=session,
+            )
+        client_id, client_secret = registered.client_id, registered.client_secret
+        url = mastodon.authorize_url(client_id, redirect_uri, state, base_url=base_url)
+    else:
+        from chorus.platforms.facebook import oauth as facebook
+        from chorus.platforms.instagram import oauth as instagram
+
+        app_id, _ = _app_or_refuse(apps, platform)
+        authorize = facebook.authorize_url if platform == "facebook" else instagram.authorize_url
+        url = authorize(app_id, redirect_uri, state, dialog_url=apps.facebook_dialog_url)
+    bind()
+    OAuthStateItem(
+        keys.oauth_state_pk(state),
+        oauth_state_sk(),
+        workspace_id=workspace_id,
+        platform=platform,
+        redirect_uri=redirect_uri,
+        code_verifier=verifier,
+        base_url=base_url if platform == "mastodon" else None,
+        client_id=client_id,
+        client_secret=client_secret,
+        expires_at=(now or datetime.now(UTC)) + STATE_TTL,
+    ).save()
+    return ConnectStart(url, state)
+
+
+def take_state(state: str, platform: str, now: datetime | None = None) -> PendingConnect:
+    """Spend a state once: unknown, expired, already used or for another platform -> BadRequest(state)."""
+    if not state:
+        raise _refuse_state("is required")
+    bind()
+    try:
+        item = OAuthStateItem.get(keys.oauth_state_pk(state), oauth_state_sk(), consistent_read=True)
+    except DoesNotExist as exc:
+        raise _refuse_state("unknown or already used; start the connection again") from exc
+    try:
+        item.delete(condition=OAuthStateItem.pk.exists())
+    except DeleteError as exc:  # another callback spent it first
+        raise _refuse_state("unknown or already used; start the connection again") from exc
+    if item.expires_at is None or item.expires_at <= (now or datetime.now(UTC)):
+        raise _refuse_state("expired; start the connection again")
+    if item.platform != platform:
+        raise _refuse_state(f"was issued for {item.platform}, not {platform}")
+    return PendingConnect(
+        workspace_id=item.workspace_id,
+        platform=item.platform,
+        redirect_uri=item.redirect_uri,
+        code_verifier=item.code_verifier,
+        base_url=item.base_url,
+        client_id=item.client_id,
+        client_secret=item.client_secret,
+    )
+
+
+def finish_connect(
+    platform: str,
+    code: str,
+    state: str,
+    *,
+    apps: OAuthApps | None = None,
+    session: requests.Session | None = None,
+    now: datetime | None = None,
+) -> list[accounts.Account]:
+    """Trade the code for tokens, find whose they are, store the account(s) encrypted."""
+    pending = take_state(state, platform, now)
+    if not code:
+        raise ValidationFailed.on("code", "is required", "required")
+    http = session or requests.Session()
+    with _platform_errors("code"):
+        identities = identify(pending, code, apps or get_apps(), http)
+    if not identities:
+        raise ValidationFailed.on(
+            "code", f"the authorisation granted no {platform} account Chorus can publish to", "empty"
+        )
+    return [_store(pending, identity) for identity in identities]
+
+
+def identify(pending: PendingConnect, code: str, apps: OAuthApps, http: requests.Session) -> list[Identity]:
+    """The account(s) the authorisation code grants, with their tokens."""
+    if pending.platform == "x":
+        return [_identify_x(pending, code, apps, http)]
+    if pending.platform == "mastodon":
+        return [_identify_mastodon(pending, code, http)]
+    return _identify_meta(pending, code, apps, http)
+
+
+def _identify_x(pending: PendingConnect, code: str, apps: OAuthApps, http: requests.Session) -> Identity:
+    from chorus.platforms.x import oauth as x
+
+    client_id, client_secret = _app_or_refuse(apps, "x")
+    granted = x.exchange_code(
+        client_id,
+        pending.redirect_uri,
+        code,
+        pending.code_verifier or "",
+        client_secret=client_secret,
+        session=http,
+        token_url=apps.x_token_url,
+    )
+    me = _get_json(http, f"{apps.x_api_url.rstrip('/')}/2/users/me", granted.access_token, "x")
+    user = me.get("data") or {}
+    return Identity(
+        str(user["id"]),
+        TokenSet(granted.access_token, granted.refresh_token, granted.expires_at),
+        handle=user.get("username"),
+        display_name=user.get("name"),
+    )
+
+
+def _identify_mastodon(pending: PendingConnect, code: str, http: requests.Session) -> Identity:
+    from chorus.platforms.mastodon import oauth as mastodon
+
+    if not (pending.base_url and pending.client_id and pending.client_secret):
+        raise _refuse_state("holds no Mastodon app registration; start the connection again")
+    granted = mastodon.exchange_code(
+        pending.client_id,
+        pending.client_secret,
+        pending.redirect_uri,
+        code,
+        base_url=pending.base_url,
+        session=http,
+    )
+    me = _get_json(
+        http, f"{pending.base_url}/api/v1/accounts/verify_credentials", granted.access_token, "mastodon"
+    )
+    host = urlsplit(pending.base_url).netloc
+    acct = str(me.get("acct") or me.get("username") or "")
+    return Identity(
+        str(me["id"]),
+        TokenSet(granted.access_token, granted.refresh_token, granted.expires_at),
+        handle=acct if "@" in acct else f"{acct}@{host}",
+        display_name=me.get("display_name") or None,
+        extra={"client_id": pending.client_id, "client_secret": pending.client_secret},
+    )
+
+
+def _identify_meta(
+    pending: PendingConnect, code: str, apps: OAuthApps, http: requests.Session
+) -> list[Identity]:
+    from chorus.platforms.facebook import oauth as facebook
+
+    client_id, client_secret = _app_or_refuse(apps, pending.platform)
+    user = facebook.exchange_code(
+        client_id,
+        client_secret or "",
+        pending.redirect_uri,
+        code,
+        session=http,
+        base_url=apps.facebook_graph_url,
+        platform=pending.platform,
+    )
+    pages = facebook.page_tokens(
+        user.access_token, session=http, base_url=apps.facebook_graph_url, platform=pending.platform
+    )
+    found: list[Identity] = []
+    for page in pages:
+        own_id = page.page_id if pending.platform == "facebook" else page.instagram_account_id
+        if not own_id:
+            continue  # a Page without a linked Instagram professional account
+        found.append(
+            Identity(
+                own_id,
+                TokenSet(page.access_token, user.access_token, None),
+                display_name=page.name or None,
+                extra={"page_id": page.page_id},
+            )
+        )
+    return found
+
+
+def _get_json(http: requests.Session, url: str, token: str, platform: str) -> dict[str, Any]:
+    resp = call(http, "GET", url, platform, headers={"Authorization": f"Bearer {token}"})
+    body: dict[str, Any] = json_body(resp, platform)
+    return body
+
+
+def _store(pending: PendingConnect, identity: Identity) -> accounts.Account:
+    existing = [
+        a
+        for a in accounts.accounts_by_platform_id(pending.platform, identity.platform_account_id)
+        if a.workspace_id == pending.workspace_id
+    ]
+    if existing:
+        return accounts.reconnect_account(
+            existing[0],
+            identity.tokens,
+            handle=identity.handle,
+            display_name=identity.display_name,
+            extra=identity.extra,
+        )
+    return accounts.connect_account(
+        pending.workspace_id,
+        pending.platform,
+        identity.platform_account_id,
+        identity.tokens,
+        handle=identity.handle,
+        display_name=identity.display_name,
+        base_url=pending.base_url,
+        extra=identity.extra,
+    )

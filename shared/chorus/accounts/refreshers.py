@@ -1,0 +1,116 @@
+"""Token refreshers per platform: trade what an account holds for a fresh access token.
+
+A refresher takes the account's decrypted credentials and answers a new ``TokenSet``, or None when the
+account holds nothing to refresh with (no refresh token, no app registered for its instance). It raises
+the platform's errors: ``AuthError`` when the grant is dead (the account must authorise again),
+``TransientError`` when the token endpoint is unavailable.
+
+- X: OAuth 2.0 refresh token (rotated by X; an answer without one keeps the stored one).
+- Mastodon: refresh token where the instance issues one, with the app registered for that instance
+  (``extra["client_id"]`` / ``extra["client_secret"]``).
+- Facebook Pages and Instagram: Meta has no refresh tokens. A connected Page keeps the long-lived *user*
+  token it was granted through as its ``refresh_token``; refreshing extends that user token
+  (``fb_exchange_token``) and reads the Page's token again from ``/me/accounts``.
+- Bluesky refreshes its session inside the adapter; ``session_tokens`` reads what it holds so the caller
+  can store it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import requests
+
+from chorus.accounts.apps import OAuthApps, get_apps
+from chorus.accounts.tokens import TokenSet
+from chorus.platforms.base import AccountCredentials, AuthError
+
+Refresher = Callable[[AccountCredentials], TokenSet | None]
+
+
+def refresher_for(
+    platform: str, apps: OAuthApps | None = None, session: requests.Session | None = None
+) -> Refresher | None:
+    """The refresher for ``platform``; None where the platform has none or the app is not configured."""
+    apps = apps or get_apps()
+    http = session or requests.Session()
+    if platform == "x" and apps.app("x") is not None:
+        return lambda creds: _refresh_x(creds, apps, http)
+    if platform == "mastodon":
+        return lambda creds: _refresh_mastodon(creds, http)
+    if platform in ("facebook", "instagram") and apps.app(platform) is not None:
+        return lambda creds: _refresh_meta(creds, apps, http)
+    return None
+
+
+def _refresh_x(creds: AccountCredentials, apps: OAuthApps, http: requests.Session) -> TokenSet | None:
+    from chorus.platforms.x import oauth
+
+    app = apps.app("x")
+    if app is None or not creds.refresh_token:
+        return None
+    fresh = oauth.refresh(
+        app.client_id,
+        creds.refresh_token,
+        client_secret=app.client_secret,
+        session=http,
+        token_url=apps.x_token_url,
+    )
+    return TokenSet(fresh.access_token, fresh.refresh_token, fresh.expires_at)
+
+
+def _refresh_mastodon(creds: AccountCredentials, http: requests.Session) -> TokenSet | None:
+    from chorus.platforms.mastodon import oauth
+
+    client_id, client_secret = creds.extra.get("client_id"), creds.extra.get("client_secret")
+    if not (creds.refresh_token and creds.base_url and client_id and client_secret):
+        return None
+    fresh = oauth.refresh(
+        client_id, client_secret, creds.refresh_token, base_url=creds.base_url, session=http
+    )
+    return TokenSet(fresh.access_token, fresh.refresh_token, fresh.expires_at)
+
+
+def _refresh_meta(creds: AccountCredentials, apps: OAuthApps, http: requests.Session) -> TokenSet | None:
+    from chorus.platforms.facebook import oauth
+
+    app = apps.app(creds.platform)
+    if app is None or app.client_secret is None or not creds.refresh_token:
+        return None
+    user = oauth.refresh(
+        app.client_id,
+        app.client_secret,
+        creds.refresh_token,
+        session=http,
+        base_url=apps.facebook_graph_url,
+        platform=creds.platform,
+    )
+    for page in oauth.page_tokens(
+        user.access_token, session=http, base_url=apps.facebook_graph_url, platform=creds.platform
+    ):
+        own_id = page.instagram_account_id if creds.platform == "instagram" else page.page_id
+        if own_id == creds.account_id:
+            # Page tokens obtained from a long-lived user token do not expire.
+            return TokenSet(page.access_token, user.access_token or creds.refresh_token, None)
+    raise AuthError(
+        f"{creds.platform} account {creds.account_id} is no longer granted to the app",
+        platform=creds.platform,
+        code="not_granted",
+    )
+
+
+def session_tokens(adapter: object, creds: AccountCredentials) -> TokenSet | None:
+    """The tokens an adapter that manages its own session now holds for ``creds`` (Bluesky), if any.
+
+    Read only after a successful call, when the adapter has the session in memory."""
+    session_for = getattr(adapter, "session_for", None)
+    if session_for is None:
+        return None
+    from chorus.platforms.bluesky.oauth import jwt_expiry
+
+    session = session_for(creds)
+    access = getattr(session, "access_jwt", None)
+    if not isinstance(access, str) or not access:
+        return None
+    refresh = getattr(session, "refresh_jwt", None)
+    return TokenSet(access, refresh if isinstance(refresh, str) and refresh else None, jwt_expiry(access))
