@@ -48,11 +48,11 @@ def sources(
         wanted &= {"sandbox"}  # the embedded runtime (a sandbox is configured) never searches a real network
     found: dict[str, Callable[[Monitor, str | None], SearchPage]] = {}
     if "sandbox" in wanted:
-        from chorus.platforms.sandbox.search import search_posts as sandbox_search
+        from chorus.platforms.sandbox.search import search_terms
 
         url = s.sandbox_url or get_settings().sandbox_url
         if url:
-            found["sandbox"] = lambda m, c: sandbox_search(url, m.terms[0].strip('"#@'), c)
+            found["sandbox"] = lambda m, c: search_terms(url, [t.strip('"#@') for t in m.terms], c)
     if "bluesky" in wanted:
         from chorus.platforms.bluesky.search import monitor_queries, search_posts
 

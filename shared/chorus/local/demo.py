@@ -135,6 +135,26 @@ def run_demo(template: Path) -> int:
             say(f"  {DIM}subject:{RESET} {note['subject']}")
             say(f"  {DIM}message:{RESET} {note['message'].splitlines()[1]}")
         ok = ok and bool(sns_log)
+
+        step("Listening: a monitor for the brand, public posts searched, sentiment in English and Chinese")
+        made = call(
+            "POST", "/monitors", json={"name": "Acme", "kind": "brand", "terms": ["acme coffee", "acme咖啡"]}
+        )
+        for handle, text in (
+            ("fan1", "Acme Coffee has the best flat white in town, love it!"),
+            ("fan2", "acme咖啡的拿铁太好喝了，超级喜欢！"),
+            ("critic", "Acme Coffee lost my order twice, terrible service"),
+        ):
+            requests.post(f"{sandbox_url}/api/accounts/{handle}/posts", json={"text": text},
+                          headers={"Authorization": f"Bearer tok-{handle}"}, timeout=5)  # fmt: skip
+        polled = runtime.tick("ListeningPollerFunction")
+        found = call("GET", "/listening/mentions").json()["mentions"]
+        for m in found:
+            colour = {"positive": GREEN, "negative": RED}.get(m["sentiment"], DIM)
+            say(f"  {colour}{m['sentiment']:<9}{RESET} @{m['author']}: {m['text']}")
+        say(f"  monitor {made.json()['id']}: {polled['stored']} new mention(s), "
+            f"{polled['duplicates']} duplicate(s); the crisis detector runs every 5 minutes on these windows")  # fmt: skip
+        ok = ok and polled["stored"] == 3
     finally:
         runtime.stop()
         sandbox.stop()

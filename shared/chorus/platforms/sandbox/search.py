@@ -36,3 +36,16 @@ def search_posts(
     )
     last = str(posts[-1]["seq"]) if posts else cursor
     return SearchPage(mentions, last, complete=len(posts) < 100)
+
+
+def search_terms(base_url: str, terms: list[str], cursor: str | None) -> SearchPage:
+    """Every term from the same cursor (the sandbox numbers posts globally), merged without duplicates."""
+    seen: dict[str, Mention] = {}
+    newest = int(cursor or 0)
+    for term in terms:
+        page = search_posts(base_url, term, cursor)
+        for m in page.mentions:
+            seen.setdefault(m.platform_id, m)
+        newest = max(newest, int(page.cursor or 0))
+    ordered = tuple(sorted(seen.values(), key=lambda m: m.created_at))
+    return SearchPage(ordered, str(newest) if newest else cursor)
