@@ -15,6 +15,7 @@ from chorus.accounts.tokens import TokenCipher, TokenSet, default_cipher
 from chorus.auth.keys import new_id
 from chorus.config import register_reset
 from chorus.errors import NotFound, ValidationFailed
+from chorus.metrics.service import follow_connected_account
 from chorus.platforms.base import AccountCredentials, AuthError, PlatformError
 from chorus.platforms.registry import PLATFORMS
 from chorus.store import keys
@@ -122,6 +123,7 @@ def connect_account(
         gsi2sk=f"{workspace_id}#{account_id}",
     )
     item.save()
+    follow_connected_account(workspace_id, account_id, platform, item.created_at)
     return _to_account(item)
 
 

@@ -1,0 +1,347 @@
+"""Metric collection as the running system does it: follow published posts, fan out, collect one account.
+
+Three steps, each a thin handler's one call:
+
+1. :func:`follow_published` (EventBridge ``PostPublished``): the post is recorded in the metrics store
+   (so it counts as published and shows in reports at once, before any metric) and followed in the
+   :class:`~chorus.metrics.registry.CollectionRegistry`, its account's next due time lowered to the
+   ladder's first collection (one hour after publishing). :func:`follow_connected_account` follows an
+   account when it is connected, so its daily account metrics (followers) start with no post.
+2. :func:`fan_out` (schedule, hourly): one :class:`CollectMessage` per account with something due at
+   the schedule's time, to the metrics queue.
+3. :func:`collect` (metrics queue consumer): decrypt the account's credentials, run
+   :func:`~chorus.metrics.collect.collect_account` "as of" the message's time (the ladder decides which
+   posts are due), then store each collected post's collection time (or unfollow it when its ladder is
+   finished) and the account's next due time.
+
+Errors: a rate limit parks the account until its ``Retry-After`` (the fan-out skips it, nothing fails); a
+revoked token marks the account for re-authorisation; any other refusal is logged and retried by the
+next tick; transient errors (5xx, timeouts) propagate so the queue retries the message (then its DLQ).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from botocore.exceptions import ClientError
+
+from chorus.errors import NotFound
+from chorus.events.envelope import DomainEvent
+from chorus.metrics import ladder
+from chorus.metrics.collect import AccountJob, PointRecorder, collect_account
+from chorus.metrics.registry import CollectionRegistry
+from chorus.metrics.store import PostInfo, RecordResult
+from chorus.platforms.base import AccountCredentials, AuthError, MetricsCollector, PermanentError, RateLimited
+from chorus.store.keys import iso, parse_iso
+
+if TYPE_CHECKING:
+    from chorus.accounts.service import Account
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PARK = timedelta(minutes=15)
+SQS_BATCH = 10
+
+
+# ------------------------------------------------------------------ messages and ports
+
+
+@dataclass(frozen=True)
+class CollectMessage:
+    """Collect what is due for one account as of ``at`` (the fan-out's schedule time)."""
+
+    workspace_id: str
+    account_id: str
+    at: datetime
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"workspace_id": self.workspace_id, "account_id": self.account_id, "at": iso(self.at)}
+        )
+
+    @classmethod
+    def from_json(cls, body: str) -> CollectMessage:
+        data = json.loads(body)
+        return cls(str(data["workspace_id"]), str(data["account_id"]), parse_iso(str(data["at"])))
+
+
+class CollectionQueue(Protocol):
+    def send(self, messages: Sequence[CollectMessage]) -> None: ...
+
+
+class InMemoryCollectionQueue:
+    def __init__(self) -> None:
+        self.sent: list[CollectMessage] = []
+
+    def send(self, messages: Sequence[CollectMessage]) -> None:
+        self.sent.extend(messages)
+
+
+class SqsCollectionQueue:
+    """Adapter: SendMessageBatch in chunks of 10; raises when SQS refuses an entry (nothing silent)."""
+
+    def __init__(self, queue_url: str | None = None, client: Any = None) -> None:
+        from chorus.config import get_settings
+
+        self.queue_url = queue_url or get_settings().metrics_queue_url
+        if client is None:
+            from chorus.aws import client as aws_client
+
+            client = aws_client("sqs")
+        self._client = client
+
+    def send(self, messages: Sequence[CollectMessage]) -> None:
+        for start in range(0, len(messages), SQS_BATCH):
+            chunk = messages[start : start + SQS_BATCH]
+            answer = self._client.send_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "MessageBody": m.to_json()} for i, m in enumerate(chunk)],
+            )
+            if answer.get("Failed"):
+                raise RuntimeError(f"SQS refused {len(answer['Failed'])} collection message(s)")
+
+
+class AccountsPort(Protocol):
+    """Connected accounts as collection needs them (the accounts service in production)."""
+
+    def account(self, workspace_id: str, account_id: str) -> Account | None: ...
+
+    def credentials(self, account: Account) -> AccountCredentials: ...
+
+    def needs_reauth(self, workspace_id: str, account_id: str, reason: str) -> None: ...
+
+
+class ServiceAccounts:
+    """Adapter: :mod:`chorus.accounts.service` (tokens decrypted with KMS, refreshed when near expiry)."""
+
+    def account(self, workspace_id: str, account_id: str) -> Account | None:
+        from chorus.accounts import service
+
+        try:
+            return service.get_account(workspace_id, account_id)
+        except NotFound:
+            return None
+
+    def credentials(self, account: Account) -> AccountCredentials:
+        from chorus.accounts import service
+
+        return service.credentials(account)
+
+    def needs_reauth(self, workspace_id: str, account_id: str, reason: str) -> None:
+        from chorus.accounts import service
+
+        service.mark_needs_reauth(workspace_id, account_id, reason)
+
+
+def _default_collectors(platform: str) -> MetricsCollector | None:
+    from chorus.platforms.registry import collector
+
+    return collector(platform)
+
+
+def _default_recorder() -> PointRecorder:
+    from chorus.metrics.store import MetricsStore
+
+    return MetricsStore()
+
+
+# ------------------------------------------------------------------ 1. follow
+
+
+def follow_published(
+    workspace_id: str,
+    data: Mapping[str, Any],
+    text: str,
+    *,
+    registry: CollectionRegistry | None = None,
+    recorder: PointRecorder | None = None,
+) -> PostInfo:
+    """Follow a post from a ``PostPublished`` event's data (post_id, account_id, platform,
+    platform_post_id, url, published_at); ``text`` is the post's text as published to that account."""
+    registry = registry or CollectionRegistry()
+    recorder = recorder or _default_recorder()
+    info = PostInfo(
+        platform_post_id=str(data["platform_post_id"]),
+        platform=str(data["platform"]),
+        published_at=parse_iso(str(data["published_at"])),
+        text=text,
+        url=data.get("url"),
+        post_id=data.get("post_id"),
+    )
+    account_id = str(data["account_id"])
+    recorder.record_post_points(workspace_id, account_id, info, [])
+    registry.follow_post(workspace_id, account_id, info)
+    first_due = ladder.next_post_collection(info.published_at, None, info.published_at)
+    registry.follow_account(
+        workspace_id, account_id, info.platform, first_due or info.published_at, new_post=True
+    )
+    logger.info(
+        "post_followed",
+        extra={
+            "workspace_id": workspace_id,
+            "account_id": account_id,
+            "platform_post_id": info.platform_post_id,
+        },
+    )
+    return info
+
+
+def stored_post_text(workspace_id: str, post_id: str | None, account_id: str) -> str:
+    """The text a Chorus post was published with to ``account_id`` ("" for a post made elsewhere)."""
+    if not post_id:
+        return ""
+    from chorus.store import posts
+
+    try:
+        return posts.get_post(workspace_id, post_id, with_targets=False).content_for(account_id).text
+    except NotFound:
+        return ""
+
+
+def follow_published_event(
+    event: DomainEvent,
+    *,
+    text_of: Callable[[str, str | None, str], str] = stored_post_text,
+    registry: CollectionRegistry | None = None,
+    recorder: PointRecorder | None = None,
+) -> PostInfo:
+    """:func:`follow_published` for a ``PostPublished`` domain event (the text read from the post)."""
+    if event.name != "PostPublished":
+        raise ValueError(f"expected PostPublished, got {event.name}")
+    data = event.data
+    text = text_of(event.workspace_id, data.get("post_id"), str(data["account_id"]))
+    return follow_published(event.workspace_id, data, text, registry=registry, recorder=recorder)
+
+
+def follow_connected_account(
+    workspace_id: str,
+    account_id: str,
+    platform: str,
+    at: datetime,
+    registry: CollectionRegistry | None = None,
+) -> None:
+    """Follow a newly connected account: its account metrics are due at once. A failure is logged, not
+    raised: connecting must not fail for it, and the account's first published post follows it anyway."""
+    try:
+        (registry or CollectionRegistry()).follow_account(workspace_id, account_id, platform, at)
+    except ClientError as error:
+        logger.warning("account_follow_failed", extra={"account_id": account_id, "error": str(error)})
+
+
+# ------------------------------------------------------------------ 2. fan out
+
+
+def fan_out(
+    now: datetime, registry: CollectionRegistry | None = None, queue: CollectionQueue | None = None
+) -> int:
+    """One message per followed account with something due at ``now``; returns how many were sent."""
+    registry = registry or CollectionRegistry()
+    queue = queue or SqsCollectionQueue()
+    sent = 0
+    batch: list[CollectMessage] = []
+    for entry in registry.due_accounts(now):
+        batch.append(CollectMessage(entry.workspace_id, entry.account_id, now))
+        if len(batch) == SQS_BATCH:
+            queue.send(batch)
+            sent, batch = sent + len(batch), []
+    if batch:
+        queue.send(batch)
+        sent += len(batch)
+    logger.info("collection_fanned_out", extra={"accounts": sent, "at": iso(now)})
+    return sent
+
+
+# ------------------------------------------------------------------ 3. collect one account
+
+
+@dataclass(frozen=True)
+class RunResult:
+    status: str  # collected | not_followed | gone | inactive | no_collector | rate_limited | needs_reauth | refused
+    posts: int = 0
+    missing: int = 0
+    account_collected: bool = False
+    recorded: RecordResult = field(default_factory=RecordResult)
+    next_due: datetime | None = None
+
+
+def collect(
+    message: CollectMessage,
+    *,
+    registry: CollectionRegistry | None = None,
+    recorder: PointRecorder | None = None,
+    accounts: AccountsPort | None = None,
+    collectors: Callable[[str], MetricsCollector | None] = _default_collectors,
+) -> RunResult:
+    """Collect and record what is due for the message's account as of ``message.at``."""
+    registry = registry or CollectionRegistry()
+    accounts = accounts or ServiceAccounts()
+    ws, account_id, at = message.workspace_id, message.account_id, message.at
+    entry = registry.entry(ws, account_id)  # read before the posts: see CollectionRegistry.finish_run
+    if entry is None:
+        return RunResult("not_followed")
+    account = accounts.account(ws, account_id)
+    if account is None:
+        registry.unfollow_account(ws, account_id)
+        return RunResult("gone")
+    if account.status != "active":
+        return RunResult("inactive")
+    collector = collectors(account.platform)
+    if collector is None:
+        registry.finish_run(entry, next_due=None, account_collected_at=None)
+        return RunResult("no_collector")
+    job = AccountJob(
+        workspace_id=ws,
+        account_id=account_id,
+        creds=accounts.credentials(account),
+        posts=registry.followed_posts(ws, account_id),
+        account_last_collected_at=entry.account_last_collected_at,
+    )
+    try:
+        outcome = collect_account(job, collector, recorder or _default_recorder(), clock=lambda: at)
+    except RateLimited as error:
+        wait = timedelta(seconds=error.retry_after) if error.retry_after else DEFAULT_PARK
+        registry.finish_run(
+            entry, next_due=entry.next_due or at, account_collected_at=None, parked_until=at + wait
+        )
+        logger.warning(
+            "collection_rate_limited", extra={"account_id": account_id, "retry_after_s": wait.seconds}
+        )
+        return RunResult("rate_limited")
+    except AuthError as error:
+        accounts.needs_reauth(ws, account_id, error.message)
+        logger.warning("collection_needs_reauth", extra={"account_id": account_id, "reason": error.message})
+        return RunResult("needs_reauth")
+    except PermanentError as error:
+        logger.warning("collection_refused", extra={"account_id": account_id, "reason": error.message})
+        return RunResult("refused")
+    published = {p.info.platform_post_id: p.info.published_at for p in job.posts}
+    registry.mark_posts_collected(
+        ws,
+        account_id,
+        {pid: ladder.next_post_collection(published[pid], at, at) for pid in outcome.posts_collected},
+        at,
+    )
+    registry.finish_run(
+        entry,
+        next_due=outcome.next_due,
+        account_collected_at=at if outcome.account_collected else None,
+    )
+    return RunResult(
+        "collected",
+        posts=len(outcome.posts_collected),
+        missing=len(outcome.posts_missing),
+        account_collected=outcome.account_collected,
+        recorded=outcome.recorded,
+        next_due=outcome.next_due,
+    )
+
+
+def schedule_time(event: Mapping[str, Any], fallback: Callable[[], datetime]) -> datetime:
+    """The ``time`` of an EventBridge scheduled event (``fallback()`` when it has none)."""
+    value = event.get("time")
+    return parse_iso(str(value)) if value else fallback()
