@@ -1,16 +1,25 @@
-"""Routes: connected social accounts (direct token entry; OAuth where the deployment has app credentials)."""
+"""Routes: connected social accounts (direct token entry; OAuth where the deployment has app credentials).
+
+OAuth: ``GET /accounts/connect/{platform}`` (admin) answers the authorize URL and its one-time state;
+the platform sends the browser back to ``GET /oauth/callback/{platform}?code&state`` (public: the state
+is the proof), which connects the granted account(s) and answers them as JSON, or redirects (302) to the
+configured app URL (``CHORUS_OAUTH_DONE_URL``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlencode
 
 from pydantic import BaseModel, Field
 
 from chalice.app import Blueprint, Response
-from chalicelib.web import body, ok, principal, route
+from chalicelib.web import body, ok, parse, principal, query, route
+from chorus.accounts import oauth
 from chorus.accounts import service as accounts
+from chorus.accounts.apps import get_apps
 from chorus.accounts.tokens import TokenSet
 from chorus.auth.roles import Role
+from chorus.errors import BadRequest, FieldError
 
 bp = Blueprint(__name__)
 
@@ -58,3 +67,39 @@ def get_account(account_id: str) -> Response:
 def remove_account(account_id: str) -> Response:
     accounts.remove_account(principal(Role.ADMIN).workspace_id, account_id)
     return Response(body="", status_code=204)
+
+
+class ConnectQuery(BaseModel):
+    redirect_uri: str = Field(min_length=1, max_length=2000)
+    base_url: str | None = Field(default=None, max_length=500)
+
+
+class CallbackQuery(BaseModel):
+    state: str = ""
+    code: str = ""
+    error: str | None = None
+    error_description: str | None = None
+
+
+@route(bp, "/accounts/connect/{platform}", methods=["GET"])
+def start_oauth(platform: str) -> Response:
+    who = principal(Role.ADMIN)
+    req = parse(ConnectQuery, query(bp.current_request))
+    started = oauth.start_connect(who.workspace_id, platform, req.redirect_uri, base_url=req.base_url)
+    return ok({"authorize_url": started.authorize_url, "state": started.state})
+
+
+@route(bp, "/oauth/callback/{platform}", methods=["GET"])
+def oauth_callback(platform: str) -> Response:
+    req = parse(CallbackQuery, query(bp.current_request))
+    if req.error:  # the user declined, or the platform refused the request: spend the state, say why
+        oauth.take_state(req.state, platform)
+        reason = req.error_description or req.error
+        raise BadRequest(f"code: {platform} answered {reason}", [FieldError("code", reason, req.error)])
+    connected = oauth.finish_connect(platform, req.code, req.state)
+    done = get_apps().oauth_done_url
+    if done:
+        sep = "&" if "?" in done else "?"
+        target = done + sep + urlencode({"platform": platform, "accounts": ",".join(a.id for a in connected)})
+        return Response(body="", status_code=302, headers={"Location": target})
+    return ok({"accounts": [a.public() for a in connected]})
