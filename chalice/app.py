@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Chalice, Request, Response
-from chalicelib import accounts, inbox, listening, posts, workspaces
+from chalicelib import accounts, inbox, listening, posts, reports, workspaces
 from chalicelib.web import PUBLIC_PREFIXES, problem, set_principal
 from chorus.auth.workspaces import authenticate
 from chorus.errors import ChorusError
@@ -19,6 +19,7 @@ app.register_blueprint(accounts.bp)
 app.register_blueprint(posts.bp)
 app.register_blueprint(listening.bp)
 app.register_blueprint(inbox.bp)
+app.register_blueprint(reports.bp)
 
 
 @app.middleware("http")
