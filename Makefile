@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo dev test lint unit integration contract bench deploy clean
+.PHONY: help install demo dev test test-deps lint unit integration contract bench deploy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -31,7 +31,10 @@ lint: $(STAMP) ## ruff, mypy on shared/, cfn-lint and our own template checks
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/python infra/lint/check_template.py template.yaml
 
-test: lint ## lint, then every test suite
+test-deps: ## system tools the rendering tests use (pdftoppm, headless Chromium); apt-get when missing
+	@command -v pdftoppm >/dev/null && command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends poppler-utils chromium)
+
+test: lint test-deps ## lint, then every test suite
 	$(BIN)/pytest -q
 
 unit: $(STAMP) ## unit tests only
