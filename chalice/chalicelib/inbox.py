@@ -1,0 +1,157 @@
+"""Routes: the unified inbox (list, thread, assign, tag, status, priority, notes, replies), saved
+replies and the workspace's inbox rules. Every change is pushed to the workspace's live connections."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from chalice.app import Blueprint, Response
+from chalicelib.web import body, ok, principal, query, route
+from chorus.auth.roles import Role
+from chorus.errors import ValidationFailed
+from chorus.inbox import replies, rules, service
+from chorus.inbox.live import ConnectionSender
+from chorus.inbox.queue import default_reply_queue
+
+bp = Blueprint(__name__)
+
+
+class AssignIn(BaseModel):
+    assignee: str | None = Field(default=None, max_length=200)
+
+
+class TagsIn(BaseModel):
+    add: list[str] = Field(default_factory=list, max_length=30)
+    remove: list[str] = Field(default_factory=list, max_length=30)
+
+
+class StatusIn(BaseModel):
+    status: str
+
+
+class PriorityIn(BaseModel):
+    priority: int = Field(ge=0, le=3)
+
+
+class NoteIn(BaseModel):
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class ReplyIn(BaseModel):
+    text: str | None = Field(default=None, max_length=10_000)
+    saved_reply_id: str | None = None
+    in_reply_to: str | None = None
+
+
+class SavedReplyIn(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class RulesIn(BaseModel):
+    rules: list[dict[str, Any]]
+
+
+def _sender() -> ConnectionSender:
+    from chorus.inbox.wiring import live_sender
+
+    sender: ConnectionSender = live_sender()  # type: ignore[assignment]
+    return sender
+
+
+@route(bp, "/inbox", methods=["GET"])
+def list_inbox() -> Response:
+    params = query(bp.current_request)
+    try:
+        limit = int(params.get("limit", "25"))
+    except ValueError:
+        raise ValidationFailed.on("limit", "must be an integer", "type") from None
+    filters = service.InboxFilter.from_query(params)
+    return ok(service.list_conversations(principal().workspace_id, filters, limit, params.get("cursor")))
+
+
+@route(bp, "/inbox/rules", methods=["GET"])
+def get_rules() -> Response:
+    return ok({"rules": [r.to_dict() for r in rules.get_rules(principal().workspace_id)]})
+
+
+@route(bp, "/inbox/rules", methods=["PUT"])
+def put_rules() -> Response:
+    who = principal(Role.ADMIN)
+    req = body(bp.current_request, RulesIn)
+    return ok({"rules": [r.to_dict() for r in rules.set_rules(who.workspace_id, req.rules)]})
+
+
+@route(bp, "/inbox/{conversation_id}", methods=["GET"])
+def get_thread(conversation_id: str) -> Response:
+    return ok(service.thread(principal().workspace_id, conversation_id))
+
+
+@route(bp, "/inbox/{conversation_id}/assign", methods=["POST"])
+def assign(conversation_id: str) -> Response:
+    who = principal(Role.CONTRIBUTOR)
+    req = body(bp.current_request, AssignIn)
+    return ok(service.assign(who.workspace_id, conversation_id, req.assignee, _sender()))
+
+
+@route(bp, "/inbox/{conversation_id}/tags", methods=["POST"])
+def tag(conversation_id: str) -> Response:
+    who = principal(Role.CONTRIBUTOR)
+    req = body(bp.current_request, TagsIn)
+    return ok(service.set_tags(who.workspace_id, conversation_id, req.add, req.remove, _sender()))
+
+
+@route(bp, "/inbox/{conversation_id}/status", methods=["POST"])
+def set_status(conversation_id: str) -> Response:
+    who = principal(Role.CONTRIBUTOR)
+    req = body(bp.current_request, StatusIn)
+    return ok(service.set_status(who.workspace_id, conversation_id, req.status, _sender()))
+
+
+@route(bp, "/inbox/{conversation_id}/priority", methods=["POST"])
+def set_priority(conversation_id: str) -> Response:
+    who = principal(Role.CONTRIBUTOR)
+    req = body(bp.current_request, PriorityIn)
+    return ok(service.set_priority(who.workspace_id, conversation_id, req.priority, _sender()))
+
+
+@route(bp, "/inbox/{conversation_id}/notes", methods=["POST"])
+def add_note(conversation_id: str) -> Response:
+    who = principal(Role.CONTRIBUTOR)
+    req = body(bp.current_request, NoteIn)
+    return ok(service.add_note(who.workspace_id, conversation_id, req.text, who.key_id), status=201)
+
+
+@route(bp, "/inbox/{conversation_id}/reply", methods=["POST"])
+def reply(conversation_id: str) -> Response:
+    who = principal(Role.CONTRIBUTOR)
+    req = body(bp.current_request, ReplyIn)
+    text = req.text
+    if req.saved_reply_id:
+        text = service.saved_reply_text(who.workspace_id, req.saved_reply_id)
+    if not text:
+        raise ValidationFailed.on("text", "give the text or a saved_reply_id", "required")
+    created = replies.create_reply(
+        who.workspace_id, conversation_id, text, who.key_id, default_reply_queue(), req.in_reply_to
+    )
+    return ok(created, status=202)
+
+
+@route(bp, "/saved_replies", methods=["GET"])
+def list_saved() -> Response:
+    return ok({"saved_replies": service.list_saved_replies(principal().workspace_id)})
+
+
+@route(bp, "/saved_replies", methods=["POST"])
+def create_saved() -> Response:
+    who = principal(Role.EDITOR)
+    req = body(bp.current_request, SavedReplyIn)
+    return ok(service.create_saved_reply(who.workspace_id, req.title, req.text), status=201)
+
+
+@route(bp, "/saved_replies/{saved_id}", methods=["DELETE"])
+def delete_saved(saved_id: str) -> Response:
+    service.delete_saved_reply(principal(Role.EDITOR).workspace_id, saved_id)
+    return Response(body="", status_code=204)

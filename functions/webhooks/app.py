@@ -1,0 +1,46 @@
+"""``/webhooks/{platform}``: verify (constant time), enqueue the raw body, answer in milliseconds.
+
+Public by design (the platforms cannot hold an API key): authenticity is the signature. Hot path:
+no Tracer, no idempotency utility, the SQS client created on the first queued webhook only.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from chorus.inbox.queue import default_ingest_queue
+from chorus.inbox.receiver import receive
+from chorus.inbox.settings import webhook_secrets
+from chorus.observability import logger
+
+
+class _LazyQueue:
+    def send(self, message: Any) -> None:
+        default_ingest_queue().send(message)
+
+
+_queue = _LazyQueue()
+
+
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    raw = event.get("body") or ""
+    body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode("utf-8")
+    answer = receive(
+        platform=(event.get("pathParameters") or {}).get("platform", ""),
+        method=event.get("httpMethod", "POST"),
+        query=event.get("queryStringParameters") or {},
+        headers=event.get("headers") or {},
+        body=body,
+        secrets=webhook_secrets(),
+        queue=_queue,
+    )
+    if answer.status >= 400:
+        logger.info("webhook answered", status=answer.status)
+    return {
+        "statusCode": answer.status,
+        "headers": {"Content-Type": answer.content_type},
+        "body": answer.body.decode("utf-8", errors="replace"),
+    }

@@ -1,0 +1,113 @@
+"""The workspace's inbox rules: when a new message mentions a rule's keywords, tag the conversation,
+assign it (if nobody has it yet) and raise its priority. Keywords match as monitors' terms do
+(:mod:`chorus.listening.matching`: whole words, phrases in quotes, hashtags, CJK substrings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist
+
+from chorus.errors import ValidationFailed
+from chorus.inbox import keys as ik
+from chorus.inbox.store import RulesItem
+from chorus.listening.matching import matches
+from chorus.listening.monitors import Monitor, MonitorKind
+from chorus.store import keys
+from chorus.store.models import bind
+
+MAX_RULES = 100
+
+
+@dataclass(frozen=True)
+class Rule:
+    terms: tuple[str, ...]
+    tag: str | None = None
+    assign: str | None = None
+    priority: int | None = None
+    monitor: Monitor = field(compare=False, repr=False, default=None)  # type: ignore[assignment]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"terms": list(self.terms), "tag": self.tag, "assign": self.assign, "priority": self.priority}
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    tags: tuple[str, ...] = ()
+    assignee: str | None = None
+    priority: int = 0
+
+
+def build_rules(workspace_id: str, raw: Any) -> list[Rule]:
+    """Validate rules from a request body or a stored item (``ValidationFailed`` names the field)."""
+    if not isinstance(raw, list):
+        raise ValidationFailed.on("rules", "must be a list", "type")
+    if len(raw) > MAX_RULES:
+        raise ValidationFailed.on("rules", f"at most {MAX_RULES} rules", "max_items")
+    rules: list[Rule] = []
+    for i, entry in enumerate(raw):
+        where = f"rules[{i}]"
+        if not isinstance(entry, dict):
+            raise ValidationFailed.on(where, "must be an object", "type")
+        tag, assign, priority = entry.get("tag"), entry.get("assign"), entry.get("priority")
+        if tag is None and assign is None and priority is None:
+            raise ValidationFailed.on(where, "needs a tag, an assignee or a priority", "required")
+        if priority is not None and (not isinstance(priority, int) or not 0 <= priority <= 3):
+            raise ValidationFailed.on(f"{where}.priority", "must be an integer from 0 to 3", "range")
+        for name, value in (("tag", tag), ("assign", assign)):
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise ValidationFailed.on(f"{where}.{name}", "must be a non-empty string", "type")
+        try:
+            monitor = Monitor(
+                id=f"rule{i}",
+                workspace_id=workspace_id,
+                name=f"rule {i}",
+                kind=MonitorKind.KEYWORD,
+                terms=tuple(entry.get("terms") or ()),
+            )
+        except ValidationFailed as error:
+            raise ValidationFailed.on(f"{where}.terms", error.detail, "invalid") from error
+        rules.append(
+            Rule(monitor.terms, tag.strip() if tag else None, assign.strip() if assign else None, priority, monitor)
+        )
+    return rules
+
+
+def apply(rules: list[Rule], text: str) -> RuleOutcome:
+    tags: list[str] = []
+    assignee: str | None = None
+    priority = 0
+    for rule in rules:
+        if not matches(rule.monitor, text):
+            continue
+        if rule.tag and rule.tag not in tags:
+            tags.append(rule.tag)
+        if rule.assign and assignee is None:
+            assignee = rule.assign
+        if rule.priority is not None:
+            priority = max(priority, rule.priority)
+    return RuleOutcome(tuple(tags), assignee, priority)
+
+
+def get_rules(workspace_id: str) -> list[Rule]:
+    bind()
+    try:
+        item = RulesItem.get(keys.workspace_pk(workspace_id), ik.rules_sk())
+    except DoesNotExist:
+        return []
+    return build_rules(workspace_id, item.rules or [])
+
+
+def set_rules(workspace_id: str, raw: Any) -> list[Rule]:
+    rules = build_rules(workspace_id, raw)
+    bind()
+    RulesItem(
+        keys.workspace_pk(workspace_id),
+        ik.rules_sk(),
+        workspace_id=workspace_id,
+        rules=[r.to_dict() for r in rules],
+        updated_at=datetime.now(UTC),
+    ).save()
+    return rules
