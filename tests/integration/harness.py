@@ -72,6 +72,26 @@ class Chorus:
     def platform_posts(self) -> list[dict[str, Any]]:
         return list(requests.get(self.sandbox.url + "/_control/posts", timeout=5).json()["posts"])
 
+    # ---------------------------------------------------------------- metrics and reports helpers
+    def engage(self, platform_post_id: str, **counts: int) -> dict[str, Any]:
+        """Add engagement to a sandbox post (impressions, likes, comments, shares)."""
+        answer = requests.post(
+            f"{self.sandbox.url}/api/posts/{platform_post_id}/engage", json=counts, timeout=5
+        )
+        answer.raise_for_status()
+        return dict(answer.json())
+
+    def set_followers(self, handle: str, followers: int) -> None:
+        """The sandbox account's follower count (what its account metrics will report)."""
+        with self.sandbox.state.lock:
+            self.sandbox.state.accounts.setdefault(handle, {})["followers"] = followers
+
+    def tick_at(self, name: str, at: Any) -> Any:
+        """Fire a schedule as EventBridge would at ``at`` (a datetime): the event's ``time`` is ``at``."""
+        matches = [s for k, s in self.rt.schedules.items() if k == name or k.split(".")[0] == name]
+        assert len(matches) == 1, f"no single schedule named {name!r}"
+        return self.rt.invoke(matches[0].function.logical_id, matches[0].event(at))
+
 
 def eventually(probe: Callable[[], T | None], timeout: float = 20.0, every: float = 0.05) -> T:
     deadline = time.monotonic() + timeout
