@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from email.mime.application import MIMEApplication
+from email import encoders
+from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from typing import Any, Protocol
@@ -175,7 +176,10 @@ def mime_message(sender: str, email: Email) -> MIMEMultipart:
     message.attach(body)
     if email.attachment:
         filename, content_type, data = email.attachment
-        part = MIMEApplication(data, _subtype=content_type.split(";")[0].split("/", 1)[-1])
+        maintype, _, subtype = content_type.split(";")[0].strip().partition("/")
+        part = MIMEBase(maintype or "application", subtype or "octet-stream")
+        part.set_payload(data)
+        encoders.encode_base64(part)
         part.add_header("Content-Disposition", "attachment", filename=filename)
         message.attach(part)
     return message
