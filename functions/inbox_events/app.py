@@ -20,7 +20,7 @@ def handler(event: DynamoDBStreamEvent, context: LambdaContext) -> dict[str, Any
     handled = 0
     for record in event.records:
         handled += on_stream_record(
-            record.event_name.value if record.event_name else "",
+            record.event_name.name if record.event_name else "",
             dict(record.dynamodb.new_image or {}) if record.dynamodb else {},
             dict(record.dynamodb.old_image or {}) if record.dynamodb else {},
         )

@@ -151,6 +151,15 @@ def _notify(chorus: Chorus, **note: Any) -> dict[str, Any]:
     return dict(answer.json())
 
 
+def polled_account(chorus: Chorus, key: str, handle: str) -> str:
+    """A sandbox account, once the table's stream has put it in the poll index."""
+    from chorus.inbox.poller import tracked
+
+    account = chorus.sandbox_account(key, handle=handle)
+    eventually(lambda: any(t.account_id == account for t in tracked(["sandbox"])), timeout=15)
+    return account
+
+
 def _polled_conversation(chorus: Chorus, key: str, handle: str, text: str) -> dict[str, Any]:
     _notify(chorus, account=handle, type="comment", text=text, author={"id": "fan-1", "name": "Fan"}, post_id="p-1")
     chorus.rt.tick("PollerFunction")
@@ -162,8 +171,7 @@ def _polled_conversation(chorus: Chorus, key: str, handle: str, text: str) -> di
 def test_a_sandbox_notification_is_polled_once_across_runs(chorus: Chorus) -> None:
     ws, key = chorus.workspace()
     handle = f"poll-{ws}"
-    chorus.sandbox_account(key, handle=handle)
-    chorus.rt.wait_idle()  # the stream puts the account in the poll index
+    polled_account(chorus, key, handle)
     conv = _polled_conversation(chorus, key, handle, "Where is my order?")
     # When the poller runs again with nothing new
     chorus.rt.tick("PollerFunction")
@@ -175,8 +183,7 @@ def test_a_sandbox_notification_is_polled_once_across_runs(chorus: Chorus) -> No
 def test_the_inbox_api_assigns_tags_notes_and_closes_with_resolution_time(chorus: Chorus) -> None:
     ws, key = chorus.workspace()
     handle = f"api-{ws}"
-    chorus.sandbox_account(key, handle=handle)
-    chorus.rt.wait_idle()
+    polled_account(chorus, key, handle)
     conv = _polled_conversation(chorus, key, handle, "I love this, thank you!")
     cid = conv["id"]
     assert chorus.call("POST", f"/inbox/{cid}/assign", key, json={"assignee": "sam"}).json()["assignee"] == "sam"
@@ -194,8 +201,7 @@ def test_the_inbox_api_assigns_tags_notes_and_closes_with_resolution_time(chorus
 def test_a_reply_reaches_the_platform_once_even_when_the_worker_is_retried(chorus: Chorus) -> None:
     ws, key = chorus.workspace()
     handle = f"reply-{ws}"
-    chorus.sandbox_account(key, handle=handle)
-    chorus.rt.wait_idle()
+    polled_account(chorus, key, handle)
     conv = _polled_conversation(chorus, key, handle, "Can you help?")
     # Given the platform creates the reply but answers after the client's timeout
     chorus.fault(kind="timeout_after_create", account=handle, delay_s=3.0, times=1)
@@ -241,8 +247,7 @@ def test_the_replier_invoked_twice_with_one_record_sends_once(chorus: Chorus) ->
 
     ws, key = chorus.workspace()
     handle = f"twice-{ws}"
-    chorus.sandbox_account(key, handle=handle)
-    chorus.rt.wait_idle()
+    polled_account(chorus, key, handle)
     conv = _polled_conversation(chorus, key, handle, "Hello?")
     # Given a reply whose queue message is held here (not on the runtime's queue)
     held = InMemoryReplyQueue()

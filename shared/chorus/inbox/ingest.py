@@ -27,8 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import PutError, UpdateError
 
 from chorus.accounts.service import Account, accounts_by_platform_id
 from chorus.errors import Conflict
@@ -52,11 +51,12 @@ from chorus.inbox.store import (
 from chorus.listening.sentiment import SentimentAnalyzer
 from chorus.platforms.webhooks import WEBHOOKS, MalformedWebhook, WebhookSecrets
 from chorus.store import keys
-from chorus.store.models import AccountItem, bind, connection
+from chorus.store.models import AccountItem, bind
 
 log = logging.getLogger(__name__)
 
 MAX_VERSION_RETRIES = 8
+MAX_APPLIED = 50
 PREVIEW = 140
 ROUTING_TTL_S = 30.0
 
@@ -273,32 +273,45 @@ def store_message(
         message_sk=msk,
         created_at=now,
     )
+    try:
+        marker.save(condition=DedupeItem.pk.does_not_exist())
+    except PutError as exc:
+        if not _conditional(exc):
+            raise
+        existing = dedupe_marker(ws, msg.platform, msg.platform_message_id)
+        if existing is None or existing.done:
+            return None  # stored before: a redelivery or an overlapping poll
+        # else: an earlier attempt stopped half-way; finish it (every step below is idempotent)
+    message.save()
     for _ in range(MAX_VERSION_RETRIES):
         current = get_conversation(ws, conv_id, consistent=True)
+        if current is not None and mid in (current.applied or []):
+            conv = current
+            break
         conv = _merged(current, account, msg, conv_id, inbound, sentiment, outcome, linked, now)
+        conv.applied = [*(conv.applied or []), mid][-MAX_APPLIED:]
         condition = (
-            ConversationItem.version == current.version
+            ConversationItem.version == (int(conv.version) - 1)
             if current is not None
             else ConversationItem.pk.does_not_exist()
         )
         try:
-            with TransactWrite(connection=connection()) as tx:
-                tx.save(marker, condition=DedupeItem.pk.does_not_exist())
-                tx.save(message)
-                tx.save(conv, condition=condition)
-        except TransactWriteError as exc:
-            reasons = [getattr(r, "code", None) if r else None for r in (exc.cancellation_reasons or [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                return None
-            if len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed":
+            conv.save(condition=condition)
+        except PutError as exc:
+            if _conditional(exc):
                 continue  # another worker changed the conversation: merge again
-            if not reasons and dedupe_marker(ws, msg.platform, msg.platform_message_id) is not None:
-                return None
-            if "TransactionConflict" in reasons:
-                continue
             raise
-        return conv, message, False
-    raise Conflict(f"conversation {conv_id} kept changing; the message will be retried")
+        break
+    else:
+        raise Conflict(f"conversation {conv_id} kept changing; the message will be retried")
+    marker.update(actions=[DedupeItem.done.set(True)])
+    return conv, message, False
+
+
+def _conditional(exc: Exception) -> bool:
+    return "ConditionalCheckFailed" in str(getattr(exc, "cause_response_code", "")) or (
+        "ConditionalCheckFailed" in str(exc)
+    )
 
 
 def _merged(

@@ -51,6 +51,7 @@ class ConversationItem(MainItem, discriminator="inbox_conversation"):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = NumberAttribute(default=0)
+    applied = JSONAttribute(default=list)  # ids of the latest messages merged in (idempotent merges)
 
 
 class MessageItem(MainItem, discriminator="inbox_message"):
@@ -85,6 +86,7 @@ class DedupeItem(MainItem, discriminator="inbox_dedupe"):
     conversation_id = UnicodeAttribute()
     message_sk = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+    done = BooleanAttribute(default=False)  # the message and its conversation are written
 
 
 class NoteItem(MainItem, discriminator="inbox_note"):
