@@ -142,10 +142,10 @@ def replies_of(workspace_id: str, conversation_id: str) -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------------ worker side
-def _transition(item: ReplyItem, to: str, expect: list[str], token: str | None, **fields: Any) -> bool:
+def _transition(item: ReplyItem, to: str, expect: list[str], expect_token: str | None, **fields: Any) -> bool:
     condition: Condition = ReplyItem.state.is_in(*expect)
-    if token is not None:
-        condition &= ReplyItem.token == token
+    if expect_token is not None:
+        condition &= ReplyItem.token == expect_token
     actions = [ReplyItem.state.set(to), ReplyItem.updated_at.set(datetime.now(UTC))]
     for name, value in fields.items():
         attr = getattr(ReplyItem, name)
