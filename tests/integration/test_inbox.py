@@ -44,7 +44,12 @@ def connect_page(chorus: Chorus, key: str, page_id: str = PAGE_ID) -> str:
         "POST",
         "/accounts",
         key,
-        json={"platform": "facebook", "platform_account_id": page_id, "access_token": "page-token", "handle": "acme"},
+        json={
+            "platform": "facebook",
+            "platform_account_id": page_id,
+            "access_token": "page-token",
+            "handle": "acme",
+        },
     )
     assert answer.status_code == 201, answer.text
     return str(answer.json()["id"])
@@ -63,7 +68,7 @@ class Listener:
         try:
             for message in self.socket:
                 self.received.append(json.loads(message))
-        except Exception:  # noqa: S110 - closed
+        except Exception:
             pass
 
     def close(self) -> None:
@@ -125,8 +130,12 @@ def test_a_forged_signature_is_refused_and_nothing_is_stored(chorus: Chorus) -> 
 
 def test_meta_verification_echoes_the_challenge_only_for_the_right_token(chorus: Chorus) -> None:
     url = chorus.rt.api_url + "/webhooks/meta"
-    good = chorus.http.get(url, params={"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "1158201444"})
-    bad = chorus.http.get(url, params={"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "1158201444"})
+    good = chorus.http.get(
+        url, params={"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "1158201444"}
+    )
+    bad = chorus.http.get(
+        url, params={"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "1158201444"}
+    )
     assert (good.status_code, good.text) == (200, "1158201444")
     assert bad.status_code == 403
 
@@ -161,7 +170,14 @@ def polled_account(chorus: Chorus, key: str, handle: str) -> str:
 
 
 def _polled_conversation(chorus: Chorus, key: str, handle: str, text: str) -> dict[str, Any]:
-    _notify(chorus, account=handle, type="comment", text=text, author={"id": "fan-1", "name": "Fan"}, post_id="p-1")
+    _notify(
+        chorus,
+        account=handle,
+        type="comment",
+        text=text,
+        author={"id": "fan-1", "name": "Fan"},
+        post_id="p-1",
+    )
     chorus.rt.tick("PollerFunction")
     chorus.rt.wait_idle()
     convs = eventually(lambda: conversations(chorus, key, platform="sandbox"), timeout=15)
@@ -186,7 +202,9 @@ def test_the_inbox_api_assigns_tags_notes_and_closes_with_resolution_time(chorus
     polled_account(chorus, key, handle)
     conv = _polled_conversation(chorus, key, handle, "I love this, thank you!")
     cid = conv["id"]
-    assert chorus.call("POST", f"/inbox/{cid}/assign", key, json={"assignee": "sam"}).json()["assignee"] == "sam"
+    assert (
+        chorus.call("POST", f"/inbox/{cid}/assign", key, json={"assignee": "sam"}).json()["assignee"] == "sam"
+    )
     assert chorus.call("POST", f"/inbox/{cid}/tags", key, json={"add": ["vip"]}).json()["tags"] == ["vip"]
     assert chorus.call("POST", f"/inbox/{cid}/notes", key, json={"text": "call back"}).status_code == 201
     closed = chorus.call("POST", f"/inbox/{cid}/status", key, json={"status": "closed"}).json()
@@ -226,7 +244,6 @@ def test_a_reply_reaches_the_platform_once_even_when_the_worker_is_retried(choru
     assert thread["conversation"]["first_response_s"] is not None
 
 
-
 def _sqs_record(body: str, receive_count: int) -> dict[str, Any]:
     return {
         "messageId": f"m{receive_count}",
@@ -259,5 +276,6 @@ def test_the_replier_invoked_twice_with_one_record_sends_once(chorus: Chorus) ->
     # Then both invocations succeed and the platform got the reply once
     assert first == again == {"batchItemFailures": []}
     stored = get_reply(ws, reply["id"])
-    assert stored is not None and stored.state == "sent"
+    assert stored is not None
+    assert stored.state == "sent"
     assert [p["text"] for p in chorus.platform_posts() if p["account"] == handle] == ["Hello back"]

@@ -45,6 +45,7 @@ from chorus.inbox.store import (
     dedupe_marker,
     get_conversation,
     index_fields,
+    jsonable,
     message_view,
     post_link,
 )
@@ -213,7 +214,7 @@ def ingest(message: IngestMessage, deps: IngestDeps) -> IngestReport:
     for (workspace_id, conversation_id), payload in changed.items():
         report.conversations.append((workspace_id, conversation_id))
         if deps.sender is not None:
-            report.pushed += broadcast(workspace_id, "conversation.updated", payload, deps.sender)
+            report.pushed += broadcast(workspace_id, "conversation.updated", jsonable(payload), deps.sender)
     return report
 
 
@@ -371,10 +372,13 @@ def _merged(
         if outcome.assignee and not conv.assignee:
             conv.assignee = outcome.assignee
         conv.priority = max(int(conv.priority or 0), outcome.priority)
-    elif conv.first_response_at is None and conv.first_inbound_at is not None:
-        if msg.created_at >= conv.first_inbound_at:
-            conv.first_response_at = msg.created_at
-            conv.first_response_s = round((msg.created_at - conv.first_inbound_at).total_seconds(), 3)
+    elif (
+        conv.first_response_at is None
+        and conv.first_inbound_at is not None
+        and msg.created_at >= conv.first_inbound_at
+    ):
+        conv.first_response_at = msg.created_at
+        conv.first_response_s = round((msg.created_at - conv.first_inbound_at).total_seconds(), 3)
     conv.updated_at = now
     conv.version = int(conv.version or 0) + 1
     for name, value in index_fields(ws, conv_id, conv.last_message_at).items():

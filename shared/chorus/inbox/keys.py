@@ -1,14 +1,14 @@
 """Key builders of the inbox's items in the main table (never inline f-strings elsewhere).
 
-  WS#<ws> / CONV#<conv>                            conversation (gsi2: INBOX#<ws> / <last activity>#<conv>)
-  WS#<ws> / MSG#<conv>#<time>#<msg>                one message of a conversation, in time order
-  WS#<ws> / INMSG#<platform>#<platform msg id>     dedupe marker (written with attribute_not_exists)
-  WS#<ws> / NOTE#<conv>#<time>#<note>              internal note on a conversation
-  WS#<ws> / REPLY#<reply>                          a reply sent from the inbox (its own state machine)
-  WS#<ws> / SAVEDREPLY#<id>                        saved reply (canned answer)
-  WS#<ws> / INBOXRULES                             the workspace's routing rules (keyword -> tag/assign/priority)
-  WS#<ws> / PPOST#<account>#<platform post id>     link: a published target's platform post -> Chorus post
-  WS#<ws> / POLLCUR#<account>                      poll cursor of an account (gsi2: POLL#<platform> / <ws>#<acct>)
+WS#<ws> / CONV#<conv>                            conversation (gsi2: INBOX#<ws> / <last activity>#<conv>)
+WS#<ws> / MSG#<conv>#<time>#<msg>                one message of a conversation, in time order
+WS#<ws> / INMSG#<platform>#<platform msg id>     dedupe marker (written with attribute_not_exists)
+WS#<ws> / NOTE#<conv>#<time>#<note>              internal note on a conversation
+WS#<ws> / REPLY#<reply>                          a reply sent from the inbox (its own state machine)
+WS#<ws> / SAVEDREPLY#<id>                        saved reply (canned answer)
+WS#<ws> / INBOXRULES                             the workspace's routing rules (keyword -> tag/assign/priority)
+WS#<ws> / PPOST#<account>#<platform post id>     link: a published target's platform post -> Chorus post
+WS#<ws> / POLLCUR#<account>                      poll cursor of an account (gsi2: POLL#<platform> / <ws>#<acct>)
 """
 
 from __future__ import annotations

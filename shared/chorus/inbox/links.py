@@ -24,11 +24,19 @@ def on_stream_record(event_name: str, new: Mapping[str, Any], old: Mapping[str, 
             and old.get("platform_post_id") != new.get("platform_post_id")
         ):
             save_post_link(
-                str(new["workspace_id"]), str(new["account_id"]), str(new["platform_post_id"]), str(new["post_id"])
+                str(new["workspace_id"]),
+                str(new["account_id"]),
+                str(new["platform_post_id"]),
+                str(new["post_id"]),
             )
             return 1
         return 0
     if kind == "account" and event_name in ("INSERT", "REMOVE"):
-        track_account(str(image["workspace_id"]), str(image["account_id"]), str(image["platform"]), event_name == "INSERT")
+        track_account(
+            str(image["workspace_id"]),
+            str(image["account_id"]),
+            str(image["platform"]),
+            event_name == "INSERT",
+        )
         return 1
     return 0

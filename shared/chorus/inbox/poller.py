@@ -82,7 +82,9 @@ def tracked(platforms: Iterable[str] = POLLED_PLATFORMS) -> list[PollCursorItem]
     found: list[PollCursorItem] = []
     for platform in platforms:
         found += [
-            i for i in MainItem.calendar_index.query(ik.poll_index_pk(platform)) if isinstance(i, PollCursorItem)
+            i
+            for i in MainItem.calendar_index.query(ik.poll_index_pk(platform))
+            if isinstance(i, PollCursorItem)
         ]
     return found
 

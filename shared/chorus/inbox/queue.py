@@ -107,7 +107,12 @@ class ReplyMessage:
     @classmethod
     def from_json(cls, text: str) -> ReplyMessage:
         data = json.loads(text)
-        return cls(str(data["workspace_id"]), str(data["reply_id"]), str(data["token"]), str(data.get("kind", "send")))
+        return cls(
+            str(data["workspace_id"]),
+            str(data["reply_id"]),
+            str(data["token"]),
+            str(data.get("kind", "send")),
+        )
 
 
 class ReplyQueue(Protocol):

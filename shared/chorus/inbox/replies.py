@@ -27,6 +27,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 
 from chorus.accounts import service as accounts
 from chorus.errors import NotFound, ValidationFailed
@@ -34,7 +35,14 @@ from chorus.inbox import keys as ik
 from chorus.inbox.live import ConnectionSender, broadcast
 from chorus.inbox.normalized import InboundMessage, MessageKind
 from chorus.inbox.queue import ReplyMessage, ReplyQueue
-from chorus.inbox.store import ConversationItem, ReplyItem, conversation_view, messages_of, reply_view
+from chorus.inbox.store import (
+    ConversationItem,
+    ReplyItem,
+    conversation_view,
+    jsonable,
+    messages_of,
+    reply_view,
+)
 from chorus.platforms import registry
 from chorus.platforms.base import (
     AuthError,
@@ -118,7 +126,9 @@ def _reply_target(workspace_id: str, conv: ConversationItem) -> str:
     """What a reply answers: the DM thread, else the newest inbound message (or the post)."""
     if conv.conv_kind == "dm":
         return conv.conversation_ref
-    inbound = [m for m in messages_of(workspace_id, conv.conversation_id) if m.direction == "in" and not m.deleted]
+    inbound = [
+        m for m in messages_of(workspace_id, conv.conversation_id) if m.direction == "in" and not m.deleted
+    ]
     if inbound:
         return inbound[-1].platform_message_id
     return conv.post_ref or conv.conversation_ref
@@ -146,7 +156,7 @@ def _transition(item: ReplyItem, to: str, expect: list[str], expect_token: str |
     condition: Condition = ReplyItem.state.is_in(*expect)
     if expect_token is not None:
         condition &= ReplyItem.token == expect_token
-    actions = [ReplyItem.state.set(to), ReplyItem.updated_at.set(datetime.now(UTC))]
+    actions: list[Action] = [ReplyItem.state.set(to), ReplyItem.updated_at.set(datetime.now(UTC))]
     for name, value in fields.items():
         attr = getattr(ReplyItem, name)
         actions.append(attr.set(value) if value is not None else attr.remove())
@@ -169,7 +179,11 @@ def handle(message: ReplyMessage, receive_count: int, deps: ReplierDeps) -> Repl
         return _handle(message, item, receive_count, deps)
     except Exception as exc:
         if receive_count >= deps.max_receives:
-            _fail(item, f"replier crashed {receive_count} times: {exc!r}"[:500], ["queued", "sending", "verifying"])
+            _fail(
+                item,
+                f"replier crashed {receive_count} times: {exc!r}"[:500],
+                ["queued", "sending", "verifying"],
+            )
         raise
 
 
@@ -192,7 +206,10 @@ def _handle(message: ReplyMessage, item: ReplyItem, receive_count: int, deps: Re
         try:
             found = adapter.find_published(creds, request)
         except PlatformError as error:
-            if isinstance(error, TransientError | UnknownOutcome) and int(item.attempts or 0) < deps.max_attempts + 2:
+            if (
+                isinstance(error, TransientError | UnknownOutcome)
+                and int(item.attempts or 0) < deps.max_attempts + 2
+            ):
                 return _requeue(item, "verifying", [item.state], VERIFY_DELAY_S, deps, kind="verify")
             return _fail(item, f"could not verify the reply: {error.message}", [item.state])
         if found is not None:
@@ -259,7 +276,9 @@ def _record_in_thread(item: ReplyItem, result: PublishResult, now: datetime, dep
     from chorus.inbox.ingest import IngestDeps, store_message
     from chorus.inbox.store import MessageItem
 
-    conv = ConversationItem.get(keys.workspace_pk(item.workspace_id), ik.conversation_sk(item.conversation_id))
+    conv = ConversationItem.get(
+        keys.workspace_pk(item.workspace_id), ik.conversation_sk(item.conversation_id)
+    )
     account = accounts.get_account(item.workspace_id, item.account_id)
     kind = MessageKind.DM if conv.conv_kind == "dm" else MessageKind.REPLY
     message = InboundMessage(
@@ -287,7 +306,12 @@ def _record_in_thread(item: ReplyItem, result: PublishResult, now: datetime, dep
     except (UpdateError, PutError):
         log.info("could not tag the reply's message", extra={"reply_id": item.reply_id})
     if deps.sender is not None:
-        broadcast(item.workspace_id, "conversation.updated", {"conversation": conversation_view(conv_item)}, deps.sender)
+        broadcast(
+            item.workspace_id,
+            "conversation.updated",
+            jsonable({"conversation": conversation_view(conv_item)}),
+            deps.sender,
+        )
 
 
 class _NoSentiment:

@@ -70,7 +70,13 @@ def build_rules(workspace_id: str, raw: Any) -> list[Rule]:
         except ValidationFailed as error:
             raise ValidationFailed.on(f"{where}.terms", error.detail, "invalid") from error
         rules.append(
-            Rule(monitor.terms, tag.strip() if tag else None, assign.strip() if assign else None, priority, monitor)
+            Rule(
+                monitor.terms,
+                tag.strip() if tag else None,
+                assign.strip() if assign else None,
+                priority,
+                monitor,
+            )
         )
     return rules
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
 from chorus.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from chorus.inbox import keys as ik
@@ -24,6 +24,7 @@ from chorus.inbox.store import (
     conversation_view,
     conversations_by_activity,
     get_conversation,
+    jsonable,
     message_view,
     messages_of,
     note_view,
@@ -100,10 +101,8 @@ def list_conversations(
     before = _decode_cursor(cursor) if cursor else None
     found: list[dict[str, Any]] = []
     last_key: str | None = None
-    read = 0
     more = False
-    for conv in conversations_by_activity(workspace_id, before, page_size=max(limit, 50)):
-        read += 1
+    for read, conv in enumerate(conversations_by_activity(workspace_id, before, page_size=max(limit, 50)), 1):
         last_key = conv.gsi2sk
         if filters.accepts(conv):
             found.append(conversation_view(conv))
@@ -156,12 +155,14 @@ def _change(
             raise
         view = conversation_view(conv)
         if sender is not None:
-            broadcast(workspace_id, "conversation.updated", {"conversation": view}, sender)
+            broadcast(workspace_id, "conversation.updated", jsonable({"conversation": view}), sender)
         return view
     raise Conflict("the conversation kept changing; try again")
 
 
-def assign(workspace_id: str, conversation_id: str, assignee: str | None, sender: ConnectionSender | None) -> dict[str, Any]:
+def assign(
+    workspace_id: str, conversation_id: str, assignee: str | None, sender: ConnectionSender | None
+) -> dict[str, Any]:
     def mutate(conv: ConversationItem) -> None:
         conv.assignee = assignee or None
 
@@ -169,7 +170,11 @@ def assign(workspace_id: str, conversation_id: str, assignee: str | None, sender
 
 
 def set_tags(
-    workspace_id: str, conversation_id: str, add: list[str], remove: list[str], sender: ConnectionSender | None
+    workspace_id: str,
+    conversation_id: str,
+    add: list[str],
+    remove: list[str],
+    sender: ConnectionSender | None,
 ) -> dict[str, Any]:
     cleaned = [t.strip() for t in add if t.strip()]
 
@@ -184,7 +189,11 @@ def set_tags(
 
 
 def set_status(
-    workspace_id: str, conversation_id: str, status: str, sender: ConnectionSender | None, now: datetime | None = None
+    workspace_id: str,
+    conversation_id: str,
+    status: str,
+    sender: ConnectionSender | None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     if status not in STATUSES:
         raise ValidationFailed.on("status", f"must be one of {', '.join(STATUSES)}", "enum")
@@ -202,7 +211,9 @@ def set_status(
     return _change(workspace_id, conversation_id, mutate, sender)
 
 
-def set_priority(workspace_id: str, conversation_id: str, priority: int, sender: ConnectionSender | None) -> dict[str, Any]:
+def set_priority(
+    workspace_id: str, conversation_id: str, priority: int, sender: ConnectionSender | None
+) -> dict[str, Any]:
     if not 0 <= priority <= 3:
         raise ValidationFailed.on("priority", "must be from 0 to 3", "range")
 
@@ -291,7 +302,6 @@ def delete_saved_reply(workspace_id: str, saved_id: str) -> None:
 
 __all__ = [
     "InboxFilter",
-    "UpdateError",
     "add_note",
     "assign",
     "create_saved_reply",

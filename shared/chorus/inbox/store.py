@@ -148,6 +148,17 @@ class PollCursorItem(MainItem, discriminator="inbox_poll_cursor"):
 
 
 # ---------------------------------------------------------------------------------------------- views
+def jsonable(value: Any) -> Any:
+    """A view with its datetimes as the API's ISO strings (for live pushes)."""
+    if isinstance(value, datetime):
+        return keys.iso(value)
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
 def conversation_view(item: ConversationItem) -> dict[str, Any]:
     return {
         "id": item.conversation_id,
@@ -222,7 +233,9 @@ def reply_view(item: ReplyItem) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------- reads
-def get_conversation(workspace_id: str, conversation: str, consistent: bool = False) -> ConversationItem | None:
+def get_conversation(
+    workspace_id: str, conversation: str, consistent: bool = False
+) -> ConversationItem | None:
     bind()
     try:
         return ConversationItem.get(
@@ -287,7 +300,9 @@ def dedupe_marker(workspace_id: str, platform: str, platform_message_id: str) ->
 def post_link(workspace_id: str, account_id: str, platform_post_id: str) -> str | None:
     bind()
     try:
-        item = PostLinkItem.get(keys.workspace_pk(workspace_id), ik.post_link_sk(account_id, platform_post_id))
+        item = PostLinkItem.get(
+            keys.workspace_pk(workspace_id), ik.post_link_sk(account_id, platform_post_id)
+        )
     except DoesNotExist:
         return None
     return item.post_id
