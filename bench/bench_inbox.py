@@ -1,0 +1,187 @@
+"""Inbox benchmark: a burst of 1,000 signed Meta comment webhooks on the embedded runtime.
+
+* ack: the webhook receiver's handler called in-process (``rt.invoke("WebhookFunction", ...)``, the
+  API Gateway proxy event a platform's POST becomes), signature check and SQS enqueue included;
+* push: from the moment a webhook is handed to the receiver to the moment a real WebSocket client
+  of the page's workspace receives the conversation update carrying that comment;
+* every webhook stored exactly once: 100 of the 1,000 are delivered again after the burst, and the
+  stored message count must still be 1,000.
+
+Writes bench/results/inbox.json.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+import statistics
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.integration.harness import Chorus  # noqa: E402
+from tests.support import fixture_json  # noqa: E402
+
+SECRET = "bench-meta-secret"
+PAGE = "1234567890321"
+WEBHOOKS = 1000
+REDELIVERED = 100
+POSTS = 100
+SENDERS = 8
+RESULTS = ROOT / "bench" / "results" / "inbox.json"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def bodies() -> list[tuple[str, bytes]]:
+    template = fixture_json("webhooks/meta/page_feed_comment_add.json")
+    out: list[tuple[str, bytes]] = []
+    now = int(time.time())
+    for i in range(WEBHOOKS):
+        data = copy.deepcopy(template)
+        value = data["entry"][0]["changes"][0]["value"]
+        post = f"{PAGE}_{900000000000000 + i % POSTS}"
+        comment = f"{900000000000000 + i % POSTS}_{800000000000000 + i}"
+        value.update(
+            comment_id=comment,
+            post_id=post,
+            parent_id=post,
+            created_time=now + i // 100,
+            message=f"Comment {i}: is the order shipped yet? Great service otherwise",
+        )
+        value["from"] = {"id": f"fan{i % 250}", "name": f"Fan {i % 250}"}
+        out.append((comment, json.dumps(data).encode()))
+    return out
+
+
+def event(body: bytes) -> dict[str, Any]:
+    signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return {
+        "resource": "/webhooks/{platform}",
+        "path": "/webhooks/meta",
+        "httpMethod": "POST",
+        "headers": {"Content-Type": "application/json", "X-Hub-Signature-256": signature},
+        "queryStringParameters": None,
+        "pathParameters": {"platform": "meta"},
+        "requestContext": {"resourcePath": "/webhooks/{platform}", "httpMethod": "POST", "stage": "prod"},
+        "body": body.decode(),
+        "isBase64Encoded": False,
+    }
+
+
+class Browser:
+    def __init__(self, url: str) -> None:
+        from websockets.sync.client import connect
+
+        self.socket = connect(url)
+        self.arrivals: dict[str, float] = {}
+        self.count = 0
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            for raw in self.socket:
+                at = time.perf_counter()
+                self.count += 1
+                message = json.loads(raw).get("data", {}).get("message") or {}
+                pid = message.get("platform_message_id")
+                if pid and pid not in self.arrivals:
+                    self.arrivals[pid] = at
+        except Exception:  # noqa: S110 - closed at the end
+            pass
+
+
+def main() -> int:
+    chorus = Chorus(parameters={"MetaAppSecret": SECRET})
+    try:
+        _, key = chorus.workspace("Bench page owner")
+        _, other_key = chorus.workspace("Bench bystander")
+        answer = chorus.call(
+            "POST",
+            "/accounts",
+            key,
+            json={"platform": "facebook", "platform_account_id": PAGE, "access_token": "t", "handle": "page"},
+        )
+        assert answer.status_code == 201, answer.text
+        owner = Browser(chorus.rt.ws_url + f"/?key={key}")
+        bystander = Browser(chorus.rt.ws_url + f"/?key={other_key}")
+        payloads = bodies()
+        chorus.rt.invoke("WebhookFunction", event(payloads[0][1]))  # warm: imports, SQS client
+        sent: dict[str, float] = {}
+        acks: list[float] = []
+        lock = threading.Lock()
+
+        def deliver(item: tuple[str, bytes]) -> None:
+            comment, body = item
+            ev = event(body)
+            start = time.perf_counter()
+            reply = chorus.rt.invoke("WebhookFunction", ev)
+            took = time.perf_counter() - start
+            assert reply["statusCode"] == 200, reply
+            with lock:
+                sent.setdefault(comment, start)
+                acks.append(took * 1000)
+
+        began = time.perf_counter()
+        with ThreadPoolExecutor(SENDERS) as pool:
+            list(pool.map(deliver, payloads))
+        burst_s = time.perf_counter() - began
+        deadline = time.monotonic() + 180
+        while len(owner.arrivals) < WEBHOOKS and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with ThreadPoolExecutor(SENDERS) as pool:  # redeliveries: must not store anything new
+            list(pool.map(lambda item: chorus.rt.invoke("WebhookFunction", event(item[1])), payloads[:REDELIVERED]))
+        chorus.rt.wait_idle(timeout=120)
+        pushes = [(owner.arrivals[c] - sent[c]) * 1000 for c in sent if c in owner.arrivals]
+        stored = 0
+        cursor: str | None = None
+        while True:
+            params = {"limit": "100", **({"cursor": cursor} if cursor else {})}
+            page = chorus.call("GET", "/inbox", key, params=params).json()
+            stored += sum(c["message_count"] for c in page["conversations"])
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        result = {
+            "webhooks": WEBHOOKS,
+            "redelivered": REDELIVERED,
+            "ack_p50_ms": round(statistics.median(acks), 2),
+            "ack_p99_ms": round(percentile(acks, 99), 2),
+            "push_p50_ms": round(percentile(pushes, 50), 1),
+            "push_p99_ms": round(percentile(pushes, 99), 1),
+            "pushed": len(pushes),
+            "messages_stored": stored,
+            "duplicates": stored - WEBHOOKS if stored > WEBHOOKS else 0,
+            "missing": WEBHOOKS - stored if stored < WEBHOOKS else 0,
+            "bystander_updates": bystander.count,
+            "burst_s": round(burst_s, 2),
+            "senders": SENDERS,
+            "goal": "p99 ack <= 50 ms in-process; p99 webhook-to-browser <= 1 s; every webhook stored exactly once",
+        }
+        RESULTS.parent.mkdir(exist_ok=True)
+        RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+        print(json.dumps(result, indent=2))
+        owner.socket.close()
+        bystander.socket.close()
+        return 0
+    finally:
+        chorus.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
