@@ -102,7 +102,7 @@ class Browser:
                 pid = message.get("platform_message_id")
                 if pid and pid not in self.arrivals:
                     self.arrivals[pid] = at
-        except Exception:  # noqa: S110 - closed at the end
+        except Exception:
             pass
 
 
@@ -145,7 +145,11 @@ def main() -> int:
         while len(owner.arrivals) < WEBHOOKS and time.monotonic() < deadline:
             time.sleep(0.05)
         with ThreadPoolExecutor(SENDERS) as pool:  # redeliveries: must not store anything new
-            list(pool.map(lambda item: chorus.rt.invoke("WebhookFunction", event(item[1])), payloads[:REDELIVERED]))
+            list(
+                pool.map(
+                    lambda item: chorus.rt.invoke("WebhookFunction", event(item[1])), payloads[:REDELIVERED]
+                )
+            )
         chorus.rt.wait_idle(timeout=120)
         pushes = [(owner.arrivals[c] - sent[c]) * 1000 for c in sent if c in owner.arrivals]
         stored = 0
