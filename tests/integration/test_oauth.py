@@ -402,3 +402,29 @@ def test_an_exhausted_instagram_quota_parks_the_target_instead_of_failing_it(
     assert target["attempts"] == 0
     assert not target.get("error")
     assert provider.seen("POST", f"/{IG_USER_ID}/media") == []
+
+
+def test_the_callback_redirects_to_the_configured_app_url(
+    chorus: Chorus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chorus.accounts.apps import get_apps
+
+    monkeypatch.setattr(get_apps(), "oauth_done_url", "https://app.example/connected?tab=accounts")
+    _, key = chorus.workspace()
+    started = chorus.call(
+        "GET", "/accounts/connect/x", key, params={"redirect_uri": "https://app.example/done"}
+    ).json()
+    back = chorus.call(
+        "GET",
+        "/oauth/callback/x",
+        params={"code": "good", "state": started["state"]},
+        allow_redirects=False,
+    )
+    assert back.status_code == 302
+    location = urlsplit(back.headers["Location"])
+    assert (location.netloc, location.path) == ("app.example", "/connected")
+    accounts_param = parse_qs(location.query)
+    assert accounts_param["tab"] == ["accounts"]
+    assert accounts_param["platform"] == ["x"]
+    [listed] = chorus.call("GET", "/accounts", key).json()["accounts"]
+    assert accounts_param["accounts"] == [listed["id"]]
