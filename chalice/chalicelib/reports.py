@@ -86,7 +86,7 @@ def put_goals() -> Response:
     return ok(service.goals_public(goals))
 
 
-@route(bp, "/insights/best_times", methods=["GET"])
+@route(bp, "/insights/best-times", methods=["GET"])
 def get_best_times() -> Response:
     who = principal()
     params = query(bp.current_request)

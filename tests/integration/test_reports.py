@@ -276,7 +276,7 @@ def test_goals_show_beside_the_actuals(chorus: Chorus, dataset: dict[str, Any]) 
 
 def test_best_times_come_from_the_accounts_own_posts(chorus: Chorus, dataset: dict[str, Any]) -> None:
     answer = chorus.call(
-        "GET", "/insights/best_times", dataset["key"], params={"account": dataset["account"]}
+        "GET", "/insights/best-times", dataset["key"], params={"account": dataset["account"]}
     )
     assert answer.status_code == 200, answer.text
     body = answer.json()
@@ -286,7 +286,7 @@ def test_best_times_come_from_the_accounts_own_posts(chorus: Chorus, dataset: di
     cells = [c for c in body["heatmap"] if c["posts"]]
     assert best in cells
     assert sum(c["avg_engagement_rate"] * c["posts"] for c in cells) == pytest.approx(0.11)
-    missing = chorus.call("GET", "/insights/best_times", dataset["key"], params={"account": "acc-nope"})
+    missing = chorus.call("GET", "/insights/best-times", dataset["key"], params={"account": "acc-nope"})
     assert missing.status_code == 422
 
 
