@@ -32,7 +32,7 @@ lint: $(STAMP) ## ruff, mypy on shared/, cfn-lint and our own template checks
 	$(BIN)/python infra/lint/check_template.py template.yaml
 
 test-deps: ## system tools the rendering tests use (pdftoppm, headless Chromium); apt-get when missing
-	@command -v pdftoppm >/dev/null && command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends poppler-utils chromium)
+	@command -v pdftoppm >/dev/null && command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends poppler-utils chromium)
 
 test: lint test-deps ## lint, then every test suite
 	$(BIN)/pytest -q
