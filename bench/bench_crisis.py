@@ -119,7 +119,7 @@ def main() -> None:
         "state_json_bytes": state_bytes,
         "matches_texts_per_second": round(texts_per_second),
         "false_raises_per_day": round(false_per_day, 4),
-        "burst_raised_in_its_window": {k: round(v, 3) for k, v in detection.items()},
+        **{f"burst{k}_raised_in_its_window": round(v, 3) for k, v in detection.items()},
         "simulated_days": args.seeds * args.days,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
