@@ -81,8 +81,19 @@ def main() -> None:
     for name, report in (("sample", sample_report()), ("large", large_report())):
         results[name] = {fmt.value: timed(report, fmt, repeat=10) for fmt in ReportFormat}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    RESULTS.write_text(json.dumps(_flat(results), indent=2) + "\n")  # flat keys, as every result file
     print(json.dumps(results, indent=2))
+
+
+def _flat(data: dict[str, object], prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}".replace(".", "_")
+        if isinstance(value, dict):
+            out.update(_flat(value, name + "_"))
+        else:
+            out[name] = value
+    return out
 
 
 if __name__ == "__main__":
