@@ -5,7 +5,7 @@ the webhook message shape (one code path for dedupe and threading), then move th
 No gaps: the cursor moves only after the page was queued (a crash in between re-fetches the same
 items, which the ingest dedupes). No duplicates: the ingest's dedupe marker. Accounts to poll are
 found through a sparse index (``POLL#<platform>`` on gsi2), kept by :func:`track_account` from the
-table's stream as accounts are connected and removed — never a Scan.
+table's stream as accounts are connected and removed — never a table scan.
 """
 
 from __future__ import annotations

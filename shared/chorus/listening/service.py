@@ -7,7 +7,7 @@ Storage is the main table (``WS#<ws>`` partition), through ``ListeningItem``:
   MWIN#<key>#<window start>             negatives/total per 5-minute window, ADDed as mentions land
   CRISIS#<key>                          the detector's state (one small item per key)
   INCIDENT#<id>                         an incident with its timeline and sample messages
-and ``LISTENING / <ws>`` registers workspaces that listen, so the detection run needs no Scan.
+and ``LISTENING / <ws>`` registers workspaces that listen, so the detection run needs no table scan.
 ``key`` is ``all`` (the workspace) or a monitor id.
 """
 

@@ -1,7 +1,7 @@
 """What to collect: the accounts and the published posts metric collection follows, in the metrics table.
 
 Collection reads only the metrics table (never the main table's posts), and the hourly fan-out finds the
-accounts to collect with Queries, never a Scan.
+accounts to collect with Queries, never a table scan.
 
 Items (metrics table, ``pk``/``sk``; key builders below)
 --------------------------------------------------------

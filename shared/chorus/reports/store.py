@@ -7,7 +7,7 @@ One PynamoDB model, ``ReportItem`` (discriminator ``report``), in the workspace'
   WS#<ws> / RSCHED#<cadence>       an e-mailed report (weekly | monthly): recipients, format, last sent
 
 Schedules also carry ``gsi2pk = RSCHED#<cadence>`` / ``gsi2sk = <ws>``, so the weekly (or monthly) run
-finds every workspace that asked for one with one Query of gsi2, never a Scan. Persistence rows are
+finds every workspace that asked for one with one Query of gsi2, never a table scan. Persistence rows are
 mapped to the plain dataclasses below; nothing outside this module sees ``ReportItem``.
 """
 

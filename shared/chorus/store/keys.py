@@ -56,7 +56,7 @@ def system_pk() -> str:
 
 def due_bucket(at: datetime, prefix: str = "DUE") -> str:
     """The minute bucket of the due index a target lives in: DUE# while scheduled, QUEUED# while a
-    message for it should be in flight (so the scheduler can find lost ones without a Scan)."""
+    message for it should be in flight (so the scheduler can find lost ones without a table scan)."""
     return f"{prefix}#" + at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
 
 

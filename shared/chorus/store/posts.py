@@ -305,7 +305,7 @@ def replace_post(old: Post, new: Post, target_plan: list[tuple[Target | None, Ta
 
 
 def due_targets(bucket_prefix: str, minute: datetime, until: datetime) -> Iterator[Target]:
-    """Targets in one minute bucket of the due index with sort key up to ``until`` (a Query, never a Scan)."""
+    """Targets in one minute bucket of the due index with sort key up to ``until`` (a Query, never a table scan)."""
     bind()
     for item in MainItem.due_index.query(
         keys.due_bucket(minute, bucket_prefix), MainItem.gsi1sk <= keys.iso(until) + "~"
