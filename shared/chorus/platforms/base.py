@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 
 class PlatformError(Exception):
@@ -127,6 +127,22 @@ class MetricPoint:
     value: int
     at: datetime  # when the value holds (platform end_time, else collection time), UTC
     period: str = "lifetime"  # lifetime | day | week | days_28
+
+
+def counted_points(
+    scope: MetricScope, object_id: str, body: Any, names: Mapping[str, str], at: datetime
+) -> list[MetricPoint]:
+    """Points for the integer counters ``names`` maps (platform field -> metric) that ``body`` has.
+
+    A field that is missing, null or not an integer gives no point: absent, never zero."""
+    if not isinstance(body, Mapping):
+        return []
+    points = []
+    for field_name, metric in names.items():
+        value = body.get(field_name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            points.append(MetricPoint(scope, object_id, metric, value, at))
+    return points
 
 
 @runtime_checkable

@@ -20,7 +20,7 @@ from typing import Any
 
 import requests
 
-from chorus.platforms.base import AccountCredentials, MetricPoint, MetricScope
+from chorus.platforms.base import AccountCredentials, MetricPoint, MetricScope, counted_points
 from chorus.platforms.http import batched, bearer, call, json_body
 
 PLATFORM = "bluesky"
@@ -39,17 +39,6 @@ PROFILE_METRICS: Mapping[str, str] = {"followersCount": "followers", "followsCou
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _points(
-    scope: MetricScope, object_id: str, view: Mapping[str, Any], names: Mapping[str, str], at: datetime
-) -> list[MetricPoint]:
-    points = []
-    for field_name, metric in names.items():
-        value = view.get(field_name)
-        if isinstance(value, int) and not isinstance(value, bool):
-            points.append(MetricPoint(scope, object_id, metric, value, at))
-    return points
 
 
 class BlueskyMetrics:
@@ -73,7 +62,7 @@ class BlueskyMetrics:
         body = self._query(creds, "app.bsky.actor.getProfile", {"actor": creds.account_id})
         if not isinstance(body, dict):
             return []
-        return _points(MetricScope.ACCOUNT, creds.account_id, body, PROFILE_METRICS, now)
+        return counted_points(MetricScope.ACCOUNT, creds.account_id, body, PROFILE_METRICS, now)
 
     def post_metrics(self, creds: AccountCredentials, platform_post_ids: list[str]) -> list[MetricPoint]:
         now = self._clock()
@@ -83,7 +72,7 @@ class BlueskyMetrics:
             posts = body.get("posts") if isinstance(body, dict) else None
             for view in posts if isinstance(posts, list) else []:
                 if isinstance(view, dict) and isinstance(view.get("uri"), str):
-                    points += _points(MetricScope.POST, view["uri"], view, POST_METRICS, now)
+                    points += counted_points(MetricScope.POST, view["uri"], view, POST_METRICS, now)
         return points
 
     def _query(self, creds: AccountCredentials, nsid: str, params: Mapping[str, str | list[str]]) -> Any:

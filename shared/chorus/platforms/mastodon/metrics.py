@@ -18,7 +18,14 @@ from urllib.parse import quote
 
 import requests
 
-from chorus.platforms.base import AccountCredentials, AuthError, MetricPoint, MetricScope, PermanentError
+from chorus.platforms.base import (
+    AccountCredentials,
+    AuthError,
+    MetricPoint,
+    MetricScope,
+    PermanentError,
+    counted_points,
+)
 from chorus.platforms.http import bearer, call, json_body
 
 logger = logging.getLogger(__name__)
@@ -36,19 +43,6 @@ ACCOUNT_METRICS: Mapping[str, str] = {"followers_count": "followers", "following
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _points(
-    scope: MetricScope, object_id: str, body: Any, names: Mapping[str, str], at: datetime
-) -> list[MetricPoint]:
-    if not isinstance(body, dict):
-        return []
-    points = []
-    for field_name, metric in names.items():
-        value = body.get(field_name)
-        if isinstance(value, int) and not isinstance(value, bool):
-            points.append(MetricPoint(scope, object_id, metric, value, at))
-    return points
 
 
 class MastodonMetrics:
@@ -70,7 +64,7 @@ class MastodonMetrics:
     def account_metrics(self, creds: AccountCredentials) -> list[MetricPoint]:
         now = self._clock()
         body = self._get(creds, self._instance(creds), f"/api/v1/accounts/{quote(creds.account_id, safe='')}")
-        return _points(MetricScope.ACCOUNT, creds.account_id, body, ACCOUNT_METRICS, now)
+        return counted_points(MetricScope.ACCOUNT, creds.account_id, body, ACCOUNT_METRICS, now)
 
     def post_metrics(self, creds: AccountCredentials, platform_post_ids: list[str]) -> list[MetricPoint]:
         now = self._clock()
@@ -92,7 +86,7 @@ class MastodonMetrics:
                     },
                 )
                 continue
-            points += _points(MetricScope.POST, status_id, body, STATUS_METRICS, now)
+            points += counted_points(MetricScope.POST, status_id, body, STATUS_METRICS, now)
         return points
 
     def _instance(self, creds: AccountCredentials) -> str:

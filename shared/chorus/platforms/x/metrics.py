@@ -18,7 +18,7 @@ from typing import Any
 
 import requests
 
-from chorus.platforms.base import AccountCredentials, MetricPoint, MetricScope
+from chorus.platforms.base import AccountCredentials, MetricPoint, MetricScope, counted_points
 from chorus.platforms.http import batched, bearer, call, json_body
 
 logger = logging.getLogger(__name__)
@@ -40,19 +40,6 @@ USER_METRICS: Mapping[str, str] = {"followers_count": "followers", "following_co
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _points(
-    scope: MetricScope, object_id: str, public: Any, names: Mapping[str, str], at: datetime
-) -> list[MetricPoint]:
-    if not isinstance(public, dict):
-        return []
-    points = []
-    for field_name, metric in names.items():
-        value = public.get(field_name)
-        if isinstance(value, int) and not isinstance(value, bool):
-            points.append(MetricPoint(scope, object_id, metric, value, at))
-    return points
 
 
 class XMetrics:
@@ -77,7 +64,9 @@ class XMetrics:
         user = body.get("data") if isinstance(body, dict) else None
         if not isinstance(user, dict):
             return []
-        return _points(MetricScope.ACCOUNT, creds.account_id, user.get("public_metrics"), USER_METRICS, now)
+        return counted_points(
+            MetricScope.ACCOUNT, creds.account_id, user.get("public_metrics"), USER_METRICS, now
+        )
 
     def post_metrics(self, creds: AccountCredentials, platform_post_ids: list[str]) -> list[MetricPoint]:
         now = self._clock()
@@ -98,7 +87,7 @@ class XMetrics:
                     )
             for tweet in body.get("data") or []:
                 if isinstance(tweet, dict) and isinstance(tweet.get("id"), str):
-                    points += _points(
+                    points += counted_points(
                         MetricScope.POST, tweet["id"], tweet.get("public_metrics"), TWEET_METRICS, now
                     )
         return points
