@@ -185,17 +185,6 @@ def targets_of(workspace_id: str, post_id: str, consistent: bool = False) -> lis
     ]
 
 
-def get_target(workspace_id: str, post_id: str, account_id: str) -> Target | None:
-    bind()
-    try:
-        item = TargetItem.get(
-            keys.workspace_pk(workspace_id), keys.target_sk(post_id, account_id), consistent_read=True
-        )
-    except DoesNotExist:
-        return None
-    return _to_target(item)
-
-
 def list_posts(workspace_id: str, limit: int = 100) -> list[Post]:
     bind()
     items = PostItem.query(
