@@ -5,6 +5,8 @@ Storage is the main table (``WS#<ws>`` partition), through ``ListeningItem``:
   MONITOR#<id>                          a monitor
   MENTION#<platform>#<platform id>      a mention (written once: the dedupe)
   MWIN#<key>#<window start>             negatives/total per 5-minute window, ADDed as mentions land
+  MDAY#<key>#<UTC date>                 total/negatives/positives per day (share of voice, reports)
+  OVERRIDE#<time>#<id>                  a person's sentiment override (who, when, from -> to)
   CRISIS#<key>                          the detector's state (one small item per key)
   INCIDENT#<id>                         an incident with its timeline and sample messages
 and ``LISTENING / <ws>`` registers workspaces that listen, so the detection run needs no table scan.
@@ -13,10 +15,12 @@ and ``LISTENING / <ws>`` registers workspaces that listen, so the detection run 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
@@ -39,6 +43,7 @@ class ListeningItem(MainItem, discriminator="listening"):
     data = JSONAttribute(null=True)
     negatives = NumberAttribute(null=True)
     total = NumberAttribute(null=True)
+    positives = NumberAttribute(null=True)
     label = UnicodeAttribute(null=True)
 
 
@@ -99,28 +104,92 @@ class Recorded:
     monitors: tuple[str, ...]
 
 
+def mention_id(platform: str, platform_id: str) -> str:
+    """A mention's id in the API: its platform and platform id, URL-safe (AT-URIs carry slashes)."""
+    return base64.urlsafe_b64encode(f"{platform}#{platform_id}".encode()).decode().rstrip("=")
+
+
+def parse_mention_id(value: str) -> tuple[str, str]:
+    """``(platform, platform id)`` of an id :func:`mention_id` gave out (NotFound for anything else)."""
+    from chorus.errors import NotFound
+
+    try:
+        platform, _, platform_id = (
+            base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode().partition("#")
+        )
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise NotFound(f"mention {value} not found") from exc
+    if not platform or not platform_id:
+        raise NotFound(f"mention {value} not found")
+    return platform, platform_id
+
+
+def mention_sk(platform: str, platform_id: str) -> str:
+    return f"MENTION#{platform}#{platform_id}"
+
+
+def _window_sk(key: str, at: datetime) -> str:
+    return f"MWIN#{key}#{keys.iso(window_start(at))}"
+
+
+def _day_sk(key: str, day: date) -> str:
+    return f"MDAY#{key}#{day.isoformat()}"
+
+
+def count_sentiment(
+    workspace_id: str, keys_: Iterable[str], at: datetime, *, total: int, negatives: int, positives: int
+) -> None:
+    """ADD to the 5-minute window (the crisis detector's input) and the UTC day (share of voice) of
+    ``at``, for each key (``all`` and monitor ids). Overrides call it with -1/+1 to move a mention."""
+    day = at.astimezone(UTC).date()
+    for key in keys_:
+        for sk in (_window_sk(key, at), _day_sk(key, day)):
+            ListeningItem(_pk(workspace_id), sk).update(
+                actions=[
+                    ListeningItem.negatives.add(negatives),
+                    ListeningItem.positives.add(positives),
+                    ListeningItem.total.add(total),
+                    ListeningItem.kind.set(ListeningItem),  # queries of the subclass filter on it
+                ]
+            )
+
+
 def record_mention(
-    workspace_id: str, mention: Mention, sentiment: str, monitors: Iterable[Monitor]
+    workspace_id: str,
+    mention: Mention,
+    sentiment: str,
+    monitors: Iterable[Monitor],
+    *,
+    sentiment_source: str | None = None,
+    inbox: dict[str, str] | None = None,
+    only_if_matched: bool = False,
 ) -> Recorded:
-    """Store a mention once (by platform id), count it in its window for the workspace and each monitor
-    it matches. Inbox messages and search results both come through here."""
+    """Store a mention once (by platform id), count it in its window and day for the workspace and
+    each monitor it matches. Inbox messages and search results both come through here; inbox messages
+    (``only_if_matched``) are stored only when some monitor matches, with ``inbox`` naming the message."""
     bind()
     hits = tuple(
         m.id for m in monitors if matches(m, mention.text, lang=mention.lang, platform=mention.platform)
     )
+    if only_if_matched and not hits:
+        return Recorded(False, hits)
+    data: dict[str, Any] = {
+        "platform": mention.platform,
+        "platform_id": mention.platform_id,
+        "url": mention.url,
+        "author": mention.author_handle,
+        "text": mention.text[:2000],
+        "created_at": keys.iso(mention.created_at),
+        "lang": mention.lang,
+        "monitors": list(hits),
+        "sentiment_source": sentiment_source,
+    }
+    if inbox:
+        data["inbox"] = dict(inbox)
     item = ListeningItem(
         _pk(workspace_id),
-        f"MENTION#{mention.platform}#{mention.platform_id}",
-        data={
-            "platform": mention.platform,
-            "platform_id": mention.platform_id,
-            "url": mention.url,
-            "author": mention.author_handle,
-            "text": mention.text[:2000],
-            "created_at": keys.iso(mention.created_at),
-            "lang": mention.lang,
-            "monitors": list(hits),
-        },
+        mention_sk(mention.platform, mention.platform_id),
+        data=data,
         label=sentiment,
         gsi2pk=f"MENTIONS#{workspace_id}",
         gsi2sk=f"{keys.iso(mention.created_at)}#{mention.platform}#{mention.platform_id}",
@@ -131,18 +200,25 @@ def record_mention(
         if "ConditionalCheckFailed" in str(exc):
             return Recorded(False, hits)
         raise
-    start = keys.iso(window_start(mention.created_at))
-    negative = 1 if sentiment == "negative" else 0
-    for key in ("all", *hits):
-        ListeningItem(_pk(workspace_id), f"MWIN#{key}#{start}").update(
-            actions=[
-                ListeningItem.negatives.add(negative),
-                ListeningItem.total.add(1),
-                ListeningItem.kind.set(ListeningItem),  # queries of the subclass filter on it
-            ]
-        )
+    count_sentiment(
+        workspace_id,
+        ("all", *hits),
+        mention.created_at,
+        total=1,
+        negatives=int(sentiment == "negative"),
+        positives=int(sentiment == "positive"),
+    )
     ListeningItem("LISTENING", workspace_id).save()
     return Recorded(True, hits)
+
+
+def mention_view(item: ListeningItem) -> dict[str, Any]:
+    data = dict(item.data or {})
+    return {
+        **data,
+        "id": mention_id(str(data.get("platform")), str(data.get("platform_id"))),
+        "sentiment": item.label,
+    }
 
 
 def mentions(
@@ -157,7 +233,7 @@ def mentions(
         if isinstance(item, ListeningItem) and item.data:
             if monitor_id and monitor_id not in item.data.get("monitors", []):
                 continue
-            out.append({**item.data, "sentiment": item.label})
+            out.append(mention_view(item))
     return out
 
 
@@ -370,4 +446,81 @@ def pause_publishing(workspace_id: str, reason: str) -> None:
     workspaces.set_publishing_paused(workspace_id, True, reason)
 
 
-__all__ = ["Mention", "MonitorKind"]
+# ------------------------------------------------------------------------------------ share of voice
+@dataclass(frozen=True)
+class VoiceShare:
+    monitor_id: str
+    name: str
+    role: str  # "brand" | "competitor"
+    mentions: int
+    positive: int
+    negative: int
+    share: float  # of all brand + competitor monitor mentions in the range, 0..1
+
+
+def _day_counts(workspace_id: str, key: str, start: date, end: date) -> tuple[int, int, int]:
+    total = positive = negative = 0
+    for item in ListeningItem.query(
+        _pk(workspace_id), ListeningItem.sk.between(_day_sk(key, start), _day_sk(key, end))
+    ):
+        total += int(item.total or 0)
+        positive += int(item.positives or 0)
+        negative += int(item.negatives or 0)
+    return total, positive, negative
+
+
+def share_of_voice(workspace_id: str, start: date, end: date) -> list[VoiceShare]:
+    """Mentions of each brand and competitor monitor over the whole UTC days ``start``..``end``
+    (inclusive), with their positives, negatives and share of the sum over those monitors (a mention
+    that names two of them counts for each). Most mentioned first; shares are 0 when nobody is heard.
+    Reads one day item per monitor and day, never the mentions themselves."""
+    bind()
+    rows: list[tuple[Monitor, int, int, int]] = []
+    for monitor in list_monitors(workspace_id):
+        if monitor.kind not in (MonitorKind.BRAND, MonitorKind.COMPETITOR):
+            continue
+        rows.append((monitor, *_day_counts(workspace_id, monitor.id, start, end)))
+    everyone = sum(r[1] for r in rows)
+    shares = [
+        VoiceShare(
+            monitor_id=m.id,
+            name=m.name,
+            role="competitor" if m.is_competitor else "brand",
+            mentions=total,
+            positive=positive,
+            negative=negative,
+            share=total / everyone if everyone else 0.0,
+        )
+        for m, total, positive, negative in rows
+    ]
+    return sorted(shares, key=lambda v: (-v.mentions, v.role != "brand", v.name))
+
+
+# ------------------------------------------------------------------------------------------ overrides
+def record_override(workspace_id: str, record: dict[str, Any], at: datetime) -> None:
+    """Keep one person's sentiment override (``record``: target, ref, from, to, by) for the count."""
+    bind()
+    ListeningItem(
+        _pk(workspace_id), f"OVERRIDE#{keys.iso(at)}#{uuid.uuid4().hex[:10]}", data=record, label=record["to"]
+    ).save()
+
+
+def overrides(workspace_id: str, start: date, end: date) -> list[dict[str, Any]]:
+    """The sentiment overrides made by people over the whole UTC days ``start``..``end``, oldest first."""
+    bind()
+    return [
+        dict(i.data or {})
+        for i in ListeningItem.query(
+            _pk(workspace_id),
+            ListeningItem.sk.between(f"OVERRIDE#{start.isoformat()}", f"OVERRIDE#{end.isoformat()}~"),
+        )
+    ]
+
+
+def overrides_count(workspace_id: str, start: date, end: date) -> int:
+    """How many times people overrode a message's or a mention's sentiment over the whole UTC days
+    ``start``..``end`` (inclusive)."""
+    return len(overrides(workspace_id, start, end))
+
+
+__all__ = ["Mention", "MonitorKind", "VoiceShare", "overrides_count", "share_of_voice"]
