@@ -37,6 +37,7 @@ from chorus.inbox import rules as inbox_rules
 from chorus.inbox.live import ConnectionSender, broadcast
 from chorus.inbox.normalized import Deletion, InboundMessage, MessageKind, ParseResult, Revocation
 from chorus.inbox.queue import IngestMessage
+from chorus.inbox.stats import count_stored
 from chorus.inbox.store import (
     ConversationItem,
     DedupeItem,
@@ -305,7 +306,18 @@ def store_message(
         break
     else:
         raise Conflict(f"conversation {conv_id} kept changing; the message will be retried")
-    marker.update(actions=[DedupeItem.done.set(True)])
+    responded = (
+        not inbound and conv.first_response_at is not None and conv.first_response_at == msg.created_at
+    )
+    count_stored(
+        ws,
+        account.id,
+        (marker.pk, marker.sk),
+        at=msg.created_at,
+        inbound=inbound,
+        sentiment=sentiment.label.value if sentiment else None,
+        first_response_s=conv.first_response_s if responded else None,
+    )  # marks the marker done and counts the message for reports, once
     return conv, message, False
 
 

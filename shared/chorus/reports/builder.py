@@ -223,11 +223,19 @@ def build_report(
             workspace_id, account_id, span.start, span.end, with_posts=with_posts
         )
 
+    def read_inbox() -> InboxStats | None:
+        if inbox is not None:
+            return inbox
+        return (inbox_source or InMemoryInboxStats()).inbox_stats(workspace_id, current, account_ids)
+
     if max_workers > 1 and len(jobs) > 1:  # each read is a few round trips: overlap them
         with ThreadPoolExecutor(max_workers=min(max_workers, len(jobs))) as pool:
+            inbox_future = pool.submit(read_inbox)
             found = list(pool.map(read, jobs))
+            inbox_stats = inbox_future.result()
     else:
         found = [read(job) for job in jobs]
+        inbox_stats = read_inbox()
     now_ranges = {a.account_id: r for a, r in zip(accounts, found[: len(accounts)], strict=True)}
     then_ranges = {a.account_id: r for a, r in zip(accounts, found[len(accounts) :], strict=True)}
 
@@ -254,9 +262,6 @@ def build_report(
     top, bottom = _ranked_posts(workspace_id, reader, rated, accounts, top_n, tz)
     heatmap = best_times_of_epochs(((e[3].published_ts, -e[0]) for e in rated), tz) if rated else ()
 
-    inbox_stats = inbox
-    if inbox_stats is None:
-        inbox_stats = (inbox_source or InMemoryInboxStats()).inbox_stats(workspace_id, current, account_ids)
     inbox_summary = _inbox_summary(inbox_stats) if inbox_stats else None
     chosen_goals = (
         goals if goals is not None else (goals_source or InMemoryGoals()).goals(workspace_id, current)

@@ -8,8 +8,8 @@
 * :func:`best_times` is the heatmap of one account from its own post history.
 * :func:`send_scheduled` e-mails every weekly (or monthly) report due for the period before ``now``.
 
-Inbox figures come through the builder's :class:`~chorus.reports.builder.InboxStatsSource` port; until
-the inbox has its own query the default holds nothing and reports have no inbox section.
+Inbox figures come through the builder's :class:`~chorus.reports.builder.InboxStatsSource` port; the
+default reads the inbox's daily/monthly counters (:mod:`chorus.reports.inbox`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from chorus.reports.builder import (
     GOAL_METRICS,
     Goal,
     InboxStatsSource,
-    InMemoryInboxStats,
     MetricsReader,
     build_report,
 )
@@ -147,6 +146,12 @@ def _account_refs(workspace_id: str, wanted: Sequence[str]) -> dict[str, Account
     return {a: refs[a] for a in wanted} if wanted else refs
 
 
+def _stored_inbox_stats() -> InboxStatsSource:
+    from chorus.reports.inbox import StoredInboxStats
+
+    return StoredInboxStats()
+
+
 def build(
     workspace: Workspace,
     query: ReportQuery,
@@ -163,7 +168,7 @@ def build(
         query.timezone,
         accounts_info=refs,
         store=store,
-        inbox_source=inbox_source or InMemoryInboxStats(),
+        inbox_source=inbox_source or _stored_inbox_stats(),
         goals_source=StoredGoals(),
         workspace_name=workspace.name,
         clock=clock,
