@@ -55,7 +55,9 @@ def _pg_bin(name: str) -> str:
         Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), key=lambda p: int(p.parts[-3].split(".")[0])
     )
     if not candidates:
-        raise NetworkError(f"{name} not found: install PostgreSQL (make e2e does: apt-get install postgresql)")
+        raise NetworkError(
+            f"{name} not found: install PostgreSQL (make e2e does: apt-get install postgresql)"
+        )
     return str(candidates[-1])
 
 
@@ -102,7 +104,7 @@ class LocalNetwork:
     def stop(self, timeout: float = 30.0) -> None:
         """Stop what ``start`` started, newest first, by PID; then remove the working directory."""
         while self._procs:
-            name, proc, sig = self._procs.pop()
+            _name, proc, sig = self._procs.pop()
             if proc.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(proc.pid, sig)
@@ -132,7 +134,9 @@ class LocalNetwork:
             try:
                 account = pwd.getpwnam("postgres")
             except KeyError as exc:
-                raise NetworkError("running as root and there is no 'postgres' user to run PostgreSQL") from exc
+                raise NetworkError(
+                    "running as root and there is no 'postgres' user to run PostgreSQL"
+                ) from exc
             os.chown(self.workdir, account.pw_uid, account.pw_gid)
             os.chown(sockets, account.pw_uid, account.pw_gid)
             as_user = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
