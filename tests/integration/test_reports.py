@@ -14,6 +14,20 @@ followers   100                                  110
 
 So over the period: 2 posts, impressions 300, engagements (15 + 2 + 3) + 1 = 21, rate 21 / 300 = 7 %;
 post A's rate 20 / 200 = 10 %, post B's 1 / 100 = 1 %; followers end at 110.
+
+The inbox (sandbox notifications, polled; T = 3 hours before the data set is made):
+
+==================  ===========================================  =============================
+conversation        inbound (sentiment the offline analyser gives)  the account's first answer
+==================  ===========================================  =============================
+comments on post A  T "I love this, thank you so much!" (positive)  T + 600 s
+comments on post B  T + 60 s "This is terrible, ..." (negative),    T + 60 s + 1800 s
+                    T + 120 s "Still waiting ..." (neutral)
+a DM                T + 180 s "Great product, ..." (positive)        none
+==================  ===========================================  =============================
+
+So 4 messages received (2 positive, 1 negative, 1 neutral), first responses 600 s and 1800 s: median
+1200 s; nothing in the previous period.
 """
 
 from __future__ import annotations
@@ -77,6 +91,7 @@ def dataset(chorus: Chorus) -> dict[str, Any]:
     second = datetime.combine(first.date() + timedelta(days=1), datetime.min.time(), UTC) + timedelta(hours=1)
     chorus.tick_at("MetricsFanoutFunction", second)
     assert chorus.rt.wait_idle(timeout=30)
+    inbox_activity(chorus, account, handle)
     today = datetime.now(UTC).date()
     return {
         "ws": ws,
@@ -87,6 +102,35 @@ def dataset(chorus: Chorus) -> dict[str, Any]:
         "from": (today - timedelta(days=1)).isoformat(),
         "to": today.isoformat(),
     }
+
+
+def notify(chorus: Chorus, handle: str, at: datetime, author: str, **note: Any) -> None:
+    answer = requests.post(
+        chorus.sandbox.url + "/_control/notify",
+        json={"account": handle, "created_at": at.isoformat(), "author": {"id": author}, **note},
+        timeout=5,
+    )
+    answer.raise_for_status()
+
+
+def inbox_activity(chorus: Chorus, account: str, handle: str) -> None:
+    """The inbox of the module docstring, polled from the sandbox."""
+    from chorus.inbox.poller import tracked
+
+    eventually(lambda: any(t.account_id == account for t in tracked(["sandbox"])), timeout=15)
+    t = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+    notify(chorus, handle, t, "fan-1", type="comment", post_id="pa", text="I love this, thank you so much!")
+    notify(chorus, handle, t + timedelta(seconds=60), "fan-2", type="comment", post_id="pb",
+           text="This is terrible, I am very disappointed")  # fmt: skip
+    notify(chorus, handle, t + timedelta(seconds=120), "fan-2", type="comment", post_id="pb",
+           text="Still waiting for an answer")  # fmt: skip
+    notify(
+        chorus, handle, t + timedelta(seconds=180), "fan-3", type="dm", text="Great product, amazing service"
+    )
+    notify(chorus, handle, t + timedelta(seconds=600), handle, type="comment", post_id="pa", text="Thanks!")
+    notify(chorus, handle, t + timedelta(seconds=1860), handle, type="comment", post_id="pb", text="Sorry!")
+    chorus.rt.tick("PollerFunction")
+    assert chorus.rt.wait_idle(timeout=30)
 
 
 def report(chorus: Chorus, data: dict[str, Any], fmt: str, **extra: str) -> Any:
@@ -120,7 +164,13 @@ def test_json_report_has_the_hand_checked_numbers(chorus: Chorus, dataset: dict[
     cells = [c for c in body["heatmap"] if c["posts"]]
     assert sum(c["posts"] for c in cells) == 2
     assert sum(c["avg_engagement_rate"] * c["posts"] for c in cells) == pytest.approx(0.11)
-    assert body["inbox"] is None  # no inbox source yet
+    inbox = body["inbox"]
+    assert inbox["volume"]["current"] == 4
+    assert inbox["volume"]["previous"] == 0
+    assert inbox["sentiment"]["counts"] == {"positive": 2, "negative": 1, "neutral": 1, "unknown": 0}
+    assert inbox["sentiment"]["shares"]["positive"] == pytest.approx(0.5)
+    assert inbox["median_first_response_seconds"]["current"] == pytest.approx(1200.0)
+    assert inbox["median_first_response_seconds"]["previous"] is None
 
 
 def test_collection_follows_the_ladder(chorus: Chorus, dataset: dict[str, Any]) -> None:
@@ -179,6 +229,17 @@ def test_csv_report_has_the_same_numbers(chorus: Chorus, dataset: dict[str, Any]
     assert [p["Post"] for p in top] == [dataset["a"]["text"], dataset["b"]["text"]]
     assert [(p["Impressions"], p["Engagements"]) for p in top] == [("200", "20"), ("100", "1")]
     assert [float(p["Engagement rate (%)"]) for p in top] == [pytest.approx(10.0), pytest.approx(1.0)]
+    inbox = {row[0]: row[1:] for row in blocks["Inbox"][1:]}
+    assert inbox["Messages received"][:2] == ["4", "0"]
+    assert float(inbox["Median first response (s)"][0]) == pytest.approx(1200.0)
+    sentiment = {row[0]: row[1:] for row in blocks["Sentiment"][1:]}
+    assert {label: row[0] for label, row in sentiment.items()} == {
+        "Positive": "2",
+        "Negative": "1",
+        "Neutral": "1",
+        "Unknown": "0",
+    }
+    assert float(sentiment["Positive"][1]) == pytest.approx(50.0)
 
 
 def test_html_report_is_one_self_contained_page_with_the_numbers(
@@ -193,6 +254,9 @@ def test_html_report_is_one_self_contained_page_with_the_numbers(
     assert dataset["b"]["text"] in page
     assert "Reports Co" in page
     assert "<script src=" not in page  # charting library inlined, nothing fetched
+    inbox = page[page.index("Messages received") :]
+    assert re.match(r'Messages received</div><div class="value">4<', inbox), inbox[:200]
+    assert re.search(r'Median first response</div><div class="value">20m 00s<', inbox)  # 1200 s
 
 
 def wait_job(chorus: Chorus, key: str, job_id: str) -> dict[str, Any]:
@@ -466,3 +530,5 @@ def test_the_pdf_report_renders_to_pages_that_are_not_blank(
     ).stdout
     assert "Reports Co" in text
     assert dataset["a"]["text"] in text
+    assert re.search(r"Messages received\s+4\b", text), text
+    assert re.search(r"Median first response\s+20m 00s", text), text

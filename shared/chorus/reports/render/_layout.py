@@ -531,7 +531,11 @@ def _inbox(report: Report) -> Section:
         columns=(Column("Sentiment"), Column("Items", Kind.INT), Column("Share", Kind.RATIO)),
         rows=tuple((label.value.capitalize(), n, shares[label]) for label, n in sentiment.counts().items()),
     )
-    notes = (f"{sentiment.overridden} of {sentiment.total} sentiment labels were overridden by a person.",)
+    notes = (
+        (f"{sentiment.overridden} of {sentiment.total} sentiment labels were overridden by a person.",)
+        if sentiment.overridden
+        else ()
+    )
     chart = ChartSpec(
         key="sentiment",
         title="Sentiment share",
