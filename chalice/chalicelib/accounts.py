@@ -16,18 +16,23 @@ from chalice.app import Blueprint, Response
 from chalicelib.web import body, ok, parse, principal, query, route
 from chorus.accounts import oauth
 from chorus.accounts import service as accounts
+from chorus.accounts.app_password import connect_bluesky
 from chorus.accounts.apps import get_apps
 from chorus.accounts.tokens import TokenSet
 from chorus.auth.roles import Role
-from chorus.errors import BadRequest, FieldError
+from chorus.errors import BadRequest, FieldError, ValidationFailed
 
 bp = Blueprint(__name__)
 
 
 class ConnectAccount(BaseModel):
+    """Direct token entry (``platform_account_id`` + ``access_token``), or for Bluesky a handle and an
+    app password (``app_password``; ``base_url`` = the PDS when it is not bsky.social)."""
+
     platform: str
-    platform_account_id: str = Field(min_length=1, max_length=300)
-    access_token: str = Field(min_length=1)
+    platform_account_id: str | None = Field(default=None, min_length=1, max_length=300)
+    access_token: str | None = Field(default=None, min_length=1)
+    app_password: str | None = Field(default=None, min_length=1, max_length=200)
     refresh_token: str | None = None
     expires_at: datetime | None = None
     handle: str | None = None
@@ -45,6 +50,21 @@ def list_accounts() -> Response:
 def connect_account() -> Response:
     who = principal(Role.ADMIN)
     req = body(bp.current_request, ConnectAccount)
+    if req.platform == "bluesky" and req.app_password:
+        account = connect_bluesky(
+            who.workspace_id,
+            req.handle or req.platform_account_id or "",
+            req.app_password,
+            base_url=req.base_url,
+            display_name=req.display_name,
+            extra=req.extra,
+        )
+        return ok(account.public(), status=201)
+    if not req.platform_account_id:
+        raise ValidationFailed.on("platform_account_id", "must not be empty", "required")
+    if not req.access_token:
+        hint = " (or app_password with handle)" if req.platform == "bluesky" else ""
+        raise ValidationFailed.on("access_token", "must not be empty" + hint, "required")
     account = accounts.connect_account(
         who.workspace_id,
         req.platform,

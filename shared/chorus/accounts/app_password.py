@@ -1,0 +1,66 @@
+"""Connecting a Bluesky account the way its owner does: a handle (or DID), an app password and, for an
+account not on bsky.social, the URL of its PDS.
+
+Chorus opens the session itself (``com.atproto.server.createSession``), stores the DID as the platform
+account id, the session's tokens encrypted, and the app password as ``extra["app_password"]`` so the
+adapters can open a new session when both tokens have expired. Connecting the same DID again in the same
+workspace re-authorises that account (new tokens, active again, same id: its inbox cursor, posts and
+metrics stay with it).
+"""
+
+from __future__ import annotations
+
+import requests
+
+from chorus.accounts import service as accounts
+from chorus.accounts.tokens import TokenSet
+from chorus.errors import ValidationFailed
+from chorus.platforms.base import AuthError
+
+BLUESKY = "bluesky"
+
+
+def connect_bluesky(
+    workspace_id: str,
+    identifier: str,
+    app_password: str,
+    *,
+    base_url: str | None = None,
+    display_name: str | None = None,
+    extra: dict[str, str] | None = None,
+    session: requests.Session | None = None,
+) -> accounts.Account:
+    """Log in to the account's PDS and connect (or re-authorise) the account in ``workspace_id``.
+
+    A handle or app password the PDS refuses is a validation error on ``app_password``; a PDS that does
+    not answer raises the platform's ``TransientError``."""
+    from chorus.platforms.bluesky import oauth as bluesky
+
+    if not identifier.strip():
+        raise ValidationFailed.on("handle", "the Bluesky handle or DID is required", "required")
+    pds = (base_url or bluesky.DEFAULT_PDS).rstrip("/")
+    try:
+        login = bluesky.login(identifier.strip().lstrip("@"), app_password, base_url=pds, session=session)
+    except AuthError as refused:
+        raise ValidationFailed.on(
+            "app_password", f"Bluesky refused the handle or app password: {refused.message}", "refused"
+        ) from refused
+    tokens = TokenSet(login.tokens.access_token, login.tokens.refresh_token, login.tokens.expires_at)
+    kept = {**(extra or {}), "app_password": app_password}
+    existing = [
+        a for a in accounts.accounts_by_platform_id(BLUESKY, login.did) if a.workspace_id == workspace_id
+    ]
+    if existing:
+        return accounts.reconnect_account(
+            existing[0], tokens, handle=login.handle, display_name=display_name, extra=kept
+        )
+    return accounts.connect_account(
+        workspace_id,
+        BLUESKY,
+        login.did,
+        tokens,
+        handle=login.handle,
+        display_name=display_name,
+        base_url=None if base_url is None else pds,
+        extra=kept,
+    )
