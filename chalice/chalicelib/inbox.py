@@ -14,6 +14,7 @@ from chorus.errors import ValidationFailed
 from chorus.inbox import replies, rules, service
 from chorus.inbox.live import ConnectionSender
 from chorus.inbox.queue import default_reply_queue
+from chorus.listening import overrides
 
 bp = Blueprint(__name__)
 
@@ -43,6 +44,10 @@ class ReplyIn(BaseModel):
     text: str | None = Field(default=None, max_length=10_000)
     saved_reply_id: str | None = None
     in_reply_to: str | None = None
+
+
+class SentimentIn(BaseModel):
+    sentiment: str
 
 
 class SavedReplyIn(BaseModel):
@@ -122,6 +127,17 @@ def add_note(conversation_id: str) -> Response:
     who = principal(Role.CONTRIBUTOR)
     req = body(bp.current_request, NoteIn)
     return ok(service.add_note(who.workspace_id, conversation_id, req.text, who.key_id), status=201)
+
+
+@route(bp, "/inbox/{conversation_id}/messages/{message_id}/sentiment", methods=["PUT"])
+def override_sentiment(conversation_id: str, message_id: str) -> Response:
+    who = principal(Role.EDITOR)
+    req = body(bp.current_request, SentimentIn)
+    return ok(
+        overrides.override_message(
+            who.workspace_id, conversation_id, message_id, req.sentiment, who.key_id, _sender()
+        )
+    )
 
 
 @route(bp, "/inbox/{conversation_id}/reply", methods=["POST"])

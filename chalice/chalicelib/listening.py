@@ -1,16 +1,18 @@
-"""Routes: monitors, mentions and their time series, listening settings, incidents."""
+"""Routes: monitors, mentions (with a person's sentiment override), their time series, share of voice,
+listening settings (auto-pause, sentiment backend), incidents."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from chalice.app import Blueprint, Response
 from chalicelib.web import body, ok, principal, query, route
 from chorus.auth.roles import Role
-from chorus.listening import service
+from chorus.errors import ValidationFailed
+from chorus.listening import overrides, service
 from chorus.posts.timing import parse_time
 
 bp = Blueprint(__name__)
@@ -27,7 +29,22 @@ class MonitorIn(BaseModel):
 
 
 class SettingsIn(BaseModel):
-    auto_pause: bool
+    auto_pause: bool | None = None
+    sentiment_backend: Literal["offline", "comprehend"] | None = None
+
+
+class SentimentIn(BaseModel):
+    sentiment: str
+
+
+def _day(params: dict[str, str], name: str, default: date) -> date:
+    raw = params.get(name)
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw[:10])
+    except ValueError:
+        raise ValidationFailed.on(name, "must be a date (YYYY-MM-DD)", "date") from None
 
 
 def _range() -> tuple[datetime, datetime]:
@@ -69,10 +86,42 @@ def mention_series() -> Response:
     return ok({"monitor": key, "windows": service.series(principal().workspace_id, key, start, end)})
 
 
+@route(bp, "/listening/mentions/{mention_id}/sentiment", methods=["PUT"])
+def override_mention(mention_id: str) -> Response:
+    who = principal(Role.EDITOR)
+    req = body(bp.current_request, SentimentIn)
+    from chalicelib.inbox import _sender
+
+    return ok(overrides.override_mention(who.workspace_id, mention_id, req.sentiment, who.key_id, _sender()))
+
+
+@route(bp, "/listening/share-of-voice", methods=["GET"])
+def share_of_voice() -> Response:
+    params = query(bp.current_request)
+    end = _day(params, "to", datetime.now(UTC).date())
+    start = _day(params, "from", end - timedelta(days=29))
+    if start > end:
+        raise ValidationFailed.on("from", "must not be after to", "range")
+    if (end - start).days > 731:
+        raise ValidationFailed.on("from", "at most two years at a time", "range")
+    shares = service.share_of_voice(principal().workspace_id, start, end)
+    return ok({"from": start.isoformat(), "to": end.isoformat(), "shares": [vars(s) for s in shares]})
+
+
+@route(bp, "/listening/settings", methods=["GET"])
+def get_settings() -> Response:
+    return ok(service.listening_settings(principal().workspace_id))
+
+
 @route(bp, "/listening/settings", methods=["PUT"])
 def put_settings() -> Response:
     req = body(bp.current_request, SettingsIn)
-    return ok(service.set_auto_pause(principal(Role.ADMIN).workspace_id, req.auto_pause))
+    who = principal(Role.ADMIN)
+    return ok(
+        service.update_settings(
+            who.workspace_id, auto_pause=req.auto_pause, sentiment_backend=req.sentiment_backend
+        )
+    )
 
 
 @route(bp, "/incidents", methods=["GET"])

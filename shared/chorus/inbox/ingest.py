@@ -50,6 +50,7 @@ from chorus.inbox.store import (
     message_view,
     post_link,
 )
+from chorus.listening.scoring import OFFLINE, Scored, WorkspaceSentiment
 from chorus.listening.sentiment import SentimentAnalyzer
 from chorus.platforms.webhooks import WEBHOOKS, MalformedWebhook, WebhookSecrets
 from chorus.store import keys
@@ -71,6 +72,12 @@ class IngestDeps:
     events: EventPublisher | None = None
     accounts_for: Callable[[str, str], list[Account]] = accounts_by_platform_id
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    sentiment: WorkspaceSentiment | None = None  # the workspace's backend; None: ``analyzer`` for all
+
+    def score(self, workspace_id: str, text: str) -> Scored:
+        if self.sentiment is not None:
+            return self.sentiment.score(workspace_id, text)
+        return Scored(self.analyzer.analyze(text), OFFLINE)
 
 
 @dataclass
@@ -239,7 +246,8 @@ def store_message(
             return edited
     conv_id = ik.conversation_id(account.id, msg.conversation_ref)
     inbound = not msg.authored_by_account
-    sentiment = deps.analyzer.analyze(msg.text) if inbound and msg.text.strip() else None
+    scored = deps.score(ws, msg.text) if inbound and msg.text.strip() else None
+    sentiment = scored.result if scored else None
     outcome = inbox_rules.apply(inbox_rules.get_rules(ws), msg.text) if inbound else inbox_rules.RuleOutcome()
     linked = post_link(ws, account.id, msg.post_ref) if msg.post_ref else None
     mid = ik.message_id(msg.platform, msg.platform_message_id)
@@ -266,6 +274,7 @@ def store_message(
         sentiment=sentiment.label.value if sentiment else None,
         sentiment_score=round(sentiment.score, 4) if sentiment else None,
         language=sentiment.language if sentiment else None,
+        sentiment_source=scored.source if scored else None,
         raw_type=msg.raw_type,
     )
     marker = DedupeItem(
@@ -309,7 +318,7 @@ def store_message(
     responded = (
         not inbound and conv.first_response_at is not None and conv.first_response_at == msg.created_at
     )
-    count_stored(
+    counted = count_stored(
         ws,
         account.id,
         (marker.pk, marker.sk),
@@ -318,7 +327,47 @@ def store_message(
         sentiment=sentiment.label.value if sentiment else None,
         first_response_s=conv.first_response_s if responded else None,
     )  # marks the marker done and counts the message for reports, once
+    if counted and scored is not None and deps.events is not None:
+        # Once per message: only the worker whose marker transaction landed publishes (a redelivery
+        # racing this one does not). Published after the message is complete, so the live push is
+        # not delayed by a slower PutEvents, and a listener never reads a half-stored message.
+        _publish_received(deps.events, account, message)
     return conv, message, False
+
+
+def _publish_received(events: EventPublisher, account: Account, message: MessageItem) -> None:
+    try:
+        events.publish([item_received(account, message)])
+    except Exception:  # the message is stored and counted: never fail (and redeliver) it for this
+        log.exception(
+            "InboxItemReceived not published",
+            extra={"workspace_id": account.workspace_id, "message_id": message.message_id},
+        )
+
+
+def item_received(account: Account, message: MessageItem) -> DomainEvent:
+    """``InboxItemReceived``: a new inbound message with its sentiment (listening matches it against
+    the workspace's monitors)."""
+    return DomainEvent(
+        "InboxItemReceived",
+        account.workspace_id,
+        {
+            "conversation_id": message.conversation_id,
+            "message_id": message.message_id,
+            "account_id": account.id,
+            "platform": message.platform,
+            "platform_message_id": message.platform_message_id,
+            "kind": message.message_kind,
+            "text": message.text[:2000],
+            "author_id": message.author_id,
+            "author_handle": message.author_handle,
+            "created_at": keys.iso(message.created_at),
+            "language": message.language,
+            "sentiment": message.sentiment,
+            "sentiment_source": message.sentiment_source,
+        },
+        correlation_id=message.message_id,
+    )
 
 
 def _conditional(exc: Exception) -> bool:

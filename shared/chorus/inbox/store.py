@@ -73,6 +73,9 @@ class MessageItem(MainItem, discriminator="inbox_message"):
     sentiment = UnicodeAttribute(null=True)
     sentiment_score = NumberAttribute(null=True)
     language = UnicodeAttribute(null=True)
+    sentiment_source = UnicodeAttribute(null=True)  # the backend that scored it: offline | comprehend
+    sentiment_original = UnicodeAttribute(null=True)  # the machine's label, once a person overrode it
+    sentiment_override = JSONAttribute(null=True)  # the latest override: by, at, from, to
     deleted = BooleanAttribute(default=False)
     edited = BooleanAttribute(default=False)
     raw_type = UnicodeAttribute(default="")
@@ -204,6 +207,9 @@ def message_view(item: MessageItem) -> dict[str, Any]:
         "sentiment": item.sentiment,
         "sentiment_score": item.sentiment_score,
         "language": item.language,
+        "sentiment_source": item.sentiment_source,
+        "sentiment_original": item.sentiment_original,
+        "sentiment_override": item.sentiment_override,
         "deleted": bool(item.deleted),
         "edited": bool(item.edited),
         "reply_id": item.reply_id,

@@ -21,11 +21,16 @@ def ingest_deps() -> IngestDeps:
     from chorus.inbox.live import ApiGatewaySender
     from chorus.inbox.settings import webhook_secrets
     from chorus.listening.sentiment import default_analyzer
+    from chorus.listening.wiring import workspace_sentiment
 
     sender = live_sender()
     assert isinstance(sender, ApiGatewaySender)
     return IngestDeps(
-        analyzer=default_analyzer(), secrets=webhook_secrets(), sender=sender, events=default_publisher()
+        analyzer=default_analyzer(),
+        secrets=webhook_secrets(),
+        sender=sender,
+        events=default_publisher(),
+        sentiment=workspace_sentiment(),
     )
 
 

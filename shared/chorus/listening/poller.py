@@ -7,12 +7,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pynamodb.exceptions import DoesNotExist
 
 from chorus.listening.monitors import Monitor, SearchPage
+from chorus.listening.scoring import WorkspaceSentiment
 from chorus.listening.service import ListeningItem, list_monitors, record_mention
 from chorus.platforms.base import PlatformError
 from chorus.store import keys
@@ -98,8 +98,10 @@ def _save_cursor(workspace_id: str, monitor_id: str, source: str, cursor: str | 
 def poll_workspace(
     workspace_id: str,
     searches: Mapping[str, Callable[[Monitor, str | None], SearchPage]],
-    analyze: Callable[[str], Any],
+    sentiment: WorkspaceSentiment,
 ) -> PollReport:
+    """Search every monitor of the workspace on every source; mentions are scored by the workspace's
+    sentiment backend and recorded once."""
     bind()
     monitors = list_monitors(workspace_id)
     searched = stored = duplicates = errors = 0
@@ -117,19 +119,26 @@ def poll_workspace(
                 continue
             searched += 1
             for mention in page.mentions:
-                result = record_mention(workspace_id, mention, str(analyze(mention.text).label), monitors)
+                scored = sentiment.score(workspace_id, mention.text)
+                result = record_mention(
+                    workspace_id,
+                    mention,
+                    scored.result.label.value,
+                    monitors,
+                    sentiment_source=scored.source,
+                )
                 stored += result.stored
                 duplicates += not result.stored
             _save_cursor(workspace_id, monitor.id, source, page.cursor)
     return PollReport(len(monitors), searched, stored, duplicates, errors)
 
 
-def poll_all(analyze: Callable[[str], Any], settings: ListeningSettings | None = None) -> PollReport:
+def poll_all(sentiment: WorkspaceSentiment, settings: ListeningSettings | None = None) -> PollReport:
     bind()
     searches = sources(settings)
     total = PollReport(0, 0, 0, 0, 0)
     for reg in ListeningItem.query("LISTENING"):
-        r = poll_workspace(reg.sk, searches, analyze)
+        r = poll_workspace(reg.sk, searches, sentiment)
         total = PollReport(*(a + b for a, b in zip(_as_tuple(total), _as_tuple(r), strict=True)))
     return total
 

@@ -83,13 +83,49 @@ def delete_monitor(workspace_id: str, monitor_id: str) -> None:
         raise NotFound(f"monitor {monitor_id} not found") from exc
 
 
-def set_auto_pause(workspace_id: str, enabled: bool) -> dict[str, Any]:
+SENTIMENT_BACKENDS = ("offline", "comprehend")
+
+
+def listening_settings(workspace_id: str) -> dict[str, Any]:
+    """The workspace's listening settings with their defaults (auto_pause off, offline sentiment)."""
     bind()
     item = WorkspaceItem.get(_pk(workspace_id), keys.workspace_meta_sk())
+    stored = (item.settings or {}).get("listening", {})
+    return {"auto_pause": False, "sentiment_backend": "offline", **stored}
+
+
+def update_settings(
+    workspace_id: str, *, auto_pause: bool | None = None, sentiment_backend: str | None = None
+) -> dict[str, Any]:
+    """Change the given listening settings (None leaves one as it is); returns them all."""
+    from chorus.errors import NotFound, ValidationFailed
+
+    if sentiment_backend is not None and sentiment_backend not in SENTIMENT_BACKENDS:
+        raise ValidationFailed.on(
+            "sentiment_backend", f"must be one of {', '.join(SENTIMENT_BACKENDS)}", "enum"
+        )
+    bind()
+    try:
+        item = WorkspaceItem.get(_pk(workspace_id), keys.workspace_meta_sk())
+    except DoesNotExist as exc:
+        raise NotFound(f"workspace {workspace_id} not found") from exc
     settings = dict(item.settings or {})
-    settings["listening"] = {**settings.get("listening", {}), "auto_pause": enabled}
+    changed = {
+        name: value
+        for name, value in (("auto_pause", auto_pause), ("sentiment_backend", sentiment_backend))
+        if value is not None
+    }
+    settings["listening"] = {**settings.get("listening", {}), **changed}
     item.update(actions=[WorkspaceItem.settings.set(settings)])
-    return dict(settings["listening"])
+    if sentiment_backend is not None:
+        from chorus.listening.scoring import forget_backend
+
+        forget_backend(workspace_id)
+    return {"auto_pause": False, "sentiment_backend": "offline", **settings["listening"]}
+
+
+def set_auto_pause(workspace_id: str, enabled: bool) -> dict[str, Any]:
+    return update_settings(workspace_id, auto_pause=enabled)
 
 
 def _auto_pause(workspace_id: str) -> bool:

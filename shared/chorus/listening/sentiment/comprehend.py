@@ -9,7 +9,7 @@ become SentimentServiceError (retryable for throttling and server faults).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -45,17 +45,24 @@ class ComprehendSentimentAnalyzer:
         client: ComprehendClient,
         *,
         languages: Collection[str] = COMPREHEND_SENTIMENT_LANGUAGES,
+        language_hint: Callable[[str], str | None] | None = None,
     ) -> None:
+        """``language_hint`` (optional) names a text's language when it can tell for sure (e.g.
+        :func:`~chorus.listening.sentiment.language.confident_language`); DetectDominantLanguage is
+        then skipped for that text (one paid call instead of two)."""
         self._client = client
         self._languages = frozenset(languages)
+        self._hint = language_hint
 
     def analyze(self, text: str) -> SentimentResult:
         text = _truncate(text)
         if not text.strip():
             return SentimentResult.unknown(UNDETERMINED)
-        with _translated_errors():
-            detected = self._client.detect_dominant_language(Text=text)
-        language = _dominant(detected.get("Languages", []))
+        language = self._hint(text) if self._hint is not None else None
+        if language is None:
+            with _translated_errors():
+                detected = self._client.detect_dominant_language(Text=text)
+            language = _dominant(detected.get("Languages", []))
         if language not in self._languages:
             return SentimentResult.unknown(_iso(language))
         with _translated_errors():

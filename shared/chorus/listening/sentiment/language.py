@@ -212,3 +212,16 @@ def detect_language(text: str) -> str:
     if script == "arabic":
         return "fa" if any(char in "پچژگ" for char in cleaned) else "ar"
     return _SCRIPT_LANGUAGE.get(script, UNDETERMINED)
+
+
+def confident_language(text: str) -> str | None:
+    """:func:`detect_language`'s answer when the text shows it (a writing system that decides, another
+    language's words or letters, or at least two English function words); ``None`` when "en" would only
+    be the default for Latin-script text without evidence, or nothing could be told."""
+    language = detect_language(text)
+    if language == UNDETERMINED:
+        return None
+    if language != "en":
+        return language
+    words = _WORD.findall(_NOISE.sub(" ", text).lower().replace("\u2019", "'"))
+    return language if sum(word in _WORDS["en"] for word in words) >= 2 else None
