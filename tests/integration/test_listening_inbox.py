@@ -197,3 +197,33 @@ def test_a_workspace_switched_to_comprehend_scores_with_it_and_falls_back_offlin
     # And a workspace that did not switch is scored offline
     _, key_b = chorus.workspace("Stays offline")
     assert chorus.call("GET", "/listening/settings", key_b).json()["sentiment_backend"] == "offline"
+
+
+def test_share_of_voice_over_the_api(chorus: Chorus) -> None:
+    from chorus.listening import service
+    from chorus.listening.monitors import Mention
+
+    # Given a brand and a competitor monitor and three mentions on 10 March (one naming both)
+    ws, key = chorus.workspace("Compares itself")
+    for body in ({"name": "Acme", "kind": "brand", "terms": ["acme"]},
+                 {"name": "Globex", "kind": "competitor", "terms": ["globex"]}):  # fmt: skip
+        assert chorus.call("POST", "/monitors", key, json=body).status_code == 201
+    monitors = service.list_monitors(ws)
+    at = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+    for pid, text, label in (("1", "acme is lovely", "positive"), ("2", "acme vs globex", "negative"),
+                             ("3", "acme again", "neutral")):  # fmt: skip
+        service.record_mention(ws, Mention("bluesky", pid, None, "a", "did:a", text, at), label, monitors)
+    # When the share of voice of 10 March is asked for
+    answer = chorus.call(
+        "GET", "/listening/share-of-voice", key, params={"from": "2026-03-10", "to": "2026-03-10"}
+    )
+    assert answer.status_code == 200, answer.text
+    # Then Acme has 3 of 4 monitor mentions and Globex 1
+    rows = {r["name"]: r for r in answer.json()["shares"]}
+    assert (rows["Acme"]["mentions"], rows["Acme"]["positive"], rows["Acme"]["negative"]) == (3, 1, 1)
+    assert (rows["Globex"]["role"], rows["Globex"]["mentions"]) == ("competitor", 1)
+    assert (rows["Acme"]["share"], rows["Globex"]["share"]) == (0.75, 0.25)
+    # And a bad date names its field
+    bad = chorus.call("GET", "/listening/share-of-voice", key, params={"from": "March"})
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "from"
