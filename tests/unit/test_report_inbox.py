@@ -161,3 +161,38 @@ def test_the_report_section_has_volume_sentiment_and_median_first_response_again
 def test_accounts_without_inbox_activity_give_no_inbox_section(client: Any) -> None:
     source = StoredInboxStats(CounterReader(client, TABLE))
     assert source.inbox_stats(WS, Period(date(2026, 3, 1), date(2026, 3, 31), "UTC"), ["acc-1"]) is None
+
+
+class RacingClient:
+    """Lets another writer store a first response between this writer's read and its write, once."""
+
+    def __init__(self, client: Any, race: Any) -> None:
+        self._client, self._race = client, race
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def transact_write_items(self, **kw: Any) -> Any:
+        if self._race is not None:
+            race, self._race = self._race, None
+            race()
+        return self._client.transact_write_items(**kw)
+
+
+def test_two_first_responses_racing_on_one_day_both_land_in_its_list(client: Any) -> None:
+    at = datetime(2026, 2, 14, 12, 0, tzinfo=UTC)
+    key = (f"WS#{WS}", "INMSG#sandbox#r1")
+    client.put_item(TableName=TABLE, Item={"pk": {"S": key[0]}, "sk": {"S": key[1]}, "done": {"BOOL": False}})
+    # Given another worker stores a first response of 90 s after this one read the day's list
+    racing = RacingClient(client, lambda: stored(client, "r2", at, inbound=False, first_response_s=90))
+    # When this worker stores its first response of 30 s
+    assert count_stored(
+        WS, "acc-1", key, at=at, inbound=False, first_response_s=30, client=racing, table=TABLE,
+        sleep=lambda s: None,
+    )  # fmt: skip
+    # Then its version check failed once, it read again, and both values are kept
+    counters = CounterReader(client, TABLE).read(WS, ["acc-1"], date(2026, 2, 14), date(2026, 2, 14))
+    assert sorted(counters.first_response_s) == [30.0, 90.0]
+    assert counters.outbound == 2
+    month = CounterReader(client, TABLE).read(WS, ["acc-1"], date(2026, 2, 1), date(2026, 2, 28))
+    assert sorted(month.first_response_s) == [30.0, 90.0]

@@ -8,9 +8,17 @@ A report over a year must not read a year of messages, so ingest keeps small cou
 
 Attributes: ``n_in`` (inbound messages), ``n_out`` (messages by the account itself: replies),
 ``n_positive`` / ``n_negative`` / ``n_neutral`` / ``n_unknown`` (inbound messages by sentiment label;
-an inbound message without text or label counts as unknown), ``frt`` (a list: the first-response
-time, in seconds, of each conversation whose first response was stored that day or month) and
-``n_frt``. A message counts on the UTC day it was *written* on the platform (``created_at``); a first
+an inbound message without text or label counts as unknown), ``frt`` (one string: the first-response
+times, in seconds, of the conversations whose first response was stored that day or month, comma
+separated), ``n_frt`` and ``frt_v`` (the version of ``frt``).
+
+Why ``frt`` is one packed string: a median needs every value, and a year of a busy workspace holds
+tens of thousands. As a DynamoDB list (or set) each value is an attribute value of its own, which
+costs per value to encode, send and decode (~25 us each on the embedded runtime's moto: a year of
+20 accounts took seconds); one string costs about nothing per value. DynamoDB cannot append to a
+string in an update, so a first response reads the day and month items and writes them back under a
+version check (retried on a race); every other counter is an ``ADD``. A month item holds ~6 bytes per
+first response: ~60,000 first responses of one account in one month would near the 400 KB item limit. A message counts on the UTC day it was *written* on the platform (``created_at``); a first
 response on the day of the response.
 
 Exactly once
@@ -43,7 +51,7 @@ from botocore.exceptions import ClientError
 from chorus.config import get_settings
 
 SENTIMENTS = ("positive", "negative", "neutral", "unknown")
-INBOUND, OUTBOUND, FRT, FRT_COUNT = "n_in", "n_out", "frt", "n_frt"
+INBOUND, OUTBOUND, FRT, FRT_COUNT, FRT_VERSION = "n_in", "n_out", "frt", "n_frt", "frt_v"
 BATCH_GET_MAX = 100
 MAX_ATTEMPTS = 8
 
@@ -73,28 +81,40 @@ def _client() -> Any:
     return client("dynamodb")
 
 
-def _day_update(table: str, pk: str, sk: str, counts: dict[str, int], frt: float | None) -> dict[str, Any]:
+class InboxCountConflict(RuntimeError):
+    """Other writers kept changing the same counters: the message will be retried."""
+
+
+def _update(
+    table: str, key: tuple[str, str], counts: dict[str, int], frt: tuple[str, int] | None
+) -> dict[str, Any]:
+    """ADD ``counts`` to an item; with ``frt`` (the new packed list, the version it was read at) also
+    SET the list and bump its version, conditional on nobody having moved it."""
     names = {f"#c{i}": name for i, name in enumerate(counts)}
     values: dict[str, Any] = {f":c{i}": {"N": str(n)} for i, n in enumerate(counts.values())}
     expression = "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counts)))
-    if frt is not None:
-        names["#f"] = FRT
-        values[":f"] = {"L": [{"N": _number(frt)}]}
-        values[":empty"] = {"L": []}
-        expression = "SET #f = list_append(if_not_exists(#f, :empty), :f) " + expression
-    return {
-        "Update": {
-            "TableName": table,
-            "Key": {"pk": {"S": pk}, "sk": {"S": sk}},
-            "UpdateExpression": expression,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }
+    update: dict[str, Any] = {
+        "TableName": table,
+        "Key": {"pk": {"S": key[0]}, "sk": {"S": key[1]}},
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
     }
+    if frt is not None:
+        packed, version = frt
+        names.update({"#f": FRT, "#v": FRT_VERSION})
+        values.update({":f": {"S": packed}, ":v1": {"N": str(version + 1)}})
+        expression = "SET #f = :f, #v = :v1 " + expression
+        if version:
+            values[":v"] = {"N": str(version)}
+            update["ConditionExpression"] = "#v = :v"
+        else:
+            update["ConditionExpression"] = "attribute_not_exists(#v)"
+    update["UpdateExpression"] = expression
+    return {"Update": update}
 
 
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.3f}"
+def _seconds(value: float) -> str:
+    return str(round(value))
 
 
 def count_stored(
@@ -108,38 +128,72 @@ def count_stored(
     first_response_s: float | None = None,
     client: Any = None,
     table: str | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> bool:
     """Mark the dedupe marker ``marker_key`` (pk, sk) done and count its message, in one transaction.
 
     ``first_response_s`` is given when this message is its conversation's first response. Returns
     False (and counts nothing) when the marker was already done: the message was counted before."""
     table = table or get_settings().table
+    dynamo = client or _client()
     counts = {INBOUND: 1, sentiment_attr(sentiment): 1} if inbound else {OUTBOUND: 1}
     if first_response_s is not None:
         counts[FRT_COUNT] = 1
     pk, day = stats_pk(workspace_id, account_id), at.astimezone(UTC).date()
-    items = [
-        {
-            "Update": {
-                "TableName": table,
-                "Key": {"pk": {"S": marker_key[0]}, "sk": {"S": marker_key[1]}},
-                "UpdateExpression": "SET #d = :t",
-                "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(#d) OR #d = :f)",
-                "ExpressionAttributeNames": {"#d": "done"},
-                "ExpressionAttributeValues": {":t": {"BOOL": True}, ":f": {"BOOL": False}},
+    targets = [(pk, day_sk(day)), (pk, month_sk(day))]
+    marker = {
+        "Update": {
+            "TableName": table,
+            "Key": {"pk": {"S": marker_key[0]}, "sk": {"S": marker_key[1]}},
+            "UpdateExpression": "SET #d = :t",
+            "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(#d) OR #d = :f)",
+            "ExpressionAttributeNames": {"#d": "done"},
+            "ExpressionAttributeValues": {":t": {"BOOL": True}, ":f": {"BOOL": False}},
+        }
+    }
+    for attempt in range(MAX_ATTEMPTS):
+        lists: list[tuple[str, int] | None] = [None, None]
+        if first_response_s is not None:
+            lists = [_appended(item, _seconds(first_response_s)) for item in _current(dynamo, table, targets)]
+        items = [marker] + [_update(table, t, counts, f) for t, f in zip(targets, lists, strict=True)]
+        try:
+            dynamo.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons") or []]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return False  # done already: counted by an earlier attempt or another worker
+            sleep(min(0.02 * 2**attempt, 0.5) * random.random())
+            continue  # a counter moved under us (or a conflicting transaction): read again
+        return True
+    raise InboxCountConflict(f"inbox counters of {account_id} kept changing")
+
+
+def _current(client: Any, table: str, targets: Sequence[tuple[str, str]]) -> list[Item | None]:
+    answer = client.batch_get_item(
+        RequestItems={
+            table: {
+                "Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in targets],
+                "ConsistentRead": True,
+                "ProjectionExpression": "pk, sk, #f, #v",
+                "ExpressionAttributeNames": {"#f": FRT, "#v": FRT_VERSION},
             }
-        },
-        _day_update(table, pk, day_sk(day), counts, first_response_s),
-        _day_update(table, pk, month_sk(day), counts, first_response_s),
-    ]
-    try:
-        (client or _client()).transact_write_items(TransactItems=items)
-    except ClientError as exc:
-        reasons = exc.response.get("CancellationReasons") or []
-        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-            return False  # done already: counted by an earlier attempt or another worker
-        raise
-    return True
+        }
+    )
+    if answer.get("UnprocessedKeys"):
+        raise InboxCountConflict("inbox counters: the read was throttled")
+    found = {(i["pk"]["S"], i["sk"]["S"]): i for i in answer.get("Responses", {}).get(table, [])}
+    return [found.get(t) for t in targets]
+
+
+def _appended(item: Item | None, value: str) -> tuple[str, int]:
+    """The packed list with ``value`` added, and the version it was read at."""
+    if not item:
+        return value, 0
+    packed = item.get(FRT, {}).get("S", "")
+    version = int(item[FRT_VERSION]["N"]) if FRT_VERSION in item else 0
+    return (f"{packed},{value}" if packed else value), version
 
 
 # ------------------------------------------------------------------ reading
@@ -161,7 +215,9 @@ class InboxCounters:
         self.outbound += _int(item.get(OUTBOUND))
         for label in SENTIMENTS:
             self.sentiment[label] += _int(item.get(sentiment_attr(label)))
-        self.first_response_s.extend(float(v["N"]) for v in item.get(FRT, {}).get("L", ()))
+        packed = item.get(FRT, {}).get("S", "")
+        if packed:
+            self.first_response_s.extend(float(v) for v in packed.split(","))
 
 
 def _int(value: Any) -> int:
@@ -258,6 +314,6 @@ def counter_item(
         if n:
             item[sentiment_attr(label)] = {"N": str(n)}
     if first_response_s:
-        item[FRT] = {"L": [{"N": _number(v)} for v in first_response_s]}
+        item[FRT] = {"S": ",".join(_seconds(v) for v in first_response_s)}
         item[FRT_COUNT] = {"N": str(len(first_response_s))}
     return item
