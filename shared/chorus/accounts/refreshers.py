@@ -11,8 +11,12 @@ the platform's errors: ``AuthError`` when the grant is dead (the account must au
 - Facebook Pages and Instagram: Meta has no refresh tokens. A connected Page keeps the long-lived *user*
   token it was granted through as its ``refresh_token``; refreshing extends that user token
   (``fb_exchange_token``) and reads the Page's token again from ``/me/accounts``.
-- Bluesky refreshes its session inside the adapter; ``session_tokens`` reads what it holds so the caller
-  can store it.
+- Bluesky: ``com.atproto.server.refreshSession`` with the refresh JWT on the account's PDS; when the
+  PDS refuses it (expired, revoked), a new session with the stored app password
+  (``extra["app_password"]``). The publisher's adapter also refreshes its own session;
+  ``session_tokens`` reads what it holds so the caller can store it. Without this refresher the
+  inbox poller and the metrics collector, which use the stored access token as it is, met an
+  expired token (two hours after connecting) and marked the account for re-authorisation.
 """
 
 from __future__ import annotations
@@ -40,7 +44,27 @@ def refresher_for(
         return lambda creds: _refresh_mastodon(creds, http)
     if platform in ("facebook", "instagram") and apps.app(platform) is not None:
         return lambda creds: _refresh_meta(creds, apps, http)
+    if platform == "bluesky":
+        return lambda creds: _refresh_bluesky(creds, http)
     return None
+
+
+def _refresh_bluesky(creds: AccountCredentials, http: requests.Session) -> TokenSet | None:
+    from chorus.platforms.bluesky import oauth
+
+    base_url = creds.base_url or oauth.DEFAULT_PDS
+    app_password = creds.extra.get("app_password")
+    if creds.refresh_token:
+        try:
+            fresh = oauth.refresh(creds.refresh_token, base_url=base_url, session=http)
+            return TokenSet(fresh.access_token, fresh.refresh_token, fresh.expires_at)
+        except AuthError:
+            if not app_password:
+                raise
+    if not app_password:
+        return None
+    login = oauth.login(creds.handle or creds.account_id, app_password, base_url=base_url, session=http)
+    return TokenSet(login.tokens.access_token, login.tokens.refresh_token, login.tokens.expires_at)
 
 
 def _refresh_x(creds: AccountCredentials, apps: OAuthApps, http: requests.Session) -> TokenSet | None:
