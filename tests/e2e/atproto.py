@@ -105,6 +105,10 @@ class Network:
         record = {"$type": "app.bsky.feed.repost", "subject": subject, "createdAt": _now()}
         return self.create_record(actor, "app.bsky.feed.repost", record)
 
+    def follow(self, actor: Actor, did: str) -> dict[str, str]:
+        record = {"$type": "app.bsky.graph.follow", "subject": did, "createdAt": _now()}
+        return self.create_record(actor, "app.bsky.graph.follow", record)
+
     def get_record(self, uri: str) -> dict[str, Any]:
         repo, collection, rkey = uri[len("at://") :].split("/")
         found: dict[str, Any] = self.query(

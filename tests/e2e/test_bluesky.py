@@ -132,10 +132,15 @@ def test_scenario_1b_a_301_grapheme_post_is_refused_before_it_reaches_the_networ
     # Given 301 graphemes, each an emoji with a skin tone (two code points, eight UTF-8 bytes)
     text = "👍🏽" * 301
     # When it is posted now
-    answer = chorus.call("POST", "/posts", brand["key"], json={"text": text, "accounts": [brand["account"]]})
+    answer = chorus.call(
+        "POST", "/posts", brand["key"], json={"text": text, "accounts": [brand["account"]], "mode": "now"}
+    )
     # Then Chorus refuses it, naming the limit, and nothing reaches the PDS
     assert answer.status_code in (400, 422), answer.text
     assert "300" in answer.text
+    errors = answer.json()["errors"]
+    assert [e["rule"] for e in errors] == ["text.too_long"], answer.text
+    assert "Bluesky allows 300 graphemes; this has 301" in errors[0]["message"]
     chorus.rt.wait_idle(5)
     assert len(network.posts_of(brand["actor"].did)) == before
     # While 300 of them are accepted
@@ -278,8 +283,9 @@ def test_scenario_4_likes_and_reposts_are_collected_from_the_appview_into_the_re
 ) -> None:
     key = brand["key"]
     subject = {"uri": published["uri"], "cid": published["cid"]}
-    # Given three accounts like the post and two repost it
+    # Given three accounts follow the brand, all three like the post and two repost it
     for fan in fans:
+        network.follow(fan, brand["actor"].did)
         network.like(fan, subject)
     for fan in fans[:2]:
         network.repost(fan, subject)
@@ -288,6 +294,13 @@ def test_scenario_4_likes_and_reposts_are_collected_from_the_appview_into_the_re
             (v := network.appview_post(published["uri"]))
             and v.get("likeCount") == 3
             and v.get("repostCount") == 2
+        ),
+        timeout=20,
+    )
+    eventually(
+        lambda: (
+            network.appview_query("app.bsky.actor.getProfile", actor=brand["actor"].did).get("followersCount")
+            == 3
         ),
         timeout=20,
     )
@@ -304,11 +317,16 @@ def test_scenario_4_likes_and_reposts_are_collected_from_the_appview_into_the_re
     )
     assert answer.status_code == 200, answer.text
     report = answer.json()
-    top = [p for p in report["top_posts"] if p.get("platform_post_id") == published["uri"]]
-    assert len(top) == 1, report["top_posts"]
-    assert top[0]["likes"] == 3
-    assert top[0]["shares"] == 2
-    assert top[0]["comments"] >= 2  # the fan's reply and ours
+    import json
+
+    dump = json.dumps({k: report[k] for k in ("overall", "followers", "top_posts")}, ensure_ascii=False)
+    top = [p for p in report["top_posts"] if p["post_id"] == published["post_id"]]
+    assert len(top) == 1, dump
+    # likes 3 + reposts 2 + 1 direct reply (the fan's; ours answers the fan) = 6, as the AppView counts
+    assert top[0]["engagements"] == 6, dump
+    assert top[0]["engagement_rate"] == 2.0, dump  # over the 3 followers: Bluesky has no impressions
+    assert report["overall"]["engagements"]["current"] == 6, dump
+    assert report["followers"]["total"]["current"] == 3, dump
 
 
 # ------------------------------------------------------------------------------------------- scenario 5
@@ -331,6 +349,7 @@ def test_scenario_5_an_image_uploaded_through_chorus_appears_as_an_embed(
         chorus,
         key,
         text="看图 📷",
+        mode="now",
         accounts=[brand["account"]],
         media=[
             {
@@ -363,6 +382,33 @@ def test_scenario_5_an_image_uploaded_through_chorus_appears_as_an_embed(
     assert view["embed"]["$type"] == "app.bsky.embed.images#view"
 
 
+# ------------------------------------------------------------------------------------------ scenario 6a
+def test_scenario_6a_an_expired_session_is_renewed_and_polling_and_collection_go_on(
+    chorus: Chorus, network: Network, brand: dict[str, Any], fans: list[Actor]
+) -> None:
+    key, actor = brand["key"], brand["actor"]
+    # Given the access token Chorus stored has expired (the refresh token and app password still work)
+    expire_stored_access_token(brand["account"], brand["ws"])
+    # And a fan mentions the brand
+    mention = network.mention_post(fans[0], f"Hello again @{actor.handle}", actor.handle, actor.did)
+    eventually(
+        lambda: any(
+            n["uri"] == mention["uri"]
+            for n in network.query("app.bsky.notification.listNotifications", actor)["notifications"]
+        ),
+        timeout=20,
+    )
+    # When the poller and the metrics collector run
+    chorus.rt.tick("PollerFunction")
+    chorus.rt.wait_idle(10)
+    chorus.tick_at("MetricsFanoutFunction", datetime.now(UTC) + timedelta(hours=3))
+    chorus.rt.wait_idle(30)
+    # Then the account is still active and the mention is in the inbox
+    account = chorus.call("GET", f"/accounts/{brand['account']}", key).json()
+    assert account["status"] == "active", account
+    assert mention["uri"] in inbox_message_ids(chorus, key)
+
+
 # ------------------------------------------------------------------------------------------- scenario 6
 def test_scenario_6_a_revoked_app_password_marks_the_account_and_nothing_is_lost(
     chorus: Chorus, network: Network, brand: dict[str, Any], fans: list[Actor], pds_proxy: LossyProxy
@@ -373,7 +419,7 @@ def test_scenario_6_a_revoked_app_password_marks_the_account_and_nothing_is_lost
     network.revoke_app_password(actor, "chorus")
     expire_stored_session(account_id, brand["ws"])
     # When a post is published now
-    created = post(chorus, key, text="After the password was revoked", accounts=[account_id])
+    created = post(chorus, key, text="After the password was revoked", accounts=[account_id], mode="now")
     target = settled(chorus, key, created["id"])
     # Then it fails with the platform's reason and the account is marked for re-authorisation
     assert target["state"] == "failed", target
@@ -416,7 +462,7 @@ def test_scenario_6_a_revoked_app_password_marks_the_account_and_nothing_is_lost
     kept = target_of(chorus, key, created["id"])
     assert kept["state"] == "failed"
     assert kept["error"]
-    again_post = post(chorus, key, text="After the password was revoked", accounts=[account_id])
+    again_post = post(chorus, key, text="After the password was revoked", accounts=[account_id], mode="now")
     assert settled(chorus, key, again_post["id"])["state"] == "published"
     chorus.rt.wait_idle(10)
     texts = [r["value"]["text"] for r in network.posts_of(actor.did)]
@@ -440,4 +486,18 @@ def expire_stored_session(account_id: str, workspace_id: str) -> None:
 
     account = accounts.get_account(workspace_id, account_id)
     accounts.store_tokens(account, TokenSet("expired.access.jwt", "expired.refresh.jwt", None))
+    registry.reset()
+
+
+def expire_stored_access_token(account_id: str, workspace_id: str) -> None:
+    """Two hours later: the stored access token has expired (here: replaced by an unusable one whose
+    recorded expiry has passed); the refresh token is the real one."""
+    from chorus.accounts import service as accounts
+    from chorus.accounts.tokens import TokenSet
+    from chorus.platforms import registry
+
+    account = accounts.get_account(workspace_id, account_id)
+    held = accounts.credentials(account)
+    gone = datetime.now(UTC) - timedelta(minutes=1)
+    accounts.store_tokens(account, TokenSet("expired.access.jwt", held.refresh_token, gone))
     registry.reset()
