@@ -46,35 +46,47 @@ class LocalFunction:
     memory_mb: int
     properties: dict[str, Any]
     namespace: str
-    _callable: Callable[..., Any] | None = None
+    _idle: list[Callable[..., Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     invocations: int = 0
     errors: int = 0
+    environments: int = 0
 
     def load(self) -> Callable[..., Any]:
+        """A handler from an idle execution environment, or from a new one when all are busy.
+
+        As on Lambda, an environment runs one invocation at a time: module globals (a batch
+        processor, cached clients) are never shared by two invocations running at once."""
         with self._lock:
-            if self._callable is None:
-                module_file, attr = self.handler.rsplit(".", 1)
-                path = self.code_dir / (module_file.replace(".", "/") + ".py")
-                if not path.exists():
-                    raise FileNotFoundError(f"{self.logical_id}: handler module {path} does not exist")
-                # Each function is its own process on Lambda: modules local to its code (chalicelib, ...)
-                # are loaded afresh for it, never shared with another runtime's copy.
-                for name, module in list(sys.modules.items()):
-                    origin = getattr(module, "__file__", None) or ""
-                    if origin.startswith(str(self.code_dir) + "/"):
-                        del sys.modules[name]
-                if str(self.code_dir) not in sys.path:
-                    sys.path.append(str(self.code_dir))  # as /var/task is on Lambda
-                mod_name = f"{self.namespace}_{self.logical_id}"
-                spec = importlib.util.spec_from_file_location(mod_name, path)
-                if spec is None or spec.loader is None:
-                    raise ImportError(f"cannot load {path}")
-                module = importlib.util.module_from_spec(spec)
-                sys.modules[mod_name] = module
-                spec.loader.exec_module(module)
-                self._callable = getattr(module, attr)
-            return self._callable
+            if self._idle:
+                return self._idle.pop()
+            self.environments += 1
+            number = self.environments
+            module_file, attr = self.handler.rsplit(".", 1)
+            path = self.code_dir / (module_file.replace(".", "/") + ".py")
+            if not path.exists():
+                raise FileNotFoundError(f"{self.logical_id}: handler module {path} does not exist")
+            # Each function is its own process on Lambda: modules local to its code (chalicelib, ...)
+            # are loaded afresh for it, never shared with another runtime's copy.
+            for name, module in list(sys.modules.items()):
+                origin = getattr(module, "__file__", None) or ""
+                if origin.startswith(str(self.code_dir) + "/"):
+                    del sys.modules[name]
+            if str(self.code_dir) not in sys.path:
+                sys.path.append(str(self.code_dir))  # as /var/task is on Lambda
+            mod_name = f"{self.namespace}_{self.logical_id}_{number}"
+            spec = importlib.util.spec_from_file_location(mod_name, path)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"cannot load {path}")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[mod_name] = module
+            spec.loader.exec_module(module)
+            handler: Callable[..., Any] = getattr(module, attr)
+            return handler
+
+    def release(self, handler: Callable[..., Any]) -> None:
+        with self._lock:
+            self._idle.append(handler)
 
     def invoke(self, event: Any) -> Any:
         handler = self.load()
@@ -87,3 +99,5 @@ class LocalFunction:
             with self._lock:
                 self.errors += 1
             raise
+        finally:
+            self.release(handler)

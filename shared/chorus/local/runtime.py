@@ -27,15 +27,12 @@ from chorus.config import reset_caches
 from chorus.local.functions import LocalFunction
 from chorus.local.gateways import RestApi, Route, WebSocketApi
 from chorus.local.provision import ACCOUNT, Stack, provision
-from chorus.local.sources import Activity, RuleTarget, ScheduleSource, SqsMapping, StreamMapping
+from chorus.local.sources import Activity, RuleTarget, ScheduleSource, SqsMapping, SqsPoller, StreamMapping
 from chorus.local.template import Template
 
 log = logging.getLogger("chorus.local")
 
-# Pollers short-poll and sleep this long when a queue is empty: moto's long polling re-scans the queue
-# every 10 ms per waiting caller, which costs more than it saves with many pollers and delayed messages.
-POLL_IDLE_S = 0.05
-POLL_IDLE_MAX_S = 0.8
+STREAM_POLL_S = 0.25  # Lambda reads a stream shard about four times a second
 
 FAKE_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -56,7 +53,7 @@ class MotoProcess:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            [sys.executable, "-m", "chorus.local.motoserver", "-H", "127.0.0.1", "-p", str(port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -115,6 +112,7 @@ class LocalRuntime:
         self.ws_url = ""
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._pollers: list[SqsPoller] = []
         self._saved_env: dict[str, str | None] = {}
         self._clients: dict[str, Any] = {}
 
@@ -144,6 +142,8 @@ class LocalRuntime:
         self._stop.set()
         for t in self._threads:
             t.join(timeout=5)
+        for poller in self._pollers:
+            poller.stop()
         if self.rest:
             self.rest.stop()
         if self.ws:
@@ -161,9 +161,11 @@ class LocalRuntime:
     def client(self, service: str) -> Any:
         if service not in self._clients:
             import boto3
+            from botocore.config import Config
 
             self._clients[service] = boto3.session.Session().client(  # type: ignore[call-overload]
                 service,
+                config=Config(max_pool_connections=64),
                 region_name=self.region,
                 endpoint_url=self.endpoint,
                 aws_access_key_id="local",
@@ -240,6 +242,10 @@ class LocalRuntime:
                             if props.get("StartingPosition") == "LATEST"
                             else "TRIM_HORIZON",
                             max_retries=int(props.get("MaximumRetryAttempts", 2)),
+                            filters=[
+                                f["Pattern"] for f in (props.get("FilterCriteria") or {}).get("Filters", [])
+                            ],
+                            on_failure=self._on_failure_destination(props),
                         )
                     )
                 elif kind in {"Schedule", "ScheduleV2"}:
@@ -298,6 +304,21 @@ class LocalRuntime:
         stage = str(stack.refs.get("Stage", "prod"))
         self.rest = RestApi(routes, stage, self.activity)
         self._wire_websocket(stage)
+
+    def _on_failure_destination(self, props: dict[str, Any]) -> Callable[[dict[str, Any]], None] | None:
+        """A stream mapping's OnFailure destination (an SQS queue): what Lambda sends there when a batch
+        has failed every retry (the batch's metadata, not its records)."""
+        import json
+
+        arn = ((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+        if not arn or not str(arn).startswith("arn:aws:sqs:"):
+            return None
+        url = self._queue_url_by_arn(str(arn))
+
+        def send(info: dict[str, Any]) -> None:
+            self.client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps(info, default=str))
+
+        return send
 
     def _async(self, fn: LocalFunction, input_path: str | None) -> Callable[[dict[str, Any]], None]:
         def deliver(event: dict[str, Any]) -> None:
@@ -402,14 +423,10 @@ class LocalRuntime:
     # ------------------------------------------------------------------ driving
     def _loop(self, name: str, body: Callable[[], int], idle_sleep: float) -> None:
         def run() -> None:
-            idle = 0  # consecutive empty polls: back off so idle pollers do not load moto
             while not self._stop.is_set():
                 try:
                     if body() == 0 and idle_sleep:
-                        self._stop.wait(min(POLL_IDLE_MAX_S, idle_sleep * (2 ** min(idle, 6))))
-                        idle += 1
-                    else:
-                        idle = 0
+                        self._stop.wait(idle_sleep)
                 except Exception:
                     if self._stop.is_set():
                         return
@@ -425,20 +442,22 @@ class LocalRuntime:
         for m in self.sqs_mappings:
             if not m.enabled:
                 continue
-            for i in range(m.concurrency):
-                self._loop(
-                    f"sqs-{m.function.logical_id}-{i}",
-                    partial(m.poll_once, sqs, self.region, self.activity),
-                    POLL_IDLE_S,
-                )
+            poller = SqsPoller(m, sqs, self.region, self.activity)
+            self._pollers.append(poller)
+            t = threading.Thread(
+                target=poller.run, args=(self._stop,), name=f"sqs-{m.function.logical_id}", daemon=True
+            )
+            t.start()
+            self._threads.append(t)
         for s in self.stream_mappings:
+            # Lambda reads each shard about four times a second
             self._loop(
                 f"stream-{s.function.logical_id}",
                 partial(s.poll_once, streams, self.region, self.activity),
-                0.1,
+                STREAM_POLL_S,
             )
         for r in self.rules:
-            self._loop(f"rule-{r.rule}", partial(r.poll_once, sqs, self.activity), POLL_IDLE_S)
+            self._loop(f"rule-{r.rule}", partial(r.poll_once, sqs, self.activity, SqsPoller.LONG_POLL_S), 0)
         if self.clock == "wall" and self.schedules:
             self._loop("schedules", self._tick_due, 0.2)
 

@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,16 +29,22 @@ class Activity:
         self._busy = 0
         self.last_change = time.monotonic()
 
-    def __enter__(self) -> Activity:
+    def begin(self) -> None:
         with self._lock:
             self._busy += 1
             self.last_change = time.monotonic()
-        return self
 
-    def __exit__(self, *exc: object) -> None:
+    def end(self) -> None:
         with self._lock:
             self._busy -= 1
             self.last_change = time.monotonic()
+
+    def __enter__(self) -> Activity:
+        self.begin()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.end()
 
     @property
     def busy(self) -> int:
@@ -98,8 +105,9 @@ class SqsMapping:
             )
         return {"Records": records}
 
-    def poll_once(self, sqs: Any, region: str, activity: Activity, wait_s: int = 0) -> int:
-        """Receive one batch (honouring size and window), invoke, delete what succeeded."""
+    def receive(self, sqs: Any, wait_s: int) -> list[dict[str, Any]]:
+        """One batch as Lambda's poller forms it: up to BatchSize messages, gathered for at most the
+        batching window (the first receive long-polls for ``wait_s``)."""
         messages: list[dict[str, Any]] = []
         deadline = time.monotonic() + self.window_s
         while len(messages) < self.batch_size:
@@ -111,55 +119,137 @@ class SqsMapping:
                 MessageAttributeNames=["All"],
             ).get("Messages", [])
             messages.extend(got)
-            if not got and (not messages or time.monotonic() >= deadline):
+            if not messages or time.monotonic() >= deadline:
                 break
-            if time.monotonic() >= deadline:
-                break
-        if not messages:
-            return 0
-        with activity:
-            self.batches.append(len(messages))
-            failed: set[str] = set()
+            if not got:
+                time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+        return messages
+
+    def deliver(self, messages: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
+        """Invoke the function with one batch; answer the messages that succeeded (to delete)."""
+        self.batches.append(len(messages))
+        failed: set[str] = set()
+        try:
+            answer = self.function.invoke(self.event(messages, region))
+            if self.report_failures and isinstance(answer, dict):
+                failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
+        except Exception:
+            log.exception("function %s failed on a batch of %d", self.function.logical_id, len(messages))
+            failed = {m["MessageId"] for m in messages}
+        return [m for m in messages if m["MessageId"] not in failed]
+
+
+class SqsPoller:
+    """Lambda's SQS poller for one mapping: a single long-polling receiver hands batches to at most
+    ``concurrency`` workers (MaximumConcurrency) and deletes what they finished, in batches.
+
+    One receiver per queue, not one per worker: idle queues cost one long poll each, and a message
+    sent to an empty queue is received at once (moto wakes long pollers on send)."""
+
+    LONG_POLL_S = 1
+
+    def __init__(self, mapping: SqsMapping, sqs: Any, region: str, activity: Activity) -> None:
+        self.mapping = mapping
+        self.sqs = sqs
+        self.region = region
+        self.activity = activity
+        self.slots = threading.Semaphore(mapping.concurrency)
+        self.pool = ThreadPoolExecutor(
+            max_workers=mapping.concurrency, thread_name_prefix=f"sqs-{mapping.function.logical_id}"
+        )
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            if not self.slots.acquire(timeout=0.5):
+                continue
             try:
-                answer = self.function.invoke(self.event(messages, region))
-                if self.report_failures and isinstance(answer, dict):
-                    failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
+                messages = self.mapping.receive(self.sqs, self.LONG_POLL_S)
             except Exception:
-                log.exception("function %s failed on a batch of %d", self.function.logical_id, len(messages))
-                failed = {m["MessageId"] for m in messages}
-            done = [m for m in messages if m["MessageId"] not in failed]
+                self.slots.release()
+                if stop.is_set():
+                    return
+                log.exception("receive from %s failed", self.mapping.queue_url)
+                stop.wait(0.5)
+                continue
+            if not messages:
+                self.slots.release()
+                continue
+            self.activity.begin()
+            try:
+                self.pool.submit(self._work, messages)
+            except RuntimeError:  # the pool is shut down: the runtime is stopping
+                self.activity.end()
+                self.slots.release()
+                return
+
+    def _work(self, messages: list[dict[str, Any]]) -> None:
+        try:
+            done = self.mapping.deliver(messages, self.region)
             for start in range(0, len(done), 10):
-                sqs.delete_message_batch(
-                    QueueUrl=self.queue_url,
+                self.sqs.delete_message_batch(
+                    QueueUrl=self.mapping.queue_url,
                     Entries=[
                         {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
                         for i, m in enumerate(done[start : start + 10])
                     ],
                 )
-        return len(messages)
+        except Exception:
+            log.exception("batch of %s not completed", self.mapping.function.logical_id)
+        finally:
+            self.activity.end()
+            self.slots.release()
+
+    def stop(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 @dataclass
 class StreamMapping:
+    """A DynamoDB stream event source mapping: batch size, starting position, retries, FilterCriteria
+    (records that match no filter are dropped before the function sees them, as Lambda does)."""
+
     function: LocalFunction
     stream_arn: str
     batch_size: int
     starting_position: str
     max_retries: int
+    filters: list[str] = field(default_factory=list)
+    on_failure: Callable[[dict[str, Any]], None] | None = None
     iterators: dict[str, str] = field(default_factory=dict)
+    _shards: list[str] = field(default_factory=list)
+    _shards_read_at: float = 0.0
+    _patterns: list[Any] | None = None
+
+    SHARDS_TTL_S = 5.0
+
+    def matches(self, record: dict[str, Any]) -> bool:
+        if not self.filters:
+            return True
+        if self._patterns is None:
+            from moto.events.models import EventPattern, EventPatternParser  # EventBridge's pattern language
+
+            self._patterns = [EventPattern(f, EventPatternParser(f).parse()) for f in self.filters]
+        return any(p.matches_event(record) for p in self._patterns)
+
+    def shards(self, streams: Any) -> list[str]:
+        if time.monotonic() - self._shards_read_at > self.SHARDS_TTL_S:
+            described = streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+            self._shards = [shard["ShardId"] for shard in described]
+            self._shards_read_at = time.monotonic()
+        return self._shards
 
     def poll_once(self, streams: Any, region: str, activity: Activity) -> int:
-        shards = streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
         delivered = 0
-        for shard in shards:
-            sid = shard["ShardId"]
+        for sid in self.shards(streams):
             if sid not in self.iterators:
                 self.iterators[sid] = streams.get_shard_iterator(
                     StreamArn=self.stream_arn, ShardId=sid, ShardIteratorType=self.starting_position
                 )["ShardIterator"]
             out = streams.get_records(ShardIterator=self.iterators[sid], Limit=self.batch_size)
             self.iterators[sid] = out.get("NextShardIterator") or self.iterators[sid]
-            records = out.get("Records", [])
+            read = out.get("Records", [])
+            delivered += len(read)
+            records = [r for r in read if self.matches(_jsonable(r))]
             if not records:
                 continue
             for r in records:
@@ -174,8 +264,31 @@ class StreamMapping:
                         log.exception(
                             "stream consumer %s failed (attempt %d)", self.function.logical_id, attempt
                         )
-            delivered += len(records)
+                else:
+                    self._give_up(sid, records)
         return delivered
+
+    def _give_up(self, shard_id: str, records: list[dict[str, Any]]) -> None:
+        seqs = [r["dynamodb"].get("SequenceNumber") for r in records]
+        info = {
+            "requestContext": {"condition": "RetryAttemptsExhausted", "functionArn": self.function.arn},
+            "DDBStreamBatchInfo": {
+                "shardId": shard_id,
+                "startSequenceNumber": seqs[0],
+                "endSequenceNumber": seqs[-1],
+                "batchSize": len(records),
+                "streamArn": self.stream_arn,
+            },
+        }
+        if self.on_failure is not None:
+            self.on_failure(info)
+        else:
+            log.error("stream batch dropped after retries", extra=info["DDBStreamBatchInfo"])
+
+
+def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = json.loads(json.dumps(record, default=str))
+    return out
 
 
 @dataclass
