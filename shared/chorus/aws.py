@@ -19,8 +19,12 @@ def client(service: str) -> Any:
     with _lock:
         if service not in _clients:
             import boto3
+            from botocore.config import Config
 
-            _clients[service] = boto3.session.Session().client(service, region_name=get_settings().region)  # type: ignore[call-overload]
+            # a handler may work a batch's records on several threads: one pooled connection each
+            _clients[service] = boto3.session.Session().client(  # type: ignore[call-overload]
+                service, region_name=get_settings().region, config=Config(max_pool_connections=32)
+            )
         return _clients[service]
 
 

@@ -8,6 +8,7 @@ Everything that caches configuration or clients registers through ``cached`` so 
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -20,8 +21,17 @@ _RESETS: list[Callable[[], None]] = []
 
 
 def cached(fn: Callable[[], T]) -> Callable[[], T]:
-    """A zero-argument factory computed once per process (per runtime reset)."""
-    wrapped = functools.cache(fn)
+    """A zero-argument factory computed once per process (per runtime reset), also when a handler's
+    threads ask for it at the same moment (boto3's default session is not thread-safe)."""
+    once = functools.cache(fn)
+    lock = threading.RLock()
+
+    @functools.wraps(fn)
+    def wrapped() -> T:
+        with lock:
+            return once()
+
+    wrapped.cache_clear = once.cache_clear  # type: ignore[attr-defined]
     _CACHES.append(wrapped)
     return wrapped
 

@@ -5,6 +5,7 @@ Persistence models are not domain models: repositories in this package map them 
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from pynamodb.attributes import (
@@ -151,28 +152,49 @@ class SchedulerStateItem(MainItem, discriminator="scheduler_state"):
 
 
 _bound: dict[str, Any] = {}
+_binding = threading.Lock()
 
 
 def connection() -> Connection:
-    """A connection for transactions (models carry their own)."""
-    if "connection" not in _bound:
-        _bound["connection"] = Connection(region=get_settings().region)
+    """The connection for transactions: the one every item model shares (see ``bind``)."""
+    bind()
     found: Connection = _bound["connection"]
     return found
 
 
 def bind() -> None:
-    """Point the models at the configured table (once per process, again after a reset)."""
+    """Point the models at the configured table (once per process, again after a reset or when a model
+    class was defined since).
+
+    Every item model shares MainItem's table connection and so one botocore client: PynamoDB would make
+    a client per model class, and one per thread when a handler's threads race to a model's first call
+    (each costs ~30 ms of CPU: the service model is read from JSON every time)."""
     table = get_settings().table
-    if _bound.get("table") == table:
+    models = _all_models(MainItem)
+    if _bound.get("table") == table and _bound.get("models") == len(models):
         return
-    _bound.pop("connection", None)
-    MainItem.Meta.table_name = table
-    for model in _all_models(MainItem):
-        model.Meta.table_name = table
-        model._connection = None
-    MainItem._connection = None
-    _bound["table"] = table
+    with _binding:
+        if _bound.get("table") == table and _bound.get("models") == len(models):
+            return
+        MainItem.Meta.table_name = table
+        MainItem._connection = None
+        shared = MainItem._get_connection()
+        _ = shared.connection.client  # made here, once, under the lock
+        for model in models:
+            model.Meta.table_name = table
+            model._connection = shared
+        _bound["connection"] = shared.connection
+        _bound["models"] = len(models)
+        _bound["table"] = table
+
+
+def update(model: type[MainItem], pk: str, sk: str, actions: list[Any], condition: Any = None) -> None:
+    """UpdateItem that returns nothing: PynamoDB's ``Model.update`` always asks for ALL_NEW, which
+    sends the whole item back on every state change of a hot path. Raises UpdateError as it does."""
+    bind()
+    model._get_connection().update_item(
+        pk, range_key=sk, actions=actions, condition=condition, return_values="NONE"
+    )
 
 
 def _all_models(base: type[Model]) -> list[type[Model]]:

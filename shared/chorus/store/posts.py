@@ -13,7 +13,7 @@ from pynamodb.transactions import TransactWrite
 
 from chorus.errors import Conflict, NotFound
 from chorus.posts.model import Attempt, Content, Mode, Post, Target, TargetState
-from chorus.store import keys
+from chorus.store import keys, models
 from chorus.store.models import MainItem, PostItem, SchedulerStateItem, TargetItem, bind, connection
 
 MAX_LOG = 20
@@ -219,10 +219,7 @@ def transition(
     **fields: Any,
 ) -> bool:
     """Move ``target`` to ``to`` if it is in one of ``expect`` (and holds ``token``). False if it was not."""
-    bind()
-    item = TargetItem(
-        keys.workspace_pk(target.workspace_id), keys.target_sk(target.post_id, target.account_id)
-    )
+    pk, sk = keys.workspace_pk(target.workspace_id), keys.target_sk(target.post_id, target.account_id)
     condition: Condition = TargetItem.state.is_in(*[s.value for s in expect])
     if not isinstance(token, Unset):
         condition &= TargetItem.queue_token == token if token else TargetItem.queue_token.does_not_exist()
@@ -256,7 +253,7 @@ def transition(
         attr = getattr(TargetItem, name)
         actions.append(attr.set(value) if value is not None else attr.remove())
     try:
-        item.update(actions=actions, condition=condition)
+        models.update(TargetItem, pk, sk, actions, condition)
     except UpdateError as exc:
         if _conditional(exc):
             return False
