@@ -40,6 +40,10 @@ class LossyProxy:
         with self._lock:
             self._drop[nsid] = times
 
+    def answers_still_to_lose(self, nsid: str) -> int:
+        with self._lock:
+            return self._drop.get(nsid, 0)
+
     def calls(self, nsid: str) -> int:
         return sum(1 for _, path in self.seen if path.split("?", maxsplit=1)[0].endswith("/" + nsid))
 
