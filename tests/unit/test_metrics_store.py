@@ -387,8 +387,9 @@ def test_week_items_hold_the_scores_of_posts_published_that_week(store: MetricsS
     assert found.items == 2  # the day item of Mar 9 and the week item
 
 
-def test_items_read_counts_every_item_returned(store: MetricsStore) -> None:
-    # Given three days with data
+def test_items_read_counts_every_item_returned(dynamo: Any) -> None:
+    # Given three days with data, in a month still open (so not packed: see chorus.reports.packed)
+    store = MetricsStore(clock=lambda: T0 + timedelta(days=3))
     for i in range(3):
         store.record_account_points(WS, ACCT, [account_point("followers", i, T0 + timedelta(days=i))])
     store.reset_items_read()

@@ -13,6 +13,7 @@ from moto import mock_aws
 from chorus.inbox.stats import CounterReader, count_stored, counter_item, day_sk, month_sk
 from chorus.reports.inbox import StoredInboxStats
 from chorus.reports.model import Period
+from chorus.reports.packed import forget_checks, pack_closed
 
 TABLE = "test-main"
 WS = "ws-1"
@@ -34,7 +35,9 @@ def client() -> Iterator[Any]:
                 {"AttributeName": "sk", "KeyType": "RANGE"},
             ],
         )
+        forget_checks()
         yield dynamo
+        forget_checks()
 
 
 def stored(
@@ -76,6 +79,7 @@ def count(
         first_response_s=first_response_s,
         client=client,
         table=TABLE,
+        clock=lambda: at,  # stored as it happens: its month is open, nothing is packed
     )
 
 
@@ -188,7 +192,7 @@ def test_two_first_responses_racing_on_one_day_both_land_in_its_list(client: Any
     # When this worker stores its first response of 30 s
     assert count_stored(
         WS, "acc-1", key, at=at, inbound=False, first_response_s=30, client=racing, table=TABLE,
-        sleep=lambda s: None,
+        sleep=lambda s: None, clock=lambda: at,
     )  # fmt: skip
     # Then its version check failed once, it read again, and both values are kept
     counters = CounterReader(client, TABLE).read(WS, ["acc-1"], date(2026, 2, 14), date(2026, 2, 14))
@@ -196,3 +200,37 @@ def test_two_first_responses_racing_on_one_day_both_land_in_its_list(client: Any
     assert counters.outbound == 2
     month = CounterReader(client, TABLE).read(WS, ["acc-1"], date(2026, 2, 1), date(2026, 2, 28))
     assert sorted(month.first_response_s) == [30.0, 90.0]
+
+
+def test_a_closed_month_is_read_from_its_packed_copy_with_the_same_counters(client: Any) -> None:
+    # Given a month of messages, read live
+    stored(client, "p1", datetime(2026, 2, 3, 8, 0, tzinfo=UTC), sentiment="positive")
+    stored(client, "p2", datetime(2026, 2, 3, 9, 0, tzinfo=UTC), inbound=False, first_response_s=3600)
+    stored(client, "p3", datetime(2026, 2, 20, 9, 0, tzinfo=UTC), sentiment="negative")
+    reader = CounterReader(client, TABLE)
+    live = reader.read(WS, ["acc-1"], date(2026, 2, 2), date(2026, 2, 28))
+    # When a writer packs it, a week after it closed
+    packed = pack_closed(client, TABLE, "INSTAT#ws-1#acc-1", datetime(2026, 3, 8, tzinfo=UTC))
+    # Then the same read finds the same counters in one item instead of one per day
+    again = reader.read(WS, ["acc-1"], date(2026, 2, 2), date(2026, 2, 28))
+    assert packed == 1
+    assert (live.items, again.items) == (2, 1)
+    assert (again.inbound, again.outbound, again.sentiment) == (live.inbound, live.outbound, live.sentiment)
+    assert again.first_response_s == live.first_response_s == [3600.0]
+
+
+def test_a_late_message_in_a_packed_month_is_counted(client: Any) -> None:
+    # Given February packed
+    stored(client, "q1", datetime(2026, 2, 3, 8, 0, tzinfo=UTC), sentiment="positive")
+    pack_closed(client, TABLE, "INSTAT#ws-1#acc-1", datetime(2026, 3, 8, tzinfo=UTC))
+    # When a message written on 10 February is only stored in March (a late poll)
+    key = (f"WS#{WS}", "INMSG#sandbox#q2")
+    client.put_item(TableName=TABLE, Item={"pk": {"S": key[0]}, "sk": {"S": key[1]}})
+    count_stored(
+        WS, "acc-1", key, at=datetime(2026, 2, 10, tzinfo=UTC), inbound=True, sentiment="negative",
+        client=client, table=TABLE, clock=lambda: datetime(2026, 3, 20, tzinfo=UTC),
+    )  # fmt: skip
+    # Then February's counters include it (its packed copy was dropped, then packed again)
+    counters = CounterReader(client, TABLE).read(WS, ["acc-1"], date(2026, 2, 1), date(2026, 2, 28))
+    assert (counters.inbound, counters.sentiment["negative"]) == (2, 1)
+    assert counters.items == 1

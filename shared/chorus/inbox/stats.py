@@ -31,24 +31,28 @@ and only one transaction lands. Edits and deletions change no counter.
 
 Reading
 -------
-:func:`read_counters` sums whole months from month items and the edge days from day items, fetched by
+:class:`CounterReader` reads packed months (closed months, packed by the writer: see
+:mod:`chorus.reports.packed`), else month items for whole months and day items for the rest, all by
 their exact keys with BatchGetItem (never a Query or a table scan): a year of one account is at most
-12 month items and ~60 day items, whatever the volume.
+13 packed months (or 12 month items and ~60 day items), whatever the volume.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from chorus.config import get_settings
+
+log = logging.getLogger(__name__)
 
 SENTIMENTS = ("positive", "negative", "neutral", "unknown")
 INBOUND, OUTBOUND, FRT, FRT_COUNT, FRT_VERSION = "n_in", "n_out", "frt", "n_frt", "frt_v"
@@ -129,6 +133,7 @@ def count_stored(
     client: Any = None,
     table: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> bool:
     """Mark the dedupe marker ``marker_key`` (pk, sk) done and count its message, in one transaction.
 
@@ -151,11 +156,15 @@ def count_stored(
             "ExpressionAttributeValues": {":t": {"BOOL": True}, ":f": {"BOOL": False}},
         }
     }
+    from chorus.reports.packed import pack_closed, stale_packed
+
+    now = clock()
     for attempt in range(MAX_ATTEMPTS):
+        stale = stale_packed(table, pk, [day], now.astimezone(UTC).date())  # a late message
         lists: list[tuple[str, int] | None] = [None, None]
         if first_response_s is not None:
             lists = [_appended(item, _seconds(first_response_s)) for item in _current(dynamo, table, targets)]
-        items = [marker] + [_update(table, t, counts, f) for t, f in zip(targets, lists, strict=True)]
+        items = [marker] + [_update(table, t, counts, f) for t, f in zip(targets, lists, strict=True)] + stale
         try:
             dynamo.transact_write_items(TransactItems=items)
         except ClientError as exc:
@@ -166,6 +175,10 @@ def count_stored(
                 return False  # done already: counted by an earlier attempt or another worker
             sleep(min(0.02 * 2**attempt, 0.5) * random.random())
             continue  # a counter moved under us (or a conflicting transaction): read again
+        try:
+            pack_closed(dynamo, table, pk, now)
+        except ClientError as exc:  # packing only speeds readers up: never fail the message for it
+            log.warning("inbox_pack_failed", extra={"account_id": account_id, "error": str(exc)})
         return True
     raise InboxCountConflict(f"inbox counters of {account_id} kept changing")
 
@@ -224,23 +237,6 @@ def _int(value: Any) -> int:
     return int(value["N"]) if value else 0
 
 
-def _plan(start: date, end: date) -> tuple[list[date], list[date]]:
-    """Months wholly inside ``start``..``end`` (first days) and the remaining days."""
-    months: list[date] = []
-    days: list[date] = []
-    day = start
-    while day <= end:
-        first = day.replace(day=1)
-        following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
-        if day == first and following - timedelta(days=1) <= end:
-            months.append(first)
-            day = following
-        else:
-            days.append(day)
-            day += timedelta(days=1)
-    return months, days
-
-
 class CounterReader:
     """Reads the counters by exact key (BatchGetItem); thread-safe; ``items_read`` counts items read."""
 
@@ -259,36 +255,22 @@ class CounterReader:
 
     def read(self, workspace_id: str, account_ids: Sequence[str], start: date, end: date) -> InboxCounters:
         """The counters of ``account_ids`` over UTC days ``start``..``end`` (inclusive)."""
-        months, days = _plan(start, end)
-        wanted = [
-            (stats_pk(workspace_id, account), sk)
-            for account in dict.fromkeys(account_ids)
-            for sk in [month_sk(m) for m in months] + [day_sk(d) for d in days]
-        ]
+        from chorus.reports.packed import batch_get, read_range
+
+        client = self._client or _client()
+        pks = [stats_pk(workspace_id, account) for account in dict.fromkeys(account_ids)]
+
+        def get(wanted: Sequence[tuple[str, str]]) -> Iterable[Item]:
+            return batch_get(client, self.table, wanted, sleep=self._sleep)
+
+        got = read_range(get, pks, start, end)
         found = InboxCounters()
-        for item in self._batch_get(wanted):
+        for item, _, _ in got.rollups:
             found.add(item)
+        found.items = got.items
         with self._lock:
             self.items_read += found.items
         return found
-
-    def _batch_get(self, wanted: Iterable[tuple[str, str]]) -> Iterable[Item]:
-        client = self._client or _client()
-        listed = list(wanted)
-        for chunk_start in range(0, len(listed), BATCH_GET_MAX):
-            chunk = listed[chunk_start : chunk_start + BATCH_GET_MAX]
-            request: dict[str, Any] = {
-                self.table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in chunk]}
-            }
-            for attempt in range(MAX_ATTEMPTS):
-                answer = client.batch_get_item(RequestItems=request)
-                yield from answer.get("Responses", {}).get(self.table, [])
-                request = answer.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                self._sleep(min(0.05 * 2**attempt, 1.0) * random.random())
-            else:
-                raise RuntimeError("inbox counters: BatchGetItem left keys unprocessed")
 
 
 # ------------------------------------------------------------------ whole items, for bulk loads

@@ -418,6 +418,7 @@ class MetricsStore:
         raw_retention: timedelta | None = timedelta(days=400),
         max_attempts: int = MAX_ATTEMPTS,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.table = table_name or get_settings().metrics_table
         if client is None:
@@ -428,6 +429,7 @@ class MetricsStore:
         self.raw_retention = raw_retention
         self.max_attempts = max_attempts
         self._sleep = sleep
+        self._clock = clock
         self._lock = threading.Lock()
         self.items_read = 0
 
@@ -453,6 +455,7 @@ class MetricsStore:
             result += self._record(workspace_id, account_id, batch, post=post)
         if not mine:
             self._ensure_post(workspace_id, account_id, post)
+        self._pack(workspace_id, account_id)
         return result
 
     def record_account_points(
@@ -468,7 +471,31 @@ class MetricsStore:
         result = RecordResult()
         for batch in _by_time(mine):
             result += self._record(workspace_id, account_id, batch, post=None)
+        self._pack(workspace_id, account_id)
         return result
+
+    def _pack(self, workspace_id: str, account_id: str) -> None:
+        """Pack the account's closed months not packed yet (see :mod:`chorus.reports.packed`): an
+        optimisation for readers, so a failure is logged, never raised."""
+        from chorus.reports.packed import pack_closed
+
+        try:
+            pack_closed(self._client, self.table, keys.rollup_pk(workspace_id, account_id), self._clock())
+        except ClientError as exc:
+            logger.warning("metrics_pack_failed", extra={"account_id": account_id, "error": str(exc)})
+
+    def _stale_packed(self, rollup_pk: str, updates: Iterable[_Update]) -> list[dict[str, Any]]:
+        """Deletes of the packed months the updates' day/month items belong to, if closed."""
+        from chorus.reports.packed import stale_packed
+
+        days = []
+        for update in updates:
+            sk = update.key["sk"]["S"]
+            if sk.startswith(keys.DAY_PREFIX):
+                days.append(keys.parse_day_sk(sk))
+            elif sk.startswith(keys.MONTH_PREFIX):
+                days.append(keys.parse_month_sk(sk))
+        return stale_packed(self.table, rollup_pk, days, self._clock().astimezone(UTC).date())
 
     @staticmethod
     def _own_points(points: Iterable[MetricPoint], scope: MetricScope, object_id: str) -> list[MetricPoint]:
@@ -499,8 +526,9 @@ class MetricsStore:
             plan = self._plan(workspace_id, account_id, pending, state, post, rollup_pk, state_sk, week)
             raw = [self._raw_put(workspace_id, account_id, p) for p in pending]
             updates = [u.request(self.table) for u in plan.updates]
+            stale = self._stale_packed(rollup_pk, plan.updates)
             try:
-                self._client.transact_write_items(TransactItems=raw + updates)
+                self._client.transact_write_items(TransactItems=raw + updates + stale)
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                     raise
@@ -641,8 +669,11 @@ class MetricsStore:
         plan = self._plan(
             workspace_id, account_id, [], None, post, rollup_pk, keys.post_sk(post.platform_post_id), week
         )
+        stale = self._stale_packed(rollup_pk, plan.updates)
         try:
-            self._client.transact_write_items(TransactItems=[u.request(self.table) for u in plan.updates])
+            self._client.transact_write_items(
+                TransactItems=[u.request(self.table) for u in plan.updates] + stale
+            )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                 raise  # cancelled: another writer created it first, which is all this wanted
@@ -736,33 +767,30 @@ class MetricsStore:
     def read_account_range(
         self, workspace_id: str, account_id: str, start: date, end: date, *, with_posts: bool = True
     ) -> AccountRange:
-        """One account's rollups over UTC days ``start``..``end``: month items for whole months, day
-        items for the edges, and (``with_posts``) the week items holding scores of posts published in
-        the range, all fetched by their exact keys (BatchGetItem): no Query, so the cost is the keys
-        asked for, never the size of the partition or the table."""
+        """One account's rollups over UTC days ``start``..``end``: packed months where there are (see
+        :mod:`chorus.reports.packed`), else month items for whole months and day items for the rest,
+        and (``with_posts``) the week items holding scores of posts published in the range, all
+        fetched by their exact keys (BatchGetItem): no Query, so the cost is the keys asked for, never
+        the size of the partition or the table."""
+        from chorus.reports.packed import read_range
+
         found = AccountRange(account_id=account_id, start=start, end=end)
         pk = keys.rollup_pk(workspace_id, account_id)
-        months, edges = plan_range(start, end)
-        wanted = [(pk, keys.month_sk(m)) for m in months]
-        for low, high in edges:
-            wanted += [(pk, keys.day_sk(low + timedelta(days=i))) for i in range((high - low).days + 1)]
+        weeks: list[tuple[str, str]] = []
         if with_posts:
             monday = keys.week_start(start)
             while monday <= end:
-                wanted.append((pk, keys.week_sk(monday)))
+                weeks.append((pk, keys.week_sk(monday)))
                 monday += timedelta(days=7)
-        first, last = _day_start(start), _day_start(end + timedelta(days=1))
-        for item in self._batch_get(wanted):
-            found.items += 1
-            sk = item["sk"]["S"]
-            if sk.startswith(keys.MONTH_PREFIX):
-                _fold(found, item, keys.parse_month_sk(sk), monthly=True)
-            elif sk.startswith(keys.DAY_PREFIX):
-                _fold(found, item, keys.parse_day_sk(sk), monthly=False)
-            else:
-                for platform_post_id, encoded in week_scores(item).items():
-                    if first <= int(encoded.split("|", 1)[0]) < last:
-                        found.posts.append(PostScore.decode(account_id, platform_post_id, encoded))
+        got = read_range(self._batch_get, [pk], start, end, weeks)
+        found.items = got.items
+        for item, first, monthly in got.rollups:
+            _fold(found, item, first, monthly=monthly)
+        first_ts, last_ts = _day_start(start), _day_start(end + timedelta(days=1))
+        for item in got.extra:
+            for platform_post_id, encoded in week_scores(item).items():
+                if first_ts <= int(encoded.split("|", 1)[0]) < last_ts:
+                    found.posts.append(PostScore.decode(account_id, platform_post_id, encoded))
         return found
 
     def get_posts(self, workspace_id: str, refs: Sequence[tuple[str, str]]) -> list[PostRecord]:
