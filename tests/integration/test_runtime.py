@@ -184,3 +184,46 @@ def test_post_to_an_unknown_connection_is_gone(rt: LocalRuntime) -> None:
     client = boto3.client("apigatewaymanagementapi", endpoint_url=__import__("os").environ["WS_CALLBACK"])
     with pytest.raises(client.exceptions.GoneException):
         client.post_to_connection(ConnectionId="nobody", Data=b"x")
+
+
+def test_a_cancelled_transaction_loses_no_concurrent_write_and_leaves_nothing_behind(
+    rt: LocalRuntime,
+) -> None:
+    import threading
+
+    ddb = rt.client("dynamodb")
+    table = rt.stack.refs["LogTable"]  # type: ignore[union-attr]
+
+    def writes() -> None:
+        for i in range(150):
+            ddb.put_item(
+                TableName=table, Item={"pk": {"S": "race"}, "sk": {"S": f"{i:04d}"}, "data": {"S": "{}"}}
+            )
+
+    def cancelled() -> None:
+        for i in range(40):
+            with pytest.raises(ddb.exceptions.TransactionCanceledException):
+                ddb.transact_write_items(
+                    TransactItems=[
+                        {"Put": {"TableName": table, "Item": {"pk": {"S": "txn"}, "sk": {"S": f"{i}"}, "data": {"S": "{}"}}}},
+                        {"ConditionCheck": {"TableName": table, "Key": {"pk": {"S": "absent"}, "sk": {"S": "x"}},
+                                            "ConditionExpression": "attribute_exists(pk)"}},
+                    ]
+                )  # fmt: skip
+
+    # Given writes racing transactions that are cancelled by a failed condition
+    threads = [threading.Thread(target=writes), threading.Thread(target=cancelled)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    # Then every write is there and nothing of the cancelled transactions is
+    def count(pk: str) -> int:
+        out = ddb.query(
+            TableName=table, KeyConditionExpression="pk = :k", ExpressionAttributeValues={":k": {"S": pk}}
+        )
+        return int(out["Count"])
+
+    assert count("race") == 150
+    assert count("txn") == 0

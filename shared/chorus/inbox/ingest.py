@@ -327,7 +327,9 @@ def store_message(
         sentiment=sentiment.label.value if sentiment else None,
         first_response_s=conv.first_response_s if responded else None,
     )  # marks the marker done and counts the message for reports, once
-    if counted and scored is not None and deps.events is not None:
+    if not counted:
+        return None  # a delivery racing this one finished first: it pushes and publishes, this one not
+    if scored is not None and deps.events is not None:
         # Once per message: only the worker whose marker transaction landed publishes (a redelivery
         # racing this one does not). Published after the message is complete, so the live push is
         # not delayed by a slower PutEvents, and a listener never reads a half-stored message.

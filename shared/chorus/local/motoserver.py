@@ -12,6 +12,12 @@ queue, thousands of calls a minute) four hot spots dominated its CPU time (profi
   now the same comparison on ``time.time()``;
 * werkzeug logged every request line to a stderr nobody reads.
 
+And one fix that changes what a racing client sees, to what DynamoDB answers: moto's TransactWriteItems
+deep-copies every table it touches (O(table)) and, when a condition fails, puts the copy back -
+discarding every write other requests made meanwhile (the server is threaded), stream records included.
+Here DynamoDB requests are served one at a time (as the GIL nearly does anyway), and a cancelled
+transaction restores only the items it touched and the stream records it added.
+
 Run as ``python -m chorus.local.motoserver -H 127.0.0.1 -p PORT`` (the arguments of ``moto.server``).
 """
 
@@ -81,7 +87,87 @@ def patch() -> None:
     sqs.Message.visible = property(lambda self: time.time() * 1000 > self.visible_at)  # type: ignore[assignment,method-assign]
     sqs.Message.delayed = property(lambda self: time.time() * 1000 < self.delayed_until)  # type: ignore[assignment,method-assign]
 
+    _dynamodb_one_at_a_time()
+
     MotoRequestHandler.log_request = lambda self, code="-", size="-": None  # type: ignore[method-assign]
+
+
+def _dynamodb_one_at_a_time() -> None:
+    import copy
+
+    from moto.dynamodb import models as ddb
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock = threading.RLock()
+    call_action = DynamoHandler.call_action
+
+    @functools.wraps(call_action)
+    def serialised(self: DynamoHandler) -> Any:
+        with lock:
+            return call_action(self)
+
+    DynamoHandler.call_action = serialised  # type: ignore[method-assign]
+
+    class _NoTableCopy:
+        """``copy`` as moto's DynamoDB backend sees it: a Table is not copied (the caller restores)."""
+
+        @staticmethod
+        def deepcopy(value: Any, memo: Any = None) -> Any:
+            return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+    setattr(ddb, "copy", _NoTableCopy)  # noqa: B010 - the module global its functions read
+    transact = ddb.DynamoDBBackend.transact_write_items
+
+    def touched(backend: ddb.DynamoDBBackend, transact_items: list[dict[str, Any]]) -> list[Any]:
+        saved = []
+        for entry in transact_items:
+            (_, op), *_ = entry.items()
+            table = backend.tables.get(op.get("TableName", ""))
+            if table is None:
+                continue
+            key = op.get("Key") or op.get("Item") or {}
+            if table.hash_key_attr not in key:
+                continue
+            hk = DynamoType(key[table.hash_key_attr])
+            rk = DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
+            if rk is None:
+                found = table.items.get(hk)
+            else:
+                found = table.items[hk].get(rk) if hk in table.items else None
+            saved.append((table, hk, rk, copy.deepcopy(found)))
+        return saved
+
+    def restore(saved: list[Any], streams: dict[Any, int]) -> None:
+        for table, hk, rk, item in reversed(saved):
+            if rk is None:
+                if item is None:
+                    table.items.pop(hk, None)
+                else:
+                    table.items[hk] = item
+            elif item is None:
+                if hk in table.items:
+                    table.items[hk].pop(rk, None)
+                    if not table.items[hk]:
+                        del table.items[hk]
+            else:
+                table.items[hk][rk] = item
+        for table, length in streams.items():
+            del table.stream_shard.items[length:]
+
+    @functools.wraps(transact)
+    def transact_write_items(self: ddb.DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        with lock:
+            saved = touched(self, transact_items)
+            streams = {t: len(t.stream_shard.items) for t, *_ in saved if t.stream_shard is not None}
+            try:
+                transact(self, transact_items)
+            except Exception:
+                restore(saved, streams)
+                raise
+
+    ddb.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
 def main(argv: list[str] | None = None) -> None:
