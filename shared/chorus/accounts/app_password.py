@@ -2,8 +2,9 @@
 account not on bsky.social, the URL of its PDS.
 
 Chorus opens the session itself (``com.atproto.server.createSession``), stores the DID as the platform
-account id, the session's tokens encrypted, and the app password as ``extra["app_password"]`` so the
-adapters can open a new session when both tokens have expired. Connecting the same DID again in the same
+account id and the session's tokens together with the app password, KMS-encrypted (never in plain text,
+never in an API answer), so the adapters can open a new session when both tokens have expired: they
+find it, decrypted in memory, as ``creds.extra["app_password"]``. Connecting the same DID again in the same
 workspace re-authorises that account (new tokens, active again, same id: its inbox cursor, posts and
 metrics stay with it).
 """
@@ -45,8 +46,13 @@ def connect_bluesky(
         raise ValidationFailed.on(
             "app_password", f"Bluesky refused the handle or app password: {refused.message}", "refused"
         ) from refused
-    tokens = TokenSet(login.tokens.access_token, login.tokens.refresh_token, login.tokens.expires_at)
-    kept = {**(extra or {}), "app_password": app_password}
+    tokens = TokenSet(
+        login.tokens.access_token,
+        login.tokens.refresh_token,
+        login.tokens.expires_at,
+        app_password=app_password,
+    )
+    kept = {k: v for k, v in (extra or {}).items() if k != accounts.APP_PASSWORD}
     existing = [
         a for a in accounts.accounts_by_platform_id(BLUESKY, login.did) if a.workspace_id == workspace_id
     ]

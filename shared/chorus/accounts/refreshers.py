@@ -12,8 +12,8 @@ the platform's errors: ``AuthError`` when the grant is dead (the account must au
   token it was granted through as its ``refresh_token``; refreshing extends that user token
   (``fb_exchange_token``) and reads the Page's token again from ``/me/accounts``.
 - Bluesky: ``com.atproto.server.refreshSession`` with the refresh JWT on the account's PDS; when the
-  PDS refuses it (expired, revoked), a new session with the stored app password
-  (``extra["app_password"]``). The publisher's adapter also refreshes its own session;
+  PDS refuses it (expired, revoked), a new session with the account's app password (stored
+  KMS-encrypted with the tokens; ``credentials()`` hands it over decrypted as ``extra["app_password"]``). The publisher's adapter also refreshes its own session;
   ``session_tokens`` reads what it holds so the caller can store it. Without this refresher the
   inbox poller and the metrics collector, which use the stored access token as it is, met an
   expired token (two hours after connecting) and marked the account for re-authorisation.

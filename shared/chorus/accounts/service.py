@@ -1,15 +1,20 @@
 """Connected social accounts: connect (direct token entry or OAuth), list, credentials for adapters,
-token refresh ahead of expiry, and marking an account for re-authorisation."""
+token refresh ahead of expiry, and marking an account for re-authorisation.
+
+An app password (Bluesky) lives in the KMS-encrypted token set, never in ``extra``: adapters find it,
+decrypted, as ``creds.extra["app_password"]``. Accounts connected before that kept it in ``extra`` in
+plain text; it is still read from there, and moved into the encrypted set (and out of ``extra``) the
+next time the account's tokens are stored."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chorus.accounts.tokens import TokenCipher, TokenSet, default_cipher
 from chorus.auth.keys import new_id
@@ -23,6 +28,7 @@ from chorus.store.models import AccountItem, bind
 
 log = logging.getLogger(__name__)
 REFRESH_AHEAD = timedelta(minutes=10)
+APP_PASSWORD = "app_password"  # noqa: S105 - the key adapters read it under in creds.extra
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,16 @@ def _context(workspace_id: str, account_id: str) -> dict[str, str]:
     return {"workspace_id": workspace_id, "account_id": account_id}
 
 
+def _sealed(tokens: TokenSet, extra: dict[str, str] | None) -> tuple[TokenSet, dict[str, str]]:
+    """An app password found in ``extra`` moves into the token set (to be encrypted); ``extra`` comes
+    back without it. A password already in the token set wins over the one in ``extra``."""
+    plain = dict(extra or {})
+    password = plain.pop(APP_PASSWORD, None)
+    if password and not tokens.app_password:
+        tokens = replace(tokens, app_password=password)
+    return tokens, plain
+
+
 def connect_account(
     workspace_id: str,
     platform: str,
@@ -103,6 +119,7 @@ def connect_account(
     if not tokens.access_token:
         raise ValidationFailed.on("access_token", "must not be empty", "required")
     bind()
+    tokens, extra = _sealed(tokens, extra)
     account_id = new_id("acc", 5)
     blob = (cipher or default_cipher()).encrypt(tokens, _context(workspace_id, account_id))
     item = AccountItem(
@@ -117,7 +134,7 @@ def connect_account(
         token_blob=blob,
         token_expires_at=tokens.expires_at,
         base_url=base_url,
-        extra=extra or {},
+        extra=extra,
         created_at=datetime.now(UTC),
         gsi2pk=keys.platform_account_pk(platform, platform_account_id),
         gsi2sk=f"{workspace_id}#{account_id}",
@@ -199,6 +216,11 @@ def credentials(
 
 
 def _as_credentials(account: Account, tokens: TokenSet) -> AccountCredentials:
+    """The adapters' view: the app password (decrypted, or from a not yet migrated ``extra``) under
+    ``extra["app_password"]``, in memory only."""
+    tokens, extra = _sealed(tokens, account.extra)
+    if tokens.app_password:
+        extra[APP_PASSWORD] = tokens.app_password
     return AccountCredentials(
         platform=account.platform,
         account_id=account.platform_account_id,
@@ -207,7 +229,7 @@ def _as_credentials(account: Account, tokens: TokenSet) -> AccountCredentials:
         expires_at=tokens.expires_at,
         handle=account.handle,
         base_url=account.base_url,
-        extra=account.extra,
+        extra=extra,
     )
 
 
@@ -294,7 +316,9 @@ def remember_tokens(
     ``creds``; a missing refresh token never erases the stored one. True when something was stored."""
     if tokens is None or not tokens.access_token or tokens.access_token == creds.access_token:
         return False
-    held = TokenSet(creds.access_token, creds.refresh_token, creds.expires_at)
+    held = TokenSet(
+        creds.access_token, creds.refresh_token, creds.expires_at, app_password=creds.extra.get(APP_PASSWORD)
+    )
     store_tokens(account, held.merged_with(tokens), cipher)
     return True
 
@@ -309,7 +333,8 @@ def reconnect_account(
     cipher: TokenCipher | None = None,
 ) -> Account:
     """The same platform account authorised again: new tokens (active again), fresher profile fields,
-    ``extra`` merged over the stored one."""
+    ``extra`` merged over the stored one (an app password in it goes into the encrypted tokens)."""
+    tokens, extra = _sealed(tokens, extra)
     store_tokens(account, tokens, cipher)
     actions: list[Any] = []
     if handle:
@@ -317,7 +342,8 @@ def reconnect_account(
     if display_name:
         actions.append(AccountItem.display_name.set(display_name))
     if extra:
-        actions.append(AccountItem.extra.set({**account.extra, **extra}))
+        _, kept = _sealed(tokens, account.extra)  # store_tokens moved a plain app password already
+        actions.append(AccountItem.extra.set({**kept, **extra}))
     if actions:
         AccountItem(keys.workspace_pk(account.workspace_id), keys.account_sk(account.id)).update(
             actions=actions
@@ -326,7 +352,10 @@ def reconnect_account(
 
 
 def store_tokens(account: Account, tokens: TokenSet, cipher: TokenCipher | None = None) -> None:
+    """Encrypt and store ``tokens`` (the account is active again). An app password the account still
+    holds in plain text in ``extra`` is stored encrypted with them and removed from ``extra``."""
     bind()
+    tokens, plain = _sealed(tokens, account.extra)
     blob = (cipher or default_cipher()).encrypt(tokens, _context(account.workspace_id, account.id))
     AccountItem(keys.workspace_pk(account.workspace_id), keys.account_sk(account.id)).update(
         actions=[
@@ -338,3 +367,19 @@ def store_tokens(account: Account, tokens: TokenSet, cipher: TokenCipher | None 
             AccountItem.status_reason.remove(),
         ]
     )
+    if APP_PASSWORD in account.extra:
+        _forget_plain_password(account, plain)
+
+
+def _forget_plain_password(account: Account, plain: dict[str, str]) -> None:
+    """Remove the plain app password from ``extra`` (it is in the encrypted tokens now), unless
+    ``extra`` changed since ``account`` was read: then the next store of tokens tries again."""
+    try:
+        AccountItem(keys.workspace_pk(account.workspace_id), keys.account_sk(account.id)).update(
+            actions=[AccountItem.extra.set(plain)],
+            condition=AccountItem.extra == account.extra,
+        )
+    except UpdateError:
+        log.info("plain app password left for the next token store", extra={"account_id": account.id})
+        return
+    log.info("app password moved into the encrypted tokens", extra={"account_id": account.id})

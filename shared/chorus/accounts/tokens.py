@@ -1,11 +1,14 @@
 """Platform tokens are encrypted at rest with KMS, bound to their workspace and account by the
-encryption context, and decrypted only in memory, only where a platform call needs them."""
+encryption context, and decrypted only in memory, only where a platform call needs them.
+
+The encrypted token set also holds the account's app password where the platform has one (Bluesky): it
+is a credential like the tokens, so it is never stored in plain text."""
 
 from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -15,13 +18,16 @@ class TokenSet:
     access_token: str
     refresh_token: str | None = None
     expires_at: datetime | None = None
+    app_password: str | None = field(default=None, repr=False)  # Bluesky: opens a new session
 
     def merged_with(self, newer: TokenSet) -> TokenSet:
-        """A refresh answer replaces the access token; an empty refresh token never erases the stored one."""
+        """A refresh answer replaces the access token; an empty refresh token or app password never
+        erases the stored one."""
         return TokenSet(
             access_token=newer.access_token or self.access_token,
             refresh_token=newer.refresh_token or self.refresh_token,
             expires_at=newer.expires_at,
+            app_password=newer.app_password or self.app_password,
         )
 
 
@@ -32,18 +38,24 @@ class TokenCipher(Protocol):
 
 
 def _dump(tokens: TokenSet) -> bytes:
-    return json.dumps(
-        {
-            "a": tokens.access_token,
-            "r": tokens.refresh_token,
-            "e": tokens.expires_at.isoformat() if tokens.expires_at else None,
-        }
-    ).encode()
+    raw: dict[str, str | None] = {
+        "a": tokens.access_token,
+        "r": tokens.refresh_token,
+        "e": tokens.expires_at.isoformat() if tokens.expires_at else None,
+    }
+    if tokens.app_password:
+        raw["p"] = tokens.app_password
+    return json.dumps(raw).encode()
 
 
 def _load(data: bytes) -> TokenSet:
     raw = json.loads(data)
-    return TokenSet(raw["a"], raw.get("r"), datetime.fromisoformat(raw["e"]) if raw.get("e") else None)
+    return TokenSet(
+        raw["a"],
+        raw.get("r"),
+        datetime.fromisoformat(raw["e"]) if raw.get("e") else None,
+        app_password=raw.get("p") or None,
+    )
 
 
 class KmsTokenCipher:
