@@ -240,3 +240,28 @@ def test_an_app_password_given_in_extra_on_direct_token_entry_is_stored_encrypte
     assert PASSWORD not in repr(raw_item(account))
     assert account.extra == {}
     assert accounts.credentials(account).extra["app_password"] == PASSWORD
+
+
+def test_a_session_the_publisher_refreshed_is_stored_keeping_the_encrypted_app_password(aws: None) -> None:
+    from chorus.accounts.refreshers import session_tokens
+
+    # Given a connected account with its app password encrypted beside the tokens
+    account = accounts.connect_account(
+        WS, "bluesky", "did:plc:brand", TokenSet(jwt(EXP), "r1", app_password=PASSWORD)
+    )
+    creds = accounts.credentials(account)
+
+    class Session:
+        access_jwt = jwt(EXP + 7200)
+        refresh_jwt = "r2"
+
+    class Adapter:
+        def session_for(self, _: object) -> Session:
+            return Session()
+
+    # When the publisher's adapter opened a new session and the caller stores its tokens
+    assert accounts.remember_tokens(account, creds, session_tokens(Adapter(), creds))
+    # Then the new tokens are stored and the app password is still in the encrypted set
+    stored = accounts.credentials(accounts.get_account(WS, account.id))
+    assert (stored.access_token, stored.refresh_token) == (jwt(EXP + 7200), "r2")
+    assert stored.extra["app_password"] == PASSWORD
