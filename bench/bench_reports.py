@@ -253,19 +253,20 @@ def load_inbox(store: Any, client: Any, ws: str, accounts: list[str], first: dat
 def packed_months(items: list[Item]) -> list[Item]:
     """The packed copies of closed months the writers keep (chorus.reports.packed.pack_closed), built
     from the day items about to be loaded."""
-    from chorus.reports.packed import is_closed, packed_item
+    from chorus.reports.packed import closed_through, packed_item
 
     now = datetime.now(UTC)
-    by_month: dict[tuple[str, date], list[Item]] = defaultdict(list)
+    by_month: dict[tuple[str, date], list[tuple[date, Item]]] = defaultdict(list)
     for item in items:
         if item["sk"]["S"].startswith("D#"):
             day = date.fromisoformat(item["sk"]["S"][2:])
-            by_month[(item["pk"]["S"], day.replace(day=1))].append(item)
-    return [
-        packed_item(pk, month, days, now)
-        for (pk, month), days in by_month.items()
-        if is_closed(month, now.date())
-    ]
+            by_month[(item["pk"]["S"], day.replace(day=1))].append((day, item))
+    packed = []
+    for (pk, month), days in by_month.items():
+        through = closed_through(month, now.date())
+        if through is not None:
+            packed.append(packed_item(pk, month, [i for d, i in days if d <= through], now, through))
+    return packed
 
 
 def _batch_write(client: Any, table: str, items: list[Item]) -> int:

@@ -14,7 +14,7 @@ from moto import mock_aws
 
 from chorus.metrics.store import AccountRange, MetricsStore, PostInfo
 from chorus.platforms.base import MetricPoint, MetricScope
-from chorus.reports.packed import forget_checks, is_closed, months_touched, pack_closed
+from chorus.reports.packed import closed_through, forget_checks, is_closed, months_touched, pack_closed
 
 TABLE = "test-metrics"
 WS, ACCT = "ws-1", "acc-1"
@@ -63,21 +63,32 @@ def figures(found: AccountRange) -> dict[str, Any]:
 
 
 def record_february(client: Any) -> None:
-    """Followers on three days and two posts gaining likes, recorded as it happened (month open)."""
+    """Followers on three days and two posts gaining likes, recorded as it happened, in time order."""
+    events: list[tuple[datetime, Any]] = []
     for day, value in ((2, 100), (14, 120), (27, 90)):
         at = datetime(2026, 2, day, 6, tzinfo=UTC)
-        store_at(client, at).record_account_points(WS, ACCT, [followers(value, at)])
+        events.append((at, lambda s, at=at, v=value: s.record_account_points(WS, ACCT, [followers(v, at)])))
     for post, day in (("p1", 3), ("p2", 20)):
-        published = datetime(2026, 2, day, 12, tzinfo=UTC)
-        info = PostInfo(post, "x", published)
+        info = PostInfo(post, "x", datetime(2026, 2, day, 12, tzinfo=UTC))
         for hours, value in ((1, 5), (30, 9)):
-            at = published + timedelta(hours=hours)
-            store_at(client, at).record_post_points(WS, ACCT, info, [likes(post, value, at)])
+            at = info.published_at + timedelta(hours=hours)
+            events.append(
+                (
+                    at,
+                    lambda s, at=at, v=value, i=info: s.record_post_points(
+                        WS, ACCT, i, [likes(i.platform_post_id, v, at)]
+                    ),
+                )
+            )
+    for at, record in sorted(events, key=lambda e: e[0]):
+        record(store_at(client, at))
 
 
-def test_a_month_is_closed_a_week_after_its_last_day() -> None:
+def test_a_month_is_closed_a_week_after_its_last_day_and_its_days_a_week_after_each() -> None:
     assert not is_closed(date(2026, 2, 1), date(2026, 3, 7))
     assert is_closed(date(2026, 2, 14), date(2026, 3, 8))
+    assert closed_through(date(2026, 3, 1), date(2026, 3, 20)) == date(2026, 3, 12)
+    assert closed_through(date(2026, 3, 1), date(2026, 3, 8)) is None
     assert months_touched(date(2025, 12, 30), date(2026, 2, 1)) == [
         date(2025, 12, 1),
         date(2026, 1, 1),
@@ -126,3 +137,21 @@ def test_a_late_write_into_a_packed_month_drops_its_copy_and_is_read(client: Any
     assert found.daily["impressions"] == {date(2026, 2, 25): 950}
     assert found.latest["followers"][date(2026, 2, 27)] == 90
     assert found.items == 1
+
+
+def test_the_closed_days_of_the_current_month_are_packed_and_the_rest_read_live(client: Any) -> None:
+    # Given February recorded as it happened: the last write (27 Feb) packed the days closed by then
+    record_february(client)
+    copy = client.get_item(TableName=TABLE, Key={"pk": {"S": PK}, "sk": {"S": "PM#2026-02"}})["Item"]
+    assert copy["through"] == {"S": "2026-02-19"}
+    # When the month is read before it is packed whole
+    found = store_at(client, datetime(2026, 3, 1, tzinfo=UTC)).read_account_range(
+        WS, ACCT, date(2026, 2, 1), date(2026, 2, 28)
+    )
+    # Then it reads what its live items hold: packed days to the 19th, day items after it
+    client.delete_item(TableName=TABLE, Key={"pk": {"S": PK}, "sk": {"S": "PM#2026-02"}})
+    live = store_at(client, datetime(2026, 3, 1, tzinfo=UTC)).read_account_range(
+        WS, ACCT, date(2026, 2, 1), date(2026, 2, 28)
+    )
+    assert figures(found) == figures(live)
+    assert found.latest["followers"] == {date(2026, 2, 2): 100, date(2026, 2, 14): 120, date(2026, 2, 27): 90}

@@ -260,8 +260,8 @@ class CounterReader:
         client = self._client or _client()
         pks = [stats_pk(workspace_id, account) for account in dict.fromkeys(account_ids)]
 
-        def get(wanted: Sequence[tuple[str, str]]) -> Iterable[Item]:
-            return batch_get(client, self.table, wanted, sleep=self._sleep)
+        def get(wanted: Sequence[tuple[str, str]], attributes: Sequence[str] | None = None) -> Iterable[Item]:
+            return batch_get(client, self.table, wanted, attributes=attributes, sleep=self._sleep)
 
         got = read_range(get, pks, start, end)
         found = InboxCounters()

@@ -744,13 +744,21 @@ class MetricsStore:
                 return
             kwargs["ExclusiveStartKey"] = last
 
-    def _batch_get(self, wanted: Sequence[tuple[str, str]]) -> Iterator[Item]:
-        """Items by exact ``(pk, sk)`` (BatchGetItem, 100 keys a call; missing ones are skipped)."""
+    def _batch_get(
+        self, wanted: Sequence[tuple[str, str]], attributes: Sequence[str] | None = None
+    ) -> Iterator[Item]:
+        """Items by exact ``(pk, sk)`` (BatchGetItem, 100 keys a call; missing ones are skipped),
+        with only ``attributes`` when given."""
+        from chorus.reports.packed import projection
+
         listed = list(dict.fromkeys(wanted))
         for chunk_start in range(0, len(listed), BATCH_GET_MAX):
             chunk = listed[chunk_start : chunk_start + BATCH_GET_MAX]
             request: dict[str, Any] = {
-                self.table: {"Keys": [{"pk": _s(pk), "sk": _s(sk)} for pk, sk in chunk]}
+                self.table: {
+                    "Keys": [{"pk": _s(pk), "sk": _s(sk)} for pk, sk in chunk],
+                    **projection(attributes),
+                }
             }
             for attempt in range(self.max_attempts):
                 answer = self._client.batch_get_item(RequestItems=request)

@@ -8,15 +8,18 @@ embedded runtime's moto server ~25-100 us each: seconds per report). Once a mont
 stop changing, so a writer packs them into ONE item of the same partition:
 
   <partition> / PM#<YYYY-MM>   ``days``: a JSON string {"DD": {attribute: {"N": "..."}}} of the month's
-                                day items (wire format), ``packed_at``
+                                day items (wire format) up to ``through`` (a date), ``packed_at``
 
-A reader asks for the packed month of every month a range touches and falls back to the month item
-(whole months) or the day items (partial months) for months that have none. A month is *closed*
-``CLOSING_MARGIN`` after its last day: platforms' per-day values for a past day arrive within a few days,
-and a lifetime counter's gain lands on the day it is observed (always today), so nothing writes to a
-closed month in the normal course. Should a late write touch one anyway, the writer deletes its packed
-copy in the same transaction (:func:`packed_key_if_closed`): readers fall back to the live items until
-it is packed again.
+A day is *closed* ``CLOSING_MARGIN`` after it ends: platforms' per-day values for a past day arrive
+within a few days, and a lifetime counter's gain lands on the day it is observed (always today), so
+nothing writes to a closed day in the normal course. A packed month holds its days closed at packing
+time (``through``: the whole month once it is over, else up to a week ago; the writer packs again as
+days close). A reader asks for the packed month of every month a range touches; it reads the days
+after ``through`` from their day items, and months without a packed copy from the month item (whole
+months) or the day items. Should a late write touch a closed day anyway, the writer deletes the packed
+copy in the same transaction (:func:`stale_packed`): readers fall back to the live items until it is
+packed again. (A late write racing with the packing of its own month could still be missed by the
+copy: both are rare, and the month's live items stay right.)
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 PACKED_PREFIX = "PM#"
 DAY_PREFIX = "D#"
@@ -63,9 +66,24 @@ def month_days(first: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((next_month(first) - first).days)]
 
 
+def month_end(day: date) -> date:
+    return next_month(day.replace(day=1)) - timedelta(days=1)
+
+
+def is_day_closed(day: date, today: date) -> bool:
+    """True once nothing should write to ``day`` any more."""
+    return day + timedelta(days=1) + CLOSING_MARGIN <= today
+
+
+def closed_through(month: date, today: date) -> date | None:
+    """The last closed day of the month of ``month`` (``None``: none is closed yet)."""
+    last = min(month_end(month), today - timedelta(days=1) - CLOSING_MARGIN)
+    return last if last >= month.replace(day=1) else None
+
+
 def is_closed(month: date, today: date) -> bool:
-    """True once nothing should write to the month of ``month`` any more."""
-    return next_month(month.replace(day=1)) + CLOSING_MARGIN <= today
+    """True once every day of the month of ``month`` is closed."""
+    return closed_through(month, today) == month_end(month)
 
 
 def months_touched(start: date, end: date) -> list[date]:
@@ -79,7 +97,7 @@ def months_touched(start: date, end: date) -> list[date]:
 def stale_packed(table: str, pk: str, days: Iterable[date], today: date) -> list[dict[str, Any]]:
     """Delete requests (for a transaction) of the packed copies a write to ``days`` makes stale: those
     of closed months. Forgets them here, so this process packs them again."""
-    months = sorted({d.replace(day=1) for d in days if is_closed(d, today)})
+    months = sorted({d.replace(day=1) for d in days if is_day_closed(d, today)})
     for month in months:
         forget(table, pk, month)
     return [
@@ -87,7 +105,10 @@ def stale_packed(table: str, pk: str, days: Iterable[date], today: date) -> list
     ]
 
 
-def packed_item(pk: str, month: date, day_items: Iterable[Item], now: datetime) -> Item:
+def packed_item(
+    pk: str, month: date, day_items: Iterable[Item], now: datetime, through: date | None = None
+) -> Item:
+    """The packed copy of ``day_items`` (of one month, up to ``through``: default the month's end)."""
     days: dict[str, dict[str, Any]] = {}
     for item in day_items:
         day = date.fromisoformat(item["sk"]["S"].removeprefix(DAY_PREFIX))
@@ -96,8 +117,15 @@ def packed_item(pk: str, month: date, day_items: Iterable[Item], now: datetime) 
         "pk": {"S": pk},
         "sk": {"S": packed_sk(month)},
         "days": {"S": json.dumps(days, separators=(",", ":"))},
+        "through": {"S": (through or month_end(month)).isoformat()},
         "packed_at": {"S": now.astimezone(UTC).isoformat()},
     }
+
+
+def packed_through(item: Item) -> date:
+    first = date.fromisoformat(item["sk"]["S"].removeprefix(PACKED_PREFIX) + "-01")
+    found = item.get("through")
+    return date.fromisoformat(found["S"]) if found else month_end(first)
 
 
 def unpack(item: Item) -> list[tuple[date, Item]]:
@@ -119,21 +147,26 @@ class RangeItems:
     items: int = 0  # items fetched (a packed month is one)
 
 
-BatchGet = Callable[[Sequence[Key]], Iterable[Item]]
+class BatchGet(Protocol):
+    def __call__(self, wanted: Sequence[Key], attributes: Sequence[str] | None = None) -> Iterable[Item]: ...
+
+
+# What a first round trip needs of packed months and of extra (week) items; the rest stays home.
+FIRST_ROUND = ("pk", "sk", "days", "through", "scores")
 
 
 def read_range(
     get: BatchGet, pks: Sequence[str], start: date, end: date, extra: Sequence[Key] = ()
 ) -> RangeItems:
-    """Rollups of UTC days ``start``..``end`` of the partitions ``pks``: packed months where there are,
-    else the month item (whole months) or day items (the range's days of a partial month). ``extra``
-    keys are fetched in the first round trip (week items). Two round trips at most; one when every
-    month touched is packed."""
+    """Rollups of UTC days ``start``..``end`` of the partitions ``pks``: packed months where there are
+    (and the day items of their days after ``through``), else the month item (whole months) or the
+    day items (the range's days of a partial month). ``extra`` keys are fetched in the first round trip
+    (week items; only ``FIRST_ROUND`` attributes). Two round trips at most."""
     found = RangeItems()
     months = months_touched(start, end)
     packed: dict[Key, Item] = {}
     wanted_extra = set(extra)
-    for item in get([(pk, packed_sk(m)) for pk in pks for m in months] + list(extra)):
+    for item in get([(pk, packed_sk(m)) for pk in pks for m in months] + list(extra), FIRST_ROUND):
         found.items += 1
         key = (item["pk"]["S"], item["sk"]["S"])
         if key[1].startswith(PACKED_PREFIX) and key not in wanted_extra:
@@ -145,10 +178,12 @@ def read_range(
         for month in months:
             packed_month = packed.get((pk, packed_sk(month)))
             if packed_month is not None:
+                through = packed_through(packed_month)
                 for day, attrs in unpack(packed_month):
-                    if start <= day <= end:
+                    if start <= day <= end and day <= through:
                         found.rollups.append((attrs, day, False))
-            elif month >= start and next_month(month) - timedelta(days=1) <= end:
+                live += [(pk, _day_sk(d)) for d in month_days(month) if start <= d <= end and d > through]
+            elif month >= start and month_end(month) <= end:
                 live.append((pk, _month_sk(month)))
             else:
                 live += [(pk, _day_sk(d)) for d in month_days(month) if start <= d <= end]
@@ -169,9 +204,11 @@ def batch_get(
     wanted: Sequence[Key],
     *,
     consistent: bool = False,
+    attributes: Sequence[str] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[Item]:
-    """Items by exact key, 100 a call, retrying unprocessed keys; missing items are skipped."""
+    """Items by exact key, 100 a call, retrying unprocessed keys; missing items are skipped.
+    ``attributes``: only these (a projection: fewer attribute values to encode and decode)."""
     listed = list(dict.fromkeys(wanted))
     for chunk_start in range(0, len(listed), BATCH_GET_MAX):
         chunk = listed[chunk_start : chunk_start + BATCH_GET_MAX]
@@ -179,6 +216,7 @@ def batch_get(
             table: {
                 "Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in chunk],
                 "ConsistentRead": consistent,
+                **projection(attributes),
             }
         }
         for attempt in range(MAX_ATTEMPTS):
@@ -192,48 +230,67 @@ def batch_get(
             raise RuntimeError(f"BatchGetItem on {table} left keys unprocessed")
 
 
+def projection(attributes: Sequence[str] | None) -> dict[str, Any]:
+    """The ProjectionExpression parameters of a read of ``attributes`` (none: every attribute)."""
+    if not attributes:
+        return {}
+    names = {f"#p{i}": name for i, name in enumerate(attributes)}
+    return {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
+
+
 # ------------------------------------------------------------------ packing
 
 
-_checked: set[tuple[str, str, date]] = set()
+_checked: set[tuple[str, str, date, date]] = set()
 _checked_lock = threading.Lock()
 
 
 def pack_closed(client: Any, table: str, pk: str, now: datetime, *, months_back: int = MONTHS_BACK) -> int:
-    """Pack the closed months among the last ``months_back`` of partition ``pk`` that are not packed
-    yet (a writer calls this; each month is checked once per process). Returns the months packed."""
+    """Pack the closed days of the current month and of the last ``months_back`` months of partition
+    ``pk`` where the packed copy is missing or older (a writer calls this; each month is checked once a
+    day per process). Returns the months packed."""
     today = now.astimezone(UTC).date()
-    candidates, month = [], today.replace(day=1)
+    candidates: list[tuple[date, date]] = []
+    month = today.replace(day=1)
     for _ in range(months_back + 1):
-        if is_closed(month, today):
-            candidates.append(month)
+        through = closed_through(month, today)
+        if through is not None:
+            candidates.append((month, through))
         month = (month - timedelta(days=1)).replace(day=1)
     with _checked_lock:
-        candidates = [m for m in candidates if (table, pk, m) not in _checked]
+        candidates = [(m, t) for m, t in candidates if (table, pk, m, t) not in _checked]
     if not candidates:
         return 0
     have = {
-        item["sk"]["S"]
-        for item in batch_get(client, table, [(pk, packed_sk(m)) for m in candidates], consistent=True)
+        item["sk"]["S"]: packed_through(item)
+        for item in batch_get(
+            client,
+            table,
+            [(pk, packed_sk(m)) for m, _ in candidates],
+            consistent=True,
+            attributes=("sk", "through"),
+        )
     }
     packed = 0
-    for month in candidates:
-        if packed_sk(month) not in have:
-            days = list(
-                batch_get(client, table, [(pk, _day_sk(d)) for d in month_days(month)], consistent=True)
-            )
+    for month, through in candidates:
+        current = have.get(packed_sk(month))
+        if current is None or current < through:
+            wanted = [(pk, _day_sk(d)) for d in month_days(month) if d <= through]
+            days = list(batch_get(client, table, wanted, consistent=True))
             if days:
-                client.put_item(TableName=table, Item=packed_item(pk, month, days, now))
+                client.put_item(TableName=table, Item=packed_item(pk, month, days, now, through))
                 packed += 1
         with _checked_lock:
-            _checked.add((table, pk, month))
+            _checked.add((table, pk, month, through))
     return packed
 
 
 def forget(table: str, pk: str, month: date) -> None:
     """A write deleted this month's packed copy: pack it again on the next check."""
+    first = month.replace(day=1)
     with _checked_lock:
-        _checked.discard((table, pk, month.replace(day=1)))
+        for key in [k for k in _checked if k[:3] == (table, pk, first)]:
+            _checked.discard(key)
 
 
 def forget_checks() -> None:
