@@ -412,28 +412,24 @@ def _overall(per_platform: Sequence[tuple[PlatformMetrics, _Totals, _Totals]]) -
     )
 
 
-def _score_rate(score: PostScore, followers: int | None) -> tuple[float | None, RateBasis | None]:
-    """A post's rate as :func:`chorus.reports.model.engagement_rate` defines it (inlined: it runs once
-    per post of the period)."""
-    if score.impressions:
-        return score.engagements / score.impressions, RateBasis.IMPRESSIONS
-    if score.reach:
-        return score.engagements / score.reach, RateBasis.REACH
-    if followers:
-        return score.engagements / followers, RateBasis.FOLLOWERS
-    return None, None
-
-
 Rated = tuple[float, int, str, PostScore, RateBasis]
 
 
 def _rated(scores: Iterable[PostScore], followers: Mapping[str, int | None]) -> list[Rated]:
-    """Posts with a rate, as sortable tuples: (-rate, -engagements, id, score, basis)."""
+    """Posts with a rate, as sortable tuples: (-rate, -engagements, id, score, basis). The rate is the
+    one :func:`chorus.reports.model.engagement_rate` defines (impressions, else reach, else followers),
+    inlined: it runs once per post of the period."""
     rated: list[Rated] = []
-    for score in scores:
-        rate, basis = _score_rate(score, followers.get(score.account_id))
-        if rate is not None and basis is not None:
-            rated.append((-rate, -score.engagements, score.platform_post_id, score, basis))
+    append = rated.append
+    impressions_basis, reach_basis, followers_basis = BASES
+    for score in scores:  # ~150,000 posts in a year of 20 busy accounts: kept to plain tuple work
+        account_id, post_id, _, engagements, impressions, reach = score
+        if impressions:
+            append((-engagements / impressions, -engagements, post_id, score, impressions_basis))
+        elif reach:
+            append((-engagements / reach, -engagements, post_id, score, reach_basis))
+        elif count := followers.get(account_id):
+            append((-engagements / count, -engagements, post_id, score, followers_basis))
     return rated
 
 

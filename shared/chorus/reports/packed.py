@@ -34,6 +34,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 PACKED_PREFIX = "PM#"
+THROUGH = "through"
 DAY_PREFIX = "D#"
 MONTH_PREFIX = "MO#"
 CLOSING_MARGIN = timedelta(days=7)
@@ -109,7 +110,8 @@ def packed_item(
     pk: str, month: date, day_items: Iterable[Item], now: datetime, through: date | None = None
 ) -> Item:
     """The packed copy of ``day_items`` (of one month, up to ``through``: default the month's end)."""
-    days: dict[str, dict[str, Any]] = {}
+    last = through or month_end(month)
+    days: dict[str, Any] = {THROUGH: last.isoformat()}  # also inside: readers fetch ``days`` only
     for item in day_items:
         day = date.fromisoformat(item["sk"]["S"].removeprefix(DAY_PREFIX))
         days[f"{day.day:02d}"] = {k: v for k, v in item.items() if k not in ("pk", "sk")}
@@ -117,7 +119,7 @@ def packed_item(
         "pk": {"S": pk},
         "sk": {"S": packed_sk(month)},
         "days": {"S": json.dumps(days, separators=(",", ":"))},
-        "through": {"S": (through or month_end(month)).isoformat()},
+        "through": {"S": last.isoformat()},
         "packed_at": {"S": now.astimezone(UTC).isoformat()},
     }
 
@@ -128,11 +130,15 @@ def packed_through(item: Item) -> date:
     return date.fromisoformat(found["S"]) if found else month_end(first)
 
 
-def unpack(item: Item) -> list[tuple[date, Item]]:
-    """The day items a packed month holds, with their days."""
+def unpack(item: Item) -> tuple[date, list[tuple[date, Item]]]:
+    """The last day a packed month covers, and the day items it holds with their days."""
     first = date.fromisoformat(item["sk"]["S"].removeprefix(PACKED_PREFIX) + "-01")
-    days: dict[str, Item] = json.loads(item["days"]["S"])
-    return [(first.replace(day=int(dd)), attrs) for dd, attrs in days.items()]
+    days: dict[str, Any] = json.loads(item["days"]["S"])
+    through = days.pop(THROUGH, None)
+    return (
+        date.fromisoformat(through) if through else month_end(first),
+        [(first.replace(day=int(dd)), attrs) for dd, attrs in days.items()],
+    )
 
 
 # ------------------------------------------------------------------ reading
@@ -151,8 +157,9 @@ class BatchGet(Protocol):
     def __call__(self, wanted: Sequence[Key], attributes: Sequence[str] | None = None) -> Iterable[Item]: ...
 
 
-# What a first round trip needs of packed months and of extra (week) items; the rest stays home.
-FIRST_ROUND = ("pk", "sk", "days", "through", "scores")
+# What a first round trip needs of packed months and of extra (week) items; the rest stays home
+# (``pk`` only when several partitions are read at once).
+FIRST_ROUND = ("sk", "days", "scores")
 
 
 def read_range(
@@ -166,9 +173,11 @@ def read_range(
     months = months_touched(start, end)
     packed: dict[Key, Item] = {}
     wanted_extra = set(extra)
-    for item in get([(pk, packed_sk(m)) for pk in pks for m in months] + list(extra), FIRST_ROUND):
+    single = pks[0] if len(pks) == 1 else None
+    attributes = FIRST_ROUND if single else ("pk", *FIRST_ROUND)
+    for item in get([(pk, packed_sk(m)) for pk in pks for m in months] + list(extra), attributes):
         found.items += 1
-        key = (item["pk"]["S"], item["sk"]["S"])
+        key = (single or item["pk"]["S"], item["sk"]["S"])
         if key[1].startswith(PACKED_PREFIX) and key not in wanted_extra:
             packed[key] = item
         else:
@@ -178,8 +187,8 @@ def read_range(
         for month in months:
             packed_month = packed.get((pk, packed_sk(month)))
             if packed_month is not None:
-                through = packed_through(packed_month)
-                for day, attrs in unpack(packed_month):
+                through, days = unpack(packed_month)
+                for day, attrs in days:
                     if start <= day <= end and day <= through:
                         found.rollups.append((attrs, day, False))
                 live += [(pk, _day_sk(d)) for d in month_days(month) if start <= d <= end and d > through]
