@@ -10,7 +10,10 @@ queue, thousands of calls a minute) four hot spots dominated its CPU time (profi
   attribute, on every send and for every received message: those two reads now look at the attribute;
 * a message's ``visible``/``delayed`` went through ``datetime`` arithmetic for each message of each pass:
   now the same comparison on ``time.time()``;
-* werkzeug logged every request line to a stderr nobody reads.
+* werkzeug logged every request line to a stderr nobody reads;
+* DynamoDB's data-plane answers (items: plain JSON already) went through moto's model-driven serializer,
+  attribute by attribute: they are written with ``json.dumps``, the same body (tests/integration/
+  test_runtime.py compares both on every operation and attribute type).
 
 And one fix that changes what a racing client sees, to what DynamoDB answers: moto's TransactWriteItems
 deep-copies every table it touches (O(table)) and, when a condition fails, puts the copy back -
@@ -23,10 +26,14 @@ Run as ``python -m chorus.local.motoserver -H 127.0.0.1 -p PORT`` (the arguments
 
 from __future__ import annotations
 
+import base64
+import calendar
 import functools
+import json
 import sys
 import threading
 import time
+from datetime import datetime
 from typing import Any
 
 
@@ -88,6 +95,7 @@ def patch() -> None:
     sqs.Message.delayed = property(lambda self: time.time() * 1000 < self.delayed_until)  # type: ignore[assignment,method-assign]
 
     _dynamodb_one_at_a_time()
+    _dynamodb_plain_json()
 
     MotoRequestHandler.log_request = lambda self, code="-", size="-": None  # type: ignore[method-assign]
 
@@ -168,6 +176,47 @@ def _dynamodb_one_at_a_time() -> None:
                 raise
 
     ddb.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+PLAIN_JSON = frozenset(
+    {("dynamodb", op) for op in ("GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem",
+                                 "DeleteItem", "TransactGetItems", "BatchWriteItem", "TransactWriteItems")}
+    | {("dynamodbstreams", "GetRecords")}
+)  # fmt: skip
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()
+    if isinstance(value, datetime):  # the JSON protocol's epoch seconds, truncated to milliseconds
+        seconds = calendar.timegm(value.utctimetuple())
+        return seconds + (value.microsecond // 1000) / 1000.0 if value.microsecond else seconds
+    raise TypeError(type(value).__name__)
+
+
+def plain_json_body(result: Any, members: Any) -> str:
+    """A result as the JSON protocol writes it: the output shape's members, values as they are."""
+    return json.dumps({k: v for k, v in result.items() if k in members}, default=_json_default)
+
+
+def _dynamodb_plain_json() -> None:
+    from moto.core.responses import ActionResult
+
+    serialize = ActionResult.execute_result
+
+    @functools.wraps(serialize)
+    def execute_result(self: ActionResult, context: Any) -> Any:
+        operation = context.operation_model
+        service = context.service_model.service_name
+        if (service, operation.name) not in PLAIN_JSON or not isinstance(self.result, dict):
+            return serialize(self, context)
+        try:
+            body = plain_json_body(self.result, operation.output_shape.members)
+        except (TypeError, ValueError):
+            return serialize(self, context)
+        return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+
+    ActionResult.execute_result = execute_result  # type: ignore[method-assign]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -41,34 +41,53 @@ FAKE_AWS_ENV = {
 }
 
 
+# moto serves these services from a process of their own, on another core: DynamoDB and its streams
+# carry most of the traffic. The rest share one process, as moto's cross-service deliveries need
+# (EventBridge -> SQS, SNS -> SQS). Clients find their process through botocore's per-service
+# endpoint variables (AWS_ENDPOINT_URL_<SERVICE>), so handler code knows nothing of it.
+SHARDS: dict[str, tuple[str, ...]] = {"dynamodb": ("dynamodb", "dynamodbstreams")}
+ENDPOINT_ENV = {
+    "dynamodb": "AWS_ENDPOINT_URL_DYNAMODB",
+    "dynamodbstreams": "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
+}
+
+
 class MotoProcess:
-    """The moto server in a process of its own: AWS answers on another core than the handlers."""
+    """A moto server in a process of its own: AWS answers on another core than the handlers."""
 
     def __init__(self) -> None:
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = ""
+        self.port = 0
 
-    def start(self, timeout: float = 30.0) -> MotoProcess:
+    def launch(self) -> MotoProcess:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+            self.port = probe.getsockname()[1]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "chorus.local.motoserver", "-H", "127.0.0.1", "-p", str(port)],
+            [sys.executable, "-m", "chorus.local.motoserver", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = f"http://127.0.0.1:{self.port}"
+        return self
+
+    def wait_ready(self, timeout: float = 30.0) -> MotoProcess:
+        assert self.proc is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("the moto server exited at start")
             try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                     return self
             except OSError:
                 time.sleep(0.05)
         self.stop()
         raise RuntimeError("the moto server did not start in time")
+
+    def start(self, timeout: float = 30.0) -> MotoProcess:
+        return self.launch().wait_ready(timeout)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -107,7 +126,9 @@ class LocalRuntime:
         self.ws: WebSocketApi | None = None
         self.stack: Stack | None = None
         self.moto: Any = None
-        self.endpoint = ""
+        self.endpoint = ""  # the moto process of every service not in SHARDS
+        self.endpoints: dict[str, str] = {}  # service -> its moto process, for those in SHARDS
+        self._shards: dict[str, MotoProcess] = {}
         self.api_url = ""
         self.ws_url = ""
         self._stop = threading.Event()
@@ -120,10 +141,17 @@ class LocalRuntime:
     def start(self) -> LocalRuntime:
         for noisy in ("werkzeug", "moto", "botocore", "urllib3", "websockets"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
-        self.moto = MotoProcess().start()
+        self.moto = MotoProcess().launch()
+        shards = {name: MotoProcess().launch() for name in SHARDS}
+        self.moto.wait_ready()
+        for name, proc in shards.items():
+            self._shards[name] = proc.wait_ready()
+            for service in SHARDS[name]:
+                self.endpoints[service] = proc.url
         self.endpoint = self.moto.url
         self._set_env({**FAKE_AWS_ENV, "AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region})
         self._set_env({"AWS_ENDPOINT_URL": self.endpoint})
+        self._set_env({ENDPOINT_ENV[service]: url for service, url in self.endpoints.items()})
         self.stack = provision(self.template, self.client, self.region, parameters=self.parameters)
         self._build_functions()
         self._wire()
@@ -150,6 +178,8 @@ class LocalRuntime:
             self.ws.stop()
         if self.moto:
             self.moto.stop()
+        for proc in self._shards.values():
+            proc.stop()
         for k, v in self._saved_env.items():
             if v is None:
                 os.environ.pop(k, None)
@@ -167,7 +197,7 @@ class LocalRuntime:
                 service,
                 config=Config(max_pool_connections=64),
                 region_name=self.region,
-                endpoint_url=self.endpoint,
+                endpoint_url=self.endpoints.get(service, self.endpoint),
                 aws_access_key_id="local",
                 aws_secret_access_key="local",  # noqa: S106 - moto's fake credentials
             )
