@@ -199,59 +199,61 @@ def one_query(chorus: Any, ws: str, account: str) -> float:
 
 
 def load_inbox(store: Any, client: Any, ws: str, accounts: list[str], first: date) -> int:
-    """Two years of inbox counters (day and month items) for every account, BatchWrite to the main table."""
+    """Two years of inbox counters (day and month items, per account and for the workspace), written
+    with BatchWrite to the main table."""
     from chorus.config import get_settings
     from chorus.inbox.stats import counter_item, day_sk, month_sk
 
     rng = random.Random(11)
     table = get_settings().table
-    batch: list[Item] = []
-    for account in accounts:
-        months: dict[date, dict[str, Any]] = defaultdict(
-            lambda: {"inbound": 0, "outbound": 0, "sentiment": defaultdict(int), "frt": []}
+
+    def blank() -> dict[str, Any]:
+        return {"inbound": 0, "outbound": 0, "sentiment": defaultdict(int), "frt": []}
+
+    def add(into: dict[str, Any], inbound: int, sentiment: dict[str, int], frt: list[int]) -> None:
+        into["inbound"] += inbound
+        into["outbound"] += inbound // 2
+        for label, n in sentiment.items():
+            into["sentiment"][label] += n
+        into["frt"].extend(frt)
+
+    def item(account: str | None, sk: str, totals: dict[str, Any]) -> Item:
+        return counter_item(
+            ws,
+            account,
+            sk,
+            inbound=totals["inbound"],
+            outbound=totals["outbound"],
+            sentiment=dict(totals["sentiment"]),
+            first_response_s=totals["frt"],
         )
+
+    batch: list[Item] = []
+    whole_days: dict[date, dict[str, Any]] = defaultdict(blank)
+    whole_months: dict[date, dict[str, Any]] = defaultdict(blank)
+    for account in accounts:
+        months: dict[date, dict[str, Any]] = defaultdict(blank)
         day = first
         while day <= PERIOD_END:
             inbound = rng.randint(5, 40)
             sentiment = {"positive": inbound // 2, "negative": inbound // 5}
             sentiment["neutral"] = inbound - sentiment["positive"] - sentiment["negative"]
             frt = [rng.randint(30, 14_400) for _ in range(inbound // 3)]
-            batch.append(
-                counter_item(
-                    ws,
-                    account,
-                    day_sk(day),
-                    inbound=inbound,
-                    outbound=inbound // 2,
-                    sentiment=sentiment,
-                    first_response_s=frt,
-                )
-            )
-            month = months[day.replace(day=1)]
-            month["inbound"] += inbound
-            month["outbound"] += inbound // 2
-            for label, n in sentiment.items():
-                month["sentiment"][label] += n
-            month["frt"].extend(frt)
+            totals = blank()
+            add(totals, inbound, sentiment, frt)
+            batch.append(item(account, day_sk(day), totals))
+            for into in (months[day.replace(day=1)], whole_days[day], whole_months[day.replace(day=1)]):
+                add(into, inbound, sentiment, frt)
             day += timedelta(days=1)
-        for first_day, month in months.items():
-            batch.append(
-                counter_item(
-                    ws,
-                    account,
-                    month_sk(first_day),
-                    inbound=month["inbound"],
-                    outbound=month["outbound"],
-                    sentiment=dict(month["sentiment"]),
-                    first_response_s=month["frt"],
-                )
-            )
+        batch.extend(item(account, month_sk(m), totals) for m, totals in months.items())
+    batch.extend(item(None, day_sk(d), totals) for d, totals in whole_days.items())
+    batch.extend(item(None, month_sk(m), totals) for m, totals in whole_months.items())
     batch.extend(packed_months(batch))
     return int(_batch_write(client, table, batch))
 
 
 def packed_months(items: list[Item]) -> list[Item]:
-    """The packed copies of closed months the writers keep (chorus.reports.packed.pack_closed), built
+    """The packed copies of closed days the writers keep (chorus.reports.packed.pack_closed), built
     from the day items about to be loaded."""
     from chorus.reports.packed import closed_through, packed_item
 

@@ -234,3 +234,25 @@ def test_a_late_message_in_a_packed_month_is_counted(client: Any) -> None:
     counters = CounterReader(client, TABLE).read(WS, ["acc-1"], date(2026, 2, 1), date(2026, 2, 28))
     assert (counters.inbound, counters.sentiment["negative"]) == (2, 1)
     assert counters.items == 1
+
+
+def test_the_workspace_counters_hold_every_accounts_messages_in_one_partition(client: Any) -> None:
+    # Given messages of two accounts
+    stored(client, "w1", datetime(2026, 2, 3, 8, 0, tzinfo=UTC), sentiment="positive")
+    stored(client, "w2", datetime(2026, 2, 3, 9, 0, tzinfo=UTC), account="acc-2", sentiment="negative")
+    stored(
+        client,
+        "w3",
+        datetime(2026, 2, 4, 9, 0, tzinfo=UTC),
+        account="acc-2",
+        inbound=False,
+        first_response_s=70,
+    )
+    reader = CounterReader(client, TABLE)
+    # When the whole workspace is read
+    whole = reader.read(WS, None, date(2026, 2, 1), date(2026, 2, 10))
+    each = reader.read(WS, ["acc-1", "acc-2"], date(2026, 2, 1), date(2026, 2, 10))
+    # Then it has what the accounts have together, from one partition's items
+    assert (whole.inbound, whole.outbound, whole.sentiment) == (each.inbound, each.outbound, each.sentiment)
+    assert whole.first_response_s == each.first_response_s == [70.0]
+    assert (whole.items, each.items) == (2, 3)

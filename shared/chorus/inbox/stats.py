@@ -5,6 +5,8 @@ A report over a year must not read a year of messages, so ingest keeps small cou
 
   INSTAT#<ws>#<acct> / D#<YYYY-MM-DD>   one UTC day of one account's inbox
   INSTAT#<ws>#<acct> / MO#<YYYY-MM>     the same counters for the UTC month
+  INSTAT#<ws>        / D#... and MO#... the same for the whole workspace (a report of every account
+                                        reads one partition, not one per account)
 
 Attributes: ``n_in`` (inbound messages), ``n_out`` (messages by the account itself: replies),
 ``n_positive`` / ``n_negative`` / ``n_neutral`` / ``n_unknown`` (inbound messages by sentiment label;
@@ -64,6 +66,11 @@ Item = dict[str, Any]
 
 def stats_pk(workspace_id: str, account_id: str) -> str:
     return f"INSTAT#{workspace_id}#{account_id}"
+
+
+def workspace_stats_pk(workspace_id: str) -> str:
+    """The same counters for the whole workspace (every account it has had)."""
+    return f"INSTAT#{workspace_id}"
 
 
 def day_sk(day: date) -> str:
@@ -144,8 +151,9 @@ def count_stored(
     counts = {INBOUND: 1, sentiment_attr(sentiment): 1} if inbound else {OUTBOUND: 1}
     if first_response_s is not None:
         counts[FRT_COUNT] = 1
-    pk, day = stats_pk(workspace_id, account_id), at.astimezone(UTC).date()
-    targets = [(pk, day_sk(day)), (pk, month_sk(day))]
+    day = at.astimezone(UTC).date()
+    pks = (stats_pk(workspace_id, account_id), workspace_stats_pk(workspace_id))
+    targets = [(pk, sk) for pk in pks for sk in (day_sk(day), month_sk(day))]
     marker = {
         "Update": {
             "TableName": table,
@@ -160,8 +168,8 @@ def count_stored(
 
     now = clock()
     for attempt in range(MAX_ATTEMPTS):
-        stale = stale_packed(table, pk, [day], now.astimezone(UTC).date())  # a late message
-        lists: list[tuple[str, int] | None] = [None, None]
+        stale = [d for pk in pks for d in stale_packed(table, pk, [day], now.astimezone(UTC).date())]
+        lists: list[tuple[str, int] | None] = [None] * len(targets)
         if first_response_s is not None:
             lists = [_appended(item, _seconds(first_response_s)) for item in _current(dynamo, table, targets)]
         items = [marker] + [_update(table, t, counts, f) for t, f in zip(targets, lists, strict=True)] + stale
@@ -176,7 +184,8 @@ def count_stored(
             sleep(min(0.02 * 2**attempt, 0.5) * random.random())
             continue  # a counter moved under us (or a conflicting transaction): read again
         try:
-            pack_closed(dynamo, table, pk, now)
+            for pk in pks:
+                pack_closed(dynamo, table, pk, now)
         except ClientError as exc:  # packing only speeds readers up: never fail the message for it
             log.warning("inbox_pack_failed", extra={"account_id": account_id, "error": str(exc)})
         return True
@@ -253,12 +262,19 @@ class CounterReader:
         self._lock = threading.Lock()
         self.items_read = 0
 
-    def read(self, workspace_id: str, account_ids: Sequence[str], start: date, end: date) -> InboxCounters:
-        """The counters of ``account_ids`` over UTC days ``start``..``end`` (inclusive)."""
+    def read(
+        self, workspace_id: str, account_ids: Sequence[str] | None, start: date, end: date
+    ) -> InboxCounters:
+        """The counters of ``account_ids`` (``None``: of the whole workspace, one partition) over UTC
+        days ``start``..``end`` (inclusive)."""
         from chorus.reports.packed import batch_get, read_range
 
         client = self._client or _client()
-        pks = [stats_pk(workspace_id, account) for account in dict.fromkeys(account_ids)]
+        pks = (
+            [workspace_stats_pk(workspace_id)]
+            if account_ids is None
+            else [stats_pk(workspace_id, account) for account in dict.fromkeys(account_ids)]
+        )
 
         def get(wanted: Sequence[tuple[str, str]], attributes: Sequence[str] | None = None) -> Iterable[Item]:
             return batch_get(client, self.table, wanted, attributes=attributes, sleep=self._sleep)
@@ -278,7 +294,7 @@ class CounterReader:
 
 def counter_item(
     workspace_id: str,
-    account_id: str,
+    account_id: str | None,
     sk: str,
     *,
     inbound: int = 0,
@@ -286,8 +302,10 @@ def counter_item(
     sentiment: dict[str, int] | None = None,
     first_response_s: Sequence[float] = (),
 ) -> Item:
-    """A whole day (``day_sk``) or month (``month_sk``) item, for benchmarks and backfills."""
-    item: Item = {"pk": {"S": stats_pk(workspace_id, account_id)}, "sk": {"S": sk}}
+    """A whole day (``day_sk``) or month (``month_sk``) item of an account (``None``: of the
+    workspace), for benchmarks and backfills."""
+    pk = workspace_stats_pk(workspace_id) if account_id is None else stats_pk(workspace_id, account_id)
+    item: Item = {"pk": {"S": pk}, "sk": {"S": sk}}
     if inbound:
         item[INBOUND] = {"N": str(inbound)}
     if outbound:

@@ -25,8 +25,11 @@ from chorus.reports.model import Period, SentimentShare
 class StoredInboxStats:
     """The builder's :class:`~chorus.reports.builder.InboxStatsSource` over the stored counters."""
 
-    def __init__(self, reader: CounterReader | None = None) -> None:
+    def __init__(self, reader: CounterReader | None = None, *, whole_workspace: bool = False) -> None:
+        """``whole_workspace``: the report covers every account of the workspace, so the workspace's
+        own counters are read (one partition; they also hold accounts removed since)."""
         self.reader = reader or CounterReader()
+        self.whole_workspace = whole_workspace
 
     @property
     def items_read(self) -> int:
@@ -36,8 +39,9 @@ class StoredInboxStats:
         if not account_ids:
             return None
         previous = period.previous()
-        now = self.reader.read(workspace_id, account_ids, period.start, period.end)
-        then = self.reader.read(workspace_id, account_ids, previous.start, previous.end)
+        accounts = None if self.whole_workspace else account_ids
+        now = self.reader.read(workspace_id, accounts, period.start, period.end)
+        then = self.reader.read(workspace_id, accounts, previous.start, previous.end)
         if not _active(now) and not _active(then):
             return None
         return InboxStats(

@@ -146,10 +146,10 @@ def _account_refs(workspace_id: str, wanted: Sequence[str]) -> dict[str, Account
     return {a: refs[a] for a in wanted} if wanted else refs
 
 
-def _stored_inbox_stats() -> InboxStatsSource:
+def _stored_inbox_stats(whole_workspace: bool) -> InboxStatsSource:
     from chorus.reports.inbox import StoredInboxStats
 
-    return StoredInboxStats()
+    return StoredInboxStats(whole_workspace=whole_workspace)
 
 
 def build(
@@ -168,7 +168,7 @@ def build(
         query.timezone,
         accounts_info=refs,
         store=store,
-        inbox_source=inbox_source or _stored_inbox_stats(),
+        inbox_source=inbox_source or _stored_inbox_stats(whole_workspace=not query.accounts),
         goals_source=StoredGoals(),
         workspace_name=workspace.name,
         clock=clock,
