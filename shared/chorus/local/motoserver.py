@@ -21,7 +21,7 @@ discarding every write other requests made meanwhile (the server is threaded), s
 Here DynamoDB requests are served one at a time (as the GIL nearly does anyway), and a cancelled
 transaction restores only the items it touched and the stream records it added.
 
-Run as ``python -m chorus.local.motoserver -H 127.0.0.1 -p PORT`` (the arguments of ``moto.server``).
+Run as ``python -m chorus.local.motoserver -H 127.0.0.1 -p PORT``.
 """
 
 from __future__ import annotations
@@ -219,11 +219,29 @@ def _dynamodb_plain_json() -> None:
     ActionResult.execute_result = execute_result  # type: ignore[method-assign]
 
 
-def main(argv: list[str] | None = None) -> None:
-    patch()
-    from moto.server import main as moto_main
+def serve(host: str, port: int, threads: int = 48) -> None:
+    """moto's WSGI application on waitress: werkzeug's development server closes every connection
+    (a TCP handshake and a new thread per AWS call); waitress keeps connections alive and works
+    requests on a fixed pool (long polls hold one thread each while they wait)."""
+    import os
 
-    moto_main(argv if argv is not None else sys.argv[1:])
+    import waitress
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    os.environ.setdefault("MOTO_PORT", str(port))
+    app = DomainDispatcherApplication(create_backend_app)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="moto", _quiet=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, required=True)
+    args = parser.parse_args(argv if argv is not None else sys.argv[1:])
+    patch()
+    serve(args.host, args.port)
 
 
 if __name__ == "__main__":
