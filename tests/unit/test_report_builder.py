@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -54,9 +55,16 @@ from moto import mock_aws
 from chorus.config import reset_caches
 from chorus.metrics.store import MetricsStore, PostInfo
 from chorus.platforms.base import MetricPoint, MetricScope
-from chorus.reports.builder import Goal, InboxStats, InMemoryGoals, InMemoryInboxStats, build_report
+from chorus.reports.builder import (
+    Goal,
+    InboxStats,
+    InMemoryGoals,
+    InMemoryInboxStats,
+    ListeningStats,
+    build_report,
+)
 from chorus.reports.model import AccountRef, Period, RateBasis, Report, SentimentShare
-from chorus.reports.render import render_json
+from chorus.reports.render import render, render_json
 from tests.unit.test_metrics_store import TABLE, create_metrics_table
 
 WS = "ws-1"
@@ -321,3 +329,71 @@ def test_report_without_inbox_or_goals_omits_those_sections(store: MetricsStore)
 def test_unknown_goal_metric_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown goal metric"):
         Goal("likes_per_minute", 3)
+
+
+@dataclass(frozen=True)
+class Voice:
+    name: str
+    role: str
+    mentions: int
+    positive: int
+    negative: int
+    share: float
+
+
+class FakeListening:
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, date, date]] = []
+
+    def listening_stats(self, workspace_id: str, period: Period) -> ListeningStats:
+        self.asked.append((workspace_id, period.start, period.end))
+        return ListeningStats(
+            shares=[Voice("Acme", "brand", 30, 12, 3, 0.75), Voice("Globex", "competitor", 10, 1, 4, 0.25)],
+            overrides=2,
+        )
+
+
+def test_share_of_voice_and_overrides_come_from_listening_in_every_format(store: MetricsStore) -> None:
+    # Given listening heard a brand and a competitor, and people overrode two labels in the period
+    listening = FakeListening()
+    # When the report is built (on threads and without)
+    built = [
+        build_report(
+            WS, PERIOD, ["acc-x", "acc-m"], "UTC", accounts_info=INFO, store=store,
+            listening_source=listening, max_workers=workers,
+        )
+        for workers in (1, 8)
+    ]  # fmt: skip
+    # Then listening was asked for the report's period, and its rows and count are in the report
+    assert listening.asked == [(WS, PERIOD.start, PERIOD.end)] * 2
+    for report in built:
+        rows = [
+            (r.monitor, r.role, r.mentions, r.positive, r.negative, r.share, r.is_own)
+            for r in report.share_of_voice
+        ]
+        assert rows == [
+            ("Acme", "brand", 30, 12, 3, 0.75, True),
+            ("Globex", "competitor", 10, 1, 4, 0.25, False),
+        ]
+        assert report.sentiment_overrides == 2
+    # And every format carries them
+    data = json.loads(render_json(built[0]))
+    assert data["sentiment_overrides"] == 2
+    assert data["share_of_voice"][1] == {
+        "monitor": "Globex", "role": "competitor", "mentions": 10, "positive": 1, "negative": 4,
+        "share": 0.25, "is_own": False,
+    }  # fmt: skip
+    assert Report.from_dict(data).share_of_voice == built[0].share_of_voice
+    csv_text = render(built[0], "csv")[0].decode()
+    assert "Monitor,Role,Mentions,Positive,Negative,Share (%)" in csv_text
+    assert "Acme (us),Brand,30,12,3,75.0" in csv_text
+    assert "Sentiment labels changed by people,2" in csv_text
+    page = render(built[0], "html")[0].decode()
+    assert "Globex" in page
+    assert "Sentiment labels changed by people" in page
+
+
+def test_a_report_without_listening_has_no_share_of_voice_nor_override_count(store: MetricsStore) -> None:
+    report = build_report(WS, PERIOD, ["acc-x"], "UTC", accounts_info=INFO, store=store)
+    assert (report.share_of_voice, report.sentiment_overrides) == ((), None)
+    assert "Share of voice" not in render(report, "csv")[0].decode()

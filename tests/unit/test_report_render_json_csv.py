@@ -94,6 +94,7 @@ def test_csv_has_one_titled_block_per_table() -> None:
         "Inbox",
         "Sentiment",
         "Share of voice",
+        "Sentiment overrides",
         "Goals",
     ]
 

@@ -63,6 +63,7 @@ from chorus.reports.model import (
     RateBasis,
     Report,
     SentimentShare,
+    ShareOfVoiceRow,
     share_of_voice,
 )
 
@@ -111,6 +112,35 @@ class InMemoryInboxStats:
 
     def inbox_stats(self, workspace_id: str, period: Period, account_ids: Sequence[str]) -> InboxStats | None:
         return self.stats.get((workspace_id, period.start, period.end))
+
+
+class VoiceShareLike(Protocol):
+    """One monitor's share of voice (:class:`chorus.listening.service.VoiceShare` is one)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def mentions(self) -> int: ...
+    @property
+    def positive(self) -> int: ...
+    @property
+    def negative(self) -> int: ...
+    @property
+    def share(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class ListeningStats:
+    """What listening adds to a report: share of voice and sentiment overrides by people."""
+
+    shares: Sequence[VoiceShareLike]
+    overrides: int
+
+
+class ListeningSource(Protocol):
+    def listening_stats(self, workspace_id: str, period: Period) -> ListeningStats | None: ...
 
 
 GOAL_METRICS: Mapping[str, str] = {
@@ -194,6 +224,7 @@ def build_report(
     store: MetricsReader | None = None,
     inbox_source: InboxStatsSource | None = None,
     goals_source: GoalsSource | None = None,
+    listening_source: ListeningSource | None = None,
     workspace_name: str = "",
     mentions: Mapping[str, int] | None = None,
     own_monitor: str | None = None,
@@ -205,8 +236,9 @@ def build_report(
 
     ``accounts_info`` names each account (platform, display name, handle); ``inbox``/``goals`` are used as
     given, else asked of ``inbox_source``/``goals_source`` (in-memory, empty defaults); ``mentions``
-    (monitor name -> mentions) fills share of voice. Accounts are read on up to ``max_workers`` threads
-    (the reader must be thread-safe; the metrics store is).
+    (monitor name -> mentions) fills share of voice, unless ``listening_source`` gives it (with the
+    sentiment overrides). Accounts are read on up to ``max_workers`` threads (the reader must be
+    thread-safe; the metrics store is); the inbox and listening sources are read beside them.
     """
     ZoneInfo(tz)  # an unknown zone fails here, before any read
     current = Period(period.start, period.end, tz)
@@ -228,14 +260,20 @@ def build_report(
             return inbox
         return (inbox_source or InMemoryInboxStats()).inbox_stats(workspace_id, current, account_ids)
 
+    def read_listening() -> ListeningStats | None:
+        return listening_source.listening_stats(workspace_id, current) if listening_source else None
+
     if max_workers > 1 and len(jobs) > 1:  # each read is a few round trips: overlap them
         with ThreadPoolExecutor(max_workers=min(max_workers, len(jobs))) as pool:
             inbox_future = pool.submit(read_inbox)
+            listening_future = pool.submit(read_listening)
             found = list(pool.map(read, jobs))
             inbox_stats = inbox_future.result()
+            listening = listening_future.result()
     else:
         found = [read(job) for job in jobs]
         inbox_stats = read_inbox()
+        listening = read_listening()
     now_ranges = {a.account_id: r for a, r in zip(accounts, found[: len(accounts)], strict=True)}
     then_ranges = {a.account_id: r for a, r in zip(accounts, found[len(accounts) :], strict=True)}
 
@@ -281,7 +319,12 @@ def build_report(
         bottom_posts=bottom,
         heatmap=heatmap,
         inbox=inbox_summary,
-        share_of_voice=share_of_voice(mentions, own_monitor) if mentions else (),
+        share_of_voice=(
+            _voice_rows(listening.shares)
+            if listening is not None
+            else (share_of_voice(mentions, own_monitor) if mentions else ())
+        ),
+        sentiment_overrides=listening.overrides if listening is not None else None,
     )
     rows = tuple(_goal_row(g, report) for g in chosen_goals)
     return replace(report, goals=rows) if rows else report
@@ -475,6 +518,22 @@ def _ranked_posts(
         )
 
     return tuple(row(e) for e in top), tuple(row(e) for e in bottom)
+
+
+def _voice_rows(shares: Sequence[VoiceShareLike]) -> tuple[ShareOfVoiceRow, ...]:
+    """Listening's shares as report rows, in listening's order (most mentioned first)."""
+    return tuple(
+        ShareOfVoiceRow(
+            monitor=s.name,
+            mentions=s.mentions,
+            share=s.share,
+            is_own=s.role == "brand",
+            role=s.role,
+            positive=s.positive,
+            negative=s.negative,
+        )
+        for s in shares
+    )
 
 
 def _inbox_summary(stats: InboxStats) -> InboxSummary:

@@ -26,8 +26,9 @@ percentage points). ``change_pct`` is ``None`` when either value is missing or t
 Optional sections
 -----------------
 ``inbox`` is ``None`` when the report covers no inbox; ``heatmap``, ``share_of_voice`` and ``goals`` are
-empty when the workspace has no history, no competitor monitors or no KPI goals. Renderers omit an
-absent section rather than show an empty one.
+empty when the workspace has no history, no brand or competitor monitors or no KPI goals;
+``sentiment_overrides`` (how many sentiment labels people changed, inbox and listening) is ``None``
+when not known. Renderers omit an absent section rather than show an empty one.
 """
 
 from __future__ import annotations
@@ -431,17 +432,26 @@ class InboxSummary:
 
 @dataclass(frozen=True)
 class ShareOfVoiceRow:
-    """Mentions a listening monitor (ours or a competitor's) found; ``share`` is a ratio of all rows."""
+    """Mentions a listening monitor (ours or a competitor's) found; ``share`` is a ratio of all rows.
+
+    ``role`` is ``brand`` (ours) or ``competitor``; ``positive``/``negative`` count the mentions with
+    that sentiment (``None`` when not known)."""
 
     monitor: str
     mentions: int
     share: float
     is_own: bool = False
+    role: str | None = None
+    positive: int | None = None
+    negative: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "monitor": self.monitor,
+            "role": self.role,
             "mentions": self.mentions,
+            "positive": self.positive,
+            "negative": self.negative,
             "share": self.share,
             "is_own": self.is_own,
         }
@@ -453,6 +463,9 @@ class ShareOfVoiceRow:
             mentions=data["mentions"],
             share=data["share"],
             is_own=data.get("is_own", False),
+            role=data.get("role"),
+            positive=data.get("positive"),
+            negative=data.get("negative"),
         )
 
 
@@ -514,6 +527,7 @@ class Report:
     inbox: InboxSummary | None = None
     share_of_voice: tuple[ShareOfVoiceRow, ...] = ()
     goals: tuple[GoalRow, ...] = ()
+    sentiment_overrides: int | None = None  # labels people changed in the period (None: not known)
 
     @property
     def followers_total(self) -> KpiValue:
@@ -540,6 +554,7 @@ class Report:
             "best_slots": [c.to_dict() for c in best_slots(self.heatmap)],
             "inbox": self.inbox.to_dict() if self.inbox else None,
             "share_of_voice": [r.to_dict() for r in self.share_of_voice],
+            "sentiment_overrides": self.sentiment_overrides,
             "goals": [g.to_dict() for g in self.goals],
         }
 
@@ -565,6 +580,7 @@ class Report:
             inbox=InboxSummary.from_dict(inbox) if inbox else None,
             share_of_voice=tuple(ShareOfVoiceRow.from_dict(r) for r in data.get("share_of_voice", ())),
             goals=tuple(GoalRow.from_dict(g) for g in data.get("goals", ())),
+            sentiment_overrides=data.get("sentiment_overrides"),
         )
 
 

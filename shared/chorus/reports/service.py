@@ -32,6 +32,7 @@ from chorus.reports.builder import (
     GOAL_METRICS,
     Goal,
     InboxStatsSource,
+    ListeningSource,
     MetricsReader,
     build_report,
 )
@@ -146,6 +147,12 @@ def _account_refs(workspace_id: str, wanted: Sequence[str]) -> dict[str, Account
     return {a: refs[a] for a in wanted} if wanted else refs
 
 
+def _stored_listening() -> ListeningSource:
+    from chorus.reports.listening import StoredListening
+
+    return StoredListening()
+
+
 def _stored_inbox_stats(whole_workspace: bool) -> InboxStatsSource:
     from chorus.reports.inbox import StoredInboxStats
 
@@ -170,6 +177,7 @@ def build(
         store=store,
         inbox_source=inbox_source or _stored_inbox_stats(whole_workspace=not query.accounts),
         goals_source=StoredGoals(),
+        listening_source=_stored_listening(),
         workspace_name=workspace.name,
         clock=clock,
     )

@@ -239,7 +239,7 @@ def sections(report: Report) -> list[Section]:
         out.append(_best_times(report))
     if report.inbox is not None:
         out.append(_inbox(report))
-    if report.share_of_voice:
+    if report.share_of_voice or report.sentiment_overrides:
         out.append(_share_of_voice(report))
     if report.goals:
         out.append(_goals(report))
@@ -555,25 +555,54 @@ def _inbox(report: Report) -> Section:
 
 def _share_of_voice(report: Report) -> Section:
     rows = report.share_of_voice
-    table = Table(
-        title="Share of voice",
-        key="share_of_voice",
-        columns=(
-            Column("Monitor", Kind.USER_TEXT),
-            Column("Mentions", Kind.INT),
-            Column("Share", Kind.RATIO),
-        ),
-        rows=tuple((r.monitor + (" (us)" if r.is_own else ""), r.mentions, r.share) for r in rows),
-    )
-    chart = ChartSpec(
-        key="share_of_voice",
-        title="Share of voice",
-        kind=ChartKind.PIE,
-        labels=tuple(r.monitor for r in rows),
-        series=(Series("Mentions", tuple(float(r.mentions) for r in rows)),),
-    )
-    charts = (chart,) if any(r.mentions for r in rows) else ()
-    return Section(key="share_of_voice", title="Share of voice", tables=(table,), charts=charts)
+    tables: list[Table] = []
+    charts: tuple[ChartSpec, ...] = ()
+    if rows:
+        tables.append(
+            Table(
+                title="Share of voice",
+                key="share_of_voice",
+                columns=(
+                    Column("Monitor", Kind.USER_TEXT),
+                    Column("Role"),
+                    Column("Mentions", Kind.INT),
+                    Column("Positive", Kind.INT),
+                    Column("Negative", Kind.INT),
+                    Column("Share", Kind.RATIO),
+                ),
+                rows=tuple(
+                    (
+                        r.monitor + (" (us)" if r.is_own else ""),
+                        r.role.capitalize() if r.role else None,
+                        r.mentions,
+                        r.positive,
+                        r.negative,
+                        r.share,
+                    )
+                    for r in rows
+                ),
+            )
+        )
+        if any(r.mentions for r in rows):
+            charts = (
+                ChartSpec(
+                    key="share_of_voice",
+                    title="Share of voice",
+                    kind=ChartKind.PIE,
+                    labels=tuple(r.monitor for r in rows),
+                    series=(Series("Mentions", tuple(float(r.mentions) for r in rows)),),
+                ),
+            )
+    if report.sentiment_overrides is not None:
+        tables.append(
+            Table(
+                title="Sentiment overrides",
+                key="sentiment_overrides",
+                columns=(Column("Metric"), Column(THIS_PERIOD, Kind.INT)),
+                rows=(("Sentiment labels changed by people", report.sentiment_overrides),),
+            )
+        )
+    return Section(key="share_of_voice", title="Share of voice", tables=tuple(tables), charts=charts)
 
 
 def _goals(report: Report) -> Section:

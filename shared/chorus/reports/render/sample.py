@@ -169,8 +169,16 @@ def sample_report() -> Report:
         bottom_posts=bottom,
         heatmap=_heatmap(),
         inbox=inbox,
-        share_of_voice=share_of_voice({"Acme": 540, "Bean There": 410, "Daily Grind": 250}, own="Acme"),
+        share_of_voice=tuple(
+            replace(row, role="brand" if row.is_own else "competitor", positive=pos, negative=neg)
+            for row, (pos, neg) in zip(
+                share_of_voice({"Acme": 540, "Bean There": 410, "Daily Grind": 250}, own="Acme"),
+                ((210, 40), (150, 61), (70, 33)),
+                strict=True,
+            )
+        ),
         goals=(GoalRow("Followers gained", 1_000, 1_012), GoalRow("Engagement rate (%)", 5.0, 4.12)),
+        sentiment_overrides=7,
     )
 
 
@@ -186,4 +194,5 @@ def minimal_report() -> Report:
         inbox=None,
         share_of_voice=(),
         goals=(),
+        sentiment_overrides=None,
     )
