@@ -28,6 +28,10 @@ a DM                T + 180 s "Great product, ..." (positive)        none
 
 So 4 messages received (2 positive, 1 negative, 1 neutral), first responses 600 s and 1800 s: median
 1200 s; nothing in the previous period.
+
+Listening: a brand monitor "Acme" and a competitor "Globex" hear "acme is lovely" (positive), "acme vs
+globex" (negative, counts for both) and "acme again" (neutral): Acme 3 mentions (1 positive, 1
+negative), Globex 1 (1 negative), shares 3/4 and 1/4; one sentiment label overridden by a person.
 """
 
 from __future__ import annotations
@@ -92,6 +96,7 @@ def dataset(chorus: Chorus) -> dict[str, Any]:
     chorus.tick_at("MetricsFanoutFunction", second)
     assert chorus.rt.wait_idle(timeout=30)
     inbox_activity(chorus, account, handle)
+    listening_activity(chorus, ws, key)
     today = datetime.now(UTC).date()
     return {
         "ws": ws,
@@ -133,6 +138,23 @@ def inbox_activity(chorus: Chorus, account: str, handle: str) -> None:
     assert chorus.rt.wait_idle(timeout=30)
 
 
+def listening_activity(chorus: Chorus, ws: str, key: str) -> None:
+    """The monitors, mentions and override of the module docstring."""
+    from chorus.listening import service
+    from chorus.listening.monitors import Mention
+
+    for body in ({"name": "Acme", "kind": "brand", "terms": ["acme"]},
+                 {"name": "Globex", "kind": "competitor", "terms": ["globex"]}):  # fmt: skip
+        assert chorus.call("POST", "/monitors", key, json=body).status_code == 201
+    monitors = service.list_monitors(ws)
+    at = datetime.now(UTC) - timedelta(hours=2)
+    for pid, text, label in (("m1", "acme is lovely", "positive"), ("m2", "acme vs globex", "negative"),
+                             ("m3", "acme again", "neutral")):  # fmt: skip
+        service.record_mention(ws, Mention("bluesky", pid, None, "a", "did:a", text, at), label, monitors)
+    override = {"target": "mention", "ref": "m3", "from": "neutral", "to": "positive", "by": "key"}
+    service.record_override(ws, override, at)
+
+
 def report(chorus: Chorus, data: dict[str, Any], fmt: str, **extra: str) -> Any:
     params = {"from": data["from"], "to": data["to"], "format": fmt, **extra}
     return chorus.call("GET", "/reports", data["key"], params=params)
@@ -171,6 +193,17 @@ def test_json_report_has_the_hand_checked_numbers(chorus: Chorus, dataset: dict[
     assert inbox["sentiment"]["shares"]["positive"] == pytest.approx(0.5)
     assert inbox["median_first_response_seconds"]["current"] == pytest.approx(1200.0)
     assert inbox["median_first_response_seconds"]["previous"] is None
+    voice = {r["monitor"]: r for r in body["share_of_voice"]}
+    assert [r["monitor"] for r in body["share_of_voice"]] == ["Acme", "Globex"]
+    assert (voice["Acme"]["role"], voice["Acme"]["mentions"], voice["Acme"]["positive"]) == ("brand", 3, 1)
+    assert (voice["Acme"]["negative"], voice["Acme"]["share"], voice["Acme"]["is_own"]) == (1, 0.75, True)
+    assert (voice["Globex"]["role"], voice["Globex"]["mentions"], voice["Globex"]["negative"]) == (
+        "competitor",
+        1,
+        1,
+    )
+    assert voice["Globex"]["share"] == 0.25
+    assert body["sentiment_overrides"] == 1
 
 
 def test_collection_follows_the_ladder(chorus: Chorus, dataset: dict[str, Any]) -> None:
@@ -240,6 +273,14 @@ def test_csv_report_has_the_same_numbers(chorus: Chorus, dataset: dict[str, Any]
         "Unknown": "0",
     }
     assert float(sentiment["Positive"][1]) == pytest.approx(50.0)
+    header, *rows = blocks["Share of voice"]
+    voice = [dict(zip(header, row, strict=True)) for row in rows]
+    assert [(v["Monitor"], v["Role"], v["Mentions"], v["Positive"], v["Negative"]) for v in voice] == [
+        ("Acme (us)", "Brand", "3", "1", "1"),
+        ("Globex", "Competitor", "1", "0", "1"),
+    ]
+    assert [float(v["Share (%)"]) for v in voice] == [75.0, 25.0]
+    assert blocks["Sentiment overrides"][1] == ["Sentiment labels changed by people", "1"]
 
 
 def test_html_report_is_one_self_contained_page_with_the_numbers(
@@ -257,6 +298,10 @@ def test_html_report_is_one_self_contained_page_with_the_numbers(
     inbox = page[page.index("Messages received") :]
     assert re.match(r'Messages received</div><div class="value">4<', inbox), inbox[:200]
     assert re.search(r'Median first response</div><div class="value">20m 00s<', inbox)  # 1200 s
+    voice = page[page.index("Share of voice") :]
+    assert "Acme (us)" in voice
+    assert "Globex" in voice
+    assert re.search(r"Sentiment labels changed by people</t[dh]>\s*<td[^>]*>1<", voice), voice[-3000:]
 
 
 def wait_job(chorus: Chorus, key: str, job_id: str) -> dict[str, Any]:
@@ -532,3 +577,6 @@ def test_the_pdf_report_renders_to_pages_that_are_not_blank(
     assert dataset["a"]["text"] in text
     assert re.search(r"Messages received\s+4\b", text), text
     assert re.search(r"Median first response\s+20m 00s", text), text
+    assert re.search(r"Acme \(us\)\s+Brand\s+3\s+1\s+1\s+75", text), text
+    assert re.search(r"Globex\s+Competitor\s+1\s+0\s+1\s+25", text), text
+    assert re.search(r"Sentiment labels changed by people\s+1\b", text), text
