@@ -38,6 +38,7 @@ read, not what is stored.
 from __future__ import annotations
 
 import json
+import os
 import random
 import statistics
 import sys
@@ -162,6 +163,7 @@ def run() -> dict[str, object]:
             "load_s": round(load_s, 1),
             "moto_query_s": round(moto_query_s, 3),
             "backend": "embedded runtime: moto server on 127.0.0.1 (HTTP), API and reports worker in-process",
+            "load_average_1m": round(os.getloadavg()[0], 2),  # other work on the machine meanwhile
         }
     finally:
         chorus.close()
