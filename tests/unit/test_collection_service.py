@@ -19,6 +19,7 @@ from chorus.metrics.service import (
     collect,
     fan_out,
     follow_published,
+    follow_published_event,
     schedule_time,
 )
 from chorus.metrics.store import MetricsStore
@@ -150,6 +151,25 @@ def test_a_published_post_is_counted_and_followed_with_its_first_collection_an_h
     assert entry.next_due == PUBLISHED + timedelta(hours=1)
     assert due_accounts(registry, PUBLISHED + timedelta(minutes=59)) == []
     assert due_accounts(registry, PUBLISHED + timedelta(hours=1)) == [(WS, ACCT)]
+
+
+def test_the_event_carries_the_published_text_so_the_post_is_not_read(
+    registry: CollectionRegistry, store: MetricsStore
+) -> None:
+    from chorus.events.envelope import DomainEvent
+
+    def no_read(*_: Any) -> str:
+        raise AssertionError("the post was read although the event carries its text")
+
+    event = DomainEvent("PostPublished", WS, {**published(), "text": "As published"})
+    info = follow_published_event(event, text_of=no_read, registry=registry, recorder=store)
+    assert info.text == "As published"
+    # an event from before the publisher sent the text reads it from the post
+    older = DomainEvent("PostPublished", WS, published("p-older"))
+    assert (
+        follow_published_event(older, text_of=lambda *_: "Read", registry=registry, recorder=store).text
+        == "Read"
+    )
 
 
 def test_following_the_same_post_twice_counts_it_once(

@@ -214,7 +214,9 @@ def follow_published_event(
     if event.name != "PostPublished":
         raise ValueError(f"expected PostPublished, got {event.name}")
     data = event.data
-    text = text_of(event.workspace_id, data.get("post_id"), str(data["account_id"]))
+    text = data.get("text")  # the publisher sends it; events from before it did are read from the post
+    if not isinstance(text, str):
+        text = text_of(event.workspace_id, data.get("post_id"), str(data["account_id"]))
     return follow_published(event.workspace_id, data, text, registry=registry, recorder=recorder)
 
 

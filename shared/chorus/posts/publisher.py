@@ -173,7 +173,7 @@ def _handle(
             )
         except PlatformError as error:
             return _on_error(target, message, error, deps, current=TargetState.PROCESSING)
-    return _on_result(target, message, result, deps)
+    return _on_result(target, message, result, deps, request.text)
 
 
 QUOTA_PARK_S = 900.0  # an exhausted quota (a rolling 24 h window on Instagram) is looked at again later
@@ -256,7 +256,11 @@ def _request(post: Post, target: Target, deps: PublisherDeps) -> PublishRequest:
 
 
 def _on_result(
-    target: Target, message: PublishMessage, result: PublishResult | PendingStep, deps: PublisherDeps
+    target: Target,
+    message: PublishMessage,
+    result: PublishResult | PendingStep,
+    deps: PublisherDeps,
+    text: str,
 ) -> Outcome:
     now = deps.now()
     current = [TargetState.PUBLISHING, TargetState.PROCESSING, TargetState.VERIFYING]
@@ -293,6 +297,7 @@ def _on_result(
                     "url": result.url,
                     "due_at": keys.iso(target.due_at) if target.due_at else None,
                     "published_at": keys.iso(now),
+                    "text": text,  # as published to this account: followers need not read the post
                 },
                 correlation_id=target.id,
             )
@@ -409,7 +414,7 @@ def _verify(
             target, deps, f"could not verify the post: {error.message}", "verify_failed", expect=[current]
         )
     if found is not None:
-        return _on_result(target, message, found, deps)
+        return _on_result(target, message, found, deps, request.text)
     if target.attempts >= deps.max_attempts:
         return _fail(target, deps, "the post was not found on the platform after the last attempt", "not_found",
                      expect=[current])  # fmt: skip
