@@ -795,10 +795,25 @@ class MetricsStore:
         for item, first, monthly in got.rollups:
             _fold(found, item, first, monthly=monthly)
         first_ts, last_ts = _day_start(start), _day_start(end + timedelta(days=1))
+        append, new = found.posts.append, tuple.__new__  # a year of a busy account: ~7,000 scores
         for item in got.extra:
             for platform_post_id, encoded in week_scores(item).items():
-                if first_ts <= int(encoded.split("|", 1)[0]) < last_ts:
-                    found.posts.append(PostScore.decode(account_id, platform_post_id, encoded))
+                published, engagements, impressions, reach = encoded.split("|")
+                at = int(published)
+                if first_ts <= at < last_ts:
+                    append(
+                        new(
+                            PostScore,
+                            (
+                                account_id,
+                                platform_post_id,
+                                at,
+                                int(engagements),
+                                int(impressions) if impressions else None,
+                                int(reach) if reach else None,
+                            ),
+                        )
+                    )
         return found
 
     def get_posts(self, workspace_id: str, refs: Sequence[tuple[str, str]]) -> list[PostRecord]:
