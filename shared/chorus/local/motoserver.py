@@ -10,6 +10,10 @@ queue, thousands of calls a minute) four hot spots dominated its CPU time (profi
   attribute, on every send and for every received message: those two reads now look at the attribute;
 * a message's ``visible``/``delayed`` went through ``datetime`` arithmetic for each message of each pass:
   now the same comparison on ``time.time()``;
+* every Query listed and sorted the whole table (Python-level comparisons of every item) before
+  keeping one partition or index key, and sized every item of the partition before applying the key
+  condition: a table query reads its partition's items in the key range, an index query filters the
+  unsorted items (both sort what they keep, and apply every condition, as before);
 * werkzeug logged every request line to a stderr nobody reads;
 * DynamoDB's data-plane answers (items: plain JSON already) went through moto's model-driven serializer,
   attribute by attribute: they are written with ``json.dumps``, the same body (tests/integration/
@@ -96,6 +100,7 @@ def patch() -> None:
 
     _dynamodb_one_at_a_time()
     _dynamodb_plain_json()
+    _dynamodb_query_without_sorting_the_table()
 
     MotoRequestHandler.log_request = lambda self, code="-", size="-": None  # type: ignore[method-assign]
 
@@ -197,6 +202,35 @@ def _json_default(value: Any) -> Any:
 def plain_json_body(result: Any, members: Any) -> str:
     """A result as the JSON protocol writes it: the output shape's members, values as they are."""
     return json.dumps({k: v for k, v in result.items() if k in members}, default=_json_default)
+
+
+def _dynamodb_query_without_sorting_the_table() -> None:
+    from moto.dynamodb.models.table import Table
+
+    query = Table.query
+
+    @functools.wraps(query)
+    def partition_query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+        range_comparison, range_objs = args[0], args[1]
+
+        def candidates() -> list[Any]:
+            if not self.range_key_attr:
+                return list(self.items.values())
+            if index_name is None:  # only hash_key's partition can match, and only in the key range
+                partition = list(self.items[hash_key].values()) if hash_key in self.items else []
+                if range_comparison and len(kwargs.get("range_key_conditions") or ()) <= 1:
+                    partition = [i for i in partition if i.range_key.compare(range_comparison, range_objs)]
+                return partition
+            return [item for partition in self.items.values() for item in partition.values()]
+
+        self.__dict__["all_items"] = candidates  # requests are served one at a time (see above)
+        try:
+            return query(self, hash_key, *args, **kwargs)
+        finally:
+            del self.__dict__["all_items"]
+
+    Table.query = partition_query  # type: ignore[method-assign]
 
 
 def _dynamodb_plain_json() -> None:
