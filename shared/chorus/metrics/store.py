@@ -65,9 +65,9 @@ remaining edge days from day items and, when asked, the week items of posts publ
 year for one account is 12 month items, at most ~60 day items and 53 week items, whatever the posting
 volume. ``items_read`` counts every item the store has read. Every key a report needs is known in
 advance, so reads are BatchGetItem of exact keys, not Queries: the same items and fewer round trips
-in DynamoDB (100 keys a call), and on the embedded runtime they cost what they fetch, where moto's
-Query sorts every item of the table on each call (``moto/dynamodb/models/table.py``: ``query`` walks
-``all_items()`` for base-table partitions and GSIs alike).
+in DynamoDB (100 keys a call), and on any moto they cost what they fetch (stock moto's Query sorts every
+item of the table on each call, ``moto/dynamodb/models/table.py``: ``query`` walks ``all_items()`` for
+base-table partitions and GSIs alike; the embedded runtime's moto now reads a partition's key range).
 """
 
 from __future__ import annotations
