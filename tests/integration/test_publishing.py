@@ -260,7 +260,30 @@ def test_dst_day_posts_keep_their_local_wall_clock_time(chorus: Chorus, tenant: 
     repo.save_scheduler_state(datetime(2027, 3, 28, 6, 58, tzinfo=UTC), None)
     scheduler.run(datetime(2027, 3, 28, 6, 59, 30, tzinfo=UTC), queue)
     mine = [(m, d) for m, d in queue.sent if m.post_id == spring["id"]]
-    assert [(m.due_at, d) for m, d in mine] == [("2027-03-28T07:00:00.000Z", 30 - scheduler.LEAD_S)]
+    # (delays are whole seconds, counted when each message is sent: it arrives LEAD_S to LEAD_S + 1 s early)
+    assert [m.due_at for m, _ in mine] == ["2027-03-28T07:00:00.000Z"]
+    assert 30 - scheduler.LEAD_S - 1 <= mine[0][1] <= 30 - scheduler.LEAD_S
+
+
+def test_a_slow_hand_out_counts_each_delay_from_when_its_message_is_sent(
+    chorus: Chorus, tenant: tuple[str, str, str]
+) -> None:
+    from chorus.posts import scheduler
+    from chorus.posts.queue import InMemoryPublishQueue
+    from chorus.store import posts as repo
+
+    ws, key, account = tenant
+    created = post(
+        chorus, key, text="Due in a minute", accounts=[account], scheduled_at="2027-05-02T10:01:00"
+    )
+    # Given a run at 10:00:00 whose messages go out 20 s after it started (1,000 targets take seconds)
+    start = datetime(2027, 5, 2, 10, 0, 0, tzinfo=UTC)
+    queue = InMemoryPublishQueue()
+    repo.save_scheduler_state(datetime(2027, 5, 2, 9, 59, tzinfo=UTC), None)
+    scheduler.run(start, queue, clock=lambda: start + timedelta(seconds=20))
+    # Then the message is delayed from 10:00:20, so it still arrives LEAD_S before 10:01, not 20 s late
+    [delay] = [d for m, d in queue.sent if m.post_id == created["id"]]
+    assert delay == 40 - scheduler.LEAD_S
 
 
 def test_recurring_posts_expand_in_local_time(chorus: Chorus, tenant: tuple[str, str, str]) -> None:

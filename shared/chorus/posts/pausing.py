@@ -41,5 +41,5 @@ def resume(
         for target in repo.paused_targets(workspace_id):
             due = max(target.due_at or now, now)
             if repo.transition(target, TargetState.SCHEDULED, expect=[TargetState.PAUSED], due_at=due):
-                enqueue(replace(target, state=TargetState.SCHEDULED, due_at=due), now, queue)
+                enqueue(replace(target, state=TargetState.SCHEDULED, due_at=due), lambda: now, queue)
     return status(workspace_id)

@@ -10,7 +10,9 @@ the publisher's conditional transition keeps that from ever publishing twice.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -50,17 +52,18 @@ def delay_for(due: datetime, now: datetime) -> int:
     return max(0, min(MAX_DELAY_S, floor((due - now).total_seconds()) - LEAD_S))
 
 
-def enqueue(target: Target, now: datetime, queue: PublishQueue) -> bool:
-    """scheduled -> queued with a fresh token, then send the message delayed to the due second."""
+def enqueue(target: Target, clock: Callable[[], datetime], queue: PublishQueue) -> bool:
+    """scheduled -> queued with a fresh token, then send the message delayed to the due second (the
+    delay counted from the moment it is sent: handing out 1,000 targets takes seconds)."""
     token = uuid.uuid4().hex
-    due = target.due_at or now
+    due = target.due_at or clock()
     if not repo.transition(target, TargetState.QUEUED, expect=[TargetState.SCHEDULED], new_token=token):
         return False  # edited, cancelled or already queued by a concurrent run
     message = PublishMessage(
         "publish", target.workspace_id, target.post_id, target.account_id, token, keys.iso(due)
     )
     try:
-        queue.send(message, delay_for(due, now))
+        queue.send(message, delay_for(due, clock()))
     except Exception:
         # Put it back so the next run (or the lost-message sweep) hands it out again.
         repo.transition(
@@ -70,7 +73,14 @@ def enqueue(target: Target, now: datetime, queue: PublishQueue) -> bool:
     return True
 
 
-def run(now: datetime, queue: PublishQueue, lookahead_s: int = 90) -> SchedulerReport:
+def run(
+    now: datetime,
+    queue: PublishQueue,
+    lookahead_s: int = 90,
+    clock: Callable[[], datetime] | None = None,
+) -> SchedulerReport:
+    """Hand out what is due by ``now + lookahead_s``; ``clock`` tells the time as the run goes on
+    (default: ``now`` plus the time elapsed since the run started)."""
     watermark, swept = repo.scheduler_state()
     start = max((watermark or now - FIRST_RUN_LOOKBACK) - OVERLAP, now - MAX_CATCH_UP)
     until = now + timedelta(seconds=lookahead_s)
@@ -83,8 +93,14 @@ def run(now: datetime, queue: PublishQueue, lookahead_s: int = 90) -> SchedulerR
     # Hand out the soonest first, a few at a time: 1,000 targets due in one minute must all be queued
     # well before their second.
     due.sort(key=lambda t: t.due_at or now)
+    started = time.monotonic()
+
+    def elapsed() -> datetime:
+        return now + timedelta(seconds=time.monotonic() - started)
+
+    current = clock or elapsed
     with ThreadPoolExecutor(max_workers=ENQUEUE_WORKERS) as pool:
-        handed = list(pool.map(lambda t: enqueue(t, now, queue), due))
+        handed = list(pool.map(lambda t: enqueue(t, current, queue), due))
     for target, ok in zip(due, handed, strict=True):
         if ok:
             enqueued += 1

@@ -136,7 +136,7 @@ def _enqueue_imminent(targets: tuple[Target, ...] | list[Target], queue: Publish
     for target in targets:
         lookahead = timedelta(seconds=get_settings().schedule_lookahead_s)
         if target.state is TargetState.SCHEDULED and target.due_at and target.due_at <= now + lookahead:
-            enqueue(target, now, queue)
+            enqueue(target, lambda: now, queue)
 
 
 def edit_post(
