@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -55,6 +53,7 @@ from chorus.listening.sentiment import SentimentAnalyzer
 from chorus.platforms.webhooks import WEBHOOKS, MalformedWebhook, WebhookSecrets
 from chorus.store import keys
 from chorus.store.models import AccountItem, bind
+from chorus.ttl import TtlCache
 
 log = logging.getLogger(__name__)
 
@@ -127,49 +126,12 @@ def parse(message: IngestMessage, secrets: WebhookSecrets) -> ParseResult:
 
 
 # -------------------------------------------------------------------------------------- routing
-class _RoutingCache:
-    """platform account -> connected accounts, for a few seconds (a burst of webhooks for one page
-    asks once)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._hits: dict[tuple[str, str], tuple[float, list[Account]]] = {}
-
-    def get(self, platform: str, ref: str, load: Callable[[str, str], list[Account]]) -> list[Account]:
-        key = (platform, ref)
-        now = time.monotonic()
-        with self._lock:
-            hit = self._hits.get(key)
-        if hit and now - hit[0] < ROUTING_TTL_S:
-            return hit[1]
-        found = load(platform, ref)
-        if not found:
-            return found  # an account connected a moment from now must be found: never cache a miss
-        with self._lock:
-            if len(self._hits) > 5000:
-                self._hits.clear()
-            self._hits[key] = (now, found)
-        return found
-
-    def clear(self) -> None:
-        with self._lock:
-            self._hits.clear()
-
-
-_routing = _RoutingCache()
-
-
-def _register_reset() -> None:
-    from chorus.config import register_reset
-
-    register_reset(_routing.clear)
-
-
-_register_reset()
+_routing: TtlCache[tuple[str, str], list[Account]] = TtlCache(ROUTING_TTL_S, cache_empty=False)
+# (an account connected a moment from now must be found: a miss is never cached)
 
 
 def _route(message: IngestMessage, platform: str, ref: str, deps: IngestDeps) -> list[Account]:
-    accounts = _routing.get(platform, ref, deps.accounts_for)
+    accounts = _routing.get((platform, ref), lambda key: deps.accounts_for(*key))
     if message.source == "poll" and message.workspace_id:
         accounts = [a for a in accounts if a.workspace_id == message.workspace_id] or accounts
     return accounts
@@ -248,7 +210,9 @@ def store_message(
     inbound = not msg.authored_by_account
     scored = deps.score(ws, msg.text) if inbound and msg.text.strip() else None
     sentiment = scored.result if scored else None
-    outcome = inbox_rules.apply(inbox_rules.get_rules(ws), msg.text) if inbound else inbox_rules.RuleOutcome()
+    outcome = (
+        inbox_rules.apply(inbox_rules.current_rules(ws), msg.text) if inbound else inbox_rules.RuleOutcome()
+    )
     linked = post_link(ws, account.id, msg.post_ref) if msg.post_ref else None
     mid = ik.message_id(msg.platform, msg.platform_message_id)
     msk = ik.message_sk(conv_id, msg.created_at, mid)
@@ -491,7 +455,7 @@ def disable_account(account: Account, reason: str, deps: IngestDeps) -> None:
             AccountItem.status_reason.set(f"the platform revoked Chorus's access: {reason}"[:500]),
         ]
     )
-    _routing.clear()
+    _routing.forget()
     if deps.events is not None:
         deps.events.publish(
             [

@@ -13,10 +13,14 @@ from pynamodb.exceptions import DoesNotExist
 from chorus.auth.keys import Principal
 from chorus.store import keys
 from chorus.store.models import ConnectionItem, bind
+from chorus.ttl import TtlCache
 
 log = logging.getLogger(__name__)
 
 CONNECTION_TTL = timedelta(hours=2)  # API Gateway closes WebSocket connections after two hours
+LIST_TTL_S = 2.0  # a burst pushes to the connections read at most this long ago (a browser that
+# connected since misses at most that much; it loads the inbox when it connects)
+_listed: TtlCache[str, list[str]] = TtlCache(LIST_TTL_S)
 
 
 class ConnectionSender(Protocol):
@@ -41,6 +45,7 @@ def connect(principal: Principal, connection_id: str) -> None:
             connected_at=now,
             expires_at=expires,
         ).save()
+    _listed.forget(principal.workspace_id)
 
 
 def disconnect(connection_id: str) -> None:
@@ -53,6 +58,7 @@ def disconnect(connection_id: str) -> None:
 
 
 def _forget(workspace_id: str, connection_id: str) -> None:
+    _listed.forget(workspace_id)
     for pk, sk in (
         (keys.workspace_pk(workspace_id), keys.connection_sk(connection_id)),
         (keys.connection_sk(connection_id), keys.workspace_meta_sk()),
@@ -61,6 +67,10 @@ def _forget(workspace_id: str, connection_id: str) -> None:
 
 
 def connections(workspace_id: str) -> list[str]:
+    return _listed.get(workspace_id, _stored_connections)
+
+
+def _stored_connections(workspace_id: str) -> list[str]:
     bind()
     now = datetime.now(UTC)
     return [

@@ -17,6 +17,7 @@ from chorus.listening.matching import matches
 from chorus.listening.monitors import Monitor, MonitorKind
 from chorus.store import keys
 from chorus.store.models import bind
+from chorus.ttl import TtlCache
 
 MAX_RULES = 100
 
@@ -106,8 +107,19 @@ def get_rules(workspace_id: str) -> list[Rule]:
     return build_rules(workspace_id, item.rules or [])
 
 
+RULES_TTL_S = 30.0
+_current: TtlCache[str, list[Rule]] = TtlCache(RULES_TTL_S)
+
+
+def current_rules(workspace_id: str) -> list[Rule]:
+    """The rules ingest applies: read at most every RULES_TTL_S per process (a burst of messages for
+    one workspace reads them once; an edit applies everywhere within that time)."""
+    return _current.get(workspace_id, get_rules)
+
+
 def set_rules(workspace_id: str, raw: Any) -> list[Rule]:
     rules = build_rules(workspace_id, raw)
+    _current.forget(workspace_id)
     bind()
     RulesItem(
         keys.workspace_pk(workspace_id),

@@ -14,13 +14,13 @@ client), on first use only: a workspace that never enables Comprehend never pays
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from chorus.listening.sentiment import SentimentAnalyzer, SentimentResult, SentimentServiceError
+from chorus.ttl import TtlCache
 
 log = logging.getLogger(__name__)
 
@@ -77,32 +77,17 @@ class WorkspaceSentiment:
         self._comprehend_factory = comprehend
         self._comprehend: SentimentAnalyzer | None = None
         self._backend_of = backend_of
-        self._ttl_s = ttl_s
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._backends: dict[str, tuple[float, str]] = {}
+        self._backends: TtlCache[str, str] = TtlCache(
+            ttl_s, max_entries=10_000, clock=clock, reset_with_caches=False
+        )
         _scorers.add(self)
 
     def forget(self, workspace_id: str | None = None) -> None:
-        with self._lock:
-            if workspace_id is None:
-                self._backends.clear()
-            else:
-                self._backends.pop(workspace_id, None)
+        self._backends.forget(workspace_id)
 
     def backend(self, workspace_id: str) -> str:
         """The workspace's chosen backend, read at most once per ``ttl_s`` per process."""
-        now = self._clock()
-        with self._lock:
-            hit = self._backends.get(workspace_id)
-        if hit is not None and now - hit[0] < self._ttl_s:
-            return hit[1]
-        found = self._backend_of(workspace_id)
-        with self._lock:
-            if len(self._backends) > 10_000:
-                self._backends.clear()
-            self._backends[workspace_id] = (now, found)
-        return found
+        return self._backends.get(workspace_id, self._backend_of)
 
     def _comprehend_analyzer(self) -> SentimentAnalyzer | None:
         if self._comprehend is None and self._comprehend_factory is not None:
