@@ -89,6 +89,8 @@ from chorus.errors import Conflict
 from chorus.metrics import keys
 from chorus.platforms.base import MetricPoint, MetricScope
 from chorus.reports.model import engagements_total
+from chorus.reports.weeksummary import SUMMARY, WeekSummary, summarise
+from chorus.reports.weeksummary import decode as decode_summary
 from chorus.store.keys import iso, parse_iso
 
 logger = logging.getLogger(__name__)
@@ -220,8 +222,12 @@ class AccountRange:
     posts_published: int = 0
     latest: dict[str, dict[date, int]] = field(default_factory=dict)  # metric -> day -> last reading
     daily: dict[str, dict[date, int]] = field(default_factory=dict)  # metric -> day -> platform value
-    posts: list[PostScore] = field(default_factory=list)  # published in the range
+    posts: list[PostScore] = field(default_factory=list)  # published in the range (not summarised)
     items: int = 0  # items read to build this
+    # ``summarised`` reads: the weeks wholly in the range, as summaries, and their candidate posts for
+    # the top and bottom lists (their other posts are in neither ``posts`` nor ``candidates``)
+    summaries: list[WeekSummary] = field(default_factory=list)
+    candidates: list[PostScore] = field(default_factory=list)
 
     def has_sum(self, metric: str) -> bool:
         return metric in self.sums
@@ -655,6 +661,7 @@ class MetricsStore:
         scores[post.platform_post_id] = score
         week_update = updates.on(rollup_pk, keys.week_sk(published))
         week_update.set(SCORES, _s(json.dumps(scores, separators=(",", ":"))))
+        week_update.set(SUMMARY, _s(summarise(keys.week_start(published), scores)))
         _versioned(week_update, _version(week))
         if new:
             updates.on(rollup_pk, keys.day_sk(published)).add(POSTS_PUBLISHED, 1)
@@ -773,47 +780,69 @@ class MetricsStore:
                 raise MetricsWriteConflict("batch get left unprocessed keys")
 
     def read_account_range(
-        self, workspace_id: str, account_id: str, start: date, end: date, *, with_posts: bool = True
+        self,
+        workspace_id: str,
+        account_id: str,
+        start: date,
+        end: date,
+        *,
+        with_posts: bool = True,
+        summarised: int = 0,
     ) -> AccountRange:
         """One account's rollups over UTC days ``start``..``end``: packed months where there are (see
         :mod:`chorus.reports.packed`), else month items for whole months and day items for the rest,
         and (``with_posts``) the week items holding scores of posts published in the range, all
         fetched by their exact keys (BatchGetItem): no Query, so the cost is the keys asked for, never
-        the size of the partition or the table."""
+        the size of the partition or the table.
+
+        ``summarised`` (a top/bottom list length, > 0): the weeks wholly inside the range come as their
+        summaries (:mod:`chorus.reports.weeksummary`) with the candidates of lists up to that length,
+        instead of every post; the edge weeks, and weeks without a summary good for that length
+        (written before summaries existed), come per post as without it."""
         from chorus.reports.packed import read_range
 
         found = AccountRange(account_id=account_id, start=start, end=end)
         pk = keys.rollup_pk(workspace_id, account_id)
-        weeks: list[tuple[str, str]] = []
+        whole: list[tuple[str, str]] = []
+        edges: list[tuple[str, str]] = []
         if with_posts:
             monday = keys.week_start(start)
             while monday <= end:
-                weeks.append((pk, keys.week_sk(monday)))
+                inside = summarised > 0 and start <= monday and monday + timedelta(days=6) <= end
+                (whole if inside else edges).append((pk, keys.week_sk(monday)))
                 monday += timedelta(days=7)
-        got = read_range(self._batch_get, [pk], start, end, weeks)
+        if whole:
+            got = read_range(
+                self._batch_get, [pk], start, end, whole, extra_attributes=(SUMMARY,), late=edges
+            )
+        else:
+            got = read_range(self._batch_get, [pk], start, end, edges)
         found.items = got.items
         for item, first, monthly in got.rollups:
             _fold(found, item, first, monthly=monthly)
-        first_ts, last_ts = _day_start(start), _day_start(end + timedelta(days=1))
-        append, new = found.posts.append, tuple.__new__  # a year of a busy account: ~7,000 scores
+        week_items: list[Item] = []
+        unsummarised: list[tuple[str, str]] = []
+        summarised_weeks = {sk for _, sk in whole}
         for item in got.extra:
-            for platform_post_id, encoded in week_scores(item).items():
-                published, engagements, impressions, reach = encoded.split("|")
-                at = int(published)
-                if first_ts <= at < last_ts:
-                    append(
-                        new(
-                            PostScore,
-                            (
-                                account_id,
-                                platform_post_id,
-                                at,
-                                int(engagements),
-                                int(impressions) if impressions else None,
-                                int(reach) if reach else None,
-                            ),
-                        )
-                    )
+            sk = item["sk"]["S"]
+            if sk not in summarised_weeks:
+                week_items.append(item)
+                continue
+            summary = decode_summary(
+                date.fromisoformat(sk.removeprefix(keys.WEEK_PREFIX)), item.get(SUMMARY, {}).get("S")
+            )
+            if summary is None or summary.k < summarised:
+                unsummarised.append((pk, sk))
+                continue
+            found.summaries.append(summary)
+            found.candidates += _decoded(account_id, summary.candidates, 0, 2**63)
+        if unsummarised:  # old week items: their scores, one more round trip
+            before = self.items_read
+            week_items += self._batch_get(unsummarised, ("sk", SCORES))
+            found.items += self.items_read - before
+        first_ts, last_ts = _day_start(start), _day_start(end + timedelta(days=1))
+        for item in week_items:
+            found.posts += _decoded(account_id, week_scores(item), first_ts, last_ts)
         return found
 
     def get_posts(self, workspace_id: str, refs: Sequence[tuple[str, str]]) -> list[PostRecord]:
@@ -831,6 +860,31 @@ class MetricsStore:
             metric, period, at = item["sk"]["S"].split("#", 2)
             rows.append((metric, period, parse_iso(at), _int(item["value"])))
         return rows
+
+
+def _decoded(account_id: str, scores: Mapping[str, str], first_ts: int, last_ts: int) -> list[PostScore]:
+    """The scores published in ``first_ts`` <= t < ``last_ts``, decoded in one tight loop (a year of a
+    busy account: ~7,000 scores)."""
+    found: list[PostScore] = []
+    append, new = found.append, tuple.__new__
+    for platform_post_id, encoded in scores.items():
+        published, engagements, impressions, reach = encoded.split("|")
+        at = int(published)
+        if first_ts <= at < last_ts:
+            append(
+                new(
+                    PostScore,
+                    (
+                        account_id,
+                        platform_post_id,
+                        at,
+                        int(engagements),
+                        int(impressions) if impressions else None,
+                        int(reach) if reach else None,
+                    ),
+                )
+            )
+    return found
 
 
 def _by_time(points: list[MetricPoint]) -> list[list[MetricPoint]]:
@@ -926,6 +980,7 @@ def week_item(workspace_id: str, account_id: str, day: date, scores: Iterable[Po
         "pk": _s(keys.rollup_pk(workspace_id, account_id)),
         "sk": _s(keys.week_sk(day)),
         SCORES: _s(json.dumps(packed, separators=(",", ":"))),
+        SUMMARY: _s(summarise(keys.week_start(day), packed)),
         VERSION: _n(1),
     }
 

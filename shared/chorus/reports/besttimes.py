@@ -4,12 +4,15 @@ Each published post is one sample: its publish time and its engagement rate (as
 :func:`chorus.reports.model.engagement_rate` defines it: over impressions, else reach, else the
 account's followers). :func:`best_times` puts every sample in the cell of its *local* weekday and hour
 in the report's time zone (0 = Monday) and gives the 7 x 24 = 168 cells, each with the average rate
-of its posts and how many there were; a cell without a rated post has ``avg_engagement_rate=None``.
-Posts without a rate (no denominator at all) are left out, not counted as 0.
+of its posts (their correctly rounded sum, :func:`math.fsum`, over their number) and how many there
+were; a cell without a rated post has ``avg_engagement_rate=None``. Posts without a rate (no
+denominator at all) are left out, not counted as 0. Whole weeks can come as summaries instead of
+posts (:func:`heatmap`, :mod:`.weeksummary`): the cells are the same to the last bit.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from chorus.metrics.store import PostScore
 from chorus.reports.model import HeatmapCell, engagement_rate
+from chorus.reports.weeksummary import QUARTER, WeekSummary, local_cells, week_monday_ts
 
 
 @dataclass(frozen=True)
@@ -39,27 +43,51 @@ def best_times_of_epochs(
     samples: Iterable[tuple[int, float | None]], tz: str = "UTC"
 ) -> tuple[HeatmapCell, ...]:
     """:func:`best_times` from ``(publish time in Unix seconds, rate)`` pairs: the fast path for a
-    year of posts. Local weekday/hour is computed once per UTC quarter hour (every zone offset is a
-    multiple of 15 minutes), so DST and half-hour zones stay exact."""
-    zone = ZoneInfo(tz)
-    totals = [0.0] * 168
+    year of posts (see :func:`heatmap`)."""
+    return heatmap(samples, (), tz)
+
+
+def heatmap(
+    samples: Iterable[tuple[int, float | None]],
+    summaries: Iterable[tuple[WeekSummary, int | None]],
+    tz: str = "UTC",
+) -> tuple[HeatmapCell, ...]:
+    """The 168 cells from posts one by one (``(publish time in Unix seconds, rate)``) and from week
+    summaries (each with its account's followers, the rate of its posts without impressions or reach;
+    see :mod:`.weeksummary`). Each post counts in the cell of its UTC quarter hour's local weekday and
+    hour (exact over DST and half-hour zones); a cell's average is the correctly rounded sum of its
+    posts' rates (:func:`math.fsum`) over their number, whichever way the posts came."""
+    ZoneInfo(tz)
+    parts: list[list[float]] = [[] for _ in range(168)]
     counts = [0] * 168
-    slots: dict[int, int] = {}
+    week_ts, cells = -1, local_cells(0, tz)
     for ts, rate in samples:
         if rate is None:
             continue
-        quarter = ts // 900
-        slot = slots.get(quarter)
-        if slot is None:
-            local = datetime.fromtimestamp(quarter * 900, zone)
-            slot = slots[quarter] = local.weekday() * 24 + local.hour
-        totals[slot] += rate
+        monday = week_monday_ts(ts)
+        if monday != week_ts:
+            week_ts, cells = monday, local_cells(monday, tz)
+        slot = cells[(ts - monday) // QUARTER]
+        parts[slot].append(rate)
         counts[slot] += 1
+    for summary, followers in summaries:
+        cells = local_cells(summary.monday_ts, tz)
+        for quarter, count, sums in zip(summary.quarters, summary.counts, summary.sums, strict=True):
+            slot = cells[quarter]
+            parts[slot] += sums
+            counts[slot] += count
+        if followers:
+            for quarter, engagements in zip(
+                summary.follower_quarters, summary.follower_engagements, strict=True
+            ):
+                slot = cells[quarter]
+                parts[slot] += [e / followers for e in engagements]
+                counts[slot] += len(engagements)
     return tuple(
         HeatmapCell(
             weekday=slot // 24,
             hour=slot % 24,
-            avg_engagement_rate=(totals[slot] / counts[slot]) if counts[slot] else None,
+            avg_engagement_rate=(math.fsum(parts[slot]) / counts[slot]) if counts[slot] else None,
             posts=counts[slot],
         )
         for slot in range(168)

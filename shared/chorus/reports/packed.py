@@ -163,18 +163,27 @@ FIRST_ROUND = ("sk", "days", "scores")
 
 
 def read_range(
-    get: BatchGet, pks: Sequence[str], start: date, end: date, extra: Sequence[Key] = ()
+    get: BatchGet,
+    pks: Sequence[str],
+    start: date,
+    end: date,
+    extra: Sequence[Key] = (),
+    *,
+    extra_attributes: Sequence[str] = ("scores",),
+    late: Sequence[Key] = (),
 ) -> RangeItems:
     """Rollups of UTC days ``start``..``end`` of the partitions ``pks``: packed months where there are
     (and the day items of their days after ``through``), else the month item (whole months) or the
     day items (the range's days of a partial month). ``extra`` keys are fetched in the first round trip
-    (week items; only ``FIRST_ROUND`` attributes). Two round trips at most."""
+    (week items; only ``sk``, ``days`` and ``extra_attributes``), ``late`` keys whole in the second.
+    Two round trips at most."""
     found = RangeItems()
     months = months_touched(start, end)
     packed: dict[Key, Item] = {}
     wanted_extra = set(extra)
     single = pks[0] if len(pks) == 1 else None
-    attributes = FIRST_ROUND if single else ("pk", *FIRST_ROUND)
+    first_round = ("sk", "days", *extra_attributes)
+    attributes = first_round if single else ("pk", *first_round)
     for item in get([(pk, packed_sk(m)) for pk in pks for m in months] + list(extra), attributes):
         found.items += 1
         key = (single or item["pk"]["S"], item["sk"]["S"])
@@ -196,11 +205,14 @@ def read_range(
                 live.append((pk, _month_sk(month)))
             else:
                 live += [(pk, _day_sk(d)) for d in month_days(month) if start <= d <= end]
-    if live:
-        for item in get(live):
+    wanted_late = set(late)
+    if live or late:
+        for item in get(live + list(late)):
             found.items += 1
             sk = item["sk"]["S"]
-            if sk.startswith(MONTH_PREFIX):
+            if (single or item["pk"]["S"], sk) in wanted_late:
+                found.extra.append(item)
+            elif sk.startswith(MONTH_PREFIX):
                 found.rollups.append((item, date.fromisoformat(sk.removeprefix(MONTH_PREFIX) + "-01"), True))
             else:
                 found.rollups.append((item, date.fromisoformat(sk.removeprefix(DAY_PREFIX)), False))
