@@ -265,3 +265,15 @@ def test_a_session_the_publisher_refreshed_is_stored_keeping_the_encrypted_app_p
     stored = accounts.credentials(accounts.get_account(WS, account.id))
     assert (stored.access_token, stored.refresh_token) == (jwt(EXP + 7200), "r2")
     assert stored.extra["app_password"] == PASSWORD
+
+
+def test_a_mastodon_client_secret_is_stored_encrypted_and_still_reaches_the_refresher(aws: None) -> None:
+    # Given a Mastodon account connected with its instance app's id and secret (what OAuth stores)
+    secret = "mastodon-app-secret-value"
+    account = accounts.connect_account(
+        WS, "mastodon", "109", TokenSet("token"), extra={"client_id": "app-1", "client_secret": secret}
+    )
+    # Then the secret is not in the stored item, but the adapters' credentials carry it
+    assert secret not in repr(raw_item(account))
+    assert account.extra == {"client_id": "app-1"}
+    assert accounts.credentials(account).extra["client_secret"] == secret

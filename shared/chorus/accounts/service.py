@@ -1,10 +1,11 @@
 """Connected social accounts: connect (direct token entry or OAuth), list, credentials for adapters,
 token refresh ahead of expiry, and marking an account for re-authorisation.
 
-An app password (Bluesky) lives in the KMS-encrypted token set, never in ``extra``: adapters find it,
-decrypted, as ``creds.extra["app_password"]``. Accounts connected before that kept it in ``extra`` in
-plain text; it is still read from there, and moved into the encrypted set (and out of ``extra``) the
-next time the account's tokens are stored."""
+An app password (Bluesky) and an instance app's client secret (Mastodon) live in the KMS-encrypted token
+set, never in ``extra``: adapters find them, decrypted, as ``creds.extra["app_password"]`` /
+``creds.extra["client_secret"]``. Accounts connected before that kept them in ``extra`` in plain text;
+they are still read from there, and moved into the encrypted set (and out of ``extra``) the next time
+the account's tokens are stored."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ from chorus.store.models import AccountItem, bind
 log = logging.getLogger(__name__)
 REFRESH_AHEAD = timedelta(minutes=10)
 APP_PASSWORD = "app_password"  # noqa: S105 - the key adapters read it under in creds.extra
+CLIENT_SECRET = "client_secret"  # noqa: S105 - Mastodon: the refresher reads it in creds.extra
+SEALED = (APP_PASSWORD, CLIENT_SECRET)  # credentials kept in the encrypted token set, never in extra
 
 
 @dataclass(frozen=True)
@@ -94,9 +97,12 @@ def _sealed(tokens: TokenSet, extra: dict[str, str] | None) -> tuple[TokenSet, d
     """An app password found in ``extra`` moves into the token set (to be encrypted); ``extra`` comes
     back without it. A password already in the token set wins over the one in ``extra``."""
     plain = dict(extra or {})
-    password = plain.pop(APP_PASSWORD, None)
-    if password and not tokens.app_password:
-        tokens = replace(tokens, app_password=password)
+    password, secret = plain.pop(APP_PASSWORD, None), plain.pop(CLIENT_SECRET, None)
+    tokens = replace(
+        tokens,
+        app_password=tokens.app_password or password or None,
+        client_secret=tokens.client_secret or secret or None,
+    )
     return tokens, plain
 
 
@@ -221,6 +227,8 @@ def _as_credentials(account: Account, tokens: TokenSet) -> AccountCredentials:
     tokens, extra = _sealed(tokens, account.extra)
     if tokens.app_password:
         extra[APP_PASSWORD] = tokens.app_password
+    if tokens.client_secret:
+        extra[CLIENT_SECRET] = tokens.client_secret
     return AccountCredentials(
         platform=account.platform,
         account_id=account.platform_account_id,
@@ -317,7 +325,11 @@ def remember_tokens(
     if tokens is None or not tokens.access_token or tokens.access_token == creds.access_token:
         return False
     held = TokenSet(
-        creds.access_token, creds.refresh_token, creds.expires_at, app_password=creds.extra.get(APP_PASSWORD)
+        creds.access_token,
+        creds.refresh_token,
+        creds.expires_at,
+        app_password=creds.extra.get(APP_PASSWORD),
+        client_secret=creds.extra.get(CLIENT_SECRET),
     )
     store_tokens(account, held.merged_with(tokens), cipher)
     return True
@@ -367,12 +379,12 @@ def store_tokens(account: Account, tokens: TokenSet, cipher: TokenCipher | None 
             AccountItem.status_reason.remove(),
         ]
     )
-    if APP_PASSWORD in account.extra:
+    if any(name in account.extra for name in SEALED):
         _forget_plain_password(account, plain)
 
 
 def _forget_plain_password(account: Account, plain: dict[str, str]) -> None:
-    """Remove the plain app password from ``extra`` (it is in the encrypted tokens now), unless
+    """Remove plain credentials from ``extra`` (they are in the encrypted tokens now), unless
     ``extra`` changed since ``account`` was read: then the next store of tokens tries again."""
     try:
         AccountItem(keys.workspace_pk(account.workspace_id), keys.account_sk(account.id)).update(

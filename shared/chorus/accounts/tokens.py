@@ -19,6 +19,7 @@ class TokenSet:
     refresh_token: str | None = None
     expires_at: datetime | None = None
     app_password: str | None = field(default=None, repr=False)  # Bluesky: opens a new session
+    client_secret: str | None = field(default=None, repr=False)  # Mastodon: the instance's app secret
 
     def merged_with(self, newer: TokenSet) -> TokenSet:
         """A refresh answer replaces the access token; an empty refresh token or app password never
@@ -28,6 +29,7 @@ class TokenSet:
             refresh_token=newer.refresh_token or self.refresh_token,
             expires_at=newer.expires_at,
             app_password=newer.app_password or self.app_password,
+            client_secret=newer.client_secret or self.client_secret,
         )
 
 
@@ -45,6 +47,8 @@ def _dump(tokens: TokenSet) -> bytes:
     }
     if tokens.app_password:
         raw["p"] = tokens.app_password
+    if tokens.client_secret:
+        raw["c"] = tokens.client_secret
     return json.dumps(raw).encode()
 
 
@@ -55,6 +59,7 @@ def _load(data: bytes) -> TokenSet:
         raw.get("r"),
         datetime.fromisoformat(raw["e"]) if raw.get("e") else None,
         app_password=raw.get("p") or None,
+        client_secret=raw.get("c") or None,
     )
 
 
