@@ -220,7 +220,8 @@ def test_a_recorded_post_lands_in_its_weeks_summary(monkeypatch: pytest.MonkeyPa
         assert set(summary.candidates) == {"a", "b"}
         assert summary.quarters == [1 * 96 + 9 * 4 + 1, 3 * 96 + 18 * 4 + 3]
         assert summary.counts == [1, 1]
-        assert summary.sums == [[0.01], [0.01]]
+        assert summary.partials == [1, 1]
+        assert summary.sums == [0.01, 0.01]
     reset_caches()
 
 
@@ -236,7 +237,8 @@ def test_summary_keeps_the_best_and_worst_of_each_group_only() -> None:
     assert summary is not None
     assert set(summary.candidates) == {"i9", "i8", "i0", "i1", "f9", "f8", "f0", "f1"}
     assert summary.follower_quarters == [0]
-    assert summary.follower_engagements == [list(range(10))]
+    assert summary.follower_counts == [10]
+    assert summary.follower_engagements == list(range(10))
     assert summary.counts == [10]
 
 

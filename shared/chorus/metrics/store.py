@@ -896,24 +896,28 @@ def _by_time(points: list[MetricPoint]) -> list[list[MetricPoint]]:
 
 
 def _fold(found: AccountRange, item: Item, first: date, *, monthly: bool) -> None:
+    """Add one day or month item's figures to ``found`` (a year of 20 accounts folds ~15,000 items:
+    the prefixes, all two characters long, are told apart by one slice)."""
+    sums, gained = found.sums, found.gained
     for name, value in item.items():
-        if name.startswith(SUM):
-            metric = name[len(SUM) :]
-            found.sums[metric] = found.sums.get(metric, 0) + _int(value)
-        elif name.startswith(GAINED):
-            metric = name[len(GAINED) :]
-            found.gained[metric] = found.gained.get(metric, 0) + _int(value)
+        kind = name[:2]
+        if kind == SUM:
+            metric = name[2:]
+            sums[metric] = sums.get(metric, 0) + int(value["N"])
+        elif kind == GAINED:
+            metric = name[2:]
+            gained[metric] = gained.get(metric, 0) + int(value["N"])
         elif name == POSTS_PUBLISHED:
-            found.posts_published += _int(value)
-        elif name.startswith(LATEST) or name.startswith(DAILY):
-            target = found.latest if name.startswith(LATEST) else found.daily
+            found.posts_published += int(value["N"])
+        elif kind in (LATEST, DAILY):
+            target = found.latest if kind == LATEST else found.daily
             metric, day = name[2:], first
             if monthly:
                 if "@" not in name:
                     continue
                 metric, dd = metric.rsplit("@", 1)
                 day = first.replace(day=int(dd))
-            target.setdefault(metric, {})[day] = _int(value)
+            target.setdefault(metric, {})[day] = int(value["N"])
 
 
 def _post_record(item: Item) -> PostRecord:

@@ -72,17 +72,19 @@ def heatmap(
         counts[slot] += 1
     for summary, followers in summaries:
         cells = local_cells(summary.monday_ts, tz)
-        for quarter, count, sums in zip(summary.quarters, summary.counts, summary.sums, strict=True):
+        sums, at = summary.sums, 0
+        for quarter, count, partials in zip(summary.quarters, summary.counts, summary.partials, strict=True):
             slot = cells[quarter]
-            parts[slot] += sums
+            parts[slot] += sums[at : at + partials]
             counts[slot] += count
+            at += partials
         if followers:
-            for quarter, engagements in zip(
-                summary.follower_quarters, summary.follower_engagements, strict=True
-            ):
+            engagements, at = summary.follower_engagements, 0
+            for quarter, count in zip(summary.follower_quarters, summary.follower_counts, strict=True):
                 slot = cells[quarter]
-                parts[slot] += [e / followers for e in engagements]
-                counts[slot] += len(engagements)
+                parts[slot] += [e / followers for e in engagements[at : at + count]]
+                counts[slot] += count
+                at += count
     return tuple(
         HeatmapCell(
             weekday=slot // 24,
