@@ -28,6 +28,13 @@ Items read: counted in this process by the two readers the API uses (the metrics
 counter reader), for the JSON request. The bound the design promises is ``days x accounts + top/bottom
 post lookups``.
 
+Why week summaries: every report used to decode and rate all ~146,000 posts of the year (top/bottom
+posts, best-times heatmap) from the week items' ``scores`` (about 1 s of the 1.5 s JSON report). The
+writer now keeps a ``summary`` beside them (``chorus.reports.weeksummary``: the week's top/bottom
+candidates and heatmap sums by UTC quarter hour; ``week_item`` builds it as the writer does), and a
+report merges the summaries of the weeks wholly inside its range (~1,000 here) and reads only the
+edge weeks per post. Same lists and heatmap cells (tests/unit/test_report_weeksummary.py).
+
 Why closed months are packed: moto encodes and botocore decodes every attribute value on its own
 (~25-100 us each on moto); a year of 20 accounts read as day/month items is ~45,000 attribute values
 (seconds), read as packed months ~8,000.

@@ -22,9 +22,12 @@ Items (keys in :mod:`chorus.metrics.keys`)
   Scores live in their own weekly item, not on the month, because every collection of a post rewrites
   its score and DynamoDB bills an update by the size of the whole item: a week of 20 posts a day is
   ~6 KB, a month would be ~30 KB (and would near the 400 KB item limit for very busy accounts). They are
-  packed in one attribute because a year's report reads all of them: 146,000 scores as separate
+  packed in one attribute because a report reads many of them: 146,000 scores as separate
   attributes cost ~1.5 s of client-side parsing, packed they cost ~0.1 s. The price is a read of the
-  week item before each post write, and a second version check in the same transaction.
+  week item before each post write, and a second version check in the same transaction. The same
+  update rewrites ``summary`` (:mod:`chorus.reports.weeksummary`: the week's top/bottom candidates and
+  heatmap sums, ~5 KB for 140 posts), which a report reads instead of ``scores`` for the weeks wholly
+  inside its range.
 
 Lifetime counters become deltas
 -------------------------------
@@ -837,9 +840,9 @@ class MetricsStore:
             found.summaries.append(summary)
             found.candidates += _decoded(account_id, summary.candidates, 0, 2**63)
         if unsummarised:  # old week items: their scores, one more round trip
-            before = self.items_read
-            week_items += self._batch_get(unsummarised, ("sk", SCORES))
-            found.items += self.items_read - before
+            fetched = list(self._batch_get(unsummarised, ("sk", SCORES)))
+            week_items += fetched
+            found.items += len(fetched)
         first_ts, last_ts = _day_start(start), _day_start(end + timedelta(days=1))
         for item in week_items:
             found.posts += _decoded(account_id, week_scores(item), first_ts, last_ts)
