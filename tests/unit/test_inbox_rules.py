@@ -271,3 +271,18 @@ def test_stored_rules_are_applied_as_saved(table: None) -> None:
     got = apply(current_rules(WS), "I want my Money Back")
     # Then the saved rule applies as written
     assert got == RuleOutcome(tags=("billing",), assignee="alice", priority=2)
+
+
+@pytest.mark.parametrize("terms", ["refund", 5, {"refund": 1}])
+def test_terms_not_given_as_a_list_are_refused_naming_the_field(terms: Any) -> None:
+    # Given a rule whose terms are not a list (found by this suite: one string was split into one-letter
+    # terms, so "refund" tagged any message with a lone "d" or "e" in it; an object's keys became terms;
+    # a number raised TypeError instead of a validation error)
+    raw = [{"terms": terms, "tag": "billing"}]
+    # When it is validated, then it is refused naming the field
+    assert refused_field(raw) == "rules[0].terms"
+
+
+def test_a_boolean_priority_is_refused() -> None:
+    # JSON true is not the priority 1 (found by this suite: bool passed the integer check)
+    assert refused_field([{"terms": ["urgent"], "priority": True}]) == "rules[0].priority"

@@ -55,18 +55,23 @@ def build_rules(workspace_id: str, raw: Any) -> list[Rule]:
         tag, assign, priority = entry.get("tag"), entry.get("assign"), entry.get("priority")
         if tag is None and assign is None and priority is None:
             raise ValidationFailed.on(where, "needs a tag, an assignee or a priority", "required")
-        if priority is not None and (not isinstance(priority, int) or not 0 <= priority <= 3):
+        bad_priority = isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 3
+        if priority is not None and bad_priority:
             raise ValidationFailed.on(f"{where}.priority", "must be an integer from 0 to 3", "range")
         for name, value in (("tag", tag), ("assign", assign)):
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise ValidationFailed.on(f"{where}.{name}", "must be a non-empty string", "type")
+        terms = entry.get("terms")
+        if terms is not None and not isinstance(terms, list | tuple):
+            # not one string (it would be split into letters), a number or an object's keys
+            raise ValidationFailed.on(f"{where}.terms", "must be a list of strings", "type")
         try:
             monitor = Monitor(
                 id=f"rule{i}",
                 workspace_id=workspace_id,
                 name=f"rule {i}",
                 kind=MonitorKind.KEYWORD,
-                terms=tuple(entry.get("terms") or ()),
+                terms=tuple(terms or ()),
             )
         except ValidationFailed as error:
             raise ValidationFailed.on(f"{where}.terms", error.detail, "invalid") from error
