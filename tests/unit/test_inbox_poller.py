@@ -394,3 +394,47 @@ def test_bluesky_runs_continue_from_the_newest_indexed_at(aws: None) -> None:
     pages = [[i["uri"].rsplit("/", 1)[1] for i in json.loads(m.body)] for m in queue.sent]
     assert pages == [["a", "b"], ["b", "c"]]
     assert stored_cursor(account.id) == "2026-03-10T09:03:00.000Z"
+
+
+# ---------------------------------------------------------------------------------------- age bands
+def test_next_poll_follows_how_long_the_account_has_been_quiet() -> None:
+    from datetime import timedelta
+
+    from chorus.inbox.poller import next_poll
+
+    # active (or connected) within the hour: every run; within a day: 5 min; quieter: 15 min
+    assert next_poll(T0, T0 - timedelta(minutes=59), None) is None
+    assert next_poll(T0, None, T0 - timedelta(minutes=10)) is None
+    assert next_poll(T0, T0 - timedelta(hours=3), None) == T0 + timedelta(minutes=5)
+    assert next_poll(T0, T0 - timedelta(days=3), T0 - timedelta(days=9)) == T0 + timedelta(minutes=15)
+    assert next_poll(T0, None, None) is None  # tracked before bands existed: every run, as before
+
+
+def test_a_quiet_account_waits_for_its_band_and_a_busy_one_is_polled_every_run(aws: None) -> None:
+    from datetime import timedelta
+
+    add_account("busy")
+    add_account("quiet")
+    platform = FakePlatform()
+    platform.post("busy", "1")
+    queue = InMemoryIngestQueue()
+    clock = [T0]
+    deps = PollerDeps(queue=queue, fetch=platform.fetch, now=lambda: clock[0])
+    # Given the quiet account was connected days ago and never had anything new
+    quiet = cursor_item("quiet")
+    quiet.update(actions=[PollCursorItem.tracked_at.set(T0 - timedelta(days=3))])
+    busy = cursor_item("busy")
+    busy.update(actions=[PollCursorItem.tracked_at.set(T0 - timedelta(days=3))])
+    # When the poller runs every minute for ten minutes
+    polled: list[int] = []
+    for minute in range(10):
+        clock[0] = T0 + timedelta(minutes=minute)
+        if minute == 5:
+            platform.post("busy", "2")
+        polled.append(poll_all(deps, ["mastodon"]).accounts)
+    # Then the busy account (something new at 09:00) is polled every minute, the quiet one once
+    calls = [account for account, _ in platform.seen_cursors]
+    assert calls.count("busy") == 10
+    assert calls.count("quiet") == 1
+    assert queued_ids(queue, "busy") == ["1", "2"]
+    assert cursor_item("quiet").next_poll_at == T0 + timedelta(minutes=15)

@@ -6,6 +6,10 @@ No gaps: the cursor moves only after the page was queued (a crash in between re-
 items, which the ingest dedupes). No duplicates: the ingest's dedupe marker. Accounts to poll are
 found through a sparse index (``POLL#<platform>`` on gsi2), kept by :func:`track_account` from the
 table's stream as accounts are connected and removed — never a table scan.
+
+Age bands: an account that had something new in the last hour (or was connected in the last hour) is
+polled on every run (every minute); one quiet for up to a day every 5 minutes; a quieter one every 15
+minutes. A busy brand is as live as polling allows, a dormant one costs a quarter of the API calls.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -33,6 +37,25 @@ log = logging.getLogger(__name__)
 
 POLLED_PLATFORMS = ("mastodon", "bluesky", "sandbox")
 FAN_OUT = 8
+# (quiet for less than this, poll again after that); the last band holds for anything quieter
+AGE_BANDS: tuple[tuple[timedelta, timedelta], ...] = (
+    (timedelta(hours=1), timedelta(0)),
+    (timedelta(days=1), timedelta(minutes=5)),
+    (timedelta.max, timedelta(minutes=15)),
+)
+
+
+def next_poll(now: datetime, active_at: datetime | None, tracked_at: datetime | None) -> datetime | None:
+    """When an account is due again, from how long it has been quiet (None: on the next run)."""
+    since = active_at or tracked_at
+    if since is None:
+        return None
+    quiet = now - since
+    for limit, wait in AGE_BANDS:
+        if quiet < limit:
+            return now + wait if wait else None
+    return now + AGE_BANDS[-1][1]
+
 
 Fetch = Callable[[Account, str | None], tuple[list[dict[str, Any]], str | None]]
 
@@ -69,6 +92,7 @@ def track_account(workspace_id: str, account_id: str, platform: str, present: bo
             workspace_id=workspace_id,
             account_id=account_id,
             platform=platform,
+            tracked_at=datetime.now(UTC),
             gsi2pk=ik.poll_index_pk(platform),
             gsi2sk=ik.poll_index_sk(workspace_id, account_id),
         ).save(condition=PollCursorItem.pk.does_not_exist())
@@ -128,10 +152,15 @@ def poll_account(cursor_item: PollCursorItem, deps: PollerDeps) -> int:
                 account_ref=account.platform_account_id,
             )
         )
+    now = deps.now()
+    active_at = now if items else cursor_item.active_at
+    due = next_poll(now, active_at, cursor_item.tracked_at)
     cursor_item.update(
         actions=[
             PollCursorItem.cursor.set(newest) if newest else PollCursorItem.cursor.remove(),
-            PollCursorItem.polled_at.set(deps.now()),
+            PollCursorItem.polled_at.set(now),
+            PollCursorItem.active_at.set(active_at) if active_at else PollCursorItem.active_at.remove(),
+            PollCursorItem.next_poll_at.set(due) if due else PollCursorItem.next_poll_at.remove(),
         ]
     )
     return len(items)
@@ -140,7 +169,8 @@ def poll_account(cursor_item: PollCursorItem, deps: PollerDeps) -> int:
 def poll_all(deps: PollerDeps, platforms: Iterable[str] = POLLED_PLATFORMS) -> PollReport:
     """Fan out over every tracked account (a few at a time); one account's failure spares the others."""
     report = PollReport()
-    cursors = tracked(platforms)
+    now = deps.now()
+    cursors = [c for c in tracked(platforms) if c.next_poll_at is None or c.next_poll_at <= now]
     report.accounts = len(cursors)
 
     def one(item: PollCursorItem) -> int:
@@ -153,6 +183,9 @@ def poll_all(deps: PollerDeps, platforms: Iterable[str] = POLLED_PLATFORMS) -> P
             return -1
         except PlatformError as error:
             log.warning("poll failed", extra={"account_id": item.account_id, "error": error.message})
+            return -1
+        except Exception:  # a malformed page or a failed enqueue: this account's cursor stays put
+            log.exception("poll crashed", extra={"account_id": item.account_id})
             return -1
 
     with ThreadPoolExecutor(max_workers=FAN_OUT) as pool:

@@ -148,6 +148,9 @@ class PollCursorItem(MainItem, discriminator="inbox_poll_cursor"):
     platform = UnicodeAttribute()
     cursor = UnicodeAttribute(null=True)
     polled_at = UTCDateTimeAttribute(null=True)
+    tracked_at = UTCDateTimeAttribute(null=True)  # when the account entered the poll index
+    active_at = UTCDateTimeAttribute(null=True)  # the last poll that found something new
+    next_poll_at = UTCDateTimeAttribute(null=True)  # its age band's next turn (None: every run)
 
 
 # ---------------------------------------------------------------------------------------------- views
