@@ -70,7 +70,6 @@ def test_every_plain_json_answer_is_the_serializers_body(compared: tuple[list[tu
             ReturnConsumedCapacity="TOTAL")  # fmt: skip
     d.query(TableName="t", IndexName="gix", KeyConditionExpression="g = :g",
             ExpressionAttributeValues={":g": {"S": "x"}}, Limit=1)  # fmt: skip
-    d.scan(TableName="t")
     d.batch_get_item(RequestItems={"t": {"Keys": [KEY, {"pk": {"S": "a"}, "sk": {"S": "9"}}]}})
     d.update_item(TableName="t", Key=KEY, UpdateExpression="SET n = n + :o",
                   ExpressionAttributeValues={":o": {"N": "1"}}, ReturnValues="ALL_NEW")  # fmt: skip

@@ -184,7 +184,7 @@ def _dynamodb_one_at_a_time() -> None:
 
 
 PLAIN_JSON = frozenset(
-    {("dynamodb", op) for op in ("GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem",
+    {("dynamodb", op) for op in ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem",
                                  "DeleteItem", "TransactGetItems", "BatchWriteItem", "TransactWriteItems")}
     | {("dynamodbstreams", "GetRecords")}
 )  # fmt: skip
