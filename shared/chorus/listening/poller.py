@@ -43,9 +43,7 @@ def sources(
     s = settings or ListeningSettings()
     from chorus.config import get_settings
 
-    wanted = {x.strip() for x in s.sources.split(",") if x.strip()}
-    if get_settings().sandbox_url:
-        wanted &= {"sandbox"}  # the embedded runtime (a sandbox is configured) never searches a real network
+    wanted = {x.strip() for x in s.sources.split(",") if x.strip()}  # the ListeningSources parameter
     found: dict[str, Callable[[Monitor, str | None], SearchPage]] = {}
     if "sandbox" in wanted:
         from chorus.platforms.sandbox.search import search_terms
