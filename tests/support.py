@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +54,25 @@ def fixture_json(relative: str) -> Any:
 def load_event(source: str, case: str) -> Any:
     """A sample event from ``events/<source>/<case>.json``."""
     return json.loads((EVENTS / source / f"{case}.json").read_text())
+
+
+@contextmanager
+def main_table_in_moto(monkeypatch: Any, table: str) -> Iterator[None]:
+    """moto in-process with the main table and a KMS key for tokens, the settings pointed at them."""
+    from moto import mock_aws
+
+    from chorus.config import reset_caches
+
+    monkeypatch.setenv("CHORUS_TABLE", table)
+    with mock_aws():
+        import boto3
+
+        key = boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]["KeyId"]
+        monkeypatch.setenv("CHORUS_KMS_KEY_ID", key)
+        reset_caches()
+        from chorus.store.models import MainItem, bind
+
+        bind()
+        MainItem.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+        yield
+    reset_caches()

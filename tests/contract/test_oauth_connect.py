@@ -12,16 +12,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
-from moto import mock_aws
 from responses import matchers
 
 from chorus.accounts import oauth
 from chorus.accounts import service as accounts
 from chorus.accounts.apps import OAuthApps
 from chorus.accounts.tokens import TokenSet
-from chorus.config import reset_caches
 from chorus.errors import BadRequest, ChorusError, ValidationFailed
 from chorus.platforms.base import AuthError
+from tests.support import main_table_in_moto
 
 WS = "ws-oauth"
 REDIRECT = "https://app.example/oauth/callback/x"
@@ -48,21 +47,10 @@ X_TOKENS = {
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("CHORUS_TABLE", "chorus-oauth-test")
     for name in ("X_CLIENT_ID", "X_CLIENT_SECRET", "FACEBOOK_CLIENT_ID", "FACEBOOK_CLIENT_SECRET"):
         monkeypatch.setenv(f"CHORUS_{name}", getattr(APPS, name.lower()))
-    with mock_aws():
-        import boto3
-
-        key = boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]["KeyId"]
-        monkeypatch.setenv("CHORUS_KMS_KEY_ID", key)
-        reset_caches()
-        from chorus.store.models import MainItem, bind
-
-        bind()
-        MainItem.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+    with main_table_in_moto(monkeypatch, "chorus-oauth-test"):
         yield
-    reset_caches()
 
 
 @pytest.fixture

@@ -17,15 +17,14 @@ from typing import Any
 import pytest
 import requests
 import responses
-from moto import mock_aws
 from responses import matchers
 
 from chorus.accounts import service as accounts
 from chorus.accounts.app_password import connect_bluesky
 from chorus.accounts.refreshers import refresher_for
 from chorus.accounts.tokens import TokenSet
-from chorus.config import reset_caches
 from chorus.platforms.base import AccountCredentials, AuthError
+from tests.support import main_table_in_moto
 
 PDS = "http://127.0.0.1:2583"
 EXP = 1_760_000_000
@@ -124,19 +123,8 @@ def test_without_refresh_token_or_app_password_there_is_nothing_to_refresh_with(
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("CHORUS_TABLE", TABLE)
-    with mock_aws():
-        import boto3
-
-        key = boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]["KeyId"]
-        monkeypatch.setenv("CHORUS_KMS_KEY_ID", key)
-        reset_caches()
-        from chorus.store.models import MainItem, bind
-
-        bind()
-        MainItem.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+    with main_table_in_moto(monkeypatch, TABLE):
         yield
-    reset_caches()
 
 
 def raw_item(account: accounts.Account) -> dict[str, Any]:

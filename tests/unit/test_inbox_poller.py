@@ -16,12 +16,10 @@ from typing import Any
 import pytest
 import requests
 import responses
-from moto import mock_aws
 from responses import matchers
 
 from chorus.accounts.service import Account, connect_account, get_account
 from chorus.accounts.tokens import TokenSet
-from chorus.config import reset_caches
 from chorus.inbox import keys as ik
 from chorus.inbox.poller import PollerDeps, poll_account, poll_all, track_account, tracked
 from chorus.inbox.queue import IngestMessage, InMemoryIngestQueue
@@ -29,6 +27,7 @@ from chorus.inbox.store import PollCursorItem
 from chorus.platforms.base import AuthError, RateLimited, TransientError
 from chorus.store import keys
 from chorus.store.models import AccountItem
+from tests.support import main_table_in_moto
 
 TABLE = "chorus-inbox-poller-test"
 WS = "ws-poll"
@@ -39,19 +38,8 @@ PDS = "http://127.0.0.1:2583"
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("CHORUS_TABLE", TABLE)
-    with mock_aws():
-        import boto3
-
-        key = boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]["KeyId"]
-        monkeypatch.setenv("CHORUS_KMS_KEY_ID", key)
-        reset_caches()
-        from chorus.store.models import MainItem, bind
-
-        bind()
-        MainItem.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+    with main_table_in_moto(monkeypatch, TABLE):
         yield
-    reset_caches()
 
 
 def add_account(account_id: str, platform: str = "mastodon", status: str = "active") -> None:
