@@ -227,3 +227,26 @@ def test_a_cancelled_transaction_loses_no_concurrent_write_and_leaves_nothing_be
 
     assert count("race") == 150
     assert count("txn") == 0
+
+
+def test_an_event_its_target_keeps_refusing_ends_in_the_rules_dead_letter_queue(rt: LocalRuntime) -> None:
+    # Given a rule whose target fails every time, with DeadLetterConfig Type SQS (SAM's own queue)
+    rule = next(r for r in rt.rules if r.rule == "RefuserRefusals")
+    assert rule.dlq_url is not None
+    # When an event matches it
+    detail = {"order": 7}
+    rt.client("events").put_events(
+        Entries=[
+            {
+                "Source": "mini.app",
+                "DetailType": "Refuse",
+                "Detail": json.dumps(detail),
+                "EventBusName": "mini-bus",
+            }
+        ]
+    )
+    # Then the target was tried three times (an asynchronous invocation) and the event is in the DLQ
+    sqs = rt.client("sqs")
+    got = wait_for(lambda: sqs.receive_message(QueueUrl=rule.dlq_url, WaitTimeSeconds=1).get("Messages"))
+    assert json.loads(got[0]["Body"])["detail"] == detail
+    assert len(records(rt, "refused")) == 3

@@ -172,6 +172,8 @@ class LocalRuntime:
             t.join(timeout=5)
         for poller in self._pollers:
             poller.stop()
+        for rule in self.rules:
+            rule.stop()
         if self.rest:
             self.rest.stop()
         if self.ws:
@@ -295,6 +297,7 @@ class LocalRuntime:
                         props.get("EventBusName", "default"),
                         props["Pattern"],
                         self._async(fn, props.get("InputPath")),
+                        dlq=self._rule_dlq(f"{fn.logical_id}{ev_name}", props.get("DeadLetterConfig")),
                     )
                 elif kind == "Api":
                     routes.append(Route.build(props.get("Method", "ANY"), props["Path"], fn))
@@ -382,7 +385,26 @@ class LocalRuntime:
             Rule=logical, EventBusName=bus, Targets=[{"Id": target["Id"], "Arn": target["Arn"]}]
         )
 
-    def _rule(self, name: str, bus: str, pattern: Any, deliver: Callable[[dict[str, Any]], None]) -> None:
+    def _rule_dlq(self, name: str, config: dict[str, Any] | None) -> str | None:
+        """The dead-letter queue of a rule's target: the queue ``Arn`` names, or the one SAM creates for
+        ``Type: SQS`` (created here under the name SAM's logical id would have)."""
+        if not config:
+            return None
+        if config.get("Arn"):
+            return self._queue_url_by_arn(str(config["Arn"]))
+        if config.get("Type") == "SQS":
+            url: str = self.client("sqs").create_queue(QueueName=f"{name}Queue"[:80])["QueueUrl"]
+            return url
+        return None
+
+    def _rule(
+        self,
+        name: str,
+        bus: str,
+        pattern: Any,
+        deliver: Callable[[dict[str, Any]], None],
+        dlq: str | None = None,
+    ) -> None:
         import json
 
         events, sqs = self.client("events"), self.client("sqs")
@@ -399,7 +421,7 @@ class LocalRuntime:
         events.put_targets(
             Rule=name[:64], EventBusName=bus_name, Targets=[{"Id": "local", "Arn": shadow_arn}]
         )
-        self.rules.append(RuleTarget(name, bus_name, shadow, deliver))
+        self.rules.append(RuleTarget(name, bus_name, shadow, deliver, dlq_url=dlq))
 
     def _wire_websocket(self, stage: str) -> None:
         assert self.stack is not None

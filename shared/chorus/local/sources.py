@@ -331,31 +331,53 @@ class RuleTarget:
     """An EventBridge rule whose target the runtime plays (a function or an SNS topic).
 
     The rule itself lives in moto, so moto's own pattern matching decides what matches; its target is
-    a shadow SQS queue the runtime drains into the function (asynchronous invocation, two retries)."""
+    a shadow SQS queue the runtime drains into the function: an asynchronous invocation (up to
+    ``attempts`` tries), events worked concurrently, and an event that fails every try goes to the
+    target's dead-letter queue when the template gives it one (logged as an error otherwise)."""
 
     rule: str
     bus: str
     shadow_queue_url: str
     deliver: Callable[[dict[str, Any]], None]
+    dlq_url: str | None = None
+    attempts: int = 3
     delivered: int = 0
+    dead_lettered: int = 0
+    _pool: ThreadPoolExecutor | None = None
 
     def poll_once(self, sqs: Any, activity: Activity, wait_s: int = 0) -> int:
         got = sqs.receive_message(
             QueueUrl=self.shadow_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_s
         ).get("Messages", [])
-        for m in got:
-            with activity:
-                event = json.loads(m["Body"])
-                event.setdefault("account", "123456789012")
-                for attempt in range(3):
-                    try:
-                        self.deliver(event)
-                        break
-                    except Exception:
-                        log.exception("rule %s target failed (attempt %d)", self.rule, attempt + 1)
-                self.delivered += 1
-                sqs.delete_message(QueueUrl=self.shadow_queue_url, ReceiptHandle=m["ReceiptHandle"])
+        if not got:
+            return 0
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"rule-{self.rule}")
+        with activity:
+            list(self._pool.map(lambda m: self._one(sqs, m), got))
         return len(got)
+
+    def _one(self, sqs: Any, message: dict[str, Any]) -> None:
+        event = json.loads(message["Body"])
+        event.setdefault("account", "123456789012")
+        for attempt in range(self.attempts):
+            try:
+                self.deliver(event)
+                break
+            except Exception:
+                log.exception("rule %s target failed (attempt %d)", self.rule, attempt + 1)
+        else:
+            self.dead_lettered += 1
+            if self.dlq_url:
+                sqs.send_message(QueueUrl=self.dlq_url, MessageBody=json.dumps(event))
+            else:
+                log.error("rule %s dropped an event after %d attempts: no DLQ", self.rule, self.attempts)
+        self.delivered += 1
+        sqs.delete_message(QueueUrl=self.shadow_queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def stop(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def utcnow() -> datetime:

@@ -8,3 +8,8 @@ def handler(event, context):
 def stream_handler(event, context):
     for r in event["Records"]:
         record("stream", {"name": r["eventName"], "keys": r["dynamodb"]["Keys"]})
+
+
+def refuse(event, context):
+    record("refused", event)
+    raise RuntimeError("this target refuses every event")
