@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
@@ -14,6 +13,7 @@ from chorus.inbox.stats import CounterReader, count_stored, counter_item, day_sk
 from chorus.reports.inbox import StoredInboxStats
 from chorus.reports.model import Period
 from chorus.reports.packed import forget_checks, pack_closed
+from tests.unit.test_metrics_store import create_metrics_table
 
 TABLE = "test-main"
 WS = "ws-1"
@@ -22,19 +22,7 @@ WS = "ws-1"
 @pytest.fixture
 def client() -> Iterator[Any]:
     with mock_aws():
-        dynamo = boto3.client("dynamodb", region_name="us-east-1")
-        dynamo.create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-        )
+        dynamo = create_metrics_table(TABLE)  # pk/sk strings, as the main and metrics tables
         forget_checks()
         yield dynamo
         forget_checks()

@@ -8,13 +8,13 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
 from chorus.metrics.store import AccountRange, MetricsStore, PostInfo
 from chorus.platforms.base import MetricPoint, MetricScope
 from chorus.reports.packed import closed_through, forget_checks, is_closed, months_touched, pack_closed
+from tests.unit.test_metrics_store import create_metrics_table
 
 TABLE = "test-metrics"
 WS, ACCT = "ws-1", "acc-1"
@@ -24,19 +24,7 @@ PK = f"M#{WS}#{ACCT}"
 @pytest.fixture
 def client() -> Iterator[Any]:
     with mock_aws():
-        dynamo = boto3.client("dynamodb", region_name="us-east-1")
-        dynamo.create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-        )
+        dynamo = create_metrics_table(TABLE)  # pk/sk strings, as the main and metrics tables
         forget_checks()
         yield dynamo
         forget_checks()
