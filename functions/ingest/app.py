@@ -1,31 +1,35 @@
-"""SQS ingest queue consumer: each record is one webhook body (or polled page), normalised, deduped,
-threaded, judged and pushed to the workspace's live connections (partial batch failures)."""
+"""SQS ingest queue consumer: a batch of webhook bodies (or polled pages), normalised, deduped,
+threaded, judged, landed together and pushed to the workspaces' live connections (partial batch
+failures: only the bodies whose work failed are redelivered)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chorus.inbox.ingest import ingest
+from chorus.inbox.ingest import ingest_batch
 from chorus.inbox.queue import IngestMessage
 from chorus.inbox.wiring import ingest_deps
 from chorus.observability import logger
 
-processor = BatchProcessor(event_type=EventType.SQS)
-
-
-def record_handler(record: SQSRecord) -> int:
-    report = ingest(IngestMessage.from_json(record.body), ingest_deps())
-    logger.info("ingested", stored=report.stored, duplicates=report.duplicates, ignored=report.ignored,
-                deleted=report.deleted, revoked=report.revoked, unrouted=report.unrouted, pushed=report.pushed)  # fmt: skip
-    return report.stored
-
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    records = event.get("Records") or []
+    failed: list[str] = []
+    messages: list[IngestMessage] = []
+    ids: list[str] = []
+    for record in records:
+        try:
+            messages.append(IngestMessage.from_json(record["body"]))
+            ids.append(record["messageId"])
+        except (KeyError, TypeError, ValueError):  # not a queued body of ours: to the DLQ, not lost
+            logger.exception("ingest record unreadable", extra={"message_id": record.get("messageId")})
+            failed.append(record.get("messageId", ""))
+    report = ingest_batch(messages, ingest_deps())
+    failed += [ids[i] for i in report.failed]
+    logger.info("ingested", stored=report.stored, duplicates=report.duplicates, ignored=report.ignored,
+                deleted=report.deleted, revoked=report.revoked, unrouted=report.unrouted, pushed=report.pushed,
+                transactions=report.transactions, failed=len(failed))  # fmt: skip
+    return {"batchItemFailures": [{"itemIdentifier": i} for i in failed]}

@@ -273,7 +273,7 @@ def _sent(item: ReplyItem, result: PublishResult, expect: list[str], deps: Repli
 
 def _record_in_thread(item: ReplyItem, result: PublishResult, now: datetime, deps: ReplierDeps) -> None:
     """The sent reply as an outbound message of its conversation (deduped like any message)."""
-    from chorus.inbox.ingest import IngestDeps, store_message
+    from chorus.inbox.landing import LandingDeps, draft, land_one
     from chorus.inbox.store import MessageItem
 
     conv = ConversationItem.get(
@@ -297,10 +297,11 @@ def _record_in_thread(item: ReplyItem, result: PublishResult, now: datetime, dep
         raw_type="chorus.reply",
         authored_by_account=True,
     )
-    stored = store_message(account, message, now, IngestDeps(analyzer=_NoSentiment(), secrets=_no_secrets()))
-    if stored is None:
+    landing = LandingDeps(analyzer=_NoSentiment(), now=lambda: now)
+    landed = land_one(draft(account, message, now, landing), landing)
+    if landed is None:
         return  # the platform's echo was ingested first
-    conv_item, msg_item, _ = stored
+    conv_item, msg_item = landed.conversation, landed.draft.message
     try:
         MessageItem(msg_item.pk, msg_item.sk).update(actions=[MessageItem.reply_id.set(item.reply_id)])
     except (UpdateError, PutError):
@@ -322,9 +323,3 @@ class _NoSentiment:
 
     def analyze_batch(self, texts: Any) -> list[Any]:
         return []
-
-
-def _no_secrets() -> Any:
-    from chorus.platforms.webhooks import WebhookSecrets
-
-    return WebhookSecrets()

@@ -128,6 +128,83 @@ def _seconds(value: float) -> str:
     return str(round(value))
 
 
+@dataclass(frozen=True)
+class Counted:
+    """One stored message, as the counters see it."""
+
+    account_id: str
+    at: datetime  # when it was written on the platform
+    inbound: bool
+    sentiment: str | None = None
+    first_response_s: float | None = None  # given when it is its conversation's first response
+
+
+def counter_writes(
+    workspace_id: str, counted: Sequence[Counted], *, client: Any, table: str, today: date
+) -> list[dict[str, Any]]:
+    """The transaction items that count ``counted``: one ADD per day and month item of each account
+    and of the workspace (summed over the messages), the first-response lists read and rewritten under
+    their version, and deletes of the packed copies the writes make stale."""
+    totals: dict[tuple[str, str], dict[str, int]] = {}
+    responses: dict[tuple[str, str], list[str]] = {}
+    days: dict[str, set[date]] = {}
+    for c in counted:
+        counts = {INBOUND: 1, sentiment_attr(c.sentiment): 1} if c.inbound else {OUTBOUND: 1}
+        if c.first_response_s is not None:
+            counts[FRT_COUNT] = 1
+        day = c.at.astimezone(UTC).date()
+        for pk in (stats_pk(workspace_id, c.account_id), workspace_stats_pk(workspace_id)):
+            days.setdefault(pk, set()).add(day)
+            for sk in (day_sk(day), month_sk(day)):
+                total = totals.setdefault((pk, sk), {})
+                for name, n in counts.items():
+                    total[name] = total.get(name, 0) + n
+                if c.first_response_s is not None:
+                    responses.setdefault((pk, sk), []).append(_seconds(c.first_response_s))
+    lists: dict[tuple[str, str], tuple[str, int]] = {}
+    if responses:
+        targets = list(responses)
+        for target, item in zip(targets, _current(client, table, targets), strict=True):
+            lists[target] = _appended(item, ",".join(responses[target]))
+    items = [_update(table, key, counts, lists.get(key)) for key, counts in totals.items()]
+    return items + [d for pk, ds in days.items() for d in _stale(table, pk, ds, today)]
+
+
+def _stale(table: str, pk: str, days: set[date], today: date) -> list[dict[str, Any]]:
+    from chorus.reports.packed import stale_packed
+
+    return stale_packed(table, pk, sorted(days), today)
+
+
+def pack_after_counting(
+    client: Any, table: str, workspace_id: str, account_ids: Iterable[str], now: datetime
+) -> None:
+    """Pack the closed days of the partitions just counted into (each checked once a day per process);
+    packing only speeds readers up: a failure is logged, never raised."""
+    from chorus.reports.packed import pack_closed
+
+    pks = [stats_pk(workspace_id, a) for a in dict.fromkeys(account_ids)] + [workspace_stats_pk(workspace_id)]
+    try:
+        for pk in pks:
+            pack_closed(client, table, pk, now)
+    except ClientError as exc:
+        log.warning("inbox_pack_failed", extra={"workspace_id": workspace_id, "error": str(exc)})
+
+
+def marker_done(table: str, marker_key: tuple[str, str]) -> dict[str, Any]:
+    """The transaction item that sets a dedupe marker ``done``, conditional on it not being done yet."""
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": {"pk": {"S": marker_key[0]}, "sk": {"S": marker_key[1]}},
+            "UpdateExpression": "SET #d = :t",
+            "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(#d) OR #d = :f)",
+            "ExpressionAttributeNames": {"#d": "done"},
+            "ExpressionAttributeValues": {":t": {"BOOL": True}, ":f": {"BOOL": False}},
+        }
+    }
+
+
 def count_stored(
     workspace_id: str,
     account_id: str,
@@ -148,33 +225,14 @@ def count_stored(
     False (and counts nothing) when the marker was already done: the message was counted before."""
     table = table or get_settings().table
     dynamo = client or _client()
-    counts = {INBOUND: 1, sentiment_attr(sentiment): 1} if inbound else {OUTBOUND: 1}
-    if first_response_s is not None:
-        counts[FRT_COUNT] = 1
-    day = at.astimezone(UTC).date()
-    pks = (stats_pk(workspace_id, account_id), workspace_stats_pk(workspace_id))
-    targets = [(pk, sk) for pk in pks for sk in (day_sk(day), month_sk(day))]
-    marker = {
-        "Update": {
-            "TableName": table,
-            "Key": {"pk": {"S": marker_key[0]}, "sk": {"S": marker_key[1]}},
-            "UpdateExpression": "SET #d = :t",
-            "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(#d) OR #d = :f)",
-            "ExpressionAttributeNames": {"#d": "done"},
-            "ExpressionAttributeValues": {":t": {"BOOL": True}, ":f": {"BOOL": False}},
-        }
-    }
-    from chorus.reports.packed import pack_closed, stale_packed
-
+    counted = [Counted(account_id, at, inbound, sentiment, first_response_s)]
     now = clock()
     for attempt in range(MAX_ATTEMPTS):
-        stale = [d for pk in pks for d in stale_packed(table, pk, [day], now.astimezone(UTC).date())]
-        lists: list[tuple[str, int] | None] = [None] * len(targets)
-        if first_response_s is not None:
-            lists = [_appended(item, _seconds(first_response_s)) for item in _current(dynamo, table, targets)]
-        items = [marker] + [_update(table, t, counts, f) for t, f in zip(targets, lists, strict=True)] + stale
+        writes = counter_writes(
+            workspace_id, counted, client=dynamo, table=table, today=now.astimezone(UTC).date()
+        )
         try:
-            dynamo.transact_write_items(TransactItems=items)
+            dynamo.transact_write_items(TransactItems=[marker_done(table, marker_key), *writes])
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                 raise
@@ -183,11 +241,7 @@ def count_stored(
                 return False  # done already: counted by an earlier attempt or another worker
             sleep(min(0.02 * 2**attempt, 0.5) * random.random())
             continue  # a counter moved under us (or a conflicting transaction): read again
-        try:
-            for pk in pks:
-                pack_closed(dynamo, table, pk, now)
-        except ClientError as exc:  # packing only speeds readers up: never fail the message for it
-            log.warning("inbox_pack_failed", extra={"account_id": account_id, "error": str(exc)})
+        pack_after_counting(dynamo, table, workspace_id, [account_id], now)
         return True
     raise InboxCountConflict(f"inbox counters of {account_id} kept changing")
 
