@@ -10,7 +10,7 @@ from typing import Any
 
 from chorus.events.envelope import DomainEvent
 from chorus.listening.monitors import Mention
-from chorus.listening.service import Recorded, list_monitors, record_mention
+from chorus.listening.service import Recorded, current_monitors, record_mention
 from chorus.store import keys
 
 
@@ -35,7 +35,7 @@ def on_inbox_item(event: DomainEvent) -> Recorded:
     data = event.data
     if event.name != "InboxItemReceived" or not data.get("text") or not data.get("sentiment"):
         return Recorded(False, ())
-    monitors = list_monitors(event.workspace_id)
+    monitors = current_monitors(event.workspace_id)
     if not monitors:
         return Recorded(False, ())
     return record_mention(

@@ -33,6 +33,7 @@ from chorus.listening.matching import matches
 from chorus.listening.monitors import Mention, Monitor, MonitorKind
 from chorus.store import keys
 from chorus.store.models import MainItem, WorkspaceItem, bind
+from chorus.ttl import TtlCache
 
 WINDOW = timedelta(minutes=5)
 ESCALATE_AFTER = timedelta(minutes=15)
@@ -62,7 +63,18 @@ def create_monitor(workspace_id: str, raw: dict[str, Any]) -> Monitor:
     bind()
     ListeningItem(_pk(workspace_id), f"MONITOR#{monitor.id}", data=monitor.to_dict()).save()
     ListeningItem("LISTENING", workspace_id).save()
+    _monitors.forget(workspace_id)
     return monitor
+
+
+MONITORS_TTL_S = 30.0
+_monitors: TtlCache[str, list[Monitor]] = TtlCache(MONITORS_TTL_S)
+
+
+def current_monitors(workspace_id: str) -> list[Monitor]:
+    """The monitors inbox messages are matched against: read at most every MONITORS_TTL_S per process
+    (a burst for one workspace reads them once; a change applies everywhere within that time)."""
+    return _monitors.get(workspace_id, list_monitors)
 
 
 def list_monitors(workspace_id: str) -> list[Monitor]:
@@ -81,6 +93,7 @@ def delete_monitor(workspace_id: str, monitor_id: str) -> None:
         ListeningItem.get(_pk(workspace_id), f"MONITOR#{monitor_id}").delete()
     except DoesNotExist as exc:
         raise NotFound(f"monitor {monitor_id} not found") from exc
+    _monitors.forget(workspace_id)
 
 
 SENTIMENT_BACKENDS = ("offline", "comprehend")
