@@ -103,10 +103,11 @@ class Browser:
             for raw in self.socket:
                 at = time.time()
                 self.count += 1
-                message = json.loads(raw).get("data", {}).get("message") or {}
-                pid = message.get("platform_message_id")
-                if pid and pid not in self.arrivals:
-                    self.arrivals[pid] = at
+                data = json.loads(raw).get("data", {})
+                for message in data.get("messages") or [data.get("message") or {}]:
+                    pid = message.get("platform_message_id")
+                    if pid and pid not in self.arrivals:
+                        self.arrivals[pid] = at
         except Exception:
             pass
 
