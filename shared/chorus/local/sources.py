@@ -139,9 +139,61 @@ class SqsMapping:
         return [m for m in messages if m["MessageId"] not in failed]
 
 
+class Scaling:
+    """How many batches of one SQS mapping may be worked at once, grown as Lambda grows it: five when
+    messages become available, up to five more a second (300 a minute) while the receiver keeps finding
+    full batches, never above MaximumConcurrency, and back to five when the queue runs dry.
+
+    Besides being Lambda's behaviour, it is what makes batches form locally: sixteen idle workers would
+    each take the one or two messages just sent, and pay a batch's fixed costs for each of them."""
+
+    INITIAL = 5
+    PER_SECOND = 5.0
+
+    def __init__(self, maximum: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.maximum = maximum
+        self.allowed = min(maximum, self.INITIAL)
+        self.in_flight = 0
+        self._clock = clock
+        self._since: float | None = None  # since when every receive found a full batch
+        self._cond = threading.Condition()
+
+    def acquire(self, timeout: float) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self.in_flight < self.allowed, timeout) and self._take()
+
+    def _take(self) -> bool:
+        self.in_flight += 1
+        return True
+
+    def release(self) -> None:
+        with self._cond:
+            self.in_flight -= 1
+            self._cond.notify()
+
+    def received(self, count: int, full: int) -> None:
+        """After each receive: ``count`` messages where ``full`` would fill a batch."""
+        with self._cond:
+            now = self._clock()
+            if count < full:
+                self._since = None  # the workers keep up: no credit to grow
+                if count == 0:
+                    self.allowed = min(self.maximum, self.INITIAL)
+                return
+            if self._since is None:
+                self._since = now  # a backlog from now on
+                return
+            grow = int((now - self._since) * self.PER_SECOND)
+            if grow > 0:
+                self.allowed = min(self.maximum, self.allowed + grow)
+                self._since += grow / self.PER_SECOND
+                self._cond.notify_all()
+
+
 class SqsPoller:
-    """Lambda's SQS poller for one mapping: a single long-polling receiver hands batches to at most
-    ``concurrency`` workers (MaximumConcurrency) and deletes what they finished, in batches.
+    """Lambda's SQS poller for one mapping: a single long-polling receiver hands batches to workers,
+    as many at once as :class:`Scaling` allows (at most MaximumConcurrency), and deletes what they
+    finished, in batches.
 
     One receiver per queue, not one per worker: idle queues cost one long poll each, and a message
     sent to an empty queue is received at once (moto wakes long pollers on send)."""
@@ -153,7 +205,7 @@ class SqsPoller:
         self.sqs = sqs
         self.region = region
         self.activity = activity
-        self.slots = threading.Semaphore(mapping.concurrency)
+        self.slots = Scaling(mapping.concurrency)
         self.pool = ThreadPoolExecutor(
             max_workers=mapping.concurrency, thread_name_prefix=f"sqs-{mapping.function.logical_id}"
         )
@@ -171,6 +223,7 @@ class SqsPoller:
                 log.exception("receive from %s failed", self.mapping.queue_url)
                 stop.wait(0.5)
                 continue
+            self.slots.received(len(messages), self.mapping.batch_size)
             if not messages:
                 self.slots.release()
                 continue
@@ -355,6 +408,10 @@ class RuleTarget:
             self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"rule-{self.rule}")
         with activity:
             list(self._pool.map(lambda m: self._one(sqs, m), got))
+            sqs.delete_message_batch(
+                QueueUrl=self.shadow_queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)],
+            )
         return len(got)
 
     def _one(self, sqs: Any, message: dict[str, Any]) -> None:
@@ -373,7 +430,6 @@ class RuleTarget:
             else:
                 log.error("rule %s dropped an event after %d attempts: no DLQ", self.rule, self.attempts)
         self.delivered += 1
-        sqs.delete_message(QueueUrl=self.shadow_queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def stop(self) -> None:
         if self._pool is not None:
