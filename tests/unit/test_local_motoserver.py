@@ -94,3 +94,28 @@ def test_every_plain_json_answer_is_the_serializers_body(compared: tuple[list[tu
     iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
     assert streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
     assert set(seen) == PLAIN_JSON
+
+
+def test_eventbridge_paths_are_compiled_once_and_targets_get_the_same_input(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import jsonpath_ng.ext
+    from moto.events.utils import EventTemplateParser
+
+    from chorus.local.motoserver import _events_paths_compiled_once
+
+    event: Any = {"version": "0", "id": "e-1", "detail-type": "InboxItemReceived", "source": "chorus.inbox",
+                  "account": "123456789012", "time": "2026-11-23T18:00:00Z", "region": "us-east-1",
+                  "resources": [], "detail": {"text": "好喝", "n": 1}, "ingestion-time": "1795436233"}  # fmt: skip
+    transformer = {"InputTemplate": '{"t": "<text>"}', "InputPathsMap": {"text": "$.detail.text"}}
+    before = [
+        EventTemplateParser.parse(transformer["InputTemplate"], transformer["InputPathsMap"], event),  # type: ignore[arg-type]
+    ]
+    monkeypatch.setattr(jsonpath_ng.ext, "parse", jsonpath_ng.ext.parse)  # put back after the test
+    _events_paths_compiled_once()
+    assert jsonpath_ng.ext.parse("$.detail.text") is jsonpath_ng.ext.parse("$.detail.text")
+    after = [
+        EventTemplateParser.parse(transformer["InputTemplate"], transformer["InputPathsMap"], event),  # type: ignore[arg-type]
+    ]
+    assert after == before
+    assert after[0] == {"t": "好喝"}

@@ -1,7 +1,7 @@
-"""The moto server the embedded runtime starts, with four speed-ups that change no answer.
+"""The moto server the embedded runtime starts, with speed-ups that change no answer.
 
 moto is written for correctness, not load; under the runtime's traffic (1,000 delayed messages in one
-queue, thousands of calls a minute) four hot spots dominated its CPU time (profiled with py-spy):
+queue, thousands of calls a minute) a few hot spots dominated its CPU time (profiled with py-spy):
 
 * every request asked ``list_of_moto_modules()`` which lists moto's package directory and stats each
   entry, under the dispatcher's global lock: the list never changes while the server runs, so it is read
@@ -14,6 +14,8 @@ queue, thousands of calls a minute) four hot spots dominated its CPU time (profi
   keeping one partition or index key, and sized every item of the partition before applying the key
   condition: a table query reads its partition's items in the key range, an index query filters the
   unsorted items (both sort what they keep, and apply every condition, as before);
+* EventBridge compiled the same JSONPath expressions (with a freshly built parser) for every event and
+  target it delivered: each is compiled once;
 * werkzeug logged every request line to a stderr nobody reads;
 * DynamoDB's data-plane answers (items: plain JSON already) went through moto's model-driven serializer,
   attribute by attribute: they are written with ``json.dumps``, the same body (tests/integration/
@@ -98,11 +100,23 @@ def patch() -> None:
     sqs.Message.visible = property(lambda self: time.time() * 1000 > self.visible_at)  # type: ignore[assignment,method-assign]
     sqs.Message.delayed = property(lambda self: time.time() * 1000 < self.delayed_until)  # type: ignore[assignment,method-assign]
 
+    _events_paths_compiled_once()
     _dynamodb_one_at_a_time()
     _dynamodb_plain_json()
     _dynamodb_query_without_sorting_the_table()
 
     MotoRequestHandler.log_request = lambda self, code="-", size="-": None  # type: ignore[method-assign]
+
+
+def _events_paths_compiled_once() -> None:
+    """EventBridge's rule targets build each event's input from JSONPath expressions (the default
+    template's too); moto compiles every expression for every event and target, and jsonpath-ng builds a
+    new yacc parser to do it (half the server's CPU under a burst of PutEvents). Compiled paths are
+    immutable: each expression is compiled once."""
+    import jsonpath_ng.ext
+
+    compile_path = jsonpath_ng.ext.parse  # type: ignore[attr-defined]
+    jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(compile_path)  # type: ignore[attr-defined]
 
 
 def _dynamodb_one_at_a_time() -> None:
