@@ -103,11 +103,14 @@ class Browser:
             for raw in self.socket:
                 at = time.time()
                 self.count += 1
-                data = json.loads(raw).get("data", {})
-                for message in data.get("messages") or [data.get("message") or {}]:
-                    pid = message.get("platform_message_id")
-                    if pid and pid not in self.arrivals:
-                        self.arrivals[pid] = at
+                frame = json.loads(raw)
+                data = frame.get("data", {})
+                updates = data.get("updates", []) if frame.get("type") == "conversations.updated" else [data]
+                for update in updates:
+                    for message in update.get("messages") or [update.get("message") or {}]:
+                        pid = message.get("platform_message_id")
+                        if pid and pid not in self.arrivals:
+                            self.arrivals[pid] = at
         except Exception:
             pass
 

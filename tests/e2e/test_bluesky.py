@@ -185,7 +185,7 @@ def test_scenario_2_a_reply_and_a_mention_reach_the_inbox_once_each_threaded_and
         polled = time.monotonic()
         chorus.rt.tick("PollerFunction")
         pushes = eventually(
-            lambda: len(browser.received) >= 2 and list(browser.received), timeout=20, every=0.01
+            lambda: len(browser.updates) >= 2 and list(browser.updates), timeout=20, every=0.01
         )
         live = time.monotonic() - polled
         chorus.rt.wait_idle(10)
@@ -212,9 +212,9 @@ def test_scenario_2_a_reply_and_a_mention_reach_the_inbox_once_each_threaded_and
         assert mention_conv["id"] != reply_conv["id"]
         assert mention_msg["kind"] == "mention"
         # And the browser saw both arrive, once each
-        pushed = [p["data"]["message"]["platform_message_id"] for p in pushes]
+        pushed = [p["message"]["platform_message_id"] for p in pushes]
         assert sorted(pushed) == sorted([reply["uri"], mention["uri"]])
-        assert len(browser.received) == 2
+        assert len(browser.updates) == 2
         brand["reply_conversation"] = reply_conv["id"]
         brand["fan_reply"] = reply
         measure("reply written -> in listNotifications (AppView)", f"{(indexed_at - written) * 1000:.0f} ms")

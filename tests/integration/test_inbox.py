@@ -60,14 +60,20 @@ class Listener:
 
     def __init__(self, chorus: Chorus, key: str) -> None:
         self.socket: ClientConnection = connect(chorus.rt.ws_url + f"/?key={key}")
-        self.received: list[dict[str, Any]] = []
+        self.received: list[dict[str, Any]] = []  # frames
+        self.updates: list[dict[str, Any]] = []  # conversation updates, one per conversation per frame
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
 
     def _read(self) -> None:
         try:
             for message in self.socket:
-                self.received.append(json.loads(message))
+                frame = json.loads(message)
+                if frame.get("type") == "conversations.updated":
+                    self.updates.extend(frame["data"]["updates"])
+                elif frame.get("type") == "conversation.updated":
+                    self.updates.append(frame["data"])
+                self.received.append(frame)
         except Exception:
             pass
 

@@ -220,7 +220,7 @@ class Sender:
         return True
 
 
-def test_ingest_pushes_each_conversation_once_with_all_its_new_messages(
+def test_ingest_pushes_a_batchs_conversations_in_one_frame_each_once_with_all_its_new_messages(
     aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from chorus.inbox import live
@@ -255,11 +255,29 @@ def test_ingest_pushes_each_conversation_once_with_all_its_new_messages(
     ]
     report = ingest_batch(batch, deps)
     assert (report.stored, report.malformed, report.failed, report.transactions) == (3, 1, [], 1)
-    frames = {f["data"]["conversation"]["conversation_ref"]: f["data"] for f in sender.frames}
-    assert len(sender.frames) == 2  # one per conversation
-    assert [m["platform_message_id"] for m in frames["p1"]["messages"]] == ["n1", "n3"]
-    assert frames["p1"]["message"]["platform_message_id"] == "n3"
-    assert frames["p1"]["conversation"]["message_count"] == 2
+    [frame] = sender.frames  # one frame for the batch: two conversations changed
+    assert frame["type"] == "conversations.updated"
+    updates = {u["conversation"]["conversation_ref"]: u for u in frame["data"]["updates"]}
+    assert [m["platform_message_id"] for m in updates["p1"]["messages"]] == ["n1", "n3"]
+    assert updates["p1"]["message"]["platform_message_id"] == "n3"
+    assert updates["p1"]["conversation"]["message_count"] == 2
+    assert [m["platform_message_id"] for m in updates["p2"]["messages"]] == ["n2"]
     again = ingest_batch(batch[:2], deps)
     assert (again.stored, again.duplicates, again.transactions) == (0, 3, 0)
-    assert len(sender.frames) == 2  # a redelivery pushes nothing
+    assert len(sender.frames) == 1  # a redelivery pushes nothing
+
+
+def test_updates_too_big_for_one_frame_are_split_under_the_websocket_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chorus.inbox import live
+
+    monkeypatch.setattr(live, "connections", lambda ws: ["conn-1"])
+    sender = Sender()
+    updates = [{"conversation": {"id": f"c{i}"}, "message": {"text": "x" * 40_000}} for i in range(5)]
+    assert live.push_updates(WS, updates, sender) == 3
+    assert [len(f["data"]["updates"]) for f in sender.frames] == [2, 2, 1]
+    assert all(len(json.dumps(f)) < 128 * 1024 for f in sender.frames)
+    assert [u["conversation"]["id"] for f in sender.frames for u in f["data"]["updates"]] == [
+        f"c{i}" for i in range(5)
+    ]

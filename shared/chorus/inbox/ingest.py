@@ -40,7 +40,7 @@ from chorus.inbox.landing import (
     land_one,
     publish_received,
 )
-from chorus.inbox.live import ConnectionSender, broadcast
+from chorus.inbox.live import ConnectionSender, push_updates
 from chorus.inbox.normalized import Deletion, InboundMessage, ParseResult, Revocation
 from chorus.inbox.queue import IngestMessage
 from chorus.inbox.store import (
@@ -181,11 +181,14 @@ def ingest_batch(messages: Sequence[IngestMessage], deps: IngestDeps) -> IngestR
     for item in landed:
         report.stored += 1
         changes.add(item.draft.workspace_id, item.conversation, item.draft.message)
+    updates: dict[str, list[dict[str, Any]]] = {}
     for (workspace_id, conversation_id), payload in changes.by_conversation.items():
         report.conversations.append((workspace_id, conversation_id))
-        if deps.sender is not None:
-            payload = {k: v for k, v in payload.items() if k != "messages" or v}
-            report.pushed += broadcast(workspace_id, "conversation.updated", jsonable(payload), deps.sender)
+        payload = {k: v for k, v in payload.items() if k != "messages" or v}
+        updates.setdefault(workspace_id, []).append(jsonable(payload))
+    if deps.sender is not None:
+        for workspace_id, pushed in updates.items():
+            report.pushed += push_updates(workspace_id, pushed, deps.sender)
     publish_received(deps.events, landed)
     report.failed = sorted(failed)
     return report

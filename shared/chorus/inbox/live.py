@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -92,6 +92,31 @@ def broadcast(workspace_id: str, kind: str, payload: Mapping[str, Any], sender: 
         else:
             log.info("connection gone", extra={"connection_id": connection_id})
             _forget(workspace_id, connection_id)
+    return delivered
+
+
+FRAME_MAX_BYTES = 96 * 1024  # API Gateway refuses WebSocket messages over 128 KB
+
+
+def push_updates(workspace_id: str, updates: Sequence[Mapping[str, Any]], sender: ConnectionSender) -> int:
+    """Push the conversations one batch changed: one ``conversation.updated`` frame when it changed one,
+    else ``conversations.updated`` frames (``{"updates": [...]}``, each entry shaped as a
+    ``conversation.updated``'s data) of at most FRAME_MAX_BYTES. A burst of comments costs one call per
+    connection and batch, not one per conversation. Returns the frames delivered."""
+    if len(updates) == 1:
+        return broadcast(workspace_id, "conversation.updated", updates[0], sender)
+    delivered = 0
+    frame: list[Mapping[str, Any]] = []
+    size = 0
+    for update in updates:
+        length = len(json.dumps(update, default=str))
+        if frame and size + length > FRAME_MAX_BYTES:
+            delivered += broadcast(workspace_id, "conversations.updated", {"updates": frame}, sender)
+            frame, size = [], 0
+        frame.append(update)
+        size += length + 2
+    if frame:
+        delivered += broadcast(workspace_id, "conversations.updated", {"updates": frame}, sender)
     return delivered
 
 
