@@ -119,3 +119,49 @@ def test_eventbridge_paths_are_compiled_once_and_targets_get_the_same_input(
     ]
     assert after == before
     assert after[0] == {"t": "好喝"}
+
+
+def test_two_concurrent_sqs_deletes_both_stick(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto rebuilt a queue's list on delete without a lock: a delete finishing while another was
+    rebuilding came back as a message in flight (delivered again after its visibility timeout)."""
+    import threading
+
+    from moto import mock_aws
+    from moto.sqs import models as sqs
+
+    from chorus.local.motoserver import _sqs_queue_changes_locked
+
+    monkeypatch.setattr(sqs.Queue, "delete_message", sqs.Queue.delete_message)  # put back after the test
+    monkeypatch.setattr(sqs.SQSBackend, "receive_message", sqs.SQSBackend.receive_message)
+    _sqs_queue_changes_locked()
+    with mock_aws():
+        client = boto3.client("sqs", region_name="us-east-1")
+        url = client.create_queue(QueueName="q")["QueueUrl"]
+        for body in ("a", "b", "c"):
+            client.send_message(QueueUrl=url, MessageBody=body)
+        handles = {
+            m["Body"]: m["ReceiptHandle"]
+            for m in client.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        }
+        checks = sqs.Message.had_receipt_handle
+        other: list[threading.Thread] = []
+
+        def racing(self: Any, handle: str) -> bool:
+            if handle == handles["a"] and self.body == "c" and not other:  # "a"'s delete, mid-rebuild
+                other.append(
+                    threading.Thread(
+                        target=client.delete_message, kwargs={"QueueUrl": url, "ReceiptHandle": handles["b"]}
+                    )
+                )
+                other[0].start()
+                other[0].join(0.3)  # with the lock it waits for this delete to finish
+            return bool(checks(self, handle))
+
+        monkeypatch.setattr(sqs.Message, "had_receipt_handle", racing)
+        client.delete_message(QueueUrl=url, ReceiptHandle=handles["a"])
+        other[0].join()
+        left = client.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert (left["ApproximateNumberOfMessages"], left["ApproximateNumberOfMessagesNotVisible"]) == (
+            "0",
+            "1",
+        )  # "c" only

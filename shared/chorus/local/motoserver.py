@@ -21,7 +21,10 @@ queue, thousands of calls a minute) a few hot spots dominated its CPU time (prof
   attribute by attribute: they are written with ``json.dumps``, the same body (tests/integration/
   test_runtime.py compares both on every operation and attribute type).
 
-And one fix that changes what a racing client sees, to what DynamoDB answers: moto's TransactWriteItems
+And two fixes that change what a racing client sees, to what AWS answers. SQS deleted a message by
+replacing the queue's list without the lock sends take: a message sent meanwhile was lost, and a
+concurrent delete could put a deleted message back in flight; deletes and receives now hold the queue's
+lock. And moto's TransactWriteItems
 deep-copies every table it touches (O(table)) and, when a condition fails, puts the copy back -
 discarding every write other requests made meanwhile (the server is threaded), stream records included.
 Here DynamoDB requests are served one at a time (as the GIL nearly does anyway), and a cancelled
@@ -100,12 +103,39 @@ def patch() -> None:
     sqs.Message.visible = property(lambda self: time.time() * 1000 > self.visible_at)  # type: ignore[assignment,method-assign]
     sqs.Message.delayed = property(lambda self: time.time() * 1000 < self.delayed_until)  # type: ignore[assignment,method-assign]
 
+    _sqs_queue_changes_locked()
     _events_paths_compiled_once()
     _dynamodb_one_at_a_time()
     _dynamodb_plain_json()
     _dynamodb_query_without_sorting_the_table()
 
     MotoRequestHandler.log_request = lambda self, code="-", size="-": None  # type: ignore[method-assign]
+
+
+def _sqs_queue_changes_locked() -> None:
+    """moto appends a sent message to a queue under the queue's lock, but deletes by building a new list
+    without the deleted message and assigning it, unlocked: a message sent meanwhile was lost, and of two
+    concurrent deletes the second put the first one's message back (in flight until its visibility
+    timeout, then delivered again). Receives (which mark messages in flight and move exhausted ones to
+    the DLQ) and deletes now change a queue under its lock, as sends do."""
+    from moto.sqs import models as sqs
+
+    delete = sqs.Queue.delete_message
+
+    @functools.wraps(delete)
+    def delete_message(self: sqs.Queue, receipt_handle: str) -> None:
+        with self._messages_lock:
+            delete(self, receipt_handle)
+
+    receive = sqs.SQSBackend.receive_message
+
+    @functools.wraps(receive)
+    def receive_message(self: sqs.SQSBackend, queue_name: str, *args: Any, **kwargs: Any) -> Any:
+        with self.get_queue(queue_name)._messages_lock:  # released while a long poll waits
+            return receive(self, queue_name, *args, **kwargs)
+
+    sqs.Queue.delete_message = delete_message  # type: ignore[method-assign]
+    sqs.SQSBackend.receive_message = receive_message  # type: ignore[method-assign]
 
 
 def _events_paths_compiled_once() -> None:

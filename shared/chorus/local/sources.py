@@ -239,13 +239,16 @@ class SqsPoller:
         try:
             done = self.mapping.deliver(messages, self.region)
             for start in range(0, len(done), 10):
-                self.sqs.delete_message_batch(
+                answer = self.sqs.delete_message_batch(
                     QueueUrl=self.mapping.queue_url,
                     Entries=[
                         {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
                         for i, m in enumerate(done[start : start + 10])
                     ],
                 )
+                if answer.get("Failed"):  # they will be delivered again after the visibility timeout
+                    log.warning("%s: %d messages not deleted: %s", self.mapping.function.logical_id,
+                                len(answer["Failed"]), answer["Failed"][:3])  # fmt: skip
         except Exception:
             log.exception("batch of %s not completed", self.mapping.function.logical_id)
         finally:
