@@ -165,3 +165,54 @@ def test_two_concurrent_sqs_deletes_both_stick(monkeypatch: pytest.MonkeyPatch) 
             "0",
             "1",
         )  # "c" only
+
+
+def test_a_batch_delete_in_one_pass_answers_as_moto_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto import mock_aws
+    from moto.sqs import models as sqs
+
+    from chorus.local.motoserver import _sqs_queue_changes_locked
+
+    def run() -> tuple[Any, Any, list[str]]:
+        with mock_aws():
+            client = boto3.client("sqs", region_name="us-east-1")
+            url = client.create_queue(QueueName="q", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
+            for body in ("a", "b", "c", "d"):
+                client.send_message(QueueUrl=url, MessageBody=body)
+            first = {
+                m["Body"]: m["ReceiptHandle"]
+                for m in client.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+            }
+            again = {
+                m["Body"]: m["ReceiptHandle"]
+                for m in client.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+            }
+            client.delete_message(QueueUrl=url, ReceiptHandle=again["d"])
+            entries = [
+                {"Id": "new-a", "ReceiptHandle": again["a"]},
+                {"Id": "old-b", "ReceiptHandle": first["b"]},  # an earlier handle of a message still works
+                {"Id": "old-a", "ReceiptHandle": first["a"]},  # the same message twice
+                {"Id": "gone-d", "ReceiptHandle": first["d"]},  # deleted before: settled
+                {"Id": "bogus", "ReceiptHandle": "not-a-handle"},
+            ]
+            answer = client.delete_message_batch(QueueUrl=url, Entries=entries)
+            left = sorted(
+                m["Body"] for m in client.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+            )
+            return (
+                sorted(x["Id"] for x in answer["Successful"]),
+                sorted((x["Id"], x["Code"]) for x in answer["Failed"]),
+                left,
+            )
+
+    moto_answers = run()
+    monkeypatch.setattr(sqs.Queue, "delete_message", sqs.Queue.delete_message)  # put back after the test
+    monkeypatch.setattr(sqs.SQSBackend, "receive_message", sqs.SQSBackend.receive_message)
+    monkeypatch.setattr(sqs.SQSBackend, "delete_message_batch", sqs.SQSBackend.delete_message_batch)
+    _sqs_queue_changes_locked()
+    assert run() == moto_answers
+    assert moto_answers == (
+        ["gone-d", "new-a", "old-a", "old-b"],
+        [("bogus", "ReceiptHandleIsInvalid")],
+        ["c"],
+    )

@@ -134,8 +134,42 @@ def _sqs_queue_changes_locked() -> None:
         with self.get_queue(queue_name)._messages_lock:  # released while a long poll waits
             return receive(self, queue_name, *args, **kwargs)
 
+    def delete_message_batch(
+        self: sqs.SQSBackend, queue_name: str, receipts: list[dict[str, Any]]
+    ) -> tuple[list[str], list[dict[str, str]]]:
+        """The batch in one pass over the queue (moto passed over the whole queue twice per message:
+        a batch of ten cost twenty passes over a backlog of thousands); the same answers."""
+        queue = self.get_queue(queue_name)
+        wanted = {r["ReceiptHandle"] for r in receipts}
+        with queue._messages_lock:
+            settled = {h for h in wanted if h in queue.deleted_messages}
+            kept = []
+            for message in queue._messages:
+                handles = message.all_receipt_handles
+                hits = wanted.intersection(handles)
+                if not hits:
+                    kept.append(message)
+                    continue
+                settled |= hits
+                queue.pending_messages.discard(message)
+                queue.deleted_messages.update(h for h in handles if h is not None)
+            queue._messages = kept
+        success = [r["Id"] for r in receipts if r["ReceiptHandle"] in settled]
+        errors = [
+            {
+                "Id": r["Id"],
+                "SenderFault": True,
+                "Code": "ReceiptHandleIsInvalid",
+                "Message": f'The input receipt handle "{r["ReceiptHandle"]}" is not a valid receipt handle.',
+            }
+            for r in receipts
+            if r["ReceiptHandle"] not in settled
+        ]
+        return success, errors
+
     sqs.Queue.delete_message = delete_message  # type: ignore[method-assign]
     sqs.SQSBackend.receive_message = receive_message  # type: ignore[method-assign]
+    sqs.SQSBackend.delete_message_batch = delete_message_batch  # type: ignore[method-assign]
 
 
 def _events_paths_compiled_once() -> None:
