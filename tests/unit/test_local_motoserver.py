@@ -216,3 +216,32 @@ def test_a_batch_delete_in_one_pass_answers_as_moto_does(monkeypatch: pytest.Mon
         [("bogus", "ReceiptHandleIsInvalid")],
         ["c"],
     )
+
+
+def test_items_sized_once_are_refused_and_kept_as_moto_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models import dynamo_type as dt
+
+    from chorus.local.motoserver import _dynamodb_items_sized_once
+
+    attrs = {
+        "pk": {"S": "p"},
+        "sk": {"S": "s"},
+        "n": {"N": "1"},
+        "l": {"L": [{"S": "x"}, {"M": {"a": {"BOOL": True}}}]},
+    }
+    big = {**attrs, **{f"a{i}": {"S": "x" * 50_000} for i in range(9)}}  # 450 KB: over
+    near = {**attrs, **{f"a{i}": {"S": "x" * 50_000} for i in range(8)}}  # 400 KB: under
+
+    def built(item_attrs: dict[str, Any]) -> Any:
+        try:
+            item = dt.Item(dt.DynamoType({"S": "p"}), dt.DynamoType({"S": "s"}), item_attrs)
+        except ItemSizeTooLarge:
+            return "too large"
+        return item.to_json(), type(item.attrs).__name__
+
+    expected = [built(a) for a in (attrs, big, near)]
+    monkeypatch.setattr(dt.Item, "__init__", dt.Item.__init__)  # put back after the test
+    _dynamodb_items_sized_once()
+    assert [built(a) for a in (attrs, big, near)] == expected
+    assert [e == "too large" for e in expected] == [False, True, False]
