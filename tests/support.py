@@ -76,3 +76,41 @@ def main_table_in_moto(monkeypatch: Any, table: str) -> Iterator[None]:
         MainItem.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
         yield
     reset_caches()
+
+
+class LoopbackServer:
+    """A platform (or proxy) stand-in on 127.0.0.1, on a free port, served on a daemon thread:
+    ``LoopbackServer(HandlerClass)``; ``url``; ``stop()``."""
+
+    def __init__(self, handler: type[Any]) -> None:
+        import threading
+        from http.server import ThreadingHTTPServer
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def json_handler() -> type[Any]:
+    """A request handler base that answers JSON (``self._answer(status, body)``) and logs nothing."""
+    from http.server import BaseHTTPRequestHandler
+
+    class JsonHandler(BaseHTTPRequestHandler):
+        def _answer(self, status: int, body: Any) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return JsonHandler

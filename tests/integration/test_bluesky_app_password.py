@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from tests.integration.harness import Chorus
+from tests.support import LoopbackServer, json_handler
 
 HANDLE = "brand.test"
 DID = "did:plc:ewvi7nxzyoun6zhxrhs64oiz"
@@ -37,15 +36,7 @@ class Pds:
         self.sessions = 0
         pds = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(json_handler()):
             def _session(self) -> None:
                 pds.sessions += 1
                 self._answer(
@@ -74,17 +65,11 @@ class Pds:
                     return self._answer(400, {"error": "ExpiredToken", "message": "Token has expired"})
                 return self._answer(404, {"error": "MethodNotImplemented", "message": self.path})
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.loopback = LoopbackServer(Handler)
+        self.url = self.loopback.url
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.loopback.stop()
 
 
 @pytest.fixture(scope="module")

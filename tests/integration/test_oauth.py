@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from tests.integration.harness import Chorus, eventually
+from tests.support import LoopbackServer, json_handler
 
 X_USER_ID = "2244994945"
 IG_USER_ID = "17841400000000001"
@@ -37,15 +35,7 @@ class FakeProvider:
         self.quota_usage = 25
         provider = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self, status: int, body: Any) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(json_handler()):
             def _record(self) -> tuple[str, dict[str, list[str]], str]:
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
@@ -148,13 +138,8 @@ class FakeProvider:
                     )
                 return self._answer(404, {"error": "not_found"})
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.loopback = LoopbackServer(Handler)
+        self.url = self.loopback.url
 
     def seen(self, method: str, path: str, **params: str) -> list[dict[str, Any]]:
         return [
@@ -166,8 +151,7 @@ class FakeProvider:
         ]
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.loopback.stop()
 
 
 @pytest.fixture(scope="module")
