@@ -86,6 +86,7 @@ class Counting:
 
         self._client = client("dynamodb")
         self.calls: list[str] = []
+        self.tokens: list[str] = []  # the ClientRequestToken of each transaction
         self._before = before_transaction
 
     def __getattr__(self, name: str) -> Any:
@@ -95,6 +96,8 @@ class Counting:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             self.calls.append(name)
+            if name == "transact_write_items":
+                self.tokens.append(kwargs.get("ClientRequestToken", ""))
             if name == "transact_write_items" and self._before is not None:
                 before, self._before = self._before, None
                 before()
@@ -167,6 +170,9 @@ def test_a_conversation_another_worker_moved_is_read_again(aws: None) -> None:
     result = land(drafts(comment(1), comment(2)), counting)
     assert len(result.landed) == 2
     assert counting.calls.count("transact_write_items") >= 2  # the first was cancelled on the version
+    # each attempt is a transaction of its own: its own token (the SDK's retries of one reuse it, so
+    # a retry after a lost answer succeeds as the first did instead of finding its own markers)
+    assert all(counting.tokens) and len(set(counting.tokens)) == len(counting.tokens)
     conv = conversation()
     assert conv.message_count == 3
     assert sorted(conv.applied) == sorted(ik.message_id("sandbox", f"c{n}") for n in (1, 2, 9))

@@ -20,7 +20,10 @@ than an item. One message one at a time is ~6 calls; in a batch of ten it is ~0.
 docs/decision_log.md, "Ingest lands a batch in one transaction").
 
 Only the worker whose transaction set the marker done publishes ``InboxItemReceived`` and pushes the
-conversation: a racing redelivery stores, pushes and publishes nothing.
+conversation: a racing redelivery stores, pushes and publishes nothing. Each transaction carries a
+ClientRequestToken, so the SDK's own retry of one whose answer was lost (a timeout) is answered as the
+first was, not cancelled by the markers it wrote: a landed batch is never mistaken for a duplicate
+and left unpushed.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -227,7 +231,7 @@ def land_batch(
             writes, landed = _writes(chunk, snapshot, deps, dynamo, table)
             result.transactions += 1
             try:
-                dynamo.transact_write_items(TransactItems=writes)
+                dynamo.transact_write_items(TransactItems=writes, ClientRequestToken=uuid.uuid4().hex)
             except ClientError as exc:
                 drafts_of_chunk = [d for group in chunk for d in group]
                 if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":

@@ -45,6 +45,7 @@ import logging
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -232,7 +233,10 @@ def count_stored(
             workspace_id, counted, client=dynamo, table=table, today=now.astimezone(UTC).date()
         )
         try:
-            dynamo.transact_write_items(TransactItems=[marker_done(table, marker_key), *writes])
+            dynamo.transact_write_items(
+                TransactItems=[marker_done(table, marker_key), *writes],
+                ClientRequestToken=uuid.uuid4().hex,  # the SDK's retry after a lost answer is not a duplicate
+            )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                 raise
