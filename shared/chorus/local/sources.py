@@ -301,11 +301,11 @@ class StreamMapping:
                 self.iterators[sid] = streams.get_shard_iterator(
                     StreamArn=self.stream_arn, ShardId=sid, ShardIteratorType=self.starting_position
                 )["ShardIterator"]
-            out = streams.get_records(ShardIterator=self.iterators[sid], Limit=self.batch_size)
+            out = get_records(streams.meta.endpoint_url, self.iterators[sid], self.batch_size)
             self.iterators[sid] = out.get("NextShardIterator") or self.iterators[sid]
             read = out.get("Records", [])
             delivered += len(read)
-            records = [r for r in read if self.matches(_jsonable(r))]
+            records = [r for r in read if self.matches(r)]
             if not records:
                 continue
             for r in records:
@@ -342,9 +342,34 @@ class StreamMapping:
             log.error("stream batch dropped after retries", extra=info["DDBStreamBatchInfo"])
 
 
-def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = json.loads(json.dumps(record, default=str))
-    return out
+_http = threading.local()
+
+
+def get_records(endpoint: str, iterator: str, limit: int) -> dict[str, Any]:
+    """DynamoDB Streams GetRecords, its JSON answer as is: the records exactly as Lambda hands them to a
+    function (times as epoch numbers, not the SDK's datetimes), and without the SDK parsing every
+    attribute value of every image, which was a tenth of the runtime's CPU in an inbox burst."""
+    import requests
+
+    session = getattr(_http, "session", None)
+    if session is None:
+        session = _http.session = requests.Session()
+    answer = session.post(
+        endpoint,
+        data=json.dumps({"ShardIterator": iterator, "Limit": limit}),
+        headers={
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": "DynamoDBStreams_20120810.GetRecords",
+            # moto routes by the credential scope; it checks no signature
+            "Authorization": "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, "
+            "SignedHeaders=host, Signature=local",
+        },
+        timeout=30,
+    )
+    if answer.status_code != 200:
+        raise RuntimeError(f"GetRecords answered {answer.status_code}: {answer.text[:300]}")
+    found: dict[str, Any] = answer.json()
+    return found
 
 
 @dataclass
