@@ -172,7 +172,8 @@ def test_a_conversation_another_worker_moved_is_read_again(aws: None) -> None:
     assert counting.calls.count("transact_write_items") >= 2  # the first was cancelled on the version
     # each attempt is a transaction of its own: its own token (the SDK's retries of one reuse it, so
     # a retry after a lost answer succeeds as the first did instead of finding its own markers)
-    assert all(counting.tokens) and len(set(counting.tokens)) == len(counting.tokens)
+    assert all(counting.tokens)
+    assert len(set(counting.tokens)) == len(counting.tokens)
     conv = conversation()
     assert conv.message_count == 3
     assert sorted(conv.applied) == sorted(ik.message_id("sandbox", f"c{n}") for n in (1, 2, 9))
