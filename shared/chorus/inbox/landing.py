@@ -250,7 +250,7 @@ def land_batch(
 
 
 def _read(dynamo: Any, table: str, drafts: Sequence[Draft]) -> dict[tuple[str, str], dict[str, Any]]:
-    from chorus.reports.packed import batch_get
+    from chorus.store.batch import batch_get
 
     wanted: list[tuple[str, str]] = []
     for d in drafts:
@@ -314,9 +314,8 @@ def _writes(
             if conv is None or d.message.message_id not in (conv.applied or []):
                 conv = merged(conv, d, linked, now)
             responded = not d.inbound and responded_before is None and conv.first_response_at is not None
-            marker = DedupeItem.from_raw_data(d.marker.serialize())
-            marker.done = True
-            writes.append(_put(table, marker.serialize(), "attribute_not_exists(pk)"))
+            marker = {**d.marker.serialize(), "done": {"BOOL": True}}  # landed with everything else
+            writes.append(_put(table, marker, "attribute_not_exists(pk)"))
             writes.append(_put(table, d.message.serialize()))
             counted.setdefault(d.workspace_id, []).append(
                 Counted(

@@ -325,7 +325,8 @@ class CounterReader:
     ) -> InboxCounters:
         """The counters of ``account_ids`` (``None``: of the whole workspace, one partition) over UTC
         days ``start``..``end`` (inclusive)."""
-        from chorus.reports.packed import batch_get, read_range
+        from chorus.reports.packed import read_range
+        from chorus.store.batch import batch_get
 
         client = self._client or _client()
         pks = (

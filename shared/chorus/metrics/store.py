@@ -759,7 +759,7 @@ class MetricsStore:
     ) -> Iterator[Item]:
         """Items by exact ``(pk, sk)`` (BatchGetItem, 100 keys a call; missing ones are skipped),
         with only ``attributes`` when given."""
-        from chorus.reports.packed import projection
+        from chorus.store.batch import projection
 
         listed = list(dict.fromkeys(wanted))
         for chunk_start in range(0, len(listed), BATCH_GET_MAX):

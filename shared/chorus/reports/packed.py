@@ -25,13 +25,13 @@ copy: both are rare, and the month's live items stay right.)
 from __future__ import annotations
 
 import json
-import random
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
+
+from chorus.store.batch import batch_get
 
 PACKED_PREFIX = "PM#"
 THROUGH = "through"
@@ -39,8 +39,6 @@ DAY_PREFIX = "D#"
 MONTH_PREFIX = "MO#"
 CLOSING_MARGIN = timedelta(days=7)
 MONTHS_BACK = 13
-BATCH_GET_MAX = 100
-MAX_ATTEMPTS = 8
 
 Item = dict[str, Any]
 Key = tuple[str, str]
@@ -217,46 +215,6 @@ def read_range(
             else:
                 found.rollups.append((item, date.fromisoformat(sk.removeprefix(DAY_PREFIX)), False))
     return found
-
-
-def batch_get(
-    client: Any,
-    table: str,
-    wanted: Sequence[Key],
-    *,
-    consistent: bool = False,
-    attributes: Sequence[str] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> Iterator[Item]:
-    """Items by exact key, 100 a call, retrying unprocessed keys; missing items are skipped.
-    ``attributes``: only these (a projection: fewer attribute values to encode and decode)."""
-    listed = list(dict.fromkeys(wanted))
-    for chunk_start in range(0, len(listed), BATCH_GET_MAX):
-        chunk = listed[chunk_start : chunk_start + BATCH_GET_MAX]
-        request: dict[str, Any] = {
-            table: {
-                "Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in chunk],
-                "ConsistentRead": consistent,
-                **projection(attributes),
-            }
-        }
-        for attempt in range(MAX_ATTEMPTS):
-            answer = client.batch_get_item(RequestItems=request)
-            yield from answer.get("Responses", {}).get(table, [])
-            request = answer.get("UnprocessedKeys") or {}
-            if not request:
-                break
-            sleep(min(0.05 * 2**attempt, 1.0) * random.random())
-        else:
-            raise RuntimeError(f"BatchGetItem on {table} left keys unprocessed")
-
-
-def projection(attributes: Sequence[str] | None) -> dict[str, Any]:
-    """The ProjectionExpression parameters of a read of ``attributes`` (none: every attribute)."""
-    if not attributes:
-        return {}
-    names = {f"#p{i}": name for i, name in enumerate(attributes)}
-    return {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
 
 
 # ------------------------------------------------------------------ packing
