@@ -30,6 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from chorus.inbox.live import updates_in  # noqa: E402
 from tests.integration.harness import Chorus  # noqa: E402
 from tests.support import fixture_json  # noqa: E402
 
@@ -103,10 +104,7 @@ class Browser:
             for raw in self.socket:
                 at = time.time()
                 self.count += 1
-                frame = json.loads(raw)
-                data = frame.get("data", {})
-                updates = data.get("updates", []) if frame.get("type") == "conversations.updated" else [data]
-                for update in updates:
+                for update in updates_in(json.loads(raw)):
                     for message in update.get("messages") or [update.get("message") or {}]:
                         pid = message.get("platform_message_id")
                         if pid and pid not in self.arrivals:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
+from chorus.inbox.live import updates_in
 from tests.integration.harness import Chorus, eventually
 from tests.support import fixture_bytes
 
@@ -69,10 +70,7 @@ class Listener:
         try:
             for message in self.socket:
                 frame = json.loads(message)
-                if frame.get("type") == "conversations.updated":
-                    self.updates.extend(frame["data"]["updates"])
-                elif frame.get("type") == "conversation.updated":
-                    self.updates.append(frame["data"])
+                self.updates.extend(updates_in(frame))
                 self.received.append(frame)
         except Exception:
             pass

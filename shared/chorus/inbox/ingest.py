@@ -137,10 +137,10 @@ class _Changes:
         self.by_conversation: dict[tuple[str, str], dict[str, Any]] = {}
 
     def add(self, workspace_id: str, conv: ConversationItem, message: MessageItem | None = None) -> None:
-        entry = self.by_conversation.setdefault((workspace_id, conv.conversation_id), {"messages": []})
+        entry = self.by_conversation.setdefault((workspace_id, conv.conversation_id), {})
         entry["conversation"] = conversation_view(conv)
         if message is not None:
-            entry["messages"].append(message_view(message))
+            entry.setdefault("messages", []).append(message_view(message))
             entry["message"] = entry["messages"][-1]
 
 
@@ -184,7 +184,6 @@ def ingest_batch(messages: Sequence[IngestMessage], deps: IngestDeps) -> IngestR
     updates: dict[str, list[dict[str, Any]]] = {}
     for (workspace_id, conversation_id), payload in changes.by_conversation.items():
         report.conversations.append((workspace_id, conversation_id))
-        payload = {k: v for k, v in payload.items() if k != "messages" or v}
         updates.setdefault(workspace_id, []).append(jsonable(payload))
     if deps.sender is not None:
         for workspace_id, pushed in updates.items():

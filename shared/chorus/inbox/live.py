@@ -84,7 +84,10 @@ def _stored_connections(workspace_id: str) -> list[str]:
 
 def broadcast(workspace_id: str, kind: str, payload: Mapping[str, Any], sender: ConnectionSender) -> int:
     """Push one update to every live connection of the workspace; forget the ones that are gone."""
-    data = json.dumps({"type": kind, "data": payload}, default=str).encode()
+    return _send_all(workspace_id, json.dumps({"type": kind, "data": payload}, default=str).encode(), sender)
+
+
+def _send_all(workspace_id: str, data: bytes, sender: ConnectionSender) -> int:
     delivered = 0
     for connection_id in connections(workspace_id):
         if sender.send(connection_id, data):
@@ -96,28 +99,40 @@ def broadcast(workspace_id: str, kind: str, payload: Mapping[str, Any], sender: 
 
 
 FRAME_MAX_BYTES = 96 * 1024  # API Gateway refuses WebSocket messages over 128 KB
+_MANY_HEAD = b'{"type": "conversations.updated", "data": {"updates": ['
+_MANY_TAIL = b"]}}"
 
 
 def push_updates(workspace_id: str, updates: Sequence[Mapping[str, Any]], sender: ConnectionSender) -> int:
     """Push the conversations one batch changed: one ``conversation.updated`` frame when it changed one,
     else ``conversations.updated`` frames (``{"updates": [...]}``, each entry shaped as a
     ``conversation.updated``'s data) of at most FRAME_MAX_BYTES. A burst of comments costs one call per
-    connection and batch, not one per conversation. Returns the frames delivered."""
+    connection and batch, not one per conversation. Each update is encoded once (its size decides the
+    frame it goes in). Returns the frames delivered."""
     if len(updates) == 1:
         return broadcast(workspace_id, "conversation.updated", updates[0], sender)
     delivered = 0
-    frame: list[Mapping[str, Any]] = []
+    frame: list[bytes] = []
     size = 0
     for update in updates:
-        length = len(json.dumps(update, default=str))
-        if frame and size + length > FRAME_MAX_BYTES:
-            delivered += broadcast(workspace_id, "conversations.updated", {"updates": frame}, sender)
+        encoded = json.dumps(update, default=str).encode()
+        if frame and size + len(encoded) > FRAME_MAX_BYTES:
+            delivered += _send_all(workspace_id, _MANY_HEAD + b", ".join(frame) + _MANY_TAIL, sender)
             frame, size = [], 0
-        frame.append(update)
-        size += length + 2
+        frame.append(encoded)
+        size += len(encoded) + 2
     if frame:
-        delivered += broadcast(workspace_id, "conversations.updated", {"updates": frame}, sender)
+        delivered += _send_all(workspace_id, _MANY_HEAD + b", ".join(frame) + _MANY_TAIL, sender)
     return delivered
+
+
+def updates_in(frame: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The conversation updates a pushed frame carries (a browser's reading of :func:`push_updates`)."""
+    if frame.get("type") == "conversations.updated":
+        return list(frame.get("data", {}).get("updates", []))
+    if frame.get("type") == "conversation.updated":
+        return [frame.get("data", {})]
+    return []
 
 
 class ApiGatewaySender:
