@@ -1,5 +1,6 @@
-"""The local moto server writes DynamoDB's item-carrying answers (and stream records) with json.dumps:
-the same body as moto's own serializer, for every operation it does so and every attribute type."""
+"""The local moto server writes DynamoDB's item-carrying answers (and stream records) with json.dumps
+and reads their requests with json.loads: the same body as moto's own serializer, the same parameters
+as its parser, for every operation it does so and every attribute type."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.core.responses import ActionResult
+from moto.core.responses import ActionResult, BaseResponse
 from moto.server import ThreadedMotoServer
 
-from chorus.local.motoserver import PLAIN_JSON, plain_json_body
+from chorus.local.motoserver import PLAIN_JSON, plain_json_body, plain_json_params
 
 ITEM = {
     "pk": {"S": "a"}, "sk": {"S": "1"}, "g": {"S": "x"}, "b": {"B": b"\x00\x01bin"}, "n": {"N": "1.50"},
@@ -26,6 +27,18 @@ KEY = {"pk": {"S": "a"}, "sk": {"S": "1"}}
 def compared(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[tuple[str, str]], str]]:
     seen: list[tuple[str, str]] = []
     serialize = ActionResult.execute_result
+    parse = BaseResponse.parse_parameters
+
+    def read_both(self: BaseResponse, request: Any) -> None:
+        parse(self, request)
+        key = (self.boto3_service_name, self._get_action())
+        if key in PLAIN_JSON:
+            mine = plain_json_params(request.data)
+            if mine is None:
+                seen.append(("binary request", key[1]))
+            else:
+                assert mine == self.params, key
+                seen.append(("request", key[1]))
 
     def both(self: ActionResult, context: Any) -> Any:
         status, headers, body = serialize(self, context)
@@ -37,6 +50,7 @@ def compared(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[tuple[str, 
         return status, headers, body
 
     monkeypatch.setattr(ActionResult, "execute_result", both)
+    monkeypatch.setattr(BaseResponse, "parse_parameters", read_both)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -64,6 +78,8 @@ def test_every_plain_json_answer_is_the_serializers_body(compared: tuple[list[tu
     )  # fmt: skip
     d.put_item(TableName="t", Item=ITEM, ReturnValues="ALL_OLD")
     d.put_item(TableName="t", Item=ITEM, ReturnValues="ALL_OLD")
+    text = {k: v for k, v in ITEM.items() if k not in {"b", "bs"}}
+    d.put_item(TableName="t", Item={**text, "sk": {"S": "2"}}, ConditionExpression="attribute_not_exists(pk)")
     d.get_item(TableName="t", Key=KEY)
     d.get_item(TableName="t", Key={"pk": {"S": "a"}, "sk": {"S": "missing"}})
     d.query(TableName="t", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "a"}},
@@ -93,7 +109,12 @@ def test_every_plain_json_answer_is_the_serializers_body(compared: tuple[list[tu
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
     iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
     assert streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
-    assert set(seen) == PLAIN_JSON
+    answers = {key for key in seen if key in PLAIN_JSON}
+    assert answers == PLAIN_JSON
+    read = {op for kind, op in seen if kind == "request"}
+    parsed = {op for service, op in PLAIN_JSON if service == "dynamodb"}  # streams: moto reads the JSON
+    assert read == parsed, "every operation had a request json.loads reads as moto's parser does"
+    assert {op for kind, op in seen if kind == "binary request"} >= {"PutItem"}, "binary items go to moto"
 
 
 def test_eventbridge_paths_are_compiled_once_and_targets_get_the_same_input(
@@ -245,3 +266,61 @@ def test_items_sized_once_are_refused_and_kept_as_moto_does(monkeypatch: pytest.
     _dynamodb_items_sized_once()
     assert [built(a) for a in (attrs, big, near)] == expected
     assert [e == "too large" for e in expected] == [False, True, False]
+
+
+def test_conditions_parsed_once_decide_as_moto_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import ClientError
+    from moto import mock_aws
+    from moto.dynamodb import models as ddb
+    from moto.dynamodb.models import table
+
+    from chorus.local.motoserver import _dynamodb_conditions_parsed_once
+
+    def run() -> list[str]:
+        outcomes: list[str] = []
+        with mock_aws():
+            d = boto3.client("dynamodb", region_name="us-east-1")
+            d.create_table(
+                TableName="t", BillingMode="PAY_PER_REQUEST",
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            )  # fmt: skip
+            calls: list[dict[str, Any]] = []
+            for key in ("a", "b", "a"):  # the same condition, an item that exists or not
+                calls.append({"Item": {"pk": {"S": key}, "v": {"N": "1"}}, "ConditionExpression": "attribute_not_exists(pk)"})  # fmt: skip
+            for expected, new in ((1, 2), (1, 3), (2, 3), (2, 4), (3, 4)):  # one expression, values vary
+                calls.append({"Item": {"pk": {"S": "a"}, "v": {"N": str(new)}}, "ConditionExpression": "#v = :v",
+                              "ExpressionAttributeNames": {"#v": "v"},
+                              "ExpressionAttributeValues": {":v": {"N": str(expected)}}})  # fmt: skip
+            broken = {"Item": {"pk": {"S": "a"}}, "ConditionExpression": "#v = :v AND",
+                      "ExpressionAttributeNames": {"#v": "v"}, "ExpressionAttributeValues": {":v": {"N": "4"}}}  # fmt: skip
+            calls += [broken, broken]  # cannot be parsed, nor the second time
+            for call in calls:
+                try:
+                    d.put_item(TableName="t", **call)
+                    outcomes.append("put")
+                except ClientError as e:
+                    outcomes.append(e.response["Error"]["Code"])
+                except ValueError as e:  # moto's parser raises it through for an expression it cannot read
+                    outcomes.append(type(e).__name__)
+            for version in (1, 3, 4):
+                try:
+                    d.transact_write_items(TransactItems=[{"ConditionCheck": {
+                        "TableName": "t", "Key": {"pk": {"S": "a"}}, "ConditionExpression": "v = :v",
+                        "ExpressionAttributeValues": {":v": {"N": str(version)}}}}])  # fmt: skip
+                    outcomes.append("checked")
+                except ClientError as e:
+                    outcomes.append(e.response["Error"]["Code"])
+            outcomes.append(json.dumps(d.get_item(TableName="t", Key={"pk": {"S": "a"}})["Item"]))
+        return outcomes
+
+    expected = run()
+    monkeypatch.setattr(ddb, "get_filter_expression", ddb.get_filter_expression)  # put back after
+    monkeypatch.setattr(table, "get_filter_expression", table.get_filter_expression)
+    _dynamodb_conditions_parsed_once()
+    assert ddb.get_filter_expression is table.get_filter_expression  # both of moto's callers see it
+    assert run() == expected
+    assert expected[:8] == ["put", "put", "ConditionalCheckFailedException", "put", "ConditionalCheckFailedException",
+                            "put", "ConditionalCheckFailedException", "put"]  # fmt: skip
+    assert expected[8:10] == ["ValueError"] * 2
+    assert expected[10:13] == ["TransactionCanceledException", "TransactionCanceledException", "checked"]

@@ -15,12 +15,14 @@ queue, thousands of calls a minute) a few hot spots dominated its CPU time (prof
   condition: a table query reads its partition's items in the key range, an index query filters the
   unsorted items (both sort what they keep, and apply every condition, as before);
 * every new DynamoDB item was sized once per attribute, over all the attributes set before: once;
+* every condition expression was parsed again for every item checked: each distinct one is parsed once;
 * EventBridge compiled the same JSONPath expressions (with a freshly built parser) for every event and
   target it delivered: each is compiled once;
 * werkzeug logged every request line to a stderr nobody reads;
 * DynamoDB's data-plane answers (items: plain JSON already) went through moto's model-driven serializer,
-  attribute by attribute: they are written with ``json.dumps``, the same body (tests/integration/
-  test_runtime.py compares both on every operation and attribute type).
+  attribute by attribute: they are written with ``json.dumps``, the same body; their requests are
+  read with ``json.loads`` unless they may carry a binary value, the same dict
+  (tests/unit/test_local_motoserver.py compares both ways on every operation and attribute type);
 
 And two fixes that change what a racing client sees, to what AWS answers. SQS deleted a message by
 replacing the queue's list without the lock sends take: a message sent meanwhile was lost, and a
@@ -107,8 +109,10 @@ def patch() -> None:
     _sqs_queue_changes_locked()
     _events_paths_compiled_once()
     _dynamodb_items_sized_once()
+    _dynamodb_conditions_parsed_once()
     _dynamodb_one_at_a_time()
     _dynamodb_plain_json()
+    _dynamodb_plain_json_requests()
     _dynamodb_query_without_sorting_the_table()
 
     MotoRequestHandler.log_request = lambda self, code="-", size="-": None  # type: ignore[method-assign]
@@ -207,6 +211,31 @@ def _dynamodb_items_sized_once() -> None:
         dict.update(self.attrs, values)  # no per-attribute check: done above
 
     dt.Item.__init__ = item_init  # type: ignore[method-assign]
+
+
+def _dynamodb_conditions_parsed_once() -> None:
+    """moto parses a condition expression anew for every item it checks (lexer, parser, and checks of
+    every name and value: an eighth of the DynamoDB server's CPU in an inbox burst), while a service
+    writes the same few conditions over and over (``attribute_not_exists(pk)``, ``version = :v`` with
+    the same handful of versions). A parsed condition is kept, keyed by its expression, names and
+    values; moto evaluates it against each item without changing it. Expressions that fail to parse
+    are not kept: they raise again, as before."""
+    from moto.dynamodb import comparisons
+    from moto.dynamodb import models as ddb
+    from moto.dynamodb.models import table
+
+    parse = comparisons.get_filter_expression
+
+    @functools.lru_cache(maxsize=4096)
+    def parsed(expr: str | None, names: str, values: str) -> Any:
+        return parse(expr, json.loads(names), json.loads(values))
+
+    @functools.wraps(parse)
+    def get_filter_expression(expr: str | None, names: Any, values: Any) -> Any:
+        return parsed(expr, json.dumps(names, sort_keys=True), json.dumps(values, sort_keys=True))
+
+    ddb.get_filter_expression = get_filter_expression  # type: ignore[attr-defined]
+    table.get_filter_expression = get_filter_expression  # type: ignore[attr-defined]
 
 
 ITEM_LIMIT = 405000  # moto's: "the actual limit is between 409 and 410KB"
@@ -358,6 +387,37 @@ def _dynamodb_plain_json() -> None:
         return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
 
     ActionResult.execute_result = execute_result  # type: ignore[method-assign]
+
+
+def plain_json_params(body: bytes) -> dict[str, Any] | None:
+    """A DynamoDB request body as moto's model-driven parser reads it, when ``json.loads`` reads it the
+    same: the JSON protocol carries every member as it is, except blobs (base64 text the parser decodes
+    to bytes). None for a body that may hold a blob value ("B" or "BS"; a string that is just "B" is
+    counted too, and left to the parser)."""
+    if b'"B"' in body or b'"BS"' in body:
+        return None
+    params = json.loads(body) if body else {}
+    return params if isinstance(params, dict) else None
+
+
+def _dynamodb_plain_json_requests() -> None:
+    """The requests of the operations answered in plain JSON are read with ``json.loads``: moto walked
+    each one through botocore's shapes member by member (a sixth of the DynamoDB server's CPU in an
+    inbox burst) to build the same dict."""
+    from moto.core.responses import BaseResponse
+
+    parse = BaseResponse.parse_parameters
+
+    @functools.wraps(parse)
+    def parse_parameters(self: BaseResponse, request: Any) -> None:
+        if (self.boto3_service_name, self._get_action()) in PLAIN_JSON:
+            params = plain_json_params(request.data)
+            if params is not None:
+                self.params = params
+                return
+        parse(self, request)
+
+    BaseResponse.parse_parameters = parse_parameters  # type: ignore[method-assign]
 
 
 def serve(host: str, port: int, threads: int = 48) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -32,11 +33,14 @@ class OfflineSentimentAnalyzer:
     def __init__(self, model_path: Path = MODEL_FILE) -> None:
         self._model_path = model_path
         self._models: Mapping[str, LinearModel] | None = None
+        self._loading = threading.Lock()
 
     def _model(self, language: str) -> LinearModel:
         if self._models is None:
-            self._models = load_models(self._model_path)
-            logger.debug("sentiment models loaded", extra={"path": str(self._model_path)})
+            with self._loading:  # threads that score at once (the embedded runtime's) read the file once
+                if self._models is None:
+                    self._models = load_models(self._model_path)
+                    logger.debug("sentiment models loaded", extra={"path": str(self._model_path)})
         return self._models[language]
 
     def analyze(self, text: str) -> SentimentResult:
