@@ -21,9 +21,13 @@ def client(service: str) -> Any:
             import boto3
             from botocore.config import Config
 
-            # a handler may work a batch's records on several threads: one pooled connection each
+            # a handler may work a batch's records on several threads: one pooled connection each.
+            # Requests are not checked against the API model before they are sent (the service checks
+            # them and answers ValidationException): pynamodb's client does the same, and the check was
+            # a seventh of the ingest worker's CPU (a walk over every attribute value of every item).
+            config = Config(max_pool_connections=32, parameter_validation=False)
             _clients[service] = boto3.session.Session().client(  # type: ignore[call-overload]
-                service, region_name=get_settings().region, config=Config(max_pool_connections=32)
+                service, region_name=get_settings().region, config=config
             )
         return _clients[service]
 

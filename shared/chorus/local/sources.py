@@ -284,8 +284,11 @@ class StreamMapping:
         if self._patterns is None:
             from moto.events.models import EventPattern, EventPatternParser  # EventBridge's pattern language
 
-            self._patterns = [EventPattern(f, EventPatternParser(f).parse()) for f in self.filters]
-        return any(p.matches_event(record) for p in self._patterns)
+            self._patterns = [
+                (necessary(json.loads(f)), EventPattern(f, EventPatternParser(f).parse()))
+                for f in self.filters
+            ]
+        return any(may_match(record, checks) and p.matches_event(record) for checks, p in self._patterns)
 
     def shards(self, streams: Any) -> list[str]:
         if time.monotonic() - self._shards_read_at > self.SHARDS_TTL_S:
@@ -340,6 +343,42 @@ class StreamMapping:
             self.on_failure(info)
         else:
             log.error("stream batch dropped after retries", extra=info["DDBStreamBatchInfo"])
+
+
+Check = tuple[tuple[str, ...], frozenset[str], tuple[str, ...]]  # path, exact values, prefixes
+
+
+def necessary(pattern: dict[str, Any], path: tuple[str, ...] = ()) -> list[Check]:
+    """What an EventBridge pattern asks of a field in the simplest terms - one of these strings, or one
+    starting with one of these prefixes - for the fields it asks only that of. A record failing one of
+    them matches no way; one passing them all is matched by the pattern language proper (moto's), which
+    was a tenth of the runtime's CPU when it read every record of a busy table's stream."""
+    checks: list[Check] = []
+    for key, value in pattern.items():
+        if key.startswith("$"):  # "$or" and the like: no field is needed on every branch
+            continue
+        if isinstance(value, dict):
+            checks += necessary(value, (*path, key))
+        elif isinstance(value, list) and value:
+            exact = [v for v in value if isinstance(v, str)]
+            prefixes = [v["prefix"] for v in value if isinstance(v, dict) and list(v) == ["prefix"]]
+            if len(exact) + len(prefixes) == len(value) and all(isinstance(p, str) for p in prefixes):
+                checks.append(((*path, key), frozenset(exact), tuple(prefixes)))
+    return checks
+
+
+def may_match(record: dict[str, Any], checks: list[Check]) -> bool:
+    for path, exact, prefixes in checks:
+        value: Any = record
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is None:
+            return False  # a field such a pattern names must be there
+        if not isinstance(value, str):
+            continue  # arrays and the like: left to the pattern language
+        if value not in exact and not value.startswith(prefixes):
+            return False
+    return True
 
 
 _http = threading.local()
