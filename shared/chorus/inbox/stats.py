@@ -59,7 +59,6 @@ log = logging.getLogger(__name__)
 
 SENTIMENTS = ("positive", "negative", "neutral", "unknown")
 INBOUND, OUTBOUND, FRT, FRT_COUNT, FRT_VERSION = "n_in", "n_out", "frt", "n_frt", "frt_v"
-BATCH_GET_MAX = 100
 MAX_ATTEMPTS = 8
 
 Item = dict[str, Any]

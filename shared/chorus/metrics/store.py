@@ -103,7 +103,6 @@ LIFETIME = "lifetime"
 DAY = "day"
 TEXT_EXCERPT_CHARS = 280
 MAX_ATTEMPTS = 8
-BATCH_GET_MAX = 100
 BATCH_WRITE_MAX = 25
 
 SUM, GAINED, LATEST, DAILY, TIME = "s_", "g_", "l_", "a_", "t_"
@@ -757,30 +756,19 @@ class MetricsStore:
     def _batch_get(
         self, wanted: Sequence[tuple[str, str]], attributes: Sequence[str] | None = None
     ) -> Iterator[Item]:
-        """Items by exact ``(pk, sk)`` (BatchGetItem, 100 keys a call; missing ones are skipped),
-        with only ``attributes`` when given."""
-        from chorus.store.batch import projection
+        """Items by exact ``(pk, sk)`` (:func:`chorus.store.batch.batch_get`), with only ``attributes``
+        when given, each counted as read."""
+        from chorus.store.batch import KeysLeftUnprocessed, batch_get
 
-        listed = list(dict.fromkeys(wanted))
-        for chunk_start in range(0, len(listed), BATCH_GET_MAX):
-            chunk = listed[chunk_start : chunk_start + BATCH_GET_MAX]
-            request: dict[str, Any] = {
-                self.table: {
-                    "Keys": [{"pk": _s(pk), "sk": _s(sk)} for pk, sk in chunk],
-                    **projection(attributes),
-                }
-            }
-            for attempt in range(self.max_attempts):
-                answer = self._client.batch_get_item(RequestItems=request)
-                items: list[Item] = answer.get("Responses", {}).get(self.table, [])
-                self._count(len(items))
-                yield from items
-                request = answer.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                self._sleep(min(0.05 * 2**attempt, 1.0) * random.random())
-            else:
-                raise MetricsWriteConflict("batch get left unprocessed keys")
+        try:
+            for item in batch_get(
+                self._client, self.table, wanted, attributes=attributes, attempts=self.max_attempts,
+                sleep=self._sleep,
+            ):  # fmt: skip
+                self._count(1)
+                yield item
+        except KeysLeftUnprocessed as error:
+            raise MetricsWriteConflict("batch get left unprocessed keys") from error
 
     def read_account_range(
         self,

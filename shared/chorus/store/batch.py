@@ -15,6 +15,10 @@ Item = dict[str, Any]
 Key = tuple[str, str]
 
 
+class KeysLeftUnprocessed(RuntimeError):
+    """DynamoDB kept answering some keys unprocessed (throttled) through every retry."""
+
+
 def batch_get(
     client: Any,
     table: str,
@@ -22,10 +26,12 @@ def batch_get(
     *,
     consistent: bool = False,
     attributes: Sequence[str] | None = None,
+    attempts: int = MAX_ATTEMPTS,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[Item]:
-    """Items by exact key, 100 a call, retrying unprocessed keys; missing items are skipped.
-    ``attributes``: only these (a projection: fewer attribute values to encode and decode)."""
+    """Items by exact key, 100 a call, retrying unprocessed keys (``attempts`` calls at most, jittered
+    backoff between them); missing items are skipped. ``attributes``: only these (a projection: fewer
+    attribute values to encode and decode)."""
     listed = list(dict.fromkeys(wanted))
     for chunk_start in range(0, len(listed), BATCH_GET_MAX):
         chunk = listed[chunk_start : chunk_start + BATCH_GET_MAX]
@@ -36,7 +42,7 @@ def batch_get(
                 **projection(attributes),
             }
         }
-        for attempt in range(MAX_ATTEMPTS):
+        for attempt in range(attempts):
             answer = client.batch_get_item(RequestItems=request)
             yield from answer.get("Responses", {}).get(table, [])
             request = answer.get("UnprocessedKeys") or {}
@@ -44,7 +50,7 @@ def batch_get(
                 break
             sleep(min(0.05 * 2**attempt, 1.0) * random.random())
         else:
-            raise RuntimeError(f"BatchGetItem on {table} left keys unprocessed")
+            raise KeysLeftUnprocessed(f"BatchGetItem on {table} left keys unprocessed")
 
 
 def projection(attributes: Sequence[str] | None) -> dict[str, Any]:
