@@ -190,6 +190,11 @@ class LocalRuntime:
         self._saved_env.clear()
         reset_caches()
 
+    def aws_pids(self) -> list[int]:
+        """The process ids of the moto servers playing AWS (benchmarks count their CPU time)."""
+        procs = [self.moto, *self._shards.values()]
+        return [p.proc.pid for p in procs if p is not None and p.proc is not None]
+
     def client(self, service: str) -> Any:
         if service not in self._clients:
             import boto3
