@@ -143,3 +143,37 @@ def test_the_closed_days_of_the_current_month_are_packed_and_the_rest_read_live(
     )
     assert figures(found) == figures(live)
     assert found.latest["followers"] == {date(2026, 2, 2): 100, date(2026, 2, 14): 120, date(2026, 2, 27): 90}
+
+
+def test_concurrent_writers_of_one_partition_check_its_months_once(client: Any) -> None:
+    import threading
+
+    record_february(client)
+    forget_checks()  # a new process: nothing checked yet
+    reads: list[int] = []
+    read = client.batch_get_item
+
+    class Counting:
+        def batch_get_item(self, **kw: Any) -> Any:
+            reads.append(1)
+            return read(**kw)
+
+        def put_item(self, **kw: Any) -> Any:
+            return client.put_item(**kw)
+
+    start = threading.Barrier(6)
+    now = datetime(2026, 3, 20, tzinfo=UTC)
+
+    def writer() -> None:
+        start.wait()
+        pack_closed(Counting(), TABLE, PK, now)
+
+    threads = [threading.Thread(target=writer) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    alone = len(reads)
+    assert 0 < alone <= 15  # one check: the packed copies, then the days of each month needing one
+    pack_closed(Counting(), TABLE, PK, now)
+    assert len(reads) == alone  # and checked for the day

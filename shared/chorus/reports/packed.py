@@ -222,12 +222,16 @@ def read_range(
 
 _checked: set[tuple[str, str, date, date]] = set()
 _checked_lock = threading.Lock()
+_partition_locks: dict[tuple[str, str], threading.Lock] = {}
 
 
 def pack_closed(client: Any, table: str, pk: str, now: datetime, *, months_back: int = MONTHS_BACK) -> int:
     """Pack the closed days of the current month and of the last ``months_back`` months of partition
     ``pk`` where the packed copy is missing or older (a writer calls this; each month is checked once a
-    day per process). Returns the months packed."""
+    day per process). Returns the months packed.
+
+    One thread of a process checks a partition at a time; the others wait and then find it checked
+    (a burst's first concurrent batches each checked the same 14 months, 14 reads apiece)."""
     today = now.astimezone(UTC).date()
     candidates: list[tuple[date, date]] = []
     month = today.replace(day=1)
@@ -237,9 +241,16 @@ def pack_closed(client: Any, table: str, pk: str, now: datetime, *, months_back:
             candidates.append((month, through))
         month = (month - timedelta(days=1)).replace(day=1)
     with _checked_lock:
-        candidates = [(m, t) for m, t in candidates if (table, pk, m, t) not in _checked]
-    if not candidates:
-        return 0
+        if all((table, pk, m, t) in _checked for m, t in candidates):
+            return 0
+        partition = _partition_locks.setdefault((table, pk), threading.Lock())
+    with partition:
+        with _checked_lock:
+            candidates = [(m, t) for m, t in candidates if (table, pk, m, t) not in _checked]
+        return _pack_months(client, table, pk, now, candidates) if candidates else 0
+
+
+def _pack_months(client: Any, table: str, pk: str, now: datetime, candidates: list[tuple[date, date]]) -> int:
     have = {
         item["sk"]["S"]: packed_through(item)
         for item in batch_get(
