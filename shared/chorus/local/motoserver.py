@@ -20,9 +20,11 @@ queue, thousands of calls a minute) a few hot spots dominated its CPU time (prof
   target it delivered: each is compiled once;
 * werkzeug logged every request line to a stderr nobody reads;
 * DynamoDB's data-plane answers (items: plain JSON already) went through moto's model-driven serializer,
-  attribute by attribute: they are written with ``json.dumps``, the same body; their requests are
-  read with ``json.loads`` unless they may carry a binary value, the same dict
-  (tests/unit/test_local_motoserver.py compares both ways on every operation and attribute type);
+  attribute by attribute: they are written with ``json.dumps``, the same body; and every JSON-protocol
+  request (DynamoDB, SQS, EventBridge) is read with ``json.loads`` unless it may carry a value moto's
+  parser converts (a blob, a timestamp, a float), the same dict (tests/unit/test_local_motoserver.py
+  compares both ways on every operation and attribute type);
+* moto listed a response class's methods with ``inspect.getmembers`` on every request: once;
 
 And two fixes that change what a racing client sees, to what AWS answers. SQS deleted a message by
 replacing the queue's list without the lock sends take: a message sent meanwhile was lost, and a
@@ -112,7 +114,8 @@ def patch() -> None:
     _dynamodb_conditions_parsed_once()
     _dynamodb_one_at_a_time()
     _dynamodb_plain_json()
-    _dynamodb_plain_json_requests()
+    _plain_json_requests()
+    _action_names_listed_once()
     _dynamodb_query_without_sorting_the_table()
 
     MotoRequestHandler.log_request = lambda self, code="-", size="-": None  # type: ignore[method-assign]
@@ -389,35 +392,105 @@ def _dynamodb_plain_json() -> None:
     ActionResult.execute_result = execute_result  # type: ignore[method-assign]
 
 
-def plain_json_params(body: bytes) -> dict[str, Any] | None:
-    """A DynamoDB request body as moto's model-driven parser reads it, when ``json.loads`` reads it the
-    same: the JSON protocol carries every member as it is, except blobs (base64 text the parser decodes
-    to bytes). None for a body that may hold a blob value ("B" or "BS"; a string that is just "B" is
-    counted too, and left to the parser)."""
-    if b'"B"' in body or b'"BS"' in body:
+CONVERTED = frozenset({"blob", "timestamp", "float", "double"})  # what moto's JSON parser converts
+
+
+@functools.lru_cache(maxsize=512)
+def converted_members(service: str, operation: str) -> tuple[bytes, ...] | None:
+    """The JSON keys (``b'"Name"'``) under which an operation's request may carry a value moto's JSON
+    parser converts (base64 blobs to bytes, timestamps to datetimes, numbers to floats), anywhere in
+    its input; None for an operation not spoken in the JSON protocol."""
+    from moto.core.utils import get_service_model
+
+    model = get_service_model(service)
+    if model.protocol != "json":
         return None
-    params = json.loads(body) if body else {}
-    return params if isinstance(params, dict) else None
+    shape = model.operation_model(operation).input_shape
+    names: set[str] = set()
+    seen: set[str] = set()
+
+    def converts(node: Any) -> bool:  # a converted type, or a list or map of them
+        if node.type_name == "list":
+            return converts(node.member)
+        if node.type_name == "map":
+            return converts(node.value)
+        return node.type_name in CONVERTED
+
+    def walk(node: Any) -> None:
+        if node is None or node.name in seen:
+            return
+        seen.add(node.name)
+        if node.type_name == "structure" and not node.is_document_type:
+            for name, member in node.members.items():
+                if converts(member):
+                    names.update({name, member.serialization.get("name", name)})
+                walk(member)
+        elif node.type_name == "list":
+            walk(node.member)
+        elif node.type_name == "map":
+            walk(node.value)
+
+    walk(shape)
+    return tuple(sorted(f'"{name}"'.encode() for name in names))
 
 
-def _dynamodb_plain_json_requests() -> None:
-    """The requests of the operations answered in plain JSON are read with ``json.loads``: moto walked
-    each one through botocore's shapes member by member (a sixth of the DynamoDB server's CPU in an
-    inbox burst) to build the same dict."""
+def plain_json_params(body: bytes, converted: tuple[bytes, ...]) -> dict[str, Any] | None:
+    """A JSON-protocol request body as moto's model-driven parser reads it, when ``json.loads`` reads
+    it the same: every member as it is, unless one the parser converts may be there (one of
+    ``converted`` appears in the body; a string equal to such a name is counted too and left to the
+    parser) or a member is sent as ``null`` (the parser drops those). None: ask the parser."""
+    if any(name in body for name in converted):
+        return None
+    try:
+        params = json.loads(body) if body else {}
+    except ValueError:
+        return None
+    if not isinstance(params, dict) or (b"null" in body and _holds_null(params)):
+        return None
+    return params
+
+
+def _holds_null(value: Any) -> bool:
+    """A member (a dict's value) that is null, at any depth."""
+    if isinstance(value, dict):
+        return any(v is None or _holds_null(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_null(v) for v in value)
+    return False
+
+
+def _plain_json_requests() -> None:
+    """JSON-protocol requests (DynamoDB, SQS, EventBridge, ...) are read with ``json.loads`` when that
+    gives what moto's parser gives: moto walked each one through botocore's shapes, member by member
+    (a sixth of the DynamoDB server's CPU in an inbox burst), to build the same dict."""
     from moto.core.responses import BaseResponse
 
     parse = BaseResponse.parse_parameters
 
     @functools.wraps(parse)
     def parse_parameters(self: BaseResponse, request: Any) -> None:
-        if (self.boto3_service_name, self._get_action()) in PLAIN_JSON:
-            params = plain_json_params(request.data)
+        try:
+            converted = converted_members(self.boto3_service_name, self._get_action())
+        except Exception:  # an operation moto's model does not know: its parser answers as it does
+            converted = None
+        if converted is not None and "json" in (request.content_type or ""):
+            params = plain_json_params(request.data, converted)
             if params is not None:
                 self.params = params
                 return
         parse(self, request)
 
     BaseResponse.parse_parameters = parse_parameters  # type: ignore[method-assign]
+
+
+def _action_names_listed_once() -> None:
+    """moto listed a response class's methods (``inspect.getmembers``) on every request to check the
+    action exists: a tenth of a request's time in the server. A class's methods are listed once
+    (every patch is applied before the server serves)."""
+    from moto.core import responses, utils
+
+    listed = functools.lru_cache(maxsize=None)(utils.method_names_from_class)
+    setattr(responses, "method_names_from_class", listed)  # noqa: B010 - the name moto's dispatch reads
 
 
 def serve(host: str, port: int, threads: int = 48) -> None:
