@@ -69,6 +69,16 @@ def _plain_attribute_values() -> type:
     from botocore.serialize import JSONSerializer
 
     class PlainAttributeValues(JSONSerializer):
+        def _serialize_type_map(self, serialized: Any, value: Any, shape: Any, key: Any) -> None:
+            # an item, a key, ExpressionAttributeValues: all at once when no value is binary
+            plain = shape.value.name == "AttributeValue" and all(
+                isinstance(v, dict) and _plain(v) for v in value.values()
+            )
+            if plain:
+                serialized[key] = value
+                return
+            super()._serialize_type_map(serialized, value, shape, key)  # type: ignore[misc]
+
         def _serialize_type_structure(self, serialized: Any, value: Any, shape: Any, key: Any) -> None:
             if (
                 key is not None
