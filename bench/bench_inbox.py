@@ -99,7 +99,7 @@ class Browser:
     def __init__(self, url: str) -> None:
         from websockets.sync.client import connect
 
-        self.socket = connect(url)
+        self.socket = connect(url, legacy=True)  # held open for the run, closed at its end
         self.arrivals: dict[str, float] = {}
         self.count = 0
         self._thread = threading.Thread(target=self._read, daemon=True)

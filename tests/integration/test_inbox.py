@@ -60,7 +60,8 @@ class Listener:
     """A browser's WebSocket: collects every pushed update on a thread."""
 
     def __init__(self, chorus: Chorus, key: str) -> None:
-        self.socket: ClientConnection = connect(chorus.rt.ws_url + f"/?key={key}")
+        # held open across the test and closed by close(), not a with block
+        self.socket: ClientConnection = connect(chorus.rt.ws_url + f"/?key={key}", legacy=True)
         self.received: list[dict[str, Any]] = []  # frames
         self.updates: list[dict[str, Any]] = []  # conversation updates, one per conversation per frame
         self._thread = threading.Thread(target=self._read, daemon=True)
