@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -156,8 +157,15 @@ def bulk_load_posts(posts: list[Post]) -> None:
                 batch.save(target_item(target))
 
 
+def transaction() -> TransactWrite:
+    """A write transaction with a fresh ClientRequestToken: the SDK's retry of one whose answer was lost
+    (a timeout) is answered as the first was, not cancelled by the conditions it met itself (a created
+    post would otherwise answer 409 Conflict to its own retry)."""
+    return TransactWrite(connection=connection(), client_request_token=uuid.uuid4().hex)
+
+
 def _put_all(items: list[MainItem]) -> None:
-    with TransactWrite(connection=connection()) as tx:
+    with transaction() as tx:
         for item in items:
             tx.save(item, condition=MainItem.pk.does_not_exist())
 
@@ -275,7 +283,7 @@ def replace_post(old: Post, new: Post, target_plan: list[tuple[Target | None, Ta
     bind()
     editable = [s.value for s in __import__("chorus.posts.model", fromlist=["EDITABLE"]).EDITABLE]
     try:
-        with TransactWrite(connection=connection()) as tx:
+        with transaction() as tx:
             tx.save(post_item(new), condition=PostItem.version == old.version)
             for before, after in target_plan:
                 if after is None and before is not None:
