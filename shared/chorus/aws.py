@@ -7,7 +7,7 @@ import functools
 import threading
 from typing import Any
 
-from chorus.config import get_settings
+from chorus.config import get_settings, register_reset
 
 _lock = threading.Lock()
 _clients: dict[str, Any] = {}
@@ -91,3 +91,11 @@ def _plain_attribute_values() -> type:
             super()._serialize_type_structure(serialized, value, shape, key)  # type: ignore[misc]
 
     return PlainAttributeValues
+
+
+def reset_clients() -> None:
+    with _lock:
+        _clients.clear()
+
+
+register_reset(reset_clients)

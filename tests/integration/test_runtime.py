@@ -250,3 +250,23 @@ def test_an_event_its_target_keeps_refusing_ends_in_the_rules_dead_letter_queue(
     got = wait_for(lambda: sqs.receive_message(QueueUrl=rule.dlq_url, WaitTimeSeconds=1).get("Messages"))
     assert json.loads(got[0]["Body"])["detail"] == detail
     assert len(records(rt, "refused")) == 3
+
+
+def test_moto_servers_started_at_once_each_listen_on_a_port_of_their_own() -> None:
+    import boto3
+
+    from chorus.local.runtime import MotoProcess
+
+    servers = [MotoProcess().launch() for _ in range(3)]  # as three runtimes starting together
+    try:
+        for server in servers:
+            server.wait_ready()
+        assert len({s.port for s in servers}) == 3
+        for i, server in enumerate(servers):
+            sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=server.url,
+                               aws_access_key_id="local", aws_secret_access_key="local")  # fmt: skip
+            sqs.create_queue(QueueName=f"q{i}")
+            assert [u.rsplit("/", 1)[-1] for u in sqs.list_queues().get("QueueUrls", [])] == [f"q{i}"]
+    finally:
+        for server in servers:
+            server.stop()

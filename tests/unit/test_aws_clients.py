@@ -54,3 +54,18 @@ def test_the_request_body_is_botocores_byte_for_byte(operation: str, params: dic
     attribute_values_as_they_are(client)
     assert type(client._serializer).__name__ == "PlainAttributeValues"  # ours now, not botocore's
     assert client._serializer.serialize_to_request(params, model)["body"] == expected
+
+
+def test_clients_are_made_once_per_process_and_again_after_a_reset(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chorus.aws import client
+    from chorus.config import reset_caches
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    reset_caches()
+    first = client("sqs")
+    assert client("sqs") is first
+    assert first.meta.endpoint_url == "http://127.0.0.1:1"
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:2")  # another runtime, another endpoint
+    reset_caches()
+    assert client("sqs").meta.endpoint_url == "http://127.0.0.1:2"
+    reset_caches()

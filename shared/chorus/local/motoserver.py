@@ -493,18 +493,26 @@ def _action_names_listed_once() -> None:
     setattr(responses, "method_names_from_class", listed)  # noqa: B010 - the name moto's dispatch reads
 
 
-def serve(host: str, port: int, threads: int = 48) -> None:
+def serve(host: str, port: int, threads: int = 48, port_file: str | None = None) -> None:
     """moto's WSGI application on waitress: werkzeug's development server closes every connection
     (a TCP handshake and a new thread per AWS call); waitress keeps connections alive and works
-    requests on a fixed pool (long polls hold one thread each while they wait)."""
+    requests on a fixed pool (long polls hold one thread each while they wait). Port 0: a free one,
+    written to ``port_file`` once the server listens."""
     import os
 
     import waitress
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    os.environ.setdefault("MOTO_PORT", str(port))
     app = DomainDispatcherApplication(create_backend_app)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="moto", _quiet=True)
+    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="moto")
+    bound = int(server.effective_port)
+    os.environ.setdefault("MOTO_PORT", str(bound))
+    if port_file:
+        written = f"{port_file}.tmp"
+        with open(written, "w") as out:
+            out.write(str(bound))
+        os.replace(written, port_file)  # whole, never half-written
+    server.run()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -512,10 +520,11 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("-H", "--host", default="127.0.0.1")
-    parser.add_argument("-p", "--port", type=int, required=True)
+    parser.add_argument("-p", "--port", type=int, required=True, help="0: a free port")
+    parser.add_argument("--port-file", help="where to write the port the server listens on")
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
     patch()
-    serve(args.host, args.port)
+    serve(args.host, args.port, port_file=args.port_file)
 
 
 if __name__ == "__main__":

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -53,36 +53,53 @@ ENDPOINT_ENV = {
 
 
 class MotoProcess:
-    """A moto server in a process of its own: AWS answers on another core than the handlers."""
+    """A moto server in a process of its own: AWS answers on another core than the handlers.
+
+    The server binds a free port itself and writes it to a file: a port picked here and handed over
+    could be taken meanwhile by another runtime starting on the same machine (two test runs at once
+    then talked to each other's AWS)."""
 
     def __init__(self) -> None:
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = ""
         self.port = 0
+        self._port_file: Path | None = None
 
     def launch(self) -> MotoProcess:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        handle, name = tempfile.mkstemp(prefix="chorus-moto-", suffix=".port")
+        os.close(handle)
+        self._port_file = Path(name)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "chorus.local.motoserver", "-H", "127.0.0.1", "-p", str(self.port)],
+            [
+                sys.executable,
+                "-m",
+                "chorus.local.motoserver",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                "0",
+                "--port-file",
+                name,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        self.url = f"http://127.0.0.1:{self.port}"
         return self
 
     def wait_ready(self, timeout: float = 30.0) -> MotoProcess:
         assert self.proc is not None
+        assert self._port_file is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("the moto server exited at start")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
+            written = self._port_file.read_text().strip()
+            if written:
+                self.port = int(written)
+                self.url = f"http://127.0.0.1:{self.port}"
+                self._port_file.unlink(missing_ok=True)
+                return self
+            time.sleep(0.05)
         self.stop()
         raise RuntimeError("the moto server did not start in time")
 
@@ -90,6 +107,8 @@ class MotoProcess:
         return self.launch().wait_ready(timeout)
 
     def stop(self) -> None:
+        if self._port_file is not None:
+            self._port_file.unlink(missing_ok=True)
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
