@@ -21,7 +21,7 @@ queue, thousands of calls a minute) a few hot spots dominated its CPU time (prof
 * werkzeug logged every request line to a stderr nobody reads;
 * DynamoDB's data-plane answers (items: plain JSON already) went through moto's model-driven serializer,
   attribute by attribute: they are written with ``json.dumps``, the same body; and every JSON-protocol
-  request (DynamoDB, SQS, EventBridge) is read with ``json.loads`` unless it may carry a value moto's
+  request moto parses (DynamoDB, SQS) is read with ``json.loads`` unless it may carry a value moto's
   parser converts (a blob, a timestamp, a float), the same dict (tests/unit/test_local_motoserver.py
   compares both ways on every operation and attribute type);
 * moto listed a response class's methods with ``inspect.getmembers`` on every request: once;
@@ -35,7 +35,8 @@ discarding every write other requests made meanwhile (the server is threaded), s
 Here DynamoDB requests are served one at a time (as the GIL nearly does anyway), and a cancelled
 transaction restores only the items it touched and the stream records it added.
 
-Run as ``python -m chorus.local.motoserver -H 127.0.0.1 -p PORT``.
+Run as ``python -m chorus.local.motoserver -H 127.0.0.1 -p PORT`` (``-p 0 --port-file FILE``: a free
+port, written to FILE once the server listens).
 """
 
 from __future__ import annotations
