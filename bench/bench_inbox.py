@@ -23,8 +23,6 @@ import copy
 import hashlib
 import hmac
 import json
-import os
-import resource
 import statistics
 import sys
 import threading
@@ -36,6 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.cputime import cpu_seconds  # noqa: E402
 from chorus.inbox.live import updates_in  # noqa: E402
 from tests.integration.harness import Chorus  # noqa: E402
 from tests.support import fixture_json  # noqa: E402
@@ -119,25 +118,6 @@ class Browser:
             pass
 
 
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a running process so far (Linux /proc; 0 elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def cpu_now(pids: list[int]) -> float:
-    """CPU seconds of these running processes, this one, and its waited-for children (the sender)."""
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    mine = resource.getrusage(resource.RUSAGE_SELF)
-    return (
-        sum(cpu_seconds(pid) for pid in pids)
-        + children.ru_utime + children.ru_stime + mine.ru_utime + mine.ru_stime
-    )  # fmt: skip
-
-
 def deliver_from_own_process(items: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
     """The burst, sent by SENDERS threads of another process (bench/webhook_sender.py)."""
     import subprocess
@@ -171,7 +151,7 @@ def main() -> int:
         bystander = Browser(chorus.rt.ws_url + f"/?key={other_key}")
         payloads = bodies()
         aws = chorus.rt.aws_pids()
-        cpu_before = cpu_now(aws)
+        cpu_before = cpu_seconds(aws, children=True)
         burst = deliver_from_own_process([payloads[0], *payloads])  # the first one warms the sender
         sent = {r["id"]: r["sent_at"] for r in burst}
         acks = [r["ack_ms"] for r in burst]
@@ -181,7 +161,7 @@ def main() -> int:
         while len(owner.arrivals) < WEBHOOKS and time.monotonic() < deadline:
             time.sleep(0.05)
         chorus.rt.wait_idle(timeout=120)
-        burst_cpu_s = cpu_now(aws) - cpu_before
+        burst_cpu_s = cpu_seconds(aws, children=True) - cpu_before
         all_pushed_s = max(owner.arrivals.values(), default=float("nan")) - min(sent.values())
         with ThreadPoolExecutor(SENDERS) as pool:  # redeliveries: must not store anything new
             list(

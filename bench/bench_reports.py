@@ -111,6 +111,7 @@ class _Counted:
 
 def run() -> dict[str, object]:
     sys.path.insert(0, str(REPO))
+    from bench.cputime import cpu_seconds
     from chorus.accounts.service import connect_account
     from chorus.accounts.tokens import TokenSet
     from chorus.metrics.store import MetricsStore
@@ -152,13 +153,13 @@ def run() -> dict[str, object]:
         first_s = time.perf_counter() - warm
         items_read = counted.take()
         json_times, json_cpu = [], []
-        moto = [chorus.rt.moto.proc.pid, *(p.proc.pid for p in chorus.rt._shards.values())]
+        moto = chorus.rt.aws_pids()
         for _ in range(3):
-            cpu = _cpu_s(moto)
+            cpu = cpu_seconds(moto)
             start = time.perf_counter()
             get_json()
             json_times.append(time.perf_counter() - start)
-            json_cpu.append(_cpu_s(moto) - cpu)
+            json_cpu.append(cpu_seconds(moto) - cpu)
         pdf_times = [pdf_job(chorus, key, params) for _ in range(2)]
         moto_query_s = one_query(chorus, ws, accounts[0])
         inbox = body["inbox"] or {}
@@ -184,17 +185,6 @@ def run() -> dict[str, object]:
         }
     finally:
         chorus.close()
-
-
-def _cpu_s(pids: list[int]) -> float:
-    """CPU seconds used so far by this process (every thread: the API function runs here) and by the
-    moto server processes: what a request costs whatever else the machine is doing meanwhile."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = time.process_time()
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-    return total
 
 
 def pdf_job(chorus: Any, key: str, params: dict[str, str]) -> float:
