@@ -7,9 +7,9 @@ decide to retry, park, fail or verify without knowing any platform's quirks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
@@ -78,9 +78,129 @@ class MediaItem:
     size: int | None = None
 
 
+ROOT = "0"
+"""The part name of the first post; thread parts are ``"1"``, ``"2"``, ...; the first comment is ``COMMENT``."""
+COMMENT = "comment"
+
+
+def thread_part(number: int) -> str:
+    """The part name of thread part ``number`` (1-based: the first reply under the root is ``"1"``)."""
+    return str(number)
+
+
+def part_names(thread_parts: int, first_comment: bool) -> list[str]:
+    """Every part of a publish, in the order they are created."""
+    return [
+        ROOT,
+        *(thread_part(n) for n in range(1, thread_parts + 1)),
+        *([COMMENT] if first_comment else []),
+    ]
+
+
+class ProgressStore(Protocol):
+    """Where a target's progress is persisted (the publisher's store; nothing in memory-only tests)."""
+
+    def part_sent(self, part: str) -> None:
+        """``part``'s request is about to go out: persisted before the call."""
+        ...
+
+    def part_unsent(self, part: str) -> None:
+        """``part``'s request certainly did not take effect (a definite refusal or transient error)."""
+        ...
+
+    def part_landed(self, part: str, platform_id: str, url: str | None) -> None:
+        """``part`` exists on the platform as ``platform_id``: persisted before the next call."""
+        ...
+
+
+@dataclass
+class Progress:
+    """A target's idempotency material and per-part progress (decision 11).
+
+    ``key`` and ``started_at`` are persisted before the first platform call and read back on every retry
+    and verify, never recomputed: every Idempotency-Key, record key (Bluesky rkey) and client reference
+    an adapter sends is derived from them (``idempotency_key(part)``). ``landed`` maps each part that
+    exists on the platform to its platform id; ``sent`` names the parts whose request went out without a
+    known answer (a timeout, a crash mid-call): those are verified before anything is sent again.
+
+    Adapters create every part through :meth:`step`, so a retry resumes at the first missing part.
+    """
+
+    key: str
+    started_at: datetime
+    landed: dict[str, str] = field(default_factory=dict)
+    sent: set[str] = field(default_factory=set)
+    root_url: str | None = None
+    store: ProgressStore | None = None
+
+    def idempotency_key(self, part: str = ROOT) -> str:
+        """The persisted idempotency material for ``part`` (the same on every attempt)."""
+        return self.key if part == ROOT else f"{self.key}:{part}"
+
+    def done(self, part: str) -> str | None:
+        """The platform id of ``part`` if it already exists."""
+        return self.landed.get(part)
+
+    def pending(self, order: list[str]) -> str | None:
+        """The first part of ``order`` that was sent without a known answer (to verify), if any."""
+        return next((p for p in order if p in self.sent and p not in self.landed), None)
+
+    def record(self, part: str, platform_id: str, url: str | None = None) -> None:
+        """``part`` exists as ``platform_id``: persisted now, before anything else is sent."""
+        if self.store is not None:
+            self.store.part_landed(part, platform_id, url)
+        self.landed[part] = platform_id
+        self.sent.discard(part)
+        if part == ROOT and url:
+            self.root_url = url
+
+    def step(
+        self,
+        part: str,
+        create: Callable[[], str | tuple[str, str | None]],
+        *,
+        idempotent: bool = False,
+    ) -> str:
+        """Create ``part`` once: its platform id if it already landed; else mark it sent (persisted),
+        call ``create`` (which returns the platform id, or ``(id, url)``) and record what landed.
+
+        A part sent before without a known answer raises :class:`UnknownOutcome` so the publisher
+        verifies it first, unless ``idempotent`` (the platform dedupes the repeated request itself:
+        Mastodon's Idempotency-Key, Bluesky's fixed rkey). A definite refusal or transient error clears
+        the mark (the platform did not act); an unknown outcome keeps it.
+        """
+        landed = self.landed.get(part)
+        if landed is not None:
+            return landed
+        if part in self.sent and not idempotent:
+            raise UnknownOutcome(
+                f"part {part} was sent without a known answer: verify it before sending again"
+            )
+        if self.store is not None:
+            self.store.part_sent(part)
+        self.sent.add(part)
+        try:
+            created = create()
+        except UnknownOutcome:
+            raise
+        except PlatformError:
+            if self.store is not None:
+                self.store.part_unsent(part)
+            self.sent.discard(part)
+            raise
+        platform_id, url = created if isinstance(created, tuple) else (created, None)
+        self.record(part, platform_id, url)
+        return platform_id
+
+    @classmethod
+    def in_memory(cls, key: str, started_at: datetime | None = None) -> Progress:
+        """Progress that lives only in memory (adapter tests, previews): nothing is persisted."""
+        return cls(key=key, started_at=started_at or datetime.now(UTC))
+
+
 @dataclass(frozen=True)
 class PublishRequest:
-    target_id: str  # Chorus's id of this (post, account) target: the idempotency key
+    target_id: str  # Chorus's id of this (post, account) target
     text: str
     media: tuple[MediaItem, ...] = ()
     link: str | None = None
@@ -88,6 +208,16 @@ class PublishRequest:
     first_comment: str | None = None
     reply_to: str | None = None  # platform id of the post/comment/DM thread this answers
     not_before: datetime | None = None  # earliest time the post can exist (for verification)
+    progress: Progress = None  # type: ignore[assignment]  # persisted idempotency material; see __post_init__
+
+    def __post_init__(self) -> None:
+        if self.progress is None:  # adapter tests and one-off calls: in memory, keyed by the target id
+            object.__setattr__(self, "progress", Progress.in_memory(self.target_id, self.not_before))
+
+    @property
+    def parts(self) -> list[str]:
+        """Every part of this publish in creation order (root, thread parts, first comment)."""
+        return part_names(len(self.thread), bool(self.first_comment))
 
 
 @dataclass(frozen=True)
@@ -156,7 +286,13 @@ class PublishingAdapter(Protocol):
     ) -> PublishResult | PendingStep: ...
 
     def find_published(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | None:
-        """Look on the platform for a post made for ``request`` (used in `verifying`)."""
+        """Look on the platform for the root post made for ``request`` (used in `verifying`)."""
+        ...
+
+    def find_part(self, creds: AccountCredentials, request: PublishRequest, part: str) -> str | None:
+        """Look on the platform for follow-up ``part`` (a thread part or the first comment) made for
+        ``request``, under the parent ``request.progress`` holds; its platform id, or None. An adapter
+        whose parts are created idempotently may look it up by its persisted key."""
         ...
 
     def delete(self, creds: AccountCredentials, platform_post_id: str) -> None: ...
