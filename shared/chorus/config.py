@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     # Where the sandbox platform lives (local only; empty in production, which disables it).
     sandbox_url: str = ""
     sandbox_timeout_s: float = 5.0
+    # Read timeout of platform calls that name none (0: chorus.platforms.http.DEFAULT_TIMEOUT's 10 s).
+    http_read_timeout_s: float = 0.0
     # Scheduler: how far ahead of due time a target is handed to the publish queue.
     schedule_lookahead_s: int = 90
     # Publisher: retries before a transient failure becomes permanent.

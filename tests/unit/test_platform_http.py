@@ -368,3 +368,23 @@ def test_a_5xx_ignores_mastodons_ever_present_rate_limit_reset_header() -> None:
         raise_for_platform(resp, "mastodon", now=NOW)
     # Then no wait is taken from the quota window
     assert caught.value.retry_after is None
+
+
+def test_call_takes_its_read_timeout_from_the_settings_when_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chorus.config import reset_caches
+
+    # Given a deployment (or a fault test) that sets a short read timeout
+    monkeypatch.setenv("CHORUS_HTTP_READ_TIMEOUT_S", "0.5")
+    reset_caches()
+    try:
+        session = RecordingSession()
+        # When a call names no timeout, and another names its own
+        call(session, "get", URL, "x")
+        default = session.kwargs["timeout"]
+        call(session, "get", URL, "x", timeout=(1.0, 60.0))
+        # Then the first waits 0.5 s for an answer, the second what it asked for
+        assert default == (DEFAULT_TIMEOUT[0], 0.5)
+        assert session.kwargs["timeout"] == (1.0, 60.0)
+    finally:
+        monkeypatch.delenv("CHORUS_HTTP_READ_TIMEOUT_S")
+        reset_caches()

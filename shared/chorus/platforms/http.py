@@ -41,6 +41,16 @@ logger = logging.getLogger(__name__)
 DEFAULT_TIMEOUT: tuple[float, float] = (3.05, 10.0)
 """(connect, read) seconds: connect just above a TCP retransmit window, read generous for slow APIs."""
 
+
+def default_timeout() -> tuple[float, float]:
+    """The (connect, read) timeout of a call that names none: ``DEFAULT_TIMEOUT``, or the read timeout
+    the settings give (``CHORUS_HTTP_READ_TIMEOUT_S``: fault tests make a platform time out in 0.5 s)."""
+    from chorus.config import get_settings
+
+    read = get_settings().http_read_timeout_s
+    return (DEFAULT_TIMEOUT[0], read) if read else DEFAULT_TIMEOUT
+
+
 META_RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
 """Graph API throttling: app (4), user (17), page (32), custom/other (613), Business Use Case (800xx)."""
 META_AUTH_CODES = frozenset({102, 190})
@@ -229,7 +239,7 @@ def call(
     url: str,
     platform: str,
     *,
-    timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+    timeout: float | tuple[float, float] | None = None,
     idempotent: bool | None = None,
     **kw: Any,
 ) -> requests.Response:
@@ -237,12 +247,13 @@ def call(
 
     ``idempotent`` defaults from the method; when False, a timeout or a dropped connection after the
     request may have been sent raises :class:`UnknownOutcome` instead of :class:`TransientError`.
-    ``kw`` goes to :meth:`requests.Session.request` (params, json, data, headers, files...).
+    ``kw`` goes to :meth:`requests.Session.request` (params, json, data, headers, files...);
+    ``timeout`` defaults to :func:`default_timeout`.
     """
     verb = method.upper()
     safe_to_repeat = verb in IDEMPOTENT_METHODS if idempotent is None else idempotent
     try:
-        resp = session.request(verb, url, timeout=timeout, **kw)
+        resp = session.request(verb, url, timeout=timeout or default_timeout(), **kw)
     except requests.RequestException as exc:
         if isinstance(exc, requests.Timeout | requests.ConnectionError):
             if safe_to_repeat or _never_sent(exc):

@@ -13,10 +13,13 @@ for it), so of two workers only one wins, and a message for an edited or cancell
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from chorus.platforms.base import part_names
 
 
 class TargetState(StrEnum):
@@ -30,6 +33,7 @@ class TargetState(StrEnum):
     VERIFYING = "verifying"
     PROCESSING = "processing"
     PUBLISHED = "published"
+    PARTIALLY_PUBLISHED = "partially_published"  # the root is out, a later part failed: retry completes it
     FAILED = "failed"
     CANCELLED = "cancelled"
 
@@ -134,12 +138,25 @@ class Target:
     step: str | None = None
     step_state: dict[str, str] = field(default_factory=dict)
     published_at: datetime | None = None
+    # Persisted idempotency material and per-part progress (see chorus.platforms.base.Progress).
+    idem_key: str | None = None
+    started_at: datetime | None = None
+    parts: dict[str, str] = field(default_factory=dict)  # part name ("0" root, "1".., "comment") -> id
+    sent_parts: frozenset[str] = frozenset()  # sent with no known answer: verified before a resend
+    verify_looks: int = 0
 
     @property
     def id(self) -> str:
         return f"{self.post_id}.{self.account_id}"
 
-    def public(self) -> dict[str, Any]:
+    def missing_parts(self, planned: Sequence[str]) -> list[str]:
+        """The parts of ``planned`` that a partially published or failed target still lacks."""
+        if self.state not in {TargetState.PARTIALLY_PUBLISHED, TargetState.FAILED}:
+            return []
+        return [p for p in planned if p not in self.parts]
+
+    def public(self, planned: Sequence[str] = ()) -> dict[str, Any]:
+        """The target as the API shows it; ``planned`` (the parts of its content) lists what is missing."""
         return {
             "account_id": self.account_id,
             "platform": self.platform,
@@ -151,6 +168,8 @@ class Target:
             "error": self.error,
             "error_code": self.error_code,
             "published_at": self.published_at,
+            "parts": dict(self.parts),
+            "missing_parts": self.missing_parts(planned),
             "attempt_log": [
                 {"at": a.at, "outcome": a.outcome, "detail": a.detail, "status": a.status}
                 for a in self.attempt_log
@@ -179,6 +198,11 @@ class Post:
     def content_for(self, account_id: str) -> Content:
         return self.variants.get(account_id, self.content)
 
+    def planned_parts(self, account_id: str) -> list[str]:
+        """Every part published to ``account_id`` in order: root, thread parts, first comment."""
+        content = self.content_for(account_id)
+        return part_names(len(content.thread), bool(content.first_comment))
+
     @property
     def status(self) -> str:
         """The post's state, derived from its targets."""
@@ -189,7 +213,7 @@ class Post:
             return next(iter(states)).value
         if states & IN_FLIGHT or TargetState.QUEUED in states:
             return "publishing"
-        if states <= {TargetState.PUBLISHED, TargetState.FAILED}:
+        if states <= {TargetState.PUBLISHED, TargetState.FAILED, TargetState.PARTIALLY_PUBLISHED}:
             return "partially_published"
         if TargetState.PUBLISHED in states:
             return "partially_published"
@@ -211,5 +235,5 @@ class Post:
             "created_by": self.created_by,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
-            "targets": [t.public() for t in self.targets],
+            "targets": [t.public(self.planned_parts(t.account_id)) for t in self.targets],
         }

@@ -12,9 +12,11 @@ from pynamodb.attributes import (
     BooleanAttribute,
     DiscriminatorAttribute,
     JSONAttribute,
+    MapAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.connection import Connection
@@ -141,6 +143,13 @@ class TargetItem(MainItem, discriminator="target"):
     step_state = JSONAttribute(null=True)
     published_at = UTCDateTimeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
+    # Idempotency material and per-part progress (chorus.platforms.base.Progress), written once the
+    # target starts publishing and kept across retries of the same content; an edit drops them.
+    idem_key = UnicodeAttribute(null=True)
+    started_at = UTCDateTimeAttribute(null=True)
+    parts = MapAttribute(null=True)  # type: ignore[var-annotated]  # part name -> platform id, as each lands
+    sent_parts = UnicodeSetAttribute(null=True)  # parts whose request went out with no known answer
+    verify_looks = NumberAttribute(null=True)  # looks at the platform for the part being verified
 
 
 class SchedulerStateItem(MainItem, discriminator="scheduler_state"):
@@ -188,13 +197,23 @@ def bind() -> None:
         _bound["table"] = table
 
 
-def update(model: type[MainItem], pk: str, sk: str, actions: list[Any], condition: Any = None) -> None:
-    """UpdateItem that returns nothing: PynamoDB's ``Model.update`` always asks for ALL_NEW, which
-    sends the whole item back on every state change of a hot path. Raises UpdateError as it does."""
+def update(
+    model: type[MainItem],
+    pk: str,
+    sk: str,
+    actions: list[Any],
+    condition: Any = None,
+    return_values: str = "NONE",
+) -> dict[str, Any]:
+    """UpdateItem that returns nothing unless asked: PynamoDB's ``Model.update`` always asks for ALL_NEW,
+    which sends the whole item back on every state change of a hot path. Returns the attributes asked
+    for (raw DynamoDB JSON; empty with NONE). Raises UpdateError as ``Model.update`` does."""
     bind()
-    model._get_connection().update_item(
-        pk, range_key=sk, actions=actions, condition=condition, return_values="NONE"
+    answer = model._get_connection().update_item(
+        pk, range_key=sk, actions=actions, condition=condition, return_values=return_values
     )
+    found: dict[str, Any] = answer.get("Attributes", {}) if isinstance(answer, dict) else {}
+    return found
 
 
 def _all_models(base: type[Model]) -> list[type[Model]]:

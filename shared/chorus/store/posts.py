@@ -9,10 +9,12 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chorus.errors import Conflict, NotFound
+from chorus.platforms.base import ROOT
 from chorus.posts.model import Attempt, Content, Mode, Post, Target, TargetState
 from chorus.store import keys, models
 from chorus.store.models import MainItem, PostItem, SchedulerStateItem, TargetItem, bind, connection
@@ -48,6 +50,11 @@ def _to_target(item: TargetItem) -> Target:
         step=item.step,
         step_state=dict(item.step_state or {}),
         published_at=item.published_at,
+        idem_key=item.idem_key,
+        started_at=item.started_at,
+        parts={str(k): str(v) for k, v in (item.parts.as_dict() if item.parts else {}).items()},  # type: ignore[no-untyped-call]
+        sent_parts=frozenset(item.sent_parts or ()),
+        verify_looks=int(item.verify_looks or 0),
     )
 
 
@@ -227,7 +234,40 @@ def transition(
     **fields: Any,
 ) -> bool:
     """Move ``target`` to ``to`` if it is in one of ``expect`` (and holds ``token``). False if it was not."""
-    pk, sk = keys.workspace_pk(target.workspace_id), keys.target_sk(target.post_id, target.account_id)
+    actions, condition = _transition_update(
+        target, to, expect, token, new_token, due_at, attempt, count_attempt, fields
+    )
+    return _update_if(target, actions, condition) is not None
+
+
+def start_publishing(target: Target, token: str, now: datetime) -> Target | None:
+    """``queued -> publishing`` for the message holding ``token`` (one attempt more), with the target's
+    idempotency material written if it has none yet (a fresh key, ``started_at = now``) and kept if it
+    has (a retry of the same content). Returns the target as stored, so the caller uses the persisted
+    material and never recomputes it; None if another worker won or the target changed."""
+    actions, condition = _transition_update(
+        target, TargetState.PUBLISHING, [TargetState.QUEUED], token, UNSET, UNSET, None, True, {}
+    )
+    actions += [
+        TargetItem.idem_key.set(TargetItem.idem_key | uuid.uuid4().hex),
+        TargetItem.started_at.set(TargetItem.started_at | now),
+        TargetItem.parts.set(TargetItem.parts | {}),
+    ]
+    stored = _update_if(target, actions, condition, return_values="ALL_NEW")
+    return None if stored is None else _to_target(TargetItem.from_raw_data(stored))
+
+
+def _transition_update(
+    target: Target,
+    to: TargetState,
+    expect: Iterable[TargetState],
+    token: str | Unset | None,
+    new_token: str | Unset | None,
+    due_at: datetime | Unset | None,
+    attempt: Attempt | None,
+    count_attempt: bool,
+    fields: dict[str, Any],
+) -> tuple[list[Action], Condition]:
     condition: Condition = TargetItem.state.is_in(*[s.value for s in expect])
     if not isinstance(token, Unset):
         condition &= TargetItem.queue_token == token if token else TargetItem.queue_token.does_not_exist()
@@ -253,20 +293,56 @@ def transition(
         if attempt.status is not None:
             entry["status"] = attempt.status
         log = [
-            *({"at": keys.iso(a.at), "outcome": a.outcome, "detail": a.detail} for a in target.attempt_log),
+            *(
+                {"at": keys.iso(a.at), "outcome": a.outcome, "detail": a.detail}
+                | ({"status": a.status} if a.status is not None else {})
+                for a in target.attempt_log
+            ),
             entry,
         ]
         actions.append(TargetItem.attempt_log.set(log[-MAX_LOG:]))
     for name, value in fields.items():
         attr = getattr(TargetItem, name)
         actions.append(attr.set(value) if value is not None else attr.remove())
+    return actions, condition
+
+
+def _update_if(
+    target: Target, actions: list[Action], condition: Condition | None, return_values: str = "NONE"
+) -> dict[str, Any] | None:
+    """One UpdateItem of ``target``'s item: None when ``condition`` failed, else the returned attributes."""
+    pk, sk = keys.workspace_pk(target.workspace_id), keys.target_sk(target.post_id, target.account_id)
     try:
-        models.update(TargetItem, pk, sk, actions, condition)
+        return models.update(TargetItem, pk, sk, actions, condition, return_values)
     except UpdateError as exc:
         if _conditional(exc):
-            return False
+            return None
         raise
-    return True
+
+
+class TargetProgress:
+    """The store side of :class:`chorus.platforms.base.ProgressStore` for one target: each write is one
+    UpdateItem, made before the adapter's next platform call."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+
+    def part_sent(self, part: str) -> None:
+        _update_if(self.target, [TargetItem.sent_parts.add({part})], None)
+
+    def part_unsent(self, part: str) -> None:
+        _update_if(self.target, [TargetItem.sent_parts.delete({part})], None)
+
+    def part_landed(self, part: str, platform_id: str, url: str | None) -> None:
+        actions: list[Action] = [
+            Path(["parts", part]).set(platform_id),
+            TargetItem.sent_parts.delete({part}),
+        ]
+        if part == ROOT:  # the root is visible at once, before the rest of a thread goes out
+            actions.append(TargetItem.platform_post_id.set(platform_id))
+            if url:
+                actions.append(TargetItem.url.set(url))
+        _update_if(self.target, actions, None)
 
 
 def _conditional(exc: Exception) -> bool:

@@ -1,0 +1,23 @@
+"""Fixtures of the fault tests: ``platform`` (a FakePlatform on 127.0.0.1) and ``bed`` (the real
+publisher on moto, wired to it). See ``tests/faults/harness.py`` for the API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.faults.harness import FakePlatform, PublisherBed, publisher_bed
+
+
+@pytest.fixture
+def platform() -> Iterator[FakePlatform]:
+    fake = FakePlatform()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def bed(monkeypatch: pytest.MonkeyPatch, platform: FakePlatform) -> Iterator[PublisherBed]:
+    with publisher_bed(monkeypatch, platform) as made:
+        yield made
