@@ -15,16 +15,19 @@ MAX_OCCURRENCES = 100
 def to_utc(value: datetime, timezone: str) -> datetime:
     """A naive value is a wall-clock time in ``timezone``; an aware one keeps its own offset.
 
-    A local time that does not exist (the hour skipped when clocks go forward) moves forward by the
-    gap, as calendars do; an ambiguous one (clocks go back) is the first occurrence."""
+    Two kinds of local times need a rule (see "Scheduling" in the README):
+
+    * A time that does not exist (the hour skipped when clocks go forward) moves forward by the
+      gap, as calendars do: 02:30 on Paris's spring-forward day is published at 03:30 local
+      (01:30 UTC), never at 01:30 local.
+    * An ambiguous time (the hour repeated when clocks go back) is its first occurrence: 02:30 on
+      Paris's fall-back day is 02:30 summer time (00:30 UTC), not an hour later.
+
+    Both follow from PEP 495's ``fold=0``: for a skipped time it applies the offset in force before
+    the transition, which lands after the gap; for a repeated time it picks the earlier one."""
     if value.tzinfo is not None:
         return value.astimezone(UTC)
-    zone = ZoneInfo(timezone)
-    local = value.replace(tzinfo=zone, fold=0)
-    back = local.astimezone(UTC).astimezone(zone)
-    if back.replace(tzinfo=None) != value:  # nonexistent: 02:30 on a spring-forward day
-        local = value.replace(tzinfo=zone, fold=1)
-    return local.astimezone(UTC)
+    return value.replace(tzinfo=ZoneInfo(timezone), fold=0).astimezone(UTC)
 
 
 def parse_time(text: str, field: str = "scheduled_at") -> datetime:
@@ -59,7 +62,9 @@ def parse_slots(raw: Iterable[dict[str, object]]) -> list[Slot]:
 
 
 def next_free_slot(slots: list[Slot], timezone: str, now: datetime, taken: set[datetime]) -> datetime:
-    """The first slot time after ``now`` (in the workspace's zone) that no queued post holds."""
+    """The first slot time after ``now`` (in the workspace's zone) that no queued post holds. A slot
+    in the hour skipped when clocks go forward is taken after the gap (02:30 -> 03:30); in the hour
+    repeated when they go back, at its first occurrence only (see :func:`to_utc`)."""
     if not slots:
         raise ValidationFailed.on(
             "mode", "the workspace has no queue time slots (PUT /queue/slots)", "no_slots"
@@ -85,7 +90,8 @@ class Recurrence:
     count: int | None = None
 
     def occurrences(self, first_local: datetime, timezone: str) -> list[datetime]:
-        """UTC times of each occurrence, keeping the local wall-clock time across DST changes."""
+        """UTC times of each occurrence, keeping the local wall-clock time across DST changes (by the
+        rules of :func:`to_utc` on the days a time is skipped or repeated)."""
         if self.every < 1:
             raise ValidationFailed.on("recurrence.every", "must be at least 1", "range")
         if self.unit not in {"day", "week"}:
@@ -103,7 +109,9 @@ class Recurrence:
         while len(out) < limit:
             if self.until and local.date() > self.until:
                 break
-            out.append(to_utc(local, timezone))
+            # The first keeps an explicit offset it was given; the others keep its wall-clock time
+            # (a skipped one moves forward, a repeated one is its first occurrence: see to_utc).
+            out.append(to_utc(first_local if not out else local, timezone))
             local += step
         return out
 
