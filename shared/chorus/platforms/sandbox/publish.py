@@ -3,11 +3,14 @@ and the same error mapping as the real platforms' adapters."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import requests
 
 from chorus.platforms.base import (
+    COMMENT,
+    ROOT,
     AccountCredentials,
     MetricPoint,
     MetricScope,
@@ -15,6 +18,7 @@ from chorus.platforms.base import (
     PermanentError,
     PublishRequest,
     PublishResult,
+    thread_part,
 )
 from chorus.platforms.http import call, json_body
 
@@ -50,33 +54,44 @@ class SandboxPublisher:
         return json_body(resp, PLATFORM)
 
     def publish(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | PendingStep:
-        body = {
-            "text": request.text + (f" {request.link}" if request.link else ""),
-            "media": [m.url for m in request.media],
-            "reply_to": request.reply_to,
-            "client_ref": request.target_id,
-        }
-        first = self._request(creds, "POST", f"/api/accounts/{creds.account_id}/posts", json=body)
+        """Root, thread parts (each a reply to the one before) and first comment (a reply to the root),
+        each created once through ``request.progress`` and tagged with its persisted ``idem_key``."""
+        progress = request.progress
+        root = progress.step(
+            ROOT,
+            self._create(
+                creds,
+                request,
+                ROOT,
+                text=request.text + (f" {request.link}" if request.link else ""),
+                media=[m.url for m in request.media],
+                reply_to=request.reply_to,
+                client_ref=request.target_id,
+            ),
+        )
         parts: list[str] = []
-        parent = first["id"]
-        for part in request.thread:
-            made = self._request(
-                creds,
-                "POST",
-                f"/api/accounts/{creds.account_id}/posts",
-                json={"text": part, "reply_to": parent},
-            )
-            parts.append(made["id"])
-            parent = made["id"]
+        parent = root
+        for number, text in enumerate(request.thread, start=1):
+            part = thread_part(number)
+            parent = progress.step(part, self._create(creds, request, part, text=text, reply_to=parent))
+            parts.append(parent)
         if request.first_comment:
-            made = self._request(
-                creds,
-                "POST",
-                f"/api/accounts/{creds.account_id}/posts",
-                json={"text": request.first_comment, "reply_to": first["id"]},
+            parts.append(
+                progress.step(
+                    COMMENT, self._create(creds, request, COMMENT, text=request.first_comment, reply_to=root)
+                )
             )
-            parts.append(made["id"])
-        return PublishResult(first["id"], first.get("url"), tuple(parts))
+        return PublishResult(root, progress.root_url, tuple(parts))
+
+    def _create(
+        self, creds: AccountCredentials, request: PublishRequest, part: str, **body: Any
+    ) -> Callable[[], tuple[str, str | None]]:
+        def create() -> tuple[str, str | None]:
+            body["idem_key"] = request.progress.idempotency_key(part)
+            made = self._request(creds, "POST", f"/api/accounts/{creds.account_id}/posts", json=body)
+            return str(made["id"]), made.get("url")
+
+        return create
 
     def continue_publish(
         self, creds: AccountCredentials, request: PublishRequest, step: PendingStep
@@ -84,14 +99,21 @@ class SandboxPublisher:
         raise PermanentError(f"sandbox has no asynchronous step {step.step!r}", platform=PLATFORM)
 
     def find_published(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | None:
+        found = self._find(creds, request, ROOT)
+        return PublishResult(str(found["id"]), found.get("url")) if found else None
+
+    def find_part(self, creds: AccountCredentials, request: PublishRequest, part: str) -> str | None:
+        found = self._find(creds, request, part)
+        return str(found["id"]) if found else None
+
+    def _find(self, creds: AccountCredentials, request: PublishRequest, part: str) -> dict[str, Any] | None:
+        """The account's post carrying ``part``'s persisted idempotency key, made since ``not_before``."""
         since = request.not_before.strftime("%Y-%m-%dT%H:%M:%S") if request.not_before else ""
         found = self._request(
             creds, "GET", f"/api/accounts/{creds.account_id}/posts", params={"since": since}
         )
-        for post in found["posts"]:
-            if post.get("client_ref") == request.target_id:
-                return PublishResult(post["id"], post.get("url"))
-        return None
+        key = request.progress.idempotency_key(part)
+        return next((p for p in found["posts"] if p.get("idem_key") == key), None)
 
     def delete(self, creds: AccountCredentials, platform_post_id: str) -> None:
         self._request(creds, "DELETE", f"/api/posts/{platform_post_id}")

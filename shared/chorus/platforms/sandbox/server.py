@@ -167,6 +167,7 @@ class SandboxServer:
                     "media": body.get("media", []),
                     "reply_to": body.get("reply_to"),
                     "client_ref": body.get("client_ref"),
+                    "idem_key": body.get("idem_key"),
                     "created_at": _now(),
                     "url": f"{self_url()}/p/{post_id}",
                     "counts": {"impressions": 0, "likes": 0, "comments": 0, "shares": 0},
