@@ -140,13 +140,7 @@ def main() -> int:
     try:
         _, key = chorus.workspace("Bench page owner")
         _, other_key = chorus.workspace("Bench bystander")
-        answer = chorus.call(
-            "POST",
-            "/accounts",
-            key,
-            json={"platform": "facebook", "platform_account_id": PAGE, "access_token": "t", "handle": "page"},
-        )
-        assert answer.status_code == 201, answer.text
+        chorus.proven_account(key, "facebook", PAGE, handle="page")
         owner = Browser(chorus.rt.ws_url + f"/?key={key}")
         bystander = Browser(chorus.rt.ws_url + f"/?key={other_key}")
         payloads = bodies()

@@ -3,12 +3,13 @@ every route here is declared as an Api event there, and a test keeps the two lis
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Chalice, Request, Response
 from chalicelib import accounts, inbox, listening, posts, reports, workspaces
-from chalicelib.web import PUBLIC_PREFIXES, problem, set_principal
+from chalicelib.web import PUBLIC_PREFIXES, HttpProblem, as_problem, problem, set_principal
 from chorus.auth.workspaces import authenticate
 from chorus.errors import ChorusError
 from chorus.observability import logger
@@ -26,8 +27,9 @@ app.register_blueprint(reports.bp)
 def authenticate_and_translate_errors(
     event: Request, get_response: Callable[[Request], Response]
 ) -> Response:
-    """Every route but health, webhooks and OAuth callbacks needs a workspace API key; domain errors
-    become JSON problem bodies naming the field."""
+    """Every route but the public ones (``web.PUBLIC_PREFIXES``: health, the OpenAPI document, webhooks)
+    needs a workspace API key; domain errors and Chalice's own refusals (415, 405, its 500) become JSON
+    problem bodies naming the field."""
     path = event.context.get("resourcePath", "")
     try:
         set_principal(
@@ -37,7 +39,12 @@ def authenticate_and_translate_errors(
         logger.info("request refused", path=path, status=error.status)
         return problem(error)
     try:
-        return get_response(event)
+        return as_problem(get_response(event))
+    except ChorusError as error:
+        return problem(error)
+    except Exception:
+        logger.exception("request failed", path=path)
+        return problem(HttpProblem(500, "Internal error", "an internal error occurred; it is logged"))
     finally:
         set_principal(None)
 
@@ -45,6 +52,16 @@ def authenticate_and_translate_errors(
 @app.route("/health", methods=["GET"])
 def health() -> dict[str, Any]:
     return {"status": "ok", "service": "chorus"}
+
+
+@app.route("/openapi.json", methods=["GET"])
+def openapi_document() -> Response:
+    """The OpenAPI 3.1 document of this API (public: it describes the routes, never any data)."""
+    from chalicelib.openapi import document
+
+    return Response(
+        body=json.dumps(document(app)), status_code=200, headers={"Content-Type": "application/json"}
+    )
 
 
 __all__ = ["app"]

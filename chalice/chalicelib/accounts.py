@@ -1,9 +1,13 @@
 """Routes: connected social accounts (direct token entry; OAuth where the deployment has app credentials).
 
+Direct token entry proves ownership: the account connected is the one the platform says the token
+belongs to (``chorus.accounts.ownership``); a ``platform_account_id`` in the body is only an assertion.
+
 OAuth: ``GET /accounts/connect/{platform}`` (admin) answers the authorize URL and its one-time state;
-the platform sends the browser back to ``GET /oauth/callback/{platform}?code&state`` (public: the state
-is the proof), which connects the granted account(s) and answers them as JSON, or redirects (302) to the
-configured app URL (``CHORUS_OAUTH_DONE_URL``)."""
+the platform sends the browser back to the app's ``redirect_uri``, and the app passes ``code`` and
+``state`` on to ``GET /oauth/callback/{platform}`` with the same API key that started the flow (the
+state is bound to it), which connects the granted account(s) and answers them as JSON, or redirects
+(302) to the configured app URL (``CHORUS_OAUTH_DONE_URL``)."""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from chorus.accounts import oauth
 from chorus.accounts import service as accounts
 from chorus.accounts.app_password import connect_bluesky
 from chorus.accounts.apps import get_apps
+from chorus.accounts.ownership import Claim, connect_with_token
 from chorus.accounts.tokens import TokenSet
 from chorus.auth.roles import Role
 from chorus.errors import BadRequest, FieldError, ValidationFailed
@@ -26,8 +31,9 @@ bp = Blueprint(__name__)
 
 
 class ConnectAccount(BaseModel):
-    """Direct token entry (``platform_account_id`` + ``access_token``), or for Bluesky a handle and an
-    app password (``app_password``; ``base_url`` = the PDS when it is not bsky.social)."""
+    """Direct token entry (``access_token``; ``platform_account_id``, when given, must be the account the
+    platform says the token is for), or for Bluesky a handle and an app password (``app_password``;
+    ``base_url`` = the PDS when it is not bsky.social)."""
 
     platform: str
     platform_account_id: str | None = Field(default=None, min_length=1, max_length=300)
@@ -60,20 +66,16 @@ def connect_account() -> Response:
             extra=req.extra,
         )
         return ok(account.public(), status=201)
-    if not req.platform_account_id:
-        raise ValidationFailed.on("platform_account_id", "must not be empty", "required")
     if not req.access_token:
         hint = " (or app_password with handle)" if req.platform == "bluesky" else ""
         raise ValidationFailed.on("access_token", "must not be empty" + hint, "required")
-    account = accounts.connect_account(
+    claim = Claim(req.platform, req.access_token, req.platform_account_id, req.base_url, req.extra)
+    account = connect_with_token(
         who.workspace_id,
-        req.platform,
-        req.platform_account_id,
+        claim,
         TokenSet(req.access_token, req.refresh_token, req.expires_at),
         handle=req.handle,
         display_name=req.display_name,
-        base_url=req.base_url,
-        extra=req.extra,
     )
     return ok(account.public(), status=201)
 
@@ -105,18 +107,19 @@ class CallbackQuery(BaseModel):
 def start_oauth(platform: str) -> Response:
     who = principal(Role.ADMIN)
     req = parse(ConnectQuery, query(bp.current_request))
-    started = oauth.start_connect(who.workspace_id, platform, req.redirect_uri, base_url=req.base_url)
+    started = oauth.start_connect(who, platform, req.redirect_uri, base_url=req.base_url)
     return ok({"authorize_url": started.authorize_url, "state": started.state})
 
 
 @route(bp, "/oauth/callback/{platform}", methods=["GET"])
 def oauth_callback(platform: str) -> Response:
+    who = principal(Role.ADMIN)
     req = parse(CallbackQuery, query(bp.current_request))
     if req.error:  # the user declined, or the platform refused the request: spend the state, say why
-        oauth.take_state(req.state, platform)
+        oauth.take_state(req.state, platform, who)
         reason = req.error_description or req.error
         raise BadRequest(f"code: {platform} answered {reason}", [FieldError("code", reason, req.error)])
-    connected = oauth.finish_connect(platform, req.code, req.state)
+    connected = oauth.finish_connect(platform, req.code, req.state, who)
     done = get_apps().oauth_done_url
     if done:
         sep = "&" if "?" in done else "?"

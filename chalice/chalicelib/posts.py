@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -16,7 +16,7 @@ from chorus.posts import service
 from chorus.posts.model import Content, MediaRef, Mode
 from chorus.posts.queue import default_queue
 from chorus.posts.timing import parse_time
-from chorus.posts.validation import MIME_KINDS
+from chorus.posts.validation import MIME_KINDS, csv_text
 from chorus.store import posts as repo
 
 bp = Blueprint(__name__)
@@ -52,7 +52,7 @@ class ContentIn(BaseModel):
 class RecurrenceIn(BaseModel):
     every: int = Field(ge=1, le=365)
     unit: Literal["day", "week"]
-    until: str | None = None
+    until: date | None = None
     count: int | None = Field(default=None, ge=1, le=100)
 
 
@@ -153,7 +153,7 @@ def reject_post(post_id: str) -> Response:
 )
 def import_posts() -> Response:
     who = principal(Role.CONTRIBUTOR)
-    text = (bp.current_request.raw_body or b"").decode("utf-8-sig", errors="strict")
+    text = csv_text(bp.current_request.raw_body or b"")
     report = service.import_csv(who, text, default_queue())
     return ok(report, status=201 if report["created"] else 422)
 

@@ -22,7 +22,7 @@ M = TypeVar("M", bound=BaseModel)
 
 _principal: ContextVar[Principal | None] = ContextVar("chorus_principal", default=None)
 
-PUBLIC_PREFIXES = ("/health", "/webhooks/", "/oauth/callback/")
+PUBLIC_PREFIXES = ("/health", "/webhooks/")  # an OAuth callback needs the key that started it
 
 
 def set_principal(principal: Principal | None) -> None:

@@ -18,11 +18,14 @@ from chorus.accounts import oauth
 from chorus.accounts import service as accounts
 from chorus.accounts.apps import OAuthApps
 from chorus.accounts.tokens import TokenSet
-from chorus.errors import BadRequest, ChorusError, ValidationFailed
+from chorus.auth.keys import Principal
+from chorus.auth.roles import Role
+from chorus.errors import BadRequest, ChorusError, Forbidden, ValidationFailed
 from chorus.platforms.base import AuthError
 from tests.support import main_table_in_moto
 
 WS = "ws-oauth"
+ADMIN = Principal(WS, "adminkey1", Role.ADMIN)  # the API key that starts (and so finishes) flows
 REDIRECT = "https://app.example/oauth/callback/x"
 X_TOKEN = "https://api.x.com/2/oauth2/token"
 X_ME = "https://api.x.com/2/users/me"
@@ -76,10 +79,10 @@ def stored_tokens(account: accounts.Account) -> tuple[str, str | None, datetime 
 
 
 def connect_x(rsps: responses.RequestsMock, code: str = "code-1") -> accounts.Account:
-    started = oauth.start_connect(WS, "x", REDIRECT, apps=APPS)
+    started = oauth.start_connect(ADMIN, "x", REDIRECT, apps=APPS)
     rsps.post(X_TOKEN, json=X_TOKENS)
     rsps.get(X_ME, json=X_USER, match=[matchers.header_matcher({"Authorization": "Bearer x-access-1"})])
-    return oauth.finish_connect("x", code, started.state, apps=APPS)[0]
+    return oauth.finish_connect("x", code, started.state, ADMIN, apps=APPS)[0]
 
 
 # ---------------------------------------------------------------------------------------------- X
@@ -89,13 +92,13 @@ def test_x_connect_sends_the_pkce_verifier_of_the_challenge_and_stores_the_user_
     rsps: responses.RequestsMock,
 ) -> None:
     # Given a connection started for X
-    started = oauth.start_connect(WS, "x", REDIRECT, apps=APPS)
+    started = oauth.start_connect(ADMIN, "x", REDIRECT, apps=APPS)
     challenge = query_of(started.authorize_url)["code_challenge"][0]
     assert query_of(started.authorize_url)["state"] == [started.state]
     rsps.post(X_TOKEN, json=X_TOKENS)
     rsps.get(X_ME, json=X_USER, match=[matchers.header_matcher({"Authorization": "Bearer x-access-1"})])
     # When X sends the user back with a code
-    connected = oauth.finish_connect("x", "code-1", started.state, apps=APPS)
+    connected = oauth.finish_connect("x", "code-1", started.state, ADMIN, apps=APPS)
     # Then the token request proved the PKCE verifier behind the challenge, as a confidential client
     form = form_of(rsps, 0)
     verifier = form["code_verifier"][0]
@@ -112,14 +115,30 @@ def test_x_connect_sends_the_pkce_verifier_of_the_challenge_and_stores_the_user_
     assert stored_tokens(connected[0])[:2] == ("x-access-1", "x-refresh-1")
 
 
-def test_a_state_is_spent_once(rsps: responses.RequestsMock) -> None:
-    started = oauth.start_connect(WS, "x", REDIRECT, apps=APPS)
+def test_a_state_is_bound_to_the_api_key_that_started_the_flow(rsps: responses.RequestsMock) -> None:
+    # Given a flow started by one admin key (its authorize URL handed to someone else's browser)
+    started = oauth.start_connect(ADMIN, "x", REDIRECT, apps=APPS)
     rsps.post(X_TOKEN, json=X_TOKENS)
     rsps.get(X_ME, json=X_USER)
-    oauth.finish_connect("x", "code-1", started.state, apps=APPS)
+    # When another key, even of the same workspace and role, brings the code and state back
+    with pytest.raises(Forbidden) as refused:
+        oauth.finish_connect("x", "code-1", started.state, Principal(WS, "otherkey1", Role.OWNER), apps=APPS)
+    # Then it is refused naming the state, nothing went to X, and the state is left for its owner
+    assert refused.value.errors[0].field == "state"
+    assert not rsps.calls
+    assert oauth.finish_connect("x", "code-1", started.state, ADMIN, apps=APPS)[0].platform_account_id == (
+        "2244994945"
+    )
+
+
+def test_a_state_is_spent_once(rsps: responses.RequestsMock) -> None:
+    started = oauth.start_connect(ADMIN, "x", REDIRECT, apps=APPS)
+    rsps.post(X_TOKEN, json=X_TOKENS)
+    rsps.get(X_ME, json=X_USER)
+    oauth.finish_connect("x", "code-1", started.state, ADMIN, apps=APPS)
     # When the same state comes back a second time
     with pytest.raises(BadRequest) as refused:
-        oauth.finish_connect("x", "code-1", started.state, apps=APPS)
+        oauth.finish_connect("x", "code-1", started.state, ADMIN, apps=APPS)
     # Then it is refused naming the state, and no second token request went out
     assert refused.value.errors[0].field == "state"
     assert len([c for c in rsps.calls if c.request.url == X_TOKEN]) == 1
@@ -127,15 +146,15 @@ def test_a_state_is_spent_once(rsps: responses.RequestsMock) -> None:
 
 def test_an_expired_or_unknown_or_foreign_state_is_refused(aws: None) -> None:
     now = datetime.now(UTC)
-    late = oauth.start_connect(WS, "x", REDIRECT, apps=APPS, now=now - timedelta(minutes=11))
-    other = oauth.start_connect(WS, "facebook", REDIRECT, apps=APPS)
+    late = oauth.start_connect(ADMIN, "x", REDIRECT, apps=APPS, now=now - timedelta(minutes=11))
+    other = oauth.start_connect(ADMIN, "facebook", REDIRECT, apps=APPS)
     for state, platform, words in (
         (late.state, "x", "expired"),
         ("never-issued", "x", "unknown"),
         (other.state, "x", "facebook"),
     ):
         with pytest.raises(BadRequest) as refused:
-            oauth.finish_connect(platform, "code", state, apps=APPS)
+            oauth.finish_connect(platform, "code", state, ADMIN, apps=APPS)
         assert refused.value.errors[0].field == "state"
         assert words in refused.value.detail
 
@@ -144,7 +163,7 @@ def test_the_state_carries_a_ten_minute_ttl(aws: None) -> None:
     from chorus.store import keys
 
     now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-    started = oauth.start_connect(WS, "x", REDIRECT, apps=APPS, now=now)
+    started = oauth.start_connect(ADMIN, "x", REDIRECT, apps=APPS, now=now)
     item = oauth.OAuthStateItem.get(keys.oauth_state_pk(started.state), oauth.oauth_state_sk())
     assert item.expires_at == now + timedelta(minutes=10)
     assert item.workspace_id == WS
@@ -155,10 +174,10 @@ def test_connecting_the_same_x_user_again_reauthorises_the_account(rsps: respons
     first = connect_x(rsps)
     accounts.mark_needs_reauth(WS, first.id, "revoked")
     rsps.reset()
-    started = oauth.start_connect(WS, "x", REDIRECT, apps=APPS)
+    started = oauth.start_connect(ADMIN, "x", REDIRECT, apps=APPS)
     rsps.post(X_TOKEN, json={**X_TOKENS, "access_token": "x-access-2", "refresh_token": "x-refresh-2"})
     rsps.get(X_ME, json=X_USER)
-    again = oauth.finish_connect("x", "code-2", started.state, apps=APPS)[0]
+    again = oauth.finish_connect("x", "code-2", started.state, ADMIN, apps=APPS)[0]
     assert again.id == first.id
     assert again.status == "active"
     assert [a.id for a in accounts.list_accounts(WS)] == [first.id]
@@ -166,7 +185,7 @@ def test_connecting_the_same_x_user_again_reauthorises_the_account(rsps: respons
 
 
 def test_a_refused_code_is_a_400_naming_the_code(rsps: responses.RequestsMock) -> None:
-    started = oauth.start_connect(WS, "x", REDIRECT, apps=APPS)
+    started = oauth.start_connect(ADMIN, "x", REDIRECT, apps=APPS)
     rsps.post(
         X_TOKEN,
         status=400,
@@ -176,21 +195,21 @@ def test_a_refused_code_is_a_400_naming_the_code(rsps: responses.RequestsMock) -
         },
     )
     with pytest.raises(BadRequest) as refused:
-        oauth.finish_connect("x", "bad", started.state, apps=APPS)
+        oauth.finish_connect("x", "bad", started.state, ADMIN, apps=APPS)
     assert refused.value.errors[0].field == "code"
     assert "authorization code was invalid" in refused.value.detail
 
 
 def test_platforms_without_oauth_or_without_app_credentials_are_refused(aws: None) -> None:
     with pytest.raises(ValidationFailed) as bluesky:
-        oauth.start_connect(WS, "bluesky", REDIRECT, apps=APPS)
+        oauth.start_connect(ADMIN, "bluesky", REDIRECT, apps=APPS)
     assert bluesky.value.errors[0].field == "platform"
     assert "app password" in bluesky.value.detail
     with pytest.raises(ValidationFailed) as unconfigured:
-        oauth.start_connect(WS, "x", REDIRECT, apps=OAuthApps(x_client_id=""))
+        oauth.start_connect(ADMIN, "x", REDIRECT, apps=OAuthApps(x_client_id=""))
     assert "CHORUS_X_CLIENT_ID" in unconfigured.value.detail
     with pytest.raises(ValidationFailed) as insecure:
-        oauth.start_connect(WS, "x", "http://app.example/cb", apps=APPS)
+        oauth.start_connect(ADMIN, "x", "http://app.example/cb", apps=APPS)
     assert insecure.value.errors[0].field == "redirect_uri"
 
 
@@ -213,7 +232,7 @@ def test_mastodon_registers_an_app_on_the_instance_and_keeps_it_on_the_account(
             "vapid_key": "BCk-QqERU0q-CfYZjcuB6lnyyOYfJ2AifKqfeGIm7Z-HiTU5T9eTG5GxVA0_OH5mMlI4UkkDTpaZwozy0TzdZ2M=",
         },
     )
-    started = oauth.start_connect(WS, "mastodon", REDIRECT, base_url=INSTANCE + "/", apps=APPS)
+    started = oauth.start_connect(ADMIN, "mastodon", REDIRECT, base_url=INSTANCE + "/", apps=APPS)
     registered = form_of(rsps, 0)
     assert registered["redirect_uris"] == [REDIRECT]
     assert started.authorize_url.startswith(f"{INSTANCE}/oauth/authorize?")
@@ -236,7 +255,7 @@ def test_mastodon_registers_an_app_on_the_instance_and_keeps_it_on_the_account(
         ],
     )
     # When the user comes back with a code
-    account = oauth.finish_connect("mastodon", "mcode", started.state, apps=APPS)[0]
+    account = oauth.finish_connect("mastodon", "mcode", started.state, ADMIN, apps=APPS)[0]
     # Then the token request used the instance's app, and the account keeps it for refreshes
     token_form = form_of(rsps, 1)
     assert token_form["client_secret"] == ["ZEaFUFmF0umgBX1qKJDjaU99Q31lDkOU8NutzTOoliw"]
@@ -250,7 +269,7 @@ def test_mastodon_registers_an_app_on_the_instance_and_keeps_it_on_the_account(
 
 def test_mastodon_needs_the_instance_url(aws: None) -> None:
     with pytest.raises(ValidationFailed) as refused:
-        oauth.start_connect(WS, "mastodon", REDIRECT, apps=APPS)
+        oauth.start_connect(ADMIN, "mastodon", REDIRECT, apps=APPS)
     assert refused.value.errors[0].field == "base_url"
 
 
@@ -284,11 +303,11 @@ def meta_tokens(rsps: responses.RequestsMock) -> None:
 
 
 def test_facebook_connects_every_granted_page_with_its_page_token(rsps: responses.RequestsMock) -> None:
-    started = oauth.start_connect(WS, "facebook", REDIRECT, apps=APPS)
+    started = oauth.start_connect(ADMIN, "facebook", REDIRECT, apps=APPS)
     assert query_of(started.authorize_url)["client_id"] == ["meta-app"]
     meta_tokens(rsps)
     rsps.get(f"{GRAPH}/me/accounts", json=PAGES)
-    connected = oauth.finish_connect("facebook", "fcode", started.state, apps=APPS)
+    connected = oauth.finish_connect("facebook", "fcode", started.state, ADMIN, apps=APPS)
     assert [(a.platform_account_id, a.display_name) for a in connected] == [
         ("1111", "Brand Page"),
         ("2222", "Side Page"),
@@ -300,10 +319,10 @@ def test_facebook_connects_every_granted_page_with_its_page_token(rsps: response
 def test_instagram_connects_only_pages_with_a_linked_professional_account(
     rsps: responses.RequestsMock,
 ) -> None:
-    started = oauth.start_connect(WS, "instagram", REDIRECT, apps=APPS)
+    started = oauth.start_connect(ADMIN, "instagram", REDIRECT, apps=APPS)
     meta_tokens(rsps)
     rsps.get(f"{GRAPH}/me/accounts", json=PAGES)
-    connected = oauth.finish_connect("instagram", "fcode", started.state, apps=APPS)
+    connected = oauth.finish_connect("instagram", "fcode", started.state, ADMIN, apps=APPS)
     assert [(a.platform, a.platform_account_id, a.extra["page_id"]) for a in connected] == [
         ("instagram", "17841400000000001", "1111")
     ]
@@ -375,10 +394,10 @@ def test_a_refused_refresh_raises_auth_error_unless_another_worker_refreshed_fir
 def test_a_facebook_refresh_extends_the_user_token_and_reads_the_page_token_again(
     rsps: responses.RequestsMock,
 ) -> None:
-    started = oauth.start_connect(WS, "facebook", REDIRECT, apps=APPS)
+    started = oauth.start_connect(ADMIN, "facebook", REDIRECT, apps=APPS)
     meta_tokens(rsps)
     rsps.get(f"{GRAPH}/me/accounts", json=PAGES)
-    page = oauth.finish_connect("facebook", "fcode", started.state, apps=APPS)[0]
+    page = oauth.finish_connect("facebook", "fcode", started.state, ADMIN, apps=APPS)[0]
     creds = accounts.credentials(accounts.get_account(WS, page.id))
     rsps.reset()
     rsps.get(
@@ -462,8 +481,8 @@ def test_bluesky_session_tokens_are_stored_when_the_adapter_refreshed_them(aws: 
 
 
 def test_a_token_endpoint_outage_is_a_502_not_a_crash(rsps: responses.RequestsMock) -> None:
-    started = oauth.start_connect(WS, "x", REDIRECT, apps=APPS)
+    started = oauth.start_connect(ADMIN, "x", REDIRECT, apps=APPS)
     rsps.post(X_TOKEN, status=503, json={"title": "Service Unavailable", "detail": "try later"})
     with pytest.raises(ChorusError) as outage:
-        oauth.finish_connect("x", "code-1", started.state, apps=APPS)
+        oauth.finish_connect("x", "code-1", started.state, ADMIN, apps=APPS)
     assert outage.value.status == 502

@@ -63,6 +63,23 @@ class Chorus:
         assert answer.status_code == 201, answer.text
         return str(answer.json()["id"])
 
+    def proven_account(
+        self, key: str, platform: str, platform_account_id: str, handle: str | None = None
+    ) -> str:
+        """An account of ``key``'s workspace, stored as a connection whose ownership the platform
+        confirmed leaves it (no fake of that platform's whoami needed: tests/faults/test_isolation.py
+        and tests/contract/test_ownership.py test the proof itself)."""
+        from chorus.accounts.service import connect_or_reconnect
+        from chorus.accounts.tokens import TokenSet
+        from chorus.auth.keys import parse_key
+
+        parsed = parse_key(key)
+        assert parsed is not None
+        token = TokenSet(f"token-of-{platform_account_id}")
+        return connect_or_reconnect(
+            parsed.workspace_id, platform, platform_account_id, token, handle=handle
+        ).id
+
     def fault(self, **fault: Any) -> None:
         requests.post(self.sandbox.url + "/_control/faults", json=fault, timeout=5).raise_for_status()
 

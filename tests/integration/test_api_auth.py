@@ -93,7 +93,7 @@ def test_every_chalice_route_is_declared_in_the_template_and_back(chorus: Chorus
         declared.add((event["Properties"]["Path"], event["Properties"]["Method"].upper()))
     routed = {(path, method) for path, methods in app.routes.items() for method in methods}
     assert routed == declared
-    assert all(re.match(r"^/[a-z/{}_-]*$", p) for p, _ in routed)
+    assert all(re.match(r"^/[a-z/{}_.-]*$", p) for p, _ in routed)
 
 
 def test_chorus_workspace_create_prints_an_owner_key_that_works(

@@ -41,19 +41,7 @@ def post_webhook(chorus: Chorus, body: bytes, signature: str | None) -> Any:
 
 
 def connect_page(chorus: Chorus, key: str, page_id: str = PAGE_ID) -> str:
-    answer = chorus.call(
-        "POST",
-        "/accounts",
-        key,
-        json={
-            "platform": "facebook",
-            "platform_account_id": page_id,
-            "access_token": "page-token",
-            "handle": "acme",
-        },
-    )
-    assert answer.status_code == 201, answer.text
-    return str(answer.json()["id"])
+    return chorus.proven_account(key, "facebook", page_id, handle="acme")
 
 
 class Listener:

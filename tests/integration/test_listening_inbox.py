@@ -40,18 +40,7 @@ def deliver(chorus: Chorus, fixture: str) -> None:
 
 
 def connect(chorus: Chorus, key: str, platform: str, platform_account_id: str) -> None:
-    answer = chorus.call(
-        "POST",
-        "/accounts",
-        key,
-        json={
-            "platform": platform,
-            "platform_account_id": platform_account_id,
-            "access_token": "token",
-            "handle": f"acme-{platform}",
-        },
-    )
-    assert answer.status_code == 201, answer.text
+    chorus.proven_account(key, platform, platform_account_id, handle=f"acme-{platform}")
 
 
 def mentions(chorus: Chorus, key: str) -> list[dict[str, Any]]:

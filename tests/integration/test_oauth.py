@@ -198,7 +198,7 @@ def connect(chorus: Chorus, key: str, platform: str, code: str) -> list[dict[str
     )
     assert started.status_code == 200, started.text
     back = chorus.call(
-        "GET", f"/oauth/callback/{platform}", params={"code": code, "state": started.json()["state"]}
+        "GET", f"/oauth/callback/{platform}", key, params={"code": code, "state": started.json()["state"]}
     )
     assert back.status_code == 200, back.text
     return list(back.json()["accounts"])
@@ -237,8 +237,8 @@ def test_an_admin_connects_an_x_account_and_the_state_works_once(
     assert url.startswith("https://x.com/i/oauth2/authorize?")
     assert query["client_id"] == ["x-client"]
     assert query["state"] == [state]
-    # When X sends the browser back (no API key: the state is the proof)
-    back = chorus.call("GET", "/oauth/callback/x", params={"code": "good", "state": state})
+    # When X sends the browser back and the app passes code and state on with the key that started it
+    back = chorus.call("GET", "/oauth/callback/x", key, params={"code": "good", "state": state})
     # Then the X user is connected to the admin's workspace, with the PKCE verifier behind the challenge
     assert back.status_code == 200, back.text
     [account] = back.json()["accounts"]
@@ -254,7 +254,7 @@ def test_an_admin_connects_an_x_account_and_the_state_works_once(
     assert [a["id"] for a in chorus.call("GET", "/accounts", key).json()["accounts"]] == [account["id"]]
     assert stored_tokens(ws, account["id"]) == ("x-at-1", "x-rt-1")
     # And the same state a second time is refused, naming the state
-    again = chorus.call("GET", "/oauth/callback/x", params={"code": "good", "state": state})
+    again = chorus.call("GET", "/oauth/callback/x", key, params={"code": "good", "state": state})
     assert again.status_code == 400
     assert again.json()["errors"][0]["field"] == "state"
 
@@ -272,6 +272,7 @@ def test_only_admins_start_connections_and_a_declined_consent_spends_the_state(c
     declined = chorus.call(
         "GET",
         "/oauth/callback/x",
+        owner,
         params={
             "error": "access_denied",
             "error_description": "The user denied access",
@@ -280,7 +281,7 @@ def test_only_admins_start_connections_and_a_declined_consent_spends_the_state(c
     )
     assert declined.status_code == 400
     assert "denied" in declined.json()["detail"]
-    later = chorus.call("GET", "/oauth/callback/x", params={"code": "good", "state": started["state"]})
+    later = chorus.call("GET", "/oauth/callback/x", owner, params={"code": "good", "state": started["state"]})
     assert later.json()["errors"][0]["field"] == "state"
 
 
@@ -401,6 +402,7 @@ def test_the_callback_redirects_to_the_configured_app_url(
     back = chorus.call(
         "GET",
         "/oauth/callback/x",
+        key,
         params={"code": "good", "state": started["state"]},
         allow_redirects=False,
     )

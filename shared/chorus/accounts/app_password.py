@@ -16,9 +16,10 @@ import requests
 from chorus.accounts import service as accounts
 from chorus.accounts.tokens import TokenSet
 from chorus.errors import ValidationFailed
-from chorus.platforms.base import AuthError
+from chorus.platforms.base import AuthError, PlatformError
 
 BLUESKY = "bluesky"
+_REFUSED = {400, 401, 403}  # createSession's answers to a wrong handle or password
 
 
 def connect_bluesky(
@@ -43,9 +44,19 @@ def connect_bluesky(
     try:
         login = bluesky.login(identifier.strip().lstrip("@"), app_password, base_url=pds, session=session)
     except AuthError as refused:
-        raise ValidationFailed.on(
-            "app_password", f"Bluesky refused the handle or app password: {refused.message}", "refused"
+        if refused.status in _REFUSED:
+            raise ValidationFailed.on(
+                "app_password", f"Bluesky refused the handle or app password: {refused.message}", "refused"
+            ) from refused
+        raise ValidationFailed.on(  # 404, 405, an HTML page: the URL is not a PDS
+            "base_url", f"{pds} is not a Bluesky PDS (it answered {refused.status})", "pds"
         ) from refused
+    except PlatformError as failed:  # nobody answers, a timeout, a 5xx
+        raise ValidationFailed.on(
+            "base_url", f"{pds} could not be reached: {failed.message}", "unreachable"
+        ) from failed
+    except (KeyError, TypeError, ValueError) as odd:  # an answer without a DID or tokens
+        raise ValidationFailed.on("base_url", f"{pds} did not answer as a Bluesky PDS", "pds") from odd
     tokens = TokenSet(
         login.tokens.access_token,
         login.tokens.refresh_token,
@@ -53,14 +64,7 @@ def connect_bluesky(
         app_password=app_password,
     )
     kept = {k: v for k, v in (extra or {}).items() if k != accounts.APP_PASSWORD}
-    existing = [
-        a for a in accounts.accounts_by_platform_id(BLUESKY, login.did) if a.workspace_id == workspace_id
-    ]
-    if existing:
-        return accounts.reconnect_account(
-            existing[0], tokens, handle=login.handle, display_name=display_name, extra=kept
-        )
-    return accounts.connect_account(
+    return accounts.connect_or_reconnect(
         workspace_id,
         BLUESKY,
         login.did,

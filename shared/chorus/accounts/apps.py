@@ -43,6 +43,12 @@ class OAuthApps(BaseSettings):
     x_token_url: str = X_TOKEN_URL
     facebook_graph_url: str = GRAPH_URL
     facebook_dialog_url: str = FACEBOOK_DIALOG_URL
+    # Where connect-time "whoami" calls go (chorus.accounts.ownership); tests point them at loopback.
+    threads_api_url: str = "https://graph.threads.net/v1.0"
+    linkedin_api_url: str = "https://api.linkedin.com"
+    youtube_api_url: str = "https://www.googleapis.com/youtube/v3"
+    tiktok_api_url: str = "https://open.tiktokapis.com"
+    wechat_api_url: str = "https://api.weixin.qq.com"
     # Where the OAuth callback sends the browser once accounts are connected (JSON answer when empty).
     oauth_done_url: str = ""
 

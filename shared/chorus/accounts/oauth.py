@@ -1,9 +1,11 @@
 """Connecting accounts by OAuth: start (authorize URL + one-time state), finish (code -> tokens ->
 platform account ids -> encrypted accounts).
 
-The state is random, lives ten minutes (the main table's ``expires_at`` TTL, and a check on read, since
-DynamoDB deletes expired items late) and is spent by a conditional delete, so a reused, expired or
-unknown state is refused. It holds the workspace, the platform, the redirect URI, the PKCE verifier (X)
+The state is random and bound to the API key that started the flow: only that key can finish it, so
+a state (or an authorize URL) handed to someone else's browser cannot connect their account into the
+starter's workspace. It lives ten minutes (the main table's ``expires_at`` TTL, and a check on read,
+since DynamoDB deletes expired items late) and is spent by a conditional delete, so a reused, expired
+or unknown state is refused. It holds the workspace, the platform, the redirect URI, the PKCE verifier (X)
 and, for Mastodon, the instance and the app registered there for this connection.
 
 Who the token belongs to: X ``GET /2/users/me``; Mastodon ``GET /api/v1/accounts/verify_credentials``;
@@ -17,11 +19,9 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -30,10 +30,10 @@ from pynamodb.exceptions import DeleteError, DoesNotExist
 
 from chorus.accounts import service as accounts
 from chorus.accounts.apps import OAuthApps, get_apps
+from chorus.accounts.ownership import platform_errors
 from chorus.accounts.tokens import TokenSet
-from chorus.errors import BadRequest, ChorusError, FieldError, ValidationFailed
-from chorus.platforms.base import PermanentError, PlatformError
-from chorus.platforms.http import call, json_body
+from chorus.auth.keys import Principal
+from chorus.errors import BadRequest, FieldError, Forbidden, ValidationFailed
 from chorus.store import keys
 from chorus.store.models import MainItem, bind
 
@@ -43,6 +43,7 @@ OAUTH_PLATFORMS = ("x", "mastodon", "facebook", "instagram")
 
 class OAuthStateItem(MainItem, discriminator="oauth_state"):
     workspace_id = UnicodeAttribute()
+    started_by = UnicodeAttribute(null=True)  # the API key (id) that started the flow; None: refused
     platform = UnicodeAttribute()
     redirect_uri = UnicodeAttribute()
     code_verifier = UnicodeAttribute(null=True)
@@ -81,23 +82,6 @@ class Identity:
     extra: dict[str, str] | None = None
 
 
-class PlatformUnavailable(ChorusError):
-    status = 502
-    title = "The platform did not answer"
-
-
-@contextmanager
-def _platform_errors(field_name: str) -> Iterator[None]:
-    """A platform's refusal becomes a 400 naming the field it concerns; its outage a 502."""
-    try:
-        yield
-    except PermanentError as exc:
-        message = f"{exc.platform or 'the platform'} refused it: {exc.message}"
-        raise BadRequest(f"{field_name}: {message}", [FieldError(field_name, message, "refused")]) from exc
-    except PlatformError as exc:
-        raise PlatformUnavailable(f"{exc.platform or 'the platform'}: {exc.message}") from exc
-
-
 def _refuse_state(message: str) -> BadRequest:
     return BadRequest(f"state: {message}", [FieldError("state", message, "invalid")])
 
@@ -127,7 +111,7 @@ def _app_or_refuse(apps: OAuthApps, platform: str) -> tuple[str, str | None]:
 
 
 def start_connect(
-    workspace_id: str,
+    principal: Principal,
     platform: str,
     redirect_uri: str,
     *,
@@ -136,7 +120,8 @@ def start_connect(
     session: requests.Session | None = None,
     now: datetime | None = None,
 ) -> ConnectStart:
-    """The URL to send the user to, and the one-time state that will come back with the code."""
+    """The URL to send the user to, and the one-time state that will come back with the code. The
+    state is bound to ``principal``: only the same API key can finish the connection."""
     apps = apps or get_apps()
     if platform not in OAUTH_PLATFORMS:
         hint = " (Bluesky connects with an app password: POST /accounts)" if platform == "bluesky" else ""
@@ -161,7 +146,7 @@ def start_connect(
         if not base_url:
             raise ValidationFailed.on("base_url", "the Mastodon instance URL is required", "required")
         base_url = _check_url(base_url, "base_url").rstrip("/")
-        with _platform_errors("base_url"):
+        with platform_errors("base_url"):
             registered = mastodon.register_app(
                 base_url,
                 apps.mastodon_client_name,
@@ -182,7 +167,8 @@ def start_connect(
     OAuthStateItem(
         keys.oauth_state_pk(state),
         oauth_state_sk(),
-        workspace_id=workspace_id,
+        workspace_id=principal.workspace_id,
+        started_by=principal.key_id,
         platform=platform,
         redirect_uri=redirect_uri,
         code_verifier=verifier,
@@ -194,8 +180,11 @@ def start_connect(
     return ConnectStart(url, state)
 
 
-def take_state(state: str, platform: str, now: datetime | None = None) -> PendingConnect:
-    """Spend a state once: unknown, expired, already used or for another platform -> BadRequest(state)."""
+def take_state(
+    state: str, platform: str, principal: Principal, now: datetime | None = None
+) -> PendingConnect:
+    """Spend a state once: unknown, expired, already used or for another platform -> BadRequest(state).
+    A state another API key started -> Forbidden(state), and the state is left for its owner."""
     if not state:
         raise _refuse_state("is required")
     bind()
@@ -203,6 +192,9 @@ def take_state(state: str, platform: str, now: datetime | None = None) -> Pendin
         item = OAuthStateItem.get(keys.oauth_state_pk(state), oauth_state_sk(), consistent_read=True)
     except DoesNotExist as exc:
         raise _refuse_state("unknown or already used; start the connection again") from exc
+    if (item.workspace_id, item.started_by) != (principal.workspace_id, principal.key_id):
+        message = "was issued to another API key; finish the connection with the key that started it"
+        raise Forbidden(f"state: {message}", [FieldError("state", message, "not_yours")])
     try:
         item.delete(condition=OAuthStateItem.pk.exists())
     except DeleteError as exc:  # another callback spent it first
@@ -226,17 +218,18 @@ def finish_connect(
     platform: str,
     code: str,
     state: str,
+    principal: Principal,
     *,
     apps: OAuthApps | None = None,
     session: requests.Session | None = None,
     now: datetime | None = None,
 ) -> list[accounts.Account]:
     """Trade the code for tokens, find whose they are, store the account(s) encrypted."""
-    pending = take_state(state, platform, now)
+    pending = take_state(state, platform, principal, now)
     if not code:
         raise ValidationFailed.on("code", "is required", "required")
     http = session or requests.Session()
-    with _platform_errors("code"):
+    with platform_errors("code"):
         identities = identify(pending, code, apps or get_apps(), http)
     if not identities:
         raise ValidationFailed.on(
@@ -267,13 +260,12 @@ def _identify_x(pending: PendingConnect, code: str, apps: OAuthApps, http: reque
         session=http,
         token_url=apps.x_token_url,
     )
-    me = _get_json(http, f"{apps.x_api_url.rstrip('/')}/2/users/me", granted.access_token, "x")
-    user = me.get("data") or {}
+    me = x.whoami(granted.access_token, session=http, api_url=apps.x_api_url)
     return Identity(
-        str(user["id"]),
+        me.account_id,
         TokenSet(granted.access_token, granted.refresh_token, granted.expires_at),
-        handle=user.get("username"),
-        display_name=user.get("name"),
+        handle=me.handle,
+        display_name=me.display_name,
     )
 
 
@@ -290,16 +282,12 @@ def _identify_mastodon(pending: PendingConnect, code: str, http: requests.Sessio
         base_url=pending.base_url,
         session=http,
     )
-    me = _get_json(
-        http, f"{pending.base_url}/api/v1/accounts/verify_credentials", granted.access_token, "mastodon"
-    )
-    host = urlsplit(pending.base_url).netloc
-    acct = str(me.get("acct") or me.get("username") or "")
+    me = mastodon.whoami(granted.access_token, base_url=pending.base_url, session=http)
     return Identity(
-        str(me["id"]),
+        me.account_id,
         TokenSet(granted.access_token, granted.refresh_token, granted.expires_at),
-        handle=acct if "@" in acct else f"{acct}@{host}",
-        display_name=me.get("display_name") or None,
+        handle=me.handle,
+        display_name=me.display_name,
         extra={"client_id": pending.client_id, "client_secret": pending.client_secret},
     )
 
@@ -338,27 +326,8 @@ def _identify_meta(
     return found
 
 
-def _get_json(http: requests.Session, url: str, token: str, platform: str) -> dict[str, Any]:
-    resp = call(http, "GET", url, platform, headers={"Authorization": f"Bearer {token}"})
-    body: dict[str, Any] = json_body(resp, platform)
-    return body
-
-
 def _store(pending: PendingConnect, identity: Identity) -> accounts.Account:
-    existing = [
-        a
-        for a in accounts.accounts_by_platform_id(pending.platform, identity.platform_account_id)
-        if a.workspace_id == pending.workspace_id
-    ]
-    if existing:
-        return accounts.reconnect_account(
-            existing[0],
-            identity.tokens,
-            handle=identity.handle,
-            display_name=identity.display_name,
-            extra=identity.extra,
-        )
-    return accounts.connect_account(
+    return accounts.connect_or_reconnect(
         pending.workspace_id,
         pending.platform,
         identity.platform_account_id,

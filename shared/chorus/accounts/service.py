@@ -106,7 +106,7 @@ def _sealed(tokens: TokenSet, extra: dict[str, str] | None) -> tuple[TokenSet, d
     return tokens, plain
 
 
-def connect_account(
+def connect_account(  # the storage step: callers prove ownership first (connect_or_reconnect)
     workspace_id: str,
     platform: str,
     platform_account_id: str,
@@ -148,6 +148,36 @@ def connect_account(
     item.save()
     follow_connected_account(workspace_id, account_id, platform, item.created_at)
     return _to_account(item)
+
+
+def connect_or_reconnect(
+    workspace_id: str,
+    platform: str,
+    platform_account_id: str,
+    tokens: TokenSet,
+    *,
+    handle: str | None = None,
+    display_name: str | None = None,
+    base_url: str | None = None,
+    extra: dict[str, str] | None = None,
+) -> Account:
+    """Connect an account whose ownership the caller proved (:mod:`chorus.accounts.ownership`, an
+    OAuth grant, a Bluesky login); the workspace's own connection of it is re-authorised instead."""
+    existing = [
+        a for a in accounts_by_platform_id(platform, platform_account_id) if a.workspace_id == workspace_id
+    ]
+    if existing:
+        return reconnect_account(existing[0], tokens, handle=handle, display_name=display_name, extra=extra)
+    return connect_account(
+        workspace_id,
+        platform,
+        platform_account_id,
+        tokens,
+        handle=handle,
+        display_name=display_name,
+        base_url=base_url,
+        extra=extra,
+    )
 
 
 def get_account(workspace_id: str, account_id: str) -> Account:

@@ -321,12 +321,16 @@ def import_csv(principal: Principal, text: str, queue: PublishQueue) -> dict[str
     All rows are checked first; if any fails, nothing is created and the report says why per row."""
     now = datetime.now(UTC)
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    missing = {"time", "accounts", "text"} - set(reader.fieldnames or [])
+    try:
+        columns, rows = reader.fieldnames, list(reader)
+    except csv.Error as exc:  # a field over the csv module's limit, a NUL character
+        raise ValidationFailed.on("csv", f"not a CSV file this import reads: {exc}", "csv") from exc
+    missing = {"time", "accounts", "text"} - set(columns or [])
     if missing:
         raise ValidationFailed.on("csv", f"missing column(s): {', '.join(sorted(missing))}", "columns")
     plans: list[Compose] = []
     report: list[dict[str, object]] = []
-    for number, row in enumerate(reader, start=2):
+    for number, row in enumerate(rows, start=2):
         try:
             compose = _row_to_compose(row)
             tz = compose.timezone or workspaces.get_workspace(principal.workspace_id).timezone
@@ -378,9 +382,13 @@ def parse_recurrence(raw: dict[str, object] | None) -> Recurrence | None:
     if not raw:
         return None
     until = raw.get("until")
-    return Recurrence(
-        every=int(str(raw.get("every", 1))),
-        unit=str(raw.get("unit", "day")),
-        until=date.fromisoformat(str(until)) if until else None,
-        count=int(str(raw["count"])) if raw.get("count") is not None else None,
-    )
+    try:
+        last = until if isinstance(until, date) else date.fromisoformat(str(until)) if until else None
+    except ValueError as exc:
+        raise ValidationFailed.on("recurrence.until", f"not a date (YYYY-MM-DD): {until!r}", "date") from exc
+    try:
+        every = int(str(raw.get("every", 1)))
+        count = int(str(raw["count"])) if raw.get("count") is not None else None
+    except ValueError as exc:
+        raise ValidationFailed.on("recurrence", "every and count are whole numbers", "integer") from exc
+    return Recurrence(every=every, unit=str(raw.get("unit", "day")), until=last, count=count)

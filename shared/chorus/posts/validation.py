@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from chorus.errors import ValidationFailed
 from chorus.posts import text as textlib
 
 MB = 1024 * 1024
@@ -402,3 +403,18 @@ def validate(
     if not text.strip() and not media and not link:
         found.append(Violation("text.empty", "a post needs text, media or a link", "text"))
     return found
+
+
+def csv_text(raw: bytes) -> str:
+    """An uploaded CSV file as text: UTF-8 (a byte-order mark is dropped), no NUL byte. Anything else is
+    refused naming the body and where it went wrong (a spreadsheet's Latin-1 export, a binary file)."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed.on(
+            "body", f"the CSV is not UTF-8 (byte {exc.start}); export it as CSV UTF-8", "encoding"
+        ) from exc
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise ValidationFailed.on("body", f"the CSV holds a NUL character (at {nul}): not a text file", "nul")
+    return text

@@ -22,6 +22,7 @@ import requests
 
 from chorus.platforms.base import AuthError, PermanentError
 from chorus.platforms.http import call, json_body
+from chorus.platforms.whoami import Owner, get_json, named, text
 from chorus.platforms.x.oauth import TokenSet
 
 __all__ = ["BlueskyLogin", "TokenSet", "login", "refresh"]
@@ -93,3 +94,13 @@ def refresh(
         headers={"Authorization": f"Bearer {refresh_token}"},
     )
     return _tokens(body, previous_refresh=refresh_token)
+
+
+def whoami(
+    access_token: str, *, base_url: str = DEFAULT_PDS, session: requests.Session | None = None
+) -> Owner:
+    """``GET com.atproto.server.getSession`` on the account's PDS: the DID (and handle) of the session."""
+    body = get_json(
+        session, f"{base_url.rstrip('/')}/xrpc/com.atproto.server.getSession", PLATFORM, token=access_token
+    )
+    return Owner(named(body.get("did"), PLATFORM, "DID"), handle=text(body.get("handle")))

@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 import requests
 
 from chorus.platforms.http import call, json_body
+from chorus.platforms.whoami import Owner, get_json, named, text
 from chorus.platforms.x.oauth import TokenSet, token_set
 
 __all__ = ["PageToken", "TokenSet", "authorize_url", "exchange_code", "page_tokens", "refresh"]
@@ -157,3 +158,22 @@ def page_tokens(
         url = (body.get("paging") or {}).get("next")
         params = {}  # the next link carries every parameter
     return pages
+
+
+def whoami(
+    access_token: str,
+    *,
+    page_id: str | None = None,
+    session: requests.Session | None = None,
+    base_url: str = GRAPH_URL,
+) -> Owner:
+    """The Page a token can act for. A Page token: ``GET /me`` answers the Page itself. A user token:
+    the Page ``page_id`` among those it manages (``/me/accounts``), with that Page's own token."""
+    me = get_json(session, f"{base_url}/me", PLATFORM, token=access_token, params={"fields": "id,name"})
+    own = named(me.get("id"), PLATFORM)
+    if page_id is None or own == page_id:
+        return Owner(own, display_name=text(me.get("name")))
+    for page in page_tokens(access_token, session=session, base_url=base_url):
+        if page.page_id == page_id:
+            return Owner(page.page_id, display_name=page.name or None, access_token=page.access_token)
+    return Owner(own, display_name=text(me.get("name")))

@@ -12,7 +12,9 @@ from datetime import datetime
 
 import requests
 
+from chorus.platforms.base import PermanentError
 from chorus.platforms.facebook import oauth as facebook
+from chorus.platforms.whoami import Owner, get_json, named, text
 from chorus.platforms.x.oauth import TokenSet
 
 __all__ = ["InstagramAccount", "TokenSet", "authorize_url", "exchange_code", "instagram_accounts", "refresh"]
@@ -102,3 +104,36 @@ def instagram_accounts(
         )
         if page.instagram_account_id
     ]
+
+
+def whoami(
+    access_token: str,
+    *,
+    account_id: str | None = None,
+    session: requests.Session | None = None,
+    base_url: str = facebook.GRAPH_URL,
+) -> Owner:
+    """The Instagram professional account a token can act for. A Page token: the account linked to the
+    Page (``GET /me?fields=instagram_business_account``). A user token: the account ``account_id`` among
+    those linked to the Pages it manages, with that Page's token."""
+    me = get_json(
+        session,
+        f"{base_url}/me",
+        PLATFORM,
+        token=access_token,
+        params={"fields": "id,name,instagram_business_account{id,username}"},
+    )
+    linked = me.get("instagram_business_account")
+    if isinstance(linked, dict) and linked.get("id"):
+        own = named(linked.get("id"), PLATFORM)
+        if account_id is None or own == account_id:
+            return Owner(own, handle=text(linked.get("username")), extra={"page_id": str(me.get("id", ""))})
+    for found in instagram_accounts(access_token, session=session, base_url=base_url):
+        if account_id is None or found.instagram_account_id == account_id:
+            return Owner(
+                found.instagram_account_id,
+                display_name=found.page_name or None,
+                access_token=found.access_token,
+                extra={"page_id": found.page_id},
+            )
+    raise PermanentError("the token reaches no Instagram professional account", platform=PLATFORM)

@@ -13,12 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import requests
 
 from chorus.platforms.base import PermanentError
 from chorus.platforms.http import call, json_body
+from chorus.platforms.whoami import Owner, get_json, named, text
 from chorus.platforms.x.oauth import TokenSet, auth_errors, code_challenge, token_set
 
 __all__ = ["AppRegistration", "TokenSet", "authorize_url", "exchange_code", "refresh", "register_app"]
@@ -136,3 +137,18 @@ def refresh(
         "client_secret": client_secret,
     }
     return token_set(_token(base_url, data, session), previous_refresh=refresh_token, now=now)
+
+
+def whoami(access_token: str, *, base_url: str, session: requests.Session | None = None) -> Owner:
+    """``GET {instance}/api/v1/accounts/verify_credentials``: the account the token acts for; its
+    handle as ``user@instance``."""
+    me = get_json(
+        session, f"{_base(base_url)}/api/v1/accounts/verify_credentials", PLATFORM, token=access_token
+    )
+    acct = text(me.get("acct")) or text(me.get("username")) or ""
+    host = urlsplit(base_url).netloc
+    return Owner(
+        named(me.get("id"), PLATFORM),
+        handle=(acct if "@" in acct else f"{acct}@{host}") if acct else None,
+        display_name=text(me.get("display_name")),
+    )

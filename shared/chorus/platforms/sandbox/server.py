@@ -57,6 +57,7 @@ _ACCOUNT = re.compile(r"^/api/accounts/([^/]+)$")
 _POST = re.compile(r"^/api/posts/([^/]+)$")
 _METRICS = re.compile(r"^/api/posts/([^/]+)/metrics$")
 _ENGAGE = re.compile(r"^/api/posts/([^/]+)/engage$")
+TOKEN_PREFIX = "tok-"  # noqa: S105 - the sandbox's token convention: tok-<account>
 _NOTIFS = re.compile(r"^/api/accounts/([^/]+)/notifications$")
 
 
@@ -202,6 +203,14 @@ class SandboxServer:
                     self._send(200, {"posts": sorted(found, key=lambda p: p["seq"])[:100]})
                     return
                 if not self._authorised():
+                    return
+                if path == "/api/me":  # whoami: a sandbox token ``tok-<account>`` is that account's
+                    token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
+                    owner = token.removeprefix(TOKEN_PREFIX) if token.startswith(TOKEN_PREFIX) else ""
+                    if owner:
+                        self._send(200, {"id": owner, "username": owner})
+                    else:
+                        self._send(401, {"error": "invalid_token", "message": "not a sandbox account token"})
                     return
                 m = _POSTS.match(path)
                 if m:

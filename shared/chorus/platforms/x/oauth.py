@@ -25,6 +25,7 @@ import requests
 
 from chorus.platforms.base import AuthError, PermanentError
 from chorus.platforms.http import call, json_body
+from chorus.platforms.whoami import Owner, get_json, named, text
 
 PLATFORM = "x"
 AUTHORIZE_URL = "https://x.com/i/oauth2/authorize"
@@ -161,3 +162,13 @@ def refresh(
         token_url,
     )
     return token_set(body, previous_refresh=refresh_token, now=now)
+
+
+API_URL = "https://api.x.com"
+
+
+def whoami(access_token: str, *, session: requests.Session | None = None, api_url: str = API_URL) -> Owner:
+    """``GET /2/users/me``: the user the token acts for."""
+    body = get_json(session, f"{api_url.rstrip('/')}/2/users/me", PLATFORM, token=access_token)
+    user = body.get("data") if isinstance(body.get("data"), dict) else {}
+    return Owner(named(user.get("id"), PLATFORM), text(user.get("username")), text(user.get("name")))
