@@ -62,3 +62,13 @@ def named(value: Any, platform: str, what: str = "account id") -> str:
 
 def text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def obj(value: Any) -> dict[str, Any]:
+    """``value`` when the answer has an object there, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def listed(value: Any) -> list[Any]:
+    """``value`` when the answer has an array there, else an empty one."""
+    return value if isinstance(value, list) else []

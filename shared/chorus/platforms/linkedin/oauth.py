@@ -8,12 +8,10 @@ itself (``GET /v2/userinfo``, OpenID ``sub``).
 
 from __future__ import annotations
 
-from typing import Any
-
 import requests
 
 from chorus.platforms.base import PermanentError
-from chorus.platforms.whoami import Owner, get_json, named, text
+from chorus.platforms.whoami import Owner, get_json, listed, named, text
 
 PLATFORM = "linkedin"
 API_URL = "https://api.linkedin.com"
@@ -42,8 +40,7 @@ def whoami(
     session = session or requests.Session()
     session.headers.update({"LinkedIn-Version": API_VERSION, "X-Restli-Protocol-Version": "2.0.0"})
     body = get_json(session, f"{base}/rest/organizationAcls", PLATFORM, token=access_token, params=params)
-    elements: list[Any] = body.get("elements") if isinstance(body.get("elements"), list) else []
-    for acl in elements:
+    for acl in listed(body.get("elements")):
         if isinstance(acl, dict) and acl.get("organization") == wanted:
             return Owner(wanted)
     raise PermanentError(f"the token does not administer {wanted}", platform=PLATFORM)

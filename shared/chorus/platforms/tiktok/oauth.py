@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from chorus.platforms.whoami import Owner, get_json, named, text
+from chorus.platforms.whoami import Owner, get_json, named, obj, text
 
 PLATFORM = "tiktok"
 API_URL = "https://open.tiktokapis.com"
@@ -18,6 +18,5 @@ def whoami(access_token: str, *, session: requests.Session | None = None, api_ur
         token=access_token,
         params={"fields": "open_id,display_name"},
     )
-    data = body.get("data") if isinstance(body.get("data"), dict) else {}
-    user = data.get("user") if isinstance(data.get("user"), dict) else {}
+    user = obj(obj(body.get("data")).get("user"))
     return Owner(named(user.get("open_id"), PLATFORM, "open_id"), display_name=text(user.get("display_name")))

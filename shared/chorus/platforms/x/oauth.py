@@ -25,7 +25,7 @@ import requests
 
 from chorus.platforms.base import AuthError, PermanentError
 from chorus.platforms.http import call, json_body
-from chorus.platforms.whoami import Owner, get_json, named, text
+from chorus.platforms.whoami import Owner, get_json, named, obj, text
 
 PLATFORM = "x"
 AUTHORIZE_URL = "https://x.com/i/oauth2/authorize"
@@ -170,5 +170,5 @@ API_URL = "https://api.x.com"
 def whoami(access_token: str, *, session: requests.Session | None = None, api_url: str = API_URL) -> Owner:
     """``GET /2/users/me``: the user the token acts for."""
     body = get_json(session, f"{api_url.rstrip('/')}/2/users/me", PLATFORM, token=access_token)
-    user = body.get("data") if isinstance(body.get("data"), dict) else {}
+    user = obj(body.get("data"))
     return Owner(named(user.get("id"), PLATFORM), text(user.get("username")), text(user.get("name")))

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import requests
 
 from chorus.platforms.base import PermanentError
-from chorus.platforms.whoami import Owner, get_json, named, text
+from chorus.platforms.whoami import Owner, get_json, listed, named, obj, text
 
 PLATFORM = "youtube"
 API_URL = "https://www.googleapis.com/youtube/v3"
@@ -28,12 +26,12 @@ def whoami(
         token=access_token,
         params={"part": "snippet", "mine": "true"},
     )
-    items: list[Any] = body.get("items") if isinstance(body.get("items"), list) else []
+    items = listed(body.get("items"))
     for item in items:
         if not isinstance(item, dict):
             continue
         own = named(item.get("id"), PLATFORM, "channel id")
         if channel_id is None or own == channel_id:
-            snippet = item.get("snippet") if isinstance(item.get("snippet"), dict) else {}
+            snippet = obj(item.get("snippet"))
             return Owner(own, handle=text(snippet.get("customUrl")), display_name=text(snippet.get("title")))
     raise PermanentError("the token manages no such YouTube channel", platform=PLATFORM)
