@@ -25,6 +25,7 @@ from chorus.platforms.base import (
     UnknownOutcome,
 )
 from chorus.platforms.facebook.publish import FacebookPublisher
+from tests.contract.stepping import drive
 
 GRAPH = "https://graph.facebook.com/v21.0"
 PAGE = "1234567890"
@@ -101,8 +102,26 @@ def test_several_images_are_unpublished_photos_attached_to_one_feed_post(
         ),
     )
     media = tuple(MediaItem(url=f"https://c/{i}.jpg", mime_type="image/jpeg") for i in (1, 2))
-    result = adapter.publish(CREDS, PublishRequest(target_id="t", text="Album", media=media))
-    assert result.platform_post_id == f"{PAGE}_5"  # type: ignore[union-attr]
+    result, steps, per_call = drive(
+        adapter, CREDS, PublishRequest(target_id="t", text="Album", media=media), rsps
+    )
+    assert result.platform_post_id == f"{PAGE}_5"
+    # the unpublished photos are kept in the step state when the call's budget runs out
+    assert steps == [PendingStep("photos", {"photo_ids": "p1,p2"}, delay_seconds=1)]
+    assert per_call == [2, 1]
+
+
+def test_an_unpublished_photo_that_times_out_is_uploaded_again_not_verified(
+    rsps: responses.RequestsMock, adapter: FacebookPublisher
+) -> None:
+    # Given the upload of an unpublished photo times out (invisible until attached: safe to repeat)
+    rsps.post(f"{GRAPH}/{PAGE}/photos", body=requests.ReadTimeout("slow"))
+    media = tuple(MediaItem(url=f"https://c/{i}.jpg", mime_type="image/jpeg") for i in (1, 2))
+    request = PublishRequest(target_id="t", text="Album", media=media)
+    # Then it is a transient error, and no part was sent
+    with pytest.raises(TransientError):
+        adapter.publish(CREDS, request)
+    assert request.progress.sent == set()
 
 
 def test_a_video_goes_to_the_page_videos(rsps: responses.RequestsMock, adapter: FacebookPublisher) -> None:
@@ -127,40 +146,80 @@ def test_first_comment_is_posted_on_the_new_post(
     assert result.part_ids == ("c1",)  # type: ignore[union-attr]
 
 
-def test_a_failed_first_comment_becomes_its_own_step_and_is_not_repeated(
+def test_a_comment_that_times_out_is_verified_by_find_part_and_never_posted_twice(
     rsps: responses.RequestsMock, adapter: FacebookPublisher
 ) -> None:
-    # Given the post succeeds but the comment times out
+    # Given the post succeeds but the comment times out (it went through)
     rsps.post(f"{GRAPH}/{PAGE}/feed", json={"id": f"{PAGE}_1"})
     rsps.post(f"{GRAPH}/{PAGE}_1/comments", body=requests.ReadTimeout("slow"))
-    request = PublishRequest(target_id="t", text="Post", first_comment="Hi!")
-    # When publishing
-    step = adapter.publish(CREDS, request)
-    # Then only the comment is left to do
-    assert isinstance(step, PendingStep)
-    assert step.step == "first_comment"
-    assert step.state["post_id"] == f"{PAGE}_1"
-    # And when continued, the comment that did go through is found, not posted again
+    request = PublishRequest(
+        target_id="t", text="Post", first_comment="Hi!", not_before=datetime(2025, 3, 1, 12, tzinfo=UTC)
+    )
+    # When publishing, the outcome is unknown; the post is landed, the comment sent
+    with pytest.raises(UnknownOutcome):
+        adapter.publish(CREDS, request)
+    assert request.progress.landed == {"0": f"{PAGE}_1"}
+    assert request.progress.sent == {"comment"}
+    # And publishing again before it is verified sends nothing
+    with pytest.raises(UnknownOutcome):
+        adapter.publish(CREDS, request)
+    assert len(rsps.calls) == 2
+    # When verifying, the page's comment with that message is found (not another user's)
     rsps.get(
         f"{GRAPH}/{PAGE}_1/comments",
-        json={"data": [{"id": "c7", "message": "Hi!", "from": {"id": PAGE, "name": "Page"}}]},
-        match=[matchers.query_param_matcher({"fields": "id,message,from", "limit": "50", **TOKEN})],
+        json={
+            "data": [
+                {"id": "c6", "message": "Hi!", "from": {"id": "999", "name": "Someone"}},
+                {
+                    "id": "c7",
+                    "message": "Hi!",
+                    "from": {"id": PAGE, "name": "Page"},
+                    "created_time": "2025-03-01T12:00:03+0000",
+                },
+            ]
+        },
+        match=[
+            matchers.query_param_matcher(
+                {
+                    "fields": "id,message,from,created_time",
+                    "filter": "stream",
+                    "order": "reverse_chronological",
+                    "limit": "100",
+                    **TOKEN,
+                }
+            )
+        ],
     )
-    result = adapter.continue_publish(CREDS, request, step)
+    assert adapter.find_part(CREDS, request, "comment") == "c7"
+    request.progress.record("comment", "c7")
+    # Then the publish completes without another request
+    result = adapter.publish(CREDS, request)
     assert result == PublishResult(
         platform_post_id=f"{PAGE}_1", url=f"https://www.facebook.com/{PAGE}_1", part_ids=("c7",)
     )
+    assert len(rsps.calls) == 3
 
 
-def test_continue_posts_the_comment_when_it_is_missing(
+def test_a_refused_comment_is_raised_and_a_retry_posts_only_the_comment(
     rsps: responses.RequestsMock, adapter: FacebookPublisher
 ) -> None:
+    # Given the comment is refused after the post landed
+    rsps.post(f"{GRAPH}/{PAGE}/feed", json={"id": "P_1"})
+    rsps.post(f"{GRAPH}/P_1/comments", status=400, json=graph_error(100, "Invalid parameter"))
     request = PublishRequest(target_id="t", text="Post", first_comment="Hi!")
-    step = PendingStep("first_comment", {"post_id": "P_1", "url": "u"})
-    rsps.get(f"{GRAPH}/P_1/comments", json={"data": []})
+    with pytest.raises(PermanentError, match="Invalid parameter"):
+        adapter.publish(CREDS, request)
+    assert request.progress.landed == {"0": "P_1"}
+    # When retried, only the comment is posted
     rsps.post(f"{GRAPH}/P_1/comments", json={"id": "c8"}, match=form({"message": "Hi!"}))
-    result = adapter.continue_publish(CREDS, request, step)
+    result = adapter.publish(CREDS, request)
     assert result.part_ids == ("c8",)  # type: ignore[union-attr]
+    assert [c.request.url.rsplit("/", 1)[-1] for c in rsps.calls] == ["feed", "comments", "comments"]
+
+
+def test_find_part_is_none_before_the_post_exists(adapter: FacebookPublisher) -> None:
+    request = PublishRequest(target_id="t", text="Post", first_comment="Hi!")
+    assert adapter.find_part(CREDS, request, "comment") is None
 
 
 def test_a_reply_is_a_comment_on_the_comment(

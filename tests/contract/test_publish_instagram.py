@@ -23,7 +23,8 @@ from chorus.platforms.base import (
     TransientError,
     UnknownOutcome,
 )
-from chorus.platforms.instagram.publish import InstagramPublisher, PublishingQuota
+from chorus.platforms.instagram.publish import MAX_POLLS, InstagramPublisher, PublishingQuota
+from tests.contract.stepping import drive
 
 GRAPH = "https://graph.facebook.com/v21.0"
 IG = "17841400008460056"
@@ -52,7 +53,7 @@ def query(fields: dict[str, str]) -> list[Any]:
     return [matchers.query_param_matcher({**fields, **TOKEN})]
 
 
-def test_an_image_post_creates_a_container_and_asks_to_poll_it(
+def test_an_image_post_creates_a_container_records_it_and_asks_to_poll_it(
     rsps: responses.RequestsMock, adapter: InstagramPublisher
 ) -> None:
     rsps.post(
@@ -60,8 +61,13 @@ def test_an_image_post_creates_a_container_and_asks_to_poll_it(
         json={"id": "17889455560051444"},
         match=form({"image_url": "https://cdn.example/a.jpg", "caption": "Hello #ig"}),
     )
-    step = adapter.publish(CREDS, PublishRequest(target_id="t", text="Hello #ig", media=(JPEG,)))
-    assert step == PendingStep("poll_container", {"container_id": "17889455560051444"}, delay_seconds=10)
+    request = PublishRequest(target_id="t", text="Hello #ig", media=(JPEG,))
+    step = adapter.publish(CREDS, request)
+    assert step == PendingStep(
+        "poll_container", {"container_id": "17889455560051444", "polls": "0"}, delay_seconds=10
+    )
+    # the container id is persisted as it is created: a retry polls it, never creates another
+    assert request.progress.landed == {"container": "17889455560051444"}
 
 
 def test_a_video_is_published_as_a_reel(rsps: responses.RequestsMock, adapter: InstagramPublisher) -> None:
@@ -74,7 +80,21 @@ def test_a_video_is_published_as_a_reel(rsps: responses.RequestsMock, adapter: I
     assert isinstance(step, PendingStep)
 
 
-def test_an_image_carousel_creates_children_then_the_carousel(
+def test_a_container_that_times_out_is_created_again_not_verified(
+    rsps: responses.RequestsMock, adapter: InstagramPublisher
+) -> None:
+    # Given the container request times out (a container is invisible until published: safe to repeat)
+    rsps.post(f"{GRAPH}/{IG}/media", body=requests.ReadTimeout("slow"))
+    rsps.post(f"{GRAPH}/{IG}/media", json={"id": "c2"})
+    request = PublishRequest(target_id="t", text="x", media=(JPEG,))
+    with pytest.raises(TransientError):
+        adapter.publish(CREDS, request)
+    # Then a retry creates it, and nothing is left to verify
+    assert isinstance(adapter.publish(CREDS, request), PendingStep)
+    assert request.progress.landed == {"container": "c2"}
+
+
+def test_an_image_carousel_creates_children_then_the_carousel_each_once(
     rsps: responses.RequestsMock, adapter: InstagramPublisher
 ) -> None:
     rsps.post(
@@ -87,13 +107,19 @@ def test_an_image_carousel_creates_children_then_the_carousel(
         json={"id": "k2"},
         match=form({"image_url": JPEG.url, "is_carousel_item": "true"}),
     )
+    request = PublishRequest(target_id="t", text="Two", media=(JPEG, JPEG))
+    # the two children fill the first call's budget: they are recorded, then continued
+    step = adapter.publish(CREDS, request)
+    assert step == PendingStep("poll_children", {}, delay_seconds=1)
+    assert request.progress.landed == {"child:0": "k1", "child:1": "k2"}
     rsps.post(
         f"{GRAPH}/{IG}/media",
         json={"id": "car"},
         match=form({"media_type": "CAROUSEL", "children": "k1,k2", "caption": "Two"}),
     )
-    step = adapter.publish(CREDS, PublishRequest(target_id="t", text="Two", media=(JPEG, JPEG)))
-    assert step == PendingStep("poll_container", {"container_id": "car"}, delay_seconds=10)
+    step = adapter.continue_publish(CREDS, request, step)
+    assert step == PendingStep("poll_container", {"container_id": "car", "polls": "0"}, delay_seconds=10)
+    assert len(rsps.calls) == 3
 
 
 def test_a_carousel_with_a_video_waits_for_its_children_first(
@@ -111,25 +137,36 @@ def test_a_carousel_with_a_video_waits_for_its_children_first(
     )
     request = PublishRequest(target_id="t", text="Mixed", media=(JPEG, MP4))
     step = adapter.publish(CREDS, request)
-    assert step == PendingStep("poll_children", {"children": "k1,k2"}, delay_seconds=10)
-    # the video child is still processing: wait again
-    rsps.get(f"{GRAPH}/k1", json={"status_code": "FINISHED", "id": "k1"})
-    rsps.get(f"{GRAPH}/k2", json={"status_code": "IN_PROGRESS", "id": "k2"})
-    assert adapter.continue_publish(CREDS, request, step) == step
-    # both finished: the carousel container is created
-    rsps.get(f"{GRAPH}/k1", json={"status_code": "FINISHED", "id": "k1"})
-    rsps.get(f"{GRAPH}/k2", json={"status_code": "FINISHED", "id": "k2"})
+    assert step == PendingStep("poll_children", {}, delay_seconds=1)
+    # the video child is still processing: wait again (one read for all video children)
+    rsps.get(
+        f"{GRAPH}/",
+        json={"k2": {"status_code": "IN_PROGRESS", "id": "k2"}},
+        match=query({"ids": "k2", "fields": "status_code,status"}),
+    )
+    step = adapter.continue_publish(CREDS, request, step)
+    assert step == PendingStep("poll_children", {"polls": "1"}, delay_seconds=10)
+    # finished: the carousel container is created from the recorded children
+    rsps.get(f"{GRAPH}/", json={"k2": {"status_code": "FINISHED", "id": "k2"}})
     rsps.post(
         f"{GRAPH}/{IG}/media",
         json={"id": "car"},
         match=form({"media_type": "CAROUSEL", "children": "k1,k2", "caption": "Mixed"}),
     )
     assert adapter.continue_publish(CREDS, request, step) == PendingStep(
-        "poll_container", {"container_id": "car"}, delay_seconds=10
+        "poll_container", {"container_id": "car", "polls": "0"}, delay_seconds=10
     )
+    assert [c.request.method for c in rsps.calls].count("POST") == 3
 
 
-def test_an_in_progress_container_is_polled_again(
+def polling(container: str = "c1", **extra: str) -> PublishRequest:
+    """A request whose container exists (recorded in its progress), as the poll step finds it."""
+    request = PublishRequest(target_id="t", text="x", media=(JPEG,), **extra)  # type: ignore[arg-type]
+    request.progress.record("container", container)
+    return request
+
+
+def test_an_in_progress_container_is_polled_again_and_counted(
     rsps: responses.RequestsMock, adapter: InstagramPublisher
 ) -> None:
     rsps.get(
@@ -137,9 +174,18 @@ def test_an_in_progress_container_is_polled_again(
         json={"status_code": "IN_PROGRESS", "id": "c1"},
         match=query({"fields": "status_code,status"}),
     )
-    step = PendingStep("poll_container", {"container_id": "c1"})
-    again = adapter.continue_publish(CREDS, PublishRequest(target_id="t", text="x", media=(JPEG,)), step)
-    assert again == PendingStep("poll_container", {"container_id": "c1"}, delay_seconds=10)
+    step = PendingStep("poll_container", {"container_id": "c1", "polls": "4"})
+    again = adapter.continue_publish(CREDS, polling(), step)
+    assert again == PendingStep("poll_container", {"container_id": "c1", "polls": "5"}, delay_seconds=10)
+
+
+def test_polls_are_bounded_then_the_target_fails_with_the_last_status(
+    rsps: responses.RequestsMock, adapter: InstagramPublisher
+) -> None:
+    rsps.get(f"{GRAPH}/c1", json={"status_code": "IN_PROGRESS", "status": "Processing: 40%", "id": "c1"})
+    step = PendingStep("poll_container", {"container_id": "c1", "polls": str(MAX_POLLS - 1)})
+    with pytest.raises(PermanentError, match=f"still IN_PROGRESS after {MAX_POLLS} checks: Processing: 40%"):
+        adapter.continue_publish(CREDS, polling(), step)
 
 
 def test_a_finished_container_is_published_and_its_permalink_returned(
@@ -154,11 +200,10 @@ def test_a_finished_container_is_published_and_its_permalink_returned(
         json={"permalink": "https://www.instagram.com/p/Cabc/", "id": "17920238422030506"},
         match=query({"fields": "permalink"}),
     )
-    result = adapter.continue_publish(
-        CREDS,
-        PublishRequest(target_id="t", text="x", media=(JPEG,)),
-        PendingStep("poll_container", {"container_id": "c1"}),
-    )
+    request = polling()
+    result, _, per_call = drive(adapter, CREDS, request, rsps)
+    # (status, media_publish), then the permalink in the next call: two requests a call
+    assert per_call == [2, 1]
     assert result == PublishResult(
         platform_post_id="17920238422030506", url="https://www.instagram.com/p/Cabc/"
     )
@@ -170,12 +215,33 @@ def test_a_permalink_failure_does_not_fail_a_published_post(
     rsps.get(f"{GRAPH}/c1", json={"status_code": "FINISHED"})
     rsps.post(f"{GRAPH}/{IG}/media_publish", json={"id": "m1"})
     rsps.get(f"{GRAPH}/m1", status=500, json={"error": {"message": "Unknown error", "code": 1}})
-    result = adapter.continue_publish(
-        CREDS,
-        PublishRequest(target_id="t", text="x", media=(JPEG,)),
-        PendingStep("poll_container", {"container_id": "c1"}),
-    )
+    result, _, _ = drive(adapter, CREDS, polling(), rsps)
     assert result == PublishResult(platform_post_id="m1", url=None)
+
+
+def test_a_published_container_is_found_never_published_again(
+    rsps: responses.RequestsMock, adapter: InstagramPublisher
+) -> None:
+    # Given an earlier media_publish went through though its answer was lost
+    rsps.get(f"{GRAPH}/c1", json={"status_code": "PUBLISHED", "id": "c1"})
+    rsps.get(
+        f"{GRAPH}/{IG}/media",
+        json={"data": [{"id": "m9", "caption": "x", "permalink": "https://www.instagram.com/p/N/"}]},
+    )
+    # When the poll step runs again
+    result, _, _ = drive(adapter, CREDS, polling(), rsps)
+    # Then the media is looked up: no media_publish request at all
+    assert result == PublishResult(platform_post_id="m9", url="https://www.instagram.com/p/N/")
+    assert all("media_publish" not in c.request.url for c in rsps.calls)
+
+
+def test_a_published_container_not_listed_yet_is_an_unknown_outcome(
+    rsps: responses.RequestsMock, adapter: InstagramPublisher
+) -> None:
+    rsps.get(f"{GRAPH}/c1", json={"status_code": "PUBLISHED", "id": "c1"})
+    rsps.get(f"{GRAPH}/{IG}/media", json={"data": []})
+    with pytest.raises(UnknownOutcome, match="PUBLISHED"):
+        adapter.continue_publish(CREDS, polling(), PendingStep("poll_container", {"container_id": "c1"}))
 
 
 def test_an_errored_container_fails_permanently_with_its_status(
@@ -186,11 +252,7 @@ def test_an_errored_container_fails_permanently_with_its_status(
         json={"status_code": "ERROR", "status": "Error: Media upload has failed with error code 2207026"},
     )
     with pytest.raises(PermanentError, match="2207026"):
-        adapter.continue_publish(
-            CREDS,
-            PublishRequest(target_id="t", text="x"),
-            PendingStep("poll_container", {"container_id": "c1"}),
-        )
+        adapter.continue_publish(CREDS, polling(), PendingStep("poll_container", {"container_id": "c1"}))
 
 
 def test_an_expired_container_fails_permanently(
@@ -198,11 +260,7 @@ def test_an_expired_container_fails_permanently(
 ) -> None:
     rsps.get(f"{GRAPH}/c1", json={"status_code": "EXPIRED"})
     with pytest.raises(PermanentError, match="EXPIRED"):
-        adapter.continue_publish(
-            CREDS,
-            PublishRequest(target_id="t", text="x"),
-            PendingStep("poll_container", {"container_id": "c1"}),
-        )
+        adapter.continue_publish(CREDS, polling(), PendingStep("poll_container", {"container_id": "c1"}))
 
 
 def test_first_comment_follows_the_publish(rsps: responses.RequestsMock, adapter: InstagramPublisher) -> None:
@@ -210,9 +268,36 @@ def test_first_comment_follows_the_publish(rsps: responses.RequestsMock, adapter
     rsps.post(f"{GRAPH}/{IG}/media_publish", json={"id": "m1"})
     rsps.get(f"{GRAPH}/m1", json={"permalink": "https://www.instagram.com/p/X/"})
     rsps.post(f"{GRAPH}/m1/comments", json={"id": "cm1"}, match=form({"message": "#tags #here"}))
-    request = PublishRequest(target_id="t", text="x", media=(JPEG,), first_comment="#tags #here")
-    result = adapter.continue_publish(CREDS, request, PendingStep("poll_container", {"container_id": "c1"}))
-    assert result.part_ids == ("cm1",)  # type: ignore[union-attr]
+    result, _, _ = drive(adapter, CREDS, polling(first_comment="#tags #here"), rsps)
+    assert result.part_ids == ("cm1",)
+
+
+def test_a_comment_that_times_out_is_verified_by_find_part(
+    rsps: responses.RequestsMock, adapter: InstagramPublisher
+) -> None:
+    # Given the media is published and the comment's answer is lost
+    request = polling(first_comment="#tags", not_before=datetime(2025, 3, 1, 10, tzinfo=UTC))
+    request.progress.record("0", "m1", "https://www.instagram.com/p/X/")
+    rsps.post(f"{GRAPH}/m1/comments", body=requests.ReadTimeout("slow"))
+    with pytest.raises(UnknownOutcome):
+        adapter.publish(CREDS, request)
+    assert request.progress.sent == {"comment"}
+    # When verifying, the comment is found on the media's comments
+    rsps.get(
+        f"{GRAPH}/m1/comments",
+        json={"data": [{"id": "cm7", "text": "#tags", "timestamp": "2025-03-01T10:00:09+0000"}]},
+        match=query({"fields": "id,text,username,timestamp", "limit": "100"}),
+    )
+    assert adapter.find_part(CREDS, request, "comment") == "cm7"
+
+
+def test_find_published_trusts_a_container_that_is_not_published(
+    rsps: responses.RequestsMock, adapter: InstagramPublisher
+) -> None:
+    # a FINISHED container was never published: no need to read the media listing
+    rsps.get(f"{GRAPH}/c1", json={"status_code": "FINISHED"})
+    assert adapter.find_published(CREDS, polling()) is None
+    assert len(rsps.calls) == 1
 
 
 def test_publishing_limit_reached_is_rate_limited(
@@ -232,11 +317,7 @@ def test_publishing_limit_reached_is_rate_limited(
         },
     )
     with pytest.raises(RateLimited):
-        adapter.continue_publish(
-            CREDS,
-            PublishRequest(target_id="t", text="x"),
-            PendingStep("poll_container", {"container_id": "c1"}),
-        )
+        adapter.continue_publish(CREDS, polling(), PendingStep("poll_container", {"container_id": "c1"}))
 
 
 def test_a_read_timeout_on_media_publish_is_an_unknown_outcome(
@@ -244,12 +325,10 @@ def test_a_read_timeout_on_media_publish_is_an_unknown_outcome(
 ) -> None:
     rsps.get(f"{GRAPH}/c1", json={"status_code": "FINISHED"})
     rsps.post(f"{GRAPH}/{IG}/media_publish", body=requests.ReadTimeout("slow"))
+    request = polling()
     with pytest.raises(UnknownOutcome):
-        adapter.continue_publish(
-            CREDS,
-            PublishRequest(target_id="t", text="x"),
-            PendingStep("poll_container", {"container_id": "c1"}),
-        )
+        adapter.continue_publish(CREDS, request, PendingStep("poll_container", {"container_id": "c1"}))
+    assert request.progress.sent == {"0"}
 
 
 def test_graph_errors_map_to_the_error_classes(

@@ -23,7 +23,9 @@ from chorus.platforms.base import (
     TransientError,
     UnknownOutcome,
 )
+from chorus.platforms.x import publish as xpublish
 from chorus.platforms.x.publish import XPublisher
+from tests.contract.stepping import drive
 from tests.support import fixture_json
 
 API = "https://api.x.com"
@@ -39,13 +41,8 @@ def rsps() -> Iterator[responses.RequestsMock]:
 
 
 @pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def adapter(sleeps: list[float]) -> XPublisher:
-    return XPublisher(session=requests.Session(), sleep=sleeps.append)
+def adapter() -> XPublisher:
+    return XPublisher(session=requests.Session())
 
 
 def created(tweet_id: str, text: str = "") -> dict[str, object]:
@@ -92,16 +89,27 @@ def test_an_image_is_uploaded_then_attached(rsps: responses.RequestsMock, adapte
         ],
     )
     media = (MediaItem(url="https://cdn.example/a.png", mime_type="image/png", alt_text="A chart"),)
-    adapter.publish(CREDS, PublishRequest(target_id="t", text="Chart", media=media))
+    result, _, per_call = drive(
+        adapter, CREDS, PublishRequest(target_id="t", text="Chart", media=media), rsps
+    )
+    assert result.platform_post_id == "9"
+    assert per_call == [2, 2]  # (download, upload), (alt text, post): two requests a call
     upload = rsps.calls[1].request.body
     assert b"PNGDATA" in upload  # type: ignore[operator]
     assert b"tweet_image" in upload  # type: ignore[operator]
 
 
-def test_a_video_is_uploaded_in_chunks_and_waits_for_processing(
-    rsps: responses.RequestsMock, adapter: XPublisher, sleeps: list[float]
+def test_a_video_is_uploaded_in_chunks_as_steps_within_the_call_budget(
+    rsps: responses.RequestsMock, adapter: XPublisher
 ) -> None:
-    rsps.get("https://cdn.example/v.mp4", body=b"MP4" * 10)
+    # Given a 30-byte video (size known) that X processes for a while after FINALIZE
+    rsps.get(
+        "https://cdn.example/v.mp4",
+        status=206,
+        body=b"MP4" * 10,
+        headers={"Content-Range": "bytes 0-29/30"},
+        match=[matchers.header_matcher({"Range": f"bytes=0-{4 * 1024 * 1024 - 1}"})],
+    )
     rsps.post(
         f"{API}/2/media/upload/initialize",
         json={"data": {"id": "77", "media_key": "7_77", "expires_after_secs": 86400}},
@@ -127,14 +135,49 @@ def test_a_video_is_uploaded_in_chunks_and_waits_for_processing(
         json=created("10"),
         match=[matchers.json_params_matcher({"text": "Clip", "media": {"media_ids": ["77"]}})],
     )
-    media = (MediaItem(url="https://cdn.example/v.mp4", mime_type="video/mp4"),)
-    adapter.publish(CREDS, PublishRequest(target_id="t", text="Clip", media=media))
-    assert sleeps == [2.0]
-    assert b'name="segment_index"' in rsps.calls[2].request.body  # type: ignore[operator]
+    media = (MediaItem(url="https://cdn.example/v.mp4", mime_type="video/mp4", size=30),)
+    # When it is published step by step
+    result, steps, per_call = drive(
+        adapter, CREDS, PublishRequest(target_id="t", text="Clip", media=media), rsps
+    )
+    # Then the post carries the media, no call sent more than its budget allows, and the processing
+    # wait is a step X's check_after_secs later (no sleep inside a call)
+    assert result.platform_post_id == "10"
+    assert max(per_call) <= 2
+    assert adapter.request_budget_s == 26.1
+    assert [s.step for s in steps] == ["media", "media", "media"]
+    assert steps[-1].delay_seconds == 2
+    assert steps[-1].state["phase"] == "status"
+    append = next(c for c in rsps.calls if c.request.url.endswith("/append"))
+    assert b'name="segment_index"' in append.request.body  # type: ignore[operator]
+
+
+def test_media_processing_polls_are_bounded_and_fail_with_xs_last_state(
+    rsps: responses.RequestsMock, adapter: XPublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given X keeps answering STATUS "in_progress"
+    monkeypatch.setattr(xpublish, "MAX_STATUS_POLLS", 3)
+    rsps.get(
+        f"{API}/2/media/upload",
+        json={"data": {"id": "77", "processing_info": {"state": "in_progress", "check_after_secs": 5}}},
+    )
+    request = PublishRequest(
+        target_id="t", text="Clip", media=(MediaItem(url="https://cdn.example/v.mp4", mime_type="video/mp4"),)
+    )
+    step = PendingStep("media", {"upload": "77", "phase": "status", "polls": "0"})
+    # When the status step is continued
+    for _ in range(2):
+        step = adapter.continue_publish(CREDS, request, step)  # type: ignore[assignment]
+        assert step.state["polls"] in {"1", "2"}
+    step = adapter.continue_publish(CREDS, request, step)  # type: ignore[assignment]
+    with pytest.raises(PermanentError, match=r"after 3 checks \(last state: in_progress\)"):
+        adapter.continue_publish(CREDS, request, step)
+    # Then it looked exactly three times, and never posted
+    assert len(rsps.calls) == 3
 
 
 def test_failed_video_processing_is_permanent(rsps: responses.RequestsMock, adapter: XPublisher) -> None:
-    rsps.get("https://cdn.example/v.mp4", body=b"MP4")
+    rsps.get("https://cdn.example/v.mp4", body=b"MP4")  # a server that ignores Range sends it whole
     rsps.post(f"{API}/2/media/upload/initialize", json={"data": {"id": "78"}})
     rsps.post(f"{API}/2/media/upload/78/append", json={})
     rsps.post(
@@ -148,7 +191,8 @@ def test_failed_video_processing_is_permanent(rsps: responses.RequestsMock, adap
     )
     media = (MediaItem(url="https://cdn.example/v.mp4", mime_type="video/mp4"),)
     with pytest.raises(PermanentError, match="Unsupported codec"):
-        adapter.publish(CREDS, PublishRequest(target_id="t", text="Clip", media=media))
+        drive(adapter, CREDS, PublishRequest(target_id="t", text="Clip", media=media), rsps)
+    assert not [c for c in rsps.calls if c.request.url == TWEETS]
 
 
 def test_thread_parts_reply_to_the_previous_part_and_the_comment_to_the_first(
@@ -174,42 +218,103 @@ def test_thread_parts_reply_to_the_previous_part_and_the_comment_to_the_first(
         match=[matchers.json_params_matcher({"text": "link below", "reply": {"in_reply_to_tweet_id": "1"}})],
     )
     request = PublishRequest(target_id="t", text="1/3", thread=("2/3", "3/3"), first_comment="link below")
-    result = adapter.publish(CREDS, request)
-    assert result.part_ids == ("2", "3", "4")  # type: ignore[union-attr]
+    result, steps, per_call = drive(adapter, CREDS, request, rsps)
+    assert result.part_ids == ("2", "3", "4")
+    assert request.progress.landed == {"0": "1", "1": "2", "2": "3", "comment": "4"}
+    # two posts per call (the call budget), the rest continues as a step
+    assert per_call == [2, 2]
+    assert [s.step for s in steps] == ["continue"]
 
 
-def test_a_part_that_times_out_resumes_as_a_step_and_is_found_not_reposted(
+def test_a_part_that_times_out_is_verified_by_find_part_then_the_thread_resumes_after_it(
     rsps: responses.RequestsMock, adapter: XPublisher
 ) -> None:
-    # Given the first post succeeds and the second part times out
+    # Given the first post succeeds and the second part times out (it did go through)
     rsps.post(TWEETS, status=201, json=created("1"))
     rsps.post(TWEETS, body=requests.ReadTimeout("slow"))
-    request = PublishRequest(target_id="t", text="1/3", thread=("2/3", "3/3"))
-    step = adapter.publish(CREDS, request)
-    # Then the first post is not repeated: the rest is a step
-    assert step == PendingStep(
-        "thread", {"root_id": "1", "parent_id": "1", "next": "0", "part_ids": ""}, delay_seconds=30
+    request = PublishRequest(
+        target_id="t", text="1/3", thread=("2/3", "3/3"), not_before=datetime(2025, 5, 1, 9, tzinfo=UTC)
     )
-    # When continued, the part that did go through is found on the timeline and only 3/3 is posted
+    with pytest.raises(UnknownOutcome):
+        adapter.publish(CREDS, request)
+    assert request.progress.landed == {"0": "1"}
+    assert request.progress.sent == {"1"}
+    # When publishing again before the part is verified, nothing is sent
+    with pytest.raises(UnknownOutcome):
+        adapter.publish(CREDS, request)
+    assert len(rsps.calls) == 2
+    # When find_part looks: the account's reply to the root with that text is the part
     rsps.get(
         f"{API}/2/users/2244994945/tweets",
-        json={"data": [{"id": "2", "text": "2/3", "referenced_tweets": [{"type": "replied_to", "id": "1"}]}]},
+        json={
+            "data": [
+                {"id": "8", "text": "2/3", "referenced_tweets": [{"type": "replied_to", "id": "999"}]},
+                {"id": "2", "text": "2/3", "referenced_tweets": [{"type": "replied_to", "id": "1"}]},
+            ]
+        },
         match=[
             matchers.query_param_matcher(
-                {"max_results": "20", "tweet.fields": "created_at,referenced_tweets"}
+                {
+                    "max_results": "100",
+                    "tweet.fields": "created_at,referenced_tweets",
+                    "start_time": "2025-05-01T08:58:00Z",
+                }
             )
         ],
     )
+    assert adapter.find_part(CREDS, request, "1") == "2"
+    request.progress.record("1", "2")
+    # Then publishing resumes with 3/3 only, replying to the found part
     rsps.post(
         TWEETS,
         status=201,
         json=created("3"),
         match=[matchers.json_params_matcher({"text": "3/3", "reply": {"in_reply_to_tweet_id": "2"}})],
     )
-    result = adapter.continue_publish(CREDS, request, step)  # type: ignore[arg-type]
+    result = adapter.publish(CREDS, request)
     assert result == PublishResult(
         platform_post_id="1", url="https://x.com/chorus/status/1", part_ids=("2", "3")
     )
+    assert [c.request.method for c in rsps.calls] == ["POST", "POST", "GET", "POST"]
+
+
+def test_find_part_is_none_until_the_parent_exists_and_for_a_reply_elsewhere(
+    rsps: responses.RequestsMock, adapter: XPublisher
+) -> None:
+    request = PublishRequest(target_id="t", text="root", first_comment="more at example.com")
+    assert adapter.find_part(CREDS, request, "comment") is None  # no root yet: nothing to look under
+    request.progress.record("0", "100")
+    rsps.get(
+        f"{API}/2/users/2244994945/tweets",
+        json={
+            "data": [
+                {
+                    "id": "7",
+                    "text": "more at example.com",
+                    "referenced_tweets": [{"type": "quoted", "id": "100"}],
+                }
+            ]
+        },
+    )
+    assert adapter.find_part(CREDS, request, "comment") is None
+
+
+def test_a_later_part_refused_for_good_is_raised_with_the_landed_parts_kept(
+    rsps: responses.RequestsMock, adapter: XPublisher
+) -> None:
+    # Given X refuses part 2 as duplicate content
+    rsps.post(TWEETS, status=201, json=created("1"))
+    rsps.post(
+        TWEETS,
+        status=403,
+        json=fixture_json("platform_api/replies/x/error_403_duplicate_content_observed.json"),
+    )
+    request = PublishRequest(target_id="t", text="1/2", thread=("2/2",))
+    # Then the refusal is raised (not skipped in silence) and the root stays landed, part 2 unsent
+    with pytest.raises(PermanentError, match="duplicate content"):
+        adapter.publish(CREDS, request)
+    assert request.progress.landed == {"0": "1"}
+    assert request.progress.sent == set()
 
 
 def test_duplicate_content_is_permanent_with_xs_message(
@@ -307,7 +412,11 @@ def test_find_published_matches_text_despite_tco_links_and_escaping(
         match=[
             matchers.header_matcher(AUTH),
             matchers.query_param_matcher(
-                {"max_results": "20", "tweet.fields": "created_at", "start_time": "2025-05-01T08:58:00Z"}
+                {
+                    "max_results": "100",
+                    "tweet.fields": "created_at,referenced_tweets",
+                    "start_time": "2025-05-01T08:58:00Z",
+                }
             ),
         ],
     )
@@ -333,7 +442,8 @@ def test_find_published_reads_a_documented_tweet_object(
     tweet = fixture_json("metrics/x_v2_tweet_public_metrics.json")
     tweet = tweet.get("data", tweet)
     rsps.get(f"{API}/2/users/2244994945/tweets", json={"data": [tweet]})
-    found = adapter.find_published(CREDS, PublishRequest(target_id="t", text=tweet["text"]))
+    since = datetime.fromisoformat(tweet["created_at"].replace("Z", "+00:00"))
+    found = adapter.find_published(CREDS, PublishRequest(target_id="t", text=tweet["text"], not_before=since))
     assert found is not None
     assert found.platform_post_id == tweet["id"]
 

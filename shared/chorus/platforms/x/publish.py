@@ -1,55 +1,66 @@
-"""Publish to X (API v2, OAuth 2.0 user token).
+"""Publish to X (API v2, OAuth 2.0 user token), exactly once under faults.
 
 - Post: ``POST /2/tweets`` with ``text``, ``media.media_ids`` and, for a reply or a thread part,
-  ``reply.in_reply_to_tweet_id``.
-- Media (v2 media upload): an image in one ``POST /2/media/upload`` (multipart ``media`` +
-  ``media_category=tweet_image``); a video or GIF chunked — ``POST /2/media/upload/initialize``,
-  ``POST /2/media/upload/{id}/append`` per 4 MB segment, ``POST /2/media/upload/{id}/finalize``, then
-  ``GET /2/media/upload?command=STATUS&media_id=`` until processing succeeds. Alt text through
-  ``POST /2/media/metadata``.
-- Thread parts reply to the previous part, the first comment replies to the first post. X has no
-  idempotency key, so once the first post exists a failure on a later part never fails the target: a
-  transient failure returns ``PendingStep("thread")`` carrying the progress, and ``continue_publish``
-  first looks for the part among the account's recent posts (the failed request may have gone through)
-  before posting it. A part X refuses for good is logged and skipped.
+  ``reply.in_reply_to_tweet_id``. Thread parts reply to the previous part, the first comment to the
+  first post. Every part (root ``"0"``, thread parts ``"1"``.., ``"comment"``) is created through
+  ``request.progress.step``: a retry resumes at the first missing part and never re-creates one that
+  landed. A failure of a later part is raised as it is (the publisher leaves the target
+  ``partially_published`` on a refusal, retries a transient one), never skipped in silence.
+- X has no idempotency key: a part sent without a known answer (timeout, reset, 502/504 after the POST)
+  is verified before anything is sent again — ``find_published`` (root) and ``find_part`` (follow-ups)
+  read the account's posts (``GET /2/users/:id/tweets`` from ``start_time``) for one whose text matches
+  (X rewrites URLs to t.co and escapes ``&``, so texts are compared by ``text.match_key``) and, for a
+  follow-up, that replies to the part it answers.
+- Media (v2 media upload) is uploaded before the root, as steps: an image in one
+  ``POST /2/media/upload``; a video or GIF chunked — ``POST /2/media/upload/initialize``, one
+  ``POST /2/media/upload/{id}/append`` per 4 MB segment (each segment read from the media URL with a
+  ``Range`` request), ``POST /2/media/upload/{id}/finalize``, then ``GET /2/media/upload?command=STATUS``
+  as its own step every ``check_after_secs`` until processing succeeds, at most ``MAX_STATUS_POLLS``
+  times (then the target fails with X's last state). Alt text through ``POST /2/media/metadata``.
+  Media requests are safe to repeat (an unused upload expires), so their progress lives in the step state.
+- One call sends at most ``request_budget_s`` worth of requests (``chorus.platforms.budget``); the rest
+  continues as a ``PendingStep``.
 - 429 -> ``RateLimited`` with ``retry_after`` from ``x-rate-limit-reset`` (``chorus.platforms.http``).
-- ``find_published``: ``GET /2/users/:id/tweets`` from ``not_before`` whose text matches (X rewrites
-  URLs to t.co and escapes ``&``, so texts are compared by ``text.match_key``).
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import requests
 
+from chorus.platforms import parts
 from chorus.platforms.base import (
+    ROOT,
     AccountCredentials,
     AuthError,
     MediaItem,
     PendingStep,
     PermanentError,
-    PlatformError,
     PublishRequest,
     PublishResult,
-    TransientError,
 )
-from chorus.platforms.http import call, json_body
+from chorus.platforms.budget import CallBudget, OutOfBudget, requests_budget
+from chorus.platforms.http import DEFAULT_TIMEOUT, call, json_body
 from chorus.posts import text as textlib
 
 logger = logging.getLogger(__name__)
 
 PLATFORM = "x"
 API_URL = "https://api.x.com"
-UPLOAD_TIMEOUT = (3.05, 120.0)
+TIMEOUT = DEFAULT_TIMEOUT
+"""Every request takes the default timeout (``chorus.platforms.http.default_timeout``); the budget counts it."""
 CHUNK_BYTES = 4 * 1024 * 1024
-MEDIA_DEADLINE_SECONDS = 120.0
-THREAD_STEP = "thread"
-CLOCK_SKEW = timedelta(minutes=2)
+MEDIA_STEP = "media"
+CONTINUE_STEP = "continue"
+CONTINUE_DELAY_S = 1
+MAX_STATUS_POLLS = 60
+"""STATUS checks of one video's processing before the target fails with X's last state."""
+REQUESTS_PER_CALL = 2
+TIMELINE_PAGE = 100
 
 
 def post_url(tweet_id: str, handle: str | None = None) -> str:
@@ -62,96 +73,71 @@ def _category(item: MediaItem) -> str:
     return "tweet_video" if item.mime_type.startswith("video/") else "tweet_image"
 
 
+def _ids(value: str | None) -> list[str]:
+    return [i for i in (value or "").split(",") if i]
+
+
 class XPublisher:
     name = PLATFORM
+    request_budget_s: float = requests_budget(REQUESTS_PER_CALL, TIMEOUT)
 
-    def __init__(
-        self,
-        session: requests.Session | None = None,
-        base_url: str | None = None,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        media_deadline: float = MEDIA_DEADLINE_SECONDS,
-    ) -> None:
+    def __init__(self, session: requests.Session | None = None, base_url: str | None = None) -> None:
         self.session = session or requests.Session()
         self.base_url = (base_url or API_URL).rstrip("/")
-        self._sleep = sleep
-        self._clock = clock
-        self._media_deadline = media_deadline
 
     def _call(self, creds: AccountCredentials, method: str, path: str, **kw: Any) -> Any:
         headers = {**(kw.pop("headers", None) or {}), "Authorization": f"Bearer {creds.access_token}"}
         resp = call(self.session, method, f"{self.base_url}{path}", PLATFORM, headers=headers, **kw)
         return json_body(resp, PLATFORM) if resp.content else {}
 
-    # -- media ---------------------------------------------------------------------------------------
+    # -- publishing ----------------------------------------------------------------------------------
 
-    def upload_media(self, creds: AccountCredentials, item: MediaItem) -> str:
-        data = call(self.session, "GET", item.url, PLATFORM, timeout=UPLOAD_TIMEOUT).content
-        category = _category(item)
-        if category == "tweet_image":
-            body = self._call(
-                creds,
-                "POST",
-                "/2/media/upload",
-                files={"media": ("media", data, item.mime_type)},
-                data={"media_category": category},
-                timeout=UPLOAD_TIMEOUT,
-                idempotent=True,  # an unused upload expires on its own
-            )
-            media_id = str(body["data"]["id"])
-        else:
-            media_id = self._chunked_upload(creds, item, data, category)
-        if item.alt_text:
-            self._call(
-                creds,
-                "POST",
-                "/2/media/metadata",
-                json={"id": media_id, "metadata": {"alt_text": {"text": item.alt_text[:1000]}}},
-                idempotent=True,
-            )
-        return media_id
+    def publish(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | PendingStep:
+        return self._run(creds, request, {}, CallBudget(self.request_budget_s))
 
-    def _chunked_upload(self, creds: AccountCredentials, item: MediaItem, data: bytes, category: str) -> str:
-        init = self._call(
-            creds,
-            "POST",
-            "/2/media/upload/initialize",
-            json={"media_type": item.mime_type, "total_bytes": len(data), "media_category": category},
-            idempotent=True,
+    def continue_publish(
+        self, creds: AccountCredentials, request: PublishRequest, step: PendingStep
+    ) -> PublishResult | PendingStep:
+        if step.step not in (MEDIA_STEP, CONTINUE_STEP):
+            raise PermanentError(f"X has no pending step {step.step!r}", platform=PLATFORM)
+        return self._run(creds, request, dict(step.state), CallBudget(self.request_budget_s))
+
+    def _run(
+        self, creds: AccountCredentials, request: PublishRequest, state: dict[str, str], budget: CallBudget
+    ) -> PublishResult | PendingStep:
+        progress = request.progress
+        try:
+            media_ids: list[str] = []
+            if request.media and progress.done(ROOT) is None and ROOT not in progress.sent:
+                uploaded = self._media(creds, request, state, budget)
+                if isinstance(uploaded, PendingStep):
+                    return uploaded
+                media_ids = uploaded
+            for part in request.parts:
+                if progress.done(part) is not None:
+                    continue
+                if part not in progress.sent:  # a part to verify raises at once, sending nothing
+                    budget.spend(TIMEOUT)
+                progress.step(part, partial(self._create, creds, request, part, media_ids))
+        except OutOfBudget:
+            name = MEDIA_STEP if progress.done(ROOT) is None and request.media else CONTINUE_STEP
+            return PendingStep(name, state if name == MEDIA_STEP else {}, delay_seconds=CONTINUE_DELAY_S)
+        root = progress.landed[ROOT]
+        return PublishResult(
+            platform_post_id=root,
+            url=progress.root_url or post_url(root, creds.handle),
+            part_ids=tuple(progress.landed[p] for p in request.parts[1:]),
         )
-        media_id = str(init["data"]["id"])
-        for index, start in enumerate(range(0, len(data), CHUNK_BYTES)):
-            self._call(
-                creds,
-                "POST",
-                f"/2/media/upload/{media_id}/append",
-                files={"media": ("chunk", data[start : start + CHUNK_BYTES], "application/octet-stream")},
-                data={"segment_index": str(index)},
-                timeout=UPLOAD_TIMEOUT,
-                idempotent=True,
-            )
-        done = self._call(creds, "POST", f"/2/media/upload/{media_id}/finalize", idempotent=True)
-        info = (done.get("data") or {}).get("processing_info")
-        deadline = self._clock() + self._media_deadline
-        while info and info.get("state") in ("pending", "in_progress"):
-            if self._clock() >= deadline:
-                raise TransientError(f"media {media_id} still processing", platform=PLATFORM, retry_after=60)
-            self._sleep(float(info.get("check_after_secs") or 1))
-            status = self._call(
-                creds, "GET", "/2/media/upload", params={"command": "STATUS", "media_id": media_id}
-            )
-            info = (status.get("data") or {}).get("processing_info")
-        if info and info.get("state") == "failed":
-            error = info.get("error") or {}
-            raise PermanentError(
-                f"X could not process the media: {error.get('message') or error.get('name') or 'failed'}",
-                platform=PLATFORM,
-            )
-        return media_id
 
-    # -- posts ---------------------------------------------------------------------------------------
+    def _create(
+        self, creds: AccountCredentials, request: PublishRequest, part: str, media_ids: list[str]
+    ) -> str | tuple[str, str]:
+        if part == ROOT:
+            text = textlib.compose_text(request.text, request.link)
+            tweet_id = self._tweet(creds, text, request.reply_to, media_ids)
+            logger.info("x_published", extra={"target_id": request.target_id, "tweet_id": tweet_id})
+            return tweet_id, post_url(tweet_id, creds.handle)
+        return self._tweet(creds, parts.followup_text(request, part), parts.parent_id(request, part))
 
     def _tweet(
         self,
@@ -168,106 +154,180 @@ class XPublisher:
         answer = self._call(creds, "POST", "/2/tweets", json=body, idempotent=False)
         return str(answer["data"]["id"])
 
-    def _followups(self, request: PublishRequest) -> list[tuple[str, bool]]:
-        """(text, replies to the root?) for each thread part, then the first comment."""
-        parts = [(part, False) for part in request.thread]
-        if request.first_comment:
-            parts.append((request.first_comment, True))
-        return parts
+    # -- media ---------------------------------------------------------------------------------------
 
-    def publish(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | PendingStep:
-        media_ids = [self.upload_media(creds, item) for item in request.media]
-        text = textlib.compose_text(request.text, request.link)
-        root = self._tweet(creds, text, request.reply_to, media_ids)
-        logger.info("x_published", extra={"target_id": request.target_id, "tweet_id": root})
-        return self._continue_thread(
-            creds, request, root, parent=root, start=0, part_ids=[], check_first=False
+    def _media(
+        self, creds: AccountCredentials, request: PublishRequest, state: dict[str, str], budget: CallBudget
+    ) -> list[str] | PendingStep:
+        """Upload every item, resuming from ``state`` (updated in place as each request lands)."""
+        done = _ids(state.get("media_ids"))
+        while len(done) < len(request.media):
+            item = request.media[len(done)]
+            phase = state.get("phase", "")
+            if not phase:
+                self._start_upload(creds, item, state, budget)
+            elif phase == "append":
+                self._append(creds, item, state, budget)
+            elif phase == "finalize":
+                budget.spend(TIMEOUT)
+                body = self._call(
+                    creds, "POST", f"/2/media/upload/{state['upload']}/finalize", idempotent=True
+                )
+                waiting = self._processing(state, body)
+                if waiting is not None:
+                    return waiting
+            elif phase == "status":
+                polls = int(state.get("polls", "0"))
+                if polls >= MAX_STATUS_POLLS:
+                    raise PermanentError(
+                        f"X was still processing the media after {polls} checks "
+                        f"(last state: {state.get('last_state') or 'unknown'})",
+                        platform=PLATFORM,
+                        code=state.get("last_state") or None,
+                    )
+                budget.spend(TIMEOUT)
+                body = self._call(
+                    creds, "GET", "/2/media/upload", params={"command": "STATUS", "media_id": state["upload"]}
+                )
+                state["polls"] = str(polls + 1)
+                waiting = self._processing(state, body)
+                if waiting is not None:
+                    return waiting
+            else:  # "alt": the upload is done; its alt text goes with it
+                if item.alt_text:
+                    budget.spend(TIMEOUT)
+                    self._call(
+                        creds,
+                        "POST",
+                        "/2/media/metadata",
+                        json={
+                            "id": state["upload"],
+                            "metadata": {"alt_text": {"text": item.alt_text[:1000]}},
+                        },
+                        idempotent=True,
+                    )
+                done.append(state["upload"])
+                state.clear()
+                state["media_ids"] = ",".join(done)
+        return done
+
+    def _start_upload(
+        self, creds: AccountCredentials, item: MediaItem, state: dict[str, str], budget: CallBudget
+    ) -> None:
+        category = _category(item)
+        if category == "tweet_image":
+            budget.spend(TIMEOUT, TIMEOUT)
+            data = call(self.session, "GET", item.url, PLATFORM).content
+            body = self._call(
+                creds,
+                "POST",
+                "/2/media/upload",
+                files={"media": ("media", data, item.mime_type)},
+                data={"media_category": category},
+                idempotent=True,  # an unused upload expires on its own
+            )
+            state.update(upload=str(body["data"]["id"]), phase="alt")
+            return
+        total = item.size
+        if total is None:
+            budget.spend(TIMEOUT)
+            total = self._segment(item, 0)[1]
+        budget.spend(TIMEOUT)
+        init = self._call(
+            creds,
+            "POST",
+            "/2/media/upload/initialize",
+            json={"media_type": item.mime_type, "total_bytes": total, "media_category": category},
+            idempotent=True,
         )
+        state.update(upload=str(init["data"]["id"]), total=str(total), segment="0", phase="append")
 
-    def _continue_thread(
-        self,
-        creds: AccountCredentials,
-        request: PublishRequest,
-        root: str,
-        *,
-        parent: str,
-        start: int,
-        part_ids: list[str],
-        check_first: bool,
-    ) -> PublishResult | PendingStep:
-        followups = self._followups(request)
-        for index in range(start, len(followups)):
-            text, to_root = followups[index]
-            reply_to = root if to_root else parent
-            try:
-                found = self._find_reply(creds, reply_to, text) if check_first and index == start else None
-                tweet_id = found or self._tweet(creds, text, reply_to)
-            except PlatformError as exc:
-                if isinstance(exc, PermanentError) and not isinstance(exc, AuthError):
-                    logger.warning("x_thread_part_refused", extra={"index": index, "reason": exc.message})
-                    continue
-                state = {
-                    "root_id": root,
-                    "parent_id": parent,
-                    "next": str(index),
-                    "part_ids": ",".join(part_ids),
-                }
-                return PendingStep(THREAD_STEP, state, delay_seconds=30)
-            part_ids.append(tweet_id)
-            if not to_root:
-                parent = tweet_id
-        return PublishResult(
-            platform_post_id=root, url=post_url(root, creds.handle), part_ids=tuple(part_ids)
-        )
+    def _append(
+        self, creds: AccountCredentials, item: MediaItem, state: dict[str, str], budget: CallBudget
+    ) -> None:
+        total = int(state["total"])
+        index = int(state["segment"])
+        while index * CHUNK_BYTES < total:
+            budget.spend(TIMEOUT, TIMEOUT)
+            chunk = self._segment(item, index)[0]
+            self._call(
+                creds,
+                "POST",
+                f"/2/media/upload/{state['upload']}/append",
+                files={"media": ("chunk", chunk, "application/octet-stream")},
+                data={"segment_index": str(index)},
+                idempotent=True,
+            )
+            index += 1
+            state["segment"] = str(index)
+        state["phase"] = "finalize"
 
-    def _find_reply(self, creds: AccountCredentials, parent: str, text: str) -> str | None:
+    def _segment(self, item: MediaItem, index: int) -> tuple[bytes, int]:
+        """Segment ``index`` of the media and the media's total size (a ``Range`` read; a server that
+        ignores ``Range`` sends it whole)."""
+        start = index * CHUNK_BYTES
+        headers = {"Range": f"bytes={start}-{start + CHUNK_BYTES - 1}"}
+        resp = call(self.session, "GET", item.url, PLATFORM, headers=headers)
+        if resp.status_code == 206:
+            total = resp.headers.get("Content-Range", "").rpartition("/")[2]
+            if total.isdigit():
+                return resp.content, int(total)
+        return resp.content[start : start + CHUNK_BYTES], len(resp.content)
+
+    def _processing(self, state: dict[str, str], body: Any) -> PendingStep | None:
+        """After FINALIZE or STATUS: a step to check again later, None once processed; a failure raises."""
+        info = (body.get("data") or {}).get("processing_info") if isinstance(body, dict) else None
+        status = (info or {}).get("state")
+        if status in ("pending", "in_progress"):
+            state.update(phase="status", last_state=str(status))
+            delay = max(1, int((info or {}).get("check_after_secs") or 1))
+            return PendingStep(MEDIA_STEP, dict(state), delay_seconds=delay)
+        if status == "failed":
+            error = (info or {}).get("error") or {}
+            raise PermanentError(
+                f"X could not process the media: {error.get('message') or error.get('name') or 'failed'}",
+                platform=PLATFORM,
+                code="failed",
+            )
+        state["phase"] = "alt"
+        return None
+
+    # -- verification --------------------------------------------------------------------------------
+
+    def _recent(self, creds: AccountCredentials, request: PublishRequest) -> list[dict[str, Any]]:
+        """The account's posts since ``request``'s first part could exist (newest first)."""
+        since = parts.not_before(request)
         body = self._call(
             creds,
             "GET",
             f"/2/users/{creds.account_id}/tweets",
-            params={"max_results": 20, "tweet.fields": "created_at,referenced_tweets"},
+            params={
+                "max_results": TIMELINE_PAGE,
+                "tweet.fields": "created_at,referenced_tweets",
+                "start_time": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            },
         )
-        wanted = textlib.match_key(text)
-        for tweet in body.get("data") or []:
-            refs = tweet.get("referenced_tweets") or []
-            replies_to_parent = any(r.get("type") == "replied_to" and r.get("id") == parent for r in refs)
-            if replies_to_parent and textlib.match_key(tweet.get("text") or "") == wanted:
-                return str(tweet["id"])
-        return None
-
-    def continue_publish(
-        self, creds: AccountCredentials, request: PublishRequest, step: PendingStep
-    ) -> PublishResult | PendingStep:
-        if step.step != THREAD_STEP:
-            raise PermanentError(f"X has no pending step {step.step!r}", platform=PLATFORM)
-        state = step.state
-        done = [i for i in state.get("part_ids", "").split(",") if i]
-        return self._continue_thread(
-            creds,
-            request,
-            state["root_id"],
-            parent=state["parent_id"],
-            start=int(state["next"]),
-            part_ids=done,
-            check_first=True,
-        )
+        tweets = [t for t in body.get("data") or [] if isinstance(t, dict)]
+        return [t for t in tweets if not t.get("created_at") or _parse(t["created_at"]) >= since]
 
     def find_published(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | None:
-        params: dict[str, Any] = {"max_results": 20, "tweet.fields": "created_at"}
-        if request.not_before:
-            start = (request.not_before - CLOCK_SKEW).astimezone(UTC)
-            params["start_time"] = start.strftime("%Y-%m-%dT%H:%M:%SZ")
-        body = self._call(creds, "GET", f"/2/users/{creds.account_id}/tweets", params=params)
         wanted = textlib.match_key(textlib.compose_text(request.text, request.link))
-        for tweet in body.get("data") or []:
-            if textlib.match_key(tweet.get("text") or "") != wanted:
-                continue
-            created = tweet.get("created_at")
-            if request.not_before and created and _parse(created) < request.not_before - CLOCK_SKEW:
-                continue
-            return PublishResult(
-                platform_post_id=str(tweet["id"]), url=post_url(str(tweet["id"]), creds.handle)
-            )
+        for tweet in self._recent(creds, request):
+            if textlib.match_key(tweet.get("text") or "") == wanted:
+                tweet_id = str(tweet["id"])
+                return PublishResult(platform_post_id=tweet_id, url=post_url(tweet_id, creds.handle))
+        return None
+
+    def find_part(self, creds: AccountCredentials, request: PublishRequest, part: str) -> str | None:
+        parent = parts.parent_id(request, part)
+        if parent is None:
+            return None
+        wanted = textlib.match_key(parts.followup_text(request, part))
+        for tweet in self._recent(creds, request):
+            refs = tweet.get("referenced_tweets") or []
+            answers = any(r.get("type") == "replied_to" and str(r.get("id")) == parent for r in refs)
+            if answers and textlib.match_key(tweet.get("text") or "") == wanted:
+                return str(tweet["id"])
         return None
 
     def delete(self, creds: AccountCredentials, platform_post_id: str) -> None:
