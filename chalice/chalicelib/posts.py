@@ -145,6 +145,18 @@ def reject_post(post_id: str) -> Response:
     return ok(service.decide(principal(Role.EDITOR), post_id, False, req.comment, default_queue()).public())
 
 
+class RetryIn(BaseModel):
+    accounts: list[str] | None = Field(default=None, min_length=1, max_length=50)
+
+
+@route(bp, "/posts/{post_id}/retry", methods=["POST"])
+def retry_post(post_id: str) -> Response:
+    """Publish a post's failed and partially published targets again (``accounts``: only those)."""
+    who = principal(Role.EDITOR)
+    req = body(bp.current_request, RetryIn)
+    return ok(service.retry_post(who, post_id, req.accounts, default_queue()).public())
+
+
 @route(
     bp,
     "/posts/import",

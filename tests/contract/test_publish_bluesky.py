@@ -14,16 +14,22 @@ import responses
 from responses import matchers
 
 from chorus.platforms.base import (
+    COMMENT,
+    ROOT,
     AccountCredentials,
     AuthError,
     MediaItem,
+    PendingStep,
     PermanentError,
+    Progress,
     PublishRequest,
     RateLimited,
     TransientError,
     UnknownOutcome,
 )
-from chorus.platforms.bluesky.publish import BlueskyPublisher, tid_for
+from chorus.platforms.bluesky.publish import RESUME_STEP, BlueskyPublisher, record_key, tid_for
+from chorus.platforms.budget import requests_budget
+from tests.contract.stepping import drive
 from tests.support import fixture_json
 
 PDS = "https://pds.example"
@@ -172,10 +178,17 @@ def test_images_are_uploaded_as_blobs_and_embedded(
         match=[matchers.json_params_matcher(record_body(rkey, record))],
     )
     media = (MediaItem(url="https://cdn.example/a.png", mime_type="image/png", alt_text="alt!"),)
-    adapter.publish(
-        CREDS, PublishRequest(target_id="t", text="pic", media=media, link="https://a.io", not_before=DUE)
-    )
+    request = PublishRequest(target_id="t", text="pic", media=media, link="https://a.io", not_before=DUE)
+    # When published: the download and upload take the whole call's budget, the record is the next step
+    first = adapter.publish(CREDS, request)
+    assert isinstance(first, PendingStep)
+    assert first.step == RESUME_STEP
+    assert json.loads(first.state["blobs"]) == [blob]
+    result = adapter.continue_publish(CREDS, request, first)
+    # Then the blob was uploaded once and embedded from the step state
     assert rsps.calls[1].request.body == b"PNG"
+    assert [c.request.url for c in rsps.calls].count(f"{XRPC}/com.atproto.repo.uploadBlob") == 1
+    assert result.platform_post_id == created(rkey)["uri"]
 
 
 def test_a_link_without_images_becomes_an_external_card(
@@ -211,14 +224,74 @@ def test_thread_parts_reply_with_root_and_parent_refs(
     second = created(keys[1])
     rsps.post(f"{XRPC}/com.atproto.repo.createRecord", json=root)
     rsps.post(f"{XRPC}/com.atproto.repo.createRecord", json=second)
+    # (the third part is the next step: its parent's cid is read back from the PDS)
+    rsps.get(
+        f"{XRPC}/com.atproto.repo.getRecord",
+        json={**second, "value": {"text": "two", "reply": {"root": root, "parent": root}}},
+        match=[
+            matchers.query_param_matcher({"repo": DID, "collection": "app.bsky.feed.post", "rkey": keys[1]})
+        ],
+    )
     rsps.post(f"{XRPC}/com.atproto.repo.createRecord", json=created(keys[2]))
-    result = adapter.publish(CREDS, request)
-    bodies = [json.loads(c.request.body) for c in rsps.calls]  # type: ignore[arg-type]
-    assert [b["rkey"] for b in bodies] == keys
-    assert "reply" not in bodies[0]["record"]
-    assert bodies[1]["record"]["reply"] == {"root": root, "parent": root}
-    assert bodies[2]["record"]["reply"] == {"root": root, "parent": second}
-    assert result.part_ids == (second["uri"], created(keys[2])["uri"])  # type: ignore[union-attr]
+    result, steps, per_call = drive(adapter, CREDS, request, rsps)
+    assert [s.step for s in steps] == [RESUME_STEP]
+    assert per_call == [2, 2]  # create, create | read the parent, create
+    creates = [json.loads(c.request.body) for c in rsps.calls if c.request.method == "POST"]  # type: ignore[arg-type]
+    assert [b["rkey"] for b in creates] == keys
+    assert "reply" not in creates[0]["record"]
+    assert creates[1]["record"]["reply"] == {"root": root, "parent": root}
+    assert creates[2]["record"]["reply"] == {"root": root, "parent": second}
+    assert result.part_ids == (second["uri"], created(keys[2])["uri"])
+
+
+def test_every_record_key_comes_from_the_persisted_progress_not_from_not_before() -> None:
+    # Given a target whose idempotency material was persisted before its first call
+    progress = Progress(key="tgt-7", started_at=DUE)
+    first = PublishRequest(target_id="tgt-7", text="x", thread=("y",), first_comment="z",
+                           not_before=DUE, progress=progress)  # fmt: skip
+    # When a retry builds its request with another not_before (computed from the attempt log)
+    retry = PublishRequest(target_id="tgt-7", text="x", thread=("y",), first_comment="z",
+                           not_before=datetime(2025, 8, 1, 9, tzinfo=UTC), progress=progress)  # fmt: skip
+    # Then every part has the same record key in both, derived from the key and started_at only
+    assert BlueskyPublisher().rkeys(first) == BlueskyPublisher().rkeys(retry)
+    assert record_key(retry, ROOT) == tid_for("tgt-7", DUE)
+    assert record_key(retry, COMMENT) == tid_for("tgt-7:comment", DUE)
+    assert len(set(BlueskyPublisher().rkeys(retry))) == 3
+
+
+def test_a_resumed_thread_creates_only_the_missing_parts_under_the_landed_root(
+    rsps: responses.RequestsMock, adapter: BlueskyPublisher
+) -> None:
+    # Given the root landed in an earlier call (its uri persisted in the progress)
+    progress = Progress(key="t", started_at=DUE)
+    request = PublishRequest(target_id="t", text="one", thread=("two",), first_comment="note",
+                             progress=progress)  # fmt: skip
+    keys = adapter.rkeys(request)
+    root = created(keys[0])
+    progress.landed[ROOT] = root["uri"]
+    rsps.get(
+        f"{XRPC}/com.atproto.repo.getRecord",
+        json={**root, "value": {"text": "one"}},
+        match=[
+            matchers.query_param_matcher({"repo": DID, "collection": "app.bsky.feed.post", "rkey": keys[0]})
+        ],
+    )
+    rsps.post(f"{XRPC}/com.atproto.repo.createRecord", json=created(keys[1]))
+    rsps.post(f"{XRPC}/com.atproto.repo.createRecord", json=created(keys[2]))
+    # When publishing again
+    result, _, _ = drive(adapter, CREDS, request, rsps)
+    # Then the root is not created again; the part and the comment answer it with its strong ref
+    creates = [json.loads(c.request.body) for c in rsps.calls if c.request.method == "POST"]  # type: ignore[arg-type]
+    assert [b["rkey"] for b in creates] == keys[1:]
+    assert creates[0]["record"]["reply"] == {"root": root, "parent": root}
+    assert creates[1]["record"]["reply"] == {"root": root, "parent": root}
+    assert result.platform_post_id == root["uri"]
+    assert result.url == f"https://bsky.app/profile/{DID}/post/{keys[0]}"
+    assert progress.landed == {
+        ROOT: root["uri"],
+        "1": created(keys[1])["uri"],
+        COMMENT: created(keys[2])["uri"],
+    }
 
 
 def test_a_reply_to_a_reply_keeps_the_threads_root(
@@ -263,7 +336,7 @@ def test_without_a_valid_token_a_session_is_created_with_the_app_password(
         json=created("k"),
         match=[matchers.header_matcher({"Authorization": f"Bearer {fresh}"})],
     )
-    adapter.publish(creds, PublishRequest(target_id="t", text="hi", not_before=DUE))
+    drive(adapter, creds, PublishRequest(target_id="t", text="hi", not_before=DUE), rsps)
     assert adapter.session_for(creds).access_jwt == fresh
 
 
@@ -287,8 +360,14 @@ def test_an_expired_token_answer_refreshes_the_session_and_repeats_the_call(
         json=created("k"),
         match=[matchers.header_matcher({"Authorization": f"Bearer {fresh}"})],
     )
-    result = adapter.publish(CREDS, PublishRequest(target_id="t", text="hi", not_before=DUE))
-    assert result.platform_post_id.endswith("/k")  # type: ignore[union-attr]
+    result, _, per_call = drive(
+        adapter, CREDS, PublishRequest(target_id="t", text="hi", not_before=DUE), rsps
+    )
+    assert result.platform_post_id.endswith("/k")
+    assert per_call == [1, 1, 1]  # refused | session renewed | created
+    assert [c.request.url.rsplit("/", 1)[1] for c in rsps.calls] == [
+        "com.atproto.repo.createRecord", "com.atproto.server.refreshSession", "com.atproto.repo.createRecord"
+    ]  # fmt: skip
 
 
 def test_a_rejected_app_password_is_an_auth_error(rsps: responses.RequestsMock) -> None:
@@ -390,6 +469,53 @@ def test_find_published_gets_the_record_by_its_rkey(
         f"{XRPC}/com.atproto.repo.getRecord", status=400, json={"error": "RecordNotFound", "message": "nope"}
     )
     assert adapter.find_published(CREDS, request) is None
+
+
+def test_find_part_gets_the_part_by_its_record_key(
+    rsps: responses.RequestsMock, adapter: BlueskyPublisher
+) -> None:
+    request = PublishRequest(target_id="t", text="x", thread=("y",), not_before=DUE)
+    rkey = tid_for("t:1", DUE)
+    query = {"repo": DID, "collection": "app.bsky.feed.post", "rkey": rkey}
+    rsps.get(
+        f"{XRPC}/com.atproto.repo.getRecord",
+        json={**created(rkey), "value": {}},
+        match=[matchers.query_param_matcher(query)],
+    )
+    assert adapter.find_part(CREDS, request, "1") == created(rkey)["uri"]
+    rsps.get(f"{XRPC}/com.atproto.repo.getRecord", status=400, json={"error": "RecordNotFound"})
+    assert adapter.find_part(CREDS, request, "1") is None
+
+
+def test_a_call_never_starts_a_request_its_budget_cannot_wait_for(
+    rsps: responses.RequestsMock, adapter: BlueskyPublisher
+) -> None:
+    # Given a thread longer than one call's budget (two requests of the default timeout)
+    assert BlueskyPublisher.request_budget_s == requests_budget(2)
+    request = PublishRequest(target_id="t", text="a", thread=("b", "c", "d"), not_before=DUE)
+    keys = adapter.rkeys(request)
+    for key in keys:
+        rsps.post(f"{XRPC}/com.atproto.repo.createRecord", json=created(key))
+    for key in keys[1:3]:  # a resumed call reads the landed parent for its cid
+        rsps.get(
+            f"{XRPC}/com.atproto.repo.getRecord",
+            json={**created(key), "value": {"reply": {"root": created(keys[0])}}},
+            match=[
+                matchers.query_param_matcher({"repo": DID, "collection": "app.bsky.feed.post", "rkey": key})
+            ],
+        )
+    # When it is published step by step
+    result, steps, per_call = drive(adapter, CREDS, request, rsps)
+    # Then each call sent at most two requests, and every part was created once, in order
+    assert len(steps) == 2
+    assert per_call == [2, 2, 2]
+    sent = [(c.request.method, c.request.url.split("/xrpc/")[1].split("?")[0]) for c in rsps.calls]
+    create, read = ("POST", "com.atproto.repo.createRecord"), ("GET", "com.atproto.repo.getRecord")
+    assert sent == [create, create, read, create, read, create]
+    bodies = [json.loads(c.request.body) for c in rsps.calls if c.request.method == "POST"]  # type: ignore[arg-type]
+    assert [b["rkey"] for b in bodies] == keys
+    assert bodies[3]["record"]["reply"] == {"root": created(keys[0]), "parent": created(keys[2])}
+    assert result.part_ids == tuple(created(k)["uri"] for k in keys[1:])
 
 
 def test_delete_removes_the_record(rsps: responses.RequestsMock, adapter: BlueskyPublisher) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -11,16 +11,28 @@ import responses
 from responses import matchers
 
 from chorus.platforms.base import (
+    COMMENT,
+    ROOT,
     AccountCredentials,
     AuthError,
     MediaItem,
+    PendingStep,
     PermanentError,
+    Progress,
     PublishRequest,
     RateLimited,
     TransientError,
     UnknownOutcome,
 )
-from chorus.platforms.mastodon.publish import MastodonPublisher
+from chorus.platforms.budget import requests_budget
+from chorus.platforms.mastodon.publish import (
+    KEY_TRUST,
+    MAX_MEDIA_POLLS,
+    MEDIA_STEP,
+    RESUME_STEP,
+    MastodonPublisher,
+)
+from tests.contract.stepping import drive
 from tests.support import fixture_json
 
 BASE = "https://mastodon.example"
@@ -37,13 +49,12 @@ def rsps() -> Iterator[responses.RequestsMock]:
 
 
 @pytest.fixture
-def sleeps() -> list[float]:
-    return []
+def adapter() -> MastodonPublisher:
+    return MastodonPublisher(session=requests.Session())
 
 
-@pytest.fixture
-def adapter(sleeps: list[float]) -> MastodonPublisher:
-    return MastodonPublisher(session=requests.Session(), sleep=sleeps.append)
+MEDIA = f"{BASE}/api/v2/media"
+PIC = (MediaItem(url="https://cdn.example/pic.jpg", mime_type="image/jpeg", alt_text="A cat"),)
 
 
 def status(id_: str) -> dict[str, object]:
@@ -69,15 +80,21 @@ def test_publish_posts_the_status_with_the_target_id_as_idempotency_key(
     assert result.url == "https://mastodon.social/@Gargron/103270115826048975"
 
 
-def test_a_retry_sends_the_same_idempotency_key(
+def test_a_retry_after_a_lost_answer_sends_the_same_idempotency_key(
     rsps: responses.RequestsMock, adapter: MastodonPublisher
 ) -> None:
-    rsps.post(STATUSES, json=STATUS, match=[matchers.header_matcher({"Idempotency-Key": "tgt-1"})])
+    # Given the first attempt's answer was lost (the instance may have made the status)
+    rsps.post(STATUSES, body=requests.ReadTimeout("read timed out"))
     rsps.post(STATUSES, json=STATUS, match=[matchers.header_matcher({"Idempotency-Key": "tgt-1"})])
     request = PublishRequest(target_id="tgt-1", text="Hello")
-    first = adapter.publish(CREDS, request)
-    second = adapter.publish(CREDS, request)
-    assert first.platform_post_id == second.platform_post_id  # type: ignore[union-attr]
+    with pytest.raises(UnknownOutcome):
+        adapter.publish(CREDS, request)
+    # When it is retried
+    result = adapter.publish(CREDS, request)
+    # Then the retry carries the same key (the instance answers with the status it made), and a later
+    # retry sends nothing: the root has landed
+    assert [c.request.headers["Idempotency-Key"] for c in rsps.calls] == ["tgt-1", "tgt-1"]
+    assert adapter.publish(CREDS, request) == result
     assert len(rsps.calls) == 2
 
 
@@ -88,17 +105,12 @@ def test_link_is_appended_to_the_text(rsps: responses.RequestsMock, adapter: Mas
     adapter.publish(CREDS, PublishRequest(target_id="t", text="Read", link="https://a.io/x"))
 
 
-def test_media_is_uploaded_polled_until_processed_then_attached(
-    rsps: responses.RequestsMock, adapter: MastodonPublisher, sleeps: list[float]
+def test_media_processing_is_polled_in_steps_then_attached_without_uploading_again(
+    rsps: responses.RequestsMock, adapter: MastodonPublisher
 ) -> None:
     # Given an image the instance processes asynchronously (202, then 206, then 200)
     rsps.get("https://cdn.example/pic.jpg", body=b"\xff\xd8jpeg-bytes")
-    rsps.post(
-        f"{BASE}/api/v2/media",
-        status=202,
-        json={"id": "22348641", "url": None},
-        match=[matchers.header_matcher(AUTH)],
-    )
+    rsps.post(MEDIA, status=202, json={"id": "22348641", "url": None}, match=[matchers.header_matcher(AUTH)])
     rsps.get(f"{BASE}/api/v1/media/22348641", status=206, json={"id": "22348641", "url": None})
     rsps.get(
         f"{BASE}/api/v1/media/22348641", status=200, json={"id": "22348641", "url": "https://files/x.jpg"}
@@ -108,29 +120,75 @@ def test_media_is_uploaded_polled_until_processed_then_attached(
         json=STATUS,
         match=[matchers.json_params_matcher({"status": "Look", "media_ids": ["22348641"]})],
     )
-    # When published with the image
-    media = (MediaItem(url="https://cdn.example/pic.jpg", mime_type="image/jpeg", alt_text="A cat"),)
-    adapter.publish(CREDS, PublishRequest(target_id="t", text="Look", media=media))
-    # Then the upload carried the file and the description, and the adapter waited once between polls
+    request = PublishRequest(target_id="t", text="Look", media=PIC)
+    # When published: the call uploads and hands the wait to a step (nothing waits in-call)
+    first = adapter.publish(CREDS, request)
+    assert isinstance(first, PendingStep)
+    assert first.step == MEDIA_STEP
+    assert first.state["media_ids"] == "22348641"
+    second = adapter.continue_publish(CREDS, request, first)
+    assert isinstance(second, PendingStep)
+    assert (second.step, second.state["polls"]) == (MEDIA_STEP, "1")
+    result = adapter.continue_publish(CREDS, request, second)
+    # Then the upload carried the file and the description, was made once, and the status attaches it
+    assert result.platform_post_id == "103270115826048975"  # type: ignore[union-attr]
     upload = rsps.calls[1].request
     assert b"jpeg-bytes" in upload.body  # type: ignore[operator]
     assert b'name="description"' in upload.body
     assert b"A cat" in upload.body
-    assert sleeps == [1.0]
+    assert [c.request.url for c in rsps.calls].count(MEDIA) == 1
 
 
-def test_media_still_processing_at_the_deadline_is_transient(rsps: responses.RequestsMock) -> None:
-    ticks = iter([0.0, 100.0])
-    adapter = MastodonPublisher(sleep=lambda s: None, clock=lambda: next(ticks), media_deadline=60)
-    rsps.get("https://cdn.example/v.mp4", body=b"mp4")
-    rsps.post(f"{BASE}/api/v2/media", status=202, json={"id": "9", "url": None})
+def test_an_attachment_processed_at_once_is_posted_in_the_next_step(
+    rsps: responses.RequestsMock, adapter: MastodonPublisher
+) -> None:
+    # Given an image processed synchronously (200 with its url)
+    rsps.get("https://cdn.example/pic.jpg", body=b"jpeg")
+    rsps.post(MEDIA, json={"id": "5", "url": "https://files/5.jpg"})
+    rsps.post(
+        STATUSES, json=STATUS, match=[matchers.json_params_matcher({"status": "x", "media_ids": ["5"]})]
+    )
+    # When published: download and upload take the call's budget, the status is the next call
+    result, steps, per_call = drive(adapter, CREDS, PublishRequest(target_id="t", text="x", media=PIC), rsps)
+    # Then one resume step, no poll, one upload
+    assert [s.step for s in steps] == [RESUME_STEP]
+    assert per_call == [2, 1]
+    assert result.platform_post_id == "103270115826048975"
+    assert [c.request.method for c in rsps.calls] == ["GET", "POST", "POST"]
+
+
+def test_media_still_processing_after_the_last_poll_fails_with_the_instances_last_answer(
+    rsps: responses.RequestsMock, adapter: MastodonPublisher
+) -> None:
+    # Given a video the instance never finishes processing
     rsps.get(f"{BASE}/api/v1/media/9", status=206, json={"id": "9", "url": None})
-    media = (MediaItem(url="https://cdn.example/v.mp4", mime_type="video/mp4"),)
-    with pytest.raises(TransientError):
-        adapter.publish(CREDS, PublishRequest(target_id="t", text="v", media=media))
+    request = PublishRequest(
+        target_id="t", text="v", media=(MediaItem(url="https://cdn.example/v.mp4", mime_type="video/mp4"),)
+    )
+    step = PendingStep(MEDIA_STEP, {"media_ids": "9", "processing": "9", "polls": str(MAX_MEDIA_POLLS - 2)})
+    # When the step before the last polls: another step
+    again = adapter.continue_publish(CREDS, request, step)
+    assert isinstance(again, PendingStep)
+    # And the last poll still sees 206
+    with pytest.raises(PermanentError) as caught:
+        adapter.continue_publish(CREDS, request, again)
+    # Then the target fails with that answer, and no status was posted
+    assert caught.value.status == 206
+    assert "still processing" in caught.value.message
+    assert all(c.request.method == "GET" for c in rsps.calls)
 
 
-def test_thread_parts_and_first_comment_reply_with_derived_keys(
+def test_a_failed_processing_is_permanent_with_the_instances_message(
+    rsps: responses.RequestsMock, adapter: MastodonPublisher
+) -> None:
+    rsps.get(f"{BASE}/api/v1/media/9", status=422, json={"error": "Error processing thumbnail"})
+    request = PublishRequest(target_id="t", text="v", media=PIC)
+    step = PendingStep(MEDIA_STEP, {"media_ids": "9", "processing": "9", "polls": "0"})
+    with pytest.raises(PermanentError, match="Error processing thumbnail"):
+        adapter.continue_publish(CREDS, request, step)
+
+
+def test_thread_parts_and_first_comment_reply_with_keys_from_the_persisted_progress(
     rsps: responses.RequestsMock, adapter: MastodonPublisher
 ) -> None:
     rsps.post(STATUSES, json=status("1"), match=[matchers.header_matcher({"Idempotency-Key": "t9"})])
@@ -138,7 +196,7 @@ def test_thread_parts_and_first_comment_reply_with_derived_keys(
         STATUSES,
         json=status("2"),
         match=[
-            matchers.header_matcher({"Idempotency-Key": "t9:part:1"}),
+            matchers.header_matcher({"Idempotency-Key": "t9:1"}),
             matchers.json_params_matcher({"status": "two", "in_reply_to_id": "1"}),
         ],
     )
@@ -150,11 +208,88 @@ def test_thread_parts_and_first_comment_reply_with_derived_keys(
             matchers.json_params_matcher({"status": "note", "in_reply_to_id": "1"}),
         ],
     )
-    result = adapter.publish(
-        CREDS, PublishRequest(target_id="t9", text="one", thread=("two",), first_comment="note")
+    request = PublishRequest(target_id="t9", text="one", thread=("two",), first_comment="note")
+    result, steps, per_call = drive(adapter, CREDS, request, rsps)
+    assert [s.step for s in steps] == [RESUME_STEP]
+    assert per_call == [2, 1]  # two statuses a call
+    assert result.platform_post_id == "1"
+    assert result.url == f"{BASE}/@me/1"
+    assert result.part_ids == ("2", "3")
+    assert request.progress.landed == {ROOT: "1", "1": "2", COMMENT: "3"}
+
+
+def test_a_resumed_thread_answers_the_landed_parent_and_skips_landed_parts(
+    rsps: responses.RequestsMock, adapter: MastodonPublisher
+) -> None:
+    # Given the root and part 1 landed in an earlier call
+    progress = Progress(key="k", started_at=datetime.now(UTC), landed={ROOT: "10", "1": "11"}, root_url="u")
+    rsps.post(
+        STATUSES,
+        json=status("12"),
+        match=[
+            matchers.header_matcher({"Idempotency-Key": "k:2"}),
+            matchers.json_params_matcher({"status": "three", "in_reply_to_id": "11"}),
+        ],
     )
-    assert result.platform_post_id == "1"  # type: ignore[union-attr]
-    assert result.part_ids == ("2", "3")  # type: ignore[union-attr]
+    request = PublishRequest(target_id="t", text="one", thread=("two", "three"), progress=progress)
+    # When publishing again
+    result = adapter.publish(CREDS, request)
+    # Then only part 2 is posted, in reply to part 1
+    assert result.part_ids == ("11", "12")  # type: ignore[union-attr]
+    assert (result.platform_post_id, result.url) == ("10", "u")  # type: ignore[union-attr]
+    assert len(rsps.calls) == 1
+
+
+def test_a_part_sent_without_answer_is_resent_under_its_key_while_the_instance_remembers_it(
+    rsps: responses.RequestsMock,
+) -> None:
+    # Given part 1 went out 20 minutes after the target started, and its answer was lost
+    started = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    progress = Progress(key="k", started_at=started, landed={ROOT: "10"}, sent={"1"})
+    request = PublishRequest(target_id="t", text="one", thread=("two",), progress=progress)
+    rsps.post(STATUSES, json=status("11"), match=[matchers.header_matcher({"Idempotency-Key": "k:1"})])
+    # When retried within the key's memory, it is sent again with the same key (the instance dedupes)
+    soon = MastodonPublisher(now=lambda: started + KEY_TRUST - timedelta(seconds=1))
+    assert soon.publish(CREDS, request).part_ids == ("11",)  # type: ignore[union-attr]
+    # But past it, nothing is sent: the part is verified first
+    progress.landed.pop("1")
+    progress.sent.add("1")
+    late = MastodonPublisher(now=lambda: started + KEY_TRUST)
+    with pytest.raises(UnknownOutcome):
+        late.publish(CREDS, request)
+    assert len(rsps.calls) == 1
+
+
+def test_find_part_finds_our_reply_to_the_landed_parent_in_its_context(
+    rsps: responses.RequestsMock, adapter: MastodonPublisher
+) -> None:
+    # Given part 1 of a thread whose root is 10; the context holds a stranger's reply with the same text,
+    # the first comment (same text, already landed) and ours
+    progress = Progress(key="k", started_at=datetime.now(UTC), landed={ROOT: "10", COMMENT: "12"})
+    request = PublishRequest(target_id="t", text="one", thread=("same",), first_comment="same",
+                             progress=progress)  # fmt: skip
+    me = {"id": "14715"}
+    rsps.get(
+        f"{BASE}/api/v1/statuses/10/context",
+        json={
+            "ancestors": [],
+            "descendants": [
+                status("11") | {"in_reply_to_id": "10", "account": {"id": "999"}, "content": "<p>same</p>"},
+                status("12") | {"in_reply_to_id": "10", "account": me, "content": "<p>same</p>"},
+                status("13") | {"in_reply_to_id": "10", "account": me, "content": "<p>same</p>"},
+            ],
+        },
+        match=[matchers.header_matcher(AUTH)],
+    )
+    # When the publisher verifies part 1
+    # Then it is ours, answering the root, not yet landed as another part
+    assert adapter.find_part(CREDS, request, "1") == "13"
+    # And a part whose parent has not landed cannot exist
+    assert adapter.find_part(CREDS, PublishRequest(target_id="t", text="a", thread=("b", "c")), "2") is None
+
+
+def test_the_request_budget_is_two_requests_of_the_default_timeout() -> None:
+    assert MastodonPublisher.request_budget_s == requests_budget(2)
 
 
 def test_reply_to_an_inbox_message_sets_in_reply_to_id(

@@ -15,11 +15,12 @@ from chorus.auth.keys import Principal
 from chorus.auth.roles import Role, at_least, can_approve, needs_approval
 from chorus.config import get_settings
 from chorus.errors import Conflict, FieldError, Forbidden, ValidationFailed
-from chorus.posts.model import EDITABLE, Content, MediaRef, Mode, Post, Target, TargetState
-from chorus.posts.queue import PublishQueue
+from chorus.posts.model import EDITABLE, Attempt, Content, MediaRef, Mode, Post, Target, TargetState
+from chorus.posts.queue import PublishMessage, PublishQueue
 from chorus.posts.scheduler import enqueue
 from chorus.posts.timing import Recurrence, Slot, next_free_slot, parse_slots, to_utc
 from chorus.posts.validation import MediaSpec, validate
+from chorus.store import keys
 from chorus.store import posts as repo
 from chorus.store.models import WorkspaceItem
 
@@ -215,6 +216,51 @@ def cancel_post(principal: Principal, post_id: str) -> Post:
     return repo.get_post(principal.workspace_id, post_id, consistent=True)
 
 
+RETRYABLE = frozenset({TargetState.FAILED, TargetState.PARTIALLY_PUBLISHED})
+
+
+def retry_post(
+    principal: Principal,
+    post_id: str,
+    account_ids: list[str] | None,
+    queue: PublishQueue,
+    now: datetime | None = None,
+) -> Post:
+    """Publish failed and partially published targets again (those of ``account_ids``, default all),
+    now, with a fresh queue token and a fresh attempt budget. Their idempotency material and the parts
+    already out are kept: the publish resumes at the first missing part, and a part the platform may
+    have is verified before it is sent again."""
+    if not at_least(principal.role, Role.EDITOR):
+        raise Forbidden(f"a {principal.role} key cannot retry posts")
+    now = now or datetime.now(UTC)
+    post = repo.get_post(principal.workspace_id, post_id, consistent=True)
+    targets = {t.account_id: t for t in post.targets}
+    unknown = [a for a in account_ids or [] if a not in targets]
+    if unknown:
+        raise ValidationFailed.on(
+            "accounts", f"not accounts of post {post_id}: {', '.join(unknown)}", "unknown_account"
+        )
+    chosen = [targets[a] for a in account_ids] if account_ids else list(post.targets)
+    retried = [t for t in chosen if t.state in RETRYABLE]
+    if not retried:
+        raise Conflict("nothing to retry: " + ", ".join(f"{t.account_id} is {t.state.value}" for t in chosen))
+    for target in retried:
+        token = uuid.uuid4().hex
+        if not repo.transition(
+            target, TargetState.QUEUED, expect=[target.state], new_token=token, due_at=now, attempts=0,
+            error=None, error_code=None, verify_looks=None,
+            attempt=Attempt(now, "retry", f"retry asked by {principal.key_id}"),
+        ):  # fmt: skip
+            raise Conflict(f"{target.account_id} changed meanwhile; reload the post")
+        queue.send(
+            PublishMessage(
+                "publish", target.workspace_id, target.post_id, target.account_id, token, keys.iso(now)
+            ),
+            0,
+        )
+    return repo.get_post(principal.workspace_id, post_id, consistent=True)
+
+
 def decide(
     principal: Principal, post_id: str, approve: bool, comment: str | None, queue: PublishQueue
 ) -> Post:
@@ -308,7 +354,7 @@ def calendar(principal: Principal, start: datetime, end: datetime) -> dict[str, 
                 "text": post.content_for(target.account_id).text[:280],
                 "at": (target.published_at or target.due_at or post.scheduled_at),
                 "local_time": (target.due_at or post.scheduled_at).astimezone(zone).strftime("%H:%M"),
-                **target.public(),
+                **target.public(post.planned_parts(target.account_id)),
             }
             entry.pop("attempt_log", None)
             days.setdefault(day, {}).setdefault(target.account_id, []).append(entry)

@@ -7,11 +7,20 @@ the PDS answers ``ExpiredToken``, and a new session is created when the refresh 
 adapter keeps the current session per account in memory (``session_for`` exposes it so the caller can
 store the new tokens). A rejected app password raises ``AuthError``.
 
-Exactly once: every record gets a deterministic record key, a valid TID derived from the target id
-(``tid_for``), so a retried ``createRecord`` cannot create a second post. When a create fails for any
-other reason than auth or throttling, the adapter looks the record up (``getRecord``) and, if it is
-there, treats the create as done — the reference PDS answers a duplicate rkey with a 500, newer ones with
-``RecordAlreadyExists``. ``find_published`` is the same ``getRecord``.
+Exactly once: every record gets a deterministic record key, a valid TID derived only from the target's
+persisted idempotency material (``record_key``: ``tid_for(progress.idempotency_key(part),
+progress.started_at)``, both written before the first call), so the first attempt, every retry and every
+verify name the same record and a retried ``createRecord`` cannot create a second post. When a create
+fails for any other reason than auth or throttling, the adapter looks the record up (``getRecord``) and,
+if it is there, treats the create as done — the reference PDS answers a duplicate rkey with a 500, newer
+ones with ``RecordAlreadyExists``. ``find_published`` and ``find_part`` are the same ``getRecord``.
+
+Parts go through ``request.progress`` (``Progress.step``, idempotent: the rkey is fixed), so a retry
+resumes at the first missing part. A part's id is its at:// uri; the strong refs (uri + cid) a reply
+needs come from this call's creates, or, for a parent that landed in an earlier call, from a
+``getRecord`` of the parent (which also gives the thread's root). Each call spends at most
+``request_budget_s`` of request timeouts (``chorus.platforms.budget``); when the next request would not
+fit it returns ``PendingStep(RESUME_STEP)``, with the blobs already uploaded in its state.
 
 Records are ``app.bsky.feed.post`` with facets (``facets.py``), ``langs`` (from ``creds.extra["langs"]``,
 comma-separated), ``createdAt``, and an embed: images (``app.bsky.embed.images`` after
@@ -31,11 +40,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import requests
 
+from chorus.platforms import parts as partlib
 from chorus.platforms.base import (
+    ROOT,
     AccountCredentials,
     AuthError,
     MediaItem,
@@ -48,7 +60,8 @@ from chorus.platforms.base import (
     UnknownOutcome,
 )
 from chorus.platforms.bluesky import facets as facetlib
-from chorus.platforms.http import call, json_body
+from chorus.platforms.budget import CallBudget, OutOfBudget, requests_budget
+from chorus.platforms.http import DEFAULT_TIMEOUT, call, default_timeout, json_body
 from chorus.posts import text as textlib
 
 logger = logging.getLogger(__name__)
@@ -56,7 +69,8 @@ logger = logging.getLogger(__name__)
 PLATFORM = "bluesky"
 DEFAULT_PDS = "https://bsky.social"
 POST_COLLECTION = "app.bsky.feed.post"
-UPLOAD_TIMEOUT = (3.05, 120.0)
+UPLOAD_TIMEOUT = DEFAULT_TIMEOUT
+RESUME_STEP = "resume"
 TOKEN_ERRORS = frozenset({"ExpiredToken", "InvalidToken"})
 S32_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 _TID_FALLBACK_EPOCH_US = 1_672_531_200_000_000  # 2023-01-01T00:00:00Z
@@ -120,8 +134,17 @@ class BlueskySession:
     refresh_jwt: str | None
 
 
+def record_key(request: PublishRequest, part: str = ROOT) -> str:
+    """The record key of ``part``: derived from the target's persisted idempotency material only (its
+    key and ``started_at``), so the first attempt, every retry and every verify name the same record."""
+    progress = request.progress
+    return tid_for(progress.idempotency_key(part), progress.started_at)
+
+
 class BlueskyPublisher:
     name = PLATFORM
+    request_budget_s: float = requests_budget(2)
+    """Two requests a call: one blob (download + upload), or a record and the look that may follow it."""
 
     def __init__(
         self,
@@ -134,6 +157,7 @@ class BlueskyPublisher:
         self.base_url = base_url
         self._clock = clock
         self._sessions: dict[str, BlueskySession] = {}
+        self._refused: dict[str, BlueskySession] = {}  # sessions the PDS refused, renewed on next use
 
     # -- sessions ------------------------------------------------------------------------------------
 
@@ -191,6 +215,9 @@ class BlueskyPublisher:
 
     def session_for(self, creds: AccountCredentials) -> BlueskySession:
         """The session in use for this account (tokens the caller may persist)."""
+        refused = self._refused.get(creds.account_id)
+        if refused is not None:
+            return refused  # renewed by the next publish step, within its budget
         known = self._sessions.get(creds.account_id)
         if known is not None:
             return known
@@ -201,8 +228,31 @@ class BlueskyPublisher:
         stale = BlueskySession(creds.account_id, creds.handle, creds.access_token, creds.refresh_token)
         return self.refresh_session(creds, stale)
 
-    def _xrpc(self, creds: AccountCredentials, method: str, nsid: str, **kw: Any) -> requests.Response:
-        """An authenticated XRPC call; an expired access token is refreshed once and the call repeated."""
+    def _renewed_session(self, creds: AccountCredentials) -> BlueskySession:
+        """The session a publish step works with: a session the PDS refused is renewed first."""
+        refused = self._refused.pop(creds.account_id, None)
+        if refused is not None:
+            return self.refresh_session(creds, refused)
+        return self.session_for(creds)
+
+    def _needs_session(self, creds: AccountCredentials) -> bool:
+        """True when ``session_for`` must ask the PDS (refresh, or a new session) before anything else."""
+        if creds.account_id in self._refused:
+            return True
+        if creds.account_id in self._sessions:
+            return False
+        return not creds.access_token or _jwt_expired(creds.access_token, self._clock())
+
+    def _xrpc(
+        self,
+        creds: AccountCredentials,
+        method: str,
+        nsid: str,
+        budget: CallBudget | None = None,
+        **kw: Any,
+    ) -> requests.Response:
+        """An authenticated XRPC call; an expired access token is refreshed once and the call repeated
+        (both taken from ``budget`` first, when the call is part of a budgeted publish)."""
         current = self.session_for(creds)
         headers = dict(kw.pop("headers", {}) or {})
         try:
@@ -217,7 +267,13 @@ class BlueskyPublisher:
         except PermanentError as exc:
             if exc.code not in TOKEN_ERRORS and not (isinstance(exc, AuthError) and current.refresh_jwt):
                 raise
-        fresh = self.refresh_session(creds, current)
+        if budget is not None:  # renewing may take two requests, then the call is repeated
+            self._sessions.pop(creds.account_id, None)
+            self._refused[creds.account_id] = current
+            budget.spend(default_timeout(), default_timeout(), kw.get("timeout") or default_timeout())
+            fresh = self._renewed_session(creds)
+        else:
+            fresh = self.refresh_session(creds, current)
         return call(
             self.session,
             method,
@@ -244,13 +300,19 @@ class BlueskyPublisher:
         return str(did) if did else None
 
     def get_record(
-        self, creds: AccountCredentials, repo: str, rkey: str, collection: str = POST_COLLECTION
+        self,
+        creds: AccountCredentials,
+        repo: str,
+        rkey: str,
+        collection: str = POST_COLLECTION,
+        budget: CallBudget | None = None,
     ) -> dict[str, Any] | None:
         try:
             resp = self._xrpc(
                 creds,
                 "GET",
                 "com.atproto.repo.getRecord",
+                budget,
                 params={"repo": repo, "collection": collection, "rkey": rkey},
             )
         except PermanentError as exc:
@@ -262,12 +324,15 @@ class BlueskyPublisher:
         record: dict[str, Any] = json_body(resp, PLATFORM)
         return record
 
-    def upload_blob(self, creds: AccountCredentials, item: MediaItem) -> dict[str, Any]:
+    def upload_blob(
+        self, creds: AccountCredentials, item: MediaItem, budget: CallBudget | None = None
+    ) -> dict[str, Any]:
         data = call(self.session, "GET", item.url, PLATFORM, timeout=UPLOAD_TIMEOUT).content
         resp = self._xrpc(
             creds,
             "POST",
             "com.atproto.repo.uploadBlob",
+            budget,
             data=data,
             headers={"Content-Type": item.mime_type},
             timeout=UPLOAD_TIMEOUT,
@@ -276,18 +341,40 @@ class BlueskyPublisher:
         blob: dict[str, Any] = json_body(resp, PLATFORM)["blob"]
         return blob
 
-    def _embed(self, creds: AccountCredentials, request: PublishRequest) -> dict[str, Any] | None:
+    def _blobs(
+        self,
+        creds: AccountCredentials,
+        items: list[MediaItem],
+        state: dict[str, str],
+        budget: CallBudget,
+    ) -> list[dict[str, Any]]:
+        """Upload the items not uploaded yet, each blob kept in ``state`` as it lands (a later step of
+        the same publish reuses them instead of uploading again)."""
+        blobs: list[dict[str, Any]] = json.loads(state.get("blobs") or "[]")
+        for item in items[len(blobs) :]:
+            budget.spend(UPLOAD_TIMEOUT, UPLOAD_TIMEOUT)  # the download and the upload
+            blobs.append(self.upload_blob(creds, item, budget))
+            state["blobs"] = json.dumps(blobs, separators=(",", ":"))
+        return blobs
+
+    def _embed(
+        self, creds: AccountCredentials, request: PublishRequest, state: dict[str, str], budget: CallBudget
+    ) -> dict[str, Any] | None:
         videos = [m for m in request.media if m.mime_type.startswith("video/")]
         if videos:
             item = videos[0]
-            embed: dict[str, Any] = {"$type": "app.bsky.embed.video", "video": self.upload_blob(creds, item)}
+            [video] = self._blobs(creds, [item], state, budget)
+            embed: dict[str, Any] = {"$type": "app.bsky.embed.video", "video": video}
             if item.alt_text:
                 embed["alt"] = item.alt_text
             return embed
         if request.media:
+            blobs = self._blobs(creds, list(request.media), state, budget)
             return {
                 "$type": "app.bsky.embed.images",
-                "images": [{"alt": m.alt_text, "image": self.upload_blob(creds, m)} for m in request.media],
+                "images": [
+                    {"alt": m.alt_text, "image": b} for m, b in zip(request.media, blobs, strict=True)
+                ],
             }
         if request.link:
             return {
@@ -303,13 +390,15 @@ class BlueskyPublisher:
         reply: dict[str, Any] | None = None,
         embed: dict[str, Any] | None = None,
         created_at: datetime | None = None,
+        resolve: Callable[[str], str | None] | None = None,
     ) -> dict[str, Any]:
+        """An ``app.bsky.feed.post`` record; mentions are resolved with ``resolve`` (a handle's DID)."""
         record: dict[str, Any] = {
             "$type": POST_COLLECTION,
             "text": text,
             "createdAt": _iso(created_at or datetime.fromtimestamp(self._clock(), UTC)),
         }
-        found = facetlib.detect_facets(text, lambda handle: self.resolve_handle(creds, handle))
+        found = facetlib.detect_facets(text, resolve or (lambda handle: self.resolve_handle(creds, handle)))
         if found:
             record["facets"] = found
         langs = [lang.strip() for lang in creds.extra.get("langs", "").split(",") if lang.strip()]
@@ -322,21 +411,30 @@ class BlueskyPublisher:
         return record
 
     def _create(
-        self, creds: AccountCredentials, did: str, rkey: str, record: dict[str, Any]
+        self,
+        creds: AccountCredentials,
+        did: str,
+        rkey: str,
+        record: dict[str, Any],
+        budget: CallBudget | None = None,
     ) -> dict[str, str]:
-        """createRecord with a fixed rkey; if it fails but the record exists, that record is the answer."""
+        """createRecord with a fixed rkey; if it fails but the record exists, that record is the answer
+        (the look is taken from ``budget``: without room, the part is sent again in the next step)."""
         try:
             resp = self._xrpc(
                 creds,
                 "POST",
                 "com.atproto.repo.createRecord",
+                budget,
                 json={"repo": did, "collection": POST_COLLECTION, "rkey": rkey, "record": record},
                 idempotent=False,
             )
         except (RateLimited, AuthError, UnknownOutcome):
             raise
         except PlatformError:
-            existing = self.get_record(creds, did, rkey)
+            if budget is not None:
+                budget.spend(default_timeout())
+            existing = self.get_record(creds, did, rkey, budget=budget)
             if existing is None:
                 raise
             logger.info("bluesky_record_existed", extra={"rkey": rkey})
@@ -344,9 +442,12 @@ class BlueskyPublisher:
         body = json_body(resp, PLATFORM)
         return {"uri": str(body["uri"]), "cid": str(body["cid"])}
 
-    def _reply_refs(self, creds: AccountCredentials, uri: str) -> dict[str, Any]:
+    def _reply_refs(
+        self, creds: AccountCredentials, uri: str, budget: CallBudget | None = None
+    ) -> dict[str, Any]:
+        """The reply refs of a post answering ``uri``: its strong ref as parent, its thread's root."""
         repo, collection, rkey = parse_at_uri(uri)
-        record = self.get_record(creds, repo, rkey, collection)
+        record = self.get_record(creds, repo, rkey, collection, budget)
         if record is None:
             raise PermanentError(f"the post being replied to does not exist: {uri}", platform=PLATFORM)
         parent = {"uri": str(record["uri"]), "cid": str(record["cid"])}
@@ -356,53 +457,120 @@ class BlueskyPublisher:
     # -- PublishingAdapter ---------------------------------------------------------------------------
 
     def rkeys(self, request: PublishRequest) -> list[str]:
-        """Record keys of the first post, each thread part and the first comment, in that order."""
-        keys = [tid_for(request.target_id, request.not_before)]
-        keys += [
-            tid_for(f"{request.target_id}:part:{n}", request.not_before)
-            for n in range(1, len(request.thread) + 1)
-        ]
-        if request.first_comment:
-            keys.append(tid_for(f"{request.target_id}:comment", request.not_before))
-        return keys
+        """Record keys of every part (first post, thread parts, first comment), in that order."""
+        return [record_key(request, part) for part in request.parts]
 
-    def publish(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | PendingStep:
-        did = self.session_for(creds).did
-        keys = self.rkeys(request)
-        embed = self._embed(creds, request)
+    def _prepare_root(
+        self, creds: AccountCredentials, request: PublishRequest, state: dict[str, str], budget: CallBudget
+    ) -> dict[str, Any]:
+        """The first post's record: blobs uploaded once (kept in ``state``), facets, the reply refs."""
+        embed = self._embed(creds, request, state, budget)
         text = (
             request.text
             if (embed is None or embed["$type"] == "app.bsky.embed.external")
             else (textlib.compose_text(request.text, request.link))
         )
-        reply = self._reply_refs(creds, request.reply_to) if request.reply_to else None
-        first = self._create(creds, did, keys[0], self.build_record(creds, text, reply, embed))
-        root = reply["root"] if reply else first
-        parent = first
-        part_uris: list[str] = []
-        followups = [*request.thread, *([request.first_comment] if request.first_comment else [])]
-        for rkey, part in zip(keys[1:], followups, strict=True):
-            parent = self._create(
-                creds, did, rkey, self.build_record(creds, part, {"root": root, "parent": parent})
-            )
-            part_uris.append(parent["uri"])
-        logger.info("bluesky_published", extra={"target_id": request.target_id, "uri": first["uri"]})
+        reply = None
+        if request.reply_to:
+            budget.spend(default_timeout())
+            reply = self._reply_refs(creds, request.reply_to, budget)
+        return self.build_record(creds, text, reply, embed, resolve=self._resolver(creds, budget))
+
+    def _resolver(self, creds: AccountCredentials, budget: CallBudget) -> Callable[[str], str | None]:
+        def resolve(handle: str) -> str | None:
+            budget.spend(default_timeout())
+            return self.resolve_handle(creds, handle)
+
+        return resolve
+
+    def _refs_for_reply_to(
+        self, creds: AccountCredentials, uri: str, known: dict[str, dict[str, Any]], budget: CallBudget
+    ) -> dict[str, Any]:
+        """The reply refs (root, parent) of a post answering ``uri``: from this call's creates, else read
+        from the PDS (a resumed publish: the part landed in an earlier call)."""
+        if uri not in known:
+            budget.spend(default_timeout())
+            known[uri] = self._reply_refs(creds, uri, budget)
+        return known[uri]
+
+    def _create_part(
+        self,
+        creds: AccountCredentials,
+        did: str,
+        rkey: str,
+        record: dict[str, Any],
+        root: dict[str, Any] | None,
+        known: dict[str, dict[str, Any]],
+        budget: CallBudget,
+        url: str | None = None,
+    ) -> tuple[str, str | None]:
+        made = self._create(creds, did, rkey, record, budget)
+        known[made["uri"]] = {"root": root or made, "parent": made}
+        return made["uri"], url
+
+    def _advance(
+        self, creds: AccountCredentials, request: PublishRequest, state: dict[str, str]
+    ) -> PublishResult | PendingStep:
+        progress = request.progress
+        budget = CallBudget(self.request_budget_s)
+        known: dict[str, dict[str, Any]] = {}  # uri -> reply refs of a post answering it
+        try:
+            if self._needs_session(creds):
+                budget.spend(default_timeout(), default_timeout())  # refresh, or a new session
+            did = self._renewed_session(creds).did
+            for part in request.parts:
+                if progress.done(part) is not None:
+                    continue
+                rkey = record_key(request, part)
+                if part == ROOT:
+                    record = self._prepare_root(creds, request, state, budget)
+                    root = record.get("reply", {}).get("root")
+                    create = partial(
+                        self._create_part, creds, did, rkey, record, root, known, budget, post_url(did, rkey)
+                    )
+                else:
+                    refs = self._refs_for_reply_to(
+                        creds, partlib.parent_id(request, part) or "", known, budget
+                    )
+                    text = partlib.followup_text(request, part)
+                    record = self.build_record(creds, text, refs, resolve=self._resolver(creds, budget))
+                    create = partial(self._create_part, creds, did, rkey, record, refs["root"], known, budget)
+                budget.spend(default_timeout())
+                progress.step(part, create, idempotent=True)  # a fixed rkey: the PDS cannot make it twice
+        except OutOfBudget:
+            return PendingStep(RESUME_STEP, state, delay_seconds=0)
+        root_uri = progress.landed[ROOT]
+        logger.info("bluesky_published", extra={"target_id": request.target_id, "uri": root_uri})
+        _, _, root_rkey = parse_at_uri(root_uri)
         return PublishResult(
-            platform_post_id=first["uri"], url=post_url(did, keys[0]), part_ids=tuple(part_uris)
+            platform_post_id=root_uri,
+            url=progress.root_url or post_url(did, root_rkey),
+            part_ids=tuple(progress.landed[p] for p in request.parts if p != ROOT),
         )
+
+    def publish(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | PendingStep:
+        return self._advance(creds, request, {})
 
     def continue_publish(
         self, creds: AccountCredentials, request: PublishRequest, step: PendingStep
     ) -> PublishResult | PendingStep:
-        raise PermanentError(f"Bluesky has no pending step {step.step!r}", platform=PLATFORM)
+        if step.step != RESUME_STEP:
+            raise PermanentError(f"Bluesky has no pending step {step.step!r}", platform=PLATFORM)
+        return self._advance(creds, request, dict(step.state))
 
     def find_published(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | None:
         did = self.session_for(creds).did
-        rkey = self.rkeys(request)[0]
+        rkey = record_key(request, ROOT)
         record = self.get_record(creds, did, rkey)
         if record is None:
             return None
         return PublishResult(platform_post_id=str(record["uri"]), url=post_url(did, rkey))
+
+    def find_part(self, creds: AccountCredentials, request: PublishRequest, part: str) -> str | None:
+        """The record of ``part`` under its persisted record key, if the PDS has it."""
+        did = self.session_for(creds).did
+        record = self.get_record(creds, did, record_key(request, part))
+        return None if record is None else str(record["uri"])
 
     def delete(self, creds: AccountCredentials, platform_post_id: str) -> None:
         repo, collection, rkey = parse_at_uri(platform_post_id)

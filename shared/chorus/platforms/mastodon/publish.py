@@ -1,15 +1,23 @@
 """Publish to a Mastodon instance (REST API, bearer token).
 
 - Media: ``POST /api/v2/media`` (multipart ``file`` + ``description``). 200 means processed; 202 means
-  processing, so ``GET /api/v1/media/:id`` is polled (206 while processing, 200 when done) until a
-  deadline.
-- Status: ``POST /api/v1/statuses`` with ``Idempotency-Key: <target_id>``. Mastodon remembers the key
-  (for an hour) and answers a repeated request with the status it already created, so a retry after a
-  timeout cannot post twice. Thread parts and the first comment are replies (``in_reply_to_id``), each
-  with its own derived key (``<target_id>:part:<n>``, ``<target_id>:comment``), so a whole publish can be
-  retried safely.
+  processing: the call returns ``PendingStep(MEDIA_STEP)`` with the uploaded ids in its state, and each
+  later step polls ``GET /api/v1/media/:id`` once per attachment (206 while processing, 200 when done),
+  at most ``MAX_MEDIA_POLLS`` steps; then the target fails with the instance's last answer. Uploaded ids
+  are kept in the step state, so a step never uploads an attachment again.
+- Status: ``POST /api/v1/statuses`` with ``Idempotency-Key: progress.idempotency_key(part)`` (persisted
+  before the first call, never recomputed). Mastodon remembers a key for an hour after the status was
+  made and answers a repeated request with the status it already created, so while the target started
+  less than ``KEY_TRUST`` ago a part sent without a known answer is simply sent again
+  (``Progress.step(idempotent=True)``); after that the part is verified first (``find_part``).
+- Parts go through ``request.progress``: a retry resumes at the first missing part. Thread parts reply
+  to the part before them (``in_reply_to_id`` = the landed parent's id), the first comment to the root.
+- Each call spends at most ``request_budget_s`` of request timeouts (``chorus.platforms.budget``); when
+  the next request would not fit, it returns ``PendingStep(RESUME_STEP)`` and the next step continues.
 - ``find_published``: ``GET /api/v1/accounts/:id/statuses`` and a status whose text (HTML stripped,
-  URLs ignored) matches and which was created at or after ``not_before``.
+  URLs ignored) matches and which was created at or after ``not_before`` (less the clock skew).
+  ``find_part``: ``GET /api/v1/statuses/:parent/context``, a descendant of ours replying to the landed
+  parent with the part's text.
 - ``delete``: ``DELETE /api/v1/statuses/:id``.
 
 The instance URL comes from ``creds.base_url`` (each account lives on its own instance).
@@ -18,58 +26,60 @@ The instance URL comes from ``creds.base_url`` (each account lives on its own in
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from collections.abc import Callable, MutableMapping
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import requests
 
+from chorus.platforms import parts as partlib
 from chorus.platforms.base import (
+    ROOT,
     AccountCredentials,
     MediaItem,
     PendingStep,
     PermanentError,
     PublishRequest,
     PublishResult,
-    TransientError,
 )
-from chorus.platforms.http import call, json_body
+from chorus.platforms.budget import CallBudget, OutOfBudget, requests_budget
+from chorus.platforms.http import DEFAULT_TIMEOUT, call, default_timeout, json_body
 from chorus.posts import text as textlib
 
 logger = logging.getLogger(__name__)
 
 PLATFORM = "mastodon"
-UPLOAD_TIMEOUT = (3.05, 120.0)
-MEDIA_POLL_SECONDS = 1.0
-MEDIA_DEADLINE_SECONDS = 60.0
-CLOCK_SKEW = timedelta(minutes=2)
+UPLOAD_TIMEOUT = DEFAULT_TIMEOUT
+KEY_MEMORY = timedelta(hours=1)
+"""How long an instance remembers an ``Idempotency-Key`` (after the status it made)."""
+KEY_TRUST = KEY_MEMORY - timedelta(minutes=10)
+"""Until this long after the target started, a part is resent under its key instead of verified."""
+MEDIA_STEP = "media_processing"
+RESUME_STEP = "resume"
+MEDIA_POLL_DELAY_S = 5
+MAX_MEDIA_POLLS = 60  # five minutes of processing
 
 
-def idempotency_key(target_id: str, part: int | None = None, comment: bool = False) -> str:
-    """The ``Idempotency-Key`` for the first status (the target id), a thread part or the comment."""
-    if comment:
-        return f"{target_id}:comment"
-    return target_id if not part else f"{target_id}:part:{part}"
+def _ids(value: str | None) -> list[str]:
+    return [v for v in (value or "").split(",") if v]
 
 
 class MastodonPublisher:
     name = PLATFORM
+    request_budget_s: float = requests_budget(2)
+    """Two requests a call: one attachment (download + upload) or two statuses."""
 
     def __init__(
         self,
         session: requests.Session | None = None,
         base_url: str | None = None,
         *,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        media_deadline: float = MEDIA_DEADLINE_SECONDS,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.session = session or requests.Session()
         self.base_url = base_url
-        self._sleep = sleep
-        self._clock = clock
-        self._media_deadline = media_deadline
+        self._now = now
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -86,8 +96,8 @@ class MastodonPublisher:
     def _download(self, item: MediaItem) -> bytes:
         return call(self.session, "GET", item.url, PLATFORM, timeout=UPLOAD_TIMEOUT).content
 
-    def upload_media(self, creds: AccountCredentials, item: MediaItem) -> str:
-        """Upload one attachment and wait until the instance has processed it; returns its id."""
+    def upload_media(self, creds: AccountCredentials, item: MediaItem) -> tuple[str, bool]:
+        """Upload one attachment: its id, and whether the instance has processed it already."""
         base = self._base(creds)
         filename = item.url.rsplit("/", 1)[-1].split("?", 1)[0] or "media"
         resp = call(
@@ -98,30 +108,11 @@ class MastodonPublisher:
             headers=self._auth(creds),
             files={"file": (filename, self._download(item), item.mime_type)},
             data={"description": item.alt_text} if item.alt_text else None,
-            timeout=UPLOAD_TIMEOUT,
+            timeout=default_timeout(),
             idempotent=True,  # a repeated upload only leaves an unattached attachment behind
         )
         media = json_body(resp, PLATFORM)
-        media_id = str(media["id"])
-        if resp.status_code == 202 or media.get("url") is None:
-            self._wait_processed(creds, media_id)
-        return media_id
-
-    def _wait_processed(self, creds: AccountCredentials, media_id: str) -> None:
-        deadline = self._clock() + self._media_deadline
-        while True:
-            resp = call(
-                self.session,
-                "GET",
-                f"{self._base(creds)}/api/v1/media/{media_id}",
-                PLATFORM,
-                headers=self._auth(creds),
-            )
-            if resp.status_code == 200:
-                return
-            if self._clock() >= deadline:
-                raise TransientError(f"media {media_id} still processing", platform=PLATFORM, retry_after=30)
-            self._sleep(MEDIA_POLL_SECONDS)
+        return str(media["id"]), resp.status_code != 202 and media.get("url") is not None
 
     def _post_status(
         self,
@@ -147,42 +138,141 @@ class MastodonPublisher:
             PLATFORM,
             headers={**self._auth(creds), "Idempotency-Key": key},
             json=body,
+            timeout=default_timeout(),
             idempotent=False,
         )
         status: dict[str, Any] = json_body(resp, PLATFORM)
         return status
 
+    def key_remembered(self, request: PublishRequest) -> bool:
+        """True while the instance surely still remembers the Idempotency-Keys of this target's parts."""
+        return self._now() - request.progress.started_at < KEY_TRUST
+
+    # -- steps ---------------------------------------------------------------------------------------
+
+    def _upload(
+        self,
+        creds: AccountCredentials,
+        request: PublishRequest,
+        state: MutableMapping[str, str],
+        budget: CallBudget,
+    ) -> bool:
+        """Upload the attachments not uploaded yet (ids kept in ``state``); True when all are processed."""
+        ids = _ids(state.get("media_ids"))
+        processing = _ids(state.get("processing"))
+        for item in request.media[len(ids) :]:
+            budget.spend(UPLOAD_TIMEOUT, default_timeout())
+            media_id, ready = self.upload_media(creds, item)
+            ids.append(media_id)
+            if not ready:
+                processing.append(media_id)
+            state["media_ids"], state["processing"] = ",".join(ids), ",".join(processing)
+        return not processing
+
+    def _poll(self, creds: AccountCredentials, state: MutableMapping[str, str], budget: CallBudget) -> bool:
+        """Look once at each attachment still processing; True when none is left."""
+        processing = _ids(state.get("processing"))
+        for media_id in list(processing):
+            budget.spend(default_timeout())
+            resp = call(
+                self.session,
+                "GET",
+                f"{self._base(creds)}/api/v1/media/{media_id}",
+                PLATFORM,
+                headers=self._auth(creds),
+                timeout=default_timeout(),
+            )  # 206 while processing, 200 when done; a failed processing is answered with an error
+            state["last_status"] = str(resp.status_code)
+            if resp.status_code == 200:
+                processing.remove(media_id)
+                state["processing"] = ",".join(processing)
+        return not processing
+
+    def _create(
+        self, creds: AccountCredentials, request: PublishRequest, part: str, media_ids: list[str]
+    ) -> tuple[str, str | None]:
+        """Post ``part``'s status under its persisted key: (status id, url)."""
+        key = request.progress.idempotency_key(part)
+        if part == ROOT:
+            text = textlib.compose_text(request.text, request.link)
+            made = self._post_status(creds, text, key, request.reply_to, media_ids)
+        else:
+            text = partlib.followup_text(request, part)
+            made = self._post_status(creds, text, key, partlib.parent_id(request, part))
+        return str(made["id"]), made.get("url")
+
+    def _statuses(
+        self,
+        creds: AccountCredentials,
+        request: PublishRequest,
+        state: MutableMapping[str, str],
+        budget: CallBudget,
+    ) -> PublishResult:
+        """Create every part not landed yet, in order; the result once all exist."""
+        progress = request.progress
+        idempotent = self.key_remembered(request)
+        media_ids = _ids(state.get("media_ids"))
+        for part in request.parts:
+            if progress.done(part) is None:
+                budget.spend(default_timeout())
+                progress.step(
+                    part, partial(self._create, creds, request, part, media_ids), idempotent=idempotent
+                )
+        root = progress.landed[ROOT]
+        logger.info("mastodon_published", extra={"target_id": request.target_id, "status_id": root})
+        return PublishResult(
+            platform_post_id=root,
+            url=progress.root_url,
+            part_ids=tuple(progress.landed[p] for p in request.parts if p != ROOT),
+        )
+
+    def _advance(
+        self, creds: AccountCredentials, request: PublishRequest, state: dict[str, str], polling: bool
+    ) -> PublishResult | PendingStep:
+        budget = CallBudget(self.request_budget_s)
+        try:
+            if request.progress.done(ROOT) is None:
+                ready = (
+                    self._poll(creds, state, budget)
+                    if polling
+                    else self._upload(creds, request, state, budget)
+                )
+                if not ready:
+                    return self._processing(state, counted=polling)
+            return self._statuses(creds, request, state, budget)
+        except OutOfBudget:
+            if polling and _ids(state.get("processing")):
+                return self._processing(state, counted=True)
+            return PendingStep(RESUME_STEP, state, delay_seconds=0)
+
+    @staticmethod
+    def _processing(state: dict[str, str], counted: bool) -> PendingStep:
+        polls = int(state.get("polls", "0")) + (1 if counted else 0)
+        if polls >= MAX_MEDIA_POLLS:
+            raise PermanentError(
+                f"media {state.get('processing')} still processing after {polls} polls "
+                f"(the instance last answered HTTP {state.get('last_status', '202')})",
+                platform=PLATFORM,
+                code="media_processing",
+                status=int(state.get("last_status", "202")),
+            )
+        state["polls"] = str(polls)
+        return PendingStep(MEDIA_STEP, state, delay_seconds=MEDIA_POLL_DELAY_S)
+
     # -- PublishingAdapter ---------------------------------------------------------------------------
 
     def publish(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | PendingStep:
-        media_ids = [self.upload_media(creds, item) for item in request.media]
-        text = textlib.compose_text(request.text, request.link)
-        first = self._post_status(
-            creds, text, idempotency_key(request.target_id), request.reply_to, media_ids
-        )
-        parent = str(first["id"])
-        part_ids: list[str] = []
-        for number, part in enumerate(request.thread, start=1):
-            status = self._post_status(creds, part, idempotency_key(request.target_id, number), parent)
-            parent = str(status["id"])
-            part_ids.append(parent)
-        if request.first_comment:
-            comment = self._post_status(
-                creds,
-                request.first_comment,
-                idempotency_key(request.target_id, comment=True),
-                str(first["id"]),
-            )
-            part_ids.append(str(comment["id"]))
-        logger.info("mastodon_published", extra={"target_id": request.target_id, "status_id": first["id"]})
-        return PublishResult(
-            platform_post_id=str(first["id"]), url=first.get("url"), part_ids=tuple(part_ids)
-        )
+        return self._advance(creds, request, {}, polling=False)
 
     def continue_publish(
         self, creds: AccountCredentials, request: PublishRequest, step: PendingStep
     ) -> PublishResult | PendingStep:
-        raise PermanentError(f"Mastodon has no pending step {step.step!r}", platform=PLATFORM)
+        if step.step not in (MEDIA_STEP, RESUME_STEP):
+            raise PermanentError(f"Mastodon has no pending step {step.step!r}", platform=PLATFORM)
+        state = dict(step.state)
+        if step.step == RESUME_STEP and len(_ids(state.get("media_ids"))) < len(request.media):
+            return self._advance(creds, request, state, polling=False)  # uploads were cut short
+        return self._advance(creds, request, state, polling=step.step == MEDIA_STEP)
 
     def find_published(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | None:
         resp = call(
@@ -194,14 +284,39 @@ class MastodonPublisher:
             params={"limit": 40, "exclude_reblogs": "true"},
         )
         wanted = textlib.match_key(textlib.compose_text(request.text, request.link))
+        since = partlib.not_before(request)
         for status in json_body(resp, PLATFORM):
             if textlib.match_key(textlib.html_to_text(status.get("content") or "")) != wanted:
                 continue
             if request.reply_to and str(status.get("in_reply_to_id")) != request.reply_to:
                 continue
-            if request.not_before and _parse_time(status.get("created_at")) < request.not_before - CLOCK_SKEW:
+            if _parse_time(status.get("created_at")) < since:
                 continue
             return PublishResult(platform_post_id=str(status["id"]), url=status.get("url"))
+        return None
+
+    def find_part(self, creds: AccountCredentials, request: PublishRequest, part: str) -> str | None:
+        """A status of this account replying to ``part``'s landed parent with ``part``'s text."""
+        parent = partlib.parent_id(request, part)
+        if parent is None:
+            return None  # the parent does not exist yet: neither can the part
+        resp = call(
+            self.session,
+            "GET",
+            f"{self._base(creds)}/api/v1/statuses/{parent}/context",
+            PLATFORM,
+            headers=self._auth(creds),
+        )
+        wanted = textlib.match_key(partlib.followup_text(request, part))
+        taken = set(request.progress.landed.values())  # a thread part and the comment may share a text
+        for status in json_body(resp, PLATFORM).get("descendants") or []:
+            status_id = str(status.get("id"))
+            if str(status.get("in_reply_to_id")) != parent or status_id in taken:
+                continue
+            if str((status.get("account") or {}).get("id")) != creds.account_id:
+                continue
+            if textlib.match_key(textlib.html_to_text(status.get("content") or "")) == wanted:
+                return status_id
         return None
 
     def delete(self, creds: AccountCredentials, platform_post_id: str) -> None:
