@@ -22,6 +22,17 @@ def render(event: DomainEvent) -> tuple[str, str]:
             f"Reason from the platform: {data.get('error')}\n"
             "Open the post in Chorus to edit and reschedule it."
         )
+    elif event.name == "PublishPartiallyFailed":
+        subject = f"Chorus: a post was only partly published on {data.get('platform')}"
+        out = ", ".join(f"{part}: {pid}" for part, pid in (data.get("parts") or {}).items())
+        text = (
+            f"Post {data.get('post_id')} is live on account {data.get('account_id')} ({data.get('platform')}) "
+            f"as {data.get('platform_post_id')}, but part(s) {', '.join(data.get('missing_parts') or [])} "
+            f"could not be published after {data.get('attempts')} attempt(s).\n"
+            f"Reason from the platform: {data.get('error')}\n"
+            f"Parts out (part: platform id): {out}\n"
+            "Retry the post in Chorus (POST /posts/{id}/retry) to publish the missing parts only."
+        )
     elif event.name == "AccountNeedsReauth":
         subject = f"Chorus: reconnect your {data.get('platform')} account"
         text = (

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.faults.harness import FakePlatform, PublisherBed, publisher_bed
+from tests.faults.harness import FakePlatform, PublisherBed, WorkerKilled, publisher_bed
 
 
 @pytest.fixture
@@ -21,3 +21,6 @@ def platform() -> Iterator[FakePlatform]:
 def bed(monkeypatch: pytest.MonkeyPatch, platform: FakePlatform) -> Iterator[PublisherBed]:
     with publisher_bed(monkeypatch, platform) as made:
         yield made
+    # A delivery that raised is redelivered as SQS would, so a bug would otherwise pass in silence.
+    unexpected = [c for c in made.crashes if not isinstance(c, WorkerKilled)]
+    assert not unexpected, f"the publisher crashed: {unexpected!r}"

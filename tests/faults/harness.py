@@ -29,6 +29,8 @@ FakePlatform (the platform side)
     made) then hold the answer past the client's read timeout (``HOLD_S``); the client sees a timeout.
   - ``platform.create_then_drop(method, pattern, times=1)``: call the handler, then close the socket
     without answering (the client sees a reset / RemoteDisconnected at once).
+  - ``platform.drop(method, pattern, times=1)``: close the socket without calling the handler (the
+    request arrived, nothing was made: an unknown outcome whose verify finds nothing).
   - ``platform.fail_when(method, pattern, predicate, status, body=None, times=1)``: as ``fail`` but
     only for requests where ``predicate(req)`` is true (fail "part 2" of a thread by its text).
 
@@ -48,7 +50,8 @@ PublisherBed (Chorus's side)
 * ``bed.run_until_settled(max_deliveries=100) -> list[Outcome]``: delivers queued messages at once,
   earliest due first, advancing the injectable clock (``bed.now()``; ``bed.clock``) to each message's
   delivery time instead of waiting. A delivery that raises is redelivered with ``receive_count + 1``
-  (as SQS does after the visibility timeout), up to ``max_receives``.
+  (as SQS does after the visibility timeout), up to ``max_receives``; ``bed.crashes`` keeps what each
+  raised (assert it is empty, or holds only your ``WorkerKilled``: a crash is otherwise silent).
 * ``bed.kill_after_landed(part)``: the next time ``part`` lands (``"0"`` root, ``"1"``.. thread parts,
   ``"comment"``) the worker dies right after the store persisted it (``WorkerKilled``, a BaseException:
   nothing in the publisher catches it); the message is then redelivered.
@@ -116,7 +119,7 @@ Handler = Callable[[Request, "re.Match[str]"], Any]
 
 @dataclass
 class _Fault:
-    kind: str  # answer | timeout | drop
+    kind: str  # answer | timeout | drop (after the handler) | cut (instead of it)
     times: int | None
     status: int = 200
     body: Any = None
@@ -225,6 +228,16 @@ class FakePlatform:
     ) -> None:
         self._add(method, pattern, _Fault("drop", times, when=when))
 
+    def drop(
+        self,
+        method: str,
+        pattern: str,
+        *,
+        times: int | None = 1,
+        when: Callable[[Request], bool] | None = None,
+    ) -> None:
+        self._add(method, pattern, _Fault("cut", times, when=when))
+
     def calls(self, method: str, pattern: str) -> list[Request]:
         regex = re.compile(pattern)
         with self.lock:
@@ -266,6 +279,9 @@ class FakePlatform:
         if fault is not None and fault.kind == "answer":
             _send(http, Reply(fault.status, fault.body, fault.headers))
             return
+        if fault is not None and fault.kind == "cut":
+            _cut(http)
+            return
         try:
             reply = _as_reply(found.handler(req, match))
         except Exception as exc:  # a broken fake answers 500 loudly rather than hanging the client
@@ -273,9 +289,7 @@ class FakePlatform:
         if fault is not None and fault.kind == "timeout":
             time.sleep(HOLD_S)  # the record exists; the client gave up waiting for this answer
         elif fault is not None and fault.kind == "drop":
-            http.close_connection = True
-            with suppress(OSError):
-                http.connection.shutdown(socket.SHUT_RDWR)
+            _cut(http)
             return
         _send(http, reply)
 
@@ -289,6 +303,13 @@ class FakePlatform:
                 fault.times -= 1
             return fault
         return None
+
+
+def _cut(http: BaseHTTPRequestHandler) -> None:
+    """Close the connection without a byte of answer."""
+    http.close_connection = True
+    with suppress(OSError):
+        http.connection.shutdown(socket.SHUT_RDWR)
 
 
 def _decode_body(req: Request) -> None:
@@ -390,6 +411,7 @@ class PublisherBed:
         self.max_receives = max_receives
         self.workspace_id = ""
         self.outcomes: list[Any] = []
+        self.crashes: list[BaseException] = []  # what each delivery that raised raised (WorkerKilled too)
         self._kill: set[str] = set()
 
     def now(self) -> datetime:
@@ -489,7 +511,8 @@ class PublisherBed:
             self.clock.move_to(queued.deliver_at)
             try:
                 outcome = handle(queued.message, queued.receive_count, self.deps())
-            except (WorkerKilled, Exception):
+            except (WorkerKilled, Exception) as crash:
+                self.crashes.append(crash)
                 if queued.receive_count < self.max_receives:  # SQS redelivers after the visibility timeout
                     queued.receive_count += 1
                     queued.deliver_at = self.now() + timedelta(seconds=30)
@@ -545,7 +568,7 @@ class PublisherBed:
             post_id,
             service.Compose(
                 accounts=(account_id,), content=Content(text=text, **content), mode=Mode.SCHEDULE,
-                scheduled_at=(self.now() + timedelta(minutes=5)).replace(tzinfo=None), timezone="UTC",
+                scheduled_at=(datetime.now(UTC) + timedelta(minutes=1)).replace(tzinfo=None), timezone="UTC",
             ),
             None,
             self.queue,

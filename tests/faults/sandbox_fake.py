@@ -13,7 +13,7 @@ POSTS = r"/api/accounts/([^/]+)/posts"
 
 
 def sandbox_routes(platform: FakePlatform) -> None:
-    """POST creates a ``post`` record (text, reply_to, client_ref); GET lists the account's posts."""
+    """POST creates a ``post`` record (text, reply_to, client_ref, idem_key); GET lists the account's posts."""
 
     def create(req: Request, match: re.Match[str]) -> Any:
         body = req.json or {}
@@ -26,6 +26,7 @@ def sandbox_routes(platform: FakePlatform) -> None:
                 "text": body.get("text", ""),
                 "reply_to": body.get("reply_to"),
                 "client_ref": body.get("client_ref"),
+                "idem_key": body.get("idem_key"),
                 "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             },
         )

@@ -17,6 +17,7 @@ EVENT_SOURCES: Mapping[str, str] = {
     "WorkspaceCreated": "chorus.workspaces",
     "PostPublished": "chorus.posts",
     "PublishFailed": "chorus.posts",
+    "PublishPartiallyFailed": "chorus.posts",  # the root is out, a later part failed: parts listed
     "AccountNeedsReauth": "chorus.accounts",
     "InboxItemReceived": "chorus.inbox",
     "CrisisRaised": "chorus.listening",

@@ -12,6 +12,15 @@
   ``publishing`` (the worker died mid-call) is verified the same way.
 * A message that keeps crashing the worker marks its target failed on its last receive, then goes
   to the DLQ.
+* Exactly once, part by part (decision 11): ``queued -> publishing`` writes the target's idempotency
+  material (key, started_at) once and reads it back; every retry and verify uses it, never a clock.
+  Adapters create each part (root, thread parts, first comment) through ``Progress.step``, which
+  persists it as sent before the call and as landed (part -> platform id) before the next one. A
+  retry resumes at the first missing part; a verify looks for the part sent without a known answer
+  (the root with ``find_published``, a later part with ``find_part``), up to ``VERIFY_LOOKS`` times
+  with backoff (listings are eventually consistent) before it concludes "not published". A target
+  whose root is out but a later part failed for good is ``partially_published`` (an alert, the parts
+  listed); ``POST /posts/{id}/retry`` re-queues it and the publish completes the missing parts.
 """
 
 from __future__ import annotations
@@ -29,12 +38,14 @@ from chorus.accounts import service as accounts
 from chorus.events.envelope import DomainEvent, EventPublisher
 from chorus.platforms import registry
 from chorus.platforms.base import (
+    ROOT,
     AccountCredentials,
     AuthError,
     MediaItem,
     PendingStep,
     PermanentError,
     PlatformError,
+    Progress,
     PublishingAdapter,
     PublishRequest,
     PublishResult,
@@ -51,6 +62,9 @@ log = logging.getLogger(__name__)
 
 WAIT_FOR_DUE_MAX_S = 5.0  # wait in-process up to this long for the due second; longer: re-delay
 VERIFY_DELAY_S = 3
+VERIFY_LOOKS = (
+    3  # looks at an eventually consistent listing before "not published": 3 s, then 6 s and 12 s later
+)
 BASE_BACKOFF_S = 2.0
 MAX_BACKOFF_S = 600.0
 
@@ -69,7 +83,7 @@ class PublisherDeps:
 @dataclass(frozen=True)
 class Outcome:
     target_id: str
-    result: str  # published | retry | parked | verifying | processing | failed | stale | paused | waiting
+    result: str  # published | partially_published | retry | parked | verifying | processing | failed | stale | paused | waiting
 
 
 def backoff(attempt: int, retry_after: float | None = None) -> int:
@@ -91,8 +105,10 @@ def handle(message: PublishMessage, receive_count: int, deps: PublisherDeps) -> 
         return _handle(message, target, snapshot, receive_count, deps)
     except Exception as exc:
         if receive_count >= deps.max_receives:
+            post = snapshot.get("post")
             _fail(target, deps, f"publisher crashed {receive_count} times: {exc!r}"[:500], "crashed",
-                  expect=[TargetState.QUEUED, TargetState.PUBLISHING, TargetState.VERIFYING, TargetState.PROCESSING])  # fmt: skip
+                  expect=[TargetState.QUEUED, TargetState.PUBLISHING, TargetState.VERIFYING, TargetState.PROCESSING],
+                  planned=post.planned_parts(target.account_id) if post else ())  # fmt: skip
         raise
 
 
@@ -139,11 +155,10 @@ def _handle(
             )
 
     creds = accounts.credentials(account)
-    request = _request(post, target, deps)
     adapter = registry.publisher(target.platform)
 
     if kind == "verify":
-        return _verify(target, message, request, creds, adapter, deps)
+        return _verify(target, message, _request(post, target, deps), creds, adapter, deps)
 
     if kind == "publish":
         exhausted = _quota_exhausted(adapter, creds, target)
@@ -152,27 +167,24 @@ def _handle(
         wait = (due - deps.now()).total_seconds()
         if wait > 0:
             deps.sleep(wait)  # everything is ready: the call goes out at the due second
-        if not repo.transition(
-            target,
-            TargetState.PUBLISHING,
-            expect=[TargetState.QUEUED],
-            token=message.token,
-            count_attempt=True,
-        ):
+        started = repo.start_publishing(target, message.token, deps.now())
+        if started is None:
             return Outcome(target.id, "stale")  # another worker won, or the post was edited
-        target = _with_attempts(target, 1)
+        target = started  # with the persisted idempotency material and the parts already out
+        request = _request(post, target, deps)
         try:
             result = _with_fresh_token(account, creds, adapter, lambda c: adapter.publish(c, request))
         except PlatformError as error:
-            return _on_error(target, message, error, deps)
+            return _on_error(target, message, error, deps, request=request)
     else:  # step
+        request = _request(post, target, deps)
         step = PendingStep(target.step or "", target.step_state, 0)
         try:
             result = _with_fresh_token(
                 account, creds, adapter, lambda c: adapter.continue_publish(c, request, step)
             )
         except PlatformError as error:
-            return _on_error(target, message, error, deps, current=TargetState.PROCESSING)
+            return _on_error(target, message, error, deps, current=TargetState.PROCESSING, request=request)
     return _on_result(target, message, result, deps, request.text)
 
 
@@ -229,10 +241,22 @@ def _with_fresh_token(
     return result
 
 
-def _with_attempts(target: Target, added: int) -> Target:
-    from dataclasses import replace
+def _progress(target: Target, deps: PublisherDeps) -> Progress:
+    """The target's persisted idempotency material and parts, written back as parts land.
 
-    return replace(target, attempts=target.attempts + added)
+    A target that went in flight before the material was persisted (a deploy mid-publish) has none:
+    its verify uses the target id and its first attempt, what the adapters used then."""
+    started = target.started_at
+    if started is None:
+        started = next((a.at for a in target.attempt_log), None) or target.due_at or deps.now()
+    return Progress(
+        key=target.idem_key or target.id,
+        started_at=started,
+        landed=dict(target.parts),
+        sent=set(target.sent_parts),
+        root_url=target.url,
+        store=repo.TargetProgress(target),
+    )
 
 
 def _request(post: Post, target: Target, deps: PublisherDeps) -> PublishRequest:
@@ -243,7 +267,7 @@ def _request(post: Post, target: Target, deps: PublisherDeps) -> PublishRequest:
         )
         for m in content.media
     )
-    first_attempt = next((a.at for a in target.attempt_log), None) or deps.now()
+    progress = _progress(target, deps)
     return PublishRequest(
         target_id=target.id,
         text=content.text,
@@ -251,7 +275,8 @@ def _request(post: Post, target: Target, deps: PublisherDeps) -> PublishRequest:
         link=content.link,
         thread=content.thread,
         first_comment=content.first_comment,
-        not_before=first_attempt - timedelta(minutes=5),
+        not_before=progress.started_at - timedelta(minutes=5),
+        progress=progress,
     )
 
 
@@ -282,7 +307,7 @@ def _on_result(
     repo.transition(
         target, TargetState.PUBLISHED, expect=current, new_token=None,
         platform_post_id=result.platform_post_id, url=result.url, published_at=now, error=None, error_code=None,
-        attempt=Attempt(now, "published", result.platform_post_id),
+        verify_looks=None, attempt=Attempt(now, "published", result.platform_post_id),
     )  # fmt: skip
     deps.events.publish(
         [
@@ -312,13 +337,16 @@ def _on_error(
     error: PlatformError,
     deps: PublisherDeps,
     current: TargetState = TargetState.PUBLISHING,
+    *,
+    request: PublishRequest,
 ) -> Outcome:
     now = deps.now()
+    landed, planned = request.progress.landed, request.parts
     if isinstance(error, UnknownOutcome):
         token = uuid.uuid4().hex
         at = now + timedelta(seconds=VERIFY_DELAY_S)
         repo.transition(
-            target, TargetState.VERIFYING, expect=[current], new_token=token, due_at=at,
+            target, TargetState.VERIFYING, expect=[current], new_token=token, due_at=at, verify_looks=None,
             attempt=Attempt(now, "unknown", error.message, error.status),
         )  # fmt: skip
         deps.queue.send(
@@ -334,7 +362,8 @@ def _on_error(
             [DomainEvent("AccountNeedsReauth", target.workspace_id,
                          {"account_id": target.account_id, "platform": target.platform, "reason": error.message})]
         )  # fmt: skip
-        return _fail(target, deps, error.message, error.code or "auth", expect=[current], status=error.status)
+        return _fail(target, deps, error.message, error.code or "auth", expect=[current], status=error.status,
+                     landed=landed, planned=planned)  # fmt: skip
     if isinstance(error, RateLimited):
         retry_after = error.retry_after or 60.0
         accounts.set_retry_after(target.workspace_id, target.account_id, now + timedelta(seconds=retry_after))
@@ -348,24 +377,27 @@ def _on_error(
     if isinstance(error, TransientError):
         if target.attempts >= deps.max_attempts:
             return _fail(target, deps, f"gave up after {target.attempts} attempts: {error.message}",
-                         error.code or "transient", expect=[current], status=error.status)  # fmt: skip
+                         error.code or "transient", expect=[current], status=error.status,
+                         landed=landed, planned=planned)  # fmt: skip
         delay = backoff(target.attempts, error.retry_after)
         return _requeue(target, deps, current, delay, Attempt(now, "retry", error.message, error.status))
     if isinstance(error, PermanentError):
-        return _fail(
-            target, deps, error.message, error.code or "rejected", expect=[current], status=error.status
-        )
-    return _fail(target, deps, error.message, "error", expect=[current], status=error.status)
+        return _fail(target, deps, error.message, error.code or "rejected", expect=[current], status=error.status,
+                     landed=landed, planned=planned)  # fmt: skip
+    return _fail(target, deps, error.message, "error", expect=[current], status=error.status,
+                 landed=landed, planned=planned)  # fmt: skip
 
 
 def _requeue(
     target: Target, deps: PublisherDeps, current: TargetState, delay: int, attempt: Attempt
 ) -> Outcome:
+    """Back to ``queued`` with a fresh token and a "publish" message: it resumes at the first missing part."""
     token = uuid.uuid4().hex
     at = deps.now() + timedelta(seconds=delay)
     if not repo.transition(
-        target, TargetState.QUEUED, expect=[current], new_token=token, due_at=at, attempt=attempt
-    ):
+        target, TargetState.QUEUED, expect=[current], new_token=token, due_at=at, attempt=attempt,
+        verify_looks=None,
+    ):  # fmt: skip
         return Outcome(target.id, "stale")
     deps.queue.send(
         PublishMessage(
@@ -393,33 +425,95 @@ def _verify(
     adapter: PublishingAdapter,
     deps: PublisherDeps,
 ) -> Outcome:
+    """Look for the part sent without a known answer (the root after a crash mid-call, when nothing
+    is marked); found: record it and go on; not found after ``VERIFY_LOOKS`` looks: publish it again."""
     now = deps.now()
     current = target.state
+    progress = request.progress
+    part = progress.pending(request.parts)
+    if part is None and ROOT in progress.landed:
+        return _resume(target, message, request, deps, current, "nothing sent without an answer")
+    part = part or ROOT
+    looks = target.verify_looks + 1
     try:
-        found = adapter.find_published(creds, request)
-    except PlatformError as error:
-        if isinstance(error, TransientError | UnknownOutcome) and target.attempts < deps.max_attempts + 2:
-            token = uuid.uuid4().hex
-            at = now + timedelta(seconds=backoff(1))
-            repo.transition(target, TargetState.VERIFYING, expect=[current], token=message.token, new_token=token,
-                            due_at=at, attempt=Attempt(now, "verify_retry", error.message, error.status))  # fmt: skip
-            deps.queue.send(
-                PublishMessage(
-                    "verify", target.workspace_id, target.post_id, target.account_id, token, keys.iso(at)
-                ),
-                backoff(1),
-            )
-            return Outcome(target.id, "verifying")
-        return _fail(
-            target, deps, f"could not verify the post: {error.message}", "verify_failed", expect=[current]
-        )
-    if found is not None:
-        return _on_result(target, message, found, deps, request.text)
+        found_id, url = _look(adapter, creds, request, part)
+    except PlatformError as error:  # a lookup that failed counts as a look, with a budget of its own
+        if isinstance(error, TransientError | UnknownOutcome) and looks < 2 * VERIFY_LOOKS:
+            return _look_again(target, message, deps, backoff(looks),
+                               Attempt(now, "verify_retry", error.message, error.status), looks)  # fmt: skip
+        return _fail(target, deps, f"could not verify the post: {error.message}", "verify_failed", expect=[current],
+                     landed=progress.landed, planned=request.parts)  # fmt: skip
+    if found_id is not None:
+        progress.record(part, found_id, url)
+        return _resume(target, message, request, deps, current, f"part {part} found as {found_id}")
+    if looks < VERIFY_LOOKS:  # listings are eventually consistent: look again before concluding
+        return _look_again(target, message, deps, VERIFY_DELAY_S * 2**looks,
+                           Attempt(now, "not_found_yet", f"part {part} not found (look {looks} of {VERIFY_LOOKS})"),
+                           looks)  # fmt: skip
+    if progress.store is not None:
+        progress.store.part_unsent(part)
+    progress.sent.discard(part)
     if target.attempts >= deps.max_attempts:
-        return _fail(target, deps, "the post was not found on the platform after the last attempt", "not_found",
-                     expect=[current])  # fmt: skip
+        return _fail(target, deps, f"part {part} was not found on the platform after the last attempt", "not_found",
+                     expect=[current], landed=progress.landed, planned=request.parts)  # fmt: skip
     return _requeue(
-        target, deps, current, 1, Attempt(now, "not_found", "not on the platform: publishing again")
+        target,
+        deps,
+        current,
+        1,
+        Attempt(now, "not_found", f"part {part} not on the platform: publishing it again"),
+    )
+
+
+def _look(
+    adapter: PublishingAdapter, creds: AccountCredentials, request: PublishRequest, part: str
+) -> tuple[str | None, str | None]:
+    """(platform id, url) of ``part`` if the platform has it."""
+    if part == ROOT:
+        found = adapter.find_published(creds, request)
+        return (found.platform_post_id, found.url) if found else (None, None)
+    find_part = getattr(adapter, "find_part", None)
+    if find_part is None:
+        raise PermanentError(f"{adapter.name} cannot look up part {part}", platform=adapter.name)
+    return find_part(creds, request, part), None
+
+
+def _look_again(
+    target: Target, message: PublishMessage, deps: PublisherDeps, delay: int, attempt: Attempt, looks: int
+) -> Outcome:
+    """Stay in ``verifying`` and look again after ``delay`` (``looks``: how many looks found nothing yet)."""
+    token = uuid.uuid4().hex
+    at = deps.now() + timedelta(seconds=delay)
+    if not repo.transition(
+        target, TargetState.VERIFYING, expect=[target.state], token=message.token, new_token=token, due_at=at,
+        attempt=attempt, verify_looks=looks,
+    ):  # fmt: skip
+        return Outcome(target.id, "stale")
+    deps.queue.send(
+        PublishMessage("verify", target.workspace_id, target.post_id, target.account_id, token, keys.iso(at)),
+        delay,
+    )
+    return Outcome(target.id, "verifying")
+
+
+def _resume(
+    target: Target,
+    message: PublishMessage,
+    request: PublishRequest,
+    deps: PublisherDeps,
+    current: TargetState,
+    why: str,
+) -> Outcome:
+    """Every part out: published. Else back to the queue: the publish resumes at the first missing part."""
+    landed = request.progress.landed
+    missing = [p for p in request.parts if p not in landed]
+    if not missing:
+        result = PublishResult(
+            landed[ROOT], request.progress.root_url, tuple(landed[p] for p in request.parts if p != ROOT)
+        )
+        return _on_result(target, message, result, deps, request.text)
+    return _requeue(
+        target, deps, current, 1, Attempt(deps.now(), "verified", f"{why}: resuming at part {missing[0]}")
     )
 
 
@@ -431,28 +525,34 @@ def _fail(
     *,
     expect: list[TargetState],
     status: int | None = None,
+    landed: dict[str, str] | None = None,
+    planned: list[str] | tuple[str, ...] = (),
 ) -> Outcome:
+    """Failed for good. With its root out (``landed``, else what the target holds) the target is
+    ``partially_published``: the parts out and those missing are listed, and a retry completes it."""
     now = deps.now()
+    parts = dict(target.parts if landed is None else landed)
+    partial = ROOT in parts
+    to = TargetState.PARTIALLY_PUBLISHED if partial else TargetState.FAILED
     if not repo.transition(
-        target, TargetState.FAILED, expect=expect, new_token=None, error=reason, error_code=code,
-        attempt=Attempt(now, "failed", reason, status),
+        target, to, expect=expect, new_token=None, error=reason, error_code=code, verify_looks=None,
+        attempt=Attempt(now, "partially_published" if partial else "failed", reason, status),
     ):  # fmt: skip
         return Outcome(target.id, "stale")
-    deps.events.publish(
-        [
-            DomainEvent(
-                "PublishFailed",
-                target.workspace_id,
-                {
-                    "post_id": target.post_id,
-                    "account_id": target.account_id,
-                    "platform": target.platform,
-                    "error": reason,
-                    "error_code": code,
-                    "attempts": target.attempts,
-                },
-                correlation_id=target.id,
-            )
-        ]
-    )
-    return Outcome(target.id, "failed")
+    detail = {
+        "post_id": target.post_id,
+        "account_id": target.account_id,
+        "platform": target.platform,
+        "error": reason,
+        "error_code": code,
+        "attempts": target.attempts,
+    }
+    if partial:
+        detail |= {
+            "platform_post_id": parts[ROOT],
+            "parts": parts,
+            "missing_parts": [p for p in planned if p not in parts],
+        }
+    name = "PublishPartiallyFailed" if partial else "PublishFailed"
+    deps.events.publish([DomainEvent(name, target.workspace_id, detail, correlation_id=target.id)])
+    return Outcome(target.id, to.value if partial else "failed")
