@@ -195,13 +195,24 @@ def text_of(value: Any) -> str:
 
 def from_epoch(value: Any, field: str = "timestamp") -> datetime:
     """Seconds or milliseconds since the epoch (number or numeric string) as an aware UTC datetime."""
+    if isinstance(value, bool):
+        raise MalformedWebhook(f"{field}: not a timestamp ({value!r})")
     try:
         number = float(value)
-    except (TypeError, ValueError) as exc:
-        raise MalformedWebhook(f"{field}: not a timestamp ({value!r})") from exc
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise MalformedWebhook(f"{field}: not a timestamp ({_short(value)})") from exc
     if number > 100_000_000_000:  # milliseconds (year 5138 in seconds)
         number /= 1000.0
-    return datetime.fromtimestamp(number, tz=UTC)
+    try:
+        return datetime.fromtimestamp(number, tz=UTC)
+    except (OverflowError, OSError, ValueError) as exc:  # NaN, infinities, beyond year 1..9999
+        raise MalformedWebhook(f"{field}: timestamp out of range ({_short(value)})") from exc
+
+
+def _short(value: Any) -> str:
+    """``repr`` of a value for an error message, cut short (a body may be megabytes)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 _FRACTION = re.compile(r"\.(\d+)")
@@ -215,7 +226,7 @@ def from_iso(value: Any, field: str = "timestamp") -> datetime:
     a naive value is taken as UTC.
     """
     if not isinstance(value, str) or not value:
-        raise MalformedWebhook(f"{field}: not a timestamp ({value!r})")
+        raise MalformedWebhook(f"{field}: not a timestamp ({_short(value)})")
     text = value.strip().replace("z", "Z")
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
@@ -224,10 +235,13 @@ def from_iso(value: Any, field: str = "timestamp") -> datetime:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise MalformedWebhook(f"{field}: not an ISO-8601 timestamp ({value!r})") from exc
+        raise MalformedWebhook(f"{field}: not an ISO-8601 timestamp ({_short(value)})") from exc
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00-01:00 and the like
+        raise MalformedWebhook(f"{field}: timestamp out of range ({_short(value)})") from exc
 
 
 # ---------------------------------------------------------------------------------------------------

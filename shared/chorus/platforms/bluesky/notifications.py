@@ -53,8 +53,8 @@ def parse_notifications(items: Iterable[Any], account_ref: str) -> ParseResult:
         where = f"notifications[{i}]"
         item = obj(raw, where)
         reason = item.get("reason")
-        if reason not in _KINDS:
-            ignored.append(str(reason or "unknown"))
+        if not isinstance(reason, str) or reason not in _KINDS:
+            ignored.append(reason if isinstance(reason, str) and reason else "unknown")
             continue
         uri = ident(item.get("uri"))
         if uri is None:

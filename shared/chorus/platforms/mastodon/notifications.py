@@ -21,7 +21,7 @@ import requests
 
 from chorus.inbox.normalized import InboundMedia, InboundMessage, MessageKind, ParseResult
 from chorus.platforms.http import bearer, call, json_body
-from chorus.platforms.webhooks import MalformedWebhook, from_iso, ident, obj, opt_obj, text_of
+from chorus.platforms.webhooks import MalformedWebhook, arr, from_iso, ident, obj, opt_obj, text_of
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,8 @@ def _message(status: dict[str, Any], item: dict[str, Any], account_ref: str, whe
     media = tuple(
         InboundMedia(url=str(m.get("url")), type=_MEDIA_TYPES.get(str(m.get("type")), "other"))
         for m in (
-            opt_obj(a, f"{where}.status.media_attachments[]") for a in status.get("media_attachments") or []
+            opt_obj(a, f"{where}.status.media_attachments[]")
+            for a in arr(status.get("media_attachments"), f"{where}.status.media_attachments")
         )
         if isinstance(m.get("url"), str)
     )
