@@ -105,7 +105,7 @@ def run_demo(template: Path) -> int:
         while time.monotonic() < deadline:
             results = {pid: call("GET", f"/posts/{pid}").json() for _, pid, _ in posts}
             states = [t["state"] for p in results.values() for t in p["targets"]]
-            if all(s in {"published", "failed"} for s in states):
+            if all(s in {"published", "partially_published", "failed"} for s in states):
                 break
             time.sleep(0.2)
         arrivals = requests.get(sandbox_url + "/_control/requests", timeout=5).json()["requests"]
