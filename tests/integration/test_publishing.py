@@ -338,3 +338,71 @@ def test_csv_import_is_all_or_nothing_with_a_report_per_row(
     )
     assert answer.status_code == 201, answer.text
     assert answer.json()["created"] == 2
+
+
+def test_a_thread_part_refused_shows_partially_published_and_a_retry_completes_it(
+    chorus: Chorus, tenant: tuple[str, str, str]
+) -> None:
+    ws, key, account = tenant
+    # Given a platform that takes the root of a thread and refuses its second post once
+    chorus.fault(kind="status", account=f"brand-{ws}", status=422, message="reply refused", times=1, after=1)
+    created = post(chorus, key, text="Thread root", thread=["Thread part"], accounts=[account], mode="now")
+    # When it is published
+    target = eventually(
+        lambda: (t := target_of(chorus, key, created["id"]))["state"] == "partially_published" and t,
+        timeout=30,
+    )
+    # Then the post, its target and the calendar show it partially published, the parts listed
+    mine = [p for p in chorus.platform_posts() if p["account"] == f"brand-{ws}"]
+    assert [p["text"] for p in mine] == ["Thread root"]
+    assert target["parts"] == {"0": mine[0]["id"]}
+    assert target["missing_parts"] == ["1"]
+    assert target["platform_post_id"] == mine[0]["id"]
+    assert "reply refused" in target["error"]
+    assert chorus.call("GET", f"/posts/{created['id']}", key).json()["status"] == "partially_published"
+    day = datetime.now(UTC).date()
+    calendar = chorus.call(
+        "GET",
+        "/calendar",
+        key,
+        params={"from": f"{day}T00:00:00Z", "to": f"{day + timedelta(days=1)}T00:00:00Z"},
+    ).json()
+    shown = [e for entries in calendar["days"].values() for e in entries.get(account, [])]
+    assert [(e["post_id"], e["state"]) for e in shown if e["post_id"] == created["id"]] == [
+        (created["id"], "partially_published")
+    ]
+
+    # When an editor retries it
+    answer = chorus.call("POST", f"/posts/{created['id']}/retry", key, json={"accounts": [account]})
+    assert answer.status_code == 200, answer.text
+    final = settled(chorus, key, created["id"])
+    # Then only the missing part went out: the thread exists once, replying to its root
+    assert final["state"] == "published"
+    mine = [p for p in chorus.platform_posts() if p["account"] == f"brand-{ws}"]
+    assert [(p["text"], p["reply_to"]) for p in mine] == [
+        ("Thread root", None),
+        ("Thread part", mine[0]["id"]),
+    ]
+    assert final["parts"] == {"0": mine[0]["id"], "1": mine[1]["id"]}
+    assert final["missing_parts"] == []
+
+
+def test_a_retry_of_a_post_with_nothing_failed_is_a_conflict_and_viewers_cannot_retry(
+    chorus: Chorus, tenant: tuple[str, str, str]
+) -> None:
+    ws, key, account = tenant
+    created = post(chorus, key, text="Fine", accounts=[account], mode="now")
+    assert settled(chorus, key, created["id"])["state"] == "published"
+    issued = chorus.call("POST", "/keys", key, json={"name": "reader", "role": "viewer"})
+    assert issued.status_code == 201, issued.text
+    viewer = issued.json()["key"]
+    # When the owner retries a post that published, or names an account it does not target, and a
+    # viewer retries it
+    nothing = chorus.call("POST", f"/posts/{created['id']}/retry", key)
+    unknown = chorus.call("POST", f"/posts/{created['id']}/retry", key, json={"accounts": ["acc-nope"]})
+    refused = chorus.call("POST", f"/posts/{created['id']}/retry", viewer)
+    # Then the first is a conflict, the second names the field, the third is forbidden
+    assert nothing.status_code == 409, nothing.text
+    assert unknown.status_code == 422, unknown.text
+    assert "accounts" in unknown.text
+    assert refused.status_code == 403, refused.text

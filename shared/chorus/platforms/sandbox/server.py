@@ -31,6 +31,7 @@ class Fault:
     times: int = 1
     retry_after: int | None = None
     delay_s: float = 3.0
+    after: int = 0  # let this many of the account's posts through first (fail part 2 of a thread: 1)
 
 
 @dataclass
@@ -47,6 +48,9 @@ class SandboxState:
         with self.lock:
             for fault in self.faults:
                 if fault.account in {"*", account} and fault.times > 0:
+                    if fault.after > 0:
+                        fault.after -= 1
+                        return None
                     fault.times -= 1
                     return fault
         return None
