@@ -107,3 +107,30 @@ def test_a_revoked_token_marks_the_account_for_reauthorisation(chorus: Chorus) -
         )
     )
     assert again["error_code"] == "account_needs_reauth"
+
+
+def test_a_partially_published_post_reaches_the_alert_topic_with_its_parts(chorus: Chorus) -> None:
+    inbox = alerts_inbox(chorus)
+    ws, key = chorus.workspace()
+    account = chorus.sandbox_account(key, "halfway")
+    # Given a platform that takes a thread's root and refuses its first comment for good
+    chorus.fault(kind="status", account="halfway", status=400, message="comments are off", times=1, after=1)
+    created = chorus.call(
+        "POST", "/posts", key,
+        json={"text": "root", "first_comment": "link in bio", "accounts": [account], "mode": "now"},
+    ).json()  # fmt: skip
+    # When it is published, the alert rule carries PublishPartiallyFailed to the notifier
+    sqs = chorus.rt.client("sqs")
+
+    def alert() -> list[dict[str, Any]]:
+        notes = sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10).get("Messages", [])
+        return [n for n in (json.loads(m["Body"]) for m in notes) if created["id"] in n["Message"]]
+
+    notes = eventually(alert, timeout=30)
+    # Then the workspace is told which parts are out and which are missing
+    target = chorus.call("GET", f"/posts/{created['id']}", key).json()["targets"][0]
+    assert target["state"] == "partially_published"
+    assert "only partly published" in notes[0]["Subject"]
+    assert "comments are off" in notes[0]["Message"]
+    assert f"0: {target['platform_post_id']}" in notes[0]["Message"]
+    assert "part(s) comment" in notes[0]["Message"]
