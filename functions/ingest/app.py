@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chorus.inbox.ingest import ingest_batch
 from chorus.inbox.queue import IngestMessage
 from chorus.inbox.wiring import ingest_deps
-from chorus.observability import logger
+from chorus.observability import logger, metrics
 
 
 @logger.inject_lambda_context
@@ -32,4 +33,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.info("ingested", stored=report.stored, duplicates=report.duplicates, ignored=report.ignored,
                 deleted=report.deleted, revoked=report.revoked, unrouted=report.unrouted, pushed=report.pushed,
                 transactions=report.transactions, failed=len(failed))  # fmt: skip
+    if report.unrouted:  # events for no connected account, kept aside (chorus.inbox.unrouted)
+        metrics.add_metric(name="InboundUnrouted", unit=MetricUnit.Count, value=report.unrouted)
+        metrics.flush_metrics()
     return {"batchItemFailures": [{"itemIdentifier": i} for i in failed]}

@@ -114,12 +114,9 @@ def test_page_tokens_follow_paging_and_instagram_accounts_are_the_linked_ones(
         },
         match=[
             matchers.query_param_matcher(
-                {
-                    "fields": "id,name,access_token,instagram_business_account",
-                    "limit": "100",
-                    "access_token": "user",
-                }
-            )
+                {"fields": "id,name,access_token,instagram_business_account", "limit": "100"}
+            ),
+            matchers.header_matcher({"Authorization": "Bearer user"}),  # the token never in the URL
         ],
     )
     rsps.get(

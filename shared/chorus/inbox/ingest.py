@@ -3,7 +3,8 @@ messages, pushed live.
 
 For each normalised event (:mod:`chorus.inbox.normalized`) of each queued body:
 
-* an :class:`InboundMessage` is routed to every workspace that connected the account it arrived for,
+* an :class:`InboundMessage` is routed to every workspace that connected the account it arrived for
+  (and to nobody when none did: it is kept aside for operators, :mod:`chorus.inbox.unrouted`),
   judged (sentiment, the workspace's rules) and landed with the batch's other new messages
   (:mod:`chorus.inbox.landing`: deduped by the platform's id, threaded, linked to the Chorus post
   whose published target it answers, counted for reports, in one transaction); an edit changes the
@@ -24,6 +25,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
@@ -41,7 +43,7 @@ from chorus.inbox.landing import (
     publish_received,
 )
 from chorus.inbox.live import ConnectionSender, push_updates
-from chorus.inbox.normalized import Deletion, InboundMessage, ParseResult, Revocation
+from chorus.inbox.normalized import Deletion, InboundEvent, InboundMessage, ParseResult, Revocation
 from chorus.inbox.queue import IngestMessage
 from chorus.inbox.store import (
     ConversationItem,
@@ -52,6 +54,7 @@ from chorus.inbox.store import (
     jsonable,
     message_view,
 )
+from chorus.inbox.unrouted import keep_aside
 from chorus.platforms.webhooks import WEBHOOKS, MalformedWebhook, WebhookSecrets
 from chorus.store import keys
 from chorus.store.models import AccountItem, bind
@@ -67,6 +70,7 @@ class IngestDeps(LandingDeps):
     secrets: WebhookSecrets
     sender: ConnectionSender | None = None  # None: no live push (unit tests)
     accounts_for: Callable[[str, str], list[Account]] = accounts_by_platform_id
+    keep_aside: Callable[[InboundEvent, datetime], bool] = keep_aside  # an event for no account
 
 
 @dataclass
@@ -123,9 +127,12 @@ _routing: TtlCache[tuple[str, str], list[Account]] = TtlCache(ROUTING_TTL_S, cac
 
 
 def _route(message: IngestMessage, platform: str, ref: str, deps: IngestDeps) -> list[Account]:
+    """The connected accounts an event is for: every workspace that connected (and so proved) the
+    account it names; a polled page only to the workspace whose account was polled. Nothing else: an
+    event no account matches goes to no workspace (:mod:`chorus.inbox.unrouted`)."""
     accounts = _routing.get((platform, ref), lambda key: deps.accounts_for(*key))
     if message.source == "poll" and message.workspace_id:
-        accounts = [a for a in accounts if a.workspace_id == message.workspace_id] or accounts
+        accounts = [a for a in accounts if a.workspace_id == message.workspace_id]
     return accounts
 
 
@@ -210,8 +217,7 @@ def _events(
         accounts = _route(message, event.platform, event.account_ref, deps)
         if not accounts:
             report.unrouted += 1
-            log.info("inbound event for no connected account",
-                     extra={"platform": event.platform, "account_ref": event.account_ref})  # fmt: skip
+            deps.keep_aside(event, received)
             continue
         for account in accounts:
             ws = account.workspace_id

@@ -7,7 +7,9 @@
 - ``refresh``: Meta has no refresh tokens; a still-valid long-lived token is exchanged for a new one.
   The stored ``refresh_token`` (normally None) is carried over, never replaced by an empty one.
 - ``page_tokens``: ``GET /me/accounts`` lists the Pages the user manages with their page tokens (which
-  do not expire when obtained from a long-lived user token) and linked Instagram accounts.
+  do not expire when obtained from a long-lived user token) and linked Instagram accounts. The user
+  token goes in the ``Authorization`` header, not the URL.
+- ``whoami``: the Page a token can act for (a Page token's ``/me``, or a user token's named Page).
 - OAuthException code 190 (expired/revoked token) raises ``AuthError`` (``chorus.platforms.http``).
 """
 
@@ -137,14 +139,10 @@ def page_tokens(
     platform: str = PLATFORM,
 ) -> list[PageToken]:
     pages: list[PageToken] = []
-    params = {
-        "fields": "id,name,access_token,instagram_business_account",
-        "limit": "100",
-        "access_token": user_access_token,
-    }
+    params = {"fields": "id,name,access_token,instagram_business_account", "limit": "100"}
     url: str | None = f"{base_url}/me/accounts"
     while url:
-        body = _get(session, url, params, platform)
+        body = get_json(session, url, platform, token=user_access_token, params=params)
         for page in body.get("data", []):
             instagram = page.get("instagram_business_account") or {}
             pages.append(
