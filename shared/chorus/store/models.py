@@ -89,6 +89,7 @@ class ConnectionItem(MainItem, discriminator="ws_connection"):
     workspace_id = UnicodeAttribute()
     connection_id = UnicodeAttribute()
     connected_at = UTCDateTimeAttribute()
+    key_id = UnicodeAttribute(null=True)  # the API key it authenticated with: revoking it closes them
 
 
 class AccountItem(MainItem, discriminator="account"):
