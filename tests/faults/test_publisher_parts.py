@@ -189,6 +189,8 @@ def test_a_post_the_platform_never_shows_is_published_again_after_the_last_look(
     assert posts(platform) == [("one", None)]
     target = bed.target(post, account)
     assert target.state is TargetState.PUBLISHED
+    # And both requests carried the key persisted before the first (never one recomputed for the retry)
+    assert [(r.json or {})["idem_key"] for r in platform.calls("POST", POSTS)] == [target.idem_key] * 2
     assert [a.outcome for a in target.attempt_log] == [
         "unknown", "not_found_yet", "not_found_yet", "not_found", "published"
     ]  # fmt: skip

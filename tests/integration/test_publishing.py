@@ -387,20 +387,20 @@ def test_a_thread_part_refused_shows_partially_published_and_a_retry_completes_i
     assert final["missing_parts"] == []
 
 
-def test_a_retry_of_a_post_with_nothing_failed_is_a_conflict_and_viewers_cannot_retry(
+def test_a_retry_of_a_post_with_nothing_failed_is_a_conflict_and_contributors_cannot_retry(
     chorus: Chorus, tenant: tuple[str, str, str]
 ) -> None:
     ws, key, account = tenant
     created = post(chorus, key, text="Fine", accounts=[account], mode="now")
     assert settled(chorus, key, created["id"])["state"] == "published"
-    issued = chorus.call("POST", "/keys", key, json={"name": "reader", "role": "viewer"})
+    issued = chorus.call("POST", "/keys", key, json={"name": "writer", "role": "contributor"})
     assert issued.status_code == 201, issued.text
-    viewer = issued.json()["key"]
+    contributor = issued.json()["key"]
     # When the owner retries a post that published, or names an account it does not target, and a
-    # viewer retries it
+    # contributor (below editor) retries it
     nothing = chorus.call("POST", f"/posts/{created['id']}/retry", key)
     unknown = chorus.call("POST", f"/posts/{created['id']}/retry", key, json={"accounts": ["acc-nope"]})
-    refused = chorus.call("POST", f"/posts/{created['id']}/retry", viewer)
+    refused = chorus.call("POST", f"/posts/{created['id']}/retry", contributor)
     # Then the first is a conflict, the second names the field, the third is forbidden
     assert nothing.status_code == 409, nothing.text
     assert unknown.status_code == 422, unknown.text
