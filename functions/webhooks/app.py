@@ -7,14 +7,16 @@ no Tracer, no idempotency utility, the SQS client created on the first queued we
 from __future__ import annotations
 
 import base64
+import binascii
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chorus.inbox.queue import default_ingest_queue
-from chorus.inbox.receiver import receive
+from chorus.inbox.receiver import problem, receive
 from chorus.inbox.settings import webhook_secrets
 from chorus.observability import logger
+from chorus.store.nonces import DynamoReplayGuard
 
 
 class _LazyQueue:
@@ -23,20 +25,26 @@ class _LazyQueue:
 
 
 _queue = _LazyQueue()
+_replays = DynamoReplayGuard()
 
 
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     raw = event.get("body") or ""
-    body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode("utf-8")
-    answer = receive(
-        platform=(event.get("pathParameters") or {}).get("platform", ""),
-        method=event.get("httpMethod", "POST"),
-        query=event.get("queryStringParameters") or {},
-        headers=event.get("headers") or {},
-        body=body,
-        secrets=webhook_secrets(),
-        queue=_queue,
-    )
+    try:
+        body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode("utf-8", "surrogatepass")
+    except (binascii.Error, ValueError):
+        answer = problem(400, "Bad request", "body: flagged base64 but not base64")
+    else:
+        answer = receive(
+            platform=(event.get("pathParameters") or {}).get("platform", ""),
+            method=event.get("httpMethod", "POST"),
+            query=event.get("queryStringParameters") or {},
+            headers=event.get("headers") or {},
+            body=body,
+            secrets=webhook_secrets(),
+            queue=_queue,
+            replays=_replays,
+        )
     if answer.status >= 400:
         logger.info("webhook answered", status=answer.status)
     return {

@@ -17,10 +17,17 @@ from chorus.platforms.webhooks import (
     WebhookSecrets,
 )
 from chorus.platforms.wechat.crypto import WeChatCrypto, WeChatCryptoError, check_signature, sha1_signature
-from chorus.platforms.wechat.webhook import parse_message, parse_xml
+from chorus.platforms.wechat.webhook import WeChatWebhook, parse_message, parse_xml
 from tests.support import fixture_json
 
 WECHAT = WEBHOOKS["wechat"]
+
+
+def at(v: dict[str, Any]) -> WeChatWebhook:
+    """The spec with its clock at the vector's timestamp (the vectors were signed years ago)."""
+    return WeChatWebhook(now=lambda: datetime.fromtimestamp(int(v["timestamp"]), tz=UTC))
+
+
 VECTORS: list[dict[str, Any]] = fixture_json("webhooks/wechat/crypto_and_signature_vectors.json")["vectors"]
 MESSAGES: list[dict[str, Any]] = fixture_json("webhooks/wechat/messages_and_events.json")
 
@@ -92,7 +99,7 @@ def test_safe_mode_posts_verify_and_decrypt_to_the_expected_plaintext(v: dict[st
         "encrypt_type": "aes",
     }
     # When verified and decrypted
-    WECHAT.verify(WebhookRequest("POST", "wechat", query, {}, body), secrets_for(v))
+    at(v).verify(WebhookRequest("POST", "wechat", query, {}, body), secrets_for(v))
     plaintext = crypto_for(v).decrypt(parse_xml(body)["Encrypt"])
     # Then the plaintext is exactly the expected XML
     assert plaintext.decode() == v["expected_plaintext_derived"]
@@ -145,12 +152,12 @@ def test_plain_mode_posts_are_refused_once_safe_mode_is_configured() -> None:
     v = by_id("wechatpy_check_signature_ok")
     query = {"signature": v["signature"], "timestamp": v["timestamp"], "nonce": v["nonce"]}
     body = MESSAGES[0]["xml"].encode()
-    WECHAT.verify(WebhookRequest("POST", "wechat", query, {}, body), WebhookSecrets(wechat_token="test"))
+    at(v).verify(WebhookRequest("POST", "wechat", query, {}, body), WebhookSecrets(wechat_token="test"))
     safe = WebhookSecrets(wechat_token="test", wechat_encoding_aes_key="k" * 43, wechat_app_id="wx")
     with pytest.raises(SignatureError, match="safe mode"):
-        WECHAT.verify(WebhookRequest("POST", "wechat", query, {}, body), safe)
+        at(v).verify(WebhookRequest("POST", "wechat", query, {}, body), safe)
     with pytest.raises(SignatureError):
-        WECHAT.verify(
+        at(v).verify(
             WebhookRequest("POST", "wechat", {**query, "signature": "0" * 40}, {}, body),
             WebhookSecrets(wechat_token="test"),
         )
@@ -247,3 +254,21 @@ def test_a_message_without_its_msgid_or_type_is_malformed() -> None:
         parse_message({"MsgType": "text", "ToUserName": "a", "FromUserName": "b", "CreateTime": "1"})
     with pytest.raises(MalformedWebhook, match="MsgType"):
         parse_message({"ToUserName": "a"})
+
+
+def test_a_plain_mode_post_outside_the_timestamp_window_is_refused() -> None:
+    # Given a correctly signed plain-mode POST
+    v = by_id("wechatpy_check_signature_ok")
+    query = {"signature": v["signature"], "timestamp": v["timestamp"], "nonce": v["nonce"]}
+    req = WebhookRequest("POST", "wechat", query, {}, MESSAGES[0]["xml"].encode())
+    sent = int(v["timestamp"])
+    # When it arrives 4 minutes late it is accepted; 6 minutes late (or early) it is refused
+    WeChatWebhook(now=lambda: datetime.fromtimestamp(sent + 240, tz=UTC)).verify(
+        req, WebhookSecrets(wechat_token="test")
+    )
+    for skew in (360, -360):
+        late = WeChatWebhook(now=lambda skew=skew: datetime.fromtimestamp(sent + skew, tz=UTC))
+        with pytest.raises(SignatureError, match="timestamp: outside"):
+            late.verify(req, WebhookSecrets(wechat_token="test"))
+    # and the replay key is the signed timestamp and nonce
+    assert WECHAT.replay_key(req) == f"{v['timestamp']}:{v['nonce']}"

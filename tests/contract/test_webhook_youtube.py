@@ -26,6 +26,7 @@ from tests.support import fixture_bytes
 YOUTUBE = WEBHOOKS["youtube"]
 FEED = "https://www.youtube.com/xml/feeds/videos.xml?channel_id=UCuAXFkgsw1L7xaCfnd5JJOw"
 BODY = fixture_bytes("webhooks/youtube/pubsubhubbub_notification.xml")
+HUB = WebhookSecrets(youtube_hub_secret="hub-secret")
 
 
 @pytest.mark.parametrize("mode", ["subscribe", "unsubscribe"])
@@ -36,7 +37,7 @@ def test_the_hub_challenge_is_echoed_for_a_youtube_feed(mode: str) -> None:
         "hub.challenge": "14829735727466525155",
         "hub.lease_seconds": "432000",
     }
-    response = YOUTUBE.handshake(WebhookRequest("GET", "youtube", query, {}, b""), WebhookSecrets())
+    response = YOUTUBE.handshake(WebhookRequest("GET", "youtube", query, {}, b""), HUB)
     assert response is not None
     assert (response.status, response.body) == (200, b"14829735727466525155")
 
@@ -52,7 +53,7 @@ def test_the_hub_challenge_is_echoed_for_a_youtube_feed(mode: str) -> None:
 )
 def test_a_challenge_for_another_topic_is_refused_with_404(topic: str) -> None:
     query = {"hub.mode": "subscribe", "hub.topic": topic, "hub.challenge": "x"}
-    response = YOUTUBE.handshake(WebhookRequest("GET", "youtube", query, {}, b""), WebhookSecrets())
+    response = YOUTUBE.handshake(WebhookRequest("GET", "youtube", query, {}, b""), HUB)
     assert response is not None
     assert response.status == 404
 
@@ -79,8 +80,19 @@ def test_with_a_hub_secret_only_correctly_signed_bodies_are_accepted() -> None:
         YOUTUBE.verify(WebhookRequest("POST", "youtube", {}, {"x-hub-signature": good}, BODY + b" "), secrets)
     with pytest.raises(SignatureError, match="missing"):
         YOUTUBE.verify(WebhookRequest("POST", "youtube", {}, {}, BODY), secrets)
-    # without a configured secret there is no signature to check (documented: an unauthenticated hint)
-    YOUTUBE.verify(WebhookRequest("POST", "youtube", {}, {}, BODY), WebhookSecrets())
+
+
+def test_without_a_hub_secret_pushes_and_subscriptions_are_refused_like_any_unsigned_webhook() -> None:
+    # Given no youtube_hub_secret configured
+    unsigned = WebhookRequest("POST", "youtube", {}, {}, BODY)
+    # When a push arrives, Then it is refused (an unsigned push could come from anyone)
+    with pytest.raises(SignatureError, match="youtube_hub_secret is not configured"):
+        YOUTUBE.verify(unsigned, WebhookSecrets())
+    # and a subscription check is answered 503, so no unsigned subscription is ever confirmed
+    query = {"hub.mode": "subscribe", "hub.topic": FEED, "hub.challenge": "x"}
+    response = YOUTUBE.handshake(WebhookRequest("GET", "youtube", query, {}, b""), WebhookSecrets())
+    assert response is not None
+    assert response.status == 503
 
 
 def test_a_deleted_video_tombstone_is_a_deletion() -> None:

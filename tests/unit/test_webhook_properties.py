@@ -355,6 +355,22 @@ class ListQueue:
         self.sent.append(message)
 
 
+class MemoryReplays:
+    """The replay guard's contract in memory (the DynamoDB one is tested in test_webhook_receiver)."""
+
+    def __init__(self) -> None:
+        self.seen: set[tuple[str, str]] = set()
+
+    def claim(self, platform: str, key: str, ttl_s: int) -> bool:
+        if (platform, key) in self.seen:
+            return False
+        self.seen.add((platform, key))
+        return True
+
+    def release(self, platform: str, key: str) -> None:
+        self.seen.discard((platform, key))
+
+
 @given(data=st.data())
 def test_the_receiver_answers_a_signed_arbitrary_body_with_2xx_or_4xx_and_queues_only_parsed_events(
     data: st.DataObject,
@@ -366,7 +382,7 @@ def test_the_receiver_answers_a_signed_arbitrary_body_with_2xx_or_4xx_and_queues
     queue = ListQueue()
     # When the receiver takes it
     answer = receive("x", "POST", {}, {"X-Twitter-Webhooks-Signature": x_sign("x-secret", body)}, body,
-                     SECRETS, queue)  # fmt: skip
+                     SECRETS, queue, replays=MemoryReplays())  # fmt: skip
     # Then it answers 200 or 400, and queues only a body that parsed to events
     assert answer.status in (200, 400), answer
     parsed = parse_or_refuse("x", body)
@@ -381,13 +397,34 @@ def test_a_forged_signature_is_refused_with_401_never_500(body: bytes, signature
         headers = {"X-Hub-Signature-256": signature, "X-Twitter-Webhooks-Signature": signature,
                    "TikTok-Signature": signature, "X-LI-Signature": signature, "X-Hub-Signature": signature}  # fmt: skip
         query = {"signature": signature, "timestamp": "1", "nonce": "n"}
-        answer = receive(platform, "POST", query, headers, body, SECRETS, ListQueue())
+        answer = receive(
+            platform, "POST", query, headers, body, SECRETS, ListQueue(), replays=MemoryReplays()
+        )
         assert answer.status in (400, 401), (platform, answer)
 
 
-def test_wechat_plain_signature_helper_agrees_with_the_scheme() -> None:
-    # the receiver tests above sign WeChat plain mode with this helper
-    assert len(sha1_signature("a", "b", "c")) == 40
+@given(
+    body=wechat_messages().map(str.encode) | st.binary(max_size=200),
+    nonce=st.text("abc123", min_size=1, max_size=8),
+)
+def test_wechat_plain_mode_signed_now_answers_2xx_or_4xx_and_a_replay_401(body: bytes, nonce: str) -> None:
+    # Given a plain-mode POST signed for now with any body
+    timestamp = str(int(datetime.now(UTC).timestamp()))
+    query = {
+        "signature": sha1_signature("wechat-token", timestamp, nonce),
+        "timestamp": timestamp,
+        "nonce": nonce,
+    }
+    replays, queue = MemoryReplays(), ListQueue()
+    # When it is received twice
+    first = receive("wechat", "POST", query, {}, body, PLAIN_WECHAT, queue, replays=replays)
+    second = receive("wechat", "POST", query, {}, body, PLAIN_WECHAT, queue, replays=replays)
+    # Then the first is answered 200 or 400, and the second, when the first was accepted, is a replay
+    assert first.status in (200, 400), first
+    if first.status == 200:
+        assert second.status == 401
+        assert b"replayed" in second.body
+    assert len(queue.sent) <= 1
 
 
 # ------------------------------------------------------------------------------------- ingest worker

@@ -7,6 +7,10 @@ order: ``handshake`` (subscription checks such as Meta ``hub.challenge``, X CRC,
 It enqueues the raw body; the ingest worker later calls ``parse``, which returns a
 :class:`~chorus.inbox.normalized.ParseResult`.
 
+Before any of that the receiver refuses a body over :func:`body_limit` (413), and after ``verify``
+it claims ``replay_key`` (WeChat's timestamp+nonce, TikTok's t+s) through a :class:`ReplayGuard`: a
+request seen before inside the platform's timestamp window is refused.
+
 Everything here is pure: no AWS, no HTTP framework, no network. The registry imports a platform's
 module only when that platform is first asked for, so a receiver serving Meta never imports the
 WeChat AES code (cold starts, DESIGN.md decision 9).
@@ -21,7 +25,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from chorus.inbox.normalized import ParseResult
@@ -66,9 +70,9 @@ class WebhookSecrets:
     """The app-level secrets the receiver and the ingest worker need (decrypted, in memory only).
 
     Every field is optional: a platform whose secret is missing refuses its requests
-    (:class:`SignatureError` / a 503 handshake) rather than accepting them unchecked. The one
-    exception is ``youtube_hub_secret``: WebSub signatures exist only when the subscription was made
-    with a secret, so without one YouTube notifications are accepted as unauthenticated hints.
+    (:class:`SignatureError` / a 503 handshake) rather than accepting them unchecked -- YouTube too:
+    WebSub signs a push only when the subscription carried ``hub.secret``, so without one the
+    subscription check is answered 503 and every push refused (an unsigned body could come from anyone).
     """
 
     meta_app_secret: str | None = None
@@ -106,6 +110,54 @@ class WebhookSpec(Protocol):
         """Normalise a verified body (ingest side)."""
         ...
 
+    def replay_key(self, req: WebhookRequest) -> str | None:
+        """What identifies a verified request once inside its timestamp window (``None``: the platform
+        signs no timestamp, so replays are left to the ingest worker's dedupe by message id)."""
+        ...
+
+
+class ReplayGuard(Protocol):
+    """Seen-once markers for signed requests (DynamoDB conditional puts with a TTL in AWS)."""
+
+    def claim(self, platform: str, key: str, ttl_s: int) -> bool:
+        """``True`` the first time ``(platform, key)`` is claimed within ``ttl_s``; ``False`` after."""
+        ...
+
+    def release(self, platform: str, key: str) -> None:
+        """Forget a claim (the request was not queued: the platform's retry must be accepted)."""
+        ...
+
+
+# ---------------------------------------------------------------------------------------------------
+# Body limits (413 above them, checked before the signature so no HMAC runs over megabytes)
+# ---------------------------------------------------------------------------------------------------
+
+QUEUE_BODY_BYTES = 190_000
+"""The largest body one ingest message carries: SQS takes 262,144 bytes a message; the body travels in
+base64 (x4/3, 253,336 bytes) inside a small JSON envelope (platform, headers, timestamps)."""
+
+MAX_BODY_BYTES: Mapping[str, int] = {
+    # WhatsApp Cloud API, "Webhooks" overview: "Webhooks payloads can be up to 3MB"; the other Meta
+    # products (Pages, Messenger, Instagram, Threads) post to the same endpoint and document no other cap.
+    "meta": 3 * 1024 * 1024,
+    # X Account Activity API documents no body size; a DM is at most 10,000 characters.
+    "x": 1024 * 1024,
+    # WeChat documents no callback body size; a text message's Content is limited to 2,048 bytes and
+    # safe mode wraps one message (x4/3 base64 + envelope).
+    "wechat": 64 * 1024,
+    # TikTok documents no body size; its events are a small envelope with a JSON content string.
+    "tiktok": 64 * 1024,
+    # LinkedIn documents no body size; notifications arrive in batches.
+    "linkedin": 1024 * 1024,
+    # WebSub (W3C) sets no limit; YouTube's hub pushes one Atom entry per notification.
+    "youtube": 64 * 1024,
+}
+
+
+def body_limit(platform: str) -> int:
+    """The largest body accepted for ``platform``: its own cap, never more than a queue message holds."""
+    return min(MAX_BODY_BYTES.get(platform, QUEUE_BODY_BYTES), QUEUE_BODY_BYTES)
+
 
 # ---------------------------------------------------------------------------------------------------
 # Helpers shared by the platform modules
@@ -131,6 +183,14 @@ def require_secret(value: str | None, name: str) -> str:
     if not value:
         raise SignatureError(f"{name} is not configured: refusing the request")
     return value
+
+
+def check_window(timestamp: str, now: datetime, tolerance: timedelta, field: str) -> None:
+    """:class:`SignatureError` unless ``timestamp`` (unix seconds) is within ``tolerance`` of ``now``."""
+    if not timestamp.isdigit() or len(timestamp) > 12:
+        raise SignatureError(f"{field}: not a unix timestamp")
+    if abs(now.timestamp() - int(timestamp)) > tolerance.total_seconds():
+        raise SignatureError(f"{field}: outside the {tolerance} tolerance (stale or replayed)")
 
 
 def json_response(payload: Mapping[str, Any], status: int = 200) -> WebhookResponse:

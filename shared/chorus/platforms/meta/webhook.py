@@ -43,6 +43,9 @@ class MetaWebhook:
     def ack(self, req: WebhookRequest) -> WebhookResponse:
         return OK
 
+    def replay_key(self, req: WebhookRequest) -> str | None:
+        return None  # no signed timestamp: a replay is deduped by message id at ingest
+
     def parse(self, body: bytes, headers: Mapping[str, str], secrets: WebhookSecrets) -> ParseResult:
         return parse_meta(body)
 

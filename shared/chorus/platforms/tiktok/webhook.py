@@ -26,6 +26,7 @@ from chorus.platforms.webhooks import (
     WebhookRequest,
     WebhookResponse,
     WebhookSecrets,
+    check_window,
     from_epoch,
     hmac_digest,
     load_json_object,
@@ -122,9 +123,12 @@ class TikTokWebhook:
             raise SignatureError("TikTok-Signature: t is not a unix timestamp")
         if not same(sign(secret, timestamp, req.body), signature.lower()):
             raise SignatureError("TikTok-Signature: does not match the body")
-        age = abs(self.now() - datetime.fromtimestamp(int(timestamp), tz=UTC))
-        if age > self.tolerance:
-            raise SignatureError(f"TikTok-Signature: timestamp outside the {self.tolerance} tolerance")
+        check_window(timestamp, self.now(), self.tolerance, "TikTok-Signature: t")
+
+    def replay_key(self, req: WebhookRequest) -> str | None:
+        """The signed ``t`` and ``s``: the same delivery twice inside the tolerance is a replay."""
+        timestamp, signature = parse_signature_header(req.header(SIGNATURE_HEADER) or "")
+        return f"{timestamp}:{signature.lower()}"
 
     def ack(self, req: WebhookRequest) -> WebhookResponse:
         return OK

@@ -7,6 +7,10 @@ Receiver side
   body -- WeChat's design; prefer safe mode). Safe mode: ``msg_signature`` over the ``Encrypt``
   element. When an EncodingAESKey is configured, plain-mode POSTs are refused, so a replayed
   ``signature`` cannot smuggle in a forged plaintext body.
+* Both modes sign the ``timestamp``: a request further than ``tolerance`` (5 minutes) from now is
+  refused, and :meth:`WeChatWebhook.replay_key` (timestamp + nonce) lets the receiver refuse a
+  request seen before inside that window -- plain mode's ``signature`` does not cover the body, so
+  without this a captured query string would carry any body for ever.
 * ``ack`` answers ``success`` (WeChat retries three times otherwise).
 
 Ingest side: safe-mode bodies are decrypted (AppID checked) and the inner XML parsed. Messages
@@ -23,7 +27,9 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from chorus.inbox.normalized import InboundMedia, InboundMessage, MessageKind, ParseResult
 from chorus.platforms.webhooks import (
@@ -34,6 +40,7 @@ from chorus.platforms.webhooks import (
     WebhookRequest,
     WebhookResponse,
     WebhookSecrets,
+    check_window,
     from_epoch,
     require_secret,
 )
@@ -83,8 +90,15 @@ def _encrypted_echo(
         return FORBIDDEN
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
 class WeChatWebhook:
-    platform = "wechat"
+    tolerance: timedelta = timedelta(minutes=5)
+    now: Callable[[], datetime] = field(default=_now)
+    platform: str = "wechat"
 
     def handshake(self, req: WebhookRequest, secrets: WebhookSecrets) -> WebhookResponse | None:
         if req.method.upper() != "GET" or "echostr" not in req.query:
@@ -109,11 +123,17 @@ class WeChatWebhook:
                 raise MalformedWebhook("Encrypt: missing from a safe-mode body")
             if not _crypto(secrets).check_msg_signature(q["msg_signature"], timestamp, nonce, encrypt):
                 raise SignatureError("msg_signature: does not match")
-            return
-        if secrets.wechat_encoding_aes_key:
+        elif secrets.wechat_encoding_aes_key:
             raise SignatureError("msg_signature: missing (safe mode is configured; plain mode refused)")
-        if not check_signature(token, timestamp, nonce, q.get("signature", "")):
+        elif not check_signature(token, timestamp, nonce, q.get("signature", "")):
             raise SignatureError("signature: missing or does not match")
+        if not nonce:
+            raise SignatureError("nonce: missing")
+        check_window(timestamp, self.now(), self.tolerance, "timestamp")
+
+    def replay_key(self, req: WebhookRequest) -> str | None:
+        """The signed timestamp and nonce: the same pair twice inside the window is a replay."""
+        return f"{req.query.get('timestamp', '')}:{req.query.get('nonce', '')}"
 
     def ack(self, req: WebhookRequest) -> WebhookResponse:
         return SUCCESS

@@ -3,10 +3,11 @@
 * ``GET ?hub.mode=subscribe|unsubscribe&hub.topic=..&hub.challenge=..``: echo the challenge when the
   topic is a YouTube channel feed (``https://www.youtube.com/xml/feeds/videos.xml?channel_id=..``),
   404 otherwise (WebSub: "refuse by answering 404"). ``hub.mode=denied`` is acknowledged.
-* ``POST``: an Atom feed. When ``youtube_hub_secret`` is configured the hub signs the body with
-  ``X-Hub-Signature: sha1=<hex HMAC-SHA1(secret, body)>`` and unsigned or wrongly signed bodies are
-  refused; without a secret the notification is accepted as an unauthenticated hint (the consumer
-  should confirm the video through the Data API before acting on it).
+* ``POST``: an Atom feed, signed by the hub with ``X-Hub-Signature: sha1=<hex HMAC-SHA1(secret,
+  body)>`` because Chorus subscribes with ``hub.secret``. Unsigned or wrongly signed bodies are
+  refused, and so is every push when ``youtube_hub_secret`` is not configured (an unsigned push could
+  come from anyone); the subscription check is then answered 503, so no subscription is made that the
+  receiver would have to trust blindly.
 
 A new or updated video is not an inbox message: :meth:`YouTubeWebhook.parse` reports it as ignored
 (``video_published``) and :func:`parse_video_notifications` / :func:`parse_video_notification` give
@@ -25,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from chorus.inbox.normalized import Deletion, InboundEvent, ParseResult
 from chorus.platforms.webhooks import (
+    NOT_CONFIGURED,
     OK,
     MalformedWebhook,
     SignatureError,
@@ -33,6 +35,7 @@ from chorus.platforms.webhooks import (
     WebhookSecrets,
     from_iso,
     hmac_digest,
+    require_secret,
     same,
 )
 
@@ -136,6 +139,8 @@ class YouTubeWebhook:
     def handshake(self, req: WebhookRequest, secrets: WebhookSecrets) -> WebhookResponse | None:
         if req.method.upper() != "GET" or "hub.mode" not in req.query:
             return None
+        if not secrets.youtube_hub_secret:
+            return NOT_CONFIGURED  # a subscription without hub.secret would deliver unsigned pushes
         mode = req.query.get("hub.mode", "")
         if mode == "denied":
             return OK  # the hub refused our subscription; nothing to echo
@@ -144,20 +149,22 @@ class YouTubeWebhook:
         return WebhookResponse(200, req.query.get("hub.challenge", "").encode("utf-8"))
 
     def verify(self, req: WebhookRequest, secrets: WebhookSecrets) -> None:
-        if not secrets.youtube_hub_secret:
-            return  # subscribed without hub.secret: the hub sends no signature (see module docstring)
+        secret = require_secret(secrets.youtube_hub_secret, "youtube_hub_secret")
         header = req.header(SIGNATURE_HEADER)
         if not header:
             raise SignatureError("X-Hub-Signature: missing")
         algorithm, _, digest = header.strip().partition("=")
         if algorithm.lower() not in ("sha1", "sha256", "sha384", "sha512") or not digest:
             raise SignatureError("X-Hub-Signature: unsupported format")
-        expected = hmac_digest(secrets.youtube_hub_secret, req.body, algorithm.lower()).hex()
+        expected = hmac_digest(secret, req.body, algorithm.lower()).hex()
         if not same(expected, digest.lower()):
             raise SignatureError("X-Hub-Signature: does not match the body")
 
     def ack(self, req: WebhookRequest) -> WebhookResponse:
         return OK
+
+    def replay_key(self, req: WebhookRequest) -> str | None:
+        return None  # no signed timestamp: a replay is deduped by message id at ingest
 
     def parse(self, body: bytes, headers: Mapping[str, str], secrets: WebhookSecrets) -> ParseResult:
         events: list[InboundEvent] = []
