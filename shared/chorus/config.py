@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     alerts_topic_arn: str = ""
     ws_callback_url: str = ""
     stage: str = "prod"
+    # True on the embedded runtime only: the guarded fetcher accepts http:// and loopback there.
+    embedded: bool = False
     region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
     # Where the sandbox platform lives (local only; empty in production, which disables it).
     sandbox_url: str = ""

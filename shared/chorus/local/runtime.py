@@ -493,6 +493,7 @@ class LocalRuntime:
                     merged[k] = local_callback
         merged["POWERTOOLS_LOG_LEVEL"] = self.log_level
         merged["CHORUS_API_URL"] = self.api_url
+        merged["CHORUS_EMBEDDED"] = "true"  # the guarded fetcher accepts http and loopback here only
         merged.update(self.extra_env)
         self._set_env(merged)
 
