@@ -6,8 +6,20 @@ from __future__ import annotations
 
 import pytest
 
-from chorus.posts.model import TargetState
-from tests.faults.fakes.x import TWEETS, USER_ID, creates, text_is, thread, x_platform
+from chorus.platforms.x import publish as xpublish
+from chorus.posts.model import MediaRef, TargetState
+from tests.faults.fakes.x import (
+    APPEND,
+    CLIP,
+    STATUS,
+    TWEETS,
+    USER_ID,
+    creates,
+    text_is,
+    thread,
+    x_media,
+    x_platform,
+)
 from tests.faults.harness import FakePlatform, PublisherBed
 
 THREAD = [("one", None), ("two", "one"), ("three", "two"), ("comment", "one")]
@@ -122,3 +134,48 @@ def test_a_worker_killed_between_parts_resumes_without_duplicates(bed: Publisher
     target = bed.target(post, account)
     assert target.state is TargetState.PUBLISHED
     assert target.parts == dict(zip(PARTS, ids(x), strict=True))
+
+
+def test_a_video_is_uploaded_segment_by_segment_and_polled_as_bounded_steps(
+    bed: PublisherBed, x: FakePlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a 25-byte video sent in 10-byte segments, which X processes for two STATUS checks
+    monkeypatch.setattr(xpublish, "CHUNK_BYTES", 10)
+    clip = bytes(range(25))
+    x_media(x, clip, in_progress_checks=2)
+    account = bed.account("x", USER_ID, handle="chorus")
+    video = MediaRef(mime_type="video/mp4", url=f"{x.url}/cdn/clip.mp4")
+    post = bed.post(account, "Clip", media=(video,), first_comment="Full video on the site")
+    # When the publisher runs until nothing is left to do
+    outcomes = bed.run_until_settled()
+    # Then each segment went up once, in order, read with a Range request; processing was waited for
+    # as steps (no call waits); the tweet carries the media and the comment follows, each once
+    (upload,) = x.records["upload"]
+    assert upload["segments"] == {"0": clip[:10], "1": clip[10:20], "2": clip[20:]}
+    assert [r.form["segment_index"] for r in x.calls("POST", APPEND)] == ["0", "1", "2"]
+    assert all(r.headers.get("Range") for r in x.calls("GET", CLIP))
+    assert len(x.calls("GET", STATUS)) == 3
+    assert [(t["text"], t["media_ids"]) for t in x.records["tweet"]] == [
+        ("Clip", [upload["id"]]),
+        ("Full video on the site", []),
+    ]
+    assert [o.result for o in outcomes].count("processing") >= 4
+    assert bed.target(post, account).state is TargetState.PUBLISHED
+
+
+def test_video_processing_checks_are_bounded_then_the_target_fails_with_xs_last_state(
+    bed: PublisherBed, x: FakePlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a video X never finishes processing, and a bound of 3 STATUS checks
+    monkeypatch.setattr(xpublish, "MAX_STATUS_POLLS", 3)
+    x_media(x, b"0123456789", in_progress_checks=1000)
+    account = bed.account("x", USER_ID, handle="chorus")
+    post = bed.post(account, "Clip", media=(MediaRef(mime_type="video/mp4", url=f"{x.url}/cdn/clip.mp4"),))
+    # When the publisher runs until nothing is left to do
+    bed.run_until_settled()
+    # Then it checked 3 times, tweeted nothing and failed with the last state X gave
+    assert len(x.calls("GET", STATUS)) == 3
+    assert x.records.get("tweet", []) == []
+    target = bed.target(post, account)
+    assert target.state is TargetState.FAILED
+    assert target.error == "X was still processing the media after 3 checks (last state: in_progress)"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from email.parser import BytesParser
 from typing import Any
 
 import pytest
@@ -16,6 +17,9 @@ from tests.faults.harness import FakePlatform, Reply, Request
 TWEETS = r"/2/tweets"
 TIMELINE = r"/2/users/([^/]+)/tweets"
 USER_ID = "2244994945"
+CLIP = r"/cdn/clip.mp4"
+APPEND = r"/2/media/upload/([^/]+)/append"
+STATUS = r"/2/media/upload"
 
 
 def text_is(text: str) -> Any:
@@ -58,6 +62,61 @@ def x_platform(platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) -> None:
 
     platform.route("POST", TWEETS, create)
     platform.route("GET", TIMELINE, timeline)
+
+
+def x_media(platform: FakePlatform, clip: bytes, in_progress_checks: int) -> None:
+    """A video at ``/cdn/clip.mp4`` (``Range`` reads answered 206) and the v2 chunked media upload:
+    ``initialize`` makes an ``upload`` record, ``append`` keeps each segment, ``finalize`` answers
+    ``pending``, STATUS ``in_progress`` ``in_progress_checks`` times, then ``succeeded``."""
+
+    def download(req: Request, match: re.Match[str]) -> Any:
+        wanted = re.fullmatch(r"bytes=(\d+)-(\d+)", req.headers.get("Range") or "")
+        if not wanted:
+            return Reply(200, clip)
+        start, end = int(wanted.group(1)), min(int(wanted.group(2)), len(clip) - 1)
+        return Reply(206, clip[start : end + 1], {"Content-Range": f"bytes {start}-{end}/{len(clip)}"})
+
+    def initialize(req: Request, match: re.Match[str]) -> Any:
+        made = platform.create("upload", {**(req.json or {}), "segments": {}, "checks": 0})
+        made["id"] = str(1_880_000_000_000_000_000 + len(platform.records["upload"]))
+        return {"data": {"id": made["id"], "media_key": f"7_{made['id']}", "expires_after_secs": 86400}}
+
+    def upload(media_id: str) -> dict[str, Any]:
+        return next(u for u in platform.records.get("upload", []) if u["id"] == media_id)
+
+    def append(req: Request, match: re.Match[str]) -> Any:
+        upload(match.group(1))["segments"][req.form["segment_index"]] = _file_part(req)
+        return Reply(200, {})
+
+    def info(made: dict[str, Any]) -> dict[str, Any]:
+        state = "in_progress" if made["checks"] <= in_progress_checks else "succeeded"
+        return {"data": {"id": made["id"], "processing_info": {"state": state, "check_after_secs": 1}}}
+
+    def finalize(req: Request, match: re.Match[str]) -> Any:
+        made = upload(match.group(1))
+        made["finalized"] = True
+        return {"data": {"id": made["id"], "processing_info": {"state": "pending", "check_after_secs": 1}}}
+
+    def status(req: Request, match: re.Match[str]) -> Any:
+        made = upload(req.query["media_id"])
+        made["checks"] += 1
+        return info(made)
+
+    platform.route("GET", CLIP, download)
+    platform.route("POST", r"/2/media/upload/initialize", initialize)
+    platform.route("POST", APPEND, append)
+    platform.route("POST", r"/2/media/upload/([^/]+)/finalize", finalize)
+    platform.route("GET", STATUS, status)
+
+
+def _file_part(req: Request) -> bytes:
+    """The bytes of a multipart request's file part (the harness decodes only the text fields)."""
+    header = f"Content-Type: {req.headers.get('Content-Type')}\r\n\r\n".encode()
+    message = BytesParser().parsebytes(header + req.body)
+    for part in message.get_payload() if message.is_multipart() else []:
+        if part.get_filename() is not None:
+            return bytes(part.get_payload(decode=True) or b"")
+    return b""
 
 
 def thread(platform: FakePlatform) -> list[tuple[str, str | None]]:
