@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +19,7 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError
 from chorus.platforms.base import (
     AuthError,
     PermanentError,
+    PlatformError,
     RateLimited,
     TransientError,
     UnknownOutcome,
@@ -388,3 +394,177 @@ def test_call_takes_its_read_timeout_from_the_settings_when_given(monkeypatch: p
     finally:
         monkeypatch.delenv("CHORUS_HTTP_READ_TIMEOUT_S")
         reset_caches()
+
+
+# --- unknown means verify, on a real socket (issue 13) ----------------------------------------------------
+
+
+class RawServer:
+    """A TCP server on 127.0.0.1 that reads one request per connection and then behaves as told:
+    ``reset`` (RST), ``close`` (FIN, no answer), ``hang`` (never answers), or an HTTP status."""
+
+    def __init__(self, behaviour: str) -> None:
+        self.behaviour = behaviour
+        self.requests: list[bytes] = []
+        self.stop = threading.Event()
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.05)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/api/v1/statuses"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(5)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length")
+                    ),
+                    0,
+                )
+                while len(body) < length:
+                    body += conn.recv(65536)
+                self.requests.append(head + b"\r\n\r\n" + body)
+                if self.behaviour == "reset":
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                elif self.behaviour == "hang":
+                    self.stop.wait(10)
+                elif self.behaviour != "close":
+                    text = json.dumps({"error": "upstream"}).encode()
+                    conn.sendall(
+                        f"HTTP/1.1 {self.behaviour} Oops\r\nContent-Type: application/json\r\n"
+                        f"Content-Length: {len(text)}\r\nConnection: close\r\n\r\n".encode()
+                        + text
+                    )
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(5)
+        self.sock.close()
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable[[str], RawServer]]:
+    servers: list[RawServer] = []
+
+    def start(behaviour: str) -> RawServer:
+        servers.append(RawServer(behaviour))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "method", "expected"),
+    [
+        pytest.param("reset", "POST", UnknownOutcome, id="post-reset-after-send"),
+        pytest.param("close", "POST", UnknownOutcome, id="post-closed-without-answer"),
+        pytest.param("hang", "POST", UnknownOutcome, id="post-read-timeout"),
+        pytest.param("502", "POST", UnknownOutcome, id="post-502"),
+        pytest.param("504", "POST", UnknownOutcome, id="post-504"),
+        pytest.param("504", "PATCH", UnknownOutcome, id="patch-504"),
+        pytest.param("503", "POST", TransientError, id="post-503-refused-work"),
+        pytest.param("500", "POST", TransientError, id="post-500-application-failed"),
+        pytest.param("reset", "GET", TransientError, id="get-reset"),
+        pytest.param("hang", "GET", TransientError, id="get-read-timeout"),
+        pytest.param("502", "GET", TransientError, id="get-502"),
+        pytest.param("504", "PUT", TransientError, id="put-504"),
+    ],
+)
+def test_a_request_that_reached_the_platform_without_a_clear_answer_is_verified_not_retried(
+    raw_server: Callable[[str], RawServer], behaviour: str, method: str, expected: type[Exception]
+) -> None:
+    # Given a platform on 127.0.0.1 that reads the request, then resets / hangs / answers a gateway error
+    server = raw_server(behaviour)
+    # When a request is sent through call() with a short read timeout
+    with pytest.raises(PlatformError) as caught:
+        call(requests.Session(), method, server.url, "mastodon", timeout=(1.0, 0.3), json={"status": "hi"})
+    # Then the request did reach the server, and a non-idempotent one is an unknown outcome (verify first)
+    assert len(server.requests) == 1
+    assert type(caught.value) is expected
+    assert caught.value.platform == "mastodon"
+
+
+def test_a_refused_connection_sent_nothing_so_a_post_is_only_transient() -> None:
+    # Given a port nobody listens on
+    with socket.create_server(("127.0.0.1", 0)) as sock:
+        port = sock.getsockname()[1]
+    # When a POST is sent there
+    # Then it is transient: the platform cannot have acted
+    with pytest.raises(TransientError) as caught:
+        call(requests.Session(), "POST", f"http://127.0.0.1:{port}/x", "x", timeout=(1.0, 0.3))
+    assert type(caught.value) is TransientError
+
+
+def test_a_post_declared_idempotent_is_transient_after_a_504(raw_server: Callable[[str], RawServer]) -> None:
+    server = raw_server("504")
+    with pytest.raises(TransientError) as caught:
+        call(requests.Session(), "POST", server.url, "bluesky", idempotent=True, timeout=(1.0, 0.3))
+    assert type(caught.value) is TransientError
+
+
+def test_the_read_timeout_of_calls_that_name_none_comes_from_the_settings(
+    raw_server: Callable[[str], RawServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given CHORUS_HTTP_READ_TIMEOUT_S=0.2 and a platform that never answers
+    from chorus.config import reset_caches
+
+    monkeypatch.setenv("CHORUS_HTTP_READ_TIMEOUT_S", "0.2")
+    reset_caches()
+    server = raw_server("hang")
+    started = time.monotonic()
+    # When a POST names no timeout
+    with pytest.raises(UnknownOutcome):
+        call(requests.Session(), "POST", server.url, "x")
+    # Then it gave up after the configured read timeout, not the 10 s default
+    assert time.monotonic() - started < 2.0
+    monkeypatch.delenv("CHORUS_HTTP_READ_TIMEOUT_S")
+    reset_caches()
+
+
+# --- no secret in a message (issue 14) ---------------------------------------------------------------------
+
+TOKEN = "tok-SECRET-c0ffee"
+
+
+def test_a_transport_error_names_the_url_without_its_access_token() -> None:
+    # Given a Graph read with the token in its query string, on a port nobody listens on
+    with socket.create_server(("127.0.0.1", 0)) as sock:
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/v19.0/me"
+    # When it fails to connect
+    with pytest.raises(TransientError) as caught:
+        call(requests.Session(), "GET", url, "facebook", params={"access_token": TOKEN}, timeout=(1.0, 0.3))
+    # Then the message says where, but not the token, and no chained exception carries it either
+    assert "/v19.0/me?access_token=REDACTED" in caught.value.message
+    assert TOKEN not in str(caught.value)
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
+
+
+@responses.activate
+def test_a_platform_error_echoing_the_request_url_is_redacted() -> None:
+    # Given a platform whose error message echoes the URL with ?access_token=
+    echoed = f"Invalid request https://graph.example/v19.0/me?fields=id&access_token={TOKEN}"
+    responses.add(responses.GET, URL, status=400, json={"error": {"message": echoed, "code": 100}})
+    # When called
+    with pytest.raises(PermanentError) as caught:
+        call(requests.Session(), "GET", URL, "facebook", params={"access_token": TOKEN})
+    # Then the message keeps the platform's wording and drops the token
+    assert (
+        caught.value.message
+        == "Invalid request https://graph.example/v19.0/me?fields=id&access_token=REDACTED"
+    )

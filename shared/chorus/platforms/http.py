@@ -9,9 +9,30 @@ response with :func:`raise_for_platform`, so the domain sees one vocabulary what
 * 5xx, Meta ``is_transient`` / codes 1 and 2, connection failures -> :class:`TransientError`;
 * 401, Meta ``OAuthException`` code 190 (or 102), atproto ``ExpiredToken``/``InvalidToken`` ->
   :class:`AuthError`;
-* any other 4xx -> :class:`PermanentError` carrying the platform's own message;
-* a timeout or dropped connection after a non-idempotent request (POST) was sent ->
-  :class:`UnknownOutcome`, because the post may exist: the publisher verifies before retrying.
+* any other 4xx -> :class:`PermanentError` carrying the platform's own message.
+
+**Unknown means verify** (issue 13). After a request that is not safe to repeat (POST, PATCH, unless
+the caller says ``idempotent=True``) was sent, these raise :class:`UnknownOutcome`, because the platform
+may have acted: the publisher verifies before any retry.
+
+* a read timeout, a connection reset or dropped mid-answer, a server that closed without answering;
+* **502 Bad Gateway and 504 Gateway Timeout**: a proxy or load balancer answered for the platform, so
+  the request may have reached the application and be running (or done) behind it.
+
+Other 5xx after a POST stay :class:`TransientError`: 503 is the platform refusing to take work on,
+and 500 is its application's own answer that the request failed (every platform Chorus speaks to
+documents both as "retry"). Nothing was sent, so everything stays transient, when the connection was
+refused, the name did not resolve, or the connect timed out. Idempotent requests are repeated
+whatever happened.
+
+Timeouts are injectable: a call that names none takes :func:`default_timeout`, whose read timeout
+``CHORUS_HTTP_READ_TIMEOUT_S`` overrides (fault tests make a platform time out in half a second).
+
+**No secret in a message** (issue 14). Error messages are built from redacted text
+(:func:`chorus.net.redact.redact`): a transport error names the URL it failed on, and Graph reads
+carry ``access_token`` in the query; a platform may echo the request in its error body. Transport
+errors are raised ``from None`` so the unredacted ``requests`` exception is not chained into a
+traceback that a log line would print.
 """
 
 from __future__ import annotations
@@ -27,6 +48,7 @@ from typing import Any
 import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
+from chorus.net.redact import redact
 from chorus.platforms.base import (
     AuthError,
     PermanentError,
@@ -61,6 +83,8 @@ GOOGLE_RATE_LIMIT_REASONS = frozenset(
 XRPC_AUTH_ERRORS = frozenset({"ExpiredToken", "InvalidToken", "AuthMissing", "AuthenticationRequired"})
 """Bluesky/atproto answers a bad or expired session token with HTTP 400 and one of these error names."""
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+GATEWAY_STATUSES = frozenset({502, 504})
+"""A gateway answered for the platform: a non-idempotent request behind it may have taken effect."""
 RESET_HEADERS = ("x-rate-limit-reset", "ratelimit-reset", "x-ratelimit-reset")
 """Absolute reset times: X (epoch seconds), Bluesky (epoch seconds), Mastodon (ISO 8601)."""
 
@@ -185,7 +209,7 @@ def raise_for_platform(resp: requests.Response, platform: str, now: datetime | N
     if status < 400:
         return
     message, code, meta = _error_details(_body(resp))
-    text = (message or resp.reason or f"HTTP {status}")[:_MAX_MESSAGE]
+    text = redact(message or resp.reason or f"HTTP {status}")[:_MAX_MESSAGE]
     kw: dict[str, Any] = {"platform": platform, "code": code, "status": status}
     meta_code = meta.get("code") if isinstance(meta.get("code"), int) else None
 
@@ -223,6 +247,11 @@ def batched(items: Sequence[str], size: int) -> Iterator[list[str]]:
         yield list(items[start : start + size])
 
 
+def _transport_message(exc: requests.RequestException) -> str:
+    """What went wrong on the wire, with the URL's secrets redacted (``requests`` names the URL)."""
+    return redact(f"{type(exc).__name__}: {exc}")[:_MAX_MESSAGE]
+
+
 def _never_sent(exc: requests.RequestException) -> bool:
     """True when the request surely did not reach the server (DNS, refused, connect timeout)."""
     if isinstance(exc, requests.ConnectTimeout):
@@ -255,13 +284,24 @@ def call(
     try:
         resp = session.request(verb, url, timeout=timeout or default_timeout(), **kw)
     except requests.RequestException as exc:
+        text = _transport_message(exc)
         if isinstance(exc, requests.Timeout | requests.ConnectionError):
             if safe_to_repeat or _never_sent(exc):
-                raise TransientError(str(exc)[:_MAX_MESSAGE], platform=platform) from exc
-            raise UnknownOutcome(str(exc)[:_MAX_MESSAGE], platform=platform) from exc
-        raise PermanentError(str(exc)[:_MAX_MESSAGE], platform=platform) from exc
+                raise TransientError(text, platform=platform) from None
+            raise UnknownOutcome(text, platform=platform) from None
+        raise PermanentError(text, platform=platform) from None
     try:
-        raise_for_platform(resp, platform)
+        try:
+            raise_for_platform(resp, platform)
+        except TransientError as exc:
+            if safe_to_repeat or resp.status_code not in GATEWAY_STATUSES or isinstance(exc, RateLimited):
+                raise
+            raise UnknownOutcome(
+                f"{exc.message} (HTTP {resp.status_code} after {verb}: the platform may have acted)",
+                platform=platform,
+                code=exc.code,
+                status=exc.status,
+            ) from None
     except PlatformError as exc:
         logger.info(
             "platform_error",
