@@ -149,6 +149,31 @@ def test_facets_mentions_and_langs_are_part_of_the_record(rsps: responses.Reques
     adapter.publish(creds, PublishRequest(target_id="t", text=text, not_before=DUE))
 
 
+def test_mentions_are_resolved_once_each_even_when_they_take_more_than_one_call(
+    rsps: responses.RequestsMock, adapter: BlueskyPublisher
+) -> None:
+    # Given a post mentioning three people (each a resolveHandle request)
+    for name in ("alice", "bob", "carol"):
+        rsps.get(
+            f"{XRPC}/com.atproto.identity.resolveHandle",
+            json={"did": f"did:plc:{name}"},
+            match=[matchers.query_param_matcher({"handle": f"{name}.test"})],
+        )
+    rsps.post(f"{XRPC}/com.atproto.repo.createRecord", json=created("k"))
+    request = PublishRequest(target_id="t", text="hi @alice.test @bob.test @carol.test", not_before=DUE)
+    # When it is published step by step
+    _, steps, per_call = drive(adapter, CREDS, request, rsps)
+    # Then the DIDs found in the first call were kept in its step: each handle resolved once
+    assert json.loads(steps[0].state["dids"]) == {"alice.test": "did:plc:alice", "bob.test": "did:plc:bob"}
+    assert per_call == [2, 2]
+    record = json.loads(rsps.calls[-1].request.body)["record"]  # type: ignore[arg-type]
+    assert [f["features"][0]["did"] for f in record["facets"]] == [
+        "did:plc:alice",
+        "did:plc:bob",
+        "did:plc:carol",
+    ]
+
+
 def test_images_are_uploaded_as_blobs_and_embedded(
     rsps: responses.RequestsMock, adapter: BlueskyPublisher
 ) -> None:

@@ -474,12 +474,21 @@ class BlueskyPublisher:
         if request.reply_to:
             budget.spend(default_timeout())
             reply = self._reply_refs(creds, request.reply_to, budget)
-        return self.build_record(creds, text, reply, embed, resolve=self._resolver(creds, budget))
+        return self.build_record(creds, text, reply, embed, resolve=self._resolver(creds, state, budget))
 
-    def _resolver(self, creds: AccountCredentials, budget: CallBudget) -> Callable[[str], str | None]:
+    def _resolver(
+        self, creds: AccountCredentials, state: dict[str, str], budget: CallBudget
+    ) -> Callable[[str], str | None]:
+        """Mentions resolved once per publish: each DID is kept in ``state`` as it is found, so a later
+        step of the same publish goes on from there instead of resolving every handle again."""
+        known: dict[str, str] = json.loads(state.get("dids") or "{}")
+
         def resolve(handle: str) -> str | None:
-            budget.spend(default_timeout())
-            return self.resolve_handle(creds, handle)
+            if handle not in known:
+                budget.spend(default_timeout())
+                known[handle] = self.resolve_handle(creds, handle) or ""
+                state["dids"] = json.dumps(known, separators=(",", ":"))
+            return known[handle] or None
 
         return resolve
 
@@ -533,7 +542,9 @@ class BlueskyPublisher:
                         creds, partlib.parent_id(request, part) or "", known, budget
                     )
                     text = partlib.followup_text(request, part)
-                    record = self.build_record(creds, text, refs, resolve=self._resolver(creds, budget))
+                    record = self.build_record(
+                        creds, text, refs, resolve=self._resolver(creds, state, budget)
+                    )
                     create = partial(self._create_part, creds, did, rkey, record, refs["root"], known, budget)
                 budget.spend(default_timeout())
                 progress.step(part, create, idempotent=True)  # a fixed rkey: the PDS cannot make it twice
