@@ -13,9 +13,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
+from chorus.net.redact import redact
+
 
 class PlatformError(Exception):
-    """Base of everything an adapter raises. ``message`` is the platform's own wording."""
+    """Base of everything an adapter raises. ``message`` is the platform's own wording, redacted."""
 
     def __init__(
         self,
@@ -25,6 +27,7 @@ class PlatformError(Exception):
         code: str | None = None,
         status: int | None = None,
     ) -> None:
+        message = redact(message)  # no secret in any message (issue 14): platforms echo URLs and bodies
         super().__init__(message)
         self.message = message
         self.platform = platform
