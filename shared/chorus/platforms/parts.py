@@ -8,9 +8,12 @@ two always agree.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from chorus.platforms.base import COMMENT, ROOT, PublishRequest, thread_part
+from chorus.platforms.base import COMMENT, ROOT, PublishRequest, PublishResult, thread_part
+from chorus.platforms.budget import CallBudget, Timeout
+from chorus.platforms.http import DEFAULT_TIMEOUT
 
 CLOCK_SKEW = timedelta(minutes=2)
 """A platform's clock may run behind ours: a post is looked for from this long before it could exist."""
@@ -39,3 +42,34 @@ def not_before(request: PublishRequest) -> datetime:
     """The earliest time any part of ``request`` can exist, less the clock skew allowed: ``not_before``
     when the publisher gave one, else when the target started publishing (persisted)."""
     return (request.not_before or request.progress.started_at) - CLOCK_SKEW
+
+
+def create_missing(
+    request: PublishRequest,
+    budget: CallBudget,
+    create: Callable[[str], str | tuple[str, str | None]],
+    *,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+    idempotent: bool = False,
+) -> None:
+    """Create every part of ``request`` that has not landed, in order, each through ``Progress.step``
+    (``create(part)`` returns its id or ``(id, url)``), spending one request of ``budget`` before each
+    send. A part sent before without a known answer raises ``UnknownOutcome`` at once (unless
+    ``idempotent``), sending nothing; ``OutOfBudget`` ends the call before a part is marked sent."""
+    progress = request.progress
+    for part in request.parts:
+        if progress.done(part) is not None:
+            continue
+        if idempotent or part not in progress.sent:
+            budget.spend(timeout)
+        progress.step(part, lambda p=part: create(p), idempotent=idempotent)  # type: ignore[misc]
+
+
+def published(request: PublishRequest, url: str | None = None) -> PublishResult:
+    """The result once every part landed: the root, its URL (``url`` or the one recorded), the others."""
+    landed = request.progress.landed
+    return PublishResult(
+        platform_post_id=landed[ROOT],
+        url=url or request.progress.root_url,
+        part_ids=tuple(landed[p] for p in request.parts if p != ROOT),
+    )

@@ -148,22 +148,12 @@ class FacebookPublisher:
         try:
             if progress.done(ROOT) is None and ROOT not in progress.sent:
                 self._photos(creds, request, state, budget)
-            for part in request.parts:
-                if progress.done(part) is not None:
-                    continue
-                if part not in progress.sent:  # a part to verify raises at once, sending nothing
-                    budget.spend(TIMEOUT)
-                progress.step(part, partial(self._create, creds, request, part, state))
+            parts.create_missing(request, budget, partial(self._create, creds, request, state))
         except OutOfBudget:
             if progress.done(ROOT) is None:
                 return PendingStep(PHOTOS_STEP, state, delay_seconds=CONTINUE_DELAY_S)
             return PendingStep(CONTINUE_STEP, {}, delay_seconds=CONTINUE_DELAY_S)
-        root = progress.landed[ROOT]
-        return PublishResult(
-            platform_post_id=root,
-            url=progress.root_url or post_url(root),
-            part_ids=tuple(progress.landed[p] for p in request.parts[1:]),
-        )
+        return parts.published(request, progress.root_url or post_url(progress.landed[ROOT]))
 
     def _text(self, request: PublishRequest) -> str:
         # a link preview exists only on a text post; with media the link goes into the text
@@ -186,7 +176,7 @@ class FacebookPublisher:
             state["photo_ids"] = ",".join(done)
 
     def _create(
-        self, creds: AccountCredentials, request: PublishRequest, part: str, state: dict[str, str]
+        self, creds: AccountCredentials, request: PublishRequest, state: dict[str, str], part: str
     ) -> str | tuple[str, str | None]:
         if part == COMMENT:
             comment = self.graph.post(

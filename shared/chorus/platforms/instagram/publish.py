@@ -158,12 +158,7 @@ class InstagramPublisher:
                 waiting = self._until_publishable(creds, request, state, budget)
                 if waiting is not None:
                     return waiting
-            for part in request.parts:
-                if progress.done(part) is not None:
-                    continue
-                if part not in progress.sent:  # a part to verify raises at once, sending nothing
-                    budget.spend(TIMEOUT)
-                progress.step(part, partial(self._create, creds, request, part))
+            parts.create_missing(request, budget, partial(self._create, creds, request))
             if progress.root_url is None and not request.reply_to:
                 budget.spend(TIMEOUT)
                 progress.root_url = self._permalink(creds, progress.landed[ROOT])
@@ -173,11 +168,7 @@ class InstagramPublisher:
             if progress.done(ROOT) is None:
                 return PendingStep(POLL_STEP, state, delay_seconds=CONTINUE_DELAY_S)
             return PendingStep(CONTINUE_STEP, {}, delay_seconds=CONTINUE_DELAY_S)
-        return PublishResult(
-            platform_post_id=progress.landed[ROOT],
-            url=progress.root_url,
-            part_ids=tuple(progress.landed[p] for p in request.parts[1:]),
-        )
+        return parts.published(request)
 
     def _create(
         self, creds: AccountCredentials, request: PublishRequest, part: str

@@ -113,24 +113,14 @@ class XPublisher:
                 if isinstance(uploaded, PendingStep):
                     return uploaded
                 media_ids = uploaded
-            for part in request.parts:
-                if progress.done(part) is not None:
-                    continue
-                if part not in progress.sent:  # a part to verify raises at once, sending nothing
-                    budget.spend(TIMEOUT)
-                progress.step(part, partial(self._create, creds, request, part, media_ids))
+            parts.create_missing(request, budget, partial(self._create, creds, request, media_ids))
         except OutOfBudget:
             name = MEDIA_STEP if progress.done(ROOT) is None and request.media else CONTINUE_STEP
             return PendingStep(name, state if name == MEDIA_STEP else {}, delay_seconds=CONTINUE_DELAY_S)
-        root = progress.landed[ROOT]
-        return PublishResult(
-            platform_post_id=root,
-            url=progress.root_url or post_url(root, creds.handle),
-            part_ids=tuple(progress.landed[p] for p in request.parts[1:]),
-        )
+        return parts.published(request, progress.root_url or post_url(progress.landed[ROOT], creds.handle))
 
     def _create(
-        self, creds: AccountCredentials, request: PublishRequest, part: str, media_ids: list[str]
+        self, creds: AccountCredentials, request: PublishRequest, media_ids: list[str], part: str
     ) -> str | tuple[str, str]:
         if part == ROOT:
             text = textlib.compose_text(request.text, request.link)
