@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 from chorus.platforms.base import COMMENT, ROOT, PublishRequest, PublishResult, thread_part
 from chorus.platforms.budget import CallBudget, Timeout
@@ -62,7 +63,7 @@ def create_missing(
             continue
         if idempotent or part not in progress.sent:
             budget.spend(timeout)
-        progress.step(part, lambda p=part: create(p), idempotent=idempotent)  # type: ignore[misc]
+        progress.step(part, partial(create, part), idempotent=idempotent)
 
 
 def published(request: PublishRequest, url: str | None = None) -> PublishResult:
