@@ -3,13 +3,11 @@ every route here is declared as an Api event there, and a test keeps the two lis
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from typing import Any
 
 from chalice.app import Chalice, Request, Response
 from chalicelib import accounts, inbox, listening, posts, reports, workspaces
-from chalicelib.web import PUBLIC_PREFIXES, HttpProblem, as_problem, problem, set_principal
+from chalicelib.web import PUBLIC_PREFIXES, HttpProblem, as_problem, ok, problem, set_principal
 from chorus.auth.workspaces import authenticate
 from chorus.errors import ChorusError
 from chorus.observability import logger
@@ -50,8 +48,8 @@ def authenticate_and_translate_errors(
 
 
 @app.route("/health", methods=["GET"])
-def health() -> dict[str, Any]:
-    return {"status": "ok", "service": "chorus"}
+def health() -> Response:
+    return ok({"status": "ok", "service": "chorus"})
 
 
 @app.route("/openapi.json", methods=["GET"])
@@ -59,9 +57,7 @@ def openapi_document() -> Response:
     """The OpenAPI 3.1 document of this API (public: it describes the routes, never any data)."""
     from chalicelib.openapi import document
 
-    return Response(
-        body=json.dumps(document(app)), status_code=200, headers={"Content-Type": "application/json"}
-    )
+    return ok(document(app))
 
 
 __all__ = ["app"]
