@@ -584,6 +584,7 @@ def publisher_bed(monkeypatch: Any, platform: FakePlatform) -> Iterator[Publishe
     monkeypatch.setenv("CHORUS_HTTP_READ_TIMEOUT_S", str(READ_TIMEOUT_S))
     monkeypatch.setenv("CHORUS_SANDBOX_TIMEOUT_S", str(READ_TIMEOUT_S))
     monkeypatch.setenv("CHORUS_SANDBOX_URL", platform.url)
+    monkeypatch.setenv("CHORUS_EMBEDDED", "true")  # fakes and media on 127.0.0.1 over http, as locally
     with main_table_in_moto(monkeypatch, "faults-main"):
         registry.reset()
         bed = PublisherBed(platform)

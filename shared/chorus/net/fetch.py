@@ -35,7 +35,7 @@ import ipaddress
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -299,6 +299,8 @@ class Fetched:
     content: bytes
     content_type: str | None
     url: str  # the final URL, after redirects (redacted: fit for a log)
+    status: int = 200  # 206 when a ``Range`` asked for was honoured
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def fetch(
@@ -346,6 +348,8 @@ def fetch(
                 _body(resp, deadline, max_bytes, platform, field_name),
                 resp.headers.get("Content-Type"),
                 redact_url(current),
+                resp.status_code,
+                dict(resp.headers),
             )
     raise UrlRefused(f"redirected more than {MAX_REDIRECTS} times", field_name=field_name, platform=platform)
 

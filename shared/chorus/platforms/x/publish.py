@@ -32,6 +32,7 @@ from typing import Any
 
 import requests
 
+from chorus.net.fetch import fetch
 from chorus.platforms import parts
 from chorus.platforms.base import (
     ROOT,
@@ -43,7 +44,7 @@ from chorus.platforms.base import (
     PublishRequest,
     PublishResult,
 )
-from chorus.platforms.budget import CallBudget, OutOfBudget, requests_budget
+from chorus.platforms.budget import CallBudget, OutOfBudget, requests_budget, timeout_seconds
 from chorus.platforms.http import DEFAULT_TIMEOUT, call, json_body
 from chorus.posts import text as textlib
 
@@ -207,7 +208,7 @@ class XPublisher:
         category = _category(item)
         if category == "tweet_image":
             budget.spend(TIMEOUT, TIMEOUT)
-            data = call(self.session, "GET", item.url, PLATFORM).content
+            data = self._segment(item, None)[0]
             body = self._call(
                 creds,
                 "POST",
@@ -252,17 +253,28 @@ class XPublisher:
             state["segment"] = str(index)
         state["phase"] = "finalize"
 
-    def _segment(self, item: MediaItem, index: int) -> tuple[bytes, int]:
-        """Segment ``index`` of the media and the media's total size (a ``Range`` read; a server that
-        ignores ``Range`` sends it whole)."""
+    @staticmethod
+    def _segment(item: MediaItem, index: int | None) -> tuple[bytes, int]:
+        """Segment ``index`` of the media (``None``: all of it) and the media's total size (a ``Range``
+        read; a server that ignores ``Range`` sends it whole), through the guarded fetcher: the URL
+        may come from a user (decision 14)."""
+        if index is None:
+            got = fetch(item.url, field_name="media", platform=PLATFORM, deadline_s=timeout_seconds(TIMEOUT))
+            return got.content, len(got.content)
         start = index * CHUNK_BYTES
         headers = {"Range": f"bytes={start}-{start + CHUNK_BYTES - 1}"}
-        resp = call(self.session, "GET", item.url, PLATFORM, headers=headers)
-        if resp.status_code == 206:
-            total = resp.headers.get("Content-Range", "").rpartition("/")[2]
+        got = fetch(
+            item.url,
+            field_name="media",
+            platform=PLATFORM,
+            headers=headers,
+            deadline_s=timeout_seconds(TIMEOUT),
+        )
+        if got.status == 206:
+            total = got.headers.get("Content-Range", "").rpartition("/")[2]
             if total.isdigit():
-                return resp.content, int(total)
-        return resp.content[start : start + CHUNK_BYTES], len(resp.content)
+                return got.content, int(total)
+        return got.content[start : start + CHUNK_BYTES], len(got.content)
 
     def _processing(self, state: dict[str, str], body: Any) -> PendingStep | None:
         """After FINALIZE or STATUS: a step to check again later, None once processed; a failure raises."""
