@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from chorus.posts.model import TargetState
+from tests.faults.fakes.gateway import gateway_after_create
 from tests.faults.fakes.graph import COMMENTS, FEED, PAGE, facebook_platform, graph_error, message_is
 from tests.faults.harness import FakePlatform, PublisherBed
 
@@ -131,6 +132,20 @@ def test_a_worker_killed_after_the_post_landed_resumes_with_the_comment(
     # When SQS redelivers and the publisher runs until nothing is left to do
     bed.run_until_settled()
     # Then the post was not made again; the comment followed once
+    assert writes(graph) == ["Spring menu", "Book at example.com"]
+    assert records(graph) == expected(graph)
+    assert bed.target(post, account).state is TargetState.PUBLISHED
+
+
+def test_a_502_from_the_gateway_after_the_post_was_made_is_verified_not_posted_twice(
+    bed: PublisherBed, graph: FakePlatform
+) -> None:
+    # Given the Page feed makes the post but the gateway answers 502
+    gateway_after_create(graph, "POST", FEED, 502, message_is("Spring menu"))
+    account, post = page_post(bed)
+    # When the publisher runs until nothing is left to do
+    bed.run_until_settled()
+    # Then the post was found in the feed: one post, one comment
     assert writes(graph) == ["Spring menu", "Book at example.com"]
     assert records(graph) == expected(graph)
     assert bed.target(post, account).state is TargetState.PUBLISHED

@@ -9,6 +9,7 @@ import pytest
 
 from chorus.platforms.instagram import publish as igpublish
 from chorus.posts.model import MediaRef, TargetState
+from tests.faults.fakes.gateway import gateway_after_create
 from tests.faults.fakes.graph import (
     COMMENTS,
     CONTAINERS,
@@ -225,3 +226,17 @@ def test_carousel_children_are_created_once_though_the_carousel_container_fails_
     target = bed.target(post, account)
     assert target.state is TargetState.PUBLISHED
     assert target.parts["child:0"] == made[0]["id"]
+
+
+def test_a_502_from_the_gateway_after_the_comment_was_made_is_verified_not_commented_twice(
+    bed: PublisherBed, platform: FakePlatform, knobs: Instagram
+) -> None:
+    # Given the comment is made but the gateway answers 502
+    gateway_after_create(platform, "POST", COMMENTS, 502, lambda req: True)
+    account, post = ig_post(bed)
+    # When the publisher runs until nothing is left to do
+    bed.run_until_settled()
+    # Then find_part found it: one comment
+    published_once(platform)
+    assert len(platform.calls("POST", COMMENTS)) == 1
+    assert bed.target(post, account).state is TargetState.PUBLISHED

@@ -8,6 +8,7 @@ import pytest
 
 from chorus.platforms.x import publish as xpublish
 from chorus.posts.model import MediaRef, TargetState
+from tests.faults.fakes.gateway import gateway_after_create
 from tests.faults.fakes.x import (
     APPEND,
     CLIP,
@@ -179,3 +180,17 @@ def test_video_processing_checks_are_bounded_then_the_target_fails_with_xs_last_
     target = bed.target(post, account)
     assert target.state is TargetState.FAILED
     assert target.error == "X was still processing the media after 3 checks (last state: in_progress)"
+
+
+def test_a_504_from_the_gateway_after_part_2_was_made_is_verified_not_reposted(
+    bed: PublisherBed, x: FakePlatform
+) -> None:
+    # Given X makes the second tweet but its gateway answers 504
+    gateway_after_create(x, "POST", TWEETS, 504, text_is("two"))
+    account, post = thread_post(bed)
+    # When the publisher runs until nothing is left to do
+    bed.run_until_settled()
+    # Then the unknown outcome was verified on the timeline: every tweet once
+    assert creates(x) == ["one", "two", "three", "comment"]
+    assert thread(x) == THREAD
+    assert bed.target(post, account).state is TargetState.PUBLISHED
