@@ -216,6 +216,15 @@ def test_images_are_uploaded_as_blobs_and_embedded(
     assert result.platform_post_id == created(rkey)["uri"]
 
 
+def test_a_media_url_pointing_inside_the_network_is_refused_before_anything_is_sent(
+    rsps: responses.RequestsMock, adapter: BlueskyPublisher
+) -> None:
+    item = MediaItem(url="https://10.0.0.7/private.png", mime_type="image/png")
+    with pytest.raises(PermanentError, match="media"):
+        adapter.publish(CREDS, PublishRequest(target_id="t", text="x", media=(item,), not_before=DUE))
+    assert len(rsps.calls) == 0
+
+
 def test_a_link_without_images_becomes_an_external_card(
     rsps: responses.RequestsMock, adapter: BlueskyPublisher
 ) -> None:

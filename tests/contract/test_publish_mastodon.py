@@ -188,6 +188,18 @@ def test_a_failed_processing_is_permanent_with_the_instances_message(
         adapter.continue_publish(CREDS, request, step)
 
 
+def test_a_media_url_pointing_inside_the_network_is_refused_before_anything_is_sent(
+    rsps: responses.RequestsMock, adapter: MastodonPublisher
+) -> None:
+    # Given an attachment whose URL names the instance metadata service
+    item = MediaItem(url="https://169.254.169.254/latest/meta-data/iam", mime_type="image/jpeg")
+    # When published, the guarded fetcher refuses it (a permanent error naming the field)
+    with pytest.raises(PermanentError, match="media"):
+        adapter.publish(CREDS, PublishRequest(target_id="t", text="x", media=(item,)))
+    # Then no request left at all
+    assert len(rsps.calls) == 0
+
+
 def test_thread_parts_and_first_comment_reply_with_keys_from_the_persisted_progress(
     rsps: responses.RequestsMock, adapter: MastodonPublisher
 ) -> None:

@@ -45,6 +45,7 @@ from typing import Any
 
 import requests
 
+from chorus.net.fetch import fetch
 from chorus.platforms import parts as partlib
 from chorus.platforms.base import (
     ROOT,
@@ -60,7 +61,7 @@ from chorus.platforms.base import (
     UnknownOutcome,
 )
 from chorus.platforms.bluesky import facets as facetlib
-from chorus.platforms.budget import CallBudget, OutOfBudget, requests_budget
+from chorus.platforms.budget import CallBudget, OutOfBudget, requests_budget, timeout_seconds
 from chorus.platforms.http import DEFAULT_TIMEOUT, call, default_timeout, json_body
 from chorus.posts import text as textlib
 
@@ -327,7 +328,9 @@ class BlueskyPublisher:
     def upload_blob(
         self, creds: AccountCredentials, item: MediaItem, budget: CallBudget | None = None
     ) -> dict[str, Any]:
-        data = call(self.session, "GET", item.url, PLATFORM, timeout=UPLOAD_TIMEOUT).content
+        data = fetch(
+            item.url, field_name="media", platform=PLATFORM, deadline_s=timeout_seconds(UPLOAD_TIMEOUT)
+        ).content
         resp = self._xrpc(
             creds,
             "POST",

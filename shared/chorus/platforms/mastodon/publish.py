@@ -33,6 +33,7 @@ from typing import Any
 
 import requests
 
+from chorus.net.fetch import fetch
 from chorus.platforms import parts as partlib
 from chorus.platforms.base import (
     ROOT,
@@ -43,7 +44,7 @@ from chorus.platforms.base import (
     PublishRequest,
     PublishResult,
 )
-from chorus.platforms.budget import CallBudget, OutOfBudget, requests_budget
+from chorus.platforms.budget import CallBudget, OutOfBudget, requests_budget, timeout_seconds
 from chorus.platforms.http import DEFAULT_TIMEOUT, call, default_timeout, json_body
 from chorus.posts import text as textlib
 
@@ -93,8 +94,12 @@ class MastodonPublisher:
     def _auth(creds: AccountCredentials) -> dict[str, str]:
         return {"Authorization": f"Bearer {creds.access_token}"}
 
-    def _download(self, item: MediaItem) -> bytes:
-        return call(self.session, "GET", item.url, PLATFORM, timeout=UPLOAD_TIMEOUT).content
+    @staticmethod
+    def _download(item: MediaItem) -> bytes:
+        """The attachment's bytes, through the guarded fetcher (the URL may come from a user)."""
+        return fetch(
+            item.url, field_name="media", platform=PLATFORM, deadline_s=timeout_seconds(UPLOAD_TIMEOUT)
+        ).content
 
     def upload_media(self, creds: AccountCredentials, item: MediaItem) -> tuple[str, bool]:
         """Upload one attachment: its id, and whether the instance has processed it already."""
