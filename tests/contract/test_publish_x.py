@@ -459,3 +459,21 @@ def test_delete_removes_the_post_and_tolerates_404(rsps: responses.RequestsMock,
     rsps.delete(f"{TWEETS}/3", status=403, json={"title": "Forbidden", "detail": "not yours"})
     with pytest.raises(PermanentError, match="not yours"):
         adapter.delete(CREDS, "3")
+
+
+def test_find_published_for_a_reply_wants_a_reply_to_that_tweet(
+    rsps: responses.RequestsMock, adapter: XPublisher
+) -> None:
+    # Given the same text posted on its own and as a reply to another tweet
+    rsps.get(
+        f"{API}/2/users/2244994945/tweets",
+        json={
+            "data": [
+                {"id": "31", "text": "Thanks!"},
+                {"id": "32", "text": "Thanks!", "referenced_tweets": [{"type": "replied_to", "id": "777"}]},
+            ]
+        },
+    )
+    # Then a reply to 777 is found as the reply, not as the tweet with the same text
+    found = adapter.find_published(CREDS, PublishRequest(target_id="t", text="Thanks!", reply_to="777"))
+    assert found == PublishResult(platform_post_id="32", url="https://x.com/chorus/status/32")

@@ -313,22 +313,25 @@ class XPublisher:
         return [t for t in tweets if not t.get("created_at") or _parse(t["created_at"]) >= since]
 
     def find_published(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | None:
-        wanted = textlib.match_key(textlib.compose_text(request.text, request.link))
-        for tweet in self._recent(creds, request):
-            if textlib.match_key(tweet.get("text") or "") == wanted:
-                tweet_id = str(tweet["id"])
-                return PublishResult(platform_post_id=tweet_id, url=post_url(tweet_id, creds.handle))
-        return None
+        text = textlib.compose_text(request.text, request.link)
+        found = self._find(creds, request, text, request.reply_to)
+        return PublishResult(platform_post_id=found, url=post_url(found, creds.handle)) if found else None
 
     def find_part(self, creds: AccountCredentials, request: PublishRequest, part: str) -> str | None:
         parent = parts.parent_id(request, part)
         if parent is None:
             return None
-        wanted = textlib.match_key(parts.followup_text(request, part))
+        return self._find(creds, request, parts.followup_text(request, part), parent)
+
+    def _find(
+        self, creds: AccountCredentials, request: PublishRequest, text: str, replying_to: str | None
+    ) -> str | None:
+        """The id of the account's recent tweet with ``text`` (replying to ``replying_to`` when given)."""
+        wanted = textlib.match_key(text)
         for tweet in self._recent(creds, request):
             refs = tweet.get("referenced_tweets") or []
-            answers = any(r.get("type") == "replied_to" and str(r.get("id")) == parent for r in refs)
-            if answers and textlib.match_key(tweet.get("text") or "") == wanted:
+            answers = any(r.get("type") == "replied_to" and str(r.get("id")) == replying_to for r in refs)
+            if (replying_to is None or answers) and textlib.match_key(tweet.get("text") or "") == wanted:
                 return str(tweet["id"])
         return None
 
