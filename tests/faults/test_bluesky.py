@@ -5,6 +5,7 @@ target's final state; every record key is the one derived from the target's pers
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -188,3 +189,26 @@ def test_an_image_post_uploads_once_and_creates_the_record_in_the_next_step(
     target = bed.target(post, account)
     assert target.state is TargetState.PUBLISHED
     assert [a.detail for a in target.attempt_log if a.outcome == "processing"] == [RESUME_STEP]
+
+
+def test_a_thread_longer_than_one_calls_budget_goes_on_in_the_next_step_from_the_landed_parent(
+    bed: PublisherBed, platform: FakePlatform, pds: BlueskyFake
+) -> None:
+    # Given a thread of nine records (one call's budget holds seven requests at this bed's timeouts)
+    parts = tuple(f"part {n}" for n in range(1, 9))
+    account = bed.account("bluesky", DID)
+    post = bed.post(account, "root", thread=parts)
+    # When the publisher runs until nothing is left to do
+    bed.run_until_settled()
+    # Then the second call read the last landed record back for its strong ref and went on from it:
+    # every record once, each replying to the one before, all under the root
+    texts = ["root", *parts]
+    assert [text for text, _ in creates(platform)] == texts
+    assert pds.thread() == [("root", None, None)] + [
+        (text, before, "root") for before, text in pairwise(texts)
+    ]
+    [read] = platform.calls("GET", GET)
+    assert read.query["rkey"] == pds.posts()[6]["id"]
+    target = bed.target(post, account)
+    assert target.state is TargetState.PUBLISHED
+    assert [a.outcome for a in target.attempt_log] == ["processing", "published"]
