@@ -18,6 +18,7 @@ from chorus.posts.queue import default_queue
 from chorus.posts.timing import parse_time
 from chorus.posts.validation import MIME_KINDS, csv_text
 from chorus.store import posts as repo
+from chorus.store.keys import media_prefix
 
 bp = Blueprint(__name__)
 
@@ -84,6 +85,12 @@ class PostIn(ContentIn):
 
 class Decision(BaseModel):
     comment: str | None = Field(default=None, max_length=2000)
+    version: int | None = Field(default=None, ge=1)  # the version reviewed: required to approve
+
+
+class Approval(BaseModel):
+    comment: str | None = Field(default=None, max_length=2000)
+    version: int = Field(ge=1)  # the version the approver saw: 409 when the post is at another one
 
 
 class SlotsIn(BaseModel):
@@ -135,14 +142,16 @@ def cancel_post(post_id: str) -> Response:
 
 @route(bp, "/posts/{post_id}/approve", methods=["POST"])
 def approve_post(post_id: str) -> Response:
-    req = body(bp.current_request, Decision)
-    return ok(service.decide(principal(Role.EDITOR), post_id, True, req.comment, default_queue()).public())
+    who = principal(Role.EDITOR)
+    req = body(bp.current_request, Approval)
+    return ok(service.decide(who, post_id, True, req.comment, default_queue(), req.version).public())
 
 
 @route(bp, "/posts/{post_id}/reject", methods=["POST"])
 def reject_post(post_id: str) -> Response:
+    who = principal(Role.EDITOR)
     req = body(bp.current_request, Decision)
-    return ok(service.decide(principal(Role.EDITOR), post_id, False, req.comment, default_queue()).public())
+    return ok(service.decide(who, post_id, False, req.comment, default_queue(), req.version).public())
 
 
 class RetryIn(BaseModel):
@@ -190,8 +199,9 @@ def get_slots() -> Response:
 
 @route(bp, "/queue/slots", methods=["PUT"])
 def put_slots() -> Response:
+    who = principal(Role.EDITOR)
     req = body(bp.current_request, SlotsIn)
-    return ok({"slots": [s.to_dict() for s in service.set_queue_slots(principal(Role.EDITOR), req.slots)]})
+    return ok({"slots": [s.to_dict() for s in service.set_queue_slots(who, req.slots)]})
 
 
 @route(bp, "/media", methods=["POST"])
@@ -206,7 +216,7 @@ def create_upload() -> Response:
     from chorus.config import get_settings
 
     safe = "".join(c for c in req.filename if c.isalnum() or c in "._-")[:100] or "file"
-    key = f"{who.workspace_id}/media/{uuid.uuid4().hex}/{safe}"
+    key = f"{media_prefix(who.workspace_id)}{uuid.uuid4().hex}/{safe}"
     url = client("s3").generate_presigned_url(
         "put_object",
         Params={"Bucket": get_settings().media_bucket, "Key": key, "ContentType": req.mime_type},

@@ -10,6 +10,7 @@ from chalice.app import Blueprint, Response
 from chalicelib.web import body, ok, principal, route
 from chorus.auth import workspaces
 from chorus.auth.roles import Role
+from chorus.inbox.live import ConnectionCloser, LiveSessions
 
 bp = Blueprint(__name__)
 
@@ -43,12 +44,16 @@ def list_keys() -> Response:
 
 @route(bp, "/keys", methods=["POST"])
 def create_key() -> Response:
+    who = principal(Role.ADMIN)
     req = body(bp.current_request, NewKey)
-    info, plaintext = workspaces.create_api_key(principal(Role.ADMIN), req.name, req.role)
+    info, plaintext = workspaces.create_api_key(who, req.name, req.role)
     return ok({**asdict(info), "key": plaintext}, status=201)
 
 
 @route(bp, "/keys/{key_id}", methods=["DELETE"])
 def revoke_key(key_id: str) -> Response:
-    workspaces.revoke_api_key(principal(Role.ADMIN), key_id)
+    from chorus.inbox.wiring import live_sender
+
+    closer: ConnectionCloser = live_sender()  # type: ignore[assignment]  # the management API adapter
+    workspaces.revoke_api_key(principal(Role.ADMIN), key_id, LiveSessions(closer))
     return Response(body="", status_code=204)

@@ -204,7 +204,14 @@ def test_an_unapproved_post_never_goes_out_until_approved(
     assert requests_for(chorus, f"brand-{ws}") == []
     # A contributor cannot approve; an editor (here the owner) can, and then it goes out
     assert chorus.call("POST", f"/posts/{created['id']}/approve", contributor, json={}).status_code == 403
-    assert chorus.call("POST", f"/posts/{created['id']}/approve", key, json={}).status_code == 200
+    unnamed = chorus.call("POST", f"/posts/{created['id']}/approve", key, json={})
+    assert (unnamed.status_code, unnamed.json()["errors"][0]["field"]) == (422, "version")
+    stale = chorus.call(
+        "POST", f"/posts/{created['id']}/approve", key, json={"version": created["version"] + 1}
+    )
+    assert stale.status_code == 409
+    seen = {"version": created["version"]}  # the version the approver saw
+    assert chorus.call("POST", f"/posts/{created['id']}/approve", key, json=seen).status_code == 200
     assert settled(chorus, key, created["id"])["state"] == "published"
 
 

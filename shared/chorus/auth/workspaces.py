@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pynamodb.exceptions import DoesNotExist, PutError
@@ -24,6 +25,12 @@ class Workspace:
     created_at: datetime
     publishing_paused: bool = False
     paused_reason: str | None = None
+
+
+class SessionCloser(Protocol):
+    def close_sessions(self, workspace_id: str, key_id: str) -> int:
+        """Close the live sessions (WebSocket connections) ``key_id`` opened; how many were open."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -151,7 +158,9 @@ def list_api_keys(workspace_id: str) -> list[ApiKeyInfo]:
     return [ApiKeyInfo(i.key_id, i.name, Role(i.role), i.created_at, bool(i.revoked)) for i in found]
 
 
-def revoke_api_key(principal: Principal, key_id: str) -> None:
+def revoke_api_key(principal: Principal, key_id: str, sessions: SessionCloser | None = None) -> None:
+    """An owner or admin revokes a key of its workspace whose role is not above its own (an admin
+    cannot revoke an owner's key); the key's live sessions are closed at once, not at their expiry."""
     if not at_least(principal.role, Role.ADMIN):
         raise Forbidden("only owners and admins revoke keys")
     bind()
@@ -159,7 +168,11 @@ def revoke_api_key(principal: Principal, key_id: str) -> None:
         item = ApiKeyItem.get(keys.workspace_pk(principal.workspace_id), keys.api_key_sk(key_id))
     except DoesNotExist as exc:
         raise NotFound(f"api key {key_id} not found") from exc
+    if not at_least(principal.role, Role(item.role)):
+        raise Forbidden(f"a {principal.role} key cannot revoke a {item.role} key")
     item.update(actions=[ApiKeyItem.revoked.set(True)])
+    if sessions is not None:
+        sessions.close_sessions(principal.workspace_id, key_id)
 
 
 def authenticate(authorization: str | None) -> Principal:

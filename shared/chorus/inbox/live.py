@@ -1,4 +1,7 @@
-"""Live updates: WebSocket connections scoped to a workspace, and pushing changes to them."""
+"""Live updates: WebSocket connections scoped to a workspace, and pushing changes to them.
+
+Each connection remembers the API key it authenticated with: revoking the key closes its connections
+at once (:class:`LiveSessions`, through the API Gateway management API's DeleteConnection)."""
 
 from __future__ import annotations
 
@@ -29,6 +32,12 @@ class ConnectionSender(Protocol):
         ...
 
 
+class ConnectionCloser(Protocol):
+    def close(self, connection_id: str) -> bool:
+        """Close the connection; False when it was gone already."""
+        ...
+
+
 def connect(principal: Principal, connection_id: str) -> None:
     bind()
     now = datetime.now(UTC)
@@ -44,6 +53,7 @@ def connect(principal: Principal, connection_id: str) -> None:
             connection_id=connection_id,
             connected_at=now,
             expires_at=expires,
+            key_id=principal.key_id,
         ).save()
     _listed.forget(principal.workspace_id)
 
@@ -64,6 +74,35 @@ def _forget(workspace_id: str, connection_id: str) -> None:
         (keys.connection_sk(connection_id), keys.workspace_meta_sk()),
     ):
         ConnectionItem(pk, sk).delete()
+
+
+class LiveSessions:
+    """The live connections an API key opened (``chorus.auth.workspaces.SessionCloser``)."""
+
+    def __init__(self, closer: ConnectionCloser) -> None:
+        self._closer = closer
+
+    def close_sessions(self, workspace_id: str, key_id: str) -> int:
+        """Close every connection ``key_id`` opened in the workspace and forget them; how many were
+        still open."""
+        bind()
+        opened = [
+            c.connection_id
+            for c in ConnectionItem.query(
+                keys.workspace_pk(workspace_id),
+                ConnectionItem.sk.startswith(keys.connection_sk("")),
+                consistent_read=True,
+            )
+            if c.key_id == key_id
+        ]
+        closed = 0
+        for connection_id in opened:
+            closed += self._closer.close(connection_id)
+            _forget(workspace_id, connection_id)
+        _listed.forget(workspace_id)
+        if opened:
+            log.info("connections of a revoked key closed", extra={"key_id": key_id, "closed": closed})
+        return closed
 
 
 def connections(workspace_id: str) -> list[str]:
@@ -144,6 +183,13 @@ class ApiGatewaySender:
     def send(self, connection_id: str, data: bytes) -> bool:
         try:
             self._client.post_to_connection(ConnectionId=connection_id, Data=data)
+        except self._client.exceptions.GoneException:
+            return False
+        return True
+
+    def close(self, connection_id: str) -> bool:
+        try:
+            self._client.delete_connection(ConnectionId=connection_id)
         except self._client.exceptions.GoneException:
             return False
         return True

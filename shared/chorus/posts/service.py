@@ -1,11 +1,10 @@
 """Composing and managing posts: create (draft, schedule, now, queue, recurring), edit, approve,
-reject, cancel, calendar, queue slots and bulk CSV import."""
+reject, cancel, calendar and queue slots (bulk CSV import: :mod:`chorus.posts.imports`)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -15,7 +14,7 @@ from chorus.auth.keys import Principal
 from chorus.auth.roles import Role, at_least, can_approve, needs_approval
 from chorus.config import get_settings
 from chorus.errors import Conflict, FieldError, Forbidden, ValidationFailed
-from chorus.posts.model import EDITABLE, Attempt, Content, MediaRef, Mode, Post, Target, TargetState
+from chorus.posts.model import EDITABLE, Attempt, Content, Mode, Post, Target, TargetState
 from chorus.posts.queue import PublishMessage, PublishQueue
 from chorus.posts.scheduler import enqueue
 from chorus.posts.timing import Recurrence, Slot, next_free_slot, parse_slots, to_utc
@@ -36,8 +35,24 @@ class Compose:
     recurrence: Recurrence | None = None
 
 
-def _check_content(account_platforms: dict[str, str], compose: Compose) -> None:
-    errors: list[FieldError] = []
+def _foreign_media(workspace_id: str, compose: Compose) -> list[FieldError]:
+    """Media keys outside the workspace's own uploads (another workspace's files are not reachable)."""
+    from chorus.store.keys import media_prefix
+
+    prefix = media_prefix(workspace_id)
+    contents = [("media", compose.content)] + [
+        (f"variants[{a}].media", c) for a, c in compose.variants.items()
+    ]
+    return [
+        FieldError(f"{where}[{i}].key", "not an upload of this workspace (POST /media)", "media_key")
+        for where, content in contents
+        for i, ref in enumerate(content.media)
+        if ref.key is not None and (not ref.key.startswith(prefix) or ".." in ref.key.split("/"))
+    ]
+
+
+def _check_content(workspace_id: str, account_platforms: dict[str, str], compose: Compose) -> None:
+    errors: list[FieldError] = _foreign_media(workspace_id, compose)
     for account_id, platform in account_platforms.items():
         content = compose.variants.get(account_id, compose.content)
         specs = [MediaSpec(m.mime_type, m.size) for m in content.media]
@@ -93,7 +108,25 @@ def create_post(
     workspace = workspaces.get_workspace(principal.workspace_id)
     tz = workspaces.validate_timezone(compose.timezone or workspace.timezone)
     platforms = _accounts(principal.workspace_id, compose.accounts)
-    _check_content(platforms, compose)
+    _check_content(principal.workspace_id, platforms, compose)
+    posts = build_posts(principal, compose, platforms, tz, now)
+    repo.create_posts(posts)
+    for post in posts:
+        _enqueue_imminent(post.targets, queue, now)
+    return [repo.get_post(principal.workspace_id, p.id, consistent=True) for p in posts]
+
+
+def build_posts(
+    principal: Principal,
+    compose: Compose,
+    platforms: dict[str, str],
+    tz: str,
+    now: datetime,
+    post_id_of: Callable[[int], str] | None = None,
+) -> list[Post]:
+    """The posts (one per occurrence) ``compose`` makes for accounts already checked (``platforms``:
+    account id -> platform), not stored yet. ``post_id_of(n)`` names occurrence ``n`` (a CSV import
+    derives ids from its job, so a retried import writes the same posts); random ids otherwise."""
     if compose.mode is Mode.DRAFT:
         state = TargetState.DRAFT
     elif needs_approval(principal.role):
@@ -102,8 +135,8 @@ def create_post(
         state = TargetState.SCHEDULED
     series = uuid.uuid4().hex[:12] if compose.recurrence else None
     posts = []
-    for due in _due_times(principal.workspace_id, compose, tz, now):
-        post_id = "p" + uuid.uuid4().hex[:15]
+    for n, due in enumerate(_due_times(principal.workspace_id, compose, tz, now)):
+        post_id = post_id_of(n) if post_id_of else "p" + uuid.uuid4().hex[:15]
         targets = tuple(
             Target(principal.workspace_id, post_id, account_id, platform, state, due)
             for account_id, platform in platforms.items()
@@ -126,10 +159,7 @@ def create_post(
                 targets=targets,
             )
         )
-    repo.create_posts(posts)
-    for post in posts:
-        _enqueue_imminent(post.targets, queue, now)
-    return [repo.get_post(principal.workspace_id, p.id, consistent=True) for p in posts]
+    return posts
 
 
 def _enqueue_imminent(targets: tuple[Target, ...] | list[Target], queue: PublishQueue, now: datetime) -> None:
@@ -156,7 +186,7 @@ def edit_post(
         raise Conflict("cannot edit: " + ", ".join(f"{t.account_id} is {t.state.value}" for t in locked))
     tz = workspaces.validate_timezone(compose.timezone or old.timezone)
     platforms = _accounts(principal.workspace_id, compose.accounts)
-    _check_content(platforms, compose)
+    _check_content(principal.workspace_id, platforms, compose)
     if compose.recurrence:
         raise ValidationFailed.on(
             "recurrence", "cannot be added by an edit; create a recurring post", "immutable"
@@ -262,30 +292,45 @@ def retry_post(
 
 
 def decide(
-    principal: Principal, post_id: str, approve: bool, comment: str | None, queue: PublishQueue
+    principal: Principal,
+    post_id: str,
+    approve: bool,
+    comment: str | None,
+    queue: PublishQueue,
+    version: int | None = None,
 ) -> Post:
-    """An editor, admin or owner approves (targets become scheduled) or rejects (with a comment)."""
+    """An editor, admin or owner approves (targets become scheduled) or rejects (with a comment) the
+    post at ``version``, the one the reviewer saw: an approval names it (an edit in between would
+    otherwise be approved unseen); a rejection may. Another version -> Conflict, nothing moves."""
     if not can_approve(principal.role):
         raise Forbidden(f"a {principal.role} key cannot approve or reject posts")
+    if approve and version is None:
+        raise ValidationFailed.on("version", "name the version of the post you approve", "required")
     if not approve and not (comment or "").strip():
         raise ValidationFailed.on("comment", "say why the post is rejected", "required")
     now = datetime.now(UTC)
     post = repo.get_post(principal.workspace_id, post_id, consistent=True)
+    seen = post.version if version is None else version
+    if seen != post.version:
+        raise Conflict(f"post {post_id} is at version {post.version}, not {seen}: review it again")
     pending = [t for t in post.targets if t.state is TargetState.PENDING_APPROVAL]
     if not pending:
         raise Conflict(f"post {post_id} is not waiting for approval ({post.status})")
     to = TargetState.SCHEDULED if approve else TargetState.REJECTED
-    moved = []
-    for target in pending:
-        due = (
+    moves = [
+        (
+            target,
             target.due_at
             if approve and target.due_at and target.due_at > now
-            else (now if approve else target.due_at)
+            else (now if approve else target.due_at),
         )
-        if repo.transition(target, to, expect=[TargetState.PENDING_APPROVAL], due_at=due):
-            moved.append(replace(target, state=to, due_at=due))
+        for target in pending
+    ]
+    if not repo.transition_at_version(post, seen, moves, to, TargetState.PENDING_APPROVAL):
+        raise Conflict(f"post {post_id} changed meanwhile: review it again")
+    moved = [replace(target, state=to, due_at=due) for target, due in moves]
     _set_approval(post, {"state": "approved" if approve else "rejected", "by": principal.key_id,
-                         "at": now.isoformat(), "comment": comment})  # fmt: skip
+                         "at": now.isoformat(), "comment": comment, "version": seen})  # fmt: skip
     if approve:
         _enqueue_imminent(moved, queue, now)
     return repo.get_post(principal.workspace_id, post_id, consistent=True)
@@ -359,69 +404,6 @@ def calendar(principal: Principal, start: datetime, end: datetime) -> dict[str, 
             entry.pop("attempt_log", None)
             days.setdefault(day, {}).setdefault(target.account_id, []).append(entry)
     return {"timezone": tz, "from": start, "to": end, "days": days}
-
-
-# ---------------------------------------------------------------------------------------------- CSV import
-def import_csv(principal: Principal, text: str, queue: PublishQueue) -> dict[str, object]:
-    """Columns: time (ISO; naive = workspace zone), accounts (ids separated by ; or |), text, media_url.
-    All rows are checked first; if any fails, nothing is created and the report says why per row."""
-    now = datetime.now(UTC)
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    try:
-        columns, rows = reader.fieldnames, list(reader)
-    except csv.Error as exc:  # a field over the csv module's limit, a NUL character
-        raise ValidationFailed.on("csv", f"not a CSV file this import reads: {exc}", "csv") from exc
-    missing = {"time", "accounts", "text"} - set(columns or [])
-    if missing:
-        raise ValidationFailed.on("csv", f"missing column(s): {', '.join(sorted(missing))}", "columns")
-    plans: list[Compose] = []
-    report: list[dict[str, object]] = []
-    for number, row in enumerate(rows, start=2):
-        try:
-            compose = _row_to_compose(row)
-            tz = compose.timezone or workspaces.get_workspace(principal.workspace_id).timezone
-            _check_content(_accounts(principal.workspace_id, compose.accounts), compose)
-            _due_times(principal.workspace_id, compose, tz, now)
-            plans.append(compose)
-            report.append({"row": number, "status": "ok"})
-        except ValidationFailed as error:
-            report.append({"row": number, "status": "error", "errors": [e.__dict__ for e in error.errors]})
-        except Exception as error:  # NotFound for an unknown account, and the like
-            report.append(
-                {"row": number, "status": "error", "errors": [{"field": "accounts", "message": str(error)}]}
-            )
-    if not report:
-        raise ValidationFailed.on("csv", "no rows", "empty")
-    if any(r["status"] == "error" for r in report):
-        return {"created": 0, "rows": report}
-    for entry, compose in zip(report, plans, strict=True):
-        created = create_post(principal, compose, queue, now)
-        entry["post_id"] = created[0].id
-    return {"created": len(plans), "rows": report}
-
-
-def _row_to_compose(row: dict[str, str]) -> Compose:
-    from chorus.posts.timing import parse_time
-
-    ids = tuple(a.strip() for a in (row.get("accounts") or "").replace("|", ";").split(";") if a.strip())
-    media: tuple[MediaRef, ...] = ()
-    url = (row.get("media_url") or "").strip()
-    if url:
-        if not url.startswith(("https://", "http://")):
-            raise ValidationFailed.on("media_url", "must be an http(s) URL", "url")
-        media = (MediaRef(mime_type=_guess_mime(url), url=url),)
-    return Compose(
-        accounts=ids,
-        content=Content(text=row.get("text") or "", media=media),
-        mode=Mode.SCHEDULE,
-        scheduled_at=parse_time((row.get("time") or "").strip(), "time"),
-    )
-
-
-def _guess_mime(url: str) -> str:
-    import mimetypes
-
-    return mimetypes.guess_type(url.split("?", maxsplit=1)[0])[0] or "image/jpeg"
 
 
 def parse_recurrence(raw: dict[str, object] | None) -> Recurrence | None:

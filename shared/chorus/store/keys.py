@@ -80,6 +80,11 @@ def oauth_state_pk(state: str) -> str:
     return f"OAUTH#{state}"
 
 
+def media_prefix(workspace_id: str) -> str:
+    """Where a workspace's uploads live in the media bucket; a post may only name keys under it."""
+    return f"{workspace_id}/media/"
+
+
 def target_id(post_id: str, account_id: str) -> str:
     """The publish target's id: also the idempotency key handed to platforms."""
     return f"{post_id}.{account_id}"

@@ -240,6 +240,39 @@ def transition(
     return _update_if(target, actions, condition) is not None
 
 
+def transition_at_version(
+    post: Post,
+    version: int,
+    moves: list[tuple[Target, datetime | None]],
+    to: TargetState,
+    expect: TargetState,
+) -> bool:
+    """Move every target of ``moves`` (with its new due time) from ``expect`` to ``to``, in one
+    transaction that holds only while the post is still at ``version`` (the one a reviewer saw). False,
+    and nothing moved, when the post or a target changed meanwhile."""
+    bind()
+    try:
+        with transaction() as tx:
+            tx.condition_check(
+                PostItem,
+                keys.workspace_pk(post.workspace_id),
+                keys.post_sk(post.id),
+                condition=PostItem.version == version,
+            )
+            for target, due in moves:
+                actions, condition = _transition_update(
+                    target, to, [expect], UNSET, UNSET, due, None, False, {}
+                )
+                pk, sk = (
+                    keys.workspace_pk(target.workspace_id),
+                    keys.target_sk(target.post_id, target.account_id),
+                )
+                tx.update(TargetItem(pk, sk), actions=actions, condition=condition)
+    except TransactWriteError:
+        return False
+    return True
+
+
 def start_publishing(target: Target, token: str, now: datetime) -> Target | None:
     """``queued -> publishing`` for the message holding ``token`` (one attempt more), with the target's
     idempotency material written if it has none yet (a fresh key, ``started_at = now``) and kept if it
