@@ -477,3 +477,17 @@ def test_find_published_for_a_reply_wants_a_reply_to_that_tweet(
     # Then a reply to 777 is found as the reply, not as the tweet with the same text
     found = adapter.find_published(CREDS, PublishRequest(target_id="t", text="Thanks!", reply_to="777"))
     assert found == PublishResult(platform_post_id="32", url="https://x.com/chorus/status/32")
+
+
+def test_find_published_recognises_a_media_tweet_by_its_text_before_the_media_link(
+    rsps: responses.RequestsMock, adapter: XPublisher
+) -> None:
+    # X's text of a media tweet ends with the media's t.co link (as in the docs' "Live now! https://t.co/...")
+    rsps.get(
+        f"{API}/2/users/2244994945/tweets",
+        json={"data": [{"id": "41", "text": "Live now! https://t.co/9BbWekeWq2"}]},
+    )
+    media = (MediaItem(url="https://cdn.example/v.mp4", mime_type="video/mp4"),)
+    found = adapter.find_published(CREDS, PublishRequest(target_id="t", text="Live now!", media=media))
+    assert found is not None
+    assert found.platform_post_id == "41"

@@ -194,3 +194,21 @@ def test_a_504_from_the_gateway_after_part_2_was_made_is_verified_not_reposted(
     assert creates(x) == ["one", "two", "three", "comment"]
     assert thread(x) == THREAD
     assert bed.target(post, account).state is TargetState.PUBLISHED
+
+
+def test_a_media_tweet_created_then_timed_out_is_found_despite_its_media_link(
+    bed: PublisherBed, x: FakePlatform
+) -> None:
+    # Given a video tweet that X creates without answering (its timeline text ends with a t.co link)
+    x_media(x, b"0123456789", in_progress_checks=0)
+    x.create_then_timeout("POST", TWEETS, when=text_is("Clip"))
+    account = bed.account("x", USER_ID, handle="chorus")
+    post = bed.post(account, "Clip", media=(MediaRef(mime_type="video/mp4", url=f"{x.url}/cdn/clip.mp4"),))
+    # When the publisher runs until nothing is left to do
+    bed.run_until_settled()
+    # Then the verify recognised the tweet: one tweet, one upload
+    assert creates(x) == ["Clip"]
+    assert len(x.records["upload"]) == 1
+    target = bed.target(post, account)
+    assert target.state is TargetState.PUBLISHED
+    assert target.platform_post_id == x.records["tweet"][0]["id"]

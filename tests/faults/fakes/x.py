@@ -55,6 +55,8 @@ def x_platform(platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) -> None:
         data = []
         for tweet in reversed(tweets[-int(req.query.get("max_results", "10")) :]):  # newest first
             shown: dict[str, Any] = {k: tweet[k] for k in ("id", "text", "created_at")}
+            if tweet["media_ids"]:  # X ends a media tweet's text with the media's t.co link
+                shown["text"] = f"{tweet['text']} https://t.co/m{tweet['id'][-6:]}".strip()
             if tweet["reply_to"]:
                 shown["referenced_tweets"] = [{"type": "replied_to", "id": tweet["reply_to"]}]
             data.append(shown)

@@ -26,6 +26,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -62,6 +63,8 @@ MAX_STATUS_POLLS = 60
 """STATUS checks of one video's processing before the target fails with X's last state."""
 REQUESTS_PER_CALL = 2
 TIMELINE_PAGE = 100
+MEDIA_LINK = re.compile(r"\s*https://t\.co/\S+\s*$")
+"""X ends the text of a tweet with media with the media's t.co link: not part of what was posted."""
 
 
 def post_url(tweet_id: str, handle: str | None = None) -> str:
@@ -331,7 +334,10 @@ class XPublisher:
         for tweet in self._recent(creds, request):
             refs = tweet.get("referenced_tweets") or []
             answers = any(r.get("type") == "replied_to" and str(r.get("id")) == replying_to for r in refs)
-            if (replying_to is None or answers) and textlib.match_key(tweet.get("text") or "") == wanted:
+            shown = str(tweet.get("text") or "")
+            if replying_to is not None and not answers:
+                continue
+            if wanted in (textlib.match_key(shown), textlib.match_key(MEDIA_LINK.sub("", shown))):
                 return str(tweet["id"])
         return None
 
