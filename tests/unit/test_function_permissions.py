@@ -1,0 +1,67 @@
+"""No function holds a permission it does not use, for the token key: only the functions that call a
+platform with an account's tokens may decrypt them (``chorus.accounts.service.credentials``)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+from chorus.local.template import Template
+
+REPO = Path(__file__).resolve().parents[2]
+# The functions that decrypt tokens, and the call that does it in each.
+DECRYPTING = {
+    "PublisherFunction": "shared/chorus/posts/publisher.py",  # publishes with the account's token
+    "ReplierFunction": "shared/chorus/inbox/replies.py",  # sends inbox replies
+    "PollerFunction": "shared/chorus/inbox/poller.py",  # polls Mastodon/Bluesky notifications
+    "CollectorFunction": "shared/chorus/metrics/service.py",  # collects metrics
+}
+
+
+def functions() -> dict[str, dict[str, Any]]:
+    resources = Template.load(REPO / "template.yaml").resources
+    return {n: r["Properties"] for n, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
+
+
+def kms_actions(props: dict[str, Any]) -> set[str]:
+    found: set[str] = set()
+    for policy in props.get("Policies") or []:
+        if isinstance(policy, dict):
+            found |= {"decrypt"} if "KMSDecryptPolicy" in policy else set()
+            found |= {"encrypt"} if "KMSEncryptPolicy" in policy else set()
+            for statement in policy.get("Statement") or []:
+                actions = statement.get("Action")
+                for action in [actions] if isinstance(actions, str) else actions or []:
+                    if action.lower().startswith("kms:") or action == "*":
+                        found.add(action.lower().removeprefix("kms:"))
+    return found
+
+
+def calls_credentials(path: str) -> bool:
+    tree = ast.parse((REPO / path).read_text())
+    return any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute | ast.Name)
+        and (node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id)
+        in ("credentials", "refreshed_credentials")
+        for node in ast.walk(tree)
+    )
+
+
+def test_only_the_functions_that_call_platforms_with_tokens_may_decrypt_them() -> None:
+    holders = {name for name, props in functions().items() if {"decrypt", "*"} & kms_actions(props)}
+    assert holders == set(DECRYPTING)
+
+
+def test_each_decrypting_function_does_decrypt() -> None:
+    # the table above is not a guess: each of them calls credentials() (which decrypts)
+    assert all(calls_credentials(path) for path in DECRYPTING.values())
+
+
+def test_the_api_encrypts_tokens_it_is_given_and_never_decrypts() -> None:
+    api = functions()["ApiFunction"]
+    assert kms_actions(api) == {"encrypt"}
+    # no route handler asks for credentials (connecting proves ownership with the plaintext it was given)
+    for view in (REPO / "chalice").rglob("*.py"):
+        assert not calls_credentials(str(view.relative_to(REPO))), view
