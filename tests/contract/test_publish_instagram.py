@@ -433,3 +433,23 @@ def test_a_link_is_appended_to_the_caption(rsps: responses.RequestsMock, adapter
     adapter.publish(
         CREDS, PublishRequest(target_id="t", text="Menu", media=(JPEG,), link="https://example.com/menu")
     )
+
+
+def test_find_part_skips_another_users_comment_and_reads_the_handle_loosely(
+    rsps: responses.RequestsMock, adapter: InstagramPublisher
+) -> None:
+    creds = AccountCredentials(
+        platform="instagram", account_id=IG, access_token="page-token", handle="@Chorus"
+    )
+    request = polling(first_comment="#tags")
+    request.progress.record("0", "m1")
+    rsps.get(
+        f"{GRAPH}/m1/comments",
+        json={
+            "data": [
+                {"id": "cm5", "text": "#tags", "username": "someone"},
+                {"id": "cm6", "text": "#tags", "username": "chorus"},
+            ]
+        },
+    )
+    assert adapter.find_part(creds, request, "comment") == "cm6"

@@ -360,7 +360,8 @@ class InstagramPublisher:
         body = self.graph.get(creds, edge, fields="id,text,username,timestamp", limit=COMMENTS_PAGE)
         wanted = textlib.match_key(text)
         for comment in body.get("data", []):
-            if username and comment.get("username") not in (None, username):
+            author = comment.get("username")
+            if username and author and _handle(author) != _handle(username):
                 continue
             stamp = comment.get("timestamp")
             if stamp and parse_time(stamp) < since:
@@ -371,6 +372,11 @@ class InstagramPublisher:
 
     def delete(self, creds: AccountCredentials, platform_post_id: str) -> None:
         self.graph.delete(creds, platform_post_id)
+
+
+def _handle(username: str) -> str:
+    """A username as compared: the account's handle may be stored with an ``@`` or other capitals."""
+    return username.lstrip("@").lower()
 
 
 def _refuse(code: str, status: Any) -> None:
