@@ -434,6 +434,53 @@ def test_a_repeated_create_that_fails_finds_the_existing_record(
     assert len(rsps.calls) == 2
 
 
+def test_a_5xx_create_with_no_budget_left_to_look_is_an_unknown_outcome_verified_by_its_rkey(
+    rsps: responses.RequestsMock, adapter: BlueskyPublisher
+) -> None:
+    # Given an inbox reply (reading the post answered takes a request) whose record already exists:
+    # the PDS answers the create 500, as the reference PDS answers a taken rkey
+    parent_uri = f"at://{DID}/app.bsky.feed.post/3kparent"
+    rsps.get(
+        f"{XRPC}/com.atproto.repo.getRecord",
+        json={"uri": parent_uri, "cid": "bafyparent", "value": {"text": "q?"}},
+        match=[
+            matchers.query_param_matcher(
+                {"repo": DID, "collection": "app.bsky.feed.post", "rkey": "3kparent"}
+            )
+        ],
+    )
+    rkey = tid_for("r1", DUE)
+    rsps.post(f"{XRPC}/com.atproto.repo.createRecord", status=500, json={"error": "InternalServerError"})
+    request = PublishRequest(target_id="r1", text="thanks", reply_to=parent_uri, not_before=DUE)
+    # When the call has no room left to look the record up
+    with pytest.raises(UnknownOutcome, match="looked up next"):
+        adapter.publish(CREDS, request)
+    # Then the verify reads it under the same rkey: nothing is created twice
+    rsps.get(
+        f"{XRPC}/com.atproto.repo.getRecord",
+        json={**created(rkey), "value": {"text": "thanks"}},
+        match=[matchers.query_param_matcher({"repo": DID, "collection": "app.bsky.feed.post", "rkey": rkey})],
+    )
+    found = adapter.find_published(CREDS, request)
+    assert found is not None
+    assert found.platform_post_id == created(rkey)["uri"]
+    assert [c.request.method for c in rsps.calls].count("POST") == 1
+
+
+def test_a_4xx_create_with_no_budget_left_to_look_is_refused_as_it_is(
+    rsps: responses.RequestsMock, adapter: BlueskyPublisher
+) -> None:
+    parent_uri = f"at://{DID}/app.bsky.feed.post/3kparent"
+    rsps.get(f"{XRPC}/com.atproto.repo.getRecord", json={"uri": parent_uri, "cid": "bafyparent", "value": {}})
+    rsps.post(
+        f"{XRPC}/com.atproto.repo.createRecord",
+        status=400,
+        json={"error": "InvalidRequest", "message": "Invalid app.bsky.feed.post record: text too long"},
+    )
+    with pytest.raises(PermanentError, match="text too long"):
+        adapter.publish(CREDS, PublishRequest(target_id="r2", text="x", reply_to=parent_uri, not_before=DUE))
+
+
 def test_a_refused_record_is_permanent_with_the_pds_message(
     rsps: responses.RequestsMock, adapter: BlueskyPublisher
 ) -> None:

@@ -45,7 +45,7 @@ from typing import Any
 
 import requests
 
-from chorus.net.fetch import fetch
+from chorus.net.fetch import fetch, guarded_session
 from chorus.platforms import parts as partlib
 from chorus.platforms.base import (
     ROOT,
@@ -154,7 +154,7 @@ class BlueskyPublisher:
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.session = session or requests.Session()
+        self.session = session or guarded_session()  # the instance / PDS is the account's base_url
         self.base_url = base_url
         self._clock = clock
         self._sessions: dict[str, BlueskySession] = {}
@@ -421,8 +421,9 @@ class BlueskyPublisher:
         record: dict[str, Any],
         budget: CallBudget | None = None,
     ) -> dict[str, str]:
-        """createRecord with a fixed rkey; if it fails but the record exists, that record is the answer
-        (the look is taken from ``budget``: without room, the part is sent again in the next step)."""
+        """createRecord with a fixed rkey; if it fails but the record exists, that record is the answer.
+        The look is taken from ``budget``; without room for it a 5xx refusal (how the reference PDS
+        answers a taken rkey) is an unknown outcome: the caller verifies with ``getRecord`` first."""
         try:
             resp = self._xrpc(
                 creds,
@@ -434,9 +435,19 @@ class BlueskyPublisher:
             )
         except (RateLimited, AuthError, UnknownOutcome):
             raise
-        except PlatformError:
+        except PlatformError as refused:
             if budget is not None:
-                budget.spend(default_timeout())
+                try:
+                    budget.spend(default_timeout())
+                except OutOfBudget:
+                    if refused.status is None or refused.status < 500:
+                        raise refused from None  # refused for a reason of its own: nothing was made
+                    raise UnknownOutcome(  # a PDS answers a taken rkey with a 500: look in a new call
+                        f"{refused.message} (the record may exist: it is looked up next)",
+                        platform=PLATFORM,
+                        code=refused.code,
+                        status=refused.status,
+                    ) from refused
             existing = self.get_record(creds, did, rkey, budget=budget)
             if existing is None:
                 raise
