@@ -402,6 +402,28 @@ def test_an_expired_token_answer_refreshes_the_session_and_repeats_the_call(
     assert [c.request.url.rsplit("/", 1)[1] for c in rsps.calls] == [
         "com.atproto.repo.createRecord", "com.atproto.server.refreshSession", "com.atproto.repo.createRecord"
     ]  # fmt: skip
+    assert adapter.session_for(CREDS).access_jwt == fresh  # kept, no longer the refused one
+
+
+def test_a_session_refused_during_a_step_is_renewed_by_a_lookup_too(
+    rsps: responses.RequestsMock, adapter: BlueskyPublisher
+) -> None:
+    # Given the PDS refused the session during a publish step (the step ended there)
+    fresh = jwt(NOW + 7200)
+    rsps.post(f"{XRPC}/com.atproto.repo.createRecord", status=400, json={"error": "ExpiredToken"})
+    assert isinstance(
+        adapter.publish(CREDS, PublishRequest(target_id="t", text="hi", not_before=DUE)), PendingStep
+    )
+    # When the publisher verifies instead (a lookup, outside any step's budget)
+    rsps.get(f"{XRPC}/com.atproto.repo.getRecord", status=400, json={"error": "ExpiredToken"})
+    rsps.post(
+        f"{XRPC}/com.atproto.server.refreshSession",
+        json={"did": DID, "handle": "chorus.example", "accessJwt": fresh, "refreshJwt": REFRESH},
+    )
+    rsps.get(f"{XRPC}/com.atproto.repo.getRecord", status=400, json={"error": "RecordNotFound"})
+    assert adapter.find_published(CREDS, PublishRequest(target_id="t", text="hi", not_before=DUE)) is None
+    # Then the renewed session is the one in use from then on
+    assert adapter.session_for(CREDS).access_jwt == fresh
 
 
 def test_a_rejected_app_password_is_an_auth_error(rsps: responses.RequestsMock) -> None:

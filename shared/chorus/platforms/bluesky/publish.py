@@ -212,6 +212,7 @@ class BlueskyPublisher:
             refresh_jwt=body.get("refreshJwt"),
         )
         self._sessions[creds.account_id] = session
+        self._refused.pop(creds.account_id, None)  # a new session supersedes a refused one
         return session
 
     def session_for(self, creds: AccountCredentials) -> BlueskySession:
