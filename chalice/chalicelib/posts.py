@@ -12,11 +12,11 @@ from chalice.app import Blueprint, Response
 from chalicelib.web import body, ok, principal, query, route
 from chorus.auth.roles import Role
 from chorus.errors import ValidationFailed
-from chorus.posts import service
+from chorus.posts import imports, service
 from chorus.posts.model import Content, MediaRef, Mode
 from chorus.posts.queue import default_queue
 from chorus.posts.timing import parse_time
-from chorus.posts.validation import MIME_KINDS, csv_text
+from chorus.posts.validation import MIME_KINDS
 from chorus.store import posts as repo
 from chorus.store.keys import media_prefix
 
@@ -166,17 +166,22 @@ def retry_post(post_id: str) -> Response:
     return ok(service.retry_post(who, post_id, req.accounts, default_queue()).public())
 
 
-@route(
-    bp,
-    "/posts/import",
-    methods=["POST"],
-    content_types=["text/csv", "application/octet-stream", "text/plain"],
-)
+@route(bp, "/posts/import", methods=["POST"])
 def import_posts() -> Response:
+    """CSV import, all or nothing, as a job: 201 with the job once its posts are created, 200 with the
+    job an earlier upload under the same ``Idempotency-Key`` (or the same body) made, 422 with a
+    report per row when a row is wrong (nothing created), 413 over 1,000 rows."""
     who = principal(Role.CONTRIBUTOR)
-    text = csv_text(bp.current_request.raw_body or b"")
-    report = service.import_csv(who, text, default_queue())
-    return ok(report, status=201 if report["created"] else 422)
+    request = bp.current_request
+    answer = imports.import_csv(
+        who, request.raw_body or b"", default_queue(), request.headers.get("idempotency-key")
+    )
+    return ok(answer.body, status=answer.status)
+
+
+@route(bp, "/posts/import/{job_id}", methods=["GET"])
+def get_import(job_id: str) -> Response:
+    return ok(imports.job_status(principal(), job_id))
 
 
 @route(bp, "/calendar", methods=["GET"])

@@ -48,6 +48,13 @@ class ValidationFailed(ChorusError):
         return cls(f"{field_name}: {message}", [FieldError(field_name, message, rule)])
 
 
+class PayloadTooLarge(ValidationFailed):
+    """A body over a documented size or row limit (413); the message names the limit."""
+
+    status = 413
+    title = "Payload too large"
+
+
 class Unauthorized(ChorusError):
     status = 401
     title = "Unauthorized"
