@@ -33,7 +33,7 @@ from typing import Any
 
 import requests
 
-from chorus.net.fetch import fetch
+from chorus.net.fetch import fetch, guarded_session
 from chorus.platforms import parts as partlib
 from chorus.platforms.base import (
     ROOT,
@@ -78,7 +78,7 @@ class MastodonPublisher:
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.session = session or requests.Session()
+        self.session = session or guarded_session()  # the instance / PDS is the account's base_url
         self.base_url = base_url
         self._now = now
 
