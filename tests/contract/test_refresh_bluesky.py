@@ -26,7 +26,7 @@ from chorus.accounts.tokens import TokenSet
 from chorus.platforms.base import AccountCredentials, AuthError
 from tests.support import main_table_in_moto
 
-PDS = "http://127.0.0.1:2583"
+PDS = "https://pds.example"  # a user-given PDS is https (http only on the embedded runtime)
 EXP = 1_760_000_000
 WS = "ws-bsky-refresh"
 TABLE = "chorus-bsky-refresh-test"

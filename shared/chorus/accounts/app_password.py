@@ -16,6 +16,7 @@ import requests
 from chorus.accounts import service as accounts
 from chorus.accounts.tokens import TokenSet
 from chorus.errors import ValidationFailed
+from chorus.net.fetch import checked_url
 from chorus.platforms.base import AuthError, PlatformError
 
 BLUESKY = "bluesky"
@@ -40,7 +41,7 @@ def connect_bluesky(
 
     if not identifier.strip():
         raise ValidationFailed.on("handle", "the Bluesky handle or DID is required", "required")
-    pds = (base_url or bluesky.DEFAULT_PDS).rstrip("/")
+    pds = (checked_url(base_url, "base_url") if base_url else bluesky.DEFAULT_PDS).rstrip("/")
     try:
         login = bluesky.login(identifier.strip().lstrip("@"), app_password, base_url=pds, session=session)
     except AuthError as refused:

@@ -34,6 +34,7 @@ from chorus.accounts.ownership import platform_errors
 from chorus.accounts.tokens import TokenSet
 from chorus.auth.keys import Principal
 from chorus.errors import BadRequest, FieldError, Forbidden, ValidationFailed
+from chorus.net.fetch import checked_url, guarded_session
 from chorus.store import keys
 from chorus.store.models import MainItem, bind
 
@@ -145,7 +146,7 @@ def start_connect(
 
         if not base_url:
             raise ValidationFailed.on("base_url", "the Mastodon instance URL is required", "required")
-        base_url = _check_url(base_url, "base_url").rstrip("/")
+        base_url = checked_url(base_url, "base_url").rstrip("/")  # its addresses: checked at connect
         with platform_errors("base_url"):
             registered = mastodon.register_app(
                 base_url,
@@ -228,7 +229,7 @@ def finish_connect(
     pending = take_state(state, platform, principal, now)
     if not code:
         raise ValidationFailed.on("code", "is required", "required")
-    http = session or requests.Session()
+    http = session or guarded_session()
     with platform_errors("code"):
         identities = identify(pending, code, apps or get_apps(), http)
     if not identities:

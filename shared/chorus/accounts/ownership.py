@@ -31,6 +31,7 @@ from chorus.accounts import service as accounts
 from chorus.accounts.apps import OAuthApps, get_apps
 from chorus.accounts.tokens import TokenSet
 from chorus.errors import BadRequest, ChorusError, Conflict, FieldError, ValidationFailed
+from chorus.net.fetch import guarded_session
 from chorus.platforms.base import PermanentError, PlatformError
 from chorus.platforms.registry import PLATFORMS
 from chorus.platforms.whoami import Owner
@@ -200,7 +201,7 @@ def prove(claim: Claim, *, apps: OAuthApps | None = None, session: requests.Sess
     if not claim.access_token:
         raise ValidationFailed.on("access_token", "must not be empty", "required")
     with platform_errors("access_token"):
-        owner = WHOAMI[claim.platform](claim, apps or get_apps(), session or requests.Session())
+        owner = WHOAMI[claim.platform](claim, apps or get_apps(), session or guarded_session())
     asserted = claim.platform_account_id
     if asserted and claim.platform == "linkedin":
         from chorus.platforms.linkedin.oauth import organization_urn

@@ -27,6 +27,7 @@ import requests
 
 from chorus.accounts.apps import OAuthApps, get_apps
 from chorus.accounts.tokens import TokenSet
+from chorus.net.fetch import guarded_session
 from chorus.platforms.base import AccountCredentials, AuthError
 
 Refresher = Callable[[AccountCredentials], TokenSet | None]
@@ -37,7 +38,7 @@ def refresher_for(
 ) -> Refresher | None:
     """The refresher for ``platform``; None where the platform has none or the app is not configured."""
     apps = apps or get_apps()
-    http = session or requests.Session()
+    http = session or guarded_session()
     if platform == "x" and apps.app("x") is not None:
         return lambda creds: _refresh_x(creds, apps, http)
     if platform == "mastodon":

@@ -20,6 +20,7 @@ from typing import Any
 
 import requests
 
+from chorus.net.fetch import guarded_session
 from chorus.platforms.base import AccountCredentials, MetricPoint, MetricScope, counted_points
 from chorus.platforms.http import batched, bearer, call, json_body
 
@@ -53,7 +54,7 @@ class BlueskyMetrics:
         *,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
-        self._session = session or requests.Session()
+        self._session = session or guarded_session()
         self.base_url = base_url.rstrip("/")
         self._clock = clock
 

@@ -24,6 +24,7 @@ from typing import Any
 import requests
 
 from chorus.inbox.normalized import InboundMessage, MessageKind, ParseResult
+from chorus.net.fetch import guarded_session
 from chorus.platforms.http import bearer, call, json_body
 from chorus.platforms.webhooks import MalformedWebhook, from_iso, ident, obj, opt_obj, text_of
 
@@ -108,7 +109,7 @@ def fetch_notifications(
     ``since_id=None`` only the newest page is read. Returns ``(items, newest_marker)``, items oldest
     first; notifications equal to the marker may come back again (the ingest dedupes on the URI).
     """
-    http = session or requests.Session()
+    http = session or guarded_session()
     url = base_url.rstrip("/") + ENDPOINT
     since = from_iso(since_id, "since_id") if since_id else None
     found: dict[str, dict[str, Any]] = {}

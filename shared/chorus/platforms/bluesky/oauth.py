@@ -20,6 +20,7 @@ from typing import Any
 
 import requests
 
+from chorus.net.fetch import guarded_session
 from chorus.platforms.base import AuthError, PermanentError
 from chorus.platforms.http import call, json_body
 from chorus.platforms.whoami import Owner, get_json, named, text
@@ -50,7 +51,7 @@ def jwt_expiry(token: str) -> datetime | None:
 
 def _session_call(url: str, session: requests.Session | None, **kw: Any) -> dict[str, Any]:
     try:
-        resp = call(session or requests.Session(), "POST", url, PLATFORM, idempotent=True, **kw)
+        resp = call(session or guarded_session(), "POST", url, PLATFORM, idempotent=True, **kw)
     except PermanentError as exc:
         if isinstance(exc, AuthError):
             raise

@@ -38,6 +38,7 @@ from typing import Any
 import requests
 
 from chorus.listening.monitors import Mention, Monitor, MonitorKind, SearchPage, is_phrase
+from chorus.net.fetch import guarded_session
 from chorus.platforms.http import bearer, call, json_body
 from chorus.platforms.webhooks import MalformedWebhook, arr, from_iso, obj, opt_obj, req_ident, text_of
 
@@ -228,7 +229,7 @@ def search_posts(
     if lang:
         base_params.append(("lang", lang))
     got = _fetch(
-        session or requests.Session(),
+        session or guarded_session(),
         base_url.rstrip("/") + ENDPOINT,
         bearer(token) if token else {},
         base_params,

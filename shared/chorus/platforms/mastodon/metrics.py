@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import requests
 
+from chorus.net.fetch import guarded_session
 from chorus.platforms.base import (
     AccountCredentials,
     AuthError,
@@ -57,7 +58,7 @@ class MastodonMetrics:
         *,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
-        self._session = session or requests.Session()
+        self._session = session or guarded_session()
         self.base_url = base_url.rstrip("/") if base_url else None
         self._clock = clock
 

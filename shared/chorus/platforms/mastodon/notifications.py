@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import requests
 
 from chorus.inbox.normalized import InboundMedia, InboundMessage, MessageKind, ParseResult
+from chorus.net.fetch import guarded_session
 from chorus.platforms.http import bearer, call, json_body
 from chorus.platforms.webhooks import MalformedWebhook, arr, from_iso, ident, obj, opt_obj, text_of
 
@@ -151,7 +152,7 @@ def fetch_notifications(
     Returns ``(items, newest_id)``; ``newest_id`` is ``since_id`` when nothing new arrived.
     Raises the :mod:`chorus.platforms.base` errors (``AuthError``, ``RateLimited``, ...).
     """
-    http = session or requests.Session()
+    http = session or guarded_session()
     base = base_url.rstrip("/")
     url: str | None = f"{base}/api/v1/notifications"
     first: dict[str, Any] = {"types[]": "mention", "limit": PAGE_LIMIT}

@@ -17,6 +17,7 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 
+from chorus.net.fetch import guarded_session
 from chorus.platforms.base import PermanentError
 from chorus.platforms.http import call, json_body
 from chorus.platforms.whoami import Owner, get_json, named, text
@@ -54,7 +55,7 @@ def register_app(
     }
     if website:
         data["website"] = website
-    resp = call(session or requests.Session(), "POST", f"{_base(base_url)}/api/v1/apps", PLATFORM, data=data)
+    resp = call(session or guarded_session(), "POST", f"{_base(base_url)}/api/v1/apps", PLATFORM, data=data)
     body = json_body(resp, PLATFORM)
     return AppRegistration(client_id=str(body["client_id"]), client_secret=str(body["client_secret"]))
 
@@ -83,7 +84,7 @@ def authorize_url(
 def _token(base_url: str, data: dict[str, str], session: requests.Session | None) -> dict[str, Any]:
     try:
         resp = call(
-            session or requests.Session(),
+            session or guarded_session(),
             "POST",
             f"{_base(base_url)}/oauth/token",
             PLATFORM,

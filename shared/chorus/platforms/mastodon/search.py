@@ -28,6 +28,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from chorus.listening.monitors import Mention, Monitor, MonitorKind, SearchPage
+from chorus.net.fetch import guarded_session
 from chorus.platforms.http import bearer, call, json_body
 from chorus.platforms.mastodon.notifications import html_to_text
 from chorus.platforms.webhooks import MalformedWebhook, from_iso, ident, obj, req_ident, text_of
@@ -89,7 +90,7 @@ def search_hashtag(
     tag = hashtag.strip().removeprefix("#")
     if not tag:
         raise ValueError("hashtag must not be empty")
-    http = session or requests.Session()
+    http = session or guarded_session()
     base = base_url.rstrip("/")
     url: str | None = f"{base}/api/v1/timelines/tag/{quote(tag, safe='')}"
     first: dict[str, Any] = {"limit": PAGE_LIMIT}
