@@ -14,7 +14,7 @@ import requests
 
 from chorus.platforms.base import PermanentError
 from chorus.platforms.facebook import oauth as facebook
-from chorus.platforms.whoami import Owner, get_json, named, text
+from chorus.platforms.whoami import Owner, get_json, named, obj, text
 from chorus.platforms.x.oauth import TokenSet
 
 __all__ = ["InstagramAccount", "TokenSet", "authorize_url", "exchange_code", "instagram_accounts", "refresh"]
@@ -123,12 +123,25 @@ def whoami(
         token=access_token,
         params={"fields": "id,name,instagram_business_account{id,username}"},
     )
-    linked = me.get("instagram_business_account")
-    if isinstance(linked, dict) and linked.get("id"):
-        own = named(linked.get("id"), PLATFORM)
-        if account_id is None or own == account_id:
-            return Owner(own, handle=text(linked.get("username")), extra={"page_id": str(me.get("id", ""))})
-    for found in instagram_accounts(access_token, session=session, base_url=base_url):
+    linked = obj(me.get("instagram_business_account"))
+    own = (
+        Owner(
+            named(linked["id"], PLATFORM),
+            text(linked.get("username")),
+            extra={"page_id": str(me.get("id", ""))},
+        )
+        if linked.get("id")
+        else None
+    )
+    if own is not None and account_id in (None, own.account_id):
+        return own
+    try:
+        candidates = instagram_accounts(access_token, session=session, base_url=base_url)
+    except PermanentError:
+        if own is None:
+            raise
+        candidates = []  # a Page token lists no Pages
+    for found in candidates:
         if account_id is None or found.instagram_account_id == account_id:
             return Owner(
                 found.instagram_account_id,
@@ -136,4 +149,6 @@ def whoami(
                 access_token=found.access_token,
                 extra={"page_id": found.page_id},
             )
+    if own is not None:
+        return own  # the Page's own account: not the one asserted, which the caller refuses
     raise PermanentError("the token reaches no Instagram professional account", platform=PLATFORM)

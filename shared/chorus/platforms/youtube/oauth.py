@@ -18,7 +18,8 @@ def whoami(
     session: requests.Session | None = None,
     api_url: str = API_URL,
 ) -> Owner:
-    """The channel the token manages (``channel_id`` among them when the user has several)."""
+    """The channel the token manages (``channel_id`` among them when the user has several; else the
+    first, which the caller then finds is not the one asserted)."""
     body = get_json(
         session,
         f"{api_url.rstrip('/')}/channels",
@@ -26,12 +27,13 @@ def whoami(
         token=access_token,
         params={"part": "snippet", "mine": "true"},
     )
-    items = listed(body.get("items"))
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        own = named(item.get("id"), PLATFORM, "channel id")
-        if channel_id is None or own == channel_id:
-            snippet = obj(item.get("snippet"))
-            return Owner(own, handle=text(snippet.get("customUrl")), display_name=text(snippet.get("title")))
-    raise PermanentError("the token manages no such YouTube channel", platform=PLATFORM)
+    channels = [item for item in listed(body.get("items")) if isinstance(item, dict)]
+    if not channels:
+        raise PermanentError("the token manages no YouTube channel", platform=PLATFORM)
+    chosen = next((c for c in channels if c.get("id") == channel_id), channels[0])
+    snippet = obj(chosen.get("snippet"))
+    return Owner(
+        named(chosen.get("id"), PLATFORM, "channel id"),
+        handle=text(snippet.get("customUrl")),
+        display_name=text(snippet.get("title")),
+    )
