@@ -166,7 +166,12 @@ def retry_post(post_id: str) -> Response:
     return ok(service.retry_post(who, post_id, req.accounts, default_queue()).public())
 
 
-@route(bp, "/posts/import", methods=["POST"])
+@route(
+    bp,
+    "/posts/import",
+    methods=["POST"],
+    content_types=["text/csv", "application/octet-stream", "text/plain"],
+)
 def import_posts() -> Response:
     """CSV import, all or nothing, as a job: 201 with the job once its posts are created, 200 with the
     job an earlier upload under the same ``Idempotency-Key`` (or the same body) made, 422 with a

@@ -82,7 +82,9 @@ def test_a_latin1_or_nul_csv_is_422_naming_the_problem(
 def test_more_than_1000_rows_is_413_naming_the_limit_and_1000_rows_are_imported(chorus: Chorus) -> None:
     ws, key = chorus.workspace()
     account = chorus.sandbox_account(key, handle=f"bulk-{ws}")
-    refused = chorus.call("POST", "/posts/import", key, data=csv_of(account, 1001))
+    refused = chorus.call(
+        "POST", "/posts/import", key, data=csv_of(account, 1001), headers={"Content-Type": "text/csv"}
+    )
     assert refused.status_code == 413, refused.text
     assert "1000 rows" in refused.json()["detail"]
     # while exactly 1,000 rows are imported in one request
