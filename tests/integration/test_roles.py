@@ -1,7 +1,8 @@
 """The role matrix, route by route, on the embedded runtime: the table in ``chorus.auth.roles`` covers
 every route of template.yaml, each route lets the roles the table names through (not 403) and refuses the
 ones below (403), and docs/security.md shows that same table. Also: who may revoke which key, and what
-revoking a key does to the WebSocket connections it opened."""
+revoking a key does to the WebSocket connections it opened; what connecting an account over the API
+stores."""
 
 from __future__ import annotations
 
@@ -22,6 +23,10 @@ from tests.integration.harness import Chorus
 REPO = Path(__file__).resolve().parents[2]
 ROLES = [Role.OWNER, Role.ADMIN, Role.EDITOR, Role.CONTRIBUTOR, Role.VIEWER]
 PARAMS = {"platform": "x"}  # a path parameter the route checks before anything else
+# What each route is sent (an empty body of a type it takes: the role is checked before the body)
+BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/posts/import"): {"data": b"", "headers": {"Content-Type": "text/csv"}},
+}
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +80,9 @@ def test_every_route_lets_the_roles_of_the_table_through_and_refuses_the_others(
             continue  # revoking: tested below with real keys (a made-up id answers 404 to every admin)
         for role in ROLES:
             # When each role calls the route (an empty JSON body: the role is checked before the body)
-            answer = chorus.call(method, concrete(path), keys[role], json={})
+            answer = chorus.call(
+                method, concrete(path), keys[role], **BODIES.get((method, path), {"json": {}})
+            )
             allowed = least is None or at_least(role, least)
             # Then roles at or above the table's are never refused for their role; the others get 403
             if (answer.status_code == 403) == allowed:
@@ -187,3 +194,24 @@ def test_a_post_cannot_name_another_workspace_s_upload(chorus: Chorus) -> None:
         assert refused.json()["errors"][0]["field"] == "media[0].key"
     # And its own upload is accepted
     assert draft(own_key).status_code == 201
+
+
+def test_connecting_over_the_api_stores_the_account_the_platform_names(chorus: Chorus) -> None:
+    keys = new_keys(chorus)
+
+    def connect(body: dict[str, str]) -> Any:
+        return chorus.call("POST", "/accounts", keys[Role.ADMIN], json={"platform": "sandbox", **body})
+
+    # When an admin names an account with a token the sandbox says is another one's
+    refused = connect({"platform_account_id": "brand-a", "access_token": "tok-brand-b"})
+    # Then it is refused, naming the account, and nothing is connected
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["errors"][0]["field"] == "platform_account_id"
+    # And a token the platform does not know names the token
+    unknown = connect({"platform_account_id": "brand-a", "access_token": "not-a-sandbox-token"})
+    assert (unknown.status_code, unknown.json()["errors"][0]["field"]) == (400, "access_token")
+    assert chorus.call("GET", "/accounts", keys[Role.ADMIN]).json()["accounts"] == []
+    # While the token alone connects the account it belongs to, whatever handle was typed
+    made = connect({"access_token": "tok-brand-b", "handle": "typed"})
+    assert made.status_code == 201, made.text
+    assert (made.json()["platform_account_id"], made.json()["handle"]) == ("brand-b", "brand-b")
