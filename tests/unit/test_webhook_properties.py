@@ -19,6 +19,7 @@ Examples are bounded in ``make test`` (profile ``default``, 100 a test); ``HYPOT
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -313,7 +314,7 @@ def test_wechat_safe_mode_envelopes_of_anything_are_parsed_or_refused(xml: str) 
 
 @given(
     encrypt=st.text(max_size=80)
-    | st.binary(max_size=64).map(lambda b: __import__("base64").b64encode(b).decode())
+    | st.binary(max_size=64).map(lambda b: base64.b64encode(b).decode())
 )
 def test_wechat_ciphertexts_that_are_not_ours_are_refused(encrypt: str) -> None:
     envelope = f"<xml><Encrypt><![CDATA[{encrypt.replace(']]>', '')}]]></Encrypt></xml>"
@@ -428,11 +429,23 @@ def test_wechat_plain_mode_signed_now_answers_2xx_or_4xx_and_a_replay_401(body: 
 
 
 # ------------------------------------------------------------------------------------- ingest worker
+def documented_bodies(platform: str) -> st.SearchStrategy[bytes]:
+    """Mutations of a platform's documented bodies (WeChat: plain messages and safe-mode envelopes
+    whose ciphertext is anything)."""
+    if platform in JSON_SEEDS:
+        return mutations(JSON_SEEDS[platform]).map(_dumps)
+    if platform == "youtube":
+        return youtube_feeds()
+    garbage = st.binary(min_size=16, max_size=64).map(lambda b: base64.b64encode(b).decode())
+    envelopes = garbage.map(lambda e: f"<xml><Encrypt><![CDATA[{e}]]></Encrypt></xml>".encode())
+    return wechat_messages().map(str.encode) | envelopes
+
+
 @given(data=st.data())
 def test_the_ingest_worker_drops_unparseable_bodies_and_never_fails_them(data: st.DataObject) -> None:
     # Given a queued batch of arbitrary bodies for webhook platforms (no account is connected)
-    platform = data.draw(st.sampled_from(sorted(JSON_SEEDS)))
-    body = data.draw(st.binary(max_size=120) | mutations(JSON_SEEDS[platform]).map(_dumps))
+    platform = data.draw(st.sampled_from(sorted(WEBHOOKS)))
+    body = data.draw(st.binary(max_size=120) | documented_bodies(platform))
     message = IngestMessage(platform=platform, received_at="2026-12-06T00:00:00Z", body=body)
     deps = ingest.IngestDeps(
         analyzer=default_analyzer(),

@@ -14,8 +14,8 @@ For each normalised event (:mod:`chorus.inbox.normalized`) of each queued body:
 * every conversation that changed is pushed to the workspace's live connections once per batch, with
   every new message of it; ``InboxItemReceived`` is published for the new inbound messages.
 
-A body that does not parse is dropped with a log line (it never will parse: retrying would only
-move it to the DLQ later); nothing of it is stored. A body whose work failed is reported failed (the
+A body that does not parse (or whose WeChat ciphertext is not this app's) is dropped with a log line
+(it never will parse: retrying would only move it to the DLQ later); nothing of it is stored. A body whose work failed is reported failed (the
 queue redelivers it; every step is idempotent) while the rest of the batch is kept.
 """
 
@@ -55,7 +55,7 @@ from chorus.inbox.store import (
     message_view,
 )
 from chorus.inbox.unrouted import keep_aside
-from chorus.platforms.webhooks import WEBHOOKS, MalformedWebhook, WebhookSecrets
+from chorus.platforms.webhooks import WEBHOOKS, MalformedWebhook, SignatureError, WebhookSecrets
 from chorus.store import keys
 from chorus.store.models import AccountItem, bind
 from chorus.ttl import TtlCache
@@ -206,7 +206,7 @@ def _events(
     """The drafts of one queued body's new messages; edits, deletions and revocations applied."""
     try:
         parsed = parse(message, deps.secrets)
-    except MalformedWebhook as error:
+    except (MalformedWebhook, SignatureError) as error:  # SignatureError: a ciphertext not ours (WeChat)
         log.warning("ingest body malformed", extra={"platform": message.platform, "reason": str(error)})
         report.malformed += 1
         return []
