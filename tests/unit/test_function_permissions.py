@@ -65,3 +65,28 @@ def test_the_api_encrypts_tokens_it_is_given_and_never_decrypts() -> None:
     # no route handler asks for credentials (connecting proves ownership with the plaintext it was given)
     for view in (REPO / "chalice").rglob("*.py"):
         assert not calls_credentials(str(view.relative_to(REPO))), view
+
+
+def media_bucket_access(props: dict[str, Any]) -> set[str]:
+    """What a function may do to the media bucket: SAM policy templates by name, statements by action."""
+    found: set[str] = set()
+    for policy in props.get("Policies") or []:
+        if not isinstance(policy, dict):
+            continue
+        for name, args in policy.items():
+            if (
+                name.startswith("S3")
+                and isinstance(args, dict)
+                and args.get("BucketName") == {"Ref": "MediaBucket"}
+            ):
+                found.add(name)
+        for statement in policy.get("Statement") or []:
+            if "MediaBucket" in str(statement.get("Resource")):
+                actions = statement.get("Action")
+                found |= {actions} if isinstance(actions, str) else set(actions or [])
+    return found
+
+
+def test_the_api_only_puts_media_through_presigned_uploads_and_the_publisher_only_reads_it() -> None:
+    assert media_bucket_access(functions()["ApiFunction"]) == {"s3:PutObject"}
+    assert media_bucket_access(functions()["PublisherFunction"]) == {"S3ReadPolicy"}
