@@ -15,8 +15,9 @@ For each normalised event (:mod:`chorus.inbox.normalized`) of each queued body:
   every new message of it; ``InboxItemReceived`` is published for the new inbound messages.
 
 A body that does not parse (or whose WeChat ciphertext is not this app's) is dropped with a log line
-(it never will parse: retrying would only move it to the DLQ later); nothing of it is stored. A body whose work failed is reported failed (the
-queue redelivers it; every step is idempotent) while the rest of the batch is kept.
+(it never will parse: retrying would only move it to the DLQ later); nothing of it is stored. A body
+whose work failed is reported failed (the queue redelivers it; every step is idempotent) while the
+rest of the batch is kept.
 """
 
 from __future__ import annotations
