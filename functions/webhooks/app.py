@@ -1,7 +1,8 @@
 """``/webhooks/{platform}``: verify (constant time), enqueue the raw body, answer in milliseconds.
 
 Public by design (the platforms cannot hold an API key): authenticity is the signature. Hot path:
-no Tracer, no idempotency utility, the SQS client created on the first queued webhook only.
+no Tracer, no idempotency utility, the SQS client created on the first queued webhook only, and the
+DynamoDB replay markers (PynamoDB) imported on the first WeChat/TikTok request only.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from chorus.inbox.queue import default_ingest_queue
 from chorus.inbox.receiver import problem, receive
 from chorus.inbox.settings import webhook_secrets
 from chorus.observability import logger
-from chorus.store.nonces import DynamoReplayGuard
 
 
 class _LazyQueue:
@@ -24,8 +24,20 @@ class _LazyQueue:
         default_ingest_queue().send(message)
 
 
+class _LazyReplays:
+    def claim(self, platform: str, key: str, ttl_s: int) -> bool:
+        from chorus.store.nonces import DynamoReplayGuard
+
+        return DynamoReplayGuard().claim(platform, key, ttl_s)
+
+    def release(self, platform: str, key: str) -> None:
+        from chorus.store.nonces import DynamoReplayGuard
+
+        DynamoReplayGuard().release(platform, key)
+
+
 _queue = _LazyQueue()
-_replays = DynamoReplayGuard()
+_replays = _LazyReplays()
 
 
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
