@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo dev test test-deps lint unit integration contract bench deploy clean
+.PHONY: help install demo dev test test-deps lint unit integration contract fuzz bench deploy clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -45,6 +45,13 @@ contract: $(STAMP) ## platform contract tests only
 
 integration: $(STAMP) ## end-to-end tests on the embedded runtime
 	$(BIN)/pytest -q tests/integration
+
+# `make test` runs the same schemathesis test bounded (5 examples per route, seed 1, about a minute).
+FUZZ_EXAMPLES ?= 100
+FUZZ_SEED ?= random
+fuzz: $(STAMP) ## schemathesis on every route, longer: no 5xx, answers match GET /openapi.json
+	CHORUS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) CHORUS_FUZZ_SEED=$(FUZZ_SEED) CHORUS_FUZZ_PHASES=examples,coverage,fuzzing,stateful \
+	  CHORUS_FUZZ_BUDGET_S=1800 $(BIN)/pytest -q tests/integration/test_schemathesis.py
 
 bench: $(STAMP) ## run every benchmark; results in bench/results/
 	$(BIN)/python bench/run_all.py

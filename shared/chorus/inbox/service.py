@@ -5,7 +5,6 @@ conversation and is pushed to the workspace's live connections."""
 from __future__ import annotations
 
 import base64
-import binascii
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from chorus.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from chorus.errors import BadRequest, Conflict, FieldError, NotFound, ValidationFailed
 from chorus.inbox import keys as ik
 from chorus.inbox.live import ConnectionSender, broadcast
 from chorus.inbox.store import (
@@ -88,8 +87,10 @@ def _encode_cursor(sort_key: str) -> str:
 def _decode_cursor(cursor: str) -> str:
     try:
         return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError) as exc:
-        raise BadRequest("cursor: not a cursor this API gave out") from exc
+    except ValueError as exc:  # not base64 (or not ASCII at all), not UTF-8 inside
+        raise BadRequest(
+            "cursor: not a cursor this API gave out", [FieldError("cursor", "not a cursor", "cursor")]
+        ) from exc
 
 
 def list_conversations(
