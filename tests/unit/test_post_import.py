@@ -9,7 +9,7 @@ import pytest
 
 from chorus.auth.keys import Principal
 from chorus.auth.roles import Role
-from chorus.errors import Conflict, PayloadTooLarge, ValidationFailed
+from chorus.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
 from chorus.posts import imports
 from chorus.posts.queue import PublishMessage
 from chorus.store import imports as job_store
@@ -183,3 +183,10 @@ def test_an_attempt_that_died_midway_is_resumed_without_duplicates(
     assert (resumed.status, resumed.body["created"], resumed.body["rows_done"]) == (201, 12, 12)
     assert len(posts_in(who.workspace_id)) == 12
     assert progress[0] == 5  # the job's progress moved after the first chunk
+
+
+def test_a_job_id_that_is_not_one_of_ours_is_404_not_a_store_error(owner: tuple[Principal, str]) -> None:
+    who, _account = owner
+    for job_id in ("nope", "imp" + "0" * 24, "x" * 5000):
+        with pytest.raises(NotFound):
+            imports.job_status(who, job_id)

@@ -28,6 +28,7 @@ import hashlib
 import io
 import logging
 import mimetypes
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,7 +38,8 @@ from chorus.accounts import service as accounts
 from chorus.auth import workspaces
 from chorus.auth.keys import Principal
 from chorus.auth.roles import Role, at_least
-from chorus.errors import ChorusError, Conflict, Forbidden, PayloadTooLarge, ValidationFailed
+from chorus.errors import ChorusError, Conflict, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
+from chorus.net.fetch import checked_url
 from chorus.posts import service
 from chorus.posts.model import Content, MediaRef, Mode, Post
 from chorus.posts.queue import PublishQueue
@@ -51,6 +53,7 @@ MAX_ROWS = 1_000
 MAX_BYTES = 5 * 1024 * 1024  # under Lambda's 6 MB request payload; 1,000 rows of long posts fit
 CHUNK_ITEMS = 100  # one DynamoDB transaction
 REQUIRED = ("time", "accounts", "text")
+_JOB_ID = re.compile(r"imp[0-9a-f]{24}")
 
 
 @dataclass(frozen=True)
@@ -95,8 +98,7 @@ def row_to_compose(row: dict[str, str]) -> service.Compose:
     media: tuple[MediaRef, ...] = ()
     url = (row.get("media_url") or "").strip()
     if url:
-        if not url.startswith(("https://", "http://")):
-            raise ValidationFailed.on("media_url", "must be an http(s) URL", "url")
+        url = checked_url(url, "media_url")  # https, no private address: fetched through the guarded door
         mime = mimetypes.guess_type(url.split("?", maxsplit=1)[0])[0] or "image/jpeg"
         media = (MediaRef(mime_type=mime, url=url),)
     return service.Compose(
@@ -143,6 +145,8 @@ def public(job: store.ImportJob) -> dict[str, Any]:
 
 
 def job_status(principal: Principal, job_id: str) -> dict[str, Any]:
+    if not _JOB_ID.fullmatch(job_id):  # not one of ours (and never a key DynamoDB would refuse)
+        raise NotFound(f"import job {job_id[:40]} not found")
     return public(store.require_job(principal.workspace_id, job_id))
 
 

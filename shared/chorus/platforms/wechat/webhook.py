@@ -127,8 +127,8 @@ class WeChatWebhook:
             raise SignatureError("msg_signature: missing (safe mode is configured; plain mode refused)")
         elif not check_signature(token, timestamp, nonce, q.get("signature", "")):
             raise SignatureError("signature: missing or does not match")
-        if not nonce:
-            raise SignatureError("nonce: missing")
+        if not nonce or len(nonce) > 64:
+            raise SignatureError("nonce: missing or longer than 64 characters")
         check_window(timestamp, self.now(), self.tolerance, "timestamp")
 
     def replay_key(self, req: WebhookRequest) -> str | None:
