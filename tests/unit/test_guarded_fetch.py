@@ -324,3 +324,40 @@ def test_the_production_guard_follows_the_embedded_flag(monkeypatch: pytest.Monk
     reset_caches()
     assert guarded_session().guard.local is False
     reset_caches()
+
+
+# --------------------------------------------------------------------------------- where users type URLs
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://169.254.169.254/latest/meta-data/a.png", "http://cdn.example/a.png", "https://10.0.0.8/a.png"],
+)
+def test_a_csv_media_url_chorus_would_never_fetch_is_a_422_naming_media_url(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chorus.config import reset_caches
+    from chorus.posts.imports import row_to_compose
+
+    # Given a deployment in AWS (not the embedded runtime) and a CSV row whose media_url is unfetchable
+    monkeypatch.setenv("CHORUS_EMBEDDED", "false")
+    reset_caches()
+    row = {"time": "2026-12-07T10:00:00Z", "accounts": "acc1", "text": "hi", "media_url": url}
+    # When the row is read
+    with pytest.raises(ValidationFailed) as caught:
+        row_to_compose(row)
+    # Then it is refused at input, naming the column
+    assert caught.value.errors[0].field == "media_url"
+    reset_caches()
+
+
+def test_a_csv_media_url_on_a_public_https_host_is_kept() -> None:
+    from chorus.posts.imports import row_to_compose
+
+    row = {
+        "time": "2026-12-07T10:00:00Z",
+        "accounts": "acc1",
+        "text": "hi",
+        "media_url": "https://cdn.example/a.png",
+    }
+    assert row_to_compose(row).content.media[0].url == "https://cdn.example/a.png"

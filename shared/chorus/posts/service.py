@@ -36,10 +36,13 @@ class Compose:
 
 
 def _foreign_media(workspace_id: str, compose: Compose) -> list[FieldError]:
-    """Media keys outside the workspace's own uploads (another workspace's files are not reachable)."""
+    """Media keys outside the workspace's own uploads (another workspace's files are not reachable),
+    and media URLs the guarded fetcher would never fetch (decision 14: https, no private address)."""
+    from chorus.net.fetch import is_local, url_problem
     from chorus.store.keys import media_prefix
 
     prefix = media_prefix(workspace_id)
+    local = is_local()
     contents = [("media", compose.content)] + [
         (f"variants[{a}].media", c) for a, c in compose.variants.items()
     ]
@@ -48,6 +51,11 @@ def _foreign_media(workspace_id: str, compose: Compose) -> list[FieldError]:
         for where, content in contents
         for i, ref in enumerate(content.media)
         if ref.key is not None and (not ref.key.startswith(prefix) or ".." in ref.key.split("/"))
+    ] + [
+        FieldError(f"{where}[{i}].url", problem, "url")
+        for where, content in contents
+        for i, ref in enumerate(content.media)
+        if ref.url is not None and (problem := url_problem(ref.url, local=local))
     ]
 
 
