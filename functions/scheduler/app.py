@@ -1,4 +1,5 @@
-"""EventBridge schedule (every minute): hand targets due soon to the publish queue, delayed to the second."""
+"""EventBridge schedule (every minute): hand targets due soon to the publish queue, delayed to the second;
+catch up an outage a bounded chunk per run (see chorus.posts.scheduler)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chorus.config import get_settings
+from chorus.events.bus import default_publisher
 from chorus.observability import logger
 from chorus.posts import scheduler
 from chorus.posts.queue import default_queue
 
 
 @logger.inject_lambda_context
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    report = scheduler.run(scheduler.utcnow(), default_queue(), get_settings().schedule_lookahead_s)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    report = scheduler.run(
+        scheduler.utcnow(), default_queue(), get_settings().schedule_lookahead_s, events=default_publisher()
+    )
     logger.info("scheduler run", **asdict(report))
     return asdict(report)
