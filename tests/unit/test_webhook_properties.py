@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 
 from chorus.inbox import ingest
 from chorus.inbox.normalized import Deletion, InboundMessage, MessageKind, ParseResult, Revocation
-from chorus.inbox.queue import IngestMessage
+from chorus.inbox.queue import IngestMessage, InMemoryIngestQueue
 from chorus.inbox.receiver import receive
 from chorus.listening.sentiment import default_analyzer
 from chorus.platforms.webhooks import WEBHOOKS, MalformedWebhook, SignatureError, WebhookSecrets
@@ -312,10 +312,7 @@ def test_wechat_safe_mode_envelopes_of_anything_are_parsed_or_refused(xml: str) 
     parse_or_refuse("wechat", envelope.encode("utf-8"))
 
 
-@given(
-    encrypt=st.text(max_size=80)
-    | st.binary(max_size=64).map(lambda b: base64.b64encode(b).decode())
-)
+@given(encrypt=st.text(max_size=80) | st.binary(max_size=64).map(lambda b: base64.b64encode(b).decode()))
 def test_wechat_ciphertexts_that_are_not_ours_are_refused(encrypt: str) -> None:
     envelope = f"<xml><Encrypt><![CDATA[{encrypt.replace(']]>', '')}]]></Encrypt></xml>"
     parse_or_refuse("wechat", envelope.encode("utf-8", "surrogatepass"))
@@ -348,14 +345,6 @@ def test_polled_pages_of_anything_are_parsed_or_refused(platform: str, data: st.
 
 
 # ------------------------------------------------------------------------------------- receiver
-class ListQueue:
-    def __init__(self) -> None:
-        self.sent: list[IngestMessage] = []
-
-    def send(self, message: IngestMessage) -> None:
-        self.sent.append(message)
-
-
 class MemoryReplays:
     """The replay guard's contract in memory (the DynamoDB one is tested in test_webhook_receiver)."""
 
@@ -380,7 +369,7 @@ def test_the_receiver_answers_a_signed_arbitrary_body_with_2xx_or_4xx_and_queues
     body = data.draw(
         st.binary(max_size=200) | json_values.map(_dumps) | mutations(JSON_SEEDS["x"]).map(_dumps)
     )
-    queue = ListQueue()
+    queue = InMemoryIngestQueue()
     # When the receiver takes it
     answer = receive("x", "POST", {}, {"X-Twitter-Webhooks-Signature": x_sign("x-secret", body)}, body,
                      SECRETS, queue, replays=MemoryReplays())  # fmt: skip
@@ -399,7 +388,7 @@ def test_a_forged_signature_is_refused_with_401_never_500(body: bytes, signature
                    "TikTok-Signature": signature, "X-LI-Signature": signature, "X-Hub-Signature": signature}  # fmt: skip
         query = {"signature": signature, "timestamp": "1", "nonce": "n"}
         answer = receive(
-            platform, "POST", query, headers, body, SECRETS, ListQueue(), replays=MemoryReplays()
+            platform, "POST", query, headers, body, SECRETS, InMemoryIngestQueue(), replays=MemoryReplays()
         )
         assert answer.status in (400, 401), (platform, answer)
 
@@ -416,7 +405,7 @@ def test_wechat_plain_mode_signed_now_answers_2xx_or_4xx_and_a_replay_401(body: 
         "timestamp": timestamp,
         "nonce": nonce,
     }
-    replays, queue = MemoryReplays(), ListQueue()
+    replays, queue = MemoryReplays(), InMemoryIngestQueue()
     # When it is received twice
     first = receive("wechat", "POST", query, {}, body, PLAIN_WECHAT, queue, replays=replays)
     second = receive("wechat", "POST", query, {}, body, PLAIN_WECHAT, queue, replays=replays)

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from chorus.inbox.queue import IngestMessage
+from chorus.inbox.queue import IngestMessage, InMemoryIngestQueue
 from chorus.inbox.receiver import receive
 from chorus.platforms.webhooks import MAX_BODY_BYTES, QUEUE_BODY_BYTES, WEBHOOKS, WebhookSecrets, body_limit
 from chorus.platforms.wechat.crypto import sha1_signature
 from tests.support import fixture_bytes, main_table_in_moto
-from tests.unit.test_webhook_properties import ListQueue, MemoryReplays
+from tests.unit.test_webhook_properties import MemoryReplays
 
 WECHAT = WebhookSecrets(wechat_token="wechat-token")
 TEXT = (
@@ -46,7 +46,7 @@ class BrokenQueue:
 def test_a_body_over_the_platform_limit_is_413_naming_the_limit(platform: str) -> None:
     # Given a body one byte over the platform's cap
     limit = body_limit(platform)
-    queue = ListQueue()
+    queue = InMemoryIngestQueue()
     # When it is posted
     answer = receive(
         platform, "POST", {}, {}, b"x" * (limit + 1), WebhookSecrets(), queue, replays=MemoryReplays()
@@ -78,7 +78,7 @@ def test_an_unsigned_youtube_push_without_a_configured_secret_is_refused_and_log
 ) -> None:
     # Given no youtube_hub_secret and a genuine-looking Atom push
     body = fixture_bytes("webhooks/youtube/pubsubhubbub_notification.xml")
-    queue = ListQueue()
+    queue = InMemoryIngestQueue()
     # When it is posted
     with caplog.at_level(logging.WARNING, logger="chorus.inbox.receiver"):
         answer = receive("youtube", "POST", {}, {}, body, WebhookSecrets(), queue, replays=MemoryReplays())
@@ -95,7 +95,7 @@ def test_an_unsigned_youtube_push_without_a_configured_secret_is_refused_and_log
 
 def test_a_replayed_wechat_plain_mode_request_is_refused_and_logged(caplog: pytest.LogCaptureFixture) -> None:
     # Given a signed plain-mode message received once
-    replays, queue = MemoryReplays(), ListQueue()
+    replays, queue = MemoryReplays(), InMemoryIngestQueue()
     query = wechat_query("nonce-1")
     first = receive("wechat", "POST", query, {}, TEXT, WECHAT, queue, replays=replays)
     assert (first.status, first.body) == (200, b"success")
@@ -117,7 +117,9 @@ def test_a_replayed_wechat_plain_mode_request_is_refused_and_logged(caplog: pyte
 @pytest.mark.parametrize("skew", [timedelta(minutes=-6), timedelta(minutes=6)])
 def test_a_wechat_request_outside_the_timestamp_window_is_refused(skew: timedelta) -> None:
     query = wechat_query("n", datetime.now(UTC) + skew)
-    answer = receive("wechat", "POST", query, {}, TEXT, WECHAT, ListQueue(), replays=MemoryReplays())
+    answer = receive(
+        "wechat", "POST", query, {}, TEXT, WECHAT, InMemoryIngestQueue(), replays=MemoryReplays()
+    )
     assert answer.status == 401
 
 
@@ -125,11 +127,14 @@ def test_a_forged_wechat_signature_does_not_use_up_the_nonce() -> None:
     # Given a forged request carrying a nonce, Then it is refused before the nonce is claimed
     replays = MemoryReplays()
     forged = {**wechat_query("n-shared"), "signature": "0" * 40}
-    assert receive("wechat", "POST", forged, {}, TEXT, WECHAT, ListQueue(), replays=replays).status == 401
+    assert (
+        receive("wechat", "POST", forged, {}, TEXT, WECHAT, InMemoryIngestQueue(), replays=replays).status
+        == 401
+    )
     assert replays.seen == set()
     # so the genuine request with that nonce is still accepted
     genuine = receive(
-        "wechat", "POST", wechat_query("n-shared"), {}, TEXT, WECHAT, ListQueue(), replays=replays
+        "wechat", "POST", wechat_query("n-shared"), {}, TEXT, WECHAT, InMemoryIngestQueue(), replays=replays
     )
     assert genuine.status == 200
 
@@ -141,7 +146,7 @@ def test_a_queue_failure_is_503_and_the_retry_is_not_taken_for_a_replay() -> Non
     # When WeChat delivers, Then 503 (WeChat retries), not a 500
     assert receive("wechat", "POST", query, {}, TEXT, WECHAT, BrokenQueue(), replays=replays).status == 503
     # and its retry with the same timestamp and nonce is accepted once the queue is back
-    queue = ListQueue()
+    queue = InMemoryIngestQueue()
     assert receive("wechat", "POST", query, {}, TEXT, WECHAT, queue, replays=replays).status == 200
     assert len(queue.sent) == 1
 
