@@ -42,10 +42,15 @@ PLATFORMS: Mapping[str, PlatformInfo] = {
 _built: dict[str, Any] = {}
 
 
-def _load(spec: str, **kwargs: Any) -> Any:
+def adapter_class(spec: str) -> type:
+    """The class a ``"module:Class"`` spec names, imported, not built (a check reads its attributes)."""
     module_name, cls = spec.split(":")
-    module = importlib.import_module(f"chorus.platforms.{module_name}")
-    return getattr(module, cls)(**kwargs)
+    found: type = getattr(importlib.import_module(f"chorus.platforms.{module_name}"), cls)
+    return found
+
+
+def _load(spec: str, **kwargs: Any) -> Any:
+    return adapter_class(spec)(**kwargs)
 
 
 def _options(platform: str) -> dict[str, Any]:
