@@ -26,6 +26,7 @@ from chorus.accounts.ownership import Claim, connect_with_token
 from chorus.accounts.tokens import TokenSet
 from chorus.auth.roles import Role
 from chorus.errors import BadRequest, FieldError, ValidationFailed
+from chorus.store.pages import PageRequest
 
 bp = Blueprint(__name__)
 
@@ -49,7 +50,10 @@ class ConnectAccount(BaseModel):
 
 @route(bp, "/accounts", methods=["GET"])
 def list_accounts() -> Response:
-    return ok({"accounts": [a.public() for a in accounts.list_accounts(principal().workspace_id)]})
+    found = accounts.accounts_page(
+        principal().workspace_id, PageRequest.from_query(query(bp.current_request))
+    )
+    return ok({"accounts": [a.public() for a in found.items], "next_cursor": found.next_cursor})
 
 
 @route(bp, "/accounts", methods=["POST"])

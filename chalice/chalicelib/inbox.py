@@ -15,6 +15,7 @@ from chorus.inbox import replies, rules, service
 from chorus.inbox.live import ConnectionSender
 from chorus.inbox.queue import default_reply_queue
 from chorus.listening import overrides
+from chorus.store.pages import PageRequest
 
 bp = Blueprint(__name__)
 
@@ -157,7 +158,10 @@ def reply(conversation_id: str) -> Response:
 
 @route(bp, "/saved_replies", methods=["GET"])
 def list_saved() -> Response:
-    return ok({"saved_replies": service.list_saved_replies(principal().workspace_id)})
+    found = service.saved_replies_page(
+        principal().workspace_id, PageRequest.from_query(query(bp.current_request))
+    )
+    return ok({"saved_replies": found.items, "next_cursor": found.next_cursor})
 
 
 @route(bp, "/saved_replies", methods=["POST"])

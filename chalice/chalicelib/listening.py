@@ -14,6 +14,7 @@ from chorus.auth.roles import Role
 from chorus.errors import ValidationFailed
 from chorus.listening import overrides, service
 from chorus.posts.timing import parse_time
+from chorus.store.pages import PageRequest
 
 bp = Blueprint(__name__)
 
@@ -63,7 +64,8 @@ def create_monitor() -> Response:
 
 @route(bp, "/monitors", methods=["GET"])
 def list_monitors() -> Response:
-    return ok({"monitors": [m.to_dict() for m in service.list_monitors(principal().workspace_id)]})
+    found = service.monitors_page(principal().workspace_id, PageRequest.from_query(query(bp.current_request)))
+    return ok({"monitors": [m.to_dict() for m in found.items], "next_cursor": found.next_cursor})
 
 
 @route(bp, "/monitors/{monitor_id}", methods=["DELETE"])
@@ -75,8 +77,11 @@ def delete_monitor(monitor_id: str) -> Response:
 @route(bp, "/listening/mentions", methods=["GET"])
 def list_mentions() -> Response:
     start, end = _range()
-    monitor = query(bp.current_request).get("monitor")
-    return ok({"mentions": service.mentions(principal().workspace_id, start, end, monitor)})
+    params = query(bp.current_request)
+    found = service.mentions_page(
+        principal().workspace_id, start, end, params.get("monitor"), PageRequest.from_query(params)
+    )
+    return ok({"mentions": found.items, "next_cursor": found.next_cursor})
 
 
 @route(bp, "/listening/series", methods=["GET"])
@@ -126,7 +131,10 @@ def put_settings() -> Response:
 
 @route(bp, "/incidents", methods=["GET"])
 def list_incidents() -> Response:
-    return ok({"incidents": service.incidents(principal().workspace_id)})
+    found = service.incidents_page(
+        principal().workspace_id, PageRequest.from_query(query(bp.current_request))
+    )
+    return ok({"incidents": found.items, "next_cursor": found.next_cursor})
 
 
 @route(bp, "/incidents/{incident_id}/acknowledge", methods=["POST"])

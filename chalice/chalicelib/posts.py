@@ -19,6 +19,7 @@ from chorus.posts.timing import parse_time
 from chorus.posts.validation import MIME_KINDS
 from chorus.store import posts as repo
 from chorus.store.keys import media_prefix
+from chorus.store.pages import PageRequest
 
 bp = Blueprint(__name__)
 
@@ -115,12 +116,9 @@ def create_post() -> Response:
 
 @route(bp, "/posts", methods=["GET"])
 def list_posts() -> Response:
-    who = principal()
-    status = query(bp.current_request).get("status")
-    posts = [p.public() for p in repo.list_posts(who.workspace_id)]
-    if status:
-        posts = [p for p in posts if p["status"] == status]
-    return ok({"posts": posts})
+    params = query(bp.current_request)
+    found = repo.posts_page(principal().workspace_id, PageRequest.from_query(params), params.get("status"))
+    return ok({"posts": [p.public() for p in found.items], "next_cursor": found.next_cursor})
 
 
 @route(bp, "/posts/{post_id}", methods=["GET"])

@@ -7,10 +7,11 @@ from dataclasses import asdict
 from pydantic import BaseModel, Field
 
 from chalice.app import Blueprint, Response
-from chalicelib.web import body, ok, principal, route
+from chalicelib.web import body, ok, principal, query, route
 from chorus.auth import workspaces
 from chorus.auth.roles import Role
 from chorus.inbox.live import ConnectionCloser, LiveSessions
+from chorus.store.pages import PageRequest
 
 bp = Blueprint(__name__)
 
@@ -39,7 +40,9 @@ def patch_workspace() -> Response:
 
 @route(bp, "/keys", methods=["GET"])
 def list_keys() -> Response:
-    return ok({"keys": [asdict(k) for k in workspaces.list_api_keys(principal(Role.ADMIN).workspace_id)]})
+    who = principal(Role.ADMIN)
+    found = workspaces.api_keys_page(who.workspace_id, PageRequest.from_query(query(bp.current_request)))
+    return ok({"keys": [asdict(k) for k in found.items], "next_cursor": found.next_cursor})
 
 
 @route(bp, "/keys", methods=["POST"])

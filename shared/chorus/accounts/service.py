@@ -26,6 +26,7 @@ from chorus.platforms.base import AccountCredentials, AuthError, PlatformError
 from chorus.platforms.registry import PLATFORMS
 from chorus.store import keys
 from chorus.store.models import AccountItem, bind
+from chorus.store.pages import KeyRange, Page, PageRequest, read_page
 
 log = logging.getLogger(__name__)
 REFRESH_AHEAD = timedelta(minutes=10)
@@ -196,6 +197,18 @@ def list_accounts(workspace_id: str) -> list[Account]:
             keys.workspace_pk(workspace_id), AccountItem.sk.startswith(keys.account_sk(""))
         )
     ]
+
+
+def accounts_page(workspace_id: str, page: PageRequest) -> Page[Account]:
+    """One page of the workspace's accounts (GET /accounts)."""
+    bind()
+    pk, prefix = keys.workspace_pk(workspace_id), keys.account_sk("")
+    found: Page[AccountItem] = read_page(
+        lambda **kw: AccountItem.query(pk, AccountItem.sk.startswith(prefix), **kw),
+        page,
+        KeyRange(("pk", pk), ("sk", prefix)),
+    )
+    return Page([_to_account(i) for i in found.items], found.next_cursor)
 
 
 def accounts_by_platform_id(platform: str, platform_account_id: str) -> list[Account]:

@@ -31,6 +31,7 @@ from chorus.inbox.store import (
 )
 from chorus.store import keys
 from chorus.store.models import bind
+from chorus.store.pages import KeyRange, Page, PageRequest, read_page
 
 STATUSES = ("open", "pending", "closed")
 FILTERS = ("status", "platform", "account", "kind", "sentiment", "assignee", "tag", "text")
@@ -279,6 +280,19 @@ def list_saved_replies(workspace_id: str) -> list[dict[str, Any]]:
         )
         if isinstance(i, SavedReplyItem)
     ]
+
+
+def saved_replies_page(workspace_id: str, page: PageRequest) -> Page[dict[str, Any]]:
+    """One page of the workspace's saved replies (GET /saved_replies)."""
+    bind()
+    pk, prefix = keys.workspace_pk(workspace_id), ik.saved_reply_sk("")
+    found: Page[SavedReplyItem] = read_page(
+        lambda **kw: SavedReplyItem.query(pk, SavedReplyItem.sk.startswith(prefix), **kw),
+        page,
+        KeyRange(("pk", pk), ("sk", prefix)),
+        lambda i: isinstance(i, SavedReplyItem),
+    )
+    return Page([_saved_view(i) for i in found.items], found.next_cursor)
 
 
 def saved_reply_text(workspace_id: str, saved_id: str) -> str:

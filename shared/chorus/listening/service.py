@@ -33,6 +33,7 @@ from chorus.listening.matching import matches
 from chorus.listening.monitors import Mention, Monitor, MonitorKind
 from chorus.store import keys
 from chorus.store.models import MainItem, WorkspaceItem, bind
+from chorus.store.pages import KeyRange, Page, PageRequest, read_page
 from chorus.ttl import TtlCache
 
 WINDOW = timedelta(minutes=5)
@@ -83,6 +84,18 @@ def list_monitors(workspace_id: str) -> list[Monitor]:
         Monitor.from_dict(i.data)
         for i in ListeningItem.query(_pk(workspace_id), ListeningItem.sk.startswith("MONITOR#"))
     ]
+
+
+def monitors_page(workspace_id: str, page: PageRequest) -> Page[Monitor]:
+    """One page of the workspace's monitors (GET /monitors)."""
+    bind()
+    pk = _pk(workspace_id)
+    found: Page[ListeningItem] = read_page(
+        lambda **kw: ListeningItem.query(pk, ListeningItem.sk.startswith("MONITOR#"), **kw),
+        page,
+        KeyRange(("pk", pk), ("sk", "MONITOR#")),
+    )
+    return Page([Monitor.from_dict(i.data) for i in found.items], found.next_cursor)
 
 
 def delete_monitor(workspace_id: str, monitor_id: str) -> None:
@@ -268,6 +281,36 @@ def mention_view(item: ListeningItem) -> dict[str, Any]:
         "id": mention_id(str(data.get("platform")), str(data.get("platform_id"))),
         "sentiment": item.label,
     }
+
+
+def mentions_page(
+    workspace_id: str, start: datetime, end: datetime, monitor_id: str | None, page: PageRequest
+) -> Page[dict[str, Any]]:
+    """One page of the mentions heard between ``start`` and ``end``, newest first (of ``monitor_id``
+    only when given): at most ``page.limit`` read, so a page of one monitor's may hold fewer."""
+    bind()
+    partition = f"MENTIONS#{workspace_id}"
+
+    def query(**kw: Any) -> Any:
+        return ListeningItem.calendar_index.query(
+            partition,
+            ListeningItem.gsi2sk.between(keys.iso(start), keys.iso(end) + "~"),
+            scan_index_forward=False,
+            **kw,
+        )
+
+    def keep(item: Any) -> bool:
+        return (
+            isinstance(item, ListeningItem)
+            and bool(item.data)
+            and (not monitor_id or monitor_id in item.data.get("monitors", []))
+        )
+
+    found = read_page(query, page, KeyRange(("gsi2pk", partition), None, _INDEX_KEYS), keep)
+    return Page([mention_view(i) for i in found.items], found.next_cursor)
+
+
+_INDEX_KEYS = frozenset({"pk", "sk", "gsi2pk", "gsi2sk"})
 
 
 def mentions(
@@ -479,6 +522,20 @@ def acknowledge(workspace_id: str, incident_id: str, by: str) -> dict[str, Any]:
 
 def resolve(workspace_id: str, incident_id: str, by: str) -> dict[str, Any]:
     return _timeline(workspace_id, incident_id, "resolved", {"by": by}, close=True)
+
+
+def incidents_page(workspace_id: str, page: PageRequest) -> Page[dict[str, Any]]:
+    """One page of the workspace's incidents, newest first (GET /incidents)."""
+    bind()
+    pk = _pk(workspace_id)
+    found: Page[ListeningItem] = read_page(
+        lambda **kw: ListeningItem.query(
+            pk, ListeningItem.sk.startswith("INCIDENT#"), scan_index_forward=False, **kw
+        ),
+        page,
+        KeyRange(("pk", pk), ("sk", "INCIDENT#")),
+    )
+    return Page([dict(i.data or {}) for i in found.items], found.next_cursor)
 
 
 def incidents(workspace_id: str) -> list[dict[str, Any]]:

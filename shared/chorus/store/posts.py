@@ -18,6 +18,7 @@ from chorus.platforms.base import ROOT
 from chorus.posts.model import Attempt, Content, Mode, Post, Target, TargetState
 from chorus.store import keys, models
 from chorus.store.models import MainItem, PostItem, SchedulerStateItem, TargetItem, bind, connection
+from chorus.store.pages import KeyRange, Page, PageRequest, read_page
 
 MAX_LOG = 20
 
@@ -209,6 +210,20 @@ def list_posts(workspace_id: str, limit: int = 100) -> list[Post]:
         limit=limit,
     )
     return [_to_post(i, targets_of(workspace_id, i.post_id)) for i in items]
+
+
+def posts_page(workspace_id: str, page: PageRequest, status: str | None = None) -> Page[Post]:
+    """One page of the workspace's posts, newest first (of ``status`` only when given: at most
+    ``page.limit`` read, so a filtered page may hold fewer)."""
+    bind()
+    pk, prefix = keys.workspace_pk(workspace_id), keys.post_sk("")
+    found: Page[PostItem] = read_page(
+        lambda **kw: PostItem.query(pk, PostItem.sk.startswith(prefix), scan_index_forward=False, **kw),
+        page,
+        KeyRange(("pk", pk), ("sk", prefix)),
+    )
+    posts = [_to_post(i, targets_of(workspace_id, i.post_id)) for i in found.items]
+    return Page([p for p in posts if status is None or p.status == status], found.next_cursor)
 
 
 def calendar(workspace_id: str, start: datetime, end: datetime) -> list[Post]:
