@@ -2,18 +2,24 @@
 templates): every Ref, GetAtt and ${} in the template names a parameter, a resource or a pseudo
 parameter; every function's CodeUri and handler module exist; every SQS consumer reports partial batch
 failures and its queue has a redrive policy; every queue's visibility timeout is at least six times its
-consumer's timeout. Exits 1 with one line per finding."""
+consumer's timeout; no platform call outlives its function: a function that runs platform adapters
+has a Timeout of at least its wait before the call, plus the longest ``request_budget_s`` of those
+adapters, plus ``MARGIN_S`` (see ``ADAPTER_FUNCTIONS``). Exits 1 with one line per finding."""
 
 from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
 
 from chorus.local.template import Template, load_yaml
+from chorus.platforms.registry import PLATFORMS, adapter_class
+from chorus.posts.publisher import WAIT_FOR_DUE_MAX_S
 
 PSEUDO = {
     "AWS::Region", "AWS::AccountId", "AWS::StackName", "AWS::Partition", "AWS::URLSuffix",
@@ -43,6 +49,81 @@ def references(node: Any, path: str = "") -> list[tuple[str, str]]:
         for i, v in enumerate(node):
             found += references(v, f"{path}[{i}]")
     return found
+
+
+@dataclass(frozen=True)
+class Runs:
+    """The adapters a function calls: kinds of the registry (``PlatformInfo.publisher`` /
+    ``.collector``), and how long an invocation may wait before its call."""
+
+    kinds: tuple[str, ...]
+    waits_s: float = 0.0
+
+
+# Which functions call platform adapters, by CodeUri. A function that starts calling adapters is
+# added here (a CodeUri no function has is a finding, so a rename cannot drop one silently). The
+# publisher waits in-process up to WAIT_FOR_DUE_MAX_S for the due second, then calls; the replier
+# answers through the publishing adapters; the collector reads metrics. The inbox poller's
+# notification fetchers are module functions, not registry adapters: they have no budget yet.
+ADAPTER_FUNCTIONS: Mapping[str, Runs] = {
+    "functions/publisher/": Runs(("publisher",), waits_s=WAIT_FOR_DUE_MAX_S),
+    "functions/replier/": Runs(("publisher",)),
+    "functions/collector/": Runs(("collector",)),
+}
+MARGIN_S = 3.0  # the store's reads and writes around the call, a token's decryption, a slow start
+STRICT_KINDS = frozenset({"publisher"})  # an adapter of these kinds must declare request_budget_s
+# Platforms whose adapters run only on the embedded runtime (no platform to reach in AWS).
+LOCAL_ONLY = frozenset({"sandbox"})
+
+
+def registered_adapters(kind: str) -> dict[str, type]:
+    """Platform -> the adapter class of ``kind`` the registry names (imported, not built)."""
+    return {
+        name: adapter_class(spec)
+        for name, info in PLATFORMS.items()
+        if (spec := getattr(info, kind)) is not None and name not in LOCAL_ONLY
+    }
+
+
+def budget_problems(
+    tpl: Template,
+    functions: Mapping[str, Runs] = ADAPTER_FUNCTIONS,
+    adapters: Callable[[str], Mapping[str, type]] = registered_adapters,
+) -> list[str]:
+    """No call outlives its function: Timeout >= waits + the longest request budget + MARGIN_S."""
+    by_code = {
+        str(res["Properties"].get("CodeUri", "")).rstrip("/") + "/": (name, res["Properties"])
+        for name, res in tpl.of_type("AWS::Serverless::Function").items()
+    }
+    problems = []
+    for code, runs in functions.items():
+        if code not in by_code:
+            problems.append(f"{code}: listed in ADAPTER_FUNCTIONS, but no function has this CodeUri")
+            continue
+        name, props = by_code[code]
+        budgets: dict[str, float] = {}
+        for kind in runs.kinds:
+            for platform, cls in adapters(kind).items():
+                budget = getattr(cls, "request_budget_s", None)
+                if budget is not None:
+                    budgets[f"{platform} {kind}"] = float(budget)
+                elif kind in STRICT_KINDS:
+                    problems.append(
+                        f"{name}: the {platform} {kind} adapter ({cls.__name__}) declares no "
+                        "request_budget_s: the timeouts its requests may take in one call"
+                    )
+        if not budgets:
+            continue
+        longest = max(budgets, key=lambda k: budgets[k])
+        needed = runs.waits_s + budgets[longest] + MARGIN_S
+        timeout = float(props.get("Timeout", 3))
+        if timeout < needed:
+            problems.append(
+                f"{name}: Timeout {timeout:g} s < {needed:g} s: a call of the {longest} adapter may take "
+                f"{budgets[longest]:g} s (request_budget_s), after up to {runs.waits_s:g} s of waiting, "
+                f"plus a {MARGIN_S:g} s margin (no call outlives its function)"
+            )
+    return problems
 
 
 def check(template_path: Path) -> list[str]:
@@ -75,7 +156,7 @@ def check(template_path: Path) -> list[str]:
             vis = int(vis_raw)
             if vis < 6 * int(props.get("Timeout", 3)):
                 problems.append(f"{name}.{ev_name}: {queue} VisibilityTimeout {vis} < 6 x function timeout")
-    return problems
+    return problems + budget_problems(tpl)
 
 
 def main() -> int:
