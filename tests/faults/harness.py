@@ -55,6 +55,8 @@ PublisherBed (Chorus's side)
 * ``bed.kill_after_landed(part)``: the next time ``part`` lands (``"0"`` root, ``"1"``.. thread parts,
   ``"comment"``) the worker dies right after the store persisted it (``WorkerKilled``, a BaseException:
   nothing in the publisher catches it); the message is then redelivered.
+* ``bed.kill_after_sent(part)``: the worker dies once ``part`` was marked sent, before its request goes
+  out (a crash mid-call as the store sees it: the redelivery must verify before sending it again).
 * ``bed.target(post_id, account_id)`` (a :class:`chorus.posts.model.Target`, read consistently),
   ``bed.public(post_id)`` (the post as ``GET /posts/{id}`` shows it), ``bed.events.names()`` and
   ``bed.events.events`` (domain events), ``bed.queue.sent`` (every message sent, with its delay).
@@ -413,6 +415,7 @@ class PublisherBed:
         self.outcomes: list[Any] = []
         self.crashes: list[BaseException] = []  # what each delivery that raised raised (WorkerKilled too)
         self._kill: set[str] = set()
+        self._kill_sent: set[str] = set()
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -526,10 +529,19 @@ class PublisherBed:
         """The worker dies right after ``part``'s landing was persisted (once)."""
         self._kill.add(part)
 
+    def kill_after_sent(self, part: str) -> None:
+        """The worker dies right after ``part`` was persisted as sent, before its request (once)."""
+        self._kill_sent.add(part)
+
     def _landed(self, part: str) -> None:
         if part in self._kill:
             self._kill.discard(part)
             raise WorkerKilled(f"worker killed after part {part} landed")
+
+    def _sent(self, part: str) -> None:
+        if part in self._kill_sent:
+            self._kill_sent.discard(part)
+            raise WorkerKilled(f"worker killed after part {part} was marked sent")
 
     # -- reading and acting as a user
     def target(self, post_id: str, account_id: str) -> Any:
@@ -596,10 +608,15 @@ def publisher_bed(monkeypatch: Any, platform: FakePlatform) -> Iterator[Publishe
 def _arm_kills(monkeypatch: Any, bed: PublisherBed) -> None:
     from chorus.store import posts as repo
 
-    persisted = repo.TargetProgress.part_landed
+    landed, sent = repo.TargetProgress.part_landed, repo.TargetProgress.part_sent
 
     def part_landed(self: Any, part: str, platform_id: str, url: str | None) -> None:
-        persisted(self, part, platform_id, url)
+        landed(self, part, platform_id, url)
         bed._landed(part)
 
+    def part_sent(self: Any, part: str) -> None:
+        sent(self, part)
+        bed._sent(part)
+
     monkeypatch.setattr(repo.TargetProgress, "part_landed", part_landed)
+    monkeypatch.setattr(repo.TargetProgress, "part_sent", part_sent)

@@ -132,6 +132,24 @@ def test_a_worker_killed_between_parts_resumes_at_the_next_part(
     assert target.parts == dict(zip(["0", "1", "2", "comment"], ids(platform), strict=True))
 
 
+def test_a_worker_killed_mid_call_verifies_the_part_before_sending_it_again(
+    bed: PublisherBed, platform: FakePlatform
+) -> None:
+    # Given a worker that dies once the second post is marked sent (its request never went out)
+    account, post = thread_bed(bed, platform)
+    bed.kill_after_sent("1")
+    # When SQS redelivers the message and the publisher runs until nothing is left to do
+    bed.run_until_settled()
+    # Then the redelivery looked for the part (VERIFY_LOOKS times: it was not there), sent it once,
+    # and went on with the rest: nothing twice, nothing missing
+    assert creates(platform) == ["one", "two", "three", "comment"]
+    assert posts(platform) == THREAD
+    assert len(platform.calls("GET", POSTS)) == VERIFY_LOOKS
+    target = bed.target(post, account)
+    assert target.state is TargetState.PUBLISHED
+    assert target.parts == dict(zip(["0", "1", "2", "comment"], ids(platform), strict=True))
+
+
 def test_a_part_whose_answer_was_lost_is_looked_up_not_sent_again(
     bed: PublisherBed, platform: FakePlatform
 ) -> None:
