@@ -66,6 +66,7 @@ def graph(platform: FakePlatform) -> None:
 def aws(monkeypatch: pytest.MonkeyPatch, platform: FakePlatform) -> Iterator[FakePlatform]:
     graph(platform)
     monkeypatch.setenv("CHORUS_FACEBOOK_GRAPH_URL", platform.url)
+    monkeypatch.setenv("CHORUS_EMBEDDED", "true")  # Graph is faked on 127.0.0.1 over http, as locally
     with main_table_in_moto(monkeypatch, TABLE):
         yield platform
 

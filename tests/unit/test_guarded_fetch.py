@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from chorus.errors import ValidationFailed
+from chorus.errors import ChorusError, ValidationFailed
 from chorus.net.fetch import (
     Guard,
     GuardedSession,
@@ -361,3 +361,32 @@ def test_a_csv_media_url_on_a_public_https_host_is_kept() -> None:
         "media_url": "https://cdn.example/a.png",
     }
     assert row_to_compose(row).content.media[0].url == "https://cdn.example/a.png"
+
+
+def test_a_mastodon_base_url_resolving_to_a_private_address_is_a_400_naming_base_url() -> None:
+    from chorus.accounts.ownership import Claim, prove
+
+    # Given a token connected with an instance URL whose name resolves to a private address
+    claim = Claim("mastodon", "tok-1", None, "https://instance.example", {})
+    session = GuardedSession(Guard(resolver=Names(instance_example="10.20.30.40"), field_name="base_url"))
+    # When ownership is proven against the instance
+    with pytest.raises(ChorusError) as caught:
+        prove(claim, session=session)
+    # Then nothing is asked of that address, and the answer is a 4xx naming base_url
+    assert caught.value.status == 400
+    assert caught.value.errors[0].field == "base_url"
+    assert "private address" in caught.value.errors[0].message
+
+
+def test_a_mastodon_base_url_over_http_is_a_422_naming_base_url_outside_the_embedded_runtime(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chorus.accounts.ownership import Claim, prove
+    from chorus.config import reset_caches
+
+    monkeypatch.setenv("CHORUS_EMBEDDED", "false")
+    reset_caches()
+    with pytest.raises(ValidationFailed) as caught:
+        prove(Claim("mastodon", "tok-1", None, "http://instance.example", {}))
+    assert caught.value.errors[0].field == "base_url"
+    reset_caches()

@@ -31,7 +31,7 @@ from chorus.accounts import service as accounts
 from chorus.accounts.apps import OAuthApps, get_apps
 from chorus.accounts.tokens import TokenSet
 from chorus.errors import BadRequest, ChorusError, Conflict, FieldError, ValidationFailed
-from chorus.net.fetch import guarded_session
+from chorus.net.fetch import UrlRefused, checked_url, guarded_session
 from chorus.platforms.base import PermanentError, PlatformError
 from chorus.platforms.registry import PLATFORMS
 from chorus.platforms.whoami import Owner
@@ -65,6 +65,8 @@ def platform_errors(field_name: str) -> Iterator[None]:
     """A platform's refusal becomes a 400 naming the field it concerns; its outage a 502."""
     try:
         yield
+    except UrlRefused as exc:  # the guarded door refused the URL a user gave: name that field
+        raise BadRequest(exc.message, [FieldError(exc.field, exc.message, "url")]) from exc
     except PermanentError as exc:
         message = f"{exc.platform or 'the platform'} refused it: {exc.message}"
         raise BadRequest(f"{field_name}: {message}", [FieldError(field_name, message, "refused")]) from exc
@@ -97,14 +99,16 @@ def _x(claim: Claim, apps: OAuthApps, http: requests.Session) -> Owner:
 def _mastodon(claim: Claim, apps: OAuthApps, http: requests.Session) -> Owner:
     from chorus.platforms.mastodon import oauth as mastodon
 
-    base = _required(claim.base_url, "base_url", "the Mastodon instance URL is required")
+    base = checked_url(
+        _required(claim.base_url, "base_url", "the Mastodon instance URL is required"), "base_url"
+    )
     return mastodon.whoami(claim.access_token, base_url=base, session=http)
 
 
 def _bluesky(claim: Claim, apps: OAuthApps, http: requests.Session) -> Owner:
     from chorus.platforms.bluesky import oauth as bluesky
 
-    base = claim.base_url or bluesky.DEFAULT_PDS
+    base = checked_url(claim.base_url, "base_url") if claim.base_url else bluesky.DEFAULT_PDS
     return bluesky.whoami(claim.access_token, base_url=base, session=http)
 
 
