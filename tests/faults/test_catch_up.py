@@ -276,3 +276,17 @@ def test_a_run_that_crashes_mid_catch_up_loses_nothing_and_sends_nothing_twice(t
     missed = assert_each_target_once(outage)
     assert len(outage.due) - len(missed) > 5
     assert not reports[-1].behind
+
+
+def test_a_run_in_steady_state_reads_only_the_minutes_around_now(table: None) -> None:
+    # Given a scheduler that ran a minute ago (no outage) and a target due in 30 s
+    outage = outage_of(timedelta(minutes=1), targets=0)
+    due = plant([outage.back + timedelta(seconds=30)])
+    run_once(outage, outage.back - timedelta(minutes=1))
+    # When it runs again
+    report = run_once(outage, outage.back)
+    # Then it read a handful of minute buckets (the live window and the sweep's), not the 2 hours a
+    # catch-up looks back, handed the target out, and is not behind
+    assert outage.queries[-1] <= 10
+    assert [f"{m.post_id}.{m.account_id}" for m, _ in outage.queue.sent] == list(due)
+    assert not report.behind
