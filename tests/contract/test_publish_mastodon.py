@@ -157,6 +157,28 @@ def test_an_attachment_processed_at_once_is_posted_in_the_next_step(
     assert [c.request.method for c in rsps.calls] == ["GET", "POST", "POST"]
 
 
+def test_attachments_are_uploaded_one_call_each_and_never_again(
+    rsps: responses.RequestsMock, adapter: MastodonPublisher
+) -> None:
+    # Given two images the instance processes at once
+    for name in ("a", "b"):
+        rsps.get(f"https://cdn.example/{name}.jpg", body=name.encode())
+    rsps.post(MEDIA, json={"id": "1", "url": "https://files/1.jpg"})
+    rsps.post(MEDIA, json={"id": "2", "url": "https://files/2.jpg"})
+    rsps.post(
+        STATUSES,
+        json=STATUS,
+        match=[matchers.json_params_matcher({"status": "two", "media_ids": ["1", "2"]})],
+    )
+    media = tuple(MediaItem(url=f"https://cdn.example/{n}.jpg", mime_type="image/jpeg") for n in ("a", "b"))
+    # When published step by step
+    _, steps, per_call = drive(adapter, CREDS, PublishRequest(target_id="t", text="two", media=media), rsps)
+    # Then each call took one download and upload, the ids rode in the step state, the status came last
+    assert [s.state["media_ids"] for s in steps] == ["1", "1,2"]
+    assert per_call == [2, 2, 1]
+    assert [c.request.url for c in rsps.calls].count(MEDIA) == 2
+
+
 def test_media_still_processing_after_the_last_poll_fails_with_the_instances_last_answer(
     rsps: responses.RequestsMock, adapter: MastodonPublisher
 ) -> None:

@@ -274,10 +274,8 @@ class MastodonPublisher:
     ) -> PublishResult | PendingStep:
         if step.step not in (MEDIA_STEP, RESUME_STEP):
             raise PermanentError(f"Mastodon has no pending step {step.step!r}", platform=PLATFORM)
-        state = dict(step.state)
-        if step.step == RESUME_STEP and len(_ids(state.get("media_ids"))) < len(request.media):
-            return self._advance(creds, request, state, polling=False)  # uploads were cut short
-        return self._advance(creds, request, state, polling=step.step == MEDIA_STEP)
+        # a resume uploads what a cut-short call did not, then posts; a media step polls first
+        return self._advance(creds, request, dict(step.state), polling=step.step == MEDIA_STEP)
 
     def find_published(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | None:
         resp = call(
