@@ -52,7 +52,10 @@ def _range() -> tuple[datetime, datetime]:
     params = query(bp.current_request)
     end = parse_time(params["to"], "to") if "to" in params else datetime.now(UTC)
     start = parse_time(params["from"], "from") if "from" in params else end - timedelta(days=1)
-    return start.replace(tzinfo=start.tzinfo or UTC), end.replace(tzinfo=end.tzinfo or UTC)
+    start, end = start.replace(tzinfo=start.tzinfo or UTC), end.replace(tzinfo=end.tzinfo or UTC)
+    if start > end:
+        raise ValidationFailed.on("from", "must not be after to", "range")
+    return start, end
 
 
 @route(bp, "/monitors", methods=["POST"])
@@ -87,8 +90,11 @@ def list_mentions() -> Response:
 @route(bp, "/listening/series", methods=["GET"])
 def mention_series() -> Response:
     start, end = _range()
-    key = query(bp.current_request).get("monitor", "all")
-    return ok({"monitor": key, "windows": service.series(principal().workspace_id, key, start, end)})
+    params = query(bp.current_request)
+    key = params.get("monitor", "all")
+    page = PageRequest.from_query(params, default=service.MAX_WINDOWS, maximum=service.MAX_WINDOWS)
+    found = service.series_page(principal().workspace_id, key, start, end, page)
+    return ok({"monitor": key, "windows": found.items, "next_cursor": found.next_cursor})
 
 
 @route(bp, "/listening/mentions/{mention_id}/sentiment", methods=["PUT"])

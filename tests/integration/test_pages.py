@@ -98,7 +98,7 @@ def b64(value: object) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
 
-@pytest.mark.parametrize("path", sorted(LISTS))
+@pytest.mark.parametrize("path", [*sorted(LISTS), "/listening/series"])
 @pytest.mark.parametrize(
     "cursor",
     [
@@ -129,3 +129,13 @@ def test_a_cursor_of_another_workspace_is_refused(chorus: Chorus, filled: str) -
     # Then it reads nothing of A's
     assert answer.status_code == 400
     assert answer.json()["errors"][0]["field"] == "cursor"
+
+
+def test_the_mention_series_is_bounded_too(chorus: Chorus, filled: str) -> None:
+    # a week of 5-minute windows at most in one answer
+    assert chorus.call("GET", "/listening/series", filled, params={"limit": "2017"}).status_code == 422
+    answer = chorus.call("GET", "/listening/series", filled, params={"limit": "2016"})
+    assert answer.status_code == 200
+    assert answer.json()["next_cursor"] is None
+    reversed_range = {"from": "2030-01-02T00:00:00Z", "to": "2030-01-01T00:00:00Z"}
+    assert chorus.call("GET", "/listening/series", filled, params=reversed_range).status_code == 422

@@ -329,15 +329,38 @@ def mentions(
     return out
 
 
+MAX_WINDOWS = 2016  # a week of 5-minute windows in one answer
+
+
+def series_page(
+    workspace_id: str, key: str, start: datetime, end: datetime, page: PageRequest
+) -> Page[dict[str, Any]]:
+    """One page of the mention volume and negatives per 5-minute window (GET /listening/series)."""
+    bind()
+    pk, prefix = _pk(workspace_id), f"MWIN#{key}#"
+    found: Page[ListeningItem] = read_page(
+        lambda **kw: ListeningItem.query(
+            pk, ListeningItem.sk.between(f"{prefix}{keys.iso(start)}", f"{prefix}{keys.iso(end)}"), **kw
+        ),
+        page,
+        KeyRange(("pk", pk), ("sk", prefix)),
+    )
+    return Page([_window_view(i) for i in found.items], found.next_cursor)
+
+
+def _window_view(item: ListeningItem) -> dict[str, Any]:
+    return {
+        "window_start": item.sk.split("#", 2)[2],
+        "negatives": int(item.negatives or 0),
+        "total": int(item.total or 0),
+    }
+
+
 def series(workspace_id: str, key: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Mention volume and negatives per 5-minute window (key: ``all`` or a monitor id)."""
     bind()
     return [
-        {
-            "window_start": i.sk.split("#", 2)[2],
-            "negatives": int(i.negatives or 0),
-            "total": int(i.total or 0),
-        }
+        _window_view(i)
         for i in ListeningItem.query(
             _pk(workspace_id),
             ListeningItem.sk.between(f"MWIN#{key}#{keys.iso(start)}", f"MWIN#{key}#{keys.iso(end)}"),

@@ -42,17 +42,19 @@ class PageRequest:
     cursor: str | None = None
 
     @classmethod
-    def from_query(cls, params: Mapping[str, str], default: int = DEFAULT_LIMIT) -> PageRequest:
-        """``limit`` and ``cursor`` from a query string; a limit that is not 1..MAX_LIMIT is a 422."""
+    def from_query(
+        cls, params: Mapping[str, str], default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT
+    ) -> PageRequest:
+        """``limit`` and ``cursor`` from a query string; a limit that is not 1..``maximum`` is a 422."""
         raw = (params.get("limit") or "").strip()
         limit = default
         if raw:
             try:
                 limit = int(raw)
             except ValueError:
-                raise ValidationFailed.on("limit", f"a whole number from 1 to {MAX_LIMIT}", "type") from None
-        if not 1 <= limit <= MAX_LIMIT:
-            raise ValidationFailed.on("limit", f"must be from 1 to {MAX_LIMIT}", "range")
+                raise ValidationFailed.on("limit", f"a whole number from 1 to {maximum}", "type") from None
+        if not 1 <= limit <= maximum:
+            raise ValidationFailed.on("limit", f"must be from 1 to {maximum}", "range")
         return cls(limit, params.get("cursor") or None)
 
 
