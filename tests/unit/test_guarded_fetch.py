@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+import requests
 
 from chorus.errors import ChorusError, ValidationFailed
 from chorus.net.fetch import (
@@ -390,3 +391,66 @@ def test_a_mastodon_base_url_over_http_is_a_422_naming_base_url_outside_the_embe
         prove(Claim("mastodon", "tok-1", None, "http://instance.example", {}))
     assert caught.value.errors[0].field == "base_url"
     reset_caches()
+
+
+def _certificate(tmp_path: Any, host: str) -> tuple[str, str]:
+    """A self-signed certificate for ``host`` (and its key), as PEM files."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return str(cert_path), str(key_path)
+
+
+def test_a_pinned_https_connection_still_verifies_the_certificate_for_the_host_name(
+    remote: int, tmp_path: Any
+) -> None:
+    import ssl
+
+    # Given an https server on 127.0.0.1 whose certificate names media.example, which resolves there
+    cert, key = _certificate(tmp_path, "media.example")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Remote)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    port = server.server_address[1]
+    session = GuardedSession(
+        Guard(local=True, resolver=Names(media_example="127.0.0.1", other_example="127.0.0.1"))
+    )
+    try:
+        # When fetched by its name over the pinned connection, trusting that certificate
+        got = session.get(f"https://media.example:{port}/media", verify=cert, timeout=5)
+        # Then TLS succeeds (SNI and the certificate check use the name, the socket the checked address)
+        assert got.content == PNG
+        # And a name the certificate does not cover fails verification, though it resolves to the same place
+        with pytest.raises(requests.exceptions.SSLError):
+            session.get(f"https://other.example:{port}/media", verify=cert, timeout=5)
+    finally:
+        server.shutdown()
+        server.server_close()
