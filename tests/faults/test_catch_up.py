@@ -8,6 +8,7 @@ seconds, not a week, and no sleep."""
 from __future__ import annotations
 
 import random
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -252,11 +253,13 @@ class CrashingQueue(InMemoryPublishQueue):
         super().__init__()
         self.allowed = allowed
         self.healed = False
+        self.lock = threading.Lock()  # the scheduler sends from several threads
 
     def send(self, message: PublishMessage, delay_s: int) -> None:
-        if not self.healed and len(self.sent) >= self.allowed:
-            raise Crash("SQS unreachable")
-        super().send(message, delay_s)
+        with self.lock:
+            if not self.healed and len(self.sent) >= self.allowed:
+                raise Crash("SQS unreachable")
+            super().send(message, delay_s)
 
 
 def test_a_run_that_crashes_mid_catch_up_loses_nothing_and_sends_nothing_twice(table: None) -> None:
