@@ -101,19 +101,22 @@ def test_a_media_type_a_route_does_not_take_is_a_problem_naming_the_header(choru
     assert "Code" not in problem
 
 
-def chalice_event(path: str, method: str, body: str | None = None) -> dict[str, Any]:
+def chalice_event(path: str, method: str, key: str | None = None) -> dict[str, Any]:
     return {
         "resource": path,
         "path": path,
         "httpMethod": method,
-        "headers": {"Content-Type": "application/json"},
+        "headers": {
+            "Content-Type": "application/json",
+            **({"Authorization": f"Bearer {key}"} if key else {}),
+        },
         "multiValueHeaders": {},
         "queryStringParameters": None,
         "multiValueQueryStringParameters": None,
         "pathParameters": None,
         "stageVariables": None,
         "requestContext": {"resourcePath": path, "httpMethod": method, "path": path, "stage": "api"},
-        "body": body,
+        "body": None,
         "isBase64Encoded": False,
     }
 
@@ -140,3 +143,16 @@ def test_a_deeply_nested_body_is_a_400_naming_the_body(chorus: Chorus) -> None:
     )
     assert answer.status_code == 400, answer.text
     assert answer.json()["errors"][0]["field"] == "body"
+
+
+def test_an_error_chalice_itself_raises_is_a_500_problem_body(chorus: Chorus) -> None:
+    # Given an event without the path parameter its route names (Chalice raises a TypeError reading it)
+    _, key = chorus.workspace("Chalice 500")
+    event = chalice_event("/accounts/{account_id}", "GET", key)
+    answer = chorus.rt.functions["ApiFunction"].invoke(event)
+    # Then the answer is still a problem body, not Chalice's {"Code", "Message"}
+    assert answer["statusCode"] == 500
+    problem = json.loads(answer["body"])
+    assert problem["status"] == 500
+    assert set(problem) >= {"type", "title", "status", "detail"}
+    assert "Code" not in problem
