@@ -45,7 +45,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import HTTPError, NameResolutionError, NewConnectionError
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, NameResolutionError, NewConnectionError
 from urllib3.util import connection as urllib3_connection
 
 from chorus.errors import ValidationFailed
@@ -228,8 +228,6 @@ class _Pinned:
                     socket_options=self.socket_options,
                 )
             except TimeoutError as exc:
-                from urllib3.exceptions import ConnectTimeoutError
-
                 raise ConnectTimeoutError(self, f"Connection to {self.host} timed out") from exc
             except OSError as exc:
                 last = exc
