@@ -49,9 +49,10 @@ integration: $(STAMP) ## end-to-end tests on the embedded runtime
 # `make test` runs the same schemathesis test bounded (5 examples per route, seed 1, about a minute).
 FUZZ_EXAMPLES ?= 100
 FUZZ_SEED ?= random
-fuzz: $(STAMP) ## schemathesis on every route, longer: no 5xx, answers match GET /openapi.json
+fuzz: $(STAMP) ## schemathesis on every route, longer: no 5xx, answers match GET /openapi.json; webhook parsers, 5,000 examples each
 	CHORUS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) CHORUS_FUZZ_SEED=$(FUZZ_SEED) CHORUS_FUZZ_PHASES=examples,coverage,fuzzing,stateful \
 	  CHORUS_FUZZ_BUDGET_S=1800 $(BIN)/pytest -q tests/integration/test_schemathesis.py
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q tests/unit/test_webhook_properties.py
 
 bench: $(STAMP) ## run every benchmark; results in bench/results/
 	$(BIN)/python bench/run_all.py
