@@ -42,11 +42,19 @@ X_CLIENT_SECRET = f"x-{NEEDLE}-client-secret"
 META_USER_TOKEN = f"tok-{NEEDLE}-meta-user"
 META_APP_SECRET = f"meta-{NEEDLE}-app-secret"
 X_USER_ID = "2244994945"
+MASTODON_CLIENT_SECRET = f"mast-{NEEDLE}-client-secret"
+MASTODON_ACCESS = f"tok-{NEEDLE}-mastodon"
+BLUESKY_PASSWORD = f"app-{NEEDLE}-password"
+BLUESKY_REFRESH = f"tok-{NEEDLE}-bluesky-refresh"
+BLUESKY_ACCESS = f"eyJhbGciOiJFUzI1NksifQ.eyJleHAiOjQxMDI0NDQ4MDB9.{NEEDLE}"  # a JWT: exp 2100, sig = needle
+BLUESKY_DID = "did:plc:ewvi7nxzyoun6zhxrhs64oiz"
 
 
 class FakeOAuth:
     """X's token and users/me endpoints; Meta's token endpoint and a ``/me/accounts`` that refuses the
-    token with an error echoing the request URL, token included (as Graph errors sometimes do)."""
+    token with an error echoing the request URL, token included (as Graph errors sometimes do); a
+    Mastodon instance's app registration, token and verify_credentials endpoints; a Bluesky PDS's
+    createSession."""
 
     def __init__(self) -> None:
         class Handler(json_handler()):
@@ -58,7 +66,44 @@ class FakeOAuth:
                 return parts.path, {k: v[0] for k, v in merged.items()}
 
             def do_POST(self) -> None:
+                if self.path == "/xrpc/com.atproto.server.createSession":
+                    length = int(self.headers.get("Content-Length") or 0)
+                    login = json.loads(self.rfile.read(length) or b"{}")
+                    if login.get("password") != BLUESKY_PASSWORD:
+                        return self._answer(
+                            401,
+                            {"error": "AuthenticationRequired", "message": "Invalid identifier or password"},
+                        )
+                    return self._answer(
+                        200,
+                        {
+                            "did": BLUESKY_DID,
+                            "handle": "brand.test",
+                            "accessJwt": BLUESKY_ACCESS,
+                            "refreshJwt": BLUESKY_REFRESH,
+                        },
+                    )
                 path, params = self._params()
+                if path == "/api/v1/apps":
+                    return self._answer(
+                        200,
+                        {
+                            "id": "563419",
+                            "name": "Chorus",
+                            "client_id": "mast-client",
+                            "client_secret": MASTODON_CLIENT_SECRET,
+                        },
+                    )
+                if path == "/oauth/token" and params.get("client_secret") == MASTODON_CLIENT_SECRET:
+                    return self._answer(
+                        200,
+                        {
+                            "access_token": MASTODON_ACCESS,
+                            "token_type": "Bearer",
+                            "scope": "read write",
+                            "created_at": 1,
+                        },
+                    )
                 if path == "/2/oauth2/token" and params.get("code") == "good":
                     return self._answer(
                         200,
@@ -76,6 +121,12 @@ class FakeOAuth:
                 path, params = self._params()
                 if path == "/2/users/me" and self.headers.get("Authorization") == f"Bearer {X_ACCESS}":
                     return self._answer(200, {"data": {"id": X_USER_ID, "name": "X Dev", "username": "dev"}})
+                if path == "/api/v1/accounts/verify_credentials":
+                    if self.headers.get("Authorization") != f"Bearer {MASTODON_ACCESS}":
+                        return self._answer(401, {"error": "The access token is invalid"})
+                    return self._answer(
+                        200, {"id": "109", "username": "brand", "acct": "brand", "display_name": "Brand"}
+                    )
                 if path == "/oauth/access_token":
                     return self._answer(
                         200, {"access_token": META_USER_TOKEN, "token_type": "bearer", "expires_in": 5183944}
@@ -122,6 +173,13 @@ class Scan:
     answers: list[str] = field(default_factory=list)
     flows: dict[str, Any] = field(default_factory=dict)
     secrets: list[str] = field(default_factory=lambda: [NEEDLE])
+
+
+def chorus_oauth_url(chorus: Chorus) -> str:
+    """The fake platforms' URL (the X API URL the runtime was given)."""
+    import os
+
+    return os.environ["CHORUS_X_API_URL"]
 
 
 def _queue(chorus: Chorus, name: str) -> tuple[str, str]:
@@ -271,6 +329,34 @@ def _run_flows(chorus: Chorus, raw: RawRecords) -> Scan:
             "GET", f"/oauth/callback/{platform}", key, params={"code": code, "state": started.json()["state"]}
         )
         result.flows[f"oauth_{platform}"] = back.status_code
+    # Mastodon: one connection finished, one abandoned after the app registration on the instance
+    for finished in (True, False):
+        started = api(
+            "GET",
+            "/accounts/connect/mastodon",
+            key,
+            params={"redirect_uri": "https://app.example/done", "base_url": chorus_oauth_url(chorus)},
+        )
+        assert started.status_code == 200, started.text
+        if finished:
+            back = api(
+                "GET", "/oauth/callback/mastodon", key, params={"code": "m", "state": started.json()["state"]}
+            )
+            result.flows["oauth_mastodon"] = back.status_code
+    # Bluesky: an app password that works, and one the PDS refuses
+    for password in (BLUESKY_PASSWORD, f"wrong-{NEEDLE}"):
+        connected = api(
+            "POST",
+            "/accounts",
+            key,
+            json={
+                "platform": "bluesky",
+                "handle": "brand.test",
+                "app_password": password,
+                "base_url": chorus_oauth_url(chorus),
+            },
+        )
+        result.flows.setdefault("bluesky", []).append(connected.status_code)
     api("GET", "/accounts", key)
     assert chorus.rt.wait_idle(timeout=30)
     result.logs = list(raw.lines)
@@ -291,6 +377,8 @@ def test_secret_scan_the_flows_ran_through_every_path(scan: Scan) -> None:
     assert scan.flows["reply"]["state"] == "sent"
     assert scan.flows["oauth_x"] == 200
     assert scan.flows["oauth_facebook"] == 400
+    assert scan.flows["oauth_mastodon"] == 200
+    assert scan.flows["bluesky"] == [201, 422]
     assert scan.logs
     assert scan.items
     assert any("PublishFailed" in e for e in scan.events)

@@ -6,7 +6,9 @@ a state (or an authorize URL) handed to someone else's browser cannot connect th
 starter's workspace. It lives ten minutes (the main table's ``expires_at`` TTL, and a check on read,
 since DynamoDB deletes expired items late) and is spent by a conditional delete, so a reused, expired
 or unknown state is refused. It holds the workspace, the platform, the redirect URI, the PKCE verifier (X)
-and, for Mastodon, the instance and the app registered there for this connection.
+and, for Mastodon, the instance and the app registered there for this connection. No secret of the flow
+is stored in clear (issue 14): the item is named by the state's hash, and the PKCE verifier and the
+Mastodon app secret are sealed (AES-GCM) with a key derived from the state, which only the caller holds.
 
 Who the token belongs to: X ``GET /2/users/me``; Mastodon ``GET /api/v1/accounts/verify_credentials``;
 Facebook and Instagram: the Pages (and their linked Instagram professional accounts) the user granted,
@@ -17,7 +19,10 @@ Connecting an account the workspace already has re-authorises it (new tokens, ac
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import ipaddress
+import os
 import secrets
 from contextlib import suppress
 from dataclasses import dataclass
@@ -25,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import requests
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import DeleteError, DoesNotExist
 
@@ -172,13 +178,32 @@ def start_connect(
         started_by=principal.key_id,
         platform=platform,
         redirect_uri=redirect_uri,
-        code_verifier=verifier,
+        code_verifier=_seal(state, verifier),
         base_url=base_url if platform == "mastodon" else None,
         client_id=client_id,
-        client_secret=client_secret,
+        client_secret=_seal(state, client_secret),
         expires_at=(now or datetime.now(UTC)) + STATE_TTL,
     ).save()
     return ConnectStart(url, state)
+
+
+def _sealing(state: str) -> AESGCM:
+    return AESGCM(hashlib.sha256(b"chorus oauth state seal\0" + state.encode()).digest())
+
+
+def _seal(state: str, value: str | None) -> str | None:
+    """``value`` encrypted under a key only the holder of ``state`` can derive (the item has its hash)."""
+    if value is None:
+        return None
+    nonce = os.urandom(12)
+    return base64.b64encode(nonce + _sealing(state).encrypt(nonce, value.encode(), b"oauth-state")).decode()
+
+
+def _unseal(state: str, blob: str | None) -> str | None:
+    if blob is None:
+        return None
+    raw = base64.b64decode(blob)
+    return _sealing(state).decrypt(raw[:12], raw[12:], b"oauth-state").decode()
 
 
 def take_state(
@@ -208,10 +233,10 @@ def take_state(
         workspace_id=item.workspace_id,
         platform=item.platform,
         redirect_uri=item.redirect_uri,
-        code_verifier=item.code_verifier,
+        code_verifier=_unseal(state, item.code_verifier),
         base_url=item.base_url,
         client_id=item.client_id,
-        client_secret=item.client_secret,
+        client_secret=_unseal(state, item.client_secret),
     )
 
 

@@ -15,6 +15,7 @@ GSI2 (sparse): CAL#<ws> / <time>#<post> (calendar), PACCT#<platform>#<id> / <ws>
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 
@@ -77,7 +78,8 @@ def platform_account_pk(platform: str, platform_account_id: str) -> str:
 
 
 def oauth_state_pk(state: str) -> str:
-    return f"OAUTH#{state}"
+    """The state is a bearer secret its caller holds: only its hash names the item."""
+    return f"OAUTH#{hashlib.sha256(state.encode()).hexdigest()}"
 
 
 def media_prefix(workspace_id: str) -> str:
