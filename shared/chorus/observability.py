@@ -35,6 +35,14 @@ class RedactingFilter(logging.Filter):
     """Redacts secrets in a record's message, arguments, extra keys and exception (always passes it)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            self._redact(record)
+        except Exception:  # a filter must never break the log call (or the code that made it)
+            record.msg, record.args = "log record withheld: it could not be redacted", ()
+        return True
+
+    @staticmethod
+    def _redact(record: logging.LogRecord) -> None:
         if isinstance(record.msg, str):
             record.msg = redact(record.msg)
         if isinstance(record.msg, dict):
@@ -50,11 +58,10 @@ class RedactingFilter(logging.Filter):
             if clean != raw:
                 record.exc_info = (RedactedTraceback, RedactedTraceback(clean), None)
                 record.exc_text = None
-        return True
 
 
 def _redact_arg(value: Any) -> Any:
-    if isinstance(value, str | dict | list | tuple):
+    if type(value) in (str, dict, list, tuple):
         return redact_value(value)
     if value is None or isinstance(value, int | float | bool):
         return value

@@ -95,3 +95,23 @@ def test_the_chorus_logger_and_the_root_handlers_carry_the_filter() -> None:
     handlers = [*logging.getLogger("chorus").handlers]
     assert handlers
     assert all(any(isinstance(f, RedactingFilter) for f in h.filters) for h in handlers)
+
+
+def test_odd_log_arguments_are_redacted_by_their_text_and_never_break_the_log_call() -> None:
+    from collections import namedtuple
+
+    # Given arguments of types the filter cannot rebuild (a namedtuple, an object whose str holds a token)
+    Pair = namedtuple("Pair", "name url")
+
+    class Url:
+        def __str__(self) -> str:
+            return f"https://g.example/me?access_token={TOKEN}"
+
+    record = logging.LogRecord(
+        "chorus", logging.INFO, __file__, 1, "got %s and %s", (Pair("a", "b"), Url()), None
+    )
+    # When filtered
+    assert RedactingFilter().filter(record) is True
+    # Then the line is written, without the token
+    assert TOKEN not in record.getMessage()
+    assert "Pair(name='a', url='b')" in record.getMessage()

@@ -96,8 +96,8 @@ def redact_value(value: Any) -> Any:
     """``value`` with its strings redacted, also inside lists, tuples and dicts (log extras)."""
     if isinstance(value, str):
         return redact(value)
-    if isinstance(value, dict):
+    if type(value) is dict:
         return {k: redact_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if type(value) in (list, tuple):
         return type(value)(redact_value(v) for v in value)
     return value
