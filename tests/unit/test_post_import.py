@@ -190,3 +190,22 @@ def test_a_job_id_that_is_not_one_of_ours_is_404_not_a_store_error(owner: tuple[
     for job_id in ("nope", "imp" + "0" * 24, "x" * 5000):
         with pytest.raises(NotFound):
             imports.job_status(who, job_id)
+
+
+def test_a_chunk_transaction_cancelled_for_another_reason_is_not_taken_for_written(
+    owner: tuple[Principal, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pynamodb.exceptions import TransactWriteError
+
+    who, account = owner
+
+    def cancelled(_posts: Any) -> None:
+        raise TransactWriteError("TransactionCanceledException: TransactionConflict")
+
+    # Given the store cancels the chunk's transaction while none of its posts exists
+    monkeypatch.setattr(job_store, "create_posts", cancelled)
+    answer = imports.import_csv(who, csv_of(account, 2), NoQueue())
+    # Then the import failed (nothing created), naming the store's error, rather than "done" with no posts
+    assert (answer.status, answer.body["state"], answer.body["created"]) == (503, "failed", 0)
+    assert "TransactWriteError" in answer.body["error"]
+    assert posts_in(who.workspace_id) == []

@@ -148,7 +148,11 @@ def write_chunk(posts: Sequence[Post]) -> bool:
         try:
             PostItem.get(keys.workspace_pk(first.workspace_id), keys.post_sk(first.id), consistent_read=True)
         except DoesNotExist:
-            raise  # cancelled for another reason (throttled, conflicting write): the caller rolls back
+            written = False  # cancelled for another reason (throttled, a conflicting write)
+        else:
+            written = True
+        if not written:
+            raise  # the transaction's own error: the caller rolls back
         return False
     return True
 
