@@ -28,7 +28,8 @@ M = TypeVar("M", bound=BaseModel)
 
 _principal: ContextVar[Principal | None] = ContextVar("chorus_principal", default=None)
 
-PUBLIC_PREFIXES = ("/health", "/openapi.json", "/webhooks/")  # an OAuth callback needs the key that started it
+# No key on these; an OAuth callback needs the key that started the flow.
+PUBLIC_PREFIXES = ("/health", "/openapi.json", "/webhooks/")
 
 
 def set_principal(principal: Principal | None) -> None:
