@@ -60,6 +60,11 @@ def reply_sk(reply: str) -> str:
     return f"REPLY#{reply}"
 
 
+def replies_index_pk(workspace_id: str, conversation: str) -> str:
+    """gsi2 partition of one conversation's replies (a thread reads its own, not the workspace's)."""
+    return f"REPLIES#{workspace_id}#{conversation}"
+
+
 def saved_reply_sk(saved: str) -> str:
     return f"SAVEDREPLY#{saved}"
 

@@ -116,6 +116,8 @@ def create_reply(
         created_by=created_by,
         created_at=now,
         updated_at=now,
+        gsi2pk=ik.replies_index_pk(workspace_id, conversation_id),
+        gsi2sk=f"{keys.iso(now)}#{reply_id}",
     )
     item.save(condition=ReplyItem.pk.does_not_exist())
     queue.send(ReplyMessage(workspace_id, reply_id, token))
@@ -143,11 +145,13 @@ def get_reply(workspace_id: str, reply_id: str) -> ReplyItem | None:
 
 
 def replies_of(workspace_id: str, conversation_id: str) -> list[dict[str, Any]]:
+    """The conversation's replies, oldest first: one index partition per conversation, so a thread
+    never reads the workspace's other replies (issue 14)."""
     bind()
     return [
         reply_view(r)
-        for r in ReplyItem.query(keys.workspace_pk(workspace_id), ReplyItem.sk.startswith(ik.reply_sk("")))
-        if isinstance(r, ReplyItem) and r.conversation_id == conversation_id
+        for r in ReplyItem.calendar_index.query(ik.replies_index_pk(workspace_id, conversation_id))
+        if isinstance(r, ReplyItem) and r.workspace_id == workspace_id
     ]
 
 
