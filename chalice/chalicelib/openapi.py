@@ -88,7 +88,7 @@ class View:
             if isinstance(node, ast.Assign) and _is_call(node.value, "query"):
                 mappings |= {t.id for t in node.targets if isinstance(t, ast.Name)}
         for node in ast.walk(tree):
-            self._keys(node, mappings, glb)
+            self._keys(node, mappings)
             if not isinstance(node, ast.Call):
                 continue
             name = _name(node.func)
@@ -109,20 +109,20 @@ class View:
             if depth < MAX_DEPTH:
                 self._follow(node, mappings, glb, depth)
 
-    def _keys(self, node: ast.AST, mappings: set[str], glb: dict[str, Any]) -> None:
+    def _keys(self, node: ast.AST, mappings: set[str]) -> None:
         def is_mapping(value: ast.AST) -> bool:
             return (isinstance(value, ast.Name) and value.id in mappings) or _is_call(value, "query")
 
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
             if is_mapping(node.func.value) and node.args:
-                for key in _strings(node.args[0], glb):
+                for key in _strings(node.args[0]):
                     self.query_keys[key] = None
         elif isinstance(node, ast.Subscript) and is_mapping(node.value):
-            for key in _strings(node.slice, glb):
+            for key in _strings(node.slice):
                 self.query_keys[key] = None
         elif isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.In):
             if is_mapping(node.comparators[0]):
-                for key in _strings(node.left, glb):
+                for key in _strings(node.left):
                     self.query_keys[key] = None
         elif isinstance(node, ast.Call) and any(is_mapping(a) for a in node.args):
             for arg in node.args:  # a helper called as helper(params, "to", ...): "to" is a key
@@ -213,12 +213,9 @@ def _constants(node: ast.AST) -> Iterator[Any]:
         yield from _constants(node.orelse)
 
 
-def _strings(node: ast.AST, glb: dict[str, Any]) -> list[str]:
-    """The literal keys ``node`` stands for; a loop name over a module tuple of strings gives them all."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return [node.value]
-    if isinstance(node, ast.Name):
-        return []
+def _strings(node: ast.AST) -> list[str]:
+    """The literal keys ``node`` stands for (a constant, or either side of ``a if c else b``); a name
+    bound by a loop is read by ``_loop_keys``."""
     return [str(v) for v in _constants(node) if isinstance(v, str)]
 
 
@@ -309,12 +306,10 @@ def document(app: Any, title: str = "Chorus", version: str = "1") -> dict[str, A
         statuses = view.statuses or {200: {"type": "object"}}
         for code, schema in sorted(statuses.items()):
             answer: dict[str, Any] = {"description": "done" if code < 300 else "redirect"}
-            media = MEDIA_TYPES.get((method, path), ("application/json",))
-            if code not in (204, 302):
-                answer["content"] = {m: {"schema": schema or {"type": "object"}} for m in media}
-                if len(media) > 1:
-                    answer["content"] = {m: {"schema": {}} for m in media}
-                    answer["content"]["application/json"] = {"schema": schema or {"type": "object"}}
+            if code not in (204, 302):  # JSON as the view answers it; any other media type as it comes
+                media = MEDIA_TYPES.get((method, path), ("application/json",))
+                answer["content"] = {m: {"schema": {}} for m in media}
+                answer["content"]["application/json"] = {"schema": schema or {"type": "object"}}
             operation["responses"][str(code)] = answer
         operation["responses"]["4XX"] = _problem_answer()
         paths.setdefault(path, {})[method.lower()] = operation
