@@ -1,5 +1,6 @@
 """WebSocket API: $connect authenticates the API key (query ``key``) and scopes the connection to its
-workspace; $disconnect forgets it; $default answers pings."""
+workspace, remembering the key (revoking it closes the connection at once); $disconnect forgets it;
+$default answers pings."""
 
 from __future__ import annotations
 
