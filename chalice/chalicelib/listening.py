@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from chalice.app import Blueprint, Response
 from chalicelib.web import body, ok, principal, query, route
 from chorus.auth.roles import Role
+from chorus.dates import within_years
 from chorus.errors import ValidationFailed
 from chorus.listening import overrides, service
 from chorus.posts.timing import parse_time
@@ -43,9 +44,11 @@ def _day(params: dict[str, str], name: str, default: date) -> date:
     if not raw:
         return default
     try:
-        return date.fromisoformat(raw[:10])
+        day = date.fromisoformat(raw[:10])
     except ValueError:
         raise ValidationFailed.on(name, "must be a date (YYYY-MM-DD)", "date") from None
+    within_years(day, name)
+    return day
 
 
 def _range() -> tuple[datetime, datetime]:

@@ -172,3 +172,43 @@ def test_a_body_of_the_wrong_shape_is_a_4xx_naming_the_body_or_field(
     answer = chorus.call("POST", path, key, data=body, headers={"Content-Type": "application/json"})
     assert 400 <= answer.status_code < 500, answer.text
     assert field_of(answer) in {"body", "role"}
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/listening/series?to=0001-01-01T00:00:00%2B01:00", "to"),
+        ("/listening/mentions?from=0001-01-01T00:00:00Z", "from"),
+        ("/listening/share-of-voice?from=0001-01-01&to=0001-01-01", "to"),
+        ("/reports?from=0001-01-01", "from"),
+        ("/reports?from=9999-12-30&to=9999-12-31", "to"),
+        ("/calendar?from=0001-01-01T00:00:00&to=0001-01-02T00:00:00", "from"),
+    ],
+)
+def test_a_date_at_the_end_of_the_calendar_is_a_422_naming_it(
+    chorus: Chorus, owner: tuple[str, str], path: str, field: str
+) -> None:
+    # Given a date near year 1 or 9999, where the day before or the week after does not exist
+    answer = chorus.call("GET", path, owner[0])
+    # Then it is refused where it is read, not an overflow further on
+    assert answer.status_code == 422, answer.text
+    assert field_of(answer) == field
+
+
+def test_a_post_scheduled_at_the_end_of_the_calendar_is_a_422_naming_scheduled_at(
+    chorus: Chorus, owner: tuple[str, str]
+) -> None:
+    key, account = owner
+    answer = chorus.call(
+        "POST",
+        "/posts",
+        key,
+        json={
+            "text": "far",
+            "accounts": [account],
+            "scheduled_at": "9999-12-31T23:00:00",
+            "timezone": "Etc/GMT+12",
+        },
+    )
+    assert answer.status_code == 422, answer.text
+    assert field_of(answer) == "scheduled_at"

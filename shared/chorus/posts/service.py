@@ -13,6 +13,7 @@ from chorus.auth import workspaces
 from chorus.auth.keys import Principal
 from chorus.auth.roles import Role, at_least, can_approve, needs_approval
 from chorus.config import get_settings
+from chorus.dates import within_years
 from chorus.errors import Conflict, FieldError, Forbidden, ValidationFailed
 from chorus.posts.model import EDITABLE, Attempt, Content, Mode, Post, Target, TargetState
 from chorus.posts.queue import PublishMessage, PublishQueue
@@ -98,6 +99,7 @@ def _due_times(workspace_id: str, compose: Compose, tz: str, now: datetime) -> l
         if compose.mode is Mode.DRAFT:
             return [None]
         raise ValidationFailed.on("scheduled_at", "required to schedule a post", "required")
+    within_years(compose.scheduled_at, "scheduled_at")  # a zone's offset or a recurrence cannot overflow
     first = to_utc(compose.scheduled_at, tz)
     if compose.mode is Mode.SCHEDULE and first < now - timedelta(minutes=1):
         raise ValidationFailed.on("scheduled_at", "is in the past", "future")

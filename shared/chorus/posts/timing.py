@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from chorus.dates import within_years
 from chorus.errors import ValidationFailed
 
 MAX_OCCURRENCES = 100
@@ -32,9 +33,11 @@ def to_utc(value: datetime, timezone: str) -> datetime:
 
 def parse_time(text: str, field: str = "scheduled_at") -> datetime:
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
         raise ValidationFailed.on(field, f"not an ISO-8601 date-time: {text!r}", "datetime") from exc
+    within_years(value, field)
+    return value
 
 
 @dataclass(frozen=True)

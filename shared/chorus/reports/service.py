@@ -24,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chorus.auth.workspaces import Workspace, get_workspace, validate_timezone
+from chorus.dates import within_years
 from chorus.errors import ChorusError, NotFound, ValidationFailed
 from chorus.reports import store as repo
 from chorus.reports.besttimes import best_times as heatmap_of
@@ -97,9 +98,11 @@ def _date(params: Mapping[str, str], name: str) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError as exc:
         raise ValidationFailed.on(name, f"{raw!r} is not a date (YYYY-MM-DD)", "date") from exc
+    within_years(day, name)
+    return day
 
 
 def parse_query(params: Mapping[str, str], workspace_tz: str, now: datetime) -> ReportQuery:
