@@ -69,7 +69,7 @@ class View:
         self.globals: dict[str, Any] = getattr(self.func, "__globals__", {})
         self.body_model: type[BaseModel] | None = None
         self.query_model: type[BaseModel] | None = None
-        self.query_keys: dict[str, None] = {}
+        self.query_keys: dict[str, str | None] = {}  # name -> its format (date, date-time) if known
         self.role: str | None = None
         self.statuses: dict[int, Any] = {}
         self.read(self.func, None, 0)
@@ -83,12 +83,12 @@ class View:
         mappings = {param} if param else set()
         if param:
             for key in _loop_keys(tree, glb):
-                self.query_keys[key] = None
+                self._key(key)
         for node in ast.walk(tree):  # names bound to query(...) in this function
             if isinstance(node, ast.Assign) and _is_call(node.value, "query"):
                 mappings |= {t.id for t in node.targets if isinstance(t, ast.Name)}
         for node in ast.walk(tree):
-            self._keys(node, mappings)
+            self._keys(node, mappings, glb)
             if not isinstance(node, ast.Call):
                 continue
             name = _name(node.func)
@@ -109,25 +109,42 @@ class View:
             if depth < MAX_DEPTH:
                 self._follow(node, mappings, glb, depth)
 
-    def _keys(self, node: ast.AST, mappings: set[str]) -> None:
+    def _key(self, name: str, fmt: str | None = None) -> None:
+        self.query_keys[name] = fmt or self.query_keys.get(name)
+
+    def _keys(self, node: ast.AST, mappings: set[str], glb: dict[str, Any]) -> None:
         def is_mapping(value: ast.AST) -> bool:
             return (isinstance(value, ast.Name) and value.id in mappings) or _is_call(value, "query")
 
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
-            if is_mapping(node.func.value) and node.args:
-                for key in _strings(node.args[0]):
-                    self.query_keys[key] = None
-        elif isinstance(node, ast.Subscript) and is_mapping(node.value):
-            for key in _strings(node.slice):
-                self.query_keys[key] = None
-        elif isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.In):
-            if is_mapping(node.comparators[0]):
-                for key in _strings(node.left):
-                    self.query_keys[key] = None
-        elif isinstance(node, ast.Call) and any(is_mapping(a) for a in node.args):
+        def read_keys(value: ast.AST) -> list[str]:  # the keys ``value`` reads from the mapping
+            if isinstance(value, ast.Subscript) and is_mapping(value.value):
+                return _strings(value.slice)
+            if _is_call(value, "get") and isinstance(value, ast.Call) and value.args:
+                owner = value.func.value if isinstance(value.func, ast.Attribute) else None
+                return _strings(value.args[0]) if owner is not None and is_mapping(owner) else []
+            return []
+
+        if isinstance(node, ast.Subscript | ast.Call):
+            for key in read_keys(node):
+                self._key(key)
+        if (
+            isinstance(node, ast.Compare)
+            and len(node.ops) == 1
+            and isinstance(node.ops[0], ast.In)
+            and is_mapping(node.comparators[0])
+        ):
+            for key in _strings(node.left):
+                self._key(key)
+        if not isinstance(node, ast.Call):
+            return
+        fmt = _format_read_by(_resolve(node.func, glb))
+        for arg in node.args[:1]:  # parse_time(params["from"], ...): the key holds a date-time
+            for key in read_keys(arg):
+                self._key(key, fmt)
+        if any(is_mapping(a) for a in node.args):
             for arg in node.args:  # a helper called as helper(params, "to", ...): "to" is a key
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                    self.query_keys[arg.value] = None
+                    self._key(arg.value, fmt)
 
     def _follow(self, node: ast.Call, mappings: set[str], glb: dict[str, Any], depth: int) -> None:
         """Into a helper that is handed the query mapping (or, without arguments, reads it itself)."""
@@ -219,6 +236,24 @@ def _strings(node: ast.AST) -> list[str]:
     return [str(v) for v in _constants(node) if isinstance(v, str)]
 
 
+def _format_read_by(func: Any) -> str | None:
+    """``date-time`` or ``date`` when ``func`` parses the text it is given as one (read from its
+    source: ``parse_time``/``datetime.fromisoformat``, or ``date.fromisoformat``), else None."""
+    if not inspect.isfunction(func):
+        return None
+    tree = _tree(func)
+    calls = {
+        ast.unparse(n.func)
+        for n in (ast.walk(tree) if tree else ())
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name | ast.Attribute)
+    }
+    if func.__name__ == "parse_time" or "datetime.fromisoformat" in calls or "parse_time" in calls:
+        return "date-time"
+    if "date.fromisoformat" in calls:
+        return "date"
+    return None
+
+
 def _loop_keys(tree: ast.AST, glb: dict[str, Any]) -> list[str]:
     """Keys read as ``params.get(name) for name in NAMES`` (NAMES a module tuple of strings)."""
     found: list[str] = []
@@ -258,9 +293,10 @@ def _query_parameters(view: View) -> list[dict[str, Any]]:
         for name, prop in schema.get("properties", {}).items():
             params.append({"name": name, "in": "query", "required": name in required, "schema": prop})
             seen.add(name)
-    for name in view.query_keys:
+    for name, fmt in view.query_keys.items():
         if name not in seen:
-            params.append({"name": name, "in": "query", "required": False, "schema": {"type": "string"}})
+            schema = {"type": "string", **({"format": fmt} if fmt else {})}
+            params.append({"name": name, "in": "query", "required": False, "schema": schema})
     return params
 
 
