@@ -74,6 +74,16 @@ def cmd_workspace_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_inbox_unrouted(args: argparse.Namespace) -> int:
+    _use_local_state(args)
+    from dataclasses import asdict
+
+    from chorus.inbox.unrouted import unrouted
+
+    print(json.dumps([asdict(u) for u in unrouted(args.limit)], indent=2, default=str))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from chorus.local.demo import run_demo
 
@@ -106,6 +116,16 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--timezone", default="UTC")
     create.add_argument("--aws", action="store_true", help="act on the deployed stack, not the local runtime")
     create.set_defaults(fn=cmd_workspace_create)
+
+    inbox = sub.add_parser("inbox", help="the inbox, as operators see it").add_subparsers(
+        dest="action", required=True
+    )
+    kept = inbox.add_parser(
+        "unrouted", help="inbound events for no connected account (kept aside, newest first)"
+    )
+    kept.add_argument("--limit", type=int, default=50)
+    kept.add_argument("--aws", action="store_true", help="act on the deployed stack, not the local runtime")
+    kept.set_defaults(fn=cmd_inbox_unrouted)
 
     sentiment = sub.add_parser("sentiment", help="sentiment analysis").add_subparsers(
         dest="action", required=True

@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
+from chorus import cli
 from chorus.accounts import ownership
 from chorus.accounts import service as accounts
 from chorus.accounts.tokens import TokenSet
@@ -147,7 +148,9 @@ def test_an_account_connected_elsewhere_is_connected_again_only_with_its_owner_s
     ]
 
 
-def test_an_inbound_message_with_no_matching_account_reaches_nobody_and_is_counted(aws: FakePlatform) -> None:
+def test_an_inbound_message_with_no_matching_account_reaches_nobody_and_is_counted(
+    aws: FakePlatform, capsys: pytest.CaptureFixture[str]
+) -> None:
     # Given two workspaces with their own Pages, neither of them the Page the DM is for
     connect("ws-a", "page-token-a", PAGE_A)
     connect("ws-b", "page-token-b", PAGE_B)
@@ -162,6 +165,14 @@ def test_an_inbound_message_with_no_matching_account_reaches_nobody_and_is_count
     [kept] = unrouted()
     assert (kept.platform, kept.account_ref, kept.event) == ("facebook", UNCONNECTED_PAGE, "message")
     assert unrouted_counts("2026-12-06") == {"facebook": 1}
+    # (operators list them with `chorus inbox unrouted`; --aws: this process's AWS, here moto)
+    assert cli.main(["inbox", "unrouted", "--aws"]) == 0
+    [listed] = json.loads(capsys.readouterr().out)
+    assert (listed["platform"], listed["account_ref"], listed["platform_message_id"]) == (
+        "facebook",
+        UNCONNECTED_PAGE,
+        "mid.1457764197618:41d102a3e1ae206a38",
+    )
     stored = json.dumps(
         boto3.resource("dynamodb", region_name="us-east-1").Table(TABLE).scan()["Items"], default=str
     )

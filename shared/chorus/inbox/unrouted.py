@@ -8,7 +8,8 @@ to find its source, and nothing of its content: platform, the account it named, 
 id, its kind and when it came. Records expire after :data:`KEEP`; a counter per day and platform
 (``COUNT#<day>#<platform>``) stays, and the ingest worker reports the batch's count as a metric.
 
-Operators read them with :func:`unrouted` (``aws dynamodb query`` on ``pk = UNROUTED`` does the same).
+Operators read them with ``chorus inbox unrouted`` (:func:`unrouted`; an ``aws dynamodb query`` on
+``pk = UNROUTED`` shows the same).
 """
 
 from __future__ import annotations
