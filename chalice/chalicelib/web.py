@@ -57,6 +57,11 @@ def body(request: Request, model: type[M]) -> M:
         raise BadRequest(
             "the body nests too deeply", [FieldError("body", "too deeply nested", "json")]
         ) from exc
+    try:  # "\ud800" is valid JSON but not Unicode text: DynamoDB (UTF-8) could not store it
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        why = "a string holds a lone surrogate (\\ud800-\\udfff), not Unicode text"
+        raise BadRequest(f"body: {why}", [FieldError("body", why, "unicode")]) from exc
     return parse(model, data)
 
 

@@ -162,8 +162,13 @@ class socket_bound:
 
 @pytest.mark.parametrize(
     ("path", "body"),
-    [("/posts", b"[]"), ("/posts", b"\xff\xfe"), ("/keys", b'{"name": "x", "role": 5}')],
-    ids=["array", "not-utf8", "wrong-type"],
+    [
+        ("/posts", b"[]"),
+        ("/posts", b"\xff\xfe"),
+        ("/keys", b'{"name": "x", "role": 5}'),
+        ("/saved_replies", b'{"title": "t", "text": "\\ud800 alone"}'),
+    ],
+    ids=["array", "not-utf8", "wrong-type", "lone-surrogate"],
 )
 def test_a_body_of_the_wrong_shape_is_a_4xx_naming_the_body_or_field(
     chorus: Chorus, owner: tuple[str, str], path: str, body: bytes
