@@ -156,3 +156,24 @@ def test_an_error_chalice_itself_raises_is_a_500_problem_body(chorus: Chorus) ->
     assert problem["status"] == 500
     assert set(problem) >= {"type", "title", "status", "detail"}
     assert "Code" not in problem
+
+
+def test_api_gateways_own_refusals_are_problem_bodies_in_the_template() -> None:
+    # Given the REST API's gateway responses (what API Gateway answers before the app is reached)
+    from chorus.local.template import Template
+
+    api = Template.load(REPO / "template.yaml").resources["RestApi"]["Properties"]
+    responses = api["GatewayResponses"]
+    assert {"MISSING_AUTHENTICATION_TOKEN", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
+    for name, response in responses.items():
+        # Then each is a problem body: its header, and a JSON template once API Gateway fills it in
+        assert response["ResponseParameters"]["Headers"]["Content-Type"] == "'application/problem+json'"
+        filled = (
+            response["ResponseTemplates"]["application/json"]
+            .replace("$context.error.messageString", '"a message"')
+            .replace("$context.error.responseType", name)
+        )
+        problem = json.loads(filled)
+        assert {"type", "title", "detail"} <= set(problem), name
+        assert problem["errors"][0]["field"] == "request"
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
