@@ -12,6 +12,7 @@ state is bound to it), which connects the granted account(s) and answers them as
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, Field
@@ -36,16 +37,19 @@ class ConnectAccount(BaseModel):
     platform says the token is for), or for Bluesky a handle and an app password (``app_password``;
     ``base_url`` = the PDS when it is not bsky.social)."""
 
-    platform: str
+    # Every field bounded: an account is one item, and DynamoDB refuses an item over 400 KB.
+    platform: str = Field(max_length=50)
     platform_account_id: str | None = Field(default=None, min_length=1, max_length=300)
-    access_token: str | None = Field(default=None, min_length=1)
+    access_token: str | None = Field(default=None, min_length=1, max_length=16_384)
     app_password: str | None = Field(default=None, min_length=1, max_length=200)
-    refresh_token: str | None = None
+    refresh_token: str | None = Field(default=None, max_length=16_384)
     expires_at: datetime | None = None
-    handle: str | None = None
-    display_name: str | None = None
-    base_url: str | None = Field(default=None, pattern=r"^https?://")
-    extra: dict[str, str] = Field(default_factory=dict)
+    handle: str | None = Field(default=None, max_length=300)
+    display_name: str | None = Field(default=None, max_length=300)
+    base_url: str | None = Field(default=None, pattern=r"^https?://", max_length=2000)
+    extra: dict[Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=4000)]] = Field(
+        default_factory=dict, max_length=20
+    )
 
 
 @route(bp, "/accounts", methods=["GET"])

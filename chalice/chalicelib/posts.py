@@ -24,20 +24,21 @@ from chorus.store.pages import PageRequest
 bp = Blueprint(__name__)
 
 MAX_UPLOAD = 1024 * 1024 * 1024  # 1 GiB: the largest video any supported platform takes
+MAX_POST_BYTES = 256 * 1024  # a post is one DynamoDB item (400 KB at most, with its other attributes)
 
 
 class MediaIn(BaseModel):
-    mime_type: str
-    key: str | None = None
-    url: str | None = Field(default=None, pattern=r"^https?://")
+    mime_type: str = Field(max_length=100)
+    key: str | None = Field(default=None, max_length=1024)  # S3's longest key
+    url: str | None = Field(default=None, pattern=r"^https?://", max_length=2048)
     size: int | None = Field(default=None, ge=0)
-    alt_text: str = ""
+    alt_text: str = Field(default="", max_length=2000)
 
 
 class ContentIn(BaseModel):
     text: str = ""
     media: list[MediaIn] = Field(default_factory=list, max_length=10)
-    link: str | None = Field(default=None, pattern=r"^https?://")
+    link: str | None = Field(default=None, pattern=r"^https?://", max_length=2048)
     thread: list[str] = Field(default_factory=list, max_length=25)
     first_comment: str | None = None
 
@@ -68,6 +69,13 @@ class PostIn(ContentIn):
     version: int | None = None  # for edits: the version the client last saw
 
     def compose(self) -> service.Compose:
+        size = len(self.model_dump_json().encode())
+        if size > MAX_POST_BYTES:  # the platforms' own limits are checked per account later
+            raise ValidationFailed.on(
+                "body",
+                f"a post is at most {MAX_POST_BYTES} bytes with its variants; this is {size}",
+                "max_size",
+            )
         for media in self.media:
             if media.key is None and media.url is None:
                 raise ValidationFailed.on(

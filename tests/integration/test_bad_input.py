@@ -217,3 +217,44 @@ def test_a_post_scheduled_at_the_end_of_the_calendar_is_a_422_naming_scheduled_a
     )
     assert answer.status_code == 422, answer.text
     assert field_of(answer) == "scheduled_at"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (
+            {
+                "text": "a",
+                "media": [
+                    {"mime_type": "image/png", "url": "https://e.example/a.png", "alt_text": "x" * 120_000}
+                ]
+                * 4,
+            },
+            "media.0.alt_text",
+        ),
+        ({"text": "a", "link": "https://e.example/" + "x" * 120_000}, "link"),
+        ({"text": "a", "thread": ["x" * 20_000] * 25}, "body"),
+    ],
+    ids=["alt-text", "link", "whole-post"],
+)
+def test_a_post_larger_than_one_item_can_hold_is_a_422_naming_the_field(
+    chorus: Chorus, owner: tuple[str, str], body: dict[str, Any], field: str
+) -> None:
+    # Given a draft whose fields would make an item over DynamoDB's 400 KB (a 500 from PutItem)
+    key, account = owner
+    answer = chorus.call("POST", "/posts", key, json={**body, "accounts": [account], "mode": "draft"})
+    # Then it is refused before it is written
+    assert answer.status_code == 422, answer.text
+    assert field_of(answer) == field
+
+
+def test_an_account_with_an_oversized_extra_is_a_422_naming_extra(
+    chorus: Chorus, owner: tuple[str, str]
+) -> None:
+    key, _ = owner
+    extra = {f"k{i}": "v" * 1000 for i in range(500)}
+    answer = chorus.call(
+        "POST", "/accounts", key, json={"platform": "sandbox", "access_token": "tok-big", "extra": extra}
+    )
+    assert answer.status_code == 422, answer.text
+    assert field_of(answer) == "extra"
