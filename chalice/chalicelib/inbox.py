@@ -3,12 +3,12 @@ replies and the workspace's inbox rules. Every change is pushed to the workspace
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
 from chalice.app import Blueprint, Response
-from chalicelib.web import body, ok, principal, query, route
+from chalicelib.web import body, ok, principal, query, route, within_bytes
 from chorus.auth.roles import Role
 from chorus.errors import ValidationFailed
 from chorus.inbox import replies, rules, service
@@ -24,9 +24,12 @@ class AssignIn(BaseModel):
     assignee: str | None = Field(default=None, max_length=200)
 
 
+Tag = Annotated[str, Field(max_length=100)]
+
+
 class TagsIn(BaseModel):
-    add: list[str] = Field(default_factory=list, max_length=30)
-    remove: list[str] = Field(default_factory=list, max_length=30)
+    add: list[Tag] = Field(default_factory=list, max_length=30)
+    remove: list[Tag] = Field(default_factory=list, max_length=30)
 
 
 class StatusIn(BaseModel):
@@ -43,8 +46,8 @@ class NoteIn(BaseModel):
 
 class ReplyIn(BaseModel):
     text: str | None = Field(default=None, max_length=10_000)
-    saved_reply_id: str | None = None
-    in_reply_to: str | None = None
+    saved_reply_id: str | None = Field(default=None, max_length=200)
+    in_reply_to: str | None = Field(default=None, max_length=2000)
 
 
 class SentimentIn(BaseModel):
@@ -54,6 +57,9 @@ class SentimentIn(BaseModel):
 class SavedReplyIn(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     text: str = Field(min_length=1, max_length=10_000)
+
+
+MAX_RULES_BYTES = 200 * 1024  # the workspace's rules are one item
 
 
 class RulesIn(BaseModel):
@@ -87,6 +93,7 @@ def get_rules() -> Response:
 def put_rules() -> Response:
     who = principal(Role.ADMIN)
     req = body(bp.current_request, RulesIn)
+    within_bytes(req, MAX_RULES_BYTES, "rules")
     return ok({"rules": [r.to_dict() for r in rules.set_rules(who.workspace_id, req.rules)]})
 
 

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from chalice.app import Blueprint, Response
-from chalicelib.web import body, ok, principal, query, route
+from chalicelib.web import body, ok, principal, query, route, within_bytes
 from chorus.auth.roles import Role
 from chorus.errors import ValidationFailed
 from chorus.posts import imports, service
@@ -69,13 +69,7 @@ class PostIn(ContentIn):
     version: int | None = None  # for edits: the version the client last saw
 
     def compose(self) -> service.Compose:
-        size = len(self.model_dump_json().encode())
-        if size > MAX_POST_BYTES:  # the platforms' own limits are checked per account later
-            raise ValidationFailed.on(
-                "body",
-                f"a post is at most {MAX_POST_BYTES} bytes with its variants; this is {size}",
-                "max_size",
-            )
+        within_bytes(self, MAX_POST_BYTES)  # with its variants; each platform's limits come later
         for media in self.media:
             if media.key is None and media.url is None:
                 raise ValidationFailed.on(

@@ -76,6 +76,14 @@ def parse(model: type[M], data: Any) -> M:
         raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors), errors) from exc
 
 
+def within_bytes(data: BaseModel, limit: int, field: str = "body") -> None:
+    """A 422 naming ``field`` when ``data`` is over ``limit`` bytes as JSON: what one DynamoDB item
+    (400 KB with its other attributes) can hold, where the model's own field bounds do not add up."""
+    size = len(data.model_dump_json().encode())
+    if size > limit:
+        raise ValidationFailed.on(field, f"at most {limit} bytes as JSON; this is {size}", "max_size")
+
+
 def query(request: Request) -> dict[str, str]:
     return dict(request.query_params or {})
 

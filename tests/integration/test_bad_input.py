@@ -258,3 +258,20 @@ def test_an_account_with_an_oversized_extra_is_a_422_naming_extra(
     )
     assert answer.status_code == 422, answer.text
     assert field_of(answer) == "extra"
+
+
+def test_inbox_rules_larger_than_one_item_can_hold_are_a_422_naming_rules(
+    chorus: Chorus, owner: tuple[str, str]
+) -> None:
+    key, _ = owner
+    rules = [{"terms": [f"term{r}x{t}" + "y" * 80 for t in range(50)], "tag": "t"} for r in range(100)]
+    answer = chorus.call("PUT", "/inbox/rules", key, json={"rules": rules})
+    assert answer.status_code == 422, answer.text
+    assert field_of(answer) == "rules"
+
+
+def test_a_tag_longer_than_100_characters_is_a_422_naming_it(chorus: Chorus, owner: tuple[str, str]) -> None:
+    key, _ = owner
+    answer = chorus.call("POST", "/inbox/any-conversation/tags", key, json={"add": ["x" * 101]})
+    assert answer.status_code == 422, answer.text
+    assert field_of(answer) == "add.0"
