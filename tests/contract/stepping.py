@@ -11,6 +11,11 @@ from chorus.platforms.base import (
     PublishRequest,
     PublishResult,
 )
+from chorus.platforms.budget import requests_budget
+
+STEP_BUDGET = requests_budget(2)
+"""The call budget the contract tests give an adapter (two requests of the default timeout, where the
+deployed budget is ``CALL_REQUESTS``): a thread or an upload crosses step boundaries with few requests."""
 
 
 def drive(

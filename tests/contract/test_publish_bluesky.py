@@ -29,7 +29,7 @@ from chorus.platforms.base import (
 )
 from chorus.platforms.bluesky.publish import RESUME_STEP, BlueskyPublisher, record_key, tid_for
 from chorus.platforms.budget import requests_budget
-from tests.contract.stepping import drive
+from tests.contract.stepping import STEP_BUDGET, drive
 from tests.support import fixture_json
 
 PDS = "https://pds.example"
@@ -69,7 +69,9 @@ def rsps() -> Iterator[responses.RequestsMock]:
 
 @pytest.fixture
 def adapter() -> BlueskyPublisher:
-    return BlueskyPublisher(session=requests.Session(), clock=lambda: NOW)
+    adapter = BlueskyPublisher(session=requests.Session(), clock=lambda: NOW)
+    adapter.request_budget_s = STEP_BUDGET  # steps after two requests (see tests.contract.stepping)
+    return adapter
 
 
 def created(rkey: str) -> dict[str, str]:
@@ -594,7 +596,7 @@ def test_a_call_never_starts_a_request_its_budget_cannot_wait_for(
     rsps: responses.RequestsMock, adapter: BlueskyPublisher
 ) -> None:
     # Given a thread longer than one call's budget (two requests of the default timeout)
-    assert BlueskyPublisher.request_budget_s == requests_budget(2)
+    assert adapter.request_budget_s == requests_budget(2)
     request = PublishRequest(target_id="t", text="a", thread=("b", "c", "d"), not_before=DUE)
     keys = adapter.rkeys(request)
     for key in keys:

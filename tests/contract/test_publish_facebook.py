@@ -25,7 +25,7 @@ from chorus.platforms.base import (
     UnknownOutcome,
 )
 from chorus.platforms.facebook.publish import FacebookPublisher
-from tests.contract.stepping import drive
+from tests.contract.stepping import STEP_BUDGET, drive
 
 GRAPH = "https://graph.facebook.com/v21.0"
 PAGE = "1234567890"
@@ -41,7 +41,9 @@ def rsps() -> Iterator[responses.RequestsMock]:
 
 @pytest.fixture
 def adapter() -> FacebookPublisher:
-    return FacebookPublisher(session=requests.Session())
+    adapter = FacebookPublisher(session=requests.Session())
+    adapter.request_budget_s = STEP_BUDGET  # steps after two requests (see tests.contract.stepping)
+    return adapter
 
 
 def form(fields: dict[str, str]) -> list[Any]:

@@ -24,7 +24,7 @@ from chorus.platforms.base import (
     UnknownOutcome,
 )
 from chorus.platforms.instagram.publish import MAX_POLLS, InstagramPublisher, PublishingQuota
-from tests.contract.stepping import drive
+from tests.contract.stepping import STEP_BUDGET, drive
 
 GRAPH = "https://graph.facebook.com/v21.0"
 IG = "17841400008460056"
@@ -42,7 +42,9 @@ def rsps() -> Iterator[responses.RequestsMock]:
 
 @pytest.fixture
 def adapter() -> InstagramPublisher:
-    return InstagramPublisher(session=requests.Session())
+    adapter = InstagramPublisher(session=requests.Session())
+    adapter.request_budget_s = STEP_BUDGET  # steps after two requests (see tests.contract.stepping)
+    return adapter
 
 
 def form(fields: dict[str, str]) -> list[Any]:

@@ -24,7 +24,7 @@ from chorus.platforms.base import (
     TransientError,
     UnknownOutcome,
 )
-from chorus.platforms.budget import requests_budget
+from chorus.platforms.budget import CALL_REQUESTS, requests_budget
 from chorus.platforms.mastodon.publish import (
     KEY_TRUST,
     MAX_MEDIA_POLLS,
@@ -32,7 +32,7 @@ from chorus.platforms.mastodon.publish import (
     RESUME_STEP,
     MastodonPublisher,
 )
-from tests.contract.stepping import drive
+from tests.contract.stepping import STEP_BUDGET, drive
 from tests.support import fixture_json
 
 BASE = "https://mastodon.example"
@@ -50,7 +50,9 @@ def rsps() -> Iterator[responses.RequestsMock]:
 
 @pytest.fixture
 def adapter() -> MastodonPublisher:
-    return MastodonPublisher(session=requests.Session())
+    adapter = MastodonPublisher(session=requests.Session())
+    adapter.request_budget_s = STEP_BUDGET  # steps after two requests (see tests.contract.stepping)
+    return adapter
 
 
 MEDIA = f"{BASE}/api/v2/media"
@@ -322,8 +324,8 @@ def test_find_part_finds_our_reply_to_the_landed_parent_in_its_context(
     assert adapter.find_part(CREDS, PublishRequest(target_id="t", text="a", thread=("b", "c")), "2") is None
 
 
-def test_the_request_budget_is_two_requests_of_the_default_timeout() -> None:
-    assert MastodonPublisher.request_budget_s == requests_budget(2)
+def test_the_request_budget_is_call_requests_of_the_default_timeout() -> None:
+    assert MastodonPublisher.request_budget_s == requests_budget(CALL_REQUESTS)
 
 
 def test_reply_to_an_inbox_message_sets_in_reply_to_id(

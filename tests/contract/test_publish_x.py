@@ -25,7 +25,7 @@ from chorus.platforms.base import (
 )
 from chorus.platforms.x import publish as xpublish
 from chorus.platforms.x.publish import XPublisher
-from tests.contract.stepping import drive
+from tests.contract.stepping import STEP_BUDGET, drive
 from tests.support import fixture_json
 
 API = "https://api.x.com"
@@ -42,7 +42,9 @@ def rsps() -> Iterator[responses.RequestsMock]:
 
 @pytest.fixture
 def adapter() -> XPublisher:
-    return XPublisher(session=requests.Session())
+    adapter = XPublisher(session=requests.Session())
+    adapter.request_budget_s = STEP_BUDGET  # steps after two requests (see tests.contract.stepping)
+    return adapter
 
 
 def created(tweet_id: str, text: str = "") -> dict[str, object]:
@@ -144,7 +146,7 @@ def test_a_video_is_uploaded_in_chunks_as_steps_within_the_call_budget(
     # wait is a step X's check_after_secs later (no sleep inside a call)
     assert result.platform_post_id == "10"
     assert max(per_call) <= 2
-    assert adapter.request_budget_s == 26.1
+    assert adapter.request_budget_s == 26.1  # the tests' STEP_BUDGET
     assert [s.step for s in steps] == ["media", "media", "media"]
     assert steps[-1].delay_seconds == 2
     assert steps[-1].state["phase"] == "status"

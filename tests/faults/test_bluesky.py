@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from chorus.platforms.bluesky.publish import RESUME_STEP, tid_for
+from chorus.platforms.bluesky.publish import RESUME_STEP, BlueskyPublisher, tid_for
 from chorus.posts.model import MediaRef, TargetState
 from chorus.posts.publisher import VERIFY_LOOKS
+from tests.contract.stepping import STEP_BUDGET
 from tests.faults.bluesky_fake import CREATE, DID, GET, UPLOAD, BlueskyFake
 from tests.faults.harness import FakePlatform, PublisherBed, Request
 
@@ -171,9 +172,10 @@ def test_a_worker_killed_between_parts_resumes_at_the_next_part(
 
 
 def test_an_image_post_uploads_once_and_creates_the_record_in_the_next_step(
-    bed: PublisherBed, platform: FakePlatform, pds: BlueskyFake
+    bed: PublisherBed, platform: FakePlatform, pds: BlueskyFake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given an image post: the download and the upload take a whole call's request budget
+    # Given a call budget of two requests, and an image post: the download and the upload take it all
+    monkeypatch.setattr(BlueskyPublisher, "request_budget_s", STEP_BUDGET)
     account = bed.account("bluesky", DID)
     image = MediaRef(mime_type="image/png", url=f"{platform.url}/media/cat.png", alt_text="A cat")
     post = bed.post(account, "look", media=(image,))
@@ -192,9 +194,11 @@ def test_an_image_post_uploads_once_and_creates_the_record_in_the_next_step(
 
 
 def test_a_thread_longer_than_one_calls_budget_goes_on_in_the_next_step_from_the_landed_parent(
-    bed: PublisherBed, platform: FakePlatform, pds: BlueskyFake
+    bed: PublisherBed, platform: FakePlatform, pds: BlueskyFake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a thread of nine records (one call's budget holds seven requests at this bed's timeouts)
+    # Given a call budget of two default requests, which holds seven at this bed's short timeouts,
+    # and a thread of nine records
+    monkeypatch.setattr(BlueskyPublisher, "request_budget_s", STEP_BUDGET)
     parts = tuple(f"part {n}" for n in range(1, 9))
     account = bed.account("bluesky", DID)
     post = bed.post(account, "root", thread=parts)

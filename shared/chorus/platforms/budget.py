@@ -16,6 +16,12 @@ from chorus.platforms.http import DEFAULT_TIMEOUT
 
 Timeout = float | tuple[float, float]
 
+CALL_REQUESTS = 8
+"""Sequential requests of default timeout one publishing call may send (the budget every adapter
+declares): a text post with a thread of a few parts, or an image post, goes out in the one call that
+starts at its due second; longer threads and uploads continue in steps. The publisher's and replier's
+function Timeout in template.yaml covers it (``infra/lint/check_template.py``)."""
+
 
 def timeout_seconds(timeout: Timeout) -> float:
     """The longest one request with this ``requests`` timeout can wait (connect + read)."""

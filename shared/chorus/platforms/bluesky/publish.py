@@ -61,7 +61,7 @@ from chorus.platforms.base import (
     UnknownOutcome,
 )
 from chorus.platforms.bluesky import facets as facetlib
-from chorus.platforms.budget import CallBudget, OutOfBudget, requests_budget, timeout_seconds
+from chorus.platforms.budget import CALL_REQUESTS, CallBudget, OutOfBudget, requests_budget, timeout_seconds
 from chorus.platforms.http import DEFAULT_TIMEOUT, call, default_timeout, json_body
 from chorus.posts import text as textlib
 
@@ -144,7 +144,7 @@ def record_key(request: PublishRequest, part: str = ROOT) -> str:
 
 class BlueskyPublisher:
     name = PLATFORM
-    request_budget_s: float = requests_budget(2)
+    request_budget_s: float = requests_budget(CALL_REQUESTS)
     """Two requests a call: one blob (download + upload), or a record and the look that may follow it."""
 
     def __init__(

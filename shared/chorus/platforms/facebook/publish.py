@@ -44,7 +44,7 @@ from chorus.platforms.base import (
     PublishRequest,
     PublishResult,
 )
-from chorus.platforms.budget import CallBudget, OutOfBudget, requests_budget
+from chorus.platforms.budget import CALL_REQUESTS, CallBudget, OutOfBudget, requests_budget
 from chorus.platforms.http import DEFAULT_TIMEOUT, call, json_body
 from chorus.posts import text as textlib
 
@@ -54,7 +54,6 @@ PLATFORM = "facebook"
 GRAPH_URL = "https://graph.facebook.com/v21.0"
 TIMEOUT = DEFAULT_TIMEOUT
 """Every request takes the default timeout (``chorus.platforms.http.default_timeout``); the budget counts it."""
-REQUESTS_PER_CALL = 2
 PHOTOS_STEP = "photos"
 CONTINUE_STEP = "continue"
 CONTINUE_DELAY_S = 1
@@ -122,7 +121,7 @@ def parse_time(value: Any) -> datetime:
 
 class FacebookPublisher:
     name = PLATFORM
-    request_budget_s: float = requests_budget(REQUESTS_PER_CALL, TIMEOUT)
+    request_budget_s: float = requests_budget(CALL_REQUESTS, TIMEOUT)
 
     def __init__(self, session: requests.Session | None = None, base_url: str | None = None) -> None:
         self.graph = Graph(session or requests.Session(), base_url or GRAPH_URL, PLATFORM)

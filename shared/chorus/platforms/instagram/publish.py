@@ -53,7 +53,7 @@ from chorus.platforms.base import (
     RateLimited,
     UnknownOutcome,
 )
-from chorus.platforms.budget import CallBudget, OutOfBudget, requests_budget
+from chorus.platforms.budget import CALL_REQUESTS, CallBudget, OutOfBudget, requests_budget
 from chorus.platforms.facebook.publish import GRAPH_URL, TIMEOUT, Graph, parse_time
 from chorus.posts import text as textlib
 
@@ -68,7 +68,6 @@ POLL_DELAY_SECONDS = 10
 MAX_POLLS = 90
 """Status reads of one container (every ``POLL_DELAY_SECONDS``: 15 minutes) before the target fails."""
 PUBLISH_LIMIT_CODE = "9"
-REQUESTS_PER_CALL = 2
 CONTAINER = "container"
 """The progress part holding the (carousel or single) container's id; children are ``child:<n>``."""
 MEDIA_PAGE = 25
@@ -108,7 +107,7 @@ def _is_video(item: MediaItem) -> bool:
 
 class InstagramPublisher:
     name = PLATFORM
-    request_budget_s: float = requests_budget(REQUESTS_PER_CALL, TIMEOUT)
+    request_budget_s: float = requests_budget(CALL_REQUESTS, TIMEOUT)
 
     def __init__(self, session: requests.Session | None = None, base_url: str | None = None) -> None:
         self.graph = Graph(session or requests.Session(), base_url or GRAPH_URL, PLATFORM)

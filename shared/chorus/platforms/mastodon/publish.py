@@ -44,7 +44,7 @@ from chorus.platforms.base import (
     PublishRequest,
     PublishResult,
 )
-from chorus.platforms.budget import CallBudget, OutOfBudget, requests_budget, timeout_seconds
+from chorus.platforms.budget import CALL_REQUESTS, CallBudget, OutOfBudget, requests_budget, timeout_seconds
 from chorus.platforms.http import DEFAULT_TIMEOUT, call, default_timeout, json_body
 from chorus.posts import text as textlib
 
@@ -68,7 +68,7 @@ def _ids(value: str | None) -> list[str]:
 
 class MastodonPublisher:
     name = PLATFORM
-    request_budget_s: float = requests_budget(2)
+    request_budget_s: float = requests_budget(CALL_REQUESTS)
     """Two requests a call: one attachment (download + upload) or two statuses."""
 
     def __init__(

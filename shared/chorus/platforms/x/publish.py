@@ -45,7 +45,7 @@ from chorus.platforms.base import (
     PublishRequest,
     PublishResult,
 )
-from chorus.platforms.budget import CallBudget, OutOfBudget, requests_budget, timeout_seconds
+from chorus.platforms.budget import CALL_REQUESTS, CallBudget, OutOfBudget, requests_budget, timeout_seconds
 from chorus.platforms.http import DEFAULT_TIMEOUT, call, json_body
 from chorus.posts import text as textlib
 
@@ -61,7 +61,6 @@ CONTINUE_STEP = "continue"
 CONTINUE_DELAY_S = 1
 MAX_STATUS_POLLS = 60
 """STATUS checks of one video's processing before the target fails with X's last state."""
-REQUESTS_PER_CALL = 2
 TIMELINE_PAGE = 100
 MEDIA_LINK = re.compile(r"\s*https://t\.co/\S+\s*$")
 """X ends the text of a tweet with media with the media's t.co link: not part of what was posted."""
@@ -83,7 +82,7 @@ def _ids(value: str | None) -> list[str]:
 
 class XPublisher:
     name = PLATFORM
-    request_budget_s: float = requests_budget(REQUESTS_PER_CALL, TIMEOUT)
+    request_budget_s: float = requests_budget(CALL_REQUESTS, TIMEOUT)
 
     def __init__(self, session: requests.Session | None = None, base_url: str | None = None) -> None:
         self.session = session or requests.Session()
