@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,11 @@ class ChorusError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or []
+
+    @classmethod
+    def on(cls, field_name: str, message: str, rule: str = "invalid") -> Self:
+        """The error about one field: ``detail`` is "<field>: <message>", ``errors`` names the field."""
+        return cls(f"{field_name}: {message}", [FieldError(field_name, message, rule)])
 
     def problem(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -42,10 +47,6 @@ class BadRequest(ChorusError):
 class ValidationFailed(ChorusError):
     status = 422
     title = "Validation failed"
-
-    @classmethod
-    def on(cls, field_name: str, message: str, rule: str = "invalid") -> ValidationFailed:
-        return cls(f"{field_name}: {message}", [FieldError(field_name, message, rule)])
 
 
 class PayloadTooLarge(ValidationFailed):

@@ -39,7 +39,7 @@ from chorus.accounts.apps import OAuthApps, get_apps
 from chorus.accounts.ownership import platform_errors
 from chorus.accounts.tokens import TokenSet
 from chorus.auth.keys import Principal
-from chorus.errors import BadRequest, FieldError, Forbidden, ValidationFailed
+from chorus.errors import BadRequest, Forbidden, ValidationFailed
 from chorus.net.fetch import checked_url, guarded_session
 from chorus.store import keys
 from chorus.store.models import MainItem, bind
@@ -90,7 +90,7 @@ class Identity:
 
 
 def _refuse_state(message: str) -> BadRequest:
-    return BadRequest(f"state: {message}", [FieldError("state", message, "invalid")])
+    return BadRequest.on("state", message)
 
 
 def _check_url(value: str, field_name: str) -> str:
@@ -220,7 +220,7 @@ def take_state(
         raise _refuse_state("unknown or already used; start the connection again") from exc
     if (item.workspace_id, item.started_by) != (principal.workspace_id, principal.key_id):
         message = "was issued to another API key; finish the connection with the key that started it"
-        raise Forbidden(f"state: {message}", [FieldError("state", message, "not_yours")])
+        raise Forbidden.on("state", message, "not_yours")
     try:
         item.delete(condition=OAuthStateItem.pk.exists())
     except DeleteError as exc:  # another callback spent it first

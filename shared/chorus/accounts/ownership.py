@@ -69,7 +69,7 @@ def platform_errors(field_name: str) -> Iterator[None]:
         raise BadRequest(exc.message, [FieldError(exc.field, exc.message, "url")]) from exc
     except PermanentError as exc:
         message = f"{exc.platform or 'the platform'} refused it: {exc.message}"
-        raise BadRequest(f"{field_name}: {message}", [FieldError(field_name, message, "refused")]) from exc
+        raise BadRequest.on(field_name, message, "refused") from exc
     except PlatformError as exc:
         raise PlatformUnavailable(f"{exc.platform or 'the platform'}: {exc.message}") from exc
 
@@ -213,9 +213,7 @@ def prove(claim: Claim, *, apps: OAuthApps | None = None, session: requests.Sess
         asserted = organization_urn(asserted)
     if asserted and asserted != owner.account_id:
         message = f"the {claim.platform} token belongs to another account, not {asserted}"
-        raise NotTheOwner(
-            f"platform_account_id: {message}", [FieldError("platform_account_id", message, "owner")]
-        )
+        raise NotTheOwner.on("platform_account_id", message, "owner")
     return owner
 
 
@@ -239,9 +237,7 @@ def connect_with_token(
         ]
         if others:
             message = f"{claim.platform} cannot prove whose token this is; the account is connected elsewhere"
-            raise Conflict(
-                f"platform_account_id: {message}", [FieldError("platform_account_id", message, "taken")]
-            )
+            raise Conflict.on("platform_account_id", message, "taken")
     if owner.access_token:
         tokens = replace(tokens, access_token=owner.access_token)
     return accounts.connect_or_reconnect(

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from chorus.errors import BadRequest, FieldError, ValidationFailed
+from chorus.errors import BadRequest, ValidationFailed
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 50
@@ -82,7 +82,7 @@ def encode_cursor(key: Mapping[str, Any] | None) -> str | None:
 
 
 def _refused(why: str) -> BadRequest:
-    return BadRequest(f"cursor: {why}", [FieldError("cursor", why, "cursor")])
+    return BadRequest.on("cursor", why, "cursor")
 
 
 def decode_cursor(cursor: str, keys: KeyRange) -> dict[str, Any]:
