@@ -26,7 +26,7 @@ from chorus.platforms.base import AccountCredentials, AuthError, PlatformError
 from chorus.platforms.registry import PLATFORMS
 from chorus.store import keys
 from chorus.store.models import AccountItem, bind
-from chorus.store.pages import KeyRange, Page, PageRequest, read_page
+from chorus.store.pages import Page, PageRequest, prefix_page
 
 log = logging.getLogger(__name__)
 REFRESH_AHEAD = timedelta(minutes=10)
@@ -202,12 +202,7 @@ def list_accounts(workspace_id: str) -> list[Account]:
 def accounts_page(workspace_id: str, page: PageRequest) -> Page[Account]:
     """One page of the workspace's accounts (GET /accounts)."""
     bind()
-    pk, prefix = keys.workspace_pk(workspace_id), keys.account_sk("")
-    found: Page[AccountItem] = read_page(
-        lambda **kw: AccountItem.query(pk, AccountItem.sk.startswith(prefix), **kw),
-        page,
-        KeyRange(("pk", pk), ("sk", prefix)),
-    )
+    found = prefix_page(AccountItem, keys.workspace_pk(workspace_id), keys.account_sk(""), page)
     return Page([_to_account(i) for i in found.items], found.next_cursor)
 
 

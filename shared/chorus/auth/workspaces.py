@@ -15,7 +15,7 @@ from chorus.auth.roles import Role, at_least
 from chorus.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from chorus.store import keys
 from chorus.store.models import ApiKeyItem, WorkspaceItem, bind
-from chorus.store.pages import KeyRange, Page, PageRequest, read_page
+from chorus.store.pages import Page, PageRequest, prefix_page
 
 
 @dataclass(frozen=True)
@@ -162,12 +162,7 @@ def list_api_keys(workspace_id: str) -> list[ApiKeyInfo]:
 def api_keys_page(workspace_id: str, page: PageRequest) -> Page[ApiKeyInfo]:
     """One page of the workspace's API keys (GET /keys)."""
     bind()
-    pk, prefix = keys.workspace_pk(workspace_id), keys.api_key_sk("")
-    found: Page[ApiKeyItem] = read_page(
-        lambda **kw: ApiKeyItem.query(pk, ApiKeyItem.sk.startswith(prefix), **kw),
-        page,
-        KeyRange(("pk", pk), ("sk", prefix)),
-    )
+    found = prefix_page(ApiKeyItem, keys.workspace_pk(workspace_id), keys.api_key_sk(""), page)
     return Page(
         [ApiKeyInfo(i.key_id, i.name, Role(i.role), i.created_at, bool(i.revoked)) for i in found.items],
         found.next_cursor,

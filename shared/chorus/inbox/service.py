@@ -31,7 +31,7 @@ from chorus.inbox.store import (
 )
 from chorus.store import keys
 from chorus.store.models import bind
-from chorus.store.pages import KeyRange, Page, PageRequest, read_page
+from chorus.store.pages import Page, PageRequest, prefix_page
 
 STATUSES = ("open", "pending", "closed")
 FILTERS = ("status", "platform", "account", "kind", "sentiment", "assignee", "tag", "text")
@@ -285,12 +285,12 @@ def list_saved_replies(workspace_id: str) -> list[dict[str, Any]]:
 def saved_replies_page(workspace_id: str, page: PageRequest) -> Page[dict[str, Any]]:
     """One page of the workspace's saved replies (GET /saved_replies)."""
     bind()
-    pk, prefix = keys.workspace_pk(workspace_id), ik.saved_reply_sk("")
-    found: Page[SavedReplyItem] = read_page(
-        lambda **kw: SavedReplyItem.query(pk, SavedReplyItem.sk.startswith(prefix), **kw),
+    found = prefix_page(
+        SavedReplyItem,
+        keys.workspace_pk(workspace_id),
+        ik.saved_reply_sk(""),
         page,
-        KeyRange(("pk", pk), ("sk", prefix)),
-        lambda i: isinstance(i, SavedReplyItem),
+        keep=lambda i: isinstance(i, SavedReplyItem),
     )
     return Page([_saved_view(i) for i in found.items], found.next_cursor)
 

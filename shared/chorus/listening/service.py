@@ -33,7 +33,7 @@ from chorus.listening.matching import matches
 from chorus.listening.monitors import Mention, Monitor, MonitorKind
 from chorus.store import keys
 from chorus.store.models import MainItem, WorkspaceItem, bind
-from chorus.store.pages import KeyRange, Page, PageRequest, read_page
+from chorus.store.pages import KeyRange, Page, PageRequest, prefix_page, read_page
 from chorus.ttl import TtlCache
 
 WINDOW = timedelta(minutes=5)
@@ -89,12 +89,7 @@ def list_monitors(workspace_id: str) -> list[Monitor]:
 def monitors_page(workspace_id: str, page: PageRequest) -> Page[Monitor]:
     """One page of the workspace's monitors (GET /monitors)."""
     bind()
-    pk = _pk(workspace_id)
-    found: Page[ListeningItem] = read_page(
-        lambda **kw: ListeningItem.query(pk, ListeningItem.sk.startswith("MONITOR#"), **kw),
-        page,
-        KeyRange(("pk", pk), ("sk", "MONITOR#")),
-    )
+    found = prefix_page(ListeningItem, _pk(workspace_id), "MONITOR#", page)
     return Page([Monitor.from_dict(i.data) for i in found.items], found.next_cursor)
 
 
@@ -550,14 +545,7 @@ def resolve(workspace_id: str, incident_id: str, by: str) -> dict[str, Any]:
 def incidents_page(workspace_id: str, page: PageRequest) -> Page[dict[str, Any]]:
     """One page of the workspace's incidents, newest first (GET /incidents)."""
     bind()
-    pk = _pk(workspace_id)
-    found: Page[ListeningItem] = read_page(
-        lambda **kw: ListeningItem.query(
-            pk, ListeningItem.sk.startswith("INCIDENT#"), scan_index_forward=False, **kw
-        ),
-        page,
-        KeyRange(("pk", pk), ("sk", "INCIDENT#")),
-    )
+    found = prefix_page(ListeningItem, _pk(workspace_id), "INCIDENT#", page, newest_first=True)
     return Page([dict(i.data or {}) for i in found.items], found.next_cursor)
 
 

@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from chorus.errors import BadRequest, ValidationFailed
+from chorus.store.models import MainItem
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 50
 MAX_CURSOR = 2048  # characters; a LastEvaluatedKey of this table is far shorter
 
 T = TypeVar("T")
+M = TypeVar("M", bound=MainItem)
 T_co = TypeVar("T_co", covariant=True)
 
 
@@ -123,3 +125,23 @@ def read_page(
     read: Iterable[T] = results
     items = [item for item in read if keep is None or keep(item)]
     return Page(items, encode_cursor(results.last_evaluated_key))
+
+
+def prefix_page(
+    model: type[M],
+    pk: str,
+    prefix: str,
+    page: PageRequest,
+    *,
+    newest_first: bool = False,
+    keep: Callable[[M], bool] | None = None,
+) -> Page[M]:
+    """One page of ``model``'s items in partition ``pk`` whose sort key starts with ``prefix`` (sort key
+    order, or its reverse when ``newest_first``); a cursor must stay inside that partition and prefix."""
+    order: dict[str, Any] = {"scan_index_forward": False} if newest_first else {}
+    return read_page(
+        lambda **kw: model.query(pk, model.sk.startswith(prefix), **order, **kw),
+        page,
+        KeyRange(("pk", pk), ("sk", prefix)),
+        keep,
+    )

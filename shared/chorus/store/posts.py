@@ -18,7 +18,7 @@ from chorus.platforms.base import ROOT
 from chorus.posts.model import Attempt, Content, Mode, Post, Target, TargetState
 from chorus.store import keys, models
 from chorus.store.models import MainItem, PostItem, SchedulerStateItem, TargetItem, bind, connection
-from chorus.store.pages import KeyRange, Page, PageRequest, read_page
+from chorus.store.pages import Page, PageRequest, prefix_page
 
 MAX_LOG = 20
 
@@ -216,12 +216,7 @@ def posts_page(workspace_id: str, page: PageRequest, status: str | None = None) 
     """One page of the workspace's posts, newest first (of ``status`` only when given: at most
     ``page.limit`` read, so a filtered page may hold fewer)."""
     bind()
-    pk, prefix = keys.workspace_pk(workspace_id), keys.post_sk("")
-    found: Page[PostItem] = read_page(
-        lambda **kw: PostItem.query(pk, PostItem.sk.startswith(prefix), scan_index_forward=False, **kw),
-        page,
-        KeyRange(("pk", pk), ("sk", prefix)),
-    )
+    found = prefix_page(PostItem, keys.workspace_pk(workspace_id), keys.post_sk(""), page, newest_first=True)
     posts = [_to_post(i, targets_of(workspace_id, i.post_id)) for i in found.items]
     return Page([p for p in posts if status is None or p.status == status], found.next_cursor)
 
