@@ -8,11 +8,19 @@ two always agree.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from functools import partial
 
-from chorus.platforms.base import COMMENT, ROOT, PublishRequest, PublishResult, thread_part
+from chorus.platforms.base import (
+    COMMENT,
+    ROOT,
+    PendingStep,
+    PermanentError,
+    PublishRequest,
+    PublishResult,
+    thread_part,
+)
 from chorus.platforms.budget import CallBudget, Timeout
 from chorus.platforms.http import DEFAULT_TIMEOUT
 
@@ -74,3 +82,11 @@ def published(request: PublishRequest, url: str | None = None) -> PublishResult:
         url=url or request.progress.root_url,
         part_ids=tuple(landed[p] for p in request.parts if p != ROOT),
     )
+
+
+def resumed_state(step: PendingStep, steps: Collection[str], platform: str, label: str) -> dict[str, str]:
+    """A copy of the state ``step`` carries, to advance in ``continue_publish``; a step that is not one of
+    the adapter's ``steps`` is a PermanentError (``label`` names the platform to a reader)."""
+    if step.step not in steps:
+        raise PermanentError(f"{label} has no pending step {step.step!r}", platform=platform)
+    return dict(step.state)

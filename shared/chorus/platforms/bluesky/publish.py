@@ -580,9 +580,7 @@ class BlueskyPublisher:
     def continue_publish(
         self, creds: AccountCredentials, request: PublishRequest, step: PendingStep
     ) -> PublishResult | PendingStep:
-        if step.step != RESUME_STEP:
-            raise PermanentError(f"Bluesky has no pending step {step.step!r}", platform=PLATFORM)
-        return self._advance(creds, request, dict(step.state))
+        return self._advance(creds, request, partlib.resumed_state(step, (RESUME_STEP,), PLATFORM, "Bluesky"))
 
     def find_published(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | None:
         did = self.session_for(creds).did

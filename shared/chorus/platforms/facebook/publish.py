@@ -135,9 +135,8 @@ class FacebookPublisher:
     def continue_publish(
         self, creds: AccountCredentials, request: PublishRequest, step: PendingStep
     ) -> PublishResult | PendingStep:
-        if step.step not in (PHOTOS_STEP, CONTINUE_STEP):
-            raise PermanentError(f"Facebook has no pending step {step.step!r}", platform=PLATFORM)
-        return self._run(creds, request, dict(step.state))
+        state = parts.resumed_state(step, (PHOTOS_STEP, CONTINUE_STEP), PLATFORM, "Facebook")
+        return self._run(creds, request, state)
 
     def _run(
         self, creds: AccountCredentials, request: PublishRequest, state: dict[str, str]

@@ -143,9 +143,8 @@ class InstagramPublisher:
     def continue_publish(
         self, creds: AccountCredentials, request: PublishRequest, step: PendingStep
     ) -> PublishResult | PendingStep:
-        if step.step not in (POLL_STEP, CHILDREN_STEP, CONTINUE_STEP):
-            raise PermanentError(f"Instagram has no pending step {step.step!r}", platform=PLATFORM)
-        return self._run(creds, request, dict(step.state))
+        state = parts.resumed_state(step, (POLL_STEP, CHILDREN_STEP, CONTINUE_STEP), PLATFORM, "Instagram")
+        return self._run(creds, request, state)
 
     def _run(
         self, creds: AccountCredentials, request: PublishRequest, state: dict[str, str]

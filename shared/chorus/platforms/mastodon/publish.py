@@ -272,10 +272,9 @@ class MastodonPublisher:
     def continue_publish(
         self, creds: AccountCredentials, request: PublishRequest, step: PendingStep
     ) -> PublishResult | PendingStep:
-        if step.step not in (MEDIA_STEP, RESUME_STEP):
-            raise PermanentError(f"Mastodon has no pending step {step.step!r}", platform=PLATFORM)
+        state = partlib.resumed_state(step, (MEDIA_STEP, RESUME_STEP), PLATFORM, "Mastodon")
         # a resume uploads what a cut-short call did not, then posts; a media step polls first
-        return self._advance(creds, request, dict(step.state), polling=step.step == MEDIA_STEP)
+        return self._advance(creds, request, state, polling=step.step == MEDIA_STEP)
 
     def find_published(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | None:
         resp = call(

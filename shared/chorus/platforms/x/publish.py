@@ -101,9 +101,8 @@ class XPublisher:
     def continue_publish(
         self, creds: AccountCredentials, request: PublishRequest, step: PendingStep
     ) -> PublishResult | PendingStep:
-        if step.step not in (MEDIA_STEP, CONTINUE_STEP):
-            raise PermanentError(f"X has no pending step {step.step!r}", platform=PLATFORM)
-        return self._run(creds, request, dict(step.state), CallBudget(self.request_budget_s))
+        state = parts.resumed_state(step, (MEDIA_STEP, CONTINUE_STEP), PLATFORM, "X")
+        return self._run(creds, request, state, CallBudget(self.request_budget_s))
 
     def _run(
         self, creds: AccountCredentials, request: PublishRequest, state: dict[str, str], budget: CallBudget
