@@ -90,9 +90,18 @@ class MastodonPublisher:
             raise PermanentError("no Mastodon instance URL for this account", platform=PLATFORM)
         return base.rstrip("/")
 
-    @staticmethod
-    def _auth(creds: AccountCredentials) -> dict[str, str]:
-        return {"Authorization": f"Bearer {creds.access_token}"}
+    def _call(
+        self,
+        creds: AccountCredentials,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **kw: Any,
+    ) -> requests.Response:
+        """One request to the account's instance (``path`` under its URL), with the account's token."""
+        auth = {"Authorization": f"Bearer {creds.access_token}", **(headers or {})}
+        return call(self.session, method, f"{self._base(creds)}{path}", PLATFORM, headers=auth, **kw)
 
     @staticmethod
     def _download(item: MediaItem) -> bytes:
@@ -103,14 +112,12 @@ class MastodonPublisher:
 
     def upload_media(self, creds: AccountCredentials, item: MediaItem) -> tuple[str, bool]:
         """Upload one attachment: its id, and whether the instance has processed it already."""
-        base = self._base(creds)
+        self._base(creds)  # an account without an instance URL is refused before the download
         filename = item.url.rsplit("/", 1)[-1].split("?", 1)[0] or "media"
-        resp = call(
-            self.session,
+        resp = self._call(
+            creds,
             "POST",
-            f"{base}/api/v2/media",
-            PLATFORM,
-            headers=self._auth(creds),
+            "/api/v2/media",
             files={"file": (filename, self._download(item), item.mime_type)},
             data={"description": item.alt_text} if item.alt_text else None,
             timeout=default_timeout(),
@@ -136,12 +143,11 @@ class MastodonPublisher:
             body["visibility"] = creds.extra["visibility"]
         if creds.extra.get("language"):
             body["language"] = creds.extra["language"]
-        resp = call(
-            self.session,
+        resp = self._call(
+            creds,
             "POST",
-            f"{self._base(creds)}/api/v1/statuses",
-            PLATFORM,
-            headers={**self._auth(creds), "Idempotency-Key": key},
+            "/api/v1/statuses",
+            headers={"Idempotency-Key": key},
             json=body,
             timeout=default_timeout(),
             idempotent=False,
@@ -179,13 +185,8 @@ class MastodonPublisher:
         processing = _ids(state.get("processing"))
         for media_id in list(processing):
             budget.spend(default_timeout())
-            resp = call(
-                self.session,
-                "GET",
-                f"{self._base(creds)}/api/v1/media/{media_id}",
-                PLATFORM,
-                headers=self._auth(creds),
-                timeout=default_timeout(),
+            resp = self._call(
+                creds, "GET", f"/api/v1/media/{media_id}", timeout=default_timeout()
             )  # 206 while processing, 200 when done; a failed processing is answered with an error
             state["last_status"] = str(resp.status_code)
             if resp.status_code == 200:
@@ -277,12 +278,10 @@ class MastodonPublisher:
         return self._advance(creds, request, state, polling=step.step == MEDIA_STEP)
 
     def find_published(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | None:
-        resp = call(
-            self.session,
+        resp = self._call(
+            creds,
             "GET",
-            f"{self._base(creds)}/api/v1/accounts/{creds.account_id}/statuses",
-            PLATFORM,
-            headers=self._auth(creds),
+            f"/api/v1/accounts/{creds.account_id}/statuses",
             params={"limit": 40, "exclude_reblogs": "true"},
         )
         wanted = textlib.match_key(textlib.compose_text(request.text, request.link))
@@ -302,13 +301,7 @@ class MastodonPublisher:
         parent = partlib.parent_id(request, part)
         if parent is None:
             return None  # the parent does not exist yet: neither can the part
-        resp = call(
-            self.session,
-            "GET",
-            f"{self._base(creds)}/api/v1/statuses/{parent}/context",
-            PLATFORM,
-            headers=self._auth(creds),
-        )
+        resp = self._call(creds, "GET", f"/api/v1/statuses/{parent}/context")
         wanted = textlib.match_key(partlib.followup_text(request, part))
         taken = set(request.progress.landed.values())  # a thread part and the comment may share a text
         for status in json_body(resp, PLATFORM).get("descendants") or []:
@@ -324,13 +317,7 @@ class MastodonPublisher:
     def delete(self, creds: AccountCredentials, platform_post_id: str) -> None:
         """Delete a status; one that is already gone (404) counts as deleted."""
         try:
-            call(
-                self.session,
-                "DELETE",
-                f"{self._base(creds)}/api/v1/statuses/{platform_post_id}",
-                PLATFORM,
-                headers=self._auth(creds),
-            )
+            self._call(creds, "DELETE", f"/api/v1/statuses/{platform_post_id}")
         except PermanentError as exc:
             if exc.status != 404:
                 raise
