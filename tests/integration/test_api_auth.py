@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
 from tests.integration.harness import REPO, Chorus
-
-
-@pytest.fixture(scope="module")
-def chorus() -> Iterator[Chorus]:
-    c = Chorus()
-    yield c
-    c.close()
 
 
 def test_health_answers_without_a_key(chorus: Chorus) -> None:

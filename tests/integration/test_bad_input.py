@@ -13,13 +13,6 @@ from tests.integration.harness import Chorus
 
 
 @pytest.fixture(scope="module")
-def chorus() -> Iterator[Chorus]:
-    c = Chorus()
-    yield c
-    c.close()
-
-
-@pytest.fixture(scope="module")
 def owner(chorus: Chorus) -> tuple[str, str]:
     _, key = chorus.workspace("Bad input")
     return key, chorus.sandbox_account(key, "bad-input")

@@ -79,13 +79,6 @@ def pds() -> Iterator[Pds]:
     stub.stop()
 
 
-@pytest.fixture(scope="module")
-def chorus() -> Iterator[Chorus]:
-    c = Chorus()
-    yield c
-    c.close()
-
-
 def raw_account_item(chorus: Chorus, workspace_id: str, account_id: str) -> dict[str, Any]:
     """The account's item exactly as DynamoDB holds it (no model, no decryption)."""
     from chorus.store import keys

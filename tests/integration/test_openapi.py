@@ -4,19 +4,11 @@ route of template.yaml with its method and security; every refusal is a problem 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.integration.harness import REPO, Chorus
-
-
-@pytest.fixture(scope="module")
-def chorus() -> Iterator[Chorus]:
-    c = Chorus()
-    yield c
-    c.close()
 
 
 @pytest.fixture(scope="module")

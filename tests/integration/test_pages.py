@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,13 +20,6 @@ LISTS = {
     "/incidents": "incidents",
     "/listening/mentions": "mentions",
 }
-
-
-@pytest.fixture(scope="module")
-def chorus() -> Iterator[Chorus]:
-    c = Chorus()
-    yield c
-    c.close()
 
 
 @pytest.fixture(scope="module")

@@ -4,18 +4,10 @@ that are not a UTF-8 text CSV or exceed 1,000 rows, the job readable by its work
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from tests.integration.harness import Chorus
-
-
-@pytest.fixture(scope="module")
-def chorus() -> Iterator[Chorus]:
-    c = Chorus()
-    yield c
-    c.close()
 
 
 def csv_of(account: str, rows: int, start: int = 0) -> bytes:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +26,6 @@ PARAMS = {"platform": "x"}  # a path parameter the route checks before anything 
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/posts/import"): {"data": b"", "headers": {"Content-Type": "text/csv"}},
 }
-
-
-@pytest.fixture(scope="module")
-def chorus() -> Iterator[Chorus]:
-    c = Chorus()
-    yield c
-    c.close()
 
 
 def new_keys(chorus: Chorus) -> dict[Role, str]:

@@ -14,7 +14,6 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,13 +24,6 @@ EXAMPLES = os.environ.get("CHORUS_FUZZ_EXAMPLES", "5")
 PHASES = os.environ.get("CHORUS_FUZZ_PHASES", "coverage,fuzzing")
 SEED = os.environ.get("CHORUS_FUZZ_SEED", "1")  # "random": a new seed each run
 BUDGET_S = float(os.environ.get("CHORUS_FUZZ_BUDGET_S", "240"))
-
-
-@pytest.fixture(scope="module")
-def chorus() -> Iterator[Chorus]:
-    c = Chorus()
-    yield c
-    c.close()
 
 
 def api_events() -> list[object]:
