@@ -1,22 +1,64 @@
-# Chorus - `make` is the interface. Everything installs into .venv from pyproject.toml.
+# Chorus - `make` is the interface. Everything installs into .venv from requirements.lock (the versions
+# pyproject.toml's ranges resolved to; `make lock` refreshes it).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+LOCK := requirements.lock
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo dev test test-deps lint unit integration contract fuzz bench deploy clean
+.PHONY: help install lock package demo dev test test-deps lint unit integration contract fuzz bench deploy clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -r $(LOCK)
+	$(BIN)/python -m pip install -q --no-deps -e .
 	rm -f $(VENV)/.installed-*; touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install Chorus with its dev tools
+install: $(STAMP) ## create .venv and install Chorus with its dev tools, the versions of requirements.lock
+
+# uv resolves for every platform and Python >= 3.11 (markers in the lock) and keeps the locked versions
+# it can (UPGRADE=1: the newest each range allows). The SAM CLI is locked apart (its pins conflict).
+SAM_LOCK := infra/deploy/requirements-sam.lock
+lock: ## refresh requirements.lock (runtime, dev, the layer's) and the SAM CLI's lock; UPGRADE=1 for the newest releases
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q uv
+	UV_CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/uv pip compile -q pyproject.toml --extra dev --universal \
+	  --python-version 3.11 $(if $(UPGRADE),--upgrade) -o $(LOCK)
+	UV_CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/uv pip compile -q infra/deploy/sam.in --universal \
+	  --python-version 3.11 $(if $(UPGRADE),--upgrade) -o $(SAM_LOCK)
+
+# make package: sam build (no Docker; the layer's arm64 wheels from PyPI) with a Python of the template's
+# runtime on the PATH, sam validate --lint, then infra/deploy/check_build.py on what was built. Runs again
+# only when an input changed (the stamp); the SAM CLI lives in its own .venv-sam.
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_STAMP := $(SAM_VENV)/.installed-$(shell cat $(SAM_LOCK) | cksum | cut -d' ' -f1)
+RUNTIME := $(shell sed -n 's/^ *Runtime: python\([0-9.]*\) *$$/\1/p' template.yaml | head -1)
+BUILD := .aws-sam/build
+PACKAGE_STAMP := .aws-sam/.packaged
+PACKAGE_INPUTS := template.yaml $(LOCK) $(wildcard infra/deploy/*.py) \
+  $(shell find shared/chorus functions chalice -type f ! -path '*/__pycache__/*' ! -name '*.pyc' 2>/dev/null)
+export SAM_CLI_TELEMETRY := 0
+
+$(SAM_STAMP): $(SAM_LOCK)
+	test -x $(SAM_VENV)/bin/python || $(PY) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install -q -r $(SAM_LOCK)
+	rm -f $(SAM_VENV)/.installed-*; touch $(SAM_STAMP)
+
+$(PACKAGE_STAMP): $(STAMP) $(SAM_STAMP) $(PACKAGE_INPUTS)
+	$(BIN)/python infra/deploy/layer.py build/layer
+	@runtime=$$(sh infra/deploy/runtime-python.sh $(RUNTIME)) || exit 1; set -x; \
+	  PATH="$$runtime:$$PATH" $(SAM) build --template-file template.yaml --build-dir $(BUILD) \
+	    --cached --cache-dir .aws-sam/cache --parallel && \
+	  $(SAM) validate --lint --template-file template.yaml && \
+	  $(BIN)/python infra/deploy/check_build.py $(BUILD) "$$runtime/python$(RUNTIME)"
+	touch $(PACKAGE_STAMP)
+
+package: $(PACKAGE_STAMP) ## sam build + sam validate --lint, then the built layer and handlers checked (imports, size, contents)
 
 demo: $(STAMP) ## run the main jobs on the embedded runtime (no AWS account, no network)
 	$(BIN)/chorus demo
@@ -34,7 +76,7 @@ lint: $(STAMP) ## ruff, mypy on shared/, cfn-lint and our own template checks
 test-deps: ## system tools the rendering tests use (pdftoppm, headless Chromium); apt-get when missing
 	@command -v pdftoppm >/dev/null && command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends poppler-utils chromium)
 
-test: lint test-deps ## lint, then every test suite
+test: lint package test-deps ## lint, the package checks, then every test suite
 	$(BIN)/pytest -q
 
 unit: $(STAMP) ## unit tests only
@@ -57,14 +99,11 @@ fuzz: $(STAMP) ## schemathesis on every route, longer: no 5xx, answers match GET
 bench: $(STAMP) ## run every benchmark; results in bench/results/
 	$(BIN)/python bench/run_all.py
 
-deploy: ## build and deploy to your AWS account (needs the AWS SAM CLI and credentials)
-	@command -v sam >/dev/null || { echo "install the AWS SAM CLI first: https://docs.aws.amazon.com/serverless-application-model/"; exit 1; }
-	$(BIN)/python infra/deploy/requirements.py > shared/requirements.txt
-	sam build --template-file template.yaml
-	sam deploy --guided
+deploy: $(PACKAGE_STAMP) ## make package, then sam deploy (--guided the first time, samconfig.toml after); prints the URLs. DRY_RUN=1: no AWS call
+	$(BIN)/python infra/deploy/deploy.py --sam $(SAM) --template $(BUILD)/template.yaml $(if $(DRY_RUN),--dry-run)
 
-clean: ## remove the virtualenv and caches
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .chorus
+clean: ## remove the virtualenvs, the build and caches
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam build .mypy_cache .ruff_cache .pytest_cache .chorus
 
 # End-to-end against a real local Bluesky network (PLC + PDS + AppView from @atproto/dev-env, see e2e/).
 # System packages by apt when missing; Node 22 and dev-env by `npm ci` from e2e/package-lock.json;

@@ -11,12 +11,13 @@ import base64
 import binascii
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chorus.inbox.queue import default_ingest_queue
 from chorus.inbox.receiver import problem, receive
 from chorus.inbox.settings import webhook_secrets
-from chorus.observability import logger
+from chorus.observability import logger, metrics
 
 
 class _LazyQueue:
@@ -59,6 +60,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
     if answer.status >= 400:
         logger.info("webhook answered", status=answer.status)
+    if answer.status >= 500:  # WebhookServerErrorsAlarm (template.yaml): a platform is retrying
+        metrics.add_metric(name="WebhookServerError", unit=MetricUnit.Count, value=1)
+        metrics.flush_metrics()
     return {
         "statusCode": answer.status,
         "headers": {"Content-Type": answer.content_type},

@@ -46,6 +46,7 @@ _NAMED_ONLY = {
     "AWS::Scheduler::ScheduleGroup",
     "AWS::SSM::Parameter",
     "AWS::SecretsManager::Secret",
+    "AWS::SQS::QueuePolicy",  # moto's queues take any sender
 }
 
 
