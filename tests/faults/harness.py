@@ -87,6 +87,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import Message
+from functools import partialmethod
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -185,23 +186,14 @@ class FakePlatform:
             made.append(record)
             return record
 
-    def fail(
-        self,
-        method: str,
-        pattern: str,
-        status: int,
-        body: Any = None,
-        *,
-        times: int | None = 1,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        self._add(method, pattern, _Fault("answer", times, status, body, headers or {}))
+    def fail(self, method: str, pattern: str, status: int, body: Any = None, **options: Any) -> None:
+        self.fail_when(method, pattern, None, status, body, **options)
 
     def fail_when(
         self,
         method: str,
         pattern: str,
-        when: Callable[[Request], bool],
+        when: Callable[[Request], bool] | None,
         status: int,
         body: Any = None,
         *,
@@ -210,35 +202,20 @@ class FakePlatform:
     ) -> None:
         self._add(method, pattern, _Fault("answer", times, status, body, headers or {}, when))
 
-    def create_then_timeout(
+    def _misbehave(
         self,
+        kind: str,
         method: str,
         pattern: str,
         *,
         times: int | None = 1,
         when: Callable[[Request], bool] | None = None,
     ) -> None:
-        self._add(method, pattern, _Fault("timeout", times, when=when))
+        self._add(method, pattern, _Fault(kind, times, when=when))
 
-    def create_then_drop(
-        self,
-        method: str,
-        pattern: str,
-        *,
-        times: int | None = 1,
-        when: Callable[[Request], bool] | None = None,
-    ) -> None:
-        self._add(method, pattern, _Fault("drop", times, when=when))
-
-    def drop(
-        self,
-        method: str,
-        pattern: str,
-        *,
-        times: int | None = 1,
-        when: Callable[[Request], bool] | None = None,
-    ) -> None:
-        self._add(method, pattern, _Fault("cut", times, when=when))
+    create_then_timeout = partialmethod(_misbehave, "timeout")  # made, answer held past the read timeout
+    create_then_drop = partialmethod(_misbehave, "drop")  # made, then the socket closed unanswered
+    drop = partialmethod(_misbehave, "cut")  # the socket closed before anything is made
 
     def calls(self, method: str, pattern: str) -> list[Request]:
         regex = re.compile(pattern)
