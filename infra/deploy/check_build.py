@@ -190,7 +190,7 @@ def handler_findings(build: Path, layer: Path, python: str) -> list[str]:
 
 
 def main() -> None:
-    build, python = Path(sys.argv[1]), sys.argv[2]
+    build, python = Path(sys.argv[1]).resolve(), sys.argv[2]
     layer = build / LAYER / "python"
     template = load_yaml(build / "template.yaml")
     pins = read_lock((layer / "requirements.txt").read_text())
