@@ -33,13 +33,6 @@ def sent(platform: FakePlatform) -> list[str]:
     return [(r.json or {}).get("status", "") for r in platform.calls("POST", STATUSES)]
 
 
-@pytest.fixture(autouse=True)
-def loopback_media(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Media URLs point at the fake on 127.0.0.1: the guarded fetcher takes http and loopback only on
-    the embedded runtime, as this bed is (set before the bed reads its settings)."""
-    monkeypatch.setenv("CHORUS_EMBEDDED", "true")
-
-
 @pytest.fixture
 def instance(platform: FakePlatform) -> MastodonFake:
     return MastodonFake(platform).install()
