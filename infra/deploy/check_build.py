@@ -157,11 +157,9 @@ def twin(layer: Path, python: str, dest: Path) -> Path:
     return dest / "python"
 
 
-def handler_findings(build: Path, layer: Path, python: str) -> list[str]:
-    """Every handler imports on ``python`` from its built directory and the layer alone."""
+def handler_findings(build: Path, path_layer: Path, python: str) -> list[str]:
+    """Every handler imports on ``python`` from its built directory and ``path_layer`` alone."""
     problems = []
-    machine = os.uname().machine
-    path_layer = layer if machine in {"aarch64", "arm64"} else twin(layer, python, build.parent / "twin")
     env = {
         "PATH": "/usr/bin:/bin",
         "AWS_REGION": "us-east-1",
@@ -209,7 +207,10 @@ def main() -> None:
         ).stdout.split()
     )  # fmt: skip
     problems += import_findings(layer, code_dirs, stdlib)
-    problems += handler_findings(build, layer, python)
+    on_arm = os.uname().machine in {"aarch64", "arm64"}
+    problems += handler_findings(
+        build, layer if on_arm else twin(layer, python, build.parent / "twin"), python
+    )
     biggest = max(size(d) for d in code_dirs)
     print(
         f"layer {layer_size / 2**20:.0f} MB ({len(pins)} requirements), largest function "

@@ -2,7 +2,8 @@
 templates): every Ref, GetAtt and ${} in the template names a parameter, a resource or a pseudo
 parameter; every function's CodeUri and handler module exist; every SQS consumer reports partial batch
 failures and its queue has a redrive policy; every queue's visibility timeout is at least six times its
-consumer's timeout; no platform call outlives its function: a function that runs platform adapters
+consumer's timeout; every table, queue, bucket and key is kept by an upgrade (Retain) and every
+dead-letter queue alarms to the alerts topic; no platform call outlives its function: a function that runs platform adapters
 has a Timeout of at least its wait before the call, plus the longest ``request_budget_s`` of those
 adapters, plus ``MARGIN_S`` (see ``ADAPTER_FUNCTIONS``). Exits 1 with one line per finding."""
 
@@ -126,6 +127,60 @@ def budget_problems(
     return problems
 
 
+# What deploying a new version must never delete or replace empty: the data, the work waiting in queues,
+# the key the tokens are encrypted with. Every resource of these types keeps Retain on delete and replace.
+STATEFUL = frozenset(
+    {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::S3::Bucket", "AWS::KMS::Key",
+     "AWS::SecretsManager::Secret", "AWS::Cognito::UserPool"}
+)  # fmt: skip
+
+
+def dead_letter_queues(raw: Mapping[str, Any]) -> set[str]:
+    """Logical ids of the queues named as dead letters (redrive targets, rule and stream failures)."""
+    found: set[str] = set()
+
+    def visit(node: Any, key: str = "") -> None:
+        if isinstance(node, dict):
+            if key in {"deadLetterTargetArn", "Arn", "Destination"} and "Fn::GetAtt" in node:
+                found.add(str(node["Fn::GetAtt"][0]))
+            for k, v in node.items():
+                visit(v, k)
+        elif isinstance(node, list):
+            for v in node:
+                visit(v, key)
+
+    for res in raw["Resources"].values():
+        props = res.get("Properties", {})
+        visit(props.get("RedrivePolicy", {}), "RedrivePolicy")
+        for ev in (props.get("Events") or {}).values():
+            ev_props = ev.get("Properties", {})
+            visit(ev_props.get("DeadLetterConfig", {}), "DeadLetterConfig")
+            visit(ev_props.get("DestinationConfig", {}), "DestinationConfig")
+    return {q for q in found if raw["Resources"].get(q, {}).get("Type") == "AWS::SQS::Queue"}
+
+
+def shipping_problems(raw: Mapping[str, Any]) -> list[str]:
+    """An upgrade keeps the state (Retain), and every dead-letter queue alarms to the alerts topic."""
+    problems = []
+    for name, res in raw["Resources"].items():
+        if res.get("Type") in STATEFUL:
+            for policy in ("DeletionPolicy", "UpdateReplacePolicy"):
+                if res.get(policy) != "Retain":
+                    problems.append(f"{name}: {res['Type']} holds state: {policy} must be Retain")
+    alarmed = {
+        str(dim["Value"]["Fn::GetAtt"][0])
+        for res in raw["Resources"].values()
+        if res.get("Type") == "AWS::CloudWatch::Alarm"
+        and res["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+        and res["Properties"].get("AlarmActions") == [{"Ref": "AlertsTopic"}]
+        for dim in res["Properties"].get("Dimensions", [])
+        if isinstance(dim.get("Value"), dict) and "Fn::GetAtt" in dim["Value"]
+    }
+    for queue in sorted(dead_letter_queues(raw) - alarmed):
+        problems.append(f"{queue}: a dead-letter queue with no depth alarm to AlertsTopic")
+    return problems
+
+
 def check(template_path: Path) -> list[str]:
     raw = load_yaml(template_path)
     tpl = Template.load(template_path)
@@ -156,7 +211,7 @@ def check(template_path: Path) -> list[str]:
             vis = int(vis_raw)
             if vis < 6 * int(props.get("Timeout", 3)):
                 problems.append(f"{name}.{ev_name}: {queue} VisibilityTimeout {vis} < 6 x function timeout")
-    return problems + budget_problems(tpl)
+    return problems + budget_problems(tpl) + shipping_problems(raw)
 
 
 def main() -> int:
