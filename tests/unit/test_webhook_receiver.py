@@ -199,3 +199,24 @@ def test_the_handler_answers_oversized_and_undecodable_bodies_with_4xx() -> None
     broken = handler(handler_event(b"", body="not base64!"), None)  # type: ignore[arg-type]
     assert broken["statusCode"] == 400
     assert "base64" in json.loads(broken["body"])["detail"]
+
+
+def test_a_5xx_answer_counts_a_webhook_server_error_for_the_alarm(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a webhook the receiver cannot queue (503: the platform retries), and one it refuses (401)
+    import functions.webhooks.app as webhooks
+    from chorus.inbox.receiver import problem
+
+    answers = iter([problem(503, "Service unavailable", "retry later"), problem(401, "Unauthorized", "x")])
+    monkeypatch.setattr(webhooks, "receive", lambda **_: next(answers))
+    # When the handler answers both
+    assert webhooks.handler(handler_event(b"{}"), None)["statusCode"] == 503  # type: ignore[arg-type]
+    assert webhooks.handler(handler_event(b"{}"), None)["statusCode"] == 401  # type: ignore[arg-type]
+    # Then one WebhookServerError metric (EMF, what WebhookServerErrorsAlarm reads) was written, for the 503
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    counted = [m for m in emitted if "WebhookServerError" in m]
+    assert len(counted) == 1
+    assert counted[0]["WebhookServerError"] == [1.0]
+    assert counted[0]["service"] == "chorus"  # the alarm's dimension
+    assert counted[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Chorus"
