@@ -17,6 +17,7 @@ RESULTS = BENCH / "results"
 
 GOALS = {
     "coldstart.json": "webhooks/publisher import <= 400 ms",
+    "cost.json": "usd_per_million_posts <= 5; usd_idle_month <= 1 (us-east-1 list prices in bench/prices.json)",
     "publish.json": "lag_p99_s <= 1 s; scheduler reads follow due targets only; 0 duplicates, 0 missed",
     "sentiment.json": "macro-F1 >= 0.60 per language; <= 5 ms per message; import <= 300 ms",
     "reports.json": "JSON report <= 1 s; items read <= days x accounts + top-post lookups",

@@ -1,0 +1,600 @@
+"""What Chorus costs on AWS: the requests each operation makes, counted on the embedded runtime, priced
+with the one price table bench/prices.json (us-east-1, on-demand, no free tier).
+
+Every AWS call the functions make goes through botocore's ``BaseClient._make_api_call`` in this
+process (the functions run here, on threads, and so do the worker threads they start); the benchmark
+wraps it and counts, per phase (``<operation>_aws_requests``: every call, whatever its price):
+
+* DynamoDB read and write request units, from the sizes of the items read and written (an item
+  updated or deleted is read aside, uncounted, for its size) and the table's GSIs (a write of an item
+  an index holds writes the index too); transactions count twice;
+* SQS requests (a batch is one request, each 64 KB of payload one more); the receives and deletes
+  Lambda's poller makes for an SQS event source (the runtime plays it on threads named ``sqs-*``)
+  when they carry messages (an idle poller's empty receives are priced in the idle month below);
+* EventBridge events (64 KB chunks), SNS publishes, S3, KMS and SES requests, WebSocket messages
+  (PostToConnection, 32 KB chunks);
+* Lambda: one request per invocation, GB-seconds = the handler's measured duration (a new execution
+  environment's import excluded) x the function's MemorySize in template.yaml, at its architecture's
+  price; X-Ray: one trace per invocation that starts one (not those of EventBridge rules, which carry
+  their caller's trace); API Gateway: one REST request per invocation of a function behind it;
+* CloudWatch Logs: the bytes the functions log at the template's INFO level (Powertools' JSON lines
+  and metric blobs) plus PLATFORM_LOG_BYTES of Lambda's own start/report lines per invocation.
+
+Not counted: what the runtime plays that AWS does not bill (DynamoDB stream reads by Lambda,
+EventBridge delivering to a Lambda target, schedules firing) and what the benchmark itself asks.
+
+Phases: the idle ticks (each schedule fired once with an empty workspace), posts created through the
+API (``post_create``), then published (``post``: one scheduler run hands them out, the publisher
+publishes them, the PostPublished event has them followed for metrics, the table's stream links them),
+webhooks (signed Meta comments POSTed to the API, ingested, pushed to a connected browser), metric
+points (one collection of the posts published), a report (JSON answered by the API; a PDF built by
+the reports worker). The idle month adds Lambda's SQS pollers on idle queues, on paper (IDLE_POLLERS_*,
+LONG_POLL_S). Writes bench/results/cost.json.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import logging
+import math
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_inbox import PAGE, SECRET, Browser, bodies  # noqa: E402
+from tests.integration.harness import Chorus  # noqa: E402
+
+PRICES_FILE = ROOT / "bench" / "prices.json"
+RESULTS = ROOT / "bench" / "results" / "cost.json"
+POSTS = 100
+WEBHOOKS = 200
+ACCOUNTS = 5
+LOOKAHEAD_S = 20  # the scheduler's and the API's hand-out window in this run (production: 90 s)
+PLATFORM_LOG_BYTES = 600  # platform.start + platform.report JSON lines of one invocation (LogFormat: JSON)
+# Lambda's SQS event source polls an idle queue with long polls (20 s, SQS's longest); with
+# MaximumConcurrency set it keeps five pollers, without it may go down to two
+# (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html).
+IDLE_POLLERS_WITH_MAXIMUM = 5
+IDLE_POLLERS_WITHOUT = 2
+LONG_POLL_S = 20
+MINUTES_A_MONTH = 30 * 24 * 60
+RUNS_A_MONTH = {"rate(1 minute)": MINUTES_A_MONTH, "rate(5 minutes)": MINUTES_A_MONTH / 5,
+                "rate(1 hour)": MINUTES_A_MONTH / 60, "cron(0 6 ? * MON *)": 30 / 7,
+                "cron(0 6 1 * ? *)": 1}  # fmt: skip
+KB = 1024
+
+
+# ---------------------------------------------------------------------------- DynamoDB sizes
+def value_size(value: dict[str, Any]) -> int:
+    """An attribute value's size as DynamoDB bills it (strings and binaries by length, numbers about
+    one byte per two digits, maps and lists 3 bytes plus their members)."""
+    (kind, v), *_ = value.items()
+    if kind == "S":
+        return len(v.encode())
+    if kind == "N":
+        return len(str(v).lstrip("-").replace(".", "")) // 2 + 2
+    if kind == "B":
+        return len(v) if isinstance(v, bytes | bytearray) else len(v) * 3 // 4
+    if kind in {"SS", "NS", "BS"}:
+        return sum(value_size({kind[0]: m}) for m in v)
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + 1 + value_size(m) for k, m in v.items())
+    if kind == "L":
+        return 3 + sum(1 + value_size(m) for m in v)
+    return 1  # BOOL, NULL
+
+
+def item_size(item: dict[str, Any] | None) -> int:
+    return sum(len(k.encode()) + value_size(v) for k, v in (item or {}).items())
+
+
+class Meter:
+    """What one phase used, counted from the calls the functions make."""
+
+    def __init__(self, chorus: Chorus) -> None:
+        self.rt = chorus.rt
+        self.phase: str | None = None
+        self.units: dict[str, Counter[str]] = defaultdict(Counter)
+        self.calls: dict[str, Counter[str]] = defaultdict(Counter)
+        self.local = threading.local()
+        self.lock = threading.Lock()
+        self.memory = {f.logical_id: f.memory_mb for f in self.rt.functions.values()}
+        # the template's Globals are merged into each function's properties
+        self.arch = {f.logical_id: (f.properties.get("Architectures") or ["x86_64"])[0]
+                     for f in self.rt.functions.values()}  # fmt: skip
+        events = {f.logical_id: {e["Type"] for e in (f.properties.get("Events") or {}).values()}
+                  for f in self.rt.functions.values()}  # fmt: skip
+        self.api_functions = {fn for fn, kinds in events.items() if "Api" in kinds}
+        self.joins_trace = {fn for fn, kinds in events.items() if kinds == {"EventBridgeRule"}}
+        ddb = self.rt.client("dynamodb")
+        self.indexes: dict[str, list[str]] = {}
+        for name in ddb.list_tables()["TableNames"]:
+            table = ddb.describe_table(TableName=name)["Table"]
+            self.indexes[name] = [
+                i["KeySchema"][0]["AttributeName"] for i in table.get("GlobalSecondaryIndexes", [])
+            ]
+
+    # ------------------------------------------------------------------ what is counted
+    def add(self, what: str, amount: float = 1) -> None:
+        if self.phase is not None:
+            with self.lock:
+                self.units[self.phase][what] += amount  # type: ignore[assignment]
+                if what in {"dynamodb_rru", "dynamodb_wru"}:  # which function spends them
+                    by = self.caller() or "?"
+                    self.units[self.phase][f"{what.removeprefix('dynamodb_')}_{by}"] += amount  # type: ignore[assignment]
+
+    def install(self) -> None:
+        from botocore.client import BaseClient
+
+        from chorus.local.functions import LocalFunction
+
+        meter, local = self, self.local
+        call, invoke, load = BaseClient._make_api_call, LocalFunction.invoke, LocalFunction.load
+
+        def counted_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
+            by = meter.caller()
+            if meter.phase is None or getattr(local, "quiet", False) or by is None:
+                return call(client, operation, params)
+            service = client.meta.service_model.service_name
+
+            def aside(op: str, args: dict[str, Any]) -> Any:
+                local.quiet = True
+                try:
+                    return call(client, op, args)
+                finally:
+                    local.quiet = False
+
+            before = meter.before_write(service, operation, params, aside)
+            answer = call(client, operation, params)
+            if by == "poller" and operation == "ReceiveMessage" and not answer.get("Messages"):
+                return answer  # an empty poll: priced in the idle month
+            with meter.lock:
+                meter.calls[meter.phase][f"{service}.{operation}"] += 1
+            try:
+                meter.count(service, operation, params, answer, before, aside)
+            except Exception as error:  # the benchmark's own fault: never the function's
+                print(f"bench_cost: {service}.{operation} not counted: {error!r}", file=sys.__stderr__)
+                meter.add("not_counted")
+            return answer
+
+        def timed_invoke(function: Any, event: Any) -> Any:
+            outer = getattr(local, "fn", None)
+            local.fn, local.loading = function.logical_id, 0.0
+            started = time.perf_counter()
+            try:
+                return invoke(function, event)
+            finally:
+                took = time.perf_counter() - started - local.loading
+                local.fn = outer
+                meter.invoked(function.logical_id, took)
+
+        def timed_load(function: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return load(function)
+            finally:
+                local.loading = getattr(local, "loading", 0.0) + time.perf_counter() - started
+
+        BaseClient._make_api_call = counted_call  # type: ignore[method-assign]
+        LocalFunction.invoke = timed_invoke  # type: ignore[method-assign]
+        LocalFunction.load = timed_load  # type: ignore[method-assign]
+
+    def caller(self) -> str | None:
+        """Who makes a call: the function being invoked on this thread; ``poller`` for Lambda's SQS
+        poller; a thread a function started (the publisher's and the scheduler's workers) by its
+        name; None for what AWS does not bill or the benchmark itself (the main thread, the runtime's
+        stream readers, rule deliveries and schedule clock)."""
+        fn: str | None = getattr(self.local, "fn", None)
+        if fn is not None:
+            return fn
+        thread = threading.current_thread()
+        if thread is threading.main_thread() or thread.name.startswith(("rule-", "stream-", "schedules")):
+            return None
+        if thread.name.startswith("sqs-"):
+            return "poller"
+        return "thread:" + thread.name.split("_")[0]
+
+    def invoked(self, fn: str, seconds: float) -> None:
+        billed_s = math.ceil(max(seconds, 0.001) * 1000) / 1000  # billed by the millisecond
+        self.add("lambda_requests")
+        self.add(f"lambda_gb_s_{self.arch[fn]}", billed_s * self.memory[fn] / 1024)
+        self.add("log_bytes", PLATFORM_LOG_BYTES)
+        if fn in self.api_functions:
+            self.add("api_requests")
+        if fn not in self.joins_trace:
+            self.add("xray_traces")
+        self.add(f"invocations_{fn}")
+        self.add(f"seconds_{fn}", billed_s)
+
+    def before_write(self, service: str, operation: str, params: dict[str, Any], aside: Any) -> list[int]:
+        """Sizes of the items a delete removes (read before it)."""
+        if service != "dynamodb":
+            return []
+        deletes = []
+        if operation == "DeleteItem":
+            deletes.append((params["TableName"], params["Key"]))
+        for entry in params.get("TransactItems", []) if operation == "TransactWriteItems" else []:
+            if "Delete" in entry:
+                deletes.append((entry["Delete"]["TableName"], entry["Delete"]["Key"]))
+        for table, requests in (
+            params.get("RequestItems", {}).items() if operation == "BatchWriteItem" else []
+        ):
+            deletes += [(table, r["DeleteRequest"]["Key"]) for r in requests if "DeleteRequest" in r]
+        return [
+            self.write_units(t, aside("GetItem", {"TableName": t, "Key": k}).get("Item")) for t, k in deletes
+        ]
+
+    def write_units(self, table: str, item: dict[str, Any] | None) -> int:
+        """Units of writing ``item`` to ``table`` and to each GSI whose key it carries."""
+        units = max(1, math.ceil(item_size(item) / KB))
+        indexed = sum(1 for key in self.indexes.get(table, []) if item and key in item)
+        return units * (1 + indexed)
+
+    def count(self, service: str, operation: str, params: dict[str, Any], answer: dict[str, Any],
+              deleted: list[int], aside: Any) -> None:  # fmt: skip
+        body = len(json.dumps(params, default=str).encode())
+        if service == "dynamodb":
+            self.count_dynamodb(operation, params, answer, deleted, aside)
+        elif service == "sqs":
+            self.add("sqs_requests", max(1, math.ceil(body / (64 * KB))))
+        elif service == "events" and operation == "PutEvents":
+            for entry in params.get("Entries", []):
+                self.add(
+                    "eventbridge_events",
+                    max(1, math.ceil(len(json.dumps(entry, default=str).encode()) / (64 * KB))),
+                )
+        elif service == "sns":
+            self.add("sns_publishes", max(1, math.ceil(body / (64 * KB))))
+        elif service == "apigatewaymanagementapi" and operation == "PostToConnection":
+            data = params.get("Data", b"")
+            self.add("websocket_messages", max(1, math.ceil(len(data) / (32 * KB))))
+        elif service == "s3":
+            self.add("s3_put_requests" if operation.startswith(("Put", "Copy", "List", "Create", "Upload"))
+                     else "s3_get_requests")  # fmt: skip
+        elif service == "kms":
+            self.add("kms_requests")
+        elif service in {"ses", "sesv2"}:
+            self.add("ses_emails")
+        else:
+            self.add(f"other_{service}_{operation}")
+
+    def count_dynamodb(self, operation: str, params: dict[str, Any], answer: dict[str, Any],
+                       deleted: list[int], aside: Any) -> None:  # fmt: skip
+        def read_units(size: int, consistent: bool) -> float:
+            return max(1, math.ceil(size / (4 * KB))) * (1 if consistent else 0.5)
+
+        def after(table: str, key: dict[str, Any]) -> int:
+            return self.write_units(table, aside("GetItem", {"TableName": table, "Key": key}).get("Item"))
+
+        self.add("dynamodb_requests")
+        if operation == "GetItem":
+            self.add(
+                "dynamodb_rru", read_units(item_size(answer.get("Item")), bool(params.get("ConsistentRead")))
+            )
+        elif operation in {"Query", "Scan"}:
+            size = sum(item_size(i) for i in answer.get("Items", []))
+            self.add("dynamodb_rru", read_units(size, bool(params.get("ConsistentRead"))))
+        elif operation == "BatchGetItem":
+            for table, items in answer.get("Responses", {}).items():
+                consistent = bool(params["RequestItems"][table].get("ConsistentRead"))
+                self.add("dynamodb_rru", sum(read_units(item_size(i), consistent) for i in items))
+        elif operation == "TransactGetItems":
+            self.add("dynamodb_rru", sum(2 * read_units(item_size(r.get("Item")), True)
+                                         for r in answer.get("Responses", [])))  # fmt: skip
+        elif operation == "PutItem":
+            self.add("dynamodb_wru", self.write_units(params["TableName"], params["Item"]))
+        elif operation == "UpdateItem":
+            self.add("dynamodb_wru", after(params["TableName"], params["Key"]))
+        elif operation == "DeleteItem":
+            self.add("dynamodb_wru", sum(deleted))
+        elif operation == "BatchWriteItem":
+            for table, requests in params["RequestItems"].items():
+                self.add("dynamodb_wru", sum(self.write_units(table, r["PutRequest"]["Item"])
+                                             for r in requests if "PutRequest" in r))  # fmt: skip
+            self.add("dynamodb_wru", sum(deleted))
+        elif operation == "TransactWriteItems":
+            units = 2 * sum(deleted)
+            for entry in params["TransactItems"]:
+                if "Put" in entry:
+                    units += 2 * self.write_units(entry["Put"]["TableName"], entry["Put"]["Item"])
+                elif "Update" in entry:
+                    units += 2 * after(entry["Update"]["TableName"], entry["Update"]["Key"])
+                elif "ConditionCheck" in entry:
+                    units += 2
+            self.add("dynamodb_wru", units)
+
+    # ------------------------------------------------------------------ phases
+    def start(self, phase: str) -> None:
+        self.phase = phase
+
+    def stop(self) -> None:
+        self.phase = None
+
+
+class LogSink(io.TextIOBase):
+    """Where the functions' log lines go: counted for the phase, not printed."""
+
+    def __init__(self, meter: Meter) -> None:
+        self.meter = meter
+
+    def write(self, text: str) -> int:
+        self.meter.add("log_bytes", len(text.encode()))
+        if '"level":"ERROR"' in text or "Traceback" in text:
+            sys.__stderr__.write(text[:3000] + "\n")  # still seen: a failure would skew what is counted
+        return len(text)
+
+
+# ---------------------------------------------------------------------------- prices
+def load_prices() -> dict[str, Any]:
+    table: dict[str, Any] = json.loads(PRICES_FILE.read_text())
+    return table
+
+
+def usd(units: Counter[str], prices: dict[str, Any]) -> dict[str, float]:
+    p = {k: v["usd"] for k, v in prices["prices"].items()}
+    lines = {
+        "lambda": units["lambda_requests"] * p["lambda_request"]
+        + units["lambda_gb_s_arm64"] * p["lambda_gb_second_arm64"]
+        + units["lambda_gb_s_x86_64"] * p["lambda_gb_second_x86_64"],
+        "dynamodb": units["dynamodb_rru"] * p["dynamodb_read_request_unit"]
+        + units["dynamodb_wru"] * p["dynamodb_write_request_unit"],
+        "sqs": units["sqs_requests"] * p["sqs_request"],
+        "eventbridge": units["eventbridge_events"] * p["eventbridge_custom_event"],
+        "sns": units["sns_publishes"] * p["sns_publish"],
+        "api_gateway": units["api_requests"] * p["apigateway_rest_request"]
+        + units["websocket_messages"] * p["apigateway_websocket_message"],
+        "s3": units["s3_put_requests"] * p["s3_put_request"] + units["s3_get_requests"] * p["s3_get_request"],
+        "kms": units["kms_requests"] * p["kms_request"],
+        "ses": units["ses_emails"] * p["ses_email"],
+        "logs": units["log_bytes"] / KB**3 * p["cloudwatch_logs_ingest_gb"],
+        "xray": units["xray_traces"] * p["xray_trace_recorded"],
+    }
+    return lines
+
+
+def per(units: Counter[str], n: float) -> Counter[str]:
+    return Counter({k: v / n for k, v in units.items()})
+
+
+# ---------------------------------------------------------------------------- phases
+def idle(chorus: Chorus, meter: Meter) -> Counter[str]:
+    """Every schedule fired once with nothing to do, each weighted by its runs a month."""
+    month: Counter[str] = Counter()
+    for name, source in sorted(chorus.rt.schedules.items()):
+        runs = RUNS_A_MONTH.get(source.expression)
+        if runs is None:
+            raise SystemExit(f"bench_cost: no runs a month known for {source.expression!r} ({name})")
+        chorus.rt.tick(name)  # warm: the first run of an environment imports
+        meter.start("idle")
+        before = Counter(meter.units["idle"])
+        chorus.rt.tick(name)
+        meter.stop()
+        assert chorus.rt.wait_idle(timeout=30)
+        once = meter.units["idle"] - before
+        month.update({k: v * runs for k, v in once.items()})
+    return month
+
+
+def idle_polling(chorus: Chorus) -> tuple[float, int]:
+    """SQS receives a month of Lambda's pollers on the template's idle queues, and the queues."""
+    requests = 0.0
+    for mapping in chorus.rt.sqs_mappings:
+        scaling = mapping.function.properties["Events"] or {}
+        has_maximum = any("MaximumConcurrency" in (e.get("Properties", {}).get("ScalingConfig") or {})
+                          for e in scaling.values() if e["Type"] == "SQS")  # fmt: skip
+        pollers = IDLE_POLLERS_WITH_MAXIMUM if has_maximum else IDLE_POLLERS_WITHOUT
+        requests += pollers * (60 / LONG_POLL_S) * MINUTES_A_MONTH
+    return requests, len(chorus.rt.sqs_mappings)
+
+
+def posts(chorus: Chorus, meter: Meter, key: str, accounts: list[str]) -> list[dict[str, Any]]:
+    """POSTS posts through the API, due just beyond the API's own hand-out window so that one
+    scheduler run hands them out, as it does posts scheduled days ahead. The window (90 s in
+    production) is LOOKAHEAD_S here, so the run waits less; what is read, written and sent is the same."""
+    t0 = datetime.now(UTC)
+    due = [(t0 + timedelta(seconds=LOOKAHEAD_S + 14 + i % 8)).replace(microsecond=0) for i in range(POSTS)]
+    meter.start("post_create")
+    created = []
+    for i, at in enumerate(due):
+        answer = chorus.call("POST", "/posts", key, json={"text": f"Cost post {i}", "scheduled_at": at.isoformat(),
+                                                           "accounts": [accounts[i % len(accounts)]]})  # fmt: skip
+        assert answer.status_code == 201, answer.text
+        created.append(answer.json())
+    meter.stop()
+    assert datetime.now(UTC) < t0 + timedelta(seconds=12), "posts created too slowly: the API handed some out"
+    while datetime.now(UTC) < t0 + timedelta(seconds=23):  # all due within the scheduler's lookahead
+        time.sleep(0.2)
+    meter.start("post")
+    chorus.rt.tick("SchedulerFunction")
+    deadline = time.monotonic() + 90
+    while len(chorus.platform_posts()) < POSTS and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert chorus.rt.wait_idle(timeout=60)
+    meter.stop()
+    published = chorus.platform_posts()
+    assert len(published) == POSTS, f"{len(published)} of {POSTS} published"
+    return published
+
+
+def webhooks(chorus: Chorus, meter: Meter, owner: Browser) -> int:
+    payloads = bodies(count=WEBHOOKS)
+
+    def send(item: tuple[str, bytes]) -> int:
+        signature = "sha256=" + hmac.new(SECRET.encode(), item[1], hashlib.sha256).hexdigest()
+        answer = chorus.http.post(chorus.rt.api_url + "/webhooks/meta", data=item[1], timeout=30,
+                                  headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature})  # fmt: skip
+        return answer.status_code
+
+    meter.start("webhook")
+    with ThreadPoolExecutor(4) as pool:
+        statuses = list(pool.map(send, payloads))
+    deadline = time.monotonic() + 120
+    while len(owner.arrivals) < WEBHOOKS and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert chorus.rt.wait_idle(timeout=60)
+    meter.stop()
+    assert statuses == [200] * WEBHOOKS, Counter(statuses)
+    return len(owner.arrivals)
+
+
+def raw_points(chorus: Chorus) -> int:
+    ddb = chorus.rt.client("dynamodb")
+    table = chorus.rt.stack.refs["MetricsTable"]  # type: ignore[union-attr]
+    count, start = 0, None
+    while True:
+        page = ddb.scan(TableName=table, FilterExpression="begins_with(pk, :r)", Select="COUNT",
+                        ExpressionAttributeValues={":r": {"S": "R#"}}, **({"ExclusiveStartKey": start} if start else {}))  # fmt: skip
+        count += page["Count"]
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return count
+
+
+def metric_points(chorus: Chorus, meter: Meter, published: list[dict[str, Any]]) -> int:
+    for i, post in enumerate(published):
+        chorus.engage(post["id"], impressions=100 + i, likes=i % 7, comments=i % 3, shares=i % 2)
+    before = raw_points(chorus)
+    meter.start("metrics")
+    chorus.tick_at("MetricsFanoutFunction", datetime.now(UTC) + timedelta(minutes=61))
+    assert chorus.rt.wait_idle(timeout=120)
+    meter.stop()
+    return raw_points(chorus) - before
+
+
+def reports(chorus: Chorus, meter: Meter, key: str) -> None:
+    today = datetime.now(UTC).date()
+    params = {"from": (today - timedelta(days=30)).isoformat(), "to": today.isoformat()}
+    meter.start("report")
+    answer = chorus.call("GET", "/reports", key, params={**params, "format": "json"})
+    meter.stop()
+    assert answer.status_code == 200, answer.text
+    meter.start("report_pdf")
+    queued = chorus.call("GET", "/reports", key, params={**params, "format": "pdf"})
+    assert queued.status_code == 202, queued.text
+    assert chorus.rt.wait_idle(timeout=120)
+    job = chorus.call("GET", queued.json()["status_url"], key).json()
+    meter.stop()
+    assert job["state"] == "done", job
+
+
+# ---------------------------------------------------------------------------- the run
+def main() -> int:
+    prices = load_prices()
+    chorus = Chorus(
+        parameters={"MetaAppSecret": SECRET},
+        extra_env={"POWERTOOLS_LOG_LEVEL": "INFO", "CHORUS_SCHEDULE_LOOKAHEAD_S": str(LOOKAHEAD_S)},
+    )
+    started = time.monotonic()
+    try:
+        meter = Meter(chorus)
+        meter.install()
+        sink = LogSink(meter)
+        real_stdout, sys.stdout = sys.stdout, sink  # type: ignore[assignment]
+        chorus_log = logging.getLogger("chorus")
+        chorus_log.setLevel(logging.INFO)
+        for handler in chorus_log.handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.setStream(sink)  # type: ignore[arg-type]
+        try:
+            _, key = chorus.workspace("Cost bench")
+            idle_month = idle(chorus, meter)
+            accounts = [chorus.sandbox_account(key, f"cost{i}") for i in range(ACCOUNTS)]
+            print("posts", file=sys.stderr, flush=True)
+            published = posts(chorus, meter, key, accounts)
+            print("metric points", file=sys.stderr, flush=True)
+            points = metric_points(chorus, meter, published)
+            print("reports", file=sys.stderr, flush=True)
+            reports(chorus, meter, key)
+            # last: the Meta page is not collected (its metrics would be asked of the real Graph API)
+            print("webhooks", file=sys.stderr, flush=True)
+            chorus.proven_account(key, "facebook", PAGE, handle="page")
+            owner = Browser(chorus.rt.ws_url + f"/?key={key}")
+            pushed = webhooks(chorus, meter, owner)
+            owner.socket.close()
+        finally:
+            sys.stdout = real_stdout
+        results = summarise(chorus, meter, prices, idle_month, points, pushed)
+        results["run_s"] = round(time.monotonic() - started, 1)
+    finally:
+        chorus.close()
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+COUNTED = ("lambda_requests", "lambda_gb_s_arm64", "lambda_gb_s_x86_64", "dynamodb_requests", "dynamodb_rru",
+           "dynamodb_wru", "sqs_requests", "eventbridge_events", "sns_publishes", "api_requests",
+           "websocket_messages", "s3_put_requests", "s3_get_requests", "kms_requests", "ses_emails",
+           "log_bytes", "xray_traces")  # fmt: skip
+
+
+def summarise(chorus: Chorus, meter: Meter, prices: dict[str, Any], idle_month: Counter[str],
+              points: int, pushed: int) -> dict[str, Any]:  # fmt: skip
+    post = per(meter.units["post"], POSTS)
+    created = per(meter.units["post_create"], POSTS)
+    webhook = per(meter.units["webhook"], WEBHOOKS)
+    point = per(meter.units["metrics"], max(points, 1))
+    report, pdf = meter.units["report"], meter.units["report_pdf"]
+    polls, queues = idle_polling(chorus)
+    idle_month["sqs_requests"] += polls
+    p = {k: v["usd"] for k, v in prices["prices"].items()}
+    alarms = len(chorus.rt.template.of_type("AWS::CloudWatch::Alarm"))
+    keys = len(chorus.rt.template.of_type("AWS::KMS::Key"))
+    out: dict[str, Any] = {
+        "usd_per_million_posts": round(sum(usd(post, prices).values()) * 1e6, 2),
+        "usd_per_million_posts_created_and_published": round(
+            sum(usd(post + created, prices).values()) * 1e6, 2
+        ),
+        "usd_per_million_webhooks": round(sum(usd(webhook, prices).values()) * 1e6, 2),
+        "usd_per_million_metric_points": round(sum(usd(point, prices).values()) * 1e6, 2),
+        "usd_per_report": round(sum(usd(report, prices).values()), 6),
+        "usd_per_pdf_report": round(sum(usd(pdf, prices).values()), 6),
+        "usd_idle_month": round(sum(usd(idle_month, prices).values()), 3),
+        "usd_idle_month_schedules": round(
+            sum(usd(idle_month - Counter({"sqs_requests": polls}), prices).values()), 3
+        ),
+        "usd_idle_month_sqs_polling": round(polls * p["sqs_request"], 3),
+        "idle_sqs_polled_queues": queues,
+        "usd_fixed_month": round(keys * p["kms_key_month"] + alarms * p["cloudwatch_alarm_month"], 2),
+        "fixed_kms_keys": keys,
+        "fixed_alarms": alarms,
+        "goal": "usd_per_million_posts <= 5; usd_idle_month <= 1",
+        "prices_date": prices["date"],
+        "prices_region": prices["region"],
+        "posts": POSTS,
+        "webhooks": WEBHOOKS,
+        "webhooks_pushed": pushed,
+        "metric_points": points,
+        "calls_not_counted": sum(u["not_counted"] for u in meter.units.values()),
+    }
+    for name, phase, n in (("post", "post", POSTS), ("post_create", "post_create", POSTS),
+                           ("webhook", "webhook", WEBHOOKS), ("metric_point", "metrics", max(points, 1)),
+                           ("report", "report", 1), ("pdf_report", "report_pdf", 1)):  # fmt: skip
+        out[f"{name}_aws_requests"] = float(f"{sum(meter.calls[phase].values()) / n:.4g}")
+    for name, units in (("post", post), ("post_create", created), ("webhook", webhook), ("metric_point", point), ("report", report),
+                        ("pdf_report", pdf), ("idle_month", idle_month)):  # fmt: skip
+        for what, amount in usd(units, prices).items():
+            if amount:
+                out[f"{name}_usd_{what}"] = float(f"{amount:.3g}")
+        for what in COUNTED:
+            if units[what]:
+                out[f"{name}_{what}"] = float(f"{units[what]:.4g}")
+        for what in sorted(units):
+            if what.startswith(("invocations_", "seconds_", "wru_", "rru_")):
+                out[f"{name}_{what}"] = float(f"{units[what]:.3g}")
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
