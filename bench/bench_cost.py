@@ -77,13 +77,15 @@ KB = 1024
 
 # ---------------------------------------------------------------------------- DynamoDB sizes
 def value_size(value: dict[str, Any]) -> int:
-    """An attribute value's size as DynamoDB bills it (strings and binaries by length, numbers about
-    one byte per two digits, maps and lists 3 bytes plus their members)."""
+    """An attribute value's size as DynamoDB bills it: strings and binaries by their length, a number
+    one byte per two significant digits plus one, a map or list 3 bytes plus one a member plus the
+    members (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html)."""
     (kind, v), *_ = value.items()
     if kind == "S":
         return len(v.encode())
-    if kind == "N":
-        return len(str(v).lstrip("-").replace(".", "")) // 2 + 2
+    if kind == "N":  # one byte per two significant digits, plus one
+        digits = str(v).lstrip("-").replace(".", "").strip("0") or "0"
+        return math.ceil(len(digits) / 2) + 1
     if kind == "B":
         return len(v) if isinstance(v, bytes | bytearray) else len(v) * 3 // 4
     if kind in {"SS", "NS", "BS"}:
