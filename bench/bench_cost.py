@@ -23,12 +23,13 @@ wraps it and counts, per phase (``<operation>_aws_requests``: every call, whatev
 Not counted: what the runtime plays that AWS does not bill (DynamoDB stream reads by Lambda,
 EventBridge delivering to a Lambda target, schedules firing) and what the benchmark itself asks.
 
-Phases: the idle ticks (each schedule fired once with an empty workspace), posts created through the
-API (``post_create``), then published (``post``: one scheduler run hands them out, the publisher
-publishes them, the PostPublished event has them followed for metrics, the table's stream links them),
-webhooks (signed Meta comments POSTed to the API, ingested, pushed to a connected browser), metric
-points (one collection of the posts published), a report (JSON answered by the API; a PDF built by
-the reports worker). The idle month adds Lambda's SQS pollers on idle queues, on paper (IDLE_POLLERS_*,
+Phases, in the order run: the idle ticks (each schedule fired once with an empty workspace), posts
+created through the API (``post_create``), then published (``post``: one scheduler run hands them
+out, the publisher publishes them, the PostPublished event has them followed for metrics, the table's
+stream links them), metric points (one collection of the posts published), a report (JSON answered by
+the API; a PDF built by the reports worker), and last webhooks (signed Meta comments POSTed to the
+API, ingested, pushed to a connected browser; last, because the Meta page they need would otherwise be
+collected from the real Graph API). The idle month adds Lambda's SQS pollers on idle queues, on paper (IDLE_POLLERS_*,
 LONG_POLL_S). Writes bench/results/cost.json.
 """
 
