@@ -12,7 +12,9 @@ from chorus.auth.workspaces import authenticate
 from chorus.errors import ChorusError
 from chorus.observability import logger
 
-app = Chalice(app_name="chorus")
+# configure_logs=False: Chalice would add its own handler to the "chorus" logger, beside Powertools'
+# (which carries the redacting filter): every line twice, the second unredacted.
+app = Chalice(app_name="chorus", configure_logs=False)
 app.register_blueprint(workspaces.bp)
 app.register_blueprint(accounts.bp)
 app.register_blueprint(posts.bp)
