@@ -120,6 +120,10 @@ class Meter:
                   for f in self.rt.functions.values()}  # fmt: skip
         self.api_functions = {fn for fn, kinds in events.items() if "Api" in kinds}
         self.joins_trace = {fn for fn, kinds in events.items() if kinds == {"EventBridgeRule"}}
+        # X-Ray records a trace only for a function whose Tracing (the template's Tracing parameter) is Active
+        self.traced = {
+            f.logical_id for f in self.rt.functions.values() if self._tracing(f.properties) == "Active"
+        }
         ddb = self.rt.client("dynamodb")
         self.indexes: dict[str, list[str]] = {}
         for name in ddb.list_tables()["TableNames"]:
@@ -208,6 +212,12 @@ class Meter:
             return "poller"
         return "thread:" + thread.name.split("_")[0]
 
+    def _tracing(self, properties: dict[str, Any]) -> str:
+        mode = properties.get("Tracing") or "PassThrough"
+        if isinstance(mode, dict) and "Ref" in mode:
+            mode = self.rt.stack.refs.get(mode["Ref"], "PassThrough")  # type: ignore[union-attr]
+        return str(mode)
+
     def invoked(self, fn: str, seconds: float) -> None:
         billed_s = math.ceil(max(seconds, 0.001) * 1000) / 1000  # billed by the millisecond
         self.add("lambda_requests")
@@ -215,7 +225,7 @@ class Meter:
         self.add("log_bytes", PLATFORM_LOG_BYTES)
         if fn in self.api_functions:
             self.add("api_requests")
-        if fn not in self.joins_trace:
+        if fn in self.traced and fn not in self.joins_trace:
             self.add("xray_traces")
         self.add(f"invocations_{fn}")
         self.add(f"seconds_{fn}", billed_s)
