@@ -205,19 +205,8 @@ class Post:
 
     @property
     def status(self) -> str:
-        """The post's state, derived from its targets."""
-        states = {t.state for t in self.targets}
-        if not states:
-            return "draft"
-        if len(states) == 1:
-            return next(iter(states)).value
-        if states & IN_FLIGHT or TargetState.QUEUED in states:
-            return "publishing"
-        if states <= {TargetState.PUBLISHED, TargetState.FAILED, TargetState.PARTIALLY_PUBLISHED}:
-            return "partially_published"
-        if TargetState.PUBLISHED in states:
-            return "partially_published"
-        return "scheduled"
+        """The post's state, derived from its targets (:func:`status_of`)."""
+        return status_of({t.state for t in self.targets})
 
     def public(self) -> dict[str, Any]:
         return {
@@ -237,3 +226,18 @@ class Post:
             "updated_at": self.updated_at,
             "targets": [t.public(self.planned_parts(t.account_id)) for t in self.targets],
         }
+
+
+def status_of(states: set[TargetState]) -> str:
+    """A post's state, derived from the states of its targets."""
+    if not states:
+        return "draft"
+    if len(states) == 1:
+        return next(iter(states)).value
+    if states & IN_FLIGHT or TargetState.QUEUED in states:
+        return "publishing"
+    if states <= {TargetState.PUBLISHED, TargetState.FAILED, TargetState.PARTIALLY_PUBLISHED}:
+        return "partially_published"
+    if TargetState.PUBLISHED in states:
+        return "partially_published"
+    return "scheduled"

@@ -15,10 +15,10 @@ from chorus.auth.roles import Role, at_least, can_approve, needs_approval
 from chorus.config import get_settings
 from chorus.dates import within_years
 from chorus.errors import Conflict, FieldError, Forbidden, ValidationFailed
-from chorus.posts.model import EDITABLE, Attempt, Content, Mode, Post, Target, TargetState
+from chorus.posts.model import EDITABLE, Attempt, Content, Mode, Post, Target, TargetState, status_of
 from chorus.posts.queue import PublishMessage, PublishQueue
 from chorus.posts.scheduler import enqueue
-from chorus.posts.timing import Recurrence, Slot, next_free_slot, parse_slots, to_utc
+from chorus.posts.timing import Recurrence, Slot, parse_slots, queue_full, slot_times, to_utc
 from chorus.posts.validation import MediaSpec, validate
 from chorus.store import keys
 from chorus.store import posts as repo
@@ -94,7 +94,7 @@ def _due_times(workspace_id: str, compose: Compose, tz: str, now: datetime) -> l
     if compose.mode is Mode.NOW:
         return [now]
     if compose.mode is Mode.QUEUE:
-        return [next_free_slot(queue_slots(workspace_id), tz, now, _taken_slots(workspace_id, now))]
+        return [next_queue_slot(workspace_id, tz, now)]
     if compose.scheduled_at is None:
         if compose.mode is Mode.DRAFT:
             return [None]
@@ -381,11 +381,41 @@ def set_queue_slots(principal: Principal, raw: list[dict[str, object]]) -> list[
     return slots
 
 
-def _taken_slots(workspace_id: str, now: datetime) -> set[datetime]:
-    planned = repo.calendar(workspace_id, now, now + timedelta(days=366))
-    return {
-        p.scheduled_at for p in planned if p.mode is Mode.QUEUE and p.scheduled_at and p.status != "cancelled"
-    }
+QUEUE_WINDOW = timedelta(days=7)  # slot times judged per read of the calendar index
+
+
+def next_queue_slot(workspace_id: str, tz: str, now: datetime) -> datetime:
+    """The first slot time after ``now`` that no live queue post holds (a cancelled post frees its
+    slot; posts of other modes hold none). Slot times are walked in order and judged a week at a
+    time, each week with one range read of the calendar index, stopping at the first week with a
+    free slot; a queue full for :data:`chorus.posts.timing.QUEUE_DAYS` days is a 422 on ``mode``."""
+    window: list[datetime] = []
+    for at in slot_times(queue_slots(workspace_id), tz, now):
+        if window and at >= window[0] + QUEUE_WINDOW:
+            if (free := _first_free(workspace_id, window)) is not None:
+                return free
+            window = []
+        window.append(at)
+    if window and (free := _first_free(workspace_id, window)) is not None:
+        return free
+    raise queue_full()
+
+
+def _first_free(workspace_id: str, times: list[datetime]) -> datetime | None:
+    """The first of ``times`` (slot times, in order) that no live queue post holds, or None."""
+    held: dict[datetime, list[repo.SlotHold]] = {}
+    for hold in repo.queue_holds(workspace_id, min(times), max(times)):
+        held.setdefault(hold.scheduled_at, []).append(hold)
+    # Only a slot before the first unheld one can be the answer by being freed by a cancelled post:
+    # the targets of those holders alone are read (one batch, not one query a post).
+    unheld = next((i for i, at in enumerate(times) if at not in held), len(times))
+    suspects = [h for at in times[:unheld] for h in held[at]]
+    states = repo.target_states(workspace_id, suspects) if suspects else {}
+    cancelled = {pid for pid, s in states.items() if status_of(s) == TargetState.CANCELLED.value}
+    for at in times:
+        if all(h.post_id in cancelled for h in held.get(at, ())):
+            return at
+    return None
 
 
 # ---------------------------------------------------------------------------------------------- calendar

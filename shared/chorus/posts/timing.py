@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -64,25 +64,40 @@ def parse_slots(raw: Iterable[dict[str, object]]) -> list[Slot]:
     return sorted(set(slots), key=lambda s: (s.weekday, s.at))
 
 
-def next_free_slot(slots: list[Slot], timezone: str, now: datetime, taken: set[datetime]) -> datetime:
-    """The first slot time after ``now`` (in the workspace's zone) that no queued post holds. A slot
-    in the hour skipped when clocks go forward is taken after the gap (02:30 -> 03:30); in the hour
-    repeated when they go back, at its first occurrence only (see :func:`to_utc`)."""
+QUEUE_DAYS = 7 * 52  # how far ahead (local days) the queue looks for a free slot
+
+
+def slot_times(slots: list[Slot], timezone: str, after: datetime) -> Iterator[datetime]:
+    """Every slot time after ``after`` (UTC, in time order) over the next :data:`QUEUE_DAYS` local
+    days of ``timezone``. A slot in the hour skipped when clocks go forward is taken after the gap
+    (02:30 -> 03:30); in the hour repeated when they go back, at its first occurrence only (see
+    :func:`to_utc`)."""
     if not slots:
         raise ValidationFailed.on(
             "mode", "the workspace has no queue time slots (PUT /queue/slots)", "no_slots"
         )
-    zone = ZoneInfo(timezone)
-    local_now = now.astimezone(zone)
-    for day in range(0, 7 * 52):
+    local_now = after.astimezone(ZoneInfo(timezone))
+    for day in range(QUEUE_DAYS):
         current = local_now.date() + timedelta(days=day)
         for slot in slots:
             if slot.weekday != current.weekday():
                 continue
             at = to_utc(datetime.combine(current, slot.at), timezone)
-            if at > now and at not in taken:
-                return at
-    raise ValidationFailed.on("mode", "no free queue slot in the next year", "queue_full")
+            if at > after:
+                yield at
+
+
+def queue_full() -> ValidationFailed:
+    return ValidationFailed.on("mode", "no free queue slot in the next year", "queue_full")
+
+
+def next_free_slot(slots: list[Slot], timezone: str, now: datetime, taken: set[datetime]) -> datetime:
+    """The first slot time after ``now`` (in the workspace's zone) that no queued post holds
+    (:func:`slot_times`)."""
+    for at in slot_times(slots, timezone, now):
+        if at not in taken:
+            return at
+    raise queue_full()
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -229,6 +230,45 @@ def calendar(workspace_id: str, start: datetime, end: datetime) -> list[Post]:
         MainItem.gsi2sk.between(keys.iso(start), keys.iso(end) + "~"),
     )
     return [_to_post(i, targets_of(workspace_id, i.post_id)) for i in found if isinstance(i, PostItem)]
+
+
+@dataclass(frozen=True)
+class SlotHold:
+    """A queue post's claim on its slot time, read without its content or targets."""
+
+    post_id: str
+    scheduled_at: datetime
+    account_ids: tuple[str, ...]
+
+
+def queue_holds(workspace_id: str, start: datetime, end: datetime) -> list[SlotHold]:
+    """Queue-mode posts planned between ``start`` and ``end``: one range read of the calendar index
+    (filtered to ``mode = queue``), of only the attributes that place a post, never its targets."""
+    bind()
+    found = MainItem.calendar_index.query(
+        keys.calendar_pk(workspace_id),
+        MainItem.gsi2sk.between(keys.iso(start), keys.iso(end) + "~"),
+        filter_condition=PostItem.mode == Mode.QUEUE.value,
+        attributes_to_get=["kind", "post_id", "scheduled_at", "account_ids"],
+    )
+    return [
+        SlotHold(i.post_id, i.scheduled_at, tuple(i.account_ids or ()))
+        for i in found
+        if isinstance(i, PostItem) and i.scheduled_at
+    ]
+
+
+def target_states(workspace_id: str, holds: Iterable[SlotHold]) -> dict[str, set[TargetState]]:
+    """The states of the targets of each post of ``holds`` (keyed by post id; a post with no target
+    item is absent), in BatchGetItem calls of up to 100 keys, never one read a post."""
+    bind()
+    pk = keys.workspace_pk(workspace_id)
+    wanted = list(dict.fromkeys((pk, keys.target_sk(h.post_id, a)) for h in holds for a in h.account_ids))
+    states: dict[str, set[TargetState]] = {}
+    for item in TargetItem.batch_get(wanted, attributes_to_get=["kind", "post_id", "state"]):
+        if isinstance(item, TargetItem):
+            states.setdefault(item.post_id, set()).add(TargetState(item.state))
+    return states
 
 
 def transition(
