@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -146,3 +147,27 @@ def test_a_queue_full_for_a_year_is_a_422_on_mode_after_a_bounded_walk(bed: Publ
     assert calls["Query"] <= 53, calls
     assert calls["BatchGetItem"] <= 53, calls
     assert not calls["Scan"], calls
+
+
+def test_the_calendar_reads_its_posts_targets_in_batches_and_answers_as_before(bed: PublisherBed) -> None:
+    ws = bed.workspace()
+    accounts = (bed.account(platform_account_id="acct-b"), bed.account(platform_account_id="acct-a"))
+    now = bed.now()
+    # Given 60 posts in a month, each on two accounts, one of them cancelled
+    posts = [planted(ws, accounts[0], slot(now, d % 30) + timedelta(minutes=d), Mode.SCHEDULE, TargetState.SCHEDULED)
+             for d in range(60)]  # fmt: skip
+    posts = [
+        replace(p, account_ids=accounts, targets=(*p.targets, replace(p.targets[0], account_id=accounts[1])))
+        for p in posts
+    ]
+    repo.bulk_load_posts(posts)
+    service.cancel_post(Principal(ws, "faults", Role.EDITOR), posts[7].id)
+    # When the month's calendar is read
+    calls = count_reads()
+    found = repo.calendar(ws, now, now + timedelta(days=31))
+    # Then it took one index read and two batch reads (120 targets, 100 a call), not a query a post
+    assert calls == Counter({"Query": 1, "BatchGetItem": 2}), calls
+    # And every post comes with its targets, in the order a read of each post gives them
+    assert len(found) == 60
+    assert found == [repo.get_post(ws, p.id) for p in found]
+    assert {p.status for p in found} == {"scheduled", "cancelled"}

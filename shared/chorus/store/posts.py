@@ -223,13 +223,31 @@ def posts_page(workspace_id: str, page: PageRequest, status: str | None = None) 
 
 
 def calendar(workspace_id: str, start: datetime, end: datetime) -> list[Post]:
-    """Posts planned or published between ``start`` and ``end`` (one index range read)."""
+    """Posts planned or published between ``start`` and ``end`` (one index range read, and their
+    targets in batch reads)."""
     bind()
     found = MainItem.calendar_index.query(
         keys.calendar_pk(workspace_id),
         MainItem.gsi2sk.between(keys.iso(start), keys.iso(end) + "~"),
     )
-    return [_to_post(i, targets_of(workspace_id, i.post_id)) for i in found if isinstance(i, PostItem)]
+    return _with_targets(workspace_id, [i for i in found if isinstance(i, PostItem)])
+
+
+def _with_targets(workspace_id: str, items: list[PostItem]) -> list[Post]:
+    """``items`` as posts with their targets (those of each post's ``account_ids``, in account order as
+    :func:`targets_of` gives them), read in BatchGetItem calls of up to 100 keys, not a query a post."""
+    pk = keys.workspace_pk(workspace_id)
+    wanted = list(
+        dict.fromkeys((pk, keys.target_sk(i.post_id, a)) for i in items for a in (i.account_ids or ()))
+    )
+    found: dict[str, list[TargetItem]] = {}
+    for target in TargetItem.batch_get(wanted):
+        if isinstance(target, TargetItem):
+            found.setdefault(target.post_id, []).append(target)
+    return [
+        _to_post(i, [_to_target(t) for t in sorted(found.get(i.post_id, []), key=lambda t: t.sk)])
+        for i in items
+    ]
 
 
 @dataclass(frozen=True)
