@@ -210,7 +210,7 @@ def list_posts(workspace_id: str, limit: int = 100) -> list[Post]:
         scan_index_forward=False,
         limit=limit,
     )
-    return [_to_post(i, targets_of(workspace_id, i.post_id)) for i in items]
+    return _with_targets(workspace_id, list(items))
 
 
 def posts_page(workspace_id: str, page: PageRequest, status: str | None = None) -> Page[Post]:
@@ -218,7 +218,7 @@ def posts_page(workspace_id: str, page: PageRequest, status: str | None = None) 
     ``page.limit`` read, so a filtered page may hold fewer)."""
     bind()
     found = prefix_page(PostItem, keys.workspace_pk(workspace_id), keys.post_sk(""), page, newest_first=True)
-    posts = [_to_post(i, targets_of(workspace_id, i.post_id)) for i in found.items]
+    posts = _with_targets(workspace_id, list(found.items))
     return Page([p for p in posts if status is None or p.status == status], found.next_cursor)
 
 
