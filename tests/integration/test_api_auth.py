@@ -101,11 +101,13 @@ def test_chorus_workspace_create_prints_an_owner_key_that_works(
     answer = chorus.call("GET", "/workspace", printed["api_key"])
     assert answer.status_code == 200
     assert answer.json()["timezone"] == "Asia/Shanghai"
+    from chorus.auth.keys import parse_key
     from chorus.store import keys
     from chorus.store.models import ApiKeyItem
 
-    stored = ApiKeyItem.get(
-        keys.workspace_pk(printed["workspace_id"]), keys.api_key_sk(printed["api_key"].split("_")[2])
-    )
-    assert printed["api_key"].split("_")[3] not in stored.secret_hash  # only a hash is stored
+    # the key's secret is URL-safe base64, "_" included: read it as the API does, not by splitting
+    parsed = parse_key(printed["api_key"])
+    assert parsed is not None
+    stored = ApiKeyItem.get(keys.workspace_pk(printed["workspace_id"]), keys.api_key_sk(parsed.key_id))
+    assert parsed.secret not in stored.secret_hash  # only a hash is stored
     assert stored.role == "owner"
