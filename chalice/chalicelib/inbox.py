@@ -66,7 +66,7 @@ class RulesIn(BaseModel):
     rules: list[dict[str, Any]]
 
 
-def _sender() -> ConnectionSender:
+def connection_sender() -> ConnectionSender:
     from chorus.inbox.wiring import live_sender
 
     sender: ConnectionSender = live_sender()  # type: ignore[assignment]
@@ -106,28 +106,28 @@ def get_thread(conversation_id: str) -> Response:
 def assign(conversation_id: str) -> Response:
     who = principal(Role.CONTRIBUTOR)
     req = body(bp.current_request, AssignIn)
-    return ok(service.assign(who.workspace_id, conversation_id, req.assignee, _sender()))
+    return ok(service.assign(who.workspace_id, conversation_id, req.assignee, connection_sender()))
 
 
 @route(bp, "/inbox/{conversation_id}/tags", methods=["POST"])
 def tag(conversation_id: str) -> Response:
     who = principal(Role.CONTRIBUTOR)
     req = body(bp.current_request, TagsIn)
-    return ok(service.set_tags(who.workspace_id, conversation_id, req.add, req.remove, _sender()))
+    return ok(service.set_tags(who.workspace_id, conversation_id, req.add, req.remove, connection_sender()))
 
 
 @route(bp, "/inbox/{conversation_id}/status", methods=["POST"])
 def set_status(conversation_id: str) -> Response:
     who = principal(Role.CONTRIBUTOR)
     req = body(bp.current_request, StatusIn)
-    return ok(service.set_status(who.workspace_id, conversation_id, req.status, _sender()))
+    return ok(service.set_status(who.workspace_id, conversation_id, req.status, connection_sender()))
 
 
 @route(bp, "/inbox/{conversation_id}/priority", methods=["POST"])
 def set_priority(conversation_id: str) -> Response:
     who = principal(Role.CONTRIBUTOR)
     req = body(bp.current_request, PriorityIn)
-    return ok(service.set_priority(who.workspace_id, conversation_id, req.priority, _sender()))
+    return ok(service.set_priority(who.workspace_id, conversation_id, req.priority, connection_sender()))
 
 
 @route(bp, "/inbox/{conversation_id}/notes", methods=["POST"])
@@ -143,7 +143,7 @@ def override_sentiment(conversation_id: str, message_id: str) -> Response:
     req = body(bp.current_request, SentimentIn)
     return ok(
         overrides.override_message(
-            who.workspace_id, conversation_id, message_id, req.sentiment, who.key_id, _sender()
+            who.workspace_id, conversation_id, message_id, req.sentiment, who.key_id, connection_sender()
         )
     )
 

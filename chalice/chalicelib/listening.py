@@ -104,9 +104,13 @@ def mention_series() -> Response:
 def override_mention(mention_id: str) -> Response:
     who = principal(Role.EDITOR)
     req = body(bp.current_request, SentimentIn)
-    from chalicelib.inbox import _sender
+    from chalicelib.inbox import connection_sender
 
-    return ok(overrides.override_mention(who.workspace_id, mention_id, req.sentiment, who.key_id, _sender()))
+    return ok(
+        overrides.override_mention(
+            who.workspace_id, mention_id, req.sentiment, who.key_id, connection_sender()
+        )
+    )
 
 
 @route(bp, "/listening/share-of-voice", methods=["GET"])

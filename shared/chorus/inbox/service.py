@@ -134,7 +134,7 @@ def thread(workspace_id: str, conversation_id: str) -> dict[str, Any]:
     }
 
 
-def _change(
+def change_conversation(
     workspace_id: str,
     conversation_id: str,
     mutate: Callable[[ConversationItem], None],
@@ -168,7 +168,7 @@ def assign(
     def mutate(conv: ConversationItem) -> None:
         conv.assignee = assignee or None
 
-    return _change(workspace_id, conversation_id, mutate, sender)
+    return change_conversation(workspace_id, conversation_id, mutate, sender)
 
 
 def set_tags(
@@ -187,7 +187,7 @@ def set_tags(
             raise ValidationFailed.on("add", f"a conversation has at most {MAX_TAGS} tags", "max_items")
         conv.tags = tags
 
-    return _change(workspace_id, conversation_id, mutate, sender)
+    return change_conversation(workspace_id, conversation_id, mutate, sender)
 
 
 def set_status(
@@ -210,7 +210,7 @@ def set_status(
             conv.closed_at = None
         conv.status = status
 
-    return _change(workspace_id, conversation_id, mutate, sender)
+    return change_conversation(workspace_id, conversation_id, mutate, sender)
 
 
 def set_priority(
@@ -222,7 +222,7 @@ def set_priority(
     def mutate(conv: ConversationItem) -> None:
         conv.priority = priority
 
-    return _change(workspace_id, conversation_id, mutate, sender)
+    return change_conversation(workspace_id, conversation_id, mutate, sender)
 
 
 def add_note(workspace_id: str, conversation_id: str, text: str, author: str) -> dict[str, Any]:

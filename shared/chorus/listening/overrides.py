@@ -94,12 +94,12 @@ def _set_message(
         raise Conflict("the message's sentiment changed meanwhile; try again") from exc
     _count_inbox(workspace_id, conversation_id, item, previous, label)
     if latest:
-        from chorus.inbox.service import _change
+        from chorus.inbox.service import change_conversation
 
         def mutate(conv: ConversationItem) -> None:
             conv.sentiment = label
 
-        _change(workspace_id, conversation_id, mutate, sender)
+        change_conversation(workspace_id, conversation_id, mutate, sender)
     return item, previous
 
 
