@@ -169,7 +169,7 @@ def _plan(principal: Principal, rows: list[dict[str, str]], job_id: str, now: da
             if not compose.accounts:
                 raise ValidationFailed.on("accounts", "choose at least one account", "required")
             platforms = {a: platform_of[a] for a in compose.accounts}
-            service._check_content(principal.workspace_id, platforms, compose)
+            service.check_content(principal.workspace_id, platforms, compose)
             posts = service.build_posts(principal, compose, platforms, tz, now, _ids(job_id, number))
             planned.append(posts)
             report.append({"row": number, "status": "ok", "post_id": posts[0].id})
@@ -253,7 +253,7 @@ def _run(job: store.ImportJob, planned: list[list[Post]], queue: PublishQueue, n
         return Answer(503, public(job))
     for row_posts in planned:
         for post in row_posts:
-            service._enqueue_imminent(post.targets, queue, now)
+            service.enqueue_imminent(post.targets, queue, now)
     job.state, job.created, job.updated_at = "done", sum(len(p) for p in planned), datetime.now(UTC)
     store.save_progress(job)
     log.info("import done", extra={"job_id": job.job_id, "rows": job.rows_total, "posts": job.created})

@@ -60,7 +60,7 @@ def _foreign_media(workspace_id: str, compose: Compose) -> list[FieldError]:
     ]
 
 
-def _check_content(workspace_id: str, account_platforms: dict[str, str], compose: Compose) -> None:
+def check_content(workspace_id: str, account_platforms: dict[str, str], compose: Compose) -> None:
     errors: list[FieldError] = _foreign_media(workspace_id, compose)
     for account_id, platform in account_platforms.items():
         content = compose.variants.get(account_id, compose.content)
@@ -118,11 +118,11 @@ def create_post(
     workspace = workspaces.get_workspace(principal.workspace_id)
     tz = workspaces.validate_timezone(compose.timezone or workspace.timezone)
     platforms = _accounts(principal.workspace_id, compose.accounts)
-    _check_content(principal.workspace_id, platforms, compose)
+    check_content(principal.workspace_id, platforms, compose)
     posts = build_posts(principal, compose, platforms, tz, now)
     repo.create_posts(posts)
     for post in posts:
-        _enqueue_imminent(post.targets, queue, now)
+        enqueue_imminent(post.targets, queue, now)
     return [repo.get_post(principal.workspace_id, p.id, consistent=True) for p in posts]
 
 
@@ -172,7 +172,7 @@ def build_posts(
     return posts
 
 
-def _enqueue_imminent(targets: tuple[Target, ...] | list[Target], queue: PublishQueue, now: datetime) -> None:
+def enqueue_imminent(targets: tuple[Target, ...] | list[Target], queue: PublishQueue, now: datetime) -> None:
     """The scheduler runs once a minute: a target due before its next run is queued right away."""
     for target in targets:
         lookahead = timedelta(seconds=get_settings().schedule_lookahead_s)
@@ -196,7 +196,7 @@ def edit_post(
         raise Conflict("cannot edit: " + ", ".join(f"{t.account_id} is {t.state.value}" for t in locked))
     tz = workspaces.validate_timezone(compose.timezone or old.timezone)
     platforms = _accounts(principal.workspace_id, compose.accounts)
-    _check_content(principal.workspace_id, platforms, compose)
+    check_content(principal.workspace_id, platforms, compose)
     if compose.recurrence:
         raise ValidationFailed.on(
             "recurrence", "cannot be added by an edit; create a recurring post", "immutable"
@@ -234,7 +234,7 @@ def edit_post(
         new_targets.append(fresh)
     plan.extend((gone, None) for gone in before.values())
     repo.replace_post(old, new, plan)
-    _enqueue_imminent(new_targets, queue, now)
+    enqueue_imminent(new_targets, queue, now)
     return repo.get_post(principal.workspace_id, post_id, consistent=True)
 
 
@@ -342,7 +342,7 @@ def decide(
     _set_approval(post, {"state": "approved" if approve else "rejected", "by": principal.key_id,
                          "at": now.isoformat(), "comment": comment, "version": seen})  # fmt: skip
     if approve:
-        _enqueue_imminent(moved, queue, now)
+        enqueue_imminent(moved, queue, now)
     return repo.get_post(principal.workspace_id, post_id, consistent=True)
 
 
