@@ -195,11 +195,23 @@ def _error_details(body: Any) -> tuple[str | None, str | None, dict[str, Any]]:
         code = first.get("code") or first.get("type")
         return (str(message) if message else None, str(code) if code is not None else None, {})
     # Bluesky XRPC {error, message}; Mastodon {error, error_description};
-    # LinkedIn {message, serviceErrorCode}; X v2 problem {title, detail, type}
-    message = body.get("message") or body.get("error_description") or body.get("detail") or body.get("title")
+    # LinkedIn {message, serviceErrorCode}; X v2 problem {title, detail, type}; Pinterest {code, message};
+    # Threads' token endpoint {error_type, code, error_message}
+    message = (
+        body.get("message")
+        or body.get("error_description")
+        or body.get("detail")
+        or body.get("title")
+        or body.get("error_message")
+    )
     if not message and isinstance(error, str):
         message = error
-    code = body.get("serviceErrorCode") or (error if isinstance(error, str) else None) or body.get("type")
+    code = (
+        body.get("serviceErrorCode")
+        or (error if isinstance(error, str) else None)
+        or body.get("type")
+        or body.get("code")
+    )
     return (str(message) if message else None, str(code) if code is not None else None, {})
 
 
