@@ -95,6 +95,19 @@ class PublishingQuota:
     def exhausted(self) -> bool:
         return self.remaining == 0
 
+    @classmethod
+    def from_answer(cls, body: Any) -> PublishingQuota:
+        """The quota a ``{data: [{quota_usage, config: {quota_total, quota_duration}}]}`` answer gives
+        (Instagram's ``content_publishing_limit``, Threads' ``threads_publishing_limit``)."""
+        entry = ((body or {}).get("data") or [{}])[0]
+        config = entry.get("config") or {}
+        duration = config.get("quota_duration")
+        return cls(
+            usage=int(entry.get("quota_usage", 0)),
+            total=int(config.get("quota_total", 0)),
+            duration_seconds=int(duration) if duration is not None else None,
+        )
+
 
 def _caption(request: PublishRequest) -> str:
     """Instagram has no link attachment: a link is appended to the caption (not clickable there)."""
@@ -124,14 +137,7 @@ class InstagramPublisher:
         body = self.graph.get(
             creds, f"{creds.account_id}/content_publishing_limit", fields="quota_usage,config"
         )
-        entry = (body.get("data") or [{}])[0]
-        config = entry.get("config") or {}
-        duration = config.get("quota_duration")
-        return PublishingQuota(
-            usage=int(entry.get("quota_usage", 0)),
-            total=int(config.get("quota_total", 0)),
-            duration_seconds=int(duration) if duration is not None else None,
-        )
+        return PublishingQuota.from_answer(body)
 
     # -- publishing ----------------------------------------------------------------------------------
 
