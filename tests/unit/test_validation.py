@@ -166,3 +166,28 @@ def test_unknown_platform_is_a_violation_not_a_crash() -> None:
 def test_facebook_counts_the_link_when_media_leaves_no_preview() -> None:
     found = validate("facebook", "a" * 63_200, [JPEG], "https://example.com/x", [], None)
     assert rules(found) == {("text.too_long", "text")}
+
+
+def test_pinterest_takes_one_image_or_video_and_800_characters() -> None:
+    # Given Pinterest's limits (PinCreate: description <= 800; one image or one video per pin)
+    assert validate("pinterest", "a" * 800, [JPEG], "https://shop.example/p", [], None) == []
+    assert validate("pinterest", "Recipe", [MP4], None, [], None) == []
+    # Then a pin needs media, one item, no GIF, no thread, no first comment; its link is never counted
+    assert rules(validate("pinterest", "a" * 801, [JPEG], None, [], None)) == {("text.too_long", "text")}
+    assert ("media.required", "media") in rules(validate("pinterest", "Hi", [], None, [], None))
+    assert ("media.too_many", "media") in rules(validate("pinterest", "Hi", [JPEG, PNG], None, [], None))
+    assert rules(validate("pinterest", "Hi", [GIF], None, [], None)) == {
+        ("media.unsupported_type", "media[0]")
+    }
+    found = validate("pinterest", "Hi", [JPEG], None, ["two"], "first")
+    assert rules(found) == {("thread.unsupported", "thread"), ("first_comment.unsupported", "first_comment")}
+    assert rules(validate("pinterest", "Hi", [MediaSpec("image/png", 21 * 1024 * 1024)], None, [], None)) == {
+        ("media.too_large", "media[0]")
+    }
+    assert validate("pinterest", "a" * 800, [JPEG], "https://example.com/" + "x" * 500, [], None) == []
+
+
+def test_a_threads_text_post_carries_its_link_as_an_attachment_a_media_post_in_the_text() -> None:
+    link = "https://example.com/" + "x" * 30
+    assert validate("threads", "a" * 500, [], link, [], None) == []
+    assert rules(validate("threads", "a" * 500, [JPEG], link, [], None)) == {("text.too_long", "text")}

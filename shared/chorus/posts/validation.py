@@ -66,7 +66,10 @@ class Violation:
 
 class LinkMode(StrEnum):
     TEXT = "text"  # appended to the text (counted)
-    CARD = "card"  # a preview/card unless there is media (Facebook, Bluesky), else appended to the text
+    CARD = (
+        "card"  # a preview/card unless there is media (Facebook, Bluesky, Threads), else appended to the text
+    )
+    FIELD = "field"  # a field of its own, never in the text (Pinterest's destination link)
 
 
 @dataclass(frozen=True)
@@ -196,7 +199,8 @@ PLATFORM_RULES: Mapping[str, PlatformRules] = {
         ),
         link_mode=LinkMode.CARD,
     ),
-    # Threads: 500 characters; JPEG/PNG <= 8 MB, MP4/MOV <= 1 GB; carousel up to 20.
+    # Threads: 500 characters; JPEG/PNG <= 8 MB, MP4/MOV <= 1 GB; carousel up to 20 (api_reference.json:
+    # "up to 20 images, videos, or a mix"); a text post's link is its link_attachment.
     "threads": PlatformRules(
         name="Threads",
         max_length=500,
@@ -212,6 +216,25 @@ PLATFORM_RULES: Mapping[str, PlatformRules] = {
             max_items=20,
         ),
         supports_thread=True,
+        link_mode=LinkMode.CARD,
+    ),
+    # Pinterest v5 pins (pinterest/api-description PinCreate: description <= 800, title <= 100, link
+    # <= 2048): one image (JPEG/PNG, <= 20 MB: help.pinterest.com "Pin specs") or one video (MP4/MOV,
+    # <= 2 GB, through POST /v5/media); a pin to a board, so no thread and no first comment.
+    "pinterest": PlatformRules(
+        name="Pinterest",
+        max_length=800,
+        count=textlib.codepoint_length,
+        length_unit="characters",
+        media=MediaRules(
+            types=frozenset({"image/jpeg", "image/png"}) | _VIDEOS,
+            max_size=_sizes(20 * MB, None, 2 * 1024 * MB),
+            max_images=1,
+            requires="any",
+            max_items=1,
+        ),
+        supports_first_comment=False,
+        link_mode=LinkMode.FIELD,
     ),
     # LinkedIn posts: 3,000 characters; up to 20 images (multi-image) or one video.
     "linkedin": PlatformRules(
@@ -255,7 +278,7 @@ PLATFORM_RULES: Mapping[str, PlatformRules] = {
 def effective_text(platform: str, text: str, link: str | None, has_media: bool) -> str:
     """The text as it will be published: with ``link`` appended where the platform needs it there."""
     rules = PLATFORM_RULES[platform]
-    if rules.link_mode is LinkMode.CARD and not has_media:
+    if rules.link_mode is LinkMode.FIELD or (rules.link_mode is LinkMode.CARD and not has_media):
         return text
     return textlib.compose_text(text, link)
 
