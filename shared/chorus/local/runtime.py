@@ -283,8 +283,19 @@ class LocalRuntime:
                             window_s=float(props.get("MaximumBatchingWindowInSeconds", 0)),
                             report_failures="ReportBatchItemFailures"
                             in (props.get("FunctionResponseTypes") or []),
-                            # Lambda runs up to MaximumConcurrency batches at once; threads play them here.
-                            concurrency=max(2, min(int(scaling.get("MaximumConcurrency", 4)), 16)),
+                            # Lambda runs up to MaximumConcurrency batches at once (or the function's
+                            # ReservedConcurrentExecutions); threads play them here.
+                            concurrency=max(
+                                2,
+                                min(
+                                    int(
+                                        scaling.get("MaximumConcurrency")
+                                        or fn.properties.get("ReservedConcurrentExecutions")
+                                        or 4
+                                    ),
+                                    16,
+                                ),
+                            ),
                             enabled=bool(props.get("Enabled", True)),
                         )
                     )
@@ -494,6 +505,10 @@ class LocalRuntime:
         merged["POWERTOOLS_LOG_LEVEL"] = self.log_level
         merged["CHORUS_API_URL"] = self.api_url
         merged["CHORUS_EMBEDDED"] = "true"  # the guarded fetcher accepts http and loopback here only
+        pool = merged.get("CHORUS_COGNITO_USER_POOL_ID")
+        if pool:  # tokens name the AWS issuer; their keys come from moto's own JWKS endpoint
+            cognito = self.endpoints.get("cognito-idp", self.endpoint)
+            merged["CHORUS_COGNITO_JWKS_URL"] = f"{cognito}/{pool}/.well-known/jwks.json"
         merged.update(self.extra_env)
         self._set_env(merged)
 
