@@ -44,10 +44,19 @@ class NoteIn(BaseModel):
     text: str = Field(min_length=1, max_length=10_000)
 
 
+class TemplateIn(BaseModel):
+    """An approved WhatsApp message template (the only reply outside the customer-service window)."""
+
+    name: str = Field(min_length=1, max_length=512)
+    language: str = Field(min_length=2, max_length=20)
+    components: list[dict[str, Any]] = Field(default_factory=list, max_length=20)
+
+
 class ReplyIn(BaseModel):
     text: str | None = Field(default=None, max_length=10_000)
     saved_reply_id: str | None = Field(default=None, max_length=200)
     in_reply_to: str | None = Field(default=None, max_length=2000)
+    template: TemplateIn | None = None
 
 
 class SentimentIn(BaseModel):
@@ -155,11 +164,12 @@ def reply(conversation_id: str) -> Response:
     text = req.text
     if req.saved_reply_id:
         text = service.saved_reply_text(who.workspace_id, req.saved_reply_id)
-    if not text:
-        raise ValidationFailed.on("text", "give the text or a saved_reply_id", "required")
+    if not text and req.template is None:
+        raise ValidationFailed.on("text", "give the text, a saved_reply_id or a template", "required")
     created = replies.create_reply(
-        who.workspace_id, conversation_id, text, who.key_id, default_reply_queue(), req.in_reply_to
-    )
+        who.workspace_id, conversation_id, text or "", who.key_id, default_reply_queue(), req.in_reply_to,
+        template=req.template.model_dump() if req.template else None,
+    )  # fmt: skip
     return ok(created, status=202)
 
 

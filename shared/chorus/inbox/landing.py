@@ -44,6 +44,7 @@ from chorus.accounts.service import Account
 from chorus.config import get_settings
 from chorus.errors import Conflict
 from chorus.events.envelope import DomainEvent, EventPublisher
+from chorus.inbox import channels
 from chorus.inbox import keys as ik
 from chorus.inbox import rules as inbox_rules
 from chorus.inbox.normalized import InboundMessage, MessageKind
@@ -510,6 +511,7 @@ def merged(current: ConversationItem | None, d: Draft, linked: str | None, now: 
             account_id=d.account.id,
             platform=msg.platform,
             conv_kind=_conv_kind(msg.kind),
+            channel=channels.name_for(msg.platform, msg.kind),
             conversation_ref=msg.conversation_ref,
             status="open",
             tags=[],
@@ -535,6 +537,8 @@ def merged(current: ConversationItem | None, d: Draft, linked: str | None, now: 
     if d.inbound:
         if conv.first_inbound_at is None or msg.created_at < conv.first_inbound_at:
             conv.first_inbound_at = msg.created_at
+        if conv.last_inbound_at is None or msg.created_at > conv.last_inbound_at:
+            conv.last_inbound_at = msg.created_at  # the reply window runs from here
         if sentiment is not None:
             conv.sentiment = sentiment.label.value
             conv.sentiment_score = round(sentiment.score, 4)

@@ -1,14 +1,23 @@
-"""Replies sent from the inbox: one record, one platform call, exactly once.
+"""Replies sent from the inbox: one record, one platform call, exactly once, on the conversation's
+own channel (DESIGN decision 12, :mod:`chorus.inbox.channels`).
 
 States: ``queued -> sending -> sent | failed``, with ``verifying`` when the outcome of a call is
-unknown (timeout after sending). Every transition is a conditional write on the state and the
-message's token (the publisher's pattern, :mod:`chorus.posts.publisher`):
+unknown (timeout after sending) and ``unconfirmed`` when it stays unknown on a channel that documents
+no way to look a reply up (the messaging APIs). Every transition is a conditional write on the state
+and the message's token (the publisher's pattern, :mod:`chorus.posts.publisher`):
 
+* a reply its platform would refuse (outside the window, no way to reply there) is refused when it is
+  made, with the reason, and again just before the call (the window may close while it waits): it
+  fails with the reason and nothing is sent;
+* the reply's idempotency material (``idem_key``, ``started_at``) is stored with it and its progress
+  (``sent_parts``, the platform id as soon as it exists) is persisted before and after the call
+  (:class:`ReplyProgress`, docs/exactly_once.md), read back on every retry, never recomputed;
 * a redelivered message whose record is no longer ``queued`` with its token does nothing;
 * of two workers holding the same message, one wins ``queued -> sending``;
-* a worker that died mid-call leaves ``sending``: the redelivery (receive count > 1) looks for the
-  reply on the platform (``find_published`` by the reply id, the adapter's idempotency key) before
-  sending again; an unknown outcome goes to ``verifying`` and does the same.
+* a worker that died mid-call leaves ``sending``: the redelivery (receive count > 1) verifies: a reply
+  whose request never went out (not marked sent) is sent; one marked sent is looked for on the
+  platform (``find_sent``, ``VERIFY_LOOKS`` times) before it is sent again, or, where the platform has
+  no lookup, left ``unconfirmed`` and never sent twice.
 
 A sent reply becomes an outbound message of the thread, with a dedupe marker on its platform id, so
 the platform echoing it back (webhook or poll) does not store it twice; the conversation's
@@ -31,6 +40,7 @@ from pynamodb.expressions.update import Action
 
 from chorus.accounts import service as accounts
 from chorus.errors import NotFound, ValidationFailed
+from chorus.inbox import channels
 from chorus.inbox import keys as ik
 from chorus.inbox.live import ConnectionSender, broadcast
 from chorus.inbox.normalized import InboundMessage, MessageKind
@@ -38,20 +48,25 @@ from chorus.inbox.queue import ReplyMessage, ReplyQueue
 from chorus.inbox.store import (
     ConversationItem,
     ReplyItem,
+    channel_of,
     conversation_view,
+    get_conversation,
     jsonable,
+    last_inbound,
     messages_of,
     reply_view,
 )
-from chorus.platforms import registry
 from chorus.platforms.base import (
+    ROOT,
+    AccountCredentials,
     AuthError,
     PlatformError,
-    PublishRequest,
+    Progress,
     PublishResult,
     TransientError,
     UnknownOutcome,
 )
+from chorus.platforms.replies import ReplyRequest, ReplySender, sender_for
 from chorus.store import keys
 from chorus.store.models import bind
 
@@ -59,6 +74,8 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT = 10_000
 VERIFY_DELAY_S = 3
+VERIFY_LOOKS = 3
+"""Looks at the platform's listing for a reply whose answer was lost before concluding it is not there."""
 
 
 @dataclass
@@ -67,13 +84,14 @@ class ReplierDeps:
     sender: ConnectionSender | None = None
     max_attempts: int = 6
     max_receives: int = 5
+    human_agent: bool = False  # Meta's HUMAN_AGENT tag may be used (chorus.inbox.settings.meta_human_agent)
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
 @dataclass(frozen=True)
 class ReplyOutcome:
     reply_id: str
-    result: str  # sent | retry | verifying | failed | stale
+    result: str  # sent | retry | verifying | unconfirmed | failed | stale
 
 
 # ------------------------------------------------------------------------------------ API side
@@ -85,8 +103,17 @@ def create_reply(
     queue: ReplyQueue,
     in_reply_to: str | None = None,
     now: datetime | None = None,
+    template: dict[str, Any] | None = None,
+    human_agent: bool | None = None,
 ) -> dict[str, Any]:
-    """Record a reply (``queued``) and hand it to the reply queue."""
+    """Record a reply (``queued``) and hand it to the reply queue.
+
+    The conversation's channel decides how the reply goes out; a reply its platform would refuse (outside
+    the window, too long, no way to reply there) is refused here with the reason, before anything is
+    stored or sent (:func:`chorus.inbox.channels.plan_reply`). The reply's idempotency material (its key
+    and start time) is persisted with it, before any platform call."""
+    if template is not None and not text.strip():
+        text = f"[template {template.get('name')} ({template.get('language')})]"
     if not text.strip():
         raise ValidationFailed.on("text", "must not be empty", "required")
     if len(text) > MAX_TEXT:
@@ -96,8 +123,16 @@ def create_reply(
         conv = ConversationItem.get(keys.workspace_pk(workspace_id), ik.conversation_sk(conversation_id))
     except DoesNotExist as exc:
         raise NotFound(f"conversation {conversation_id} not found") from exc
-    reply_to = in_reply_to or _reply_target(workspace_id, conv)
     now = now or datetime.now(UTC)
+    channel = channels.get(channel_of(conv))
+    if human_agent is None:
+        from chorus.inbox.settings import inbox_settings
+
+        human_agent = inbox_settings().meta_human_agent
+    channels.plan_reply(
+        channel, last_inbound(conv), now, text=text, template=template, human_agent=human_agent
+    )  # raises the refusal, with its reason, before anything is stored or sent
+    reply_to = in_reply_to or _reply_target(workspace_id, conv, channel)
     reply_id = "rp_" + uuid.uuid4().hex[:16]
     token = uuid.uuid4().hex
     item = ReplyItem(
@@ -110,6 +145,11 @@ def create_reply(
         platform=conv.platform,
         text=text,
         reply_to=reply_to,
+        channel=channel.name,
+        recipient=conv.conversation_ref if conv.conv_kind == "dm" else None,
+        template=template,
+        idem_key=uuid.uuid4().hex,
+        started_at=now,
         state="queued",
         token=token,
         attempts=0,
@@ -124,9 +164,10 @@ def create_reply(
     return reply_view(item)
 
 
-def _reply_target(workspace_id: str, conv: ConversationItem) -> str:
-    """What a reply answers: the DM thread, else the newest inbound message (or the post)."""
-    if conv.conv_kind == "dm":
+def _reply_target(workspace_id: str, conv: ConversationItem, channel: channels.Channel) -> str:
+    """What a reply answers: the DM thread, else the newest inbound message (or the post). A Mastodon
+    direct mention is answered on the status itself (a direct reply to it)."""
+    if conv.conv_kind == "dm" and channel.visibility is None:
         return conv.conversation_ref
     inbound = [
         m for m in messages_of(workspace_id, conv.conversation_id) if m.direction == "in" and not m.deleted
@@ -153,6 +194,46 @@ def replies_of(workspace_id: str, conversation_id: str) -> list[dict[str, Any]]:
         for r in ReplyItem.calendar_index.query(ik.replies_index_pk(workspace_id, conversation_id))
         if isinstance(r, ReplyItem) and r.workspace_id == workspace_id
     ]
+
+
+# ------------------------------------------------------------------------------------ progress
+class ReplyProgress:
+    """The store side of :class:`chorus.platforms.base.ProgressStore` for one reply (the publisher's
+    ``TargetProgress`` for posts): each mark is one UpdateItem, written before the platform call."""
+
+    def __init__(self, item: ReplyItem) -> None:
+        self.item = item
+
+    def _update(self, actions: list[Action]) -> None:
+        ReplyItem(self.item.pk, self.item.sk).update(actions=actions, condition=ReplyItem.pk.exists())
+
+    def part_sent(self, part: str) -> None:
+        self._update([ReplyItem.sent_parts.add({part})])
+
+    def part_unsent(self, part: str) -> None:
+        self._update([ReplyItem.sent_parts.delete({part})])
+
+    def part_landed(self, part: str, platform_id: str, url: str | None) -> None:
+        actions: list[Action] = [
+            ReplyItem.sent_parts.delete({part}),
+            ReplyItem.platform_message_id.set(platform_id),
+        ]
+        if url:
+            actions.append(ReplyItem.url.set(url))
+        self._update(actions)
+
+
+def progress_of(item: ReplyItem) -> Progress:
+    """The reply's persisted progress: its key and start time as created (replies made before they were
+    stored: the reply id and its creation), what was sent without an answer, what landed."""
+    return Progress(
+        key=item.idem_key or item.reply_id,
+        started_at=item.started_at or item.created_at,
+        landed={ROOT: item.platform_message_id} if item.platform_message_id else {},
+        sent=set(item.sent_parts or ()),
+        root_url=item.url,
+        store=ReplyProgress(item),
+    )
 
 
 # ------------------------------------------------------------------------------------ worker side
@@ -191,6 +272,31 @@ def handle(message: ReplyMessage, receive_count: int, deps: ReplierDeps) -> Repl
         raise
 
 
+@dataclass(frozen=True)
+class _Job:
+    creds: AccountCredentials
+    sender: ReplySender
+    request: ReplyRequest
+
+
+def _job(
+    item: ReplyItem, plan: channels.ReplyPlan, channel: channels.Channel, creds: AccountCredentials
+) -> _Job:
+    assert channel.sender is not None  # plan_reply refused a channel without one
+    sender = sender_for(channel.sender, item.platform, channel.visibility)
+    request = ReplyRequest(
+        reply_id=item.reply_id,
+        text=item.text,
+        progress=progress_of(item),
+        not_before=item.created_at,
+        reply_to=item.reply_to,
+        recipient=item.recipient,
+        tag=plan.tag,
+        template=plan.template,
+    )
+    return _Job(creds, sender, request)
+
+
 def _handle(message: ReplyMessage, item: ReplyItem, receive_count: int, deps: ReplierDeps) -> ReplyOutcome:
     kind = message.kind
     if kind == "send" and item.state == "sending" and receive_count > 1:
@@ -202,40 +308,79 @@ def _handle(message: ReplyMessage, item: ReplyItem, receive_count: int, deps: Re
         account = accounts.get_account(item.workspace_id, item.account_id)
     except NotFound:
         return _fail(item, "the account was removed", [item.state])
-    creds = accounts.credentials(account)
-    request = PublishRequest(target_id=item.reply_id, text=item.text, reply_to=item.reply_to,
-                             not_before=item.created_at)  # fmt: skip
-    adapter = registry.publisher(item.platform)
+    conv = get_conversation(item.workspace_id, item.conversation_id, consistent=True)
+    channel = channels.get(item.channel or (channel_of(conv) if conv else item.platform))
+    try:  # the platform's rules again, now: the window may have closed while the reply waited
+        plan = channels.plan_reply(
+            channel, last_inbound(conv) if conv else None, deps.now(), text=item.text,
+            template=item.template, human_agent=deps.human_agent,
+        )  # fmt: skip
+    except ValidationFailed as refused:
+        if kind == "send" and ROOT not in (item.sent_parts or ()):
+            return _fail(item, refused.errors[0].message if refused.errors else refused.detail, [item.state])
+        plan = channels.ReplyPlan(template=item.template)  # a call already went out: only verify it
+    job = _job(item, plan, channel, accounts.credentials(account))
     if kind == "verify":
-        try:
-            found = adapter.find_published(creds, request)
-        except PlatformError as error:
-            if (
-                isinstance(error, TransientError | UnknownOutcome)
-                and int(item.attempts or 0) < deps.max_attempts + 2
-            ):
-                return _requeue(item, "verifying", [item.state], VERIFY_DELAY_S, deps, kind="verify")
-            return _fail(item, f"could not verify the reply: {error.message}", [item.state])
-        if found is not None:
-            return _sent(item, found, [item.state], deps)
-        if int(item.attempts or 0) >= deps.max_attempts:
-            return _fail(item, "the reply was not found on the platform after the last attempt", [item.state])
-        return _requeue(item, "queued", [item.state], 1, deps)
+        return _verify(item, job, deps)
     if not _transition(item, "sending", ["queued"], message.token, attempts=int(item.attempts or 0) + 1):
         return ReplyOutcome(item.reply_id, "stale")  # another worker won
     item.attempts = int(item.attempts or 0) + 1
     item.state = "sending"
     try:
-        result = adapter.publish(creds, request)
+        result = job.sender.send(job.creds, job.request)
     except PlatformError as error:
-        return _on_error(item, error, deps)
-    if not isinstance(result, PublishResult):
-        return _fail(item, "the platform answered with an asynchronous step a reply cannot take", ["sending"])
+        return _on_error(item, error, job, deps)
     return _sent(item, result, ["sending"], deps)
 
 
-def _on_error(item: ReplyItem, error: PlatformError, deps: ReplierDeps) -> ReplyOutcome:
+def _verify(item: ReplyItem, job: _Job, deps: ReplierDeps) -> ReplyOutcome:
+    """After an unknown outcome (or a worker that died mid-call): landed, sent for sure, or resend."""
+    progress = job.request.progress
+    landed = progress.done(ROOT)
+    if landed is not None:
+        return _sent(item, PublishResult(platform_post_id=landed, url=progress.root_url), [item.state], deps)
+    if ROOT not in progress.sent:  # the worker died before the request could go out: send it
+        return _requeue(item, "queued", [item.state], 1, deps, verify_looks=0)
+    if not job.sender.verifiable:
+        return _unconfirmed(item, [item.state])
+    try:
+        found = job.sender.find_sent(job.creds, job.request)
+    except PlatformError as error:
+        if (
+            isinstance(error, TransientError | UnknownOutcome)
+            and int(item.attempts or 0) < deps.max_attempts + 2
+        ):
+            return _requeue(item, "verifying", [item.state], VERIFY_DELAY_S, deps, kind="verify")
+        return _fail(item, f"could not verify the reply: {error.message}", [item.state])
+    if found is not None:
+        progress.record(ROOT, found.platform_post_id, found.url)
+        return _sent(item, found, [item.state], deps)
+    looks = int(item.verify_looks or 0) + 1
+    if looks < VERIFY_LOOKS:  # an eventually consistent listing: look again before concluding
+        return _requeue(item, "verifying", [item.state], VERIFY_DELAY_S * looks, deps, kind="verify",
+                        verify_looks=looks)  # fmt: skip
+    if int(item.attempts or 0) >= deps.max_attempts:
+        return _fail(item, "the reply was not found on the platform after the last attempt", [item.state])
+    assert progress.store is not None
+    progress.store.part_unsent(ROOT)  # looked VERIFY_LOOKS times: not there, send it again
+    return _requeue(item, "queued", [item.state], 1, deps, verify_looks=0)
+
+
+def _unconfirmed(item: ReplyItem, expect: list[str]) -> ReplyOutcome:
+    reason = (
+        "the platform may have delivered this reply (its answer was lost) and documents no way to look it "
+        "up: it is not sent again; check the conversation on the platform"
+    )
+    if not _transition(item, "unconfirmed", expect, None, error=reason, token=None):
+        return ReplyOutcome(item.reply_id, "stale")
+    log.info("reply unconfirmed", extra={"reply_id": item.reply_id})
+    return ReplyOutcome(item.reply_id, "unconfirmed")
+
+
+def _on_error(item: ReplyItem, error: PlatformError, job: _Job, deps: ReplierDeps) -> ReplyOutcome:
     if isinstance(error, UnknownOutcome):
+        if not job.sender.verifiable:
+            return _unconfirmed(item, ["sending"])
         return _requeue(item, "verifying", ["sending"], VERIFY_DELAY_S, deps, kind="verify")
     if isinstance(error, AuthError):
         accounts.mark_needs_reauth(item.workspace_id, item.account_id, error.message)
@@ -250,10 +395,16 @@ def _on_error(item: ReplyItem, error: PlatformError, deps: ReplierDeps) -> Reply
 
 
 def _requeue(
-    item: ReplyItem, to: str, expect: list[str], delay: int, deps: ReplierDeps, kind: str = "send"
+    item: ReplyItem,
+    to: str,
+    expect: list[str],
+    delay: int,
+    deps: ReplierDeps,
+    kind: str = "send",
+    **fields: Any,
 ) -> ReplyOutcome:
     token = uuid.uuid4().hex
-    if not _transition(item, to, expect, item.token, token=token):
+    if not _transition(item, to, expect, item.token, token=token, **fields):
         return ReplyOutcome(item.reply_id, "stale")
     deps.queue.send(ReplyMessage(item.workspace_id, item.reply_id, token, kind), delay)
     return ReplyOutcome(item.reply_id, "verifying" if to == "verifying" else "retry")

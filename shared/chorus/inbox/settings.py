@@ -27,6 +27,9 @@ class InboxSettings(BaseSettings):
     reply_queue_url: str = ""
     reply_max_attempts: int = 6
     reply_max_receives: int = 5
+    # The Meta app passed App Review for the Human Agent feature: Messenger and Instagram replies may
+    # go out tagged HUMAN_AGENT up to 7 days after the person's last message (else 24 hours).
+    meta_human_agent: bool = False
 
     def secrets(self) -> WebhookSecrets:
         return WebhookSecrets(

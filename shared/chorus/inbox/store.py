@@ -15,10 +15,12 @@ from pynamodb.attributes import (
     JSONAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.exceptions import DoesNotExist
 
+from chorus.inbox import channels
 from chorus.inbox import keys as ik
 from chorus.store import keys
 from chorus.store.models import MainItem, bind
@@ -30,6 +32,7 @@ class ConversationItem(MainItem, discriminator="inbox_conversation"):
     account_id = UnicodeAttribute()
     platform = UnicodeAttribute()
     conv_kind = UnicodeAttribute()  # comment | mention | dm | review
+    channel = UnicodeAttribute(null=True)  # chorus.inbox.channels: where replies go (set at ingest)
     conversation_ref = UnicodeAttribute()
     post_ref = UnicodeAttribute(null=True)  # the platform's id of our post
     post_id = UnicodeAttribute(null=True)  # the Chorus post it answers (a published target)
@@ -44,6 +47,7 @@ class ConversationItem(MainItem, discriminator="inbox_conversation"):
     message_count = NumberAttribute(default=0)
     last_message_at = UTCDateTimeAttribute()
     first_inbound_at = UTCDateTimeAttribute(null=True)
+    last_inbound_at = UTCDateTimeAttribute(null=True)  # the person's last message: opens the reply window
     first_response_at = UTCDateTimeAttribute(null=True)
     first_response_s = NumberAttribute(null=True)
     closed_at = UTCDateTimeAttribute(null=True)
@@ -109,7 +113,15 @@ class ReplyItem(MainItem, discriminator="inbox_reply"):
     platform = UnicodeAttribute()
     text = UnicodeAttribute()
     reply_to = UnicodeAttribute(null=True)
-    state = UnicodeAttribute()  # queued | sending | verifying | sent | failed
+    channel = UnicodeAttribute(null=True)  # the conversation's channel when the reply was made
+    recipient = UnicodeAttribute(null=True)  # the other party of a private conversation
+    template = JSONAttribute(null=True)  # WhatsApp: the approved template chosen in the reply
+    # Exactly once (decision 11): persisted before the first platform call, read back on every retry.
+    idem_key = UnicodeAttribute(null=True)
+    started_at = UTCDateTimeAttribute(null=True)
+    sent_parts = UnicodeSetAttribute(null=True)  # sent without a known answer: verified before resending
+    verify_looks = NumberAttribute(default=0)
+    state = UnicodeAttribute()  # queued | sending | verifying | sent | unconfirmed | failed
     token = UnicodeAttribute(null=True)
     attempts = NumberAttribute(default=0)
     platform_message_id = UnicodeAttribute(null=True)
@@ -166,11 +178,15 @@ def jsonable(value: Any) -> Any:
 
 
 def conversation_view(item: ConversationItem) -> dict[str, Any]:
+    channel = channels.get(channel_of(item))
     return {
         "id": item.conversation_id,
         "account_id": item.account_id,
         "platform": item.platform,
         "kind": item.conv_kind,
+        "channel": channel.name,
+        "reply_via": channel.reply_via,
+        "reply_window_ends_at": channels.window_ends_at(channel, last_inbound(item)),
         "conversation_ref": item.conversation_ref,
         "post_ref": item.post_ref,
         "post_id": item.post_id,
@@ -193,6 +209,19 @@ def conversation_view(item: ConversationItem) -> dict[str, Any]:
         "updated_at": item.updated_at,
         "version": int(item.version or 0),
     }
+
+
+def channel_of(item: ConversationItem) -> str:
+    """The conversation's channel; conversations stored before channels existed get theirs from the
+    platform and kind they were opened with."""
+    return item.channel or channels.name_for(item.platform, item.conv_kind)
+
+
+def last_inbound(item: ConversationItem) -> datetime | None:
+    """The person's last message (conversations stored before it was kept: their last activity)."""
+    if item.last_inbound_at is not None:
+        return item.last_inbound_at
+    return item.last_message_at if item.first_inbound_at is not None else None
 
 
 def message_view(item: MessageItem) -> dict[str, Any]:
@@ -230,6 +259,8 @@ def reply_view(item: ReplyItem) -> dict[str, Any]:
         "account_id": item.account_id,
         "text": item.text,
         "reply_to": item.reply_to,
+        "channel": item.channel,
+        "template": item.template,
         "state": item.state,
         "attempts": int(item.attempts or 0),
         "platform_message_id": item.platform_message_id,

@@ -48,4 +48,5 @@ def replier_deps() -> ReplierDeps:
         sender=sender,
         max_attempts=settings.reply_max_attempts,
         max_receives=settings.reply_max_receives,
+        human_agent=settings.meta_human_agent,
     )

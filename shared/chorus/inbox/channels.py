@@ -1,0 +1,208 @@
+"""Where a conversation lives and how a reply to it goes out (DESIGN decision 12).
+
+A conversation's **channel** is set at ingest from the message that opened it (a Facebook comment, a
+Messenger message, an X direct message, ...) and stays on the conversation. Each channel declares,
+as data, what arrives through it, the endpoint a reply goes out by, and the platform's reply window:
+
+* ``window``: free-form replies only this long after the person's last message (Messenger and
+  Instagram 24 h, WhatsApp's customer-service window 24 h, WeChat 48 h); ``None``: no window
+  (comments, posts);
+* ``tagged_window``: how long a human agent may still answer with the ``HUMAN_AGENT`` tag, when the
+  deployment is approved for it (``CHORUS_META_HUMAN_AGENT``; Messenger and Instagram: 7 days);
+* ``templates``: outside the window only an approved template may be sent (WhatsApp), chosen in the
+  reply.
+
+:func:`plan_reply` applies those rules before anything is queued or sent, so a reply the platform
+would refuse is refused here, with the reason, and never reaches the network. The replier applies
+them again just before the call (the window may close while a reply waits in the queue).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from chorus.errors import ValidationFailed
+from chorus.inbox.normalized import MessageKind
+
+HUMAN_AGENT = "HUMAN_AGENT"
+PUBLISHER = "publisher"
+"""The sender spec of channels whose reply is a post/comment made by the platform's publishing adapter
+(``reply_to`` = the message answered): the adapter's own exactly-once and verify rules apply."""
+
+
+@dataclass(frozen=True)
+class Channel:
+    name: str
+    platform: str
+    label: str  # as a person names it: "Messenger", "Facebook comments"
+    arrives: str  # what reaches the inbox through it
+    reply_via: str | None  # how a reply goes out; None: Chorus cannot reply here (said before anyone types)
+    sender: str | None = None  # PUBLISHER, or "module:Class" of a reply sender in chorus.platforms
+    window: timedelta | None = None
+    tagged_window: timedelta | None = None
+    templates: bool = False
+    max_chars: int | None = None
+    max_bytes: int | None = None  # UTF-8 bytes (Instagram messaging)
+    visibility: str | None = None  # a reply status's visibility (Mastodon direct mentions)
+
+    @property
+    def can_reply(self) -> bool:
+        return self.reply_via is not None and self.sender is not None
+
+
+DAY = timedelta(hours=24)
+_META_TAG = "; with the HUMAN_AGENT tag up to 7 days when the deployment is approved for it"
+
+CHANNELS: Mapping[str, Channel] = {
+    c.name: c
+    for c in (
+        Channel("facebook.comment", "facebook", "Facebook comments",
+                "comments, replies, visitor posts and mentions on the Page's posts",
+                "a reply comment: POST /{comment-id}/comments", PUBLISHER),
+        Channel("messenger", "facebook", "Messenger", "Messenger messages and postbacks sent to the Page",
+                "Send API: POST /{page-id}/messages, messaging_type RESPONSE, within 24 h of the person's "
+                "last message" + _META_TAG,
+                "meta.messaging:MessengerSender", window=DAY, tagged_window=timedelta(days=7), max_chars=2000),
+        Channel("instagram.comment", "instagram", "Instagram comments",
+                "comments and replies on the account's media", "a reply: POST /{ig-comment-id}/replies",
+                "instagram.replies:InstagramCommentReplies"),
+        Channel("instagram.mention", "instagram", "Instagram mentions",
+                "mentions of the account in others' media and comments (ids only)", None),
+        Channel("instagram.dm", "instagram", "Instagram direct messages", "Instagram direct messages",
+                "Instagram messaging: POST /{page-id}/messages to the IGSID, within 24 h of the person's "
+                "last message" + _META_TAG,
+                "meta.messaging:InstagramDirectSender", window=DAY, tagged_window=timedelta(days=7),
+                max_bytes=1000),
+        Channel("x.post", "x", "X mentions and replies", "mentions, replies and quotes of the account",
+                "a reply post: POST /2/tweets with reply.in_reply_to_tweet_id", PUBLISHER),
+        Channel("x.dm", "x", "X direct messages", "direct messages to the account",
+                "POST /2/dm_conversations/with/{participant_id}/messages", "x.dm:XDirectSender",
+                max_chars=10_000),
+        Channel("whatsapp", "whatsapp", "WhatsApp", "messages to the business phone number",
+                "Cloud API: POST /{phone-number-id}/messages, text within the 24 h customer-service "
+                "window, outside it only an approved template chosen in the reply",
+                "whatsapp.messages:WhatsAppSender", window=DAY, templates=True, max_chars=4096),
+        Channel("wechat", "wechat", "WeChat", "messages to the Official Account", None,
+                window=timedelta(hours=48)),
+        Channel("mastodon", "mastodon", "Mastodon", "mentions and replies",
+                "a reply status: POST /api/v1/statuses with in_reply_to_id", PUBLISHER),
+        Channel("mastodon.direct", "mastodon", "Mastodon direct mentions", "direct mentions",
+                "a reply status with visibility direct: POST /api/v1/statuses", PUBLISHER,
+                visibility="direct"),
+        Channel("bluesky", "bluesky", "Bluesky", "mentions, replies and quotes",
+                "a reply post (app.bsky.feed.post with reply refs)", PUBLISHER),
+        Channel("threads", "threads", "Threads", "replies and mentions", None),
+        Channel("linkedin", "linkedin", "LinkedIn", "comments on the organisation's posts", None),
+        Channel("youtube", "youtube", "YouTube", "new videos of subscribed channels", None),
+        Channel("tiktok", "tiktok", "TikTok", "events of the account", None),
+        Channel("sandbox", "sandbox", "Sandbox (local only)", "comments, mentions and messages",
+                "a reply on the local sandbox platform", PUBLISHER),
+    )
+}  # fmt: skip
+
+
+def name_for(platform: str, kind: MessageKind | str) -> str:
+    """The channel of a conversation opened by a message of ``kind`` on ``platform`` (set at ingest)."""
+    dm = kind == MessageKind.DM
+    if platform == "facebook":
+        return "messenger" if dm else "facebook.comment"
+    if platform == "instagram":
+        if dm:
+            return "instagram.dm"
+        return "instagram.mention" if kind == MessageKind.MENTION else "instagram.comment"
+    if platform == "x":
+        return "x.dm" if dm else "x.post"
+    if platform == "mastodon":
+        return "mastodon.direct" if dm else "mastodon"
+    return platform
+
+
+def get(name: str) -> Channel:
+    """The channel ``name``; one Chorus does not know is one it cannot reply on."""
+    found = CHANNELS.get(name)
+    if found is not None:
+        return found
+    return Channel(name, name.split(".", maxsplit=1)[0], name, "", None)
+
+
+def window_ends_at(channel: Channel, last_inbound_at: datetime | None) -> datetime | None:
+    """When free-form replies stop being allowed (None: the channel has no window, or nobody wrote)."""
+    if channel.window is None or last_inbound_at is None:
+        return None
+    return last_inbound_at + channel.window
+
+
+@dataclass(frozen=True)
+class ReplyPlan:
+    """How a reply allowed by :func:`plan_reply` is sent."""
+
+    tag: str | None = None  # HUMAN_AGENT outside the standard window
+    template: dict[str, Any] | None = None
+
+
+def _at(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def plan_reply(
+    channel: Channel,
+    last_inbound_at: datetime | None,
+    now: datetime,
+    *,
+    text: str,
+    template: dict[str, Any] | None = None,
+    human_agent: bool = False,
+) -> ReplyPlan:
+    """The platform's rules for a reply sent ``now``; a reply it would refuse raises
+    :class:`ValidationFailed` naming the field and the reason (before the network)."""
+    if not channel.can_reply:
+        raise ValidationFailed.on(
+            "conversation", f"Chorus cannot reply on {channel.label} yet: answer on the platform itself",
+            "reply_unsupported",
+        )  # fmt: skip
+    if template is not None and not channel.templates:
+        raise ValidationFailed.on("template", f"{channel.label} has no message templates", "not_supported")
+    if template is None:
+        if channel.max_chars is not None and len(text) > channel.max_chars:
+            raise ValidationFailed.on(
+                "text", f"{channel.label} takes at most {channel.max_chars} characters", "max_length"
+            )
+        if channel.max_bytes is not None and len(text.encode("utf-8")) > channel.max_bytes:
+            raise ValidationFailed.on(
+                "text", f"{channel.label} takes at most {channel.max_bytes} bytes of UTF-8", "max_length"
+            )
+    ends = window_ends_at(channel, last_inbound_at)
+    if ends is None or now <= ends or template is not None:
+        return ReplyPlan(template=template)
+    hours = round(channel.window.total_seconds() / 3600) if channel.window else 0
+    if channel.templates:
+        raise ValidationFailed.on(
+            "template",
+            f"the {channel.label} customer-service window closed at {_at(ends)} ({hours} h after the "
+            "customer's last message): outside it only an approved template can be sent; give "
+            "template.name and template.language",
+            "reply_window",
+        )
+    if channel.tagged_window is not None and last_inbound_at is not None:
+        if human_agent and now <= last_inbound_at + channel.tagged_window:
+            return ReplyPlan(tag=HUMAN_AGENT)
+        why = (
+            "the human-agent window has closed too"
+            if human_agent
+            else "the human-agent tag is not configured (CHORUS_META_HUMAN_AGENT)"
+        )
+        raise ValidationFailed.on(
+            "text",
+            f"{channel.label} allows a reply only within {hours} h of the person's last message; the "
+            f"window closed at {_at(ends)} and {why}",
+            "reply_window",
+        )
+    raise ValidationFailed.on(
+        "text",
+        f"{channel.label} allows a reply only within {hours} h of the person's last message; the window "
+        f"closed at {_at(ends)}",
+        "reply_window",
+    )

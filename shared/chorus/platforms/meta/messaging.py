@@ -1,0 +1,109 @@
+"""Private replies through Meta's messaging APIs (fixtures/platform_api/replies/{facebook,instagram}).
+
+* Messenger: ``POST /{page-id}/messages`` (the Send API) with ``recipient.id`` = the person's
+  page-scoped id, ``messaging_type: RESPONSE`` and ``message.text``; outside the 24-hour window, and
+  only when the deployment is approved for it, ``messaging_type: MESSAGE_TAG`` with
+  ``tag: HUMAN_AGENT``. Success: ``{recipient_id, message_id}``.
+* Instagram direct messages (an Instagram account linked to a Page, Facebook login): the same
+  endpoint of the linked Page with the person's Instagram-scoped id; Meta's own examples send no
+  ``messaging_type`` (``recipient`` + ``message``, ``tag`` when tagged).
+
+The page token travels as the documented ``access_token`` query parameter; the body is JSON. The
+window rules are applied before the call (:mod:`chorus.inbox.channels`); a refusal the platform still
+makes (code 10, subcodes 2018278/2534022: outside the allowed window; 551: the person is not
+available) is a :class:`PermanentError` saying so. The Send API documents no way to read a sent message
+back, so these senders are not ``verifiable``: a lost answer is never sent again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from chorus.platforms.base import ROOT, AccountCredentials, AuthError, PermanentError, PublishResult
+from chorus.platforms.http import call, json_body
+from chorus.platforms.replies import ReplyRequest
+
+WINDOW_CODE = "10"
+"""Meta's code of a message sent outside the allowed window (subcodes 2018278, 2534022, 2018065)."""
+
+
+def graph_url() -> str:
+    from chorus.accounts.apps import get_apps
+
+    return get_apps().facebook_graph_url.rstrip("/")
+
+
+def refusal(error: PermanentError, label: str) -> PermanentError:
+    """The platform's refusal with what it means for the agent (the platform's words kept)."""
+    if isinstance(error, AuthError):
+        return error
+    if error.code == WINDOW_CODE:
+        reason = f"{label} refused the reply: outside the allowed messaging window ({error.message})"
+    else:
+        reason = f"{label} refused the reply: {error.message}"
+    return PermanentError(reason, platform=error.platform, code=error.code, status=error.status)
+
+
+class _MetaDirect:
+    platform = ""
+    label = ""
+    verifiable = False
+
+    def __init__(self, session: requests.Session | None = None, base_url: str | None = None) -> None:
+        self.session = session or requests.Session()
+        self.base_url = base_url
+
+    def page(self, creds: AccountCredentials) -> str:
+        return creds.account_id
+
+    def body(self, request: ReplyRequest) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def send(self, creds: AccountCredentials, request: ReplyRequest) -> PublishResult:
+        if not request.recipient:
+            raise PermanentError(f"{self.label}: the conversation names no recipient", platform=self.platform)
+        url = f"{(self.base_url or graph_url()).rstrip('/')}/{self.page(creds)}/messages"
+
+        def create() -> str:
+            resp = call(self.session, "POST", url, self.platform, json=self.body(request),
+                        params={"access_token": creds.access_token})  # fmt: skip
+            return str(json_body(resp, self.platform)["message_id"])
+
+        try:
+            message_id = request.progress.step(ROOT, create)
+        except PermanentError as error:
+            raise refusal(error, self.label) from None
+        return PublishResult(platform_post_id=message_id)
+
+    def find_sent(self, creds: AccountCredentials, request: ReplyRequest) -> PublishResult | None:
+        raise PermanentError(f"{self.label} documents no way to read a sent message back")
+
+
+class MessengerSender(_MetaDirect):
+    platform = "facebook"
+    label = "Messenger"
+
+    def body(self, request: ReplyRequest) -> dict[str, Any]:
+        body: dict[str, Any] = {"recipient": {"id": request.recipient}}
+        if request.tag:
+            body.update(messaging_type="MESSAGE_TAG", tag=request.tag)
+        else:
+            body["messaging_type"] = "RESPONSE"
+        body["message"] = {"text": request.text}
+        return body
+
+
+class InstagramDirectSender(_MetaDirect):
+    platform = "instagram"
+    label = "Instagram messaging"
+
+    def page(self, creds: AccountCredentials) -> str:
+        return creds.extra.get("page_id") or creds.account_id  # the Page the account is linked to
+
+    def body(self, request: ReplyRequest) -> dict[str, Any]:
+        body: dict[str, Any] = {"recipient": {"id": request.recipient}, "message": {"text": request.text}}
+        if request.tag:
+            body["tag"] = request.tag
+        return body
