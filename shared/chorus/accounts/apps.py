@@ -3,7 +3,9 @@
 Read lazily from the environment the template gives ApiFunction and PublisherFunction (NoEcho
 parameters): ``CHORUS_X_CLIENT_ID`` / ``CHORUS_X_CLIENT_SECRET``, ``CHORUS_FACEBOOK_CLIENT_ID`` /
 ``CHORUS_FACEBOOK_CLIENT_SECRET`` (the Meta app; Instagram uses it too unless
-``CHORUS_INSTAGRAM_CLIENT_ID`` / ``_SECRET`` name another one). Mastodon has no deployment-wide app: one
+``CHORUS_INSTAGRAM_CLIENT_ID`` / ``_SECRET`` name another one), ``CHORUS_THREADS_CLIENT_ID`` /
+``_SECRET`` (a Meta app with the Threads use case: its Threads app id and secret),
+``CHORUS_PINTEREST_CLIENT_ID`` / ``_SECRET``. Mastodon has no deployment-wide app: one
 is registered per instance when an account connects, and its id and secret live in the account's
 ``extra``. The endpoint URLs default to the platforms' own; tests point them at loopback servers.
 """
@@ -37,6 +39,10 @@ class OAuthApps(BaseSettings):
     facebook_client_secret: str = ""
     instagram_client_id: str = ""
     instagram_client_secret: str = ""
+    threads_client_id: str = ""
+    threads_client_secret: str = ""
+    pinterest_client_id: str = ""
+    pinterest_client_secret: str = ""
     mastodon_client_name: str = "Chorus"
     mastodon_website: str = ""
     x_api_url: str = X_API_URL
@@ -45,6 +51,11 @@ class OAuthApps(BaseSettings):
     facebook_dialog_url: str = FACEBOOK_DIALOG_URL
     # Where connect-time "whoami" calls go (chorus.accounts.ownership); tests point them at loopback.
     threads_api_url: str = "https://graph.threads.net/v1.0"
+    # The host of oauth/access_token, access_token and refresh_access_token:
+    threads_token_url: str = "https://graph.threads.net"  # noqa: S105 (an endpoint, not a secret)
+    threads_authorize_url: str = "https://threads.net/oauth/authorize"
+    pinterest_api_url: str = "https://api.pinterest.com/v5"
+    pinterest_authorize_url: str = "https://www.pinterest.com/oauth/"
     linkedin_api_url: str = "https://api.linkedin.com"
     youtube_api_url: str = "https://www.googleapis.com/youtube/v3"
     tiktok_api_url: str = "https://open.tiktokapis.com"
@@ -56,6 +67,10 @@ class OAuthApps(BaseSettings):
         """The deployment's app for ``platform``; None when it is not configured (or per instance)."""
         if platform == "x" and self.x_client_id:
             return AppCredentials(self.x_client_id, self.x_client_secret or None)
+        if platform == "threads" and self.threads_client_id and self.threads_client_secret:
+            return AppCredentials(self.threads_client_id, self.threads_client_secret)
+        if platform == "pinterest" and self.pinterest_client_id and self.pinterest_client_secret:
+            return AppCredentials(self.pinterest_client_id, self.pinterest_client_secret)
         if platform == "instagram" and self.instagram_client_id and self.instagram_client_secret:
             return AppCredentials(self.instagram_client_id, self.instagram_client_secret)
         if platform in ("facebook", "instagram") and self.facebook_client_id and self.facebook_client_secret:

@@ -14,6 +14,10 @@ Who the token belongs to: X ``GET /2/users/me``; Mastodon ``GET /api/v1/accounts
 Facebook and Instagram: the Pages (and their linked Instagram professional accounts) the user granted,
 each connected as its own account with its Page token; the long-lived user token is kept as that
 account's refresh token, so the Page token can be read again later (``chorus.accounts.refreshers``).
+Threads: the code's short-lived token is traded at once for a long-lived one (60 days, refreshed by
+``chorus.accounts.refreshers``), and ``/me`` names the profile. Pinterest: ``/v5/user_account`` names
+the account, and its boards are listed (``GET /v5/boards``) and kept on it, the first one chosen to
+pin to (``extra["board_id"]``; ``extra["boards"]`` lists the others).
 Connecting an account the workspace already has re-authorises it (new tokens, active again).
 """
 
@@ -45,7 +49,7 @@ from chorus.store import keys
 from chorus.store.models import MainItem, bind
 
 STATE_TTL = timedelta(minutes=10)
-OAUTH_PLATFORMS = ("x", "mastodon", "facebook", "instagram")
+OAUTH_PLATFORMS = ("x", "mastodon", "facebook", "instagram", "threads", "pinterest")
 
 
 class OAuthStateItem(MainItem, discriminator="oauth_state"):
@@ -163,6 +167,16 @@ def start_connect(
             )
         client_id, client_secret = registered.client_id, registered.client_secret
         url = mastodon.authorize_url(client_id, redirect_uri, state, base_url=base_url)
+    elif platform == "threads":
+        from chorus.platforms.threads import oauth as threads
+
+        app_id, _ = _app_or_refuse(apps, platform)
+        url = threads.authorize_url(app_id, redirect_uri, state, dialog_url=apps.threads_authorize_url)
+    elif platform == "pinterest":
+        from chorus.platforms.pinterest import oauth as pinterest
+
+        app_id, _ = _app_or_refuse(apps, platform)
+        url = pinterest.authorize_url(app_id, redirect_uri, state, dialog_url=apps.pinterest_authorize_url)
     else:
         from chorus.platforms.facebook import oauth as facebook
         from chorus.platforms.instagram import oauth as instagram
@@ -175,7 +189,7 @@ def start_connect(
         keys.oauth_state_pk(state),
         oauth_state_sk(),
         workspace_id=principal.workspace_id,
-        started_by=principal.key_id,
+        started_by=principal.actor,
         platform=platform,
         redirect_uri=redirect_uri,
         code_verifier=_seal(state, verifier),
@@ -218,7 +232,7 @@ def take_state(
         item = OAuthStateItem.get(keys.oauth_state_pk(state), oauth_state_sk(), consistent_read=True)
     except DoesNotExist as exc:
         raise _refuse_state("unknown or already used; start the connection again") from exc
-    if (item.workspace_id, item.started_by) != (principal.workspace_id, principal.key_id):
+    if (item.workspace_id, item.started_by) != (principal.workspace_id, principal.actor):
         message = "was issued to another API key; finish the connection with the key that started it"
         raise Forbidden.on("state", message, "not_yours")
     try:
@@ -270,7 +284,61 @@ def identify(pending: PendingConnect, code: str, apps: OAuthApps, http: requests
         return [_identify_x(pending, code, apps, http)]
     if pending.platform == "mastodon":
         return [_identify_mastodon(pending, code, http)]
+    if pending.platform == "threads":
+        return [_identify_threads(pending, code, apps, http)]
+    if pending.platform == "pinterest":
+        return [_identify_pinterest(pending, code, apps, http)]
     return _identify_meta(pending, code, apps, http)
+
+
+def _identify_threads(
+    pending: PendingConnect, code: str, apps: OAuthApps, http: requests.Session
+) -> Identity:
+    """The long-lived token of the code, and the profile ``/me`` says it acts for."""
+    from chorus.platforms.threads import oauth as threads
+
+    client_id, client_secret = _app_or_refuse(apps, "threads")
+    _user_id, granted = threads.exchange_code(
+        client_id,
+        client_secret or "",
+        pending.redirect_uri,
+        code,
+        session=http,
+        token_host=apps.threads_token_url,
+    )
+    me = threads.whoami(granted.access_token, session=http, api_url=apps.threads_api_url)
+    return Identity(
+        me.account_id,
+        TokenSet(granted.access_token, None, granted.expires_at),
+        handle=me.handle,
+        display_name=me.display_name,
+    )
+
+
+def _identify_pinterest(
+    pending: PendingConnect, code: str, apps: OAuthApps, http: requests.Session
+) -> Identity:
+    """The tokens of the code, the account ``/v5/user_account`` names, and its boards."""
+    from chorus.platforms.pinterest import oauth as pinterest
+
+    client_id, client_secret = _app_or_refuse(apps, "pinterest")
+    granted = pinterest.exchange_code(
+        client_id,
+        client_secret or "",
+        pending.redirect_uri,
+        code,
+        session=http,
+        api_url=apps.pinterest_api_url,
+    )
+    me = pinterest.whoami(granted.access_token, session=http, api_url=apps.pinterest_api_url)
+    boards = pinterest.boards(granted.access_token, session=http, api_url=apps.pinterest_api_url)
+    return Identity(
+        me.account_id,
+        TokenSet(granted.access_token, granted.refresh_token, granted.expires_at),
+        handle=me.handle,
+        display_name=me.display_name,
+        extra=pinterest.board_extra(boards),
+    )
 
 
 def _identify_x(pending: PendingConnect, code: str, apps: OAuthApps, http: requests.Session) -> Identity:

@@ -5,6 +5,7 @@ The caller may still name the account (``platform_account_id``): it is an assert
 platform names another account. Whose token it is, per platform (each platform's ``oauth.whoami``):
 
 * X ``GET /2/users/me``; Mastodon ``verify_credentials``; Bluesky ``getSession``; Threads ``/me``;
+  Pinterest ``GET /v5/user_account``;
   TikTok ``/v2/user/info/``; YouTube ``channels?mine=true``; the sandbox ``/api/me``;
 * Facebook: the Page itself (a Page token's ``/me``), or the named Page among those a user token
   manages (then stored with that Page's own token); Instagram: the professional account linked to
@@ -137,6 +138,14 @@ def _threads(claim: Claim, apps: OAuthApps, http: requests.Session) -> Owner:
     return threads.whoami(claim.access_token, session=http, api_url=apps.threads_api_url)
 
 
+def _pinterest(claim: Claim, apps: OAuthApps, http: requests.Session) -> Owner:
+    from chorus.platforms.pinterest import oauth as pinterest
+
+    owner = pinterest.whoami(claim.access_token, session=http, api_url=apps.pinterest_api_url)
+    found = pinterest.boards(claim.access_token, session=http, api_url=apps.pinterest_api_url)
+    return replace(owner, extra=pinterest.board_extra(found, claim.extra.get("board_id")))
+
+
 def _linkedin(claim: Claim, apps: OAuthApps, http: requests.Session) -> Owner:
     from chorus.platforms.linkedin import oauth as linkedin
 
@@ -188,6 +197,7 @@ WHOAMI: Mapping[str, Callable[[Claim, OAuthApps, requests.Session], Owner]] = {
     "facebook": _facebook,
     "instagram": _instagram,
     "threads": _threads,
+    "pinterest": _pinterest,
     "linkedin": _linkedin,
     "youtube": _youtube,
     "tiktok": _tiktok,

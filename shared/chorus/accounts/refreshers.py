@@ -11,6 +11,10 @@ the platform's errors: ``AuthError`` when the grant is dead (the account must au
 - Facebook Pages and Instagram: Meta has no refresh tokens. A connected Page keeps the long-lived *user*
   token it was granted through as its ``refresh_token``; refreshing extends that user token
   (``fb_exchange_token``) and reads the Page's token again from ``/me/accounts``.
+- Threads: no refresh tokens; the long-lived token itself is refreshed (``th_refresh_token``, 60 more
+  days) with the deployment's Threads app configured.
+- Pinterest: ``grant_type=refresh_token`` with the app's client credentials; the continuous refresh
+  token may come back renewed (stored), else the stored one is kept.
 - Bluesky: ``com.atproto.server.refreshSession`` with the refresh JWT on the account's PDS; when the
   PDS refuses it (expired, revoked), a new session with the account's app password (stored
   KMS-encrypted with the tokens; ``credentials()`` hands it over decrypted as ``extra["app_password"]``). The publisher's adapter also refreshes its own session;
@@ -47,7 +51,30 @@ def refresher_for(
         return lambda creds: _refresh_meta(creds, apps, http)
     if platform == "bluesky":
         return lambda creds: _refresh_bluesky(creds, http)
+    if platform == "threads" and apps.app("threads") is not None:
+        return lambda creds: _refresh_threads(creds, apps, http)
+    if platform == "pinterest" and apps.app("pinterest") is not None:
+        return lambda creds: _refresh_pinterest(creds, apps, http)
     return None
+
+
+def _refresh_threads(creds: AccountCredentials, apps: OAuthApps, http: requests.Session) -> TokenSet | None:
+    from chorus.platforms.threads import oauth
+
+    fresh = oauth.refresh(creds.access_token, session=http, token_host=apps.threads_token_url)
+    return TokenSet(fresh.access_token, creds.refresh_token, fresh.expires_at)
+
+
+def _refresh_pinterest(creds: AccountCredentials, apps: OAuthApps, http: requests.Session) -> TokenSet | None:
+    from chorus.platforms.pinterest import oauth
+
+    app = apps.app("pinterest")
+    if app is None or app.client_secret is None or not creds.refresh_token:
+        return None
+    fresh = oauth.refresh(
+        app.client_id, app.client_secret, creds.refresh_token, session=http, api_url=apps.pinterest_api_url
+    )
+    return TokenSet(fresh.access_token, fresh.refresh_token, fresh.expires_at)
 
 
 def _refresh_bluesky(creds: AccountCredentials, http: requests.Session) -> TokenSet | None:

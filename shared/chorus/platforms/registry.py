@@ -32,7 +32,8 @@ PLATFORMS: Mapping[str, PlatformInfo] = {
         PlatformInfo("x", "X", "x.publish:XPublisher", "x.metrics:XMetrics", True),
         PlatformInfo("linkedin", "LinkedIn", None, "linkedin.metrics:LinkedInMetrics", True),
         PlatformInfo("youtube", "YouTube", None, "youtube.metrics:YouTubeMetrics", True),
-        PlatformInfo("threads", "Threads", None, None, True),
+        PlatformInfo("threads", "Threads", "threads.publish:ThreadsPublisher", "threads.metrics:ThreadsMetrics", True),
+        PlatformInfo("pinterest", "Pinterest", "pinterest.publish:PinterestPublisher", "pinterest.metrics:PinterestMetrics", False),
         PlatformInfo("tiktok", "TikTok", None, None, True),
         PlatformInfo("wechat", "WeChat Official Account", None, None, True),
         PlatformInfo("whatsapp", "WhatsApp", None, None, True),
@@ -89,7 +90,8 @@ def collector(platform: str) -> MetricsCollector | None:
 def refresher(platform: str) -> Callable[[AccountCredentials], TokenSet | None] | None:
     """A function that trades an account's credentials for a new token set (None from it: nothing to
     refresh with), where the platform has one and the deployment has the platform's app credentials
-    (X, Facebook, Instagram; Mastodon's app is registered per instance and stored on the account)."""
+    (X, Facebook, Instagram, Threads, Pinterest; Mastodon's app is registered per instance and stored on
+    the account)."""
     from chorus.accounts.refreshers import refresher_for
 
     return refresher_for(platform)
