@@ -135,6 +135,12 @@ def window_ends_at(channel: Channel, last_inbound_at: datetime | None) -> dateti
     return last_inbound_at + channel.window
 
 
+def mentioning(text: str, handle: str) -> str:
+    """``text`` mentioning ``@handle`` (a direct status reaches only the accounts it mentions)."""
+    mention = "@" + handle.lstrip("@")
+    return text if mention.casefold() in text.casefold() else f"{mention} {text}"
+
+
 @dataclass(frozen=True)
 class ReplyPlan:
     """How a reply allowed by :func:`plan_reply` is sent."""

@@ -47,6 +47,7 @@ from chorus.inbox.normalized import InboundMessage, MessageKind
 from chorus.inbox.queue import ReplyMessage, ReplyQueue
 from chorus.inbox.store import (
     ConversationItem,
+    MessageItem,
     ReplyItem,
     channel_of,
     conversation_view,
@@ -132,7 +133,13 @@ def create_reply(
     channels.plan_reply(
         channel, last_inbound(conv), now, text=text, template=template, human_agent=human_agent
     )  # raises the refusal, with its reason, before anything is stored or sent
-    reply_to = in_reply_to or _reply_target(workspace_id, conv, channel)
+    if conv.conv_kind == "dm" and channel.visibility is None:
+        reply_to = in_reply_to or conv.conversation_ref  # the private thread itself
+    else:  # a Mastodon direct mention is answered on the status, mentioning its author (who else sees it)
+        newest = _newest_inbound(workspace_id, conv)
+        reply_to = in_reply_to or _reply_target(conv, newest)
+        if channel.visibility == "direct" and newest is not None and newest.author_handle:
+            text = channels.mentioning(text, newest.author_handle)
     reply_id = "rp_" + uuid.uuid4().hex[:16]
     token = uuid.uuid4().hex
     item = ReplyItem(
@@ -164,16 +171,17 @@ def create_reply(
     return reply_view(item)
 
 
-def _reply_target(workspace_id: str, conv: ConversationItem, channel: channels.Channel) -> str:
-    """What a reply answers: the DM thread, else the newest inbound message (or the post). A Mastodon
-    direct mention is answered on the status itself (a direct reply to it)."""
-    if conv.conv_kind == "dm" and channel.visibility is None:
-        return conv.conversation_ref
+def _newest_inbound(workspace_id: str, conv: ConversationItem) -> MessageItem | None:
     inbound = [
         m for m in messages_of(workspace_id, conv.conversation_id) if m.direction == "in" and not m.deleted
     ]
-    if inbound:
-        return inbound[-1].platform_message_id
+    return inbound[-1] if inbound else None
+
+
+def _reply_target(conv: ConversationItem, newest: MessageItem | None) -> str:
+    """What a reply answers: the newest inbound message (or the post)."""
+    if newest is not None:
+        return newest.platform_message_id
     return conv.post_ref or conv.conversation_ref
 
 
@@ -429,7 +437,6 @@ def _sent(item: ReplyItem, result: PublishResult, expect: list[str], deps: Repli
 def _record_in_thread(item: ReplyItem, result: PublishResult, now: datetime, deps: ReplierDeps) -> None:
     """The sent reply as an outbound message of its conversation (deduped like any message)."""
     from chorus.inbox.landing import LandingDeps, draft, land_one
-    from chorus.inbox.store import MessageItem
 
     conv = ConversationItem.get(
         keys.workspace_pk(item.workspace_id), ik.conversation_sk(item.conversation_id)
