@@ -85,8 +85,9 @@ CHANNELS: Mapping[str, Channel] = {
                 "Cloud API: POST /{phone-number-id}/messages, text within the 24 h customer-service "
                 "window, outside it only an approved template chosen in the reply",
                 "whatsapp.messages:WhatsAppSender", window=DAY, templates=True, max_chars=4096),
-        Channel("wechat", "wechat", "WeChat", "messages to the Official Account", None,
-                window=timedelta(hours=48)),
+        Channel("wechat", "wechat", "WeChat", "messages to the Official Account",
+                "customer-service message: POST /cgi-bin/message/custom/send, within 48 h of the person's "
+                "last message", "wechat.messages:WeChatSender", window=timedelta(hours=48)),
         Channel("mastodon", "mastodon", "Mastodon", "mentions and replies",
                 "a reply status: POST /api/v1/statuses with in_reply_to_id", PUBLISHER),
         Channel("mastodon.direct", "mastodon", "Mastodon direct mentions", "direct mentions",

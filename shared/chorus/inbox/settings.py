@@ -20,6 +20,9 @@ class InboxSettings(BaseSettings):
     wechat_token: str = ""
     wechat_encoding_aes_key: str = ""
     wechat_app_id: str = ""
+    wechat_app_secret: str = (
+        ""  # with the AppID: the replier's stable access token (customer-service messages)
+    )
     tiktok_client_secret: str = ""
     linkedin_client_secret: str = ""
     youtube_hub_secret: str = ""
