@@ -309,7 +309,9 @@ def _identify_threads(
     me = threads.whoami(granted.access_token, session=http, api_url=apps.threads_api_url)
     return Identity(
         me.account_id,
-        TokenSet(granted.access_token, None, granted.expires_at),
+        # Threads refreshes a long-lived token with itself: it is its own refresh token (so it is
+        # refreshed ahead of expiry like any other; chorus.accounts.refreshers).
+        TokenSet(granted.access_token, granted.access_token, granted.expires_at),
         handle=me.handle,
         display_name=me.display_name,
     )

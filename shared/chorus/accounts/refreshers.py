@@ -12,7 +12,8 @@ the platform's errors: ``AuthError`` when the grant is dead (the account must au
   token it was granted through as its ``refresh_token``; refreshing extends that user token
   (``fb_exchange_token``) and reads the Page's token again from ``/me/accounts``.
 - Threads: no refresh tokens; the long-lived token itself is refreshed (``th_refresh_token``, 60 more
-  days) with the deployment's Threads app configured.
+  days) with the deployment's Threads app configured. It is stored as its own refresh token (so the
+  account is refreshed ahead of expiry), and the new token replaces both.
 - Pinterest: ``grant_type=refresh_token`` with the app's client credentials; the continuous refresh
   token may come back renewed (stored), else the stored one is kept.
 - Bluesky: ``com.atproto.server.refreshSession`` with the refresh JWT on the account's PDS; when the
@@ -62,7 +63,7 @@ def _refresh_threads(creds: AccountCredentials, apps: OAuthApps, http: requests.
     from chorus.platforms.threads import oauth
 
     fresh = oauth.refresh(creds.access_token, session=http, token_host=apps.threads_token_url)
-    return TokenSet(fresh.access_token, creds.refresh_token, fresh.expires_at)
+    return TokenSet(fresh.access_token, fresh.access_token, fresh.expires_at)
 
 
 def _refresh_pinterest(creds: AccountCredentials, apps: OAuthApps, http: requests.Session) -> TokenSet | None:
