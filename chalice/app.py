@@ -4,12 +4,23 @@ every route here is declared as an Api event there, and a test keeps the two lis
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from chalice.app import Chalice, Request, Response
-from chalicelib import accounts, inbox, listening, posts, reports, workspaces
-from chalicelib.web import PUBLIC_PREFIXES, HttpProblem, as_problem, ok, problem, set_principal
-from chorus.auth.workspaces import authenticate
-from chorus.errors import ChorusError
+from chalicelib import accounts, inbox, listening, people, posts, reports, workspaces
+from chalicelib.web import (
+    PUBLIC_PREFIXES,
+    HttpProblem,
+    as_problem,
+    ok,
+    problem,
+    set_identity,
+    set_principal,
+)
+from chorus.auth.principals import WORKSPACE_HEADER, authenticate, identify
+from chorus.auth.roles import USER_ROUTES, scope_allows
+from chorus.auth.tokens import default_verifier
+from chorus.errors import ChorusError, Forbidden
 from chorus.observability import logger
 
 # configure_logs=False: Chalice would add its own handler to the "chorus" logger, beside Powertools'
@@ -21,6 +32,7 @@ app.register_blueprint(posts.bp)
 app.register_blueprint(listening.bp)
 app.register_blueprint(inbox.bp)
 app.register_blueprint(reports.bp)
+app.register_blueprint(people.bp)
 
 
 @app.middleware("http")
@@ -28,13 +40,12 @@ def authenticate_and_translate_errors(
     event: Request, get_response: Callable[[Request], Response]
 ) -> Response:
     """Every route but the public ones (``web.PUBLIC_PREFIXES``: health, the OpenAPI document, webhooks)
-    needs a workspace API key; domain errors and Chalice's own refusals (415, 405, its 500) become JSON
-    problem bodies naming the field."""
+    needs a caller: a person's sign-in token on the routes of people (``USER_ROUTES``), else an API key
+    or a sign-in token with the workspace named, checked against the key's scopes. Domain errors and
+    Chalice's own refusals (415, 405, its 500) become JSON problem bodies naming the field."""
     path = event.context.get("resourcePath", "")
     try:
-        set_principal(
-            None if path.startswith(PUBLIC_PREFIXES) else authenticate(event.headers.get("authorization"))
-        )
+        admit(event.method, path, event.headers)
     except ChorusError as error:
         logger.info("request refused", path=path, status=error.status)
         return problem(error)
@@ -47,6 +58,22 @@ def authenticate_and_translate_errors(
         return problem(HttpProblem(500, "Internal error", "an internal error occurred; it is logged"))
     finally:
         set_principal(None)
+        set_identity(None)
+
+
+def admit(method: str, path: str, headers: Any) -> None:
+    if path.startswith(PUBLIC_PREFIXES):
+        return
+    authorization = headers.get("authorization")
+    if (method, path) in USER_ROUTES:
+        set_identity(identify(authorization, default_verifier()))
+        return
+    who = authenticate(authorization, headers.get(WORKSPACE_HEADER), default_verifier())
+    if not scope_allows(who.scopes, method, path):
+        raise Forbidden(
+            f"this API key's scopes ({', '.join(sorted(who.scopes or ()))}) do not allow {method} {path}"
+        )
+    set_principal(who)
 
 
 @app.route("/health", methods=["GET"])

@@ -143,7 +143,7 @@ def set_priority(conversation_id: str) -> Response:
 def add_note(conversation_id: str) -> Response:
     who = principal(Role.CONTRIBUTOR)
     req = body(bp.current_request, NoteIn)
-    return ok(service.add_note(who.workspace_id, conversation_id, req.text, who.key_id), status=201)
+    return ok(service.add_note(who.workspace_id, conversation_id, req.text, who.actor), status=201)
 
 
 @route(bp, "/inbox/{conversation_id}/messages/{message_id}/sentiment", methods=["PUT"])
@@ -152,7 +152,7 @@ def override_sentiment(conversation_id: str, message_id: str) -> Response:
     req = body(bp.current_request, SentimentIn)
     return ok(
         overrides.override_message(
-            who.workspace_id, conversation_id, message_id, req.sentiment, who.key_id, connection_sender()
+            who.workspace_id, conversation_id, message_id, req.sentiment, who.actor, connection_sender()
         )
     )
 
@@ -167,7 +167,7 @@ def reply(conversation_id: str) -> Response:
     if not text and req.template is None:
         raise ValidationFailed.on("text", "give the text, a saved_reply_id or a template", "required")
     created = replies.create_reply(
-        who.workspace_id, conversation_id, text or "", who.key_id, default_reply_queue(), req.in_reply_to,
+        who.workspace_id, conversation_id, text or "", who.actor, default_reply_queue(), req.in_reply_to,
         template=req.template.model_dump() if req.template else None,
     )  # fmt: skip
     return ok(created, status=202)

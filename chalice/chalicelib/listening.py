@@ -108,7 +108,7 @@ def override_mention(mention_id: str) -> Response:
 
     return ok(
         overrides.override_mention(
-            who.workspace_id, mention_id, req.sentiment, who.key_id, connection_sender()
+            who.workspace_id, mention_id, req.sentiment, who.actor, connection_sender()
         )
     )
 
@@ -153,11 +153,11 @@ def list_incidents() -> Response:
 @route(bp, "/incidents/{incident_id}/acknowledge", methods=["POST"])
 def acknowledge(incident_id: str) -> Response:
     who = principal(Role.EDITOR)
-    found: dict[str, Any] = service.acknowledge(who.workspace_id, incident_id, who.key_id)
+    found: dict[str, Any] = service.acknowledge(who.workspace_id, incident_id, who.actor)
     return ok(found)
 
 
 @route(bp, "/incidents/{incident_id}/resolve", methods=["POST"])
 def resolve(incident_id: str) -> Response:
     who = principal(Role.EDITOR)
-    return ok(service.resolve(who.workspace_id, incident_id, who.key_id))
+    return ok(service.resolve(who.workspace_id, incident_id, who.actor))

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from chalice.app import Blueprint, ChaliceViewError, Request, Response
 from chorus.auth.keys import Principal
 from chorus.auth.roles import Role, at_least
+from chorus.auth.tokens import Identity
 from chorus.errors import BadRequest, ChorusError, FieldError, Forbidden, ValidationFailed
 from chorus.observability import logger
 from chorus.store.keys import iso
@@ -27,6 +28,7 @@ from chorus.store.keys import iso
 M = TypeVar("M", bound=BaseModel)
 
 _principal: ContextVar[Principal | None] = ContextVar("chorus_principal", default=None)
+_identity: ContextVar[Identity | None] = ContextVar("chorus_identity", default=None)
 
 # No key on these; an OAuth callback needs the key that started the flow.
 PUBLIC_PREFIXES = ("/health", "/openapi.json", "/webhooks/")
@@ -36,13 +38,25 @@ def set_principal(principal: Principal | None) -> None:
     _principal.set(principal)
 
 
+def set_identity(identity: Identity | None) -> None:
+    _identity.set(identity)
+
+
+def identity() -> Identity:
+    """The signed-in person of a route of people (``chorus.auth.roles.USER_ROUTES``)."""
+    found = _identity.get()
+    if found is None:  # the middleware guarantees this never happens on such a route
+        raise Forbidden("no signed-in person")
+    return found
+
+
 def principal(minimum: Role = Role.VIEWER) -> Principal:
     """The authenticated caller; Forbidden when its role is below ``minimum``."""
     found = _principal.get()
     if found is None:  # the middleware guarantees this never happens on a private route
         raise Forbidden("no authenticated principal")
     if not at_least(found.role, minimum):
-        raise Forbidden(f"this needs the {minimum} role or higher; the key is {found.role}")
+        raise Forbidden(f"this needs the {minimum} role or higher; the caller is {found.role}")
     return found
 
 

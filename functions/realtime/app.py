@@ -1,6 +1,7 @@
-"""WebSocket API: $connect authenticates the API key (query ``key``) and scopes the connection to its
-workspace, remembering the key (revoking it closes the connection at once); $disconnect forgets it;
-$default answers pings."""
+"""WebSocket API: $connect authenticates an API key (query ``key``) or a person's sign-in token (query
+``token`` with ``workspace``: browsers cannot set headers on a WebSocket) and scopes the connection to
+that workspace, remembering the key and the member (revoking the key or removing the member closes it at
+once); $disconnect forgets it; $default answers pings."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chorus.auth.workspaces import authenticate
+from chorus.auth.principals import authenticate
+from chorus.auth.tokens import default_verifier
 from chorus.errors import ChorusError
 from chorus.inbox import live
 from chorus.observability import logger
@@ -22,9 +24,13 @@ def handler(event: APIGatewayWebSocketEvent, context: LambdaContext) -> dict[str
     route = event.request_context.route_key
     connection_id = event.request_context.connection_id
     if route == "$connect":
-        key = (event.query_string_parameters or {}).get("key")
+        query = event.query_string_parameters or {}
+        credential = query.get("key") or query.get("token")
         try:
-            live.connect(authenticate(f"Bearer {key}" if key else None), connection_id)
+            who = authenticate(
+                f"Bearer {credential}" if credential else None, query.get("workspace"), default_verifier()
+            )
+            live.connect(who, connection_id)
         except ChorusError as error:
             logger.info("websocket refused", reason=error.detail)
             return {"statusCode": error.status, "body": error.detail}

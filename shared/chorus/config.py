@@ -66,6 +66,14 @@ class Settings(BaseSettings):
     kms_key_id: str = ""
     alerts_topic_arn: str = ""
     ws_callback_url: str = ""
+    # Sign-in: the Cognito user pool and app client whose tokens the APIs accept (chorus.auth.tokens).
+    # The JWKS comes from the issuer unless named (the embedded runtime names moto's own endpoint).
+    cognito_user_pool_id: str = ""
+    cognito_client_id: str = ""
+    cognito_jwks_url: str = ""
+    # Invitations: where their links point (the web app's address) and who sends them (SES).
+    app_url: str = ""
+    mail_from: str = ""
     stage: str = "prod"
     # True on the embedded runtime only: the guarded fetcher accepts http:// and loopback there.
     embedded: bool = False

@@ -74,3 +74,10 @@ class NotFound(ChorusError):
 class Conflict(ChorusError):
     status = 409
     title = "Conflict"
+
+
+class Unavailable(ChorusError):
+    """A service Chorus depends on did not answer (503): the same request may succeed later."""
+
+    status = 503
+    title = "Service unavailable"

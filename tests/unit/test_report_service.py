@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from chorus.errors import ValidationFailed
-from chorus.reports.delivery import Email, mime_message, recipients_valid
+from chorus.mail import Email, mime_message, recipients_valid
 from chorus.reports.render import ReportFormat
 from chorus.reports.service import ReportQuery, is_async, parse_query, previous_period
 

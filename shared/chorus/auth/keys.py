@@ -11,18 +11,42 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from chorus.auth.roles import Role
+from chorus.auth.roles import Role, Scope
 
 _KEY = re.compile(r"^chk_(ws[0-9a-z]{10,40})_([0-9a-z]{8,40})_([A-Za-z0-9_-]{20,100})$")
 
 
 @dataclass(frozen=True)
 class Principal:
+    """Who calls, in which workspace, with what rights: a member signed in with a Cognito token
+    (``user_id``, no ``key_id``), a member's API key (both), or a workspace key of the CLI (``key_id``).
+
+    ``role`` is already the lesser of the key's and its member's; ``scopes`` None means every scope of
+    the role, ``accounts`` None every connected account of the workspace."""
+
     workspace_id: str
-    key_id: str
+    key_id: str | None
     role: Role
+    user_id: str | None = None
+    scopes: frozenset[Scope] | None = None
+    accounts: frozenset[str] | None = None
+
+    @property
+    def actor(self) -> str:
+        """The caller as the audit log, approvals and notes name it: ``user:<id>`` or ``key:<id>``."""
+        if self.key_id is None:
+            return f"user:{self.user_id}"
+        return f"key:{self.key_id}"
+
+    def sees_account(self, account_id: str) -> bool:
+        return self.accounts is None or account_id in self.accounts
+
+    def visible(self, account_ids: Iterable[str]) -> list[str]:
+        """``account_ids`` this caller may see, in their order."""
+        return [a for a in account_ids if self.sees_account(a)]
 
 
 @dataclass(frozen=True)

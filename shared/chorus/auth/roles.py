@@ -13,11 +13,24 @@ class Role(StrEnum):
     VIEWER = "viewer"  # reads only
 
 
+class Scope(StrEnum):
+    """What an API key may change (every scope reads the workspace, as a viewer would)."""
+
+    READ = "read"  # reads only
+    PUBLISH = "publish"  # posts, media, the queue, the calendar, pausing publishing
+    INBOX = "inbox"  # conversations, replies, saved replies
+    REPORTS = "reports"  # reports, their schedules, goals
+
+
 _RANK = {Role.OWNER: 5, Role.ADMIN: 4, Role.EDITOR: 3, Role.CONTRIBUTOR: 2, Role.VIEWER: 1}
 
 
 def at_least(role: Role, minimum: Role) -> bool:
     return _RANK[role] >= _RANK[minimum]
+
+
+def lesser(a: Role, b: Role) -> Role:
+    return a if _RANK[a] <= _RANK[b] else b
 
 
 def can_approve(role: Role) -> bool:
@@ -38,6 +51,13 @@ ROUTE_ROLES: dict[tuple[str, str], Role | None] = {
     ("GET", "/openapi.json"): None,
     ("GET", "/workspace"): Role.VIEWER,
     ("PATCH", "/workspace"): Role.ADMIN,
+    ("GET", "/members"): Role.VIEWER,
+    ("PATCH", "/members/{user_id}"): Role.ADMIN,
+    ("DELETE", "/members/{user_id}"): Role.VIEWER,  # anyone may leave; removing another needs admin
+    ("GET", "/invitations"): Role.ADMIN,
+    ("POST", "/invitations"): Role.ADMIN,
+    ("DELETE", "/invitations/{invitation_id}"): Role.ADMIN,
+    ("GET", "/audit"): Role.ADMIN,
     ("GET", "/keys"): Role.ADMIN,
     ("POST", "/keys"): Role.ADMIN,
     ("DELETE", "/keys/{key_id}"): Role.ADMIN,
@@ -98,3 +118,42 @@ ROUTE_ROLES: dict[tuple[str, str], Role | None] = {
     ("PUT", "/goals"): Role.EDITOR,
     ("GET", "/insights/best-times"): Role.VIEWER,
 }
+
+# Routes of a signed-in person rather than of a workspace: a Cognito token, no workspace named (their
+# workspaces, creating one, accepting an invitation, signing out everywhere). API keys are refused there.
+USER_ROUTES: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("GET", "/me"),
+        ("POST", "/me/sign-out"),
+        ("POST", "/workspaces"),
+        ("POST", "/invitations/accept"),
+    }
+)
+
+# What a scoped API key may change, by the route's first path segment; every scope reads (GET).
+_SCOPE_OF_AREA = {
+    "posts": Scope.PUBLISH,
+    "media": Scope.PUBLISH,
+    "calendar": Scope.PUBLISH,
+    "queue": Scope.PUBLISH,
+    "publishing": Scope.PUBLISH,
+    "inbox": Scope.INBOX,
+    "saved_replies": Scope.INBOX,
+    "reports": Scope.REPORTS,
+    "goals": Scope.REPORTS,
+}
+
+
+def route_scope(method: str, path: str) -> Scope | None:
+    """The scope a key needs for ``method path`` (a route template); None: only a key without scopes
+    (members, keys, accounts, monitors, settings: administration is never delegated to a scoped key)."""
+    if method.upper() in ("GET", "HEAD", "OPTIONS"):
+        return Scope.READ
+    return _SCOPE_OF_AREA.get(path.strip("/").split("/")[0])
+
+
+def scope_allows(scopes: frozenset[Scope] | None, method: str, path: str) -> bool:
+    if scopes is None:
+        return True
+    needed = route_scope(method, path)
+    return needed is not None and (needed is Scope.READ or needed in scopes)

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.expressions.update import Action
 
-from chorus.auth.keys import IssuedKey, Principal, issue_key, new_id, parse_key, secret_matches
-from chorus.auth.roles import Role, at_least
-from chorus.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from chorus.auth.keys import IssuedKey, Principal, issue_key, new_id
+from chorus.auth.roles import Role, Scope, at_least
+from chorus.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chorus.store import keys
 from chorus.store.models import ApiKeyItem, WorkspaceItem, bind
 from chorus.store.pages import Page, PageRequest, prefix_page
@@ -41,9 +41,25 @@ class ApiKeyInfo:
     role: Role
     created_at: datetime
     revoked: bool
+    member_id: str | None = None  # the member it belongs to; None: a workspace key made by the CLI
+    scopes: list[str] | None = None  # None: every scope of its role
+    valid_until: datetime | None = None
 
 
-def _to_workspace(item: WorkspaceItem) -> Workspace:
+def key_info(item: ApiKeyItem) -> ApiKeyInfo:
+    return ApiKeyInfo(
+        item.key_id,
+        item.name,
+        Role(item.role),
+        item.created_at,
+        bool(item.revoked),
+        item.member_id,
+        sorted(item.scopes) if item.scopes else None,
+        item.valid_until,
+    )
+
+
+def to_workspace(item: WorkspaceItem) -> Workspace:
     return Workspace(
         id=item.workspace_id,
         name=item.name,
@@ -81,8 +97,8 @@ def create_workspace(name: str, timezone: str = "UTC") -> tuple[Workspace, str]:
         item.save(condition=WorkspaceItem.pk.does_not_exist())
     except PutError as exc:  # pragma: no cover - 48 random bits colliding
         raise Conflict("workspace id collision, try again") from exc
-    issued = _store_key(workspace_id, "owner", Role.OWNER)
-    return _to_workspace(item), issued.plaintext
+    issued, _ = _store_key(workspace_id, "owner", Role.OWNER)
+    return to_workspace(item), issued.plaintext
 
 
 def get_workspace(workspace_id: str) -> Workspace:
@@ -91,7 +107,7 @@ def get_workspace(workspace_id: str) -> Workspace:
         item = WorkspaceItem.get(keys.workspace_pk(workspace_id), keys.workspace_meta_sk())
     except DoesNotExist as exc:
         raise NotFound(f"workspace {workspace_id} not found") from exc
-    return _to_workspace(item)
+    return to_workspace(item)
 
 
 def update_workspace(workspace_id: str, *, name: str | None = None, timezone: str | None = None) -> Workspace:
@@ -106,7 +122,7 @@ def update_workspace(workspace_id: str, *, name: str | None = None, timezone: st
         actions.append(WorkspaceItem.timezone.set(validate_timezone(timezone)))
     if actions:
         item.update(actions=actions)
-    return _to_workspace(item)
+    return to_workspace(item)
 
 
 def set_publishing_paused(workspace_id: str, paused: bool, reason: str | None = None) -> Workspace:
@@ -118,12 +134,19 @@ def set_publishing_paused(workspace_id: str, paused: bool, reason: str | None = 
             WorkspaceItem.paused_reason.set(reason) if reason else WorkspaceItem.paused_reason.remove(),
         ]
     )
-    return _to_workspace(item)
+    return to_workspace(item)
 
 
-def _store_key(workspace_id: str, name: str, role: Role) -> IssuedKey:
+def _store_key(
+    workspace_id: str,
+    name: str,
+    role: Role,
+    member_id: str | None = None,
+    scopes: set[str] | None = None,
+    valid_until: datetime | None = None,
+) -> tuple[IssuedKey, ApiKeyItem]:
     issued = issue_key(workspace_id)
-    ApiKeyItem(
+    item = ApiKeyItem(
         keys.workspace_pk(workspace_id),
         keys.api_key_sk(issued.key_id),
         workspace_id=workspace_id,
@@ -132,12 +155,24 @@ def _store_key(workspace_id: str, name: str, role: Role) -> IssuedKey:
         role=role.value,
         secret_hash=issued.secret_hash,
         created_at=datetime.now(UTC),
-    ).save()
-    return issued
+        member_id=member_id,
+        scopes=scopes or None,
+        valid_until=valid_until,
+    )
+    item.save()
+    return issued, item
 
 
-def create_api_key(principal: Principal, name: str, role: str) -> tuple[ApiKeyInfo, str]:
-    """An owner or admin issues a key of the same or a lower role."""
+def create_api_key(
+    principal: Principal,
+    name: str,
+    role: str,
+    scopes: list[str] | None = None,
+    valid_until: datetime | None = None,
+) -> tuple[ApiKeyInfo, str]:
+    """An owner or admin issues a key of the same or a lower role. It belongs to the member who asks
+    (a key asking passes on its own member) and dies with that membership; ``scopes`` narrow what it may
+    change, ``valid_until`` ends it."""
     try:
         wanted = Role(role)
     except ValueError as exc:
@@ -147,16 +182,34 @@ def create_api_key(principal: Principal, name: str, role: str) -> tuple[ApiKeyIn
         raise Forbidden(f"a {principal.role} key cannot issue a {wanted} key")
     if not name.strip():
         raise ValidationFailed.on("name", "must not be empty", "required")
+    wanted_scopes = _parse_scopes(scopes)
+    if principal.scopes is not None:
+        raise Forbidden("a scoped API key cannot issue keys")
+    if valid_until is not None and valid_until <= datetime.now(UTC):
+        raise ValidationFailed.on("valid_until", "must be in the future", "future")
     bind()
-    issued = _store_key(principal.workspace_id, name.strip(), wanted)
-    info = ApiKeyInfo(issued.key_id, name.strip(), wanted, datetime.now(UTC), False)
-    return info, issued.plaintext
+    issued, item = _store_key(
+        principal.workspace_id, name.strip(), wanted, principal.user_id, wanted_scopes, valid_until
+    )
+    return key_info(item), issued.plaintext
+
+
+def _parse_scopes(scopes: list[str] | None) -> set[str] | None:
+    if scopes is None:
+        return None
+    if not scopes:
+        raise ValidationFailed.on("scopes", "name at least one scope, or leave it out for all", "min_items")
+    allowed = {s.value for s in Scope}
+    for i, value in enumerate(scopes):
+        if value not in allowed:
+            raise ValidationFailed.on(f"scopes[{i}]", f"must be one of {', '.join(sorted(allowed))}", "enum")
+    return set(scopes)
 
 
 def list_api_keys(workspace_id: str) -> list[ApiKeyInfo]:
     bind()
     found = ApiKeyItem.query(keys.workspace_pk(workspace_id), ApiKeyItem.sk.startswith(keys.api_key_sk("")))
-    return [ApiKeyInfo(i.key_id, i.name, Role(i.role), i.created_at, bool(i.revoked)) for i in found]
+    return [key_info(i) for i in found]
 
 
 def api_keys_page(workspace_id: str, page: PageRequest) -> Page[ApiKeyInfo]:
@@ -164,7 +217,7 @@ def api_keys_page(workspace_id: str, page: PageRequest) -> Page[ApiKeyInfo]:
     bind()
     found = prefix_page(ApiKeyItem, keys.workspace_pk(workspace_id), keys.api_key_sk(""), page)
     return Page(
-        [ApiKeyInfo(i.key_id, i.name, Role(i.role), i.created_at, bool(i.revoked)) for i in found.items],
+        [key_info(i) for i in found.items],
         found.next_cursor,
     )
 
@@ -179,25 +232,9 @@ def revoke_api_key(principal: Principal, key_id: str, sessions: SessionCloser | 
         item = ApiKeyItem.get(keys.workspace_pk(principal.workspace_id), keys.api_key_sk(key_id))
     except DoesNotExist as exc:
         raise NotFound(f"api key {key_id} not found") from exc
-    if not at_least(principal.role, Role(item.role)):
+    own = principal.user_id is not None and item.member_id == principal.user_id
+    if not own and not at_least(principal.role, Role(item.role)):
         raise Forbidden(f"a {principal.role} key cannot revoke a {item.role} key")
     item.update(actions=[ApiKeyItem.revoked.set(True)])
     if sessions is not None:
         sessions.close_sessions(principal.workspace_id, key_id)
-
-
-def authenticate(authorization: str | None) -> Principal:
-    """``Authorization: Bearer <key>`` -> the key's workspace and role, or Unauthorized."""
-    if not authorization or not authorization.lower().startswith("bearer "):
-        raise Unauthorized("missing Authorization: Bearer <api key>")
-    parsed = parse_key(authorization[7:])
-    if parsed is None:
-        raise Unauthorized("malformed API key")
-    bind()
-    try:
-        item = ApiKeyItem.get(keys.workspace_pk(parsed.workspace_id), keys.api_key_sk(parsed.key_id))
-    except DoesNotExist as exc:
-        raise Unauthorized("unknown API key") from exc
-    if item.revoked or not secret_matches(parsed.secret, item.secret_hash):
-        raise Unauthorized("invalid API key")
-    return Principal(item.workspace_id, item.key_id, Role(item.role))

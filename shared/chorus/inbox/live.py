@@ -1,13 +1,13 @@
 """Live updates: WebSocket connections scoped to a workspace, and pushing changes to them.
 
-Each connection remembers the API key it authenticated with: revoking the key closes its connections
-at once (:class:`LiveSessions`, through the API Gateway management API's DeleteConnection)."""
+Each connection remembers the API key and the member it authenticated with: revoking the key or removing
+the member closes its connections at once (:class:`LiveSessions`, through the API Gateway management API's DeleteConnection)."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -54,6 +54,7 @@ def connect(principal: Principal, connection_id: str) -> None:
             connected_at=now,
             expires_at=expires,
             key_id=principal.key_id,
+            user_id=principal.user_id,
         ).save()
     _listed.forget(principal.workspace_id)
 
@@ -85,6 +86,13 @@ class LiveSessions:
     def close_sessions(self, workspace_id: str, key_id: str) -> int:
         """Close every connection ``key_id`` opened in the workspace and forget them; how many were
         still open."""
+        return self._close(workspace_id, lambda c: c.key_id == key_id, key_id=key_id)
+
+    def close_member_sessions(self, workspace_id: str, user_id: str) -> int:
+        """Close every connection ``user_id`` opened in the workspace, signed in or with their keys."""
+        return self._close(workspace_id, lambda c: c.user_id == user_id, user_id=user_id)
+
+    def _close(self, workspace_id: str, whose: Callable[[ConnectionItem], bool], **about: str) -> int:
         bind()
         opened = [
             c.connection_id
@@ -93,7 +101,7 @@ class LiveSessions:
                 ConnectionItem.sk.startswith(keys.connection_sk("")),
                 consistent_read=True,
             )
-            if c.key_id == key_id
+            if whose(c)
         ]
         closed = 0
         for connection_id in opened:
@@ -101,7 +109,7 @@ class LiveSessions:
             _forget(workspace_id, connection_id)
         _listed.forget(workspace_id)
         if opened:
-            log.info("connections of a revoked key closed", extra={"key_id": key_id, "closed": closed})
+            log.info("connections closed", extra={**about, "closed": closed})
         return closed
 
 

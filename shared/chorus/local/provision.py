@@ -23,6 +23,9 @@ _PROVISIONED = {
     "AWS::Events::EventBus",
     "AWS::KMS::Key",
     "AWS::KMS::Alias",
+    "AWS::Cognito::UserPool",
+    "AWS::Cognito::UserPoolClient",
+    "AWS::SES::EmailIdentity",
 }
 # Types that only need a name/ARN for references; the runtime itself plays their part.
 _NAMED_ONLY = {
@@ -64,6 +67,18 @@ class Stack:
 
     def resolve(self, value: Any) -> Any:
         return self.resolver().resolve(value)
+
+
+def _user_pool(stack: Stack, clients: Any, logical: str, props: dict[str, Any], name: str) -> None:
+    args: dict[str, Any] = {"PoolName": props.get("UserPoolName", name)}
+    for key in ("UsernameAttributes", "AutoVerifiedAttributes", "Policies", "AccountRecoverySetting"):
+        if props.get(key):
+            args[key] = props[key]
+    pool = clients("cognito-idp").create_user_pool(**args)["UserPool"]
+    stack.refs[logical] = pool["Id"]
+    stack.attrs[(logical, "Arn")] = pool["Arn"]
+    stack.attrs[(logical, "ProviderName")] = f"cognito-idp.{stack.region}.amazonaws.com/{pool['Id']}"
+    stack.attrs[(logical, "ProviderURL")] = f"https://cognito-idp.{stack.region}.amazonaws.com/{pool['Id']}"
 
 
 def _physical(stack: Stack, logical: str) -> str:
@@ -197,6 +212,20 @@ def _create(stack: Stack, clients: Any, logical: str, res: dict[str, Any]) -> No
     elif kind == "AWS::KMS::Alias":
         clients("kms").create_alias(AliasName=props["AliasName"], TargetKeyId=props["TargetKeyId"])
         stack.refs[logical] = props["AliasName"]
+    elif kind == "AWS::Cognito::UserPool":
+        _user_pool(stack, clients, logical, props, name)
+    elif kind == "AWS::Cognito::UserPoolClient":
+        out = clients("cognito-idp").create_user_pool_client(
+            UserPoolId=props["UserPoolId"],
+            ClientName=props.get("ClientName", name),
+            GenerateSecret=bool(props.get("GenerateSecret", False)),
+            ExplicitAuthFlows=props.get("ExplicitAuthFlows", []),
+            ReadAttributes=props.get("ReadAttributes", []),
+        )["UserPoolClient"]
+        stack.refs[logical] = out["ClientId"]
+    elif kind == "AWS::SES::EmailIdentity":
+        clients("ses").verify_email_identity(EmailAddress=props["EmailIdentity"])
+        stack.refs[logical] = props["EmailIdentity"]
     elif kind == "AWS::Serverless::Function":
         fname = props.get("FunctionName", name)
         arn = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{fname}"

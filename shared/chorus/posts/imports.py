@@ -230,7 +230,7 @@ def import_csv(
         return Answer(422, {"created": 0, "rows": report})
     job = earlier or store.ImportJob(
         workspace_id=principal.workspace_id, job_id=job_id, state="running", body_hash=body_hash,
-        rows_total=len(rows), created_by=principal.key_id, created_at=now, updated_at=now, rows=report,
+        rows_total=len(rows), created_by=principal.actor, created_at=now, updated_at=now, rows=report,
     )  # fmt: skip
     if earlier is None and not store.create_job(job):  # a concurrent upload under the same key won
         current = store.require_job(principal.workspace_id, job_id)

@@ -161,7 +161,7 @@ def build_posts(
                 mode=compose.mode,
                 scheduled_at=due,
                 timezone=tz,
-                created_by=principal.key_id,
+                created_by=principal.actor,
                 created_at=now,
                 updated_at=now,
                 approval={"state": "pending"} if state is TargetState.PENDING_APPROVAL else None,
@@ -289,7 +289,7 @@ def retry_post(
         if not repo.transition(
             target, TargetState.QUEUED, expect=[target.state], new_token=token, due_at=now, attempts=0,
             error=None, error_code=None, verify_looks=None,
-            attempt=Attempt(now, "retry", f"retry asked by {principal.key_id}"),
+            attempt=Attempt(now, "retry", f"retry asked by {principal.actor}"),
         ):  # fmt: skip
             raise Conflict(f"{target.account_id} changed meanwhile; reload the post")
         queue.send(
@@ -339,7 +339,7 @@ def decide(
     if not repo.transition_at_version(post, seen, moves, to, TargetState.PENDING_APPROVAL):
         raise Conflict(f"post {post_id} changed meanwhile: review it again")
     moved = [replace(target, state=to, due_at=due) for target, due in moves]
-    _set_approval(post, {"state": "approved" if approve else "rejected", "by": principal.key_id,
+    _set_approval(post, {"state": "approved" if approve else "rejected", "by": principal.actor,
                          "at": now.isoformat(), "comment": comment, "version": seen})  # fmt: skip
     if approve:
         enqueue_imminent(moved, queue, now)

@@ -6,17 +6,12 @@ Ports with a production adapter and an in-memory fake each; only the adapters to
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from email import encoders
-from email.mime.base import MIMEBase
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from typing import Any, Protocol
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chorus.config import cached, get_settings
+from chorus.mail import Mailer, SesMailer
 
 PRESIGN_SECONDS = 3600
 
@@ -117,77 +112,6 @@ def job_message(workspace_id: str, job_id: str) -> str:
 def parse_job_message(body: str) -> tuple[str, str]:
     data = json.loads(body)
     return str(data["workspace_id"]), str(data["job_id"])
-
-
-# ------------------------------------------------------------------ e-mail
-
-
-@dataclass(frozen=True)
-class Email:
-    recipients: tuple[str, ...]
-    subject: str
-    text: str
-    html: str
-    attachment: tuple[str, str, bytes] | None = None  # filename, content type, body
-
-
-class Mailer(Protocol):
-    def send(self, email: Email) -> str: ...
-
-
-@dataclass
-class InMemoryMailer:
-    sent: list[Email] = field(default_factory=list)
-
-    def send(self, email: Email) -> str:
-        self.sent.append(email)
-        return f"mem-{len(self.sent)}"
-
-
-class SesMailer:
-    """Adapter: SES ``SendRawEmail`` (a raw MIME message is the only way SES v1 attaches a file)."""
-
-    def __init__(self, sender: str, client: Any = None) -> None:
-        self.sender = sender
-        if client is None:
-            from chorus.aws import client as aws_client
-
-            client = aws_client("ses")
-        self._client = client
-
-    def send(self, email: Email) -> str:
-        message = mime_message(self.sender, email)
-        answer = self._client.send_raw_email(
-            Source=self.sender,
-            Destinations=list(email.recipients),
-            RawMessage={"Data": message.as_bytes()},
-        )
-        return str(answer["MessageId"])
-
-
-def mime_message(sender: str, email: Email) -> MIMEMultipart:
-    message = MIMEMultipart("mixed")
-    message["Subject"] = email.subject
-    message["From"] = sender
-    message["To"] = ", ".join(email.recipients)
-    body = MIMEMultipart("alternative")
-    body.attach(MIMEText(email.text, "plain", "utf-8"))
-    body.attach(MIMEText(email.html, "html", "utf-8"))
-    message.attach(body)
-    if email.attachment:
-        filename, content_type, data = email.attachment
-        maintype, _, subtype = content_type.split(";")[0].strip().partition("/")
-        part = MIMEBase(maintype or "application", subtype or "octet-stream")
-        part.set_payload(data)
-        encoders.encode_base64(part)
-        part.add_header("Content-Disposition", "attachment", filename=filename)
-        message.attach(part)
-    return message
-
-
-def recipients_valid(recipients: Sequence[str]) -> list[str]:
-    """The addresses that do not look like e-mail addresses (empty when all do)."""
-    return [r for r in recipients if "@" not in r or r.startswith("@") or r.endswith("@") or " " in r]
 
 
 def default_mailer() -> Mailer | None:

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from chorus.auth.workspaces import Workspace, get_workspace, validate_timezone
 from chorus.dates import within_years
 from chorus.errors import ChorusError, NotFound, ValidationFailed
+from chorus.mail import Email, Mailer
 from chorus.reports import store as repo
 from chorus.reports.besttimes import best_times as heatmap_of
 from chorus.reports.besttimes import samples_from_scores
@@ -37,13 +38,7 @@ from chorus.reports.builder import (
     MetricsReader,
     build_report,
 )
-from chorus.reports.delivery import (
-    Email,
-    JobQueue,
-    Mailer,
-    ReportFiles,
-    report_settings,
-)
+from chorus.reports.delivery import JobQueue, ReportFiles, report_settings
 from chorus.reports.model import AccountRef, Period, Report, best_slots
 from chorus.reports.render import ReportFormat, UnknownFormatError, render
 
@@ -437,7 +432,7 @@ def send_scheduled(
 
 
 def set_schedules(workspace_id: str, raw: Sequence[Mapping[str, Any]]) -> list[repo.Schedule]:
-    from chorus.reports.delivery import recipients_valid
+    from chorus.mail import recipients_valid
 
     schedules: list[repo.Schedule] = []
     for i, s in enumerate(raw):

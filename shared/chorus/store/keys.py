@@ -3,6 +3,9 @@
 Single-table layout of the main table (pk/sk, plus sparse GSIs):
   WS#<ws>            / META                       workspace
   WS#<ws>            / KEY#<key_id>               API key (hash only)
+  WS#<ws>            / MEMBER#<user_id>           a person's role in the workspace
+  USER#<user_id>     / WS#<ws>                    the same membership, listed by person (GET /me)
+  WS#<ws>            / INVITE#<invitation_id>     invitation (hash of its secret only)
   WS#<ws>            / ACCOUNT#<account_id>       connected social account
   WS#<ws>            / POST#<post_id>             post
   WS#<ws>            / TARGET#<post_id>#<acct>    one (post, account) publish target
@@ -29,6 +32,22 @@ def workspace_meta_sk() -> str:
 
 def api_key_sk(key_id: str) -> str:
     return f"KEY#{key_id}"
+
+
+def member_sk(user_id: str) -> str:
+    return f"MEMBER#{user_id}"
+
+
+def user_pk(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def user_workspace_sk(workspace_id: str) -> str:
+    return f"WS#{workspace_id}"
+
+
+def invitation_sk(invitation_id: str) -> str:
+    return f"INVITE#{invitation_id}"
 
 
 def account_sk(account_id: str) -> str:

@@ -73,6 +73,7 @@ class WorkspaceItem(MainItem, discriminator="workspace"):
     publishing_paused = BooleanAttribute(default=False)
     paused_reason = UnicodeAttribute(null=True)
     settings = JSONAttribute(null=True)
+    owners = NumberAttribute(default=0)  # members with the owner role: never below one once there is one
 
 
 class ApiKeyItem(MainItem, discriminator="api_key"):
@@ -83,6 +84,38 @@ class ApiKeyItem(MainItem, discriminator="api_key"):
     secret_hash = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     revoked = BooleanAttribute(default=False)
+    member_id = UnicodeAttribute(null=True)  # the member it belongs to (None: a workspace key of the CLI)
+    scopes = UnicodeSetAttribute(null=True)  # None: every scope of its role
+    valid_until = UTCDateTimeAttribute(null=True)
+
+
+class MemberItem(MainItem, discriminator="member"):
+    """WS#<ws> / MEMBER#<user>: a person's role in a workspace (and its mirror USER#<user> / WS#<ws>,
+    which lists a person's workspaces; both written in one transaction)."""
+
+    workspace_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
+    role = UnicodeAttribute()
+    accounts = UnicodeSetAttribute(null=True)  # None: every account of the workspace
+    joined_at = UTCDateTimeAttribute()
+    signed_out_at = UTCDateTimeAttribute(null=True)  # tokens issued before are refused
+
+
+class InvitationItem(MainItem, discriminator="invitation"):
+    """WS#<ws> / INVITE#<id>: an invitation by e-mail; only the hash of its secret is stored."""
+
+    workspace_id = UnicodeAttribute()
+    invitation_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    role = UnicodeAttribute()
+    accounts = UnicodeSetAttribute(null=True)
+    secret_hash = UnicodeAttribute()
+    invited_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    valid_until = UTCDateTimeAttribute()
+    state = UnicodeAttribute(default="pending")  # pending | accepted | revoked
+    accepted_by = UnicodeAttribute(null=True)
 
 
 class ConnectionItem(MainItem, discriminator="ws_connection"):
@@ -90,6 +123,7 @@ class ConnectionItem(MainItem, discriminator="ws_connection"):
     connection_id = UnicodeAttribute()
     connected_at = UTCDateTimeAttribute()
     key_id = UnicodeAttribute(null=True)  # the API key it authenticated with: revoking it closes them
+    user_id = UnicodeAttribute(null=True)  # the member it belongs to: removing them closes them
 
 
 class AccountItem(MainItem, discriminator="account"):
