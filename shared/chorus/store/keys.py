@@ -6,6 +6,7 @@ Single-table layout of the main table (pk/sk, plus sparse GSIs):
   WS#<ws>            / MEMBER#<user_id>           a person's role in the workspace
   USER#<user_id>     / WS#<ws>                    the same membership, listed by person (GET /me)
   WS#<ws>            / INVITE#<invitation_id>     invitation (hash of its secret only)
+  AUDIT#<ws>         / <time>#<entry_id>          audit log entry (never updated; TTL ends it)
   WS#<ws>            / ACCOUNT#<account_id>       connected social account
   WS#<ws>            / POST#<post_id>             post
   WS#<ws>            / TARGET#<post_id>#<acct>    one (post, account) publish target
@@ -48,6 +49,14 @@ def user_workspace_sk(workspace_id: str) -> str:
 
 def invitation_sk(invitation_id: str) -> str:
     return f"INVITE#{invitation_id}"
+
+
+def audit_pk(workspace_id: str) -> str:
+    return f"AUDIT#{workspace_id}"
+
+
+def audit_sk(at: datetime, entry_id: str) -> str:
+    return f"{iso(at)}#{entry_id}"
 
 
 def account_sk(account_id: str) -> str:

@@ -102,6 +102,20 @@ class MemberItem(MainItem, discriminator="member"):
     signed_out_at = UTCDateTimeAttribute(null=True)  # tokens issued before are refused
 
 
+class AuditItem(MainItem, discriminator="audit"):
+    """AUDIT#<ws> / <time>#<id>: who did what, when, to what, and how it ended."""
+
+    workspace_id = UnicodeAttribute()
+    entry_id = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    actor = UnicodeAttribute()
+    action = UnicodeAttribute()
+    target = UnicodeAttribute(null=True)
+    outcome = UnicodeAttribute()  # ok | refused | failed
+    status = NumberAttribute(null=True)  # the HTTP status answered
+    detail = UnicodeAttribute(null=True)
+
+
 class InvitationItem(MainItem, discriminator="invitation"):
     """WS#<ws> / INVITE#<id>: an invitation by e-mail; only the hash of its secret is stored."""
 
