@@ -54,7 +54,6 @@ class Channel:
 
 
 DAY = timedelta(hours=24)
-_META_TAG = "; with the HUMAN_AGENT tag up to 7 days when the deployment is approved for it"
 
 CHANNELS: Mapping[str, Channel] = {
     c.name: c
@@ -63,8 +62,8 @@ CHANNELS: Mapping[str, Channel] = {
                 "comments, replies, visitor posts and mentions on the Page's posts",
                 "a reply comment: POST /{comment-id}/comments", PUBLISHER),
         Channel("messenger", "facebook", "Messenger", "Messenger messages and postbacks sent to the Page",
-                "Send API: POST /{page-id}/messages, messaging_type RESPONSE, within 24 h of the person's "
-                "last message" + _META_TAG,
+                "Send API: POST /{page-id}/messages, messaging_type RESPONSE (MESSAGE_TAG HUMAN_AGENT after "
+                "24 h, when configured)",
                 "meta.messaging:MessengerSender", window=DAY, tagged_window=timedelta(days=7), max_chars=2000),
         Channel("instagram.comment", "instagram", "Instagram comments",
                 "comments and replies on the account's media", "a reply: POST /{ig-comment-id}/replies",
@@ -72,8 +71,8 @@ CHANNELS: Mapping[str, Channel] = {
         Channel("instagram.mention", "instagram", "Instagram mentions",
                 "mentions of the account in others' media and comments (ids only)", None),
         Channel("instagram.dm", "instagram", "Instagram direct messages", "Instagram direct messages",
-                "Instagram messaging: POST /{page-id}/messages to the IGSID, within 24 h of the person's "
-                "last message" + _META_TAG,
+                "Instagram messaging: POST /{page-id}/messages (the linked Page) to the person's "
+                "Instagram-scoped id",
                 "meta.messaging:InstagramDirectSender", window=DAY, tagged_window=timedelta(days=7),
                 max_bytes=1000),
         Channel("x.post", "x", "X mentions and replies", "mentions, replies and quotes of the account",
@@ -82,27 +81,41 @@ CHANNELS: Mapping[str, Channel] = {
                 "POST /2/dm_conversations/with/{participant_id}/messages", "x.dm:XDirectSender",
                 max_chars=10_000),
         Channel("whatsapp", "whatsapp", "WhatsApp", "messages to the business phone number",
-                "Cloud API: POST /{phone-number-id}/messages, text within the 24 h customer-service "
-                "window, outside it only an approved template chosen in the reply",
+                "Cloud API: POST /{phone-number-id}/messages: text, or the approved template chosen in the "
+                "reply",
                 "whatsapp.messages:WhatsAppSender", window=DAY, templates=True, max_chars=4096),
         Channel("wechat", "wechat", "WeChat", "messages to the Official Account",
-                "customer-service message: POST /cgi-bin/message/custom/send, within 48 h of the person's "
-                "last message", "wechat.messages:WeChatSender", window=timedelta(hours=48)),
+                "customer-service message: POST /cgi-bin/message/custom/send", "wechat.messages:WeChatSender", window=timedelta(hours=48)),
         Channel("mastodon", "mastodon", "Mastodon", "mentions and replies",
                 "a reply status: POST /api/v1/statuses with in_reply_to_id", PUBLISHER),
-        Channel("mastodon.direct", "mastodon", "Mastodon direct mentions", "direct mentions",
+        Channel("mastodon.direct", "mastodon", "Mastodon direct mentions",
+                "mentions addressed only to the account (visibility direct)",
                 "a reply status with visibility direct: POST /api/v1/statuses", PUBLISHER,
                 visibility="direct"),
         Channel("bluesky", "bluesky", "Bluesky", "mentions, replies and quotes",
                 "a reply post (app.bsky.feed.post with reply refs)", PUBLISHER),
         Channel("threads", "threads", "Threads", "replies and mentions", None),
-        Channel("linkedin", "linkedin", "LinkedIn", "comments on the organisation's posts", None),
-        Channel("youtube", "youtube", "YouTube", "new videos of subscribed channels", None),
-        Channel("tiktok", "tiktok", "TikTok", "events of the account", None),
+        Channel("linkedin", "linkedin", "LinkedIn", "comments and mentions on the organisation's posts", None),
+        Channel("youtube", "youtube", "YouTube",
+                "nothing yet: its push notifications announce videos, not comments", None),
+        Channel("tiktok", "tiktok", "TikTok",
+                "nothing yet: its webhooks carry no messages (only the removal of access)", None),
         Channel("sandbox", "sandbox", "Sandbox (local only)", "comments, mentions and messages",
                 "a reply on the local sandbox platform", PUBLISHER),
     )
 }  # fmt: skip
+
+
+def window_text(channel: Channel) -> str:
+    """The channel's reply window as a person reads it (the README's inbox table)."""
+    if channel.window is None:
+        return "none"
+    hours = round(channel.window.total_seconds() / 3600)
+    if channel.templates:
+        return f"{hours} h; after it only an approved template"
+    if channel.tagged_window is not None:
+        return f"{hours} h; {channel.tagged_window.days} days with the HUMAN_AGENT tag when configured"
+    return f"{hours} h"
 
 
 def name_for(platform: str, kind: MessageKind | str) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from chorus.platforms.base import (
     AccountCredentials,
@@ -40,6 +40,7 @@ class ReplyRequest:
     template: Mapping[str, Any] | None = None  # WhatsApp: name, language, components
 
 
+@runtime_checkable
 class ReplySender(Protocol):
     verifiable: bool
 
