@@ -134,12 +134,11 @@ def test_a_published_post_is_counted_and_followed_with_its_first_collection_an_h
 ) -> None:
     # When a PostPublished event's data is followed
     info = follow_published(WS, published(), "Launch day", registry=registry, recorder=store)
-    # Then the post counts as published in the rollups (before any metric) ...
-    day = dynamo.get_item(
-        TableName=TABLE,
-        Key={"pk": {"S": keys.rollup_pk(WS, ACCT)}, "sk": {"S": keys.day_sk(PUBLISHED.date())}},
-    )["Item"]
-    assert day["n_posts"] == {"N": "1"}
+    # Then the post counts as published (before any metric), and a report can show it ...
+    found = store.read_account_range(WS, ACCT, PUBLISHED.date(), PUBLISHED.date())
+    assert found.posts_published == 1
+    assert [(s.platform_post_id, s.engagements) for s in found.posts] == [("p-1", 0)]
+    assert found.unfolded["p-1"].info == info
     # ... it is followed with what reports show about it ...
     [followed] = registry.followed_posts(WS, ACCT)
     assert followed.info == info
@@ -151,6 +150,47 @@ def test_a_published_post_is_counted_and_followed_with_its_first_collection_an_h
     assert entry.next_due == PUBLISHED + timedelta(hours=1)
     assert due_accounts(registry, PUBLISHED + timedelta(minutes=59)) == []
     assert due_accounts(registry, PUBLISHED + timedelta(hours=1)) == [(WS, ACCT)]
+
+
+def test_a_followed_post_is_written_as_one_small_item_and_folded_into_the_rollups_by_its_first_collection(
+    registry: CollectionRegistry, store: MetricsStore, dynamo: Any
+) -> None:
+    day_key = {"pk": {"S": keys.rollup_pk(WS, ACCT)}, "sk": {"S": keys.day_sk(PUBLISHED.date())}}
+    week_key = {"pk": {"S": keys.rollup_pk(WS, ACCT)}, "sk": {"S": keys.week_sk(PUBLISHED.date())}}
+    # Given a followed post: neither its day nor its week item is written by the follow
+    follow_published(WS, published(), "Launch day", registry=registry, recorder=store)
+    assert "Item" not in dynamo.get_item(TableName=TABLE, Key=day_key)
+    assert "Item" not in dynamo.get_item(TableName=TABLE, Key=week_key)
+    # When its first collection records it
+    run(registry, store, PUBLISHED + timedelta(hours=1), FakeCollector())
+    # Then the rollups count it (once), with its score in its week, and it is no longer unfolded
+    assert dynamo.get_item(TableName=TABLE, Key=day_key)["Item"]["n_posts"] == {"N": "1"}
+    found = store.read_account_range(WS, ACCT, PUBLISHED.date(), PUBLISHED.date())
+    assert found.posts_published == 1
+    assert found.unfolded == {}
+    assert [(s.platform_post_id, s.engagements) for s in found.posts] == [("p-1", 10)]
+    # and a late redelivery of the PostPublished event does not count it again
+    follow_published(WS, published(), "Launch day", registry=registry, recorder=store)
+    again = store.read_account_range(WS, ACCT, PUBLISHED.date(), PUBLISHED.date())
+    assert again.posts_published == 1
+    assert [s.platform_post_id for s in again.posts] == ["p-1"]
+
+
+def test_unfolded_posts_are_read_for_the_range_they_were_published_in(
+    registry: CollectionRegistry, store: MetricsStore
+) -> None:
+    # Given posts published on the 9th (23:59:59), the 10th (00:00:00) and the 11th (00:00:00)
+    for pid, at in (
+        ("before", PUBLISHED.replace(day=9, hour=23, minute=59, second=59)),
+        ("first", PUBLISHED.replace(hour=0)),
+        ("after", PUBLISHED.replace(day=11, hour=0)),
+    ):
+        follow_published(WS, published(pid, at), pid, registry=registry, recorder=store)
+    # When the 10th is read: only the post published on it
+    found = store.read_account_range(WS, ACCT, PUBLISHED.date(), PUBLISHED.date(), with_posts=False)
+    assert found.posts_published == 1
+    assert list(found.unfolded) == ["first"]
+    assert found.posts == []  # without posts: counted only
 
 
 def test_the_event_carries_the_published_text_so_the_post_is_not_read(

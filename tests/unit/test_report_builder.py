@@ -397,3 +397,19 @@ def test_a_report_without_listening_has_no_share_of_voice_nor_override_count(sto
     report = build_report(WS, PERIOD, ["acc-x"], "UTC", accounts_info=INFO, store=store)
     assert (report.share_of_voice, report.sentiment_overrides) == ((), None)
     assert "Share of voice" not in render(report, "csv")[0].decode()
+
+
+def test_a_post_followed_but_not_collected_yet_is_counted_and_shown_with_its_text(
+    store: MetricsStore,
+) -> None:
+    # Given a Mastodon post published in the period and followed, with no collection yet
+    store.note_published(
+        WS, "acc-m", PostInfo("m9", "mastodon", at(13, 20), "just out", "https://example.com/m9", "chorus-m9")
+    )
+    # When the report is built
+    report = build_report(WS, PERIOD, ["acc-x", "acc-m"], "UTC", accounts_info=INFO, store=store, top_n=2)
+    # Then it counts as published, and as the worst rated (no engagement yet) it is shown with its text
+    assert report.overall.posts_published.current == 4
+    assert ("chorus-m9", "just out", 0) in [
+        (p.post_id, p.text_excerpt, p.engagements) for p in report.bottom_posts
+    ]

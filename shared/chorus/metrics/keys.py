@@ -8,6 +8,8 @@ Every key is made here, never inline. Layout (``<ws>`` workspace id, ``<acct>`` 
                                                        (the date is that week's Monday)
   M#<ws>#<acct>              / POST#<platform post id> one post: metadata + latest lifetime values
   M#<ws>#<acct>              / STATE#<platform acct>   latest lifetime values of the account itself
+  M#<ws>#<acct>              / P#<published at>#<id>   a followed post not folded into its week yet
+                                                       (published time first: a range is one Query)
   R#<ws>#<acct>#<scope>#<id> / <metric>#<period>#<at>  one raw point (idempotency key), TTL'd
 
 Raw points have their own partition per observed object (post or account), so a busy account's
@@ -26,6 +28,7 @@ MONTH_PREFIX = "MO#"
 WEEK_PREFIX = "W#"
 POST_PREFIX = "POST#"
 STATE_PREFIX = "STATE#"
+UNFOLDED_PREFIX = "P#"
 
 
 def rollup_pk(workspace_id: str, account_id: str) -> str:
@@ -52,6 +55,15 @@ def week_start(day: date) -> date:
 
 def post_sk(platform_post_id: str) -> str:
     return f"{POST_PREFIX}{platform_post_id}"
+
+
+def unfolded_sk(published_at: datetime, platform_post_id: str) -> str:
+    return f"{UNFOLDED_PREFIX}{iso(published_at)}#{platform_post_id}"
+
+
+def unfolded_bound(at: datetime) -> str:
+    """The sort key every unfolded post published at ``at`` or later sorts after (a range's bound)."""
+    return f"{UNFOLDED_PREFIX}{iso(at)}"
 
 
 def account_state_sk(platform_account_id: str) -> str:

@@ -2,8 +2,10 @@
 
 Three steps, each a thin handler's one call:
 
-1. :func:`follow_published` (EventBridge ``PostPublished``): the post is recorded in the metrics store
-   (so it counts as published and shows in reports at once, before any metric) and followed in the
+1. :func:`follow_published` (EventBridge ``PostPublished``): the post is noted in the metrics store
+   (:meth:`~chorus.metrics.store.MetricsStore.note_published`: one small item, so it counts as published
+   and shows in reports at once, before any metric; its first collection folds it into the rollups) and
+   followed in the
    :class:`~chorus.metrics.registry.CollectionRegistry`, its account's next due time lowered to the
    ladder's first collection (one hour after publishing). :func:`follow_connected_account` follows an
    account when it is connected, so its daily account metrics (followers) start with no post.
@@ -41,6 +43,7 @@ from chorus.store.keys import iso, parse_iso
 
 if TYPE_CHECKING:
     from chorus.accounts.service import Account
+    from chorus.metrics.store import MetricsStore
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +109,12 @@ class SqsCollectionQueue:
                 raise RuntimeError(f"SQS refused {len(answer['Failed'])} collection message(s)")
 
 
+class PublishedRecorder(Protocol):
+    """Where a followed post is noted (:class:`~chorus.metrics.store.MetricsStore` satisfies it)."""
+
+    def note_published(self, workspace_id: str, account_id: str, post: PostInfo) -> bool: ...
+
+
 class AccountsPort(Protocol):
     """Connected accounts as collection needs them (the accounts service in production)."""
 
@@ -144,7 +153,7 @@ def _default_collectors(platform: str) -> MetricsCollector | None:
     return collector(platform)
 
 
-def _default_recorder() -> PointRecorder:
+def _default_recorder() -> MetricsStore:
     from chorus.metrics.store import MetricsStore
 
     return MetricsStore()
@@ -159,7 +168,7 @@ def follow_published(
     text: str,
     *,
     registry: CollectionRegistry | None = None,
-    recorder: PointRecorder | None = None,
+    recorder: PublishedRecorder | None = None,
 ) -> PostInfo:
     """Follow a post from a ``PostPublished`` event's data (post_id, account_id, platform,
     platform_post_id, url, published_at); ``text`` is the post's text as published to that account."""
@@ -174,7 +183,7 @@ def follow_published(
         post_id=data.get("post_id"),
     )
     account_id = str(data["account_id"])
-    recorder.record_post_points(workspace_id, account_id, info, [])
+    recorder.note_published(workspace_id, account_id, info)
     registry.follow_post(workspace_id, account_id, info)
     first_due = ladder.next_post_collection(info.published_at, None, info.published_at)
     registry.follow_account(
@@ -208,7 +217,7 @@ def follow_published_event(
     *,
     text_of: Callable[[str, str | None, str], str] = stored_post_text,
     registry: CollectionRegistry | None = None,
-    recorder: PointRecorder | None = None,
+    recorder: PublishedRecorder | None = None,
 ) -> PostInfo:
     """:func:`follow_published` for a ``PostPublished`` domain event (the text read from the post)."""
     if event.name != "PostPublished":

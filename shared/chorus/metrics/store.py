@@ -10,6 +10,15 @@ Items (keys in :mod:`chorus.metrics.keys`)
   (``l_<metric>``, ``t_<metric>``) and a ``version``.
 * **account state** ``M#<ws>#<acct>`` / ``STATE#<platform account id>``: the same latest/version pair
   for the account's own lifetime counters (followers, follows, channel views).
+* **unfolded post** ``M#<ws>#<acct>`` / ``P#<published at>#<platform post id>``: a post just published
+  and followed (:meth:`MetricsStore.note_published`: one small conditional put, the post item's
+  metadata fields), not yet in its week's scores nor in the day/month ``n_posts``. Its first recording
+  (the first collection, an hour later) folds it in: the same transaction that creates the post item,
+  writes its score to the week and adds ``n_posts`` marks it ``folded`` (a tombstone, TTL'd after
+  ``FOLDED_KEPT``, so that a late redelivery of the follow does not note it again). Readers add the
+  unfolded posts of a range to what the rollups hold (:meth:`MetricsStore.read_account_range`). Why:
+  following by rewriting the week item (KBs, in a transaction: billed twice) with every published post
+  was 9 of a post's 15 DynamoDB write units (docs/scaling.md).
 * **day** ``M#<ws>#<acct>`` / ``D#<YYYY-MM-DD>`` (UTC day) and **month** ``.../MO#<YYYY-MM>``:
   ``s_<metric>`` what the account's posts *gained* that day (sum of deltas of lifetime post counters,
   by observation time), ``n_posts`` posts published that day, ``l_<metric>`` the day's latest reading
@@ -109,6 +118,8 @@ SUM, GAINED, LATEST, DAILY, TIME = "s_", "g_", "l_", "a_", "t_"
 POSTS_PUBLISHED = "n_posts"
 SCORES = "scores"
 VERSION = "version"
+FOLDED = "folded"
+FOLDED_KEPT = timedelta(days=2)  # longer than EventBridge retries an event (24 h at most)
 
 # Cancellation reasons a fresh read and another attempt can resolve ("None": this item was fine).
 RETRYABLE_CANCELLATIONS = frozenset(
@@ -230,6 +241,9 @@ class AccountRange:
     # the top and bottom lists (their other posts are in neither ``posts`` nor ``candidates``)
     summaries: list[WeekSummary] = field(default_factory=list)
     candidates: list[PostScore] = field(default_factory=list)
+    # posts published in the range and followed, not folded into the rollups yet (in ``posts`` and
+    # ``posts_published`` too): what a report shows about them, by platform post id
+    unfolded: dict[str, PostRecord] = field(default_factory=dict)
 
     def has_sum(self, metric: str) -> bool:
         return metric in self.sums
@@ -466,6 +480,27 @@ class MetricsStore:
         self._pack(workspace_id, account_id)
         return result
 
+    def note_published(self, workspace_id: str, account_id: str, post: PostInfo) -> bool:
+        """A post just published: counted and shown by reports from now on, folded into the rollups by
+        its first recording. One conditional put of a small item (see the module docstring); False when
+        it was noted already (a redelivered event)."""
+        own = _Update({})
+        self._post_fields(own, account_id, post)
+        item: Item = {
+            "pk": _s(keys.rollup_pk(workspace_id, account_id)),
+            "sk": _s(keys.unfolded_sk(post.published_at, post.platform_post_id)),
+            **own.sets,
+        }
+        try:
+            self._client.put_item(
+                TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
     def record_account_points(
         self, workspace_id: str, account_id: str, points: Iterable[MetricPoint]
     ) -> RecordResult:
@@ -624,6 +659,7 @@ class MetricsStore:
                 {m: v.value for m, v in latest.items()},
                 version == 0,
                 week,
+                int((self._clock() + FOLDED_KEPT).timestamp()),
             )
         return _Plan(list(updates), out_of_order)
 
@@ -649,6 +685,7 @@ class MetricsStore:
         latest: Mapping[str, int],
         new: bool,
         week: Item | None,
+        folded_expires: int,
     ) -> None:
         score = PostScore.of(
             account_id,
@@ -665,9 +702,12 @@ class MetricsStore:
         week_update.set(SCORES, _s(json.dumps(scores, separators=(",", ":"))))
         week_update.set(SUMMARY, _s(summarise(keys.week_start(published), scores)))
         _versioned(week_update, _version(week))
-        if new:
+        if new:  # counted in the rollups from now on: no longer as an unfolded post
             updates.on(rollup_pk, keys.day_sk(published)).add(POSTS_PUBLISHED, 1)
             updates.on(rollup_pk, keys.month_sk(published)).add(POSTS_PUBLISHED, 1)
+            tombstone = updates.on(rollup_pk, keys.unfolded_sk(post.published_at, post.platform_post_id))
+            tombstone.set(FOLDED, _n(1))
+            tombstone.set("expires_at", _n(folded_expires))
 
     def _ensure_post(self, workspace_id: str, account_id: str, post: PostInfo) -> None:
         """A post that returned no points yet still counts as published and shows in reports."""
@@ -734,12 +774,19 @@ class MetricsStore:
             self._count(1)
         return item
 
-    def _query(self, pk: str, low: str | None = None, high: str | None = None) -> Iterator[Item]:
+    def _query(
+        self, pk: str, low: str | None = None, high: str | None = None, *, without: str | None = None
+    ) -> Iterator[Item]:
+        """Items of ``pk`` (with ``sk`` between ``low`` and ``high``; ``without``: only those that lack
+        that attribute), each counted as read."""
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": {":pk": _s(pk)},
         }
+        if without is not None:
+            kwargs["FilterExpression"] = "attribute_not_exists(#without)"
+            kwargs["ExpressionAttributeNames"] = {"#without": without}
         if low is not None and high is not None:
             kwargs["KeyConditionExpression"] = "pk = :pk AND sk BETWEEN :low AND :high"
             kwargs["ExpressionAttributeValues"].update({":low": _s(low), ":high": _s(high)})
@@ -794,6 +841,8 @@ class MetricsStore:
 
         found = AccountRange(account_id=account_id, start=start, end=end)
         pk = keys.rollup_pk(workspace_id, account_id)
+        # first: a post folded while this reads is then seen twice (and dropped below), never missed
+        unfolded = self._unfolded(pk, start, end)
         whole: list[tuple[str, str]] = []
         edges: list[tuple[str, str]] = []
         if with_posts:
@@ -834,7 +883,26 @@ class MetricsStore:
         first_ts, last_ts = _day_start(start), _day_start(end + timedelta(days=1))
         for item in week_items:
             found.posts += _decoded(account_id, week_scores(item), first_ts, last_ts)
+        if unfolded:
+            seen = {s.platform_post_id for s in found.posts} | {s.platform_post_id for s in found.candidates}
+            for record in unfolded:
+                info = record.info
+                if info.platform_post_id in seen:
+                    continue  # folded between the two reads: the rollups hold it
+                found.unfolded[info.platform_post_id] = record
+                found.posts_published += 1
+                if with_posts:
+                    found.posts.append(
+                        PostScore.of(account_id, info.platform_post_id, info.published_at, 0, None, None)
+                    )
         return found
+
+    def _unfolded(self, pk: str, start: date, end: date) -> list[PostRecord]:
+        """The unfolded posts of partition ``pk`` published in UTC days ``start``..``end`` (one Query
+        of their key range; folded tombstones filtered out)."""
+        low = keys.unfolded_bound(datetime(start.year, start.month, start.day, tzinfo=UTC))
+        high = keys.unfolded_bound(datetime(end.year, end.month, end.day, tzinfo=UTC) + timedelta(days=1))
+        return [_post_record(item) for item in self._query(pk, low, high, without=FOLDED)]
 
     def get_posts(self, workspace_id: str, refs: Sequence[tuple[str, str]]) -> list[PostRecord]:
         """Post items for ``(account_id, platform_post_id)`` pairs (BatchGet), in no particular order."""

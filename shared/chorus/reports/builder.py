@@ -318,7 +318,8 @@ def build_report(
 
     rated = _rated((s for r in now_ranges.values() for s in r.posts), end_followers)
     candidates = _rated((s for r in now_ranges.values() for s in r.candidates), end_followers)
-    top, bottom = _ranked_posts(workspace_id, reader, rated + candidates, accounts, top_n, tz)
+    unfolded = {(a, pid): rec for a, r in now_ranges.items() for pid, rec in r.unfolded.items()}
+    top, bottom = _ranked_posts(workspace_id, reader, rated + candidates, accounts, top_n, tz, unfolded)
     heatmap = (
         heatmap_cells(
             ((e[3].published_ts, -e[0]) for e in rated),
@@ -512,19 +513,25 @@ def _ranked_posts(
     accounts: Sequence[AccountRef],
     top_n: int,
     tz: str,
+    unfolded: Mapping[tuple[str, str], PostRecord] | None = None,
 ) -> tuple[tuple[PostRow, ...], tuple[PostRow, ...]]:
+    """The top and bottom posts as rows; what is shown about each is read from its post item, or comes
+    with the range (``unfolded``: a post followed and not collected yet has no post item)."""
     order = itemgetter(0, 1, 2)
     top = heapq.nsmallest(top_n, rated, key=order)
     shown = {id(entry) for entry in top}
     bottom = heapq.nlargest(top_n, (e for e in rated if id(e) not in shown), key=order)
     if not top:
         return (), ()
-    records = {
-        (r.account_id, r.info.platform_post_id): r
-        for r in reader.get_posts(
-            workspace_id, [(e[3].account_id, e[3].platform_post_id) for e in top + bottom]
-        )
-    }
+    known = unfolded or {}
+    wanted = [(e[3].account_id, e[3].platform_post_id) for e in top + bottom]
+    records = dict(known)
+    records.update(
+        {
+            (r.account_id, r.info.platform_post_id): r
+            for r in reader.get_posts(workspace_id, [ref for ref in wanted if ref not in known])
+        }
+    )
     names = {a.account_id: a for a in accounts}
     zone = ZoneInfo(tz)
 
