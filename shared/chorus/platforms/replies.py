@@ -18,6 +18,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+import requests
+
 from chorus.platforms.base import (
     AccountCredentials,
     PermanentError,
@@ -51,6 +53,21 @@ class ReplySender(Protocol):
     def find_sent(self, creds: AccountCredentials, request: ReplyRequest) -> PublishResult | None:
         """Look on the platform for the reply made for ``request`` (only when ``verifiable``)."""
         ...
+
+
+class MessagingSender:
+    """The base of senders on a messaging API that documents no read of a sent message (not
+    ``verifiable``): a session, and the endpoint's URL when a test gives one (else read at each call)."""
+
+    verifiable = False
+    label = ""
+
+    def __init__(self, session: requests.Session | None = None, base_url: str | None = None) -> None:
+        self.session = session or requests.Session()
+        self.base_url = base_url
+
+    def find_sent(self, creds: AccountCredentials, request: ReplyRequest) -> PublishResult | None:
+        raise PermanentError(f"{self.label} documents no way to read a sent message back")
 
 
 class PublisherReplies:

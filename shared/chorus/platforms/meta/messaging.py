@@ -19,11 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
-
 from chorus.platforms.base import ROOT, AccountCredentials, AuthError, PermanentError, PublishResult
 from chorus.platforms.http import call, json_body
-from chorus.platforms.replies import ReplyRequest
+from chorus.platforms.replies import MessagingSender, ReplyRequest
 
 WINDOW_CODE = "10"
 """Meta's code of a message sent outside the allowed window (subcodes 2018278, 2534022, 2018065)."""
@@ -46,14 +44,8 @@ def refusal(error: PermanentError, label: str) -> PermanentError:
     return PermanentError(reason, platform=error.platform, code=error.code, status=error.status)
 
 
-class _MetaDirect:
+class _MetaDirect(MessagingSender):
     platform = ""
-    label = ""
-    verifiable = False
-
-    def __init__(self, session: requests.Session | None = None, base_url: str | None = None) -> None:
-        self.session = session or requests.Session()
-        self.base_url = base_url
 
     def page(self, creds: AccountCredentials) -> str:
         return creds.account_id
@@ -76,9 +68,6 @@ class _MetaDirect:
         except PermanentError as error:
             raise refusal(error, self.label) from None
         return PublishResult(platform_post_id=message_id)
-
-    def find_sent(self, creds: AccountCredentials, request: ReplyRequest) -> PublishResult | None:
-        raise PermanentError(f"{self.label} documents no way to read a sent message back")
 
 
 class MessengerSender(_MetaDirect):

@@ -38,7 +38,7 @@ from chorus.platforms.base import (
     TransientError,
 )
 from chorus.platforms.http import call, json_body
-from chorus.platforms.replies import ReplyRequest
+from chorus.platforms.replies import MessagingSender, ReplyRequest
 
 PLATFORM = "wechat"
 EARLY_S = 60.0
@@ -101,8 +101,8 @@ class StableTokens:
             self._tokens.pop(app_id, None)
 
 
-class WeChatSender:
-    verifiable = False
+class WeChatSender(MessagingSender):
+    label = "WeChat"
 
     def __init__(
         self,
@@ -110,8 +110,7 @@ class WeChatSender:
         base_url: str | None = None,
         app: Callable[[], tuple[str, str] | None] = app_credentials,
     ) -> None:
-        self.session = session or requests.Session()
-        self.base_url = base_url
+        super().__init__(session, base_url)
         self.app = app
         self.tokens = StableTokens(self.session)
 
@@ -159,6 +158,3 @@ class WeChatSender:
             raise PermanentError(reason, platform=PLATFORM, code=str(code))
 
         return PublishResult(platform_post_id=request.progress.step(ROOT, create))
-
-    def find_sent(self, creds: AccountCredentials, request: ReplyRequest) -> PublishResult | None:
-        raise PermanentError("WeChat documents no read of a sent customer-service message")

@@ -21,12 +21,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
-
 from chorus.platforms.base import ROOT, AccountCredentials, AuthError, PermanentError, PublishResult
 from chorus.platforms.http import bearer, call, json_body
 from chorus.platforms.meta.messaging import graph_url
-from chorus.platforms.replies import ReplyRequest
+from chorus.platforms.replies import MessagingSender, ReplyRequest
 
 PLATFORM = "whatsapp"
 REENGAGEMENT = "131047"
@@ -55,12 +53,8 @@ def message_body(request: ReplyRequest) -> dict[str, Any]:
     return body
 
 
-class WhatsAppSender:
-    verifiable = False
-
-    def __init__(self, session: requests.Session | None = None, base_url: str | None = None) -> None:
-        self.session = session or requests.Session()
-        self.base_url = base_url
+class WhatsAppSender(MessagingSender):
+    label = "WhatsApp"
 
     def send(self, creds: AccountCredentials, request: ReplyRequest) -> PublishResult:
         if not request.recipient:
@@ -89,6 +83,3 @@ class WhatsAppSender:
                 reason = f"WhatsApp refused the reply: {error.message}"
             raise PermanentError(reason, platform=PLATFORM, code=error.code, status=error.status) from None
         return PublishResult(platform_post_id=message_id)
-
-    def find_sent(self, creds: AccountCredentials, request: ReplyRequest) -> PublishResult | None:
-        raise PermanentError("WhatsApp documents no read of a sent message")

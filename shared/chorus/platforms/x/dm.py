@@ -9,11 +9,9 @@ sent again.
 
 from __future__ import annotations
 
-import requests
-
 from chorus.platforms.base import ROOT, AccountCredentials, PermanentError, PublishResult
 from chorus.platforms.http import bearer, call, json_body
-from chorus.platforms.replies import ReplyRequest
+from chorus.platforms.replies import MessagingSender, ReplyRequest
 
 PLATFORM = "x"
 
@@ -24,12 +22,8 @@ def api_url() -> str:
     return get_apps().x_api_url.rstrip("/")
 
 
-class XDirectSender:
-    verifiable = False
-
-    def __init__(self, session: requests.Session | None = None, base_url: str | None = None) -> None:
-        self.session = session or requests.Session()
-        self.base_url = base_url
+class XDirectSender(MessagingSender):
+    label = "X"
 
     def send(self, creds: AccountCredentials, request: ReplyRequest) -> PublishResult:
         if not request.recipient:
@@ -59,6 +53,3 @@ class XDirectSender:
                 ) from None  # fmt: skip
             raise
         return PublishResult(platform_post_id=event_id)
-
-    def find_sent(self, creds: AccountCredentials, request: ReplyRequest) -> PublishResult | None:
-        raise PermanentError("X documents no read of a sent direct message here")
