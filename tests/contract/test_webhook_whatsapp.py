@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from chorus.inbox.normalized import InboundMessage, MessageKind, ParseResult
+from chorus.inbox.normalized import DeliveryFailed, InboundMessage, MessageKind, ParseResult
 from chorus.platforms.webhooks import WEBHOOKS, MalformedWebhook, WebhookRequest, WebhookSecrets
 from tests.support import fixture_json
 
@@ -104,12 +104,37 @@ def test_reactions_and_their_removal_are_not_messages(case: str) -> None:
     assert (result.events, result.ignored) == ((), ("reaction",))
 
 
-@pytest.mark.parametrize("case", sorted(STATUSES))
+@pytest.mark.parametrize("case", sorted(set(STATUSES) - {"failed"}))
 def test_statuses_of_our_own_messages_are_never_inbound(case: str) -> None:
-    # Given sent/delivered/read/played/failed statuses (including a group read receipt)
+    # Given sent/delivered/read/played statuses (including a group read receipt)
     result = parse(STATUSES[case])
     # Then nothing is ingested
     assert (result.events, result.ignored) == ((), ("status",))
+
+
+def test_a_failed_status_of_our_message_is_a_delivery_failure_with_whatsapps_reason() -> None:
+    # Given the documented failed status (pywa's fixture: 130472, with its title and details)
+    result = parse(STATUSES["failed"])
+    # Then it is no inbound message but the failure of the message we sent, with the reason
+    assert result.events == (
+        DeliveryFailed(
+            platform="whatsapp", account_ref="1122334455667", platform_message_id="wamid.xyzxyz",
+            reason="WhatsApp did not deliver the message: User's number is part of an experiment (130472): "
+            "Failed to send message because this user's phone number is part of an experiment",
+        ),
+    )  # fmt: skip
+    assert result.ignored == ()
+
+
+def test_131047_after_an_accepted_send_says_a_template_is_needed() -> None:
+    # Given a failed status carrying the re-engagement error (pywa's error object)
+    failed = json.loads(json.dumps(STATUSES["failed"]))
+    status = failed["entry"][0]["changes"][0]["value"]["statuses"][0]
+    status["errors"] = [fixture_json("platform_api/replies/whatsapp/error_131047_reengagement_pywa.json")]
+    (event,) = parse(failed).events
+    assert isinstance(event, DeliveryFailed)
+    assert "Re-engagement message (131047)" in event.reason
+    assert event.reason.endswith("the 24-hour customer-service window had closed: send an approved template")
 
 
 def test_a_whatsapp_delivery_is_verified_with_the_meta_signature_scheme() -> None:

@@ -201,6 +201,17 @@ def test_a_whatsapp_reply_after_24_hours_without_a_template_is_refused_and_nothi
         "name": "back_in_stock",
         "language": {"code": "en"},
     }
+    # When WhatsApp later reports, in a status webhook, that it could not deliver it (accepted, then failed)
+    failed = fixture_json("webhooks/whatsapp/pywa_updates_message_status.json")["failed"]
+    failed["entry"][0]["changes"][0]["value"]["statuses"][0]["id"] = reply["platform_message_id"]
+    deliver(chorus, failed)
+
+    def reply_failed() -> dict[str, Any] | None:
+        replies = chorus.call("GET", f"/inbox/{conv['id']}", key).json()["replies"]
+        return next((r for r in replies if r["id"] == reply["id"] and r["state"] == "failed"), None)
+
+    # Then the reply shows it failed, with WhatsApp's reason
+    assert "WhatsApp did not deliver the message" in eventually(reply_failed, timeout=20)["error"]
 
 
 def test_a_comment_reply_whose_answer_is_lost_is_on_the_platform_once(

@@ -31,7 +31,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chorus.inbox import ingest
-from chorus.inbox.normalized import Deletion, InboundMessage, MessageKind, ParseResult, Revocation
+from chorus.inbox.normalized import (
+    Deletion,
+    DeliveryFailed,
+    InboundMessage,
+    MessageKind,
+    ParseResult,
+    Revocation,
+)
 from chorus.inbox.queue import IngestMessage, InMemoryIngestQueue
 from chorus.inbox.receiver import receive
 from chorus.listening.sentiment import default_analyzer
@@ -197,7 +204,7 @@ def assert_complete(result: ParseResult) -> None:
     assert isinstance(result, ParseResult)
     assert all(isinstance(reason, str) for reason in result.ignored)
     for event in result.events:
-        assert isinstance(event, InboundMessage | Deletion | Revocation)
+        assert isinstance(event, InboundMessage | Deletion | Revocation | DeliveryFailed)
         assert isinstance(event.platform, str)
         assert event.platform
         assert isinstance(event.account_ref, str)
@@ -215,7 +222,7 @@ def assert_complete(result: ParseResult) -> None:
             assert all(isinstance(m.url, str) and isinstance(m.type, str) for m in event.media)
             for optional in (event.author_name, event.author_handle, event.parent_ref, event.post_ref):
                 assert optional is None or isinstance(optional, str)
-        elif isinstance(event, Deletion):
+        elif isinstance(event, Deletion | DeliveryFailed):
             assert event.platform_message_id
             assert isinstance(event.platform_message_id, str)
         else:

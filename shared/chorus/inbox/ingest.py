@@ -11,6 +11,8 @@ For each normalised event (:mod:`chorus.inbox.normalized`) of each queued body:
   stored message;
 * a :class:`Deletion` marks the stored message deleted (the record is kept);
 * a :class:`Revocation` disables the account and raises ``AccountNeedsReauth``;
+* a :class:`DeliveryFailed` (WhatsApp's ``failed`` status of a message we sent) fails the reply it was,
+  with the platform's reason (:func:`chorus.inbox.replies.reply_undelivered`);
 * every conversation that changed is pushed to the workspace's live connections once per batch, with
   every new message of it; ``InboxItemReceived`` is published for the new inbound messages.
 
@@ -44,7 +46,14 @@ from chorus.inbox.landing import (
     publish_received,
 )
 from chorus.inbox.live import ConnectionSender, push_updates
-from chorus.inbox.normalized import Deletion, InboundEvent, InboundMessage, ParseResult, Revocation
+from chorus.inbox.normalized import (
+    Deletion,
+    DeliveryFailed,
+    InboundEvent,
+    InboundMessage,
+    ParseResult,
+    Revocation,
+)
 from chorus.inbox.queue import IngestMessage
 from chorus.inbox.store import (
     ConversationItem,
@@ -81,6 +90,7 @@ class IngestReport:
     edited: int = 0
     deleted: int = 0
     revoked: int = 0
+    undelivered: int = 0  # our replies the platform reported not delivered
     ignored: int = 0
     unrouted: int = 0
     malformed: int = 0
@@ -237,6 +247,13 @@ def _events(
             elif isinstance(event, Revocation):
                 disable_account(account, event.reason, deps)
                 report.revoked += 1
+            elif isinstance(event, DeliveryFailed):
+                from chorus.inbox.replies import reply_undelivered
+
+                failed = reply_undelivered(ws, event, deps.now())
+                if failed is not None:
+                    report.undelivered += 1
+                    changes.add(ws, failed)
     return drafts
 
 

@@ -64,7 +64,18 @@ class Revocation:
     reason: str
 
 
-InboundEvent = InboundMessage | Deletion | Revocation
+@dataclass(frozen=True)
+class DeliveryFailed:
+    """A message OUR account sent was not delivered after the platform accepted it (WhatsApp's
+    ``failed`` status, e.g. 131047 once the customer-service window closed): the reply shows it."""
+
+    platform: str
+    account_ref: str
+    platform_message_id: str
+    reason: str
+
+
+InboundEvent = InboundMessage | Deletion | Revocation | DeliveryFailed
 
 
 @dataclass(frozen=True)

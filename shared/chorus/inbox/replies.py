@@ -43,7 +43,7 @@ from chorus.errors import NotFound, ValidationFailed
 from chorus.inbox import channels
 from chorus.inbox import keys as ik
 from chorus.inbox.live import ConnectionSender, broadcast
-from chorus.inbox.normalized import InboundMessage, MessageKind
+from chorus.inbox.normalized import DeliveryFailed, InboundMessage, MessageKind
 from chorus.inbox.queue import ReplyMessage, ReplyQueue
 from chorus.inbox.store import (
     ConversationItem,
@@ -51,6 +51,7 @@ from chorus.inbox.store import (
     ReplyItem,
     channel_of,
     conversation_view,
+    dedupe_marker,
     get_conversation,
     jsonable,
     last_inbound,
@@ -202,6 +203,28 @@ def replies_of(workspace_id: str, conversation_id: str) -> list[dict[str, Any]]:
         for r in ReplyItem.calendar_index.query(ik.replies_index_pk(workspace_id, conversation_id))
         if isinstance(r, ReplyItem) and r.workspace_id == workspace_id
     ]
+
+
+def reply_undelivered(workspace_id: str, event: DeliveryFailed, now: datetime) -> ConversationItem | None:
+    """The platform says a message we sent was not delivered after accepting it (WhatsApp's ``failed``
+    status): the reply it was fails with the platform's reason. Found through the sent message's dedupe
+    marker; None when the message is not a reply of this workspace (or not landed yet)."""
+    marker = dedupe_marker(workspace_id, event.platform, event.platform_message_id)
+    if marker is None:
+        return None
+    try:
+        message = MessageItem.get(keys.workspace_pk(workspace_id), marker.message_sk, consistent_read=True)
+    except DoesNotExist:
+        return None
+    item = get_reply(workspace_id, message.reply_id) if message.reply_id else None
+    if item is None or not _transition(
+        item, "failed", ["sent", "unconfirmed"], None, error=event.reason[:500]
+    ):
+        return None
+    conv = get_conversation(workspace_id, marker.conversation_id, consistent=True)
+    if conv is not None:
+        conv.update(actions=[ConversationItem.updated_at.set(now), ConversationItem.version.add(1)])
+    return conv
 
 
 # ------------------------------------------------------------------------------------ progress

@@ -32,6 +32,7 @@ from typing import Any
 
 from chorus.inbox.normalized import (
     Deletion,
+    DeliveryFailed,
     InboundEvent,
     InboundMedia,
     InboundMessage,
@@ -471,8 +472,13 @@ def _whatsapp(data: dict[str, Any], out: _Collector) -> None:
                         name if isinstance(name, str) else None,
                         username if isinstance(username, str) else None,
                     )
-            for _ in arr(value.get("statuses"), f"{where}.value.statuses"):
-                out.ignored.append("status")  # sent/delivered/read/failed of OUR messages
+            for k, raw_status in enumerate(arr(value.get("statuses"), f"{where}.value.statuses")):
+                status = opt_obj(raw_status, f"{where}.value.statuses[{k}]")
+                failed = _whatsapp_failure(status, phone_number_id, f"{where}.value.statuses[{k}]")
+                if failed is None:
+                    out.ignored.append("status")  # sent/delivered/read of OUR messages
+                else:
+                    out.events.append(failed)
             for k, raw_message in enumerate(arr(value.get("messages"), f"{where}.value.messages")):
                 _whatsapp_message(
                     obj(raw_message, f"{where}.value.messages[{k}]"),
@@ -481,6 +487,31 @@ def _whatsapp(data: dict[str, Any], out: _Collector) -> None:
                     f"{where}.value.messages[{k}]",
                     out,
                 )
+
+
+REENGAGEMENT = 131047
+
+
+def _whatsapp_failure(status: dict[str, Any], phone_number_id: str, where: str) -> DeliveryFailed | None:
+    """A ``failed`` status of one of our messages (an error that often arrives here after a 200
+    ``accepted``), with WhatsApp's reason; None for sent/delivered/read/played."""
+    if status.get("status") != "failed":
+        return None
+    reasons = []
+    for k, raw in enumerate(arr(status.get("errors"), f"{where}.errors")):
+        error = opt_obj(raw, f"{where}.errors[{k}]")
+        details = text_of(opt_obj(error.get("error_data"), f"{where}.errors[{k}].error_data").get("details"))
+        title = text_of(error.get("title")) or text_of(error.get("message"))
+        line = f"{title} ({error.get('code')})" + (f": {details}" if details else "")
+        if error.get("code") == REENGAGEMENT:
+            line += "; the 24-hour customer-service window had closed: send an approved template"
+        reasons.append(line)
+    return DeliveryFailed(
+        platform=WHATSAPP,
+        account_ref=phone_number_id,
+        platform_message_id=req_ident(status.get("id"), f"{where}.id"),
+        reason="WhatsApp did not deliver the message: " + ("; ".join(reasons) or "no reason given"),
+    )
 
 
 def _whatsapp_message(
