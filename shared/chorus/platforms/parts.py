@@ -53,6 +53,14 @@ def not_before(request: PublishRequest) -> datetime:
     return (request.not_before or request.progress.started_at) - CLOCK_SKEW
 
 
+def unanswered(request: PublishRequest, part: str) -> bool:
+    """``part``'s request went out without a known answer (to be verified before anything is sent
+    for it again), as opposed to not sent at all. A part the publisher's claim marked sent in its own
+    write (``Progress.claimed``, where the Progress has it) has not gone out yet."""
+    progress = request.progress
+    return part in progress.sent and part != getattr(progress, "claimed", None)
+
+
 def create_missing(
     request: PublishRequest,
     budget: CallBudget,

@@ -144,7 +144,7 @@ class PinterestPublisher:
         try:
             if progress.done(ROOT) is None:
                 source: dict[str, Any] = {}
-                if ROOT not in progress.sent:  # else the step below raises UnknownOutcome: verified first
+                if not parts.unanswered(request, ROOT):  # else the step below raises UnknownOutcome: verified
                     ready = self._source(creds, request, state, budget)
                     if isinstance(ready, PendingStep):
                         return ready

@@ -149,7 +149,7 @@ class ThreadsPublisher:
         """Make ``part``'s container, wait until it is FINISHED, publish it: a step to come back to
         later, or None once the part landed."""
         progress = request.progress
-        if part not in progress.sent:
+        if not parts.unanswered(request, part):
             container = progress.done(container_part(part))
             if container is None:
                 if part == ROOT and len(request.media) > 1:
