@@ -1,0 +1,99 @@
+"""Pinterest API v5 on a FakePlatform, as PinterestPublisher calls it. Shapes follow
+``fixtures/platform_api/publishing/pinterest`` (pin create answer, media register / status answers,
+``{code, message}`` errors) and the board pins list Pinterest documents (``{items, bookmark}``). The
+video upload goes to the fake's own ``/upload`` (the pre-signed S3 form in production), and the video
+itself is served by the fake at ``/files/clip.mp4``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from chorus.platforms.pinterest import publish as pinpublish
+from tests.faults.harness import FakePlatform, Reply, Request
+
+VERSION = "/v5"
+BOARD = "549755885175"
+PINS = rf"{VERSION}/pins"
+BOARD_PINS = rf"{VERSION}/boards/([^/]+)/pins"
+MEDIA = rf"{VERSION}/media"
+MEDIA_STATUS = rf"{VERSION}/media/([^/]+)"
+UPLOAD = r"/upload"
+VIDEO = "/files/clip.mp4"
+VIDEO_BYTES = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64
+
+
+def pinterest_error(status: int, code: int, message: str) -> Reply:
+    return Reply(status, {"code": code, "message": message})
+
+
+@dataclass
+class Pinterest:
+    """Knobs of the fake account: how many status reads an uploaded video stays ``processing``."""
+
+    processing_reads: int = 0
+    reads: dict[str, int] = field(default_factory=dict)
+
+
+def pinterest_platform(platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) -> Pinterest:
+    """Pins on the account's board (``pin`` records, newest first in the board's list), media uploads
+    (``media`` records: registered -> processing once uploaded -> succeeded after ``processing_reads``
+    reads) and the upload form; any other board is ``BoardNotFound`` (code 40, documented)."""
+    monkeypatch.setattr(pinpublish, "API_URL", f"{platform.url}{VERSION}")
+    knobs = Pinterest()
+
+    def pin(req: Request, match: re.Match[str]) -> Any:
+        body = req.json or {}
+        if body.get("board_id") != BOARD:
+            return pinterest_error(404, 40, "Board not found.")
+        number = len(platform.records.get("pin", [])) + 1
+        made = platform.create("pin", {
+            "id": f"8137442264207958{number:02d}", "board_id": BOARD, "title": body.get("title"),
+            "description": body.get("description"), "link": body.get("link"), "alt_text": body.get("alt_text"),
+            "media_source": body.get("media_source"), "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        })  # fmt: skip
+        return Reply(201, {**made, "board_owner": {"username": "merle"}, "is_owner": True})
+
+    def board_pins(req: Request, match: re.Match[str]) -> Any:
+        shown = [p for p in reversed(platform.records.get("pin", [])) if p["board_id"] == match.group(1)]
+        return {
+            "items": [{k: v for k, v in p.items() if k != "media_source"} for p in shown],
+            "bookmark": None,
+        }
+
+    def register(req: Request, match: re.Match[str]) -> Any:
+        number = len(platform.records.get("media", [])) + 1
+        made = platform.create("media", {"id": f"1234{number}", "status": "registered"})
+        return Reply(201, {"media_id": made["id"], "media_type": "video", "upload_url": f"{platform.url}{UPLOAD}",
+                           "upload_parameters": {"key": f"uploads/{made['id']}", "policy": "eyJ..==",
+                                                 "x-amz-signature": "fcd6", "Content-Type": "multipart/form-data"}})  # fmt: skip
+
+    def upload(req: Request, match: re.Match[str]) -> Any:
+        key = req.form.get("key", "")
+        for made in platform.records.get("media", []):
+            if f"uploads/{made['id']}" == key and VIDEO_BYTES in req.body:
+                made["status"] = "processing"
+                platform.create("upload", {"media": made["id"]})
+                return Reply(204)
+        return Reply(400, b"<Error><Code>InvalidArgument</Code></Error>")
+
+    def status(req: Request, match: re.Match[str]) -> Any:
+        for made in platform.records.get("media", []):
+            if made["id"] == match.group(1):
+                reads = knobs.reads[made["id"]] = knobs.reads.get(made["id"], 0) + 1
+                if made["status"] == "processing" and reads > knobs.processing_reads:
+                    made["status"] = "succeeded"
+                return {"media_id": made["id"], "media_type": "video", "status": made["status"]}
+        return pinterest_error(404, 404, "Media upload not found")
+
+    platform.route("POST", PINS, pin)
+    platform.route("GET", BOARD_PINS, board_pins)
+    platform.route("POST", MEDIA, register)
+    platform.route("GET", MEDIA_STATUS, status)
+    platform.route("POST", UPLOAD, upload)
+    platform.route("GET", VIDEO, lambda req, match: Reply(200, VIDEO_BYTES, {"Content-Type": "video/mp4"}))
+    return knobs
