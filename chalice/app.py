@@ -8,6 +8,7 @@ from typing import Any
 
 from chalice.app import Chalice, Request, Response
 from chalicelib import accounts, inbox, listening, people, posts, reports, workspaces
+from chalicelib.trail import record_action
 from chalicelib.web import (
     PUBLIC_PREFIXES,
     HttpProblem,
@@ -45,6 +46,16 @@ def authenticate_and_translate_errors(
     Chalice's own refusals (415, 405, its 500) become JSON problem bodies naming the field."""
     path = event.context.get("resourcePath", "")
     try:
+        response = answer(event, get_response, path)
+        record_action(event, path, response)
+        return response
+    finally:
+        set_principal(None)
+        set_identity(None)
+
+
+def answer(event: Request, get_response: Callable[[Request], Response], path: str) -> Response:
+    try:
         admit(event.method, path, event.headers)
     except ChorusError as error:
         logger.info("request refused", path=path, status=error.status)
@@ -56,9 +67,6 @@ def authenticate_and_translate_errors(
     except Exception:
         logger.exception("request failed", path=path)
         return problem(HttpProblem(500, "Internal error", "an internal error occurred; it is logged"))
-    finally:
-        set_principal(None)
-        set_identity(None)
 
 
 def admit(method: str, path: str, headers: Any) -> None:
@@ -69,11 +77,11 @@ def admit(method: str, path: str, headers: Any) -> None:
         set_identity(identify(authorization, default_verifier()))
         return
     who = authenticate(authorization, headers.get(WORKSPACE_HEADER), default_verifier())
+    set_principal(who)
     if not scope_allows(who.scopes, method, path):
         raise Forbidden(
             f"this API key's scopes ({', '.join(sorted(who.scopes or ()))}) do not allow {method} {path}"
         )
-    set_principal(who)
 
 
 @app.route("/health", methods=["GET"])

@@ -54,9 +54,8 @@ class ConnectAccount(BaseModel):
 
 @route(bp, "/accounts", methods=["GET"])
 def list_accounts() -> Response:
-    found = accounts.accounts_page(
-        principal().workspace_id, PageRequest.from_query(query(bp.current_request))
-    )
+    who = principal()
+    found = accounts.accounts_page(who.workspace_id, PageRequest.from_query(query(bp.current_request)), who)
     return ok({"accounts": [a.public() for a in found.items], "next_cursor": found.next_cursor})
 
 
@@ -90,12 +89,14 @@ def connect_account() -> Response:
 
 @route(bp, "/accounts/{account_id}", methods=["GET"])
 def get_account(account_id: str) -> Response:
-    return ok(accounts.get_account(principal().workspace_id, account_id).public())
+    return ok(accounts.visible_account(principal(), account_id).public())
 
 
 @route(bp, "/accounts/{account_id}", methods=["DELETE"])
 def remove_account(account_id: str) -> Response:
-    accounts.remove_account(principal(Role.ADMIN).workspace_id, account_id)
+    who = principal(Role.ADMIN)
+    accounts.visible_account(who, account_id)
+    accounts.remove_account(who.workspace_id, account_id)
     return Response(body="", status_code=204)
 
 

@@ -3,6 +3,7 @@ replies and the workspace's inbox rules. Every change is pushed to the workspace
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
@@ -12,6 +13,7 @@ from chalicelib.web import body, ok, principal, query, route, within_bytes
 from chorus.auth.roles import Role
 from chorus.errors import ValidationFailed
 from chorus.inbox import replies, rules, service
+from chorus.inbox.access import require_conversation
 from chorus.inbox.live import ConnectionSender
 from chorus.inbox.queue import default_reply_queue
 from chorus.listening import overrides
@@ -89,8 +91,9 @@ def list_inbox() -> Response:
         limit = int(params.get("limit", "25"))
     except ValueError:
         raise ValidationFailed.on("limit", "must be an integer", "type") from None
-    filters = service.InboxFilter.from_query(params)
-    return ok(service.list_conversations(principal().workspace_id, filters, limit, params.get("cursor")))
+    who = principal()
+    filters = replace(service.InboxFilter.from_query(params), visible=who.accounts)
+    return ok(service.list_conversations(who.workspace_id, filters, limit, params.get("cursor")))
 
 
 @route(bp, "/inbox/rules", methods=["GET"])
@@ -108,12 +111,15 @@ def put_rules() -> Response:
 
 @route(bp, "/inbox/{conversation_id}", methods=["GET"])
 def get_thread(conversation_id: str) -> Response:
-    return ok(service.thread(principal().workspace_id, conversation_id))
+    who = principal()
+    require_conversation(who, conversation_id)
+    return ok(service.thread(who.workspace_id, conversation_id))
 
 
 @route(bp, "/inbox/{conversation_id}/assign", methods=["POST"])
 def assign(conversation_id: str) -> Response:
     who = principal(Role.CONTRIBUTOR)
+    require_conversation(who, conversation_id)
     req = body(bp.current_request, AssignIn)
     return ok(service.assign(who.workspace_id, conversation_id, req.assignee, connection_sender()))
 
@@ -121,6 +127,7 @@ def assign(conversation_id: str) -> Response:
 @route(bp, "/inbox/{conversation_id}/tags", methods=["POST"])
 def tag(conversation_id: str) -> Response:
     who = principal(Role.CONTRIBUTOR)
+    require_conversation(who, conversation_id)
     req = body(bp.current_request, TagsIn)
     return ok(service.set_tags(who.workspace_id, conversation_id, req.add, req.remove, connection_sender()))
 
@@ -128,6 +135,7 @@ def tag(conversation_id: str) -> Response:
 @route(bp, "/inbox/{conversation_id}/status", methods=["POST"])
 def set_status(conversation_id: str) -> Response:
     who = principal(Role.CONTRIBUTOR)
+    require_conversation(who, conversation_id)
     req = body(bp.current_request, StatusIn)
     return ok(service.set_status(who.workspace_id, conversation_id, req.status, connection_sender()))
 
@@ -135,6 +143,7 @@ def set_status(conversation_id: str) -> Response:
 @route(bp, "/inbox/{conversation_id}/priority", methods=["POST"])
 def set_priority(conversation_id: str) -> Response:
     who = principal(Role.CONTRIBUTOR)
+    require_conversation(who, conversation_id)
     req = body(bp.current_request, PriorityIn)
     return ok(service.set_priority(who.workspace_id, conversation_id, req.priority, connection_sender()))
 
@@ -142,6 +151,7 @@ def set_priority(conversation_id: str) -> Response:
 @route(bp, "/inbox/{conversation_id}/notes", methods=["POST"])
 def add_note(conversation_id: str) -> Response:
     who = principal(Role.CONTRIBUTOR)
+    require_conversation(who, conversation_id)
     req = body(bp.current_request, NoteIn)
     return ok(service.add_note(who.workspace_id, conversation_id, req.text, who.actor), status=201)
 
@@ -149,6 +159,7 @@ def add_note(conversation_id: str) -> Response:
 @route(bp, "/inbox/{conversation_id}/messages/{message_id}/sentiment", methods=["PUT"])
 def override_sentiment(conversation_id: str, message_id: str) -> Response:
     who = principal(Role.EDITOR)
+    require_conversation(who, conversation_id)
     req = body(bp.current_request, SentimentIn)
     return ok(
         overrides.override_message(
@@ -160,6 +171,7 @@ def override_sentiment(conversation_id: str, message_id: str) -> Response:
 @route(bp, "/inbox/{conversation_id}/reply", methods=["POST"])
 def reply(conversation_id: str) -> Response:
     who = principal(Role.CONTRIBUTOR)
+    require_conversation(who, conversation_id)
     req = body(bp.current_request, ReplyIn)
     text = req.text
     if req.saved_reply_id:

@@ -17,7 +17,6 @@ from chorus.posts.model import Content, MediaRef, Mode
 from chorus.posts.queue import default_queue
 from chorus.posts.timing import parse_time
 from chorus.posts.validation import MIME_KINDS
-from chorus.store import posts as repo
 from chorus.store.keys import media_prefix
 from chorus.store.pages import PageRequest
 
@@ -119,13 +118,13 @@ def create_post() -> Response:
 @route(bp, "/posts", methods=["GET"])
 def list_posts() -> Response:
     params = query(bp.current_request)
-    found = repo.posts_page(principal().workspace_id, PageRequest.from_query(params), params.get("status"))
+    found = service.posts_page(principal(), PageRequest.from_query(params), params.get("status"))
     return ok({"posts": [p.public() for p in found.items], "next_cursor": found.next_cursor})
 
 
 @route(bp, "/posts/{post_id}", methods=["GET"])
 def get_post(post_id: str) -> Response:
-    return ok(repo.get_post(principal().workspace_id, post_id, consistent=True).public())
+    return ok(service.get_post(principal(), post_id).public())
 
 
 @route(bp, "/posts/{post_id}", methods=["PUT"])

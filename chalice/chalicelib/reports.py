@@ -45,7 +45,9 @@ class SchedulesIn(BaseModel):
 def get_report() -> Response:
     who = principal()
     workspace = get_workspace(who.workspace_id)
-    wanted = service.parse_query(query(bp.current_request), workspace.timezone, datetime.now(UTC))
+    wanted = service.within_reach(
+        service.parse_query(query(bp.current_request), workspace.timezone, datetime.now(UTC)), who
+    )
     answer = service.request_report(workspace, wanted, SqsJobQueue())
     if isinstance(answer, service.Rendered):
         disposition = "inline" if wanted.fmt.value in {"json", "html"} else "attachment"

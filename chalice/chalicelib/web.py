@@ -42,6 +42,11 @@ def set_identity(identity: Identity | None) -> None:
     _identity.set(identity)
 
 
+def caller() -> Principal | Identity | None:
+    """Whoever the middleware admitted (a workspace principal, or a person on a route of people)."""
+    return _principal.get() or _identity.get()
+
+
 def identity() -> Identity:
     """The signed-in person of a route of people (``chorus.auth.roles.USER_ROUTES``)."""
     found = _identity.get()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from chalice.app import Blueprint, Response
-from chalicelib.web import body, ok, principal, query, route
-from chorus.auth import workspaces
+from chalicelib.web import body, ok, parse, principal, query, route
+from chorus.auth import audit, workspaces
 from chorus.auth.roles import Role
 from chorus.inbox.live import ConnectionCloser, LiveSessions
 from chorus.store.pages import PageRequest
@@ -19,11 +20,23 @@ bp = Blueprint(__name__)
 class PatchWorkspace(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     timezone: str | None = None
+    audit_retention_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class AuditQuery(BaseModel):
+    action: str | None = Field(default=None, max_length=100)
+    actor: str | None = Field(default=None, max_length=200)
+    target: str | None = Field(default=None, max_length=300)
+    outcome: Literal["ok", "refused", "failed"] | None = None
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
 
 
 class NewKey(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     role: str
+    scopes: list[str] | None = Field(default=None, max_length=4)  # read, publish, inbox, reports
+    valid_until: AwareDatetime | None = None
 
 
 @route(bp, "/workspace", methods=["GET"])
@@ -35,7 +48,23 @@ def get_workspace() -> Response:
 def patch_workspace() -> Response:
     who = principal(Role.ADMIN)
     req = body(bp.current_request, PatchWorkspace)
-    return ok(asdict(workspaces.update_workspace(who.workspace_id, name=req.name, timezone=req.timezone)))
+    changed = workspaces.update_workspace(
+        who.workspace_id, name=req.name, timezone=req.timezone, audit_retention_days=req.audit_retention_days
+    )
+    return ok(asdict(changed))
+
+
+@route(bp, "/audit", methods=["GET"])
+def audit_log() -> Response:
+    """The workspace's audit log, newest first: ``action`` (exact, or a prefix ending in "."), ``actor``,
+    ``target``, ``outcome``, ``since``/``until``, ``limit`` and ``cursor``."""
+    who = principal(Role.ADMIN)
+    params = query(bp.current_request)
+    wanted = parse(AuditQuery, {k: v for k, v in params.items() if k not in ("limit", "cursor")})
+    found = audit.entries_page(
+        who.workspace_id, audit.AuditFilter(**wanted.model_dump()), PageRequest.from_query(params)
+    )
+    return ok({"entries": [asdict(e) for e in found.items], "next_cursor": found.next_cursor})
 
 
 @route(bp, "/keys", methods=["GET"])
@@ -49,7 +78,7 @@ def list_keys() -> Response:
 def create_key() -> Response:
     who = principal(Role.ADMIN)
     req = body(bp.current_request, NewKey)
-    info, plaintext = workspaces.create_api_key(who, req.name, req.role)
+    info, plaintext = workspaces.create_api_key(who, req.name, req.role, req.scopes, req.valid_until)
     return ok({**asdict(info), "key": plaintext}, status=201)
 
 

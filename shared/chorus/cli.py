@@ -74,6 +74,61 @@ def cmd_workspace_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _password(args: argparse.Namespace) -> str:
+    if args.password:
+        return str(args.password)
+    env = os.environ.get("CHORUS_PASSWORD")
+    if env:
+        return env
+    import getpass
+
+    return getpass.getpass(f"password for {args.email}: ")
+
+
+def _user_pool() -> Any:
+    from chorus.auth.pool import default_pool
+
+    pool = default_pool()
+    if pool is None:
+        sys.exit(
+            "no user pool: start `chorus dev`, or set CHORUS_COGNITO_USER_POOL_ID/CLIENT_ID (stack outputs)"
+        )
+    return pool
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    """A person in the user pool (their password goes to the pool only), and their first workspace."""
+    _use_local_state(args)
+    from datetime import UTC, datetime
+
+    from chorus.auth import members
+    from chorus.auth.roles import Role
+    from chorus.auth.tokens import Identity
+
+    email = args.email.strip().lower()
+    user_id = _user_pool().create_user(email, _password(args))
+    answer: dict[str, Any] = {"user_id": user_id, "email": email}
+    if args.workspace:
+        membership = members.add_member(args.workspace, user_id, email, Role(args.role))
+        answer.update(workspace_id=membership.workspace_id, role=membership.role.value)
+    elif args.new_workspace:
+        now = datetime.now(UTC)
+        person = Identity(user_id, email, "id", now, now)
+        made = members.create_workspace_for(person, args.new_workspace, args.timezone)
+        answer.update(workspace_id=made.id, role=Role.OWNER.value)
+    print(json.dumps(answer, indent=2))
+    return 0
+
+
+def cmd_user_sign_in(args: argparse.Namespace) -> int:
+    """Sign in from a terminal (USER_PASSWORD_AUTH): the ID, access and refresh tokens as JSON."""
+    _use_local_state(args)
+    from dataclasses import asdict
+
+    print(json.dumps(asdict(_user_pool().sign_in(args.email.strip().lower(), _password(args))), indent=2))
+    return 0
+
+
 def cmd_inbox_unrouted(args: argparse.Namespace) -> int:
     _use_local_state(args)
     from dataclasses import asdict
@@ -116,6 +171,26 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--timezone", default="UTC")
     create.add_argument("--aws", action="store_true", help="act on the deployed stack, not the local runtime")
     create.set_defaults(fn=cmd_workspace_create)
+
+    user = sub.add_parser("user", help="people (the Cognito user pool)").add_subparsers(
+        dest="action", required=True
+    )
+    made = user.add_parser("create", help="a person in the user pool, with a new or an existing workspace")
+    made.add_argument("email")
+    made.add_argument("--password", help="else $CHORUS_PASSWORD, else asked")
+    made.add_argument("--new-workspace", metavar="NAME", help="create this workspace with them as its owner")
+    made.add_argument("--workspace", metavar="ID", help="make them a member of this existing workspace")
+    made.add_argument(
+        "--role", default="owner", choices=["owner", "admin", "editor", "contributor", "viewer"]
+    )
+    made.add_argument("--timezone", default="UTC")
+    made.add_argument("--aws", action="store_true", help="act on the deployed stack, not the local runtime")
+    made.set_defaults(fn=cmd_user_create)
+    signin = user.add_parser("sign-in", help="print the ID, access and refresh tokens of a person")
+    signin.add_argument("email")
+    signin.add_argument("--password", help="else $CHORUS_PASSWORD, else asked")
+    signin.add_argument("--aws", action="store_true", help="act on the deployed stack, not the local runtime")
+    signin.set_defaults(fn=cmd_user_sign_in)
 
     inbox = sub.add_parser("inbox", help="the inbox, as operators see it").add_subparsers(
         dest="action", required=True

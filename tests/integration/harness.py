@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,6 +14,18 @@ from chorus.local.runtime import LocalRuntime
 from chorus.platforms.sandbox.server import SandboxServer
 
 REPO = Path(__file__).resolve().parents[2]
+PASSWORD = "Correct-Horse-9-battery"
+
+
+@dataclass
+class Person:
+    email: str
+    user_id: str
+    id_token: str
+    access_token: str
+    refresh_token: str | None
+
+
 T = TypeVar("T")
 
 
@@ -36,11 +49,36 @@ class Chorus:
         self.sandbox.stop()
 
     # ---------------------------------------------------------------- API helpers
-    def call(self, method: str, path: str, key: str | None = None, **kw: Any) -> requests.Response:
+    def call(
+        self, method: str, path: str, key: str | None = None, workspace: str | None = None, **kw: Any
+    ) -> requests.Response:
+        """``key``: an API key or a person's sign-in token (then ``workspace`` names the workspace)."""
         headers = kw.pop("headers", {})
         if key:
             headers["Authorization"] = f"Bearer {key}"
+        if workspace:
+            headers["X-Chorus-Workspace"] = workspace
         return self.http.request(method, self.rt.api_url + path, headers=headers, timeout=30, **kw)
+
+    def person(self, email: str, password: str = PASSWORD) -> Person:
+        """A new person of the user pool, signed up and confirmed through the pool's own API (as the web
+        app does: SignUp, then the e-mailed code, played here by AdminConfirmSignUp and the verified
+        e-mail), and signed in: real tokens of the pool."""
+        from chorus.auth.pool import default_pool
+
+        cognito = self.rt.client("cognito-idp")
+        pool = default_pool()
+        assert pool is not None
+        cognito.sign_up(ClientId=pool.client_id, Username=email, Password=password,
+                        UserAttributes=[{"Name": "email", "Value": email}])  # fmt: skip
+        cognito.admin_confirm_sign_up(UserPoolId=pool.pool_id, Username=email)
+        cognito.admin_update_user_attributes(
+            UserPoolId=pool.pool_id,
+            Username=email,
+            UserAttributes=[{"Name": "email_verified", "Value": "true"}],
+        )
+        tokens = pool.sign_in(email, password)
+        return Person(email, pool.user_id(email), tokens.id_token, tokens.access_token, tokens.refresh_token)
 
     def workspace(self, name: str = "Acme", timezone: str = "UTC") -> tuple[str, str]:
         from chorus.auth.workspaces import create_workspace

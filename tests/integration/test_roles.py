@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +17,9 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from chorus.auth import members
 from chorus.auth.keys import parse_key
-from chorus.auth.roles import ROUTE_ROLES, Role, at_least
+from chorus.auth.roles import ROUTE_ROLES, USER_ROUTES, Role, at_least, route_scope
 from tests.integration.harness import Chorus
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,6 +40,30 @@ def new_keys(chorus: Chorus) -> dict[Role, str]:
         assert answer.status_code == 201, answer.text
         made[role] = answer.json()["key"]
     return made
+
+
+@dataclass
+class Callers:
+    """One credential per role in one workspace, and the workspace to name with a sign-in token."""
+
+    workspace: str | None
+    credentials: dict[Role, str]
+
+
+def new_people(chorus: Chorus, limited_to: set[str] | None = None) -> Callers:
+    """A workspace of people signed in with the pool's tokens: its owner created it (POST /workspaces),
+    the others are members with one role each (limited to ``limited_to`` accounts, when given)."""
+    tag = uuid.uuid4().hex[:8]
+    owner = chorus.person(f"owner-{tag}@roles.test")
+    made = chorus.call("POST", "/workspaces", owner.id_token, json={"name": "Roles"})
+    assert made.status_code == 201, made.text
+    workspace = made.json()["id"]
+    tokens = {Role.OWNER: owner.id_token}
+    for role in ROLES[1:]:
+        person = chorus.person(f"{role.value}-{tag}@roles.test")
+        members.add_member(workspace, person.user_id, person.email, role, limited_to)
+        tokens[role] = person.id_token
+    return Callers(workspace, tokens)
 
 
 def key_id(key: str) -> str:
@@ -61,19 +88,32 @@ def concrete(path: str) -> str:
 
 
 def test_the_role_table_names_every_route_of_the_template_and_no_other() -> None:
-    assert set(ROUTE_ROLES) == template_routes()
+    assert set(ROUTE_ROLES) | USER_ROUTES == template_routes()
+    assert not set(ROUTE_ROLES) & USER_ROUTES
 
 
-def test_every_route_lets_the_roles_of_the_table_through_and_refuses_the_others(chorus: Chorus) -> None:
-    keys = new_keys(chorus)
+@pytest.mark.parametrize("credential", ["api key", "sign-in token", "sign-in token, limited to one account"])
+def test_every_route_lets_the_roles_of_the_table_through_and_refuses_the_others(
+    chorus: Chorus, credential: str
+) -> None:
+    # Given one caller of each role: API keys, or people signed in with Cognito tokens (some limited to
+    # one account: a restriction of accounts never changes what a role may do)
+    if credential == "api key":
+        callers = Callers(None, new_keys(chorus))
+    else:
+        callers = new_people(chorus, {"acct-only"} if "limited" in credential else None)
     wrong: list[str] = []
     for (method, path), least in sorted(ROUTE_ROLES.items(), key=lambda r: (r[0][1], r[0][0])):
-        if method == "DELETE" and path == "/keys/{key_id}":
-            continue  # revoking: tested below with real keys (a made-up id answers 404 to every admin)
+        if method == "DELETE" and path in ("/keys/{key_id}", "/members/{user_id}"):
+            continue  # revoking and removing: tested with real keys and members (made-up ids answer 404)
         for role in ROLES:
             # When each role calls the route (an empty JSON body: the role is checked before the body)
             answer = chorus.call(
-                method, concrete(path), keys[role], **BODIES.get((method, path), {"json": {}})
+                method,
+                concrete(path),
+                callers.credentials[role],
+                callers.workspace,
+                **BODIES.get((method, path), {"json": {}}),
             )
             allowed = least is None or at_least(role, least)
             # Then roles at or above the table's are never refused for their role; the others get 403
@@ -86,6 +126,13 @@ def test_public_routes_need_no_key_and_every_other_route_refuses_a_missing_one(c
     for (method, path), least in ROUTE_ROLES.items():
         answer = chorus.call(method, concrete(path), json={})
         assert (answer.status_code == 401) == (least is not None), f"{method} {path}: {answer.status_code}"
+    # And the routes of people refuse no credential and an API key alike
+    _, owner_key = chorus.workspace("People routes")
+    for method, path in USER_ROUTES:
+        for key in (None, owner_key):
+            answer = chorus.call(method, path, key, json={})
+            assert answer.status_code == 401, f"{method} {path}: {answer.status_code}"
+            assert answer.headers["Content-Type"] == "application/problem+json"
 
 
 def docs_matrix() -> dict[tuple[str, str], list[str]]:
@@ -99,10 +146,17 @@ def docs_matrix() -> dict[tuple[str, str], list[str]]:
 
 
 def test_docs_security_md_shows_the_code_s_role_table() -> None:
+    def scope(method: str, path: str) -> str:
+        needed = route_scope(method, path)
+        return needed.value if needed else "an unscoped key"
+
     expected = {
-        route: ["public"] * 5 if least is None else ["✓" if at_least(r, least) else "—" for r in ROLES]
+        route: ["public"] * 5 + ["—"]
+        if least is None
+        else [*("✓" if at_least(r, least) else "—" for r in ROLES), scope(*route)]
         for route, least in ROUTE_ROLES.items()
     }
+    expected.update({route: ["any signed-in person"] for route in USER_ROUTES})
     assert docs_matrix() == expected
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chorus.accounts.tokens import TokenCipher, TokenSet, default_cipher
-from chorus.auth.keys import new_id
+from chorus.auth.keys import Principal, new_id
 from chorus.config import register_reset
 from chorus.errors import NotFound, ValidationFailed
 from chorus.metrics.service import follow_connected_account
@@ -199,11 +199,19 @@ def list_accounts(workspace_id: str) -> list[Account]:
     ]
 
 
-def accounts_page(workspace_id: str, page: PageRequest) -> Page[Account]:
-    """One page of the workspace's accounts (GET /accounts)."""
+def accounts_page(workspace_id: str, page: PageRequest, seen_by: Principal | None = None) -> Page[Account]:
+    """One page of the workspace's accounts (GET /accounts); only those ``seen_by`` may see, if given."""
     bind()
-    found = prefix_page(AccountItem, keys.workspace_pk(workspace_id), keys.account_sk(""), page)
+    keep = (lambda i: seen_by.sees_account(i.account_id)) if seen_by is not None else None
+    found = prefix_page(AccountItem, keys.workspace_pk(workspace_id), keys.account_sk(""), page, keep=keep)
     return Page([_to_account(i) for i in found.items], found.next_cursor)
+
+
+def visible_account(principal: Principal, account_id: str) -> Account:
+    """An account the caller may see; NotFound for one outside a member's accounts, as if absent."""
+    if not principal.sees_account(account_id):
+        raise NotFound(f"account {account_id} not found")
+    return get_account(principal.workspace_id, account_id)
 
 
 def accounts_by_platform_id(platform: str, platform_account_id: str) -> list[Account]:

@@ -20,7 +20,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from chorus.auth.keys import Principal, hash_secret, new_id, secret_matches
 from chorus.auth.members import (
     Membership,
-    cancellation_codes,
+    failed,
     get_member,
     membership_items,
     parse_role,
@@ -223,11 +223,10 @@ def accept(identity: Identity, token: str, email: str | None) -> Membership:
                 actions=[WorkspaceItem.owners.add(1 if role is Role.OWNER else 0)],
                 condition=WorkspaceItem.pk.exists(),
             )
-    except TransactWriteError as exc:
-        reasons = cancellation_codes(exc)
-        if reasons and reasons[0] == "ConditionalCheckFailed":
-            raise Conflict("this invitation was used already") from exc
-        if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+    except TransactWriteError as exc:  # sent as: member, mirror (puts), invitation, workspace (updates)
+        if failed(exc, 0):
             raise Conflict("you are already a member of this workspace") from exc
+        if failed(exc, 2):
+            raise Conflict("this invitation was used already") from exc
         raise
     return get_member(workspace_id, identity.user_id, consistent=True)

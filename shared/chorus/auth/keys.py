@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from chorus.auth.roles import Role, Scope
+from chorus.errors import Forbidden
 
 _KEY = re.compile(r"^chk_(ws[0-9a-z]{10,40})_([0-9a-z]{8,40})_([A-Za-z0-9_-]{20,100})$")
 
@@ -47,6 +48,12 @@ class Principal:
     def visible(self, account_ids: Iterable[str]) -> list[str]:
         """``account_ids`` this caller may see, in their order."""
         return [a for a in account_ids if self.sees_account(a)]
+
+    def require_accounts(self, account_ids: Iterable[str], field: str = "accounts") -> None:
+        """Forbidden (naming ``field``) when any of ``account_ids`` is outside the member's accounts."""
+        hidden = [a for a in account_ids if not self.sees_account(a)]
+        if hidden:
+            raise Forbidden.on(field, f"not among the accounts you may use: {', '.join(hidden)}", "account")
 
 
 @dataclass(frozen=True)

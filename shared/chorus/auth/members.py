@@ -17,10 +17,11 @@ from typing import Protocol
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 
+from chorus.auth import audit
 from chorus.auth.keys import Principal, new_id
 from chorus.auth.roles import Role, Scope, at_least, lesser
 from chorus.auth.tokens import Identity
-from chorus.auth.workspaces import Workspace, to_workspace, validate_timezone
+from chorus.auth.workspaces import Workspace, audit_retention, to_workspace, validate_timezone
 from chorus.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from chorus.store import keys
 from chorus.store.models import ApiKeyItem, MemberItem, WorkspaceItem, bind
@@ -97,8 +98,14 @@ def membership_items(
 
 
 def cancellation_codes(exc: TransactWriteError) -> list[str | None]:
-    """Why each item of a cancelled transaction failed, in the order the items were written."""
+    """Why each item of a cancelled transaction failed, in the order PynamoDB sends them: condition
+    checks, then deletes, then puts, then updates (each group in the order they were added)."""
     return [r.code if r else None for r in (exc.cancellation_reasons or [])]
+
+
+def failed(exc: TransactWriteError, position: int) -> bool:
+    codes = cancellation_codes(exc)
+    return len(codes) > position and codes[position] == "ConditionalCheckFailed"
 
 
 def _meta(workspace_id: str) -> WorkspaceItem:
@@ -147,12 +154,11 @@ def add_member(
             )
             tx.save(member, condition=MemberItem.pk.does_not_exist())
             tx.save(mirror)
-    except TransactWriteError as exc:
-        reasons = cancellation_codes(exc)
-        if reasons and reasons[0] == "ConditionalCheckFailed":
-            raise NotFound(f"workspace {workspace_id} not found") from exc
-        if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+    except TransactWriteError as exc:  # sent as: member, mirror (puts), workspace (update)
+        if failed(exc, 0):
             raise Conflict(f"{email or user_id} is already a member of this workspace") from exc
+        if failed(exc, 2):
+            raise NotFound(f"workspace {workspace_id} not found") from exc
         raise
     return to_membership(member)
 
@@ -201,12 +207,35 @@ def principal_for(identity: Identity, workspace_id: str | None) -> Principal:
         raise Forbidden(f"you are not a member of workspace {workspace_id}") from exc
     if item.signed_out_at is not None and identity.issued_at <= item.signed_out_at:
         raise Unauthorized("this token was issued before you signed out everywhere; sign in again")
+    if item.last_sign_in is None or item.last_sign_in < identity.signed_in_at:
+        _note_sign_in(item, identity)
     return Principal(
         workspace_id,
         None,
         Role(item.role),
         user_id=identity.user_id,
         accounts=frozenset(item.accounts) if item.accounts is not None else None,
+    )
+
+
+def _note_sign_in(item: MemberItem, identity: Identity) -> None:
+    """A session acts in this workspace for the first time: one audit entry (the condition makes it
+    one even when its first requests race)."""
+    try:
+        item.update(
+            actions=[MemberItem.last_sign_in.set(identity.signed_in_at)],
+            condition=MemberItem.last_sign_in.does_not_exist()
+            | (MemberItem.last_sign_in < identity.signed_in_at),
+        )
+    except UpdateError:
+        return  # another request of the same session recorded it
+    audit.record(
+        item.workspace_id,
+        f"user:{identity.user_id}",
+        audit.SIGN_IN,
+        target=f"user:{identity.user_id}",
+        detail=f'{{"token_use": "{identity.token_use}"}}',
+        retention_days=audit_retention(item.workspace_id),
     )
 
 
@@ -240,11 +269,6 @@ def _check_may_manage(who: Principal, target: MemberItem, new_role: Role | None 
         raise Forbidden(f"a {who.role} cannot change a {target.role}")
     if new_role is not None and not at_least(who.role, new_role):
         raise Forbidden(f"a {who.role} cannot make someone {new_role}")
-
-
-def _last_owner(exc: TransactWriteError) -> bool:
-    reasons = cancellation_codes(exc)
-    return bool(reasons) and reasons[0] == "ConditionalCheckFailed"
 
 
 def change_member(
@@ -287,8 +311,8 @@ def change_member(
             )
             tx.update(member, actions=actions, condition=MemberItem.pk.exists())
             tx.update(mirror, actions=actions)
-    except TransactWriteError as exc:
-        if _last_owner(exc):
+    except TransactWriteError as exc:  # sent as: workspace, member, mirror (updates)
+        if failed(exc, 0):
             raise Conflict(
                 "the workspace's last owner cannot be demoted; make someone else owner first"
             ) from exc
@@ -314,8 +338,8 @@ def remove_member(who: Principal, user_id: str, sessions: MemberSessions | None 
             )
             tx.delete(member)
             tx.delete(mirror)
-    except TransactWriteError as exc:
-        if _last_owner(exc):
+    except TransactWriteError as exc:  # sent as: member, mirror (deletes), workspace (update)
+        if failed(exc, 2):
             raise Conflict("the workspace's last owner cannot leave; make someone else owner first") from exc
         raise
     _revoke_keys_of(who.workspace_id, user_id)

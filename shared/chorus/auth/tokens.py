@@ -39,6 +39,7 @@ class Identity:
     email: str | None  # on ID tokens, when the pool has verified it; access tokens carry none
     token_use: str  # "id" or "access"
     issued_at: datetime
+    signed_in_at: datetime  # ``auth_time``: when the person signed in (refreshed tokens keep it)
 
 
 def looks_like_jwt(token: str) -> bool:
@@ -126,6 +127,7 @@ class TokenVerifier:
             email=str(claims["email"]).lower() if claims.get("email") and _verified(claims) else None,
             token_use=use,
             issued_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
+            signed_in_at=datetime.fromtimestamp(int(claims.get("auth_time", claims["iat"])), UTC),
         )
 
 

@@ -10,12 +10,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.expressions.update import Action
 
+from chorus.auth.audit import DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS, retention_days
 from chorus.auth.keys import IssuedKey, Principal, issue_key, new_id
 from chorus.auth.roles import Role, Scope, at_least
 from chorus.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chorus.store import keys
 from chorus.store.models import ApiKeyItem, WorkspaceItem, bind
 from chorus.store.pages import Page, PageRequest, prefix_page
+from chorus.ttl import TtlCache
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class Workspace:
     created_at: datetime
     publishing_paused: bool = False
     paused_reason: str | None = None
+    audit_retention_days: int = DEFAULT_RETENTION_DAYS
 
 
 class SessionCloser(Protocol):
@@ -67,6 +70,7 @@ def to_workspace(item: WorkspaceItem) -> Workspace:
         created_at=item.created_at,
         publishing_paused=bool(item.publishing_paused),
         paused_reason=item.paused_reason,
+        audit_retention_days=retention_days(item.settings),
     )
 
 
@@ -110,10 +114,25 @@ def get_workspace(workspace_id: str) -> Workspace:
     return to_workspace(item)
 
 
-def update_workspace(workspace_id: str, *, name: str | None = None, timezone: str | None = None) -> Workspace:
+def update_workspace(
+    workspace_id: str,
+    *,
+    name: str | None = None,
+    timezone: str | None = None,
+    audit_retention_days: int | None = None,
+) -> Workspace:
     bind()
     item = WorkspaceItem.get(keys.workspace_pk(workspace_id), keys.workspace_meta_sk())
     actions: list[Action] = []
+    if audit_retention_days is not None:
+        if not 1 <= audit_retention_days <= MAX_RETENTION_DAYS:
+            raise ValidationFailed.on("audit_retention_days", f"from 1 to {MAX_RETENTION_DAYS} days", "range")
+        actions.append(
+            WorkspaceItem.settings.set(
+                {**(item.settings or {}), "audit_retention_days": audit_retention_days}
+            )
+        )
+        _retention.forget(workspace_id)
     if name is not None:
         if not name.strip():
             raise ValidationFailed.on("name", "must not be empty", "required")
@@ -123,6 +142,14 @@ def update_workspace(workspace_id: str, *, name: str | None = None, timezone: st
     if actions:
         item.update(actions=actions)
     return to_workspace(item)
+
+
+_retention: TtlCache[str, int] = TtlCache(60.0)
+
+
+def audit_retention(workspace_id: str) -> int:
+    """Days the workspace keeps its audit log (read at most once a minute per process)."""
+    return _retention.get(workspace_id, lambda w: get_workspace(w).audit_retention_days)
 
 
 def set_publishing_paused(workspace_id: str, paused: bool, reason: str | None = None) -> Workspace:

@@ -50,15 +50,18 @@ class InboxFilter:
     assignee: str | None = None
     tag: str | None = None
     text: str | None = None
+    visible: frozenset[str] | None = None  # a member limited to some accounts sees only theirs
 
     @classmethod
     def from_query(cls, params: dict[str, str]) -> InboxFilter:
         values = {name: (params.get(name) or None) for name in FILTERS}
         if values["status"] and values["status"] not in STATUSES:
             raise ValidationFailed.on("status", f"must be one of {', '.join(STATUSES)}", "enum")
-        return cls(**values)
+        return cls(**values)  # type: ignore[arg-type]  # FILTERS names the str fields only
 
     def accepts(self, conv: ConversationItem) -> bool:
+        if self.visible is not None and conv.account_id not in self.visible:
+            return False
         if self.status and conv.status != self.status:
             return False
         if self.platform and conv.platform != self.platform:

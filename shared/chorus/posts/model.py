@@ -13,8 +13,8 @@ for it), so of two workers only one wins, and a message for an edited or cancell
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -202,6 +202,16 @@ class Post:
         """Every part published to ``account_id`` in order: root, thread parts, first comment."""
         content = self.content_for(account_id)
         return part_names(len(content.thread), bool(content.first_comment))
+
+    def only(self, account_ids: Iterable[str]) -> Post:
+        """The post as someone who may see only ``account_ids`` sees it: their targets and variants."""
+        keep = set(account_ids)
+        return replace(
+            self,
+            account_ids=tuple(a for a in self.account_ids if a in keep),
+            variants={a: c for a, c in self.variants.items() if a in keep},
+            targets=tuple(t for t in self.targets if t.account_id in keep),
+        )
 
     @property
     def status(self) -> str:

@@ -14,7 +14,7 @@ from chorus.auth.keys import Principal
 from chorus.auth.roles import Role, at_least, can_approve, needs_approval
 from chorus.config import get_settings
 from chorus.dates import within_years
-from chorus.errors import Conflict, FieldError, Forbidden, ValidationFailed
+from chorus.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from chorus.posts.model import EDITABLE, Attempt, Content, Mode, Post, Target, TargetState, status_of
 from chorus.posts.queue import PublishMessage, PublishQueue
 from chorus.posts.scheduler import enqueue
@@ -23,6 +23,7 @@ from chorus.posts.validation import MediaSpec, validate
 from chorus.store import keys
 from chorus.store import posts as repo
 from chorus.store.models import WorkspaceItem
+from chorus.store.pages import Page, PageRequest
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,35 @@ def check_content(workspace_id: str, account_platforms: dict[str, str], compose:
         raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors), errors)
 
 
+def seen_by(principal: Principal, post: Post) -> Post:
+    """``post`` as ``principal`` may see it (only the targets of their accounts); NotFound when it
+    touches none of them (a member limited to some accounts does not learn of the others' posts)."""
+    if principal.accounts is None:
+        return post
+    if not any(principal.sees_account(a) for a in post.account_ids):
+        raise NotFound(f"post {post.id} not found")
+    return post.only(principal.accounts)
+
+
+def posts_page(principal: Principal, page: PageRequest, status: str | None = None) -> Page[Post]:
+    """``GET /posts``: newest first, only the posts (and targets) of the caller's accounts."""
+    found = repo.posts_page(principal.workspace_id, page, status)
+    visible = [p for p in found.items if any(principal.sees_account(a) for a in p.account_ids)]
+    return Page([seen_by(principal, p) for p in visible], found.next_cursor)
+
+
+def get_post(principal: Principal, post_id: str) -> Post:
+    return seen_by(principal, repo.get_post(principal.workspace_id, post_id, consistent=True))
+
+
+def post_to_change(principal: Principal, post_id: str) -> Post:
+    """The post ``principal`` acts on: every target must be one of their accounts."""
+    post = repo.get_post(principal.workspace_id, post_id, consistent=True)
+    seen_by(principal, post)
+    principal.require_accounts(post.account_ids, "post_id")
+    return post
+
+
 def _accounts(workspace_id: str, ids: tuple[str, ...]) -> dict[str, str]:
     if not ids:
         raise ValidationFailed.on("accounts", "choose at least one account", "required")
@@ -117,6 +147,7 @@ def create_post(
     now = now or datetime.now(UTC)
     workspace = workspaces.get_workspace(principal.workspace_id)
     tz = workspaces.validate_timezone(compose.timezone or workspace.timezone)
+    principal.require_accounts(compose.accounts)
     platforms = _accounts(principal.workspace_id, compose.accounts)
     check_content(principal.workspace_id, platforms, compose)
     posts = build_posts(principal, compose, platforms, tz, now)
@@ -188,7 +219,8 @@ def edit_post(
     if not at_least(principal.role, Role.CONTRIBUTOR):
         raise Forbidden("viewers cannot edit posts")
     now = datetime.now(UTC)
-    old = repo.get_post(principal.workspace_id, post_id, consistent=True)
+    old = post_to_change(principal, post_id)
+    principal.require_accounts(compose.accounts)
     if expected_version is not None and expected_version != old.version:
         raise Conflict(f"post {post_id} is at version {old.version}, not {expected_version}")
     locked = [t for t in old.targets if t.state not in EDITABLE]
@@ -241,7 +273,7 @@ def edit_post(
 def cancel_post(principal: Principal, post_id: str) -> Post:
     if not at_least(principal.role, Role.CONTRIBUTOR):
         raise Forbidden("viewers cannot cancel posts")
-    post = repo.get_post(principal.workspace_id, post_id, consistent=True)
+    post = post_to_change(principal, post_id)
     cancelled = []
     for target in post.targets:
         if target.state in EDITABLE and not repo.transition(
@@ -273,7 +305,7 @@ def retry_post(
     if not at_least(principal.role, Role.EDITOR):
         raise Forbidden(f"a {principal.role} key cannot retry posts")
     now = now or datetime.now(UTC)
-    post = repo.get_post(principal.workspace_id, post_id, consistent=True)
+    post = post_to_change(principal, post_id)
     targets = {t.account_id: t for t in post.targets}
     unknown = [a for a in account_ids or [] if a not in targets]
     if unknown:
@@ -319,7 +351,7 @@ def decide(
     if not approve and not (comment or "").strip():
         raise ValidationFailed.on("comment", "say why the post is rejected", "required")
     now = datetime.now(UTC)
-    post = repo.get_post(principal.workspace_id, post_id, consistent=True)
+    post = post_to_change(principal, post_id)
     seen = post.version if version is None else version
     if seen != post.version:
         raise Conflict(f"post {post_id} is at version {post.version}, not {seen}: review it again")
@@ -429,7 +461,8 @@ def calendar(principal: Principal, start: datetime, end: datetime) -> dict[str, 
 
     zone = ZoneInfo(tz)
     days: dict[str, dict[str, list[dict[str, object]]]] = {}
-    for post in repo.calendar(principal.workspace_id, start, end):
+    planned = repo.calendar(principal.workspace_id, start, end)
+    for post in (seen_by(principal, p) for p in planned if any(map(principal.sees_account, p.account_ids))):
         if post.scheduled_at is None:
             continue
         day = post.scheduled_at.astimezone(zone).date().isoformat()

@@ -17,12 +17,13 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from chorus.auth.keys import Principal
 from chorus.auth.workspaces import Workspace, get_workspace, validate_timezone
 from chorus.dates import within_years
 from chorus.errors import ChorusError, NotFound, ValidationFailed
@@ -193,6 +194,15 @@ class Rendered:
 
 def is_async(query: ReportQuery) -> bool:
     return query.fmt is ReportFormat.PDF or query.days > report_settings().reports_sync_max_days
+
+
+def within_reach(query: ReportQuery, principal: Principal) -> ReportQuery:
+    """A member limited to some accounts reports on theirs only: every account they name must be one,
+    and naming none means all of theirs (not the workspace's)."""
+    if principal.accounts is None:
+        return query
+    principal.require_accounts(query.accounts)
+    return replace(query, accounts=query.accounts or tuple(sorted(principal.accounts)))
 
 
 def request_report(
