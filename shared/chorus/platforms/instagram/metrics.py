@@ -73,6 +73,9 @@ class InstagramMetrics:
     """:class:`~chorus.platforms.base.MetricsCollector` for Instagram professional accounts."""
 
     name = PLATFORM
+    media_names: Mapping[str, tuple[str, int]] = MEDIA_INSIGHTS
+    """Media insight name -> (canonical metric, rank); a collector of another Meta surface (Threads)
+    reads its own media insights through the same calls with its own names."""
 
     def __init__(
         self,
@@ -115,7 +118,7 @@ class InstagramMetrics:
             except PermanentError as exc:  # a retired metric must not cost the follower counts
                 logger.warning(
                     "insights_refused",
-                    extra={"platform": PLATFORM, "object_id": creds.account_id, "reason": exc.message},
+                    extra={"platform": self.name, "object_id": creds.account_id, "reason": exc.message},
                 )
                 body = None
             ranked += ranked_insight_points(
@@ -139,7 +142,7 @@ class InstagramMetrics:
                 logger.warning(
                     "post_metrics_skipped",
                     extra={
-                        "platform": PLATFORM,
+                        "platform": self.name,
                         "post_id": media_id,
                         "reason": exc.message,
                         "code": exc.code,
@@ -147,7 +150,7 @@ class InstagramMetrics:
                 )
                 continue
             ranked += ranked_insight_points(
-                body, scope=MetricScope.POST, object_id=media_id, names=MEDIA_INSIGHTS, default_at=now
+                body, scope=MetricScope.POST, object_id=media_id, names=self.media_names, default_at=now
             )
         return best_points(ranked)
 
@@ -156,9 +159,9 @@ class InstagramMetrics:
             self._session,
             "GET",
             f"{self.base_url}/{path}",
-            PLATFORM,
+            self.name,
             params=dict(params),
             headers=bearer(creds.access_token),
         )
-        result: object = json_body(resp, PLATFORM)
+        result: object = json_body(resp, self.name)
         return result

@@ -309,16 +309,7 @@ class InstagramPublisher:
         return code, body.get("status")
 
     def _permalink(self, creds: AccountCredentials, media_id: str) -> str | None:
-        """The post exists now: a failure to read its permalink must not fail (and repeat) the publish."""
-        try:
-            body = self.graph.get(creds, media_id, fields="permalink")
-        except PlatformError as exc:
-            logger.warning(
-                "instagram_permalink_unavailable", extra={"media_id": media_id, "reason": exc.message}
-            )
-            return None
-        permalink = body.get("permalink")
-        return str(permalink) if permalink else None
+        return permalink(self.graph, creds, media_id)
 
     # -- verification --------------------------------------------------------------------------------
 
@@ -376,6 +367,21 @@ class InstagramPublisher:
 
     def delete(self, creds: AccountCredentials, platform_post_id: str) -> None:
         self.graph.delete(creds, platform_post_id)
+
+
+def permalink(graph: Graph, creds: AccountCredentials, media_id: str) -> str | None:
+    """``GET /{media-id}?fields=permalink`` (Instagram, Threads). The post exists now: a failure to read
+    its permalink must not fail (and repeat) the publish."""
+    try:
+        body = graph.get(creds, media_id, fields="permalink")
+    except PlatformError as exc:
+        logger.warning(
+            "permalink_unavailable",
+            extra={"platform": graph.platform, "media_id": media_id, "reason": exc.message},
+        )
+        return None
+    found = body.get("permalink")
+    return str(found) if found else None
 
 
 def _handle(username: str) -> str:

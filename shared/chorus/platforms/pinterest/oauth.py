@@ -23,11 +23,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
 import requests
 
 from chorus.platforms.base import AuthError, PermanentError
+from chorus.platforms.facebook.oauth import authorize_url as facebook_authorize_url
 from chorus.platforms.http import call, json_body
 from chorus.platforms.whoami import Owner, get_json, listed, named, obj, text
 from chorus.platforms.x.oauth import TokenSet, token_set
@@ -58,14 +58,9 @@ def authorize_url(
     *,
     dialog_url: str = AUTHORIZE_URL,
 ) -> str:
-    query = {
-        "client_id": client_id,
-        "redirect_uri": redirect_uri,
-        "response_type": "code",
-        "scope": ",".join(scopes),
-        "state": state,
-    }
-    return f"{dialog_url}?{urlencode(query)}"
+    """The consent URL (client id, redirect URI, ``response_type=code``, comma-separated scopes, state):
+    the same query as Meta's dialog."""
+    return facebook_authorize_url(client_id, redirect_uri, state, scopes, dialog_url=dialog_url)
 
 
 def _token_request(

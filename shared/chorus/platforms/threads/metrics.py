@@ -14,18 +14,15 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 import requests
 
-from chorus.platforms.base import AccountCredentials, AuthError, MetricPoint, MetricScope, PermanentError
-from chorus.platforms.facebook.metrics import Ranked, best_points, ranked_insight_points, utc_now
-from chorus.platforms.http import bearer, call, json_body
+from chorus.platforms.base import AccountCredentials, MetricPoint
+from chorus.platforms.facebook.metrics import utc_now
+from chorus.platforms.instagram.metrics import InstagramMetrics
 from chorus.platforms.threads.oauth import API_URL
-
-logger = logging.getLogger(__name__)
 
 PLATFORM = "threads"
 MEDIA_INSIGHTS: Mapping[str, tuple[str, int]] = {
@@ -39,10 +36,13 @@ MEDIA_INSIGHTS: Mapping[str, tuple[str, int]] = {
 DEFAULT_MEDIA_METRICS = ("views", "likes", "replies", "reposts", "quotes", "shares")
 
 
-class ThreadsMetrics:
-    """:class:`~chorus.platforms.base.MetricsCollector` for Threads profiles."""
+class ThreadsMetrics(InstagramMetrics):
+    """:class:`~chorus.platforms.base.MetricsCollector` for Threads profiles: the media insights calls
+    of the Instagram collector (``GET /{media-id}/insights``, one media at a time, refused ones skipped)
+    against graph.threads.net with Threads' metric names; no account metrics."""
 
     name = PLATFORM
+    media_names = MEDIA_INSIGHTS
 
     def __init__(
         self,
@@ -52,42 +52,9 @@ class ThreadsMetrics:
         media_metrics: Iterable[str] = DEFAULT_MEDIA_METRICS,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        self.session = session or requests.Session()
-        self.base_url = (base_url or API_URL).rstrip("/")
-        self.media_metrics = tuple(media_metrics)
-        self._clock = clock
+        super().__init__(
+            session, base_url or API_URL, media_metrics=media_metrics, account_insights=(), clock=clock
+        )
 
     def account_metrics(self, creds: AccountCredentials) -> list[MetricPoint]:
         return []
-
-    def post_metrics(self, creds: AccountCredentials, platform_post_ids: list[str]) -> list[MetricPoint]:
-        now = self._clock()
-        ranked: list[Ranked] = []
-        for media_id in dict.fromkeys(platform_post_ids):
-            try:
-                resp = call(
-                    self.session,
-                    "GET",
-                    f"{self.base_url}/{media_id}/insights",
-                    PLATFORM,
-                    params={"metric": ",".join(self.media_metrics)},
-                    headers=bearer(creds.access_token),
-                )
-                body = json_body(resp, PLATFORM)
-            except AuthError:
-                raise
-            except PermanentError as exc:
-                logger.warning(
-                    "post_metrics_skipped",
-                    extra={
-                        "platform": PLATFORM,
-                        "post_id": media_id,
-                        "reason": exc.message,
-                        "code": exc.code,
-                    },
-                )
-                continue
-            ranked += ranked_insight_points(
-                body, scope=MetricScope.POST, object_id=media_id, names=MEDIA_INSIGHTS, default_at=now
-            )
-        return best_points(ranked)

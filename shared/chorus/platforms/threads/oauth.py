@@ -20,10 +20,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
 import requests
 
+from chorus.platforms.facebook.oauth import authorize_url as facebook_authorize_url
 from chorus.platforms.http import call, json_body
 from chorus.platforms.whoami import Owner, get_json, named, text
 from chorus.platforms.x.oauth import TokenSet, token_set
@@ -51,14 +51,8 @@ def authorize_url(
     *,
     dialog_url: str = AUTHORIZE_URL,
 ) -> str:
-    query = {
-        "client_id": client_id,
-        "redirect_uri": redirect_uri,
-        "scope": ",".join(scopes),
-        "response_type": "code",
-        "state": state,
-    }
-    return f"{dialog_url}?{urlencode(query)}"
+    """The consent URL: Meta's dialog query (client id, redirect URI, state, comma-separated scopes)."""
+    return facebook_authorize_url(client_id, redirect_uri, state, scopes, dialog_url=dialog_url)
 
 
 def _token(session: requests.Session | None, method: str, url: str, **kw: Any) -> dict[str, Any]:
@@ -106,17 +100,12 @@ def long_lived(
     now: datetime | None = None,
 ) -> TokenSet:
     """``th_exchange_token``: a short-lived token (one hour) for a long-lived one (60 days)."""
-    body = _token(
-        session,
-        "GET",
-        f"{token_host.rstrip('/')}/access_token",
-        params={
-            "grant_type": "th_exchange_token",
-            "client_secret": client_secret,
-            "access_token": short_lived_token,
-        },
-    )
-    return token_set(body, now=now)
+    params = {
+        "grant_type": "th_exchange_token",
+        "client_secret": client_secret,
+        "access_token": short_lived_token,
+    }
+    return token_set(_token(session, "GET", f"{token_host.rstrip('/')}/access_token", params=params), now=now)
 
 
 def refresh(
@@ -127,13 +116,9 @@ def refresh(
     now: datetime | None = None,
 ) -> TokenSet:
     """``th_refresh_token``: the long-lived token for a new one, valid 60 days from now."""
-    body = _token(
-        session,
-        "GET",
-        f"{token_host.rstrip('/')}/refresh_access_token",
-        params={"grant_type": "th_refresh_token", "access_token": long_lived_token},
-    )
-    return token_set(body, now=now)
+    params = {"grant_type": "th_refresh_token", "access_token": long_lived_token}
+    url = f"{token_host.rstrip('/')}/refresh_access_token"
+    return token_set(_token(session, "GET", url, params=params), now=now)
 
 
 def whoami(access_token: str, *, session: requests.Session | None = None, api_url: str = API_URL) -> Owner:

@@ -44,14 +44,13 @@ from chorus.platforms.base import (
     MediaItem,
     PendingStep,
     PermanentError,
-    PlatformError,
     PublishRequest,
     PublishResult,
     UnknownOutcome,
 )
 from chorus.platforms.budget import CALL_REQUESTS, CallBudget, OutOfBudget, requests_budget
 from chorus.platforms.facebook.publish import TIMEOUT, Graph, parse_time
-from chorus.platforms.instagram.publish import PublishingQuota
+from chorus.platforms.instagram.publish import PublishingQuota, permalink
 from chorus.platforms.threads.oauth import API_URL
 from chorus.posts import text as textlib
 
@@ -133,7 +132,7 @@ class ThreadsPublisher:
                     return waiting
             if progress.root_url is None and not request.reply_to:
                 budget.spend(TIMEOUT)
-                progress.root_url = self._permalink(creds, progress.landed[ROOT])
+                progress.root_url = permalink(self.graph, creds, progress.landed[ROOT])
         except OutOfBudget:
             return PendingStep(CONTINUE_STEP, {}, delay_seconds=CONTINUE_DELAY_S)
         return parts.published(request)
@@ -268,18 +267,6 @@ class ThreadsPublisher:
                 f"Threads container {status}: {error or status}", platform=PLATFORM, code=status
             )
         return status, error
-
-    def _permalink(self, creds: AccountCredentials, media_id: str) -> str | None:
-        """The post exists now: a failure to read its permalink must not fail (and repeat) the publish."""
-        try:
-            body = self.graph.get(creds, media_id, fields="permalink")
-        except PlatformError as exc:
-            logger.warning(
-                "threads_permalink_unavailable", extra={"media_id": media_id, "reason": exc.message}
-            )
-            return None
-        permalink = body.get("permalink")
-        return str(permalink) if permalink else None
 
     # -- verification --------------------------------------------------------------------------------
 
