@@ -44,7 +44,7 @@ def test_a_text_reply_is_the_documented_message(rsps: responses.RequestsMock, se
     sent = body_of(rsps)
     # The documented body, with the link preview off and the reply's persisted key as callback data
     assert sent == {**documented, "text": {**documented["text"], "preview_url": False},
-                    "biz_opaque_callback_data": "idem-key-1"}  # fmt: skip
+                    "biz_opaque_callback_data": "chorus-reply:rp_1:idem-key-1"}  # fmt: skip
     assert rsps.calls[-1].request.headers["Authorization"] == "Bearer system-token"
     assert result.platform_post_id == "wamid.HBgLMTY0NjcwNDM1OTUVAgARGBI1RjQyNUE3NEYxMzAzMzQ5MkEA"
     assert marks(request)[-1] == ("landed", "0", result.platform_post_id)
@@ -58,7 +58,7 @@ def test_a_template_reply_is_the_documented_template_message(
     template = {"name": documented["template"]["name"], "language": "en",
                 "components": documented["template"]["components"]}  # fmt: skip
     result = sender.send(CREDS, reply_request("", recipient=documented["to"], template=template))
-    assert body_of(rsps) == {**documented, "biz_opaque_callback_data": "idem-key-1"}
+    assert body_of(rsps) == {**documented, "biz_opaque_callback_data": "chorus-reply:rp_1:idem-key-1"}
     assert result.platform_post_id == "wamid.HBgLMTMyMzI4NjU2NzgVAgARGBJBQzRBRDBEMDEwQzVBM0M0QkIA"
 
 

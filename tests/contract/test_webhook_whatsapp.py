@@ -10,7 +10,13 @@ from typing import Any
 
 import pytest
 
-from chorus.inbox.normalized import DeliveryFailed, InboundMessage, MessageKind, ParseResult
+from chorus.inbox.normalized import (
+    DeliveryConfirmed,
+    DeliveryFailed,
+    InboundMessage,
+    MessageKind,
+    ParseResult,
+)
 from chorus.platforms.webhooks import WEBHOOKS, MalformedWebhook, WebhookRequest, WebhookSecrets
 from tests.support import fixture_json
 
@@ -153,3 +159,14 @@ def test_other_whatsapp_fields_are_ignored_and_a_message_without_sender_is_malfo
     del broken["entry"][0]["changes"][0]["value"]["messages"][0]["from"]
     with pytest.raises(MalformedWebhook, match=r"messages\[0\]\.from"):
         parse(broken)
+
+
+def test_a_sent_status_echoing_a_replys_reference_confirms_it() -> None:
+    # Given the documented status with a tracker, carrying the reference Chorus gave a reply
+    tracked = json.loads(json.dumps(STATUSES["with_tracker"]))
+    status = tracked["entry"][0]["changes"][0]["value"]["statuses"][0]
+    status["biz_opaque_callback_data"] = "chorus-reply:rp_1:key-1"
+    # Then it is the confirmation of that message (another app's tracker, "some data", stays ignored)
+    assert parse(tracked).events == (
+        DeliveryConfirmed("whatsapp", "1122334455667", "wamid.xyzxyz", "chorus-reply:rp_1:key-1"),
+    )

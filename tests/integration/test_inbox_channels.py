@@ -28,6 +28,7 @@ PSID = "987654321432"  # the Messenger fixture's sender
 COMMENTS_PAGE = "12345654333"
 LOST_PAGE = "12345654334"
 NUMBER = "1122334455667"  # the WhatsApp fixture's phone_number_id
+LOST_NUMBER = "1122334455668"
 SEND_API = rf"{VERSION}/(\d+)/messages"
 COMMENTS = rf"{VERSION}/([^/]+)/comments"
 
@@ -38,7 +39,7 @@ def graph() -> Iterator[FakePlatform]:
 
     def message(req: Request, match: re.Match[str]) -> Any:
         made = fake.create("message", {"to": match.group(1), "body": req.json})
-        if match.group(1) == NUMBER:  # WhatsApp Cloud API's answer
+        if req.json.get("messaging_product") == "whatsapp":  # WhatsApp Cloud API's answer
             return {"messaging_product": "whatsapp", "contacts": [{"input": req.json.get("to"), "wa_id": "1"}],
                     "messages": [{"id": f"wamid.{made['id']}"}]}  # fmt: skip
         return {"recipient_id": req.json["recipient"]["id"], "message_id": f"m_{made['id']}"}
@@ -127,8 +128,9 @@ def messenger_message(sent_at: datetime, text: str, page: str = PAGE) -> dict[st
     return payload
 
 
-def whatsapp_message(sent_at: datetime, text: str) -> dict[str, Any]:
+def whatsapp_message(sent_at: datetime, text: str, number: str = NUMBER) -> dict[str, Any]:
     payload = fixture_json("webhooks/whatsapp/pywa_updates_message.json")["text"]
+    payload["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = number
     message = payload["entry"][0]["changes"][0]["value"]["messages"][0]
     message.update(timestamp=str(int(sent_at.timestamp())), id=f"wamid.in{time.time_ns()}")
     message["text"]["body"] = text
@@ -256,3 +258,41 @@ def test_a_messenger_reply_whose_answer_is_lost_is_never_sent_twice(
     assert len(graph.calls("POST", SEND_API)) == 1
     assert reply["state"] == "unconfirmed"
     assert "not sent again" in reply["error"]
+
+
+def test_a_whatsapp_reply_whose_answer_is_lost_is_confirmed_by_its_sent_status(
+    chorus: Chorus, graph: FakePlatform
+) -> None:
+    # Given a WhatsApp customer who wrote a minute ago, and a Cloud API that takes the reply but loses the answer
+    ws, key = chorus.workspace("WhatsApp lost")
+    chorus.proven_account(key, "whatsapp", LOST_NUMBER, handle="shop")
+    deliver(
+        chorus, whatsapp_message(datetime.now(UTC) - timedelta(minutes=1), "Open on Sunday?", LOST_NUMBER)
+    )
+    conv = conversation(chorus, key, "whatsapp")
+    graph.create_then_timeout("POST", SEND_API)
+    created = chorus.call("POST", f"/inbox/{conv['id']}/reply", key, json={"text": "Yes, 10 to 4."})
+    reply = settled(chorus, key, conv["id"], created.json()["id"])
+    # Then it is on the platform once and, without a lookup, unconfirmed (never sent again)
+    assert reply["state"] == "unconfirmed"
+    assert len(graph.calls("POST", SEND_API)) == 1
+    # When WhatsApp's sent status arrives, echoing the reference the reply carried
+    sent = fixture_json("webhooks/whatsapp/pywa_updates_message_status.json")["with_tracker"]
+    sent["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = LOST_NUMBER
+    status = sent["entry"][0]["changes"][0]["value"]["statuses"][0]
+    status.update(
+        id="wamid.confirmed",
+        biz_opaque_callback_data=graph.records["message"][0]["body"]["biz_opaque_callback_data"],
+    )
+    deliver(chorus, sent)
+
+    def confirmed() -> dict[str, Any] | None:
+        thread = chorus.call("GET", f"/inbox/{conv['id']}", key).json()
+        mine = [r for r in thread["replies"] if r["id"] == reply["id"] and r["state"] == "sent"]
+        return thread if mine and thread["messages"][-1]["direction"] == "out" else None
+
+    # Then the reply is sent, with WhatsApp's id, and joins the thread
+    thread = eventually(confirmed, timeout=20)
+    assert [r["platform_message_id"] for r in thread["replies"]] == ["wamid.confirmed"]
+    assert [(m["direction"], m["text"]) for m in thread["messages"]][-1] == ("out", "Yes, 10 to 4.")
+    assert len(graph.calls("POST", SEND_API)) == 1

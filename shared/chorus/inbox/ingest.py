@@ -12,7 +12,9 @@ For each normalised event (:mod:`chorus.inbox.normalized`) of each queued body:
 * a :class:`Deletion` marks the stored message deleted (the record is kept);
 * a :class:`Revocation` disables the account and raises ``AccountNeedsReauth``;
 * a :class:`DeliveryFailed` (WhatsApp's ``failed`` status of a message we sent) fails the reply it was,
-  with the platform's reason (:func:`chorus.inbox.replies.reply_undelivered`);
+  with the platform's reason (:func:`chorus.inbox.replies.reply_undelivered`); a
+  :class:`DeliveryConfirmed` (a status echoing a reply's reference) confirms a reply whose answer was
+  lost (:func:`chorus.inbox.replies.reply_confirmed`);
 * every conversation that changed is pushed to the workspace's live connections once per batch, with
   every new message of it; ``InboxItemReceived`` is published for the new inbound messages.
 
@@ -48,6 +50,7 @@ from chorus.inbox.landing import (
 from chorus.inbox.live import ConnectionSender, push_updates
 from chorus.inbox.normalized import (
     Deletion,
+    DeliveryConfirmed,
     DeliveryFailed,
     InboundEvent,
     InboundMessage,
@@ -91,6 +94,7 @@ class IngestReport:
     deleted: int = 0
     revoked: int = 0
     undelivered: int = 0  # our replies the platform reported not delivered
+    confirmed: int = 0  # our replies whose lost answer the platform's status confirmed
     ignored: int = 0
     unrouted: int = 0
     malformed: int = 0
@@ -247,13 +251,17 @@ def _events(
             elif isinstance(event, Revocation):
                 disable_account(account, event.reason, deps)
                 report.revoked += 1
-            elif isinstance(event, DeliveryFailed):
-                from chorus.inbox.replies import reply_undelivered
+            elif isinstance(event, DeliveryFailed | DeliveryConfirmed):
+                from chorus.inbox import replies  # rarely needed: not on the ingest worker's cold path
 
-                failed = reply_undelivered(ws, event, deps.now())
-                if failed is not None:
-                    report.undelivered += 1
-                    changes.add(ws, failed)
+                if isinstance(event, DeliveryFailed):
+                    changed = replies.reply_undelivered(ws, event, deps.now())
+                    report.undelivered += changed is not None
+                else:
+                    changed = replies.reply_confirmed(ws, event, deps.now())
+                    report.confirmed += changed is not None
+                if changed is not None:
+                    changes.add(ws, changed)
     return drafts
 
 

@@ -75,7 +75,27 @@ class DeliveryFailed:
     reason: str
 
 
-InboundEvent = InboundMessage | Deletion | Revocation | DeliveryFailed
+REPLY_REFERENCE = "chorus-reply:"
+
+
+def reply_reference(reply_id: str, key: str) -> str:
+    """What a reply carries for the platform to echo in its status webhooks (WhatsApp's
+    ``biz_opaque_callback_data``): ``chorus-reply:<reply id>:<its persisted idempotency key>``."""
+    return f"{REPLY_REFERENCE}{reply_id}:{key}"
+
+
+@dataclass(frozen=True)
+class DeliveryConfirmed:
+    """The platform reports a message OUR account sent, echoing the reference Chorus gave it (WhatsApp's
+    ``biz_opaque_callback_data`` on a sent/delivered/read status): confirms a reply whose answer was lost."""
+
+    platform: str
+    account_ref: str
+    platform_message_id: str
+    reference: str
+
+
+InboundEvent = InboundMessage | Deletion | Revocation | DeliveryFailed | DeliveryConfirmed
 
 
 @dataclass(frozen=True)

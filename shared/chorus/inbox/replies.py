@@ -43,7 +43,13 @@ from chorus.errors import NotFound, ValidationFailed
 from chorus.inbox import channels
 from chorus.inbox import keys as ik
 from chorus.inbox.live import ConnectionSender, broadcast
-from chorus.inbox.normalized import DeliveryFailed, InboundMessage, MessageKind
+from chorus.inbox.normalized import (
+    REPLY_REFERENCE,
+    DeliveryConfirmed,
+    DeliveryFailed,
+    InboundMessage,
+    MessageKind,
+)
 from chorus.inbox.queue import ReplyMessage, ReplyQueue
 from chorus.inbox.store import (
     ConversationItem,
@@ -225,6 +231,24 @@ def reply_undelivered(workspace_id: str, event: DeliveryFailed, now: datetime) -
     if conv is not None:
         conv.update(actions=[ConversationItem.updated_at.set(now), ConversationItem.version.add(1)])
     return conv
+
+
+def reply_confirmed(workspace_id: str, event: DeliveryConfirmed, now: datetime) -> ConversationItem | None:
+    """The platform reports a message we sent, echoing a reply's :func:`chorus.inbox.normalized.reply_reference`: a reply
+    whose answer was lost (``unconfirmed``, or still ``sending``/``verifying``) is sent, with the
+    platform's id, and joins its thread. None when the reference names no such reply of the workspace."""
+    if not event.reference.startswith(REPLY_REFERENCE):
+        return None
+    reply_id, _, key = event.reference.removeprefix(REPLY_REFERENCE).partition(":")
+    item = get_reply(workspace_id, reply_id)
+    if item is None or (item.idem_key or item.reply_id) != key:
+        return None
+    if not _transition(item, "sent", ["unconfirmed", "sending", "verifying"], None, token=None,
+                       platform_message_id=event.platform_message_id, sent_at=now, error=None,
+                       sent_parts=None):  # fmt: skip
+        return None  # already sent (or failed) by the replier
+    log.info("reply confirmed by the platform", extra={"reply_id": item.reply_id})
+    return _record_in_thread(item, PublishResult(platform_post_id=event.platform_message_id), now, None)
 
 
 # ------------------------------------------------------------------------------------ progress
@@ -453,11 +477,13 @@ def _sent(item: ReplyItem, result: PublishResult, expect: list[str], deps: Repli
     if not _transition(item, "sent", expect, item.token, token=None, platform_message_id=result.platform_post_id,
                        url=result.url, sent_at=now, error=None):  # fmt: skip
         return ReplyOutcome(item.reply_id, "stale")
-    _record_in_thread(item, result, now, deps)
+    _record_in_thread(item, result, now, deps.sender)
     return ReplyOutcome(item.reply_id, "sent")
 
 
-def _record_in_thread(item: ReplyItem, result: PublishResult, now: datetime, deps: ReplierDeps) -> None:
+def _record_in_thread(
+    item: ReplyItem, result: PublishResult, now: datetime, sender: ConnectionSender | None
+) -> ConversationItem | None:
     """The sent reply as an outbound message of its conversation (deduped like any message)."""
     from chorus.inbox.landing import LandingDeps, draft, land_one
 
@@ -485,19 +511,20 @@ def _record_in_thread(item: ReplyItem, result: PublishResult, now: datetime, dep
     landing = LandingDeps(analyzer=_NoSentiment(), now=lambda: now)
     landed = land_one(draft(account, message, now, landing), landing)
     if landed is None:
-        return  # the platform's echo was ingested first
+        return None  # the platform's echo was ingested first
     conv_item, msg_item = landed.conversation, landed.draft.message
     try:
         MessageItem(msg_item.pk, msg_item.sk).update(actions=[MessageItem.reply_id.set(item.reply_id)])
     except (UpdateError, PutError):
         log.info("could not tag the reply's message", extra={"reply_id": item.reply_id})
-    if deps.sender is not None:
+    if sender is not None:
         broadcast(
             item.workspace_id,
             "conversation.updated",
             jsonable({"conversation": conversation_view(conv_item)}),
-            deps.sender,
+            sender,
         )
+    return conv_item
 
 
 class _NoSentiment:

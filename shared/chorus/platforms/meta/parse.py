@@ -31,7 +31,9 @@ from datetime import datetime
 from typing import Any
 
 from chorus.inbox.normalized import (
+    REPLY_REFERENCE,
     Deletion,
+    DeliveryConfirmed,
     DeliveryFailed,
     InboundEvent,
     InboundMedia,
@@ -474,11 +476,11 @@ def _whatsapp(data: dict[str, Any], out: _Collector) -> None:
                     )
             for k, raw_status in enumerate(arr(value.get("statuses"), f"{where}.value.statuses")):
                 status = opt_obj(raw_status, f"{where}.value.statuses[{k}]")
-                failed = _whatsapp_failure(status, phone_number_id, f"{where}.value.statuses[{k}]")
-                if failed is None:
-                    out.ignored.append("status")  # sent/delivered/read of OUR messages
+                known = _whatsapp_status(status, phone_number_id, f"{where}.value.statuses[{k}]")
+                if known is None:
+                    out.ignored.append("status")  # sent/delivered/read of OUR messages, nothing to confirm
                 else:
-                    out.events.append(failed)
+                    out.events.append(known)
             for k, raw_message in enumerate(arr(value.get("messages"), f"{where}.value.messages")):
                 _whatsapp_message(
                     obj(raw_message, f"{where}.value.messages[{k}]"),
@@ -492,9 +494,22 @@ def _whatsapp(data: dict[str, Any], out: _Collector) -> None:
 REENGAGEMENT = 131047
 
 
-def _whatsapp_failure(status: dict[str, Any], phone_number_id: str, where: str) -> DeliveryFailed | None:
+_DELIVERED = frozenset({"sent", "delivered", "read", "played"})
+
+
+def _whatsapp_status(
+    status: dict[str, Any], phone_number_id: str, where: str
+) -> DeliveryFailed | DeliveryConfirmed | None:
     """A ``failed`` status of one of our messages (an error that often arrives here after a 200
-    ``accepted``), with WhatsApp's reason; None for sent/delivered/read/played."""
+    ``accepted``), with WhatsApp's reason; a sent/delivered/read one that echoes the reference Chorus
+    sent (``biz_opaque_callback_data``); None for the others."""
+    if status.get("status") in _DELIVERED:
+        reference = status.get("biz_opaque_callback_data")
+        if not isinstance(reference, str) or not reference.startswith(REPLY_REFERENCE):
+            return None  # no reference, or not one of Chorus's replies
+        return DeliveryConfirmed(
+            WHATSAPP, phone_number_id, req_ident(status.get("id"), f"{where}.id"), reference
+        )
     if status.get("status") != "failed":
         return None
     reasons = []

@@ -9,8 +9,10 @@
   ``template.name``, ``template.language.code``, ``template.components``).
 
 Success is ``{contacts: [{input, wa_id}], messages: [{id}]}`` (a template's may add
-``message_status: accepted``: accepted for processing, not delivered). The reply's idempotency key
-rides along as ``biz_opaque_callback_data``, which Meta echoes in the message's status webhooks.
+``message_status: accepted``: accepted for processing, not delivered). The reply and its idempotency
+key ride along as ``biz_opaque_callback_data`` (``chorus-reply:<reply id>:<key>``), which Meta echoes in
+the message's status webhooks: a reply whose answer was lost is confirmed by its ``sent`` status
+(:func:`chorus.inbox.replies.reply_confirmed`).
 Error 131047 ("Re-engagement message": more than 24 hours since the customer last wrote) becomes a
 refusal saying a template is needed; Meta keys errors on ``code`` (``error_subcode`` is deprecated).
 The API documents no read of a sent message, so the sender is not ``verifiable``: a lost answer is
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chorus.inbox.normalized import reply_reference
 from chorus.platforms.base import ROOT, AccountCredentials, AuthError, PermanentError, PublishResult
 from chorus.platforms.http import bearer, call, json_body
 from chorus.platforms.meta.messaging import graph_url
@@ -49,7 +52,7 @@ def message_body(request: ReplyRequest) -> dict[str, Any]:
     else:
         body["type"] = "text"
         body["text"] = {"preview_url": False, "body": request.text}
-    body["biz_opaque_callback_data"] = request.progress.idempotency_key()
+    body["biz_opaque_callback_data"] = reply_reference(request.reply_id, request.progress.idempotency_key())
     return body
 
 
