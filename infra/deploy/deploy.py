@@ -39,14 +39,25 @@ def report(outputs: Mapping[str, str], region: str | None) -> str:
     """The URLs of a deployed stack and the first owner's steps."""
     lines = [f"{label:<10} {outputs[key]}" for key, label in URL_OUTPUTS if key in outputs]
     table = outputs.get("MainTableName", "<MainTableName output>")
+    pool = outputs.get("UserPoolId", "<UserPoolId output>")
+    client = outputs.get("UserPoolClientId", "<UserPoolClientId output>")
     env = f"CHORUS_TABLE={table}" + (f" AWS_REGION={region}" if region else "")
+    people = f"{env} CHORUS_COGNITO_USER_POOL_ID={pool} CHORUS_COGNITO_CLIENT_ID={client}"
+    api = outputs.get("ApiUrl", "<ApiUrl>")
     lines += [
         "",
         "First owner (with this account's AWS credentials in the shell):",
-        f'  1. {env} .venv/bin/chorus workspace create "<your workspace>" --timezone <Area/City> --aws',
-        "     prints the workspace and its owner API key (shown once: keep it in a password manager)",
-        f'  2. curl -H "Authorization: Bearer <api key>" {outputs.get("ApiUrl", "<ApiUrl>")}/workspace',
-        "  3. connect accounts (POST /accounts, or /oauth for X and Meta) and invite people (POST /keys)",
+        f'  1. {people} .venv/bin/chorus user create you@example.com --new-workspace "<your workspace>" '
+        "--timezone <Area/City> --aws",
+        "     makes you a person of the user pool (your password goes to the pool only) and the workspace's owner",
+        f"  2. {people} .venv/bin/chorus user sign-in you@example.com --aws   prints your ID token (or sign in "
+        "in the web app)",
+        f'  3. curl -H "Authorization: Bearer <id token>" {api}/me   lists your workspaces; then '
+        f'-H "X-Chorus-Workspace: <id>" {api}/workspace',
+        "  4. connect accounts (POST /accounts, or /oauth), invite people (POST /invitations, with the MailFrom "
+        "parameter set), API keys for scripts (POST /keys)",
+        f'  (or, without people: {env} .venv/bin/chorus workspace create "<your workspace>" --aws prints an '
+        "owner API key once)",
     ]
     return "\n".join(lines)
 

@@ -37,8 +37,11 @@ def test_the_readme_commands_work_as_written(chorus: Chorus, tmp_path: Path) -> 
     )
     # Then every one succeeded: the post was scheduled, the page and the document answered
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    answers = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
+    answers = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{") and line != "{"]
     created = [a for a in answers if a.get("status") == "scheduled"]
     assert created, run.stdout[-3000:]
     assert any("next_cursor" in a and "posts" in a for a in answers)
     assert any(a.get("openapi") == "3.1.0" for a in answers)
+    # And the person the CLI made signed in with a real token: /me lists her workspace, /members her
+    assert any(a.get("email") == "ana@acme.test" and a["workspaces"][0]["role"] == "owner" for a in answers)
+    assert any(a.get("members", [{}])[0].get("email") == "ana@acme.test" for a in answers if "members" in a)

@@ -315,16 +315,23 @@ class TestDeploy:
                 "ApiUrl": "https://a.example/prod",
                 "WebSocketUrl": "wss://w.example/prod",
                 "MainTableName": "T1",
+                "UserPoolId": "eu-west-1_P1",
+                "UserPoolClientId": "c1",
             },
             "eu-west-1",
         )
         assert "HTTP API   https://a.example/prod" in text
         assert "WebSocket  wss://w.example/prod" in text
         assert "CHORUS_TABLE=T1 AWS_REGION=eu-west-1 .venv/bin/chorus workspace create" in text
+        people = "CHORUS_COGNITO_USER_POOL_ID=eu-west-1_P1 CHORUS_COGNITO_CLIENT_ID=c1 .venv/bin/chorus user create"
+        assert people in text
+        assert "https://a.example/prod/me" in text
         assert "https://a.example/prod/workspace" in text
 
     def test_the_template_outputs_what_the_report_reads(self) -> None:
-        assert {"ApiUrl", "WebSocketUrl", "MainTableName"} <= set(TEMPLATE["Outputs"])
+        assert {"ApiUrl", "WebSocketUrl", "MainTableName", "UserPoolId", "UserPoolClientId"} <= set(
+            TEMPLATE["Outputs"]
+        )
 
     def test_a_dry_run_calls_no_aws_and_a_missing_build_is_refused(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
