@@ -496,6 +496,27 @@ def test_every_action_writes_exactly_one_audit_entry_and_a_refusal_is_recorded_a
     draft = chorus.call(
         "POST", "/posts", key["key"], json={"text": "later", "accounts": [account], "mode": "draft"}
     ).json()
+    # (a contributor's posts wait for approval: one approved, one rejected)
+    contributor = join(chorus, ana, workspace, "contributor")
+    proposed = [
+        chorus.call(
+            "POST",
+            "/posts",
+            contributor.id_token,
+            workspace,
+            json={"text": t, "accounts": [account], "scheduled_at": "2031-01-01T09:00:00Z"},
+        ).json()
+        for t in ("approve me", "reject me")
+    ]
+    approve = {"version": proposed[0]["version"]}
+    assert (
+        chorus.call("POST", f"/posts/{proposed[0]['id']}/approve", key["key"], json=approve).status_code
+        == 200
+    )
+    reject = {"comment": "off brand"}
+    assert (
+        chorus.call("POST", f"/posts/{proposed[1]['id']}/reject", key["key"], json=reject).status_code == 200
+    )
     chorus.call("DELETE", f"/posts/{draft['id']}", key["key"])
     chorus.call("POST", "/publishing/pause", ana.id_token, workspace, json={"reason": "crisis"})
     chorus.call("POST", "/publishing/resume", ana.id_token, workspace, json={"release": "hold"})
@@ -517,6 +538,11 @@ def test_every_action_writes_exactly_one_audit_entry_and_a_refusal_is_recorded_a
         ("key.created", "ok"),
         ("account.connected", "ok"),
         ("post.published_now", "ok"),
+        ("member.invited", "ok"),  # the contributor
+        ("member.joined", "ok"),
+        ("member.signed_in", "ok"),  # the contributor's session
+        ("post.approved", "ok"),
+        ("post.rejected", "ok"),
         ("post.deleted", "ok"),
         ("publishing.paused", "ok"),
         ("publishing.resumed", "ok"),
@@ -541,7 +567,7 @@ def test_every_action_writes_exactly_one_audit_entry_and_a_refusal_is_recorded_a
     assert ana.id_token not in json.dumps(entries)
     member_actions = [e["action"] for e in audit(chorus, ana, workspace, action="member.")]
     assert member_actions == [e["action"] for e in entries if e["action"].startswith("member.")]
-    assert len(member_actions) == 6
+    assert len(member_actions) == 9
     assert {e["outcome"] for e in audit(chorus, ana, workspace, outcome="refused")} == {"refused"}
     for method in ("PUT", "PATCH", "DELETE", "POST"):
         assert chorus.call(method, "/audit", ana.id_token, workspace, json={}).status_code in (403, 404, 405)
