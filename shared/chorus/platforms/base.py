@@ -127,6 +127,13 @@ class Progress:
     known answer (a timeout, a crash mid-call): those are verified before anything is sent again.
 
     Adapters create every part through :meth:`step`, so a retry resumes at the first missing part.
+
+    Two writes the publisher folds into its own (docs/exactly_once.md): ``claimed`` is the part its
+    ``queued -> publishing`` write already marked sent (the first step of that part writes no mark of
+    its own; a first step of another part, or an error before any step, clears it: that request never
+    went out); ``deferred`` is the part whose landing is kept in ``unsaved`` for the publisher's final
+    transition to write (it stays marked sent in the store until then, so a crash in between is
+    verified, never sent again blindly). Any further step persists it first.
     """
 
     key: str
@@ -135,6 +142,9 @@ class Progress:
     sent: set[str] = field(default_factory=set)
     root_url: str | None = None
     store: ProgressStore | None = None
+    claimed: str | None = None
+    deferred: str | None = None
+    unsaved: dict[str, tuple[str, str | None]] = field(default_factory=dict)
 
     def idempotency_key(self, part: str = ROOT) -> str:
         """The persisted idempotency material for ``part`` (the same on every attempt)."""
@@ -149,8 +159,11 @@ class Progress:
         return next((p for p in order if p in self.sent and p not in self.landed), None)
 
     def record(self, part: str, platform_id: str, url: str | None = None) -> None:
-        """``part`` exists as ``platform_id``: persisted now, before anything else is sent."""
-        if self.store is not None:
+        """``part`` exists as ``platform_id``: persisted now, before anything else is sent (the
+        ``deferred`` part: by the publisher's next write, or by the next step, whichever comes first)."""
+        if part == self.deferred:
+            self.unsaved[part] = (platform_id, url)
+        elif self.store is not None:
             self.store.part_landed(part, platform_id, url)
         self.landed[part] = platform_id
         self.sent.discard(part)
@@ -175,12 +188,17 @@ class Progress:
         landed = self.landed.get(part)
         if landed is not None:
             return landed
-        if part in self.sent and not idempotent:
-            raise UnknownOutcome(
-                f"part {part} was sent without a known answer: verify it before sending again"
-            )
-        if self.store is not None:
-            self.store.part_sent(part)
+        self.flush()
+        if part == self.claimed:
+            self.claimed = None  # marked sent by the claim, in the same write
+        else:
+            self.release()
+            if part in self.sent and not idempotent:
+                raise UnknownOutcome(
+                    f"part {part} was sent without a known answer: verify it before sending again"
+                )
+            if self.store is not None:
+                self.store.part_sent(part)
         self.sent.add(part)
         try:
             created = create()
@@ -194,6 +212,27 @@ class Progress:
         platform_id, url = created if isinstance(created, tuple) else (created, None)
         self.record(part, platform_id, url)
         return platform_id
+
+    def flush(self) -> None:
+        """Persist the landings kept for the publisher's next write (it will not come: an error, or a
+        further part to send)."""
+        while self.unsaved:
+            part, (platform_id, url) = self.unsaved.popitem()
+            if self.store is not None:
+                self.store.part_landed(part, platform_id, url)
+
+    def release(self) -> None:
+        """The claimed part's request did not go out: clear its sent mark."""
+        part, self.claimed = self.claimed, None
+        if part is not None:
+            if self.store is not None:
+                self.store.part_unsent(part)
+            self.sent.discard(part)
+
+    def take_unsaved(self) -> dict[str, tuple[str, str | None]]:
+        """The landings the caller's next write persists (and clears from here)."""
+        taken, self.unsaved = self.unsaved, {}
+        return taken
 
     @classmethod
     def in_memory(cls, key: str, started_at: datetime | None = None) -> Progress:

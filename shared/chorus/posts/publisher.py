@@ -15,7 +15,8 @@
 * Exactly once, part by part (decision 11): ``queued -> publishing`` writes the target's idempotency
   material (key, started_at) once and reads it back; every retry and verify uses it, never a clock.
   Adapters create each part (root, thread parts, first comment) through ``Progress.step``, which
-  persists it as sent before the call and as landed (part -> platform id) before the next one. A
+  persists it as sent before the call and as landed (part -> platform id) before the next one (the first
+  part's mark rides on the claim, the last part's landing on the final transition: docs/exactly_once.md). A
   retry resumes at the first missing part; a verify looks for the part sent without a known answer
   (the root with ``find_published``, a later part with ``find_part``), up to ``VERIFY_LOOKS`` times
   with backoff (listings are eventually consistent) before it concludes "not published". A target
@@ -167,17 +168,18 @@ def _handle(
         wait = (due - deps.now()).total_seconds()
         if wait > 0:
             deps.sleep(wait)  # everything is ready: the call goes out at the due second
-        started = repo.start_publishing(target, message.token, deps.now())
+        first = _first_to_send(post, target)
+        started = repo.start_publishing(target, message.token, deps.now(), sent=first)
         if started is None:
             return Outcome(target.id, "stale")  # another worker won, or the post was edited
         target = started  # with the persisted idempotency material and the parts already out
-        request = _request(post, target, deps)
+        request = _request(post, target, deps, claimed=first, deferred=True)
         try:
             result = _with_fresh_token(account, creds, adapter, lambda c: adapter.publish(c, request))
         except PlatformError as error:
             return _on_error(target, message, error, deps, request=request)
     else:  # step
-        request = _request(post, target, deps)
+        request = _request(post, target, deps, deferred=True)
         step = PendingStep(target.step or "", target.step_state, 0)
         try:
             result = _with_fresh_token(
@@ -185,7 +187,14 @@ def _handle(
             )
         except PlatformError as error:
             return _on_error(target, message, error, deps, current=TargetState.PROCESSING, request=request)
-    return _on_result(target, message, result, deps, request.text)
+    return _on_result(target, message, result, deps, request)
+
+
+def _first_to_send(post: Post, target: Target) -> str | None:
+    """The part a publish sends first (the first planned one not out yet), to be marked sent by the
+    claim itself; None when it is marked already (sent without an answer: the adapter's step verifies)."""
+    first = next((p for p in post.planned_parts(target.account_id) if p not in target.parts), None)
+    return None if first is None or first in target.sent_parts else first
 
 
 QUOTA_PARK_S = 900.0  # an exhausted quota (a rolling 24 h window on Instagram) is looked at again later
@@ -241,7 +250,7 @@ def _with_fresh_token(
     return result
 
 
-def _progress(target: Target, deps: PublisherDeps) -> Progress:
+def _progress(target: Target, deps: PublisherDeps, claimed: str | None = None) -> Progress:
     """The target's persisted idempotency material and parts, written back as parts land.
 
     A target that went in flight before the material was persisted (a deploy mid-publish) has none:
@@ -253,13 +262,18 @@ def _progress(target: Target, deps: PublisherDeps) -> Progress:
         key=target.idem_key or target.id,
         started_at=started,
         landed=dict(target.parts),
-        sent=set(target.sent_parts),
+        sent=set(target.sent_parts) - {claimed},  # the claimed part counts as sent once its step runs
         root_url=target.url,
         store=repo.TargetProgress(target),
+        claimed=claimed,
     )
 
 
-def _request(post: Post, target: Target, deps: PublisherDeps) -> PublishRequest:
+def _request(
+    post: Post, target: Target, deps: PublisherDeps, *, claimed: str | None = None, deferred: bool = False
+) -> PublishRequest:
+    """The adapter's request. ``claimed``: the part the claim marked sent; ``deferred``: the last
+    part's landing is left to the final transition (publish and step; a verify persists as it finds)."""
     content = post.content_for(target.account_id)
     media = tuple(
         MediaItem(
@@ -267,8 +281,8 @@ def _request(post: Post, target: Target, deps: PublisherDeps) -> PublishRequest:
         )
         for m in content.media
     )
-    progress = _progress(target, deps)
-    return PublishRequest(
+    progress = _progress(target, deps, claimed)
+    request = PublishRequest(
         target_id=target.id,
         text=content.text,
         media=media,
@@ -278,6 +292,9 @@ def _request(post: Post, target: Target, deps: PublisherDeps) -> PublishRequest:
         not_before=progress.started_at - timedelta(minutes=5),
         progress=progress,
     )
+    if deferred:
+        progress.deferred = request.parts[-1]
+    return request
 
 
 def _on_result(
@@ -285,17 +302,20 @@ def _on_result(
     message: PublishMessage,
     result: PublishResult | PendingStep,
     deps: PublisherDeps,
-    text: str,
+    request: PublishRequest,
 ) -> Outcome:
     now = deps.now()
     current = [TargetState.PUBLISHING, TargetState.PROCESSING, TargetState.VERIFYING]
+    progress = request.progress
+    progress.release()  # claimed and never sent (an adapter that had nothing to send for it)
+    landed = progress.take_unsaved()  # the last part's landing: written by this transition
     if isinstance(result, PendingStep):
         token = uuid.uuid4().hex
         at = now + timedelta(seconds=result.delay_seconds)
         repo.transition(
             target, TargetState.PROCESSING, expect=current, new_token=token, due_at=at,
             step=result.step, step_state=dict(result.state),
-            attempt=Attempt(now, "processing", result.step),
+            attempt=Attempt(now, "processing", result.step), landed=landed,
         )  # fmt: skip
         deps.queue.send(
             PublishMessage(
@@ -307,7 +327,7 @@ def _on_result(
     repo.transition(
         target, TargetState.PUBLISHED, expect=current, new_token=None,
         platform_post_id=result.platform_post_id, url=result.url, published_at=now, error=None, error_code=None,
-        verify_looks=None, attempt=Attempt(now, "published", result.platform_post_id),
+        verify_looks=None, attempt=Attempt(now, "published", result.platform_post_id), landed=landed,
     )  # fmt: skip
     deps.events.publish(
         [
@@ -322,7 +342,7 @@ def _on_result(
                     "url": result.url,
                     "due_at": keys.iso(target.due_at) if target.due_at else None,
                     "published_at": keys.iso(now),
-                    "text": text,  # as published to this account: followers need not read the post
+                    "text": request.text,  # as published to this account: followers need not read the post
                 },
                 correlation_id=target.id,
             )
@@ -341,6 +361,8 @@ def _on_error(
     request: PublishRequest,
 ) -> Outcome:
     now = deps.now()
+    request.progress.release()  # claimed, and its request never went out
+    request.progress.flush()  # a landing kept for a transition that is not the final one
     landed, planned = request.progress.landed, request.parts
     if isinstance(error, UnknownOutcome):
         token = uuid.uuid4().hex
@@ -511,7 +533,7 @@ def _resume(
         result = PublishResult(
             landed[ROOT], request.progress.root_url, tuple(landed[p] for p in request.parts if p != ROOT)
         )
-        return _on_result(target, message, result, deps, request.text)
+        return _on_result(target, message, result, deps, request)
     return _requeue(
         target, deps, current, 1, Attempt(deps.now(), "verified", f"{why}: resuming at part {missing[0]}")
     )

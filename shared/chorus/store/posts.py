@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -299,13 +299,32 @@ def transition(
     due_at: datetime | Unset | None = UNSET,
     attempt: Attempt | None = None,
     count_attempt: bool = False,
+    landed: Mapping[str, tuple[str, str | None]] | None = None,
     **fields: Any,
 ) -> bool:
-    """Move ``target`` to ``to`` if it is in one of ``expect`` (and holds ``token``). False if it was not."""
+    """Move ``target`` to ``to`` if it is in one of ``expect`` (and holds ``token``). False if it was not.
+
+    ``landed``: parts that exist on the platform (part -> (platform id, url)) not persisted yet
+    (:attr:`chorus.platforms.base.Progress.deferred`), written by the same update."""
     actions, condition = _transition_update(
         target, to, expect, token, new_token, due_at, attempt, count_attempt, fields
     )
+    if landed:  # the root's id and URL only if the transition does not set them itself
+        actions += _landed_actions(landed, root=not {"platform_post_id", "url"} & set(fields))
     return _update_if(target, actions, condition) is not None
+
+
+def _landed_actions(landed: Mapping[str, tuple[str, str | None]], root: bool = True) -> list[Action]:
+    """What a part's landing writes: its platform id, its sent mark cleared; the root's id and URL
+    (``root``)."""
+    actions: list[Action] = [TargetItem.sent_parts.delete(set(landed))]
+    for part, (platform_id, url) in landed.items():
+        actions.append(Path(["parts", part]).set(platform_id))
+        if part == ROOT and root:  # the root is visible at once, before the rest of a thread goes out
+            actions.append(TargetItem.platform_post_id.set(platform_id))
+            if url:
+                actions.append(TargetItem.url.set(url))
+    return actions
 
 
 def transition_at_version(
@@ -341,11 +360,13 @@ def transition_at_version(
     return True
 
 
-def start_publishing(target: Target, token: str, now: datetime) -> Target | None:
+def start_publishing(target: Target, token: str, now: datetime, sent: str | None = None) -> Target | None:
     """``queued -> publishing`` for the message holding ``token`` (one attempt more), with the target's
     idempotency material written if it has none yet (a fresh key, ``started_at = now``) and kept if it
-    has (a retry of the same content). Returns the target as stored, so the caller uses the persisted
-    material and never recomputes it; None if another worker won or the target changed."""
+    has (a retry of the same content), and ``sent`` (the part the publish sends first) marked sent in
+    the same write (:attr:`chorus.platforms.base.Progress.claimed`). Returns the target as stored, so
+    the caller uses the persisted material and never recomputes it; None if another worker won or the
+    target changed."""
     actions, condition = _transition_update(
         target, TargetState.PUBLISHING, [TargetState.QUEUED], token, UNSET, UNSET, None, True, {}
     )
@@ -354,6 +375,8 @@ def start_publishing(target: Target, token: str, now: datetime) -> Target | None
         TargetItem.started_at.set(TargetItem.started_at | now),
         TargetItem.parts.set(TargetItem.parts | {}),
     ]
+    if sent is not None:
+        actions.append(TargetItem.sent_parts.add({sent}))
     stored = _update_if(target, actions, condition, return_values="ALL_NEW")
     return None if stored is None else _to_target(TargetItem.from_raw_data(stored))
 
@@ -435,15 +458,7 @@ class TargetProgress:
         _update_if(self.target, [TargetItem.sent_parts.delete({part})], None)
 
     def part_landed(self, part: str, platform_id: str, url: str | None) -> None:
-        actions: list[Action] = [
-            Path(["parts", part]).set(platform_id),
-            TargetItem.sent_parts.delete({part}),
-        ]
-        if part == ROOT:  # the root is visible at once, before the rest of a thread goes out
-            actions.append(TargetItem.platform_post_id.set(platform_id))
-            if url:
-                actions.append(TargetItem.url.set(url))
-        _update_if(self.target, actions, None)
+        _update_if(self.target, _landed_actions({part: (platform_id, url)}), None)
 
 
 def _conditional(exc: Exception) -> bool:
