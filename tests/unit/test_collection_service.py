@@ -330,3 +330,25 @@ def test_the_schedule_time_comes_from_the_eventbridge_event() -> None:
 def test_a_collect_message_round_trips() -> None:
     message = CollectMessage(WS, ACCT, PUBLISHED)
     assert CollectMessage.from_json(message.to_json()) == message
+
+
+def test_following_keeps_an_earlier_due_time_lowers_a_later_one_and_counts_every_new_post(
+    registry: CollectionRegistry,
+) -> None:
+    # Given an account due at 10:00
+    registry.follow_account(WS, ACCT, "x", PUBLISHED + timedelta(hours=1), new_post=True)
+    # When a post due later is followed, then one due earlier
+    registry.follow_account(WS, ACCT, "x", PUBLISHED + timedelta(hours=3), new_post=True)
+    entry = registry.entry(WS, ACCT)
+    assert entry is not None
+    assert (entry.next_due, entry.posts_version) == (PUBLISHED + timedelta(hours=1), 2)
+    registry.follow_account(WS, ACCT, "x", PUBLISHED + timedelta(minutes=30), new_post=True)
+    # Then the earlier due time stays, the earliest wins, and each new post moved the version
+    entry = registry.entry(WS, ACCT)
+    assert entry is not None
+    assert (entry.next_due, entry.posts_version) == (PUBLISHED + timedelta(minutes=30), 3)
+    # and a connected account (no post) keeps its version
+    registry.follow_account(WS, ACCT, "x", PUBLISHED + timedelta(hours=5))
+    entry = registry.entry(WS, ACCT)
+    assert entry is not None
+    assert (entry.next_due, entry.posts_version) == (PUBLISHED + timedelta(minutes=30), 3)

@@ -33,6 +33,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chorus.config import get_settings
+from chorus.errors import Conflict
 from chorus.metrics.collect import PublishedPost
 from chorus.metrics.store import PostInfo
 from chorus.store.keys import iso, parse_iso
@@ -134,39 +135,49 @@ class CollectionRegistry:
     def follow_account(
         self, workspace_id: str, account_id: str, platform: str, due: datetime, *, new_post: bool = False
     ) -> None:
-        """Create or keep the account's entry, its ``next_due`` lowered to ``due`` if later."""
+        """Create or keep the account's entry, its ``next_due`` lowered to ``due`` if later.
+
+        One conditional write in the usual case (the account is due as early already; a new post bumps
+        ``posts_version`` all the same); else the write that also lowers ``next_due``. The two
+        conditions are complementary: one of them holds unless another writer moved ``next_due``
+        in between, and then the other is tried again."""
         key = {
             "pk": _s(entry_pk(shard_of(workspace_id, account_id))),
             "sk": _s(entry_sk(workspace_id, account_id)),
         }
-        names = {"#ws": "workspace_id", "#acct": "account_id", "#p": "platform"}
+        names = {"#ws": "workspace_id", "#acct": "account_id", "#p": "platform", "#nd": "next_due"}
         values: dict[str, AttrValue] = {
             ":ws": _s(workspace_id),
             ":acct": _s(account_id),
             ":p": _s(platform),
+            ":due": _s(iso(due)),
         }
-        expression = "SET #ws = :ws, #acct = :acct, #p = :p"
+        bump = ""
         if new_post:
-            expression += " ADD posts_version :one"
+            bump = " ADD posts_version :one"
             values[":one"] = {"N": "1"}
-        self._client.update_item(
-            TableName=self.table,
-            Key=key,
-            UpdateExpression=expression,
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
+        attempts = (
+            ("#nd <= :due", "SET #ws = :ws, #acct = :acct, #p = :p" + bump),  # due as early already
+            (
+                "attribute_not_exists(#nd) OR #nd > :due",
+                "SET #ws = :ws, #acct = :acct, #p = :p, #nd = :due" + bump,
+            ),
         )
-        try:
-            self._client.update_item(
-                TableName=self.table,
-                Key=key,
-                UpdateExpression="SET next_due = :due",
-                ConditionExpression="attribute_not_exists(next_due) OR next_due > :due",
-                ExpressionAttributeValues={":due": _s(iso(due))},
-            )
-        except ClientError as exc:
-            if not _conditional_failed(exc):
-                raise  # already due earlier: nothing to lower
+        for condition, expression in attempts * 3:
+            try:
+                self._client.update_item(
+                    TableName=self.table,
+                    Key=key,
+                    UpdateExpression=expression,
+                    ConditionExpression=condition,
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=values,
+                )
+                return
+            except ClientError as exc:
+                if not _conditional_failed(exc):
+                    raise
+        raise Conflict(f"next_due of {workspace_id}#{account_id} kept moving")
 
     def follow_post(self, workspace_id: str, account_id: str, info: PostInfo) -> None:
         """Follow a published post (idempotent: a second registration keeps its collection time)."""
