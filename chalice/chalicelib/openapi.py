@@ -5,7 +5,8 @@ Nothing here is written by hand per route: every route Chalice knows is read fro
 * request body: the pydantic model the view passes to ``body(request, Model)``;
 * query parameters: the model of ``parse(Model, query(request))``, and every literal key the view (or a
   helper it hands the query mapping to, in this package or in ``chorus``) reads from ``query(...)``;
-* security: bearer API key, except the public prefixes (``web.PUBLIC_PREFIXES``); the least role the view
+* security: a bearer API key or a sign-in token with the workspace header, except the public prefixes
+  (``web.PUBLIC_PREFIXES``) and the routes of people (a sign-in token only); the least role the view
   asks ``principal(Role.X)`` for is given as ``x-chorus-role``;
 * answers: the statuses the view returns (``ok(..., status=N)``, ``Response(status_code=N)``; a dict
   literal answered gives the object's properties, ``next_cursor`` a string or null), and for every route
@@ -29,9 +30,26 @@ from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.web import PUBLIC_PREFIXES
+from chorus.auth.roles import USER_ROUTES
 
 REF = "#/components/schemas/{model}"
-SCHEMES = {"apiKey": {"type": "http", "scheme": "bearer", "description": "a workspace API key (chk_...)"}}
+SCHEMES = {
+    "apiKey": {"type": "http", "scheme": "bearer", "description": "a workspace API key (chk_...)"},
+    "signIn": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "a Cognito ID or access token of the deployment's user pool",
+    },
+    "workspace": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Chorus-Workspace",
+        "description": "the workspace a signed-in person acts in (GET /me lists theirs)",
+    },
+}
+WORKSPACE_SECURITY = [{"apiKey": []}, {"signIn": [], "workspace": []}]
+PERSON_SECURITY = [{"signIn": []}]
 MAX_DEPTH = 3  # how far a query mapping is followed through helper calls
 
 
@@ -327,10 +345,14 @@ def document(app: Any, title: str = "Chorus", version: str = "1") -> dict[str, A
             "summary": (inspect.getdoc(view.func) or view.func.__name__.replace("_", " ")).split("\n")[0],
             "tags": [path.strip("/").split("/")[0] or "chorus"],
             "parameters": _path_parameters(path) + _query_parameters(view),
-            "security": [] if public else [{"apiKey": []}],
+            "security": []
+            if public
+            else PERSON_SECURITY
+            if (method, path) in USER_ROUTES
+            else WORKSPACE_SECURITY,
             "responses": {},
         }
-        if view.role and not public:
+        if view.role and not public and (method, path) not in USER_ROUTES:
             operation["x-chorus-role"] = view.role
         if view.body_model is not None:
             operation["requestBody"] = {
@@ -358,5 +380,5 @@ def document(app: Any, title: str = "Chorus", version: str = "1") -> dict[str, A
         },
         "paths": paths,
         "components": {"schemas": schemas, "securitySchemes": SCHEMES},
-        "security": [{"apiKey": []}],
+        "security": WORKSPACE_SECURITY,
     }

@@ -156,3 +156,18 @@ def eventually(probe: Callable[[], T | None], timeout: float = 20.0, every: floa
             return value
         time.sleep(every)
     raise AssertionError(f"not reached within {timeout} s")
+
+
+def closed_within(socket: Any, seconds: float) -> bool:
+    """Whether the WebSocket ``socket`` is closed by the server within ``seconds``."""
+    from websockets.exceptions import ConnectionClosed
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.recv(timeout=0.05)
+        except TimeoutError:
+            continue
+        except ConnectionClosed:
+            return True
+    return False

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from chorus.auth.roles import USER_ROUTES
 from tests.integration.harness import REPO, Chorus
 
 
@@ -53,7 +54,11 @@ def test_every_private_route_needs_a_bearer_api_key_and_public_ones_none(spec: d
     }
     for (path, method), public in template_routes().items():
         operation = spec["paths"][path][method.lower()]
-        assert operation["security"] == ([] if public else [{"apiKey": []}]), (method, path)
+        if (method, path) in USER_ROUTES:  # a person's routes: a sign-in token, no workspace, no role
+            assert operation["security"] == [{"signIn": []}], (method, path)
+            continue
+        workspace_route = [{"apiKey": []}, {"signIn": [], "workspace": []}]
+        assert operation["security"] == ([] if public else workspace_route), (method, path)
         if not public:
             assert operation["x-chorus-role"] in {"viewer", "contributor", "editor", "admin", "owner"}
 

@@ -17,10 +17,9 @@ from typing import Any
 import jwt
 import pytest
 import requests
-from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.integration.harness import Chorus, Person
+from tests.integration.harness import Chorus, Person, closed_within
 
 MAIL_FROM = "invitations@chorus.test"
 APP_URL = "https://app.chorus.test"
@@ -304,18 +303,6 @@ def test_an_expired_invitation_is_refused(chorus: Chorus) -> None:
         chorus.call("GET", "/invitations", ana.id_token, workspace).json()["invitations"][0]["state"]
         == "expired"
     )
-
-
-def closed_within(socket: Any, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            socket.recv(timeout=0.05)
-        except TimeoutError:
-            continue
-        except ConnectionClosed:
-            return True
-    return False
 
 
 def test_a_removed_member_loses_access_at_once_api_websocket_and_keys(chorus: Chorus) -> None:

@@ -7,20 +7,18 @@ stores."""
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
 from chorus.auth import members
 from chorus.auth.keys import parse_key
 from chorus.auth.roles import ROUTE_ROLES, USER_ROUTES, Role, at_least, route_scope
-from tests.integration.harness import Chorus
+from tests.integration.harness import Chorus, closed_within
 
 REPO = Path(__file__).resolve().parents[2]
 ROLES = [Role.OWNER, Role.ADMIN, Role.EDITOR, Role.CONTRIBUTOR, Role.VIEWER]
@@ -174,18 +172,6 @@ def test_an_admin_cannot_revoke_an_owner_s_key_nor_an_editor_an_admin_s(chorus: 
     assert chorus.call("DELETE", f"/keys/{key_id(keys[Role.ADMIN])}", keys[Role.OWNER]).status_code == 204
     assert chorus.call("GET", "/workspace", keys[Role.EDITOR]).status_code == 401
     assert chorus.call("GET", "/workspace", keys[Role.ADMIN]).status_code == 401
-
-
-def closed_within(socket: ClientConnection, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            socket.recv(timeout=0.05)
-        except TimeoutError:
-            continue
-        except ConnectionClosed:
-            return True
-    return False
 
 
 def test_revoking_a_key_closes_the_websocket_connections_it_opened_at_once(chorus: Chorus) -> None:

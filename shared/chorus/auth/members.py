@@ -18,10 +18,10 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 
 from chorus.auth import audit
-from chorus.auth.keys import Principal, new_id
+from chorus.auth.keys import Principal
 from chorus.auth.roles import Role, Scope, at_least, lesser
 from chorus.auth.tokens import Identity
-from chorus.auth.workspaces import Workspace, audit_retention, to_workspace, validate_timezone
+from chorus.auth.workspaces import Workspace, audit_retention, new_workspace_item, to_workspace
 from chorus.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from chorus.store import keys
 from chorus.store.models import ApiKeyItem, MemberItem, WorkspaceItem, bind
@@ -73,28 +73,15 @@ def membership_items(
     joined_at: datetime,
 ) -> tuple[MemberItem, MemberItem]:
     """The membership's item in the workspace and its mirror under the person."""
-    return (
-        MemberItem(
-            keys.workspace_pk(workspace_id),
-            keys.member_sk(user_id),
-            workspace_id=workspace_id,
-            user_id=user_id,
-            email=email,
-            role=role.value,
-            accounts=accounts or None,
-            joined_at=joined_at,
-        ),
-        MemberItem(
-            keys.user_pk(user_id),
-            keys.user_workspace_sk(workspace_id),
-            workspace_id=workspace_id,
-            user_id=user_id,
-            email=email,
-            role=role.value,
-            accounts=accounts or None,
-            joined_at=joined_at,
-        ),
-    )
+    made = [
+        MemberItem(pk, sk, workspace_id=workspace_id, user_id=user_id, email=email, role=role.value,
+                   accounts=accounts or None, joined_at=joined_at)
+        for pk, sk in (
+            (keys.workspace_pk(workspace_id), keys.member_sk(user_id)),
+            (keys.user_pk(user_id), keys.user_workspace_sk(workspace_id)),
+        )
+    ]  # fmt: skip
+    return made[0], made[1]
 
 
 def cancellation_codes(exc: TransactWriteError) -> list[str | None]:
@@ -114,22 +101,10 @@ def _meta(workspace_id: str) -> WorkspaceItem:
 
 def create_workspace_for(identity: Identity, name: str, timezone: str = "UTC") -> Workspace:
     """A signed-in person creates a workspace and is its first owner (one transaction)."""
-    if not name.strip():
-        raise ValidationFailed.on("name", "must not be empty", "required")
-    validate_timezone(timezone)
-    bind()
-    workspace_id = new_id("ws", 6)
-    now = datetime.now(UTC)
-    meta = WorkspaceItem(
-        keys.workspace_pk(workspace_id),
-        keys.workspace_meta_sk(),
-        workspace_id=workspace_id,
-        name=name.strip(),
-        timezone=timezone,
-        created_at=now,
-        owners=1,
+    meta = new_workspace_item(name, timezone, owners=1)
+    member, mirror = membership_items(
+        meta.workspace_id, identity.user_id, identity.email, Role.OWNER, None, meta.created_at
     )
-    member, mirror = membership_items(workspace_id, identity.user_id, identity.email, Role.OWNER, None, now)
     with transaction() as tx:
         tx.save(meta, condition=WorkspaceItem.pk.does_not_exist())
         tx.save(member)

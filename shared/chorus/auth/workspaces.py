@@ -82,21 +82,28 @@ def validate_timezone(name: str, field: str = "timezone") -> str:
     return name
 
 
-def create_workspace(name: str, timezone: str = "UTC") -> tuple[Workspace, str]:
-    """Create a workspace and its first owner key; returns the key's plaintext (shown once)."""
+def new_workspace_item(name: str, timezone: str, owners: int = 0) -> WorkspaceItem:
+    """A new workspace's item (not saved), its name and time zone checked."""
     if not name.strip():
         raise ValidationFailed.on("name", "must not be empty", "required")
     validate_timezone(timezone)
     bind()
     workspace_id = new_id("ws", 6)
-    item = WorkspaceItem(
+    return WorkspaceItem(
         keys.workspace_pk(workspace_id),
         keys.workspace_meta_sk(),
         workspace_id=workspace_id,
         name=name.strip(),
         timezone=timezone,
         created_at=datetime.now(UTC),
+        owners=owners,
     )
+
+
+def create_workspace(name: str, timezone: str = "UTC") -> tuple[Workspace, str]:
+    """Create a workspace and its first owner key; returns the key's plaintext (shown once)."""
+    item = new_workspace_item(name, timezone)
+    workspace_id = item.workspace_id
     try:
         item.save(condition=WorkspaceItem.pk.does_not_exist())
     except PutError as exc:  # pragma: no cover - 48 random bits colliding
