@@ -11,6 +11,7 @@ from chorus.posts.model import MediaRef, TargetState
 from tests.faults.fakes.threads import (
     CONTAINERS,
     PUBLISH,
+    QUOTA,
     REPLIES,
     USER,
     Threads,
@@ -157,4 +158,22 @@ def test_a_video_in_progress_is_polled_as_steps_then_published_once(
     assert len(platform.calls("GET", rf"/v1.0/{container['id']}")) == 4
     assert [delay for _, delay in bed.queue.sent if delay == 60] == [60, 60, 60]
     assert posts(platform) == [("Clip", None)]
+    assert bed.target(post, account).state is TargetState.PUBLISHED
+
+
+def test_an_exhausted_publishing_quota_parks_the_post_until_the_window_frees_up(
+    bed: PublisherBed, platform: FakePlatform, knobs: Threads
+) -> None:
+    # Given threads_publishing_limit says the 250 posts of the last 24 hours are used, once
+    full = {"data": [{"quota_usage": 250, "config": {"quota_total": 250, "quota_duration": 86400}}]}
+    platform.fail("GET", QUOTA, 200, full)
+    account, post = thread_post(bed)
+    # When the publisher runs until nothing is left to do
+    bed.run_until_settled()
+    # Then nothing was sent while the quota was exhausted: the target waited, then went out once
+    assert len(platform.calls("GET", QUOTA)) == 2
+    first_container = platform.calls("POST", CONTAINERS)[0]
+    assert platform.requests.index(first_container) > platform.requests.index(platform.calls("GET", QUOTA)[1])
+    assert any(delay >= 900 for _, delay in bed.queue.sent)
+    published_once(platform)
     assert bed.target(post, account).state is TargetState.PUBLISHED

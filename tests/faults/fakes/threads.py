@@ -19,6 +19,7 @@ USER = "17841405793187218"
 CONTAINERS = rf"{VERSION}/{USER}/threads"
 PUBLISH = rf"{VERSION}/{USER}/threads_publish"
 REPLIES = rf"{VERSION}/([^/]+)/replies"
+QUOTA = rf"{VERSION}/{USER}/threads_publishing_limit"
 OBJECT = rf"{VERSION}/([^/]+)"
 
 
@@ -106,7 +107,7 @@ def threads_platform(platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) ->
         return {"data": [{"quota_usage": used, "config": {"quota_total": 250, "quota_duration": 86400}}]}
 
     platform.route("POST", PUBLISH, publish)
-    platform.route("GET", rf"{VERSION}/{USER}/threads_publishing_limit", quota)
+    platform.route("GET", QUOTA, quota)
     platform.route("POST", CONTAINERS, container)
     platform.route("GET", CONTAINERS, listing)
     platform.route("GET", REPLIES, replies)
