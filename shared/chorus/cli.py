@@ -51,6 +51,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
     print(f"Chorus is running locally (AWS on {runtime.endpoint})")
     print(f"  HTTP API   {runtime.api_url}")
     print(f"  WebSocket  {runtime.ws_url}")
+    print(f"  Web app    {runtime.web_url}")
     print(f"  functions  {', '.join(sorted(runtime.functions))}")
     print(f"  sandbox    {sandbox_url}  ({LABEL}; connect accounts with platform 'sandbox')")
     print("Create a workspace in another shell: chorus workspace create 'My brand'   (Ctrl-C stops)")

@@ -43,6 +43,7 @@ def run_demo(template: Path) -> int:
         say(f"  AWS (moto)   {runtime.endpoint}")
         say(f"  HTTP API     {runtime.api_url}")
         say(f"  WebSocket    {runtime.ws_url}")
+        say(f"  Web app      {runtime.web_url}")
         say(f"  functions    {', '.join(sorted(runtime.functions))}")
         say(f"  event sources: {len(runtime.sqs_mappings)} SQS mapping(s), {len(runtime.schedules)} schedule(s), "
             f"{len(runtime.rules)} EventBridge rule(s)")  # fmt: skip

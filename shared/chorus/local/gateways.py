@@ -28,6 +28,52 @@ from chorus.local.sources import Activity
 log = logging.getLogger("chorus.local")
 
 
+#: (method, path with query, headers, body) -> (status, headers, body)
+Handle = Callable[[str, str, dict[str, str], bytes], tuple[int, dict[str, str], bytes]]
+
+
+def serve_http(handle: Handle, name: str, port: int = 0) -> ThreadingHTTPServer:
+    """An HTTP/1.1 server on 127.0.0.1 (``port`` 0: a free one) answering every request with ``handle``,
+    in a daemon thread named ``name``."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        # Headers and body leave in two writes: with Nagle's algorithm the body waited for the
+        # client's delayed ACK (~40 ms on every keep-alive request).
+        disable_nagle_algorithm = True
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = dict(self.headers.items())
+            status, out_headers, data = handle(self.command, self.path, headers, body)
+            self.send_response(status)
+            for k, v in out_headers.items():
+                if k.lower() not in {"content-length", "connection"}:
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+
+        def __getattr__(self, name: str) -> Any:
+            # Any other method (TRACE, QUERY, ...) reaches the routing too: one the API has no
+            # route for is a 405 problem, as from API Gateway, not http.server's 501 page.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
+    return server
+
+
 @dataclass
 class Route:
     method: str  # GET, POST, ... or ANY
@@ -145,43 +191,7 @@ class RestApi:
         return status, out_headers, data
 
     def start(self, port: int = 0) -> int:
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body leave in two writes: with Nagle's algorithm the body waited for the
-            # client's delayed ACK (~40 ms on every keep-alive request).
-            disable_nagle_algorithm = True
-
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                headers = dict(self.headers.items())
-                status, out_headers, data = api.handle(self.command, self.path, headers, body)
-                self.send_response(status)
-                for k, v in out_headers.items():
-                    if k.lower() not in {"content-length", "connection"}:
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
-
-            def __getattr__(self, name: str) -> Any:
-                # Any other method (TRACE, QUERY, ...) reaches the routing too: one the API has no
-                # route for is a 405 problem, as from API Gateway, not http.server's 501 page.
-                if name.startswith("do_"):
-                    return self._serve
-                raise AttributeError(name)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, name="chorus-http", daemon=True).start()
+        self.server = serve_http(self.handle, "chorus-http", port)
         return int(self.server.server_address[1])
 
     def stop(self) -> None:

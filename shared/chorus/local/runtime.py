@@ -29,6 +29,7 @@ from chorus.local.gateways import RestApi, Route, WebSocketApi
 from chorus.local.provision import ACCOUNT, Stack, provision
 from chorus.local.sources import Activity, RuleTarget, ScheduleSource, SqsMapping, SqsPoller, StreamMapping
 from chorus.local.template import Template
+from chorus.local.webapp import API_PREFIX, WebApp
 
 log = logging.getLogger("chorus.local")
 
@@ -150,6 +151,8 @@ class LocalRuntime:
         self._shards: dict[str, MotoProcess] = {}
         self.api_url = ""
         self.ws_url = ""
+        self.web: WebApp | None = None
+        self.web_url = ""  # the web app (web/dist), its /config.json and the API under /api
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._pollers: list[SqsPoller] = []
@@ -193,6 +196,8 @@ class LocalRuntime:
             poller.stop()
         for rule in self.rules:
             rule.stop()
+        if self.web:
+            self.web.stop()
         if self.rest:
             self.rest.stop()
         if self.ws:
@@ -511,6 +516,22 @@ class LocalRuntime:
             merged["CHORUS_COGNITO_JWKS_URL"] = f"{cognito}/{pool}/.well-known/jwks.json"
         merged.update(self.extra_env)
         self._set_env(merged)
+        if self.rest is not None:
+            self._start_web(merged)
+
+    def _start_web(self, env: dict[str, str]) -> None:
+        """The built web app on 127.0.0.1 with its runtime config (as CloudFront serves it in AWS)."""
+        assert self.rest is not None
+        config = {
+            "api_url": API_PREFIX,
+            "ws_url": self.ws_url,
+            "region": self.region,
+            "user_pool_id": env.get("CHORUS_COGNITO_USER_POOL_ID", ""),
+            "client_id": env.get("CHORUS_COGNITO_CLIENT_ID", ""),
+        }
+        cognito = self.endpoints.get("cognito-idp", self.endpoint)
+        self.web = WebApp(self.template.root / "web" / "dist", self.rest.handle, config, cognito)
+        self.web_url = f"http://127.0.0.1:{self.web.start()}"
 
     # ------------------------------------------------------------------ driving
     def _loop(self, name: str, body: Callable[[], int], idle_sleep: float) -> None:
