@@ -10,6 +10,8 @@ from chorus.platforms.bluesky.publish import BlueskyPublisher
 from chorus.platforms.facebook.publish import FacebookPublisher
 from chorus.platforms.instagram.publish import InstagramPublisher
 from chorus.platforms.mastodon.publish import MastodonPublisher
+from chorus.platforms.pinterest.publish import PinterestPublisher
+from chorus.platforms.threads.publish import ThreadsPublisher
 from chorus.platforms.x.publish import XPublisher
 
 ADAPTERS = [
@@ -18,6 +20,8 @@ ADAPTERS = [
     ("facebook", FacebookPublisher),
     ("instagram", InstagramPublisher),
     ("x", XPublisher),
+    ("threads", ThreadsPublisher),
+    ("pinterest", PinterestPublisher),
 ]
 
 
