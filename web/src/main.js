@@ -1,0 +1,43 @@
+import { render } from 'preact'
+import { LocationProvider, Router, Route, lazy, useLocation } from 'preact-iso'
+import { html } from './html.js'
+import { config, session, me, loadConfig, loadMe, signOutHere } from './session.js'
+import { Shell } from './shell.js'
+import { SignIn, FirstWorkspace } from './pages/signin.js'
+import { Calendar } from './pages/calendar.js'
+import './app.css'
+
+// The composer carries twitter-text: loaded when opened, never with the calendar.
+const Composer = lazy(() => import('./pages/composer.js').then((m) => m.Composer))
+const Approvals = lazy(() => import('./pages/approvals.js').then((m) => m.Approvals))
+
+function NotFound() {
+  return html`<h1>Not found</h1><p><a href="/">Back to the calendar</a></p>`
+}
+
+function App() {
+  const { path } = useLocation()
+  if (!config.value) return html`<p role="status">Loading…</p>`
+  if (!session.value || path === '/sign-in') return html`<${SignIn} />`
+  if (!me.value) return html`<p role="status">Loading your workspaces…</p>`
+  if (!me.value.workspaces.length) return html`<${FirstWorkspace} />`
+  return html`
+    <${Shell}>
+      <${Router}>
+        <${Route} path="/" component=${Calendar} />
+        <${Route} path="/calendar" component=${Calendar} />
+        <${Route} path="/compose" component=${Composer} />
+        <${Route} path="/approvals" component=${Approvals} />
+        <${Route} default component=${NotFound} />
+      <//>
+    <//>
+  `
+}
+
+async function start() {
+  await loadConfig()
+  if (session.value) await loadMe().catch(() => signOutHere())
+  render(html`<${LocationProvider}><${App} /><//>`, document.getElementById('app'))
+}
+
+start()

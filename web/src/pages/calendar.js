@@ -1,0 +1,178 @@
+import { useSignal, useComputed } from '@preact/signals'
+import { useEffect, useRef } from 'preact/hooks'
+import { html } from '../html.js'
+import { api, workspace } from '../session.js'
+import { accountsOf, accountLabel, workspaceZone } from '../workspace.js'
+import { addDays, weekday, todayIn, longDay, monthTitle, WEEKDAYS } from '../dates.js'
+
+const STATE_LABEL = {
+  draft: 'Draft', pending_approval: 'Pending approval', rejected: 'Rejected', scheduled: 'Scheduled', paused: 'Paused',
+  queued: 'Publishing', publishing: 'Publishing', verifying: 'Publishing', processing: 'Processing',
+  published: 'Published', partially_published: 'Partly published', failed: 'Failed', cancelled: 'Cancelled',
+}
+const MOVABLE = new Set(['draft', 'pending_approval', 'rejected', 'scheduled', 'paused'])
+
+// The days a view shows: a month as whole weeks (Monday first), or one week.
+function daysOf(view, anchor) {
+  if (view === 'week') {
+    const start = addDays(anchor, -weekday(anchor))
+    return Array.from({ length: 7 }, (_, i) => addDays(start, i))
+  }
+  const first = anchor.slice(0, 8) + '01'
+  const start = addDays(first, -weekday(first))
+  const next = addDays(first, 32).slice(0, 8) + '01'
+  const days = []
+  for (let d = start; d < next || weekday(d) !== 0; d = addDays(d, 1)) days.push(d)
+  return days
+}
+
+// Move a post to `day` at `time` (HH:MM) in the workspace's zone: PUT /posts/{id} with the version read.
+export async function reschedule(postId, day, time, timeZone) {
+  const post = await api('GET', `/posts/${postId}`)
+  const { text, media, link, thread, first_comment } = post.content
+  return api('PUT', `/posts/${postId}`, {
+    accounts: post.accounts, text, media, link, thread, first_comment, variants: post.variants,
+    mode: 'schedule', scheduled_at: `${day}T${time}:00`, timezone: timeZone, version: post.version,
+  })
+}
+
+export function Calendar() {
+  const zone = workspaceZone()
+  const view = useSignal('month')
+  const anchor = useSignal(null)
+  const days = useSignal({})
+  const accounts = useSignal([])
+  const only = useSignal('')
+  const status = useSignal('')
+  const error = useSignal('')
+  const moving = useSignal(null) // the entry whose "Move to…" form is open
+  const shown = useComputed(() => (anchor.value ? daysOf(view.value, anchor.value) : []))
+
+  async function load() {
+    if (!anchor.value) return
+    const list = shown.value
+    const from = addDays(list[0], -1) + 'T00:00:00Z'
+    const to = addDays(list[list.length - 1], 2) + 'T00:00:00Z'
+    try {
+      const found = await api('GET', `/calendar?from=${from}&to=${to}`)
+      days.value = found.days
+      error.value = ''
+    } catch (problem) {
+      error.value = problem.message
+    }
+  }
+
+  useEffect(() => {
+    if (zone.value && !anchor.value) anchor.value = todayIn(zone.value)
+  }, [zone.value])
+  useEffect(() => { load() }, [anchor.value, view.value])
+  useEffect(() => { accountsOf().then((a) => (accounts.value = a)) }, [])
+
+  async function move(entry, day, time) {
+    status.value = `Moving the post to ${longDay(day)} ${time}…`
+    try {
+      await reschedule(entry.post_id, day, time, zone.value)
+      status.value = `Moved to ${longDay(day)} at ${time}.`
+      moving.value = null
+    } catch (problem) {
+      status.value = ''
+      error.value = `Could not move the post: ${problem.message}`
+    }
+    await load()
+  }
+
+  const step = (n) => {
+    anchor.value = view.value === 'week' ? addDays(anchor.value, 7 * n) : addDays(anchor.value.slice(0, 8) + '15', 30 * n)
+  }
+  if (!anchor.value) return html`<p role="status">Loading the calendar…</p>`
+  const title = view.value === 'week' ? `Week of ${longDay(shown.value[0])}` : monthTitle(anchor.value)
+  const month = anchor.value.slice(0, 7)
+  const byId = Object.fromEntries(accounts.value.map((a) => [a.id, a]))
+  return html`
+    <div class="toolbar">
+      <h1>${title}</h1>
+      <div class="group" role="group" aria-label="View">
+        <button type="button" aria-pressed=${view.value === 'month'} onClick=${() => (view.value = 'month')}>Month</button>
+        <button type="button" aria-pressed=${view.value === 'week'} onClick=${() => (view.value = 'week')}>Week</button>
+      </div>
+      <div class="group" role="group" aria-label="Dates">
+        <button type="button" onClick=${() => step(-1)} aria-label=${view.value === 'week' ? 'Previous week' : 'Previous month'}>‹</button>
+        <button type="button" onClick=${() => (anchor.value = todayIn(zone.value))}>Today</button>
+        <button type="button" onClick=${() => step(1)} aria-label=${view.value === 'week' ? 'Next week' : 'Next month'}>›</button>
+      </div>
+      <label class="inline">
+        <span>Account</span>
+        <select value=${only.value} onChange=${(e) => (only.value = e.currentTarget.value)}>
+          <option value="">All accounts</option>
+          ${accounts.value.map((a) => html`<option value=${a.id}>${accountLabel(a)}</option>`)}
+        </select>
+      </label>
+      <span class="zone">Times in ${zone.value}</span>
+    </div>
+    <p role="status" class="status">${status.value}</p>
+    ${error.value && html`<p role="alert" class="error">${error.value}</p>`}
+    <div class=${`calendar ${view.value}`}>
+      ${WEEKDAYS.map((d) => html`<div class="weekday" aria-hidden="true">${d}</div>`)}
+      ${shown.value.map((day) => html`
+        <${Day} day=${day} outside=${view.value === 'month' && !day.startsWith(month)} today=${day === todayIn(zone.value)}
+          entries=${Object.entries(days.value[day] || {}).filter(([id]) => !only.value || id === only.value)
+            .flatMap(([, list]) => list).sort((a, b) => a.local_time.localeCompare(b.local_time))}
+          accounts=${byId} moving=${moving} onMove=${move} />`)}
+    </div>
+  `
+}
+
+function Day({ day, outside, today, entries, accounts, moving, onMove }) {
+  const over = useSignal(false)
+  return html`
+    <section class=${`day${outside ? ' outside' : ''}${today ? ' today' : ''}${over.value ? ' over' : ''}`} aria-label=${longDay(day)}
+      data-day=${day}
+      onDragOver=${(e) => { e.preventDefault(); over.value = true }}
+      onDragLeave=${() => (over.value = false)}
+      onDrop=${(e) => {
+        e.preventDefault()
+        over.value = false
+        const entry = JSON.parse(e.dataTransfer.getData('application/x-chorus-entry') || 'null')
+        if (entry && entry.day !== day) onMove(entry, day, entry.local_time)
+      }}>
+      <h2 class="date"><span class="weekday-inline">${WEEKDAYS[weekday(day)]} </span>${Number(day.slice(8))}</h2>
+      ${entries.length > 0 && html`<ul>${entries.map((entry) => html`
+        <li><${Entry} entry=${entry} day=${day} account=${accounts[entry.account_id]} moving=${moving} onMove=${onMove} /></li>`)}</ul>`}
+    </section>
+  `
+}
+
+function Entry({ entry, day, account, moving, onMove }) {
+  const movable = MOVABLE.has(entry.state)
+  const key = `${entry.post_id}:${entry.account_id}`
+  const open = moving.value === key
+  const dateRef = useRef(null)
+  useEffect(() => { if (open) dateRef.current?.focus() }, [open])
+  const who = account ? accountLabel(account) : entry.account_id
+  return html`
+    <article class=${`entry ${entry.state}`} draggable=${movable}
+      aria-label=${`${STATE_LABEL[entry.state] || entry.state}, ${entry.local_time}, ${who}`}
+      onDragStart=${(e) => {
+        e.dataTransfer.setData('application/x-chorus-entry', JSON.stringify({ ...entry, day }))
+        e.dataTransfer.effectAllowed = 'move'
+      }}>
+      <p class="meta"><time>${entry.local_time}</time> <span class="badge">${STATE_LABEL[entry.state] || entry.state}</span></p>
+      <p class="account">${who}</p>
+      <p class="text">${entry.text}</p>
+      ${entry.state === 'published' && entry.url && html`<p><a href=${entry.url} target="_blank" rel="noopener">View the post<span class="sr"> on ${who}</span></a></p>`}
+      ${entry.state === 'failed' && html`<p class="reason">Failed: ${entry.error || entry.error_code || 'no reason given'}</p>`}
+      ${movable && !open && html`<button type="button" class="link" onClick=${() => (moving.value = key)}>Move to…</button>`}
+      ${open && html`
+        <form class="move" onSubmit=${(e) => {
+          e.preventDefault()
+          const form = new FormData(e.currentTarget)
+          onMove(entry, String(form.get('day')), String(form.get('time')))
+        }}>
+          <label>Date <input ref=${dateRef} type="date" name="day" value=${day} required /></label>
+          <label>Time <input type="time" name="time" value=${entry.local_time} required /></label>
+          <button type="submit">Move</button>
+          <button type="button" class="link" onClick=${() => (moving.value = null)}>Cancel</button>
+        </form>`}
+    </article>
+  `
+}

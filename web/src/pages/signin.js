@@ -1,0 +1,64 @@
+import { useSignal } from '@preact/signals'
+import { useLocation } from 'preact-iso'
+import { html } from '../html.js'
+import { signIn, api, loadMe } from '../session.js'
+
+export function SignIn() {
+  const { route } = useLocation()
+  const error = useSignal('')
+  const busy = useSignal(false)
+  async function submit(event) {
+    event.preventDefault()
+    const form = new FormData(event.currentTarget)
+    busy.value = true
+    error.value = ''
+    try {
+      await signIn(String(form.get('email')), String(form.get('password')))
+      route('/calendar')
+    } catch (problem) {
+      error.value = problem.message
+    } finally {
+      busy.value = false
+    }
+  }
+  return html`
+    <main id="main" class="narrow">
+      <h1>Sign in to Chorus</h1>
+      <form onSubmit=${submit} aria-describedby=${error.value ? 'signin-error' : undefined}>
+        <label for="email">E-mail</label>
+        <input id="email" name="email" type="email" autocomplete="username" required />
+        <label for="password">Password</label>
+        <input id="password" name="password" type="password" autocomplete="current-password" required />
+        ${error.value && html`<p id="signin-error" class="error" role="alert">${error.value}</p>`}
+        <button type="submit" disabled=${busy.value}>${busy.value ? 'Signing in…' : 'Sign in'}</button>
+      </form>
+    </main>
+  `
+}
+
+export function FirstWorkspace() {
+  const error = useSignal('')
+  async function submit(event) {
+    event.preventDefault()
+    const form = new FormData(event.currentTarget)
+    try {
+      await api('POST', '/workspaces', { name: form.get('name'), timezone: form.get('timezone') }, { workspace: false })
+      await loadMe()
+    } catch (problem) {
+      error.value = problem.message
+    }
+  }
+  return html`
+    <main id="main" class="narrow">
+      <h1>Create your workspace</h1>
+      <form onSubmit=${submit}>
+        <label for="ws-name">Name</label>
+        <input id="ws-name" name="name" required />
+        <label for="ws-tz">Time zone</label>
+        <input id="ws-tz" name="timezone" value=${Intl.DateTimeFormat().resolvedOptions().timeZone} required />
+        ${error.value && html`<p class="error" role="alert">${error.value}</p>`}
+        <button type="submit">Create</button>
+      </form>
+    </main>
+  `
+}

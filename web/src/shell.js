@@ -1,0 +1,38 @@
+import { useLocation } from 'preact-iso'
+import { html } from './html.js'
+import { me, workspaceId, chooseWorkspace, signOutHere, signOutEverywhere } from './session.js'
+
+const LINKS = [
+  ['/calendar', 'Calendar'],
+  ['/compose', 'Compose'],
+  ['/approvals', 'Approvals'],
+]
+
+export function Shell({ children }) {
+  const { path, route } = useLocation()
+  const current = path === '/' ? '/calendar' : path
+  return html`
+    <a class="skip" href="#main">Skip to content</a>
+    <header class="top">
+      <strong class="brand">Chorus</strong>
+      <nav aria-label="Main">
+        <ul>
+          ${LINKS.map(([href, label]) => html`
+            <li><a href=${href} aria-current=${current === href ? 'page' : undefined}>${label}</a></li>`)}
+        </ul>
+      </nav>
+      <div class="who">
+        <label>
+          <span>Workspace</span>
+          <select value=${workspaceId.value} onChange=${(e) => { chooseWorkspace(e.currentTarget.value); route(current, true) }}>
+            ${me.value.workspaces.map((w) => html`<option value=${w.workspace_id}>${w.name || w.workspace_id} (${w.role})</option>`)}
+          </select>
+        </label>
+        <span class="email">${me.value.email}</span>
+        <button type="button" class="link" onClick=${() => { signOutHere(); route('/sign-in') }}>Sign out</button>
+        <button type="button" class="link" onClick=${async () => { await signOutEverywhere(); route('/sign-in') }}>Sign out everywhere</button>
+      </div>
+    </header>
+    <main id="main" key=${workspaceId.value}>${children}</main>
+  `
+}
