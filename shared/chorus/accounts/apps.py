@@ -5,7 +5,7 @@ parameters): ``CHORUS_X_CLIENT_ID`` / ``CHORUS_X_CLIENT_SECRET``, ``CHORUS_FACEB
 ``CHORUS_FACEBOOK_CLIENT_SECRET`` (the Meta app; Instagram uses it too unless
 ``CHORUS_INSTAGRAM_CLIENT_ID`` / ``_SECRET`` name another one), ``CHORUS_THREADS_CLIENT_ID`` /
 ``_SECRET`` (a Meta app with the Threads use case: its Threads app id and secret),
-``CHORUS_PINTEREST_CLIENT_ID`` / ``_SECRET``. Mastodon has no deployment-wide app: one
+``CHORUS_PINTEREST_CLIENT_ID`` / ``_SECRET``, ``CHORUS_LINKEDIN_CLIENT_ID`` / ``_SECRET``. Mastodon has no deployment-wide app: one
 is registered per instance when an account connects, and its id and secret live in the account's
 ``extra``. The endpoint URLs default to the platforms' own; tests point them at loopback servers.
 """
@@ -43,6 +43,8 @@ class OAuthApps(BaseSettings):
     threads_client_secret: str = ""
     pinterest_client_id: str = ""
     pinterest_client_secret: str = ""
+    linkedin_client_id: str = ""
+    linkedin_client_secret: str = ""
     mastodon_client_name: str = "Chorus"
     mastodon_website: str = ""
     x_api_url: str = X_API_URL
@@ -57,6 +59,7 @@ class OAuthApps(BaseSettings):
     pinterest_api_url: str = "https://api.pinterest.com/v5"
     pinterest_authorize_url: str = "https://www.pinterest.com/oauth/"
     linkedin_api_url: str = "https://api.linkedin.com"
+    linkedin_oauth_url: str = "https://www.linkedin.com/oauth/v2"  # authorization and accessToken
     youtube_api_url: str = "https://www.googleapis.com/youtube/v3"
     tiktok_api_url: str = "https://open.tiktokapis.com"
     wechat_api_url: str = "https://api.weixin.qq.com"
@@ -71,6 +74,8 @@ class OAuthApps(BaseSettings):
             return AppCredentials(self.threads_client_id, self.threads_client_secret)
         if platform == "pinterest" and self.pinterest_client_id and self.pinterest_client_secret:
             return AppCredentials(self.pinterest_client_id, self.pinterest_client_secret)
+        if platform == "linkedin" and self.linkedin_client_id and self.linkedin_client_secret:
+            return AppCredentials(self.linkedin_client_id, self.linkedin_client_secret)
         if platform == "instagram" and self.instagram_client_id and self.instagram_client_secret:
             return AppCredentials(self.instagram_client_id, self.instagram_client_secret)
         if platform in ("facebook", "instagram") and self.facebook_client_id and self.facebook_client_secret:

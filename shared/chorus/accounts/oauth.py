@@ -17,7 +17,10 @@ account's refresh token, so the Page token can be read again later (``chorus.acc
 Threads: the code's short-lived token is traded at once for a long-lived one (60 days, refreshed by
 ``chorus.accounts.refreshers``), and ``/me`` names the profile. Pinterest: ``/v5/user_account`` names
 the account, and its boards are listed (``GET /v5/boards``) and kept on it, the first one chosen to
-pin to (``extra["board_id"]``; ``extra["boards"]`` lists the others).
+pin to (``extra["board_id"]``; ``extra["boards"]`` lists the others). LinkedIn: the member
+(``/v2/userinfo``, ``urn:li:person:{sub}``) and every organization page it administers
+(``organizationAcls``), each its own account with the member's token (60 days; no refresh token on
+self-serve apps: the owner is warned before it expires, ``chorus.accounts.expiry``).
 Connecting an account the workspace already has re-authorises it (new tokens, active again).
 """
 
@@ -49,7 +52,7 @@ from chorus.store import keys
 from chorus.store.models import MainItem, bind
 
 STATE_TTL = timedelta(minutes=10)
-OAUTH_PLATFORMS = ("x", "mastodon", "facebook", "instagram", "threads", "pinterest")
+OAUTH_PLATFORMS = ("x", "mastodon", "facebook", "instagram", "threads", "pinterest", "linkedin")
 
 
 class OAuthStateItem(MainItem, discriminator="oauth_state"):
@@ -177,6 +180,11 @@ def start_connect(
 
         app_id, _ = _app_or_refuse(apps, platform)
         url = pinterest.authorize_url(app_id, redirect_uri, state, dialog_url=apps.pinterest_authorize_url)
+    elif platform == "linkedin":
+        from chorus.platforms.linkedin import oauth as linkedin
+
+        app_id, _ = _app_or_refuse(apps, platform)
+        url = linkedin.authorize_url(app_id, redirect_uri, state, oauth_url=apps.linkedin_oauth_url)
     else:
         from chorus.platforms.facebook import oauth as facebook
         from chorus.platforms.instagram import oauth as instagram
@@ -288,6 +296,8 @@ def identify(pending: PendingConnect, code: str, apps: OAuthApps, http: requests
         return [_identify_threads(pending, code, apps, http)]
     if pending.platform == "pinterest":
         return [_identify_pinterest(pending, code, apps, http)]
+    if pending.platform == "linkedin":
+        return _identify_linkedin(pending, code, apps, http)
     return _identify_meta(pending, code, apps, http)
 
 
@@ -341,6 +351,37 @@ def _identify_pinterest(
         display_name=me.display_name,
         extra=pinterest.board_extra(boards),
     )
+
+
+def _identify_linkedin(
+    pending: PendingConnect, code: str, apps: OAuthApps, http: requests.Session
+) -> list[Identity]:
+    """The member the code's token acts for, and each organization page it administers (proven by
+    LinkedIn's ACLs: only approved ADMINISTRATOR roles). A token without the organization scopes
+    (a self-serve app with only Sign In and Share) connects the member alone."""
+    from chorus.platforms.base import AuthError, PermanentError
+    from chorus.platforms.linkedin import oauth as linkedin
+
+    client_id, client_secret = _app_or_refuse(apps, "linkedin")
+    granted = linkedin.exchange_code(
+        client_id,
+        client_secret or "",
+        pending.redirect_uri,
+        code,
+        session=http,
+        oauth_url=apps.linkedin_oauth_url,
+    )
+    tokens = TokenSet(granted.access_token, granted.refresh_token, granted.expires_at)
+    me = linkedin.member(granted.access_token, session=http, api_url=apps.linkedin_api_url)
+    found = [Identity(me.account_id, tokens, display_name=me.display_name)]
+    try:
+        pages = linkedin.administered(granted.access_token, session=http, api_url=apps.linkedin_api_url)
+    except PermanentError as exc:
+        if isinstance(exc, AuthError):
+            raise
+        pages = []  # 403: the organization scopes were not granted
+    found += [Identity(urn, tokens, extra={"member": me.account_id}) for urn in pages]
+    return found
 
 
 def _identify_x(pending: PendingConnect, code: str, apps: OAuthApps, http: requests.Session) -> Identity:

@@ -30,7 +30,7 @@ PLATFORMS: Mapping[str, PlatformInfo] = {
         PlatformInfo("facebook", "Facebook Page", "facebook.publish:FacebookPublisher", "facebook.metrics:FacebookMetrics", True),
         PlatformInfo("instagram", "Instagram", "instagram.publish:InstagramPublisher", "instagram.metrics:InstagramMetrics", True),
         PlatformInfo("x", "X", "x.publish:XPublisher", "x.metrics:XMetrics", True),
-        PlatformInfo("linkedin", "LinkedIn", None, "linkedin.metrics:LinkedInMetrics", True),
+        PlatformInfo("linkedin", "LinkedIn", "linkedin.publish:LinkedInPublisher", "linkedin.metrics:LinkedInMetrics", True),
         PlatformInfo("youtube", "YouTube", None, "youtube.metrics:YouTubeMetrics", True),
         PlatformInfo("threads", "Threads", "threads.publish:ThreadsPublisher", "threads.metrics:ThreadsMetrics", True),
         PlatformInfo("pinterest", "Pinterest", "pinterest.publish:PinterestPublisher", "pinterest.metrics:PinterestMetrics", False),

@@ -28,14 +28,14 @@ import requests
 
 from chorus.platforms.base import AccountCredentials, MetricPoint, MetricScope
 from chorus.platforms.http import batched, bearer, call, json_body
+from chorus.platforms.linkedin.oauth import API_VERSION, is_organization, organization_urn, rest_headers
 
 logger = logging.getLogger(__name__)
 
 PLATFORM = "linkedin"
 API_URL = "https://api.linkedin.com/rest"
-DEFAULT_VERSION = "202609"  # LinkedIn-Version (YYYYMM); versions are retired after about a year
+DEFAULT_VERSION = API_VERSION  # LinkedIn-Version (YYYYMM); versions are retired after about a year
 MAX_POSTS_PER_REQUEST = 20
-ORG_PREFIX = "urn:li:organization:"
 
 SHARE_STATISTICS: Mapping[str, str] = {
     "impressionCount": "impressions",
@@ -54,11 +54,6 @@ def _utc_now() -> datetime:
 
 def _count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def organization_urn(account_id: str) -> str:
-    """``urn:li:organization:{id}`` from either the URN or the bare numeric id."""
-    return account_id if account_id.startswith(ORG_PREFIX) else f"{ORG_PREFIX}{account_id}"
 
 
 def _enc(urn: str) -> str:
@@ -100,6 +95,8 @@ class LinkedInMetrics:
         self._clock = clock
 
     def account_metrics(self, creds: AccountCredentials) -> list[MetricPoint]:
+        if not is_organization(creds.account_id):
+            return []  # share statistics exist for organization pages only, not for a member
         now = self._clock()
         org = organization_urn(creds.account_id)
         points: list[MetricPoint] = []
@@ -114,6 +111,8 @@ class LinkedInMetrics:
         return points
 
     def post_metrics(self, creds: AccountCredentials, platform_post_ids: list[str]) -> list[MetricPoint]:
+        if not is_organization(creds.account_id):
+            return []
         now = self._clock()
         org = organization_urn(creds.account_id)
         wanted = list(dict.fromkeys(platform_post_ids))
@@ -141,10 +140,6 @@ class LinkedInMetrics:
         return [e for e in elements if isinstance(e, dict)] if isinstance(elements, list) else []
 
     def _get(self, creds: AccountCredentials, path_and_query: str) -> Any:
-        headers = {
-            **bearer(creds.access_token),
-            "LinkedIn-Version": self.version,
-            "X-Restli-Protocol-Version": "2.0.0",
-        }
+        headers = {**bearer(creds.access_token), **rest_headers(self.version)}
         resp = call(self._session, "GET", f"{self.base_url}{path_and_query}", PLATFORM, headers=headers)
         return json_body(resp, PLATFORM)
