@@ -59,6 +59,7 @@ class ReplyIn(BaseModel):
     saved_reply_id: str | None = Field(default=None, max_length=200)
     in_reply_to: str | None = Field(default=None, max_length=2000)
     template: TemplateIn | None = None
+    private: bool = False  # a private reply to the comment's author (Facebook, Instagram)
 
 
 class SentimentIn(BaseModel):
@@ -180,7 +181,7 @@ def reply(conversation_id: str) -> Response:
         raise ValidationFailed.on("text", "give the text, a saved_reply_id or a template", "required")
     created = replies.create_reply(
         who.workspace_id, conversation_id, text or "", who.actor, default_reply_queue(), req.in_reply_to,
-        template=req.template.model_dump() if req.template else None,
+        template=req.template.model_dump() if req.template else None, private=req.private,
     )  # fmt: skip
     return ok(created, status=202)
 

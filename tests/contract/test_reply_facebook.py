@@ -16,7 +16,7 @@ from chorus.errors import ValidationFailed
 from chorus.inbox import channels
 from chorus.platforms.base import AccountCredentials, PermanentError, Progress, UnknownOutcome
 from chorus.platforms.facebook.publish import FacebookPublisher
-from chorus.platforms.meta.messaging import MessengerSender
+from chorus.platforms.meta.messaging import FacebookPrivateReplies, MessengerSender
 from chorus.platforms.replies import PublisherReplies
 from tests.contract.replying import SENT_AT, hours_after, marks, replies_fixture, reply_request, rsps
 
@@ -165,3 +165,57 @@ def test_a_comment_is_answered_with_a_reply_comment_not_a_message(rsps: response
     assert "/{comment-id}/comments" in (comment.reply_via or "")
     assert result.platform_post_id == "245778718206154_229887283291836"
     assert [c.request.url.split("?")[0] for c in rsps.calls] == [f"{GRAPH}/{created['id']}/comments"]
+
+
+def test_a_private_reply_to_a_commenter_is_a_send_api_message_to_the_comment(
+    rsps: responses.RequestsMock,
+) -> None:
+    # Given the documented private-reply shape (recipient names the comment, no messaging_type)
+    documented = replies_fixture("facebook/private_reply_post_request_docs.json")
+    rsps.post(SEND_API, json={"recipient_id": "PSID", "message_id": "m_private"}, match=TOKEN)
+    sender = FacebookPrivateReplies(session=requests.Session(), base_url=GRAPH)
+    # When a private reply answers comment 245778718206154_229887283291835
+    result = sender.send(
+        CREDS, reply_request("Of course, what is your budget?", reply_to="245778718206154_229887283291835")
+    )
+    # Then the body names the comment as recipient and carries the text
+    body = sent_body(rsps)
+    assert set(body) == set(documented) == {"recipient", "message"}
+    assert body == {"recipient": {"comment_id": "245778718206154_229887283291835"},
+                    "message": {"text": "Of course, what is your budget?"}}  # fmt: skip
+    assert result.platform_post_id == "m_private"
+
+
+def test_a_comment_invalid_for_a_private_reply_is_a_clear_refusal(rsps: responses.RequestsMock) -> None:
+    row = next(
+        r
+        for r in replies_fixture("facebook/messenger_error_codes_docs.json")["rows"]
+        if r["subcode"] == 2534025
+    )
+    rsps.post(SEND_API, status=400, json={"error": {"message": row["message"], "type": "OAuthException",
+                                                    "code": 100, "error_subcode": 2534025, "fbtrace_id": "F"}})  # fmt: skip
+    sender = FacebookPrivateReplies(session=requests.Session(), base_url=GRAPH)
+    with pytest.raises(PermanentError) as refused:
+        sender.send(CREDS, reply_request("Hi", reply_to="1_2"))
+    assert (
+        refused.value.message
+        == "Facebook private replies refused the reply: The comment is invalid for a private reply"
+    )
+
+
+@pytest.mark.parametrize(("days", "allowed"), [(6.9, True), (7.1, False)])
+def test_a_private_reply_is_allowed_within_7_days_of_the_comment(days: float, allowed: bool) -> None:
+    comment = channels.get("facebook.comment")
+    if allowed:
+        channels.plan_private(comment, SENT_AT, hours_after(24 * days))
+        return
+    with pytest.raises(ValidationFailed) as refused:
+        channels.plan_private(comment, SENT_AT, hours_after(24 * days))
+    assert (refused.value.errors[0].field, refused.value.errors[0].rule) == ("private", "reply_window")
+    assert "within 7 days of the comment" in refused.value.errors[0].message
+
+
+def test_messenger_has_no_private_replies_of_its_own() -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        channels.plan_private(MESSENGER, SENT_AT, hours_after(1))
+    assert refused.value.errors[0].rule == "not_supported"

@@ -16,7 +16,7 @@ from chorus.errors import ValidationFailed
 from chorus.inbox import channels
 from chorus.platforms.base import AccountCredentials, PermanentError, Progress, UnknownOutcome
 from chorus.platforms.instagram.replies import InstagramCommentReplies
-from chorus.platforms.meta.messaging import InstagramDirectSender
+from chorus.platforms.meta.messaging import InstagramDirectSender, InstagramPrivateReplies
 from tests.contract.replying import SENT_AT, hours_after, marks, replies_fixture, reply_request, rsps
 
 __all__ = ["rsps"]
@@ -144,3 +144,17 @@ def test_a_mention_says_before_anyone_types_that_it_cannot_be_answered() -> None
         channels.plan_reply(mention, SENT_AT, hours_after(1), text="Thanks!")
     assert mention.reply_via is None
     assert refused.value.errors[0].rule == "reply_unsupported"
+
+
+def test_a_private_reply_is_the_documented_request_on_the_accounts_own_id(
+    rsps: responses.RequestsMock,
+) -> None:
+    documented = replies_fixture("instagram/private_reply_request_docs.json")
+    rsps.post(f"{GRAPH}/{IG_USER}/messages", json=replies_fixture("instagram/private_reply_response_docs.json"),
+              match=[matchers.query_param_matcher({"access_token": "page-token"})])  # fmt: skip
+    sender = InstagramPrivateReplies(session=requests.Session(), base_url=GRAPH)
+    result = sender.send(
+        CREDS, reply_request(documented["message"]["text"], reply_to=documented["recipient"]["comment_id"])
+    )
+    assert json.loads(rsps.calls[0].request.body or b"{}") == documented
+    assert result.platform_post_id == "aWdfZ..."

@@ -218,3 +218,37 @@ def test_a_window_that_closed_while_the_reply_waited_fails_it_before_the_network
     assert stored is not None
     assert stored.state == "failed"
     assert "within 24 h of the person's last message" in (stored.error or "")
+
+
+def test_a_comment_gets_one_private_reply_through_the_send_api_and_a_second_is_refused(
+    bed: PublisherBed, graph: FakePlatform
+) -> None:
+    from chorus.errors import Conflict, ValidationFailed
+
+    # Given a comment conversation
+    ws, conv = conversation(bed, MessageKind.COMMENT)
+    replier = Replier(bed)
+    # When an agent answers the commenter privately
+    reply = create_reply(
+        ws, conv, "Let's sort this out here.", "agent", replier.queue, now=bed.now(), private=True
+    )
+    outcomes = replier.run()
+    # Then one Send API message names the comment as recipient; nothing is posted publicly
+    assert [o.result for o in outcomes] == ["sent"]
+    assert [r["body"] for r in graph.records["message"]] == [
+        {"recipient": {"comment_id": f"{POST}_1"}, "message": {"text": "Let's sort this out here."}}
+    ]
+    assert graph.calls("POST", COMMENTS) == []
+    assert reply["private"] is True
+    # And a second private reply to the same comment is refused (409) before anything is stored or sent
+    with pytest.raises(Conflict) as again:
+        create_reply(ws, conv, "Hello again", "agent", replier.queue, now=bed.now(), private=True)
+    assert "one private reply per comment" in again.value.detail
+    assert replier.queue.sent == []
+    # And after 7 days a private reply is refused with the reason
+    with pytest.raises(ValidationFailed) as late:
+        create_reply(
+            ws, conv, "Late", "agent", replier.queue, now=bed.now() + timedelta(days=8), private=True
+        )
+    assert late.value.errors[0].rule == "reply_window"
+    assert len(graph.records["message"]) == 1

@@ -47,6 +47,7 @@ class Channel:
     max_chars: int | None = None
     max_bytes: int | None = None  # UTF-8 bytes (Instagram messaging)
     visibility: str | None = None  # a reply status's visibility (Mastodon direct mentions)
+    private_sender: str | None = None  # a private reply to a comment's author ("private": true)
 
     @property
     def can_reply(self) -> bool:
@@ -60,14 +61,19 @@ CHANNELS: Mapping[str, Channel] = {
     for c in (
         Channel("facebook.comment", "facebook", "Facebook comments",
                 "comments, replies, visitor posts and mentions on the Page's posts",
-                "a reply comment: POST /{comment-id}/comments", PUBLISHER),
+                "a reply comment: POST /{comment-id}/comments; with \"private\": true one private reply to "
+                "the commenter within 7 days (POST /{page-id}/messages, recipient.comment_id)", PUBLISHER,
+                private_sender="meta.messaging:FacebookPrivateReplies"),
         Channel("messenger", "facebook", "Messenger", "Messenger messages and postbacks sent to the Page",
                 "Send API: POST /{page-id}/messages, messaging_type RESPONSE (MESSAGE_TAG HUMAN_AGENT after "
                 "24 h, when configured)",
                 "meta.messaging:MessengerSender", window=DAY, tagged_window=timedelta(days=7), max_chars=2000),
         Channel("instagram.comment", "instagram", "Instagram comments",
-                "comments and replies on the account's media", "a reply: POST /{ig-comment-id}/replies",
-                "instagram.replies:InstagramCommentReplies"),
+                "comments and replies on the account's media",
+                "a reply: POST /{ig-comment-id}/replies; with \"private\": true one private reply to the "
+                "commenter within 7 days (POST /{ig-user-id}/messages, recipient.comment_id)",
+                "instagram.replies:InstagramCommentReplies",
+                private_sender="meta.messaging:InstagramPrivateReplies"),
         Channel("instagram.mention", "instagram", "Instagram mentions",
                 "mentions of the account in others' media and comments (ids only)", None),
         Channel("instagram.dm", "instagram", "Instagram direct messages", "Instagram direct messages",
@@ -104,6 +110,26 @@ CHANNELS: Mapping[str, Channel] = {
                 "a reply on the local sandbox platform", PUBLISHER),
     )
 }  # fmt: skip
+
+
+PRIVATE_WINDOW = timedelta(days=7)
+"""A private reply to a comment's author: within 7 days of the comment, one per comment (Meta)."""
+
+
+def plan_private(channel: Channel, comment_at: datetime | None, now: datetime) -> None:
+    """Meta's rules for a private reply to the author of a comment written at ``comment_at``; a reply it
+    would refuse raises :class:`ValidationFailed` with the reason (one per comment is the caller's check)."""
+    if channel.private_sender is None:
+        raise ValidationFailed.on("private", f"{channel.label} have no private replies", "not_supported")
+    if comment_at is None:
+        raise ValidationFailed.on("private", "there is no comment to answer privately", "required")
+    ends = comment_at + PRIVATE_WINDOW
+    if now > ends:
+        raise ValidationFailed.on(
+            "private",
+            f"a private reply is allowed only within 7 days of the comment; that window closed at {_at(ends)}",
+            "reply_window",
+        )
 
 
 def window_text(channel: Channel) -> str:

@@ -39,7 +39,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from chorus.accounts import service as accounts
-from chorus.errors import NotFound, ValidationFailed
+from chorus.errors import Conflict, NotFound, ValidationFailed
 from chorus.inbox import channels
 from chorus.inbox import keys as ik
 from chorus.inbox.live import ConnectionSender, broadcast
@@ -113,8 +113,10 @@ def create_reply(
     now: datetime | None = None,
     template: dict[str, Any] | None = None,
     human_agent: bool | None = None,
+    private: bool = False,
 ) -> dict[str, Any]:
-    """Record a reply (``queued``) and hand it to the reply queue.
+    """Record a reply (``queued``) and hand it to the reply queue (``private``: a private message to the
+    author of the comment answered, where the channel has them: :func:`chorus.inbox.channels.plan_private`).
 
     The conversation's channel decides how the reply goes out; a reply its platform would refuse (outside
     the window, too long, no way to reply there) is refused here with the reason, before anything is
@@ -140,7 +142,9 @@ def create_reply(
     channels.plan_reply(
         channel, last_inbound(conv), now, text=text, template=template, human_agent=human_agent
     )  # raises the refusal, with its reason, before anything is stored or sent
-    if conv.conv_kind == "dm" and channel.visibility is None:
+    if private:
+        reply_to = _private_target(workspace_id, conv, channel, in_reply_to, now)
+    elif conv.conv_kind == "dm" and channel.visibility is None:
         reply_to = in_reply_to or conv.conversation_ref  # the private thread itself
     else:  # a Mastodon direct mention is answered on the status, mentioning its author (who else sees it)
         newest = _newest_inbound(workspace_id, conv)
@@ -162,6 +166,7 @@ def create_reply(
         channel=channel.name,
         recipient=conv.conversation_ref if conv.conv_kind == "dm" else None,
         template=template,
+        private=private or None,
         idem_key=uuid.uuid4().hex,
         started_at=now,
         state="queued",
@@ -183,6 +188,38 @@ def _newest_inbound(workspace_id: str, conv: ConversationItem) -> MessageItem | 
         m for m in messages_of(workspace_id, conv.conversation_id) if m.direction == "in" and not m.deleted
     ]
     return inbound[-1] if inbound else None
+
+
+def _private_target(
+    workspace_id: str,
+    conv: ConversationItem,
+    channel: channels.Channel,
+    in_reply_to: str | None,
+    now: datetime,
+) -> str:
+    """The comment a private reply answers (``in_reply_to``, else the newest inbound one), once Meta's
+    rules allow it: within 7 days of the comment, and only one private reply per comment (409)."""
+    inbound = [
+        m for m in messages_of(workspace_id, conv.conversation_id) if m.direction == "in" and not m.deleted
+    ]
+    comment = (
+        next((m for m in inbound if m.platform_message_id == in_reply_to), None) if in_reply_to else None
+    )
+    if comment is None and not in_reply_to and inbound:
+        comment = inbound[-1]
+    channels.plan_private(channel, comment.created_at if comment else None, now)
+    assert comment is not None  # plan_private refused a reply without a comment
+    for earlier in replies_of(workspace_id, conv.conversation_id):
+        if (
+            earlier["private"]
+            and earlier["reply_to"] == comment.platform_message_id
+            and earlier["state"] != "failed"
+        ):
+            raise Conflict(
+                f"{channel.label.split()[0]} allows one private reply per comment: reply {earlier['id']} "
+                "already answers this one; the conversation continues in the inbox once the person answers it"
+            )
+    return comment.platform_message_id
 
 
 def _reply_target(conv: ConversationItem, newest: MessageItem | None) -> str:
@@ -338,7 +375,9 @@ def _job(
     item: ReplyItem, plan: channels.ReplyPlan, channel: channels.Channel, creds: AccountCredentials
 ) -> _Job:
     assert channel.sender is not None  # plan_reply refused a channel without one
-    sender = sender_for(channel.sender, item.platform, channel.visibility)
+    spec = channel.private_sender if item.private else channel.sender
+    assert spec is not None  # create_reply refused a private reply where the channel has none
+    sender = sender_for(spec, item.platform, channel.visibility)
     request = ReplyRequest(
         reply_id=item.reply_id,
         text=item.text,
@@ -505,7 +544,7 @@ def _record_in_thread(
         author_handle=account.handle,
         parent_ref=item.reply_to,
         post_ref=conv.post_ref,
-        raw_type="chorus.reply",
+        raw_type="chorus.private_reply" if item.private else "chorus.reply",
         authored_by_account=True,
     )
     landing = LandingDeps(analyzer=_NoSentiment(), now=lambda: now)

@@ -116,6 +116,7 @@ class ReplyItem(MainItem, discriminator="inbox_reply"):
     channel = UnicodeAttribute(null=True)  # the conversation's channel when the reply was made
     recipient = UnicodeAttribute(null=True)  # the other party of a private conversation
     template = JSONAttribute(null=True)  # WhatsApp: the approved template chosen in the reply
+    private = BooleanAttribute(null=True)  # a private reply to the author of the comment answered
     # Exactly once (decision 11): persisted before the first platform call, read back on every retry.
     idem_key = UnicodeAttribute(null=True)
     started_at = UTCDateTimeAttribute(null=True)
@@ -261,6 +262,7 @@ def reply_view(item: ReplyItem) -> dict[str, Any]:
         "reply_to": item.reply_to,
         "channel": item.channel,
         "template": item.template,
+        "private": bool(item.private),
         "state": item.state,
         "attempts": int(item.attempts or 0),
         "platform_message_id": item.platform_message_id,

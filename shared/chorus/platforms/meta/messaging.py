@@ -7,6 +7,8 @@
 * Instagram direct messages (an Instagram account linked to a Page, Facebook login): the same
   endpoint of the linked Page with the person's Instagram-scoped id; Meta's own examples send no
   ``messaging_type`` (``recipient`` + ``message``, ``tag`` when tagged).
+* Private replies to a comment's author (Facebook and Instagram): ``recipient.comment_id`` and
+  ``message``, one per comment, within 7 days of it.
 
 The page token travels as the documented ``access_token`` query parameter; the body is JSON. The
 window rules are applied before the call (:mod:`chorus.inbox.channels`); a refusal the platform still
@@ -53,8 +55,12 @@ class _MetaDirect(MessagingSender):
     def body(self, request: ReplyRequest) -> dict[str, Any]:
         raise NotImplementedError
 
+    def addressee(self, request: ReplyRequest) -> str | None:
+        """Who the message goes to: the person (a private reply: the comment)."""
+        return request.recipient
+
     def send(self, creds: AccountCredentials, request: ReplyRequest) -> PublishResult:
-        if not request.recipient:
+        if not self.addressee(request):
             raise PermanentError(f"{self.label}: the conversation names no recipient", platform=self.platform)
         url = f"{(self.base_url or graph_url()).rstrip('/')}/{self.page(creds)}/messages"
 
@@ -96,3 +102,30 @@ class InstagramDirectSender(_MetaDirect):
         if request.tag:
             body["tag"] = request.tag
         return body
+
+
+class _PrivateReply:
+    """A private reply to the author of a comment: ``recipient.comment_id`` and the text, one per comment,
+    within 7 days of it (the rules are applied before the call, :func:`chorus.inbox.channels.plan_private`)."""
+
+    def addressee(self, request: ReplyRequest) -> str | None:
+        return request.reply_to
+
+    def body(self, request: ReplyRequest) -> dict[str, Any]:
+        return {"recipient": {"comment_id": request.reply_to}, "message": {"text": request.text}}
+
+
+class FacebookPrivateReplies(_PrivateReply, MessengerSender):
+    """``POST /{page-id}/messages`` with ``recipient.comment_id`` (Messenger's private replies)."""
+
+    label = "Facebook private replies"
+
+
+class InstagramPrivateReplies(_PrivateReply, InstagramDirectSender):
+    """``POST /{ig-user-id}/messages`` with ``recipient.comment_id`` (Instagram's private replies: the
+    account's own id, not the Page's)."""
+
+    label = "Instagram private replies"
+
+    def page(self, creds: AccountCredentials) -> str:
+        return creds.account_id
