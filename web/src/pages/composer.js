@@ -40,7 +40,7 @@ export function Composer() {
     busy.value = true
     const body = { accounts: chosen.value, text: text.value, mode: mode.value, timezone: zone.value }
     body.variants = Object.fromEntries(Object.entries(variants.value).filter(([id]) => chosen.value.includes(id)).map(([id, t]) => [id, { text: t }]))
-    if (mode.value === 'schedule' && when.value) body.scheduled_at = when.value + ':00'
+    if (mode.value === 'schedule' && when.value) body.scheduled_at = when.value.length === 16 ? when.value + ':00' : when.value
     try {
       const made = await api('POST', '/posts', body)
       done.value = made
@@ -82,7 +82,7 @@ export function Composer() {
           <label class="check"><input type="radio" name="mode" value=${value} checked=${mode.value === value} onChange=${() => (mode.value = value)} /> ${label}</label>`)}
         ${mode.value === 'schedule' && html`
           <label for="when">Date and time (${zone.value})</label>
-          <input id="when" type="datetime-local" value=${when.value} onInput=${(e) => (when.value = e.currentTarget.value)}
+          <input id="when" type="datetime-local" step="1" value=${when.value} onInput=${(e) => (when.value = e.currentTarget.value)}
             aria-describedby=${errorId('scheduled_at')} aria-invalid=${at('scheduled_at') ? 'true' : undefined} />
           ${at('scheduled_at') && html`<p id="scheduled_at-error" class="error">${at('scheduled_at')}</p>`}`}
       </fieldset>
