@@ -16,6 +16,9 @@ the platform's errors: ``AuthError`` when the grant is dead (the account must au
   account is refreshed ahead of expiry), and the new token replaces both.
 - Pinterest: ``grant_type=refresh_token`` with the app's client credentials; the continuous refresh
   token may come back renewed (stored), else the stored one is kept.
+- LinkedIn: ``grant_type=refresh_token`` where LinkedIn issued a refresh token (approved Marketing
+  Developer Platform apps only; self-serve apps get none, and their owners are warned before the
+  60-day token expires: ``chorus.accounts.expiry``).
 - Bluesky: ``com.atproto.server.refreshSession`` with the refresh JWT on the account's PDS; when the
   PDS refuses it (expired, revoked), a new session with the account's app password (stored
   KMS-encrypted with the tokens; ``credentials()`` hands it over decrypted as ``extra["app_password"]``). The publisher's adapter also refreshes its own session;
@@ -56,6 +59,8 @@ def refresher_for(
         return lambda creds: _refresh_threads(creds, apps, http)
     if platform == "pinterest" and apps.app("pinterest") is not None:
         return lambda creds: _refresh_pinterest(creds, apps, http)
+    if platform == "linkedin" and apps.app("linkedin") is not None:
+        return lambda creds: _refresh_linkedin(creds, apps, http)
     return None
 
 
@@ -74,6 +79,18 @@ def _refresh_pinterest(creds: AccountCredentials, apps: OAuthApps, http: request
         return None
     fresh = oauth.refresh(
         app.client_id, app.client_secret, creds.refresh_token, session=http, api_url=apps.pinterest_api_url
+    )
+    return TokenSet(fresh.access_token, fresh.refresh_token, fresh.expires_at)
+
+
+def _refresh_linkedin(creds: AccountCredentials, apps: OAuthApps, http: requests.Session) -> TokenSet | None:
+    from chorus.platforms.linkedin import oauth
+
+    app = apps.app("linkedin")
+    if app is None or app.client_secret is None or not creds.refresh_token:
+        return None
+    fresh = oauth.refresh(
+        app.client_id, app.client_secret, creds.refresh_token, session=http, oauth_url=apps.linkedin_oauth_url
     )
     return TokenSet(fresh.access_token, fresh.refresh_token, fresh.expires_at)
 
