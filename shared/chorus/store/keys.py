@@ -12,7 +12,9 @@ Single-table layout of the main table (pk/sk, plus sparse GSIs):
   WS#<ws>            / TARGET#<post_id>#<acct>    one (post, account) publish target
   WS#<ws>            / WSCONN#<connection_id>     live WebSocket connection
   SYS                / SCHEDULER                  scheduler watermark
-GSI1 (due index, sparse): gsi1pk = DUE#|QUEUED#<YYYY-MM-DDTHH:MM> (UTC minute), gsi1sk = <due iso>#<target>
+GSI1 (due index, sparse): gsi1pk = DUE#|QUEUED#<YYYY-MM-DDTHH:MM> (UTC minute), gsi1sk = <due iso>#<target>;
+      TOKENWARN#<YYYY-MM-DD> / <warn iso>#<ws>#<account>: an account whose token cannot be refreshed,
+      until its owner was warned of the expiry (chorus.accounts.expiry)
 GSI2 (sparse): CAL#<ws> / <time>#<post> (calendar), PACCT#<platform>#<id> / <ws>#<account> (webhook routing),
       PAUSED#<ws> / <target> (targets held while publishing is paused)
 """
@@ -87,6 +89,15 @@ def due_bucket(at: datetime, prefix: str = "DUE") -> str:
     """The minute bucket of the due index a target lives in: DUE# while scheduled, QUEUED# while a
     message for it should be in flight (so the scheduler can find lost ones without a table scan)."""
     return f"{prefix}#" + at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+
+
+def token_warning_bucket(at: datetime) -> str:
+    """The day bucket of the expiry-warning index an account waits in until its owner is warned."""
+    return "TOKENWARN#" + at.astimezone(UTC).strftime("%Y-%m-%d")
+
+
+def token_warning_sk(at: datetime, workspace_id: str, account_id: str) -> str:
+    return f"{iso(at)}#{workspace_id}#{account_id}"
 
 
 def calendar_pk(workspace_id: str) -> str:
