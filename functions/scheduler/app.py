@@ -1,5 +1,6 @@
 """EventBridge schedule (every minute): hand targets due soon to the publish queue, delayed to the second;
-catch up an outage a bounded chunk per run (see chorus.posts.scheduler)."""
+catch up an outage a bounded chunk per run (see chorus.posts.scheduler). On the hour, warn owners whose
+tokens cannot be refreshed and expire within a week (chorus.accounts.expiry)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from chorus.accounts import expiry
 from chorus.config import get_settings
 from chorus.events.bus import default_publisher
 from chorus.observability import logger
@@ -17,8 +19,8 @@ from chorus.posts.queue import default_queue
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    report = scheduler.run(
-        scheduler.utcnow(), default_queue(), get_settings().schedule_lookahead_s, events=default_publisher()
-    )
-    logger.info("scheduler run", **asdict(report))
-    return asdict(report)
+    now, events = scheduler.utcnow(), default_publisher()
+    report = scheduler.run(now, default_queue(), get_settings().schedule_lookahead_s, events=events)
+    warned = expiry.on_the_hour(now, events)
+    logger.info("scheduler run", **asdict(report), expiry_warned=len(warned))
+    return {**asdict(report), "expiry_warned": len(warned)}

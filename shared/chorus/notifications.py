@@ -39,6 +39,14 @@ def render(event: DomainEvent) -> tuple[str, str]:
             f"Account {data.get('account_id')} ({data.get('platform')}) lost its authorisation: {data.get('reason')}.\n"
             "Posts for it wait as failed until you reconnect it."
         )
+    elif event.name == "AccountTokenExpiring":
+        subject = f"Chorus: reconnect your {data.get('platform')} account within {data.get('days_left')} days"
+        text = (
+            f"The authorisation of {data.get('display_name')} ({data.get('platform')}, account "
+            f"{data.get('account_id')}) ends on {data.get('expires_at')} and cannot be renewed automatically.\n"
+            "Connect the account again in Chorus before then (Accounts -> connect "
+            f"{data.get('platform')}); until you do, its scheduled posts will fail once it has expired."
+        )
     elif event.name == "CrisisRaised":
         subject = f"Chorus CRISIS ({data.get('severity')}): negative mentions are spiking"
         samples = "\n".join(f"  - {s}" for s in data.get("samples", []))

@@ -17,6 +17,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
+from chorus.accounts import expiry
 from chorus.accounts.tokens import TokenCipher, TokenSet, default_cipher
 from chorus.auth.keys import Principal, new_id
 from chorus.config import register_reset
@@ -128,6 +129,7 @@ def connect_account(  # the storage step: callers prove ownership first (connect
     bind()
     tokens, extra = _sealed(tokens, extra)
     account_id = new_id("acc", 5)
+    warning = expiry.entry(tokens, workspace_id, account_id)  # a token that will need a new connection
     blob = (cipher or default_cipher()).encrypt(tokens, _context(workspace_id, account_id))
     item = AccountItem(
         keys.workspace_pk(workspace_id),
@@ -145,6 +147,8 @@ def connect_account(  # the storage step: callers prove ownership first (connect
         created_at=datetime.now(UTC),
         gsi2pk=keys.platform_account_pk(platform, platform_account_id),
         gsi2sk=f"{workspace_id}#{account_id}",
+        gsi1pk=warning[0] if warning else None,
+        gsi1sk=warning[1] if warning else None,
     )
     item.save()
     follow_connected_account(workspace_id, account_id, platform, item.created_at)
@@ -423,6 +427,7 @@ def store_tokens(account: Account, tokens: TokenSet, cipher: TokenCipher | None 
             else AccountItem.token_expires_at.remove(),
             AccountItem.status.set("active"),
             AccountItem.status_reason.remove(),
+            *expiry.index_actions(tokens, account.workspace_id, account.id),
         ]
     )
     if any(name in account.extra for name in SEALED):

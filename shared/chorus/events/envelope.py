@@ -19,6 +19,7 @@ EVENT_SOURCES: Mapping[str, str] = {
     "PublishFailed": "chorus.posts",
     "PublishPartiallyFailed": "chorus.posts",  # the root is out, a later part failed: parts listed
     "AccountNeedsReauth": "chorus.accounts",
+    "AccountTokenExpiring": "chorus.accounts",  # a token that cannot be refreshed ends within 7 days
     "InboxItemReceived": "chorus.inbox",
     "CrisisRaised": "chorus.listening",
     "CrisisEscalated": "chorus.listening",
