@@ -50,6 +50,7 @@ _NAMED_ONLY = {
     "AWS::SSM::Parameter",
     "AWS::SecretsManager::Secret",
     "AWS::SQS::QueuePolicy",  # moto's queues take any sender
+    "AWS::S3::BucketPolicy",  # the web app's bucket is read by CloudFront only
 }
 
 
@@ -237,6 +238,11 @@ def _create(stack: Stack, clients: Any, logical: str, res: dict[str, Any]) -> No
         stack.attrs[(logical, "ApiEndpoint")] = f"wss://{api_id}.execute-api.{region}.amazonaws.com"
         stack.attrs[(logical, "RootResourceId")] = "root"
         stack.attrs[(logical, "ApiId")] = api_id
+    elif kind.startswith("AWS::CloudFront::"):
+        # The web app's CDN: locally chorus.local.webapp serves web/dist and the API under /api itself.
+        stack.refs[logical] = f"local-{logical}"
+        for attribute in ("Id", "DomainName", "FunctionMetadata.FunctionARN"):
+            stack.attrs[(logical, attribute)] = f"local-{logical}"
     elif kind in _NAMED_ONLY:
         stack.refs[logical] = props.get("Name", name) if isinstance(props, dict) else name
         stack.attrs[(logical, "Arn")] = f"arn:aws:local:{region}:{ACCOUNT}:{logical}"
