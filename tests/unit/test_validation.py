@@ -118,6 +118,20 @@ def test_facebook_allows_63206_characters_and_keeps_the_link_apart() -> None:
     assert rules(validate("facebook", "a" * 63_207, [], None, [], None)) == {("text.too_long", "text")}
 
 
+def test_linkedin_takes_up_to_20_images_or_one_video_alone_a_link_card_and_no_first_comment() -> None:
+    assert validate("linkedin", "hi", [JPEG] * 20, None, [], None) == []
+    assert ("media.too_many", "media") in rules(validate("linkedin", "hi", [JPEG] * 21, None, [], None))
+    assert ("media.mixed", "media") in rules(validate("linkedin", "hi", [JPEG, MP4], None, [], None))
+    # the link of a text post is its article card, not counted in the 3,000 characters
+    assert validate("linkedin", "a" * 3000, [], "https://example.com/" + "x" * 50, [], None) == []
+    assert ("text.too_long", "text") in rules(
+        validate("linkedin", "a" * 3000, [JPEG], "https://example.com/x", [], None)
+    )
+    assert {r for r, _ in rules(validate("linkedin", "hi", [], None, [], "first!"))} == {
+        "first_comment.unsupported"
+    }
+
+
 def test_threads_and_linkedin_limits() -> None:
     assert rules(validate("threads", "a" * 501, [], None, [], None)) == {("text.too_long", "text")}
     assert validate("linkedin", "a" * 3000, [], None, [], None) == []

@@ -236,7 +236,10 @@ PLATFORM_RULES: Mapping[str, PlatformRules] = {
         supports_first_comment=False,
         link_mode=LinkMode.FIELD,
     ),
-    # LinkedIn posts: 3,000 characters; up to 20 images (multi-image) or one video.
+    # LinkedIn posts (Posts API): commentary <= 3,000 characters; one image (content.media) or 2-20
+    # (content.multiImage), JPEG/PNG/GIF through the Images API; or one video alone (Videos API). A link
+    # without media is the post's article card (content.article), with media it is appended to the text.
+    # Chorus publishes no first comment on LinkedIn (the adapter makes the post only).
     "linkedin": PlatformRules(
         name="LinkedIn",
         max_length=3000,
@@ -248,6 +251,8 @@ PLATFORM_RULES: Mapping[str, PlatformRules] = {
             max_images=20,
             max_items=20,
         ),
+        supports_first_comment=False,
+        link_mode=LinkMode.CARD,
     ),
     # YouTube: one video is the post; the text is its description (5,000 characters).
     "youtube": PlatformRules(
