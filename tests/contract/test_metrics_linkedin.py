@@ -147,3 +147,25 @@ def test_twenty_one_shares_take_two_requests() -> None:
     collector().post_metrics(CREDS, [f"urn:li:share:{n}" for n in range(21)])
     lists = [call.request.url.split("shares=List(")[1] for call in responses.calls]  # type: ignore[union-attr]
     assert [len(part.rstrip(")").split(",")) for part in lists] == [20, 1]
+
+
+@responses.activate
+def test_a_members_account_has_no_share_statistics_and_nothing_is_asked() -> None:
+    # organizationalEntityShareStatistics exists for organization pages only: a member connected by
+    # OAuth (urn:li:person:...) is not an organizationalEntity, so no request is sent for it
+    member = AccountCredentials(platform="linkedin", account_id="urn:li:person:782bbtaQ", access_token="t")
+    assert collector().account_metrics(member) == []
+    assert collector().post_metrics(member, [SHARE]) == []
+    assert len(responses.calls) == 0
+
+
+@responses.activate
+def test_an_organization_connected_by_its_urn_is_asked_by_that_urn() -> None:
+    responses.get(STATS_URL, json={"elements": [{"totalShareStatistics": statistics()}]})
+    responses.get(
+        f"{API}/networkSizes/urn%3Ali%3Aorganization%3A2414183?edgeType=COMPANY_FOLLOWED_BY_MEMBER",
+        json={"firstDegreeSize": 5},
+    )
+    creds = AccountCredentials(platform="linkedin", account_id=ORG, access_token="li-token")
+    points = collector().account_metrics(creds)
+    assert MetricPoint(MetricScope.ACCOUNT, ORG, "followers", 5, NOW) in points
