@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import responses
 
-from chorus.platforms.base import Progress
-from chorus.platforms.replies import ReplyRequest
+from chorus.platforms.base import AccountCredentials, Progress, UnknownOutcome
+from chorus.platforms.replies import ReplyRequest, ReplySender
 from tests.support import fixture_json
 
 SENT_AT = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
@@ -57,6 +57,18 @@ def reply_request(
         tag=tag,
         template=template,
     )
+
+
+def sent_twice_after_a_lost_answer(
+    sender: ReplySender, creds: AccountCredentials, rsps: responses.RequestsMock, **request: Any
+) -> None:
+    """Send a reply whose answer is lost, then again with the same (persisted) progress: both are an
+    unknown outcome and only the first request left (a part sent without an answer is never resent blind)."""
+    progress = Progress("idem-key-1", SENT_AT)
+    for _ in range(2):
+        with pytest.raises(UnknownOutcome):
+            sender.send(creds, reply_request("Once", progress=progress, **request))
+    assert len(rsps.calls) == 1
 
 
 def marks(request: ReplyRequest) -> list[tuple[str, ...]]:

@@ -14,11 +14,19 @@ from responses import matchers
 
 from chorus.errors import ValidationFailed
 from chorus.inbox import channels
-from chorus.platforms.base import AccountCredentials, PermanentError, Progress, UnknownOutcome
+from chorus.platforms.base import AccountCredentials, PermanentError
 from chorus.platforms.facebook.publish import FacebookPublisher
 from chorus.platforms.meta.messaging import FacebookPrivateReplies, MessengerSender
 from chorus.platforms.replies import PublisherReplies
-from tests.contract.replying import SENT_AT, hours_after, marks, replies_fixture, reply_request, rsps
+from tests.contract.replying import (
+    SENT_AT,
+    hours_after,
+    marks,
+    replies_fixture,
+    reply_request,
+    rsps,
+    sent_twice_after_a_lost_answer,
+)
 
 __all__ = ["rsps"]
 
@@ -140,14 +148,9 @@ def test_a_lost_answer_is_unknown_and_never_sent_again(
 ) -> None:
     # Given the Send API takes the message but the answer is lost
     rsps.post(SEND_API, body=requests.ConnectionError("Connection reset by peer"))
-    progress = Progress("idem-key-1", SENT_AT)
-    with pytest.raises(UnknownOutcome):
-        sender.send(CREDS, reply_request("Once", recipient=PSID, progress=progress))
-    # When it is tried again with the same (persisted) progress
-    with pytest.raises(UnknownOutcome):
-        sender.send(CREDS, reply_request("Once", recipient=PSID, progress=progress))
-    # Then no second request left: the Send API has no lookup, so the reply is not sent blind
-    assert len(rsps.calls) == 1
+    # When it is tried again with the same (persisted) progress, then no second request leaves: the
+    # Send API has no lookup, so the reply is not sent blind
+    sent_twice_after_a_lost_answer(sender, CREDS, rsps, recipient=PSID)
     assert sender.verifiable is False
 
 

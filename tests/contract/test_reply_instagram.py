@@ -14,10 +14,18 @@ from responses import matchers
 
 from chorus.errors import ValidationFailed
 from chorus.inbox import channels
-from chorus.platforms.base import AccountCredentials, PermanentError, Progress, UnknownOutcome
+from chorus.platforms.base import AccountCredentials, PermanentError
 from chorus.platforms.instagram.replies import InstagramCommentReplies
 from chorus.platforms.meta.messaging import InstagramDirectSender, InstagramPrivateReplies
-from tests.contract.replying import SENT_AT, hours_after, marks, replies_fixture, reply_request, rsps
+from tests.contract.replying import (
+    SENT_AT,
+    hours_after,
+    marks,
+    replies_fixture,
+    reply_request,
+    rsps,
+    sent_twice_after_a_lost_answer,
+)
 
 __all__ = ["rsps"]
 
@@ -84,12 +92,7 @@ def test_a_comment_reply_timed_out_is_verified_not_resent(
     rsps: responses.RequestsMock, comments: InstagramCommentReplies
 ) -> None:
     rsps.post(REPLIES, body=requests.ReadTimeout("read timed out"))
-    progress = Progress("k", SENT_AT)
-    with pytest.raises(UnknownOutcome):
-        comments.send(CREDS, reply_request("*sniff*", reply_to=COMMENT, progress=progress))
-    with pytest.raises(UnknownOutcome):
-        comments.send(CREDS, reply_request("*sniff*", reply_to=COMMENT, progress=progress))
-    assert len(rsps.calls) == 1
+    sent_twice_after_a_lost_answer(comments, CREDS, rsps, reply_to=COMMENT)
     assert comments.verifiable is True
 
 

@@ -14,9 +14,17 @@ from responses import matchers
 
 from chorus.errors import ValidationFailed
 from chorus.inbox import channels
-from chorus.platforms.base import AccountCredentials, PermanentError, Progress, TransientError, UnknownOutcome
+from chorus.platforms.base import AccountCredentials, PermanentError, Progress, TransientError
 from chorus.platforms.wechat.messages import WeChatSender
-from tests.contract.replying import SENT_AT, hours_after, marks, replies_fixture, reply_request, rsps
+from tests.contract.replying import (
+    SENT_AT,
+    hours_after,
+    marks,
+    replies_fixture,
+    reply_request,
+    rsps,
+    sent_twice_after_a_lost_answer,
+)
 from tests.support import fixture_json
 
 __all__ = ["rsps"]
@@ -137,8 +145,4 @@ def test_the_48_hour_window_is_applied_before_the_network() -> None:
 def test_a_lost_answer_is_never_sent_again(rsps: responses.RequestsMock) -> None:
     rsps.post(SEND, body=requests.ReadTimeout("read timed out"))
     sender = WeChatSender(session=requests.Session(), base_url=API, app=lambda: None)
-    progress = Progress("k", SENT_AT)
-    for _ in range(2):
-        with pytest.raises(UnknownOutcome):
-            sender.send(CREDS, reply_request("Once", recipient="OPENID", progress=progress))
-    assert len(rsps.calls) == 1
+    sent_twice_after_a_lost_answer(sender, CREDS, rsps, recipient="OPENID")

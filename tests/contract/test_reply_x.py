@@ -11,11 +11,17 @@ import requests
 import responses
 
 from chorus.inbox import channels
-from chorus.platforms.base import AccountCredentials, PermanentError, Progress, UnknownOutcome
+from chorus.platforms.base import AccountCredentials, PermanentError
 from chorus.platforms.replies import PublisherReplies
 from chorus.platforms.x.dm import XDirectSender
 from chorus.platforms.x.publish import XPublisher
-from tests.contract.replying import SENT_AT, marks, replies_fixture, reply_request, rsps
+from tests.contract.replying import (
+    marks,
+    replies_fixture,
+    reply_request,
+    rsps,
+    sent_twice_after_a_lost_answer,
+)
 
 __all__ = ["rsps"]
 
@@ -66,11 +72,7 @@ def test_a_refused_direct_message_says_why(rsps: responses.RequestsMock, sender:
 
 def test_a_lost_answer_is_never_sent_again(rsps: responses.RequestsMock, sender: XDirectSender) -> None:
     rsps.post(DM, body=requests.ReadTimeout("read timed out"))
-    progress = Progress("k", SENT_AT)
-    for _ in range(2):
-        with pytest.raises(UnknownOutcome):
-            sender.send(CREDS, reply_request("Once", recipient=PARTICIPANT, progress=progress))
-    assert len(rsps.calls) == 1
+    sent_twice_after_a_lost_answer(sender, CREDS, rsps, recipient=PARTICIPANT)
     assert sender.verifiable is False
 
 

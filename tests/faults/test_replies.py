@@ -106,6 +106,19 @@ class Replier:
         raise AssertionError("the replier did not settle")
 
 
+def replying(bed: PublisherBed, kind: MessageKind, text: str) -> tuple[Replier, str, str]:
+    """A conversation of ``kind``, a replier and a reply made in it: (replier, workspace id, reply id)."""
+    ws, conv = conversation(bed, kind)
+    replier = Replier(bed)
+    return replier, ws, create_reply(ws, conv, text, "agent", replier.queue, now=bed.now())["id"]
+
+
+def stored(ws: str, reply_id: str) -> Any:
+    found = get_reply(ws, reply_id)
+    assert found is not None
+    return found
+
+
 def kill_once(monkeypatch: pytest.MonkeyPatch, method: str, *, after: bool) -> None:
     """The worker dies once in ``ReplyProgress.<method>``: after the store persisted it, or before."""
     real = getattr(ReplyProgress, method)
@@ -127,9 +140,7 @@ def test_killed_before_its_request_went_out_a_messenger_reply_is_sent_once(
     bed: PublisherBed, graph: FakePlatform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given the worker dies after moving the reply to sending, before marking its request sent
-    ws, conv = conversation(bed, MessageKind.DM)
-    replier = Replier(bed)
-    reply = create_reply(ws, conv, "It ships today.", "agent", replier.queue, now=bed.now())
+    replier, ws, reply_id = replying(bed, MessageKind.DM, "It ships today.")
     kill_once(monkeypatch, "part_sent", after=False)
     # When the replier runs until settled
     outcomes = replier.run()
@@ -137,18 +148,15 @@ def test_killed_before_its_request_went_out_a_messenger_reply_is_sent_once(
     assert replier.kills == 1
     assert [o.result for o in outcomes] == ["retry", "sent"]
     assert [r["body"]["message"]["text"] for r in graph.records["message"]] == ["It ships today."]
-    stored = get_reply(ws, reply["id"])
-    assert stored is not None
-    assert (stored.state, stored.platform_message_id, stored.sent_parts) == ("sent", "m_message-1", None)
+    reply = stored(ws, reply_id)
+    assert (reply.state, reply.platform_message_id, reply.sent_parts) == ("sent", "m_message-1", None)
 
 
 def test_killed_after_its_id_was_persisted_a_reply_is_not_sent_again(
     bed: PublisherBed, graph: FakePlatform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given the worker dies right after the platform's id of the reply was persisted
-    ws, conv = conversation(bed, MessageKind.DM)
-    replier = Replier(bed)
-    reply = create_reply(ws, conv, "On its way.", "agent", replier.queue, now=bed.now())
+    replier, ws, reply_id = replying(bed, MessageKind.DM, "On its way.")
     kill_once(monkeypatch, "part_landed", after=True)
     # When the replier runs until settled
     outcomes = replier.run()
@@ -156,37 +164,31 @@ def test_killed_after_its_id_was_persisted_a_reply_is_not_sent_again(
     assert [o.result for o in outcomes] == ["sent"]
     assert len(graph.records["message"]) == 1
     assert len(graph.calls("POST", SEND_API)) == 1
-    stored = get_reply(ws, reply["id"])
-    assert stored is not None
-    assert stored.state == "sent"
+    reply = stored(ws, reply_id)
+    assert reply.state == "sent"
 
 
 def test_killed_mid_call_a_messenger_reply_is_never_sent_twice(
     bed: PublisherBed, graph: FakePlatform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given the worker dies once its request was marked sent (it may or may not have gone out)
-    ws, conv = conversation(bed, MessageKind.DM)
-    replier = Replier(bed)
-    reply = create_reply(ws, conv, "Hello", "agent", replier.queue, now=bed.now())
+    replier, ws, reply_id = replying(bed, MessageKind.DM, "Hello")
     kill_once(monkeypatch, "part_sent", after=True)
     # When the replier runs until settled
     outcomes = replier.run()
     # Then the Send API has no lookup: the reply is left unconfirmed, with the reason, and not sent blind
     assert [o.result for o in outcomes] == ["unconfirmed"]
     assert graph.calls("POST", SEND_API) == []
-    stored = get_reply(ws, reply["id"])
-    assert stored is not None
-    assert stored.state == "unconfirmed"
-    assert "not sent again" in (stored.error or "")
+    reply = stored(ws, reply_id)
+    assert reply.state == "unconfirmed"
+    assert "not sent again" in (reply.error or "")
 
 
 def test_killed_mid_call_a_comment_reply_is_looked_for_then_sent_once(
     bed: PublisherBed, graph: FakePlatform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a comment reply whose worker dies once its request was marked sent (it never went out)
-    ws, conv = conversation(bed, MessageKind.COMMENT)
-    replier = Replier(bed)
-    reply = create_reply(ws, conv, "Thanks for asking!", "agent", replier.queue, now=bed.now())
+    replier, ws, reply_id = replying(bed, MessageKind.COMMENT, "Thanks for asking!")
     kill_once(monkeypatch, "part_sent", after=True)
     # When the replier runs until settled
     outcomes = replier.run()
@@ -196,28 +198,24 @@ def test_killed_mid_call_a_comment_reply_is_looked_for_then_sent_once(
     assert [(c["parent"], c["message"]) for c in graph.records["comment"]] == [
         (f"{POST}_1", "Thanks for asking!")
     ]
-    stored = get_reply(ws, reply["id"])
-    assert stored is not None
-    assert stored.state == "sent"
+    reply = stored(ws, reply_id)
+    assert reply.state == "sent"
 
 
 def test_a_window_that_closed_while_the_reply_waited_fails_it_before_the_network(
     bed: PublisherBed, graph: FakePlatform
 ) -> None:
     # Given a Messenger reply made in the window, delivered to the replier after it closed
-    ws, conv = conversation(bed, MessageKind.DM)
-    replier = Replier(bed)
-    reply = create_reply(ws, conv, "Sorry for the wait", "agent", replier.queue, now=bed.now())
+    replier, ws, reply_id = replying(bed, MessageKind.DM, "Sorry for the wait")
     bed.clock.advance(timedelta(hours=25).total_seconds())
     # When the replier handles it
     outcomes = replier.run()
     # Then it failed with the reason and nothing reached the platform
     assert [o.result for o in outcomes] == ["failed"]
     assert graph.requests == []
-    stored = get_reply(ws, reply["id"])
-    assert stored is not None
-    assert stored.state == "failed"
-    assert "within 24 h of the person's last message" in (stored.error or "")
+    reply = stored(ws, reply_id)
+    assert reply.state == "failed"
+    assert "within 24 h of the person's last message" in (reply.error or "")
 
 
 def test_a_comment_gets_one_private_reply_through_the_send_api_and_a_second_is_refused(

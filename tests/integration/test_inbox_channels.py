@@ -94,6 +94,17 @@ def deliver(chorus: Chorus, payload: dict[str, Any]) -> None:
     assert answer.status_code == 200, answer.text
 
 
+def opened(
+    chorus: Chorus, platform: str, account_ref: str, payload: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """A new workspace connected to ``account_ref`` on ``platform``, and the conversation ``payload`` (a
+    signed webhook) opens in it: (its key, the conversation as GET /inbox shows it)."""
+    _, key = chorus.workspace(f"{platform} {account_ref}")
+    chorus.proven_account(key, platform, account_ref, handle="brand")
+    deliver(chorus, payload)
+    return key, conversation(chorus, key, platform)
+
+
 def conversation(chorus: Chorus, key: str, platform: str) -> dict[str, Any]:
     def found() -> dict[str, Any] | None:
         convs = chorus.call("GET", "/inbox", key, params={"platform": platform}).json()["conversations"]
@@ -141,11 +152,8 @@ def test_a_messenger_message_is_answered_through_the_send_api_never_as_a_comment
     chorus: Chorus, graph: FakePlatform
 ) -> None:
     # Given a Page connected to a workspace, and a person's Messenger message a minute ago
-    ws, key = chorus.workspace("Messenger")
-    chorus.proven_account(key, "facebook", PAGE, handle="page")
     sent_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
-    deliver(chorus, messenger_message(sent_at, "Where is my order?"))
-    conv = conversation(chorus, key, "facebook")
+    key, conv = opened(chorus, "facebook", PAGE, messenger_message(sent_at, "Where is my order?"))
     # Then the conversation shows its channel and when the 24-hour window closes
     assert conv["channel"] == "messenger"
     assert "POST /{page-id}/messages" in conv["reply_via"]
@@ -172,11 +180,8 @@ def test_a_whatsapp_reply_after_24_hours_without_a_template_is_refused_and_nothi
     chorus: Chorus, graph: FakePlatform
 ) -> None:
     # Given a WhatsApp customer who last wrote 25 hours ago
-    ws, key = chorus.workspace("WhatsApp")
-    chorus.proven_account(key, "whatsapp", NUMBER, handle="shop")
     sent_at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=25)
-    deliver(chorus, whatsapp_message(sent_at, "Is it in stock?"))
-    conv = conversation(chorus, key, "whatsapp")
+    key, conv = opened(chorus, "whatsapp", NUMBER, whatsapp_message(sent_at, "Is it in stock?"))
     assert conv["channel"] == "whatsapp"
     assert conv["reply_window_ends_at"] == iso(sent_at + timedelta(hours=24))
     # When an agent answers with text
@@ -220,12 +225,9 @@ def test_a_comment_reply_whose_answer_is_lost_is_on_the_platform_once(
     chorus: Chorus, graph: FakePlatform
 ) -> None:
     # Given a comment on the Page's post, and a platform that makes the reply but loses the answer
-    ws, key = chorus.workspace("Comments")
-    chorus.proven_account(key, "facebook", COMMENTS_PAGE, handle="page")
     payload = fixture_json("webhooks/meta/page_feed_comment_add.json")
     payload["entry"][0]["id"] = COMMENTS_PAGE
-    deliver(chorus, payload)
-    conv = conversation(chorus, key, "facebook")
+    key, conv = opened(chorus, "facebook", COMMENTS_PAGE, payload)
     assert (conv["channel"], conv["reply_window_ends_at"]) == ("facebook.comment", None)
     graph.create_then_timeout("POST", COMMENTS)
     # When an agent replies
@@ -244,10 +246,8 @@ def test_a_messenger_reply_whose_answer_is_lost_is_never_sent_twice(
     chorus: Chorus, graph: FakePlatform
 ) -> None:
     # Given a Messenger conversation and a Send API that takes the message but loses the answer
-    ws, key = chorus.workspace("Lost")
-    chorus.proven_account(key, "facebook", LOST_PAGE, handle="page")
-    deliver(chorus, messenger_message(datetime.now(UTC) - timedelta(minutes=5), "Hello?", LOST_PAGE))
-    conv = conversation(chorus, key, "facebook")
+    message = messenger_message(datetime.now(UTC) - timedelta(minutes=5), "Hello?", LOST_PAGE)
+    key, conv = opened(chorus, "facebook", LOST_PAGE, message)
     graph.create_then_timeout("POST", SEND_API)
     # When an agent replies
     created = chorus.call("POST", f"/inbox/{conv['id']}/reply", key, json={"text": "Hi there"})
@@ -264,12 +264,8 @@ def test_a_whatsapp_reply_whose_answer_is_lost_is_confirmed_by_its_sent_status(
     chorus: Chorus, graph: FakePlatform
 ) -> None:
     # Given a WhatsApp customer who wrote a minute ago, and a Cloud API that takes the reply but loses the answer
-    ws, key = chorus.workspace("WhatsApp lost")
-    chorus.proven_account(key, "whatsapp", LOST_NUMBER, handle="shop")
-    deliver(
-        chorus, whatsapp_message(datetime.now(UTC) - timedelta(minutes=1), "Open on Sunday?", LOST_NUMBER)
-    )
-    conv = conversation(chorus, key, "whatsapp")
+    message = whatsapp_message(datetime.now(UTC) - timedelta(minutes=1), "Open on Sunday?", LOST_NUMBER)
+    key, conv = opened(chorus, "whatsapp", LOST_NUMBER, message)
     graph.create_then_timeout("POST", SEND_API)
     created = chorus.call("POST", f"/inbox/{conv['id']}/reply", key, json={"text": "Yes, 10 to 4."})
     reply = settled(chorus, key, conv["id"], created.json()["id"])
