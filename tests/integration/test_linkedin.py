@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.faults.fakes.linkedin import POSTS, linkedin_platform
-from tests.faults.harness import FakePlatform, Reply, Request
+from tests.faults.harness import READ_TIMEOUT_S, FakePlatform, Reply, Request
 from tests.integration.harness import Chorus, eventually
 from tests.support import fixture_json
 
@@ -46,7 +46,11 @@ def fake() -> Iterator[FakePlatform]:
 def chorus(fake: FakePlatform) -> Iterator[Chorus]:
     c = Chorus(
         parameters={"LinkedInClientId": "li-app", "LinkedInClientSecret": "li-secret"},
-        extra_env={"CHORUS_LINKEDIN_OAUTH_URL": f"{fake.url}/oauth/v2", "CHORUS_LINKEDIN_API_URL": fake.url},
+        extra_env={
+            "CHORUS_LINKEDIN_OAUTH_URL": f"{fake.url}/oauth/v2",
+            "CHORUS_LINKEDIN_API_URL": fake.url,
+            "CHORUS_HTTP_READ_TIMEOUT_S": str(READ_TIMEOUT_S),  # a held answer times out at once
+        },
     )
     yield c
     c.close()
