@@ -215,9 +215,11 @@ def test_every_page_has_no_serious_accessibility_violation_and_fits_a_phone(
     page.get_by_role("button", name="Week").click()
     found["calendar (week)"] = serious_violations(page)
     page.get_by_role("link", name="Compose").click()
+    expect(page.get_by_role("checkbox")).to_have_count(2)
     for box in page.get_by_role("checkbox").all():
         box.check()
     page.get_by_label("Text", exact=True).fill("x" * 600)  # the counters in red too
+    expect(page.locator(".counter.over")).to_have_count(2)
     found["composer"] = serious_violations(page)
     page.get_by_role("link", name="Approvals").click()
     expect(page.get_by_role("button", name="Approve")).to_be_visible()

@@ -1,0 +1,103 @@
+"""PNGs of the web app's pages with demo data: ``make screenshots`` writes them to docs/screenshots/
+(``CHORUS_SCREENSHOTS``); under ``make test`` they go to a temporary directory and are only checked."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import new_team, sign_in
+from tests.integration.harness import REPO, Chorus, eventually
+
+PAGES = ("sign-in", "calendar-month", "calendar-week", "composer", "approvals", "calendar-phone")
+
+
+def demo_posts(
+    chorus: Chorus, ws: str, owner: str, contributor: str, accounts: dict[str, str], handles: dict[str, str]
+) -> None:
+    def post(token: str, **body: Any) -> str:
+        answer = chorus.call("POST", "/posts", token, workspace=ws, json=body)
+        assert answer.status_code == 201, answer.text
+        return str(answer.json()["id"])
+
+    everyone = list(accounts.values())
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    chorus.fault(kind="status", account=handles["acme_jp"], status=400,
+                 message="Duplicate status: this text was posted already", times=1)  # fmt: skip
+    sent = post(
+        owner, text="Our autumn blend is here 🍂 https://example.com/autumn", accounts=everyone, mode="now"
+    )
+    texts = [
+        "Tasting event this Saturday, 10:00 to 14:00 ☕",
+        "Behind the roast: meet our team in Lyon",
+        "5 ways to brew at home #coffee #homebrew",
+        "Holiday gift boxes are live 🎁",
+        "Customer story: a café in Kyoto 京都",
+    ]
+    for i, text in enumerate(texts):
+        at = now + timedelta(days=1 + 2 * i, hours=i)
+        post(owner, text=text, accounts=everyone[: 1 + i % 3], scheduled_at=at.isoformat())
+    post(owner, text="Draft: winter menu teaser", accounts=everyone[:1], mode="draft",
+         scheduled_at=(now + timedelta(days=3)).isoformat())  # fmt: skip
+    post(contributor, text="New mugs in store, 20% off this week only!", accounts=everyone[:2],
+         scheduled_at=(now + timedelta(days=2, hours=3)).isoformat())  # fmt: skip
+
+    def settled() -> bool:
+        found = chorus.call("GET", f"/posts/{sent}", owner, workspace=ws).json()
+        return all(t["state"] in {"published", "failed"} for t in found["targets"])
+
+    eventually(settled, timeout=30)
+
+
+def test_screenshots_of_every_page_with_demo_data(browser: Any, chorus: Chorus, tmp_path: Path) -> None:
+    out = Path(os.environ.get("CHORUS_SCREENSHOTS") or tmp_path)
+    if not out.is_absolute():
+        out = REPO / out
+    out.mkdir(parents=True, exist_ok=True)
+    team = new_team(chorus, handles=("acme", "acme_eu", "acme_jp"))
+    handles = {
+        a["id"]: a["handle"]
+        for a in chorus.call("GET", "/accounts", team.owner.id_token, workspace=team.workspace_id).json()[
+            "accounts"
+        ]
+    }
+    by_name = {name: handles[account] for name, account in team.accounts.items()}
+    demo_posts(
+        chorus, team.workspace_id, team.owner.id_token, team.contributor.id_token, team.accounts, by_name
+    )
+
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(chorus.rt.web_url + "/sign-in")
+    page.get_by_label("E-mail").fill(team.owner.email)
+    page.screenshot(path=out / "sign-in.png")
+    sign_in(page, chorus, team.owner, team.workspace_id)
+    expect(page.locator("article.entry.published").first).to_be_visible()
+    expect(page.locator("article.entry.failed")).to_have_count(1)
+    page.screenshot(path=out / "calendar-month.png", full_page=True)
+    page.get_by_role("button", name="Week").click()
+    page.screenshot(path=out / "calendar-week.png", full_page=True)
+    page.get_by_role("link", name="Compose").click()
+    expect(page.get_by_role("checkbox")).to_have_count(3)
+    for box in page.get_by_role("checkbox").all():
+        box.check()
+    page.get_by_label("Text", exact=True).fill(
+        "Autumn blend tasting in Lyon this Saturday ☕ https://example.com/tasting"
+    )
+    page.locator("section.variant textarea").last.fill("x" * 510)
+    page.screenshot(path=out / "composer.png", full_page=True)
+    page.get_by_role("link", name="Approvals").click()
+    expect(page.get_by_role("button", name="Approve")).to_be_visible()
+    page.screenshot(path=out / "approvals.png", full_page=True)
+    page.context.close()
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    sign_in(phone, chorus, team.owner, team.workspace_id)
+    expect(phone.locator("article.entry").first).to_be_visible()
+    phone.screenshot(path=out / "calendar-phone.png")
+    phone.context.close()
+    for name in PAGES:
+        assert (out / f"{name}.png").stat().st_size > 5_000, name
