@@ -30,6 +30,8 @@ the platform's errors: ``AuthError`` when the grant is dead (the account must au
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 import requests
 
@@ -74,24 +76,28 @@ def _refresh_threads(creds: AccountCredentials, apps: OAuthApps, http: requests.
 def _refresh_pinterest(creds: AccountCredentials, apps: OAuthApps, http: requests.Session) -> TokenSet | None:
     from chorus.platforms.pinterest import oauth
 
-    app = apps.app("pinterest")
-    if app is None or app.client_secret is None or not creds.refresh_token:
-        return None
-    fresh = oauth.refresh(
-        app.client_id, app.client_secret, creds.refresh_token, session=http, api_url=apps.pinterest_api_url
+    return _refresh_with_client(
+        creds, apps, partial(oauth.refresh, session=http, api_url=apps.pinterest_api_url)
     )
-    return TokenSet(fresh.access_token, fresh.refresh_token, fresh.expires_at)
 
 
 def _refresh_linkedin(creds: AccountCredentials, apps: OAuthApps, http: requests.Session) -> TokenSet | None:
     from chorus.platforms.linkedin import oauth
 
-    app = apps.app("linkedin")
+    return _refresh_with_client(
+        creds, apps, partial(oauth.refresh, session=http, oauth_url=apps.linkedin_oauth_url)
+    )
+
+
+def _refresh_with_client(
+    creds: AccountCredentials, apps: OAuthApps, refresh: Callable[[str, str, str], Any]
+) -> TokenSet | None:
+    """``refresh(client_id, client_secret, refresh_token)`` with the deployment's app for the platform;
+    None without the app or a refresh token."""
+    app = apps.app(creds.platform)
     if app is None or app.client_secret is None or not creds.refresh_token:
         return None
-    fresh = oauth.refresh(
-        app.client_id, app.client_secret, creds.refresh_token, session=http, oauth_url=apps.linkedin_oauth_url
-    )
+    fresh = refresh(app.client_id, app.client_secret, creds.refresh_token)
     return TokenSet(fresh.access_token, fresh.refresh_token, fresh.expires_at)
 
 
