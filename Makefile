@@ -121,7 +121,7 @@ fuzz: $(STAMP) ## schemathesis on every route, longer: no 5xx, answers match GET
 bench: $(STAMP) ## run every benchmark; results in bench/results/
 	$(BIN)/python bench/run_all.py
 
-deploy: $(PACKAGE_STAMP) ## make package, then sam deploy (--guided the first time, samconfig.toml after); prints the URLs. DRY_RUN=1: no AWS call
+deploy: $(PACKAGE_STAMP) $(WEB_DIST) ## make package, make web, then sam deploy (--guided the first time, samconfig.toml after); prints the URLs. DRY_RUN=1: no AWS call
 	$(BIN)/python infra/deploy/deploy.py --sam $(SAM) --template $(BUILD)/template.yaml $(if $(DRY_RUN),--dry-run)
 
 clean: ## remove the virtualenvs, the build and caches

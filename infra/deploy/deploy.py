@@ -2,22 +2,30 @@
 
 The first time (no ``samconfig.toml``) ``sam deploy --guided`` asks for the stack name, region and
 parameters and saves them in ``samconfig.toml``; later deploys read them from there. Then the stack's
-outputs (the HTTP API, the WebSocket and, once the template has one, the web app URLs) and the first
-owner's steps are printed. ``--dry-run`` prints what would run and touches no AWS account.
+outputs (the HTTP API, the WebSocket and the web app URLs) and the first owner's steps are printed.
+The web app (``web/dist``, built by ``make web``) is uploaded to the stack's ``WebBucketName`` with its
+``config.json`` (the API under ``/api`` on CloudFront's origin, the WebSocket, the user pool): hashed
+assets cached a year, ``index.html`` and the config never. ``--dry-run`` prints what would run and touches
+no AWS account.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import mimetypes
 import subprocess
 import sys
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "samconfig.toml"
 BUILT_TEMPLATE = ROOT / ".aws-sam" / "build" / "template.yaml"
+WEB_DIST = ROOT / "web" / "dist"
+IMMUTABLE = "public, max-age=31536000, immutable"
 URL_OUTPUTS = (("ApiUrl", "HTTP API"), ("WebSocketUrl", "WebSocket"), ("WebAppUrl", "web app"))
 
 
@@ -62,6 +70,26 @@ def report(outputs: Mapping[str, str], region: str | None) -> str:
     return "\n".join(lines)
 
 
+def publish_web(s3: Any, bucket: str, dist: Path, config: Mapping[str, str]) -> list[str]:
+    """Upload the built app and its config to ``bucket``; the keys written, ``index.html`` last (a page
+    never names an asset not there yet)."""
+    files = sorted(
+        (p for p in dist.rglob("*") if p.is_file()), key=lambda p: (p.name == "index.html", str(p))
+    )
+    written = []
+    for path in files:
+        key = path.relative_to(dist).as_posix()
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        cache = IMMUTABLE if key.startswith("assets/") else "no-cache"
+        s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), ContentType=kind, CacheControl=cache)
+        written.append(key)
+    body = json.dumps(dict(config)).encode()
+    s3.put_object(
+        Bucket=bucket, Key="config.json", Body=body, ContentType="application/json", CacheControl="no-cache"
+    )
+    return [*written, "config.json"]
+
+
 def stack_outputs(stack: str, region: str | None) -> dict[str, str]:
     import boto3
 
@@ -86,7 +114,29 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     subprocess.run(command, check=True, cwd=ROOT)
     stack, region = saved_stack(args.config)
-    print(report(stack_outputs(stack, region), region))
+    outputs = stack_outputs(stack, region)
+    if "WebBucketName" in outputs:
+        import boto3
+
+        from chorus.local.webapp import web_config
+
+        if not (WEB_DIST / "index.html").is_file():
+            print(f"{WEB_DIST} is not built: run make web, then make deploy again", file=sys.stderr)
+            return 1
+        s3 = boto3.client("s3", region_name=region)
+        written = publish_web(
+            s3,
+            outputs["WebBucketName"],
+            WEB_DIST,
+            web_config(
+                outputs.get("WebSocketUrl", ""),
+                region or s3.meta.region_name,
+                outputs["UserPoolId"],
+                outputs["UserPoolClientId"],
+            ),
+        )
+        print(f"web app: {len(written)} files in s3://{outputs['WebBucketName']}")
+    print(report(outputs, region))
     return 0
 
 

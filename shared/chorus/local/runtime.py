@@ -29,7 +29,7 @@ from chorus.local.gateways import RestApi, Route, WebSocketApi
 from chorus.local.provision import ACCOUNT, Stack, provision
 from chorus.local.sources import Activity, RuleTarget, ScheduleSource, SqsMapping, SqsPoller, StreamMapping
 from chorus.local.template import Template
-from chorus.local.webapp import API_PREFIX, WebApp
+from chorus.local.webapp import WebApp, web_config
 
 log = logging.getLogger("chorus.local")
 
@@ -522,13 +522,8 @@ class LocalRuntime:
     def _start_web(self, env: dict[str, str]) -> None:
         """The built web app on 127.0.0.1 with its runtime config (as CloudFront serves it in AWS)."""
         assert self.rest is not None
-        config = {
-            "api_url": API_PREFIX,
-            "ws_url": self.ws_url,
-            "region": self.region,
-            "user_pool_id": env.get("CHORUS_COGNITO_USER_POOL_ID", ""),
-            "client_id": env.get("CHORUS_COGNITO_CLIENT_ID", ""),
-        }
+        pool, client = env.get("CHORUS_COGNITO_USER_POOL_ID", ""), env.get("CHORUS_COGNITO_CLIENT_ID", "")
+        config = web_config(self.ws_url, self.region, pool, client)
         cognito = self.endpoints.get("cognito-idp", self.endpoint)
         self.web = WebApp(self.template.root / "web" / "dist", self.rest.handle, config, cognito)
         self.web_url = f"http://127.0.0.1:{self.web.start()}"

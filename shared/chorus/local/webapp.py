@@ -27,6 +27,18 @@ COGNITO_PREFIX = "/cognito"
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
+def web_config(ws_url: str, region: str, user_pool_id: str, client_id: str) -> dict[str, str]:
+    """The app's ``/config.json`` (web/src/session.js reads it): the API under ``/api`` of the app's own
+    origin, the WebSocket, the user pool. Served here locally; written to the bucket by ``make deploy``."""
+    return {
+        "api_url": API_PREFIX,
+        "ws_url": ws_url,
+        "region": region,
+        "user_pool_id": user_pool_id,
+        "client_id": client_id,
+    }
+
+
 class WebApp:
     def __init__(self, dist: Path, api: Handle, config: dict[str, Any], cognito: str) -> None:
         self.dist = dist.resolve()

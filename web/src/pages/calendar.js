@@ -1,5 +1,6 @@
 import { useSignal, useComputed } from '@preact/signals'
 import { useEffect, useRef } from 'preact/hooks'
+import { useLocation } from 'preact-iso'
 import { html } from '../html.js'
 import { api, workspace } from '../session.js'
 import { accountsOf, accountLabel, workspaceZone } from '../workspace.js'
@@ -36,10 +37,12 @@ export async function reschedule(postId, day, time, timeZone) {
   })
 }
 
+// ?date=YYYY-MM-DD&view=week|month: a link to a given month or week.
 export function Calendar() {
+  const { query } = useLocation()
   const zone = workspaceZone()
-  const view = useSignal('month')
-  const anchor = useSignal(null)
+  const view = useSignal(query.view === 'week' ? 'week' : 'month')
+  const anchor = useSignal(/^\d{4}-\d{2}-\d{2}$/.test(query.date || '') ? query.date : null)
   const days = useSignal({})
   const accounts = useSignal([])
   const only = useSignal('')
