@@ -206,3 +206,22 @@ def test_the_documented_401_fails_the_target_and_marks_the_account_for_reauthori
     assert posts(platform) == []
     assert bed.target(post, acct).state is TargetState.FAILED
     assert "AccountNeedsReauth" in bed.events.names()
+
+
+def test_a_lost_answer_that_cannot_be_looked_up_fails_the_target_rather_than_posting_twice(
+    bed: PublisherBed, platform: FakePlatform, knobs: LinkedIn
+) -> None:
+    # Given a member whose app may not read its posts (r_member_social is restricted): the listing is
+    # refused with 403, and the post's answer is lost
+    platform.create_then_timeout("POST", POSTS)
+    refused = linkedin_error(403, "Not enough permissions to access: posts.FINDER-author.20240101")
+    platform.fail("GET", POSTS, 403, refused.body, times=None)
+    acct = bed.account("linkedin", "urn:li:person:782bbtaQ", token="li-token")
+    post = bed.post(acct, "Hello from me")
+    bed.run_until_settled()
+    # Then the post exists once and the target failed saying it could not be verified (never resent)
+    assert posts(platform) == [("Hello from me", None)]
+    assert len(platform.calls("POST", POSTS)) == 1
+    shown = bed.public(post)["targets"][0]
+    assert shown["state"] == "failed"
+    assert shown["error"].startswith("could not verify the post: Not enough permissions")
