@@ -106,10 +106,9 @@ def test_a_members_post_is_authored_by_the_person(
     rsps: responses.RequestsMock, adapter: LinkedInPublisher
 ) -> None:
     expect_post(rsps, documented("posts_create_request_text.json", author=MEMBER.account_id))
-    assert (
-        adapter.publish(MEMBER, PublishRequest(target_id="t", text="Sample text Post")).platform_post_id
-        == SHARE
-    )  # type: ignore[union-attr]
+    result = adapter.publish(MEMBER, PublishRequest(target_id="t", text="Sample text Post"))
+    assert isinstance(result, PublishResult)
+    assert result.platform_post_id == SHARE
 
 
 def test_reserved_little_text_characters_are_escaped_and_read_back() -> None:
@@ -205,7 +204,8 @@ def video_flow(rsps: responses.RequestsMock, data: bytes) -> dict[str, Any]:
         uploadedPartIds=["/ambry-video/signedId/part0.bin", "/ambry-video/signedId/part1.bin"])  # fmt: skip
     rsps.post(f"{REST}/videos", status=200, match=[*VERSIONED, matchers.query_param_matcher(
         {"action": "finalizeUpload"}), matchers.json_params_matcher(finalize)])  # fmt: skip
-    return value
+    made: dict[str, Any] = value
+    return made
 
 
 def test_a_video_is_initialized_uploaded_in_its_byte_ranges_finalized_waited_for_then_posted(
@@ -237,7 +237,7 @@ def test_a_video_is_initialized_uploaded_in_its_byte_ranges_finalized_waited_for
     # Then nothing was initialized or uploaded again
     assert isinstance(result, PublishResult)
     assert sum(1 for c in rsps.calls if c.request.method == "PUT") == 2
-    assert sum(1 for c in rsps.calls if "initializeUpload" in c.request.url) == 1
+    assert sum(1 for c in rsps.calls if "initializeUpload" in (c.request.url or "")) == 1
 
 
 def test_a_video_linkedin_could_not_process_fails_the_target(
