@@ -157,6 +157,7 @@ def test_an_image_is_initialized_uploaded_then_posted_as_content_media(
     # Then the image was initialized, its bytes PUT to the upload URL, and the post names its URN
     assert isinstance(result, PublishResult)
     assert rsps.calls[2].request.body == b"\xff\xd8jpeg"
+    assert rsps.calls[2].request.headers["Authorization"] == "Bearer li-token"  # a www.linkedin.com URL
     assert request.progress.landed == {"image:0": "urn:li:image:C4E10AQFoyyAjHPMQuQ", "0": SHARE}
 
 
@@ -368,3 +369,14 @@ def test_the_adapter_is_the_registrys_linkedin_publisher() -> None:
     assert (
         registry.adapter_class(registry.PLATFORMS["linkedin"].publisher or "") is lipublish.LinkedInPublisher
     )
+
+
+def test_the_token_never_goes_to_an_upload_url_off_linkedins_hosts(
+    rsps: responses.RequestsMock, adapter: LinkedInPublisher
+) -> None:
+    rsps.get(JPEG.url, body=b"\xff\xd8jpeg", content_type="image/jpeg")
+    image_upload(rsps, "urn:li:image:C4E10AQFoyyAjHPMQuQ", "https://uploads.example.net/x", b"\xff\xd8jpeg")
+    expect_post(rsps, documented("posts_create_request_image_assembled.json", commentary="Tart",
+                                 content={"media": {"id": "urn:li:image:C4E10AQFoyyAjHPMQuQ", "altText": "A lemon tart"}}))  # fmt: skip
+    adapter.publish(CREDS, PublishRequest(target_id="t", text="Tart", media=(JPEG,)))
+    assert "Authorization" not in rsps.calls[2].request.headers

@@ -15,7 +15,7 @@ and, by kind:
 - one image: ``content.media {id: urn:li:image:…, altText}``; 2-20 images:
   ``content.multiImage.images [{id, altText}]``. Each image is one step, part ``"image:<n>"``:
   ``POST /rest/images?action=initializeUpload {initializeUploadRequest: {owner}}``, then the bytes PUT to
-  the answered ``uploadUrl``; its URN is recorded once uploaded (an image initialized and never used is
+  the answered ``uploadUrl`` (with the token only when that URL is on a LinkedIn host); its URN is recorded once uploaded (an image initialized and never used is
   harmless, so the pair is safe to repeat);
 - one video: ``content.media {id: urn:li:video:…}`` after the Videos API's three steps, each persisted:
   ``POST /rest/videos?action=initializeUpload {owner, fileSizeBytes, uploadCaptions: false,
@@ -56,7 +56,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -169,6 +169,15 @@ class LinkedInPublisher:
         with daily_limits():
             return call(self.session, method, f"{self.base_url}/rest/{path}", PLATFORM, headers=headers, **kw)
 
+    def _linkedins(self, url: str) -> bool:
+        """An upload URL on LinkedIn's own hosts (or the API's host): the only place the token may go."""
+        host = (urlsplit(url).hostname or "").lower()
+        return (
+            host == urlsplit(self.base_url).hostname
+            or host == "linkedin.com"
+            or host.endswith(".linkedin.com")
+        )
+
     def _json(self, creds: AccountCredentials, method: str, path: str, **kw: Any) -> dict[str, Any]:
         body = json_body(self._rest(creds, method, path, **kw), PLATFORM)
         return body if isinstance(body, dict) else {}
@@ -245,8 +254,9 @@ class LinkedInPublisher:
         if not upload_url or not urn:
             raise PermanentError("initializeUpload answered no uploadUrl or image", platform=PLATFORM)
         data = _download(item)
+        token = bearer(creds.access_token) if self._linkedins(upload_url) else {}
         call(self.session, "PUT", upload_url, PLATFORM, data=data, timeout=UPLOAD_TIMEOUT,
-             headers={**bearer(creds.access_token), "Content-Type": "application/octet-stream"})  # fmt: skip
+             headers={**token, "Content-Type": "application/octet-stream"})  # fmt: skip
         logger.info("linkedin_image_uploaded", extra={"image": urn, "bytes": len(data)})
         return urn
 
