@@ -380,3 +380,24 @@ def test_the_token_never_goes_to_an_upload_url_off_linkedins_hosts(
                                  content={"media": {"id": "urn:li:image:C4E10AQFoyyAjHPMQuQ", "altText": "A lemon tart"}}))  # fmt: skip
     adapter.publish(CREDS, PublishRequest(target_id="t", text="Tart", media=(JPEG,)))
     assert "Authorization" not in rsps.calls[2].request.headers
+
+
+def test_a_video_is_read_range_by_range_where_its_server_honours_range(
+    rsps: responses.RequestsMock, adapter: LinkedInPublisher
+) -> None:
+    # Given a media server that answers Range reads with 206 and Content-Range
+    data = b"0123456789"
+
+    def ranged(request: Any) -> tuple[int, dict[str, str], bytes]:
+        first, last = (int(n) for n in request.headers["Range"].removeprefix("bytes=").split("-"))
+        return 206, {"Content-Range": f"bytes {first}-{last}/{len(data)}"}, data[first : last + 1]
+
+    rsps.add_callback(responses.GET, MP4.url, callback=ranged)
+    video_flow(rsps, data)
+    rsps.get(f"{REST}/videos/urn%3Ali%3Avideo%3AC5505AQH-oV1qvnFtKA", json={"status": "PROCESSING"})
+    # When the video is prepared
+    adapter.publish(CREDS, PublishRequest(target_id="t", text="Clip", media=(MP4,)))
+    # Then the size came from a one-byte probe and each part read only its own range
+    reads = [c.request.headers["Range"] for c in rsps.calls if c.request.url == MP4.url]
+    assert reads == ["bytes=0-0", "bytes=0-3", "bytes=4-9"]
+    assert [c.request.body for c in rsps.calls if c.request.method == "PUT"] == [b"0123", b"456789"]
