@@ -111,11 +111,12 @@ def test_a_members_post_is_authored_by_the_person(
     assert result.platform_post_id == SHARE
 
 
-def test_reserved_little_text_characters_are_escaped_and_read_back() -> None:
-    text = "Launch (beta) #news @team [1] {x} <y> *a* _b_ ~c~ | back\\slash"
+def test_reserved_little_text_characters_are_escaped_hashtags_templated_and_both_read_back() -> None:
+    text = "Launch (beta) #news @team [1] {x} <y> *a* _b_ ~c~ | back\\slash #tag_2 C# ##x"
     escaped = little_text(text)
     assert escaped == (
-        "Launch \\(beta\\) \\#news \\@team \\[1\\] \\{x\\} \\<y\\> \\*a\\* \\_b\\_ \\~c\\~ \\| back\\\\slash"
+        "Launch \\(beta\\) {hashtag|\\#|news} \\@team \\[1\\] \\{x\\} \\<y\\> \\*a\\* \\_b\\_ \\~c\\~ \\| "
+        "back\\\\slash \\#tag\\_2 C\\# \\#\\#x"
     )
     assert plain_text(escaped) == text
 

@@ -96,16 +96,24 @@ VIDEO_INIT = "video:init"
 LISTING_COUNT = 20
 RESERVED = re.compile(r"([\\|{}@\[\]()<>#*_~])")
 UNESCAPE = re.compile(r"\\([\\|{}@\[\]()<>#*_~])")
+HASHTAG = re.compile(r"(?<![\w#])#([^\W_]+)(?![\w#])")
+HASHTAG_TEMPLATE = re.compile(r"\{hashtag\|\\#\|([^\W_]+)\}")
 
 
 def little_text(text: str) -> str:
-    """``text`` as a LinkedIn commentary: every reserved character of the little text format escaped."""
-    return RESERVED.sub(r"\\\1", text)
+    """``text`` as a LinkedIn commentary: every reserved character of the little text format escaped,
+    and each ``#tag`` (letters and digits) written as LinkedIn's hashtag template ``{hashtag|\\#|tag}``."""
+    written, done = [], 0
+    for tag in HASHTAG.finditer(text):
+        written += [RESERVED.sub(r"\\\1", text[done : tag.start()]), "{hashtag|\\#|" + tag.group(1) + "}"]
+        done = tag.end()
+    written.append(RESERVED.sub(r"\\\1", text[done:]))
+    return "".join(written)
 
 
 def plain_text(commentary: str) -> str:
-    """A commentary read back from LinkedIn, unescaped."""
-    return UNESCAPE.sub(r"\1", commentary)
+    """A commentary read back from LinkedIn as the text it was made from: templates and escapes undone."""
+    return UNESCAPE.sub(r"\1", HASHTAG_TEMPLATE.sub(r"#\1", commentary))
 
 
 def author_urn(account_id: str) -> str:
