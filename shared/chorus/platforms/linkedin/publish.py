@@ -30,7 +30,8 @@ and, by kind:
   then is the post created.
 
 The commentary is LinkedIn's "little text" format: its reserved characters are escaped
-(``little_text``), or LinkedIn would cut the post at the first one.
+(``little_text``), or LinkedIn would cut the post at the first one, and each ``#tag`` becomes the
+hashtag template ``{hashtag|\\#|tag}``.
 
 **The post id comes only in the ``x-restli-id`` header** of the 201 (``posts_create_response_201.http``;
 the body is empty and never read). A 201 without it is an unknown outcome: verified.
