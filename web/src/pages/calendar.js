@@ -87,7 +87,7 @@ export function Calendar() {
   const step = (n) => {
     anchor.value = view.value === 'week' ? addDays(anchor.value, 7 * n) : addDays(anchor.value.slice(0, 8) + '15', 30 * n)
   }
-  if (!anchor.value) return html`<p role="status">Loading the calendar…</p>`
+  if (!anchor.value || !zone.value) return html`<p role="status">Loading the calendar…</p>`
   const title = view.value === 'week' ? `Week of ${longDay(shown.value[0])}` : monthTitle(anchor.value)
   const month = anchor.value.slice(0, 7)
   const byId = Object.fromEntries(accounts.value.map((a) => [a.id, a]))
