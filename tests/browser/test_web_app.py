@@ -42,6 +42,18 @@ def test_a_person_signs_in_sees_their_workspace_and_signs_out_everywhere(
     token = page.evaluate("() => JSON.parse(localStorage.getItem('chorus.session')).id_token")
     assert chorus.call("GET", "/workspace", token, workspace=team.workspace_id).status_code == 200
 
+    # An expired session is refreshed through the pool (REFRESH_TOKEN_AUTH) on the next call
+    page.evaluate("""() => {
+        const s = JSON.parse(localStorage.getItem('chorus.session'))
+        localStorage.setItem('chorus.session', JSON.stringify({...s, expires_at: 0}))
+    }""")
+    page.reload()
+    expect(page.get_by_text("Times in Europe/Paris")).to_be_visible()
+    refreshed = page.evaluate("() => JSON.parse(localStorage.getItem('chorus.session'))")
+    assert refreshed["expires_at"] > datetime.now(UTC).timestamp() * 1000 + 30 * 60_000
+    token = refreshed["id_token"]
+    assert chorus.call("GET", "/workspace", token, workspace=team.workspace_id).status_code == 200
+
     # Signing out everywhere: the app's tokens are refused from then on, and the app is at sign-in
     page.get_by_role("button", name="Sign out everywhere").click()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
@@ -143,6 +155,15 @@ def test_a_post_is_rescheduled_by_dragging_it_and_by_the_keyboard(
     moved = page.locator(f'section.day[data-day="{days[2]}"] article.entry')
     expect(moved).to_have_count(1)
     expect(monday.locator("article.entry")).to_have_count(0)
+
+    # The account filter: the post is on @acme only
+    filter_ = page.get_by_label("Account")
+    filter_.select_option(
+        label=next(o for o in filter_.locator("option").all_text_contents() if "@acme_eu-" in o)
+    )
+    expect(moved).to_have_count(0)
+    filter_.select_option(label="All accounts")
+    expect(moved).to_have_count(1)
 
     # The keyboard's "Move to…": the date field takes the focus, Enter moves it
     moved.get_by_role("button", name="Move to…").focus()

@@ -12,6 +12,7 @@ const STATE_LABEL = {
   published: 'Published', partially_published: 'Partly published', failed: 'Failed', cancelled: 'Cancelled',
 }
 const MOVABLE = new Set(['draft', 'pending_approval', 'rejected', 'scheduled', 'paused'])
+const MONTH_SHOWN = 3 // entries a day shows in the month view before "+N more"
 
 // The days a view shows: a month as whole weeks (Monday first), or one week.
 function daysOf(view, anchor) {
@@ -117,7 +118,7 @@ export function Calendar() {
     <div class=${`calendar ${view.value}`}>
       ${WEEKDAYS.map((d) => html`<div class="weekday" aria-hidden="true">${d}</div>`)}
       ${shown.value.map((day) => html`
-        <${Day} day=${day} outside=${view.value === 'month' && !day.startsWith(month)} today=${day === todayIn(zone.value)}
+        <${Day} day=${day} view=${view.value} outside=${view.value === 'month' && !day.startsWith(month)} today=${day === todayIn(zone.value)}
           entries=${Object.entries(days.value[day] || {}).filter(([id]) => !only.value || id === only.value)
             .flatMap(([, list]) => list).sort((a, b) => a.local_time.localeCompare(b.local_time))}
           accounts=${byId} moving=${moving} onMove=${move} />`)}
@@ -125,8 +126,11 @@ export function Calendar() {
   `
 }
 
-function Day({ day, outside, today, entries, accounts, moving, onMove }) {
+function Day({ day, view, outside, today, entries, accounts, moving, onMove }) {
   const over = useSignal(false)
+  const all = useSignal(false)
+  const hidden = view === 'month' && !all.value ? Math.max(0, entries.length - MONTH_SHOWN) : 0
+  const shown = hidden ? entries.slice(0, MONTH_SHOWN) : entries
   return html`
     <section class=${`day${outside ? ' outside' : ''}${today ? ' today' : ''}${over.value ? ' over' : ''}`} aria-label=${longDay(day)}
       data-day=${day}
@@ -139,8 +143,9 @@ function Day({ day, outside, today, entries, accounts, moving, onMove }) {
         if (entry && entry.day !== day) onMove(entry, day, entry.local_time)
       }}>
       <h2 class="date"><span class="weekday-inline">${WEEKDAYS[weekday(day)]} </span>${Number(day.slice(8))}</h2>
-      ${entries.length > 0 && html`<ul>${entries.map((entry) => html`
+      ${shown.length > 0 && html`<ul>${shown.map((entry) => html`
         <li><${Entry} entry=${entry} day=${day} account=${accounts[entry.account_id]} moving=${moving} onMove=${onMove} /></li>`)}</ul>`}
+      ${hidden > 0 && html`<button type="button" class="link more" onClick=${() => (all.value = true)}>+${hidden} more<span class="sr"> on ${longDay(day)}</span></button>`}
     </section>
   `
 }
