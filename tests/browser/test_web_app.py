@@ -256,3 +256,23 @@ def test_every_page_has_no_serious_accessibility_violation_and_fits_a_phone(
         width = phone.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 390, f"{path} is {width} px wide at a phone's 390"
     phone.context.close()
+
+
+def test_a_busy_day_of_the_month_view_shows_three_posts_and_the_rest_on_demand(
+    page: Any, chorus: Chorus, team: Team
+) -> None:
+    tomorrow = datetime.now(ZoneInfo(team.timezone)).date() + timedelta(days=1)
+    for n in range(3):
+        post(chorus, team, team.owner.id_token, text=f"Busy day {n}", accounts=list(team.accounts.values()),
+             scheduled_at=f"{tomorrow.isoformat()}T1{n}:00:00", timezone=team.timezone)  # fmt: skip
+    sign_in(page, chorus, team.owner, team.workspace_id)
+    page.goto(f"{chorus.rt.web_url}/calendar?date={tomorrow.isoformat()}")
+    day = page.locator(f'section.day[data-day="{tomorrow.isoformat()}"]')
+    expect(day.locator("article.entry")).to_have_count(3)
+    more = day.get_by_role("button", name=re.compile(r"^\+3 more"))
+    expect(more).to_be_visible()
+    more.click()
+    expect(day.locator("article.entry")).to_have_count(6)
+    # The week view shows every post of the day at once
+    page.goto(f"{chorus.rt.web_url}/calendar?date={tomorrow.isoformat()}&view=week")
+    expect(page.locator(f'section.day[data-day="{tomorrow.isoformat()}"] article.entry')).to_have_count(6)
