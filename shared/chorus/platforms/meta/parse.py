@@ -503,14 +503,17 @@ def _whatsapp_status(
     """A ``failed`` status of one of our messages (an error that often arrives here after a 200
     ``accepted``), with WhatsApp's reason; a sent/delivered/read one that echoes the reference Chorus
     sent (``biz_opaque_callback_data``); None for the others."""
-    if status.get("status") in _DELIVERED:
+    state = status.get("status")
+    if not isinstance(state, str):
+        return None  # a status without a readable state says nothing Chorus can act on
+    if state in _DELIVERED:
         reference = status.get("biz_opaque_callback_data")
         if not isinstance(reference, str) or not reference.startswith(REPLY_REFERENCE):
             return None  # no reference, or not one of Chorus's replies
         return DeliveryConfirmed(
             WHATSAPP, phone_number_id, req_ident(status.get("id"), f"{where}.id"), reference
         )
-    if status.get("status") != "failed":
+    if state != "failed":
         return None
     reasons = []
     for k, raw in enumerate(arr(status.get("errors"), f"{where}.errors")):
