@@ -100,6 +100,7 @@ class MemberItem(MainItem, discriminator="member"):
     accounts = UnicodeSetAttribute(null=True)  # None: every account of the workspace
     joined_at = UTCDateTimeAttribute()
     signed_out_at = UTCDateTimeAttribute(null=True)  # tokens issued before are refused
+    last_sign_in = UTCDateTimeAttribute(null=True)  # the auth_time of the last session seen acting here
 
 
 class AuditItem(MainItem, discriminator="audit"):
