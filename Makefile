@@ -99,7 +99,7 @@ test-deps: ## system tools the rendering tests use (pdftoppm, headless Chromium)
 	@command -v pdftoppm >/dev/null && command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends poppler-utils chromium)
 
 test: lint package test-deps web web-test ## lint, the package checks, then every test suite (the browser's too)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile  # two workers, a test file each: the suite mostly waits on its runtimes
 
 unit: $(STAMP) ## unit tests only
 	$(BIN)/pytest -q tests/unit
