@@ -26,11 +26,11 @@ def _json(raw: Any) -> dict[str, Any] | None:
 
 def record_action(request: Request, route: str, response: Response) -> None:
     body = _json(request.raw_body) if request.method != "GET" else None
-    action = audit.action_of(request.method, route, body)
+    answer = _json(response.body)
+    action = audit.action_of(request.method, route, body, answer)
     who = caller()
     if action is None or who is None:
         return
-    answer = _json(response.body)
     if isinstance(who, Principal):
         workspace_id, actor = who.workspace_id, who.actor
     else:  # a person on a route of people: the workspace is the one the answer names

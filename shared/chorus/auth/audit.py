@@ -73,9 +73,15 @@ class AuditEntry:
     detail: str | None
 
 
-def action_of(method: str, route: str, body: Mapping[str, Any] | None) -> str | None:
+def action_of(
+    method: str, route: str, body: Mapping[str, Any] | None, answer: Mapping[str, Any] | None = None
+) -> str | None:
+    """The action ``method route`` is, if any. A post is "published now" only when it asked for ``now``
+    and did not wait for approval instead (a contributor's post)."""
     action = ACTIONS.get((method.upper(), route))
-    if action == "post.published_now" and (body or {}).get("mode") != "now":
+    if action == "post.published_now" and (
+        (body or {}).get("mode") != "now" or (answer or {}).get("status") == "pending_approval"
+    ):
         return None
     return action
 
