@@ -25,11 +25,13 @@ def _json(raw: Any) -> dict[str, Any] | None:
 
 
 def record_action(request: Request, route: str, response: Response) -> None:
+    who = caller()
+    if who is None or (request.method.upper(), route) not in audit.ACTIONS:
+        return  # most requests are no action: neither body is parsed for them
     body = _json(request.raw_body) if request.method != "GET" else None
     answer = _json(response.body)
     action = audit.action_of(request.method, route, body, answer)
-    who = caller()
-    if action is None or who is None:
+    if action is None:
         return
     if isinstance(who, Principal):
         workspace_id, actor = who.workspace_id, who.actor
