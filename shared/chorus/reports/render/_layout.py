@@ -115,14 +115,39 @@ class Section:
     notes: tuple[str, ...] = field(default=())
 
 
+@dataclass(frozen=True)
+class Document:
+    """One document to render: its headings and the sections under them. The analytics report is one
+    (:func:`report_document`); other reports (the benchmark) build their own and share the renderers."""
+
+    heading: str  # the page's first heading, "Analytics report"
+    title: str  # the HTML <title>
+    workspace_name: str  # with the heading, the PDF's title metadata
+    subject: str  # the PDF's subject metadata: the period
+    subtitle: str  # the line under the heading: workspace, period, time zone
+    footer: str  # the PDF's running footer
+    csv_title: str  # the CSV's first row
+    timezone: str
+    generated_at: datetime
+    sections: tuple[Section, ...]
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return zone_named(self.timezone)
+
+
 # ---------------------------------------------------------------- formatting shared by HTML and PDF
 
 
-def zone(report: Report) -> ZoneInfo:
+def zone_named(name: str) -> ZoneInfo:
     try:
-        return ZoneInfo(report.period.timezone)
+        return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
+
+
+def zone(report: Report) -> ZoneInfo:
+    return zone_named(report.period.timezone)
 
 
 def local_datetime(value: datetime, tz: ZoneInfo) -> datetime:
@@ -224,6 +249,27 @@ def filename(report: Report, extension: str) -> str:
 
 
 # ---------------------------------------------------------------- the sections
+
+
+def report_document(report: Report) -> Document:
+    """The analytics report as a :class:`Document`."""
+    period, previous = report.period, report.previous_period
+    span = f"{period.start.isoformat()} to {period.end.isoformat()}"
+    return Document(
+        heading="Analytics report",
+        title=f"{report.workspace_name} - analytics report {span}",
+        workspace_name=report.workspace_name,
+        subject=span,
+        subtitle=(
+            f"{report.workspace_name} \u00b7 {span} ({period.timezone}) \u00b7 compared with "
+            f"{previous.start.isoformat()} to {previous.end.isoformat()}"
+        ),
+        footer=f"Chorus \u00b7 {report.workspace_name} \u00b7 {span}",
+        csv_title="Chorus analytics report",
+        timezone=period.timezone,
+        generated_at=report.generated_at,
+        sections=tuple(sections(report)),
+    )
 
 
 def sections(report: Report) -> list[Section]:

@@ -23,11 +23,11 @@ from chorus.reports.render._layout import (
     KPI_KINDS,
     THIS_PERIOD,
     Cell,
+    Document,
     Kind,
     Table,
     local_datetime,
-    sections,
-    zone,
+    report_document,
 )
 
 BOM = "\ufeff"
@@ -36,21 +36,24 @@ CsvValue = str | int | float
 
 
 def render_csv(report: Report) -> bytes:
+    return render_csv_document(report_document(report))
+
+
+def render_csv_document(document: Document) -> bytes:
     out = io.StringIO()
     out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["Chorus analytics report"])
+    writer.writerow([document.csv_title])
     writer.writerow([])
-    for section in sections(report):
+    for section in document.sections:
         for table in section.tables:
-            writer.writerows(table_rows(table, report))
+            writer.writerows(table_rows(table, document.tz))
             writer.writerow([])
     return out.getvalue().encode("utf-8")
 
 
-def table_rows(table: Table, report: Report) -> list[list[CsvValue]]:
-    """One table as CSV rows: title, header, data."""
-    tz = zone(report)
+def table_rows(table: Table, tz: ZoneInfo) -> list[list[CsvValue]]:
+    """One table as CSV rows: title, header, data (datetimes in ``tz``)."""
     header: list[CsvValue] = []
     for column in table.columns:
         header.extend(_headers(column.name, column.kind, has_row_kinds=bool(table.row_kinds)))

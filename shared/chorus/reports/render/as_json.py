@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from chorus.reports.model import Report
 
 
 def render_json(report: Report) -> bytes:
-    return json.dumps(_finite(report.to_dict()), ensure_ascii=False, indent=2).encode("utf-8")
+    return render_json_data(report.to_dict())
+
+
+def render_json_data(data: Mapping[str, Any]) -> bytes:
+    return json.dumps(_finite(dict(data)), ensure_ascii=False, indent=2).encode("utf-8")
 
 
 def _finite(value: Any) -> Any:

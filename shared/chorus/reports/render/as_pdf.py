@@ -51,6 +51,7 @@ from chorus.reports.render._layout import (
     THIS_PERIOD,
     ChartKind,
     ChartSpec,
+    Document,
     Kind,
     Section,
     Table,
@@ -61,8 +62,7 @@ from chorus.reports.render._layout import (
     fmt_ratio,
     fmt_value,
     local_datetime,
-    sections,
-    zone,
+    report_document,
 )
 
 LATIN = "Helvetica"
@@ -179,11 +179,14 @@ def _para(text: str, style: ParagraphStyle) -> Paragraph:
 
 
 def render_pdf(report: Report) -> bytes:
+    return render_pdf_document(report_document(report))
+
+
+def render_pdf_document(document: Document) -> bytes:
     _register_fonts()
     buffer = io.BytesIO()
-    tz = zone(report)
-    period = report.period
-    title = f"Analytics report - {report.workspace_name}"
+    tz = document.tz
+    title = f"{document.heading} - {document.workspace_name}"
     doc = SimpleDocTemplate(
         buffer,
         pagesize=A4,
@@ -193,24 +196,17 @@ def render_pdf(report: Report) -> bytes:
         bottomMargin=MARGIN + 4 * mm,
         title=plain(title),
         author="Chorus",
-        subject=f"{period.start.isoformat()} to {period.end.isoformat()}",
+        subject=document.subject,
         creator="Chorus",
     )
     story: list[Flowable] = [
-        Paragraph("Analytics report", TITLE),
-        _para(
-            f"{report.workspace_name} \u00b7 {period.start.isoformat()} to {period.end.isoformat()} "
-            f"({period.timezone}) \u00b7 compared with {report.previous_period.start.isoformat()} to "
-            f"{report.previous_period.end.isoformat()}",
-            SUBTITLE,
-        ),
+        Paragraph(escape(document.heading), TITLE),
+        _para(document.subtitle, SUBTITLE),
     ]
-    for section in sections(report):
+    for section in document.sections:
         story.extend(_section(section, tz))
-    generated = local_datetime(report.generated_at, tz).strftime("%Y-%m-%d %H:%M")
-    footer = (
-        f"Chorus \u00b7 {report.workspace_name} \u00b7 {period.start.isoformat()} to {period.end.isoformat()}"
-    )
+    generated = local_datetime(document.generated_at, tz).strftime("%Y-%m-%d %H:%M")
+    footer = document.footer
 
     def on_page(canvas: Canvas, document: Any) -> None:
         canvas.saveState()
