@@ -12,6 +12,11 @@ Single-table layout of the main table (pk/sk, plus sparse GSIs):
   WS#<ws>            / TARGET#<post_id>#<acct>    one (post, account) publish target
   WS#<ws>            / WSCONN#<connection_id>     live WebSocket connection
   SYS                / SCHEDULER                  scheduler watermark
+  WS#<ws>            / SHORT#<post>#<acct>#<n>    the short link of a post's n-th link for one account
+  LINK#<code>        / LINK                       what GET /l/{code} reads (one GetItem)
+  LINK#<code>        / DAY#<YYYY-MM-DD>           that link's counted clicks of a UTC day (atomic ADDs)
+  WS#<ws>            / CAMPAIGN#<campaign_id>     campaign
+  WS#<ws>            / CONV#<campaign>#<event>    a conversion, once per order/event id
 GSI1 (due index, sparse): gsi1pk = DUE#|QUEUED#<YYYY-MM-DDTHH:MM> (UTC minute), gsi1sk = <due iso>#<target>;
       TOKENWARN#<YYYY-MM-DD> / <warn iso>#<ws>#<account>: an account whose token cannot be refreshed,
       until its owner was warned of the expiry (chorus.accounts.expiry)
@@ -79,6 +84,39 @@ def target_prefix(post_id: str) -> str:
 
 def connection_sk(connection_id: str) -> str:
     return f"WSCONN#{connection_id}"
+
+
+def short_link_sk(post_id: str, account_id: str, n: int) -> str:
+    return f"SHORT#{post_id}#{account_id}#{n:02d}"
+
+
+def short_links_prefix(post_id: str) -> str:
+    return f"SHORT#{post_id}#"
+
+
+def link_pk(code: str) -> str:
+    return f"LINK#{code}"
+
+
+def link_sk() -> str:
+    return "LINK"
+
+
+def link_day_sk(day: str) -> str:
+    """``day``: YYYY-MM-DD (UTC)."""
+    return f"DAY#{day}"
+
+
+def campaign_sk(campaign_id: str) -> str:
+    return f"CAMPAIGN#{campaign_id}"
+
+
+def conversion_sk(campaign_id: str, event_id: str) -> str:
+    return f"CONV#{campaign_id}#{event_id}"
+
+
+def conversions_prefix(campaign_id: str) -> str:
+    return f"CONV#{campaign_id}#"
 
 
 def system_pk() -> str:

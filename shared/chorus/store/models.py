@@ -173,6 +173,8 @@ class PostItem(MainItem, discriminator="post"):
     version = NumberAttribute(default=1)
     series_id = UnicodeAttribute(null=True)
     cancelled = BooleanAttribute(default=False)
+    campaign_id = UnicodeAttribute(null=True)
+    utm = JSONAttribute(null=True)  # the post's own UTM values over the workspace's defaults
 
 
 class TargetItem(MainItem, discriminator="target"):
@@ -200,6 +202,68 @@ class TargetItem(MainItem, discriminator="target"):
     parts = MapAttribute(null=True)  # type: ignore[var-annotated]  # part name -> platform id, as each lands
     sent_parts = UnicodeSetAttribute(null=True)  # parts whose request went out with no known answer
     verify_looks = NumberAttribute(null=True)  # looks at the platform for the part being verified
+
+
+class ShortLinkItem(MainItem, discriminator="short_link"):
+    """WS#<ws> / SHORT#<post>#<acct>#<n>: the short link of a post's n-th link for one account, written
+    (with its LINK#<code> item, in one transaction) before the first platform call and reused after."""
+
+    workspace_id = UnicodeAttribute()
+    code = UnicodeAttribute()
+    post_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    platform = UnicodeAttribute()
+    campaign_id = UnicodeAttribute(null=True)
+    destination = UnicodeAttribute()  # the UTM-tagged URL the short link redirects to
+    original = UnicodeAttribute()  # the URL as the post holds it
+    created_at = UTCDateTimeAttribute()
+
+
+class LinkCodeItem(MainItem, discriminator="link_code"):
+    """LINK#<code> / LINK: all GET /l/{code} reads."""
+
+    workspace_id = UnicodeAttribute()
+    post_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    platform = UnicodeAttribute()
+    campaign_id = UnicodeAttribute(null=True)
+    destination = UnicodeAttribute()
+    disabled = BooleanAttribute(default=False)
+    created_at = UTCDateTimeAttribute()
+
+
+class LinkDayItem(MainItem, discriminator="link_day"):
+    """LINK#<code> / DAY#<date>: counted clicks of a UTC day; counters ``clicks``, ``r_<referrer
+    platform>``, ``c_<country>``, ``h_<hour>`` are added atomically by the redirect."""
+
+    day = UnicodeAttribute(null=True)
+    clicks = NumberAttribute(default=0)
+
+
+class CampaignItem(MainItem, discriminator="campaign"):
+    workspace_id = UnicodeAttribute()
+    campaign_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    data = JSONAttribute()  # dates, goal, budget, currency, conversion value, costs, utm_campaign
+    pixel_key = UnicodeAttribute()  # HMAC key of the campaign's pixel URL (never shown on its own)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+class ConversionItem(MainItem, discriminator="conversion"):
+    """WS#<ws> / CONV#<campaign>#<event id>: written only if absent (the event id deduplicates)."""
+
+    workspace_id = UnicodeAttribute()
+    campaign_id = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    value = NumberAttribute(default=0)
+    currency = UnicodeAttribute()
+    code = UnicodeAttribute(null=True)
+    post_id = UnicodeAttribute(null=True)
+    account_id = UnicodeAttribute(null=True)
+    platform = UnicodeAttribute(null=True)
+    source = UnicodeAttribute()  # api | pixel
+    at = UTCDateTimeAttribute()
 
 
 class SchedulerStateItem(MainItem, discriminator="scheduler_state"):
