@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     # Invitations: where their links point (the web app's address) and who sends them (SES).
     app_url: str = ""
     mail_from: str = ""
+    # Short links (chorus.links): the address GET /l/{code} is served at (the ShortLinkDomain of the
+    # template, else the API's own URL; the embedded runtime sets CHORUS_API_URL).
+    short_link_base: str = ""
+    api_url: str = ""
     stage: str = "prod"
     # True on the embedded runtime only: the guarded fetcher accepts http:// and loopback there.
     embedded: bool = False
