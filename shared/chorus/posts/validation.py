@@ -51,10 +51,18 @@ class MediaSpec:
 
     mime_type: str
     size: int | None = None  # bytes, when known
+    width: int | None = None  # pixels as displayed, when known (the media library reads them)
+    height: int | None = None
+    duration_s: float | None = None  # a video's length, when known
 
     @property
     def kind(self) -> MediaKind | None:
         return MIME_KINDS.get(self.mime_type.lower())
+
+    @property
+    def aspect(self) -> float | None:
+        """Width over height, when both are known."""
+        return self.width / self.height if self.width and self.height else None
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,9 @@ class MediaRules:
     requires: str | None = None  # None | "any" | "video"
     min_items_if_many: int = 1  # Instagram carousel: 2..10
     max_items: int = 4
+    video_seconds: tuple[float, float] | None = None  # a video's shortest and longest length
+    image_aspect: tuple[float, float] | None = None  # narrowest and widest width/height of an image
+    video_aspect: tuple[float, float] | None = None  # the same for a video
 
 
 @dataclass(frozen=True)
@@ -126,6 +137,8 @@ PLATFORM_RULES: Mapping[str, PlatformRules] = {
             types=_IMAGES | {"image/gif"} | _VIDEOS,
             max_size=_sizes(5 * MB, 15 * MB, 512 * MB),
             gif_alone=True,
+            video_seconds=(0.5, 140),  # media best practices: 0.5 s to 2 min 20 s, 1:3 to 3:1
+            video_aspect=(1 / 3, 3),
         ),
         supports_thread=True,
     ),
@@ -140,6 +153,7 @@ PLATFORM_RULES: Mapping[str, PlatformRules] = {
         media=MediaRules(
             types=_IMAGES | {"image/gif"} | _VIDEOS,
             max_size=_sizes(1_000_000, 1_000_000, 100_000_000),
+            video_seconds=(0, 180),  # videos up to 3 minutes
         ),
         supports_thread=True,
         link_mode=LinkMode.CARD,
@@ -183,6 +197,10 @@ PLATFORM_RULES: Mapping[str, PlatformRules] = {
             requires="any",
             min_items_if_many=2,
             max_items=10,
+            # Content publishing: images 4:5 to 1.91:1; reels 3 s to 15 min, 0.01:1 to 10:1.
+            image_aspect=(0.8, 1.91),
+            video_seconds=(3, 900),
+            video_aspect=(0.01, 10),
         ),
     ),
     # Facebook Page posts: 63,206 characters; photos <= 10 MB (JPEG/PNG/GIF/WebP); one video.
@@ -196,6 +214,7 @@ PLATFORM_RULES: Mapping[str, PlatformRules] = {
             max_size=_sizes(10 * MB, 10 * MB, 10 * 1024 * MB),
             max_images=10,
             max_items=10,
+            video_seconds=(1, 240 * 60),  # Page videos up to 240 minutes
         ),
         link_mode=LinkMode.CARD,
     ),
@@ -214,6 +233,10 @@ PLATFORM_RULES: Mapping[str, PlatformRules] = {
             video_alone=False,
             min_items_if_many=2,
             max_items=20,
+            # Threads media specs: images up to 10:1; videos up to 5 minutes, 0.01:1 to 10:1.
+            image_aspect=(0.01, 10),
+            video_seconds=(0, 300),
+            video_aspect=(0.01, 10),
         ),
         supports_thread=True,
         link_mode=LinkMode.CARD,
@@ -232,6 +255,7 @@ PLATFORM_RULES: Mapping[str, PlatformRules] = {
             max_images=1,
             requires="any",
             max_items=1,
+            video_seconds=(4, 15 * 60),  # Pin specs: videos 4 s to 15 minutes
         ),
         supports_first_comment=False,
         link_mode=LinkMode.FIELD,
@@ -250,6 +274,8 @@ PLATFORM_RULES: Mapping[str, PlatformRules] = {
             max_size=_sizes(None, None, 5 * 1024 * MB),
             max_images=20,
             max_items=20,
+            video_seconds=(3, 30 * 60),  # Videos API: 3 s to 30 minutes, 1:2.4 to 2.4:1
+            video_aspect=(1 / 2.4, 2.4),
         ),
         supports_first_comment=False,
         link_mode=LinkMode.CARD,
@@ -260,7 +286,9 @@ PLATFORM_RULES: Mapping[str, PlatformRules] = {
         max_length=5000,
         count=textlib.codepoint_length,
         length_unit="characters",
-        media=MediaRules(types=_VIDEOS, max_images=0, requires="video", max_items=1),
+        media=MediaRules(
+            types=_VIDEOS, max_images=0, requires="video", max_items=1, video_seconds=(0, 12 * 3600)
+        ),
     ),
     # TikTok Content Posting API: one video (MP4/MOV/WebM, <= 4 GB), caption <= 2,200 characters.
     "tiktok": PlatformRules(
@@ -274,6 +302,9 @@ PLATFORM_RULES: Mapping[str, PlatformRules] = {
             max_images=0,
             requires="video",
             max_items=1,
+            # creator_info's max_video_post_duration_sec bounds it per creator (300 s in the sample);
+            # 3 s to 10 minutes is the most any creator gets.
+            video_seconds=(3, 600),
         ),
         supports_first_comment=False,
     ),
@@ -343,6 +374,7 @@ def _check_media(rules: PlatformRules, media: Sequence[MediaSpec]) -> list[Viola
             )
             continue
         kinds.append(kind)
+        found += _check_shape(rules, item, where)
         limit = limits.max_size.get(mime)
         if limit is not None and item.size is not None and item.size > limit:
             found.append(
@@ -393,6 +425,42 @@ def _check_media(rules: PlatformRules, media: Sequence[MediaSpec]) -> list[Viola
             )
         )
     return found
+
+
+def _check_shape(rules: PlatformRules, item: MediaSpec, where: str) -> list[Violation]:
+    """A video's length and an attachment's aspect ratio, when the platform bounds them and they are
+    known (the media library reads them from the file; a post's own media list does not carry them)."""
+    limits, found = rules.media, []
+    video = item.kind is MediaKind.VIDEO
+    if video and limits.video_seconds and item.duration_s is not None:
+        shortest, longest = limits.video_seconds
+        if not shortest <= item.duration_s <= longest:
+            found.append(
+                Violation(
+                    "media.duration",
+                    f"{rules.name} takes videos of {shortest:g} to {longest:g} seconds; "
+                    f"this is {item.duration_s:.1f}",
+                    where,
+                )
+            )
+    bounds = limits.video_aspect if video else limits.image_aspect
+    aspect = item.aspect
+    if bounds and aspect is not None and not bounds[0] <= round(aspect, 3) <= bounds[1]:
+        found.append(
+            Violation(
+                "media.aspect_ratio",
+                f"{rules.name} takes aspect ratios (width/height) of {bounds[0]:.2f} to {bounds[1]:.2f}; "
+                f"this is {aspect:.2f}",
+                where,
+            )
+        )
+    return found
+
+
+def media_fitness(platform: str, item: MediaSpec) -> list[Violation]:
+    """Every rule ``platform`` would reject ``item`` for as a post's only attachment: its type and size,
+    a video's length and the aspect ratio (empty: it fits). The media library shows this per file."""
+    return _check_media(PLATFORM_RULES[platform], [item])
 
 
 def validate(
