@@ -7,6 +7,12 @@
                                                                               └──► queued (retry)  │
     any editable state ──► cancelled            publishing/verifying/processing ──► failed ◄───────┘
 
+    Reminder publishing (a platform or content kind apps cannot publish: chorus.posts.reminders):
+
+    queued ──► awaiting_manual ──(marked posted with its URL)──► published
+                    │                                              ▲
+                    └──(nobody marked it in time)──► overdue ──────┘
+
 Every move is a conditional write on the current state (and the queue token of the message that asks
 for it), so of two workers only one wins, and a message for an edited or cancelled target is ignored.
 """
@@ -36,6 +42,8 @@ class TargetState(StrEnum):
     PARTIALLY_PUBLISHED = "partially_published"  # the root is out, a later part failed: retry completes it
     FAILED = "failed"
     CANCELLED = "cancelled"
+    AWAITING_MANUAL = "awaiting_manual"  # reminder publishing: a person posts it by hand, then marks it
+    OVERDUE = "overdue"  # awaiting_manual past the workspace's window (an alert went out); still markable
 
 
 #: States from which a post may still be edited, rescheduled or cancelled.
@@ -51,6 +59,8 @@ EDITABLE = frozenset(
     }
 )
 IN_FLIGHT = frozenset({TargetState.PUBLISHING, TargetState.VERIFYING, TargetState.PROCESSING})
+#: States a person may mark "posted" from (reminder publishing).
+MARKABLE = frozenset({TargetState.AWAITING_MANUAL, TargetState.OVERDUE})
 
 
 class Mode(StrEnum):
@@ -91,9 +101,11 @@ class Content:
     link: str | None = None
     thread: tuple[str, ...] = ()
     first_comment: str | None = None
+    title: str | None = None  # a note's or article's title where the platform has one (Xiaohongshu, Zhihu)
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "title": self.title,
             "text": self.text,
             "media": [m.to_dict() for m in self.media],
             "link": self.link,
@@ -109,6 +121,7 @@ class Content:
             link=data.get("link"),
             thread=tuple(data.get("thread") or []),
             first_comment=data.get("first_comment"),
+            title=data.get("title"),
         )
 
 
@@ -144,6 +157,9 @@ class Target:
     parts: dict[str, str] = field(default_factory=dict)  # part name ("0" root, "1".., "comment") -> id
     sent_parts: frozenset[str] = frozenset()  # sent with no known answer: verified before a resend
     verify_looks: int = 0
+    # Reminder publishing: when the reminder went out, and when an unmarked target becomes overdue.
+    reminded_at: datetime | None = None
+    overdue_at: datetime | None = None
 
     @property
     def id(self) -> str:
@@ -168,6 +184,8 @@ class Target:
             "error": self.error,
             "error_code": self.error_code,
             "published_at": self.published_at,
+            "reminded_at": self.reminded_at,
+            "overdue_at": self.overdue_at,
             "parts": dict(self.parts),
             "missing_parts": self.missing_parts(planned),
             "attempt_log": [
@@ -194,6 +212,12 @@ class Post:
     approval: dict[str, Any] | None = None
     series_id: str | None = None
     targets: tuple[Target, ...] = ()
+    assignee: str | None = None  # who posts it by hand where Chorus cannot ("user:<id>"; None: the author)
+
+    @property
+    def responsible(self) -> str:
+        """Who gets a reminder to post it by hand: the assignee, else the author."""
+        return self.assignee or self.created_by
 
     def content_for(self, account_id: str) -> Content:
         return self.variants.get(account_id, self.content)
@@ -232,6 +256,7 @@ class Post:
             "series_id": self.series_id,
             "version": self.version,
             "created_by": self.created_by,
+            "assignee": self.responsible,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
             "targets": [t.public(self.planned_parts(t.account_id)) for t in self.targets],
@@ -246,6 +271,10 @@ def status_of(states: set[TargetState]) -> str:
         return next(iter(states)).value
     if states & IN_FLIGHT or TargetState.QUEUED in states:
         return "publishing"
+    if TargetState.OVERDUE in states:
+        return "overdue"
+    if TargetState.AWAITING_MANUAL in states:
+        return "awaiting_manual"
     if states <= {TargetState.PUBLISHED, TargetState.FAILED, TargetState.PARTIALLY_PUBLISHED}:
         return "partially_published"
     if TargetState.PUBLISHED in states:

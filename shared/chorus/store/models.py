@@ -173,6 +173,7 @@ class PostItem(MainItem, discriminator="post"):
     version = NumberAttribute(default=1)
     series_id = UnicodeAttribute(null=True)
     cancelled = BooleanAttribute(default=False)
+    assignee = UnicodeAttribute(null=True)  # reminder publishing: who posts it by hand (None: the author)
     campaign_id = UnicodeAttribute(null=True)
     utm = JSONAttribute(null=True)  # the post's own UTM values over the workspace's defaults
 
@@ -202,6 +203,27 @@ class TargetItem(MainItem, discriminator="target"):
     parts = MapAttribute(null=True)  # type: ignore[var-annotated]  # part name -> platform id, as each lands
     sent_parts = UnicodeSetAttribute(null=True)  # parts whose request went out with no known answer
     verify_looks = NumberAttribute(null=True)  # looks at the platform for the part being verified
+    reminded_at = UTCDateTimeAttribute(null=True)  # reminder publishing: the reminder's e-mail claimed
+    overdue_at = UTCDateTimeAttribute(null=True)  # reminder publishing: overdue when not marked by then
+
+
+class NotificationItem(MainItem, discriminator="notification"):
+    """WS#<ws> / NOTE#<recipient>#<id>: a web-app notification of one person (``user:<id>``) in a
+    workspace, newest last in id order (ids start with their time)."""
+
+    workspace_id = UnicodeAttribute()
+    notification_id = UnicodeAttribute()
+    recipient = UnicodeAttribute()
+    topic = UnicodeAttribute()  # manual_publish_due | manual_publish_overdue
+    subject = UnicodeAttribute()
+    text = UnicodeAttribute()
+    links = JSONAttribute(null=True)  # the post's link and media links, ready to open
+    post_id = UnicodeAttribute(null=True)
+    account_id = UnicodeAttribute(null=True)
+    platform = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    read_at = UTCDateTimeAttribute(null=True)
+    emailed_at = UTCDateTimeAttribute(null=True)  # its e-mail claimed (sent at most once)
 
 
 class ShortLinkItem(MainItem, discriminator="short_link"):

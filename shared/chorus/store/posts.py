@@ -57,6 +57,8 @@ def _to_target(item: TargetItem) -> Target:
         parts={str(k): str(v) for k, v in (item.parts.as_dict() if item.parts else {}).items()},  # type: ignore[no-untyped-call]
         sent_parts=frozenset(item.sent_parts or ()),
         verify_looks=int(item.verify_looks or 0),
+        reminded_at=item.reminded_at,
+        overdue_at=item.overdue_at,
     )
 
 
@@ -78,6 +80,7 @@ def _to_post(item: PostItem, targets: Iterable[Target] = ()) -> Post:
         approval=item.approval,
         series_id=item.series_id,
         targets=tuple(targets),
+        assignee=item.assignee,
     )
 
 
@@ -101,6 +104,7 @@ def post_item(post: Post) -> PostItem:
         updated_at=post.updated_at,
         version=post.version,
         series_id=post.series_id,
+        assignee=post.assignee,
     )
     if post.scheduled_at:
         item.gsi2pk = keys.calendar_pk(post.workspace_id)
@@ -108,10 +112,15 @@ def post_item(post: Post) -> PostItem:
     return item
 
 
-def index_fields(state: TargetState, due_at: datetime | None, workspace_id: str, tid: str) -> dict[str, Any]:
-    """The sparse index entries a target in ``state`` carries."""
+def index_fields(
+    state: TargetState, due_at: datetime | None, workspace_id: str, tid: str, overdue_at: datetime | None = None
+) -> dict[str, Any]:
+    """The sparse index entries a target in ``state`` carries (one awaiting a person: in the MANUAL
+    bucket of the minute it becomes overdue, where the scheduler's overdue sweep finds it)."""
     fields: dict[str, Any] = {"gsi1pk": None, "gsi1sk": None, "gsi2pk": None, "gsi2sk": None}
-    if state is TargetState.SCHEDULED and due_at:
+    if state is TargetState.AWAITING_MANUAL and overdue_at:
+        fields.update(gsi1pk=keys.due_bucket(overdue_at, "MANUAL"), gsi1sk=keys.due_sort_key(overdue_at, tid))
+    elif state is TargetState.SCHEDULED and due_at:
         fields.update(gsi1pk=keys.due_bucket(due_at), gsi1sk=keys.due_sort_key(due_at, tid))
     elif state in {TargetState.QUEUED, TargetState.VERIFYING, TargetState.PROCESSING}:
         expected = due_at or datetime.now(UTC)
@@ -403,7 +412,8 @@ def _transition_update(
         )
     if not isinstance(due_at, Unset):
         actions.append(TargetItem.due_at.set(due_at) if due_at else TargetItem.due_at.remove())
-    for name, value in index_fields(to, new_due, target.workspace_id, target.id).items():
+    overdue = fields.get("overdue_at", target.overdue_at)
+    for name, value in index_fields(to, new_due, target.workspace_id, target.id, overdue).items():
         attr = getattr(TargetItem, name)
         actions.append(attr.set(value) if value is not None else attr.remove())
     if count_attempt:
