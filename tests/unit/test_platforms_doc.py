@@ -24,6 +24,8 @@ def yes(flag: bool) -> str:
 
 
 def connect_by(name: str) -> str:
+    if PLATFORMS[name].publishing == "manual":
+        return "profile URL"
     if name in OAUTH_PLATFORMS:
         return "OAuth"
     return {"sandbox": "local", "bluesky": "app password"}.get(name, "token")
@@ -33,12 +35,13 @@ def declared_rows() -> list[str]:
     rows = []
     for name, info in PLATFORMS.items():
         rules = PLATFORM_RULES.get(name)
-        publishes = info.publisher is not None
+        manual = info.publishing == "manual"  # reminder publishing: a person posts it, Chorus reminds
+        publishes = info.publisher is not None or manual
         answered = sorted(c.label for c in CHANNELS.values() if c.platform == name and c.can_reply)
         text = f"{rules.max_length:,} {rules.length_unit}" if rules and publishes else "—"
         cells = [
             info.label,
-            yes(publishes),
+            "reminder" if manual else yes(publishes),
             text,
             yes(bool(rules and publishes and rules.supports_thread)),
             yes(bool(rules and publishes and rules.supports_first_comment)),

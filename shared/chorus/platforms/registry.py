@@ -19,6 +19,10 @@ class PlatformInfo:
     publisher: str | None  # "module:Class"
     collector: str | None
     webhooks: bool  # inbound by webhooks (else polled, where it has an inbox)
+    # "manual": apps cannot publish there (no publishing API): Chorus reminds a person at the due time
+    # and they mark it posted with its URL (chorus.posts.reminders); accounts are added by hand.
+    publishing: str = "api"
+    domains: tuple[str, ...] = ()  # where its profiles and posts live (a manual account's URLs)
 
 
 PLATFORMS: Mapping[str, PlatformInfo] = {
@@ -37,6 +41,8 @@ PLATFORMS: Mapping[str, PlatformInfo] = {
         PlatformInfo("tiktok", "TikTok", None, None, True),
         PlatformInfo("wechat", "WeChat Official Account", None, None, True),
         PlatformInfo("whatsapp", "WhatsApp", None, None, True),
+        PlatformInfo("xiaohongshu", "Xiaohongshu (小红书)", None, None, False, "manual", ("xiaohongshu.com", "xhslink.com")),
+        PlatformInfo("zhihu", "Zhihu (知乎)", None, None, False, "manual", ("zhihu.com",)),
     )
 }  # fmt: skip
 
@@ -74,6 +80,20 @@ def publisher(platform: str) -> PublishingAdapter:
         _built[key] = _load(info.publisher, **_options(platform))
     adapter: PublishingAdapter = _built[key]
     return adapter
+
+
+def publishes_by_hand(platform: str, kind: str) -> bool:
+    """Whether a post of content ``kind`` (text, image, gif, video) goes out by reminder publishing on
+    ``platform``: the platform has no publishing API for apps, or its adapter declares the kind
+    manual-only (a ``manual_kinds`` class attribute, read without building the adapter)."""
+    info = PLATFORMS.get(platform)
+    if info is None:
+        return False
+    if info.publishing == "manual":
+        return True
+    if info.publisher is None:
+        return False
+    return kind in getattr(adapter_class(info.publisher), "manual_kinds", frozenset())
 
 
 def collector(platform: str) -> MetricsCollector | None:

@@ -9,6 +9,9 @@ Platforms disagree on what a "character" is:
 - Mastodon counts grapheme clusters, every http(s) URL as 23 and a remote mention ``@user@domain`` as
   ``@user``.
 - The others (Instagram, Facebook, Threads, LinkedIn, TikTok, YouTube) count code points.
+- Chinese apps (Xiaohongshu's note editor) count a full-width character (汉字, full-width punctuation)
+  or an emoji as one and a half-width one (Latin letters, digits, ASCII punctuation) as half, rounded
+  up: ``half_width_length``.
 
 URL detection is an approximation of twitter-text's (which knows every TLD): scheme URLs, ``www.`` URLs
 and bare ``domain.tld`` for common TLDs, with trailing punctuation trimmed.
@@ -111,6 +114,17 @@ def utf8_length(text: str) -> int:
 
 def codepoint_length(text: str) -> int:
     return len(text)
+
+
+def half_width_length(text: str) -> int:
+    """Characters as Chinese editors count them: a full-width or wide character (East Asian Width F or
+    W: 汉字, kana, full-width punctuation) or an emoji sequence is one, anything else half, rounded up
+    ("小红书" 3, "abcd" 2, "小红书 ok" 5)."""
+    halves = 0
+    for cluster in graphemes(unicodedata.normalize("NFC", text)):
+        wide = _is_emoji(cluster) or unicodedata.east_asian_width(cluster[0]) in ("F", "W")
+        halves += 2 if wide else 1
+    return (halves + 1) // 2
 
 
 def _is_emoji(cluster: str) -> bool:

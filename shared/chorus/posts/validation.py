@@ -111,6 +111,7 @@ class PlatformRules:
     supports_thread: bool = False
     supports_first_comment: bool = True
     link_mode: LinkMode = LinkMode.TEXT
+    max_title: int | None = None  # a title of its own (counted by ``count``); None: no title field
 
 
 _IMAGES = frozenset({"image/jpeg", "image/png", "image/webp"})
@@ -308,6 +309,30 @@ PLATFORM_RULES: Mapping[str, PlatformRules] = {
         ),
         supports_first_comment=False,
     ),
+    # Xiaohongshu notes (reminder publishing: no publishing API, see docs/platforms.md): the note editor
+    # takes a title of up to 20 characters and a body of up to 1,000, a 汉字 or an emoji one and two
+    # Latin letters or digits one; a note is 1 to 18 images or one video.
+    "xiaohongshu": PlatformRules(
+        name="Xiaohongshu",
+        max_length=1000,
+        count=textlib.half_width_length,
+        length_unit="characters (two Latin letters or digits count as one)",
+        media=MediaRules(types=_IMAGES | _VIDEOS, max_images=18, requires="any", max_items=18),
+        supports_first_comment=False,
+        max_title=20,
+    ),
+    # Zhihu articles (reminder publishing: no publishing API). Zhihu documents no limits for apps; the
+    # bounds are Chorus's own, reasoned in docs/platforms.md: a title of up to 100 characters, a body of
+    # up to 100,000 code points, up to 50 images or one video.
+    "zhihu": PlatformRules(
+        name="Zhihu",
+        max_length=100_000,
+        count=textlib.codepoint_length,
+        length_unit="characters",
+        media=MediaRules(types=_IMAGES | {"image/gif"} | _VIDEOS, max_images=50, max_items=50),
+        supports_first_comment=False,
+        max_title=100,
+    ),
 }
 
 
@@ -355,6 +380,19 @@ def _check_text(rules: PlatformRules, value: str, where: str) -> list[Violation]
             )
         )
     return found
+
+
+def _check_title(rules: PlatformRules, title: str | None) -> list[Violation]:
+    """A title is checked where the platform has one, and refused where it has none."""
+    if not title:
+        return []
+    if rules.max_title is None:
+        return [Violation("title.unsupported", f"{rules.name} posts have no title", "title")]
+    length = rules.count(title)
+    if length > rules.max_title:
+        message = f"{rules.name} allows a title of {rules.max_title} {rules.length_unit}; this has {length}"
+        return [Violation("title.too_long", message, "title")]
+    return []
 
 
 def _check_media(rules: PlatformRules, media: Sequence[MediaSpec]) -> list[Violation]:
@@ -470,12 +508,14 @@ def validate(
     link: str | None = None,
     thread: Sequence[str] = (),
     first_comment: str | None = None,
+    title: str | None = None,
 ) -> list[Violation]:
     """Every rule ``platform`` would reject this post for (empty: publishable)."""
     rules = PLATFORM_RULES.get(platform)
     if rules is None:
         return [Violation("platform.unknown", f"unknown platform {platform!r}", "platform")]
     found = _check_text(rules, effective_text(platform, text, link, bool(media)), "text")
+    found += _check_title(rules, title)
     found += _check_media(rules, media)
     if thread and not rules.supports_thread:
         found.append(Violation("thread.unsupported", f"{rules.name} does not support threads", "thread"))
