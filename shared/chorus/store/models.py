@@ -238,6 +238,7 @@ class ShortLinkItem(MainItem, discriminator="short_link"):
     campaign_id = UnicodeAttribute(null=True)
     destination = UnicodeAttribute()  # the UTM-tagged URL the short link redirects to
     original = UnicodeAttribute()  # the URL as the post holds it
+    short_url = UnicodeAttribute(null=True)  # <short link base>/l/<code>, as published
     created_at = UTCDateTimeAttribute()
 
 
