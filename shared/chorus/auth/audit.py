@@ -50,6 +50,8 @@ ACTIONS: dict[tuple[str, str], str] = {
     ("POST", "/publishing/resume"): "publishing.resumed",
     ("PUT", "/queue/slots"): "settings.changed",
     ("PUT", "/inbox/rules"): "settings.changed",
+    ("PUT", "/inbox/sla"): "settings.changed",
+    ("DELETE", "/inbox/sla"): "settings.changed",
     ("PUT", "/listening/settings"): "settings.changed",
     ("PUT", "/reports/schedules"): "settings.changed",
     ("PUT", "/goals"): "settings.changed",
