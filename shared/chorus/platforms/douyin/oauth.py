@@ -1,0 +1,161 @@
+"""Douyin: connecting an account by OAuth, its tokens, and which account the token is.
+
+- ``authorize_url``: ``https://open.douyin.com/platform/oauth/connect/`` with ``client_key``,
+  ``response_type=code``, comma-separated ``scope``, ``redirect_uri`` and ``state``.
+- ``exchange_code``: ``POST /oauth/access_token/`` (form: ``client_key``, ``client_secret``, ``code``,
+  ``grant_type=authorization_code``; ``oauth_access_token_response_*.json``). The answer names the
+  account: its ``open_id`` **is** the account connected (ownership is proven by the platform, never
+  typed), and ``scope`` lists what the user granted. The code is single-use.
+- ``refresh``: ``POST /oauth/refresh_token/`` (``client_key``, ``grant_type=refresh_token``,
+  ``refresh_token``): a new access token (15 days); the refresh token keeps its own expiry (30 days).
+- ``renew_refresh_token``: ``POST /oauth/renew_refresh_token/`` (``client_key``, ``refresh_token``): a new
+  refresh token with a new expiry. The refresher renews it first, then refreshes the access token, so a
+  connected account never reaches the 30-day end (10010: authorise again).
+
+Expiry values come as numbers or strings (``"86400"``): the returned values are used, never assumed.
+Scopes Chorus asks for: ``user_info``, ``video.create.bind`` (publish; Douyin grants it per app, so an app
+without it connects but cannot publish: :func:`can_publish`), ``video.data.bind`` (item data),
+``item.comment`` (comment list and reply, enterprise accounts) and ``renew_refresh_token``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+
+from chorus.accounts.tokens import TokenSet
+from chorus.platforms.base import AuthError, PermanentError
+from chorus.platforms.codes import numeric
+from chorus.platforms.douyin.api import API_URL, request
+from chorus.platforms.whoami import named
+
+PLATFORM = "douyin"
+AUTHORIZE_URL = "https://open.douyin.com/platform/oauth/connect/"
+CREATE_SCOPES = frozenset({"video.create.bind", "video.create"})
+"""The scope that lets an app create videos (``video.create`` on apps approved before the ``.bind`` names)."""
+COMMENT_SCOPE = "item.comment"
+DEFAULT_SCOPES = ("user_info", "video.create.bind", "video.data.bind", COMMENT_SCOPE, "renew_refresh_token")
+SCOPES = "scopes"
+"""The account's ``extra`` key holding the scopes granted at connect (comma-separated)."""
+
+
+@dataclass(frozen=True)
+class Grant:
+    open_id: str
+    tokens: TokenSet
+    scopes: tuple[str, ...]
+
+
+def authorize_url(
+    client_key: str,
+    redirect_uri: str,
+    state: str,
+    scopes: Sequence[str] = DEFAULT_SCOPES,
+    *,
+    dialog_url: str = AUTHORIZE_URL,
+) -> str:
+    query = {
+        "client_key": client_key,
+        "response_type": "code",
+        "scope": ",".join(scopes),
+        "redirect_uri": redirect_uri,
+        "state": state,
+    }
+    return f"{dialog_url}?{urlencode(query)}"
+
+
+def _expires(value: Any, now: datetime | None) -> datetime | None:
+    seconds = numeric(value)
+    return (now or datetime.now(UTC)) + timedelta(seconds=seconds) if seconds is not None else None
+
+
+def scopes_of(value: Any) -> tuple[str, ...]:
+    """The granted scopes of a token answer (a comma-separated string, or a list)."""
+    items = value if isinstance(value, list) else str(value or "").split(",")
+    return tuple(s.strip() for s in items if isinstance(s, str) and s.strip())
+
+
+def can_publish(scopes: Sequence[str]) -> bool:
+    return bool(CREATE_SCOPES & set(scopes))
+
+
+def _grant(data: dict[str, Any], previous_refresh: str | None, now: datetime | None) -> Grant:
+    token = data.get("access_token")
+    if not isinstance(token, str) or not token:
+        raise PermanentError("Douyin's token answer holds no access_token", platform=PLATFORM)
+    refresh_token = data.get("refresh_token")
+    return Grant(
+        named(data.get("open_id"), PLATFORM, "open_id"),
+        TokenSet(
+            token,
+            refresh_token if isinstance(refresh_token, str) and refresh_token else previous_refresh,
+            _expires(data.get("expires_in"), now),
+        ),
+        scopes_of(data.get("scope")),
+    )
+
+
+def _token_call(
+    session: requests.Session | None, api_url: str, path: str, form: dict[str, str]
+) -> dict[str, Any]:
+    return request(session or requests.Session(), "POST", f"{api_url.rstrip('/')}/{path}", data=form,
+                   idempotent=True)  # fmt: skip
+
+
+def exchange_code(
+    client_key: str,
+    client_secret: str,
+    code: str,
+    *,
+    session: requests.Session | None = None,
+    api_url: str = API_URL,
+    now: datetime | None = None,
+) -> Grant:
+    """The tokens of an authorization code, the account (``open_id``) they act for and the scopes granted."""
+    form = {"client_key": client_key, "client_secret": client_secret, "code": code,
+            "grant_type": "authorization_code"}  # fmt: skip
+    return _grant(_token_call(session, api_url, "oauth/access_token/", form), None, now)
+
+
+def refresh(
+    client_key: str,
+    refresh_token: str,
+    *,
+    session: requests.Session | None = None,
+    api_url: str = API_URL,
+    now: datetime | None = None,
+) -> Grant:
+    form = {"client_key": client_key, "grant_type": "refresh_token", "refresh_token": refresh_token}
+    return _grant(_token_call(session, api_url, "oauth/refresh_token/", form), refresh_token, now)
+
+
+def renew_refresh_token(
+    client_key: str, refresh_token: str, *, session: requests.Session | None = None, api_url: str = API_URL
+) -> str:
+    """A new refresh token (new expiry) for ``refresh_token``."""
+    form = {"client_key": client_key, "refresh_token": refresh_token}
+    data = _token_call(session, api_url, "oauth/renew_refresh_token/", form)
+    renewed = data.get("refresh_token")
+    if not isinstance(renewed, str) or not renewed:
+        raise PermanentError("Douyin's renew answer holds no refresh_token", platform=PLATFORM)
+    return renewed
+
+
+def refreshed(
+    client_key: str, refresh_token: str, *, session: requests.Session | None = None, api_url: str = API_URL
+) -> TokenSet:
+    """The refresher's work: renew the refresh token (where the app has ``renew_refresh_token``; a
+    refusal other than a dead token keeps the old one), then a new access token with it."""
+    current = refresh_token
+    try:
+        current = renew_refresh_token(client_key, refresh_token, session=session, api_url=api_url)
+    except PermanentError as exc:
+        if isinstance(exc, AuthError):
+            raise
+    grant = refresh(client_key, current, session=session, api_url=api_url)
+    return grant.tokens

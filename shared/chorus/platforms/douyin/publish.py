@@ -1,0 +1,232 @@
+"""Publish a video to Douyin (抖音) through the open platform, exactly once, as steps.
+
+A Douyin post is one video with its caption (the root ``"0"``). Its steps, each persisted in the
+target's progress before the next call (DESIGN decision 11):
+
+1. the video uploaded, part ``"media"`` = its ``video_id``:
+
+   - a file up to ``SINGLE_MAX_BYTES`` (50 MB: Douyin advises parts above that) in one request,
+     ``POST /api/douyin/v1/video/upload_video/?open_id=`` (multipart field ``video``);
+   - a larger one (parts are required above 128 MB, up to 4 GB) in parts of ``PART_BYTES`` (20 MB, the
+     advised size; at least 5 MB): ``init_video_part_upload`` (part ``"upload"``: the ``upload_id``,
+     valid 2 hours), one ``upload_video_part`` per part (``upload_id`` URL-encoded, ``part_number`` from
+     1; part ``"chunk:<n>"`` recorded once Douyin confirmed it, so a resumed upload never sends a
+     confirmed part again and reads only the byte ranges it still sends), then
+     ``complete_video_part_upload`` (the ``video_id``).
+
+   An upload is safe to repeat (an unused ``video_id`` is harmless), so these steps are idempotent.
+2. the video created, ``POST /api/douyin/v1/video/create_video/?open_id=`` ``{video_id, text}``
+   (scope ``video.create.bind``): the ``item_id``. Douyin has no idempotency key, so the create goes
+   through ``progress.step`` (marked sent first); a lost answer is verified by ``find_published``:
+   ``video_basic_info`` for the persisted ``video_id`` names the item made from it (every create needs
+   a fresh ``video_id``, so that item is this target's, and nothing is created twice).
+
+The create scope is granted per app: an account connected without it (its scopes are kept at connect,
+``extra["scopes"]``) fails at once with a clear permanent error, before anything is uploaded, as does
+Douyin's 28001018 (应用未获得该能力). A new video is under review (visible only to its author) until
+Douyin approves it. Error codes: one table, ``chorus.platforms.douyin.api.ERRORS``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from functools import partial
+from typing import Any
+
+import requests
+
+from chorus.net.fetch import fetch
+from chorus.platforms import parts
+from chorus.platforms.base import (
+    ROOT,
+    AccountCredentials,
+    MediaItem,
+    PendingStep,
+    PermanentError,
+    PublishRequest,
+    PublishResult,
+)
+from chorus.platforms.budget import CALL_REQUESTS, CallBudget, OutOfBudget, requests_budget, timeout_seconds
+from chorus.platforms.douyin import api, oauth
+from chorus.platforms.douyin.api import API_URL, PLATFORM
+from chorus.platforms.http import DEFAULT_TIMEOUT
+from chorus.platforms.uploads import byte_spans, media_range, media_size
+from chorus.platforms.whoami import listed, obj
+from chorus.posts import text as textlib
+
+logger = logging.getLogger(__name__)
+
+MB = 1024 * 1024
+TIMEOUT = DEFAULT_TIMEOUT
+UPLOAD_TIMEOUT = DEFAULT_TIMEOUT
+SINGLE_MAX_BYTES = 50 * MB
+PART_BYTES = 20 * MB
+MEDIA = "media"
+UPLOAD = "upload"
+CONTINUE_STEP = "continue"
+CONTINUE_DELAY_S = 1
+VIDEO_PATH = "api/douyin/v1/video"
+
+
+def chunk_part(number: int) -> str:
+    """The progress part of upload part ``number`` (from 1, as Douyin numbers them)."""
+    return f"chunk:{number}"
+
+
+def granted_scopes(creds: AccountCredentials) -> list[str] | None:
+    """The scopes recorded at connect (None: an account connected before they were recorded)."""
+    raw = creds.extra.get(oauth.SCOPES)
+    return None if raw is None else [s for s in raw.split(",") if s]
+
+
+def check_create_scope(creds: AccountCredentials) -> None:
+    scopes = granted_scopes(creds)
+    if scopes is not None and not oauth.can_publish(scopes):
+        raise PermanentError(
+            "the Douyin app was not granted video.create.bind for this account: ask Douyin to enable "
+            "video publishing for the app, then connect the account again",
+            platform=PLATFORM,
+            code="scope_missing",
+        )
+
+
+class DouyinPublisher:
+    name = PLATFORM
+    request_budget_s: float = requests_budget(CALL_REQUESTS, TIMEOUT)
+
+    def __init__(self, session: requests.Session | None = None, base_url: str | None = None) -> None:
+        self.session = session or requests.Session()
+        self.base_url = (base_url or API_URL).rstrip("/")
+
+    def _video_api(self, creds: AccountCredentials, name: str, **kw: Any) -> dict[str, Any]:
+        params = {"open_id": creds.account_id, **kw.pop("params", {})}
+        return api.request(self.session, "POST", f"{self.base_url}/{VIDEO_PATH}/{name}/", token=creds.access_token,
+                       params=params, **kw)  # fmt: skip
+
+    # -- publishing ----------------------------------------------------------------------------------
+
+    def publish(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | PendingStep:
+        if request.reply_to or request.thread or request.first_comment:
+            raise PermanentError("a Douyin video has no replies, thread parts or first comment here",
+                                 platform=PLATFORM)  # fmt: skip
+        if len(request.media) != 1 or not request.media[0].mime_type.startswith("video/"):
+            raise PermanentError(
+                "a Douyin post is exactly one video", platform=PLATFORM, code="video_required"
+            )
+        check_create_scope(creds)
+        return self._run(creds, request)
+
+    def continue_publish(
+        self, creds: AccountCredentials, request: PublishRequest, step: PendingStep
+    ) -> PublishResult | PendingStep:
+        parts.resumed_state(step, (CONTINUE_STEP,), PLATFORM, "Douyin")
+        return self._run(creds, request)
+
+    def _run(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | PendingStep:
+        progress = request.progress
+        budget = CallBudget(self.request_budget_s)
+        try:
+            if progress.done(ROOT) is None:
+                video_id = progress.done(MEDIA) or ""
+                if not parts.unanswered(request, ROOT):  # else the step below raises UnknownOutcome: verified
+                    video_id = self._uploaded(creds, request, budget)
+                budget.spend(TIMEOUT)
+                progress.step(ROOT, partial(self._create, creds, request, video_id))
+        except OutOfBudget:
+            return PendingStep(CONTINUE_STEP, {}, delay_seconds=CONTINUE_DELAY_S)
+        return parts.published(request)
+
+    def _uploaded(self, creds: AccountCredentials, request: PublishRequest, budget: CallBudget) -> str:
+        """The ``video_id`` of the post's video, uploaded once (in one request or in parts)."""
+        progress = request.progress
+        item = request.media[0]
+        video_id = progress.done(MEDIA)
+        if video_id is not None:
+            return video_id
+        plan = progress.done(UPLOAD)
+        if plan is None:
+            if item.size is None:
+                budget.spend(UPLOAD_TIMEOUT)
+            size = media_size(item, PLATFORM, UPLOAD_TIMEOUT)
+            if size <= SINGLE_MAX_BYTES:
+                budget.spend(UPLOAD_TIMEOUT, UPLOAD_TIMEOUT)  # download, upload
+                return progress.step(MEDIA, partial(self._upload_whole, creds, item), idempotent=True)
+            budget.spend(TIMEOUT)
+            plan = progress.step(UPLOAD, partial(self._init_parts, creds, size), idempotent=True)
+        upload = json.loads(plan)
+        upload_id, total = str(upload["upload_id"]), int(upload["size"])
+        for number, (first, last) in enumerate(byte_spans(total, int(upload["part_bytes"])), start=1):
+            if progress.done(chunk_part(number)) is None:
+                budget.spend(UPLOAD_TIMEOUT, UPLOAD_TIMEOUT)  # read the range, upload it
+                chunk = media_range(item, first, last, PLATFORM, UPLOAD_TIMEOUT)[0]
+                progress.step(chunk_part(number), partial(self._upload_part, creds, upload_id, number, chunk),
+                              idempotent=True)  # fmt: skip
+        budget.spend(TIMEOUT)
+        return progress.step(MEDIA, partial(self._complete, creds, upload_id), idempotent=True)
+
+    def _upload_whole(self, creds: AccountCredentials, item: MediaItem) -> str:
+        data = fetch(item.url, field_name="media", platform=PLATFORM,
+                     deadline_s=timeout_seconds(UPLOAD_TIMEOUT)).content  # fmt: skip
+        answer = self._video_api(creds, "upload_video", files={"video": ("video.mp4", data, item.mime_type)},
+                                 timeout=UPLOAD_TIMEOUT, idempotent=True)  # fmt: skip
+        logger.info("douyin_video_uploaded", extra={"bytes": len(data)})
+        return _video_id(answer)
+
+    def _init_parts(self, creds: AccountCredentials, size: int) -> str:
+        answer = self._video_api(creds, "init_video_part_upload", idempotent=True)
+        upload_id = answer.get("upload_id")
+        if not isinstance(upload_id, str) or not upload_id:
+            raise PermanentError("Douyin's part upload init answered no upload_id", platform=PLATFORM)
+        return json.dumps({"upload_id": upload_id, "size": size, "part_bytes": PART_BYTES})
+
+    def _upload_part(self, creds: AccountCredentials, upload_id: str, number: int, chunk: bytes) -> str:
+        self._video_api(creds, "upload_video_part", params={"upload_id": upload_id, "part_number": str(number)},
+                        files={"video": ("video.mp4", chunk, "video/mp4")}, timeout=UPLOAD_TIMEOUT,
+                        idempotent=True)  # fmt: skip
+        return str(number)
+
+    def _complete(self, creds: AccountCredentials, upload_id: str) -> str:
+        answer = self._video_api(creds, "complete_video_part_upload", params={"upload_id": upload_id},
+                                 idempotent=True)  # fmt: skip
+        return _video_id(answer)
+
+    def _create(self, creds: AccountCredentials, request: PublishRequest, video_id: str) -> str:
+        body = {"video_id": video_id, "text": textlib.compose_text(request.text, request.link)}
+        answer = self._video_api(creds, "create_video", json=body)
+        item_id = answer.get("item_id")
+        if not isinstance(item_id, str) or not item_id:
+            raise PermanentError("Douyin's create answered no item_id", platform=PLATFORM)
+        logger.info("douyin_video_created", extra={"target_id": request.target_id, "item_id": item_id})
+        return item_id
+
+    # -- verification --------------------------------------------------------------------------------
+
+    def find_published(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | None:
+        video_id = request.progress.done(MEDIA)
+        if video_id is None:
+            return None  # nothing uploaded: nothing can have been created
+        answer = self._video_api(creds, "video_basic_info", json={"video_ids": [video_id]}, idempotent=True)
+        for video in listed(answer.get("list")):
+            found = obj(video)
+            item_id = found.get("item_id")
+            if str(found.get("video_id") or "") == video_id and isinstance(item_id, str) and item_id:
+                return PublishResult(platform_post_id=item_id)
+        return None
+
+    def find_part(self, creds: AccountCredentials, request: PublishRequest, part: str) -> str | None:
+        return None  # a Douyin video is one part
+
+    def delete(self, creds: AccountCredentials, platform_post_id: str) -> None:
+        raise PermanentError(
+            "Douyin's open platform lets apps create videos, not delete them: delete it in the Douyin app",
+            platform=PLATFORM,
+            code="unsupported",
+        )
+
+
+def _video_id(answer: dict[str, Any]) -> str:
+    video_id = obj(answer.get("video")).get("video_id")
+    if not isinstance(video_id, str) or not video_id:
+        raise PermanentError("Douyin's upload answered no video_id", platform=PLATFORM)
+    return video_id

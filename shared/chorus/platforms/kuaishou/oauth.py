@@ -1,0 +1,122 @@
+"""Kuaishou: connecting an account by OAuth, its tokens, and which account the token is.
+
+- ``authorize_url``: ``https://open.kuaishou.com/oauth2/authorize`` with ``app_id``, comma-separated
+  ``scope``, ``response_type=code``, ``redirect_uri`` and ``state``.
+- ``exchange_code``: ``GET /oauth2/access_token?app_id=&app_secret=&code=&grant_type=authorization_code``
+  (``oauth2_access_token_response_docs.json``): the ``open_id`` in the answer **is** the account connected
+  (ownership proven by the platform), ``scopes`` what the user granted. The code lives 2 minutes and is
+  single-use, so it is traded at once.
+- ``refresh``: ``GET /oauth2/refresh_token?app_id=&app_secret=&refresh_token=&grant_type=refresh_token``:
+  a new access token and a new refresh token (the old one is withdrawn; the new one inherits its expiry).
+- ``whoami``: ``GET /openapi/user_info?app_id=&access_token=``: the account's name for display.
+
+Token lifetimes differ between Kuaishou's sources, so the returned ``expires_in`` is always used.
+Scopes Chorus asks for: ``user_info``, ``user_video_publish`` (publish), ``user_video_info`` (counts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+
+from chorus.accounts.tokens import TokenSet
+from chorus.platforms.base import AuthError, PermanentError
+from chorus.platforms.codes import numeric
+from chorus.platforms.kuaishou.api import API_URL, PLATFORM, request
+from chorus.platforms.whoami import named, obj, text
+
+AUTHORIZE_URL = "https://open.kuaishou.com/oauth2/authorize"
+DEFAULT_SCOPES = ("user_info", "user_video_publish", "user_video_info")
+
+
+@dataclass(frozen=True)
+class Grant:
+    open_id: str | None
+    tokens: TokenSet
+    scopes: tuple[str, ...]
+
+
+def authorize_url(
+    app_id: str,
+    redirect_uri: str,
+    state: str,
+    scopes: Sequence[str] = DEFAULT_SCOPES,
+    *,
+    dialog_url: str = AUTHORIZE_URL,
+) -> str:
+    query = {
+        "app_id": app_id,
+        "scope": ",".join(scopes),
+        "response_type": "code",
+        "redirect_uri": redirect_uri,
+        "state": state,
+    }
+    return f"{dialog_url}?{urlencode(query)}"
+
+
+def _grant(body: dict[str, Any], now: datetime | None) -> Grant:
+    token = body.get("access_token")
+    if not isinstance(token, str) or not token:
+        raise PermanentError("Kuaishou's token answer holds no access_token", platform=PLATFORM)
+    seconds = numeric(body.get("expires_in"))
+    expires_at = (now or datetime.now(UTC)) + timedelta(seconds=seconds) if seconds is not None else None
+    refresh_token = text(body.get("refresh_token"))
+    scopes = body.get("scopes")
+    return Grant(
+        text(body.get("open_id")),
+        TokenSet(token, refresh_token, expires_at),
+        tuple(s for s in scopes if isinstance(s, str)) if isinstance(scopes, list) else (),
+    )
+
+
+def exchange_code(
+    app_id: str,
+    app_secret: str,
+    code: str,
+    *,
+    session: requests.Session | None = None,
+    api_url: str = API_URL,
+    now: datetime | None = None,
+) -> Grant:
+    params = {"app_id": app_id, "app_secret": app_secret, "code": code, "grant_type": "authorization_code"}
+    body = request(session or requests.Session(), "GET", f"{api_url.rstrip('/')}/oauth2/access_token",
+                   params=params)  # fmt: skip
+    grant = _grant(body, now)
+    named(grant.open_id, PLATFORM, "open_id")
+    return grant
+
+
+def refresh(
+    app_id: str,
+    app_secret: str,
+    refresh_token: str,
+    *,
+    session: requests.Session | None = None,
+    api_url: str = API_URL,
+    now: datetime | None = None,
+) -> TokenSet:
+    params = {"app_id": app_id, "app_secret": app_secret, "refresh_token": refresh_token,
+              "grant_type": "refresh_token"}  # fmt: skip
+    try:
+        body = request(session or requests.Session(), "GET", f"{api_url.rstrip('/')}/oauth2/refresh_token",
+                       params=params)  # fmt: skip
+    except PermanentError as exc:  # a refused refresh token: the owner must authorise again
+        if isinstance(exc, AuthError):
+            raise
+        raise AuthError(exc.message, platform=PLATFORM, code=exc.code, status=exc.status) from exc
+    fresh = _grant(body, now).tokens
+    return TokenSet(fresh.access_token, fresh.refresh_token or refresh_token, fresh.expires_at)
+
+
+def whoami(
+    app_id: str, access_token: str, *, session: requests.Session | None = None, api_url: str = API_URL
+) -> str | None:
+    """The account's display name (``user_info.name``), None when Kuaishou gives none."""
+    body = request(session or requests.Session(), "GET", f"{api_url.rstrip('/')}/openapi/user_info",
+                   params={"app_id": app_id, "access_token": access_token})  # fmt: skip
+    return text(obj(body.get("user_info")).get("name"))

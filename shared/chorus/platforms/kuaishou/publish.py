@@ -1,0 +1,229 @@
+"""Publish a video to Kuaishou (快手) through the open platform, exactly once, as steps.
+
+A Kuaishou post is one video with its caption (the root ``"0"``), scope ``user_video_publish``:
+
+1. ``POST /openapi/photo/start_upload?app_id=&access_token=`` (``photo_start_upload_response_docs.json``):
+   an ``upload_token`` and the upload ``endpoint`` host — part ``"upload"`` (an unused token is harmless,
+   so this step is safe to repeat);
+2. the file sent to ``http://{endpoint}`` with the upload token only (never the access token):
+   below ``DIRECT_MAX_BYTES`` (10 MB) in one binary ``POST /api/upload?upload_token=``
+   (``upload_direct_request_docs.txt``: the body is the file, nothing else); larger files as fragments of
+   at most ``FRAGMENT_BYTES`` (10 MB), ``POST /api/upload/fragment?upload_token=&fragment_id=`` (from 0;
+   part ``"fragment:<i>"`` recorded once Kuaishou confirmed it, so a resumed upload never sends a
+   confirmed fragment again), then ``POST /api/upload/complete?upload_token=&fragment_count=`` — part
+   ``"media"`` once the file is complete;
+3. ``POST /openapi/photo/publish?app_id=&access_token=&upload_token=`` (multipart ``caption``): the
+   ``photo_id`` of the new video (``video_info.photo_id``). Kuaishou has no idempotency key: the publish
+   goes through ``progress.step`` and a lost answer is verified by ``find_published`` on the account's
+   video list (``GET /openapi/photo/list``): a video made since the target started with the same caption.
+
+The fragment, complete, publish and list payloads were not retrievable from Kuaishou's pages
+(``kuaishou/_endpoints.json`` marks them UNVERIFIED): their URLs and fields follow the clients that use
+them, and Chorus reads only ``result``, ``error_msg``, ``video_info.photo_id`` and the list's
+``photo_id`` / ``caption`` / ``create_time``. Error codes: one table, ``chorus.platforms.kuaishou.api.ERRORS``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from functools import partial
+from typing import Any
+
+import requests
+
+from chorus.net.fetch import fetch
+from chorus.platforms import parts
+from chorus.platforms.base import (
+    ROOT,
+    AccountCredentials,
+    MediaItem,
+    PendingStep,
+    PermanentError,
+    PublishRequest,
+    PublishResult,
+)
+from chorus.platforms.budget import CALL_REQUESTS, CallBudget, OutOfBudget, requests_budget, timeout_seconds
+from chorus.platforms.http import DEFAULT_TIMEOUT
+from chorus.platforms.kuaishou import api
+from chorus.platforms.kuaishou.api import API_URL, APP_ID, PLATFORM
+from chorus.platforms.uploads import byte_spans, media_range, media_size
+from chorus.platforms.whoami import listed, obj
+from chorus.posts import text as textlib
+
+logger = logging.getLogger(__name__)
+
+MB = 1024 * 1024
+TIMEOUT = DEFAULT_TIMEOUT
+UPLOAD_TIMEOUT = DEFAULT_TIMEOUT
+DIRECT_MAX_BYTES = 10 * MB
+FRAGMENT_BYTES = 10 * MB
+UPLOAD = "upload"
+MEDIA = "media"
+CONTINUE_STEP = "continue"
+CONTINUE_DELAY_S = 1
+LIST_COUNT = 20
+ENDPOINT = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$")
+"""An upload endpoint is a host (and port) Kuaishou names, nothing more: no path, no user info."""
+
+
+def fragment_part(index: int) -> str:
+    """The progress part of fragment ``index`` (from 0, as Kuaishou numbers them)."""
+    return f"fragment:{index}"
+
+
+def photo_url(photo_id: str) -> str:
+    return f"https://www.kuaishou.com/short-video/{photo_id}"
+
+
+def app_id(creds: AccountCredentials) -> str:
+    found = creds.extra.get(APP_ID)
+    if not found:
+        raise PermanentError("the Kuaishou account holds no app id: connect it again", platform=PLATFORM,
+                             code="app_required")  # fmt: skip
+    return found
+
+
+class KuaishouPublisher:
+    name = PLATFORM
+    request_budget_s: float = requests_budget(CALL_REQUESTS, TIMEOUT)
+
+    def __init__(self, session: requests.Session | None = None, base_url: str | None = None) -> None:
+        self.session = session or requests.Session()
+        self.base_url = (base_url or API_URL).rstrip("/")
+
+    def _openapi(self, creds: AccountCredentials, method: str, name: str, **kw: Any) -> dict[str, Any]:
+        params = {"app_id": app_id(creds), "access_token": creds.access_token, **kw.pop("params", {})}
+        return api.request(self.session, method, f"{self.base_url}/openapi/photo/{name}", params=params, **kw)
+
+    def _uploader(self, endpoint: str, path: str, params: dict[str, str], data: bytes | None = None) -> None:
+        api.request(self.session, "POST", f"http://{endpoint}/api/{path}", params=params, data=data,
+                    headers={"Content-Type": "video/mp4"} if data is not None else {},
+                    timeout=UPLOAD_TIMEOUT, idempotent=True)  # fmt: skip
+
+    # -- publishing ----------------------------------------------------------------------------------
+
+    def publish(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | PendingStep:
+        if request.reply_to or request.thread or request.first_comment:
+            raise PermanentError("a Kuaishou video has no replies, thread parts or first comment here",
+                                 platform=PLATFORM)  # fmt: skip
+        if len(request.media) != 1 or not request.media[0].mime_type.startswith("video/"):
+            raise PermanentError(
+                "a Kuaishou post is exactly one video", platform=PLATFORM, code="video_required"
+            )
+        app_id(creds)
+        return self._run(creds, request)
+
+    def continue_publish(
+        self, creds: AccountCredentials, request: PublishRequest, step: PendingStep
+    ) -> PublishResult | PendingStep:
+        parts.resumed_state(step, (CONTINUE_STEP,), PLATFORM, "Kuaishou")
+        return self._run(creds, request)
+
+    def _run(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | PendingStep:
+        progress = request.progress
+        budget = CallBudget(self.request_budget_s)
+        try:
+            if progress.done(ROOT) is None:
+                upload_token = progress.done(MEDIA) or ""
+                if not parts.unanswered(request, ROOT):  # else the step below raises UnknownOutcome: verified
+                    upload_token = self._uploaded(creds, request, budget)
+                budget.spend(TIMEOUT)
+                progress.step(ROOT, partial(self._publish, creds, request, upload_token))
+        except OutOfBudget:
+            return PendingStep(CONTINUE_STEP, {}, delay_seconds=CONTINUE_DELAY_S)
+        return parts.published(request)
+
+    def _uploaded(self, creds: AccountCredentials, request: PublishRequest, budget: CallBudget) -> str:
+        """The upload token of the post's video, its file sent once (directly or in fragments)."""
+        progress = request.progress
+        item = request.media[0]
+        done = progress.done(MEDIA)
+        if done is not None:
+            return done
+        plan = progress.done(UPLOAD)
+        if plan is None:
+            budget.spend(UPLOAD_TIMEOUT, TIMEOUT)  # the size, start_upload
+            size = media_size(item, PLATFORM, UPLOAD_TIMEOUT)
+            plan = progress.step(UPLOAD, partial(self._start, creds, size), idempotent=True)
+        upload = json.loads(plan)
+        token, endpoint, size = str(upload["upload_token"]), str(upload["endpoint"]), int(upload["size"])
+        if size < DIRECT_MAX_BYTES:
+            budget.spend(UPLOAD_TIMEOUT, UPLOAD_TIMEOUT)  # download, upload
+            return progress.step(MEDIA, partial(self._direct, item, endpoint, token), idempotent=True)
+        fragments = byte_spans(size, FRAGMENT_BYTES)
+        for index, (first, last) in enumerate(fragments):
+            if progress.done(fragment_part(index)) is None:
+                budget.spend(UPLOAD_TIMEOUT, UPLOAD_TIMEOUT)  # read the range, upload it
+                chunk = media_range(item, first, last, PLATFORM, UPLOAD_TIMEOUT)[0]
+                progress.step(fragment_part(index), partial(self._fragment, endpoint, token, index, chunk),
+                              idempotent=True)  # fmt: skip
+        budget.spend(UPLOAD_TIMEOUT)
+        params = {"upload_token": token, "fragment_count": str(len(fragments))}
+        return progress.step(MEDIA, partial(self._complete, endpoint, params), idempotent=True)
+
+    def _start(self, creds: AccountCredentials, size: int) -> str:
+        answer = self._openapi(creds, "POST", "start_upload", idempotent=True)
+        token, endpoint = answer.get("upload_token"), answer.get("endpoint")
+        if (
+            not isinstance(token, str)
+            or not token
+            or not isinstance(endpoint, str)
+            or not ENDPOINT.match(endpoint)
+        ):
+            raise PermanentError("Kuaishou's start_upload answered no upload_token or endpoint host",
+                                 platform=PLATFORM)  # fmt: skip
+        return json.dumps({"upload_token": token, "endpoint": endpoint, "size": size})
+
+    def _direct(self, item: MediaItem, endpoint: str, token: str) -> str:
+        data = fetch(item.url, field_name="media", platform=PLATFORM,
+                     deadline_s=timeout_seconds(UPLOAD_TIMEOUT)).content  # fmt: skip
+        self._uploader(endpoint, "upload", {"upload_token": token}, data)
+        logger.info("kuaishou_video_uploaded", extra={"bytes": len(data)})
+        return token
+
+    def _fragment(self, endpoint: str, token: str, index: int, chunk: bytes) -> str:
+        self._uploader(endpoint, "upload/fragment", {"upload_token": token, "fragment_id": str(index)}, chunk)
+        return str(index)
+
+    def _complete(self, endpoint: str, params: dict[str, str]) -> str:
+        self._uploader(endpoint, "upload/complete", params)
+        return params["upload_token"]
+
+    def _publish(
+        self, creds: AccountCredentials, request: PublishRequest, upload_token: str
+    ) -> tuple[str, str]:
+        caption = textlib.compose_text(request.text, request.link)
+        answer = self._openapi(creds, "POST", "publish", params={"upload_token": upload_token},
+                               files={"caption": (None, caption)})  # fmt: skip
+        photo_id = obj(answer.get("video_info")).get("photo_id")
+        if not isinstance(photo_id, str) or not photo_id:
+            raise PermanentError("Kuaishou's publish answered no video_info.photo_id", platform=PLATFORM)
+        logger.info("kuaishou_video_published", extra={"target_id": request.target_id, "photo_id": photo_id})
+        return photo_id, photo_url(photo_id)
+
+    # -- verification --------------------------------------------------------------------------------
+
+    def find_published(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | None:
+        answer = self._openapi(creds, "GET", "list", params={"count": str(LIST_COUNT)})
+        wanted = textlib.match_key(textlib.compose_text(request.text, request.link))
+        since_ms = parts.not_before(request).timestamp() * 1000
+        for video in listed(answer.get("video_list")):
+            found = obj(video)
+            photo_id = found.get("photo_id")
+            if not isinstance(photo_id, str) or not photo_id:
+                continue
+            if textlib.match_key(str(found.get("caption") or "")) != wanted:
+                continue
+            created = found.get("create_time")
+            if isinstance(created, int | float) and created < since_ms:
+                continue
+            return PublishResult(platform_post_id=photo_id, url=photo_url(photo_id))
+        return None
+
+    def find_part(self, creds: AccountCredentials, request: PublishRequest, part: str) -> str | None:
+        return None  # a Kuaishou video is one part
+
+    def delete(self, creds: AccountCredentials, platform_post_id: str) -> None:
+        self._openapi(creds, "POST", "delete", params={"photo_id": platform_post_id}, idempotent=True)
