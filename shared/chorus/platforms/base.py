@@ -251,6 +251,7 @@ class PublishRequest:
     reply_to: str | None = None  # platform id of the post/comment/DM thread this answers
     not_before: datetime | None = None  # earliest time the post can exist (for verification)
     progress: Progress = None  # type: ignore[assignment]  # persisted idempotency material; see __post_init__
+    options: Mapping[str, str] = field(default_factory=dict)  # the platform's own settings (Content.options)
 
     def __post_init__(self) -> None:
         if self.progress is None:  # adapter tests and one-off calls: in memory, keyed by the target id

@@ -79,6 +79,7 @@ from chorus.platforms.base import (
 from chorus.platforms.budget import CALL_REQUESTS, CallBudget, OutOfBudget, requests_budget, timeout_seconds
 from chorus.platforms.http import DEFAULT_TIMEOUT, bearer, call, json_body
 from chorus.platforms.linkedin.oauth import API_URL, organization_urn, rest_headers
+from chorus.platforms.uploads import media_range
 from chorus.posts import text as textlib
 
 logger = logging.getLogger(__name__)
@@ -286,7 +287,7 @@ class LinkedInPublisher:
             raw_plan = progress.done(VIDEO_INIT)
             if raw_plan is None:
                 budget.spend(UPLOAD_TIMEOUT, TIMEOUT)  # the size, initialize
-                size = _ranged(item, 0, 0)[1]
+                size = media_range(item, 0, 0, PLATFORM, UPLOAD_TIMEOUT)[1]
                 raw_plan = progress.step(VIDEO_INIT, partial(self._init_video, creds, size),
                                          idempotent=True)  # fmt: skip
             plan = json.loads(raw_plan)
@@ -295,7 +296,7 @@ class LinkedInPublisher:
                 etag = progress.done(video_part(index))
                 if etag is None:
                     budget.spend(UPLOAD_TIMEOUT, UPLOAD_TIMEOUT)  # read the range, upload it
-                    chunk = _ranged(item, int(first), int(last))[0]
+                    chunk = media_range(item, int(first), int(last), PLATFORM, UPLOAD_TIMEOUT)[0]
                     etag = progress.step(video_part(index), partial(self._upload_part, url, chunk),
                                          idempotent=True)  # fmt: skip
                 etags.append(etag)
@@ -413,17 +414,6 @@ class LinkedInPublisher:
 def _article_title(link: str) -> str:
     """An article needs a title; without the page's own, its address (scheme dropped)."""
     return re.sub(r"^https?://", "", link).rstrip("/")[:400]
-
-
-def _ranged(item: MediaItem, first: int, last: int) -> tuple[bytes, int]:
-    """Bytes ``first..last`` of the media and its total size, by a ``Range`` read through the guarded
-    fetcher (a file is never held whole per range); a server that ignores ``Range`` sends it all."""
-    got = fetch(item.url, field_name="media", platform=PLATFORM, headers={"Range": f"bytes={first}-{last}"},
-                deadline_s=timeout_seconds(UPLOAD_TIMEOUT))  # fmt: skip
-    total = got.headers.get("Content-Range", "").rpartition("/")[2]
-    if got.status == 206 and total.isdigit():
-        return got.content, int(total)
-    return got.content[first : last + 1], len(got.content)
 
 
 def _download(item: MediaItem) -> bytes:

@@ -1,14 +1,121 @@
-"""YouTube: whose token is it (``GET /youtube/v3/channels?part=snippet&mine=true``)."""
+"""YouTube: connecting a channel through Google OAuth 2.0, its tokens, and whose token it is.
+
+- ``authorize_url``: ``https://accounts.google.com/o/oauth2/v2/auth`` with ``access_type=offline`` (a
+  refresh token comes only then), ``prompt=consent`` (so a channel connected again gets one again),
+  ``include_granted_scopes=true``, space-separated ``scope`` (upload, read, and the channel's
+  analytics-free statistics through ``youtube.readonly``) and ``state``.
+- ``exchange_code``: ``POST https://oauth2.googleapis.com/token`` (form: ``grant_type=
+  authorization_code``, the code, client id and secret, the redirect URI;
+  ``fixtures/platform_api/publishing/youtube/oauth_token_response_google_docs.json``): an access token for
+  about an hour and the refresh token.
+- ``refresh``: ``grant_type=refresh_token`` on the same endpoint; Google answers no new refresh token,
+  so the stored one is kept. ``invalid_grant`` (revoked, or unused for six months) means the owner
+  must authorise again: ``AuthError``.
+- ``whoami``: the channel of the token (``GET /youtube/v3/channels?part=snippet&mine=true``), which is
+  the account connected: ownership is proven by Google, not asserted.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
 import requests
 
-from chorus.platforms.base import PermanentError
+from chorus.platforms.base import AuthError, PermanentError
+from chorus.platforms.http import call, json_body
 from chorus.platforms.whoami import Owner, get_json, listed, named, obj, text
+from chorus.platforms.x.oauth import TokenSet, auth_errors, token_set
+
+__all__ = ["TokenSet", "authorize_url", "exchange_code", "refresh", "whoami"]
 
 PLATFORM = "youtube"
 API_URL = "https://www.googleapis.com/youtube/v3"
+AUTHORIZE_URL = "https://accounts.google.com/o/oauth2/v2/auth"
+TOKEN_URL = "https://oauth2.googleapis.com/token"  # noqa: S105 (an endpoint, not a secret)
+DEFAULT_SCOPES = (
+    "https://www.googleapis.com/auth/youtube.upload",
+    "https://www.googleapis.com/auth/youtube.readonly",
+    "https://www.googleapis.com/auth/youtube.force-ssl",
+)
+
+
+def authorize_url(
+    client_id: str,
+    redirect_uri: str,
+    state: str,
+    scopes: Sequence[str] = DEFAULT_SCOPES,
+    *,
+    dialog_url: str = AUTHORIZE_URL,
+) -> str:
+    query = {
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "response_type": "code",
+        "scope": " ".join(scopes),
+        "access_type": "offline",
+        "include_granted_scopes": "true",
+        "prompt": "consent",
+        "state": state,
+    }
+    return f"{dialog_url}?{urlencode(query)}"
+
+
+def _token(session: requests.Session | None, token_url: str, data: dict[str, str]) -> dict[str, Any]:
+    try:
+        resp = call(session or requests.Session(), "POST", token_url, PLATFORM, data=data, idempotent=True)
+        body = json_body(resp, PLATFORM)
+    except PermanentError as exc:
+        raise auth_errors(exc, PLATFORM) from None
+    if not isinstance(body, dict) or not body.get("access_token"):
+        raise PermanentError("the token answer holds no access_token", platform=PLATFORM)
+    return body
+
+
+def exchange_code(
+    client_id: str,
+    client_secret: str,
+    redirect_uri: str,
+    code: str,
+    *,
+    session: requests.Session | None = None,
+    token_url: str = TOKEN_URL,
+    now: datetime | None = None,
+) -> TokenSet:
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "redirect_uri": redirect_uri,
+    }
+    return token_set(_token(session, token_url, data), now=now)
+
+
+def refresh(
+    client_id: str,
+    client_secret: str,
+    refresh_token: str,
+    *,
+    session: requests.Session | None = None,
+    token_url: str = TOKEN_URL,
+    now: datetime | None = None,
+) -> TokenSet:
+    data = {
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+        "client_id": client_id,
+        "client_secret": client_secret,
+    }
+    try:
+        body = _token(session, token_url, data)
+    except PermanentError as exc:
+        if isinstance(exc, AuthError) or exc.status not in (400, 401):
+            raise
+        raise AuthError(exc.message, platform=PLATFORM, code=exc.code, status=exc.status) from None
+    return token_set(body, previous_refresh=refresh_token, now=now)
 
 
 def whoami(
