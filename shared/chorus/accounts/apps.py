@@ -5,7 +5,9 @@ parameters): ``CHORUS_X_CLIENT_ID`` / ``CHORUS_X_CLIENT_SECRET``, ``CHORUS_FACEB
 ``CHORUS_FACEBOOK_CLIENT_SECRET`` (the Meta app; Instagram uses it too unless
 ``CHORUS_INSTAGRAM_CLIENT_ID`` / ``_SECRET`` name another one), ``CHORUS_THREADS_CLIENT_ID`` /
 ``_SECRET`` (a Meta app with the Threads use case: its Threads app id and secret),
-``CHORUS_PINTEREST_CLIENT_ID`` / ``_SECRET``, ``CHORUS_LINKEDIN_CLIENT_ID`` / ``_SECRET``. Mastodon has no deployment-wide app: one
+``CHORUS_PINTEREST_CLIENT_ID`` / ``_SECRET``, ``CHORUS_LINKEDIN_CLIENT_ID`` / ``_SECRET``,
+``CHORUS_WEIBO_CLIENT_ID`` / ``_SECRET`` (the Weibo app's App Key / App Secret, with its bound safe
+domain ``CHORUS_WEIBO_SAFE_DOMAIN`` and the address reported as ``rip``, ``CHORUS_WEIBO_RIP``). Mastodon has no deployment-wide app: one
 is registered per instance when an account connects, and its id and secret live in the account's
 ``extra``. The endpoint URLs default to the platforms' own; tests point them at loopback servers.
 """
@@ -45,6 +47,10 @@ class OAuthApps(BaseSettings):
     pinterest_client_secret: str = ""
     linkedin_client_id: str = ""
     linkedin_client_secret: str = ""
+    weibo_client_id: str = ""  # the App Key
+    weibo_client_secret: str = ""  # the App Secret
+    weibo_safe_domain: str = ""  # 安全域名: statuses/share publishes only a status linking under it
+    weibo_rip: str = ""  # the operating user's IP reported as rip (the deployment's public address)
     mastodon_client_name: str = "Chorus"
     mastodon_website: str = ""
     x_api_url: str = X_API_URL
@@ -63,6 +69,7 @@ class OAuthApps(BaseSettings):
     youtube_api_url: str = "https://www.googleapis.com/youtube/v3"
     tiktok_api_url: str = "https://open.tiktokapis.com"
     wechat_api_url: str = "https://api.weixin.qq.com"
+    weibo_api_url: str = "https://api.weibo.com"  # oauth2/* and 2/*
     # Where the OAuth callback sends the browser once accounts are connected (JSON answer when empty).
     oauth_done_url: str = ""
 
@@ -76,6 +83,8 @@ class OAuthApps(BaseSettings):
             return AppCredentials(self.pinterest_client_id, self.pinterest_client_secret)
         if platform == "linkedin" and self.linkedin_client_id and self.linkedin_client_secret:
             return AppCredentials(self.linkedin_client_id, self.linkedin_client_secret)
+        if platform == "weibo" and self.weibo_client_id and self.weibo_client_secret:
+            return AppCredentials(self.weibo_client_id, self.weibo_client_secret)
         if platform == "instagram" and self.instagram_client_id and self.instagram_client_secret:
             return AppCredentials(self.instagram_client_id, self.instagram_client_secret)
         if platform in ("facebook", "instagram") and self.facebook_client_id and self.facebook_client_secret:

@@ -52,7 +52,7 @@ from chorus.store import keys
 from chorus.store.models import MainItem, bind
 
 STATE_TTL = timedelta(minutes=10)
-OAUTH_PLATFORMS = ("x", "mastodon", "facebook", "instagram", "threads", "pinterest", "linkedin")
+OAUTH_PLATFORMS = ("x", "mastodon", "facebook", "instagram", "threads", "pinterest", "linkedin", "weibo")
 
 
 class OAuthStateItem(MainItem, discriminator="oauth_state"):
@@ -180,6 +180,11 @@ def start_connect(
 
         app_id, _ = _app_or_refuse(apps, platform)
         url = pinterest.authorize_url(app_id, redirect_uri, state, dialog_url=apps.pinterest_authorize_url)
+    elif platform == "weibo":
+        from chorus.platforms.weibo import oauth as weibo
+
+        app_id, _ = _app_or_refuse(apps, platform)
+        url = weibo.authorize_url(app_id, redirect_uri, state, api_url=apps.weibo_api_url)
     elif platform == "linkedin":
         from chorus.platforms.linkedin import oauth as linkedin
 
@@ -298,6 +303,8 @@ def identify(pending: PendingConnect, code: str, apps: OAuthApps, http: requests
         return [_identify_pinterest(pending, code, apps, http)]
     if pending.platform == "linkedin":
         return _identify_linkedin(pending, code, apps, http)
+    if pending.platform == "weibo":
+        return [_identify_weibo(pending, code, apps, http)]
     return _identify_meta(pending, code, apps, http)
 
 
@@ -325,6 +332,20 @@ def _identify_threads(
         handle=me.handle,
         display_name=me.display_name,
     )
+
+
+def _identify_weibo(pending: PendingConnect, code: str, apps: OAuthApps, http: requests.Session) -> Identity:
+    """The token of the code and the uid Weibo answered with it (the account: Weibo's own answer), its
+    screen name from ``users/show``. No refresh token: the owner is warned before it expires."""
+    from chorus.platforms.weibo import oauth as weibo
+
+    client_id, client_secret = _app_or_refuse(apps, "weibo")
+    granted = weibo.exchange_code(client_id, client_secret or "", pending.redirect_uri, code, session=http,
+                                  api_url=apps.weibo_api_url)  # fmt: skip
+    me = weibo.whoami(granted.tokens.access_token, session=http, api_url=apps.weibo_api_url)
+    if me.account_id != granted.uid:
+        raise ValidationFailed.on("code", "Weibo named two different accounts for this token", "owner")
+    return Identity(granted.uid, granted.tokens, handle=me.handle, display_name=me.display_name)
 
 
 def _identify_pinterest(

@@ -158,6 +158,12 @@ def _linkedin(claim: Claim, apps: OAuthApps, http: requests.Session) -> Owner:
     )
 
 
+def _weibo(claim: Claim, apps: OAuthApps, http: requests.Session) -> Owner:
+    from chorus.platforms.weibo import oauth as weibo
+
+    return weibo.whoami(claim.access_token, session=http, api_url=apps.weibo_api_url)
+
+
 def _youtube(claim: Claim, apps: OAuthApps, http: requests.Session) -> Owner:
     from chorus.platforms.youtube import oauth as youtube
 
@@ -203,6 +209,7 @@ WHOAMI: Mapping[str, Callable[[Claim, OAuthApps, requests.Session], Owner]] = {
     "tiktok": _tiktok,
     "whatsapp": _whatsapp,
     "wechat": _wechat,
+    "weibo": _weibo,
 }
 
 

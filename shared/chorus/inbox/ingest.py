@@ -114,6 +114,10 @@ def _polled(platform: str) -> Callable[[list[Any], str], ParseResult]:
         from chorus.platforms.bluesky.notifications import parse_notifications as bluesky
 
         return bluesky
+    if platform == "weibo":
+        from chorus.platforms.weibo.comments import parse_comments as weibo
+
+        return weibo
     if platform == "sandbox":
         from chorus.platforms.sandbox.notifications import parse_notifications as sandbox
 

@@ -196,7 +196,7 @@ def _error_details(body: Any) -> tuple[str | None, str | None, dict[str, Any]]:
         return (str(message) if message else None, str(code) if code is not None else None, {})
     # Bluesky XRPC {error, message}; Mastodon {error, error_description};
     # LinkedIn {message, serviceErrorCode}; X v2 problem {title, detail, type}; Pinterest {code, message};
-    # Threads' token endpoint {error_type, code, error_message}
+    # Threads' token endpoint {error_type, code, error_message}; Weibo {error, error_code, request}
     message = (
         body.get("message")
         or body.get("error_description")
@@ -208,6 +208,7 @@ def _error_details(body: Any) -> tuple[str | None, str | None, dict[str, Any]]:
         message = error
     code = (
         body.get("serviceErrorCode")
+        or body.get("error_code")  # Weibo {error, error_code, request}: the number names the error
         or (error if isinstance(error, str) else None)
         or body.get("type")
         or body.get("code")

@@ -41,6 +41,7 @@ PLATFORMS: Mapping[str, PlatformInfo] = {
         PlatformInfo("tiktok", "TikTok", None, None, True),
         PlatformInfo("wechat", "WeChat Official Account", None, None, True),
         PlatformInfo("whatsapp", "WhatsApp", None, None, True),
+        PlatformInfo("weibo", "Weibo (微博)", "weibo.publish:WeiboPublisher", "weibo.metrics:WeiboMetrics", False),
         PlatformInfo("xiaohongshu", "Xiaohongshu (小红书)", None, None, False, "manual", ("xiaohongshu.com", "xhslink.com")),
         PlatformInfo("zhihu", "Zhihu (知乎)", None, None, False, "manual", ("zhihu.com",)),
     )

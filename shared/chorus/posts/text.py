@@ -11,7 +11,8 @@ Platforms disagree on what a "character" is:
 - The others (Instagram, Facebook, Threads, LinkedIn, TikTok, YouTube) count code points.
 - Chinese apps (Xiaohongshu's note editor) count a full-width character (汉字, full-width punctuation)
   or an emoji as one and a half-width one (Latin letters, digits, ASCII punctuation) as half, rounded
-  up: ``half_width_length``.
+  up: ``half_width_length``. Weibo counts the same way, with every link as ``WEIBO_URL_LENGTH``
+  half-width characters (``weibo_length``).
 
 URL detection is an approximation of twitter-text's (which knows every TLD): scheme URLs, ``www.`` URLs
 and bare ``domain.tld`` for common TLDs, with trailing punctuation trimmed.
@@ -23,6 +24,7 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import regex
 
@@ -125,6 +127,46 @@ def half_width_length(text: str) -> int:
         wide = _is_emoji(cluster) or unicodedata.east_asian_width(cluster[0]) in ("F", "W")
         halves += 2 if wide else 1
     return (halves + 1) // 2
+
+
+WEIBO_URL_LENGTH = 20
+"""Half-width characters a link counts for on Weibo (10 汉字): Weibo shows every link as a t.cn short
+link, ``http://t.cn/`` and an 8-character code. The fixtures document no number; see docs/platforms.md."""
+_WEIBO_TOPIC_RE = re.compile(r"[#\uFF03][^#\uFF03\n]+[#\uFF03]")
+
+
+def weibo_length(text: str) -> int:
+    """Weibo's count: a 汉字, full-width character or emoji is one, two half-width characters one
+    (``half_width_length``), every http(s) link ``WEIBO_URL_LENGTH`` half-width characters."""
+    spans = extract_scheme_urls(text)
+    for span in reversed(spans):
+        text = text[: span.start] + "x" * WEIBO_URL_LENGTH + text[span.end :]
+    return half_width_length(text)
+
+
+def under_domain(url: str, domain: str) -> bool:
+    """``url``'s host is ``domain`` or one of its subdomains."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    domain = domain.lower().strip().strip(".")
+    return bool(domain) and (host == domain or host.endswith("." + domain))
+
+
+def weibo_share_problem(text: str, safe_domain: str) -> str | None:
+    """Why Weibo's ``statuses/share`` would refuse ``text`` (10017), or None: it must hold a link under
+    the app's bound safe domain (安全域名), and no ``#话题#``."""
+    if _WEIBO_TOPIC_RE.search(text):
+        return "Weibo's share API refuses a #topic# (话题) in the text"
+    urls = [span.url for span in extract_scheme_urls(text)]
+    if not safe_domain:
+        if urls:
+            return None
+        return "Weibo's share API publishes a status only with a link to the app's safe domain: add one"
+    if any(under_domain(url, safe_domain) for url in urls):
+        return None
+    return (
+        f"Weibo's share API publishes a status only with a link under the app's safe domain {safe_domain}: "
+        "add one to the text or as the post's link"
+    )
 
 
 def _is_emoji(cluster: str) -> bool:

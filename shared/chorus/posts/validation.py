@@ -112,6 +112,14 @@ class PlatformRules:
     supports_first_comment: bool = True
     link_mode: LinkMode = LinkMode.TEXT
     max_title: int | None = None  # a title of its own (counted by ``count``); None: no title field
+    text_rule: Callable[[str], str | None] | None = None  # a platform's own rule: why it refuses a text
+
+
+def weibo_share_rule(text: str) -> str | None:
+    """Weibo's ``statuses/share`` link rule with the deployment's safe domain (``CHORUS_WEIBO_SAFE_DOMAIN``)."""
+    from chorus.accounts.apps import get_apps
+
+    return textlib.weibo_share_problem(text, get_apps().weibo_safe_domain)
 
 
 _IMAGES = frozenset({"image/jpeg", "image/png", "image/webp"})
@@ -309,6 +317,33 @@ PLATFORM_RULES: Mapping[str, PlatformRules] = {
         ),
         supports_first_comment=False,
     ),
+    # Douyin create_video: one video (MP4/MOV; parts above 50 MB, <= 4 GB: douyin/_endpoints.json); the
+    # caption is its `text` (topics, @users). The open platform states no caption limit: the Douyin app's
+    # own, 1,000 characters, each 汉字, emoji or Latin letter one. No text-only post (video only).
+    "douyin": PlatformRules(
+        name="Douyin",
+        max_length=1000,
+        count=textlib.codepoint_length,
+        length_unit="characters",
+        media=MediaRules(
+            types=_VIDEOS,
+            max_size=_sizes(None, None, 4 * 1024 * MB),
+            max_images=0,
+            requires="video",
+            max_items=1,
+        ),
+        supports_first_comment=False,
+    ),
+    # Kuaishou photo/publish: one video, its `caption`. Kuaishou documents no caption limit for apps: the
+    # Kuaishou app's own, 500 characters, each 汉字, emoji or Latin letter one. Video only.
+    "kuaishou": PlatformRules(
+        name="Kuaishou",
+        max_length=500,
+        count=textlib.codepoint_length,
+        length_unit="characters",
+        media=MediaRules(types=_VIDEOS, max_images=0, requires="video", max_items=1),
+        supports_first_comment=False,
+    ),
     # Xiaohongshu notes (reminder publishing: no publishing API, see docs/platforms.md): the note editor
     # takes a title of up to 20 characters and a body of up to 1,000, a 汉字 or an emoji one and two
     # Latin letters or digits one; a note is 1 to 18 images or one video.
@@ -333,6 +368,24 @@ PLATFORM_RULES: Mapping[str, PlatformRules] = {
         supports_first_comment=False,
         max_title=100,
     ),
+    # Weibo statuses/share (fixtures/platform_api/china/weibo): <= 140 Chinese characters (two Latin
+    # letters one, a link 10: textlib.weibo_length), a link under the app's safe domain and no #话题#
+    # (10017 otherwise), at most one JPEG/GIF/PNG picture < 5 MB; no video, thread or first comment.
+    "weibo": PlatformRules(
+        name="Weibo",
+        max_length=140,
+        count=textlib.weibo_length,
+        length_unit="characters (a Chinese character one, two Latin letters one, a link 10)",
+        media=MediaRules(
+            types=frozenset({"image/jpeg", "image/png", "image/gif"}),
+            max_size=_sizes(5 * MB, 5 * MB, None),
+            max_images=1,
+            max_videos=0,
+            max_items=1,
+        ),
+        supports_first_comment=False,
+        text_rule=weibo_share_rule,
+    ),
 }
 
 
@@ -346,6 +399,9 @@ def effective_text(platform: str, text: str, link: str | None, has_media: bool) 
 
 def _check_text(rules: PlatformRules, value: str, where: str) -> list[Violation]:
     found: list[Violation] = []
+    refused = rules.text_rule(value) if rules.text_rule is not None else None
+    if refused:
+        found.append(Violation("text.platform_rule", refused, where))
     length = rules.count(value)
     if length > rules.max_length:
         found.append(
