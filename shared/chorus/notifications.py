@@ -1,11 +1,17 @@
-"""Telling people: domain events that need a human become readable alerts on the workspace's topic."""
+"""Telling people: domain events that need a human become readable alerts on the workspace's topic, and
+each person's own notifications list in the web app (reminder publishing: chorus.posts.reminders)."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any, Protocol
 
+from chorus.auth.keys import Principal
 from chorus.events.envelope import DomainEvent
+from chorus.store import notifications as store
+from chorus.store.notifications import Notification
+from chorus.store.pages import Page, PageRequest
 
 
 class Notifier(Protocol):
@@ -46,6 +52,29 @@ def render(event: DomainEvent) -> tuple[str, str]:
             f"{data.get('account_id')}) ends on {data.get('expires_at')} and cannot be renewed automatically.\n"
             "Connect the account again in Chorus before then (Accounts -> connect "
             f"{data.get('platform')}); until you do, its scheduled posts will fail once it has expired."
+        )
+    elif event.name == "InboxSlaBreached":
+        target = "first response" if data.get("target") == "first_response" else "resolution"
+        who = (
+            f"assignee {data.get('assignee')}"
+            if data.get("notify") == "assignee"
+            else "the workspace's admins"
+            + (" (still unanswered)" if data.get("level") == 2 else " (nobody is assigned)")
+        )
+        subject = f"Chorus: a {data.get('platform')} conversation is past its {target} target"
+        text = (
+            f"For {who}: conversation {data.get('conversation_id')} on account {data.get('account_id')} "
+            f"({data.get('platform')}) was due a {target} by {data.get('due_at')}.\n"
+            f"Latest message: {data.get('preview')}\n"
+            "Open it in the Chorus inbox (filter: SLA breached) to answer or close it."
+        )
+    elif event.name == "ManualPublishOverdue":
+        subject = f"Chorus: overdue - a post for {data.get('platform')} was not marked posted"
+        text = (
+            f"Post {data.get('post_id')} was due on {data.get('platform')} (account {data.get('account_id')}) "
+            f"at {data.get('due_at')} and {data.get('assignee')} has not marked it posted by "
+            f"{data.get('overdue_at')}.\nPost it by hand, then mark it posted with its URL in Chorus "
+            "(POST /posts/{id}/targets/{account_id}/posted), or cancel it."
         )
     elif event.name == "CrisisRaised":
         subject = f"Chorus CRISIS ({data.get('severity')}): negative mentions are spiking"
@@ -94,3 +123,21 @@ def default_notifier() -> SnsNotifier:
     from chorus.config import get_settings
 
     return SnsNotifier(client("sns"), get_settings().alerts_topic_arn)
+
+
+# ------------------------------------------------------------------ a person's notifications list
+def recipient_of(principal: Principal) -> str:
+    """Whose list a caller reads: the signed-in person's (their keys' too), else the workspace key's."""
+    return f"user:{principal.user_id}" if principal.user_id else principal.actor
+
+
+def notifications_page(
+    principal: Principal, page: PageRequest, unread_only: bool = False
+) -> Page[Notification]:
+    """``GET /notifications``: the caller's own notifications in the workspace, newest first."""
+    return store.page(principal.workspace_id, recipient_of(principal), page, unread_only)
+
+
+def mark_read(principal: Principal, notification_id: str, now: datetime) -> Notification:
+    """``POST /notifications/{id}/read``: NotFound for an id that is not the caller's."""
+    return store.mark_read(principal.workspace_id, recipient_of(principal), notification_id, now)

@@ -21,6 +21,7 @@ EVENT_SOURCES: Mapping[str, str] = {
     "AccountNeedsReauth": "chorus.accounts",
     "AccountTokenExpiring": "chorus.accounts",  # a token that cannot be refreshed ends within 7 days
     "InboxItemReceived": "chorus.inbox",
+    "InboxSlaBreached": "chorus.inbox",  # a conversation passed a service-level target (chorus.inbox.sla)
     "CrisisRaised": "chorus.listening",
     "CrisisEscalated": "chorus.listening",
     "Heartbeat": "chorus.system",
