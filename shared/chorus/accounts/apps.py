@@ -47,6 +47,10 @@ class OAuthApps(BaseSettings):
     pinterest_client_secret: str = ""
     linkedin_client_id: str = ""
     linkedin_client_secret: str = ""
+    douyin_client_id: str = ""  # CHORUS_DOUYIN_CLIENT_ID: the Douyin app's client_key
+    douyin_client_secret: str = ""
+    kuaishou_client_id: str = ""  # CHORUS_KUAISHOU_CLIENT_ID: the Kuaishou app_id
+    kuaishou_client_secret: str = ""  # the Kuaishou app_secret
     weibo_client_id: str = ""  # the App Key
     weibo_client_secret: str = ""  # the App Secret
     weibo_safe_domain: str = ""  # 安全域名: statuses/share publishes only a status linking under it
@@ -69,6 +73,10 @@ class OAuthApps(BaseSettings):
     youtube_api_url: str = "https://www.googleapis.com/youtube/v3"
     tiktok_api_url: str = "https://open.tiktokapis.com"
     wechat_api_url: str = "https://api.weixin.qq.com"
+    douyin_api_url: str = "https://open.douyin.com"  # oauth/* and api/douyin/v1/*
+    douyin_authorize_url: str = "https://open.douyin.com/platform/oauth/connect/"
+    kuaishou_api_url: str = "https://open.kuaishou.com"  # oauth2/* and openapi/*
+    kuaishou_authorize_url: str = "https://open.kuaishou.com/oauth2/authorize"
     weibo_api_url: str = "https://api.weibo.com"  # oauth2/* and 2/*
     # Where the OAuth callback sends the browser once accounts are connected (JSON answer when empty).
     oauth_done_url: str = ""
@@ -85,6 +93,10 @@ class OAuthApps(BaseSettings):
             return AppCredentials(self.linkedin_client_id, self.linkedin_client_secret)
         if platform == "weibo" and self.weibo_client_id and self.weibo_client_secret:
             return AppCredentials(self.weibo_client_id, self.weibo_client_secret)
+        if platform == "douyin" and self.douyin_client_id and self.douyin_client_secret:
+            return AppCredentials(self.douyin_client_id, self.douyin_client_secret)
+        if platform == "kuaishou" and self.kuaishou_client_id and self.kuaishou_client_secret:
+            return AppCredentials(self.kuaishou_client_id, self.kuaishou_client_secret)
         if platform == "instagram" and self.instagram_client_id and self.instagram_client_secret:
             return AppCredentials(self.instagram_client_id, self.instagram_client_secret)
         if platform in ("facebook", "instagram") and self.facebook_client_id and self.facebook_client_secret:
