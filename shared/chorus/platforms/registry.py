@@ -44,6 +44,8 @@ PLATFORMS: Mapping[str, PlatformInfo] = {
         PlatformInfo("weibo", "Weibo (微博)", "weibo.publish:WeiboPublisher", "weibo.metrics:WeiboMetrics", False),
         PlatformInfo("xiaohongshu", "Xiaohongshu (小红书)", None, None, False, "manual", ("xiaohongshu.com", "xhslink.com")),
         PlatformInfo("zhihu", "Zhihu (知乎)", None, None, False, "manual", ("zhihu.com",)),
+        PlatformInfo("douyin", "Douyin (抖音)", "douyin.publish:DouyinPublisher", "douyin.metrics:DouyinMetrics", False),
+        PlatformInfo("kuaishou", "Kuaishou (快手)", "kuaishou.publish:KuaishouPublisher", "kuaishou.metrics:KuaishouMetrics", False),
     )
 }  # fmt: skip
 
