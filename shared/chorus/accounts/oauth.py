@@ -52,7 +52,18 @@ from chorus.store import keys
 from chorus.store.models import MainItem, bind
 
 STATE_TTL = timedelta(minutes=10)
-OAUTH_PLATFORMS = ("x", "mastodon", "facebook", "instagram", "threads", "pinterest", "linkedin", "weibo")
+OAUTH_PLATFORMS = (
+    "x",
+    "mastodon",
+    "facebook",
+    "instagram",
+    "threads",
+    "pinterest",
+    "linkedin",
+    "weibo",
+    "douyin",
+    "kuaishou",
+)
 
 
 class OAuthStateItem(MainItem, discriminator="oauth_state"):
@@ -185,6 +196,16 @@ def start_connect(
 
         app_id, _ = _app_or_refuse(apps, platform)
         url = weibo.authorize_url(app_id, redirect_uri, state, api_url=apps.weibo_api_url)
+    elif platform == "douyin":
+        from chorus.platforms.douyin import oauth as douyin
+
+        app_id, _ = _app_or_refuse(apps, platform)
+        url = douyin.authorize_url(app_id, redirect_uri, state, dialog_url=apps.douyin_authorize_url)
+    elif platform == "kuaishou":
+        from chorus.platforms.kuaishou import oauth as kuaishou
+
+        app_id, _ = _app_or_refuse(apps, platform)
+        url = kuaishou.authorize_url(app_id, redirect_uri, state, dialog_url=apps.kuaishou_authorize_url)
     elif platform == "linkedin":
         from chorus.platforms.linkedin import oauth as linkedin
 
@@ -303,6 +324,10 @@ def identify(pending: PendingConnect, code: str, apps: OAuthApps, http: requests
         return [_identify_pinterest(pending, code, apps, http)]
     if pending.platform == "linkedin":
         return _identify_linkedin(pending, code, apps, http)
+    if pending.platform == "douyin":
+        return [_identify_douyin(pending, code, apps, http)]
+    if pending.platform == "kuaishou":
+        return [_identify_kuaishou(pending, code, apps, http)]
     if pending.platform == "weibo":
         return [_identify_weibo(pending, code, apps, http)]
     return _identify_meta(pending, code, apps, http)
@@ -346,6 +371,35 @@ def _identify_weibo(pending: PendingConnect, code: str, apps: OAuthApps, http: r
     if me.account_id != granted.uid:
         raise ValidationFailed.on("code", "Weibo named two different accounts for this token", "owner")
     return Identity(granted.uid, granted.tokens, handle=me.handle, display_name=me.display_name)
+
+
+def _identify_douyin(pending: PendingConnect, code: str, apps: OAuthApps, http: requests.Session) -> Identity:
+    """The tokens of the code; the ``open_id`` Douyin answers with them is the account (the platform's
+    own answer, never typed). The scopes granted are kept (``extra["scopes"]``): an app Douyin has not
+    granted ``video.create.bind`` connects for item data and comments but cannot publish."""
+    from chorus.platforms.douyin import oauth as douyin
+
+    client_key, client_secret = _app_or_refuse(apps, "douyin")
+    grant = douyin.exchange_code(
+        client_key, client_secret or "", code, session=http, api_url=apps.douyin_api_url
+    )
+    return Identity(grant.open_id, grant.tokens, extra={douyin.SCOPES: ",".join(grant.scopes)})
+
+
+def _identify_kuaishou(
+    pending: PendingConnect, code: str, apps: OAuthApps, http: requests.Session
+) -> Identity:
+    """The tokens of the code (traded at once: a code lives 2 minutes); the ``open_id`` Kuaishou answers
+    with them is the account, ``user_info`` names it. The app id is kept: every open API call names it."""
+    from chorus.platforms.kuaishou import oauth as kuaishou
+    from chorus.platforms.kuaishou.api import APP_ID
+
+    app_id, app_secret = _app_or_refuse(apps, "kuaishou")
+    grant = kuaishou.exchange_code(
+        app_id, app_secret or "", code, session=http, api_url=apps.kuaishou_api_url
+    )
+    name = kuaishou.whoami(app_id, grant.tokens.access_token, session=http, api_url=apps.kuaishou_api_url)
+    return Identity(grant.open_id or "", grant.tokens, display_name=name, extra={APP_ID: app_id})
 
 
 def _identify_pinterest(

@@ -195,6 +195,17 @@ def _wechat(claim: Claim, apps: OAuthApps, http: requests.Session) -> Owner:
     return Owner(account)
 
 
+def _oauth_only(claim: Claim, apps: OAuthApps, http: requests.Session) -> Owner:
+    """Douyin and Kuaishou name the account (``open_id``) only in the token answer of an authorisation
+    code: a token pasted alone cannot be proven to be anyone's, so these connect by OAuth only."""
+    raise ValidationFailed.on(
+        "platform",
+        f"{claim.platform} accounts connect by OAuth (GET /accounts/connect/{claim.platform}): the platform names"
+        " the account only in the answer to an authorisation code",
+        "oauth_only",
+    )
+
+
 WHOAMI: Mapping[str, Callable[[Claim, OAuthApps, requests.Session], Owner]] = {
     "sandbox": _sandbox,
     "x": _x,
@@ -209,6 +220,8 @@ WHOAMI: Mapping[str, Callable[[Claim, OAuthApps, requests.Session], Owner]] = {
     "tiktok": _tiktok,
     "whatsapp": _whatsapp,
     "wechat": _wechat,
+    "douyin": _oauth_only,
+    "kuaishou": _oauth_only,
     "weibo": _weibo,
 }
 

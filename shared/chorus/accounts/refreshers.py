@@ -19,6 +19,9 @@ the platform's errors: ``AuthError`` when the grant is dead (the account must au
 - LinkedIn: ``grant_type=refresh_token`` where LinkedIn issued a refresh token (approved Marketing
   Developer Platform apps only; self-serve apps get none, and their owners are warned before the
   60-day token expires: ``chorus.accounts.expiry``).
+- Douyin: the refresh token renewed (``oauth/renew_refresh_token``, a new 30 days) then a new access
+  token with it (``oauth/refresh_token``), with the app's client_key.
+- Kuaishou: ``oauth2/refresh_token`` with the app id and secret; the refresh token rotates (stored).
 - Bluesky: ``com.atproto.server.refreshSession`` with the refresh JWT on the account's PDS; when the
   PDS refuses it (expired, revoked), a new session with the account's app password (stored
   KMS-encrypted with the tokens; ``credentials()`` hands it over decrypted as ``extra["app_password"]``). The publisher's adapter also refreshes its own session;
@@ -63,6 +66,10 @@ def refresher_for(
         return lambda creds: _refresh_pinterest(creds, apps, http)
     if platform == "linkedin" and apps.app("linkedin") is not None:
         return lambda creds: _refresh_linkedin(creds, apps, http)
+    if platform == "douyin" and apps.app("douyin") is not None:
+        return lambda creds: _refresh_douyin(creds, apps, http)
+    if platform == "kuaishou" and apps.app("kuaishou") is not None:
+        return lambda creds: _refresh_kuaishou(creds, apps, http)
     return None
 
 
@@ -86,6 +93,23 @@ def _refresh_linkedin(creds: AccountCredentials, apps: OAuthApps, http: requests
 
     return _refresh_with_client(
         creds, apps, partial(oauth.refresh, session=http, oauth_url=apps.linkedin_oauth_url)
+    )
+
+
+def _refresh_douyin(creds: AccountCredentials, apps: OAuthApps, http: requests.Session) -> TokenSet | None:
+    from chorus.platforms.douyin import oauth
+
+    app = apps.app("douyin")
+    if app is None or not creds.refresh_token:
+        return None
+    return oauth.refreshed(app.client_id, creds.refresh_token, session=http, api_url=apps.douyin_api_url)
+
+
+def _refresh_kuaishou(creds: AccountCredentials, apps: OAuthApps, http: requests.Session) -> TokenSet | None:
+    from chorus.platforms.kuaishou import oauth
+
+    return _refresh_with_client(
+        creds, apps, partial(oauth.refresh, session=http, api_url=apps.kuaishou_api_url)
     )
 
 
