@@ -8,6 +8,7 @@ from typing import Any
 
 from chalice.app import Chalice, Request, Response
 from chalicelib import accounts, inbox, listening, people, posts, reports, workspaces
+from chalicelib import competitors as competitor_routes
 from chalicelib.trail import record_action
 from chalicelib.web import (
     PUBLIC_PREFIXES,
@@ -27,6 +28,7 @@ from chorus.observability import logger
 # configure_logs=False: Chalice would add its own handler to the "chorus" logger, beside Powertools'
 # (which carries the redacting filter): every line twice, the second unredacted.
 app = Chalice(app_name="chorus", configure_logs=False)
+app.api.binary_types.append("application/pdf")  # the benchmark report answers a PDF inline
 app.register_blueprint(workspaces.bp)
 app.register_blueprint(accounts.bp)
 app.register_blueprint(posts.bp)
@@ -34,6 +36,7 @@ app.register_blueprint(listening.bp)
 app.register_blueprint(inbox.bp)
 app.register_blueprint(reports.bp)
 app.register_blueprint(people.bp)
+app.register_blueprint(competitor_routes.bp)
 
 
 @app.middleware("http")

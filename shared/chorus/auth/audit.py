@@ -55,6 +55,8 @@ ACTIONS: dict[tuple[str, str], str] = {
     ("PUT", "/listening/settings"): "settings.changed",
     ("PUT", "/reports/schedules"): "settings.changed",
     ("PUT", "/goals"): "settings.changed",
+    ("POST", "/competitors"): "competitor.added",
+    ("DELETE", "/competitors/{competitor_id}"): "competitor.removed",
 }
 # Request fields worth keeping beside the action (what changed), and answer fields that name its target.
 DETAIL_FIELDS = ("role", "email", "accounts", "all_accounts", "name", "timezone", "reason", "release",

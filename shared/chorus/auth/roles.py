@@ -121,6 +121,11 @@ ROUTE_ROLES: dict[tuple[str, str], Role | None] = {
     ("GET", "/goals"): Role.VIEWER,
     ("PUT", "/goals"): Role.EDITOR,
     ("GET", "/insights/best-times"): Role.VIEWER,
+    ("GET", "/competitors"): Role.VIEWER,
+    ("POST", "/competitors"): Role.EDITOR,
+    ("GET", "/competitors/{competitor_id}"): Role.VIEWER,
+    ("DELETE", "/competitors/{competitor_id}"): Role.EDITOR,
+    ("GET", "/reports/benchmark"): Role.VIEWER,
 }
 
 # Routes of a signed-in person rather than of a workspace: a Cognito token, no workspace named (their
@@ -145,6 +150,7 @@ _SCOPE_OF_AREA = {
     "saved_replies": Scope.INBOX,
     "reports": Scope.REPORTS,
     "goals": Scope.REPORTS,
+    "competitors": Scope.REPORTS,  # whom the benchmark report compares the workspace with
 }
 
 
