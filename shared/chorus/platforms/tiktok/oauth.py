@@ -1,13 +1,122 @@
-"""TikTok: whose token is it (``GET /v2/user/info/?fields=open_id,display_name``)."""
+"""TikTok (Login Kit for Web): connecting a creator, its tokens, whose token it is, what it may post.
+
+- ``authorize_url``: ``https://www.tiktok.com/v2/auth/authorize/`` with ``client_key``, comma-separated
+  ``scope``, ``response_type=code``, ``redirect_uri`` and ``state``.
+- ``exchange_code``: ``POST https://open.tiktokapis.com/v2/oauth/token/`` (form, ``Content-Type:
+  application/x-www-form-urlencoded``: ``client_key``, ``client_secret``, ``code``,
+  ``grant_type=authorization_code``, ``redirect_uri``; ``fixtures/platform_api/publishing/tiktok/
+  oauth_token_response.json``): an access token for 24 hours (``expires_in`` 86400), a refresh token for
+  365 days and the creator's ``open_id``.
+- ``refresh``: ``grant_type=refresh_token`` on the same endpoint; the answer's refresh token **may be a
+  new one** and replaces the stored one. OAuth errors come as ``{error, error_description, log_id}``
+  (not the v2 envelope); a refused refresh token means the creator must authorise again (``AuthError``).
+- ``whoami``: ``GET /v2/user/info/?fields=open_id,display_name`` (the creator the token acts for).
+- ``creator_info``: ``POST /v2/post/publish/creator_info/query/`` — the privacy levels the creator may
+  post with, whether comments / duets / stitches are off, the longest video (seconds); kept on the
+  account at connect and read again before each post.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
 import requests
 
+from chorus.platforms.base import AuthError, PermanentError
+from chorus.platforms.http import call, json_body
+from chorus.platforms.tiktok.api import API_URL, PLATFORM, v2
 from chorus.platforms.whoami import Owner, get_json, named, obj, text
+from chorus.platforms.x.oauth import TokenSet, token_set
 
-PLATFORM = "tiktok"
-API_URL = "https://open.tiktokapis.com"
+__all__ = ["CreatorInfo", "TokenSet", "authorize_url", "creator_info", "exchange_code", "refresh", "whoami"]
+
+AUTHORIZE_URL = "https://www.tiktok.com/v2/auth/authorize/"
+DEFAULT_SCOPES = ("user.info.basic", "user.info.stats", "video.publish", "video.list")
+
+
+@dataclass(frozen=True)
+class CreatorInfo:
+    privacy_level_options: tuple[str, ...]
+    comment_disabled: bool
+    duet_disabled: bool
+    stitch_disabled: bool
+    max_video_post_duration_sec: int | None
+    username: str | None = None
+
+    def extra(self) -> dict[str, str]:
+        """What the account keeps of it (for the composer and the checks before a post)."""
+        return {
+            "privacy_level_options": ",".join(self.privacy_level_options),
+            "creator_info": json.dumps({"comment_disabled": self.comment_disabled, "duet_disabled": self.duet_disabled,
+                                        "stitch_disabled": self.stitch_disabled,
+                                        "max_video_post_duration_sec": self.max_video_post_duration_sec}),
+        }  # fmt: skip
+
+
+def authorize_url(
+    client_key: str,
+    redirect_uri: str,
+    state: str,
+    scopes: Sequence[str] = DEFAULT_SCOPES,
+    *,
+    dialog_url: str = AUTHORIZE_URL,
+) -> str:
+    query = {"client_key": client_key, "scope": ",".join(scopes), "response_type": "code",
+             "redirect_uri": redirect_uri, "state": state}  # fmt: skip
+    return f"{dialog_url}?{urlencode(query)}"
+
+
+def _token(session: requests.Session | None, api_url: str, data: dict[str, str]) -> dict[str, Any]:
+    resp = call(session or requests.Session(), "POST", f"{api_url.rstrip('/')}/v2/oauth/token/", PLATFORM,
+                data=data, headers={"Content-Type": "application/x-www-form-urlencoded"}, idempotent=True)  # fmt: skip
+    body = json_body(resp, PLATFORM)
+    if not isinstance(body, dict) or not body.get("access_token"):
+        error = body.get("error") if isinstance(body, dict) else None
+        message = body.get("error_description") if isinstance(body, dict) else None
+        raise PermanentError(str(message or error or "the token answer holds no access_token"), platform=PLATFORM,
+                             code=str(error) if error else None, status=resp.status_code)  # fmt: skip
+    return body
+
+
+def exchange_code(
+    client_key: str,
+    client_secret: str,
+    redirect_uri: str,
+    code: str,
+    *,
+    session: requests.Session | None = None,
+    api_url: str = API_URL,
+    now: datetime | None = None,
+) -> tuple[str, TokenSet]:
+    """The creator's ``open_id`` and its tokens."""
+    body = _token(session, api_url, {"client_key": client_key, "client_secret": client_secret, "code": code,
+                                     "grant_type": "authorization_code", "redirect_uri": redirect_uri})  # fmt: skip
+    return named(body.get("open_id"), PLATFORM, "open_id"), token_set(body, now=now)
+
+
+def refresh(
+    client_key: str,
+    client_secret: str,
+    refresh_token: str,
+    *,
+    session: requests.Session | None = None,
+    api_url: str = API_URL,
+    now: datetime | None = None,
+) -> TokenSet:
+    data = {"client_key": client_key, "client_secret": client_secret, "grant_type": "refresh_token",
+            "refresh_token": refresh_token}  # fmt: skip
+    try:
+        body = _token(session, api_url, data)
+    except PermanentError as exc:
+        if isinstance(exc, AuthError):
+            raise
+        raise AuthError(exc.message, platform=PLATFORM, code=exc.code, status=exc.status) from None
+    return token_set(body, previous_refresh=refresh_token, now=now)
 
 
 def whoami(access_token: str, *, session: requests.Session | None = None, api_url: str = API_URL) -> Owner:
@@ -20,3 +129,21 @@ def whoami(access_token: str, *, session: requests.Session | None = None, api_ur
     )
     user = obj(obj(body.get("data")).get("user"))
     return Owner(named(user.get("open_id"), PLATFORM, "open_id"), display_name=text(user.get("display_name")))
+
+
+def creator_info(
+    access_token: str, *, session: requests.Session | None = None, api_url: str = API_URL
+) -> CreatorInfo:
+    data = v2(session or requests.Session(), api_url, "post/publish/creator_info/query/", access_token, {})
+    options = data.get("privacy_level_options")
+    duration = data.get("max_video_post_duration_sec")
+    return CreatorInfo(
+        privacy_level_options=tuple(str(o) for o in options) if isinstance(options, list) else (),
+        comment_disabled=data.get("comment_disabled") is True,
+        duet_disabled=data.get("duet_disabled") is True,
+        stitch_disabled=data.get("stitch_disabled") is True,
+        max_video_post_duration_sec=duration
+        if isinstance(duration, int) and not isinstance(duration, bool)
+        else None,
+        username=text(data.get("creator_username")),
+    )
