@@ -1,6 +1,7 @@
 """EventBridge schedule (every minute): hand targets due soon to the publish queue, delayed to the second;
 catch up an outage a bounded chunk per run (see chorus.posts.scheduler). On the hour, warn owners whose
-tokens cannot be refreshed and expire within a week (chorus.accounts.expiry)."""
+tokens cannot be refreshed and expire within a week (chorus.accounts.expiry). Reminder-published posts
+nobody marked posted in time become overdue, with one alert (chorus.posts.reminders)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from chorus.posts.queue import default_queue
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     now, events = scheduler.utcnow(), default_publisher()
     report = scheduler.run(now, default_queue(), get_settings().schedule_lookahead_s, events=events)
+    overdue = scheduler.overdue(now, events)
     warned = expiry.on_the_hour(now, events)
-    logger.info("scheduler run", **asdict(report), expiry_warned=len(warned))
-    return {**asdict(report), "expiry_warned": len(warned)}
+    logger.info("scheduler run", **asdict(report), expiry_warned=len(warned), overdue=overdue)
+    return {**asdict(report), "expiry_warned": len(warned), "overdue": overdue}

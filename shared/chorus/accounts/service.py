@@ -155,6 +155,51 @@ def connect_account(  # the storage step: callers prove ownership first (connect
     return _to_account(item)
 
 
+def connect_by_hand(
+    workspace_id: str,
+    platform: str,
+    profile_url: str,
+    *,
+    handle: str | None = None,
+    display_name: str | None = None,
+) -> Account:
+    """An account of a platform apps cannot publish to (reminder publishing: Xiaohongshu, Zhihu), added
+    with its profile URL and no token: Chorus never calls the platform for it. The workspace's own
+    account of that profile is answered again rather than added twice."""
+    from chorus.platforms.registry import platform_url_problem
+
+    info = PLATFORMS.get(platform)
+    if info is None or info.publishing != "manual":
+        raise ValidationFailed.on(
+            "platform", f"{platform} accounts are connected with a token", "manual_only"
+        )
+    problem = platform_url_problem(platform, profile_url)
+    if problem:
+        raise ValidationFailed.on("profile_url", problem, "url")
+    url = profile_url.strip().split("#")[0].split("?")[0].rstrip("/")
+    existing = [a for a in accounts_by_platform_id(platform, url) if a.workspace_id == workspace_id]
+    if existing:
+        return existing[0]
+    bind()
+    account_id = new_id("acc", 5)
+    item = AccountItem(
+        keys.workspace_pk(workspace_id),
+        keys.account_sk(account_id),
+        workspace_id=workspace_id,
+        account_id=account_id,
+        platform=platform,
+        platform_account_id=url,
+        handle=handle,
+        display_name=display_name,
+        base_url=url,
+        created_at=datetime.now(UTC),
+        gsi2pk=keys.platform_account_pk(platform, url),
+        gsi2sk=f"{workspace_id}#{account_id}",
+    )
+    item.save()
+    return _to_account(item)
+
+
 def connect_or_reconnect(
     workspace_id: str,
     platform: str,

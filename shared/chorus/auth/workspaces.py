@@ -19,6 +19,9 @@ from chorus.store.models import ApiKeyItem, WorkspaceItem, bind
 from chorus.store.pages import Page, PageRequest, prefix_page
 from chorus.ttl import TtlCache
 
+DEFAULT_OVERDUE_HOURS = 24
+MAX_OVERDUE_HOURS = 24 * 14
+
 
 @dataclass(frozen=True)
 class Workspace:
@@ -29,6 +32,13 @@ class Workspace:
     publishing_paused: bool = False
     paused_reason: str | None = None
     audit_retention_days: int = DEFAULT_RETENTION_DAYS
+    manual_overdue_hours: int = DEFAULT_OVERDUE_HOURS  # reminder publishing: unmarked this long -> overdue
+
+
+def overdue_hours(settings: dict[str, object] | None) -> int:
+    """A workspace's window for marking a reminder-published post posted (``manual_overdue_hours``)."""
+    value = (settings or {}).get("manual_overdue_hours")
+    return value if isinstance(value, int) and 1 <= value <= MAX_OVERDUE_HOURS else DEFAULT_OVERDUE_HOURS
 
 
 class SessionCloser(Protocol):
@@ -71,6 +81,7 @@ def to_workspace(item: WorkspaceItem) -> Workspace:
         publishing_paused=bool(item.publishing_paused),
         paused_reason=item.paused_reason,
         audit_retention_days=retention_days(item.settings),
+        manual_overdue_hours=overdue_hours(item.settings),
     )
 
 
@@ -127,19 +138,23 @@ def update_workspace(
     name: str | None = None,
     timezone: str | None = None,
     audit_retention_days: int | None = None,
+    manual_overdue_hours: int | None = None,
 ) -> Workspace:
     bind()
     item = WorkspaceItem.get(keys.workspace_pk(workspace_id), keys.workspace_meta_sk())
     actions: list[Action] = []
+    settings = dict(item.settings or {})
     if audit_retention_days is not None:
         if not 1 <= audit_retention_days <= MAX_RETENTION_DAYS:
             raise ValidationFailed.on("audit_retention_days", f"from 1 to {MAX_RETENTION_DAYS} days", "range")
-        actions.append(
-            WorkspaceItem.settings.set(
-                {**(item.settings or {}), "audit_retention_days": audit_retention_days}
-            )
-        )
+        settings["audit_retention_days"] = audit_retention_days
         _retention.forget(workspace_id)
+    if manual_overdue_hours is not None:
+        if not 1 <= manual_overdue_hours <= MAX_OVERDUE_HOURS:
+            raise ValidationFailed.on("manual_overdue_hours", f"from 1 to {MAX_OVERDUE_HOURS} hours", "range")
+        settings["manual_overdue_hours"] = manual_overdue_hours
+    if settings != (item.settings or {}):
+        actions.append(WorkspaceItem.settings.set(settings))
     if name is not None:
         if not name.strip():
             raise ValidationFailed.on("name", "must not be empty", "required")

@@ -18,6 +18,7 @@ EVENT_SOURCES: Mapping[str, str] = {
     "PostPublished": "chorus.posts",
     "PublishFailed": "chorus.posts",
     "PublishPartiallyFailed": "chorus.posts",  # the root is out, a later part failed: parts listed
+    "ManualPublishOverdue": "chorus.posts",  # reminder publishing: nobody marked a post posted in time
     "AccountNeedsReauth": "chorus.accounts",
     "AccountTokenExpiring": "chorus.accounts",  # a token that cannot be refreshed ends within 7 days
     "InboxItemReceived": "chorus.inbox",

@@ -99,6 +99,24 @@ def publishes_by_hand(platform: str, kind: str) -> bool:
     return kind in getattr(adapter_class(info.publisher), "manual_kinds", frozenset())
 
 
+def platform_url_problem(platform: str, url: str) -> str | None:
+    """Why ``url`` cannot be an address on ``platform`` (a profile or a post of a manual platform):
+    https, no user name, a host on one of its ``domains``. None: it can."""
+    from urllib.parse import urlsplit
+
+    info = PLATFORMS.get(platform)
+    domains = info.domains if info else ()
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https" or not host:
+        return "must be an https URL"
+    if parts.username or parts.password:
+        return "must not carry a user name or password"
+    if domains and not any(host == d or host.endswith("." + d) for d in domains):
+        return f"must be on {' or '.join(domains)} (an address on {info.label if info else platform})"
+    return None
+
+
 def collector(platform: str) -> MetricsCollector | None:
     info = PLATFORMS.get(platform)
     if info is None or info.collector is None:

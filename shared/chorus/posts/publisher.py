@@ -22,6 +22,10 @@
   with backoff (listings are eventually consistent) before it concludes "not published". A target
   whose root is out but a later part failed for good is ``partially_published`` (an alert, the parts
   listed); ``POST /posts/{id}/retry`` re-queues it and the publish completes the missing parts.
+* Reminder publishing (a platform or content kind apps cannot publish: :mod:`chorus.posts.reminders`):
+  at the due second the target goes ``queued -> awaiting_manual`` (conditional on the message's token)
+  and its assignee is told once; a redelivery of the message finds the reminder already listed and
+  its e-mail claimed.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -55,6 +59,7 @@ from chorus.platforms.base import (
     UnknownOutcome,
 )
 from chorus.posts.model import Attempt, Post, Target, TargetState
+from chorus.posts import reminders
 from chorus.posts.queue import MAX_DELAY_S, PublishMessage, PublishQueue
 from chorus.store import keys
 from chorus.store import posts as repo
@@ -80,6 +85,7 @@ class PublisherDeps:
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     sleep: Callable[[float], None] = time.sleep
 
+    reminders: reminders.ReminderDeps | None = None  # reminder publishing (None: notifications only)
 
 @dataclass(frozen=True)
 class Outcome:
@@ -104,6 +110,9 @@ def handle(message: PublishMessage, receive_count: int, deps: PublisherDeps) -> 
         return Outcome(f"{message.post_id}.{message.account_id}", "stale")
     try:
         return _handle(message, target, snapshot, receive_count, deps)
+        post = snapshot.get("post")
+        if message.kind == "publish" and post is not None and reminders.by_hand(post, target):
+            return _remind(message, target, snapshot, deps)
     except Exception as exc:
         if receive_count >= deps.max_receives:
             post = snapshot.get("post")
@@ -191,6 +200,55 @@ def _handle(
 
 
 def _first_to_send(post: Post, target: Target) -> str | None:
+def _remind(
+    message: PublishMessage, target: Target, snapshot: dict[str, Any], deps: PublisherDeps
+) -> Outcome:
+    """Reminder publishing at the due second: ``queued -> awaiting_manual`` with its overdue time, then
+    the assignee told once (again on a redelivery that finds the target moved by this message)."""
+    from chorus.auth.workspaces import DEFAULT_OVERDUE_HOURS, overdue_hours
+
+    post: Post = snapshot["post"]
+    workspace = snapshot.get("workspace")
+    if target.state is TargetState.QUEUED:
+        due = keys.parse_iso(message.due_at)
+        early = (due - deps.now()).total_seconds()
+        if early > WAIT_FOR_DUE_MAX_S:
+            deps.queue.send(message, int(early))
+            return Outcome(target.id, "waiting")
+        if workspace is not None and workspace.publishing_paused:
+            repo.transition(
+                target, TargetState.PAUSED, expect=[TargetState.QUEUED], token=message.token, new_token=None
+            )
+            return Outcome(target.id, "paused")
+        if early > 0:
+            deps.sleep(early)  # the reminder goes out at the due second, like any publish
+        now = deps.now()
+        hours = overdue_hours(workspace.settings) if workspace is not None else DEFAULT_OVERDUE_HOURS
+        deadline = reminders.overdue_deadline(now, hours)
+        if not repo.transition(
+            target, TargetState.AWAITING_MANUAL, expect=[TargetState.QUEUED], token=message.token,
+            overdue_at=deadline, attempt=Attempt(now, "awaiting_manual", f"reminder to {post.responsible}"),
+        ):  # fmt: skip
+            return Outcome(target.id, "stale")
+        target = replace(target, state=TargetState.AWAITING_MANUAL, overdue_at=deadline)
+    elif target.state is not TargetState.AWAITING_MANUAL or target.reminded_at is not None:
+        return Outcome(target.id, "stale")
+    account = snapshot.get("account")
+    name = (
+        (account.display_name or account.handle or account.account_id)
+        if account is not None
+        else target.account_id
+    )
+    timezone = workspace.timezone if workspace is not None else post.timezone
+    deps_r = deps.reminders or reminders.ReminderDeps(None, deps.media_url, lambda _w, _r: None)
+    note = reminders.reminder(post, target, name, timezone, deps_r)
+    reminders.remind(note, deps_r, deps.now())
+    repo.transition(
+        target, TargetState.AWAITING_MANUAL, expect=[TargetState.AWAITING_MANUAL], reminded_at=deps.now()
+    )
+    return Outcome(target.id, "awaiting_manual")
+
+
     """The part a publish sends first (the first planned one not out yet), to be marked sent by the
     claim itself; None when it is marked already (sent without an answer: the adapter's step verifies)."""
     first = next((p for p in post.planned_parts(target.account_id) if p not in target.parts), None)
@@ -291,6 +349,7 @@ def _request(
         first_comment=content.first_comment,
         not_before=progress.started_at - timedelta(minutes=5),
         progress=progress,
+        title=content.title,
     )
     if deferred:
         progress.deferred = request.parts[-1]

@@ -25,6 +25,10 @@ to the queue at once and goes through the normal publish path.
 
 Two concurrent runs (EventBridge delivers a schedule at least once) read the same buckets; the
 conditional ``scheduled -> queued`` transition lets one of them hand out each target.
+
+Reminder publishing's overdue sweep (:func:`overdue`) rides on the same run: a target awaiting a person
+sits in the MANUAL bucket of the minute it becomes overdue, and a third cursor (``OVERDUE``) walks those
+buckets up to now the same way (:func:`chorus.posts.reminders.sweep_overdue`).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from datetime import UTC, datetime, timedelta
 from math import ceil, floor
 
 from chorus.events.envelope import DomainEvent, EventPublisher
+from chorus.posts import reminders
 from chorus.posts.model import Attempt, Target, TargetState
 from chorus.posts.queue import MAX_DELAY_S, PublishMessage, PublishQueue
 from chorus.posts.timing import minutes
@@ -297,6 +302,22 @@ def run(
         work.enqueued, work.resent, work.buckets, work.items, work.caught_up, work.missed,
         keys.iso(new_watermark), keys.iso(new_swept), behind,
     )  # fmt: skip
+
+
+OVERDUE_CURSOR = "OVERDUE"
+
+
+def overdue(now: datetime, events: EventPublisher | None) -> int:
+    """Reminder publishing: targets still awaiting a person past their ``overdue_at`` become overdue,
+    each with one alert. Reads the MANUAL buckets from the OVERDUE cursor (less ``OVERLAP``; a day of
+    buckets a run at most) to now."""
+    cursor = repo.sweep_cursor(OVERDUE_CURSOR)
+    start = _cursor_start(cursor, now - FIRST_RUN_LOOKBACK, now, "overdue")
+    buckets = minutes(start, now)[:BACKLOG_BUCKETS_PER_RUN]
+    due = [t for m in buckets for t in repo.due_targets("MANUAL", m, now)]
+    count = reminders.sweep_overdue(due, now, events)
+    repo.save_sweep_cursor(OVERDUE_CURSOR, _after(buckets[-1], now))
+    return count
 
 
 def _chunks(buckets: list[datetime]) -> list[list[datetime]]:

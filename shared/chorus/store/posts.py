@@ -113,7 +113,11 @@ def post_item(post: Post) -> PostItem:
 
 
 def index_fields(
-    state: TargetState, due_at: datetime | None, workspace_id: str, tid: str, overdue_at: datetime | None = None
+    state: TargetState,
+    due_at: datetime | None,
+    workspace_id: str,
+    tid: str,
+    overdue_at: datetime | None = None,
 ) -> dict[str, Any]:
     """The sparse index entries a target in ``state`` carries (one awaiting a person: in the MANUAL
     bucket of the minute it becomes overdue, where the scheduler's overdue sweep finds it)."""
@@ -535,6 +539,20 @@ def save_scheduler_state(watermark: datetime, swept: datetime | None) -> None:
 
 def set_queued_bucket(target: Target, expected: datetime, token: str) -> None:
     """Record where a queued target's message is expected, so a lost message can be found later."""
+def sweep_cursor(name: str) -> datetime | None:
+    """How far a named sweep of the due index got (None: it never ran)."""
+    bind()
+    try:
+        return SchedulerStateItem.get(keys.system_pk(), name, consistent_read=True).watermark
+    except DoesNotExist:
+        return None
+
+
+def save_sweep_cursor(name: str, at: datetime) -> None:
+    bind()
+    SchedulerStateItem(keys.system_pk(), name, watermark=at).save()
+
+
     bind()
     item = TargetItem(
         keys.workspace_pk(target.workspace_id), keys.target_sk(target.post_id, target.account_id)
