@@ -15,7 +15,8 @@ status. ``comments/reply`` needs both the comment and its status, so a Weibo mes
 ``"<status id>_<comment id>"`` (:func:`message_id`), the same for what arrives and what Chorus sends.
 
 **Replying** (:class:`WeiboCommentReplies`, the ``weibo`` inbox channel): ``POST 2/comments/reply.json``
-(form ``cid``, ``id``, ``comment`` <= 140 Chinese characters, ``comment_ori=0``, and ``rip`` when
+(form ``cid``, ``id``, ``comment`` <= 140 Chinese characters, ``without_mention=0`` (Weibo adds
+``回复@name:``), ``comment_ori=0``, and ``rip`` when
 configured; ``comments_reply_request_form_springsocialweibo.txt``), answered with the new comment
 (``comment_single_springsocialweibo.json``). Exactly once: the reply goes through ``progress.step``; a
 lost answer (or 20019, repeated content) is verified on ``GET 2/comments/show.json?id=<status>``: a
@@ -187,7 +188,8 @@ class WeiboCommentReplies:
             from chorus.platforms.weibo.publish import settings
 
             _, rip = settings()
-            form = {"cid": comment_id, "id": status_id, "comment": request.text, "comment_ori": "0",
+            form = {"cid": comment_id, "id": status_id, "comment": request.text, "without_mention": "0",
+                "comment_ori": "0",
                     **({"rip": rip} if rip else {})}  # fmt: skip
             try:
                 made = self.api.post(creds.access_token, "comments/reply", data=form)
