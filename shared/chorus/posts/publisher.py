@@ -41,6 +41,7 @@ from typing import Any
 
 from chorus.accounts import service as accounts
 from chorus.events.envelope import DomainEvent, EventPublisher
+from chorus.links.service import published_content
 from chorus.platforms import registry
 from chorus.platforms.base import (
     ROOT,
@@ -58,8 +59,8 @@ from chorus.platforms.base import (
     TransientError,
     UnknownOutcome,
 )
-from chorus.posts.model import Attempt, Post, Target, TargetState
 from chorus.posts import reminders
+from chorus.posts.model import Attempt, Post, Target, TargetState
 from chorus.posts.queue import MAX_DELAY_S, PublishMessage, PublishQueue
 from chorus.store import keys
 from chorus.store import posts as repo
@@ -84,8 +85,8 @@ class PublisherDeps:
     max_receives: int = 5
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     sleep: Callable[[float], None] = time.sleep
-
     reminders: reminders.ReminderDeps | None = None  # reminder publishing (None: notifications only)
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -109,10 +110,10 @@ def handle(message: PublishMessage, receive_count: int, deps: PublisherDeps) -> 
         log.info("stale publish message ignored", extra={"target": f"{message.post_id}.{message.account_id}"})
         return Outcome(f"{message.post_id}.{message.account_id}", "stale")
     try:
-        return _handle(message, target, snapshot, receive_count, deps)
         post = snapshot.get("post")
         if message.kind == "publish" and post is not None and reminders.by_hand(post, target):
             return _remind(message, target, snapshot, deps)
+        return _handle(message, target, snapshot, receive_count, deps)
     except Exception as exc:
         if receive_count >= deps.max_receives:
             post = snapshot.get("post")
@@ -199,7 +200,6 @@ def _handle(
     return _on_result(target, message, result, deps, request)
 
 
-def _first_to_send(post: Post, target: Target) -> str | None:
 def _remind(
     message: PublishMessage, target: Target, snapshot: dict[str, Any], deps: PublisherDeps
 ) -> Outcome:
@@ -249,6 +249,7 @@ def _remind(
     return Outcome(target.id, "awaiting_manual")
 
 
+def _first_to_send(post: Post, target: Target) -> str | None:
     """The part a publish sends first (the first planned one not out yet), to be marked sent by the
     claim itself; None when it is marked already (sent without an answer: the adapter's step verifies)."""
     first = next((p for p in post.planned_parts(target.account_id) if p not in target.parts), None)
@@ -332,7 +333,7 @@ def _request(
 ) -> PublishRequest:
     """The adapter's request. ``claimed``: the part the claim marked sent; ``deferred``: the last
     part's landing is left to the final transition (publish and step; a verify persists as it finds)."""
-    content = post.content_for(target.account_id)
+    content = published_content(post, target).content  # links tagged and shortened, the same every time
     media = tuple(
         MediaItem(
             url=m.url or deps.media_url(m.key or ""), mime_type=m.mime_type, alt_text=m.alt_text, size=m.size
@@ -348,8 +349,8 @@ def _request(
         thread=content.thread,
         first_comment=content.first_comment,
         not_before=progress.started_at - timedelta(minutes=5),
-        progress=progress,
         title=content.title,
+        progress=progress,
     )
     if deferred:
         progress.deferred = request.parts[-1]

@@ -80,6 +80,8 @@ def _to_post(item: PostItem, targets: Iterable[Target] = ()) -> Post:
         approval=item.approval,
         series_id=item.series_id,
         targets=tuple(targets),
+        campaign_id=item.campaign_id,
+        utm=dict(item.utm or {}),
         assignee=item.assignee,
     )
 
@@ -537,8 +539,6 @@ def save_scheduler_state(watermark: datetime, swept: datetime | None) -> None:
     SchedulerStateItem(keys.system_pk(), "SCHEDULER", watermark=watermark, swept=swept).save()
 
 
-def set_queued_bucket(target: Target, expected: datetime, token: str) -> None:
-    """Record where a queued target's message is expected, so a lost message can be found later."""
 def sweep_cursor(name: str) -> datetime | None:
     """How far a named sweep of the due index got (None: it never ran)."""
     bind()
@@ -553,6 +553,8 @@ def save_sweep_cursor(name: str, at: datetime) -> None:
     SchedulerStateItem(keys.system_pk(), name, watermark=at).save()
 
 
+def set_queued_bucket(target: Target, expected: datetime, token: str) -> None:
+    """Record where a queued target's message is expected, so a lost message can be found later."""
     bind()
     item = TargetItem(
         keys.workspace_pk(target.workspace_id), keys.target_sk(target.post_id, target.account_id)
