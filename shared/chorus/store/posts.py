@@ -80,8 +80,6 @@ def _to_post(item: PostItem, targets: Iterable[Target] = ()) -> Post:
         approval=item.approval,
         series_id=item.series_id,
         targets=tuple(targets),
-        campaign_id=item.campaign_id,
-        utm=dict(item.utm or {}),
         assignee=item.assignee,
     )
 
