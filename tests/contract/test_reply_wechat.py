@@ -6,6 +6,7 @@ token per lifetime shared by every worker (normal mode never renews a valid toke
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
 import pytest
 import requests
@@ -14,7 +15,7 @@ from responses import matchers
 
 from chorus.errors import ValidationFailed
 from chorus.inbox import channels
-from chorus.platforms.base import AccountCredentials, PermanentError, Progress, TransientError
+from chorus.platforms.base import AuthError, PermanentError, Progress
 from chorus.platforms.wechat.messages import WeChatSender
 from tests.contract.replying import (
     SENT_AT,
@@ -25,23 +26,16 @@ from tests.contract.replying import (
     rsps,
     sent_twice_after_a_lost_answer,
 )
-from tests.support import fixture_json
+from tests.contract.wechat import API, APP_CREDS, CREDS, STABLE, china, memory_tokens
 
 __all__ = ["rsps"]
 
-API = "https://api.weixin.qq.com"
 SEND = f"{API}/cgi-bin/message/custom/send"
-STABLE = f"{API}/cgi-bin/stable_token"
-CREDS = AccountCredentials(platform="wechat", account_id="gh_0123456789ab", access_token="stored-token")
 DOCUMENTED = replies_fixture("wechat/custom_send_text_request_docs.json")
 
 
-def china(name: str) -> object:
-    return fixture_json(f"platform_api/china/wechat/{name}")
-
-
-def app_sender() -> WeChatSender:
-    return WeChatSender(session=requests.Session(), base_url=API, app=lambda: ("APPID", "APPSECRET"))
+def app_sender(now: list[datetime] | None = None) -> WeChatSender:
+    return WeChatSender(session=requests.Session(), base_url=API, tokens=memory_tokens(now))
 
 
 def token_is(token: str) -> list[object]:
@@ -59,7 +53,7 @@ def test_a_reply_is_the_documented_text_message_and_errcode_0_is_success(
     rsps: responses.RequestsMock, answer: str
 ) -> None:
     # Given the account's own token (no app credentials configured)
-    sender = WeChatSender(session=requests.Session(), base_url=API, app=lambda: None)
+    sender = app_sender()
     rsps.post(SEND, json=replies_fixture(answer), match=token_is("stored-token"))
     request = reply_request(DOCUMENTED["text"]["content"], recipient=DOCUMENTED["touser"])
     # When the reply is sent
@@ -78,41 +72,48 @@ def test_one_stable_token_serves_every_reply_until_it_nears_expiry(rsps: respons
     rsps.post(SEND, json={"errcode": 0, "errmsg": "ok"}, match=token_is("ACCESS_TOKEN"))
     sender = app_sender()
     # When two replies go out
-    sender.send(CREDS, reply_request("one", recipient="OPENID"))
-    sender.send(CREDS, reply_request("two", recipient="OPENID", progress=Progress("k2", SENT_AT)))
+    sender.send(APP_CREDS, reply_request("one", recipient="OPENID"))
+    sender.send(APP_CREDS, reply_request("two", recipient="OPENID", progress=Progress("k2", SENT_AT)))
     # Then the token was asked for once (7200 s of life), in normal mode
     assert [c.request.url.split("?")[0] for c in rsps.calls] == [STABLE, SEND, SEND]
 
 
 def test_a_token_near_its_end_is_asked_for_again(rsps: responses.RequestsMock) -> None:
-    now = [0.0]
-    sender = app_sender()
-    sender.tokens.clock = lambda: now[0]
+    now = [SENT_AT]
+    sender = app_sender(now)
     rsps.post(STABLE, json={"access_token": "ACCESS_TOKEN", "expires_in": 7200})
     rsps.post(SEND, json={"errcode": 0, "errmsg": "ok"})
-    sender.send(CREDS, reply_request("one", recipient="OPENID"))
-    now[0] = 7200 - 30  # within the last minute of its life
-    sender.send(CREDS, reply_request("two", recipient="OPENID", progress=Progress("k2", SENT_AT)))
+    sender.send(APP_CREDS, reply_request("one", recipient="OPENID"))
+    now[0] = SENT_AT + timedelta(seconds=7200 - 200)  # within the last five minutes of its life
+    sender.send(APP_CREDS, reply_request("two", recipient="OPENID", progress=Progress("k2", SENT_AT)))
     assert [c.request.url.split("?")[0] for c in rsps.calls] == [STABLE, SEND, STABLE, SEND]
 
 
-def test_a_stale_token_is_forgotten_and_the_reply_retried_with_the_current_one(
-    rsps: responses.RequestsMock,
-) -> None:
+def test_a_stale_token_is_fetched_again_and_the_reply_repeated_once(rsps: responses.RequestsMock) -> None:
     # Given WeChat no longer takes the token held (42001 as recorded), then takes the current one
     rsps.post(STABLE, json={"access_token": "OLD", "expires_in": 7200})
     rsps.post(SEND, json=china("errcode_42001_access_token_expired_recorded.json"), match=token_is("OLD"))
-    sender = app_sender()
-    request = reply_request("Hi", recipient="OPENID")
-    # When the reply is sent: a transient failure, and nothing went out (the mark is cleared)
-    with pytest.raises(TransientError):
-        sender.send(CREDS, request)
-    assert marks(request) == [("sent", "0"), ("unsent", "0")]
-    # Then the retry asks for the token again and sends with it
     rsps.post(STABLE, json={"access_token": "NEW", "expires_in": 7200})
     rsps.post(SEND, json={"errcode": 0, "errmsg": "ok"}, match=token_is("NEW"))
-    sender.send(CREDS, request)
+    request = reply_request("Hi", recipient="OPENID")
+    # When the reply is sent
+    app_sender().send(APP_CREDS, request)
+    # Then the refused attempt cleared its mark (WeChat did nothing) and the current token sent it once
+    assert marks(request) == [
+        ("sent", "0"),
+        ("unsent", "0"),
+        ("sent", "0"),
+        ("landed", "0", "wechat:idem-key-1"),
+    ]
     assert [c.request.url.split("?")[0] for c in rsps.calls] == [STABLE, SEND, STABLE, SEND]
+
+
+def test_a_stale_stored_token_without_an_app_is_a_reauthorisation(rsps: responses.RequestsMock) -> None:
+    rsps.post(SEND, json=china("errcode_40001_invalid_credential_wrapped.json"))
+    with pytest.raises(AuthError) as refused:
+        app_sender().send(CREDS, reply_request("Hi", recipient="OPENID"))
+    assert refused.value.code == "40001"
+    assert len(rsps.calls) == 1
 
 
 @pytest.mark.parametrize(
@@ -127,7 +128,7 @@ def test_a_stale_token_is_forgotten_and_the_reply_retried_with_the_current_one(
 )
 def test_window_and_quota_refusals_are_clear(rsps: responses.RequestsMock, fixture: str, says: str) -> None:
     rsps.post(SEND, json=replies_fixture(fixture))
-    sender = WeChatSender(session=requests.Session(), base_url=API, app=lambda: None)
+    sender = app_sender()
     with pytest.raises(PermanentError) as refused:
         sender.send(CREDS, reply_request("Hi", recipient="OPENID"))
     assert says in refused.value.message
@@ -144,5 +145,5 @@ def test_the_48_hour_window_is_applied_before_the_network() -> None:
 
 def test_a_lost_answer_is_never_sent_again(rsps: responses.RequestsMock) -> None:
     rsps.post(SEND, body=requests.ReadTimeout("read timed out"))
-    sender = WeChatSender(session=requests.Session(), base_url=API, app=lambda: None)
+    sender = app_sender()
     sent_twice_after_a_lost_answer(sender, CREDS, rsps, recipient="OPENID")

@@ -250,6 +250,7 @@ class PublishRequest:
     first_comment: str | None = None
     reply_to: str | None = None  # platform id of the post/comment/DM thread this answers
     not_before: datetime | None = None  # earliest time the post can exist (for verification)
+    title: str | None = None  # the post's title where the platform has one (a WeChat article)
     progress: Progress = None  # type: ignore[assignment]  # persisted idempotency material; see __post_init__
     options: Mapping[str, str] = field(default_factory=dict)  # the platform's own settings (Content.options)
 

@@ -112,6 +112,7 @@ class PlatformRules:
     supports_first_comment: bool = True
     link_mode: LinkMode = LinkMode.TEXT
     max_title: int | None = None  # a title of its own (counted by ``count``); None: no title field
+    title_from_text: bool = False  # no title given: the text's first line is the title (WeChat articles)
     text_rule: Callable[[str], str | None] | None = None  # a platform's own rule: why it refuses a text
 
 
@@ -386,6 +387,23 @@ PLATFORM_RULES: Mapping[str, PlatformRules] = {
         supports_first_comment=False,
         text_rule=weibo_share_rule,
     ),
+    # WeChat Official Account articles (fixtures/platform_api/china/wechat: draft/add): a title of at most
+    # 32 characters (the post's title, else the text's first line), content under 20,000 characters;
+    # permanent image materials (add_material: bmp/png/jpeg/gif, <= 10 MB), the first the cover, which
+    # the article requires; the link is its "read more" (content_source_url), not in the text.
+    "wechat": PlatformRules(
+        name="WeChat",
+        max_length=20_000,
+        count=textlib.codepoint_length,
+        length_unit="characters",
+        media=MediaRules(
+            types=frozenset({"image/jpeg", "image/png", "image/gif"}),
+            max_size=_sizes(10 * MB, 10 * MB, None),
+            max_images=20,
+            max_videos=0,
+            requires="any",
+            max_items=20,
+        ),
 }
 
 
@@ -438,16 +456,31 @@ def _check_text(rules: PlatformRules, value: str, where: str) -> list[Violation]
     return found
 
 
-def _check_title(rules: PlatformRules, title: str | None) -> list[Violation]:
-    """A title is checked where the platform has one, and refused where it has none."""
+def title_and_body(text: str, title: str | None) -> tuple[str, str]:
+    """(title, body) of an article on a platform whose title may come from the text (``title_from_text``):
+    the post's title and its whole text, else the text's first line and the rest (the title alone when
+    nothing follows it)."""
+    if title and title.strip():
+        return title.strip(), text.strip()
+    first, _, rest = text.strip().partition("\n")
+    return first.strip(), rest.strip() or first.strip()
+
+
+def _check_title(rules: PlatformRules, title: str | None, text: str = "") -> list[Violation]:
+    """A title is checked where the platform has one, and refused where it has none. Where the title
+    may come from the text (``title_from_text``), the text's first line is checked when no title is given."""
+    where = "title"
+    if not title and rules.title_from_text and text.strip():
+        title, where = title_and_body(text, None)[0], "text"
     if not title:
         return []
     if rules.max_title is None:
         return [Violation("title.unsupported", f"{rules.name} posts have no title", "title")]
     length = rules.count(title)
     if length > rules.max_title:
-        message = f"{rules.name} allows a title of {rules.max_title} {rules.length_unit}; this has {length}"
-        return [Violation("title.too_long", message, "title")]
+        named = "a title" if where == "title" else "a title (the text's first line)"
+        message = f"{rules.name} allows {named} of {rules.max_title} {rules.length_unit}; this has {length}"
+        return [Violation("title.too_long", message, where)]
     return []
 
 
@@ -571,7 +604,7 @@ def validate(
     if rules is None:
         return [Violation("platform.unknown", f"unknown platform {platform!r}", "platform")]
     found = _check_text(rules, effective_text(platform, text, link, bool(media)), "text")
-    found += _check_title(rules, title)
+    found += _check_title(rules, title, text)
     found += _check_media(rules, media)
     if thread and not rules.supports_thread:
         found.append(Violation("thread.unsupported", f"{rules.name} does not support threads", "thread"))
