@@ -404,6 +404,11 @@ PLATFORM_RULES: Mapping[str, PlatformRules] = {
             requires="any",
             max_items=20,
         ),
+        supports_first_comment=False,
+        link_mode=LinkMode.FIELD,
+        max_title=32,
+        title_from_text=True,
+    ),
 }
 
 
