@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Chalice, Request, Response
-from chalicelib import accounts, inbox, listening, people, posts, reports, workspaces
+from chalicelib import accounts, inbox, library, listening, people, posts, reports, workspaces
 from chalicelib import competitors as competitor_routes
 from chalicelib.trail import record_action
 from chalicelib.web import (
@@ -36,6 +36,7 @@ app.register_blueprint(listening.bp)
 app.register_blueprint(inbox.bp)
 app.register_blueprint(reports.bp)
 app.register_blueprint(people.bp)
+app.register_blueprint(library.bp)
 app.register_blueprint(competitor_routes.bp)
 
 

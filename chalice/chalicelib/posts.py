@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -12,12 +11,11 @@ from chalice.app import Blueprint, Response
 from chalicelib.web import body, ok, principal, query, route, within_bytes
 from chorus.auth.roles import Role
 from chorus.errors import ValidationFailed
+from chorus.library.media import register_upload
 from chorus.posts import imports, service
 from chorus.posts.model import Content, MediaRef, Mode
 from chorus.posts.queue import default_queue
 from chorus.posts.timing import parse_time
-from chorus.posts.validation import MIME_KINDS
-from chorus.store.keys import media_prefix
 from chorus.store.pages import PageRequest
 
 bp = Blueprint(__name__)
@@ -101,8 +99,9 @@ class SlotsIn(BaseModel):
 
 class UploadIn(BaseModel):
     filename: str = Field(min_length=1, max_length=200)
-    mime_type: str
+    mime_type: str = Field(max_length=100)
     size: int = Field(gt=0, le=MAX_UPLOAD)
+    tags: list[str] = Field(default_factory=list, max_length=20)  # the media library's tags
 
 
 @route(bp, "/posts", methods=["POST"])
@@ -215,23 +214,21 @@ def put_slots() -> Response:
 
 @route(bp, "/media", methods=["POST"])
 def create_upload() -> Response:
-    """A presigned PUT URL for one media file; the returned key goes into a post's media list."""
+    """A presigned PUT URL for one media file; the returned key goes into a post's media list. The file
+    is a media library item from now on (``GET /media/{media_id}``), read once it is stored."""
     who = principal(Role.CONTRIBUTOR)
     req = body(bp.current_request, UploadIn)
-    if req.mime_type.lower() not in MIME_KINDS:
-        allowed = ", ".join(sorted(MIME_KINDS))
-        raise ValidationFailed.on("mime_type", f"unsupported type; allowed: {allowed}", "media_type")
-    from chorus.aws import client
-    from chorus.config import get_settings
-
-    safe = "".join(c for c in req.filename if c.isalnum() or c in "._-")[:100] or "file"
-    key = f"{media_prefix(who.workspace_id)}{uuid.uuid4().hex}/{safe}"
-    url = client("s3").generate_presigned_url(
-        "put_object",
-        Params={"Bucket": get_settings().media_bucket, "Key": key, "ContentType": req.mime_type},
-        ExpiresIn=900,
+    upload = register_upload(who, req.filename, req.mime_type, req.size, req.tags)
+    return ok(
+        {
+            "id": upload.media_id,
+            "key": upload.key,
+            "upload_url": upload.upload_url,
+            "mime_type": req.mime_type,
+            "size": req.size,
+        },
+        status=201,
     )
-    return ok({"key": key, "upload_url": url, "mime_type": req.mime_type, "size": req.size}, status=201)
 
 
 class PauseIn(BaseModel):

@@ -4,6 +4,7 @@ platform with an account's tokens may decrypt them (``chorus.accounts.service.cr
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,36 @@ def media_bucket_access(props: dict[str, Any]) -> set[str]:
     return found
 
 
+def media_bucket_grants(props: dict[str, Any]) -> set[tuple[str, str]]:
+    """(action, the object keys it covers) of each statement naming the media bucket."""
+    found: set[tuple[str, str]] = set()
+    for policy in props.get("Policies") or []:
+        for statement in policy.get("Statement") or [] if isinstance(policy, dict) else []:
+            actions = statement.get("Action")
+            for action in [actions] if isinstance(actions, str) else actions or []:
+                for keys in re.findall(r"\$\{MediaBucket\.Arn\}([^'\"]*)", str(statement.get("Resource"))):
+                    found.add((action, keys))
+    return found
+
+
 def test_the_api_only_puts_media_through_presigned_uploads_and_the_publisher_only_reads_it() -> None:
-    assert media_bucket_access(functions()["ApiFunction"]) == {"s3:PutObject"}
+    assert media_bucket_access(functions()["ApiFunction"]) == {
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:GetObject",
+    }
+    # the API reads thumbnails only (presigned links of the media library), never the media itself
+    assert media_bucket_grants(functions()["ApiFunction"]) == {
+        ("s3:PutObject", "/*"),
+        ("s3:DeleteObject", "/*/media/*"),
+        ("s3:DeleteObject", "/*/thumbs/*"),
+        ("s3:GetObject", "/*/thumbs/*"),
+    }
     assert media_bucket_access(functions()["PublisherFunction"]) == {"S3ReadPolicy"}
+
+
+def test_the_media_library_function_reads_uploads_and_writes_only_thumbnails() -> None:
+    assert media_bucket_grants(functions()["MediaLibraryFunction"]) == {
+        ("s3:GetObject", "/*/media/*"),
+        ("s3:PutObject", "/*/thumbs/*"),
+    }

@@ -195,6 +195,11 @@ def _create(stack: Stack, clients: Any, logical: str, res: dict[str, Any]) -> No
     elif kind == "AWS::S3::Bucket":
         bucket = props.get("BucketName", name.lower())
         clients("s3").create_bucket(Bucket=bucket)
+        notify = (props.get("NotificationConfiguration") or {}).get("EventBridgeConfiguration") or {}
+        if notify.get("EventBridgeEnabled") in (True, "true"):  # Object Created etc. to the default bus
+            clients("s3").put_bucket_notification_configuration(
+                Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
+            )
         stack.refs[logical] = bucket
         stack.attrs[(logical, "Arn")] = f"arn:aws:s3:::{bucket}"
         stack.attrs[(logical, "DomainName")] = f"{bucket}.s3.amazonaws.com"

@@ -15,6 +15,7 @@ from chorus.auth.roles import Role, at_least, can_approve, needs_approval
 from chorus.config import get_settings
 from chorus.dates import within_years
 from chorus.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from chorus.library.media import track_usage
 from chorus.posts.model import EDITABLE, Attempt, Content, Mode, Post, Target, TargetState, status_of
 from chorus.posts.queue import PublishMessage, PublishQueue
 from chorus.posts.scheduler import enqueue
@@ -81,6 +82,11 @@ def check_content(workspace_id: str, account_platforms: dict[str, str], compose:
             )
     if errors:
         raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors), errors)
+
+
+def contents_of(post: Post) -> list[Content]:
+    """The post's content and every variant (what names media library files)."""
+    return [post.content, *post.variants.values()]
 
 
 def seen_by(principal: Principal, post: Post) -> Post:
@@ -155,6 +161,7 @@ def create_post(
     posts = build_posts(principal, compose, platforms, tz, now)
     repo.create_posts(posts)
     for post in posts:
+        track_usage(principal.workspace_id, post.id, (), contents_of(post))
         enqueue_imminent(post.targets, queue, now)
     return [repo.get_post(principal.workspace_id, p.id, consistent=True) for p in posts]
 
@@ -268,6 +275,7 @@ def edit_post(
         new_targets.append(fresh)
     plan.extend((gone, None) for gone in before.values())
     repo.replace_post(old, new, plan)
+    track_usage(principal.workspace_id, post_id, contents_of(old), contents_of(new))
     enqueue_imminent(new_targets, queue, now)
     return repo.get_post(principal.workspace_id, post_id, consistent=True)
 
@@ -287,7 +295,10 @@ def cancel_post(principal: Principal, post_id: str) -> Post:
         raise Conflict(
             "nothing left to cancel: " + ", ".join(f"{t.account_id} is {t.state.value}" for t in post.targets)
         )
-    return repo.get_post(principal.workspace_id, post_id, consistent=True)
+    after = repo.get_post(principal.workspace_id, post_id, consistent=True)
+    if after.status == TargetState.CANCELLED.value:  # deleted: its media library files are free again
+        track_usage(principal.workspace_id, post_id, contents_of(post), ())
+    return after
 
 
 RETRYABLE = frozenset({TargetState.FAILED, TargetState.PARTIALLY_PUBLISHED})
