@@ -1,9 +1,11 @@
-"""Routes: the unified inbox (list, thread, assign, tag, status, priority, notes, replies), saved
-replies and the workspace's inbox rules. Every change is pushed to the workspace's live connections."""
+"""Routes: the unified inbox (list, thread, assign, tag, status, priority, notes, replies, presence), saved
+replies, the workspace's inbox rules and service levels. Every change is pushed to the workspace's live
+connections."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
@@ -11,8 +13,9 @@ from pydantic import BaseModel, Field
 from chalice.app import Blueprint, Response
 from chalicelib.web import body, ok, principal, query, route, within_bytes
 from chorus.auth.roles import Role
+from chorus.auth.workspaces import get_workspace
 from chorus.errors import ValidationFailed
-from chorus.inbox import replies, rules, service
+from chorus.inbox import presence, replies, rules, service, sla
 from chorus.inbox.access import require_conversation
 from chorus.inbox.live import ConnectionSender
 from chorus.inbox.queue import default_reply_queue
@@ -60,6 +63,26 @@ class ReplyIn(BaseModel):
     in_reply_to: str | None = Field(default=None, max_length=2000)
     template: TemplateIn | None = None
     private: bool = False  # a private reply to the comment's author (Facebook, Instagram)
+    drafted_at: datetime | None = None  # when its author began writing it: a reply that crossed is a 409
+    confirm: bool = False  # send it even though someone else answered meanwhile
+
+
+class BusinessHoursIn(BaseModel):
+    days: list[str] = Field(min_length=1, max_length=7)  # mon .. sun
+    start: str = Field(max_length=8)  # 09:00, in the workspace's time zone
+    end: str = Field(max_length=8)
+
+
+class SlaIn(BaseModel):
+    first_response_minutes: int | None = None
+    resolution_minutes: int | None = None
+    business_hours: BusinessHoursIn | None = None  # none: around the clock
+    nearing_at: float = 0.8  # the share of a target spent when a conversation is "nearing" it
+    escalate_after_minutes: int | None = None  # after a breach, the admins are told this much later
+
+
+class PresenceIn(BaseModel):
+    state: str = Field(max_length=20)  # viewing | typing | left
 
 
 class SentimentIn(BaseModel):
@@ -110,6 +133,26 @@ def put_rules() -> Response:
     return ok({"rules": [r.to_dict() for r in rules.set_rules(who.workspace_id, req.rules)]})
 
 
+@route(bp, "/inbox/sla", methods=["GET"])
+def get_sla() -> Response:
+    found = sla.get_policy(principal().workspace_id)
+    return ok({"sla": found.to_dict() if found else None})
+
+
+@route(bp, "/inbox/sla", methods=["PUT"])
+def put_sla() -> Response:
+    who = principal(Role.ADMIN)
+    req = body(bp.current_request, SlaIn)
+    policy = sla.set_policy(who.workspace_id, req.model_dump(), get_workspace(who.workspace_id).timezone)
+    return ok({"sla": policy.to_dict()})
+
+
+@route(bp, "/inbox/sla", methods=["DELETE"])
+def delete_sla() -> Response:
+    sla.clear_policy(principal(Role.ADMIN).workspace_id)
+    return Response(body="", status_code=204)
+
+
 @route(bp, "/inbox/{conversation_id}", methods=["GET"])
 def get_thread(conversation_id: str) -> Response:
     who = principal()
@@ -138,7 +181,17 @@ def set_status(conversation_id: str) -> Response:
     who = principal(Role.CONTRIBUTOR)
     require_conversation(who, conversation_id)
     req = body(bp.current_request, StatusIn)
-    return ok(service.set_status(who.workspace_id, conversation_id, req.status, connection_sender()))
+    return ok(
+        service.set_status(who.workspace_id, conversation_id, req.status, connection_sender(), by=who.actor)
+    )
+
+
+@route(bp, "/inbox/{conversation_id}/presence", methods=["POST"])
+def announce_presence(conversation_id: str) -> Response:
+    who = principal()
+    require_conversation(who, conversation_id)
+    req = body(bp.current_request, PresenceIn)
+    return ok(presence.announce(who.workspace_id, conversation_id, who.actor, req.state, connection_sender()))
 
 
 @route(bp, "/inbox/{conversation_id}/priority", methods=["POST"])
@@ -176,12 +229,13 @@ def reply(conversation_id: str) -> Response:
     req = body(bp.current_request, ReplyIn)
     text = req.text
     if req.saved_reply_id:
-        text = service.saved_reply_text(who.workspace_id, req.saved_reply_id)
+        text = replies.filled_saved_reply(who.workspace_id, conversation_id, req.saved_reply_id)
     if not text and req.template is None:
         raise ValidationFailed.on("text", "give the text, a saved_reply_id or a template", "required")
     created = replies.create_reply(
         who.workspace_id, conversation_id, text or "", who.actor, default_reply_queue(), req.in_reply_to,
         template=req.template.model_dump() if req.template else None, private=req.private,
+        drafted_at=req.drafted_at, confirm=req.confirm,
     )  # fmt: skip
     return ok(created, status=202)
 

@@ -145,7 +145,7 @@ def test_a_malformed_body_with_a_good_signature_is_rejected(chorus: Chorus) -> N
     assert answer.status_code == 400
 
 
-def _notify(chorus: Chorus, **note: Any) -> dict[str, Any]:
+def notify_sandbox(chorus: Chorus, **note: Any) -> dict[str, Any]:
     import requests
 
     answer = requests.post(chorus.sandbox.url + "/_control/notify", json=note, timeout=5)
@@ -162,18 +162,26 @@ def polled_account(chorus: Chorus, key: str, handle: str) -> str:
     return account
 
 
-def _polled_conversation(chorus: Chorus, key: str, handle: str, text: str) -> dict[str, Any]:
-    _notify(
+def polled_conversation(chorus: Chorus, key: str, handle: str, text: str, **note: Any) -> dict[str, Any]:
+    """A sandbox comment on ``handle``'s post, polled into the inbox (``note``: more of the
+    notification, e.g. its ``created_at`` or ``author``)."""
+    notify_sandbox(
         chorus,
-        account=handle,
-        type="comment",
-        text=text,
-        author={"id": "fan-1", "name": "Fan"},
-        post_id="p-1",
+        **{
+            "account": handle,
+            "type": "comment",
+            "text": text,
+            "author": {"id": "fan-1", "name": "Fan"},
+            "post_id": "p-1",
+            **note,
+        },
     )
     chorus.rt.tick("PollerFunction")
     chorus.rt.wait_idle()
-    convs = eventually(lambda: conversations(chorus, key, platform="sandbox"), timeout=15)
+    convs = eventually(
+        lambda: [c for c in conversations(chorus, key, platform="sandbox") if c["preview"] == text],
+        timeout=15,
+    )
     return convs[0]
 
 
@@ -181,7 +189,7 @@ def test_a_sandbox_notification_is_polled_once_across_runs(chorus: Chorus) -> No
     ws, key = chorus.workspace()
     handle = f"poll-{ws}"
     polled_account(chorus, key, handle)
-    conv = _polled_conversation(chorus, key, handle, "Where is my order?")
+    conv = polled_conversation(chorus, key, handle, "Where is my order?")
     # When the poller runs again with nothing new
     chorus.rt.tick("PollerFunction")
     chorus.rt.wait_idle()
@@ -193,7 +201,7 @@ def test_the_inbox_api_assigns_tags_notes_and_closes_with_resolution_time(chorus
     ws, key = chorus.workspace()
     handle = f"api-{ws}"
     polled_account(chorus, key, handle)
-    conv = _polled_conversation(chorus, key, handle, "I love this, thank you!")
+    conv = polled_conversation(chorus, key, handle, "I love this, thank you!")
     cid = conv["id"]
     assert (
         chorus.call("POST", f"/inbox/{cid}/assign", key, json={"assignee": "sam"}).json()["assignee"] == "sam"
@@ -213,7 +221,7 @@ def test_a_reply_reaches_the_platform_once_even_when_the_worker_is_retried(choru
     ws, key = chorus.workspace()
     handle = f"reply-{ws}"
     polled_account(chorus, key, handle)
-    conv = _polled_conversation(chorus, key, handle, "Can you help?")
+    conv = polled_conversation(chorus, key, handle, "Can you help?")
     # Given the platform creates the reply but answers after the client's timeout
     chorus.fault(kind="timeout_after_create", account=handle, delay_s=3.0, times=1)
     # When an agent replies from the inbox
@@ -258,7 +266,7 @@ def test_the_replier_invoked_twice_with_one_record_sends_once(chorus: Chorus) ->
     ws, key = chorus.workspace()
     handle = f"twice-{ws}"
     polled_account(chorus, key, handle)
-    conv = _polled_conversation(chorus, key, handle, "Hello?")
+    conv = polled_conversation(chorus, key, handle, "Hello?")
     # Given a reply whose queue message is held here (not on the runtime's queue)
     held = InMemoryReplyQueue()
     reply = create_reply(ws, conv["id"], "Hello back", "test", held)

@@ -1,12 +1,16 @@
 """Key builders of the inbox's items in the main table (never inline f-strings elsewhere).
 
-WS#<ws> / CONV#<conv>                            conversation (gsi2: INBOX#<ws> / <last activity>#<conv>)
+WS#<ws> / CONV#<conv>                            conversation (gsi2: INBOX#<ws> / <last activity>#<conv>;
+                                                 gsi1, while an SLA alert is to come: SLADUE#<UTC hour> /
+                                                 <alert time>#<ws>#<conv>#<stage>, chorus.inbox.sla)
 WS#<ws> / MSG#<conv>#<time>#<msg>                one message of a conversation, in time order
 WS#<ws> / INMSG#<platform>#<platform msg id>     dedupe marker (written with attribute_not_exists)
 WS#<ws> / NOTE#<conv>#<time>#<note>              internal note on a conversation
 WS#<ws> / REPLY#<reply>                          a reply sent from the inbox (its own state machine)
 WS#<ws> / SAVEDREPLY#<id>                        saved reply (canned answer)
 WS#<ws> / INBOXRULES                             the workspace's routing rules (keyword -> tag/assign/priority)
+WS#<ws> / INBOXSLA                               the workspace's service levels (chorus.inbox.sla)
+WS#<ws> / PRESENCE#<conv>#<user>                 someone has the conversation open (expires)
 WS#<ws> / PPOST#<account>#<platform post id>     link: a published target's platform post -> Chorus post
 WS#<ws> / POLLCUR#<account>                      poll cursor of an account (gsi2: POLL#<platform> / <ws>#<acct>)
 """
@@ -71,6 +75,18 @@ def saved_reply_sk(saved: str) -> str:
 
 def rules_sk() -> str:
     return "INBOXRULES"
+
+
+def sla_sk() -> str:
+    return "INBOXSLA"
+
+
+def presence_sk(conversation: str, user: str) -> str:
+    return f"PRESENCE#{conversation}#{user}"
+
+
+def presence_prefix(conversation: str) -> str:
+    return f"PRESENCE#{conversation}#"
 
 
 def post_link_sk(account_id: str, platform_post_id: str) -> str:

@@ -44,7 +44,7 @@ from chorus.accounts.service import Account
 from chorus.config import get_settings
 from chorus.errors import Conflict
 from chorus.events.envelope import DomainEvent, EventPublisher
-from chorus.inbox import channels
+from chorus.inbox import channels, sla
 from chorus.inbox import keys as ik
 from chorus.inbox import rules as inbox_rules
 from chorus.inbox.normalized import InboundMessage, MessageKind
@@ -82,6 +82,7 @@ class LandingDeps:
     events: EventPublisher | None = None
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     sentiment: WorkspaceSentiment | None = None  # the workspace's backend; None: ``analyzer`` for all
+    sla_policy: Callable[[str], sla.SlaPolicy | None] = sla.current_policy
 
     def score(self, workspace_id: str, text: str) -> Scored:
         if self.sentiment is not None:
@@ -102,6 +103,8 @@ class Draft:
     scored: Scored | None
     rules: inbox_rules.RuleOutcome
     record: int = 0  # the queued message (of a batch) it came from
+    policy: sla.SlaPolicy | None = None  # the workspace's service levels (a person's message starts clocks)
+    person: str | None = None  # who sent it from Chorus (a reply from the inbox): the team's figures
 
     @property
     def workspace_id(self) -> str:
@@ -141,7 +144,12 @@ class BatchLanding:
 
 
 def draft(
-    account: Account, msg: InboundMessage, received_at: datetime, deps: LandingDeps, record: int = 0
+    account: Account,
+    msg: InboundMessage,
+    received_at: datetime,
+    deps: LandingDeps,
+    record: int = 0,
+    person: str | None = None,
 ) -> Draft:
     """Judge one new message (sentiment, the workspace's rules) and build its items."""
     ws = account.workspace_id
@@ -185,7 +193,8 @@ def draft(
         message_sk=msk,
         created_at=deps.now(),
     )
-    return Draft(account, msg, conv_id, message, marker, inbound, scored, outcome, record)
+    policy = deps.sla_policy(ws) if inbound else None
+    return Draft(account, msg, conv_id, message, marker, inbound, scored, outcome, record, policy, person)
 
 
 # ------------------------------------------------------------------------------ a batch at once
@@ -325,6 +334,8 @@ def _writes(
                     d.inbound,
                     d.sentiment.label.value if d.sentiment else None,
                     conv.first_response_s if responded else None,
+                    d.person,
+                    sla.met(conv, sla.FIRST) if responded else None,
                 )
             )
             landed.append(Landed(d, conv))
@@ -415,6 +426,8 @@ def land_one(d: Draft, deps: LandingDeps) -> Landed | None:
         inbound=d.inbound,
         sentiment=d.sentiment.label.value if d.sentiment else None,
         first_response_s=conv.first_response_s if responded else None,
+        person=d.person,
+        sla_met=sla.met(conv, sla.FIRST) if responded else None,
     )  # marks the marker done and counts the message for reports, once
     if not counted:
         return None  # a delivery racing this one finished first: it pushes and publishes, this one not
@@ -542,6 +555,7 @@ def merged(current: ConversationItem | None, d: Draft, linked: str | None, now: 
         if sentiment is not None:
             conv.sentiment = sentiment.label.value
             conv.sentiment_score = round(sentiment.score, 4)
+        sla.start(conv, d.policy, msg.created_at, reopened=conv.status == "closed")
         if conv.status != "open":
             conv.status = "open"
             conv.closed_at = None
@@ -562,4 +576,5 @@ def merged(current: ConversationItem | None, d: Draft, linked: str | None, now: 
     conv.applied = [*(conv.applied or []), d.message.message_id][-MAX_APPLIED:]
     for name, value in index_fields(ws, d.conversation_id, conv.last_message_at).items():
         setattr(conv, name, value)
+    sla.place(conv)
     return conv

@@ -40,7 +40,7 @@ from pynamodb.expressions.update import Action
 
 from chorus.accounts import service as accounts
 from chorus.errors import Conflict, NotFound, ValidationFailed
-from chorus.inbox import channels
+from chorus.inbox import channels, saved
 from chorus.inbox import keys as ik
 from chorus.inbox.live import ConnectionSender, broadcast
 from chorus.inbox.normalized import (
@@ -50,6 +50,7 @@ from chorus.inbox.normalized import (
     InboundMessage,
     MessageKind,
 )
+from chorus.inbox.presence import check_collision
 from chorus.inbox.queue import ReplyMessage, ReplyQueue
 from chorus.inbox.store import (
     ConversationItem,
@@ -114,14 +115,17 @@ def create_reply(
     template: dict[str, Any] | None = None,
     human_agent: bool | None = None,
     private: bool = False,
+    drafted_at: datetime | None = None,
+    confirm: bool = False,
 ) -> dict[str, Any]:
     """Record a reply (``queued``) and hand it to the reply queue (``private``: a private message to the
     author of the comment answered, where the channel has them: :func:`chorus.inbox.channels.plan_private`).
 
     The conversation's channel decides how the reply goes out; a reply its platform would refuse (outside
     the window, too long, no way to reply there) is refused here with the reason, before anything is
-    stored or sent (:func:`chorus.inbox.channels.plan_reply`). The reply's idempotency material (its key
-    and start time) is persisted with it, before any platform call."""
+    stored or sent (:func:`chorus.inbox.channels.plan_reply`), and so is one that crossed someone else's
+    answer since ``drafted_at`` unless ``confirm`` (:mod:`chorus.inbox.presence`). The reply's
+    idempotency material (its key and start time) is persisted with it, before any platform call."""
     if template is not None and not text.strip():
         text = f"[template {template.get('name')} ({template.get('language')})]"
     if not text.strip():
@@ -142,6 +146,9 @@ def create_reply(
     channels.plan_reply(
         channel, last_inbound(conv), now, text=text, template=template, human_agent=human_agent
     )  # raises the refusal, with its reason, before anything is stored or sent
+    if not confirm:  # someone else answered while this one was written: 409, nothing sent (collision)
+        check_collision(workspace_id, conversation_id, drafted_at, created_by,
+                        replies_of(workspace_id, conversation_id) if drafted_at else [])  # fmt: skip
     if private:
         reply_to = _private_target(workspace_id, conv, channel, in_reply_to, now)
     elif conv.conv_kind == "dm" and channel.visibility is None:
@@ -181,6 +188,27 @@ def create_reply(
     item.save(condition=ReplyItem.pk.does_not_exist())
     queue.send(ReplyMessage(workspace_id, reply_id, token))
     return reply_view(item)
+
+
+def filled_saved_reply(workspace_id: str, conversation_id: str, saved_id: str) -> str:
+    """The saved reply's text with its variables filled from the conversation (:mod:`chorus.inbox.saved`)."""
+    from chorus.inbox.service import saved_reply_text
+
+    text = saved_reply_text(workspace_id, saved_id)
+    if not saved.PLACEHOLDER.search(text):
+        return text
+    conv = get_conversation(workspace_id, conversation_id)
+    if conv is None:
+        raise NotFound(f"conversation {conversation_id} not found")
+    newest = _newest_inbound(workspace_id, conv)
+    account = accounts.get_account(workspace_id, conv.account_id)
+    values = saved.values_for(
+        newest.author_name if newest else None,
+        newest.author_handle if newest else None,
+        account.display_name or account.handle or conv.platform,
+        conv.platform,
+    )
+    return saved.fill(text, values)
 
 
 def _newest_inbound(workspace_id: str, conv: ConversationItem) -> MessageItem | None:
@@ -548,7 +576,7 @@ def _record_in_thread(
         authored_by_account=True,
     )
     landing = LandingDeps(analyzer=_NoSentiment(), now=lambda: now)
-    landed = land_one(draft(account, message, now, landing), landing)
+    landed = land_one(draft(account, message, now, landing, person=item.created_by), landing)
     if landed is None:
         return None  # the platform's echo was ingested first
     conv_item, msg_item = landed.conversation, landed.draft.message

@@ -15,6 +15,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from chorus.errors import BadRequest, Conflict, FieldError, NotFound, ValidationFailed
 from chorus.inbox import keys as ik
+from chorus.inbox import saved, sla
 from chorus.inbox.live import ConnectionSender, broadcast
 from chorus.inbox.store import (
     ConversationItem,
@@ -34,7 +35,8 @@ from chorus.store.models import bind
 from chorus.store.pages import Page, PageRequest, prefix_page
 
 STATUSES = ("open", "pending", "closed")
-FILTERS = ("status", "platform", "account", "kind", "sentiment", "assignee", "tag", "text")
+FILTERS = ("status", "platform", "account", "kind", "sentiment", "assignee", "tag", "text", "sla")
+SLA_FILTERS = ("breached", "nearing", "ok")
 MAX_LIMIT = 100
 MAX_READ_PAGES = 20
 MAX_TAGS = 30
@@ -50,6 +52,7 @@ class InboxFilter:
     assignee: str | None = None
     tag: str | None = None
     text: str | None = None
+    sla: str | None = None  # breached | nearing | ok (chorus.inbox.sla.flagged)
     visible: frozenset[str] | None = None  # a member limited to some accounts sees only theirs
 
     @classmethod
@@ -57,6 +60,8 @@ class InboxFilter:
         values = {name: (params.get(name) or None) for name in FILTERS}
         if values["status"] and values["status"] not in STATUSES:
             raise ValidationFailed.on("status", f"must be one of {', '.join(STATUSES)}", "enum")
+        if values["sla"] and values["sla"] not in SLA_FILTERS:
+            raise ValidationFailed.on("sla", f"must be one of {', '.join(SLA_FILTERS)}", "enum")
         return cls(**values)  # type: ignore[arg-type]  # FILTERS names the str fields only
 
     def accepts(self, conv: ConversationItem) -> bool:
@@ -75,6 +80,8 @@ class InboxFilter:
         if self.assignee and (conv.assignee or "") != ("" if self.assignee == "none" else self.assignee):
             return False
         if self.tag and self.tag not in (conv.tags or []):
+            return False
+        if self.sla and not sla.flagged(conv, self.sla):
             return False
         if self.text:
             needle = self.text.casefold()
@@ -127,6 +134,7 @@ def thread(workspace_id: str, conversation_id: str) -> dict[str, Any]:
     conv = get_conversation(workspace_id, conversation_id, consistent=True)
     if conv is None:
         raise NotFound(f"conversation {conversation_id} not found")
+    from chorus.inbox.presence import present
     from chorus.inbox.replies import replies_of
 
     return {
@@ -134,6 +142,7 @@ def thread(workspace_id: str, conversation_id: str) -> dict[str, Any]:
         "messages": [message_view(m) for m in messages_of(workspace_id, conversation_id)],
         "notes": [note_view(n) for n in notes_of(workspace_id, conversation_id)],
         "replies": replies_of(workspace_id, conversation_id),
+        "viewers": present(workspace_id, conversation_id),
     }
 
 
@@ -150,6 +159,7 @@ def change_conversation(
             raise NotFound(f"conversation {conversation_id} not found")
         seen = int(conv.version or 0)
         mutate(conv)
+        sla.place(conv)  # closing stops its clocks: no alert is to come
         conv.version = seen + 1
         conv.updated_at = datetime.now(UTC)
         try:
@@ -199,21 +209,32 @@ def set_status(
     status: str,
     sender: ConnectionSender | None,
     now: datetime | None = None,
+    by: str | None = None,
 ) -> dict[str, Any]:
+    """Change the status; closing counts the conversation as handled by ``by`` (the team's figures)."""
     if status not in STATUSES:
         raise ValidationFailed.on("status", f"must be one of {', '.join(STATUSES)}", "enum")
     at = now or datetime.now(UTC)
+    closed: list[ConversationItem] = []
 
     def mutate(conv: ConversationItem) -> None:
+        closed.clear()
         if status == "closed" and conv.status != "closed":
             conv.closed_at = at
             opened = conv.first_inbound_at or conv.created_at
             conv.resolution_s = round((at - opened).total_seconds(), 3)
+            closed.append(conv)
         elif status != "closed":
             conv.closed_at = None
         conv.status = status
 
-    return change_conversation(workspace_id, conversation_id, mutate, sender)
+    view = change_conversation(workspace_id, conversation_id, mutate, sender)
+    if closed and by:
+        from chorus.inbox.stats import count_closed
+
+        conv = closed[0]
+        count_closed(workspace_id, conv.account_id, by, at, sla.met(conv, sla.RESOLUTION))
+    return view
 
 
 def set_priority(
@@ -259,6 +280,7 @@ def create_saved_reply(workspace_id: str, title: str, text: str) -> dict[str, An
         raise ValidationFailed.on("title", "must not be empty", "required")
     if not text.strip():
         raise ValidationFailed.on("text", "must not be empty", "required")
+    saved.check(text)
     bind()
     saved_id = "sr_" + uuid.uuid4().hex[:12]
     item = SavedReplyItem(

@@ -8,11 +8,17 @@ A report over a year must not read a year of messages, so ingest keeps small cou
   INSTAT#<ws>        / D#... and MO#... the same for the whole workspace (a report of every account
                                         reads one partition, not one per account)
 
+  INSTAT#<ws>#@<person> / D#... and MO#...  what one person of the team did (``person``: the actor,
+                                        ``user:<id>``): replies sent from Chorus, first responses,
+                                        conversations closed, service levels met
+
 Attributes: ``n_in`` (inbound messages), ``n_out`` (messages by the account itself: replies),
 ``n_positive`` / ``n_negative`` / ``n_neutral`` / ``n_unknown`` (inbound messages by sentiment label;
 an inbound message without text or label counts as unknown), ``frt`` (one string: the first-response
 times, in seconds, of the conversations whose first response was stored that day or month, comma
-separated), ``n_frt`` and ``frt_v`` (the version of ``frt``).
+separated), ``n_frt`` and ``frt_v`` (the version of ``frt``), ``n_closed`` (conversations closed),
+``n_sla`` / ``n_sla_met`` (service-level targets that ended, at the first response or the close, and how
+many of them in time: :mod:`chorus.inbox.sla`).
 
 Why ``frt`` is one packed string: a median needs every value, and a year of a busy workspace holds
 tens of thousands. As a DynamoDB list (or set) each value is an attribute value of its own, which
@@ -59,6 +65,7 @@ log = logging.getLogger(__name__)
 
 SENTIMENTS = ("positive", "negative", "neutral", "unknown")
 INBOUND, OUTBOUND, FRT, FRT_COUNT, FRT_VERSION = "n_in", "n_out", "frt", "n_frt", "frt_v"
+CLOSED, SLA_ENDED, SLA_MET = "n_closed", "n_sla", "n_sla_met"
 MAX_ATTEMPTS = 8
 
 Item = dict[str, Any]
@@ -71,6 +78,11 @@ def stats_pk(workspace_id: str, account_id: str) -> str:
 def workspace_stats_pk(workspace_id: str) -> str:
     """The same counters for the whole workspace (every account it has had)."""
     return f"INSTAT#{workspace_id}"
+
+
+def person_stats_pk(workspace_id: str, person: str) -> str:
+    """The counters of one person of the team (``user:<id>``, or ``key:<id>`` for an API key)."""
+    return f"INSTAT#{workspace_id}#@{person}"
 
 
 def day_sk(day: date) -> str:
@@ -137,6 +149,21 @@ class Counted:
     inbound: bool
     sentiment: str | None = None
     first_response_s: float | None = None  # given when it is its conversation's first response
+    person: str | None = None  # who sent it from Chorus (a reply from the inbox)
+    sla_met: bool | None = None  # the first response came within the first-response target (None: none)
+
+    def counts(self) -> dict[str, int]:
+        counts = {INBOUND: 1, sentiment_attr(self.sentiment): 1} if self.inbound else {OUTBOUND: 1}
+        if self.first_response_s is not None:
+            counts[FRT_COUNT] = 1
+        if self.sla_met is not None:
+            counts[SLA_ENDED] = 1
+            counts[SLA_MET] = int(self.sla_met)
+        return counts
+
+    def partitions(self, workspace_id: str) -> list[str]:
+        pks = [stats_pk(workspace_id, self.account_id), workspace_stats_pk(workspace_id)]
+        return pks + ([person_stats_pk(workspace_id, self.person)] if self.person else [])
 
 
 def counter_writes(
@@ -149,11 +176,9 @@ def counter_writes(
     responses: dict[tuple[str, str], list[str]] = {}
     days: dict[str, set[date]] = {}
     for c in counted:
-        counts = {INBOUND: 1, sentiment_attr(c.sentiment): 1} if c.inbound else {OUTBOUND: 1}
-        if c.first_response_s is not None:
-            counts[FRT_COUNT] = 1
+        counts = c.counts()
         day = c.at.astimezone(UTC).date()
-        for pk in (stats_pk(workspace_id, c.account_id), workspace_stats_pk(workspace_id)):
+        for pk in c.partitions(workspace_id):
             days.setdefault(pk, set()).add(day)
             for sk in (day_sk(day), month_sk(day)):
                 total = totals.setdefault((pk, sk), {})
@@ -214,6 +239,8 @@ def count_stored(
     inbound: bool,
     sentiment: str | None = None,
     first_response_s: float | None = None,
+    person: str | None = None,
+    sla_met: bool | None = None,
     client: Any = None,
     table: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
@@ -225,7 +252,7 @@ def count_stored(
     False (and counts nothing) when the marker was already done: the message was counted before."""
     table = table or get_settings().table
     dynamo = client or _client()
-    counted = [Counted(account_id, at, inbound, sentiment, first_response_s)]
+    counted = [Counted(account_id, at, inbound, sentiment, first_response_s, person, sla_met)]
     now = clock()
     for attempt in range(MAX_ATTEMPTS):
         writes = counter_writes(
@@ -247,6 +274,37 @@ def count_stored(
         pack_after_counting(dynamo, table, workspace_id, [account_id], now)
         return True
     raise InboxCountConflict(f"inbox counters of {account_id} kept changing")
+
+
+def count_closed(
+    workspace_id: str,
+    account_id: str,
+    person: str,
+    at: datetime,
+    sla_met: bool | None,
+    *,
+    client: Any = None,
+    table: str | None = None,
+) -> None:
+    """Count a conversation ``person`` closed at ``at`` (and whether it met its resolution target) on
+    the day and month items of its account, of the workspace and of the person: one ADD each."""
+    counts = {CLOSED: 1}
+    if sla_met is not None:
+        counts.update({SLA_ENDED: 1, SLA_MET: int(sla_met)})
+    day = at.astimezone(UTC).date()
+    pks = [
+        stats_pk(workspace_id, account_id),
+        workspace_stats_pk(workspace_id),
+        person_stats_pk(workspace_id, person),
+    ]
+    table = table or get_settings().table
+    dynamo = client or _client()
+    dynamo.transact_write_items(
+        TransactItems=[
+            _update(table, (pk, sk), counts, None) for pk in pks for sk in (day_sk(day), month_sk(day))
+        ]
+        + [d for pk in pks for d in _stale(table, pk, {day}, datetime.now(UTC).date())]
+    )
 
 
 def _current(client: Any, table: str, targets: Sequence[tuple[str, str]]) -> list[Item | None]:
@@ -286,12 +344,18 @@ class InboxCounters:
     outbound: int = 0
     sentiment: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SENTIMENTS, 0))
     first_response_s: list[float] = field(default_factory=list)
+    closed: int = 0
+    sla_ended: int = 0
+    sla_met: int = 0
     items: int = 0  # items read to build this
 
     def add(self, item: Item) -> None:
         self.items += 1
         self.inbound += _int(item.get(INBOUND))
         self.outbound += _int(item.get(OUTBOUND))
+        self.closed += _int(item.get(CLOSED))
+        self.sla_ended += _int(item.get(SLA_ENDED))
+        self.sla_met += _int(item.get(SLA_MET))
         for label in SENTIMENTS:
             self.sentiment[label] += _int(item.get(sentiment_attr(label)))
         packed = item.get(FRT, {}).get("S", "")
@@ -324,15 +388,22 @@ class CounterReader:
     ) -> InboxCounters:
         """The counters of ``account_ids`` (``None``: of the whole workspace, one partition) over UTC
         days ``start``..``end`` (inclusive)."""
-        from chorus.reports.packed import read_range
-        from chorus.store.batch import batch_get
-
-        client = self._client or _client()
         pks = (
             [workspace_stats_pk(workspace_id)]
             if account_ids is None
             else [stats_pk(workspace_id, account) for account in dict.fromkeys(account_ids)]
         )
+        return self._read(pks, start, end)
+
+    def read_person(self, workspace_id: str, person: str, start: date, end: date) -> InboxCounters:
+        """One person's counters over UTC days ``start``..``end`` (inclusive)."""
+        return self._read([person_stats_pk(workspace_id, person)], start, end)
+
+    def _read(self, pks: Sequence[str], start: date, end: date) -> InboxCounters:
+        from chorus.reports.packed import read_range
+        from chorus.store.batch import batch_get
+
+        client = self._client or _client()
 
         def get(wanted: Sequence[tuple[str, str]], attributes: Sequence[str] | None = None) -> Iterable[Item]:
             return batch_get(client, self.table, wanted, attributes=attributes, sleep=self._sleep)

@@ -56,6 +56,7 @@ class ConversationItem(MainItem, discriminator="inbox_conversation"):
     updated_at = UTCDateTimeAttribute()
     version = NumberAttribute(default=0)
     applied = JSONAttribute(default=list)  # ids of the latest messages merged in (idempotent merges)
+    sla = JSONAttribute(null=True)  # chorus.inbox.sla: the running clocks' due times and the alerts given
 
 
 class MessageItem(MainItem, discriminator="inbox_message"):
@@ -142,6 +143,24 @@ class SavedReplyItem(MainItem, discriminator="inbox_saved_reply"):
     created_at = UTCDateTimeAttribute()
 
 
+class SlaPolicyItem(MainItem, discriminator="inbox_sla"):
+    workspace_id = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    policy = JSONAttribute()  # chorus.inbox.sla.SlaPolicy.to_dict()
+    updated_at = UTCDateTimeAttribute()
+
+
+class PresenceItem(MainItem, discriminator="inbox_presence"):
+    """Someone has a conversation open (or is typing in it); expires unless renewed."""
+
+    workspace_id = UnicodeAttribute()
+    conversation_id = UnicodeAttribute()
+    user = UnicodeAttribute()
+    state = UnicodeAttribute()  # viewing | typing
+    since = UTCDateTimeAttribute()
+    seen_at = UTCDateTimeAttribute()
+
+
 class RulesItem(MainItem, discriminator="inbox_rules"):
     workspace_id = UnicodeAttribute()
     rules = JSONAttribute(default=list)
@@ -209,7 +228,14 @@ def conversation_view(item: ConversationItem) -> dict[str, Any]:
         "created_at": item.created_at,
         "updated_at": item.updated_at,
         "version": int(item.version or 0),
+        "sla": sla_view(item),
     }
+
+
+def sla_view(item: ConversationItem) -> dict[str, Any] | None:
+    from chorus.inbox.sla import view
+
+    return view(item)
 
 
 def channel_of(item: ConversationItem) -> str:

@@ -72,6 +72,7 @@ from chorus.reports.model import (
     Report,
     SentimentShare,
     ShareOfVoiceRow,
+    TeamRow,
     share_of_voice,
 )
 
@@ -110,6 +111,7 @@ class InboxStats:
     median_first_response_seconds: float | None
     previous_volume: int | None = None
     previous_median_first_response_seconds: float | None = None
+    team: tuple[TeamRow, ...] = ()  # per person, in the period
 
 
 class InboxStatsSource(Protocol):
@@ -579,6 +581,7 @@ def _inbox_summary(stats: InboxStats) -> InboxSummary:
         median_first_response_seconds=KpiValue.of(
             stats.median_first_response_seconds, stats.previous_median_first_response_seconds
         ),
+        team=stats.team,
     )
 
 

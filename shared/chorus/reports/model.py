@@ -407,18 +407,56 @@ class SentimentShare:
 
 
 @dataclass(frozen=True)
+class TeamRow:
+    """What one person of the team did in the inbox in the period: conversations handled (closed by
+    them), replies sent from Chorus, the median of their first responses (seconds) and the share of the
+    service-level targets that ended with them (a first response they gave, a conversation they closed)
+    met in time (``None``: no target ended, or none set)."""
+
+    person: str  # user:<id> (key:<id> for an API key)
+    name: str  # their e-mail where known, else ``person``
+    handled: int
+    replies: int
+    median_first_response_seconds: float | None
+    sla_met: float | None  # 0..1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "person": self.person,
+            "name": self.name,
+            "handled": self.handled,
+            "replies": self.replies,
+            "median_first_response_seconds": self.median_first_response_seconds,
+            "sla_met": self.sla_met,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TeamRow:
+        return cls(
+            person=data["person"],
+            name=data["name"],
+            handled=data["handled"],
+            replies=data["replies"],
+            median_first_response_seconds=data.get("median_first_response_seconds"),
+            sla_met=data.get("sla_met"),
+        )
+
+
+@dataclass(frozen=True)
 class InboxSummary:
-    """Inbox volume, sentiment and the median time to the first human reply (seconds)."""
+    """Inbox volume, sentiment and the median time to the first human reply (seconds), and the team."""
 
     volume: KpiValue
     sentiment: SentimentShare
     median_first_response_seconds: KpiValue  # lower is better
+    team: tuple[TeamRow, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "volume": self.volume.to_dict(),
             "sentiment": self.sentiment.to_dict(),
             "median_first_response_seconds": self.median_first_response_seconds.to_dict(),
+            "team": [row.to_dict() for row in self.team],
         }
 
     @classmethod
@@ -427,6 +465,7 @@ class InboxSummary:
             volume=KpiValue.from_dict(data["volume"]),
             sentiment=SentimentShare.from_dict(data["sentiment"]),
             median_first_response_seconds=KpiValue.from_dict(data["median_first_response_seconds"]),
+            team=tuple(TeamRow.from_dict(r) for r in data.get("team") or ()),
         )
 
 

@@ -590,10 +590,29 @@ def _inbox(report: Report) -> Section:
         series=(Series("Items", tuple(float(n) for n in sentiment.counts().values())),),
         colours=tuple(SENTIMENT_COLOURS[label] for label in sentiment.counts()),
     )
+    tables = [kpis, sentiment_table]
+    if inbox.team:
+        tables.append(
+            Table(
+                title="The team",
+                key="team",
+                columns=(
+                    Column("Person", Kind.USER_TEXT),
+                    Column("Conversations handled", Kind.INT),
+                    Column("Replies sent", Kind.INT),
+                    Column("Median first response", Kind.SECONDS),
+                    Column("SLA met", Kind.RATIO),
+                ),
+                rows=tuple(
+                    (r.name, r.handled, r.replies, r.median_first_response_seconds, r.sla_met)
+                    for r in inbox.team
+                ),
+            )
+        )
     return Section(
         key="inbox",
         title="Inbox",
-        tables=(kpis, sentiment_table),
+        tables=tuple(tables),
         charts=(chart,) if sentiment.total else (),
         notes=notes,
     )
