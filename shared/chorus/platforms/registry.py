@@ -39,7 +39,7 @@ PLATFORMS: Mapping[str, PlatformInfo] = {
         PlatformInfo("threads", "Threads", "threads.publish:ThreadsPublisher", "threads.metrics:ThreadsMetrics", True),
         PlatformInfo("pinterest", "Pinterest", "pinterest.publish:PinterestPublisher", "pinterest.metrics:PinterestMetrics", False),
         PlatformInfo("tiktok", "TikTok", None, None, True),
-        PlatformInfo("wechat", "WeChat Official Account", "wechat.publish:WeChatPublisher", None, True),
+        PlatformInfo("wechat", "WeChat Official Account", "wechat.publish:WeChatPublisher", "wechat.metrics:WeChatMetrics", True),
         PlatformInfo("whatsapp", "WhatsApp", None, None, True),
         PlatformInfo("weibo", "Weibo (微博)", "weibo.publish:WeiboPublisher", "weibo.metrics:WeiboMetrics", False),
         PlatformInfo("xiaohongshu", "Xiaohongshu (小红书)", None, None, False, "manual", ("xiaohongshu.com", "xhslink.com")),
