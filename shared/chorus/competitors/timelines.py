@@ -44,6 +44,7 @@ from chorus.net.fetch import guarded_session, is_local
 from chorus.platforms.base import PermanentError
 from chorus.platforms.http import bearer, call, json_body
 from chorus.platforms.webhooks import arr, from_iso, ident, obj, opt_obj, req_ident, text_of
+from chorus.platforms.youtube.metrics import as_count
 
 TEXT_CHARS = 280
 
@@ -90,13 +91,8 @@ class Timeline(Protocol):
 
 
 def _count(value: Any) -> int:
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return 0
+    """A count as the platforms send it (an int, or YouTube's decimal string); absent or odd: 0."""
+    return as_count(value) or 0
 
 
 def _short(text: str) -> str:
@@ -158,7 +154,7 @@ def bluesky_profile(body: Mapping[str, Any]) -> Profile:
         handle=handle,
         display_name=text_of(body.get("displayName")) or None,
         url=f"https://bsky.app/profile/{handle}",
-        followers=_count(body.get("followersCount")) if "followersCount" in body else None,
+        followers=as_count(body.get("followersCount")),
     )
 
 
@@ -241,7 +237,7 @@ def mastodon_profile(body: Mapping[str, Any], host: str) -> Profile:
         handle=acct if "@" in acct else f"{acct}@{host}",
         display_name=text_of(body.get("display_name")) or None,
         url=text_of(body.get("url")) or None,
-        followers=_count(body.get("followers_count")) if "followers_count" in body else None,
+        followers=as_count(body.get("followers_count")),
     )
 
 
@@ -309,7 +305,6 @@ def x_tweets(body: Mapping[str, Any], username: str | None = None) -> TimelinePa
         tweet = obj(raw, "data[]")
         tweet_id = req_ident(tweet.get("id"), "data[].id")
         metrics = opt_obj(tweet.get("public_metrics"), "data[].public_metrics")
-        views = metrics.get("impression_count")
         posts.append(
             CompetitorPost(
                 platform_post_id=tweet_id,
@@ -319,7 +314,7 @@ def x_tweets(body: Mapping[str, Any], username: str | None = None) -> TimelinePa
                 reposts=_count(metrics.get("retweet_count")),
                 replies=_count(metrics.get("reply_count")),
                 quotes=_count(metrics.get("quote_count")),
-                views=_count(views) if views is not None else None,
+                views=as_count(metrics.get("impression_count")),
                 url=tweet_url(tweet_id, username),
                 text=_short(text_of(tweet.get("text"))),
             )
@@ -336,7 +331,7 @@ def x_profile(body: Mapping[str, Any]) -> Profile:
         handle=username,
         display_name=text_of(user.get("name")) or None,
         url=f"https://x.com/{username}",
-        followers=_count(metrics.get("followers_count")) if "followers_count" in metrics else None,
+        followers=as_count(metrics.get("followers_count")),
     )
 
 
@@ -393,7 +388,7 @@ def youtube_profile(body: Mapping[str, Any]) -> Profile:
         handle=handle,
         display_name=text_of(snippet.get("title")) or None,
         url=f"https://www.youtube.com/channel/{channel_id}",
-        followers=None if hidden or "subscriberCount" not in stats else _count(stats.get("subscriberCount")),
+        followers=None if hidden else as_count(stats.get("subscriberCount")),
         extra={"uploads": uploads} if uploads else {},
     )
 
@@ -413,7 +408,7 @@ def youtube_videos(body: Mapping[str, Any]) -> list[CompetitorPost]:
                 content_type=ContentType.VIDEO,
                 likes=_count(stats.get("likeCount")),
                 replies=_count(stats.get("commentCount")),
-                views=_count(stats.get("viewCount")) if "viewCount" in stats else None,
+                views=as_count(stats.get("viewCount")),
                 url=f"https://www.youtube.com/watch?v={video_id}",
                 text=_short(text_of(snippet.get("title"))),
             )
