@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Chalice, Request, Response
-from chalicelib import accounts, inbox, library, listening, people, posts, reports, workspaces
+from chalicelib import accounts, inbox, library, listening, people, posts, reminders, reports, workspaces
 from chalicelib import competitors as competitor_routes
 from chalicelib.trail import record_action
 from chalicelib.web import (
@@ -38,6 +38,7 @@ app.register_blueprint(reports.bp)
 app.register_blueprint(people.bp)
 app.register_blueprint(library.bp)
 app.register_blueprint(competitor_routes.bp)
+app.register_blueprint(reminders.bp)
 
 
 @app.middleware("http")

@@ -27,6 +27,7 @@ from chorus.accounts.ownership import Claim, connect_with_token
 from chorus.accounts.tokens import TokenSet
 from chorus.auth.roles import Role
 from chorus.errors import BadRequest, FieldError, ValidationFailed
+from chorus.platforms.registry import PLATFORMS
 from chorus.store.pages import PageRequest
 
 bp = Blueprint(__name__)
@@ -50,6 +51,7 @@ class ConnectAccount(BaseModel):
     extra: dict[Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=4000)]] = Field(
         default_factory=dict, max_length=20
     )
+    profile_url: str | None = Field(default=None, max_length=2000)  # reminder publishing: no token
 
 
 @route(bp, "/accounts", methods=["GET"])
@@ -63,6 +65,15 @@ def list_accounts() -> Response:
 def connect_account() -> Response:
     who = principal(Role.ADMIN)
     req = body(bp.current_request, ConnectAccount)
+    if req.platform in PLATFORMS and PLATFORMS[req.platform].publishing == "manual":
+        if not req.profile_url:
+            raise ValidationFailed.on(
+                "profile_url", f"{req.platform} accounts are added with their profile URL", "required"
+            )
+        account = accounts.connect_by_hand(
+            who.workspace_id, req.platform, req.profile_url, handle=req.handle, display_name=req.display_name
+        )
+        return ok(account.public(), status=201)
     if req.platform == "bluesky" and req.app_password:
         account = connect_bluesky(
             who.workspace_id,

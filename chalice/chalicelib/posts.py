@@ -38,9 +38,11 @@ class ContentIn(BaseModel):
     link: str | None = Field(default=None, pattern=r"^https?://", max_length=2048)
     thread: list[str] = Field(default_factory=list, max_length=25)
     first_comment: str | None = None
+    title: str | None = Field(default=None, max_length=1000)  # Xiaohongshu, Zhihu (checked per platform)
 
     def domain(self) -> Content:
         return Content(
+            title=self.title or None,
             text=self.text,
             media=tuple(MediaRef(m.mime_type, m.key, m.url, m.size, m.alt_text) for m in self.media),
             link=self.link,
@@ -64,6 +66,7 @@ class PostIn(ContentIn):
     timezone: str | None = None
     recurrence: RecurrenceIn | None = None
     version: int | None = None  # for edits: the version the client last saw
+    assignee: str | None = Field(default=None, min_length=1, max_length=200)  # who posts it by hand
 
     def compose(self) -> service.Compose:
         within_bytes(self, MAX_POST_BYTES)  # with its variants; each platform's limits come later
@@ -80,6 +83,7 @@ class PostIn(ContentIn):
             scheduled_at=self.scheduled_at,
             timezone=self.timezone,
             recurrence=service.parse_recurrence(self.recurrence.model_dump() if self.recurrence else None),
+            assignee=self.assignee,
         )
 
 

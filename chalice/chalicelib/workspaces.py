@@ -21,6 +21,7 @@ class PatchWorkspace(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     timezone: str | None = None
     audit_retention_days: int | None = Field(default=None, ge=1, le=3650)
+    manual_overdue_hours: int | None = Field(default=None, ge=1, le=336)  # reminder publishing's window
 
 
 class AuditQuery(BaseModel):
@@ -49,7 +50,11 @@ def patch_workspace() -> Response:
     who = principal(Role.ADMIN)
     req = body(bp.current_request, PatchWorkspace)
     changed = workspaces.update_workspace(
-        who.workspace_id, name=req.name, timezone=req.timezone, audit_retention_days=req.audit_retention_days
+        who.workspace_id,
+        name=req.name,
+        timezone=req.timezone,
+        audit_retention_days=req.audit_retention_days,
+        manual_overdue_hours=req.manual_overdue_hours,
     )
     return ok(asdict(changed))
 

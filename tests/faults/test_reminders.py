@@ -237,3 +237,28 @@ def test_an_adapter_declares_a_content_kind_manual_only(
     assert bed.target(video, account).state is TargetState.AWAITING_MANUAL
     assert platform.requests == []
     assert "https://cdn.example/r.mp4" in mailer.sent[0].text
+
+
+def test_the_schedulers_sweep_finds_the_overdue_target_in_its_minute_bucket(reminding: PublisherBed) -> None:
+    from datetime import UTC, datetime
+
+    from chorus.posts import scheduler
+    from chorus.store import posts as repo
+
+    bed = reminding
+    account = xhs(bed)
+    post_id = due_post(bed, account)
+    bed.run_until_settled()
+    now = datetime.now(UTC)
+    stored = bed.target(post_id, account)
+    assert scheduler.overdue(now, bed.events) == 0  # not yet: its window is a day
+    assert repo.transition(
+        stored,
+        TargetState.AWAITING_MANUAL,
+        expect=[TargetState.AWAITING_MANUAL],
+        overdue_at=now - timedelta(minutes=1),
+    )
+    assert scheduler.overdue(now, bed.events) == 1
+    assert scheduler.overdue(now + timedelta(seconds=30), bed.events) == 0  # a second run: nothing more
+    assert bed.target(post_id, account).state is TargetState.OVERDUE
+    assert bed.events.names().count("ManualPublishOverdue") == 1

@@ -45,6 +45,8 @@ ACTIONS: dict[tuple[str, str], str] = {
     ("POST", "/posts/{post_id}/approve"): "post.approved",
     ("POST", "/posts/{post_id}/reject"): "post.rejected",
     ("POST", "/posts/{post_id}/retry"): "post.retried",
+    ("POST", "/posts/{post_id}/targets/{account_id}/posted"): "post.marked_posted",
+    ("POST", "/notifications/{notification_id}/read"): "notification.read",
     ("DELETE", "/posts/{post_id}"): "post.deleted",
     ("POST", "/publishing/pause"): "publishing.paused",
     ("POST", "/publishing/resume"): "publishing.resumed",

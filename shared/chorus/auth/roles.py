@@ -77,6 +77,9 @@ ROUTE_ROLES: dict[tuple[str, str], Role | None] = {
     ("POST", "/posts/{post_id}/approve"): Role.EDITOR,
     ("POST", "/posts/{post_id}/reject"): Role.EDITOR,
     ("POST", "/posts/{post_id}/retry"): Role.EDITOR,
+    ("POST", "/posts/{post_id}/targets/{account_id}/posted"): Role.CONTRIBUTOR,
+    ("GET", "/notifications"): Role.VIEWER,
+    ("POST", "/notifications/{notification_id}/read"): Role.VIEWER,
     ("POST", "/media"): Role.CONTRIBUTOR,
     ("GET", "/calendar"): Role.VIEWER,
     ("GET", "/queue/slots"): Role.VIEWER,
@@ -163,6 +166,7 @@ _SCOPE_OF_AREA = {
     "calendar": Scope.PUBLISH,
     "queue": Scope.PUBLISH,
     "publishing": Scope.PUBLISH,
+    "notifications": Scope.READ,  # marking one's own notification read changes nothing of the workspace
     "inbox": Scope.INBOX,
     "saved_replies": Scope.INBOX,
     "reports": Scope.REPORTS,

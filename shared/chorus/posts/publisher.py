@@ -242,9 +242,7 @@ def _remind(
     deps_r = deps.reminders or reminders.ReminderDeps(None, deps.media_url, lambda _w, _r: None)
     note = reminders.reminder(post, target, name, timezone, deps_r)
     reminders.remind(note, deps_r, deps.now())
-    repo.transition(
-        target, TargetState.AWAITING_MANUAL, expect=[TargetState.AWAITING_MANUAL], reminded_at=deps.now()
-    )
+    repo.note_reminded(target, deps.now())
     return Outcome(target.id, "awaiting_manual")
 
 

@@ -36,6 +36,7 @@ class Compose:
     scheduled_at: datetime | None = None  # naive = wall-clock in ``timezone``
     timezone: str | None = None
     recurrence: Recurrence | None = None
+    assignee: str | None = None  # a member's user id: who posts it by hand (reminder publishing)
 
 
 def _foreign_media(workspace_id: str, compose: Compose) -> list[FieldError]:
@@ -195,6 +196,7 @@ def build_posts(
             Post(
                 workspace_id=principal.workspace_id,
                 id=post_id,
+                assignee=_assignee(principal, compose),
                 content=compose.content,
                 variants=dict(compose.variants),
                 account_ids=tuple(platforms),
@@ -210,6 +212,22 @@ def build_posts(
             )
         )
     return posts
+
+
+def _assignee(principal: Principal, compose: Compose) -> str | None:
+    """Who is reminded to post by hand: the member ``compose`` names (a 422 naming ``assignee`` if they
+    are not one), else the author when they are a person (their own key included)."""
+    if compose.assignee:
+        from chorus.auth.members import get_member
+
+        try:
+            get_member(principal.workspace_id, compose.assignee)
+        except NotFound as exc:
+            raise ValidationFailed.on(
+                "assignee", f"{compose.assignee} is not a member of this workspace", "unknown_member"
+            ) from exc
+        return f"user:{compose.assignee}"
+    return f"user:{principal.user_id}" if principal.user_id else None
 
 
 def enqueue_imminent(targets: tuple[Target, ...] | list[Target], queue: PublishQueue, now: datetime) -> None:
@@ -255,6 +273,7 @@ def edit_post(
         )
     new = replace(
         old,
+        assignee=_assignee(principal, compose) if compose.assignee else old.assignee,
         content=compose.content,
         variants=dict(compose.variants),
         account_ids=tuple(platforms),

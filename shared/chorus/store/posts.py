@@ -551,6 +551,12 @@ def save_sweep_cursor(name: str, at: datetime) -> None:
     SchedulerStateItem(keys.system_pk(), name, watermark=at).save()
 
 
+def note_reminded(target: Target, at: datetime) -> bool:
+    """Reminder publishing: the reminder of a target awaiting a person went out (its indexes untouched)."""
+    condition = TargetItem.state == TargetState.AWAITING_MANUAL.value
+    return _update_if(target, [TargetItem.reminded_at.set(at)], condition) is not None
+
+
 def set_queued_bucket(target: Target, expected: datetime, token: str) -> None:
     """Record where a queued target's message is expected, so a lost message can be found later."""
     bind()
