@@ -1,7 +1,8 @@
 """EventBridge schedule (every minute): hand targets due soon to the publish queue, delayed to the second;
 catch up an outage a bounded chunk per run (see chorus.posts.scheduler). On the hour, warn owners whose
 tokens cannot be refreshed and expire within a week (chorus.accounts.expiry). Reminder-published posts
-nobody marked posted in time become overdue, with one alert (chorus.posts.reminders)."""
+nobody marked posted in time become overdue, with one alert (chorus.posts.reminders). Inbox conversations
+past a service-level target alert the people they are for, once (chorus.inbox.sla)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from chorus.accounts import expiry
 from chorus.config import get_settings
 from chorus.events.bus import default_publisher
+from chorus.inbox import sla
 from chorus.observability import logger
 from chorus.posts import scheduler
 from chorus.posts.queue import default_queue
@@ -24,5 +26,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     report = scheduler.run(now, default_queue(), get_settings().schedule_lookahead_s, events=events)
     overdue = scheduler.overdue(now, events)
     warned = expiry.on_the_hour(now, events)
-    logger.info("scheduler run", **asdict(report), expiry_warned=len(warned), overdue=overdue)
-    return {**asdict(report), "expiry_warned": len(warned), "overdue": overdue}
+    breaches = sla.sweep(now, events)
+    logger.info(
+        "scheduler run",
+        **asdict(report),
+        expiry_warned=len(warned),
+        overdue=overdue,
+        sla_alerts=len(breaches),
+    )
+    return {**asdict(report), "expiry_warned": len(warned), "overdue": overdue, "sla_alerts": len(breaches)}

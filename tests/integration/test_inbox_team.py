@@ -16,6 +16,7 @@ import pytest
 from chorus.events.envelope import InMemoryEventPublisher
 from chorus.inbox import sla
 from chorus.store.keys import iso
+from chorus.store.pages import PageRequest
 from tests.integration.harness import Chorus, eventually
 from tests.integration.test_inbox import Listener, conversations, polled_account, polled_conversation
 
@@ -264,3 +265,24 @@ def test_each_persons_figures_are_in_the_report(chorus: Chorus) -> None:
     text = chorus.call("GET", "/reports", key_a, params={"from": today, "to": today, "format": "csv"}).text
     rows = list(csv.reader(io.StringIO(text)))
     assert any(r[:3] == ["API key agent b", "0", "1"] for r in rows), rows
+
+
+def test_the_scheduler_alerts_a_breach_in_the_assignees_notifications_once(chorus: Chorus) -> None:
+    from chorus.store import notifications
+
+    ws, key = chorus.workspace()
+    assert chorus.call("PUT", "/inbox/sla", key, json={"first_response_minutes": 30}).status_code == 200
+    handle = f"tick-{ws}"
+    polled_account(chorus, key, handle)
+    written = datetime.now(UTC) - timedelta(hours=1)
+    conv = polled_conversation(chorus, key, handle, "Hello?", created_at=iso(written))
+    chorus.call("POST", f"/inbox/{conv['id']}/assign", key, json={"assignee": "user:robin"})
+    # When the scheduler runs twice on the runtime (EventBridge's every-minute rule)
+    first = chorus.rt.tick("SchedulerFunction")
+    chorus.rt.tick("SchedulerFunction")
+    assert first["sla_alerts"] >= 1
+    chorus.rt.wait_idle()
+    # Then the assignee's notification list holds the breach once
+    listed = notifications.page(ws, "user:robin", PageRequest(limit=50)).items
+    assert [(n.topic, n.account_id) for n in listed] == [("inbox.sla_breached", conv["account_id"])]
+    assert "first response" in listed[0].subject

@@ -24,7 +24,7 @@ level 2 (``escalate_after_minutes`` later, still unanswered) the admins.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -39,6 +39,7 @@ from chorus.inbox import keys as ik
 from chorus.inbox.store import ConversationItem, SlaPolicyItem
 from chorus.store import keys
 from chorus.store.models import MainItem, bind
+from chorus.store.notifications import Notification
 from chorus.ttl import TtlCache
 
 log = logging.getLogger(__name__)
@@ -373,14 +374,61 @@ def breached_event(conv: ConversationItem, stage: str) -> DomainEvent:
     )
 
 
-def sweep(now: datetime, events: EventPublisher) -> list[str]:
-    """Alert every breach due by ``now`` once; the stages alerted, as ``<conversation>:<stage>``."""
+def admins(workspace_id: str) -> list[str]:
+    """The workspace's owners and admins, as actors (``user:<id>``)."""
+    from chorus.auth.members import members_page
+    from chorus.auth.roles import Role
+    from chorus.store.pages import PageRequest
+
+    found: list[str] = []
+    cursor: str | None = None
+    for _ in range(100):
+        page = members_page(workspace_id, PageRequest(limit=100, cursor=cursor))
+        found += [f"user:{m.user_id}" for m in page.items if m.role in (Role.OWNER, Role.ADMIN)]
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    return found
+
+
+def notices(event: DomainEvent, people: Callable[[str], list[str]] = admins) -> list[Notification]:
+    """The breach in the notification lists of the people it is for: the assignee, or the admins."""
+    from chorus.notifications import render
+
+    data = event.data
+    recipients = [str(data["assignee"])] if data["notify"] == "assignee" else people(event.workspace_id)
+    subject, text = render(event)
+    return [
+        Notification(
+            id=f"sla-{data['conversation_id']}-{data['target']}-{data['level']}",
+            workspace_id=event.workspace_id,
+            recipient=person,
+            topic="inbox.sla_breached",
+            subject=subject,
+            text=text,
+            links=(),
+            created_at=event.time,
+            account_id=str(data["account_id"]),
+            platform=str(data["platform"]),
+        )
+        for person in recipients
+    ]
+
+
+def sweep(now: datetime, events: EventPublisher, people: Callable[[str], list[str]] = admins) -> list[str]:
+    """Alert every breach due by ``now`` once, on the alerts topic and in the notification lists of the
+    people it is for; the stages alerted, as ``<conversation>:<stage>``."""
+    from chorus.store import notifications
+
     alerted: list[str] = []
     for conv in due(now):
         stage = (conv.gsi1sk or "").rsplit("#", 1)[-1]
         if not stage or not _claim(conv, stage, now):
             continue
-        events.publish([breached_event(conv, stage)])
+        event = breached_event(conv, stage)
+        events.publish([event])
+        for note in notices(event, people):
+            notifications.add(note)
         alerted.append(f"{conv.conversation_id}:{stage}")
         log.info("sla breached", extra={"conversation_id": conv.conversation_id, "stage": stage})
     return alerted
