@@ -38,6 +38,8 @@ class ContentIn(BaseModel):
     link: str | None = Field(default=None, pattern=r"^https?://", max_length=2048)
     thread: list[str] = Field(default_factory=list, max_length=25)
     first_comment: str | None = None
+    # each platform's own settings, by platform ({"youtube": {"privacy": "unlisted"}}): checked per target
+    options: dict[str, dict[str, str]] = Field(default_factory=dict, max_length=20)
     title: str | None = Field(default=None, max_length=1000)  # Xiaohongshu, Zhihu (checked per platform)
 
     def domain(self) -> Content:
@@ -48,6 +50,7 @@ class ContentIn(BaseModel):
             link=self.link,
             thread=tuple(self.thread),
             first_comment=self.first_comment,
+            options={p: dict(o) for p, o in self.options.items()},
         )
 
 

@@ -139,12 +139,41 @@ def test_threads_and_linkedin_limits() -> None:
 
 
 def test_youtube_and_tiktok_need_a_video() -> None:
+    tiktok = {"tiktok": {"privacy_level": "SELF_ONLY"}}
     for platform in ("youtube", "tiktok"):
-        assert ("media.video_required", "media") in rules(validate(platform, "hi", [], None, [], None))
-        assert ("media.unsupported_type", "media[0]") in rules(
-            validate(platform, "hi", [JPEG], None, [], None)
+        assert ("media.video_required", "media") in rules(
+            validate(platform, "hi", [], None, [], None, options=tiktok)
         )
-        assert validate(platform, "hi", [MP4], None, [], None) == []
+        assert validate(platform, "hi", [MP4], None, [], None, options=tiktok) == []
+    assert ("media.unsupported_type", "media[0]") in rules(validate("tiktok", "hi", [JPEG], None, [], None))
+    # on YouTube an image is the video's thumbnail (JPEG/PNG, at most 2 MB), never a post of its own
+    assert rules(validate("youtube", "hi", [JPEG], None, [], None)) == {("media.video_required", "media")}
+    assert validate("youtube", "hi", [MP4, JPEG], None, [], None) == []
+    assert ("media.too_large", "media[1]") in rules(
+        validate("youtube", "hi", [MP4, MediaSpec("image/png", 3 * 1024 * 1024)], None, [], None)
+    )
+    assert ("first_comment.unsupported", "first_comment") in rules(
+        validate("youtube", "hi", [MP4], None, [], "c")
+    )
+
+
+def test_platform_options_are_checked_by_name_and_value_and_tiktok_needs_a_privacy_level() -> None:
+    assert rules(validate("tiktok", "hi", [MP4], None, [], None)) == {
+        ("options.required", "options.tiktok.privacy_level")}  # fmt: skip
+    bad = {
+        "tiktok": {"privacy_level": "EVERYONE", "allow_duet": "maybe", "colour": "red"},
+        "youtube": {"privacy": "friends", "publish_at": "tomorrow", "title": "<b>", "made_for_kids": "true"},
+    }
+    assert rules(validate("tiktok", "hi", [MP4], None, [], None, options=bad)) == {
+        ("options.invalid", "options.tiktok.privacy_level"), ("options.invalid", "options.tiktok.allow_duet"),
+        ("options.unknown", "options.tiktok.colour")}  # fmt: skip
+    assert rules(validate("youtube", "hi", [MP4], None, [], None, options=bad)) == {
+        ("options.invalid", "options.youtube.privacy"), ("options.invalid", "options.youtube.publish_at"),
+        ("options.invalid", "options.youtube.title")}  # fmt: skip
+    good = {"youtube": {"privacy": "unlisted", "publish_at": "2026-12-24T18:00:00Z", "category_id": "22"}}
+    assert validate("youtube", "hi", [MP4], None, [], None, options=good) == []
+    assert ("options.unknown", "options.x.privacy") in rules(validate("x", "hi", [], None, [], None,
+                                                                       options={"x": {"privacy": "public"}}))  # fmt: skip
 
 
 def test_unknown_media_type_is_named_by_index() -> None:
@@ -163,7 +192,8 @@ def test_threads_are_refused_where_unsupported() -> None:
 
 def test_first_comment_is_checked_and_refused_on_tiktok() -> None:
     assert rules(validate("bluesky", "hi", [], None, [], "a" * 301)) == {("text.too_long", "first_comment")}
-    assert rules(validate("tiktok", "hi", [MP4], None, [], "c")) == {
+    chosen = {"tiktok": {"privacy_level": "SELF_ONLY"}}
+    assert rules(validate("tiktok", "hi", [MP4], None, [], "c", options=chosen)) == {
         ("first_comment.unsupported", "first_comment")
     }
     assert validate("facebook", "hi", [], None, [], "first!") == []

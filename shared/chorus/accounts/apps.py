@@ -47,6 +47,10 @@ class OAuthApps(BaseSettings):
     pinterest_client_secret: str = ""
     linkedin_client_id: str = ""
     linkedin_client_secret: str = ""
+    youtube_client_id: str = ""  # a Google Cloud OAuth client (web application) with the YouTube Data API
+    youtube_client_secret: str = ""
+    tiktok_client_id: str = ""  # TikTok's "client key"
+    tiktok_client_secret: str = ""
     douyin_client_id: str = ""  # CHORUS_DOUYIN_CLIENT_ID: the Douyin app's client_key
     douyin_client_secret: str = ""
     kuaishou_client_id: str = ""  # CHORUS_KUAISHOU_CLIENT_ID: the Kuaishou app_id
@@ -71,7 +75,10 @@ class OAuthApps(BaseSettings):
     linkedin_api_url: str = "https://api.linkedin.com"
     linkedin_oauth_url: str = "https://www.linkedin.com/oauth/v2"  # authorization and accessToken
     youtube_api_url: str = "https://www.googleapis.com/youtube/v3"
-    tiktok_api_url: str = "https://open.tiktokapis.com"
+    youtube_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    youtube_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 (an endpoint, not a secret)
+    tiktok_api_url: str = "https://open.tiktokapis.com"  # API v2 and its oauth/token/
+    tiktok_authorize_url: str = "https://www.tiktok.com/v2/auth/authorize/"
     wechat_api_url: str = "https://api.weixin.qq.com"
     douyin_api_url: str = "https://open.douyin.com"  # oauth/* and api/douyin/v1/*
     douyin_authorize_url: str = "https://open.douyin.com/platform/oauth/connect/"
@@ -91,6 +98,10 @@ class OAuthApps(BaseSettings):
             return AppCredentials(self.pinterest_client_id, self.pinterest_client_secret)
         if platform == "linkedin" and self.linkedin_client_id and self.linkedin_client_secret:
             return AppCredentials(self.linkedin_client_id, self.linkedin_client_secret)
+        if platform == "youtube" and self.youtube_client_id and self.youtube_client_secret:
+            return AppCredentials(self.youtube_client_id, self.youtube_client_secret)
+        if platform == "tiktok" and self.tiktok_client_id and self.tiktok_client_secret:
+            return AppCredentials(self.tiktok_client_id, self.tiktok_client_secret)
         if platform == "weibo" and self.weibo_client_id and self.weibo_client_secret:
             return AppCredentials(self.weibo_client_id, self.weibo_client_secret)
         if platform == "douyin" and self.douyin_client_id and self.douyin_client_secret:

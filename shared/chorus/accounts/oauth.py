@@ -21,6 +21,9 @@ pin to (``extra["board_id"]``; ``extra["boards"]`` lists the others). LinkedIn: 
 (``/v2/userinfo``, ``urn:li:person:{sub}``) and every organization page it administers
 (``organizationAcls``), each its own account with the member's token (60 days; no refresh token on
 self-serve apps: the owner is warned before it expires, ``chorus.accounts.expiry``).
+YouTube: Google's code with offline access (a refresh token), the channel of the token
+(``channels?mine=true``). TikTok: Login Kit's code gives the creator's ``open_id`` (confirmed by
+``/v2/user/info/``) and its creator info (privacy levels, interactions off) is kept on the account.
 Connecting an account the workspace already has re-authorises it (new tokens, active again).
 """
 
@@ -63,6 +66,8 @@ OAUTH_PLATFORMS = (
     "weibo",
     "douyin",
     "kuaishou",
+    "youtube",
+    "tiktok",
 )
 
 
@@ -206,6 +211,16 @@ def start_connect(
 
         app_id, _ = _app_or_refuse(apps, platform)
         url = kuaishou.authorize_url(app_id, redirect_uri, state, dialog_url=apps.kuaishou_authorize_url)
+    elif platform == "youtube":
+        from chorus.platforms.youtube import oauth as youtube
+
+        app_id, _ = _app_or_refuse(apps, platform)
+        url = youtube.authorize_url(app_id, redirect_uri, state, dialog_url=apps.youtube_authorize_url)
+    elif platform == "tiktok":
+        from chorus.platforms.tiktok import oauth as tiktok
+
+        app_id, _ = _app_or_refuse(apps, platform)
+        url = tiktok.authorize_url(app_id, redirect_uri, state, dialog_url=apps.tiktok_authorize_url)
     elif platform == "linkedin":
         from chorus.platforms.linkedin import oauth as linkedin
 
@@ -324,6 +339,10 @@ def identify(pending: PendingConnect, code: str, apps: OAuthApps, http: requests
         return [_identify_pinterest(pending, code, apps, http)]
     if pending.platform == "linkedin":
         return _identify_linkedin(pending, code, apps, http)
+    if pending.platform == "youtube":
+        return [_identify_youtube(pending, code, apps, http)]
+    if pending.platform == "tiktok":
+        return [_identify_tiktok(pending, code, apps, http)]
     if pending.platform == "douyin":
         return [_identify_douyin(pending, code, apps, http)]
     if pending.platform == "kuaishou":
@@ -457,6 +476,59 @@ def _identify_linkedin(
         pages = []  # 403: the organization scopes were not granted
     found += [Identity(urn, tokens, extra={"member": me.account_id}) for urn in pages]
     return found
+
+
+def _identify_youtube(
+    pending: PendingConnect, code: str, apps: OAuthApps, http: requests.Session
+) -> Identity:
+    """The tokens of the code (offline access: with a refresh token), and the channel they manage
+    (``channels?mine=true``): the account is the token's channel, proven by Google."""
+    from chorus.platforms.youtube import oauth as youtube
+
+    client_id, client_secret = _app_or_refuse(apps, "youtube")
+    granted = youtube.exchange_code(
+        client_id,
+        client_secret or "",
+        pending.redirect_uri,
+        code,
+        session=http,
+        token_url=apps.youtube_token_url,
+    )
+    me = youtube.whoami(granted.access_token, session=http, api_url=apps.youtube_api_url)
+    return Identity(
+        me.account_id,
+        TokenSet(granted.access_token, granted.refresh_token, granted.expires_at),
+        handle=me.handle,
+        display_name=me.display_name,
+    )
+
+
+def _identify_tiktok(pending: PendingConnect, code: str, apps: OAuthApps, http: requests.Session) -> Identity:
+    """The creator of the code (``open_id``, confirmed by ``/v2/user/info/``), its tokens, and what it
+    may post with (creator info: privacy levels, interactions turned off), kept on the account."""
+    from chorus.platforms.base import PermanentError
+    from chorus.platforms.tiktok import oauth as tiktok
+
+    client_id, client_secret = _app_or_refuse(apps, "tiktok")
+    open_id, granted = tiktok.exchange_code(
+        client_id,
+        client_secret or "",
+        pending.redirect_uri,
+        code,
+        session=http,
+        api_url=apps.tiktok_api_url,
+    )
+    me = tiktok.whoami(granted.access_token, session=http, api_url=apps.tiktok_api_url)
+    if me.account_id != open_id:
+        raise PermanentError("the token's user is not the creator who authorised", platform="tiktok")
+    creator = tiktok.creator_info(granted.access_token, session=http, api_url=apps.tiktok_api_url)
+    return Identity(
+        open_id,
+        TokenSet(granted.access_token, granted.refresh_token, granted.expires_at),
+        handle=creator.username,
+        display_name=me.display_name,
+        extra=creator.extra(),
+    )
 
 
 def _identify_x(pending: PendingConnect, code: str, apps: OAuthApps, http: requests.Session) -> Identity:

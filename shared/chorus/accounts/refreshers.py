@@ -22,6 +22,10 @@ the platform's errors: ``AuthError`` when the grant is dead (the account must au
 - Douyin: the refresh token renewed (``oauth/renew_refresh_token``, a new 30 days) then a new access
   token with it (``oauth/refresh_token``), with the app's client_key.
 - Kuaishou: ``oauth2/refresh_token`` with the app id and secret; the refresh token rotates (stored).
+- YouTube: Google's ``grant_type=refresh_token`` with the deployment's OAuth client (offline access
+  gave the refresh token; Google sends no new one, the stored one is kept).
+- TikTok: ``grant_type=refresh_token`` with the client key and secret (24-hour access tokens); the
+  answer's refresh token may be new, and replaces the stored one.
 - Bluesky: ``com.atproto.server.refreshSession`` with the refresh JWT on the account's PDS; when the
   PDS refuses it (expired, revoked), a new session with the account's app password (stored
   KMS-encrypted with the tokens; ``credentials()`` hands it over decrypted as ``extra["app_password"]``). The publisher's adapter also refreshes its own session;
@@ -66,6 +70,10 @@ def refresher_for(
         return lambda creds: _refresh_pinterest(creds, apps, http)
     if platform == "linkedin" and apps.app("linkedin") is not None:
         return lambda creds: _refresh_linkedin(creds, apps, http)
+    if platform == "youtube" and apps.app("youtube") is not None:
+        return lambda creds: _refresh_youtube(creds, apps, http)
+    if platform == "tiktok" and apps.app("tiktok") is not None:
+        return lambda creds: _refresh_tiktok(creds, apps, http)
     if platform == "douyin" and apps.app("douyin") is not None:
         return lambda creds: _refresh_douyin(creds, apps, http)
     if platform == "kuaishou" and apps.app("kuaishou") is not None:
@@ -110,6 +118,22 @@ def _refresh_kuaishou(creds: AccountCredentials, apps: OAuthApps, http: requests
 
     return _refresh_with_client(
         creds, apps, partial(oauth.refresh, session=http, api_url=apps.kuaishou_api_url)
+    )
+
+
+def _refresh_youtube(creds: AccountCredentials, apps: OAuthApps, http: requests.Session) -> TokenSet | None:
+    from chorus.platforms.youtube import oauth
+
+    return _refresh_with_client(
+        creds, apps, partial(oauth.refresh, session=http, token_url=apps.youtube_token_url)
+    )
+
+
+def _refresh_tiktok(creds: AccountCredentials, apps: OAuthApps, http: requests.Session) -> TokenSet | None:
+    from chorus.platforms.tiktok import oauth
+
+    return _refresh_with_client(
+        creds, apps, partial(oauth.refresh, session=http, api_url=apps.tiktok_api_url)
     )
 
 

@@ -102,6 +102,9 @@ class Content:
     thread: tuple[str, ...] = ()
     first_comment: str | None = None
     title: str | None = None  # a note's or article's title where the platform has one (Xiaohongshu, Zhihu)
+    # each platform's own settings, by platform: {"youtube": {"privacy": "unlisted"}, "tiktok": {...}}
+    # (chorus.posts.validation.PLATFORM_OPTIONS)
+    options: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -111,6 +114,7 @@ class Content:
             "link": self.link,
             "thread": list(self.thread),
             "first_comment": self.first_comment,
+            "options": {platform: dict(values) for platform, values in self.options.items()},
         }
 
     @classmethod
@@ -122,6 +126,10 @@ class Content:
             thread=tuple(data.get("thread") or []),
             first_comment=data.get("first_comment"),
             title=data.get("title"),
+            options={
+                str(p): {str(k): str(v) for k, v in (o or {}).items()}
+                for p, o in (data.get("options") or {}).items()
+            },
         )
 
 

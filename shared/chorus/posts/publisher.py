@@ -345,6 +345,7 @@ def _request(
         link=content.link,
         thread=content.thread,
         first_comment=content.first_comment,
+        options=content.options.get(target.platform, {}),
         not_before=progress.started_at - timedelta(minutes=5),
         title=content.title,
         progress=progress,

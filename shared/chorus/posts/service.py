@@ -69,7 +69,14 @@ def check_content(workspace_id: str, account_platforms: dict[str, str], compose:
         content = compose.variants.get(account_id, compose.content)
         specs = [MediaSpec(m.mime_type, m.size) for m in content.media]
         for v in validate(
-            platform, content.text, specs, content.link, content.thread, content.first_comment, content.title
+            platform,
+            content.text,
+            specs,
+            content.link,
+            content.thread,
+            content.first_comment,
+            content.title,
+            content.options,
         ):
             errors.append(FieldError(f"accounts[{account_id}].{v.field}", f"{platform}: {v.message}", v.rule))
     for account_id in compose.variants:

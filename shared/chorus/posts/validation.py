@@ -297,8 +297,15 @@ PLATFORM_RULES: Mapping[str, PlatformRules] = {
         count=textlib.codepoint_length,
         length_unit="characters",
         media=MediaRules(
-            types=_VIDEOS, max_images=0, requires="video", max_items=1, video_seconds=(0, 12 * 3600)
+            types=_VIDEOS | {"image/jpeg", "image/png"},
+            max_size=_sizes(2 * MB, None, 256 * 1024 * MB),
+            max_images=1,
+            video_alone=False,
+            requires="video",
+            max_items=2,
+            video_seconds=(0, 12 * 3600),
         ),
+        supports_first_comment=False,
     ),
     # TikTok Content Posting API: one video (MP4/MOV/WebM, <= 4 GB), caption <= 2,200 characters.
     "tiktok": PlatformRules(
@@ -595,6 +602,86 @@ def media_fitness(platform: str, item: MediaSpec) -> list[Violation]:
     return _check_media(PLATFORM_RULES[platform], [item])
 
 
+def _choice(*allowed: str) -> Callable[[str], str | None]:
+    return lambda value: None if value in allowed else f"must be one of {', '.join(allowed)}"
+
+
+def _boolean(value: str) -> str | None:
+    return None if value in ("true", "false") else "must be true or false"
+
+
+def _digits(value: str) -> str | None:
+    return None if value.isascii() and value.isdigit() and len(value) <= 9 else "must be a whole number"
+
+
+def _youtube_title(value: str) -> str | None:
+    if "<" in value or ">" in value:
+        return "YouTube refuses < and > in a title"
+    return None if 0 < len(value) <= 100 else "must be 1 to 100 characters"
+
+
+def _youtube_tags(value: str) -> str | None:
+    return None if len(value) <= 500 else "YouTube allows 500 characters of tags"
+
+
+def _instant(value: str) -> str | None:
+    from datetime import datetime
+
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return "must be an ISO 8601 date and time with its offset (2026-12-24T18:00:00Z)"
+    return None if when.tzinfo is not None else "must carry its UTC offset (Z or +01:00)"
+
+
+TIKTOK_PRIVACY = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
+PLATFORM_OPTIONS: Mapping[str, Mapping[str, Callable[[str], str | None]]] = {
+    # videos.insert's snippet and status (chorus.platforms.youtube.publish)
+    "youtube": {
+        "title": _youtube_title,
+        "tags": _youtube_tags,
+        "category_id": _digits,
+        "privacy": _choice("public", "unlisted", "private"),
+        "publish_at": _instant,
+        "made_for_kids": _boolean,
+        "notify_subscribers": _boolean,
+    },
+    # Direct Post's post_info (chorus.platforms.tiktok.publish); the creator's own options are checked
+    # against creator info before the post is sent
+    "tiktok": {
+        "privacy_level": _choice(*TIKTOK_PRIVACY),
+        "allow_comment": _boolean,
+        "allow_duet": _boolean,
+        "allow_stitch": _boolean,
+        "cover_ms": _digits,
+    },
+}
+"""The options a post may give a platform (``Content.options[platform]``), each with its check."""
+REQUIRED_OPTIONS: Mapping[str, tuple[str, ...]] = {"tiktok": ("privacy_level",)}
+"""Options a post must give: TikTok asks that the creator choose the privacy of each post."""
+
+
+def check_options(platform: str, options: Mapping[str, Mapping[str, str]]) -> list[Violation]:
+    """The post's options for ``platform`` (``options[platform]``): names it knows, values it takes,
+    the ones it needs. Options for other platforms are theirs (checked with their targets)."""
+    found: list[Violation] = []
+    known = PLATFORM_OPTIONS.get(platform, {})
+    own = options.get(platform) or {}
+    for name, value in own.items():
+        check = known.get(name)
+        if check is None:
+            allowed = ", ".join(known) or "none"
+            found.append(Violation("options.unknown", f"no option {name!r} (options: {allowed})",
+                                   f"options.{platform}.{name}"))  # fmt: skip
+        elif (problem := check(value)) is not None:
+            found.append(Violation("options.invalid", problem, f"options.{platform}.{name}"))
+    for name in REQUIRED_OPTIONS.get(platform, ()):
+        if not own.get(name):
+            found.append(Violation("options.required", f"choose {name} for {PLATFORM_RULES[platform].name}",
+                                   f"options.{platform}.{name}"))  # fmt: skip
+    return found
+
+
 def validate(
     platform: str,
     text: str,
@@ -603,12 +690,14 @@ def validate(
     thread: Sequence[str] = (),
     first_comment: str | None = None,
     title: str | None = None,
+    options: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[Violation]:
     """Every rule ``platform`` would reject this post for (empty: publishable)."""
     rules = PLATFORM_RULES.get(platform)
     if rules is None:
         return [Violation("platform.unknown", f"unknown platform {platform!r}", "platform")]
     found = _check_text(rules, effective_text(platform, text, link, bool(media)), "text")
+    found += check_options(platform, options or {})
     found += _check_title(rules, title, text)
     found += _check_media(rules, media)
     if thread and not rules.supports_thread:
