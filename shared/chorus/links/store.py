@@ -1,0 +1,243 @@
+"""Short links in the main table (keys: ``chorus.store.keys``).
+
+``WS#<ws> / SHORT#<post>#<acct>#<n>`` names the code of a post's n-th link for one account; it and the
+``LINK#<code> / LINK`` item the redirect reads are written in one transaction, each only if absent, so a
+retried publish finds the code an earlier attempt made (exactly once: the same short link goes out).
+Clicks are counted on ``LINK#<code> / DAY#<date>`` with one UpdateItem of atomic ADDs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chorus.aws import client
+from chorus.config import get_settings
+from chorus.errors import NotFound
+from chorus.store import keys
+from chorus.store.models import (
+    LinkCodeItem,
+    ShortLinkItem,
+    WorkspaceItem,
+    bind,
+    connection,
+)
+
+
+@dataclass(frozen=True)
+class ShortLink:
+    code: str
+    workspace_id: str
+    post_id: str
+    account_id: str
+    platform: str
+    campaign_id: str | None
+    destination: str
+    original: str
+    n: int = 0
+    short_url: str = ""
+
+
+@dataclass
+class Clicks:
+    """Counted clicks (bots excluded) with their split by referrer platform, country and UTC day."""
+
+    clicks: int = 0
+    by_referrer: dict[str, int] = field(default_factory=dict)
+    by_country: dict[str, int] = field(default_factory=dict)
+    by_day: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: Clicks) -> None:
+        self.clicks += other.clicks
+        for mine, theirs in (
+            (self.by_referrer, other.by_referrer),
+            (self.by_country, other.by_country),
+            (self.by_day, other.by_day),
+        ):
+            for k, v in theirs.items():
+                mine[k] = mine.get(k, 0) + v
+
+    def public(self) -> dict[str, object]:
+        return {
+            "clicks": self.clicks,
+            "by_referrer": dict(sorted(self.by_referrer.items())),
+            "by_country": dict(sorted(self.by_country.items())),
+            "by_day": dict(sorted(self.by_day.items())),
+        }
+
+
+def _short(item: ShortLinkItem) -> ShortLink:
+    return ShortLink(
+        code=item.code,
+        workspace_id=item.workspace_id,
+        post_id=item.post_id,
+        account_id=item.account_id,
+        platform=item.platform,
+        campaign_id=item.campaign_id,
+        destination=item.destination,
+        original=item.original,
+        n=int(item.sk.rsplit("#", 1)[1]),
+        short_url=item.short_url or "",
+    )
+
+
+def short_links_of(workspace_id: str, post_id: str, consistent: bool = False) -> list[ShortLink]:
+    bind()
+    found = ShortLinkItem.query(
+        keys.workspace_pk(workspace_id),
+        ShortLinkItem.sk.startswith(keys.short_links_prefix(post_id)),
+        consistent_read=consistent,
+    )
+    return [_short(i) for i in found]
+
+
+def create(link: ShortLink, now: datetime) -> ShortLink | None:
+    """Store ``link`` (its target item and its code item) if the target has none yet; the one stored
+    when another attempt was first (None only if neither is readable, which the caller retries)."""
+    bind()
+    pk, sk = keys.workspace_pk(link.workspace_id), keys.short_link_sk(link.post_id, link.account_id, link.n)
+    short = ShortLinkItem(
+        pk, sk, workspace_id=link.workspace_id, code=link.code, post_id=link.post_id,
+        account_id=link.account_id, platform=link.platform, campaign_id=link.campaign_id,
+        destination=link.destination, original=link.original, short_url=link.short_url, created_at=now,
+    )  # fmt: skip
+    coded = LinkCodeItem(
+        keys.link_pk(link.code), keys.link_sk(), workspace_id=link.workspace_id, post_id=link.post_id,
+        account_id=link.account_id, platform=link.platform, campaign_id=link.campaign_id,
+        destination=link.destination, disabled=False, created_at=now,
+    )  # fmt: skip
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.save(short, condition=ShortLinkItem.pk.does_not_exist())
+            tx.save(coded, condition=LinkCodeItem.pk.does_not_exist())
+        return link
+    except TransactWriteError:
+        try:
+            return _short(ShortLinkItem.get(pk, sk, consistent_read=True))
+        except DoesNotExist:
+            return None  # the code itself collided (one in 62**10): the caller draws another
+
+
+def set_destination(link: ShortLink, destination: str, original: str) -> ShortLink:
+    """The post was edited before it went out: the same code now leads to the new URL."""
+    bind()
+    sk = keys.short_link_sk(link.post_id, link.account_id, link.n)
+    ShortLinkItem(keys.workspace_pk(link.workspace_id), sk).update(
+        actions=[ShortLinkItem.destination.set(destination), ShortLinkItem.original.set(original)]
+    )
+    LinkCodeItem(keys.link_pk(link.code), keys.link_sk()).update(
+        actions=[LinkCodeItem.destination.set(destination), LinkCodeItem.campaign_id.set(link.campaign_id)]
+    )
+    return ShortLink(**{**link.__dict__, "destination": destination, "original": original})
+
+
+def resolve(code: str) -> tuple[str, bool] | None:
+    """(destination, disabled) of ``code``: the redirect's one read."""
+    answer = client("dynamodb").get_item(
+        TableName=get_settings().table,
+        Key={"pk": {"S": keys.link_pk(code)}, "sk": {"S": keys.link_sk()}},
+        ProjectionExpression="destination, disabled",
+    )
+    item = answer.get("Item")
+    if not item or "destination" not in item:
+        return None
+    return item["destination"]["S"], bool(item.get("disabled", {}).get("BOOL", False))
+
+
+def count_click(code: str, at: datetime, referrer: str, country: str | None) -> None:
+    """One counted click: ``clicks``, its referrer platform, its hour (UTC) and country, added atomically."""
+    names = {"#kind": "kind", "#day": "day", "#r": f"r_{referrer}", "#h": f"h_{at.astimezone(UTC):%H}"}
+    adds = "clicks :one, #r :one, #h :one"
+    if country:
+        names["#c"] = f"c_{country}"
+        adds += ", #c :one"
+    day = at.astimezone(UTC).date().isoformat()
+    client("dynamodb").update_item(
+        TableName=get_settings().table,
+        Key={"pk": {"S": keys.link_pk(code)}, "sk": {"S": keys.link_day_sk(day)}},
+        UpdateExpression=f"SET #kind = if_not_exists(#kind, :kind), #day = :d ADD {adds}",
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues={":one": {"N": "1"}, ":kind": {"S": "link_day"}, ":d": {"S": day}},
+    )
+
+
+def clicks_of(code: str, start: date | None = None, end: date | None = None) -> Clicks:
+    """Counted clicks of ``code`` over UTC days ``start``..``end`` (inclusive; all days when None)."""
+    low = keys.link_day_sk((start or date(2000, 1, 1)).isoformat())
+    high = keys.link_day_sk((end or date(9999, 12, 31)).isoformat())
+    found = Clicks()
+    request: dict[str, Any] = {
+        "TableName": get_settings().table,
+        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
+        "ExpressionAttributeValues": {
+            ":pk": {"S": keys.link_pk(code)},
+            ":low": {"S": low},
+            ":high": {"S": high},
+        },
+    }
+    while True:
+        page = client("dynamodb").query(**request)
+        for item in page.get("Items", []):
+            found.add(_day_clicks(item))
+        if "LastEvaluatedKey" not in page:
+            return found
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _day_clicks(item: Mapping[str, Mapping[str, str]]) -> Clicks:
+    day = item["sk"]["S"].removeprefix("DAY#")
+    counters = {name: int(value["N"]) for name, value in item.items() if "N" in value}
+    found = Clicks(clicks=counters.get("clicks", 0))
+    found.by_day[day] = found.clicks
+    for name, value in counters.items():
+        if name.startswith("r_"):
+            found.by_referrer[name[2:]] = value
+        elif name.startswith("c_"):
+            found.by_country[name[2:]] = value
+    return found
+
+
+def set_disabled(workspace_id: str, code: str, disabled: bool) -> None:
+    bind()
+    try:
+        item = LinkCodeItem.get(keys.link_pk(code), keys.link_sk(), consistent_read=True)
+    except DoesNotExist as exc:
+        raise NotFound(f"short link {code} not found") from exc
+    if item.workspace_id != workspace_id:
+        raise NotFound(f"short link {code} not found")  # another workspace's link is not named
+    item.update(actions=[LinkCodeItem.disabled.set(disabled)])
+
+
+def code_item(code: str) -> LinkCodeItem | None:
+    bind()
+    try:
+        return LinkCodeItem.get(keys.link_pk(code), keys.link_sk(), consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def workspace_link_settings(workspace_id: str) -> dict[str, object]:
+    bind()
+    try:
+        item = WorkspaceItem.get(keys.workspace_pk(workspace_id), keys.workspace_meta_sk())
+    except DoesNotExist as exc:
+        raise NotFound(f"workspace {workspace_id} not found") from exc
+    links = (item.settings or {}).get("links")
+    return dict(links) if isinstance(links, dict) else {}
+
+
+def set_workspace_link_settings(workspace_id: str, values: Mapping[str, object]) -> None:
+    bind()
+    item = WorkspaceItem.get(keys.workspace_pk(workspace_id), keys.workspace_meta_sk())
+    item.update(actions=[WorkspaceItem.settings.set({**(item.settings or {}), "links": dict(values)})])
+
+
+def posts_links(workspace_id: str, post_ids: Iterable[str]) -> list[ShortLink]:
+    found: list[ShortLink] = []
+    for post_id in post_ids:
+        found.extend(short_links_of(workspace_id, post_id))
+    return found

@@ -1,0 +1,357 @@
+"""Links that measure themselves and campaigns, on the embedded runtime with the sandbox platform.
+
+The data set (campaign "Launch": budget 300 USD, a conversion worth 40 by default, goal 4 conversions;
+one post with a link, scheduled, to three sandbox accounts A, B, C):
+
+=======  ==========================  ========================  ===============================
+account  platform numbers            counted clicks            conversions
+=======  ==========================  ========================  ===============================
+A        impressions 1000, reach 800  3 (referrer t.co = x)     o-1 by its code: 100
+         likes 40, comments 10 = 50
+B        impressions 500, reach 400   2 (facebook)              o-3 by the pixel, its code: 60
+         likes 20, shares 5 = 25
+C        impressions 500, reach 300   1 (linkedin, country FR)  o-2 by UTM values (content = the
+         likes 25 = 25                                          post, C's link): 40 (the default)
+=======  ==========================  ========================  ===============================
+
+Nine bots and link-preview fetchers follow A's link too: redirected, never counted.
+
+So: impressions 2000, reach 1500, engagements 100, engagement rate 100 / 2000 = 5 %; clicks 6, CTR
+6 / 2000 = 0.3 %; conversions 3, conversion rate 3 / 6 = 50 %, value 200; cost 300 (no platform spend
+named: 100 a target); cost per click 300 / 6 = 50, per conversion 300 / 3 = 100; ROI (200 - 300) / 300
+= -1/3; goal 3 of 4 conversions = 75 %, not met. Account A: clicks 3, 1 conversion worth 100, cost 100,
+ROI 0. The previous campaign ("Spring", no posts) has 0 of everything.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import subprocess
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from tests.integration.harness import Chorus, eventually
+
+BROWSER = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1"
+)
+BOTS = [
+    "Twitterbot/1.0",
+    "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+    "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+    "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)",
+    "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+    "TelegramBot (like TwitterBot)",
+    "WhatsApp/2.23.20.0 A",
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+]
+
+
+@pytest.fixture(scope="module")
+def chorus() -> Any:
+    c = Chorus()
+    yield c
+    c.close()
+
+
+def call(chorus: Chorus, key: str, method: str, path: str, status: int, **kw: Any) -> Any:
+    answer = chorus.call(method, path, key, **kw)
+    assert answer.status_code == status, f"{method} {path}: {answer.status_code} {answer.text}"
+    return answer.json() if answer.headers.get("Content-Type", "").startswith("application/json") else answer
+
+
+def click(chorus: Chorus, code: str, agent: str = BROWSER, **headers: str) -> requests.Response:
+    return requests.get(
+        f"{chorus.rt.api_url}/l/{code}",
+        headers={"User-Agent": agent, **headers},
+        allow_redirects=False,
+        timeout=30,
+    )
+
+
+@pytest.fixture(scope="module")
+def launch(chorus: Chorus) -> dict[str, Any]:
+    ws, key = chorus.workspace("Shoes")
+    accounts = [chorus.sandbox_account(key, handle=f"{n}-{ws}") for n in ("a", "b", "c")]
+    spring = call(chorus, key, "POST", "/campaigns", 201, json={
+        "name": "Spring", "starts_on": "2026-03-01", "ends_on": "2026-03-31", "budget": 50, "currency": "USD"})  # fmt: skip
+    campaign = call(chorus, key, "POST", "/campaigns", 201, json={
+        "name": "Launch", "starts_on": "2026-12-01", "ends_on": "2026-12-31", "budget": 300, "currency": "USD",
+        "conversion_value": 40, "goal": {"metric": "conversions", "target": 4}})  # fmt: skip
+    due = (datetime.now(UTC) + timedelta(seconds=3)).replace(microsecond=0)
+    post = call(chorus, key, "POST", "/posts", 201, json={
+        "text": "New shoes are in: https://shop.example.com/shoes?color=red", "accounts": accounts,
+        "scheduled_at": due.isoformat(), "campaign_id": campaign["id"], "utm": {"term": "running"}})  # fmt: skip
+
+    def published() -> dict[str, Any] | None:
+        found = call(chorus, key, "GET", f"/posts/{post['id']}", 200)
+        return found if all(t["state"] == "published" for t in found["targets"]) else None
+
+    done = eventually(published, timeout=60)
+    links = call(chorus, key, "GET", f"/posts/{post['id']}/links", 200)["links"]
+    by_account = {link["account_id"]: link for link in links}
+    return {"ws": ws, "key": key, "accounts": accounts, "campaign": campaign, "spring": spring, "post": done,
+            "links": by_account}  # fmt: skip
+
+
+def test_a_scheduled_post_with_a_link_publishes_a_short_link_per_account(
+    chorus: Chorus, launch: dict[str, Any]
+) -> None:
+    post, links = launch["post"], launch["links"]
+    # Then each account's post carries its own short link, never the long URL
+    assert post["campaign_id"] == launch["campaign"]["id"]
+    assert sorted(links) == sorted(launch["accounts"])
+    texts = {p["account"]: p["text"] for p in chorus.platform_posts() if p["account"].endswith(launch["ws"])}
+    assert len(texts) == 3
+    codes = set()
+    for n, account in zip("abc", launch["accounts"], strict=True):
+        link = links[account]
+        assert texts[f"{n}-{launch['ws']}"] == f"New shoes are in: {chorus.rt.api_url}/l/{link['code']}"
+        assert link["short_url"] == f"{chorus.rt.api_url}/l/{link['code']}"
+        assert re.fullmatch(r"[A-Za-z0-9]{10}", link["code"])
+        codes.add(link["code"])
+        # and the short link leads to the UTM-tagged URL, the person's own query kept
+        query = parse_qs(urlsplit(link["destination"]).query)
+        assert query == {"color": ["red"], "utm_source": ["sandbox"], "utm_medium": ["social"],
+                         "utm_campaign": ["launch"], "utm_content": [post["id"]], "utm_term": ["running"]}  # fmt: skip
+    assert len(codes) == 3
+
+
+def test_clicks_from_three_platforms_are_counted_apart_and_bots_are_not(
+    chorus: Chorus, launch: dict[str, Any]
+) -> None:
+    a, b, c = (launch["links"][acct]["code"] for acct in launch["accounts"])
+    for _ in range(3):
+        answer = click(chorus, a, Referer="https://t.co/abc")
+        assert answer.status_code == 302
+        assert answer.headers["Location"] == launch["links"][launch["accounts"][0]]["destination"]
+    for _ in range(2):
+        assert click(chorus, b, Referer="https://l.facebook.com/").status_code == 302
+    assert (
+        click(
+            chorus, c, Referer="https://www.linkedin.com/feed/", **{"CloudFront-Viewer-Country": "FR"}
+        ).status_code
+        == 302
+    )
+    for bot in BOTS:  # redirected, not counted
+        assert click(chorus, a, bot, Referer="https://t.co/abc").status_code == 302
+    links = {
+        x["account_id"]: x
+        for x in call(chorus, launch["key"], "GET", f"/posts/{launch['post']['id']}/links", 200)["links"]
+    }
+    counted = [links[acct] for acct in launch["accounts"]]
+    assert [x["clicks"] for x in counted] == [3, 2, 1]
+    assert [x["by_referrer"] for x in counted] == [{"x": 3}, {"facebook": 2}, {"linkedin": 1}]
+    assert counted[2]["by_country"] == {"FR": 1}
+    assert counted[0]["by_country"] == {}
+
+
+def test_unknown_codes_are_404_and_a_disabled_link_is_410(chorus: Chorus, launch: dict[str, Any]) -> None:
+    for code in ("AAAAAAAAAA", "short", "x" * 40):
+        answer = click(chorus, code)
+        assert answer.status_code == 404
+        assert answer.headers["Content-Type"] == "application/problem+json"
+    _, other = chorus.workspace("Other")
+    code = launch["links"][launch["accounts"][2]]["code"]
+    # another workspace cannot name it
+    assert chorus.call("PATCH", f"/links/{code}", other, json={"disabled": True}).status_code == 404
+    call(chorus, launch["key"], "PATCH", f"/links/{code}", 200, json={"disabled": True})
+    assert click(chorus, code).status_code == 410
+    call(chorus, launch["key"], "PATCH", f"/links/{code}", 200, json={"disabled": False})
+    assert click(chorus, code, "Twitterbot/1.0").status_code == 302  # back, and still not counting bots
+
+
+def test_conversions_are_attributed_to_their_post_and_campaign_once_each(
+    chorus: Chorus, launch: dict[str, Any]
+) -> None:
+    key, campaign, post = launch["key"], launch["campaign"], launch["post"]
+    a, b, c = (launch["links"][acct] for acct in launch["accounts"])
+    path = f"/campaigns/{campaign['id']}/conversions"
+    first = call(chorus, key, "POST", path, 201, json={"event_id": "o-1", "code": a["code"], "value": 100})
+    assert (first["post_id"], first["account_id"], first["duplicate"]) == (post["id"], a["account_id"], False)
+    again = call(chorus, key, "POST", path, 200, json={"event_id": "o-1", "code": a["code"], "value": 999})
+    assert again["duplicate"] is True
+    assert again["value"] == 100
+    utm = {"source": "sandbox", "campaign": "launch", "content": f"{post['id']}-{c['account_id']}"}
+    by_utm = call(chorus, key, "POST", path, 201, json={"event_id": "o-2", "utm": utm})
+    assert (by_utm["post_id"], by_utm["account_id"], by_utm["code"]) == (
+        post["id"],
+        c["account_id"],
+        c["code"],
+    )
+    assert by_utm["value"] == 40  # the campaign's conversion value
+    # the pixel: a server-to-server GET signed with the campaign's key
+    pixel = campaign["pixel_url"]
+    assert pixel.startswith(chorus.rt.api_url + "/pixel/")
+    got = requests.get(pixel, params={"event_id": "o-3", "code": b["code"], "value": "60"}, timeout=30)
+    assert got.status_code == 201, got.text
+    assert requests.get(
+        pixel, params={"event_id": "o-3", "code": b["code"], "value": "60"}, timeout=30
+    ).json()["duplicate"]
+    forged = pixel[:-4] + ("0000" if not pixel.endswith("0000") else "1111")
+    assert requests.get(forged, params={"event_id": "o-4", "code": b["code"]}, timeout=30).status_code == 401
+    # a code of another campaign is refused, naming the field
+    spring = launch["spring"]["id"]
+    refused = chorus.call(
+        "POST", f"/campaigns/{spring}/conversions", key, json={"event_id": "o-5", "code": a["code"]}
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "code"
+    listed = call(chorus, key, "GET", path, 200)["conversions"]
+    assert sorted((x["event_id"], x["account_id"], x["value"]) for x in listed) == [
+        ("o-1", a["account_id"], 100), ("o-2", c["account_id"], 40), ("o-3", b["account_id"], 60)]  # fmt: skip
+
+
+def test_bad_campaign_and_conversion_input_is_a_4xx_naming_the_field(
+    chorus: Chorus, launch: dict[str, Any]
+) -> None:
+    key, campaign = launch["key"], launch["campaign"]
+    cases = [
+        ({"name": "No start"}, "starts_on"),
+        ({"name": "x", "starts_on": "2026-13-01"}, "starts_on"),
+        ({"name": "x", "starts_on": "2026-12-01", "ends_on": "2026-11-01"}, "ends_on"),
+        ({"name": "x", "starts_on": "2026-12-01", "currency": "euro"}, "currency"),
+        ({"name": "x", "starts_on": "2026-12-01", "budget": -1}, "budget"),
+        ({"name": "x", "starts_on": "2026-12-01", "goal": {"metric": "likes", "target": 3}}, "goal.metric"),
+        ({"name": "x", "starts_on": "2026-12-01", "bogus": 1}, "bogus"),
+    ]
+    for body, field in cases:
+        answer = chorus.call("POST", "/campaigns", key, json=body)
+        assert answer.status_code == 422, (body, answer.text)
+        assert field in [e["field"] for e in answer.json()["errors"]], (body, answer.text)
+    path = f"/campaigns/{campaign['id']}/conversions"
+    for body, field in [({"code": "AAAAAAAAAA"}, "event_id"), ({"event_id": "o-9"}, "code"),
+                        ({"event_id": "o-9", "code": "AAAAAAAAAA"}, "code"),
+                        ({"event_id": "o-9", "code": launch["links"][launch["accounts"][0]]["code"], "currency": "EUR"}, "currency")]:  # fmt: skip
+        answer = chorus.call("POST", path, key, json=body)
+        assert answer.status_code == 422, (body, answer.text)
+        assert field in [e["field"] for e in answer.json()["errors"]]
+    bad_post = chorus.call("POST", "/posts", key, json={"text": "x", "accounts": launch["accounts"][:1], "mode": "draft",
+                                                       "campaign_id": "cffffffffffffff0"})  # fmt: skip
+    assert bad_post.status_code == 422
+    assert bad_post.json()["errors"][0]["field"] == "campaign_id"
+    bad_utm = chorus.call("POST", "/posts", key, json={"text": "x", "accounts": launch["accounts"][:1], "mode": "draft",
+                                                      "utm": {"colour": "red"}})  # fmt: skip
+    assert bad_utm.status_code == 422
+    assert bad_utm.json()["errors"][0]["field"] == "utm.colour"
+    assert chorus.call("GET", "/campaigns/cffffffffffffff0", key).status_code == 404
+    assert chorus.call("GET", f"/campaigns/{campaign['id']}/report?format=docx", key).status_code == 422
+    assert requests.get(f"{chorus.rt.api_url}/pixel/nonsense", timeout=30).status_code == 401
+
+
+def test_the_calendar_filters_by_campaign(chorus: Chorus, launch: dict[str, Any]) -> None:
+    key = launch["key"]
+    start = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    end = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
+    mine = call(
+        chorus, key, "GET", f"/calendar?from={start}&to={end}&campaign={launch['campaign']['id']}", 200
+    )
+    spring = call(
+        chorus, key, "GET", f"/calendar?from={start}&to={end}&campaign={launch['spring']['id']}", 200
+    )
+    ids = {e["post_id"] for day in mine["days"].values() for entries in day.values() for e in entries}
+    assert ids == {launch["post"]["id"]}
+    assert spring["days"] == {}
+    assert chorus.call("GET", f"/calendar?from={start}&to={end}&campaign=cnothere", key).status_code == 422
+
+
+@pytest.fixture(scope="module")
+def measured(chorus: Chorus, launch: dict[str, Any]) -> dict[str, Any]:
+    """The platform numbers of the data set, recorded as the metrics collector would."""
+    from chorus.metrics.store import MetricsStore, PostInfo
+    from chorus.platforms.base import MetricPoint, MetricScope
+
+    numbers = [
+        {"impressions": 1000, "reach": 800, "likes": 40, "comments": 10},
+        {"impressions": 500, "reach": 400, "likes": 20, "shares": 5},
+        {"impressions": 500, "reach": 300, "likes": 25},
+    ]
+    store = MetricsStore()
+    now = datetime.now(UTC)
+    targets = {t["account_id"]: t for t in launch["post"]["targets"]}
+    for account, values in zip(launch["accounts"], numbers, strict=True):
+        target = targets[account]
+        info = PostInfo(target["platform_post_id"], "sandbox", datetime.fromisoformat(target["published_at"].replace("Z", "+00:00")),
+                        "New shoes", target["url"], launch["post"]["id"])  # fmt: skip
+        points = [
+            MetricPoint(MetricScope.POST, target["platform_post_id"], m, v, now) for m, v in values.items()
+        ]
+        store.record_post_points(launch["ws"], account, info, points)
+    return launch
+
+
+EXPECTED = {
+    "posts": 1, "reach": 1500, "impressions": 2000, "engagements": 100, "engagement_rate": 0.05,
+    "platform_clicks": 0, "clicks": 6, "ctr": 0.003, "conversions": 3, "conversion_rate": 0.5, "value": 200,
+    "cost": 300, "cost_per_click": 50, "cost_per_conversion": 100, "roi": -1 / 3,
+}  # fmt: skip
+
+
+def test_the_campaign_report_s_numbers_in_json(chorus: Chorus, measured: dict[str, Any]) -> None:
+    key, campaign = measured["key"], measured["campaign"]
+    # clicks and conversions of the tests above are part of the data set
+    test_clicks_ran = call(chorus, key, "GET", f"/posts/{measured['post']['id']}/links", 200)["links"]
+    assert sum(x["clicks"] for x in test_clicks_ran) == 6
+    body = call(chorus, key, "GET", f"/campaigns/{campaign['id']}/report?format=json", 200)
+    assert body["totals"] == pytest.approx(EXPECTED)
+    assert body["by_platform"]["sandbox"] == pytest.approx(EXPECTED)
+    assert body["by_post"][measured["post"]["id"]]["clicks"] == 6
+    a, b, c = (body["by_account"][acct] for acct in measured["accounts"])
+    assert (a["clicks"], a["conversions"], a["value"], a["cost"], a["roi"], a["ctr"]) == (
+        3,
+        1,
+        100,
+        100,
+        0,
+        0.003,
+    )
+    assert (b["clicks"], b["conversions"], b["value"], b["engagements"]) == (2, 1, 60, 25)
+    assert (c["clicks"], c["conversions"], c["value"], c["conversion_rate"]) == (1, 1, 40, 1.0)
+    assert body["goal"] == {"metric": "conversions", "target": 4, "actual": 3, "progress": 0.75, "met": False}
+    assert body["previous"]["name"] == "Spring"
+    assert body["previous"]["figures"]["clicks"] == {"current": 6, "previous": 0, "change_pct": None}
+
+
+def test_the_campaign_report_s_numbers_in_csv_html_and_pdf(chorus: Chorus, measured: dict[str, Any]) -> None:
+    key, campaign = measured["key"], measured["campaign"]
+    path = f"/campaigns/{campaign['id']}/report"
+    text = chorus.call("GET", path + "?format=csv", key)
+    assert text.status_code == 200
+    assert text.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(text.text)))
+    first = rows.index(["Figure", "This campaign", "Previous campaign"])
+    totals = {r[0]: r[1:] for r in rows[first + 1 : rows.index([], first)]}
+    assert totals["Short link clicks"] == ["6", "0"]
+    assert totals["Conversions"] == ["3", "0"]
+    assert totals["Impressions"] == ["2000", "0"]
+    assert totals["Engagement rate (%)"][0] == "5.0"
+    assert totals["CTR (%)"][0] == "0.3"
+    assert totals["Conversion rate (%)"][0] == "50.0"
+    assert totals["Value"][0] == "200"
+    assert totals["Cost"] == ["300", "50"]  # Spring: its budget, no posts
+    assert totals["Cost per click"][0] == "50"
+    assert totals["Cost per conversion"][0] == "100"
+    assert float(totals["ROI (%)"][0]) == pytest.approx(-33.33, abs=0.01)
+    by_account = rows.index(["Account", *[r[0] for r in rows[first + 1 : rows.index([], first)]]])
+    account_a = next(r for r in rows[by_account:] if r[0] == measured["accounts"][0])
+    assert account_a[1:] == ["1", "800", "1000", "50", "5.0", "0", "3", "0.3", "1", "33.3333", "100", "100", "33.33", "100", "0.0"]
+    html = chorus.call("GET", path + "?format=html", key)
+    assert html.status_code == 200
+    assert html.headers["Content-Type"].startswith("text/html")
+    for shown in ("Campaign report", "Launch", "Short link clicks", "2,000", "-33.33%", "75.00%"):
+        assert shown in html.text, shown
+    pdf = chorus.call("GET", path + "?format=pdf", key)
+    assert pdf.status_code == 200, pdf.text[:300]
+    assert pdf.content.startswith(b"%PDF-")
+    extracted = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=pdf.content, capture_output=True, check=True
+    ).stdout.decode()
+    for shown in ("Campaign report", "Launch", "Short link clicks", "2,000", "-33.33%"):
+        assert shown in extracted, shown
