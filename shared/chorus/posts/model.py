@@ -220,6 +220,8 @@ class Post:
     approval: dict[str, Any] | None = None
     series_id: str | None = None
     targets: tuple[Target, ...] = ()
+    campaign_id: str | None = None
+    utm: dict[str, str] = field(default_factory=dict)  # the post's own UTM values (chorus.links.utm)
     assignee: str | None = None  # who posts it by hand where Chorus cannot ("user:<id>"; None: the author)
 
     @property
@@ -262,6 +264,8 @@ class Post:
             "accounts": list(self.account_ids),
             "approval": self.approval,
             "series_id": self.series_id,
+            "campaign_id": self.campaign_id,
+            "utm": dict(self.utm),
             "version": self.version,
             "created_by": self.created_by,
             "assignee": self.responsible,
