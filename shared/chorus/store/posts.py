@@ -80,6 +80,8 @@ def _to_post(item: PostItem, targets: Iterable[Target] = ()) -> Post:
         approval=item.approval,
         series_id=item.series_id,
         targets=tuple(targets),
+        campaign_id=item.campaign_id,
+        utm=dict(item.utm or {}),
         assignee=item.assignee,
     )
 
@@ -105,6 +107,8 @@ def post_item(post: Post) -> PostItem:
         version=post.version,
         series_id=post.series_id,
         assignee=post.assignee,
+        campaign_id=post.campaign_id,
+        utm=dict(post.utm) or None,
     )
     if post.scheduled_at:
         item.gsi2pk = keys.calendar_pk(post.workspace_id)
