@@ -41,6 +41,7 @@ from typing import Any
 
 from chorus.accounts import service as accounts
 from chorus.events.envelope import DomainEvent, EventPublisher
+from chorus.links.service import published_content
 from chorus.platforms import registry
 from chorus.platforms.base import (
     ROOT,
@@ -330,7 +331,7 @@ def _request(
 ) -> PublishRequest:
     """The adapter's request. ``claimed``: the part the claim marked sent; ``deferred``: the last
     part's landing is left to the final transition (publish and step; a verify persists as it finds)."""
-    content = post.content_for(target.account_id)
+    content = published_content(post, target).content  # links tagged and shortened, the same every time
     media = tuple(
         MediaItem(
             url=m.url or deps.media_url(m.key or ""), mime_type=m.mime_type, alt_text=m.alt_text, size=m.size
