@@ -11,6 +11,7 @@ from chalice.app import Blueprint, Response
 from chalicelib.web import body, ok, principal, query, route, within_bytes
 from chorus.auth.roles import Role
 from chorus.errors import ValidationFailed
+from chorus.links.utm import check_values
 from chorus.library.media import register_upload
 from chorus.posts import imports, service
 from chorus.posts.model import Content, MediaRef, Mode
@@ -69,6 +70,8 @@ class PostIn(ContentIn):
     timezone: str | None = None
     recurrence: RecurrenceIn | None = None
     version: int | None = None  # for edits: the version the client last saw
+    campaign_id: str | None = Field(default=None, max_length=64)
+    utm: dict[str, Any] = Field(default_factory=dict)  # source, medium, campaign, content, term, enabled
     assignee: str | None = Field(default=None, min_length=1, max_length=200)  # who posts it by hand
 
     def compose(self) -> service.Compose:
@@ -86,6 +89,8 @@ class PostIn(ContentIn):
             scheduled_at=self.scheduled_at,
             timezone=self.timezone,
             recurrence=service.parse_recurrence(self.recurrence.model_dump() if self.recurrence else None),
+            campaign_id=self.campaign_id,
+            utm=check_values(self.utm),
             assignee=self.assignee,
         )
 
@@ -204,7 +209,7 @@ def calendar() -> Response:
         from datetime import UTC
 
         start, end = start.replace(tzinfo=start.tzinfo or UTC), end.replace(tzinfo=end.tzinfo or UTC)
-    return ok(service.calendar(principal(), start, end))
+    return ok(service.calendar(principal(), start, end, params.get("campaign")))
 
 
 @route(bp, "/queue/slots", methods=["GET"])
