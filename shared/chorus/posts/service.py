@@ -12,6 +12,7 @@ from chorus.accounts import service as accounts
 from chorus.auth import workspaces
 from chorus.auth.keys import Principal
 from chorus.auth.roles import Role, at_least, can_approve, needs_approval
+from chorus.campaigns.service import check_campaign
 from chorus.config import get_settings
 from chorus.dates import within_years
 from chorus.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
@@ -37,6 +38,8 @@ class Compose:
     timezone: str | None = None
     recurrence: Recurrence | None = None
     assignee: str | None = None  # a member's user id: who posts it by hand (reminder publishing)
+    campaign_id: str | None = None
+    utm: dict[str, str] = field(default_factory=dict)
 
 
 def _foreign_media(workspace_id: str, compose: Compose) -> list[FieldError]:
@@ -166,6 +169,7 @@ def create_post(
     principal.require_accounts(compose.accounts)
     platforms = _accounts(principal.workspace_id, compose.accounts)
     check_content(principal.workspace_id, platforms, compose)
+    check_campaign(principal.workspace_id, compose.campaign_id)
     posts = build_posts(principal, compose, platforms, tz, now)
     repo.create_posts(posts)
     for post in posts:
@@ -216,6 +220,8 @@ def build_posts(
                 approval={"state": "pending"} if state is TargetState.PENDING_APPROVAL else None,
                 series_id=series,
                 targets=targets,
+                campaign_id=compose.campaign_id,
+                utm=dict(compose.utm),
             )
         )
     return posts
@@ -263,6 +269,7 @@ def edit_post(
     tz = workspaces.validate_timezone(compose.timezone or old.timezone)
     platforms = _accounts(principal.workspace_id, compose.accounts)
     check_content(principal.workspace_id, platforms, compose)
+    check_campaign(principal.workspace_id, compose.campaign_id)
     if compose.recurrence:
         raise ValidationFailed.on(
             "recurrence", "cannot be added by an edit; create a recurring post", "immutable"
@@ -291,6 +298,8 @@ def edit_post(
         version=old.version + 1,
         approval={"state": "pending"} if state is TargetState.PENDING_APPROVAL else old.approval,
         targets=(),
+        campaign_id=compose.campaign_id,
+        utm=dict(compose.utm),
     )
     before = {t.account_id: t for t in old.targets}
     plan: list[tuple[Target | None, Target | None]] = []
@@ -490,7 +499,10 @@ def _first_free(workspace_id: str, times: list[datetime]) -> datetime | None:
 
 
 # ---------------------------------------------------------------------------------------------- calendar
-def calendar(principal: Principal, start: datetime, end: datetime) -> dict[str, object]:
+def calendar(
+    principal: Principal, start: datetime, end: datetime, campaign_id: str | None = None
+) -> dict[str, object]:
+    """The posts of ``start``..``end`` by local day and account (``campaign_id``: that campaign's only)."""
     if end <= start:
         raise ValidationFailed.on("to", "must be after from", "range")
     if end - start > timedelta(days=93):
@@ -501,6 +513,9 @@ def calendar(principal: Principal, start: datetime, end: datetime) -> dict[str, 
     zone = ZoneInfo(tz)
     days: dict[str, dict[str, list[dict[str, object]]]] = {}
     planned = repo.calendar(principal.workspace_id, start, end)
+    if campaign_id is not None:
+        check_campaign(principal.workspace_id, campaign_id, "campaign")
+        planned = [p for p in planned if p.campaign_id == campaign_id]
     for post in (seen_by(principal, p) for p in planned if any(map(principal.sees_account, p.account_ids))):
         if post.scheduled_at is None:
             continue
