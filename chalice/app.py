@@ -9,6 +9,7 @@ from typing import Any
 from chalice.app import Chalice, Request, Response
 from chalicelib import accounts, inbox, library, listening, people, posts, reminders, reports, workspaces
 from chalicelib import competitors as competitor_routes
+from chalicelib import campaigns, links
 from chalicelib.trail import record_action
 from chalicelib.web import (
     PUBLIC_PREFIXES,
@@ -36,6 +37,8 @@ app.register_blueprint(listening.bp)
 app.register_blueprint(inbox.bp)
 app.register_blueprint(reports.bp)
 app.register_blueprint(people.bp)
+app.register_blueprint(links.bp)
+app.register_blueprint(campaigns.bp)
 app.register_blueprint(library.bp)
 app.register_blueprint(competitor_routes.bp)
 app.register_blueprint(reminders.bp)
