@@ -30,8 +30,9 @@ M = TypeVar("M", bound=BaseModel)
 _principal: ContextVar[Principal | None] = ContextVar("chorus_principal", default=None)
 _identity: ContextVar[Identity | None] = ContextVar("chorus_identity", default=None)
 
-# No key on these; an OAuth callback needs the key that started the flow.
-PUBLIC_PREFIXES = ("/health", "/openapi.json", "/webhooks/")
+# No key on these; an OAuth callback needs the key that started the flow. A short link (/l/) is
+# followed by anyone; a conversion pixel (/pixel/) carries its own signed token (chorus.campaigns).
+PUBLIC_PREFIXES = ("/health", "/openapi.json", "/webhooks/", "/l/", "/pixel/")
 
 
 def set_principal(principal: Principal | None) -> None:
