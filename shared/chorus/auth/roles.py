@@ -124,6 +124,20 @@ ROUTE_ROLES: dict[tuple[str, str], Role | None] = {
     ("GET", "/goals"): Role.VIEWER,
     ("PUT", "/goals"): Role.EDITOR,
     ("GET", "/insights/best-times"): Role.VIEWER,
+    ("GET", "/l/{code}"): None,  # a short link: redirected for anyone (chorus.links)
+    ("GET", "/pixel/{token}"): None,  # a campaign's conversion pixel: its token is the credential
+    ("GET", "/links/settings"): Role.VIEWER,
+    ("PUT", "/links/settings"): Role.ADMIN,
+    ("PATCH", "/links/{code}"): Role.EDITOR,
+    ("GET", "/posts/{post_id}/links"): Role.VIEWER,
+    ("GET", "/campaigns"): Role.VIEWER,
+    ("POST", "/campaigns"): Role.EDITOR,
+    ("GET", "/campaigns/{campaign_id}"): Role.VIEWER,
+    ("PATCH", "/campaigns/{campaign_id}"): Role.EDITOR,
+    ("DELETE", "/campaigns/{campaign_id}"): Role.EDITOR,
+    ("GET", "/campaigns/{campaign_id}/conversions"): Role.VIEWER,
+    ("POST", "/campaigns/{campaign_id}/conversions"): Role.CONTRIBUTOR,
+    ("GET", "/campaigns/{campaign_id}/report"): Role.VIEWER,
     ("GET", "/templates"): Role.VIEWER,
     ("POST", "/templates"): Role.CONTRIBUTOR,
     ("GET", "/templates/{template_id}"): Role.VIEWER,
@@ -171,6 +185,8 @@ _SCOPE_OF_AREA = {
     "saved_replies": Scope.INBOX,
     "reports": Scope.REPORTS,
     "goals": Scope.REPORTS,
+    "links": Scope.PUBLISH,
+    "campaigns": Scope.PUBLISH,
     "competitors": Scope.REPORTS,  # whom the benchmark report compares the workspace with
 }
 
