@@ -12,6 +12,7 @@ import responses
 
 from chorus.platforms.base import AccountCredentials, MetricPoint, MetricsCollector, MetricScope, RateLimited
 from chorus.platforms.youtube.metrics import YouTubeMetrics
+from chorus.platforms.youtube.quota import UNITS, MemoryLedger, Quota, quota_day, until_next_quota_day
 from tests.support import fixture_bytes, fixture_json
 
 API = "https://www.googleapis.com/youtube/v3"
@@ -19,10 +20,11 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 CHANNEL = "UC_x5XG1OV2P6uZZ5FSM9Ttw"
 CREDS = AccountCredentials(platform="youtube", account_id=CHANNEL, access_token="yt-token")
 VIDEO = "D-lhorsDlUQ"
+LEDGER = MemoryLedger()
 
 
 def collector() -> YouTubeMetrics:
-    return YouTubeMetrics(requests.Session(), clock=lambda: NOW)
+    return YouTubeMetrics(requests.Session(), clock=lambda: NOW, quota=Quota(LEDGER, clock=lambda: NOW))
 
 
 def sent(index: int = 0) -> tuple[str, dict[str, list[str]], str | None]:
@@ -113,6 +115,25 @@ def test_an_exhausted_quota_is_rate_limited() -> None:
         }
     }
     responses.add(responses.GET, f"{API}/videos", status=403, json=quota)
+    ledger = MemoryLedger()
     with pytest.raises(RateLimited) as caught:
-        collector().post_metrics(CREDS, [VIDEO])
+        YouTubeMetrics(
+            requests.Session(), clock=lambda: NOW, quota=Quota(ledger, clock=lambda: NOW)
+        ).post_metrics(CREDS, [VIDEO])
     assert caught.value.code == "quotaExceeded"
+    # the day's units are spent: until the next quota day (midnight Pacific), nothing more is asked
+    assert caught.value.retry_after == until_next_quota_day(NOW)
+    assert ledger.used(UNITS, quota_day(NOW)) == 10_000
+
+
+@responses.activate
+def test_each_call_costs_a_unit_and_a_spent_budget_sends_nothing() -> None:
+    ledger = MemoryLedger()
+    metrics = YouTubeMetrics(requests.Session(), clock=lambda: NOW, quota=Quota(ledger, clock=lambda: NOW))
+    responses.add(responses.GET, f"{API}/videos", json={"items": []})
+    metrics.post_metrics(CREDS, [VIDEO])
+    assert ledger.used(UNITS, quota_day(NOW)) == 1
+    ledger.spent[(UNITS, quota_day(NOW))] = 10_000
+    with pytest.raises(RateLimited, match="daily API quota"):
+        metrics.post_metrics(CREDS, [VIDEO])
+    assert len(responses.calls) == 1

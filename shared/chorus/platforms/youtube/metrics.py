@@ -7,6 +7,9 @@
   Videos the API does not return (deleted, private) are simply missing from ``items``.
 * account: ``GET /channels?part=statistics&id={channel-id}``: subscriberCount -> followers, unless
   ``hiddenSubscriberCount`` is true (then the count is not real and followers is absent); viewCount -> views.
+
+Each call costs one unit of the project's daily budget (:mod:`chorus.platforms.youtube.quota`), charged
+before it is sent: a spent budget stops the collection until the next quota day (``RateLimited``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import requests
 
 from chorus.platforms.base import AccountCredentials, MetricPoint, MetricScope
 from chorus.platforms.http import batched, bearer, call, json_body
+from chorus.platforms.youtube.quota import Quota
 
 PLATFORM = "youtube"
 API_URL = "https://www.googleapis.com/youtube/v3"
@@ -65,10 +69,12 @@ class YouTubeMetrics:
         base_url: str = API_URL,
         *,
         clock: Callable[[], datetime] = _utc_now,
+        quota: Quota | None = None,
     ) -> None:
         self._session = session or requests.Session()
         self.base_url = base_url.rstrip("/")
         self._clock = clock
+        self.quota = quota or Quota(clock=clock)
 
     def account_metrics(self, creds: AccountCredentials) -> list[MetricPoint]:
         now = self._clock()
@@ -94,14 +100,17 @@ class YouTubeMetrics:
         return points
 
     def _items(self, creds: AccountCredentials, resource: str, ids: str) -> list[dict[str, Any]]:
-        resp = call(
-            self._session,
-            "GET",
-            f"{self.base_url}/{resource}",
-            PLATFORM,
-            params={"part": "statistics", "id": ids},
-            headers=bearer(creds.access_token),
-        )
+        method = f"{resource}.list"
+        self.quota.charge(method)
+        with self.quota.watch(method):
+            resp = call(
+                self._session,
+                "GET",
+                f"{self.base_url}/{resource}",
+                PLATFORM,
+                params={"part": "statistics", "id": ids},
+                headers=bearer(creds.access_token),
+            )
         body = json_body(resp, PLATFORM)
         items = body.get("items") if isinstance(body, dict) else None
         return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
