@@ -129,8 +129,9 @@ def get(principal: Principal, group_id: str) -> HashtagGroup:
 
 
 def page(principal: Principal, request: PageRequest) -> Page[HashtagGroup]:
-    found = repo.page_of(repo.HashtagGroupItem, principal.workspace_id, keys.HASHTAGS_PREFIX, request)
-    return Page([_from_item(i) for i in found.items], found.next_cursor)
+    return repo.mapped_page(
+        repo.HashtagGroupItem, principal.workspace_id, keys.HASHTAGS_PREFIX, request, _from_item
+    )
 
 
 def update(principal: Principal, group_id: str, name: str, hashtags: Sequence[str]) -> HashtagGroup:

@@ -5,8 +5,9 @@ Persistence models are not domain models: the services map them (``templates``, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pynamodb.attributes import (
     JSONAttribute,
@@ -21,6 +22,8 @@ from chorus.errors import Conflict, NotFound
 from chorus.library import keys
 from chorus.store.models import MainItem, bind, update
 from chorus.store.pages import Page, PageRequest, prefix_page
+
+T = TypeVar("T")
 
 
 class TemplateItem(MainItem, discriminator="library_template"):
@@ -127,6 +130,14 @@ def find_media(workspace_id: str, media_id: str) -> MediaItem | None:
 def page_of(model: Any, workspace_id: str, prefix: str, page: PageRequest, keep: Any = None) -> Page[Any]:
     bind()
     return prefix_page(model, keys.library_pk(workspace_id), prefix, page, keep=keep)
+
+
+def mapped_page(
+    model: Any, workspace_id: str, prefix: str, page: PageRequest, to_domain: Callable[[Any], T]
+) -> Page[T]:
+    """A page of ``model``'s items as domain objects (``to_domain`` maps each)."""
+    found = page_of(model, workspace_id, prefix, page)
+    return Page([to_domain(i) for i in found.items], found.next_cursor)
 
 
 def save_versioned(item: TemplateItem, expected: int) -> None:

@@ -207,8 +207,9 @@ def get(principal: Principal, template_id: str) -> Template:
 
 
 def page(principal: Principal, request: PageRequest) -> Page[Template]:
-    found = repo.page_of(repo.TemplateItem, principal.workspace_id, keys.TEMPLATE_PREFIX, request)
-    return Page([_from_item(i) for i in found.items], found.next_cursor)
+    return repo.mapped_page(
+        repo.TemplateItem, principal.workspace_id, keys.TEMPLATE_PREFIX, request, _from_item
+    )
 
 
 def update(
