@@ -214,9 +214,10 @@ class YouTubePublisher:
         upload_url: str | None = None,
         *,
         quota: Quota | None = None,
-        chunk_size: int = CHUNK_SIZE,
+        chunk_size: int | None = None,
     ) -> None:
-        if chunk_size <= 0 or chunk_size % CHUNK_UNIT:
+        chunk_size = chunk_size or CHUNK_SIZE
+        if chunk_size % CHUNK_UNIT:
             raise ValueError(f"chunk_size must be a multiple of {CHUNK_UNIT} bytes")
         self.session = session or requests.Session()
         self.base_url = (base_url or API_URL).rstrip("/")
