@@ -27,7 +27,8 @@ from chorus.platforms.base import (
     TransientError,
     UnknownOutcome,
 )
-from chorus.platforms.weibo.api import ERRORS, PERMANENT, REAUTH, TRANSIENT, parse_time
+from chorus.platforms.codes import Action
+from chorus.platforms.weibo.api import ERRORS, REPEAT, parse_time
 from chorus.platforms.weibo.publish import WeiboPublisher
 from chorus.posts.validation import MediaSpec, validate
 from tests.contract.weibo import API, AUTH, CREDS, RIP, SAFE_DOMAIN, UID, doc, weibo_app
@@ -227,11 +228,14 @@ def test_weibos_own_failures_are_retried(rsps: responses.RequestsMock, adapter: 
 
 def test_the_error_table_holds_every_documented_code() -> None:
     codes = {int(row["error_code"]): row["error"] for row in doc("error_codes_selected_docs.json")["rows"]}
-    assert ERRORS[10006] == ERRORS[10014] == ERRORS[10017] == PERMANENT
-    assert ERRORS[21327] == ERRORS[21325] == REAUTH
-    assert {ERRORS[c] for c in (10022, 10023, 10024)} == {"rate_limit"}
-    assert ERRORS[10001] == TRANSIENT
-    assert {10006, 10014, 10017, 10022, 10023, 10024, 20019, 21325, 21327} <= set(ERRORS) & set(codes)
+    actions = {code: action for code, (action, _) in ERRORS.items()}
+    assert actions[10006] == actions[10014] == actions[10017] == Action.PERMANENT
+    assert actions[21327] == actions[21325] == Action.REAUTH
+    assert {actions[c] for c in (10022, 10023, 10024)} == {Action.DEFER}
+    assert actions[10001] == Action.RETRY
+    assert {10006, 10014, 10017, 10022, 10023, 10024, 21325, 21327} <= set(ERRORS) & set(codes)
+    assert REPEAT == 20019
+    assert REPEAT in codes
 
 
 def timeline(text: str, created: datetime) -> dict[str, object]:

@@ -9,7 +9,8 @@ read as a float. :func:`id_of` is the one place that reads them.
 pass ``access_token``), never in a URL.
 
 **Errors** are ``{error, error_code, request}`` (``error_code`` a string in the docs, a number on the
-wire). :data:`ERRORS` is the one table of what each code means to Chorus:
+wire). :data:`ERRORS` is the one table of what each code means to Chorus (the shared vocabulary of
+:mod:`chorus.platforms.codes`: retry / defer / permanent / re-auth):
 
 * rate limits (10022 IP, 10023 user, 10024 user per endpoint) -> :class:`RateLimited`, waiting until
   the reset ``GET 2/account/rate_limit_status.json`` answers (``reset_time_in_seconds``) where it can
@@ -41,6 +42,7 @@ from chorus.platforms.base import (
     TransientError,
     UnknownOutcome,
 )
+from chorus.platforms.codes import Action, ErrorTable, numeric
 from chorus.platforms.http import call, json_body
 
 logger = logging.getLogger(__name__)
@@ -54,62 +56,47 @@ class RepeatContent(PermanentError):
     """20019: Weibo has a status with this text already (after a lost answer: ours)."""
 
 
-RATE_LIMIT = "rate_limit"
-TRANSIENT = "transient"
-REAUTH = "reauth"
-REPEAT = "repeat"
-PERMANENT = "permanent"
-
-ERRORS: Mapping[int, str] = {
-    10001: TRANSIENT,  # System error
-    10002: TRANSIENT,  # Service unavailable
-    10003: TRANSIENT,  # Remote service error
-    10009: TRANSIENT,  # Too many pending tasks, system is busy
-    10022: RATE_LIMIT,  # IP requests out of rate limit
-    10023: RATE_LIMIT,  # User requests out of rate limit
-    10024: RATE_LIMIT,  # User requests for (%s) out of rate limit
-    10006: PERMANENT,  # Source paramter (appkey) is missing
-    10014: PERMANENT,  # Insufficient app permissions (statuses/update for ordinary apps)
-    10017: PERMANENT,  # Parameter value invalid (a status without the app's safe-domain URL)
-    20019: REPEAT,  # repeat content!
-    21314: REAUTH,  # Token used
-    21315: REAUTH,  # Token expired
-    21316: REAUTH,  # Token revoked
-    21317: REAUTH,  # Token rejected
-    21325: REAUTH,  # invalid_grant
-    21327: REAUTH,  # expired_token
-    21332: REAUTH,  # invalid_access_token
+REPEAT = 20019
+ERRORS: ErrorTable = {
+    10001: (Action.RETRY, None),  # System error
+    10002: (Action.RETRY, None),  # Service unavailable
+    10003: (Action.RETRY, None),  # Remote service error
+    10009: (Action.RETRY, None),  # Too many pending tasks, system is busy
+    10022: (Action.DEFER, None),  # IP requests out of rate limit
+    10023: (Action.DEFER, None),  # User requests out of rate limit
+    10024: (Action.DEFER, None),  # User requests for (%s) out of rate limit
+    10006: (Action.PERMANENT, None),  # Source paramter (appkey) is missing
+    10014: (Action.PERMANENT, None),  # Insufficient app permissions (statuses/update for ordinary apps)
+    10017: (Action.PERMANENT, None),  # Parameter value invalid (a status without the app's safe-domain URL)
+    21314: (Action.REAUTH, None),  # Token used
+    21315: (Action.REAUTH, None),  # Token expired
+    21316: (Action.REAUTH, None),  # Token revoked
+    21317: (Action.REAUTH, None),  # Token rejected
+    21325: (Action.REAUTH, None),  # invalid_grant
+    21327: (Action.REAUTH, None),  # expired_token
+    21332: (Action.REAUTH, None),  # invalid_access_token
 }
 """What each Weibo ``error_code`` means to Chorus (error_codes_selected_docs.json and the Error_code
-wiki page); a code not listed keeps the meaning of its HTTP status (4xx permanent, 5xx transient)."""
-
-
-def error_code(value: Any) -> int | None:
-    """``error_code`` as a number (a string in the docs, a number on the wire)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
+wiki page; :mod:`chorus.platforms.codes`); 20019 (``REPEAT``) is :class:`RepeatContent`; a code not
+listed keeps the meaning of its HTTP status (4xx permanent, 5xx transient). A deferral waits for the
+reset ``account/rate_limit_status`` gives (:meth:`WeiboApi.reset_in`)."""
 
 
 def classify(exc: PlatformError, retry_after: float | None = None) -> PlatformError:
     """``exc`` as the error class :data:`ERRORS` gives its Weibo code (``exc`` itself when not listed)."""
-    code = error_code(exc.code)
-    meaning = ERRORS.get(code) if code is not None else None
+    code = numeric(exc.code)
     kw: dict[str, Any] = {"platform": PLATFORM, "code": exc.code, "status": exc.status}
-    if meaning == RATE_LIMIT:
+    if code == REPEAT:
+        return RepeatContent(exc.message, **kw)
+    action = ERRORS[code][0] if code is not None and code in ERRORS else None
+    if action is Action.DEFER:
         wait = retry_after if retry_after is not None else getattr(exc, "retry_after", None)
         return RateLimited(exc.message, retry_after=wait, **kw)
-    if meaning == TRANSIENT:
+    if action is Action.RETRY:
         return TransientError(exc.message, **kw)
-    if meaning == REAUTH:
+    if action is Action.REAUTH:
         return AuthError(exc.message, **kw)
-    if meaning == REPEAT:
-        return RepeatContent(exc.message, **kw)
-    if meaning == PERMANENT and not isinstance(exc, PermanentError):
+    if action is Action.PERMANENT and not isinstance(exc, PermanentError):
         return PermanentError(exc.message, **kw)
     return exc
 
@@ -179,15 +166,16 @@ class WeiboApi:
             raise
         except PlatformError as exc:
             raise self._classified(token, exc) from None
-        if isinstance(body, dict) and error_code(body.get("error_code")) is not None:  # an error answered 200
+        if isinstance(body, dict) and numeric(body.get("error_code")) is not None:  # an error answered 200
             found = PermanentError(str(body.get("error") or "Weibo error"), platform=PLATFORM,
                                    code=str(body["error_code"]), status=resp.status_code)  # fmt: skip
             raise self._classified(token, found)
         return body
 
     def _classified(self, token: str, exc: PlatformError) -> PlatformError:
-        code = error_code(exc.code)
-        wait = self.reset_in(token) if code is not None and ERRORS.get(code) == RATE_LIMIT else None
+        code = numeric(exc.code)
+        deferred = code is not None and code in ERRORS and ERRORS[code][0] is Action.DEFER
+        wait = self.reset_in(token) if deferred else None
         return classify(exc, wait)
 
     def reset_in(self, token: str) -> float | None:

@@ -16,8 +16,9 @@ from typing import Any
 import requests
 
 from chorus.platforms.base import AccountCredentials, MetricPoint, MetricScope, counted_points
+from chorus.platforms.codes import numeric
 from chorus.platforms.http import batched
-from chorus.platforms.weibo.api import PLATFORM, WeiboApi, error_code, id_of
+from chorus.platforms.weibo.api import PLATFORM, WeiboApi, id_of
 
 IDS_PER_CALL = 100
 POST_COUNTS = {"reposts": "shares", "comments": "comments", "attitudes": "likes", "likes": "likes"}
@@ -28,7 +29,7 @@ def numbers(item: dict[str, Any]) -> dict[str, int]:
     """The item's counters as integers (Weibo sends some as strings)."""
     found: dict[str, int] = {}
     for name, value in item.items():
-        number = error_code(value)  # a whole number, or its decimal string
+        number = numeric(value)  # a whole number, or its decimal string
         if number is not None:
             found[name] = number
     return found

@@ -40,12 +40,12 @@ from chorus.platforms.base import (
     UnknownOutcome,
 )
 from chorus.platforms.budget import CALL_REQUESTS, CallBudget, OutOfBudget, requests_budget, timeout_seconds
+from chorus.platforms.codes import numeric
 from chorus.platforms.http import DEFAULT_TIMEOUT
 from chorus.platforms.weibo.api import (
     PLATFORM,
     RepeatContent,
     WeiboApi,
-    error_code,
     id_of,
     parse_time,
     status_url,
@@ -163,6 +163,6 @@ class WeiboPublisher:
         try:
             self.api.post(creds.access_token, "statuses/destroy", data={"id": platform_post_id})
         except PermanentError as exc:
-            if error_code(exc.code) != GONE:
+            if numeric(exc.code) != GONE:
                 raise
             logger.info("already_deleted", extra={"platform": PLATFORM, "object_id": platform_post_id})
