@@ -24,7 +24,7 @@ def template_routes() -> dict[tuple[str, str], bool]:
     from chorus.local.template import Template
 
     api_fn = Template.load(REPO / "template.yaml").resources["ApiFunction"]["Properties"]
-    public = ("/health", "/openapi.json")
+    public = ("/health", "/openapi.json", "/l/", "/pixel/")  # short links; a pixel carries its own token
     return {
         (e["Properties"]["Path"], e["Properties"]["Method"].upper()): e["Properties"]["Path"].startswith(
             public
