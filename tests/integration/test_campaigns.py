@@ -341,7 +341,23 @@ def test_the_campaign_report_s_numbers_in_csv_html_and_pdf(chorus: Chorus, measu
     assert float(totals["ROI (%)"][0]) == pytest.approx(-33.33, abs=0.01)
     by_account = rows.index(["Account", *[r[0] for r in rows[first + 1 : rows.index([], first)]]])
     account_a = next(r for r in rows[by_account:] if r[0] == measured["accounts"][0])
-    assert account_a[1:] == ["1", "800", "1000", "50", "5.0", "0", "3", "0.3", "1", "33.3333", "100", "100", "33.33", "100", "0.0"]
+    assert account_a[1:] == [
+        "1",
+        "800",
+        "1000",
+        "50",
+        "5.0",
+        "0",
+        "3",
+        "0.3",
+        "1",
+        "33.3333",
+        "100",
+        "100",
+        "33.33",
+        "100",
+        "0.0",
+    ]
     html = chorus.call("GET", path + "?format=html", key)
     assert html.status_code == 200
     assert html.headers["Content-Type"].startswith("text/html")

@@ -30,8 +30,8 @@ from chorus.campaigns.model import Campaign, Conversion
 from chorus.links import store as links
 from chorus.posts.model import Post, TargetState
 from chorus.reports.model import KpiValue
-from chorus.store.keys import iso
 from chorus.reports.render import Column, Document, Kind, Section, Table, platform_label, render_document
+from chorus.store.keys import iso
 
 SEARCH_DAYS = 365
 PUBLISHED = {TargetState.PUBLISHED, TargetState.PARTIALLY_PUBLISHED}
@@ -184,7 +184,10 @@ def numbers(
             platform_of[key] = conversion.platform or "unattributed"
         figures.conversions += 1
         figures.value += conversion.value
-    total, by_platform, by_account, by_post = Figures(), {}, {}, {}
+    total = Figures()
+    by_platform: dict[str, Figures] = {}
+    by_account: dict[str, Figures] = {}
+    by_post: dict[str, Figures] = {}
     for key, figures in by_target.items():
         total.add(figures)
         by_platform.setdefault(platform_of[key], Figures()).add(figures)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
@@ -26,7 +27,7 @@ def save(campaign: Campaign, pixel_key: str | None = None) -> None:
     """Create (with its ``pixel_key``) or replace a campaign's name and data (the key stays)."""
     bind()
     pk, sk = keys.workspace_pk(campaign.workspace_id), keys.campaign_sk(campaign.id)
-    now = campaign.updated_at
+    now = campaign.updated_at or datetime.now(UTC)
     if pixel_key is not None:
         CampaignItem(
             pk, sk, workspace_id=campaign.workspace_id, campaign_id=campaign.id, name=campaign.name,

@@ -8,7 +8,7 @@ Clicks are counted on ``LINK#<code> / DAY#<date>`` with one UpdateItem of atomic
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -126,13 +126,21 @@ def set_destination(link: ShortLink, destination: str, original: str) -> ShortLi
     """The post was edited before it went out: the same code now leads to the new URL."""
     bind()
     sk = keys.short_link_sk(link.post_id, link.account_id, link.n)
+    campaign = link.campaign_id
     ShortLinkItem(keys.workspace_pk(link.workspace_id), sk).update(
-        actions=[ShortLinkItem.destination.set(destination), ShortLinkItem.original.set(original)]
+        actions=[
+            ShortLinkItem.destination.set(destination),
+            ShortLinkItem.original.set(original),
+            ShortLinkItem.campaign_id.set(campaign) if campaign else ShortLinkItem.campaign_id.remove(),
+        ]
     )
     LinkCodeItem(keys.link_pk(link.code), keys.link_sk()).update(
-        actions=[LinkCodeItem.destination.set(destination), LinkCodeItem.campaign_id.set(link.campaign_id)]
+        actions=[
+            LinkCodeItem.destination.set(destination),
+            LinkCodeItem.campaign_id.set(campaign) if campaign else LinkCodeItem.campaign_id.remove(),
+        ]
     )
-    return ShortLink(**{**link.__dict__, "destination": destination, "original": original})
+    return replace(link, destination=destination, original=original)
 
 
 def resolve(code: str) -> tuple[str, bool] | None:
