@@ -7,6 +7,7 @@ naming the field."""
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 import pytest
@@ -357,3 +358,37 @@ def test_a_viewer_reads_the_library_but_cannot_change_it(
     assert chorus.call("GET", f"/media/{image_id}", viewer).status_code == 200
     assert chorus.call("DELETE", f"/media/{image_id}", viewer).status_code == 403
     assert chorus.call("POST", "/templates", viewer, json={"name": "T", "text": "t"}).status_code == 403
+
+
+def test_an_upload_event_that_keeps_failing_ends_in_the_dlq_with_its_item_failed(
+    chorus: Chorus, owner: tuple[str, str]
+) -> None:
+    """The file of this item never reaches the bucket: reading it fails on every try (S3 answers 404),
+    so the event goes to the rule's dead-letter queue and the item says it failed."""
+    key = owner[0]
+    made = chorus.call(
+        "POST", "/media", key, json={"filename": "lost.png", "mime_type": "image/png", "size": 9}
+    )
+    assert made.status_code == 201, made.text
+    bucket = chorus.rt.stack.refs["MediaBucket"] if chorus.rt.stack else ""
+    detail = {
+        "bucket": {"name": bucket},
+        "object": {"key": made.json()["key"], "size": 9},
+        "reason": "PutObject",
+    }
+    sent = chorus.rt.client("events").put_events(
+        Entries=[{"Source": "aws.s3", "DetailType": "Object Created", "Detail": json.dumps(detail)}]
+    )
+    assert sent["FailedEntryCount"] == 0
+    sqs = chorus.rt.client("sqs")
+    dlq = sqs.get_queue_url(QueueName="MediaLibraryFunctionUploadedQueue")["QueueUrl"]
+
+    def dead_lettered() -> list[dict[str, Any]]:
+        got = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        return [json.loads(m["Body"]) for m in got]
+
+    events = eventually(dead_lettered, timeout=60)
+    assert events[0]["detail"]["object"]["key"] == made.json()["key"]
+    item = chorus.call("GET", f"/media/{made.json()['id']}", key).json()
+    assert item["state"] == "failed"
+    assert "could not be read" in item["error"]

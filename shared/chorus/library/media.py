@@ -131,29 +131,37 @@ def read_facts(key: str, mime_type: str, size: int) -> Facts:
 def ingest(key: str) -> str | None:
     """Make the upload at ``key`` a ready library item (thumbnail written) or a failed one; returns the
     item's state, None for a key that is no upload (a thumbnail, anything else in the bucket).
-    Idempotent: S3 may deliver an event twice, and reading the same file again gives the same item."""
+    Idempotent: S3 may deliver an event twice, and reading the same file again gives the same item.
+    When reading fails unexpectedly (S3 or DynamoDB errors) the item is marked failed, saying so, and the
+    error is raised again: EventBridge retries the event (a success makes the item ready) and then puts
+    it in the rule's dead-letter queue, the item already failed."""
     key = unquote_plus(key)
     parsed = keys.parse_upload_key(key)
     if parsed is None:
         return None
     workspace_id, media_id = parsed
     item = repo.find_media(workspace_id, media_id)
-    stored = objects.head(key)
-    now = datetime.now(UTC)
     if item is None or item.key != key:  # uploaded without POST /media's record (or it was deleted)
         logger.info("upload without a library item", media_id=media_id)
         return None
-    facts = read_facts(key, item.mime_type, stored.size)
-    thumb_key = None
-    if facts.thumbnail is not None:
-        thumb_key = keys.thumbnail_key(workspace_id, media_id)
-        objects.put(thumb_key, facts.thumbnail.data, "image/jpeg")
+    try:
+        facts = read_facts(key, item.mime_type, objects.head(key).size)
+        thumb_key = None
+        if facts.thumbnail is not None:
+            thumb_key = keys.thumbnail_key(workspace_id, media_id)
+            objects.put(thumb_key, facts.thumbnail.data, "image/jpeg")
+    except Exception as exc:
+        logger.exception("media library item not read", media_id=media_id)
+        item.state, item.error = "failed", f"the file could not be read ({type(exc).__name__}); retried"
+        item.updated_at = datetime.now(UTC)
+        repo.save_ingested(item)
+        raise
     item.size = facts.size
     item.width, item.height, item.duration_s = facts.width, facts.height, facts.duration_s
     item.thumbnail_key = thumb_key
     item.state = "failed" if facts.error else "ready"
     item.error = facts.error
-    item.updated_at = now
+    item.updated_at = datetime.now(UTC)
     repo.save_ingested(item)
     return item.state
 
