@@ -231,3 +231,32 @@ def test_not_marked_in_time_it_is_overdue_with_one_alert(chorus: Chorus, team: d
     marked = team["call"]("POST", f"/posts/{post_id}/targets/{team['account']}/posted", json={"url": url})
     assert marked.status_code == 200, marked.text
     assert target(team, post_id)["state"] == "published"
+
+
+def test_shanghai_wall_clock_times_land_on_their_local_calendar_day(
+    chorus: Chorus, team: dict[str, Any]
+) -> None:
+    """The workspace is in Asia/Shanghai (UTC+8): 00:30 there is 16:30 UTC the day before, and the
+    calendar shows it on its Shanghai day; 23:59:59 is the day before, 00:00:00 the day itself."""
+    call, year = team["call"], datetime.now(UTC).year + 1
+    made = {}
+    for local in (f"{year}-03-01T23:59:59", f"{year}-03-02T00:00:00", f"{year}-03-02T00:30:00"):
+        body = {"title": "早安", "text": local, "media": [PHOTO], "accounts": [team["account"]],
+                "scheduled_at": local, "timezone": "Asia/Shanghai"}  # fmt: skip
+        answer = call("POST", "/posts", json=body)
+        assert answer.status_code == 201, answer.text
+        made[local] = answer.json()
+    due = {local: p["targets"][0]["due_at"] for local, p in made.items()}
+    assert due == {
+        f"{year}-03-01T23:59:59": f"{year}-03-01T15:59:59.000Z",
+        f"{year}-03-02T00:00:00": f"{year}-03-01T16:00:00.000Z",
+        f"{year}-03-02T00:30:00": f"{year}-03-01T16:30:00.000Z",
+    }
+    window = {"from": f"{year}-03-01T00:00:00+08:00", "to": f"{year}-03-03T00:00:00+08:00"}
+    days = call("GET", "/calendar", params=window).json()["days"]
+    shown = {
+        day: sorted(e["local_time"] for e in by_account[team["account"]]) for day, by_account in days.items()
+    }
+    assert shown == {f"{year}-03-01": ["23:59"], f"{year}-03-02": ["00:00", "00:30"]}
+    for p in made.values():  # not left to be reminded in a later test run
+        assert call("DELETE", f"/posts/{p['id']}").status_code == 200
