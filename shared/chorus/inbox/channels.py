@@ -110,6 +110,10 @@ CHANNELS: Mapping[str, Channel] = {
                 "nothing yet: its push notifications announce videos, not comments", None),
         Channel("tiktok", "tiktok", "TikTok",
                 "nothing yet: its webhooks carry no messages (only the removal of access)", None),
+        Channel("douyin", "douyin", "Douyin comments",
+                "comments on the account's newest videos (enterprise accounts granted item.comment; polled)",
+                "a reply comment: POST /item/comment/reply/ (item_id, comment_id, content)",
+                "douyin.comments:DouyinCommentReplies"),
         Channel("sandbox", "sandbox", "Sandbox (local only)", "comments, mentions and messages",
                 "a reply on the local sandbox platform", PUBLISHER),
     )

@@ -114,6 +114,10 @@ def _polled(platform: str) -> Callable[[list[Any], str], ParseResult]:
         from chorus.platforms.bluesky.notifications import parse_notifications as bluesky
 
         return bluesky
+    if platform == "douyin":
+        from chorus.platforms.douyin.comments import parse_comments as douyin
+
+        return douyin
     if platform == "weibo":
         from chorus.platforms.weibo.comments import parse_comments as weibo
 

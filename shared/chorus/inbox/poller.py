@@ -35,7 +35,7 @@ from chorus.store.models import MainItem, bind
 
 log = logging.getLogger(__name__)
 
-POLLED_PLATFORMS = ("mastodon", "bluesky", "weibo", "sandbox")
+POLLED_PLATFORMS = ("mastodon", "bluesky", "weibo", "douyin", "sandbox")
 FAN_OUT = 8
 # (quiet for less than this, poll again after that); the last band holds for anything quieter
 AGE_BANDS: tuple[tuple[timedelta, timedelta], ...] = (
@@ -123,6 +123,10 @@ def _fetch(account: Account, cursor: str | None, deps: PollerDeps) -> tuple[list
         from chorus.platforms.bluesky.notifications import fetch_notifications as bluesky
 
         return bluesky(deps.session, account.base_url or "https://bsky.social", creds.access_token, cursor)
+    if account.platform == "douyin":
+        from chorus.platforms.douyin.comments import fetch_comments as douyin
+
+        return douyin(deps.session, creds, cursor)
     if account.platform == "weibo":
         from chorus.platforms.weibo.comments import fetch_comments as weibo
 
