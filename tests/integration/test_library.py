@@ -392,3 +392,26 @@ def test_an_upload_event_that_keeps_failing_ends_in_the_dlq_with_its_item_failed
     item = chorus.call("GET", f"/media/{made.json()['id']}", key).json()
     assert item["state"] == "failed"
     assert "could not be read" in item["error"]
+
+
+def test_a_published_post_sends_the_library_file_and_keeps_using_it(
+    chorus: Chorus, owner: tuple[str, str]
+) -> None:
+    key, account = owner
+    data = png(64, 48)
+    media_id = upload(chorus, key, "now.png", "image/png", data)
+    item = settled(chorus, key, media_id)
+    media = [{"mime_type": "image/png", "key": item["key"], "size": item["size"]}]
+    post = chorus.call(
+        "POST", "/posts", key, json={"text": "out now", "media": media, "accounts": [account], "mode": "now"}
+    )
+    assert post.status_code == 201, post.text
+
+    def published() -> dict[str, Any] | None:
+        return next((p for p in chorus.platform_posts() if p.get("text") == "out now"), None)
+
+    sent = eventually(published, timeout=60)
+    assert requests.get(sent["media"][0], timeout=30).content == data  # the publisher's link to the upload
+    # published, the post cannot be deleted: the file stays in use
+    assert chorus.call("GET", f"/media/{media_id}", key).json()["used_by"] == [post.json()["id"]]
+    assert chorus.call("DELETE", f"/media/{media_id}", key).status_code == 409

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 from chorus.config import cached, get_settings
+from chorus.library.objects import presign_get
 from chorus.posts.publisher import PublisherDeps
 from chorus.posts.queue import default_queue
 from chorus.posts.reminders import ReminderDeps
 
 
-def _media_url(key: str, expires_s: int = 3600) -> str:
-    from chorus.aws import client
-
-    url: str = client("s3").generate_presigned_url(
-        "get_object", Params={"Bucket": get_settings().media_bucket, "Key": key}, ExpiresIn=expires_s
-    )
-    return url
+def _media_url(key: str) -> str:
+    """The publisher's link to an upload (an hour: platforms fetch it at once)."""
+    return presign_get(key, 3600)
 
 
 def _media_link(key: str) -> str:
     """A reminder's link to an upload: a person may open the e-mail days later (SigV4's longest: 7 days)."""
-    return _media_url(key, 7 * 24 * 3600)
+    return presign_get(key, 7 * 24 * 3600)
 
 
 def _email_of(workspace_id: str, recipient: str) -> str | None:
