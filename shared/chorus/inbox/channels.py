@@ -105,7 +105,9 @@ CHANNELS: Mapping[str, Channel] = {
                 "a reply comment: POST 2/comments/reply.json (cid, id, comment)",
                 "weibo.comments:WeiboCommentReplies", max_chars=140),
         Channel("threads", "threads", "Threads", "replies and mentions", None),
-        Channel("linkedin", "linkedin", "LinkedIn", "comments and mentions on the organisation's posts", None),
+        Channel("linkedin", "linkedin", "LinkedIn", "comments and mentions on the organisation's posts",
+                "a reply comment: POST /rest/socialActions/{comment-urn}/comments (actor, object, message.text, "
+                "parentComment)", "linkedin.replies:LinkedInCommentReplies"),
         Channel("youtube", "youtube", "YouTube",
                 "nothing yet: its push notifications announce videos, not comments", None),
         Channel("tiktok", "tiktok", "TikTok",

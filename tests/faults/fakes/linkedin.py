@@ -4,7 +4,9 @@ the post URN in ``x-restli-id``; the Images and Videos APIs answer ``initializeU
 ``{value: {uploadUrl | uploadInstructions[], image | video, uploadToken}}``; each uploaded part answers
 an ``ETag`` that ``finalizeUpload`` must list in order; errors are ``{message, serviceErrorCode,
 status}``. The author's posts are listed newest first (``GET /rest/posts?q=author``). Every /rest call
-must carry the versioned headers, or it is refused as LinkedIn refuses it."""
+must carry the versioned headers, or it is refused as LinkedIn refuses it. Comments (the Comments API:
+``POST /rest/socialActions/{target}/comments``, 201 with the comment URN in ``x-restli-id``; ``GET`` lists
+a target's comments) are ``comment`` records."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -24,6 +27,7 @@ IMAGES = r"/rest/images"
 VIDEOS = r"/rest/videos"
 VIDEO_STATUS = r"/rest/videos/([^/]+)"
 UPLOAD = r"/upload/(image|video)/([^/]+)"
+COMMENTS = r"/rest/socialActions/([^/]+)/comments"
 IMAGE = "/files/tart.jpg"
 VIDEO = "/files/clip.mp4"
 IMAGE_BYTES = b"\xff\xd8\xff\xe0jpeg" + b"\x01" * 40
@@ -146,6 +150,26 @@ def linkedin_platform(platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) -
         platform.create("upload", {"of": video["id"], "part": index, "bytes": len(req.body)})
         return Reply(200, None, {"ETag": video["etags"][index]})
 
+    def comment(req: Request, match: re.Match[str]) -> Any:
+        if not _versioned(req):
+            return linkedin_error(400, "A LinkedIn-Version header is required")
+        body = req.json or {}
+        number = len(platform.records.get("comment", [])) + 1
+        made = platform.create("comment", {
+            "id": f"urn:li:comment:({body.get('object')},71240000000000{number:05d})", "target": unquote(match.group(1)),
+            "actor": body.get("actor"), "object": body.get("object"), "parent": body.get("parentComment"),
+            "text": (body.get("message") or {}).get("text"), "time": int(time.time() * 1000),
+        })  # fmt: skip
+        return Reply(201, None, {"x-restli-id": made["id"]})
+
+    def comments(req: Request, match: re.Match[str]) -> Any:
+        target = unquote(match.group(1))
+        mine = [c for c in platform.records.get("comment", []) if c["target"] == target]
+        return {"elements": [{"commentUrn": c["id"], "actor": c["actor"], "message": {"text": c["text"]},
+                              "created": {"time": c["time"]}} for c in reversed(mine)]}  # fmt: skip
+
+    platform.route("POST", COMMENTS, comment)
+    platform.route("GET", COMMENTS, comments)
     platform.route("POST", POSTS, posts)
     platform.route("GET", POSTS, listing)
     platform.route("POST", IMAGES, images)

@@ -175,7 +175,7 @@ class LinkedInPublisher:
         self.session = session or requests.Session()
         self.base_url = (base_url or API_URL).rstrip("/")
 
-    def _rest(self, creds: AccountCredentials, method: str, path: str, **kw: Any) -> requests.Response:
+    def rest(self, creds: AccountCredentials, method: str, path: str, **kw: Any) -> requests.Response:
         headers = {**bearer(creds.access_token), **rest_headers(), **kw.pop("headers", {})}
         with daily_limits():
             return call(self.session, method, f"{self.base_url}/rest/{path}", PLATFORM, headers=headers, **kw)
@@ -189,8 +189,8 @@ class LinkedInPublisher:
             or host.endswith(".linkedin.com")
         )
 
-    def _json(self, creds: AccountCredentials, method: str, path: str, **kw: Any) -> dict[str, Any]:
-        body = json_body(self._rest(creds, method, path, **kw), PLATFORM)
+    def rest_json(self, creds: AccountCredentials, method: str, path: str, **kw: Any) -> dict[str, Any]:
+        body = json_body(self.rest(creds, method, path, **kw), PLATFORM)
         return body if isinstance(body, dict) else {}
 
     # -- publishing ----------------------------------------------------------------------------------
@@ -258,7 +258,7 @@ class LinkedInPublisher:
 
     def _upload_image(self, creds: AccountCredentials, item: MediaItem) -> str:
         owner = author_urn(creds.account_id)
-        answer = self._json(creds, "POST", "images?action=initializeUpload",
+        answer = self.rest_json(creds, "POST", "images?action=initializeUpload",
                             json={"initializeUploadRequest": {"owner": owner}}, idempotent=True)  # fmt: skip
         value = answer.get("value") or {}
         upload_url, urn = str(value.get("uploadUrl") or ""), str(value.get("image") or "")
@@ -304,7 +304,7 @@ class LinkedInPublisher:
             finalize = {"video": plan["video"], "uploadToken": plan["token"], "uploadedPartIds": etags}
             urn = progress.step(VIDEO, partial(self._finalize, creds, finalize), idempotent=True)
         budget.spend(TIMEOUT)
-        status = str(self._json(creds, "GET", f"videos/{_enc(urn)}").get("status") or "")
+        status = str(self.rest_json(creds, "GET", f"videos/{_enc(urn)}").get("status") or "")
         if status == "AVAILABLE":
             return {"media": {"id": urn}}
         if status == "PROCESSING_FAILED":
@@ -320,9 +320,9 @@ class LinkedInPublisher:
         """``initializeUpload`` for ``size`` bytes; what the upload needs, as the persisted plan (JSON)."""
         body = {"initializeUploadRequest": {"owner": author_urn(creds.account_id), "fileSizeBytes": size,
                                             "uploadCaptions": False, "uploadThumbnail": False}}  # fmt: skip
-        value = self._json(creds, "POST", "videos?action=initializeUpload", json=body, idempotent=True).get(
-            "value"
-        )
+        value = self.rest_json(
+            creds, "POST", "videos?action=initializeUpload", json=body, idempotent=True
+        ).get("value")
         value = value if isinstance(value, dict) else {}
         urn = value.get("video")
         instructions = value.get("uploadInstructions")
@@ -347,7 +347,7 @@ class LinkedInPublisher:
         return etag
 
     def _finalize(self, creds: AccountCredentials, finalize: dict[str, Any]) -> str:
-        self._rest(creds, "POST", "videos?action=finalizeUpload",
+        self.rest(creds, "POST", "videos?action=finalizeUpload",
                    json={"finalizeUploadRequest": finalize}, idempotent=True)  # fmt: skip
         return str(finalize["video"])
 
@@ -369,7 +369,7 @@ class LinkedInPublisher:
             "lifecycleState": "PUBLISHED",
             "isReshareDisabledByAuthor": False,
         }
-        resp = self._rest(creds, "POST", "posts", json=body)
+        resp = self.rest(creds, "POST", "posts", json=body)
         urn = resp.headers.get("x-restli-id")
         if not urn:  # created (201) but not named: look for it rather than post again
             raise UnknownOutcome("LinkedIn answered 201 without x-restli-id", platform=PLATFORM)
@@ -381,7 +381,7 @@ class LinkedInPublisher:
     def find_published(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | None:
         author = author_urn(creds.account_id)
         query = f"author={_enc(author)}&q=author&count={LISTING_COUNT}&sortBy=LAST_MODIFIED"
-        listing = self._json(creds, "GET", f"posts?{query}")
+        listing = self.rest_json(creds, "GET", f"posts?{query}")
         wanted = textlib.match_key(commentary(request))
         since_ms = parts.not_before(request).timestamp() * 1000
         for post in listing.get("elements") or []:
@@ -402,7 +402,7 @@ class LinkedInPublisher:
 
     def delete(self, creds: AccountCredentials, platform_post_id: str) -> None:
         try:
-            self._rest(
+            self.rest(
                 creds, "DELETE", f"posts/{_enc(platform_post_id)}", headers={"X-RestLi-Method": "DELETE"}
             )
         except PermanentError as exc:
