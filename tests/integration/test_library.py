@@ -142,6 +142,8 @@ def test_search_by_name_tag_and_type(
         return {m["id"] for m in answer.json()["media"]}
 
     assert {image_id, video_id} <= ids()
+    listed = [m["id"] for m in chorus.call("GET", "/media", key).json()["media"]]
+    assert listed == sorted(listed, reverse=True)  # newest first: an id starts with its upload time
     assert ids(q="BANNER") == {image_id}
     assert ids(tag="summer") == {image_id, video_id}
     assert video_id in ids(type="video")

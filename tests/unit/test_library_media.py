@@ -8,7 +8,7 @@ import io
 import pytest
 from PIL import Image
 
-from chorus.library.keys import parse_upload_key, thumbnail_key, upload_key
+from chorus.library.keys import new_media_id, parse_upload_key, thumbnail_key, upload_key
 from chorus.library.media import media_ids, safe_filename
 from chorus.library.thumbs import NotAnImage, fit, of_image, poster
 from chorus.posts.model import Content, MediaRef
@@ -30,6 +30,15 @@ def test_upload_keys_name_their_workspace_and_item() -> None:
     assert parse_upload_key("ws1/media/abc/sub/file.png") is None
     assert safe_filename("../../etc/pass wd") == "etcpasswd"
     assert safe_filename("..") == "file"
+
+
+def test_media_ids_sort_by_upload_time() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    early = new_media_id(datetime(2026, 12, 7, 23, 59, 59, tzinfo=UTC), "f" * 32)
+    later = new_media_id(datetime(2026, 12, 8, 9, 0, tzinfo=timezone(timedelta(hours=8))), "0" * 32)
+    assert early == "20261207235959" + "f" * 16
+    assert later == "20261208010000" + "0" * 16 > early  # compared in UTC
 
 
 def test_the_media_of_a_post_are_its_workspace_uploads_in_content_and_variants() -> None:

@@ -4,11 +4,14 @@ WS#<ws> / TEMPLATE#<template_id>     a text template (variables, per-platform va
 WS#<ws> / HASHTAGS#<group_id>        a named hashtag group
 WS#<ws> / MEDIA#<media_id>           a media library item: one upload of POST /media
 
-A media item's id is the random part of its upload key (``<ws>/media/<media_id>/<file name>``), so the
+A media item's id (its upload time, then random hex digits: newest first is the reverse key order) is
+the middle part of its upload key (``<ws>/media/<media_id>/<file name>``), so the
 upload, the item and its thumbnail (``<ws>/thumbs/<media_id>.jpg``) name each other without a lookup.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from chorus.store.keys import media_prefix, workspace_pk
 
@@ -31,6 +34,11 @@ def hashtags_sk(group_id: str) -> str:
 
 def media_sk(media_id: str) -> str:
     return f"{MEDIA_PREFIX}{media_id}"
+
+
+def new_media_id(at: datetime, random_hex: str) -> str:
+    """The upload's time (UTC, to the second) then 16 random hex digits: items sort by upload time."""
+    return at.astimezone(UTC).strftime("%Y%m%d%H%M%S") + random_hex[:16]
 
 
 def upload_key(workspace_id: str, media_id: str, filename: str) -> str:

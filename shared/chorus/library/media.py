@@ -70,9 +70,9 @@ def register_upload(
         allowed = ", ".join(sorted(MIME_KINDS))
         raise ValidationFailed.on("mime_type", f"unsupported type; allowed: {allowed}", "media_type")
     tag_set = _tags(tags)
-    media_id = uuid.uuid4().hex
-    key = keys.upload_key(principal.workspace_id, media_id, safe_filename(filename))
     now = datetime.now(UTC)
+    media_id = keys.new_media_id(now, uuid.uuid4().hex)
+    key = keys.upload_key(principal.workspace_id, media_id, safe_filename(filename))
     repo.put_new(
         repo.MediaItem(
             keys.library_pk(principal.workspace_id),
@@ -241,7 +241,9 @@ def search(
             and (kind is None or (found_kind is not None and found_kind.value == kind))
         )
 
-    return repo.page_of(repo.MediaItem, principal.workspace_id, keys.MEDIA_PREFIX, request, keep=keep)
+    return repo.page_of(
+        repo.MediaItem, principal.workspace_id, keys.MEDIA_PREFIX, request, keep, newest_first=True
+    )
 
 
 # ------------------------------------------------------------------ changing

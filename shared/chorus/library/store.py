@@ -127,9 +127,18 @@ def find_media(workspace_id: str, media_id: str) -> MediaItem | None:
         return None
 
 
-def page_of(model: Any, workspace_id: str, prefix: str, page: PageRequest, keep: Any = None) -> Page[Any]:
+def page_of(
+    model: Any,
+    workspace_id: str,
+    prefix: str,
+    page: PageRequest,
+    keep: Any = None,
+    newest_first: bool = False,
+) -> Page[Any]:
     bind()
-    return prefix_page(model, keys.library_pk(workspace_id), prefix, page, keep=keep)
+    return prefix_page(
+        model, keys.library_pk(workspace_id), prefix, page, keep=keep, newest_first=newest_first
+    )
 
 
 def mapped_page(
