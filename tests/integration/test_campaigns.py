@@ -196,7 +196,7 @@ def test_conversions_are_attributed_to_their_post_and_campaign_once_each(
         pixel, params={"event_id": "o-3", "code": b["code"], "value": "60"}, timeout=30
     ).json()["duplicate"]
     forged = pixel[:-4] + ("0000" if not pixel.endswith("0000") else "1111")
-    assert requests.get(forged, params={"event_id": "o-4", "code": b["code"]}, timeout=30).status_code == 401
+    assert requests.get(forged, params={"event_id": "o-4", "code": b["code"]}, timeout=30).status_code == 403
     # a code of another campaign is refused, naming the field
     spring = launch["spring"]["id"]
     refused = chorus.call(
@@ -243,7 +243,7 @@ def test_bad_campaign_and_conversion_input_is_a_4xx_naming_the_field(
     assert bad_utm.json()["errors"][0]["field"] == "utm.colour"
     assert chorus.call("GET", "/campaigns/cffffffffffffff0", key).status_code == 404
     assert chorus.call("GET", f"/campaigns/{campaign['id']}/report?format=docx", key).status_code == 422
-    assert requests.get(f"{chorus.rt.api_url}/pixel/nonsense", timeout=30).status_code == 401
+    assert requests.get(f"{chorus.rt.api_url}/pixel/nonsense", timeout=30).status_code == 403
 
 
 def test_the_calendar_filters_by_campaign(chorus: Chorus, launch: dict[str, Any]) -> None:

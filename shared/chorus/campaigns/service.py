@@ -19,7 +19,7 @@ from typing import Any
 
 from chorus.campaigns import store
 from chorus.campaigns.model import GOAL_METRICS, Campaign, Conversion, Goal
-from chorus.errors import FieldError, NotFound, Unauthorized, ValidationFailed
+from chorus.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from chorus.links import store as links
 from chorus.links.utm import post_of_content
 
@@ -177,9 +177,9 @@ def pixel_path(campaign: Campaign) -> str:
 
 
 def pixel_campaign(token: str) -> Campaign:
-    """The campaign a pixel token signs; Unauthorized for any token not signed with its key."""
+    """The campaign a pixel token signs; a 403 for any token not signed with its key."""
     parts = token.split(".")
-    refused = Unauthorized("the pixel token is not valid")
+    refused = Forbidden("the pixel token is not valid: use the pixel_url of the campaign")
     if len(parts) != 3 or not ID.match(parts[1]) or not re.fullmatch(r"[0-9a-f]{64}", parts[2]):
         raise refused
     workspace_id, campaign_id, signature = parts
