@@ -20,7 +20,9 @@ the account, and its boards are listed (``GET /v5/boards``) and kept on it, the 
 pin to (``extra["board_id"]``; ``extra["boards"]`` lists the others). LinkedIn: the member
 (``/v2/userinfo``, ``urn:li:person:{sub}``) and every organization page it administers
 (``organizationAcls``), each its own account with the member's token (60 days; no refresh token on
-self-serve apps: the owner is warned before it expires, ``chorus.accounts.expiry``).
+self-serve apps: the owner is warned before it expires, ``chorus.accounts.expiry``). Weibo: the ``uid``
+``oauth2/access_token`` answers with the token is the account (``get_token_info`` agrees), named by
+``users/show``; no refresh token either (warned before it expires).
 YouTube: Google's code with offline access (a refresh token), the channel of the token
 (``channels?mine=true``). TikTok: Login Kit's code gives the creator's ``open_id`` (confirmed by
 ``/v2/user/info/``) and its creator info (privacy levels, interactions off) is kept on the account.
