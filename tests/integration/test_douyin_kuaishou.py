@@ -119,6 +119,33 @@ def test_douyin_connects_publishes_a_video_once_and_collects_its_item_data(
         item["id"] in (c.json or {}).get("item_ids", []) for c in platform.calls("POST", dy.VIDEO_DATA)
     )
     assert engagements(chorus, key) == 28
+    # When a viewer comments on the video and the poller runs (twice)
+    from chorus.inbox.poller import tracked
+
+    eventually(lambda: any(t.account_id == account["id"] for t in tracked(["douyin"])), timeout=15)
+    comment = dy.comment_on(platform, item["id"], "什么时候发货?")
+    for _ in range(2):
+        chorus.rt.tick("PollerFunction")
+        assert chorus.rt.wait_idle(timeout=30)
+    # Then the comment is one conversation in the inbox, on the video
+    convs = chorus.call("GET", "/inbox", key, params={"platform": "douyin"}).json()["conversations"]
+    [conv] = [c for c in convs if c["preview"] == "什么时候发货?"]
+    shown = chorus.call("GET", f"/inbox/{conv['id']}", key).json()
+    assert [m["text"] for m in shown["messages"]] == ["什么时候发货?"]
+    # When an agent replies from the inbox
+    sent = chorus.call("POST", f"/inbox/{conv['id']}/reply", key, json={"text": "明天发货"})
+    assert sent.status_code in (201, 202), sent.text
+
+    def delivered() -> dict[str, Any] | None:
+        replies = chorus.call("GET", f"/inbox/{conv['id']}", key).json()["replies"]
+        done = [r for r in replies if r["state"] in {"sent", "failed"}]
+        return done[0] if done else None
+
+    reply = eventually(delivered, timeout=30)
+    # Then Douyin got exactly one reply to that comment
+    assert reply["state"] == "sent", reply
+    made_replies = [c for c in platform.records["comment"] if c.get("reply_to")]
+    assert [(r["reply_to"], r["content"]) for r in made_replies] == [(comment["comment_id"], "明天发货")]
 
 
 def test_kuaishou_connects_publishes_a_video_once_and_collects_its_counts(

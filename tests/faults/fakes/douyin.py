@@ -26,6 +26,10 @@ PART_COMPLETE = rf"{V1}/complete_video_part_upload/"
 CREATE = rf"{V1}/create_video/"
 BASIC_INFO = rf"{V1}/video_basic_info/"
 VIDEO_DATA = rf"{V1}/video_data/"
+VIDEO_LIST = rf"{V1}/video_list/"
+COMMENTS = r"/item/comment/list/"
+REPLY = r"/item/comment/reply/"
+REPLIES = r"/item/comment/reply/list/"
 TOKEN = r"/oauth/access_token/"
 REFRESH = r"/oauth/refresh_token/"
 RENEW = r"/oauth/renew_refresh_token/"
@@ -66,6 +70,20 @@ def serve_video(req: Request, match: re.Match[str]) -> Reply:
     first, last = int(asked.group(1)), min(int(asked.group(2)), len(VIDEO_BYTES) - 1)
     return Reply(206, VIDEO_BYTES[first : last + 1],
                  {"Content-Type": "video/mp4", "Content-Range": f"bytes {first}-{last}/{len(VIDEO_BYTES)}"})  # fmt: skip
+
+
+def comment_on(
+    platform: FakePlatform, item_id: str, content: str, reply_to: str | None = None
+) -> dict[str, Any]:
+    """A comment on the item (a viewer's, or the account's reply to ``reply_to``), in the SKIT shape."""
+    import time
+
+    number = len(platform.records.get("comment", [])) + 1
+    return platform.create("comment", {
+        "comment_id": f"@9VwW0qOBUN9mJyD3bNxvGc791G3uO/mLOZ{number}==", "item_id": item_id, "reply_to": reply_to,
+        "comment_user_id": OPEN_ID if reply_to else f"43eae150-12eb-4035-8d40-{number:012d}", "content": content,
+        "create_time": int(time.time()), "digg_count": 0, "reply_comment_total": 0, "top": False,
+        "nick_name": "抖音小店" if reply_to else "xiaoming", "avatar": "https://uuue/ehdne"})  # fmt: skip
 
 
 @dataclass
@@ -167,8 +185,35 @@ def douyin_platform(platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) -> 
         platform.create("token", {"grant": "authorization_code"})
         return {"data": {"access_token": knobs.token, "description": "", "error_code": "0", "expires_in": "1296000",
                          "open_id": OPEN_ID, "refresh_expires_in": "2592000", "refresh_token": "rft.douyin-refresh",
-                         "scope": "user_info,video.create.bind,video.data.bind"}, "message": ""}  # fmt: skip
+                         "scope": "user_info,video.create.bind,video.data.bind,item.comment"}, "message": ""}  # fmt: skip
 
+    def video_list(req: Request, match: re.Match[str]) -> Any:
+        shown = [{"item_id": i["id"], "title": i["text"]} for i in reversed(platform.records.get("item", []))]
+        return authorised(req) or envelope({"list": shown, "has_more": False, "cursor": 0})
+
+    def comment_list(req: Request, match: re.Match[str]) -> Any:
+        shown = [{k: v for k, v in c.items() if k not in ("id", "item_id", "reply_to")}
+                 for c in reversed(platform.records.get("comment", []))
+                 if c["item_id"] == req.query.get("item_id") and not c.get("reply_to")]  # fmt: skip
+        return authorised(req) or envelope({"list": shown, "has_more": False, "cursor": 0})
+
+    def reply(req: Request, match: re.Match[str]) -> Any:
+        body = req.json or {}
+        known = any(c["comment_id"] == body.get("comment_id") for c in platform.records.get("comment", []))
+        if not known:
+            return authorised(req) or douyin_error(2100005, "参数不合法")
+        return authorised(req) or envelope({"comment_id": comment_on(platform, str(body.get("item_id")), str(body.get("content")),
+                                                                     reply_to=str(body.get("comment_id")))["comment_id"]})  # fmt: skip
+
+    def reply_list(req: Request, match: re.Match[str]) -> Any:
+        shown = [{k: v for k, v in c.items() if k not in ("id", "item_id", "reply_to")}
+                 for c in platform.records.get("comment", []) if c.get("reply_to") == req.query.get("comment_id")]  # fmt: skip
+        return authorised(req) or envelope({"list": shown, "has_more": False, "cursor": 0})
+
+    platform.route("GET", VIDEO_LIST, video_list)
+    platform.route("GET", COMMENTS, comment_list)
+    platform.route("POST", REPLY, reply)
+    platform.route("GET", REPLIES, reply_list)
     platform.route("POST", UPLOAD, upload)
     platform.route("POST", PART_INIT, part_init)
     platform.route("POST", PART_UPLOAD, part_upload)
