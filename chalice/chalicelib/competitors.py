@@ -21,13 +21,21 @@ bp = Blueprint(__name__)
 class CompetitorIn(BaseModel):
     platform: str = Field(max_length=20)
     handle: str = Field(max_length=300)
+    via_account: str | None = Field(
+        default=None, max_length=64
+    )  # Instagram: the connected account to look through
 
 
 @route(bp, "/competitors", methods=["POST"])
 def add_competitor() -> Response:
     who = principal(Role.EDITOR)
     req = body(bp.current_request, CompetitorIn)
-    return ok(service.add_competitor(who.workspace_id, req.platform, req.handle).public(), status=201)
+    return ok(
+        service.add_competitor(
+            who.workspace_id, req.platform, req.handle, via_account=req.via_account
+        ).public(),
+        status=201,
+    )
 
 
 @route(bp, "/competitors", methods=["GET"])

@@ -17,6 +17,7 @@ from tests.faults.harness import FakePlatform, Reply, Request
 from tests.integration.harness import Chorus
 
 NOW = datetime.now(UTC).replace(microsecond=0)
+IG_USER = "17841405309211844"  # the workspace's connected Instagram professional account
 
 
 def ago(**kw: float) -> str:
@@ -113,6 +114,24 @@ def fake() -> Iterator[FakePlatform]:
     made.route("GET", "/youtube/v3/videos", lambda req, m: {"items": [{
         "id": "vid1", "snippet": {"publishedAt": ago(days=1), "title": "Rival video"},
         "statistics": {"viewCount": "700", "likeCount": "30", "commentCount": "5"}}]})  # fmt: skip
+
+    def discovery(req: Request, m: re.Match[str]) -> Any:
+        assert req.headers["Authorization"] == "Bearer ig-token"  # the connected account's, decrypted
+        fields = req.query.get("fields", "")
+        assert fields.startswith("business_discovery.username(bluebottle){")
+        found: dict[str, Any] = {"id": "17841401441775531"}
+        if "{media." in fields:
+            found["media"] = {"data": [
+                {"id": "m2", "like_count": 40, "comments_count": 4, "media_type": "VIDEO",
+                 "timestamp": ago(hours=6).replace("Z", "+0000"), "permalink": "https://www.instagram.com/p/m2/"},
+                {"id": "m1", "like_count": 10, "comments_count": 2, "media_type": "CAROUSEL_ALBUM",
+                 "timestamp": ago(days=2).replace("Z", "+0000"), "permalink": "https://www.instagram.com/p/m1/"}],
+                "paging": {"cursors": {"after": "QVFI"}}}  # fmt: skip
+        else:
+            found.update(username="bluebottle", name="Blue Bottle", followers_count=267788)
+        return {"business_discovery": found, "id": IG_USER}
+
+    made.route("GET", f"/v21.0/{IG_USER}", discovery)
     yield made
     made.stop()
 
@@ -125,6 +144,7 @@ def chorus(fake: FakePlatform) -> Iterator[Chorus]:
         "CHORUS_COMPETITORS_X_BEARER": "x-app-token",
         "CHORUS_COMPETITORS_YOUTUBE_URL": fake.url,
         "CHORUS_COMPETITORS_YOUTUBE_KEY": "yt-key",
+        "CHORUS_FACEBOOK_GRAPH_URL": f"{fake.url}/v21.0",
     })  # fmt: skip
     yield c
     c.close()
@@ -224,3 +244,42 @@ def test_a_competitor_added_twice_is_a_conflict_and_bad_report_queries_name_the_
         "GET", "/reports/benchmark", key, params={"from": "2026-11-10", "to": "2026-11-01"}
     )
     assert (backwards.status_code, backwards.json()["errors"][0]["field"]) == (422, "to")
+
+
+def test_an_instagram_competitor_is_read_through_the_connected_account_and_resolved_by_the_collector(
+    chorus: Chorus,
+) -> None:
+    from chorus.accounts import service as accounts
+    from chorus.accounts.tokens import TokenSet
+
+    ws, key = chorus.workspace("Instagram")
+    wanted = {"platform": "instagram", "handle": "https://www.instagram.com/bluebottle/"}
+    # Without a connected Instagram account there is nothing to look through
+    refused = chorus.call("POST", "/competitors", key, json=wanted)
+    assert (refused.status_code, refused.json()["errors"][0]["field"]) == (422, "platform"), refused.text
+    ours = accounts.connect_account(
+        ws, "instagram", IG_USER, TokenSet(access_token="ig-token"), handle="acme_cafe"
+    )
+    unknown = chorus.call("POST", "/competitors", key, json={**wanted, "via_account": "acc-nope"})
+    assert (unknown.status_code, unknown.json()["errors"][0]["field"]) == (422, "via_account")
+    # With one, the competitor is kept, to be resolved where tokens can be decrypted
+    added = chorus.call("POST", "/competitors", key, json=wanted)
+    assert added.status_code == 201, added.text
+    made = added.json()
+    assert (made["handle"], made["resolved"], made["platform_id"], made["via_account"]) == (
+        "bluebottle", False, None, ours.id)  # fmt: skip
+    # When the schedule runs, business discovery resolves it and reads its media
+    chorus.rt.tick("CompetitorsFunction")
+    seen = chorus.call("GET", f"/competitors/{made['id']}", key).json()
+    assert (seen["resolved"], seen["platform_id"], seen["display_name"]) == (
+        True,
+        "17841401441775531",
+        "Blue Bottle",
+    )
+    today = NOW.date()
+    params = {"from": (today - timedelta(days=10)).isoformat(), "to": today.isoformat(), "format": "json"}
+    (insta,) = [a for a in chorus.call("GET", "/reports/benchmark", key, params=params).json()["accounts"]
+                if a["platform"] == "instagram" and a["role"] == "competitor"]  # fmt: skip
+    # by hand: 40 + 4 = 44 and 10 + 2 = 12 -> median 28; a video and a carousel (images)
+    assert (insta["posts"], insta["median_engagement"], insta["followers_end"]) == (2, 28, 267788)
+    assert (insta["content_mix"]["video"], insta["content_mix"]["image"]) == (1, 1)

@@ -38,7 +38,7 @@ class FakeTimeline:
     def cost(self, what: str) -> int:
         return 1
 
-    def lookup(self, handle: str, host: str | None) -> Profile:
+    def lookup(self, handle: str, host: str | None, extra: Mapping[str, str] | None = None) -> Profile:
         self.lookups += 1
         return Profile("u1", handle, "Rival", None, self.followers)
 
@@ -156,3 +156,14 @@ def test_a_platform_error_is_counted_and_the_other_competitors_go_on(table: None
     report = collect_all({"x": fake}, settings(), lambda: NOW)
     assert (report.competitors, report.errors) == (2, 1)
     assert len(store.posts_between(WS, "cmp2", NOW - timedelta(days=1), NOW + timedelta(days=1))) == 1
+
+
+def test_an_answer_not_in_the_documented_shape_is_counted_and_the_run_goes_on(table: None) -> None:
+    from chorus.platforms.webhooks import MalformedWebhook
+
+    class Garbled(FakeTimeline):
+        def page(self, profile_id: str, extra: Mapping[str, str], token: str | None) -> TimelinePage:
+            raise MalformedWebhook("data[].id: missing id")
+
+    report = collect_all({"x": Garbled()}, settings(), lambda: NOW)
+    assert (report.competitors, report.errors, report.follower_points) == (1, 1, 1)

@@ -87,21 +87,28 @@ def lookup_key(competitor: Competitor) -> tuple[str, str | None]:
     if competitor.platform == "mastodon":
         user, _, host = competitor.handle.partition("@")
         return user, host or None
-    if competitor.platform == "x":
+    if competitor.platform in ("x", "instagram"):
         return competitor.handle, None
     return competitor.platform_id, None
 
 
 def collect_competitor(competitor: Competitor, timeline: Timeline, run: _Run) -> None:
     from chorus.platforms.base import PlatformError
+    from chorus.platforms.webhooks import MalformedWebhook
 
     ws, cid = competitor.workspace_id, competitor.id
-    extra = {**competitor.extra, **({"base_url": competitor.base_url} if competitor.base_url else {})}
+    extra = {**competitor.extra, "workspace_id": ws}
+    if competitor.base_url:
+        extra["base_url"] = competitor.base_url
     state = store.load_cursor(ws, cid)
     try:
         if state.get("followers_day") != run.now.date().isoformat():
             run.take(timeline, "lookup")
-            profile = timeline.lookup(*lookup_key(competitor))
+            profile = timeline.lookup(*lookup_key(competitor), extra)
+            if not competitor.resolved:
+                competitor = store.resolve_competitor(
+                    competitor, profile.platform_id, profile.handle, profile.display_name, profile.url
+                )
             if profile.followers is not None:
                 store.record_followers(ws, cid, profile.followers, run.now)
                 run.report.follower_points += 1
@@ -131,9 +138,9 @@ def collect_competitor(competitor: Competitor, timeline: Timeline, run: _Run) ->
             if finished:
                 return
         log.info("competitor_round_continues", extra={"competitor": cid})
-    except PlatformError as error:
+    except (PlatformError, MalformedWebhook) as error:  # this competitor waits; the others go on
         run.report.errors += 1
-        log.warning("competitor_collect_failed", extra={"competitor": cid, "error": error.message})
+        log.warning("competitor_collect_failed", extra={"competitor": cid, "error": str(error)})
 
 
 def collect_all(

@@ -10,7 +10,7 @@ from typing import Any
 
 from chorus.errors import ValidationFailed
 
-PLATFORMS = ("bluesky", "mastodon", "x", "youtube")
+PLATFORMS = ("bluesky", "mastodon", "x", "youtube", "instagram")
 MAX_HANDLE = 300
 
 
@@ -102,6 +102,11 @@ class Competitor:
     base_url: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
+    @property
+    def resolved(self) -> bool:
+        """False until the platform's lookup named the account (an Instagram competitor: the collector)."""
+        return bool(self.platform_id)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -135,6 +140,10 @@ class Competitor:
         out = self.to_dict()
         out.pop("extra")
         out.pop("workspace_id")
+        out["platform_id"] = self.platform_id or None
+        out["resolved"] = self.resolved
+        if "via_account" in self.extra:
+            out["via_account"] = self.extra["via_account"]
         return out
 
 
@@ -160,7 +169,7 @@ def split_handle(platform: str, raw: str) -> tuple[str, str | None]:
         host = (parts.hostname or "").lower() or None
         if platform == "bluesky" and len(path) >= 2 and path[0] == "profile":
             text, host = path[1], None
-        elif platform in ("x", "youtube") and path:
+        elif platform in ("x", "youtube", "instagram") and path:
             text, host = path[0], None
         elif platform == "mastodon" and path and path[0].startswith("@"):
             text = path[0]

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -54,6 +55,18 @@ def get_competitor(workspace_id: str, competitor_id: str) -> Competitor | None:
     except DoesNotExist:
         return None
     return Competitor.from_dict(item.data or {})
+
+
+def resolve_competitor(
+    competitor: Competitor, platform_id: str, handle: str, display_name: str | None, url: str | None
+) -> Competitor:
+    """Keep what the platform's lookup said about a competitor added unresolved."""
+    bind()
+    resolved = replace(competitor, platform_id=platform_id, handle=handle, display_name=display_name, url=url)
+    CompetitorItem(_pk(competitor.workspace_id), _sk(competitor.id), data=resolved.to_dict()).save(
+        condition=CompetitorItem.sk.exists()
+    )
+    return resolved
 
 
 def list_competitors(workspace_id: str) -> list[Competitor]:

@@ -17,7 +17,14 @@ x          ``/2/users/by/username/:username?user.fields=public_metrics``  ``/2/u
 youtube    ``/youtube/v3/channels?forHandle=&part=snippet,statistics,   ``playlistItems`` of the uploads
            contentDetails`` (``subscriberCount``; 1 unit)               playlist + ``videos?part=statistics``
                                                                         (1 unit each, 50 a page)
+instagram  business discovery through the workspace's connected         the same field's ``media`` edge
+           Instagram professional account: ``GET /{ig-user-id}?fields=  (``like_count``, ``comments_count``,
+           business_discovery.username(h){followers_count,...}``        ``media_type``; ``after`` cursor)
 =========  ===========================================================  ====================================
+
+Instagram's business discovery only sees other *professional* accounts, and only with the token of one
+the workspace connected (``extra["via_account"]``): the lookup and the pages run where tokens can be
+decrypted (the collector), never in the API.
 
 Counts: a Bluesky count may be absent (0); a Mastodon reblog and a Bluesky repost are the competitor
 sharing someone else's post, so they are skipped (not its content). Engagements are likes + reposts +
@@ -30,7 +37,7 @@ person must not reach Chorus's own network); X and YouTube through their fixed A
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -67,6 +74,7 @@ class CompetitorSettings(BaseSettings):
     youtube_daily: int = 2000
     bluesky_daily: int = 5000
     mastodon_daily: int = 5000
+    instagram_daily: int = 2000  # business discovery: Instagram's per-account hourly call limit applies too
     max_pages: int = 5  # per competitor and run
     backfill_days: int = 30  # how far the first collection of a competitor reaches back
     refresh_days: int = 7  # recent posts are read again each run so their counts stay current
@@ -85,7 +93,9 @@ class Timeline(Protocol):
         """Quota units of one ``lookup`` or ``page``."""
         ...
 
-    def lookup(self, handle: str, host: str | None) -> Profile: ...
+    def lookup(self, handle: str, host: str | None, extra: Mapping[str, str] | None = None) -> Profile:
+        """The account named ``handle`` (``host``: a Mastodon server; ``extra``: the competitor's)."""
+        ...
 
     def page(self, profile_id: str, extra: Mapping[str, str], token: str | None) -> TimelinePage: ...
 
@@ -172,7 +182,7 @@ class BlueskyTimeline:
         resp = call(self.http, "GET", f"{self.base}/xrpc/{method}", self.platform, params=dict(params))
         return obj(json_body(resp, self.platform), "body")
 
-    def lookup(self, handle: str, host: str | None) -> Profile:
+    def lookup(self, handle: str, host: str | None, extra: Mapping[str, str] | None = None) -> Profile:
         return bluesky_profile(self._get("app.bsky.actor.getProfile", {"actor": handle}))
 
     def page(self, profile_id: str, extra: Mapping[str, str], token: str | None) -> TimelinePage:
@@ -255,7 +265,7 @@ class MastodonTimeline:
     def cost(self, what: str) -> int:
         return 1
 
-    def lookup(self, handle: str, host: str | None) -> Profile:
+    def lookup(self, handle: str, host: str | None, extra: Mapping[str, str] | None = None) -> Profile:
         if not host:
             raise PermanentError("a Mastodon handle needs its server", platform=self.platform)
         base = server_url(host)
@@ -350,7 +360,7 @@ class XTimeline:
                     headers=bearer(self.token))  # fmt: skip
         return obj(json_body(resp, self.platform), "body")
 
-    def lookup(self, handle: str, host: str | None) -> Profile:
+    def lookup(self, handle: str, host: str | None, extra: Mapping[str, str] | None = None) -> Profile:
         return x_profile(self._get(f"/2/users/by/username/{handle}", {"user.fields": "public_metrics"}))
 
     def page(self, profile_id: str, extra: Mapping[str, str], token: str | None) -> TimelinePage:
@@ -442,7 +452,7 @@ class YouTubeTimeline:
                     params=[*params, ("key", self.key)])  # fmt: skip
         return obj(json_body(resp, self.platform), "body")
 
-    def lookup(self, handle: str, host: str | None) -> Profile:
+    def lookup(self, handle: str, host: str | None, extra: Mapping[str, str] | None = None) -> Profile:
         wanted = handle if handle.startswith("UC") and len(handle) == 24 else None
         params = [("part", "snippet,statistics,contentDetails")]
         params.append(("id", wanted) if wanted else ("forHandle", "@" + handle.removeprefix("@")))
@@ -460,13 +470,118 @@ class YouTubeTimeline:
         return TimelinePage(tuple(newest_first), next_token)
 
 
+# --------------------------------------------------------------------------------------- Instagram
+
+IG_PROFILE_FIELDS = "id,username,name,followers_count,media_count"
+IG_MEDIA_FIELDS = "id,caption,like_count,comments_count,media_type,media_product_type,timestamp,permalink"
+IG_PAGE = 50
+
+
+def instagram_content_type(media: Mapping[str, Any]) -> ContentType:
+    kind = text_of(media.get("media_type")).upper()
+    if kind == "VIDEO" or text_of(media.get("media_product_type")).upper() == "REELS":
+        return ContentType.VIDEO
+    if kind in ("IMAGE", "CAROUSEL_ALBUM"):
+        return ContentType.IMAGE
+    return ContentType.TEXT
+
+
+def instagram_media(edge: Mapping[str, Any], limit: int = IG_PAGE) -> TimelinePage:
+    """A ``media`` edge (``{data: IG Media[], paging: {cursors: {after}, next?}}``) as posts, and the
+    ``after`` cursor of the next page: while the edge names a ``next`` page, or (a nested edge often
+    omits ``next``) while the page came full."""
+    posts = []
+    for raw in arr(edge.get("data"), "media.data"):
+        media = obj(raw, "media.data[]")
+        posts.append(
+            CompetitorPost(
+                platform_post_id=req_ident(media.get("id"), "media.data[].id"),
+                created_at=from_iso(media.get("timestamp"), "media.data[].timestamp"),
+                content_type=instagram_content_type(media),
+                likes=_count(media.get("like_count")),
+                replies=_count(media.get("comments_count")),
+                url=text_of(media.get("permalink")) or None,
+                text=_short(text_of(media.get("caption"))),
+            )
+        )
+    paging = opt_obj(edge.get("paging"), "media.paging")
+    after = ident(opt_obj(paging.get("cursors"), "media.paging.cursors").get("after"))
+    more = bool(posts) and (bool(paging.get("next")) or len(posts) >= limit)
+    return TimelinePage(tuple(posts), after if more else None)
+
+
+def instagram_profile(body: Mapping[str, Any]) -> Profile:
+    found = obj(body.get("business_discovery"), "business_discovery")
+    username = req_ident(found.get("username"), "business_discovery.username")
+    return Profile(
+        platform_id=req_ident(found.get("id"), "business_discovery.id"),
+        handle=username,
+        display_name=text_of(found.get("name")) or None,
+        url=f"https://www.instagram.com/{username}/",
+        followers=as_count(found.get("followers_count")),
+    )
+
+
+IgCredentials = Callable[[Mapping[str, str]], tuple[str, str]]
+"""``(ig user id, access token)`` of the connected account a competitor is read through."""
+
+
+def connected_instagram(extra: Mapping[str, str]) -> tuple[str, str]:
+    """The credentials of the workspace's Instagram account named in ``extra`` (decrypted here)."""
+    from chorus.accounts.service import credentials, get_account
+
+    account = get_account(extra["workspace_id"], extra["via_account"])
+    creds = credentials(account)
+    return creds.account_id, creds.access_token
+
+
+class InstagramTimeline:
+    platform = "instagram"
+
+    def __init__(
+        self,
+        base_url: str,
+        creds: IgCredentials = connected_instagram,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base, self.creds = base_url.rstrip("/"), creds
+        self.http = session or requests.Session()
+
+    def cost(self, what: str) -> int:
+        return 1
+
+    def _discover(self, extra: Mapping[str, str] | None, handle: str, fields: str) -> dict[str, Any]:
+        if not extra or "via_account" not in extra:
+            raise PermanentError("no connected Instagram account to look through", platform=self.platform)
+        user_id, token = self.creds(extra)
+        params = {"fields": f"business_discovery.username({handle}){{{fields}}}"}
+        resp = call(self.http, "GET", f"{self.base}/{user_id}", self.platform, params=params,
+                    headers=bearer(token))  # fmt: skip
+        return obj(json_body(resp, self.platform), "body")
+
+    def lookup(self, handle: str, host: str | None, extra: Mapping[str, str] | None = None) -> Profile:
+        return instagram_profile(self._discover(extra, handle, IG_PROFILE_FIELDS))
+
+    def page(self, profile_id: str, extra: Mapping[str, str], token: str | None) -> TimelinePage:
+        edge = f"media.after({token}).limit({IG_PAGE})" if token else f"media.limit({IG_PAGE})"
+        body = self._discover(extra, extra["username"], f"{edge}{{{IG_MEDIA_FIELDS}}}")
+        found = obj(body.get("business_discovery"), "business_discovery")
+        return instagram_media(opt_obj(found.get("media"), "business_discovery.media"))
+
+
 # ---------------------------------------------------------------------------------------- together
 
 
 def timelines(settings: CompetitorSettings | None = None) -> dict[str, Timeline]:
     """The platforms competitors can be followed on with this deployment's settings."""
     s = settings or CompetitorSettings()
-    found: dict[str, Timeline] = {"bluesky": BlueskyTimeline(s.bluesky_url), "mastodon": MastodonTimeline()}
+    from chorus.platforms.meta.messaging import graph_url
+
+    found: dict[str, Timeline] = {
+        "bluesky": BlueskyTimeline(s.bluesky_url),
+        "mastodon": MastodonTimeline(),
+        "instagram": InstagramTimeline(graph_url()),
+    }
     if s.x_bearer:
         found["x"] = XTimeline(s.x_url, s.x_bearer)
     if s.youtube_key:
