@@ -371,3 +371,105 @@ def test_the_campaign_report_s_numbers_in_csv_html_and_pdf(chorus: Chorus, measu
     ).stdout.decode()
     for shown in ("Campaign report", "Launch", "Short link clicks", "2,000", "-33.33%"):
         assert shown in extracted, shown
+
+
+# ---------------------------------------------------------------- exactly once, with short links
+
+
+def _mine(chorus: Chorus, handle: str) -> list[dict[str, Any]]:
+    return [p for p in chorus.platform_posts() if p["account"] == handle]
+
+
+def _settled(chorus: Chorus, key: str, post_id: str, states: set[str]) -> dict[str, Any]:
+    def probe() -> dict[str, Any] | None:
+        target = call(chorus, key, "GET", f"/posts/{post_id}", 200)["targets"][0]
+        return target if target["state"] in states else None
+
+    return eventually(probe, timeout=60)
+
+
+def test_a_timeout_after_the_platform_created_the_post_publishes_one_short_link_once(chorus: Chorus) -> None:
+    ws, key = chorus.workspace("Timeout")
+    account = chorus.sandbox_account(key, handle=f"t-{ws}")
+    # Given the platform creates the post but answers after the client's timeout
+    chorus.fault(kind="timeout_after_create", account=f"t-{ws}", delay_s=3.0, times=1)
+    created = call(chorus, key, "POST", "/posts", 201, json={
+        "text": "Sale https://shop.example.com/sale", "accounts": [account], "mode": "now"})  # fmt: skip
+    # When the publisher verifies before retrying
+    target = _settled(chorus, key, created["id"], {"published", "failed"})
+    # Then the post exists once, carrying the one short link stored before the call
+    assert [a["outcome"] for a in target["attempt_log"]] == ["unknown", "published"]
+    links = call(chorus, key, "GET", f"/posts/{created['id']}/links", 200)["links"]
+    assert len(links) == 1
+    assert [p["text"] for p in _mine(chorus, f"t-{ws}")] == [f"Sale {links[0]['short_url']}"]
+
+
+def test_a_failed_attempt_retried_publishes_the_same_short_link(chorus: Chorus) -> None:
+    ws, key = chorus.workspace("Retry")
+    account = chorus.sandbox_account(key, handle=f"r-{ws}")
+    # Given the platform fails the first attempt after the short link was stored (a 503, then success)
+    chorus.fault(kind="status", account=f"r-{ws}", status=503, message="try later", times=1, retry_after=1)
+    created = call(chorus, key, "POST", "/posts", 201, json={
+        "text": "Retry https://shop.example.com/r", "accounts": [account], "mode": "now"})  # fmt: skip
+    target = _settled(chorus, key, created["id"], {"published", "failed"})
+    assert [a["outcome"] for a in target["attempt_log"]] == ["retry", "published"]
+    # Then the retry found the stored code: one link, and the one post carries it
+    links = call(chorus, key, "GET", f"/posts/{created['id']}/links", 200)["links"]
+    assert len(links) == 1
+    assert [p["text"] for p in _mine(chorus, f"r-{ws}")] == [f"Retry {links[0]['short_url']}"]
+
+
+def test_a_later_part_failing_then_retried_keeps_every_part_s_short_link(chorus: Chorus) -> None:
+    ws, key = chorus.workspace("Thread")
+    account = chorus.sandbox_account(key, handle=f"p-{ws}")
+    # Given a thread whose two parts each hold a link, and a platform refusing the second part once
+    chorus.fault(kind="status", account=f"p-{ws}", status=422, message="reply refused", times=1, after=1)
+    created = call(chorus, key, "POST", "/posts", 201, json={
+        "text": "Root https://shop.example.com/a", "thread": ["Part https://shop.example.com/b"],
+        "accounts": [account], "mode": "now"})  # fmt: skip
+    _settled(chorus, key, created["id"], {"partially_published"})
+    before = {
+        x["original"]: x["short_url"]
+        for x in call(chorus, key, "GET", f"/posts/{created['id']}/links", 200)["links"]
+    }
+    assert sorted(before) == ["https://shop.example.com/a", "https://shop.example.com/b"]
+    # When an editor retries it
+    call(chorus, key, "POST", f"/posts/{created['id']}/retry", 200, json={"accounts": [account]})
+    _settled(chorus, key, created["id"], {"published"})
+    # Then the missing part went out with the short link stored before the first attempt
+    after = {
+        x["original"]: x["short_url"]
+        for x in call(chorus, key, "GET", f"/posts/{created['id']}/links", 200)["links"]
+    }
+    assert after == before
+    assert [p["text"] for p in _mine(chorus, f"p-{ws}")] == [
+        f"Root {before['https://shop.example.com/a']}",
+        f"Part {before['https://shop.example.com/b']}",
+    ]
+
+
+def test_workspace_defaults_tag_links_and_can_turn_shortening_off(chorus: Chorus) -> None:
+    ws, key = chorus.workspace("Defaults")
+    account = chorus.sandbox_account(key, handle=f"d-{ws}")
+    settings = call(
+        chorus, key, "PUT", "/links/settings", 200, json={"shorten": False, "medium": "organic", "term": "x"}
+    )
+    assert settings == {"enabled": True, "shorten": False, "medium": "organic", "campaign": "", "term": "x"}
+    bad = chorus.call("PUT", "/links/settings", key, json={"medium": 3})
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "medium"
+    created = call(chorus, key, "POST", "/posts", 201, json={
+        "text": "Look https://shop.example.com/?a=1", "accounts": [account], "mode": "now",
+        "utm": {"campaign": "winter", "content": "blue-banner"}})  # fmt: skip
+    _settled(chorus, key, created["id"], {"published"})
+    (text,) = [p["text"] for p in _mine(chorus, f"d-{ws}")]
+    assert text == (
+        "Look https://shop.example.com/?a=1&utm_source=sandbox&utm_medium=organic&utm_campaign=winter"
+        "&utm_content=blue-banner&utm_term=x"
+    )
+    assert call(chorus, key, "GET", f"/posts/{created['id']}/links", 200)["links"] == []
+    # a post may turn tagging off for itself
+    plain = call(chorus, key, "POST", "/posts", 201, json={
+        "text": "Plain https://shop.example.com/p", "accounts": [account], "mode": "now", "utm": {"enabled": False}})  # fmt: skip
+    _settled(chorus, key, plain["id"], {"published"})
+    assert "Plain https://shop.example.com/p" in [p["text"] for p in _mine(chorus, f"d-{ws}")]
