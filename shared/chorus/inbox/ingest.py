@@ -122,6 +122,10 @@ def _polled(platform: str) -> Callable[[list[Any], str], ParseResult]:
         from chorus.platforms.weibo.comments import parse_comments as weibo
 
         return weibo
+    if platform == "youtube":
+        from chorus.platforms.youtube.comments import parse_comments as youtube
+
+        return youtube
     if platform == "sandbox":
         from chorus.platforms.sandbox.notifications import parse_notifications as sandbox
 
