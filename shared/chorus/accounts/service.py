@@ -108,6 +108,34 @@ def _sealed(tokens: TokenSet, extra: dict[str, str] | None) -> tuple[TokenSet, d
     return tokens, plain
 
 
+def _account_item(
+    workspace_id: str,
+    account_id: str,
+    platform: str,
+    platform_account_id: str,
+    handle: str | None,
+    display_name: str | None,
+    base_url: str | None,
+    **fields: Any,
+) -> AccountItem:
+    """A new account's item, found again by its platform id (GSI2)."""
+    return AccountItem(
+        keys.workspace_pk(workspace_id),
+        keys.account_sk(account_id),
+        workspace_id=workspace_id,
+        account_id=account_id,
+        platform=platform,
+        platform_account_id=platform_account_id,
+        handle=handle,
+        display_name=display_name,
+        base_url=base_url,
+        created_at=datetime.now(UTC),
+        gsi2pk=keys.platform_account_pk(platform, platform_account_id),
+        gsi2sk=f"{workspace_id}#{account_id}",
+        **fields,
+    )
+
+
 def connect_account(  # the storage step: callers prove ownership first (connect_or_reconnect)
     workspace_id: str,
     platform: str,
@@ -131,25 +159,11 @@ def connect_account(  # the storage step: callers prove ownership first (connect
     account_id = new_id("acc", 5)
     warning = expiry.entry(tokens, workspace_id, account_id)  # a token that will need a new connection
     blob = (cipher or default_cipher()).encrypt(tokens, _context(workspace_id, account_id))
-    item = AccountItem(
-        keys.workspace_pk(workspace_id),
-        keys.account_sk(account_id),
-        workspace_id=workspace_id,
-        account_id=account_id,
-        platform=platform,
-        platform_account_id=platform_account_id,
-        handle=handle,
-        display_name=display_name,
-        token_blob=blob,
-        token_expires_at=tokens.expires_at,
-        base_url=base_url,
-        extra=extra,
-        created_at=datetime.now(UTC),
-        gsi2pk=keys.platform_account_pk(platform, platform_account_id),
-        gsi2sk=f"{workspace_id}#{account_id}",
-        gsi1pk=warning[0] if warning else None,
-        gsi1sk=warning[1] if warning else None,
-    )
+    item = _account_item(
+        workspace_id, account_id, platform, platform_account_id, handle, display_name, base_url,
+        token_blob=blob, token_expires_at=tokens.expires_at, extra=extra,
+        gsi1pk=warning[0] if warning else None, gsi1sk=warning[1] if warning else None,
+    )  # fmt: skip
     item.save()
     follow_connected_account(workspace_id, account_id, platform, item.created_at)
     return _to_account(item)
@@ -182,20 +196,7 @@ def connect_by_hand(
         return existing[0]
     bind()
     account_id = new_id("acc", 5)
-    item = AccountItem(
-        keys.workspace_pk(workspace_id),
-        keys.account_sk(account_id),
-        workspace_id=workspace_id,
-        account_id=account_id,
-        platform=platform,
-        platform_account_id=url,
-        handle=handle,
-        display_name=display_name,
-        base_url=url,
-        created_at=datetime.now(UTC),
-        gsi2pk=keys.platform_account_pk(platform, url),
-        gsi2sk=f"{workspace_id}#{account_id}",
-    )
+    item = _account_item(workspace_id, account_id, platform, url, handle, display_name, url)
     item.save()
     return _to_account(item)
 
