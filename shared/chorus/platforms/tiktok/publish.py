@@ -153,11 +153,11 @@ class TikTokPublisher:
         session: requests.Session | None = None,
         base_url: str | None = None,
         *,
-        chunk_size: int = CHUNK_SIZE,
+        chunk_size: int | None = None,
     ) -> None:
         self.session = session or requests.Session()
         self.base_url = (base_url or API_URL).rstrip("/")
-        self.chunk_size = chunk_size
+        self.chunk_size = chunk_size or CHUNK_SIZE
 
     def _v2(self, creds: AccountCredentials, path: str, body: dict[str, Any], **kw: Any) -> dict[str, Any]:
         return v2(self.session, self.base_url, path, creds.access_token, body, **kw)
@@ -262,7 +262,7 @@ class TikTokPublisher:
 
     def _chunk(self, item: MediaItem, plan: dict[str, Any], first: int, last: int) -> str:
         data = media_range(item, first, last, PLATFORM, UPLOAD_TIMEOUT)[0]
-        resp = call(self.session, "PUT", str(plan["url"]), PLATFORM, data=data, timeout=UPLOAD_TIMEOUT,
+        resp = call(self.session, "PUT", str(plan["url"]), PLATFORM, data=data,
                     headers={"Content-Type": item.mime_type, "Content-Range": f"bytes {first}-{last}/{plan['size']}"})  # fmt: skip
         return str(resp.status_code)
 

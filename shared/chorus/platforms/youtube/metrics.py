@@ -74,7 +74,7 @@ class YouTubeMetrics:
         self._session = session or requests.Session()
         self.base_url = base_url.rstrip("/")
         self._clock = clock
-        self.quota = quota or Quota(clock=clock)
+        self.daily_quota = quota or Quota(clock=clock)
 
     def account_metrics(self, creds: AccountCredentials) -> list[MetricPoint]:
         now = self._clock()
@@ -101,8 +101,8 @@ class YouTubeMetrics:
 
     def _items(self, creds: AccountCredentials, resource: str, ids: str) -> list[dict[str, Any]]:
         method = f"{resource}.list"
-        self.quota.charge(method)
-        with self.quota.watch(method):
+        self.daily_quota.charge(method)
+        with self.daily_quota.watch(method):
             resp = call(
                 self._session,
                 "GET",

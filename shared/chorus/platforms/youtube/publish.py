@@ -222,7 +222,7 @@ class YouTubePublisher:
         self.session = session or requests.Session()
         self.base_url = (base_url or API_URL).rstrip("/")
         self.upload_url = (upload_url or UPLOAD_URL).rstrip("/")
-        self.quota = quota or Quota()
+        self.daily_quota = quota or Quota()
         self.chunk_size = chunk_size
 
     # -- publishing ----------------------------------------------------------------------------------
@@ -319,7 +319,7 @@ class YouTubePublisher:
 
     def _start(self, creds: AccountCredentials, request: PublishRequest, item: MediaItem, size: int) -> str:
         """Start a resumable session (one ``videos.insert``, charged first); its URI."""
-        self.quota.charge("videos.insert")
+        self.daily_quota.charge("videos.insert")
         notify = _flag(_option(request, creds, "notify_subscribers"), True)
         params = {
             "uploadType": "resumable",
@@ -328,7 +328,7 @@ class YouTubePublisher:
         }
         headers = {**bearer(creds.access_token), "Content-Type": "application/json; charset=UTF-8",
                    "X-Upload-Content-Length": str(size), "X-Upload-Content-Type": item.mime_type}  # fmt: skip
-        with self.quota.watch("videos.insert"):
+        with self.daily_quota.watch("videos.insert"):
             resp = call(self.session, "POST", f"{self.upload_url}/videos", PLATFORM, params=params,
                         headers=headers, json=metadata(request, creds), idempotent=True)  # fmt: skip
         uri = resp.headers.get("Location")
@@ -339,7 +339,7 @@ class YouTubePublisher:
 
     def _put(self, creds: AccountCredentials, uri: str, data: bytes, content_range: str) -> requests.Response:
         """One PUT to the session (a chunk, or an empty status query); 308 is not a redirect here."""
-        return call(self.session, "PUT", uri, PLATFORM, data=data, timeout=UPLOAD_TIMEOUT,
+        return call(self.session, "PUT", uri, PLATFORM, data=data,
                     headers={**bearer(creds.access_token), "Content-Range": content_range},
                     allow_redirects=False)  # fmt: skip
 
@@ -377,11 +377,11 @@ class YouTubePublisher:
         if size > THUMBNAIL_MAX_BYTES:
             raise PermanentError(f"a YouTube thumbnail is at most 2 MB; this image has {size} bytes",
                                  platform=PLATFORM, code="thumbnail_too_large")  # fmt: skip
-        self.quota.charge("thumbnails.set")
-        with self.quota.watch("thumbnails.set"):
+        self.daily_quota.charge("thumbnails.set")
+        with self.daily_quota.watch("thumbnails.set"):
             call(self.session, "POST", f"{self.upload_url}/thumbnails/set", PLATFORM, params={"videoId": video_id},
                  data=data, headers={**bearer(creds.access_token), "Content-Type": image.mime_type},
-                 timeout=UPLOAD_TIMEOUT, idempotent=True)  # fmt: skip
+                 idempotent=True)  # fmt: skip
         return video_id
 
     # -- verification --------------------------------------------------------------------------------

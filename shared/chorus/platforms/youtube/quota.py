@@ -98,7 +98,7 @@ class Quota:
         self,
         ledger: QuotaLedger | None = None,
         *,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] | None = None,
         limits: dict[str, int] | None = None,
     ) -> None:
         self._ledger = ledger
@@ -111,10 +111,13 @@ class Quota:
             self._ledger = default_ledger()
         return self._ledger
 
+    def now(self) -> datetime:
+        return (self._clock or _utc_now)()
+
     def charge(self, method: str) -> None:
         """Spend ``method``'s units, or raise :class:`RateLimited` until the next quota day."""
         bucket, units = COST[method]
-        now = self._clock()
+        now = self.now()
         limit = self.limits[bucket]
         if not self.ledger.charge(bucket, quota_day(now), units, limit):
             raise self._spent(bucket, now)
@@ -140,6 +143,6 @@ class Quota:
             if exc.code not in QUOTA_REASONS:
                 raise
             bucket = COST[method][0]
-            now = self._clock()
+            now = self.now()
             self.ledger.exhaust(bucket, quota_day(now), self.limits[bucket])
             raise self._spent(bucket, now) from None
