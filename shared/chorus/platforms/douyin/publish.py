@@ -37,21 +37,19 @@ from typing import Any
 import requests
 
 from chorus.net.fetch import fetch
-from chorus.platforms import parts
 from chorus.platforms.base import (
-    ROOT,
     AccountCredentials,
     MediaItem,
-    PendingStep,
     PermanentError,
     PublishRequest,
     PublishResult,
 )
-from chorus.platforms.budget import CALL_REQUESTS, CallBudget, OutOfBudget, requests_budget, timeout_seconds
+from chorus.platforms.budget import CALL_REQUESTS, CallBudget, requests_budget, timeout_seconds
 from chorus.platforms.douyin import api, oauth
 from chorus.platforms.douyin.api import API_URL, PLATFORM
 from chorus.platforms.http import DEFAULT_TIMEOUT
-from chorus.platforms.uploads import byte_spans, media_range, media_size
+from chorus.platforms.uploads import byte_spans, media_size
+from chorus.platforms.videos import MEDIA, VideoPostPublisher, send_parts
 from chorus.platforms.whoami import listed, obj
 from chorus.posts import text as textlib
 
@@ -62,10 +60,7 @@ TIMEOUT = DEFAULT_TIMEOUT
 UPLOAD_TIMEOUT = DEFAULT_TIMEOUT
 SINGLE_MAX_BYTES = 50 * MB
 PART_BYTES = 20 * MB
-MEDIA = "media"
 UPLOAD = "upload"
-CONTINUE_STEP = "continue"
-CONTINUE_DELAY_S = 1
 VIDEO_PATH = "api/douyin/v1/video"
 
 
@@ -91,8 +86,9 @@ def check_create_scope(creds: AccountCredentials) -> None:
         )
 
 
-class DouyinPublisher:
+class DouyinPublisher(VideoPostPublisher):
     name = PLATFORM
+    label = "Douyin"
     request_budget_s: float = requests_budget(CALL_REQUESTS, TIMEOUT)
 
     def __init__(self, session: requests.Session | None = None, base_url: str | None = None) -> None:
@@ -106,38 +102,10 @@ class DouyinPublisher:
 
     # -- publishing ----------------------------------------------------------------------------------
 
-    def publish(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | PendingStep:
-        if request.reply_to or request.thread or request.first_comment:
-            raise PermanentError("a Douyin video has no replies, thread parts or first comment here",
-                                 platform=PLATFORM)  # fmt: skip
-        if len(request.media) != 1 or not request.media[0].mime_type.startswith("video/"):
-            raise PermanentError(
-                "a Douyin post is exactly one video", platform=PLATFORM, code="video_required"
-            )
+    def check(self, creds: AccountCredentials) -> None:
         check_create_scope(creds)
-        return self._run(creds, request)
 
-    def continue_publish(
-        self, creds: AccountCredentials, request: PublishRequest, step: PendingStep
-    ) -> PublishResult | PendingStep:
-        parts.resumed_state(step, (CONTINUE_STEP,), PLATFORM, "Douyin")
-        return self._run(creds, request)
-
-    def _run(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | PendingStep:
-        progress = request.progress
-        budget = CallBudget(self.request_budget_s)
-        try:
-            if progress.done(ROOT) is None:
-                video_id = progress.done(MEDIA) or ""
-                if not parts.unanswered(request, ROOT):  # else the step below raises UnknownOutcome: verified
-                    video_id = self._uploaded(creds, request, budget)
-                budget.spend(TIMEOUT)
-                progress.step(ROOT, partial(self._create, creds, request, video_id))
-        except OutOfBudget:
-            return PendingStep(CONTINUE_STEP, {}, delay_seconds=CONTINUE_DELAY_S)
-        return parts.published(request)
-
-    def _uploaded(self, creds: AccountCredentials, request: PublishRequest, budget: CallBudget) -> str:
+    def uploaded(self, creds: AccountCredentials, request: PublishRequest, budget: CallBudget) -> str:
         """The ``video_id`` of the post's video, uploaded once (in one request or in parts)."""
         progress = request.progress
         item = request.media[0]
@@ -156,12 +124,9 @@ class DouyinPublisher:
             plan = progress.step(UPLOAD, partial(self._init_parts, creds, size), idempotent=True)
         upload = json.loads(plan)
         upload_id, total = str(upload["upload_id"]), int(upload["size"])
-        for number, (first, last) in enumerate(byte_spans(total, int(upload["part_bytes"])), start=1):
-            if progress.done(chunk_part(number)) is None:
-                budget.spend(UPLOAD_TIMEOUT, UPLOAD_TIMEOUT)  # read the range, upload it
-                chunk = media_range(item, first, last, PLATFORM, UPLOAD_TIMEOUT)[0]
-                progress.step(chunk_part(number), partial(self._upload_part, creds, upload_id, number, chunk),
-                              idempotent=True)  # fmt: skip
+        send_parts(request, item, byte_spans(total, int(upload["part_bytes"])), lambda i: chunk_part(i + 1),
+                   lambda i, chunk: self._upload_part(creds, upload_id, i + 1, chunk), budget, PLATFORM,
+                   UPLOAD_TIMEOUT)  # fmt: skip
         budget.spend(TIMEOUT)
         return progress.step(MEDIA, partial(self._complete, creds, upload_id), idempotent=True)
 
@@ -191,8 +156,8 @@ class DouyinPublisher:
                                  idempotent=True)  # fmt: skip
         return _video_id(answer)
 
-    def _create(self, creds: AccountCredentials, request: PublishRequest, video_id: str) -> str:
-        body = {"video_id": video_id, "text": textlib.compose_text(request.text, request.link)}
+    def create(self, creds: AccountCredentials, request: PublishRequest, uploaded: str) -> str:
+        body = {"video_id": uploaded, "text": textlib.compose_text(request.text, request.link)}
         answer = self._video_api(creds, "create_video", json=body)
         item_id = answer.get("item_id")
         if not isinstance(item_id, str) or not item_id:
@@ -213,9 +178,6 @@ class DouyinPublisher:
             if str(found.get("video_id") or "") == video_id and isinstance(item_id, str) and item_id:
                 return PublishResult(platform_post_id=item_id)
         return None
-
-    def find_part(self, creds: AccountCredentials, request: PublishRequest, part: str) -> str | None:
-        return None  # a Douyin video is one part
 
     def delete(self, creds: AccountCredentials, platform_post_id: str) -> None:
         raise PermanentError(

@@ -36,19 +36,18 @@ import requests
 from chorus.net.fetch import fetch
 from chorus.platforms import parts
 from chorus.platforms.base import (
-    ROOT,
     AccountCredentials,
     MediaItem,
-    PendingStep,
     PermanentError,
     PublishRequest,
     PublishResult,
 )
-from chorus.platforms.budget import CALL_REQUESTS, CallBudget, OutOfBudget, requests_budget, timeout_seconds
+from chorus.platforms.budget import CALL_REQUESTS, CallBudget, requests_budget, timeout_seconds
 from chorus.platforms.http import DEFAULT_TIMEOUT
 from chorus.platforms.kuaishou import api
 from chorus.platforms.kuaishou.api import API_URL, APP_ID, PLATFORM
-from chorus.platforms.uploads import byte_spans, media_range, media_size
+from chorus.platforms.uploads import byte_spans, media_size
+from chorus.platforms.videos import MEDIA, VideoPostPublisher, send_parts
 from chorus.platforms.whoami import listed, obj
 from chorus.posts import text as textlib
 
@@ -60,9 +59,6 @@ UPLOAD_TIMEOUT = DEFAULT_TIMEOUT
 DIRECT_MAX_BYTES = 10 * MB
 FRAGMENT_BYTES = 10 * MB
 UPLOAD = "upload"
-MEDIA = "media"
-CONTINUE_STEP = "continue"
-CONTINUE_DELAY_S = 1
 LIST_COUNT = 20
 ENDPOINT = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$")
 """An upload endpoint is a host (and port) Kuaishou names, nothing more: no path, no user info."""
@@ -85,8 +81,9 @@ def app_id(creds: AccountCredentials) -> str:
     return found
 
 
-class KuaishouPublisher:
+class KuaishouPublisher(VideoPostPublisher):
     name = PLATFORM
+    label = "Kuaishou"
     request_budget_s: float = requests_budget(CALL_REQUESTS, TIMEOUT)
 
     def __init__(self, session: requests.Session | None = None, base_url: str | None = None) -> None:
@@ -104,38 +101,10 @@ class KuaishouPublisher:
 
     # -- publishing ----------------------------------------------------------------------------------
 
-    def publish(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | PendingStep:
-        if request.reply_to or request.thread or request.first_comment:
-            raise PermanentError("a Kuaishou video has no replies, thread parts or first comment here",
-                                 platform=PLATFORM)  # fmt: skip
-        if len(request.media) != 1 or not request.media[0].mime_type.startswith("video/"):
-            raise PermanentError(
-                "a Kuaishou post is exactly one video", platform=PLATFORM, code="video_required"
-            )
+    def check(self, creds: AccountCredentials) -> None:
         app_id(creds)
-        return self._run(creds, request)
 
-    def continue_publish(
-        self, creds: AccountCredentials, request: PublishRequest, step: PendingStep
-    ) -> PublishResult | PendingStep:
-        parts.resumed_state(step, (CONTINUE_STEP,), PLATFORM, "Kuaishou")
-        return self._run(creds, request)
-
-    def _run(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | PendingStep:
-        progress = request.progress
-        budget = CallBudget(self.request_budget_s)
-        try:
-            if progress.done(ROOT) is None:
-                upload_token = progress.done(MEDIA) or ""
-                if not parts.unanswered(request, ROOT):  # else the step below raises UnknownOutcome: verified
-                    upload_token = self._uploaded(creds, request, budget)
-                budget.spend(TIMEOUT)
-                progress.step(ROOT, partial(self._publish, creds, request, upload_token))
-        except OutOfBudget:
-            return PendingStep(CONTINUE_STEP, {}, delay_seconds=CONTINUE_DELAY_S)
-        return parts.published(request)
-
-    def _uploaded(self, creds: AccountCredentials, request: PublishRequest, budget: CallBudget) -> str:
+    def uploaded(self, creds: AccountCredentials, request: PublishRequest, budget: CallBudget) -> str:
         """The upload token of the post's video, its file sent once (directly or in fragments)."""
         progress = request.progress
         item = request.media[0]
@@ -153,12 +122,8 @@ class KuaishouPublisher:
             budget.spend(UPLOAD_TIMEOUT, UPLOAD_TIMEOUT)  # download, upload
             return progress.step(MEDIA, partial(self._direct, item, endpoint, token), idempotent=True)
         fragments = byte_spans(size, FRAGMENT_BYTES)
-        for index, (first, last) in enumerate(fragments):
-            if progress.done(fragment_part(index)) is None:
-                budget.spend(UPLOAD_TIMEOUT, UPLOAD_TIMEOUT)  # read the range, upload it
-                chunk = media_range(item, first, last, PLATFORM, UPLOAD_TIMEOUT)[0]
-                progress.step(fragment_part(index), partial(self._fragment, endpoint, token, index, chunk),
-                              idempotent=True)  # fmt: skip
+        send_parts(request, item, fragments, fragment_part, partial(self._fragment, endpoint, token), budget,
+                   PLATFORM, UPLOAD_TIMEOUT)  # fmt: skip
         budget.spend(UPLOAD_TIMEOUT)
         params = {"upload_token": token, "fragment_count": str(len(fragments))}
         return progress.step(MEDIA, partial(self._complete, endpoint, params), idempotent=True)
@@ -191,11 +156,9 @@ class KuaishouPublisher:
         self._uploader(endpoint, "upload/complete", params)
         return params["upload_token"]
 
-    def _publish(
-        self, creds: AccountCredentials, request: PublishRequest, upload_token: str
-    ) -> tuple[str, str]:
+    def create(self, creds: AccountCredentials, request: PublishRequest, uploaded: str) -> tuple[str, str]:
         caption = textlib.compose_text(request.text, request.link)
-        answer = self._openapi(creds, "POST", "publish", params={"upload_token": upload_token},
+        answer = self._openapi(creds, "POST", "publish", params={"upload_token": uploaded},
                                files={"caption": (None, caption)})  # fmt: skip
         photo_id = obj(answer.get("video_info")).get("photo_id")
         if not isinstance(photo_id, str) or not photo_id:
@@ -221,9 +184,6 @@ class KuaishouPublisher:
                 continue
             return PublishResult(platform_post_id=photo_id, url=photo_url(photo_id))
         return None
-
-    def find_part(self, creds: AccountCredentials, request: PublishRequest, part: str) -> str | None:
-        return None  # a Kuaishou video is one part
 
     def delete(self, creds: AccountCredentials, platform_post_id: str) -> None:
         self._openapi(creds, "POST", "delete", params={"photo_id": platform_post_id}, idempotent=True)

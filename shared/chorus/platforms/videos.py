@@ -1,0 +1,110 @@
+"""Posts that are one video made in steps: the file uploaded (its parts persisted as they are
+confirmed), then the post created from the upload (Douyin, Kuaishou).
+
+:class:`VideoPostPublisher` is the shared shape of such an adapter: the checks (one video, no replies,
+thread parts or first comment), the request budget (``OutOfBudget`` continues in a ``"continue"`` step
+where the call stopped), and the root created once through ``progress.step`` from the persisted upload;
+a root sent without a known answer is verified by the adapter's ``find_published`` before anything is
+sent again. :func:`send_parts` sends a file's byte ranges, each read by a ``Range`` request and recorded
+as its own part once the platform confirmed it, so a resumed upload never sends a confirmed part again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+
+from chorus.platforms import parts
+from chorus.platforms.base import (
+    ROOT,
+    AccountCredentials,
+    MediaItem,
+    PendingStep,
+    PermanentError,
+    PublishRequest,
+    PublishResult,
+)
+from chorus.platforms.budget import CallBudget, OutOfBudget, Timeout
+from chorus.platforms.http import DEFAULT_TIMEOUT
+from chorus.platforms.uploads import media_range
+
+MEDIA = "media"
+"""The progress part holding what the upload gave (a video id, an upload token)."""
+CONTINUE_STEP = "continue"
+CONTINUE_DELAY_S = 1
+
+
+def send_parts(
+    request: PublishRequest,
+    item: MediaItem,
+    spans: Sequence[tuple[int, int]],
+    part_name: Callable[[int], str],
+    send: Callable[[int, bytes], str],
+    budget: CallBudget,
+    platform: str,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+) -> None:
+    """Send every byte range of ``item`` not yet confirmed, in order: ``send(index, chunk)`` through
+    ``progress.step(part_name(index))`` (idempotent: the same range sent again replaces itself)."""
+    progress = request.progress
+    for index, (first, last) in enumerate(spans):
+        if progress.done(part_name(index)) is None:
+            budget.spend(timeout, timeout)  # read the range, send it
+            chunk = media_range(item, first, last, platform, timeout)[0]
+            progress.step(part_name(index), partial(send, index, chunk), idempotent=True)
+
+
+class VideoPostPublisher:
+    """The publishing steps shared by one-video platforms; a subclass gives ``name``, ``label``,
+    ``request_budget_s`` and :meth:`uploaded` / :meth:`create` (and :meth:`check` for its own refusals)."""
+
+    name: str
+    label: str
+    request_budget_s: float
+    create_timeout: Timeout = DEFAULT_TIMEOUT
+
+    def check(self, creds: AccountCredentials) -> None:
+        """Refuse for good, before any call, what the account cannot publish."""
+
+    def uploaded(self, creds: AccountCredentials, request: PublishRequest, budget: CallBudget) -> str:
+        """What the upload gave, uploading once (recorded as part ``MEDIA``)."""
+        raise NotImplementedError
+
+    def create(
+        self, creds: AccountCredentials, request: PublishRequest, uploaded: str
+    ) -> str | tuple[str, str]:
+        """Create the post from the upload: its platform id, or ``(id, url)``."""
+        raise NotImplementedError
+
+    def publish(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | PendingStep:
+        if request.reply_to or request.thread or request.first_comment:
+            raise PermanentError(f"a {self.label} video has no replies, thread parts or first comment here",
+                                 platform=self.name)  # fmt: skip
+        if len(request.media) != 1 or not request.media[0].mime_type.startswith("video/"):
+            raise PermanentError(f"a {self.label} post is exactly one video", platform=self.name,
+                                 code="video_required")  # fmt: skip
+        self.check(creds)
+        return self._run(creds, request)
+
+    def continue_publish(
+        self, creds: AccountCredentials, request: PublishRequest, step: PendingStep
+    ) -> PublishResult | PendingStep:
+        parts.resumed_state(step, (CONTINUE_STEP,), self.name, self.label)
+        return self._run(creds, request)
+
+    def _run(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | PendingStep:
+        progress = request.progress
+        budget = CallBudget(self.request_budget_s)
+        try:
+            if progress.done(ROOT) is None:
+                uploaded = progress.done(MEDIA) or ""
+                if not parts.unanswered(request, ROOT):  # else the step below raises UnknownOutcome: verified
+                    uploaded = self.uploaded(creds, request, budget)
+                budget.spend(self.create_timeout)
+                progress.step(ROOT, partial(self.create, creds, request, uploaded))
+        except OutOfBudget:
+            return PendingStep(CONTINUE_STEP, {}, delay_seconds=CONTINUE_DELAY_S)
+        return parts.published(request)
+
+    def find_part(self, creds: AccountCredentials, request: PublishRequest, part: str) -> str | None:
+        return None  # a video post is one part
