@@ -262,3 +262,18 @@ def test_the_schedulers_sweep_finds_the_overdue_target_in_its_minute_bucket(remi
     assert scheduler.overdue(now + timedelta(seconds=30), bed.events) == 0  # a second run: nothing more
     assert bed.target(post_id, account).state is TargetState.OVERDUE
     assert bed.events.names().count("ManualPublishOverdue") == 1
+
+
+def test_a_post_awaiting_a_person_can_be_cancelled_and_is_then_never_overdue(reminding: PublisherBed) -> None:
+    from chorus.posts import service
+    from chorus.posts.scheduler import overdue
+
+    bed = reminding
+    account = xhs(bed)
+    post_id = due_post(bed, account)
+    bed.run_until_settled()
+    target = bed.target(post_id, account)
+    assert service.cancel_post(bed.editor(), post_id).status == "cancelled"
+    assert target.overdue_at is not None
+    assert overdue(target.overdue_at + timedelta(minutes=1), bed.events) == 0
+    assert bed.target(post_id, account).state is TargetState.CANCELLED

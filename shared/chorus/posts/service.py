@@ -17,7 +17,17 @@ from chorus.config import get_settings
 from chorus.dates import within_years
 from chorus.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from chorus.library.media import track_usage
-from chorus.posts.model import EDITABLE, Attempt, Content, Mode, Post, Target, TargetState, status_of
+from chorus.posts.model import (
+    EDITABLE,
+    MARKABLE,
+    Attempt,
+    Content,
+    Mode,
+    Post,
+    Target,
+    TargetState,
+    status_of,
+)
 from chorus.posts.queue import PublishMessage, PublishQueue
 from chorus.posts.scheduler import enqueue
 from chorus.posts.timing import Recurrence, Slot, parse_slots, queue_full, slot_times, to_utc
@@ -320,9 +330,10 @@ def cancel_post(principal: Principal, post_id: str) -> Post:
         raise Forbidden("viewers cannot cancel posts")
     post = post_to_change(principal, post_id)
     cancelled = []
+    cancellable = EDITABLE | MARKABLE  # a post waiting for a person to post it by hand too
     for target in post.targets:
-        if target.state in EDITABLE and not repo.transition(
-            target, TargetState.CANCELLED, expect=EDITABLE, new_token=None
+        if target.state in cancellable and not repo.transition(
+            target, TargetState.CANCELLED, expect=cancellable, new_token=None
         ):
             raise Conflict(f"{target.account_id} started publishing meanwhile")
         cancelled.append(target.account_id)
