@@ -3,18 +3,20 @@ media library (search, tags, usage, platform fitness, delete). Uploads start at 
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field
 
 from chalice.app import Blueprint, Response
-from chalicelib.web import body, ok, principal, query, route
+from chalicelib.web import body, ok, principal, query, route, within_bytes
 from chorus.auth.roles import Role
-from chorus.errors import ValidationFailed
 from chorus.library import hashtags, media, templates
 from chorus.store.pages import PageRequest
 
 bp = Blueprint(__name__)
 
 MAX_TEXT = 20_000  # a template's text or variant: above every platform's longest post
+MAX_TEMPLATE_BYTES = 256 * 1024
 
 
 class VariableIn(BaseModel):
@@ -24,28 +26,28 @@ class VariableIn(BaseModel):
 
 
 class TemplateIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S")  # not blank
     text: str = Field(min_length=1, max_length=MAX_TEXT)
     variables: list[VariableIn] = Field(default_factory=list, max_length=templates.MAX_VARIABLES)
-    variants: dict[str, str] = Field(default_factory=dict, max_length=20)
+    variants: dict[str, Annotated[str, Field(max_length=MAX_TEXT)]] = Field(
+        default_factory=dict, max_length=20
+    )
     version: int | None = Field(default=None, ge=1)  # for edits: the version the client last saw
 
     def parts(self) -> tuple[str, str, tuple[templates.Variable, ...], dict[str, str]]:
-        too_long = [p for p, t in self.variants.items() if len(t) > MAX_TEXT]
-        if too_long:
-            raise ValidationFailed.on(
-                f"variants.{too_long[0]}", f"at most {MAX_TEXT} characters", "max_length"
-            )
+        within_bytes(self, MAX_TEMPLATE_BYTES)  # one DynamoDB item (400 KB) with its other attributes
         variables = tuple(templates.Variable(v.name, v.default, v.description) for v in self.variables)
         return self.name.strip(), self.text, variables, dict(self.variants)
 
 
 class RenderIn(BaseModel):
-    variables: dict[str, str] = Field(default_factory=dict, max_length=templates.MAX_VARIABLES)
+    variables: dict[str, Annotated[str, Field(max_length=MAX_TEXT)]] = Field(
+        default_factory=dict, max_length=templates.MAX_VARIABLES
+    )
 
 
 class HashtagGroupIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S")  # not blank
     hashtags: list[str] = Field(min_length=1, max_length=hashtags.MAX_TAGS)
 
 

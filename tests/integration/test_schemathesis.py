@@ -47,7 +47,17 @@ def things(chorus: Chorus, key: str) -> dict[str, str]:
     )
     saved = chorus.call("POST", "/saved_replies", key, json={"title": "thanks", "text": "Thank you!"})
     spare = chorus.call("POST", "/keys", key, json={"name": "spare", "role": "viewer"})
-    for answer in (post, monitor, saved, spare):
+    template = chorus.call(
+        "POST",
+        "/templates",
+        key,
+        json={"name": "hello", "text": "Hi {{n}}", "variables": [{"name": "n", "default": "you"}]},
+    )
+    group = chorus.call("POST", "/hashtag-groups", key, json={"name": "tags", "hashtags": ["chorus"]})
+    upload = chorus.call(
+        "POST", "/media", key, json={"filename": "a.png", "mime_type": "image/png", "size": 10}
+    )
+    for answer in (post, monitor, saved, spare, template, group, upload):
         assert answer.status_code == 201, answer.text
     return {
         "account_id": account,
@@ -55,6 +65,9 @@ def things(chorus: Chorus, key: str) -> dict[str, str]:
         "monitor_id": monitor.json()["id"],
         "saved_id": saved.json()["id"],
         "key_id": spare.json()["key_id"],
+        "template_id": template.json()["id"],
+        "group_id": group.json()["id"],
+        "media_id": upload.json()["id"],
         "platform": "sandbox",
     }
 
