@@ -130,9 +130,10 @@ def test_a_video_is_checked_initialised_uploaded_in_chunks_and_polled_until_comp
     assert result == PublishResult(
         "7301234567890123456", "https://www.tiktok.com/@tiktok/video/7301234567890123456"
     )
-    assert request.progress.landed[ROOT] == "v_pub_file~v2-1.123456789"
+    assert request.progress.landed[ROOT] == "7301234567890123456"
     assert request.progress.landed["creator"] == "MUTUAL_FOLLOW_FRIENDS"
-    assert json.loads(request.progress.landed["upload"])["url"] == UPLOAD_URL
+    assert json.loads(request.progress.landed["init"])["publish_id"] == "v_pub_file~v2-1.123456789"
+    assert json.loads(request.progress.landed["init"])["url"] == UPLOAD_URL
 
 
 def test_status_answered_200_with_a_failed_post_fails_the_target_with_the_reason(
@@ -140,13 +141,14 @@ def test_status_answered_200_with_a_failed_post_fails_the_target_with_the_reason
 ) -> None:
     # Given the documented status: HTTP 200, error.code ok, data.status FAILED (status_fetch_failed.json)
     request = PublishRequest(target_id="t", text=CAPTION, media=(MP4,), options=OPTIONS)
-    request.progress.landed.update({ROOT: "v_pub_file~v2-1.123456789", "upload": json.dumps(
+    request.progress.landed.update({"init": json.dumps(
         {"publish_id": "v_pub_file~v2-1.123456789", "url": UPLOAD_URL, "size": 2560, "chunk": 1000, "count": 2}),
         "chunk:0": "206", "chunk:1": "201"})  # fmt: skip
     rsps.post(f"{API}/post/publish/status/fetch/", json=doc("status_fetch_failed.json"))
     with pytest.raises(PermanentError, match="picture_size_check_failed") as failed:
         adapter.continue_publish(CREDS, request, PendingStep("poll_status", {"polls": "1"}))
     assert failed.value.code == "picture_size_check_failed"
+    assert ROOT not in request.progress.landed  # no post exists: the target fails, not partially published
 
 
 def test_a_lost_chunk_connection_asks_uploaded_bytes_and_resumes_at_that_chunk(
@@ -232,10 +234,10 @@ def test_init_errors_map_to_deferrals_reauth_or_permanent(
     if error is RateLimited:
         assert raised.value.retry_after  # type: ignore[attr-defined]
         assert code in raised.value.message  # type: ignore[attr-defined]
-    assert ROOT not in request.progress.sent  # refused: nothing was made
+    assert "init" not in request.progress.sent  # refused: nothing was made
 
 
-def test_a_lost_init_answer_is_verified_never_sent_again(
+def test_a_lost_file_upload_init_is_sent_again_nothing_was_posted_without_its_bytes(
     rsps: responses.RequestsMock, adapter: TikTokPublisher
 ) -> None:
     serve(rsps)
@@ -244,7 +246,31 @@ def test_a_lost_init_answer_is_verified_never_sent_again(
     request = PublishRequest(target_id="t", text=CAPTION, media=(MP4,), options=OPTIONS)
     with pytest.raises(UnknownOutcome):
         adapter.publish(CREDS, request)
-    assert ROOT in request.progress.sent
+    assert "init" in request.progress.sent
+    # The next attempt inits again (the first publish never got a byte: TikTok expires it)
+    creator(rsps)
+    init(rsps)
+    chunks(rsps)
+    status(rsps, {"status": "PUBLISH_COMPLETE", "publicaly_available_post_id": [7301]})
+    result, _steps, _per_call = drive(adapter, CREDS, request, rsps)
+    assert result.platform_post_id == "7301"
+
+
+def test_a_lost_pull_from_url_init_is_verified_never_sent_again(
+    rsps: responses.RequestsMock, adapter: TikTokPublisher
+) -> None:
+    creds = AccountCredentials("tiktok", "open-1", "act.example12345Example12345Example",
+                               extra={"pull_from_url": "https://example.verified.domain.com/"})  # fmt: skip
+    item = MediaItem(url="https://example.verified.domain.com/example_video.mp4", mime_type="video/mp4")
+    creator(rsps)
+    rsps.post(f"{API}/post/publish/video/init/", body=requests.ReadTimeout("read timed out"))
+    request = PublishRequest(target_id="t", text=CAPTION, media=(item,), options=OPTIONS)
+    with pytest.raises(UnknownOutcome):
+        adapter.publish(creds, request)
+    # Another attempt sends no init: the part is to be verified first
+    with pytest.raises(UnknownOutcome):
+        adapter.publish(creds, request)
+    assert len([c for c in rsps.calls if c.request.url.endswith("/video/init/")]) == 1
     # The verify: the creator's recent videos, one with this caption since the target started
     now = int(datetime.now(UTC).timestamp())
     rsps.post(f"{API}/video/list/", json={"data": {"videos": [
@@ -252,7 +278,7 @@ def test_a_lost_init_answer_is_verified_never_sent_again(
          "share_url": "https://www.tiktok.com/@tiktok/video/7301"}], "cursor": 0, "has_more": False}, "error": OK},
         match=[matchers.json_params_matcher({"max_count": 20}),
                matchers.query_param_matcher({"fields": "id,title,video_description,create_time,share_url"})])  # fmt: skip
-    assert adapter.find_published(CREDS, request) == PublishResult(
+    assert adapter.find_published(creds, request) == PublishResult(
         "7301", "https://www.tiktok.com/@tiktok/video/7301"
     )
 

@@ -9,33 +9,34 @@ persisted before the next is sent:
    duets / stitches allowed where the creator turned them off, fail the target naming the rule
    (``privacy_level_option_mismatch`` / ``interaction_disabled``). The level found is recorded (part
    ``"creator"``).
-2. **init** — the root ``"0"``, the one request that can make a post (``POST /v2/post/publish/video/init/``
-   with ``post_info {title, privacy_level, disable_duet, disable_comment, disable_stitch,
-   video_cover_timestamp_ms}`` and ``source_info``): ``FILE_UPLOAD`` (``video_size``, ``chunk_size``,
-   ``total_chunk_count``) or, where the account names a verified URL prefix (``extra["pull_from_url"]``)
-   the media is under, ``PULL_FROM_URL`` (``video_url``). Sent through ``progress.step``: the answer's
-   ``publish_id`` (and ``upload_url``, with the chunk plan) is recorded as part ``"upload"`` *inside*
-   the step, before the root lands, so a crash between the two is verified from it. TikTok has no
-   idempotency key: a lost answer is verified (``find_published``), never sent again blindly.
+2. **init** (part ``"init"``: ``POST /v2/post/publish/video/init/`` with ``post_info {title,
+   privacy_level, disable_duet, disable_comment, disable_stitch, video_cover_timestamp_ms}`` and
+   ``source_info``): ``FILE_UPLOAD`` (``video_size``, ``chunk_size``, ``total_chunk_count``) or, where the
+   account names a verified URL prefix (``extra["pull_from_url"]``) the media is under,
+   ``PULL_FROM_URL`` (``video_url``). The answer's ``publish_id``, ``upload_url`` and the chunk plan are
+   the part's value. A ``FILE_UPLOAD`` init is repeatable (TikTok posts nothing until the bytes arrive:
+   an init never uploaded to expires in an hour), so a lost answer inits again; a ``PULL_FROM_URL``
+   init starts the post at once, so a lost answer is verified (``find_published``), never sent again.
 3. **chunks** (parts ``"chunk:<i>"``): ``PUT {upload_url}`` with ``Content-Type``, ``Content-Range:
    bytes first-last/total`` (206 for each, 201 after the last), in order; chunks of ``CHUNK_SIZE`` (a
    video up to that size whole; the last chunk takes the trailing bytes, ≤ 128 MB). A lost connection
    asks ``status/fetch`` for ``uploaded_bytes`` and resumes at that chunk.
 4. **status** (``POST /v2/post/publish/status/fetch/ {publish_id}``, a ``PendingStep("poll_status")``
-   every ``POLL_DELAY_SECONDS``, at most ``MAX_POLLS``): ``PUBLISH_COMPLETE`` is done. **The answer is
-   HTTP 200 with ``error.code: ok`` even when the post FAILED**: ``data.status == "FAILED"`` fails the
-   target with ``fail_reason`` (``status_fetch_failed.json``). The public post id
-   (``publicaly_available_post_id``, TikTok's spelling) comes only after moderation: it is the post's
-   id when present (``https://www.tiktok.com/@{username}/video/{id}``), else the ``publish_id``.
+   every ``POLL_DELAY_SECONDS``, at most ``MAX_POLLS``): ``PUBLISH_COMPLETE`` makes the root ``"0"``, the
+   post. **The answer is HTTP 200 with ``error.code: ok`` even when the post FAILED**: ``data.status ==
+   "FAILED"`` fails the target (no post exists) with ``fail_reason`` (``status_fetch_failed.json``). The
+   public post id (``publicaly_available_post_id``, TikTok's spelling) comes only after moderation: it is
+   the post's id when present (``https://www.tiktok.com/@{username}/video/{id}``), else the
+   ``publish_id``.
 
 Options (``request.options``, the account's ``extra`` as defaults): ``privacy_level`` (required:
 TikTok asks that the creator choose it), ``allow_comment`` / ``allow_duet`` / ``allow_stitch``
 (``true``/``false``, default: allowed where the creator allows it), ``cover_ms``. The caption is the
 post's text (2,200 characters).
 
-Verification (``find_published``): the recorded ``"upload"`` names the publish; without it, the
-creator's recent videos (``POST /v2/video/list/``) are searched for the caption since the target
-started. ``delete``: TikTok's API deletes nothing: refused (``PermanentError``).
+Verification (``find_published``): the recorded init's publish, complete; without one (a lost
+``PULL_FROM_URL`` init), the creator's recent videos (``POST /v2/video/list/``) are searched for the
+caption since the target started. ``delete``: TikTok's API deletes nothing: refused (``PermanentError``).
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ UPLOAD_TIMEOUT = DEFAULT_TIMEOUT
 CHUNK_SIZE = 10_000_000
 """Between TikTok's 5 MB and 64 MB; a video up to this size goes whole (under 5 MB it must)."""
 CREATOR = "creator"
-UPLOAD = "upload"
+INIT = "init"
 POLL_STEP = "poll_status"
 CONTINUE_STEP = "continue"
 CONTINUE_DELAY_S = 1
@@ -189,30 +190,45 @@ class TikTokPublisher:
         item = request.media[0]
         try:
             if progress.done(ROOT) is None:
-                info: dict[str, Any] = {}
-                if not parts.unanswered(request, ROOT):  # else the step below raises UnknownOutcome: verified
-                    budget.spend(TIMEOUT, UPLOAD_TIMEOUT)  # creator info, the media's size
-                    creator = creator_info(creds.access_token, session=self.session, api_url=self.base_url)
-                    info = post_info(request, creds, creator)
-                    progress.step(CREATOR, lambda: str(info["privacy_level"]), idempotent=True)
+                plan = json.loads(progress.done(INIT) or "{}")
+                if not plan:
+                    pull = self._pulled(creds, item)
+                    info: dict[str, Any] = {}
+                    if pull or not parts.unanswered(request, INIT):  # a lost pull: verified, not sent
+                        budget.spend(TIMEOUT, UPLOAD_TIMEOUT)  # creator info, the media's size
+                        creator = creator_info(
+                            creds.access_token, session=self.session, api_url=self.base_url
+                        )
+                        info = post_info(request, creds, creator)
+                        progress.step(CREATOR, lambda: str(info["privacy_level"]), idempotent=True)
+                    budget.spend(TIMEOUT)
+                    # a FILE_UPLOAD init is repeatable: TikTok posts nothing until the bytes arrive
+                    raw = progress.step(
+                        INIT, partial(self._init, creds, request, item, info), idempotent=not pull
+                    )
+                    plan = json.loads(raw)
+                if plan.get("url"):
+                    self._upload(creds, request, item, plan, budget)
                 budget.spend(TIMEOUT)
-                progress.step(ROOT, partial(self._init, creds, request, item, info))
-            plan = json.loads(progress.done(UPLOAD) or "{}")
-            if not plan.get("publish_id"):  # verified on the creator's videos: it is out already
-                return parts.published(request)
-            if plan.get("url"):
-                self._upload(creds, request, item, plan, budget)
-            budget.spend(TIMEOUT)
-            return self._poll(creds, request, plan, state)
+                found = self._poll(creds, request, plan, state)
+                if isinstance(found, PendingStep):
+                    return found
+                progress.release()  # the root is TikTok's to make; it is recorded as it is read
+                progress.record(ROOT, found.platform_post_id, found.url)
         except OutOfBudget:
             return PendingStep(CONTINUE_STEP, {}, delay_seconds=CONTINUE_DELAY_S)
+        return parts.published(request)
+
+    def _pulled(self, creds: AccountCredentials, item: MediaItem) -> bool:
+        """TikTok pulls the video itself from a URL prefix the account verified (``PULL_FROM_URL``)."""
+        prefix = creds.extra.get("pull_from_url")
+        return bool(prefix) and item.url.startswith(str(prefix))
 
     def _init(
         self, creds: AccountCredentials, request: PublishRequest, item: MediaItem, info: dict[str, Any]
     ) -> str:
-        """Init the post; the publish (id, upload URL, chunk plan) recorded before the root lands."""
-        prefix = creds.extra.get("pull_from_url")
-        if prefix and item.url.startswith(prefix):
+        """Init the post: the publish (id, upload URL, chunk plan), as the persisted plan (JSON)."""
+        if self._pulled(creds, item):
             source: dict[str, Any] = {"source": "PULL_FROM_URL", "video_url": item.url}
             plan: dict[str, Any] = {}
         else:
@@ -231,9 +247,8 @@ class TikTokPublisher:
         if not publish_id:
             raise TransientError("TikTok answered init without a publish_id", platform=PLATFORM)
         plan |= {"publish_id": publish_id, "url": str(data.get("upload_url") or "")}
-        request.progress.record(UPLOAD, json.dumps(plan))
         logger.info("tiktok_init", extra={"target_id": request.target_id, "publish_id": publish_id})
-        return publish_id
+        return json.dumps(plan)
 
     def _upload(
         self, creds: AccountCredentials, request: PublishRequest, item: MediaItem, plan: dict[str, Any],
@@ -257,6 +272,10 @@ class TikTokPublisher:
                 lost += 1
                 budget.spend(TIMEOUT)  # where does TikTok stand?
                 held = _int(self._status(creds, plan).get("uploaded_bytes"))
+                if held is not None and held >= size:  # the last answer was lost, not the bytes
+                    for taken in range(index, count):
+                        progress.record(chunk_part(taken), "taken")
+                    break
                 index = min(held // chunk, count - 1) if held is not None else index
                 logger.info("tiktok_upload_resumed", extra={"target_id": request.target_id, "chunk": index})
 
@@ -272,7 +291,7 @@ class TikTokPublisher:
     def _poll(
         self, creds: AccountCredentials, request: PublishRequest, plan: dict[str, Any], state: dict[str, str]
     ) -> PublishResult | PendingStep:
-        publish_id = plan.get("publish_id") or request.progress.landed[ROOT]
+        publish_id = plan["publish_id"]
         data = self._status(creds, {"publish_id": publish_id})
         status = str(data.get("status") or "")
         if status in DONE:
@@ -295,10 +314,12 @@ class TikTokPublisher:
     # -- verification --------------------------------------------------------------------------------
 
     def find_published(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | None:
-        """The publish the root's step recorded; else the creator's recent video with this caption."""
-        plan = json.loads(request.progress.done(UPLOAD) or "{}")
+        """The publish the target made, once TikTok says it is complete; without one (a lost
+        ``PULL_FROM_URL`` init), the creator's recent video with this caption since the target started."""
+        plan = json.loads(request.progress.done(INIT) or "{}")
         if plan.get("publish_id"):
-            return PublishResult(platform_post_id=str(plan["publish_id"]))
+            found = self._poll(creds, request, plan, {})
+            return found if isinstance(found, PublishResult) else None
         data = self._v2(creds, "video/list/", {"max_count": LIST_COUNT},
                         params={"fields": "id,title,video_description,create_time,share_url"})  # fmt: skip
         since = parts.not_before(request).timestamp()
