@@ -108,8 +108,10 @@ CHANNELS: Mapping[str, Channel] = {
         Channel("linkedin", "linkedin", "LinkedIn", "comments and mentions on the organisation's posts",
                 "a reply comment: POST /rest/socialActions/{comment-urn}/comments (actor, object, message.text, "
                 "parentComment)", "linkedin.replies:LinkedInCommentReplies"),
-        Channel("youtube", "youtube", "YouTube",
-                "nothing yet: its push notifications announce videos, not comments", None),
+        Channel("youtube", "youtube", "YouTube comments",
+                "comments and replies on the channel's videos (polled within the daily quota)",
+                "a reply: POST /youtube/v3/comments (snippet.parentId, textOriginal; 50 quota units)",
+                "youtube.comments:YouTubeCommentReplies", max_chars=10_000),
         Channel("tiktok", "tiktok", "TikTok",
                 "nothing yet: its webhooks carry no messages (only the removal of access)", None),
         Channel("douyin", "douyin", "Douyin comments",

@@ -35,7 +35,7 @@ from chorus.store.models import MainItem, bind
 
 log = logging.getLogger(__name__)
 
-POLLED_PLATFORMS = ("mastodon", "bluesky", "weibo", "douyin", "sandbox")
+POLLED_PLATFORMS = ("mastodon", "bluesky", "weibo", "douyin", "youtube", "sandbox")
 FAN_OUT = 8
 # (quiet for less than this, poll again after that); the last band holds for anything quieter
 AGE_BANDS: tuple[tuple[timedelta, timedelta], ...] = (
@@ -131,6 +131,11 @@ def _fetch(account: Account, cursor: str | None, deps: PollerDeps) -> tuple[list
         from chorus.platforms.weibo.comments import fetch_comments as weibo
 
         return weibo(deps.session, creds.access_token, cursor)
+    if account.platform == "youtube":
+        from chorus.platforms.youtube.comments import api_url
+        from chorus.platforms.youtube.comments import fetch_comments as youtube
+
+        return youtube(deps.session, api_url(), creds.access_token, account.platform_account_id, cursor)
     from chorus.platforms.sandbox.notifications import fetch_notifications as sandbox
 
     base = account.base_url or deps.sandbox_url
