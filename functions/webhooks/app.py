@@ -2,7 +2,8 @@
 
 Public by design (the platforms cannot hold an API key): authenticity is the signature. Hot path:
 no Tracer, no idempotency utility, the SQS client created on the first queued webhook only, and the
-DynamoDB replay markers (PynamoDB) imported on the first WeChat/TikTok request only.
+DynamoDB replay markers (PynamoDB) imported on the first WeChat/TikTok request only, and the inbox rules
+(an automatic answer in WeChat's callback response) on the first WeChat message only.
 """
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ class _LazyReplays:
         DynamoReplayGuard().release(platform, key)
 
 
+def _rule_reply(platform: str, message: Any) -> str | None:
+    """An inbox rule's automatic answer, given in the callback's response (WeChat's passive reply)."""
+    from chorus.inbox.passive import rule_reply
+
+    return rule_reply(platform, message)
+
+
 _queue = _LazyQueue()
 _replays = _LazyReplays()
 
@@ -57,6 +65,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             secrets=webhook_secrets(),
             queue=_queue,
             replays=_replays,
+            auto_reply=_rule_reply,
         )
     if answer.status >= 400:
         logger.info("webhook answered", status=answer.status)

@@ -272,3 +272,50 @@ def test_a_plain_mode_post_outside_the_timestamp_window_is_refused() -> None:
             late.verify(req, WebhookSecrets(wechat_token="test"))
     # and the replay key is the signed timestamp and nonce
     assert WECHAT.replay_key(req) == f"{v['timestamp']}:{v['nonce']}"
+
+
+# --- passive replies (被动回复): a rule's answer in the callback's own response --------------------
+
+
+def text_message(v: dict[str, Any]) -> InboundMessage:
+    fields = parse_xml(
+        "<xml><ToUserName><![CDATA[gh_4d00ed8d6399]]></ToUserName><FromUserName><![CDATA[oV5CrjpxgaGXNHIQigzNlgLTnwic]]>"
+        "</FromUserName><CreateTime>1411525903</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        "<Content><![CDATA[营业时间?]]></Content><MsgId>6054768590064713728</MsgId></xml>"
+    )
+    (message,) = parse_message(fields).events
+    assert isinstance(message, InboundMessage)
+    return message
+
+
+def test_a_passive_reply_in_plain_mode_is_the_text_reply_xml_to_the_sender() -> None:
+    v = by_id("wechatpy_work_encrypt_fixed_random")
+    req = WebhookRequest(
+        "POST", "wechat", {"signature": "s", "timestamp": v["timestamp"], "nonce": v["nonce"]}, {}, b""
+    )
+    answer = at(v).passive_reply(req, text_message(v), "每天 9:00-21:00 营业 ]]> 欢迎", WebhookSecrets())
+    assert (answer.status, answer.content_type) == (200, "application/xml")
+    reply = parse_xml(answer.body)
+    assert reply == {
+        "ToUserName": "oV5CrjpxgaGXNHIQigzNlgLTnwic", "FromUserName": "gh_4d00ed8d6399",
+        "CreateTime": v["timestamp"], "MsgType": "text", "Content": "每天 9:00-21:00 营业 ]]> 欢迎",
+    }  # fmt: skip
+
+
+def test_a_passive_reply_in_safe_mode_is_encrypted_and_signed_for_the_request_nonce() -> None:
+    v = by_id("wechatpy_work_encrypt_fixed_random")
+    query = {"msg_signature": "m", "timestamp": v["timestamp"], "nonce": v["nonce"], "encrypt_type": "aes"}
+    req = WebhookRequest("POST", "wechat", query, {}, b"")
+    answer = at(v).passive_reply(req, text_message(v), "欢迎光临", secrets_for(v))
+    envelope = parse_xml(answer.body)
+    assert set(envelope) == {"Encrypt", "MsgSignature", "TimeStamp", "Nonce"}
+    assert envelope["Nonce"] == v["nonce"]
+    assert envelope["MsgSignature"] == sha1_signature(
+        v["token"], envelope["TimeStamp"], v["nonce"], envelope["Encrypt"]
+    )
+    inner = parse_xml(crypto_for(v).decrypt(envelope["Encrypt"]))
+    assert (inner["ToUserName"], inner["MsgType"], inner["Content"]) == (
+        "oV5CrjpxgaGXNHIQigzNlgLTnwic",
+        "text",
+        "欢迎光临",
+    )

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from chorus.platforms.wechat.crypto import sha1_signature
 from tests.faults.fakes.wechat import (
     ACCOUNT,
     APP_ID,
@@ -29,6 +31,7 @@ from tests.faults.harness import READ_TIMEOUT_S, FakePlatform, Request
 from tests.integration.harness import Chorus, eventually
 
 CONNECT_TOKEN = "token-the-owner-pasted"  # proves the account works at connect time
+CALLBACK_TOKEN = "callback-token"  # the callback's signing token (plain mode here)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +44,7 @@ def fake() -> Iterator[FakePlatform]:
 @pytest.fixture(scope="module")
 def chorus(fake: FakePlatform) -> Iterator[Chorus]:
     c = Chorus(
-        parameters={"WeChatAppId": APP_ID, "WeChatAppSecret": APP_SECRET},
+        parameters={"WeChatAppId": APP_ID, "WeChatAppSecret": APP_SECRET, "WeChatToken": CALLBACK_TOKEN},
         extra_env={"CHORUS_WECHAT_API_URL": fake.url, "CHORUS_HTTP_READ_TIMEOUT_S": str(READ_TIMEOUT_S)},
     )
     yield c
@@ -163,3 +166,39 @@ def test_an_article_over_wechats_limits_is_refused_naming_the_account_and_the_ru
     assert f"accounts[{account}].text" in problem
     assert "title.too_long" in problem
     assert "media.required" in problem
+
+
+def test_a_message_an_inbox_rule_answers_gets_its_reply_in_the_callbacks_response(
+    chorus: Chorus, fake: FakePlatform, knobs: WeChat
+) -> None:
+    # Given an account and a rule that answers questions about opening hours
+    _, key = chorus.workspace("Passive Café")
+    connect(chorus, key, "gh_passive00001")
+    rules = chorus.call("PUT", "/inbox/rules", key, json={"rules": [
+        {"terms": ["营业时间"], "reply": "每天 9:00-21:00 营业", "tag": "hours"}]})  # fmt: skip
+    assert rules.status_code == 200, rules.text
+
+    def message(text: str, nonce: str) -> Any:
+        timestamp = str(int(time.time()))
+        body = (f"<xml><ToUserName><![CDATA[gh_passive00001]]></ToUserName><FromUserName><![CDATA[oFan1]]></FromUserName>"
+                f"<CreateTime>{timestamp}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+                f"<Content><![CDATA[{text}]]></Content><MsgId>{nonce}</MsgId></xml>")  # fmt: skip
+        query = {
+            "signature": sha1_signature(CALLBACK_TOKEN, timestamp, nonce),
+            "timestamp": timestamp,
+            "nonce": nonce,
+        }
+        return chorus.http.post(
+            f"{chorus.rt.api_url}/webhooks/wechat", params=query, data=body.encode(), timeout=10
+        )
+
+    # When a follower asks, the callback answers the rule's text to them at once (within 5 seconds)
+    started = time.monotonic()
+    asked = message("请问营业时间?", "7001")
+    assert time.monotonic() - started < 5
+    assert asked.status_code == 200, asked.text
+    assert "<Content><![CDATA[每天 9:00-21:00 营业]]></Content>" in asked.text
+    assert "<ToUserName><![CDATA[oFan1]]></ToUserName>" in asked.text
+    # And a message no rule answers is acknowledged with "success"
+    other = message("你好", "7002")
+    assert (other.status_code, other.text) == (200, "success")

@@ -146,7 +146,13 @@ def test_accepted_rules_are_normalised_and_round_trip_through_to_dict() -> None:
     # Given a rule with padded values and a duplicate term
     [rule] = build_rules(WS, [{"terms": ["  refund ", "REFUND", "late"], "tag": " billing ", "priority": 0}])
     # Then terms are trimmed and de-duplicated, the tag trimmed, and priority 0 is kept (not dropped)
-    assert rule.to_dict() == {"terms": ["refund", "late"], "tag": "billing", "assign": None, "priority": 0}
+    assert rule.to_dict() == {
+        "terms": ["refund", "late"],
+        "tag": "billing",
+        "assign": None,
+        "priority": 0,
+        "reply": None,
+    }
     # And what is stored builds the same rule again
     assert build_rules(WS, [rule.to_dict()]) == [rule]
 

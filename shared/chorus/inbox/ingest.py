@@ -153,11 +153,19 @@ _routing: TtlCache[tuple[str, str], list[Account]] = TtlCache(ROUTING_TTL_S, cac
 # (an account connected a moment from now must be found: a miss is never cached)
 
 
+def routed_accounts(
+    platform: str, ref: str, lookup: Callable[[str, str], list[Account]] = accounts_by_platform_id
+) -> list[Account]:
+    """The connected accounts a platform's account reference names, read at most every
+    ``ROUTING_TTL_S`` per process (a burst of messages for one account reads them once)."""
+    return _routing.get((platform, ref), lambda key: lookup(*key))
+
+
 def _route(message: IngestMessage, platform: str, ref: str, deps: IngestDeps) -> list[Account]:
     """The connected accounts an event is for: every workspace that connected (and so proved) the
     account it names; a polled page only to the workspace whose account was polled. Nothing else: an
     event no account matches goes to no workspace (:mod:`chorus.inbox.unrouted`)."""
-    accounts = _routing.get((platform, ref), lambda key: deps.accounts_for(*key))
+    accounts = routed_accounts(platform, ref, deps.accounts_for)
     if message.source == "poll" and message.workspace_id:
         accounts = [a for a in accounts if a.workspace_id == message.workspace_id]
     return accounts

@@ -13,15 +13,19 @@ Gateway events to and from it.
 * A body that does not parse -> 400: nothing is queued, so nothing is half-ingested.
 * A verified body with nothing an inbox needs (reactions, read receipts, statuses) -> acknowledged
   without queueing.
+* A queued message an inbox rule answers automatically (``auto_reply``), on a platform whose callback
+  response can carry a reply (``spec.passive_reply``: WeChat) -> that reply instead of the bare
+  acknowledgement; a failing ``answer`` is logged and the acknowledgement sent.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
+from chorus.inbox.normalized import InboundMessage, ParseResult
 from chorus.inbox.queue import IngestMessage, IngestQueue, headers_for_parse
 from chorus.platforms.webhooks import (
     WEBHOOKS,
@@ -58,6 +62,7 @@ def receive(
     now: datetime | None = None,
     *,
     replays: ReplayGuard,
+    auto_reply: Callable[[str, InboundMessage], str | None] | None = None,
 ) -> WebhookResponse:
     if platform not in WEBHOOKS:
         return problem(404, "Not found", f"no webhook receiver for platform {platform!r}")
@@ -116,7 +121,34 @@ def receive(
             return problem(503, "Service unavailable", "the webhook could not be queued; retry later")
     else:
         log.info("webhook ignored", extra={"platform": platform, "ignored": list(parsed.ignored)})
+    if auto_reply is not None and parsed.events:
+        replied = _passive_reply(spec, req, parsed, secrets, auto_reply)
+        if replied is not None:
+            return replied
     return spec.ack(req)
+
+
+def _passive_reply(
+    spec: object,
+    req: WebhookRequest,
+    parsed: ParseResult,
+    secrets: WebhookSecrets,
+    answer: Callable[[str, InboundMessage], str | None],
+) -> WebhookResponse | None:
+    """The platform's passive reply when one message came and a rule answers it; else None."""
+    reply_with = getattr(spec, "passive_reply", None)
+    messages = [e for e in parsed.events if isinstance(e, InboundMessage)]
+    if reply_with is None or len(messages) != 1:
+        return None
+    try:
+        text = answer(req.path_platform, messages[0])
+        if text is None:
+            return None
+        replied: WebhookResponse = reply_with(req, messages[0], text, secrets)
+    except Exception:
+        log.exception("passive reply not given", extra={"platform": req.path_platform})
+        return None
+    return replied
 
 
 def _release(replays: ReplayGuard, platform: str, key: str) -> None:

@@ -1,5 +1,6 @@
 """The workspace's inbox rules: when a new message mentions a rule's keywords, tag the conversation,
-assign it (if nobody has it yet) and raise its priority. Keywords match as monitors' terms do
+assign it (if nobody has it yet), raise its priority and, where the platform lets the answer ride on
+the webhook's own response (WeChat's passive reply), answer it at once with the rule's ``reply``. Keywords match as monitors' terms do
 (:mod:`chorus.listening.matching`: whole words, phrases in quotes, hashtags, CJK substrings)."""
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from chorus.store.models import bind
 from chorus.ttl import TtlCache
 
 MAX_RULES = 100
+MAX_REPLY = 600
+"""Characters of a rule's automatic answer (WeChat's passive text reply takes 2,048 bytes: 600 CJK
+characters of three bytes each fit)."""
 
 
 @dataclass(frozen=True)
@@ -29,9 +33,11 @@ class Rule:
     assign: str | None = None
     priority: int | None = None
     monitor: Monitor = field(compare=False, repr=False, default=None)  # type: ignore[assignment]
+    reply: str | None = None  # answered at once where the platform allows it (WeChat's passive reply)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"terms": list(self.terms), "tag": self.tag, "assign": self.assign, "priority": self.priority}
+        return {"terms": list(self.terms), "tag": self.tag, "assign": self.assign, "priority": self.priority,
+                "reply": self.reply}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -53,8 +59,13 @@ def build_rules(workspace_id: str, raw: Any) -> list[Rule]:
         if not isinstance(entry, dict):
             raise ValidationFailed.on(where, "must be an object", "type")
         tag, assign, priority = entry.get("tag"), entry.get("assign"), entry.get("priority")
-        if tag is None and assign is None and priority is None:
-            raise ValidationFailed.on(where, "needs a tag, an assignee or a priority", "required")
+        reply = entry.get("reply")
+        if tag is None and assign is None and priority is None and reply is None:
+            raise ValidationFailed.on(where, "needs a tag, an assignee, a priority or a reply", "required")
+        if reply is not None and (not isinstance(reply, str) or not reply.strip() or len(reply) > MAX_REPLY):
+            raise ValidationFailed.on(
+                f"{where}.reply", f"must be a non-empty string of at most {MAX_REPLY} characters", "type"
+            )
         bad_priority = isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 3
         if priority is not None and bad_priority:
             raise ValidationFailed.on(f"{where}.priority", "must be an integer from 0 to 3", "range")
@@ -82,6 +93,7 @@ def build_rules(workspace_id: str, raw: Any) -> list[Rule]:
                 assign.strip() if assign else None,
                 priority,
                 monitor,
+                reply.strip() if reply else None,
             )
         )
     return rules
@@ -101,6 +113,11 @@ def apply(rules: list[Rule], text: str) -> RuleOutcome:
         if rule.priority is not None:
             priority = max(priority, rule.priority)
     return RuleOutcome(tuple(tags), assignee, priority)
+
+
+def automatic_reply(rules: list[Rule], text: str) -> str | None:
+    """The reply of the first rule, in order, whose keywords ``text`` mentions and that has one."""
+    return next((r.reply for r in rules if r.reply and matches(r.monitor, text)), None)
 
 
 def get_rules(workspace_id: str) -> list[Rule]:

@@ -12,6 +12,9 @@ Receiver side
   request seen before inside that window -- plain mode's ``signature`` does not cover the body, so
   without this a captured query string would carry any body for ever.
 * ``ack`` answers ``success`` (WeChat retries three times otherwise).
+* ``passive_reply`` answers a message in the callback's own response instead (WeChat's 被动回复, within
+  its 5-second limit): the text reply XML to the person, encrypted and signed in safe mode. The receiver
+  uses it where an inbox rule answers automatically (:mod:`chorus.inbox.passive`).
 
 Ingest side: safe-mode bodies are decrypted (AppID checked) and the inner XML parsed. Messages
 (text, image, voice, video, shortvideo, location, link) become DMs. Events (subscribe, SCAN,
@@ -62,6 +65,11 @@ def parse_xml(body: bytes | str, field: str = "body") -> dict[str, str]:
     except ET.ParseError as exc:
         raise MalformedWebhook(f"{field}: not well-formed XML ({exc})") from exc
     return {child.tag: (child.text or "").strip() for child in root}
+
+
+def _cdata(text: str) -> str:
+    """``text`` as CDATA (a ``]]>`` inside it split across two sections)."""
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
 def _crypto(secrets: WebhookSecrets) -> WeChatCrypto:
@@ -137,6 +145,21 @@ class WeChatWebhook:
 
     def ack(self, req: WebhookRequest) -> WebhookResponse:
         return SUCCESS
+
+    def passive_reply(
+        self, req: WebhookRequest, message: InboundMessage, text: str, secrets: WebhookSecrets
+    ) -> WebhookResponse:
+        """``text`` to the message's sender, as the callback's answer (safe mode: encrypted, signed)."""
+        now = str(int(self.now().timestamp()))
+        reply = (
+            f"<xml><ToUserName>{_cdata(message.author_id or message.conversation_ref)}</ToUserName>"
+            f"<FromUserName>{_cdata(message.account_ref)}</FromUserName><CreateTime>{now}</CreateTime>"
+            f"<MsgType><![CDATA[text]]></MsgType><Content>{_cdata(text)}</Content></xml>"
+        )
+        if "msg_signature" in req.query:
+            nonce = req.query.get("nonce", "")
+            reply = _crypto(secrets).encrypt_reply(reply, nonce, now)
+        return WebhookResponse(200, reply.encode("utf-8"), "application/xml")
 
     def parse(self, body: bytes, headers: Mapping[str, str], secrets: WebhookSecrets) -> ParseResult:
         fields = parse_xml(body)
