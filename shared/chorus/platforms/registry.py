@@ -106,8 +106,11 @@ def platform_url_problem(platform: str, url: str) -> str | None:
 
     info = PLATFORMS.get(platform)
     domains = info.domains if info else ()
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower()
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+    except ValueError:  # "https://[::1" and the like
+        return "must be an https URL"
     if parts.scheme != "https" or not host:
         return "must be an https URL"
     if parts.username or parts.password:
