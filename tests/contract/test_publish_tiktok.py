@@ -247,13 +247,16 @@ def test_a_lost_file_upload_init_is_sent_again_nothing_was_posted_without_its_by
     with pytest.raises(UnknownOutcome):
         adapter.publish(CREDS, request)
     assert "init" in request.progress.sent
-    # The next attempt inits again (the first publish never got a byte: TikTok expires it)
-    creator(rsps)
-    init(rsps)
+    # The next attempt inits again with the same post_info (the first publish never got a byte)
+    init(rsps, {"post_info": {"title": CAPTION, "privacy_level": "MUTUAL_FOLLOW_FRIENDS", "disable_duet": False,
+                              "disable_comment": True, "disable_stitch": True, "video_cover_timestamp_ms": 1000},
+                "source_info": {"source": "FILE_UPLOAD", "video_size": 2560, "chunk_size": 1000,
+                                "total_chunk_count": 2}})  # fmt: skip
     chunks(rsps)
     status(rsps, {"status": "PUBLISH_COMPLETE", "publicaly_available_post_id": [7301]})
     result, _steps, _per_call = drive(adapter, CREDS, request, rsps)
     assert result.platform_post_id == "7301"
+    assert len([c for c in rsps.calls if c.request.url.endswith("/creator_info/query/")]) == 2
 
 
 def test_a_lost_pull_from_url_init_is_verified_never_sent_again(

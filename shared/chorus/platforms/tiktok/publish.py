@@ -194,7 +194,7 @@ class TikTokPublisher:
                 if not plan:
                     pull = self._pulled(creds, item)
                     info: dict[str, Any] = {}
-                    if pull or not parts.unanswered(request, INIT):  # a lost pull: verified, not sent
+                    if not (pull and parts.unanswered(request, INIT)):  # a lost pull: verified, not sent
                         budget.spend(TIMEOUT, UPLOAD_TIMEOUT)  # creator info, the media's size
                         creator = creator_info(
                             creds.access_token, session=self.session, api_url=self.base_url
