@@ -114,6 +114,13 @@ def test_bad_input_is_a_422_naming_the_field(chorus: Chorus, team: dict[str, Any
     ok = call("POST", "/posts", json={"title": "a" * 40, "text": "字" * 1000, "media": [PHOTO], "accounts": [team["account"]],
                                       "mode": "draft"})  # fmt: skip
     assert ok.status_code == 201, ok.text  # 40 Latin letters are 20 characters as the app counts
+    bad_limit = call("GET", "/notifications", params={"limit": "0"})
+    assert bad_limit.status_code == 422
+    assert [e["field"] for e in bad_limit.json()["errors"]] == ["limit"]
+    assert call("POST", "/notifications/nope/read").status_code == 404
+    no_url = call("POST", "/posts/p-missing/targets/acc-missing/posted", json={})
+    assert no_url.status_code == 422
+    assert [e["field"] for e in no_url.json()["errors"]] == ["url"]
     stranger = call("POST", "/posts", json={"text": "x", "media": [PHOTO], "accounts": [team["account"]], "mode": "draft",
                                             "assignee": "nobody-here"})  # fmt: skip
     assert stranger.status_code == 422
@@ -131,6 +138,9 @@ def test_due_reminded_once_then_marked_posted_counts_in_calendar_and_report(
     # At the due second the target awaits a person, who is told once by e-mail and in the app
     waiting = awaiting(team, post_id)
     assert waiting["overdue_at"] is not None
+    due, moved = (datetime.fromisoformat(v.replace("Z", "+00:00")) for v in (waiting["due_at"],
+                                                                               waiting["attempt_log"][0]["at"]))  # fmt: skip
+    assert abs((moved - due).total_seconds()) <= 1.0  # on time to the second, like a published post
     mails = eventually(lambda: sent_to(chorus, ann.email) or None, timeout=20)
     assert len(mails) == 1
     assert mails[0]["From"] == MAIL_FROM
