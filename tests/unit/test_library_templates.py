@@ -100,3 +100,13 @@ def test_bad_hashtags_are_named() -> None:
     with pytest.raises(ValidationFailed) as error:
         normalize(["ok", "not ok", "#", "a-b"])
     assert set(fields(error)) == {"hashtags[1]", "hashtags[2]", "hashtags[3]"}
+
+
+def test_fitness_counts_the_rendered_text_alone() -> None:
+    # 500 characters is Mastodon's limit exactly: nothing else (no link) is counted with it
+    out = render_template(template("{{x}}", Variable("x")), {"x": "a" * 500})
+    assert out.fitness["mastodon"] == []
+    assert [
+        p["rule"]
+        for p in render_template(template("{{x}}", Variable("x")), {"x": "a" * 501}).fitness["mastodon"]
+    ] == ["text.too_long"]

@@ -602,6 +602,13 @@ def media_fitness(platform: str, item: MediaSpec) -> list[Violation]:
     return _check_media(PLATFORM_RULES[platform], [item])
 
 
+def text_fitness(platform: str, text: str) -> list[Violation]:
+    """The text rules ``platform`` would reject ``text`` for as a post's text (its length as the platform
+    counts it, bytes, hashtags, mentions): the content library shows this for templates and hashtag
+    groups."""
+    return _check_text(PLATFORM_RULES[platform], text, "text")
+
+
 def _choice(*allowed: str) -> Callable[[str], str | None]:
     return lambda value: None if value in allowed else f"must be one of {', '.join(allowed)}"
 
