@@ -27,14 +27,14 @@ from chorus.platforms.base import ROOT, AccountCredentials, PermanentError, Publ
 from chorus.platforms.http import call, json_body
 from chorus.platforms.replies import MessagingSender, ReplyRequest
 from chorus.platforms.wechat.errors import errcode, raise_for_errcode
-from chorus.platforms.wechat.token import AccessTokens, api_url, shared_tokens, with_token
+from chorus.platforms.wechat.token import AccessTokens, SharedTokenUser, api_url, with_token
 
 PLATFORM = "wechat"
 OUT_OF_WINDOW = 45015
 OUT_OF_QUOTA = 45047
 
 
-class WeChatSender(MessagingSender):
+class WeChatSender(MessagingSender, SharedTokenUser):
     label = "WeChat"
 
     def __init__(
@@ -45,12 +45,6 @@ class WeChatSender(MessagingSender):
     ) -> None:
         super().__init__(session, base_url)
         self._tokens = tokens
-
-    @property
-    def tokens(self) -> AccessTokens:
-        if self._tokens is None:
-            self._tokens = shared_tokens()
-        return self._tokens
 
     def send(self, creds: AccountCredentials, request: ReplyRequest) -> PublishResult:
         if not request.recipient:

@@ -30,7 +30,7 @@ import requests
 from chorus.platforms.base import AccountCredentials, MetricPoint, MetricScope
 from chorus.platforms.http import call, json_body
 from chorus.platforms.wechat.errors import QUOTA_ZONE, raise_for_errcode
-from chorus.platforms.wechat.token import AccessTokens, api_url, shared_tokens, with_token
+from chorus.platforms.wechat.token import AccessTokens, SharedTokenUser, api_url, with_token
 
 PLATFORM = "wechat"
 USER_DAYS = 6
@@ -70,7 +70,7 @@ def _day(entry: Mapping[str, Any]) -> date | None:
         return None
 
 
-class WeChatMetrics:
+class WeChatMetrics(SharedTokenUser):
     """:class:`~chorus.platforms.base.MetricsCollector` for an Official Account."""
 
     name = PLATFORM
@@ -87,12 +87,6 @@ class WeChatMetrics:
         self._base_url = base_url
         self._tokens = tokens
         self._clock = clock
-
-    @property
-    def tokens(self) -> AccessTokens:
-        if self._tokens is None:
-            self._tokens = shared_tokens()
-        return self._tokens
 
     def _list(self, creds: AccountCredentials, api: str, first: date, last: date) -> list[dict[str, Any]]:
         base = (self._base_url or api_url()).rstrip("/")

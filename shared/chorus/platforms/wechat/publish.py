@@ -57,7 +57,7 @@ from chorus.platforms.base import (
 from chorus.platforms.budget import CALL_REQUESTS, CallBudget, OutOfBudget, requests_budget, timeout_seconds
 from chorus.platforms.http import DEFAULT_TIMEOUT, call, json_body
 from chorus.platforms.wechat.errors import raise_for_errcode
-from chorus.platforms.wechat.token import AccessTokens, api_url, shared_tokens, with_token
+from chorus.platforms.wechat.token import AccessTokens, SharedTokenUser, api_url, with_token
 from chorus.posts.validation import title_and_body
 
 logger = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ def _answer(resp: requests.Response, what: str) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-class WeChatPublisher:
+class WeChatPublisher(SharedTokenUser):
     name = PLATFORM
     request_budget_s: float = requests_budget(CALL_REQUESTS, TIMEOUT)
 
@@ -124,12 +124,6 @@ class WeChatPublisher:
     @property
     def base_url(self) -> str:
         return (self._base_url or api_url()).rstrip("/")
-
-    @property
-    def tokens(self) -> AccessTokens:
-        if self._tokens is None:
-            self._tokens = shared_tokens()
-        return self._tokens
 
     def _call(
         self, creds: AccountCredentials, what: str, path: str, *, idempotent: bool = False, **kw: Any

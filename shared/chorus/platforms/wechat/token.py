@@ -214,6 +214,19 @@ def shared_tokens() -> AccessTokens:
     return AccessTokens()
 
 
+class SharedTokenUser:
+    """What a WeChat adapter holds to reach the shared token: the ``AccessTokens`` given (tests), else
+    this process's (:func:`shared_tokens`), taken on first use."""
+
+    _tokens: AccessTokens | None = None
+
+    @property
+    def tokens(self) -> AccessTokens:
+        if self._tokens is None:
+            self._tokens = shared_tokens()
+        return self._tokens
+
+
 def with_token(tokens: AccessTokens, base_url: str, creds: AccountCredentials, send: Callable[[str], T]) -> T:
     """``send(token)`` with the account's token; when WeChat refuses it as stale (:class:`StaleToken`:
     it did nothing), the token is marked refused, the current one fetched and ``send`` repeated once.
