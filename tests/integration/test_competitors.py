@@ -283,3 +283,40 @@ def test_an_instagram_competitor_is_read_through_the_connected_account_and_resol
     # by hand: 40 + 4 = 44 and 10 + 2 = 12 -> median 28; a video and a carousel (images)
     assert (insta["posts"], insta["median_engagement"], insta["followers_end"]) == (2, 28, 267788)
     assert (insta["content_mix"]["video"], insta["content_mix"]["image"]) == (1, 1)
+
+
+def test_the_workspace_s_own_accounts_stand_beside_the_competitors_from_the_metrics(chorus: Chorus) -> None:
+    from tests.integration.harness import eventually
+
+    ws, key = chorus.workspace("Own and theirs")
+    handle = f"own-{ws}"
+    account = chorus.sandbox_account(key, handle)
+    chorus.set_followers(handle, 100)
+    published = []
+    for text in ("Our launch", "A quiet one"):
+        made = chorus.call("POST", "/posts", key, json={"text": text, "accounts": [account], "mode": "now"})
+        assert made.status_code == 201, made.text
+
+        def done(post_id: str = made.json()["id"]) -> str | None:
+            target = chorus.call("GET", f"/posts/{post_id}", key).json()["targets"][0]
+            return str(target["platform_post_id"]) if target["state"] == "published" else None
+
+        published.append(eventually(done, timeout=30))
+    assert chorus.rt.wait_idle(timeout=30)
+    chorus.engage(published[0], impressions=200, likes=10, comments=2, shares=3)
+    chorus.engage(published[1], impressions=100, likes=1)
+    chorus.tick_at("MetricsFanoutFunction", datetime.now(UTC) + timedelta(minutes=61))
+    assert chorus.rt.wait_idle(timeout=30)
+    today = NOW.date()
+    params = {"from": (today - timedelta(days=3)).isoformat(), "to": (today + timedelta(days=1)).isoformat()}
+    body = chorus.call("GET", "/reports/benchmark", key, params=params).json()
+    (own,) = [a for a in body["accounts"] if a["role"] == "own"]
+    # by hand: 10 + 2 + 3 = 15 and 1 -> median 8, mean 8 over 100 followers
+    assert (own["platform"], own["posts"], own["median_engagement"], own["followers_end"]) == (
+        "sandbox",
+        2,
+        8,
+        100,
+    )
+    assert own["engagement_rate"] == pytest.approx(0.08)
+    assert own["content_mix"]["unknown"] == 2
