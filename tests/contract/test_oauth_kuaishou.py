@@ -133,3 +133,16 @@ def test_a_pasted_token_is_refused() -> None:
     with pytest.raises(ValidationFailed) as refused:
         ownership.prove(ownership.Claim("kuaishou", "ks-x"), apps=APPS)
     assert refused.value.errors[0].field == "platform"
+
+
+def test_a_transport_failure_names_no_secret(rsps: responses.RequestsMock) -> None:
+    import requests
+
+    from chorus.platforms.base import PlatformError
+
+    rsps.get(f"{BASE}/oauth2/access_token", body=requests.ConnectionError(
+        f"Connection aborted: {BASE}/oauth2/access_token?app_id=ks-app&app_secret=ks-secret&code=ks-code"))  # fmt: skip
+    with pytest.raises(PlatformError) as failed:
+        kuaishou.exchange_code("ks-app", "ks-secret", "ks-code")
+    assert "ks-secret" not in failed.value.message
+    assert "ks-code" not in failed.value.message
