@@ -228,7 +228,8 @@ class TikTokPublisher:
         self, creds: AccountCredentials, request: PublishRequest, item: MediaItem, info: dict[str, Any]
     ) -> str:
         """Init the post: the publish (id, upload URL, chunk plan), as the persisted plan (JSON)."""
-        if self._pulled(creds, item):
+        pulled = self._pulled(creds, item)
+        if pulled:
             source: dict[str, Any] = {"source": "PULL_FROM_URL", "video_url": item.url}
             plan: dict[str, Any] = {}
         else:
@@ -242,7 +243,7 @@ class TikTokPublisher:
             }
             plan = {"size": size, "chunk": chunk, "count": count}
         data = self._v2(creds, "post/publish/video/init/", {"post_info": info, "source_info": source},
-                        idempotent=False)  # fmt: skip
+                        idempotent=not pulled)  # a lost FILE_UPLOAD init is only retried  # fmt: skip
         publish_id = str(data.get("publish_id") or "")
         if not publish_id:
             raise TransientError("TikTok answered init without a publish_id", platform=PLATFORM)
