@@ -28,6 +28,8 @@ def test_the_server_counts_the_shared_strings_as_the_browser_does(case: dict[str
         "utf8_bytes": textlib.utf8_length(text),
         "hashtags": len(textlib.hashtags(text)),
         "mentions": len(textlib.mentions(text)),
+        "half_width": textlib.half_width_length(text),
+        "weibo": textlib.weibo_length(text),
     }
     assert got == {name: case[name] for name in got}
 

@@ -47,10 +47,41 @@ export function mastodon(text) {
   return total + graphemes(text.slice(at))
 }
 
+// Chinese editors' count (Xiaohongshu, Weibo): a wide character or an emoji is one, anything else half
+// (shared/chorus/posts/text.py half_width_length, the same WIDE_RANGES).
+const WIDE = [
+  [0x1100, 0x115f], [0x2e80, 0x303e], [0x3041, 0x33ff], [0x3400, 0x4dbf], [0x4e00, 0x9fff], [0xa000, 0xa4cf],
+  [0xac00, 0xd7a3], [0xf900, 0xfaff], [0xfe30, 0xfe4f], [0xff00, 0xff60], [0xffe0, 0xffe6], [0x20000, 0x3fffd],
+]
+const EMOJI = /\p{Emoji_Presentation}|\p{Regional_Indicator}|\uFE0F|\u20E3/u
+const WEIBO_URL_LENGTH = 20
+
+export function halfWidth(text) {
+  let halves = 0
+  for (const { segment } of segmenter.segment(text.normalize('NFC'))) {
+    const cp = segment.codePointAt(0)
+    halves += EMOJI.test(segment) || WIDE.some(([lo, hi]) => cp >= lo && cp <= hi) ? 2 : 1
+  }
+  return Math.floor((halves + 1) / 2)
+}
+
+// Weibo: as halfWidth, every http(s) link counted as WEIBO_URL_LENGTH half-width characters.
+export function weibo(text) {
+  let out = ''
+  let at = 0
+  for (const m of text.matchAll(SCHEME_URL)) {
+    const url = trim(m[0])
+    if (!url || !url.includes('.') || m.index < at) continue
+    out += text.slice(at, m.index) + 'x'.repeat(WEIBO_URL_LENGTH)
+    at = m.index + url.length
+  }
+  return halfWidth(out + text.slice(at))
+}
+
 export const hashtags = (text) => [...text.matchAll(HASHTAG)].map((m) => m[1])
 export const mentions = (text) => [...text.matchAll(MENTION)].map((m) => m[1].replace(/\.+$/, ''))
 
-export const COUNTERS = { x, graphemes, mastodon, codepoints }
+export const COUNTERS = { x, graphemes, mastodon, codepoints, half_width: halfWidth, weibo }
 
 // What the platform says of `text`: its count and limit, and each rule broken (as the server names it).
 export function check(platform, text) {

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { x, graphemes, mastodon, codepoints, utf8Bytes, hashtags, mentions, check } from '../src/counts.js'
+import { x, graphemes, mastodon, codepoints, utf8Bytes, hashtags, mentions, check, halfWidth, weibo } from '../src/counts.js'
 
 const { cases } = JSON.parse(readFileSync(new URL('./count_cases.json', import.meta.url), 'utf8'))
 
@@ -10,6 +10,7 @@ for (const c of cases) {
     const got = {
       x: x(c.text), graphemes: graphemes(c.text), mastodon: mastodon(c.text), codepoints: codepoints(c.text),
       utf8_bytes: utf8Bytes(c.text), hashtags: hashtags(c.text).length, mentions: mentions(c.text).length,
+      half_width: halfWidth(c.text), weibo: weibo(c.text),
     }
     const want = Object.fromEntries(Object.keys(got).map((k) => [k, c[k]]))
     assert.deepEqual(got, want)

@@ -19,6 +19,8 @@ COUNTERS = {
     textlib.grapheme_length: "graphemes",
     textlib.mastodon_length: "mastodon",
     textlib.codepoint_length: "codepoints",
+    textlib.half_width_length: "half_width",
+    textlib.weibo_length: "weibo",
 }
 
 

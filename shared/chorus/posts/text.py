@@ -118,14 +118,35 @@ def codepoint_length(text: str) -> int:
     return len(text)
 
 
+#: Code points Chinese editors count as one character where a half-width one is half: the CJK and
+#: full-width blocks (East Asian Width W/F, as the web app's counter has them too: web/src/counts.js).
+WIDE_RANGES: tuple[tuple[int, int], ...] = (
+    (0x1100, 0x115F),  # Hangul Jamo
+    (0x2E80, 0x303E),  # CJK radicals, Kangxi, CJK symbols and punctuation (、。「」)
+    (0x3041, 0x33FF),  # kana, Bopomofo, Hangul compatibility, enclosed and compatibility CJK
+    (0x3400, 0x4DBF),  # CJK Extension A
+    (0x4E00, 0x9FFF),  # CJK Unified Ideographs (汉字)
+    (0xA000, 0xA4CF),  # Yi
+    (0xAC00, 0xD7A3),  # Hangul syllables
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0xFE30, 0xFE4F),  # CJK compatibility forms
+    (0xFF00, 0xFF60),  # full-width forms (full-width punctuation and Latin)
+    (0xFFE0, 0xFFE6),  # full-width signs (￥)
+    (0x20000, 0x3FFFD),  # CJK Extensions B and later
+)
+
+
+def _wide(code_point: int) -> bool:
+    return any(low <= code_point <= high for low, high in WIDE_RANGES)
+
+
 def half_width_length(text: str) -> int:
-    """Characters as Chinese editors count them: a full-width or wide character (East Asian Width F or
-    W: 汉字, kana, full-width punctuation) or an emoji sequence is one, anything else half, rounded up
-    ("小红书" 3, "abcd" 2, "小红书 ok" 5)."""
+    """Characters as Chinese editors count them: a wide character (``WIDE_RANGES``: 汉字, kana, full-width
+    punctuation) or an emoji sequence is one, anything else half, rounded up ("小红书" 3, "abcd" 2,
+    "小红书 ok" 5)."""
     halves = 0
     for cluster in graphemes(unicodedata.normalize("NFC", text)):
-        wide = _is_emoji(cluster) or unicodedata.east_asian_width(cluster[0]) in ("F", "W")
-        halves += 2 if wide else 1
+        halves += 2 if _is_emoji(cluster) or _wide(ord(cluster[0])) else 1
     return (halves + 1) // 2
 
 
