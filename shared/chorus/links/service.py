@@ -6,8 +6,9 @@ and, when the workspace shortens links, swapped for a short link of its own per 
 platform's clicks are counted apart. The short link is stored (code and tagged destination) before the
 first platform call and found again by every retry and verify, which therefore publish the very same text.
 
-:func:`follow` is ``GET /l/{code}``: one read, then one atomic counter update for a person's click (a
-bot or link-preview fetcher is redirected without being counted)."""
+:func:`follow` is ``GET /l/{code}``: a person's click is one UpdateItem that counts it and reads the
+destination (on condition the link exists and is enabled); a bot or link-preview fetcher is one
+GetItem, redirected without being counted."""
 
 from __future__ import annotations
 
@@ -175,17 +176,18 @@ def follow(code: str, click: Click, now: datetime | None = None) -> tuple[str, b
     """(destination, counted) of a click on ``code``; NotFound for no such link, Gone when disabled."""
     if not is_code(code):
         raise NotFound(f"no short link {code}")
-    found = store.resolve(code)
+    if not clicks.is_bot(click.user_agent):
+        at = now or datetime.now(UTC)
+        where = clicks.referrer_platform(click.referrer)
+        destination = store.count_click(code, at, where, clicks.country(click.country))
+        if destination is not None:
+            return destination, True
+    found = store.resolve(code)  # a bot, or a link that is missing or disabled
     if found is None:
         raise NotFound(f"no short link {code}")
-    destination, disabled = found
-    if disabled:
+    if found[1]:
         raise Gone(f"short link {code} was disabled")
-    if clicks.is_bot(click.user_agent):
-        return destination, False
-    store.count_click(code, now or datetime.now(UTC), clicks.referrer_platform(click.referrer),
-                      clicks.country(click.country))  # fmt: skip
-    return destination, True
+    return found[0], False
 
 
 def post_links(workspace_id: str, post_id: str) -> list[dict[str, object]]:

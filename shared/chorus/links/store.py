@@ -3,15 +3,16 @@
 ``WS#<ws> / SHORT#<post>#<acct>#<n>`` names the code of a post's n-th link for one account; it and the
 ``LINK#<code> / LINK`` item the redirect reads are written in one transaction, each only if absent, so a
 retried publish finds the code an earlier attempt made (exactly once: the same short link goes out).
-Clicks are counted on ``LINK#<code> / DAY#<date>`` with one UpdateItem of atomic ADDs."""
+A person's click is counted on the ``LINK#<code>`` item itself, by the UpdateItem that reads its
+destination: one call per click, atomic counters per day, hour, referrer platform and country."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from typing import Any
 
+from botocore.exceptions import ClientError
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
@@ -144,7 +145,7 @@ def set_destination(link: ShortLink, destination: str, original: str) -> ShortLi
 
 
 def resolve(code: str) -> tuple[str, bool] | None:
-    """(destination, disabled) of ``code``: the redirect's one read."""
+    """(destination, disabled) of ``code``: a bot's redirect reads only this."""
     answer = client("dynamodb").get_item(
         TableName=get_settings().table,
         Key={"pk": {"S": keys.link_pk(code)}, "sk": {"S": keys.link_sk()}},
@@ -156,56 +157,54 @@ def resolve(code: str) -> tuple[str, bool] | None:
     return item["destination"]["S"], bool(item.get("disabled", {}).get("BOOL", False))
 
 
-def count_click(code: str, at: datetime, referrer: str, country: str | None) -> None:
-    """One counted click: ``clicks``, its referrer platform, its hour (UTC) and country, added atomically."""
-    names = {"#kind": "kind", "#day": "day", "#r": f"r_{referrer}", "#h": f"h_{at.astimezone(UTC):%H}"}
-    adds = "clicks :one, #r :one, #h :one"
+def count_click(code: str, at: datetime, referrer: str, country: str | None) -> str | None:
+    """A person's click, counted and read in one UpdateItem of the link's item: ``clicks`` and the
+    counters of its UTC day (``d_<date>``), hour (``h_<hh>``), referrer platform (``r_<name>``) and
+    country (``c_<CC>``) are added atomically, on condition that the link exists and is not disabled.
+    Returns the destination; None when the condition failed (no such link, or disabled)."""
+    utc = at.astimezone(UTC)
+    names = {"#d": f"d_{utc:%Y-%m-%d}", "#h": f"h_{utc:%H}", "#r": f"r_{referrer}", "#disabled": "disabled"}
+    adds = "clicks :one, #d :one, #h :one, #r :one"
     if country:
         names["#c"] = f"c_{country}"
         adds += ", #c :one"
-    day = at.astimezone(UTC).date().isoformat()
-    client("dynamodb").update_item(
-        TableName=get_settings().table,
-        Key={"pk": {"S": keys.link_pk(code)}, "sk": {"S": keys.link_day_sk(day)}},
-        UpdateExpression=f"SET #kind = if_not_exists(#kind, :kind), #day = :d ADD {adds}",
-        ExpressionAttributeNames=names,
-        ExpressionAttributeValues={":one": {"N": "1"}, ":kind": {"S": "link_day"}, ":d": {"S": day}},
-    )
+    try:
+        answer = client("dynamodb").update_item(
+            TableName=get_settings().table,
+            Key={"pk": {"S": keys.link_pk(code)}, "sk": {"S": keys.link_sk()}},
+            UpdateExpression=f"ADD {adds}",
+            ConditionExpression="attribute_exists(pk) AND #disabled = :no",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={":one": {"N": "1"}, ":no": {"BOOL": False}},
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return None
+        raise
+    return str(answer["Attributes"]["destination"]["S"])
 
 
 def clicks_of(code: str, start: date | None = None, end: date | None = None) -> Clicks:
-    """Counted clicks of ``code`` over UTC days ``start``..``end`` (inclusive; all days when None)."""
-    low = keys.link_day_sk((start or date(2000, 1, 1)).isoformat())
-    high = keys.link_day_sk((end or date(9999, 12, 31)).isoformat())
-    found = Clicks()
-    request: dict[str, Any] = {
-        "TableName": get_settings().table,
-        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
-        "ExpressionAttributeValues": {
-            ":pk": {"S": keys.link_pk(code)},
-            ":low": {"S": low},
-            ":high": {"S": high},
-        },
-    }
-    while True:
-        page = client("dynamodb").query(**request)
-        for item in page.get("Items", []):
-            found.add(_day_clicks(item))
-        if "LastEvaluatedKey" not in page:
-            return found
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def _day_clicks(item: Mapping[str, Mapping[str, str]]) -> Clicks:
-    day = item["sk"]["S"].removeprefix("DAY#")
+    """Counted clicks of ``code``: by UTC day (only ``start``..``end`` when given, inclusive; ``clicks`` is
+    then their sum), by referrer platform and by country over the link's life."""
+    answer = client("dynamodb").get_item(
+        TableName=get_settings().table, Key={"pk": {"S": keys.link_pk(code)}, "sk": {"S": keys.link_sk()}}
+    )
+    item = answer.get("Item") or {}
     counters = {name: int(value["N"]) for name, value in item.items() if "N" in value}
     found = Clicks(clicks=counters.get("clicks", 0))
-    found.by_day[day] = found.clicks
+    low, high = (start or date.min).isoformat(), (end or date.max).isoformat()
     for name, value in counters.items():
-        if name.startswith("r_"):
-            found.by_referrer[name[2:]] = value
-        elif name.startswith("c_"):
-            found.by_country[name[2:]] = value
+        kind, _, what = name.partition("_")
+        if kind == "d" and low <= what <= high:
+            found.by_day[what] = value
+        elif kind == "r":
+            found.by_referrer[what] = value
+        elif kind == "c":
+            found.by_country[what] = value
+    if start or end:
+        found.clicks = sum(found.by_day.values())
     return found
 
 
