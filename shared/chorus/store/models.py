@@ -243,7 +243,8 @@ class ShortLinkItem(MainItem, discriminator="short_link"):
 
 
 class LinkCodeItem(MainItem, discriminator="link_code"):
-    """LINK#<code> / LINK: all GET /l/{code} reads."""
+    """LINK#<code> / LINK: all GET /l/{code} reads. A person's click adds to its counters ``clicks``,
+    ``d_<date>``, ``h_<hour>``, ``r_<referrer platform>`` and ``c_<country>`` (chorus.links.store)."""
 
     workspace_id = UnicodeAttribute()
     post_id = UnicodeAttribute()
@@ -253,14 +254,6 @@ class LinkCodeItem(MainItem, discriminator="link_code"):
     destination = UnicodeAttribute()
     disabled = BooleanAttribute(default=False)
     created_at = UTCDateTimeAttribute()
-
-
-class LinkDayItem(MainItem, discriminator="link_day"):
-    """LINK#<code> / DAY#<date>: counted clicks of a UTC day; counters ``clicks``, ``r_<referrer
-    platform>``, ``c_<country>``, ``h_<hour>`` are added atomically by the redirect."""
-
-    day = UnicodeAttribute(null=True)
-    clicks = NumberAttribute(default=0)
 
 
 class CampaignItem(MainItem, discriminator="campaign"):
