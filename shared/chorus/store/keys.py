@@ -14,7 +14,6 @@ Single-table layout of the main table (pk/sk, plus sparse GSIs):
   SYS                / SCHEDULER                  scheduler watermark
   WS#<ws>            / SHORT#<post>#<acct>#<n>    the short link of a post's n-th link for one account
   LINK#<code>        / LINK                       what GET /l/{code} reads (one GetItem)
-  LINK#<code>        / DAY#<YYYY-MM-DD>           that link's counted clicks of a UTC day (atomic ADDs)
   WS#<ws>            / CAMPAIGN#<campaign_id>     campaign
   WS#<ws>            / CONV#<campaign>#<event>    a conversion, once per order/event id
 GSI1 (due index, sparse): gsi1pk = DUE#|QUEUED#<YYYY-MM-DDTHH:MM> (UTC minute), gsi1sk = <due iso>#<target>;
@@ -100,11 +99,6 @@ def link_pk(code: str) -> str:
 
 def link_sk() -> str:
     return "LINK"
-
-
-def link_day_sk(day: str) -> str:
-    """``day``: YYYY-MM-DD (UTC)."""
-    return f"DAY#{day}"
 
 
 def campaign_sk(campaign_id: str) -> str:
