@@ -22,6 +22,7 @@ GOALS = {
     "sentiment.json": "macro-F1 >= 0.60 per language; <= 5 ms per message; import <= 300 ms",
     "reports.json": "JSON report <= 1 s; items read <= days x accounts + top-post lookups",
     "inbox.json": "p99 ack <= 50 ms; p99 webhook-to-browser <= 1 s; every webhook stored once",
+    "links.json": "redirect_p99_ms <= 50 (embedded runtime); clicks_counted = human clicks; every bot redirected, none counted",
     "web.json": "js_first_load_kb_gz (calendar) <= 60; calendar_first_render_ms (a year, 20 accounts) <= 1,000",
 }
 
