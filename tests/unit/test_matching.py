@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -202,15 +201,14 @@ def test_a_monitor_is_compiled_once() -> None:
     assert compile_monitor(m) is compile_monitor(monitor(["acme", '"acme cloud"']))
 
 
-def test_matching_keeps_up_with_thousands_of_messages_per_second() -> None:
+def test_matching_a_large_mixed_batch_finds_exactly_the_mentions() -> None:
+    """Correctness over a large batch; its speed is a benchmark (bench/bench_crisis.py,
+    ``matches_texts_per_second``), not a timed test."""
     m = monitor(["acme", '"acme cloud"', "#acmefail", "@acmehq", "阿克米", "globex corp"], exclude=["anvil"])
     texts = [
         f"post {i}: the weather is nice today and nobody talks about brands at all, lorem ipsum dolor"
         for i in range(9000)
     ] + [f"post {i}: Acme Cloud down again #AcmeFail 阿克米" for i in range(1000)]
     compile_monitor(m)
-    started = time.perf_counter()
     hits = sum(1 for t in texts if matches(m, t))
-    elapsed = time.perf_counter() - started
     assert hits == 1000
-    assert elapsed < 1.0, f"10,000 texts took {elapsed:.3f}s"
