@@ -417,3 +417,51 @@ def test_a_published_post_sends_the_library_file_and_keeps_using_it(
     # published, the post cannot be deleted: the file stays in use
     assert chorus.call("GET", f"/media/{media_id}", key).json()["used_by"] == [post.json()["id"]]
     assert chorus.call("DELETE", f"/media/{media_id}", key).status_code == 409
+
+
+def test_a_post_is_checked_with_what_the_library_read_of_its_files(
+    chorus: Chorus, owner: tuple[str, str]
+) -> None:
+    key, account = owner
+    x_account = chorus.proven_account(key, "x", "library-x", "library_x")
+    long_id = upload(chorus, key, "long-for-x.mp4", "video/mp4", make_mp4(1280, 720, 150.0))
+    long = settled(chorus, key, long_id)
+    # the post says nothing of the video's length: the library knows it, and X takes 140 s at most
+    media = [{"mime_type": "video/mp4", "key": long["key"]}]
+    answer = chorus.call(
+        "POST",
+        "/posts",
+        key,
+        json={"text": "trailer", "media": media, "accounts": [account, x_account], "scheduled_at": FAR},
+    )
+    assert answer.status_code == 422, answer.text
+    assert {(e["field"], e["rule"]) for e in answer.json()["errors"]} == {
+        (f"accounts[{x_account}].media[0]", "media.duration")
+    }
+    # the sandbox account (Mastodon's rules: no length bound) takes it
+    fine = chorus.call(
+        "POST",
+        "/posts",
+        key,
+        json={"text": "trailer", "media": media, "accounts": [account], "scheduled_at": FAR},
+    )
+    assert fine.status_code == 201, fine.text
+
+
+def test_a_post_cannot_name_a_deleted_or_unreadable_file(chorus: Chorus, owner: tuple[str, str]) -> None:
+    key, account = owner
+    gone_id = upload(chorus, key, "gone.png", "image/png", png(20, 20))
+    gone = settled(chorus, key, gone_id)
+    assert chorus.call("DELETE", f"/media/{gone_id}", key).status_code == 204
+    broken_id = upload(chorus, key, "broken.png", "image/png", b"not a png at all")
+    broken = settled(chorus, key, broken_id)
+    for item, rule in ((gone, "media_key"), (broken, "media_failed")):
+        media = [{"mime_type": "image/png", "key": item["key"]}]
+        answer = chorus.call(
+            "POST",
+            "/posts",
+            key,
+            json={"text": "x", "media": media, "accounts": [account], "scheduled_at": FAR},
+        )
+        assert answer.status_code == 422, answer.text
+        assert [(e["field"], e["rule"]) for e in answer.json()["errors"]] == [("media[0].key", rule)]

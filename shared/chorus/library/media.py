@@ -26,7 +26,7 @@ from chorus.library import keys, mp4, objects, thumbs
 from chorus.library import store as repo
 from chorus.library.access import may_change
 from chorus.observability import logger
-from chorus.posts.model import Content
+from chorus.posts.model import Content, MediaRef
 from chorus.posts.validation import MIME_KINDS, PLATFORM_RULES, MediaKind, MediaSpec, media_fitness
 from chorus.store.pages import Page, PageRequest
 
@@ -169,18 +169,23 @@ def ingest(key: str) -> str | None:
 # ------------------------------------------------------------------ reading
 
 
-def fitness(item: repo.MediaItem) -> dict[str, dict[str, Any]]:
-    """Per platform: whether the file fits as a post's attachment, and the rules it breaks (its type,
-    size, a video's length, the aspect ratio). Nothing until the file has been read."""
-    if item.state != "ready":
-        return {}
-    spec = MediaSpec(
+def spec_of(item: repo.MediaItem) -> MediaSpec:
+    """What validation needs to know of the item's file."""
+    return MediaSpec(
         item.mime_type,
         int(item.size) if item.size is not None else None,
         int(item.width) if item.width else None,
         int(item.height) if item.height else None,
         float(item.duration_s) if item.duration_s is not None else None,
     )
+
+
+def fitness(item: repo.MediaItem) -> dict[str, dict[str, Any]]:
+    """Per platform: whether the file fits as a post's attachment, and the rules it breaks (its type,
+    size, a video's length, the aspect ratio). Nothing until the file has been read."""
+    if item.state != "ready":
+        return {}
+    spec = spec_of(item)
     found = {}
     for platform in sorted(PLATFORM_RULES):
         broken = [{"rule": v.rule, "message": v.message} for v in media_fitness(platform, spec)]
@@ -274,6 +279,31 @@ def remove(principal: Principal, media_id: str) -> None:
             [FieldError(f"used_by[{i}]", post_id, "in_use") for i, post_id in enumerate(users)],
         )
     objects.delete([item.key] + ([item.thumbnail_key] if item.thumbnail_key else []))
+
+
+# ------------------------------------------------------------------ posts naming library files
+
+
+def library_specs(workspace_id: str, refs: Iterable[MediaRef]) -> dict[str, MediaSpec | FieldError]:
+    """For each upload of this workspace that ``refs`` name (by key): what validation should know of it,
+    the library's facts (the stored size, dimensions, a video's length), so a post is checked against
+    each platform's length and aspect-ratio bounds too; or why it cannot be used (deleted, never
+    registered, or not readable), as the error to report at the key's field."""
+    wanted = {ref.key: parsed[1] for ref in refs if ref.key and (parsed := keys.parse_upload_key(ref.key))
+              and parsed[0] == workspace_id}  # fmt: skip
+    items = repo.media_items(workspace_id, set(wanted.values()))
+    found: dict[str, MediaSpec | FieldError] = {}
+    for key, media_id in wanted.items():
+        item = items.get(media_id)
+        if item is None or item.key != key:
+            found[key] = FieldError(
+                "key", "not in the media library (deleted, or not made by POST /media)", "media_key"
+            )
+        elif item.state == "failed":
+            found[key] = FieldError("key", f"the file could not be read: {item.error}", "media_failed")
+        else:
+            found[key] = spec_of(item)
+    return found
 
 
 # ------------------------------------------------------------------ usage by posts

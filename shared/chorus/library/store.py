@@ -127,6 +127,15 @@ def find_media(workspace_id: str, media_id: str) -> MediaItem | None:
         return None
 
 
+def media_items(workspace_id: str, media_ids: set[str]) -> dict[str, MediaItem]:
+    """The workspace's items of ``media_ids`` that exist, by id (one BatchGetItem per 100)."""
+    if not media_ids:
+        return {}
+    bind()
+    wanted = [(keys.library_pk(workspace_id), keys.media_sk(m)) for m in sorted(media_ids)]
+    return {item.media_id: item for item in MediaItem.batch_get(wanted, consistent_read=True)}
+
+
 def page_of(
     model: Any,
     workspace_id: str,

@@ -16,7 +16,7 @@ from chorus.campaigns.service import check_campaign
 from chorus.config import get_settings
 from chorus.dates import within_years
 from chorus.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
-from chorus.library.media import track_usage
+from chorus.library.media import library_specs, track_usage
 from chorus.posts.model import (
     EDITABLE,
     MARKABLE,
@@ -52,6 +52,11 @@ class Compose:
     utm: dict[str, str] = field(default_factory=dict)
 
 
+def _media_lists(compose: Compose) -> list[tuple[str, Content]]:
+    """Each content of the post with the field its media list is named by in errors."""
+    return [("media", compose.content)] + [(f"variants[{a}].media", c) for a, c in compose.variants.items()]
+
+
 def _foreign_media(workspace_id: str, compose: Compose) -> list[FieldError]:
     """Media keys outside the workspace's own uploads (another workspace's files are not reachable),
     and media URLs the guarded fetcher would never fetch (decision 14: https, no private address)."""
@@ -60,9 +65,7 @@ def _foreign_media(workspace_id: str, compose: Compose) -> list[FieldError]:
 
     prefix = media_prefix(workspace_id)
     local = is_local()
-    contents = [("media", compose.content)] + [
-        (f"variants[{a}].media", c) for a, c in compose.variants.items()
-    ]
+    contents = _media_lists(compose)
     return [
         FieldError(f"{where}[{i}].key", "not an upload of this workspace (POST /media)", "media_key")
         for where, content in contents
@@ -78,9 +81,20 @@ def _foreign_media(workspace_id: str, compose: Compose) -> list[FieldError]:
 
 def check_content(workspace_id: str, account_platforms: dict[str, str], compose: Compose) -> None:
     errors: list[FieldError] = _foreign_media(workspace_id, compose)
+    # uploads are checked with what the media library read of them (size, dimensions, a video's length)
+    known = library_specs(workspace_id, [m for _, c in _media_lists(compose) for m in c.media])
+    errors += [
+        FieldError(f"{where}[{i}].key", problem.message, problem.rule)
+        for where, content in _media_lists(compose)
+        for i, ref in enumerate(content.media)
+        if isinstance(problem := known.get(ref.key or ""), FieldError)
+    ]
     for account_id, platform in account_platforms.items():
         content = compose.variants.get(account_id, compose.content)
-        specs = [MediaSpec(m.mime_type, m.size) for m in content.media]
+        specs = [
+            spec if isinstance(spec := known.get(m.key or ""), MediaSpec) else MediaSpec(m.mime_type, m.size)
+            for m in content.media
+        ]
         for v in validate(
             platform,
             content.text,
