@@ -10,7 +10,9 @@ const STATE_LABEL = {
   draft: 'Draft', pending_approval: 'Pending approval', rejected: 'Rejected', scheduled: 'Scheduled', paused: 'Paused',
   queued: 'Publishing', publishing: 'Publishing', verifying: 'Publishing', processing: 'Processing',
   published: 'Published', partially_published: 'Partly published', failed: 'Failed', cancelled: 'Cancelled',
+  awaiting_manual: 'Post it by hand', overdue: 'Overdue: post it by hand',
 }
+const BY_HAND = new Set(['awaiting_manual', 'overdue']) // reminder publishing: marked posted with the post's URL
 const MOVABLE = new Set(['draft', 'pending_approval', 'rejected', 'scheduled', 'paused'])
 const MONTH_SHOWN = 3 // entries a day shows in the month view before "+N more"
 
@@ -31,9 +33,9 @@ function daysOf(view, anchor) {
 // Move a post to `day` at `time` (HH:MM) in the workspace's zone: PUT /posts/{id} with the version read.
 export async function reschedule(postId, day, time, timeZone) {
   const post = await api('GET', `/posts/${postId}`)
-  const { text, media, link, thread, first_comment } = post.content
+  const { text, media, link, thread, first_comment, title } = post.content
   return api('PUT', `/posts/${postId}`, {
-    accounts: post.accounts, text, media, link, thread, first_comment, variants: post.variants,
+    accounts: post.accounts, text, media, link, thread, first_comment, title, variants: post.variants,
     mode: 'schedule', scheduled_at: `${day}T${time}:00`, timezone: timeZone, version: post.version,
   })
 }
@@ -85,6 +87,19 @@ export function Calendar() {
     await load()
   }
 
+  // Reminder publishing: someone posted it by hand, at `url`.
+  async function markPosted(entry, url) {
+    status.value = 'Marking the post posted…'
+    try {
+      await api('POST', `/posts/${entry.post_id}/targets/${entry.account_id}/posted`, { url })
+      status.value = 'Marked posted.'
+    } catch (problem) {
+      status.value = ''
+      error.value = `Could not mark the post posted: ${problem.message}`
+    }
+    await load()
+  }
+
   const step = (n) => {
     anchor.value = view.value === 'week' ? addDays(anchor.value, 7 * n) : addDays(anchor.value.slice(0, 8) + '15', 30 * n)
   }
@@ -121,12 +136,12 @@ export function Calendar() {
         <${Day} day=${day} view=${view.value} outside=${view.value === 'month' && !day.startsWith(month)} today=${day === todayIn(zone.value)}
           entries=${Object.entries(days.value[day] || {}).filter(([id]) => !only.value || id === only.value)
             .flatMap(([, list]) => list).sort((a, b) => a.local_time.localeCompare(b.local_time))}
-          accounts=${byId} moving=${moving} onMove=${move} />`)}
+          accounts=${byId} moving=${moving} onMove=${move} onPosted=${markPosted} />`)}
     </div>
   `
 }
 
-function Day({ day, view, outside, today, entries, accounts, moving, onMove }) {
+function Day({ day, view, outside, today, entries, accounts, moving, onMove, onPosted }) {
   const over = useSignal(false)
   const all = useSignal(false)
   const hidden = view === 'month' && !all.value ? Math.max(0, entries.length - MONTH_SHOWN) : 0
@@ -144,13 +159,13 @@ function Day({ day, view, outside, today, entries, accounts, moving, onMove }) {
       }}>
       <h2 class="date"><span class="weekday-inline">${WEEKDAYS[weekday(day)]} </span>${Number(day.slice(8))}</h2>
       ${shown.length > 0 && html`<ul>${shown.map((entry) => html`
-        <li><${Entry} entry=${entry} day=${day} account=${accounts[entry.account_id]} moving=${moving} onMove=${onMove} /></li>`)}</ul>`}
+        <li><${Entry} entry=${entry} day=${day} account=${accounts[entry.account_id]} moving=${moving} onMove=${onMove} onPosted=${onPosted} /></li>`)}</ul>`}
       ${hidden > 0 && html`<button type="button" class="link more" onClick=${() => (all.value = true)}>+${hidden} more<span class="sr"> on ${longDay(day)}</span></button>`}
     </section>
   `
 }
 
-function Entry({ entry, day, account, moving, onMove }) {
+function Entry({ entry, day, account, moving, onMove, onPosted }) {
   const movable = MOVABLE.has(entry.state)
   const key = `${entry.post_id}:${entry.account_id}`
   const open = moving.value === key
@@ -169,6 +184,14 @@ function Entry({ entry, day, account, moving, onMove }) {
       <p class="text">${entry.text}</p>
       ${entry.state === 'published' && entry.url && html`<p><a href=${entry.url} target="_blank" rel="noopener">View the post<span class="sr"> on ${who}</span></a></p>`}
       ${entry.state === 'failed' && html`<p class="reason">Failed: ${entry.error || entry.error_code || 'no reason given'}</p>`}
+      ${BY_HAND.has(entry.state) && html`
+        <form class="posted" onSubmit=${(e) => {
+          e.preventDefault()
+          onPosted(entry, String(new FormData(e.currentTarget).get('url')))
+        }}>
+          <label>The post's URL <input type="url" name="url" required placeholder="https://" /></label>
+          <button type="submit">Mark posted<span class="sr"> on ${who}</span></button>
+        </form>`}
       ${movable && !open && html`<button type="button" class="link" onClick=${() => (moving.value = key)}>Move to…</button>`}
       ${open && html`
         <form class="move" onSubmit=${(e) => {
