@@ -102,9 +102,12 @@ def test_an_article_goes_through_material_draft_and_submit_with_the_documented_b
     # Then each image was uploaded as multipart "media", the draft holds the documented fields only,
     # with the cover as thumb_media_id and the second image in the content, written in UTF-8
     upload = rsps.calls[2].request
-    assert b'name="media"; filename="image.jpg"' in upload.body and b"\xff\xd8cover" in upload.body
+    assert b'name="media"; filename="image.jpg"' in upload.body
+    assert b"\xff\xd8cover" in upload.body
     raw = rsps.calls[5].request.body
-    assert isinstance(raw, bytes) and "新品上市".encode() in raw and b"\\u" not in raw
+    assert isinstance(raw, bytes)
+    assert "新品上市".encode() in raw
+    assert b"\\u" not in raw
     (article,) = json.loads(raw)["articles"]
     assert set(article) <= documented_article_fields()
     assert article == {
@@ -293,6 +296,16 @@ def test_48001_says_the_account_is_not_verified_and_45009_waits_until_midnight_i
             china("errcode_45009_reach_max_api_daily_quota_limit_docs.json"), "publishing", ten_in_beijing
         )
     assert quota.value.retry_after == 14 * 3600
+
+
+@pytest.mark.parametrize(
+    ("utc", "seconds"),
+    [("2026-12-07T15:59:00", 60), ("2026-12-07T16:00:00", 24 * 3600), ("2026-12-06T16:00:01", 24 * 3600 - 1)],
+)
+def test_the_daily_quota_resets_at_midnight_beijing_across_the_utc_day(utc: str, seconds: int) -> None:
+    from datetime import UTC, datetime
+
+    assert errors.until_quota_reset(datetime.fromisoformat(utc).replace(tzinfo=UTC)) == seconds
 
 
 def test_every_row_of_the_documented_errcode_table_has_its_action() -> None:

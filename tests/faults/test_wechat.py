@@ -274,3 +274,27 @@ def test_the_stored_token_is_encrypted_at_rest(
     assert item.token_blob
     assert "ACCESS_TOKEN_1" not in item.token_blob
     assert item.lease_until is None  # the fetch ended the lease
+
+
+def test_the_lease_is_taken_once_until_it_expires_and_a_stored_token_ends_it(
+    bed: PublisherBed, platform: FakePlatform, knobs: WeChat
+) -> None:
+    from datetime import timedelta
+
+    from chorus.platforms.wechat.token import HeldToken
+
+    store, now = DynamoAppTokens(), datetime.now(UTC)
+    # A worker takes the lease; a second cannot while it runs, but can once a dead holder's lease expired
+    assert store.lease(APP_ID, now, now + timedelta(seconds=30)) is True
+    assert store.lease(APP_ID, now + timedelta(seconds=10), now + timedelta(seconds=40)) is False
+    assert store.lease(APP_ID, now + timedelta(seconds=31), now + timedelta(seconds=61)) is True
+    # Storing a token ends the lease; a refusal of another token marks nothing, of this one marks it
+    store.keep(APP_ID, HeldToken("T1", now + timedelta(hours=2), now + timedelta(minutes=115)))
+    assert store.lease(APP_ID, now, now + timedelta(seconds=30)) is True
+    store.release(APP_ID)
+    store.refused(APP_ID, "T0")
+    assert store.held(APP_ID) == HeldToken("T1", now + timedelta(hours=2), now + timedelta(minutes=115))
+    store.refused(APP_ID, "T1")
+    held = store.held(APP_ID)
+    assert held is not None
+    assert held.refused is True
