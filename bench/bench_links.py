@@ -29,6 +29,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_inbox import percentile  # noqa: E402
 from bench.cputime import cpu_seconds  # noqa: E402
 from tests.integration.harness import Chorus, eventually  # noqa: E402
 
@@ -39,11 +40,6 @@ BROWSER = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 Ver
 BOTS = ["Twitterbot/1.0", "facebookexternalhit/1.1", "Slackbot-LinkExpanding 1.0", "LinkedInBot/1.0",
         "Discordbot/2.0", "TelegramBot (like TwitterBot)", "WhatsApp/2.23", "Googlebot/2.1", "bingbot/2.0"]  # fmt: skip
 REFERRERS = ["https://t.co/x", "https://l.facebook.com/", "https://www.linkedin.com/feed/"]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
 def main() -> int:

@@ -388,35 +388,29 @@ def _settled(chorus: Chorus, key: str, post_id: str, states: set[str]) -> dict[s
     return eventually(probe, timeout=60)
 
 
-def test_a_timeout_after_the_platform_created_the_post_publishes_one_short_link_once(chorus: Chorus) -> None:
-    ws, key = chorus.workspace("Timeout")
+@pytest.mark.parametrize(
+    ("fault", "outcomes"),
+    [
+        # the platform creates the post but answers after the client's timeout: verified, not resent
+        ({"kind": "timeout_after_create", "delay_s": 3.0}, ["unknown", "published"]),
+        # the first attempt fails after the short link was stored (a 503), the retry succeeds
+        ({"kind": "status", "status": 503, "message": "try later", "retry_after": 1}, ["retry", "published"]),
+    ],
+)
+def test_an_attempt_that_went_wrong_publishes_the_short_link_stored_before_it_once(
+    chorus: Chorus, fault: dict[str, Any], outcomes: list[str]
+) -> None:
+    ws, key = chorus.workspace("Faults")
     account = chorus.sandbox_account(key, handle=f"t-{ws}")
-    # Given the platform creates the post but answers after the client's timeout
-    chorus.fault(kind="timeout_after_create", account=f"t-{ws}", delay_s=3.0, times=1)
+    chorus.fault(account=f"t-{ws}", times=1, **fault)
     created = call(chorus, key, "POST", "/posts", 201, json={
         "text": "Sale https://shop.example.com/sale", "accounts": [account], "mode": "now"})  # fmt: skip
-    # When the publisher verifies before retrying
     target = _settled(chorus, key, created["id"], {"published", "failed"})
-    # Then the post exists once, carrying the one short link stored before the call
-    assert [a["outcome"] for a in target["attempt_log"]] == ["unknown", "published"]
+    assert [a["outcome"] for a in target["attempt_log"]] == outcomes
+    # Then the post exists once, carrying the one short link stored before the first call
     links = call(chorus, key, "GET", f"/posts/{created['id']}/links", 200)["links"]
     assert len(links) == 1
     assert [p["text"] for p in _mine(chorus, f"t-{ws}")] == [f"Sale {links[0]['short_url']}"]
-
-
-def test_a_failed_attempt_retried_publishes_the_same_short_link(chorus: Chorus) -> None:
-    ws, key = chorus.workspace("Retry")
-    account = chorus.sandbox_account(key, handle=f"r-{ws}")
-    # Given the platform fails the first attempt after the short link was stored (a 503, then success)
-    chorus.fault(kind="status", account=f"r-{ws}", status=503, message="try later", times=1, retry_after=1)
-    created = call(chorus, key, "POST", "/posts", 201, json={
-        "text": "Retry https://shop.example.com/r", "accounts": [account], "mode": "now"})  # fmt: skip
-    target = _settled(chorus, key, created["id"], {"published", "failed"})
-    assert [a["outcome"] for a in target["attempt_log"]] == ["retry", "published"]
-    # Then the retry found the stored code: one link, and the one post carries it
-    links = call(chorus, key, "GET", f"/posts/{created['id']}/links", 200)["links"]
-    assert len(links) == 1
-    assert [p["text"] for p in _mine(chorus, f"r-{ws}")] == [f"Retry {links[0]['short_url']}"]
 
 
 def test_a_later_part_failing_then_retried_keeps_every_part_s_short_link(chorus: Chorus) -> None:
