@@ -87,7 +87,11 @@ def make_mp4(
     version: int = 0,
     audio: bool = True,
     video: bool = True,
+    fragmented: bool = False,
+    quicktime: bool = False,
 ) -> bytes:
+    """``fragmented``: the movie header's duration is 0 and the length is in mvex/mehd (a fragmented
+    MP4); ``quicktime``: an old QuickTime movie (no ftyp: a 'wide' box, then mdat, then moov)."""
     frames = max(1, round(seconds * 10))  # 10 frames a second
     frame_size = 64
     ftyp = box(b"ftyp", b"isom", struct.pack(">I", 512), b"isomiso2avc1mp41")
@@ -96,10 +100,11 @@ def make_mp4(
 
     def moov(data_at: int) -> bytes:
         scale, duration = 1000, round(seconds * 1000)
+        stated = 0 if fragmented else duration
         header = (
-            struct.pack(">QQIQ", 0, 0, scale, duration)
+            struct.pack(">QQIQ", 0, 0, scale, stated)
             if version
-            else struct.pack(">IIII", 0, 0, scale, duration)
+            else struct.pack(">IIII", 0, 0, scale, stated)
         )
         mvhd = full(b"mvhd", version, header, struct.pack(">iH", 0x10000, 0x0100), b"\x00" * 10,
                     struct.pack(">9i", *IDENTITY), b"\x00" * 24, struct.pack(">I", 3))  # fmt: skip
@@ -110,8 +115,14 @@ def make_mp4(
             )
         if audio:
             tracks.append(track(2, b"soun", 44100, frames, 16, 0, 0, IDENTITY, version, data_at))
+        if fragmented:
+            mehd = full(b"mehd", version, struct.pack(">Q" if version else ">I", duration))
+            tracks.append(box(b"mvex", mehd, full(b"trex", 0, struct.pack(">IIIII", 1, 1, 0, 0, 0))))
         return box(b"moov", mvhd, *tracks)
 
+    if quicktime:
+        wide = box(b"wide")
+        return wide + mdat + moov(len(wide) + 8)
     if moov_last:
         return ftyp + mdat + moov(len(ftyp) + 8)
     size = len(moov(0))

@@ -57,6 +57,23 @@ def test_a_64_bit_box_size_is_followed() -> None:
     assert (info.width, info.height, info.duration_s) == (320, 240, 1.0)
 
 
+@pytest.mark.parametrize("version", [0, 1])
+def test_a_fragmented_mp4_s_length_comes_from_mehd(version: int) -> None:
+    info = read_bytes(make_mp4(640, 640, 9.5, fragmented=True, version=version))
+    assert (info.duration_s, info.width, info.height) == (9.5, 640, 640)
+
+
+def test_a_fragmented_mp4_that_does_not_say_its_length_has_none() -> None:
+    data = make_mp4(640, 640, 9.5, fragmented=True)
+    without = data.replace(b"mehd", b"free")  # the mehd box becomes padding
+    assert read_bytes(without).duration_s is None
+
+
+def test_an_old_quicktime_movie_without_ftyp_is_read() -> None:
+    info = read_bytes(make_mp4(720, 480, 5.0, quicktime=True))
+    assert (info.duration_s, info.width, info.height, info.brand) == (5.0, 720, 480, "")
+
+
 def test_audio_only_has_no_video_and_no_dimensions() -> None:
     info = read_bytes(make_mp4(seconds=4.0, video=False))
     assert (info.has_video, info.width, info.height, info.duration_s) == (False, None, None, 4.0)
@@ -67,7 +84,7 @@ def test_audio_only_has_no_video_and_no_dimensions() -> None:
     [
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "claims"),  # a PNG: its signature read as a size
         (b"\x00\x00\x00\x10\x00\x01\x02\x03" + b"\x00" * 40, "no box type"),
-        (box(b"moov") + b"\x00" * 16, "starts with an ftyp box"),
+        (box(b"uuid") + b"\x00" * 16, "starts with an ftyp box"),
         (box(b"ftyp", b"isom\x00\x00\x02\x00") + box(b"mdat", b"\x00" * 64), "no moov box"),
         (make_mp4(moov_last=True)[:-40], "claims"),  # cut short: moov claims more than there is
         (b"\x00\x00", "too short"),

@@ -5,7 +5,8 @@ A box is a 32-bit big-endian size and a four-character type (size 1: a 64-bit si
 the end of the file). The reader walks the top level for ``moov`` (which may sit after ``mdat``: only the
 headers are read on the way, so a 1 GB file costs a few small reads plus ``moov`` itself), then reads
 
-- ``moov/mvhd``: the movie's timescale and duration (version 0: 32-bit fields, version 1: 64-bit);
+- ``moov/mvhd``: the movie's timescale and duration (version 0: 32-bit fields, version 1: 64-bit); a
+  fragmented MP4 leaves it 0 and gives the length in ``moov/mvex/mehd``;
 - ``moov/trak/tkhd``: each track's width and height (16.16 fixed point) and its matrix (a 90° or 270°
   rotation shows the frame on its side, so width and height swap for display);
 - ``moov/trak/mdia/hdlr``: the track's handler (``vide`` for video).
@@ -22,7 +23,8 @@ from dataclasses import dataclass
 ReadAt = Callable[[int, int], bytes]
 
 MAX_MOOV = 64 * 1024 * 1024  # a moov box larger than this is not a file Chorus publishes
-CONTAINERS = {b"moov", b"trak", b"mdia"}
+# An MP4 opens with ftyp; a QuickTime movie written before ftyp existed opens with any of the others.
+FIRST_BOXES = {b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
 
 
 class NotMp4(ValueError):
@@ -31,7 +33,7 @@ class NotMp4(ValueError):
 
 @dataclass(frozen=True)
 class Mp4Info:
-    duration_s: float
+    duration_s: float | None  # None: a fragmented file that does not say
     width: int | None  # as displayed (rotation applied); None without a video track
     height: int | None
     brand: str  # ftyp's major brand ("isom", "mp42", "qt  "...)
@@ -95,7 +97,7 @@ def _full_box(data: bytes, start: int, end: int, need: int, what: str) -> tuple[
     return data[start], data[start + 4 : end]
 
 
-def _mvhd(data: bytes, start: int, end: int) -> float:
+def _mvhd(data: bytes, start: int, end: int) -> float | None:
     version, rest = _full_box(data, start, end, 20, "mvhd")
     if version == 1:
         if len(rest) < 28:
@@ -105,8 +107,8 @@ def _mvhd(data: bytes, start: int, end: int) -> float:
         timescale, duration = struct.unpack(">II", rest[8:16])
     if timescale == 0:
         raise NotMp4("mvhd has a timescale of 0")
-    if duration in {0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF}:
-        raise NotMp4("mvhd leaves the duration unknown")
+    if duration in {0, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF}:  # not said here (a fragmented or live file)
+        return None
     return float(duration) / float(timescale)
 
 
@@ -124,6 +126,24 @@ def _tkhd(data: bytes, start: int, end: int) -> tuple[float, float]:
     return w, h
 
 
+def timescale_of(data: bytes) -> int:
+    for start, end in _child(data, 0, b"mvhd"):
+        version, rest = _full_box(data, start, end, 20, "mvhd")
+        return int(struct.unpack(">I", rest[16:20] if version == 1 else rest[8:12])[0])
+    return 0
+
+
+def _fragmented_duration(data: bytes, timescale: int) -> float | None:
+    for mvex_start, mvex_end in _child(data, 0, b"mvex"):
+        for start, end in _child(data[:mvex_end], mvex_start, b"mehd"):
+            version, rest = _full_box(data, start, end, 4, "mehd")
+            if version == 1 and len(rest) < 8:
+                raise NotMp4("mehd (version 1) is too short")
+            value = struct.unpack(">Q", rest[:8])[0] if version == 1 else struct.unpack(">I", rest[:4])[0]
+            return float(value) / float(timescale)
+    return None  # fragments only: the length is not in the header
+
+
 def _handler(data: bytes, start: int, end: int) -> bytes:
     for mdia_start, mdia_end in _child(data[:end], start, b"mdia"):
         for h_start, h_end in _child(data[:mdia_end], mdia_start, b"hdlr"):
@@ -139,7 +159,7 @@ def read(read_at: ReadAt, size: int) -> Mp4Info:
     brand = ""
     moov: Box | None = None
     for index, box in enumerate(boxes(read_at, 0, size)):
-        if index == 0 and box.kind != b"ftyp":
+        if index == 0 and box.kind not in FIRST_BOXES:
             raise NotMp4(f"an MP4 starts with an ftyp box, not {box.kind!r}")
         if box.kind == b"ftyp":
             brand = read_at(box.body, 4).decode("latin-1")
@@ -153,12 +173,13 @@ def read(read_at: ReadAt, size: int) -> Mp4Info:
     data = read_at(moov.body, moov.size - moov.header)
     if len(data) != moov.size - moov.header:
         raise NotMp4("the file ends inside the moov box")
-    duration: float | None = None
-    width = height = None
-    for start, end in _child(data, 0, b"mvhd"):
-        duration = _mvhd(data, start, end)
-    if duration is None:
+    headers = [_mvhd(data, start, end) for start, end in _child(data, 0, b"mvhd")]
+    if not headers:
         raise NotMp4("no mvhd box in moov")
+    width = height = None
+    duration = headers[0]
+    if duration is None:  # a fragmented MP4: the movie's length is in mvex/mehd, if anywhere
+        duration = _fragmented_duration(data, timescale_of(data))
     has_video = False
     for start, end in _child(data, 0, b"trak"):
         if _handler(data, start, end) != b"vide":
@@ -168,7 +189,8 @@ def read(read_at: ReadAt, size: int) -> Mp4Info:
             if w and h and not has_video:
                 width, height = round(w), round(h)
             has_video = True
-    return Mp4Info(round(duration, 3), width, height, brand.strip() or brand, has_video)
+    length = round(duration, 3) if duration is not None else None
+    return Mp4Info(length, width, height, brand.strip() or brand, has_video)
 
 
 def read_bytes(data: bytes) -> Mp4Info:

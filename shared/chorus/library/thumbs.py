@@ -66,8 +66,8 @@ def of_image(data: bytes, mime_type: str) -> Thumbnail:
     return Thumbnail(_jpeg(image), image.width, image.height, source[0], source[1])
 
 
-def poster(width: int | None, height: int | None, duration_s: float) -> Thumbnail:
-    """A video's poster: its aspect ratio (square when unknown), a play mark and its length."""
+def poster(width: int | None, height: int | None, duration_s: float | None) -> Thumbnail:
+    """A video's poster: its aspect ratio (square when unknown), a play mark and its length (if known)."""
     w, h = fit(width or SIZE, height or SIZE)
     image = Image.new("RGB", (w, h), (24, 28, 36))
     draw = ImageDraw.Draw(image)
@@ -75,6 +75,7 @@ def poster(width: int | None, height: int | None, duration_s: float) -> Thumbnai
     cx, cy = w // 2, h // 2
     draw.polygon([(cx - side // 2, cy - side // 2), (cx - side // 2, cy + side // 2), (cx + side // 2, cy)],
                  fill=(240, 240, 240))  # fmt: skip
-    minutes, seconds = divmod(round(duration_s), 60)
-    draw.text((4, h - 14), f"{minutes}:{seconds:02d}", fill=(240, 240, 240))
+    if duration_s is not None:
+        minutes, seconds = divmod(round(duration_s), 60)
+        draw.text((4, h - 14), f"{minutes}:{seconds:02d}", fill=(240, 240, 240))
     return Thumbnail(_jpeg(image), w, h, width or 0, height or 0)
