@@ -7,7 +7,7 @@ would break one another's calls. So the token lives in ONE place, the main table
 tokens), and only the worker holding a lease on it fetches:
 
 1. a worker reads the held token; before ``refresh_at`` (``EARLY_S`` before WeChat says it expires) it
-   is used as it is;
+   is used as it is, and kept in the process until then (one read and one decryption per lifetime);
 2. past ``refresh_at`` (or none held), the worker takes the lease with a conditional write (no lease, or
    an expired one: a crashed refresher does not block the others for longer than ``LEASE_S``), reads
    again (another may have stored a fresh one meanwhile), fetches ``POST /cgi-bin/stable_token`` and
@@ -30,6 +30,7 @@ neither, the account's stored token is used as it is.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -138,6 +139,8 @@ class AccessTokens:
         self._store = store
         self.clock = clock
         self.sleep = sleep
+        self._held: dict[str, HeldToken] = {}  # this process's copy, until its refresh_at
+        self._lock = threading.Lock()
 
     @property
     def store(self) -> AppTokenStore:
@@ -152,13 +155,22 @@ class AccessTokens:
             return creds.access_token, None
         return self.get(base_url, *app), app[0]
 
+    def _remember(self, app_id: str, held: HeldToken) -> str:
+        with self._lock:
+            self._held[app_id] = held
+        return held.token
+
     def get(self, base_url: str, app_id: str, secret: str) -> str:
+        with self._lock:
+            kept = self._held.get(app_id)
+        if kept is not None and self.clock() < kept.refresh_at:
+            return kept.token  # no read, no decryption: the table is read once per lifetime per process
         deadline = time.monotonic() + WAIT_S
         while True:
             now = self.clock()
             held = self.store.held(app_id)
             if held is not None and not held.refused and now < held.refresh_at:
-                return held.token
+                return self._remember(app_id, held)
             if self.store.lease(app_id, now, now + timedelta(seconds=LEASE_S)):
                 return self._refresh(base_url, app_id, secret)
             if held is not None and not held.refused and now < held.expires_at:
@@ -174,7 +186,7 @@ class AccessTokens:
             held = self.store.held(app_id)  # stored by another worker between our read and our lease?
             if held is not None and not held.refused and self.clock() < held.refresh_at:
                 self.store.release(app_id)
-                return held.token
+                return self._remember(app_id, held)
             token, lifetime = self._fetch(base_url, app_id, secret, force=False)
             if held is not None and held.refused and token == held.token:  # normal mode kept the refused one
                 token, lifetime = self._fetch(base_url, app_id, secret, force=True)
@@ -184,8 +196,9 @@ class AccessTokens:
         now = self.clock()
         expires = now + timedelta(seconds=lifetime)
         refresh = now + timedelta(seconds=max(lifetime - EARLY_S, lifetime / 2))
-        self.store.keep(app_id, HeldToken(token, expires, refresh))
-        return token
+        fresh = HeldToken(token, expires, refresh)
+        self.store.keep(app_id, fresh)
+        return self._remember(app_id, fresh)
 
     def _fetch(self, base_url: str, app_id: str, secret: str, *, force: bool) -> tuple[str, float]:
         body: dict[str, Any] = {"grant_type": "client_credential", "appid": app_id, "secret": secret,
@@ -205,6 +218,9 @@ class AccessTokens:
 
     def refused(self, app_id: str, token: str) -> None:
         """WeChat refused ``token`` as invalid or expired: the next ``get`` fetches another."""
+        with self._lock:
+            if (kept := self._held.get(app_id)) is not None and kept.token == token:
+                del self._held[app_id]
         self.store.refused(app_id, token)
 
 
