@@ -5,7 +5,9 @@ video_basic_info, the create scope, and every error envelope mapped through the 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -220,3 +222,34 @@ def test_delete_is_not_offered_by_the_open_platform(adapter: DouyinPublisher) ->
     with pytest.raises(PermanentError) as refused:
         adapter.delete(CREDS, SKIT_ITEM_ID)
     assert refused.value.code == "unsupported"
+
+
+def test_a_part_upload_resumed_after_its_upload_id_expired_opens_a_new_one_and_sends_every_part_again(
+    rsps: responses.RequestsMock, adapter: DouyinPublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a part upload opened 2 hours ago ("upload_id ... 有限时间为2小时") with parts 1 and 2 confirmed
+    opened = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
+    monkeypatch.setattr(douyin_publish, "clock", lambda: opened + timedelta(hours=2))
+    monkeypatch.setattr(douyin_publish, "PART_BYTES", 12)
+    progress = Progress.in_memory("t-3", opened)
+    plan = {"upload_id": "@old", "size": len(VIDEO), "part_bytes": 12, "generation": 1,
+            "opened_at": opened.isoformat()}  # fmt: skip
+    progress.record("upload", json.dumps(plan))
+    progress.record("chunk:1", "1")
+    progress.record("chunk:2", "2")
+    fresh = doc("video_part_init_response_skit.json")["data"]["upload_id"]
+    rsps.post(f"{V1}/init_video_part_upload/", json=doc("video_part_init_response_skit.json"), match=ASKED)
+    rsps.get(MP4.url, body=VIDEO, content_type="video/mp4")
+    for number in (1, 2, 3):
+        rsps.post(f"{V1}/upload_video_part/", json={"data": {"error_code": 0, "description": ""}},
+                  match=[matchers.query_param_matcher({"open_id": OPEN_ID, "upload_id": fresh,
+                                                       "part_number": str(number)})])  # fmt: skip
+    rsps.post(f"{V1}/complete_video_part_upload/", json=doc("video_part_complete_response_skit.json"),
+              match=[matchers.query_param_matcher({"open_id": OPEN_ID, "upload_id": fresh})])  # fmt: skip
+    # When the publish resumes
+    step = adapter.publish(CREDS, PublishRequest("t-3", "过期", media=(MP4,), progress=progress))
+    # Then the parts went again under the new upload_id (the old one is dead), recorded as generation 2
+    assert step == PendingStep("continue", {}, delay_seconds=1)
+    assert json.loads(progress.landed["upload"])["upload_id"] == fresh
+    assert {"chunk:2.1", "chunk:2.2", "chunk:2.3"} <= set(progress.landed)
+    assert progress.landed["media"] == SKIT_VIDEO_ID

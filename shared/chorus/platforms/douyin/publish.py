@@ -9,7 +9,8 @@ target's progress before the next call (DESIGN decision 11):
      ``POST /api/douyin/v1/video/upload_video/?open_id=`` (multipart field ``video``);
    - a larger one (parts are required above 128 MB, up to 4 GB) in parts of ``PART_BYTES`` (20 MB, the
      advised size; at least 5 MB): ``init_video_part_upload`` (part ``"upload"``: the ``upload_id``,
-     valid 2 hours), one ``upload_video_part`` per part (``upload_id`` URL-encoded, ``part_number`` from
+     valid 2 hours: a publish resumed after that opens a new one and sends its parts again, recorded as
+     ``"chunk:<generation>.<n>"``), one ``upload_video_part`` per part (``upload_id`` URL-encoded, ``part_number`` from
      1; part ``"chunk:<n>"`` recorded once Douyin confirmed it, so a resumed upload never sends a
      confirmed part again and reads only the byte ranges it still sends), then
      ``complete_video_part_upload`` (the ``video_id``).
@@ -31,6 +32,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -47,6 +50,7 @@ from chorus.platforms.base import (
 from chorus.platforms.budget import CALL_REQUESTS, CallBudget, requests_budget, timeout_seconds
 from chorus.platforms.douyin import api, oauth
 from chorus.platforms.douyin.api import API_URL, PLATFORM
+from chorus.platforms.facebook.metrics import utc_now
 from chorus.platforms.http import DEFAULT_TIMEOUT
 from chorus.platforms.uploads import byte_spans, media_size
 from chorus.platforms.videos import MEDIA, VideoPostPublisher, send_parts
@@ -61,12 +65,24 @@ UPLOAD_TIMEOUT = DEFAULT_TIMEOUT
 SINGLE_MAX_BYTES = 50 * MB
 PART_BYTES = 20 * MB
 UPLOAD = "upload"
+UPLOAD_ID_LIFETIME = timedelta(hours=2)  # "upload_id: 分片上传的标记。有限时间为2小时"
+UPLOAD_ID_MARGIN = timedelta(minutes=10)
+clock: Callable[[], datetime] = utc_now
 VIDEO_PATH = "api/douyin/v1/video"
 
 
-def chunk_part(number: int) -> str:
-    """The progress part of upload part ``number`` (from 1, as Douyin numbers them)."""
-    return f"chunk:{number}"
+def chunk_part(number: int, generation: int = 1) -> str:
+    """The progress part of upload part ``number`` (from 1, as Douyin numbers them) of the account's
+    ``generation``-th part upload for this target (a new one opens when the first's upload_id expired)."""
+    return f"chunk:{number}" if generation == 1 else f"chunk:{generation}.{number}"
+
+
+def stale(upload: dict[str, Any], now: datetime) -> bool:
+    """The part upload's ``upload_id`` is (nearly) past the 2 hours Douyin keeps it."""
+    opened = upload.get("opened_at")
+    if not isinstance(opened, str):
+        return False
+    return now - datetime.fromisoformat(opened) > UPLOAD_ID_LIFETIME - UPLOAD_ID_MARGIN
 
 
 def granted_scopes(creds: AccountCredentials) -> list[str] | None:
@@ -123,8 +139,17 @@ class DouyinPublisher(VideoPostPublisher):
             budget.spend(TIMEOUT)
             plan = progress.step(UPLOAD, partial(self._init_parts, creds, size), idempotent=True)
         upload = json.loads(plan)
-        upload_id, total = str(upload["upload_id"]), int(upload["size"])
-        send_parts(request, item, byte_spans(total, int(upload["part_bytes"])), lambda i: chunk_part(i + 1),
+        if stale(upload, clock()):  # its upload_id is dead: the parts go again under a new one
+            budget.spend(TIMEOUT)
+            plan = self._init_parts(creds, int(upload["size"]), int(upload.get("generation", 1)) + 1)
+            progress.record(UPLOAD, plan)
+            upload = json.loads(plan)
+        upload_id, total, generation = (
+            str(upload["upload_id"]),
+            int(upload["size"]),
+            int(upload.get("generation", 1)),
+        )
+        send_parts(request, item, byte_spans(total, int(upload["part_bytes"])), lambda i: chunk_part(i + 1, generation),
                    lambda i, chunk: self._upload_part(creds, upload_id, i + 1, chunk), budget, PLATFORM,
                    UPLOAD_TIMEOUT)  # fmt: skip
         budget.spend(TIMEOUT)
@@ -138,12 +163,13 @@ class DouyinPublisher(VideoPostPublisher):
         logger.info("douyin_video_uploaded", extra={"bytes": len(data)})
         return _video_id(answer)
 
-    def _init_parts(self, creds: AccountCredentials, size: int) -> str:
+    def _init_parts(self, creds: AccountCredentials, size: int, generation: int = 1) -> str:
         answer = self._video_api(creds, "init_video_part_upload", idempotent=True)
         upload_id = answer.get("upload_id")
         if not isinstance(upload_id, str) or not upload_id:
             raise PermanentError("Douyin's part upload init answered no upload_id", platform=PLATFORM)
-        return json.dumps({"upload_id": upload_id, "size": size, "part_bytes": PART_BYTES})
+        return json.dumps({"upload_id": upload_id, "size": size, "part_bytes": PART_BYTES, "generation": generation,
+                           "opened_at": clock().isoformat()})  # fmt: skip
 
     def _upload_part(self, creds: AccountCredentials, upload_id: str, number: int, chunk: bytes) -> str:
         self._video_api(creds, "upload_video_part", params={"upload_id": upload_id, "part_number": str(number)},
