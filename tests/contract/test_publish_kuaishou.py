@@ -150,3 +150,29 @@ def test_an_endpoint_that_is_not_a_bare_host_is_refused(rsps: responses.Requests
     rsps.post(f"{BASE}/start_upload", json={**START, "endpoint": "evil.example/path?x="})
     with pytest.raises(PermanentError):
         KuaishouPublisher(requests.Session()).publish(CREDS, PublishRequest("t", "x", media=(MP4,)))
+
+
+def test_an_image_beside_the_video_goes_as_its_cover(rsps: responses.RequestsMock) -> None:
+    cover = MediaItem(url="https://cdn.example/cover.jpg", mime_type="image/jpeg")
+    rsps.post(f"{BASE}/start_upload", json=START)
+    rsps.get(MP4.url, body=VIDEO)
+    rsps.post(f"{UPLOADER}/upload", json={"result": 1})
+    rsps.get(cover.url, body=b"\xff\xd8\xff\xe0JFIF-cover", content_type="image/jpeg")
+    publish_call(rsps)
+    result = KuaishouPublisher(requests.Session()).publish(
+        CREDS, PublishRequest("t-1", "封面", media=(cover, MP4))
+    )
+    assert isinstance(result, PublishResult)
+    body = rsps.calls[-1].request.body
+    assert isinstance(body, bytes)
+    assert b'name="cover"' in body
+    assert b"JFIF-cover" in body
+    assert VIDEO not in body  # the video went to the uploader, not with the publish
+
+
+def test_two_images_or_two_videos_are_refused() -> None:
+    jpeg = MediaItem(url="https://cdn.example/a.jpg", mime_type="image/jpeg")
+    for media in ((MP4, jpeg, jpeg), (MP4, MP4), (jpeg,)):
+        with pytest.raises(PermanentError) as refused:
+            KuaishouPublisher().publish(CREDS, PublishRequest("t", "x", media=media))
+        assert refused.value.code == "video_required"

@@ -34,6 +34,20 @@ CONTINUE_STEP = "continue"
 CONTINUE_DELAY_S = 1
 
 
+def is_video(item: MediaItem) -> bool:
+    return item.mime_type.startswith("video/")
+
+
+def video_of(request: PublishRequest) -> MediaItem:
+    """The post's video (checked by :meth:`VideoPostPublisher.publish`: there is exactly one)."""
+    return next(m for m in request.media if is_video(m))
+
+
+def cover_of(request: PublishRequest) -> MediaItem | None:
+    """The image given beside the video as its cover, if any."""
+    return next((m for m in request.media if not is_video(m)), None)
+
+
 def send_parts(
     request: PublishRequest,
     item: MediaItem,
@@ -62,6 +76,8 @@ class VideoPostPublisher:
     label: str
     request_budget_s: float
     create_timeout: Timeout = DEFAULT_TIMEOUT
+    create_requests: int = 1  # requests the create sends (a cover image read first: 2)
+    cover_allowed: bool = False  # an image beside the video is its cover
 
     def check(self, creds: AccountCredentials) -> None:
         """Refuse for good, before any call, what the account cannot publish."""
@@ -80,8 +96,14 @@ class VideoPostPublisher:
         if request.reply_to or request.thread or request.first_comment:
             raise PermanentError(f"a {self.label} video has no replies, thread parts or first comment here",
                                  platform=self.name)  # fmt: skip
-        if len(request.media) != 1 or not request.media[0].mime_type.startswith("video/"):
-            raise PermanentError(f"a {self.label} post is exactly one video", platform=self.name,
+        videos = [m for m in request.media if is_video(m)]
+        others = [m for m in request.media if not is_video(m)]
+        covered = self.cover_allowed and len(others) == 1 and others[0].mime_type.startswith("image/")
+        if len(videos) != 1 or (others and not covered):
+            what = (
+                "one video (and at most one image, its cover)" if self.cover_allowed else "exactly one video"
+            )
+            raise PermanentError(f"a {self.label} post is {what}", platform=self.name,
                                  code="video_required")  # fmt: skip
         self.check(creds)
         return self._run(creds, request)
@@ -100,7 +122,7 @@ class VideoPostPublisher:
                 uploaded = progress.done(MEDIA) or ""
                 if not parts.unanswered(request, ROOT):  # else the step below raises UnknownOutcome: verified
                     uploaded = self.uploaded(creds, request, budget)
-                budget.spend(self.create_timeout)
+                budget.spend(*[self.create_timeout] * self.create_requests)
                 progress.step(ROOT, partial(self.create, creds, request, uploaded))
         except OutOfBudget:
             return PendingStep(CONTINUE_STEP, {}, delay_seconds=CONTINUE_DELAY_S)

@@ -53,7 +53,7 @@ from chorus.platforms.douyin.api import API_URL, PLATFORM
 from chorus.platforms.facebook.metrics import utc_now
 from chorus.platforms.http import DEFAULT_TIMEOUT
 from chorus.platforms.uploads import byte_spans, media_size
-from chorus.platforms.videos import MEDIA, VideoPostPublisher, send_parts
+from chorus.platforms.videos import MEDIA, VideoPostPublisher, send_parts, video_of
 from chorus.platforms.whoami import listed, obj
 from chorus.posts import text as textlib
 
@@ -124,7 +124,7 @@ class DouyinPublisher(VideoPostPublisher):
     def uploaded(self, creds: AccountCredentials, request: PublishRequest, budget: CallBudget) -> str:
         """The ``video_id`` of the post's video, uploaded once (in one request or in parts)."""
         progress = request.progress
-        item = request.media[0]
+        item = video_of(request)
         video_id = progress.done(MEDIA)
         if video_id is not None:
             return video_id

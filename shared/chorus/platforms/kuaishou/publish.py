@@ -12,7 +12,8 @@ A Kuaishou post is one video with its caption (the root ``"0"``), scope ``user_v
    part ``"fragment:<i>"`` recorded once Kuaishou confirmed it, so a resumed upload never sends a
    confirmed fragment again), then ``POST /api/upload/complete?upload_token=&fragment_count=`` — part
    ``"media"`` once the file is complete;
-3. ``POST /openapi/photo/publish?app_id=&access_token=&upload_token=`` (multipart ``caption``): the
+3. ``POST /openapi/photo/publish?app_id=&access_token=&upload_token=`` (multipart ``caption``, and
+   ``cover``: the image given beside the video, read through the guarded fetcher, when there is one): the
    ``photo_id`` of the new video (``video_info.photo_id``). Kuaishou has no idempotency key: the publish
    goes through ``progress.step`` and a lost answer is verified by ``find_published`` on the account's
    video list (``GET /openapi/photo/list``): a video made since the target started with the same caption.
@@ -47,7 +48,7 @@ from chorus.platforms.http import DEFAULT_TIMEOUT
 from chorus.platforms.kuaishou import api
 from chorus.platforms.kuaishou.api import API_URL, APP_ID, PLATFORM
 from chorus.platforms.uploads import byte_spans, media_size
-from chorus.platforms.videos import MEDIA, VideoPostPublisher, send_parts
+from chorus.platforms.videos import MEDIA, VideoPostPublisher, cover_of, send_parts, video_of
 from chorus.platforms.whoami import listed, obj
 from chorus.posts import text as textlib
 
@@ -84,6 +85,8 @@ def app_id(creds: AccountCredentials) -> str:
 class KuaishouPublisher(VideoPostPublisher):
     name = PLATFORM
     label = "Kuaishou"
+    cover_allowed = True
+    create_requests = 2  # the cover read, the publish
     request_budget_s: float = requests_budget(CALL_REQUESTS, TIMEOUT)
 
     def __init__(self, session: requests.Session | None = None, base_url: str | None = None) -> None:
@@ -107,7 +110,7 @@ class KuaishouPublisher(VideoPostPublisher):
     def uploaded(self, creds: AccountCredentials, request: PublishRequest, budget: CallBudget) -> str:
         """The upload token of the post's video, its file sent once (directly or in fragments)."""
         progress = request.progress
-        item = request.media[0]
+        item = video_of(request)
         done = progress.done(MEDIA)
         if done is not None:
             return done
@@ -157,9 +160,15 @@ class KuaishouPublisher(VideoPostPublisher):
         return params["upload_token"]
 
     def create(self, creds: AccountCredentials, request: PublishRequest, uploaded: str) -> tuple[str, str]:
-        caption = textlib.compose_text(request.text, request.link)
-        answer = self._openapi(creds, "POST", "publish", params={"upload_token": uploaded},
-                               files={"caption": (None, caption)})  # fmt: skip
+        files: dict[str, tuple[str | None, str | bytes] | tuple[str, bytes, str]] = {
+            "caption": (None, textlib.compose_text(request.text, request.link))
+        }
+        cover = cover_of(request)
+        if cover is not None:
+            data = fetch(cover.url, field_name="media", platform=PLATFORM,
+                         deadline_s=timeout_seconds(UPLOAD_TIMEOUT)).content  # fmt: skip
+            files["cover"] = ("cover", data, cover.mime_type)
+        answer = self._openapi(creds, "POST", "publish", params={"upload_token": uploaded}, files=files)
         photo_id = obj(answer.get("video_info")).get("photo_id")
         if not isinstance(photo_id, str) or not photo_id:
             raise PermanentError("Kuaishou's publish answered no video_info.photo_id", platform=PLATFORM)
