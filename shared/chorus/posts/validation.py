@@ -342,14 +342,17 @@ PLATFORM_RULES: Mapping[str, PlatformRules] = {
         ),
         supports_first_comment=False,
     ),
-    # Kuaishou photo/publish: one video, its `caption`. Kuaishou documents no caption limit for apps: the
-    # Kuaishou app's own, 500 characters, each 汉字, emoji or Latin letter one. Video only.
+    # Kuaishou photo/publish: one video, its `caption`, and an image beside it as its `cover` (optional).
+    # Kuaishou documents no caption limit for apps: the Kuaishou app's own, 500 characters, each 汉字,
+    # emoji or Latin letter one. A video is required (no text-only post).
     "kuaishou": PlatformRules(
         name="Kuaishou",
         max_length=500,
         count=textlib.codepoint_length,
         length_unit="characters",
-        media=MediaRules(types=_VIDEOS, max_images=0, requires="video", max_items=1),
+        media=MediaRules(
+            types=_VIDEOS | _IMAGES, max_images=1, video_alone=False, requires="video", max_items=2
+        ),
         supports_first_comment=False,
     ),
     # Xiaohongshu notes (reminder publishing: no publishing API, see docs/platforms.md): the note editor
