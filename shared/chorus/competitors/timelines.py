@@ -109,6 +109,20 @@ def _short(text: str) -> str:
     return text if len(text) <= TEXT_CHARS else text[: TEXT_CHARS - 1] + "\u2026"
 
 
+class JsonApi:
+    """What every timeline shares: one unit a call unless said otherwise, GET answering a JSON object."""
+
+    platform: str
+    http: requests.Session
+
+    def cost(self, what: str) -> int:
+        return 1
+
+    def get_json(self, url: str, params: Any, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+        resp = call(self.http, "GET", url, self.platform, params=params, headers=dict(headers or {}))
+        return obj(json_body(resp, self.platform), "body")
+
+
 # ----------------------------------------------------------------------------------------- Bluesky
 
 
@@ -168,19 +182,15 @@ def bluesky_profile(body: Mapping[str, Any]) -> Profile:
     )
 
 
-class BlueskyTimeline:
+class BlueskyTimeline(JsonApi):
     platform = "bluesky"
 
     def __init__(self, base_url: str, session: requests.Session | None = None) -> None:
         self.base = base_url.rstrip("/")
         self.http = session or guarded_session()
 
-    def cost(self, what: str) -> int:
-        return 1
-
     def _get(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        resp = call(self.http, "GET", f"{self.base}/xrpc/{method}", self.platform, params=dict(params))
-        return obj(json_body(resp, self.platform), "body")
+        return self.get_json(f"{self.base}/xrpc/{method}", dict(params))
 
     def lookup(self, handle: str, host: str | None, extra: Mapping[str, str] | None = None) -> Profile:
         return bluesky_profile(self._get("app.bsky.actor.getProfile", {"actor": handle}))
@@ -256,23 +266,17 @@ def server_url(host: str) -> str:
     return f"{'http' if is_local() else 'https'}://{host}"
 
 
-class MastodonTimeline:
+class MastodonTimeline(JsonApi):
     platform = "mastodon"
 
     def __init__(self, session: requests.Session | None = None) -> None:
         self.http = session or guarded_session("handle")
 
-    def cost(self, what: str) -> int:
-        return 1
-
     def lookup(self, handle: str, host: str | None, extra: Mapping[str, str] | None = None) -> Profile:
         if not host:
             raise PermanentError("a Mastodon handle needs its server", platform=self.platform)
         base = server_url(host)
-        resp = call(
-            self.http, "GET", f"{base}/api/v1/accounts/lookup", self.platform, params={"acct": handle}
-        )
-        profile = mastodon_profile(obj(json_body(resp, self.platform), "body"), host)
+        profile = mastodon_profile(self.get_json(f"{base}/api/v1/accounts/lookup", {"acct": handle}), host)
         return Profile(**{**profile.__dict__, "base_url": base})
 
     def page(self, profile_id: str, extra: Mapping[str, str], token: str | None) -> TimelinePage:
@@ -345,20 +349,15 @@ def x_profile(body: Mapping[str, Any]) -> Profile:
     )
 
 
-class XTimeline:
+class XTimeline(JsonApi):
     platform = "x"
 
     def __init__(self, base_url: str, token: str, session: requests.Session | None = None) -> None:
         self.base, self.token = base_url.rstrip("/"), token
         self.http = session or requests.Session()
 
-    def cost(self, what: str) -> int:
-        return 1
-
     def _get(self, path: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        resp = call(self.http, "GET", self.base + path, self.platform, params=dict(params),
-                    headers=bearer(self.token))  # fmt: skip
-        return obj(json_body(resp, self.platform), "body")
+        return self.get_json(self.base + path, dict(params), bearer(self.token))
 
     def lookup(self, handle: str, host: str | None, extra: Mapping[str, str] | None = None) -> Profile:
         return x_profile(self._get(f"/2/users/by/username/{handle}", {"user.fields": "public_metrics"}))
@@ -436,7 +435,7 @@ def youtube_playlist_ids(body: Mapping[str, Any]) -> tuple[list[str], str | None
     return ids, ident(body.get("nextPageToken"))
 
 
-class YouTubeTimeline:
+class YouTubeTimeline(JsonApi):
     platform = "youtube"
     COSTS: Mapping[str, int] = {"lookup": 1, "page": 2}  # channels.list; playlistItems.list + videos.list
 
@@ -448,9 +447,7 @@ class YouTubeTimeline:
         return self.COSTS[what]
 
     def _get(self, path: str, params: Sequence[tuple[str, str]]) -> dict[str, Any]:
-        resp = call(self.http, "GET", f"{self.base}/youtube/v3/{path}", self.platform,
-                    params=[*params, ("key", self.key)])  # fmt: skip
-        return obj(json_body(resp, self.platform), "body")
+        return self.get_json(f"{self.base}/youtube/v3/{path}", [*params, ("key", self.key)])
 
     def lookup(self, handle: str, host: str | None, extra: Mapping[str, str] | None = None) -> Profile:
         wanted = handle if handle.startswith("UC") and len(handle) == 24 else None
@@ -535,7 +532,7 @@ def connected_instagram(extra: Mapping[str, str]) -> tuple[str, str]:
     return creds.account_id, creds.access_token
 
 
-class InstagramTimeline:
+class InstagramTimeline(JsonApi):
     platform = "instagram"
 
     def __init__(
@@ -547,17 +544,12 @@ class InstagramTimeline:
         self.base, self.creds = base_url.rstrip("/"), creds
         self.http = session or requests.Session()
 
-    def cost(self, what: str) -> int:
-        return 1
-
     def _discover(self, extra: Mapping[str, str] | None, handle: str, fields: str) -> dict[str, Any]:
         if not extra or "via_account" not in extra:
             raise PermanentError("no connected Instagram account to look through", platform=self.platform)
         user_id, token = self.creds(extra)
         params = {"fields": f"business_discovery.username({handle}){{{fields}}}"}
-        resp = call(self.http, "GET", f"{self.base}/{user_id}", self.platform, params=params,
-                    headers=bearer(token))  # fmt: skip
-        return obj(json_body(resp, self.platform), "body")
+        return self.get_json(f"{self.base}/{user_id}", params, bearer(token))
 
     def lookup(self, handle: str, host: str | None, extra: Mapping[str, str] | None = None) -> Profile:
         return instagram_profile(self._discover(extra, handle, IG_PROFILE_FIELDS))
