@@ -4,6 +4,7 @@ import { html } from '../html.js'
 import { api, Problem } from '../session.js'
 import { accountsOf, accountLabel, workspaceZone } from '../workspace.js'
 import { check } from '../counts.js'
+import { HashtagPicker, MediaPicker, TemplatePicker } from './library.js'
 
 const MODES = [
   ['schedule', 'Schedule'],
@@ -20,6 +21,7 @@ export function Composer() {
   const chosen = useSignal([])
   const text = useSignal('')
   const variants = useSignal({})
+  const media = useSignal([])
   const mode = useSignal('schedule')
   const when = useSignal('')
   const problem = useSignal(null)
@@ -40,12 +42,14 @@ export function Composer() {
     busy.value = true
     const body = { accounts: chosen.value, text: text.value, mode: mode.value, timezone: zone.value }
     body.variants = Object.fromEntries(Object.entries(variants.value).filter(([id]) => chosen.value.includes(id)).map(([id, t]) => [id, { text: t }]))
+    if (media.value.length) body.media = media.value
     if (mode.value === 'schedule' && when.value) body.scheduled_at = when.value.length === 16 ? when.value + ':00' : when.value
     try {
       const made = await api('POST', '/posts', body)
       done.value = made
       text.value = ''
       variants.value = {}
+      media.value = []
     } catch (error) {
       problem.value = error instanceof Problem ? error : new Problem(0, { detail: String(error) })
     } finally {
@@ -53,6 +57,16 @@ export function Composer() {
     }
   }
 
+  // A rendered template: its text, and each platform's variant for the chosen accounts of that platform
+  const applyTemplate = (rendered) => {
+    text.value = rendered.text
+    variants.value = Object.fromEntries(selected.filter((a) => rendered.variants[a.platform] !== undefined).map((a) => [a.id, rendered.variants[a.platform]]))
+  }
+  const addHashtags = (tags) => {
+    const joined = (t) => (t ? `${t}\n\n${tags}` : tags)
+    text.value = joined(text.value)
+    variants.value = Object.fromEntries(Object.entries(variants.value).map(([id, t]) => [id, joined(t)]))
+  }
   const toggle = (id, on) => (chosen.value = on ? [...chosen.value, id] : chosen.value.filter((x) => x !== id))
   const errorId = (name) => (at(name) ? `${name}-error` : undefined)
   return html`
@@ -65,6 +79,7 @@ export function Composer() {
           <label class="check"><input type="checkbox" checked=${chosen.value.includes(a.id)} onChange=${(e) => toggle(a.id, e.currentTarget.checked)} /> ${accountLabel(a)}</label>`)}
         ${at('accounts') && !selected.some((a) => at(`accounts[${a.id}]`)) && html`<p id="accounts-error" class="error">${at('accounts')}</p>`}
       </fieldset>
+      <${TemplatePicker} onRender=${applyTemplate} />
       <label for="text">Text</label>
       <textarea id="text" rows="5" value=${text.value} onInput=${(e) => (text.value = e.currentTarget.value)}
         aria-describedby=${errorId('text')} aria-invalid=${at('text') ? 'true' : undefined}></textarea>
@@ -76,6 +91,9 @@ export function Composer() {
             onInput=${(value) => (variants.value = { ...variants.value, [a.id]: value })}
             onReset=${() => { const { [a.id]: _, ...rest } = variants.value; variants.value = rest }} />`)}
         </div>`}
+      <${HashtagPicker} onAdd=${addHashtags} />
+      <${MediaPicker} chosen=${media.value} platforms=${[...new Set(selected.map((a) => a.platform))]} onChange=${(m) => (media.value = m)} />
+      ${at('media') && html`<p id="media-error" class="error">${at('media')}</p>`}
       <fieldset>
         <legend>When</legend>
         ${MODES.map(([value, label]) => html`
