@@ -54,6 +54,14 @@ def settled(chorus: Chorus, key: str, media_id: str) -> dict[str, Any]:
     return eventually(probe, timeout=60)
 
 
+def scheduled(
+    chorus: Chorus, key: str, accounts: list[str], text: str, media: list[dict[str, Any]]
+) -> requests.Response:
+    """POST /posts: ``text`` with ``media`` for ``accounts``, scheduled far ahead."""
+    body = {"text": text, "media": media, "accounts": accounts, "scheduled_at": FAR}
+    return chorus.call("POST", "/posts", key, json=body)
+
+
 def thumbnail(item: dict[str, Any]) -> Image.Image:
     answer = requests.get(item["thumbnail_url"], timeout=30)
     assert answer.status_code == 200
@@ -221,12 +229,7 @@ def test_media_in_use_cannot_be_deleted_until_its_post_is(
     key, account = owner
     item = settled(chorus, key, image_id)
     media = [{"mime_type": "image/png", "key": item["key"], "size": item["size"]}]
-    post = chorus.call(
-        "POST",
-        "/posts",
-        key,
-        json={"text": "with a banner", "media": media, "accounts": [account], "scheduled_at": FAR},
-    )
+    post = scheduled(chorus, key, [account], "with a banner", media)
     assert post.status_code == 201, post.text
     post_id = post.json()["id"]
     used = chorus.call("GET", f"/media/{image_id}", key).json()
@@ -300,12 +303,7 @@ def test_another_workspace_never_sees_or_uses_the_library(
     assert chorus.call("DELETE", f"/media/{image_id}", other).status_code == 404
     assert chorus.call("GET", "/media", other).json()["media"] == []
     stolen = [{"mime_type": "image/png", "key": item["key"]}]
-    answer = chorus.call(
-        "POST",
-        "/posts",
-        other,
-        json={"text": "x", "media": stolen, "accounts": [other_account], "scheduled_at": FAR},
-    )
+    answer = scheduled(chorus, other, [other_account], "x", stolen)
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["field"] == "media[0].key"
     template = chorus.call("POST", "/templates", owner[0], json={"name": "Mine", "text": "mine"}).json()
@@ -428,23 +426,13 @@ def test_a_post_is_checked_with_what_the_library_read_of_its_files(
     long = settled(chorus, key, long_id)
     # the post says nothing of the video's length: the library knows it, and X takes 140 s at most
     media = [{"mime_type": "video/mp4", "key": long["key"]}]
-    answer = chorus.call(
-        "POST",
-        "/posts",
-        key,
-        json={"text": "trailer", "media": media, "accounts": [account, x_account], "scheduled_at": FAR},
-    )
+    answer = scheduled(chorus, key, [account, x_account], "trailer", media)
     assert answer.status_code == 422, answer.text
     assert {(e["field"], e["rule"]) for e in answer.json()["errors"]} == {
         (f"accounts[{x_account}].media[0]", "media.duration")
     }
     # the sandbox account (Mastodon's rules: no length bound) takes it
-    fine = chorus.call(
-        "POST",
-        "/posts",
-        key,
-        json={"text": "trailer", "media": media, "accounts": [account], "scheduled_at": FAR},
-    )
+    fine = scheduled(chorus, key, [account], "trailer", media)
     assert fine.status_code == 201, fine.text
 
 
@@ -457,11 +445,6 @@ def test_a_post_cannot_name_a_deleted_or_unreadable_file(chorus: Chorus, owner: 
     broken = settled(chorus, key, broken_id)
     for item, rule in ((gone, "media_key"), (broken, "media_failed")):
         media = [{"mime_type": "image/png", "key": item["key"]}]
-        answer = chorus.call(
-            "POST",
-            "/posts",
-            key,
-            json={"text": "x", "media": media, "accounts": [account], "scheduled_at": FAR},
-        )
+        answer = scheduled(chorus, key, [account], "x", media)
         assert answer.status_code == 422, answer.text
         assert [(e["field"], e["rule"]) for e in answer.json()["errors"]] == [("media[0].key", rule)]
