@@ -14,6 +14,7 @@ from chorus.competitors import service, store
 from chorus.competitors.timelines import daily_allowance, timelines
 from chorus.reports.benchmark import build_benchmark, render_benchmark
 from chorus.reports.service import parse_query
+from chorus.store.pages import PageRequest
 
 bp = Blueprint(__name__)
 
@@ -40,13 +41,17 @@ def add_competitor() -> Response:
 
 @route(bp, "/competitors", methods=["GET"])
 def list_competitors() -> Response:
-    found = store.list_competitors(principal().workspace_id)
+    found = store.competitors_page(
+        principal().workspace_id, PageRequest.from_query(query(bp.current_request))
+    )
     today = datetime.now(UTC).date()
     quota = {
         platform: {"spent_today": store.spent(platform, today), "daily_allowance": daily_allowance(platform)}
         for platform in timelines()
     }
-    return ok({"competitors": [c.public() for c in found], "quota": quota})
+    return ok(
+        {"competitors": [c.public() for c in found.items], "next_cursor": found.next_cursor, "quota": quota}
+    )
 
 
 @route(bp, "/competitors/{competitor_id}", methods=["GET"])

@@ -183,6 +183,13 @@ def test_competitors_are_resolved_collected_once_and_benchmarked_in_every_format
     # + 2 pages read again; YouTube, 1 unit to add + (1 + 2) + 2
     listed = chorus.call("GET", "/competitors", key).json()
     assert len(listed["competitors"]) == 4
+    assert listed["next_cursor"] is None
+    first_two = chorus.call("GET", "/competitors", key, params={"limit": "2"}).json()
+    rest = chorus.call("GET", "/competitors", key, params={"cursor": first_two["next_cursor"]}).json()
+    assert len(first_two["competitors"]) == len(rest["competitors"]) == 2
+    assert {c["id"] for c in first_two["competitors"] + rest["competitors"]} == {
+        a["id"] for a in added.values()
+    }
     assert listed["quota"]["x"]["spent_today"] == 6
     assert listed["quota"]["youtube"]["spent_today"] == 6
     assert listed["quota"]["youtube"]["daily_allowance"] == 2000

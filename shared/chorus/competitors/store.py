@@ -22,6 +22,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from chorus.competitors.model import Competitor, CompetitorPost, FollowerPoint
 from chorus.store import keys
 from chorus.store.models import MainItem, bind
+from chorus.store.pages import Page, PageRequest, prefix_page
 
 REGISTRY = "COMPETITORS"
 
@@ -75,6 +76,13 @@ def list_competitors(workspace_id: str) -> list[Competitor]:
         Competitor.from_dict(i.data or {})
         for i in CompetitorItem.query(_pk(workspace_id), CompetitorItem.sk.startswith("COMPETITOR#"))
     ]
+
+
+def competitors_page(workspace_id: str, page: PageRequest) -> Page[Competitor]:
+    """One page of the workspace's competitors (``GET /competitors``)."""
+    bind()
+    found = prefix_page(CompetitorItem, _pk(workspace_id), "COMPETITOR#", page)
+    return Page([Competitor.from_dict(i.data or {}) for i in found.items], found.next_cursor)
 
 
 def delete_competitor(workspace_id: str, competitor_id: str) -> bool:
