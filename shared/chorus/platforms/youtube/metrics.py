@@ -66,13 +66,13 @@ class YouTubeMetrics:
     def __init__(
         self,
         session: requests.Session | None = None,
-        base_url: str = API_URL,
+        base_url: str | None = None,
         *,
         clock: Callable[[], datetime] = _utc_now,
         quota: Quota | None = None,
     ) -> None:
         self._session = session or requests.Session()
-        self.base_url = base_url.rstrip("/")
+        self.base_url = (base_url or API_URL).rstrip("/")
         self._clock = clock
         self.daily_quota = quota or Quota(clock=clock)
 
