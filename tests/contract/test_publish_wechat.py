@@ -125,6 +125,21 @@ def test_an_article_goes_through_material_draft_and_submit_with_the_documented_b
     }
 
 
+def test_the_posts_wechat_options_fill_the_documented_digest_author_and_comment_fields(
+    rsps: responses.RequestsMock,
+) -> None:
+    token(rsps)
+    material(rsps, COVER, b"\xff\xd8cover", china("material_add_material_image_response_docs.json"))
+    rsps.post(DRAFT_ADD, json=china("draft_add_response_docs.json"))
+    rsps.post(SUBMIT, json=china("freepublish_submit_response_docs.json"))
+    options = {"digest": "秋季新品", "author": "麦多多", "open_comment": "true", "fans_only_comment": "false"}
+    adapter().publish(APP_CREDS, request(options=options))
+    (article,) = json.loads(rsps.calls[3].request.body or b"{}")["articles"]
+    assert set(article) <= documented_article_fields()
+    assert (article["digest"], article["author"]) == ("秋季新品", "麦多多")
+    assert (article["need_open_comment"], article["only_fans_can_comment"]) == (1, 0)
+
+
 @pytest.mark.parametrize(
     "answer",
     ["freepublish_get_status1_publishing_docs.json", "freepublish_get_status1_publishing_legacy_docs.json"],

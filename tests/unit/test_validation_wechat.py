@@ -72,3 +72,24 @@ def test_a_refusal_is_a_422_naming_the_account_and_the_rule() -> None:
         "wechat: WeChat allows a title (the text's first line) of 32 characters; this has 33"
     )
     assert refused.value.status == 422
+
+
+def test_the_digest_author_and_comment_options_are_checked_naming_the_option() -> None:
+    from chorus.posts.validation import check_options
+
+    good = {
+        "wechat": {
+            "digest": "摘" * 128,
+            "author": "作" * 16,
+            "open_comment": "true",
+            "fans_only_comment": "false",
+        }
+    }
+    assert check_options("wechat", good) == []
+    bad = {"wechat": {"digest": "摘" * 129, "author": "作" * 17, "open_comment": "yes", "cover": "x"}}
+    assert sorted((v.rule, v.field) for v in check_options("wechat", bad)) == [
+        ("options.invalid", "options.wechat.author"),
+        ("options.invalid", "options.wechat.digest"),
+        ("options.invalid", "options.wechat.open_comment"),
+        ("options.unknown", "options.wechat.cover"),
+    ]

@@ -644,6 +644,10 @@ def _instant(value: str) -> str | None:
     return None if when.tzinfo is not None else "must carry its UTC offset (Z or +01:00)"
 
 
+def _characters(limit: int) -> Callable[[str], str | None]:
+    return lambda value: None if 0 < len(value) <= limit else f"must be 1 to {limit} characters"
+
+
 TIKTOK_PRIVACY = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
 PLATFORM_OPTIONS: Mapping[str, Mapping[str, Callable[[str], str | None]]] = {
     # videos.insert's snippet and status (chorus.platforms.youtube.publish)
@@ -664,6 +668,14 @@ PLATFORM_OPTIONS: Mapping[str, Mapping[str, Callable[[str], str | None]]] = {
         "allow_duet": _boolean,
         "allow_stitch": _boolean,
         "cover_ms": _digits,
+    },
+    # draft/add's article fields (chorus.platforms.wechat.publish): the summary shown under the title
+    # in shares (WeChat takes the content's first 54 characters without one), the author, comments
+    "wechat": {
+        "digest": _characters(128),
+        "author": _characters(16),
+        "open_comment": _boolean,
+        "fans_only_comment": _boolean,
     },
 }
 """The options a post may give a platform (``Content.options[platform]``), each with its check."""

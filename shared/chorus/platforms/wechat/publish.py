@@ -4,7 +4,9 @@ A Chorus post becomes one news article (``article_type: news``,
 ``fixtures/platform_api/china/wechat/draft_add_request_*.json``): the post's title, else its first line,
 is the title (WeChat: at most 32 characters), the rest the content (HTML paragraphs, at most 20,000 characters), the first
 image the cover and the others images in the content, the link the article's "read more"
-(``content_source_url``). Steps, each persisted before the next (``request.progress``):
+(``content_source_url``); the post's WeChat options give the ``digest`` (128 characters), ``author`` (16)
+and whether comments are open (``open_comment``, ``fans_only_comment``). Steps, each persisted before
+the next (``request.progress``):
 
 1. ``image:<n>``: ``POST /cgi-bin/material/add_material?type=image`` (multipart ``media``) per image:
    a permanent material, its ``media_id`` and ``url`` recorded (the cover's ``media_id`` is the article's
@@ -227,13 +229,15 @@ class WeChatPublisher(SharedTokenUser):
     def article(request: PublishRequest, images: list[dict[str, str]]) -> dict[str, Any]:
         """The draft's one news article (``images``: the uploaded materials, the cover first)."""
         title, body = title_and_body(request.text, request.title)
+        options = request.options
         article: dict[str, Any] = {
             "article_type": "news",
             "title": title,
+            **{name: options[name] for name in ("author", "digest") if options.get(name)},
             "content": content_html(body, [i["url"] for i in images[1:] if i.get("url")]),
             "thumb_media_id": images[0]["media_id"],
-            "need_open_comment": 0,
-            "only_fans_can_comment": 0,
+            "need_open_comment": int(options.get("open_comment") == "true"),
+            "only_fans_can_comment": int(options.get("fans_only_comment") == "true"),
         }
         if request.link:
             article["content_source_url"] = request.link
