@@ -253,3 +253,28 @@ def test_a_part_upload_resumed_after_its_upload_id_expired_opens_a_new_one_and_s
     assert json.loads(progress.landed["upload"])["upload_id"] == fresh
     assert {"chunk:2.1", "chunk:2.2", "chunk:2.3"} <= set(progress.landed)
     assert progress.landed["media"] == SKIT_VIDEO_ID
+
+
+def test_the_created_videos_share_url_becomes_the_targets_url(
+    rsps: responses.RequestsMock, adapter: DouyinPublisher
+) -> None:
+    media(rsps)
+    rsps.post(f"{V1}/upload_video/", json=doc("video_upload_video_v1_response_skit.json"))
+    create(rsps, "测试视频 #测试话题")
+    sample = doc("video_data_v1_response_skit.json")  # the same item id as the create sample
+    rsps.post(f"{V1}/video_data/", json=sample,
+              match=[*ASKED, matchers.json_params_matcher({"item_ids": [SKIT_ITEM_ID]})])  # fmt: skip
+    result = adapter.publish(CREDS, request())
+    assert result == PublishResult(platform_post_id=SKIT_ITEM_ID, url=sample["data"]["list"][0]["share_url"])
+
+
+def test_a_share_url_that_cannot_be_read_leaves_the_video_published_without_one(
+    rsps: responses.RequestsMock, adapter: DouyinPublisher
+) -> None:
+    media(rsps)
+    rsps.post(f"{V1}/upload_video/", json=doc("video_upload_video_v1_response_skit.json"))
+    create(rsps, "测试视频 #测试话题")
+    rsps.post(f"{V1}/video_data/", json={"data": {"error_code": 2100004, "description": "系统繁忙"}})
+    wanted = request()
+    assert adapter.publish(CREDS, wanted) == PublishResult(platform_post_id=SKIT_ITEM_ID)
+    assert wanted.progress.landed["0"] == SKIT_ITEM_ID

@@ -106,6 +106,7 @@ def test_douyin_connects_publishes_a_video_once_and_collects_its_item_data(
     assert target["state"] == "published", target
     [item] = [i for i in platform.records["item"] if i["text"] == "新品上市 #测试话题"]
     assert target["platform_post_id"] == item["id"]
+    assert target["url"] == f"https://www.iesdouyin.com/share/video/{item['video_id']}/?region=CN"
     assert (
         len([c for c in platform.calls("POST", dy.CREATE) if (c.json or {}).get("text") == item["text"]]) == 1
     )

@@ -175,7 +175,8 @@ def douyin_platform(platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) -> 
         if refused:
             return refused
         wanted = (req.json or {}).get("item_ids") or []
-        found = [{"item_id": i["id"], "title": i["text"], "statistics": knobs.statistics.get(i["id"], {})}
+        found = [{"item_id": i["id"], "title": i["text"], "statistics": knobs.statistics.get(i["id"], {}),
+                  "share_url": f"https://www.iesdouyin.com/share/video/{i['video_id']}/?region=CN"}
                  for i in platform.records.get("item", []) if i["id"] in wanted]  # fmt: skip
         return {"extra": EXTRA, "data": {"list": found}}
 

@@ -17,7 +17,8 @@ target's progress before the next call (DESIGN decision 11):
 
    An upload is safe to repeat (an unused ``video_id`` is harmless), so these steps are idempotent.
 2. the video created, ``POST /api/douyin/v1/video/create_video/?open_id=`` ``{video_id, text}``
-   (scope ``video.create.bind``): the ``item_id``. Douyin has no idempotency key, so the create goes
+   (scope ``video.create.bind``): the ``item_id``, and its ``share_url`` read at once from ``video_data``
+   (the target's URL; a failed read leaves it without one, never fails the publish). Douyin has no idempotency key, so the create goes
    through ``progress.step`` (marked sent first); a lost answer is verified by ``find_published``:
    ``video_basic_info`` for the persisted ``video_id`` names the item made from it (every create needs
    a fresh ``video_id``, so that item is this target's, and nothing is created twice).
@@ -44,6 +45,7 @@ from chorus.platforms.base import (
     AccountCredentials,
     MediaItem,
     PermanentError,
+    PlatformError,
     PublishRequest,
     PublishResult,
 )
@@ -105,6 +107,7 @@ def check_create_scope(creds: AccountCredentials) -> None:
 class DouyinPublisher(VideoPostPublisher):
     name = PLATFORM
     label = "Douyin"
+    create_requests = 2  # the create, the share_url read
     request_budget_s: float = requests_budget(CALL_REQUESTS, TIMEOUT)
 
     def __init__(self, session: requests.Session | None = None, base_url: str | None = None) -> None:
@@ -182,14 +185,33 @@ class DouyinPublisher(VideoPostPublisher):
                                  idempotent=True)  # fmt: skip
         return _video_id(answer)
 
-    def create(self, creds: AccountCredentials, request: PublishRequest, uploaded: str) -> str:
+    def create(
+        self, creds: AccountCredentials, request: PublishRequest, uploaded: str
+    ) -> str | tuple[str, str]:
         body = {"video_id": uploaded, "text": textlib.compose_text(request.text, request.link)}
         answer = self._video_api(creds, "create_video", json=body)
         item_id = answer.get("item_id")
         if not isinstance(item_id, str) or not item_id:
             raise PermanentError("Douyin's create answered no item_id", platform=PLATFORM)
         logger.info("douyin_video_created", extra={"target_id": request.target_id, "item_id": item_id})
-        return item_id
+        url = self._share_url(creds, item_id)
+        return (item_id, url) if url else item_id
+
+    def _share_url(self, creds: AccountCredentials, item_id: str) -> str | None:
+        """The video's ``share_url`` (``video_data``). The video exists now: a failure to read it must not
+        fail (and repeat) the publish."""
+        try:
+            answer = self._video_api(creds, "video_data", json={"item_ids": [item_id]}, idempotent=True)
+        except PlatformError as exc:
+            logger.warning("share_url_unavailable", extra={"platform": PLATFORM, "item_id": item_id,
+                                                           "reason": exc.message})  # fmt: skip
+            return None
+        for video in listed(answer.get("list")):
+            found = obj(video)
+            url = found.get("share_url")
+            if found.get("item_id") == item_id and isinstance(url, str) and url.startswith("https://"):
+                return url
+        return None
 
     # -- verification --------------------------------------------------------------------------------
 
