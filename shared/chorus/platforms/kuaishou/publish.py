@@ -21,7 +21,8 @@ A Kuaishou post is one video with its caption (the root ``"0"``), scope ``user_v
 The fragment, complete, publish and list payloads were not retrievable from Kuaishou's pages
 (``kuaishou/_endpoints.json`` marks them UNVERIFIED): their URLs and fields follow the clients that use
 them, and Chorus reads only ``result``, ``error_msg``, ``video_info.photo_id`` and the list's
-``photo_id`` / ``caption`` / ``create_time``. Error codes: one table, ``chorus.platforms.kuaishou.api.ERRORS``.
+``photo_id`` / ``caption`` / ``create_time``. ``delete``: ``POST /openapi/photo/delete?photo_id=`` (also from
+the clients). Error codes: one table, ``chorus.platforms.kuaishou.api.ERRORS``.
 """
 
 from __future__ import annotations
