@@ -26,6 +26,9 @@ self-serve apps: the owner is warned before it expires, ``chorus.accounts.expiry
 YouTube: Google's code with offline access (a refresh token), the channel of the token
 (``channels?mine=true``). TikTok: Login Kit's code gives the creator's ``open_id`` (confirmed by
 ``/v2/user/info/``) and its creator info (privacy levels, interactions off) is kept on the account.
+Douyin: the ``open_id`` of the code's answer is the account, its granted scopes kept (``extra["scopes"]``:
+without ``video.create.bind`` it cannot publish). Kuaishou: the ``open_id`` of the code's answer, named by
+``openapi/user_info``, the app id kept (``extra["app_id"]``: every open API call names it).
 Connecting an account the workspace already has re-authorises it (new tokens, active again).
 """
 

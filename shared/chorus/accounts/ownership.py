@@ -12,6 +12,8 @@ platform names another account. Whose token it is, per platform (each platform's
   the token's Page, or the named one among the user's Pages;
 * LinkedIn: an organization the token administers (``organizationAcls``), else the member;
 * WhatsApp: the phone number id the token can read;
+* Douyin and Kuaishou name the account (``open_id``) only in the answer to an authorisation code: they
+  connect by OAuth only, and a pasted token is refused (422 on ``platform``);
 * WeChat cannot name the account a token belongs to: the token must work, and an official account
   already connected in another workspace is refused (it cannot be proven to be the caller's).
 
