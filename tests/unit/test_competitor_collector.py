@@ -167,3 +167,20 @@ def test_an_answer_not_in_the_documented_shape_is_counted_and_the_run_goes_on(ta
 
     report = collect_all({"x": Garbled()}, settings(), lambda: NOW)
     assert (report.competitors, report.errors, report.follower_points) == (1, 1, 1)
+
+
+def test_a_rate_limited_platform_is_left_alone_for_the_rest_of_the_run(table: None) -> None:
+    from chorus.platforms.base import RateLimited
+
+    store.save_competitor(Competitor("cmp2", WS, "x", "other", "u2", "Other", None, NOW))
+
+    class Limited(FakeTimeline):
+        def page(self, profile_id: str, extra: Mapping[str, str], token: str | None) -> TimelinePage:
+            self.page_calls.append(token)
+            raise RateLimited("Too Many Requests", platform="x", status=429, retry_after=600)
+
+    fake = Limited(posts=[post(1, 1)])
+    report = collect_all({"x": fake}, settings(), lambda: NOW)
+    assert (report.competitors, report.errors, report.rate_limited) == (2, 1, ["x"])
+    assert len(fake.page_calls) == 1  # the second competitor was not asked
+    assert store.spent("x", NOW.date()) == 2  # one lookup and the refused page

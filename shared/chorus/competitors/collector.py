@@ -10,7 +10,8 @@ For each competitor of each registered workspace, one run:
 
 Every call first takes its units of the platform's daily allowance (:func:`chorus.competitors.store.
 spend`, recorded per platform and UTC day) and of the run's time budget (:class:`chorus.platforms.
-budget.CallBudget`, inside the function's timeout). When either is spent, or after ``max_pages``, the
+budget.CallBudget`, inside the function's timeout). A platform that answers 429 (X's 15-minute window) is
+left alone for the rest of the run. When either budget is spent, or after ``max_pages``, the
 round stops and the cursor keeps the next page's token (``resume``) and its ``floor``: the next run
 continues the same round before starting a new one, so nothing between the floor and the top is
 skipped. The cursor is saved after every page, so a crash costs at most one page read again.
@@ -42,7 +43,8 @@ class CollectReport:
     new_posts: int = 0
     follower_points: int = 0
     errors: int = 0
-    out_of_quota: list[str] = field(default_factory=list)
+    out_of_quota: list[str] = field(default_factory=list)  # the day's allowance is spent
+    rate_limited: list[str] = field(default_factory=list)  # the platform said 429: left alone this run
     out_of_time: bool = False
 
     def as_dict(self) -> dict[str, Any]:
@@ -62,7 +64,7 @@ class _Run:
 
     def take(self, timeline: Timeline, what: str) -> None:
         platform = timeline.platform
-        if platform in self.report.out_of_quota:
+        if platform in self.report.out_of_quota or platform in self.report.rate_limited:
             raise _Stop(platform)
         try:
             self.budget.spend(default_timeout())
@@ -93,7 +95,7 @@ def lookup_key(competitor: Competitor) -> tuple[str, str | None]:
 
 
 def collect_competitor(competitor: Competitor, timeline: Timeline, run: _Run) -> None:
-    from chorus.platforms.base import PlatformError
+    from chorus.platforms.base import PlatformError, RateLimited
     from chorus.platforms.webhooks import MalformedWebhook
 
     ws, cid = competitor.workspace_id, competitor.id
@@ -138,6 +140,10 @@ def collect_competitor(competitor: Competitor, timeline: Timeline, run: _Run) ->
             if finished:
                 return
         log.info("competitor_round_continues", extra={"competitor": cid})
+    except RateLimited as error:  # the platform's own window: its other competitors wait for the next run
+        run.report.errors += 1
+        run.report.rate_limited.append(timeline.platform)
+        log.warning("competitor_rate_limited", extra={"platform": timeline.platform, "error": error.message})
     except (PlatformError, MalformedWebhook) as error:  # this competitor waits; the others go on
         run.report.errors += 1
         log.warning("competitor_collect_failed", extra={"competitor": cid, "error": str(error)})
