@@ -112,7 +112,8 @@ def test_a_lost_publish_answer_is_verified_on_the_video_list(rsps: responses.Req
     started = wanted.progress.started_at
     rsps.get(f"{BASE}/list", json={"result": 1, "video_list": [
         {"photo_id": "3xold", "caption": "找一找", "create_time": int((started - timedelta(days=1)).timestamp() * 1000)},
-        {"photo_id": "3xnew", "caption": "找一找", "create_time": int(started.timestamp() * 1000)},
+        {"photo_id": "3xsecs", "caption": "找一找", "create_time": int((started - timedelta(days=1)).timestamp())},
+        {"photo_id": "3xnew", "caption": "找一找", "create_time": int(started.timestamp())},
     ]}, match=[matchers.query_param_matcher({**AUTH, "count": "20"})])  # fmt: skip
     assert adapter.find_published(CREDS, wanted) == PublishResult(
         "3xnew", "https://www.kuaishou.com/short-video/3xnew"

@@ -45,6 +45,7 @@ from chorus.platforms.base import (
     PublishResult,
 )
 from chorus.platforms.budget import CALL_REQUESTS, CallBudget, requests_budget, timeout_seconds
+from chorus.platforms.codes import numeric
 from chorus.platforms.http import DEFAULT_TIMEOUT
 from chorus.platforms.kuaishou import api
 from chorus.platforms.kuaishou.api import API_URL, APP_ID, PLATFORM
@@ -62,6 +63,8 @@ DIRECT_MAX_BYTES = 10 * MB
 FRAGMENT_BYTES = 10 * MB
 UPLOAD = "upload"
 LIST_COUNT = 20
+EPOCH_MS_FLOOR = 10**11
+"""A ``create_time`` below this is in seconds (10^11 s is the year 5138), above it in milliseconds."""
 ENDPOINT = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$")
 """An upload endpoint is a host (and port) Kuaishou names, nothing more: no path, no user info."""
 
@@ -189,9 +192,9 @@ class KuaishouPublisher(VideoPostPublisher):
                 continue
             if textlib.match_key(str(found.get("caption") or "")) != wanted:
                 continue
-            created = found.get("create_time")
-            if isinstance(created, int | float) and created < since_ms:
-                continue
+            created = numeric(found.get("create_time"))
+            if created is not None and created * (1000 if created < EPOCH_MS_FLOOR else 1) < since_ms:
+                continue  # made before this target started (seconds or milliseconds since the epoch)
             return PublishResult(platform_post_id=photo_id, url=photo_url(photo_id))
         return None
 
