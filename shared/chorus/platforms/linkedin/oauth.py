@@ -26,15 +26,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from functools import partial
 from urllib.parse import urlencode
 
 import requests
 
-from chorus.platforms.base import AuthError, PermanentError
+from chorus.platforms.base import PermanentError
 from chorus.platforms.http import bearer, call, json_body
 from chorus.platforms.whoami import Owner, get_json, listed, named, text
-from chorus.platforms.x.oauth import TokenSet, token_set
+from chorus.platforms.x.oauth import TokenSet, refreshed, token_answer, token_set
 
 __all__ = ["TokenSet", "administered", "authorize_url", "exchange_code", "refresh", "whoami"]
 
@@ -88,19 +88,8 @@ def authorize_url(
     return f"{oauth_url.rstrip('/')}/authorization?{urlencode(query)}"
 
 
-def _token(session: requests.Session | None, oauth_url: str, data: dict[str, str]) -> dict[str, Any]:
-    resp = call(
-        session or requests.Session(),
-        "POST",
-        f"{oauth_url.rstrip('/')}/accessToken",
-        PLATFORM,
-        data=data,
-        idempotent=True,
-    )
-    body = json_body(resp, PLATFORM)
-    if not isinstance(body, dict) or not body.get("access_token"):
-        raise PermanentError("the token answer holds no access_token", platform=PLATFORM)
-    return body
+def _token_url(oauth_url: str) -> str:
+    return f"{oauth_url.rstrip('/')}/accessToken"
 
 
 def exchange_code(
@@ -113,9 +102,10 @@ def exchange_code(
     oauth_url: str = OAUTH_URL,
     now: datetime | None = None,
 ) -> TokenSet:
-    body = _token(
+    body = token_answer(
         session,
-        oauth_url,
+        _token_url(oauth_url),
+        PLATFORM,
         {
             "grant_type": "authorization_code",
             "code": code,
@@ -142,13 +132,8 @@ def refresh(
         "client_id": client_id,
         "client_secret": client_secret,
     }
-    try:
-        body = _token(session, oauth_url, data)
-    except PermanentError as exc:
-        if isinstance(exc, AuthError) or exc.status not in (400, 401):
-            raise
-        raise AuthError(exc.message, platform=PLATFORM, code=exc.code, status=exc.status) from exc
-    return token_set(body, previous_refresh=refresh_token, now=now)
+    answer = partial(token_answer, session, _token_url(oauth_url), PLATFORM, data)
+    return refreshed(answer, refresh_token, PLATFORM, now=now)
 
 
 def member(access_token: str, *, session: requests.Session | None = None, api_url: str = API_URL) -> Owner:

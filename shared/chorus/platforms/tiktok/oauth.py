@@ -22,20 +22,19 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import partial
 from urllib.parse import urlencode
 
 import requests
 
-from chorus.platforms.base import AuthError, PermanentError
-from chorus.platforms.http import call, json_body
 from chorus.platforms.tiktok.api import API_URL, PLATFORM, v2
 from chorus.platforms.whoami import Owner, get_json, named, obj, text
-from chorus.platforms.x.oauth import TokenSet, token_set
+from chorus.platforms.x.oauth import TokenSet, refreshed, token_answer, token_set
 
 __all__ = ["CreatorInfo", "TokenSet", "authorize_url", "creator_info", "exchange_code", "refresh", "whoami"]
 
 AUTHORIZE_URL = "https://www.tiktok.com/v2/auth/authorize/"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 DEFAULT_SCOPES = ("user.info.basic", "user.info.stats", "video.publish", "video.list")
 
 
@@ -71,16 +70,8 @@ def authorize_url(
     return f"{dialog_url}?{urlencode(query)}"
 
 
-def _token(session: requests.Session | None, api_url: str, data: dict[str, str]) -> dict[str, Any]:
-    resp = call(session or requests.Session(), "POST", f"{api_url.rstrip('/')}/v2/oauth/token/", PLATFORM,
-                data=data, headers={"Content-Type": "application/x-www-form-urlencoded"}, idempotent=True)  # fmt: skip
-    body = json_body(resp, PLATFORM)
-    if not isinstance(body, dict) or not body.get("access_token"):
-        error = body.get("error") if isinstance(body, dict) else None
-        message = body.get("error_description") if isinstance(body, dict) else None
-        raise PermanentError(str(message or error or "the token answer holds no access_token"), platform=PLATFORM,
-                             code=str(error) if error else None, status=resp.status_code)  # fmt: skip
-    return body
+def _token_url(api_url: str) -> str:
+    return f"{api_url.rstrip('/')}/v2/oauth/token/"
 
 
 def exchange_code(
@@ -94,8 +85,9 @@ def exchange_code(
     now: datetime | None = None,
 ) -> tuple[str, TokenSet]:
     """The creator's ``open_id`` and its tokens."""
-    body = _token(session, api_url, {"client_key": client_key, "client_secret": client_secret, "code": code,
-                                     "grant_type": "authorization_code", "redirect_uri": redirect_uri})  # fmt: skip
+    data = {"client_key": client_key, "client_secret": client_secret, "code": code,
+            "grant_type": "authorization_code", "redirect_uri": redirect_uri}  # fmt: skip
+    body = token_answer(session, _token_url(api_url), PLATFORM, data, headers=FORM)
     return named(body.get("open_id"), PLATFORM, "open_id"), token_set(body, now=now)
 
 
@@ -110,13 +102,8 @@ def refresh(
 ) -> TokenSet:
     data = {"client_key": client_key, "client_secret": client_secret, "grant_type": "refresh_token",
             "refresh_token": refresh_token}  # fmt: skip
-    try:
-        body = _token(session, api_url, data)
-    except PermanentError as exc:
-        if isinstance(exc, AuthError):
-            raise
-        raise AuthError(exc.message, platform=PLATFORM, code=exc.code, status=exc.status) from None
-    return token_set(body, previous_refresh=refresh_token, now=now)
+    answer = partial(token_answer, session, _token_url(api_url), PLATFORM, data, headers=FORM)
+    return refreshed(answer, refresh_token, PLATFORM, refused=(200, 400, 401), now=now)
 
 
 def whoami(access_token: str, *, session: requests.Session | None = None, api_url: str = API_URL) -> Owner:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -62,6 +62,44 @@ def auth_errors(exc: PermanentError, platform: str) -> PermanentError:
     if exc.code == "invalid_grant" and not isinstance(exc, AuthError):
         return AuthError(exc.message, platform=platform, code=exc.code, status=exc.status)
     return exc
+
+
+def token_answer(
+    session: requests.Session | None, url: str, platform: str, data: dict[str, str], **kw: Any
+) -> dict[str, Any]:
+    """POST a token request (a form) and return the answer, which holds an ``access_token``; an answer
+    without one (an OAuth error answered 200: TikTok) is a PermanentError with the platform's
+    ``error_description`` and ``error``; ``invalid_grant`` an AuthError."""
+    try:
+        resp = call(session or requests.Session(), "POST", url, platform, data=data, idempotent=True, **kw)
+        body = json_body(resp, platform)
+    except PermanentError as exc:
+        raise auth_errors(exc, platform) from None
+    if not isinstance(body, dict) or not body.get("access_token"):
+        error = body.get("error") if isinstance(body, dict) else None
+        described = body.get("error_description") if isinstance(body, dict) else None
+        raise PermanentError(str(described or error or "the token answer holds no access_token"), platform=platform,
+                             code=str(error) if error else None, status=resp.status_code)  # fmt: skip
+    return body
+
+
+def refreshed(
+    answer: Callable[[], dict[str, Any]],
+    refresh_token: str,
+    platform: str,
+    *,
+    refused: Collection[int] = (400, 401),
+    now: datetime | None = None,
+) -> TokenSet:
+    """The token set of a refresh ``answer`` (the stored refresh token kept when none comes back); a
+    refresh the platform refuses (HTTP status in ``refused``) means the account must authorise again."""
+    try:
+        body = answer()
+    except PermanentError as exc:
+        if isinstance(exc, AuthError) or exc.status not in refused:
+            raise
+        raise AuthError(exc.message, platform=platform, code=exc.code, status=exc.status) from None
+    return token_set(body, previous_refresh=refresh_token, now=now)
 
 
 def new_code_verifier() -> str:

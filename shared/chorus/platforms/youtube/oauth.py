@@ -19,15 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from functools import partial
 from urllib.parse import urlencode
 
 import requests
 
-from chorus.platforms.base import AuthError, PermanentError
-from chorus.platforms.http import call, json_body
+from chorus.platforms.base import PermanentError
 from chorus.platforms.whoami import Owner, get_json, listed, named, obj, text
-from chorus.platforms.x.oauth import TokenSet, auth_errors, token_set
+from chorus.platforms.x.oauth import TokenSet, refreshed, token_answer, token_set
 
 __all__ = ["TokenSet", "authorize_url", "exchange_code", "refresh", "whoami"]
 
@@ -63,17 +62,6 @@ def authorize_url(
     return f"{dialog_url}?{urlencode(query)}"
 
 
-def _token(session: requests.Session | None, token_url: str, data: dict[str, str]) -> dict[str, Any]:
-    try:
-        resp = call(session or requests.Session(), "POST", token_url, PLATFORM, data=data, idempotent=True)
-        body = json_body(resp, PLATFORM)
-    except PermanentError as exc:
-        raise auth_errors(exc, PLATFORM) from None
-    if not isinstance(body, dict) or not body.get("access_token"):
-        raise PermanentError("the token answer holds no access_token", platform=PLATFORM)
-    return body
-
-
 def exchange_code(
     client_id: str,
     client_secret: str,
@@ -91,7 +79,7 @@ def exchange_code(
         "client_secret": client_secret,
         "redirect_uri": redirect_uri,
     }
-    return token_set(_token(session, token_url, data), now=now)
+    return token_set(token_answer(session, token_url, PLATFORM, data), now=now)
 
 
 def refresh(
@@ -109,13 +97,9 @@ def refresh(
         "client_id": client_id,
         "client_secret": client_secret,
     }
-    try:
-        body = _token(session, token_url, data)
-    except PermanentError as exc:
-        if isinstance(exc, AuthError) or exc.status not in (400, 401):
-            raise
-        raise AuthError(exc.message, platform=PLATFORM, code=exc.code, status=exc.status) from None
-    return token_set(body, previous_refresh=refresh_token, now=now)
+    return refreshed(
+        partial(token_answer, session, token_url, PLATFORM, data), refresh_token, PLATFORM, now=now
+    )
 
 
 def whoami(
