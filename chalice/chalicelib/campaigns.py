@@ -8,14 +8,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalice.app import Blueprint, Request, Response
+from chalicelib.links import rendered
 from chalicelib.web import body, ok, principal, query, route
 from chorus.auth.roles import Role
 from chorus.auth.workspaces import get_workspace
 from chorus.campaigns import report, service
 from chorus.campaigns.model import Campaign
-from chorus.errors import ValidationFailed
 from chorus.links.service import base_url
-from chorus.reports.render import UnknownFormatError
 
 bp = Blueprint(__name__)
 
@@ -130,17 +129,7 @@ def pixel(token: str) -> Response:
 def campaign_report(campaign_id: str) -> Response:
     who = principal()
     campaign = service.get(who.workspace_id, campaign_id)
-    fmt = query(bp.current_request).get("format", "json")
-    try:
-        data, content_type, filename = report.render(campaign, fmt, get_workspace(who.workspace_id).timezone)
-    except UnknownFormatError as exc:
-        raise ValidationFailed.on("format", str(exc), "enum") from exc
-    disposition = "inline" if fmt in {"json", "html"} else "attachment"
-    return Response(
-        body=data if content_type == "application/pdf" else data.decode("utf-8"),
-        status_code=200,
-        headers={
-            "Content-Type": content_type,
-            "Content-Disposition": f'{disposition}; filename="{filename}"',
-        },
+    timezone = get_workspace(who.workspace_id).timezone
+    return rendered(
+        query(bp.current_request).get("format", "json"), lambda fmt: report.render(campaign, fmt, timezone)
     )

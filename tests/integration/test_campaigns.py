@@ -196,7 +196,7 @@ def test_conversions_are_attributed_to_their_post_and_campaign_once_each(
         pixel, params={"event_id": "o-3", "code": b["code"], "value": "60"}, timeout=30
     ).json()["duplicate"]
     forged = pixel[:-4] + ("0000" if not pixel.endswith("0000") else "1111")
-    assert requests.get(forged, params={"event_id": "o-4", "code": b["code"]}, timeout=30).status_code == 403
+    assert requests.get(forged, params={"event_id": "o-4", "code": b["code"]}, timeout=30).status_code == 404
     # a code of another campaign is refused, naming the field
     spring = launch["spring"]["id"]
     refused = chorus.call(
@@ -243,7 +243,7 @@ def test_bad_campaign_and_conversion_input_is_a_4xx_naming_the_field(
     assert bad_utm.json()["errors"][0]["field"] == "utm.colour"
     assert chorus.call("GET", "/campaigns/cffffffffffffff0", key).status_code == 404
     assert chorus.call("GET", f"/campaigns/{campaign['id']}/report?format=docx", key).status_code == 422
-    assert requests.get(f"{chorus.rt.api_url}/pixel/nonsense", timeout=30).status_code == 403
+    assert requests.get(f"{chorus.rt.api_url}/pixel/nonsense", timeout=30).status_code == 404
 
 
 def test_the_calendar_filters_by_campaign(chorus: Chorus, launch: dict[str, Any]) -> None:
@@ -467,3 +467,33 @@ def test_workspace_defaults_tag_links_and_can_turn_shortening_off(chorus: Chorus
         "text": "Plain https://shop.example.com/p", "accounts": [account], "mode": "now", "utm": {"enabled": False}})  # fmt: skip
     _settled(chorus, key, plain["id"], {"published"})
     assert "Plain https://shop.example.com/p" in [p["text"] for p in _mine(chorus, f"d-{ws}")]
+
+
+def test_the_clicks_report_counts_per_post_account_platform_and_campaign(
+    chorus: Chorus, measured: dict[str, Any]
+) -> None:
+    key, post = measured["key"], measured["post"]
+    day = datetime.now(UTC).date().isoformat()
+    body = call(chorus, key, "GET", f"/links/report?from={day}&to={day}", 200)
+    a, b, c = measured["accounts"]
+    assert body["totals"] == {"link_clicks": 6, "platform_clicks": 0, "impressions": 2000, "ctr": 0.003}
+    assert {k: v["link_clicks"] for k, v in body["by_account"].items()} == {a: 3, b: 2, c: 1}
+    assert body["by_post"][post["id"]]["link_clicks"] == 6
+    assert body["by_platform"]["sandbox"]["impressions"] == 2000
+    assert body["by_campaign"][measured["campaign"]["id"]]["link_clicks"] == 6
+    # clicks of days outside the period are not counted
+    yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+    before = call(chorus, key, "GET", f"/links/report?from={yesterday}&to={yesterday}", 200)
+    assert before["totals"]["link_clicks"] == 0
+    text = chorus.call("GET", f"/links/report?from={day}&to={day}&format=csv", key).text
+    assert f"{a},3,0,1000,0.3" in text
+    pdf = chorus.call("GET", f"/links/report?from={day}&to={day}&format=pdf", key)
+    assert pdf.content.startswith(b"%PDF-")
+    for bad, field in (
+        ("from=2026-02-30", "from"),
+        (f"from={day}&to=2020-01-01", "to"),
+        ("format=xls", "format"),
+    ):
+        answer = chorus.call("GET", f"/links/report?{bad}", key)
+        assert answer.status_code == 422, bad
+        assert answer.json()["errors"][0]["field"] == field

@@ -4,7 +4,7 @@ its UTM values, and count once per order/event id (a conditional write).
 
 The pixel URL is ``/pixel/<workspace>.<campaign>.<signature>``: the signature is an HMAC-SHA256 of
 ``<workspace>.<campaign>`` under the campaign's own random key, checked in constant time; the key never
-leaves the table (only URLs signed with it do)."""
+leaves the table (only URLs signed with it do); a URL not signed with it is a 404."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from typing import Any
 
 from chorus.campaigns import store
 from chorus.campaigns.model import GOAL_METRICS, Campaign, Conversion, Goal
-from chorus.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from chorus.errors import FieldError, NotFound, ValidationFailed
 from chorus.links import store as links
 from chorus.links.utm import post_of_content
 
@@ -177,9 +177,10 @@ def pixel_path(campaign: Campaign) -> str:
 
 
 def pixel_campaign(token: str) -> Campaign:
-    """The campaign a pixel token signs; a 403 for any token not signed with its key."""
+    """The campaign a pixel token signs; NotFound for any token not signed with its key (a URL that
+    was never handed out names nothing, as an unknown short link does)."""
     parts = token.split(".")
-    refused = Forbidden("the pixel token is not valid: use the pixel_url of the campaign")
+    refused = NotFound("no such pixel: use the pixel_url of the campaign")  # a forged URL names nothing
     if len(parts) != 3 or not ID.match(parts[1]) or not re.fullmatch(r"[0-9a-f]{64}", parts[2]):
         raise refused
     workspace_id, campaign_id, signature = parts
