@@ -129,6 +129,7 @@ ROUTE_ROLES: dict[tuple[str, str], Role | None] = {
     ("GET", "/links/settings"): Role.VIEWER,
     ("PUT", "/links/settings"): Role.ADMIN,
     ("PATCH", "/links/{code}"): Role.EDITOR,
+    ("GET", "/links/report"): Role.VIEWER,
     ("GET", "/posts/{post_id}/links"): Role.VIEWER,
     ("GET", "/campaigns"): Role.VIEWER,
     ("POST", "/campaigns"): Role.EDITOR,
