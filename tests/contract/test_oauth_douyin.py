@@ -100,34 +100,31 @@ def test_a_refresh_answers_a_new_access_token(rsps: responses.RequestsMock, name
     assert grant.tokens.expires_at == NOW + timedelta(seconds=86400)
 
 
-def test_the_refresher_renews_the_refresh_token_then_refreshes_with_the_new_one(
-    rsps: responses.RequestsMock,
-) -> None:
-    rsps.post(f"{BASE}/oauth/renew_refresh_token/", json=doc("oauth_renew_refresh_token_response_skit.json"),
-              match=[matchers.urlencoded_params_matcher({"client_key": "tt10abc", "refresh_token": "rft.old"})])  # fmt: skip
+def test_the_refresher_refreshes_then_renews_the_refresh_token(rsps: responses.RequestsMock) -> None:
     rsps.post(f"{BASE}/oauth/refresh_token/", json=doc("oauth_refresh_token_response_docs.json"),
               match=[matchers.urlencoded_params_matcher(
-                  {"client_key": "tt10abc", "grant_type": "refresh_token", "refresh_token": "refresh_token"})])  # fmt: skip
-    fresh = douyin.refreshed("tt10abc", "rft.old")
-    assert (fresh.access_token, fresh.refresh_token) == ("access_token", "refresh_token")
-
-
-def test_an_app_without_renewal_still_refreshes_with_the_old_refresh_token(
-    rsps: responses.RequestsMock,
-) -> None:
-    rsps.post(
-        f"{BASE}/oauth/renew_refresh_token/",
-        json={"data": {"error_code": 28001018, "description": "应用未获得该能力"}},
-    )
-    rsps.post(f"{BASE}/oauth/refresh_token/", json=doc("oauth_refresh_token_response_skit.json"),
-              match=[matchers.urlencoded_params_matcher(
                   {"client_key": "tt10abc", "grant_type": "refresh_token", "refresh_token": "rft.old"})])  # fmt: skip
-    assert douyin.refreshed("tt10abc", "rft.old").access_token == "access_token"
+    renewed = doc("oauth_renew_refresh_token_response_skit.json")
+    renewed["data"]["refresh_token"] = "rft.renewed"
+    rsps.post(f"{BASE}/oauth/renew_refresh_token/", json=renewed, match=[matchers.urlencoded_params_matcher(
+        {"client_key": "tt10abc", "refresh_token": "refresh_token"})])  # fmt: skip
+    fresh = douyin.refreshed("tt10abc", "rft.old")
+    assert (fresh.access_token, fresh.refresh_token) == ("access_token", "rft.renewed")
+
+
+def test_a_renewal_refused_keeps_the_refresh_token_that_just_worked(rsps: responses.RequestsMock) -> None:
+    answer = doc("oauth_refresh_token_response_skit.json")
+    answer["data"]["refresh_token"] = ""  # an answer without one: the stored one is kept
+    rsps.post(f"{BASE}/oauth/refresh_token/", json=answer)
+    rsps.post(f"{BASE}/oauth/renew_refresh_token/", json={"data": {"error_code": 28001018, "description": "应用未获得该能力"}},
+              match=[matchers.urlencoded_params_matcher({"client_key": "tt10abc", "refresh_token": "rft.old"})])  # fmt: skip
+    fresh = douyin.refreshed("tt10abc", "rft.old")
+    assert (fresh.access_token, fresh.refresh_token) == ("access_token", "rft.old")
 
 
 def test_an_expired_refresh_token_means_authorise_again(rsps: responses.RequestsMock) -> None:
     expired = {"data": {"error_code": 10010, "description": "refresh_token 已过期"}}
-    rsps.post(f"{BASE}/oauth/renew_refresh_token/", json=expired)
+    rsps.post(f"{BASE}/oauth/refresh_token/", json=expired)
     with pytest.raises(AuthError) as dead:
         douyin.refreshed("tt10abc", "rft.old")
     assert dead.value.code == "10010"

@@ -9,8 +9,8 @@
 - ``refresh``: ``POST /oauth/refresh_token/`` (``client_key``, ``grant_type=refresh_token``,
   ``refresh_token``): a new access token (15 days); the refresh token keeps its own expiry (30 days).
 - ``renew_refresh_token``: ``POST /oauth/renew_refresh_token/`` (``client_key``, ``refresh_token``): a new
-  refresh token with a new expiry. The refresher renews it first, then refreshes the access token, so a
-  connected account never reaches the 30-day end (10010: authorise again).
+  refresh token with a new expiry. The refresher refreshes the access token, then renews the refresh
+  token, so a connected account never reaches the 30-day end (10010: authorise again).
 
 Expiry values come as numbers or strings (``"86400"``): the returned values are used, never assumed.
 Scopes Chorus asks for: ``user_info``, ``video.create.bind`` (publish; Douyin grants it per app, so an app
@@ -20,6 +20,7 @@ without it connects but cannot publish: :func:`can_publish`), ``video.data.bind`
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,10 +30,12 @@ from urllib.parse import urlencode
 import requests
 
 from chorus.accounts.tokens import TokenSet
-from chorus.platforms.base import AuthError, PermanentError
+from chorus.platforms.base import PermanentError, PlatformError
 from chorus.platforms.codes import numeric
 from chorus.platforms.douyin.api import API_URL, request
 from chorus.platforms.whoami import named
+
+logger = logging.getLogger(__name__)
 
 PLATFORM = "douyin"
 AUTHORIZE_URL = "https://open.douyin.com/platform/oauth/connect/"
@@ -149,13 +152,13 @@ def renew_refresh_token(
 def refreshed(
     client_key: str, refresh_token: str, *, session: requests.Session | None = None, api_url: str = API_URL
 ) -> TokenSet:
-    """The refresher's work: renew the refresh token (where the app has ``renew_refresh_token``; a
-    refusal other than a dead token keeps the old one), then a new access token with it."""
-    current = refresh_token
+    """The refresher's work: a new access token with the stored refresh token, then the refresh token
+    renewed (a new 30 days, where the app has ``renew_refresh_token``). A renewal that fails keeps the
+    refresh token that just worked: the new access token is never lost for it."""
+    tokens = refresh(client_key, refresh_token, session=session, api_url=api_url).tokens
+    current = tokens.refresh_token or refresh_token
     try:
-        current = renew_refresh_token(client_key, refresh_token, session=session, api_url=api_url)
-    except PermanentError as exc:
-        if isinstance(exc, AuthError):
-            raise
-    grant = refresh(client_key, current, session=session, api_url=api_url)
-    return grant.tokens
+        current = renew_refresh_token(client_key, current, session=session, api_url=api_url)
+    except PlatformError as exc:
+        logger.warning("douyin_refresh_token_not_renewed", extra={"reason": exc.message, "code": exc.code})
+    return TokenSet(tokens.access_token, current, tokens.expires_at)
