@@ -19,8 +19,9 @@ the platform's errors: ``AuthError`` when the grant is dead (the account must au
 - LinkedIn: ``grant_type=refresh_token`` where LinkedIn issued a refresh token (approved Marketing
   Developer Platform apps only; self-serve apps get none, and their owners are warned before the
   60-day token expires: ``chorus.accounts.expiry``).
-- Douyin: the refresh token renewed (``oauth/renew_refresh_token``, a new 30 days) then a new access
-  token with it (``oauth/refresh_token``), with the app's client_key.
+- Douyin: a new access token (``oauth/refresh_token``), then the refresh token renewed
+  (``oauth/renew_refresh_token``, a new 30 days; a failed renewal keeps the one that just worked), with
+  the app's client_key.
 - Kuaishou: ``oauth2/refresh_token`` with the app id and secret; the refresh token rotates (stored).
 - YouTube: Google's ``grant_type=refresh_token`` with the deployment's OAuth client (offline access
   gave the refresh token; Google sends no new one, the stored one is kept).
