@@ -2,7 +2,8 @@
 
   COMPETITOR#<id>                        the competitor
   CCURSOR#<id>                           where its collection stands (see :mod:`.collector`)
-  CPOST#<id>#<platform post id>          one collected post (written again with fresh counts: no duplicate)
+  CPOST#<id>#<platform post id>          one collected post (written again with fresh counts: no duplicate),
+                                         on the calendar index as ``CPOSTS#<ws>#<id>`` / ``<created>#<post id>``
   CFOL#<id>#<UTC date>                   the follower count of the day (the day's last reading)
 
 ``COMPETITORS / <ws>`` registers workspaces with competitors (the collector needs no scan), and
@@ -132,22 +133,35 @@ def save_posts(workspace_id: str, competitor_id: str, posts: list[CompetitorPost
     }
     with CompetitorItem.batch_write() as batch:
         for sk, post in sks.items():
-            batch.save(CompetitorItem(_pk(workspace_id), sk, data=post.to_dict()))
+            batch.save(
+                CompetitorItem(
+                    _pk(workspace_id),
+                    sk,
+                    data=post.to_dict(),
+                    gsi2pk=_timeline_pk(workspace_id, competitor_id),
+                    gsi2sk=f"{keys.iso(post.created_at)}#{post.platform_post_id}",
+                )
+            )
     return len(set(sks) - known)
+
+
+def _timeline_pk(workspace_id: str, competitor_id: str) -> str:
+    """The competitor's posts in time order, on the calendar index (a report reads only its period)."""
+    return f"CPOSTS#{workspace_id}#{competitor_id}"
 
 
 def posts_between(
     workspace_id: str, competitor_id: str, start: datetime, end: datetime
 ) -> list[CompetitorPost]:
-    """The competitor's stored posts created in ``[start, end)``."""
+    """The competitor's stored posts created in ``[start, end)``, oldest first: one range query of the
+    calendar index, whatever else was collected."""
     bind()
-    found = (
-        CompetitorPost.from_dict(i.data or {})
-        for i in CompetitorItem.query(
-            _pk(workspace_id), CompetitorItem.sk.startswith(f"CPOST#{competitor_id}#")
-        )
+    found = CompetitorItem.calendar_index.query(
+        _timeline_pk(workspace_id, competitor_id),
+        CompetitorItem.gsi2sk.between(keys.iso(start), keys.iso(end)),
     )
-    return [p for p in found if start <= p.created_at < end]
+    posts = (CompetitorPost.from_dict(i.data or {}) for i in found if isinstance(i, CompetitorItem))
+    return [p for p in posts if start <= p.created_at < end]
 
 
 # ---------------------------------------------------------------------------------------- followers
