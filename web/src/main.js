@@ -10,6 +10,7 @@ import './app.css'
 // The composer carries twitter-text: loaded when opened, never with the calendar.
 const Composer = lazy(() => import('./pages/composer.js').then((m) => m.Composer))
 const Approvals = lazy(() => import('./pages/approvals.js').then((m) => m.Approvals))
+const Inbox = lazy(() => import('./pages/inbox.js').then((m) => m.Inbox))
 
 function NotFound() {
   return html`<h1>Not found</h1><p><a href="/">Back to the calendar</a></p>`
@@ -28,6 +29,7 @@ function App() {
         <${Route} path="/calendar" component=${Calendar} />
         <${Route} path="/compose" component=${Composer} />
         <${Route} path="/approvals" component=${Approvals} />
+        <${Route} path="/inbox" component=${Inbox} />
         <${Route} default component=${NotFound} />
       <//>
     <//>

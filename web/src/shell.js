@@ -6,6 +6,7 @@ const LINKS = [
   ['/calendar', 'Calendar'],
   ['/compose', 'Compose'],
   ['/approvals', 'Approvals'],
+  ['/inbox', 'Inbox'],
 ]
 
 export function Shell({ children }) {

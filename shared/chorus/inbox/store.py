@@ -221,6 +221,7 @@ def conversation_view(item: ConversationItem) -> dict[str, Any]:
         "message_count": int(item.message_count or 0),
         "last_message_at": item.last_message_at,
         "first_inbound_at": item.first_inbound_at,
+        "last_inbound_at": last_inbound(item),
         "first_response_at": item.first_response_at,
         "first_response_s": item.first_response_s,
         "closed_at": item.closed_at,
