@@ -173,3 +173,34 @@ def test_kuaishou_connects_publishes_a_video_once_and_collects_its_counts(
     assert chorus.rt.wait_idle(timeout=30)
     assert any(c.query.get("photo_id") == photo["id"] for c in platform.calls("GET", ks.INFO))
     assert engagements(chorus, key) == 46
+
+
+def test_videos_scheduled_in_shanghai_land_on_their_local_days_across_the_utc_day_boundary(
+    chorus: Chorus, fake: tuple[FakePlatform, dy.Douyin, ks.Kuaishou]
+) -> None:
+    platform = fake[0]
+    _, key = chorus.workspace("上海 店", timezone="Asia/Shanghai")
+    [douyin] = connect(chorus, key, "douyin", "douyin-code").json()["accounts"]
+    [kuaishou] = connect(chorus, key, "kuaishou", "ks-code").json()["accounts"]
+    video = [{"mime_type": "video/mp4", "url": f"{platform.url}{dy.VIDEO}"}]
+    # Given a Douyin video at 00:30 on New Year's Day in Shanghai (16:30 UTC the day before) and a
+    # Kuaishou one at 23:30 on New Year's Eve in Shanghai (15:30 UTC, the same UTC day)
+    made = [
+        chorus.call("POST", "/posts", key, json={"text": text, "accounts": [account["id"]], "mode": "schedule",
+                                                 "scheduled_at": at, "timezone": "Asia/Shanghai", "media": video})
+        for text, account, at in (("元旦快乐", douyin, "2027-01-01T00:30:00"), ("跨年夜", kuaishou, "2026-12-31T23:30:00"))
+    ]  # fmt: skip
+    assert [m.status_code for m in made] == [201, 201], [m.text for m in made]
+    assert [m.json()["scheduled_at"] for m in made] == [
+        "2026-12-31T16:30:00.000Z",
+        "2026-12-31T15:30:00.000Z",
+    ]
+    # Then the calendar, read in the workspace's time zone, shows each on its local day and time
+    cal = chorus.call("GET", "/calendar?from=2026-12-31T00:00:00Z&to=2027-01-02T00:00:00Z", key).json()
+    assert cal["timezone"] == "Asia/Shanghai"
+    assert [(e["text"], e["local_time"]) for e in cal["days"]["2027-01-01"][douyin["id"]]] == [
+        ("元旦快乐", "00:30")
+    ]
+    assert [(e["text"], e["local_time"]) for e in cal["days"]["2026-12-31"][kuaishou["id"]]] == [
+        ("跨年夜", "23:30")
+    ]
