@@ -447,7 +447,7 @@ def test_a_post_without_exactly_one_video_is_refused(adapter: YouTubePublisher) 
 
 
 def test_delete_removes_the_video_and_a_video_already_gone_counts_as_deleted(
-    rsps: responses.RequestsMock, adapter: YouTubePublisher
+    rsps: responses.RequestsMock, adapter: YouTubePublisher, ledger: MemoryLedger
 ) -> None:
     rsps.delete(
         f"{API}/videos", status=204, match=[*BEARER, matchers.query_param_matcher({"id": "D-lhorsDlUQ"})]
@@ -455,3 +455,4 @@ def test_delete_removes_the_video_and_a_video_already_gone_counts_as_deleted(
     adapter.delete(CREDS, "D-lhorsDlUQ")
     rsps.delete(f"{API}/videos", status=404, json={"error": {"code": 404, "message": "Video not found"}})
     adapter.delete(CREDS, "gone")
+    assert ledger.used(UNITS, quota_day(NOW)) == 100  # 50 units each

@@ -407,6 +407,7 @@ class YouTubePublisher:
         return None  # a video is one part
 
     def delete(self, creds: AccountCredentials, platform_post_id: str) -> None:
+        self.daily_quota.charge("videos.delete")
         try:
             call(self.session, "DELETE", f"{self.base_url}/videos", PLATFORM, params={"id": platform_post_id},
                  headers=bearer(creds.access_token))  # fmt: skip

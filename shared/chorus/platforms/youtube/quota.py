@@ -32,7 +32,7 @@ LIMITS = {UPLOADS: 100, UNITS: 10_000}
 """The default daily allocation of each bucket."""
 COST = {"videos.insert": (UPLOADS, 1), "thumbnails.set": (UNITS, 50), "videos.list": (UNITS, 1),
         "channels.list": (UNITS, 1), "commentThreads.list": (UNITS, 1), "comments.list": (UNITS, 1),
-        "comments.insert": (UNITS, 50)}  # fmt: skip
+        "comments.insert": (UNITS, 50), "videos.delete": (UNITS, 50)}  # fmt: skip
 """Each method Chorus calls: (bucket, units a call)."""
 QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
 
