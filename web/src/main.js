@@ -11,6 +11,9 @@ import './app.css'
 const Composer = lazy(() => import('./pages/composer.js').then((m) => m.Composer))
 const Approvals = lazy(() => import('./pages/approvals.js').then((m) => m.Approvals))
 const Inbox = lazy(() => import('./pages/inbox.js').then((m) => m.Inbox))
+const Accounts = lazy(() => import('./pages/accounts.js').then((m) => m.Accounts))
+const Members = lazy(() => import('./pages/members.js').then((m) => m.Members))
+const Keys = lazy(() => import('./pages/keys.js').then((m) => m.Keys))
 
 function NotFound() {
   return html`<h1>Not found</h1><p><a href="/">Back to the calendar</a></p>`
@@ -30,6 +33,9 @@ function App() {
         <${Route} path="/compose" component=${Composer} />
         <${Route} path="/approvals" component=${Approvals} />
         <${Route} path="/inbox" component=${Inbox} />
+        <${Route} path="/accounts" component=${Accounts} />
+        <${Route} path="/members" component=${Members} />
+        <${Route} path="/keys" component=${Keys} />
         <${Route} default component=${NotFound} />
       <//>
     <//>

@@ -7,6 +7,9 @@ const LINKS = [
   ['/compose', 'Compose'],
   ['/approvals', 'Approvals'],
   ['/inbox', 'Inbox'],
+  ['/accounts', 'Accounts'],
+  ['/members', 'Members'],
+  ['/keys', 'API keys'],
 ]
 
 export function Shell({ children }) {

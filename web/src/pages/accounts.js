@@ -1,0 +1,113 @@
+import { useSignal } from '@preact/signals'
+import { useEffect } from 'preact/hooks'
+import { html } from '../html.js'
+import './admin.css'
+import { api, Problem } from '../session.js'
+import { accountLabel } from '../workspace.js'
+import { isAdmin, when } from './members.js'
+
+// Connected accounts with their token's health; connecting (or reconnecting an account that needs it)
+// goes through the platform's OAuth: the API answers the authorize URL and a one-time state, the platform
+// sends the browser back here with code and state, and this page passes both on to the API's callback
+// with the same session that started it (chalice/chalicelib/accounts.py).
+export const OAUTH = ['x', 'mastodon', 'facebook', 'instagram', 'threads', 'pinterest', 'linkedin', 'youtube', 'tiktok', 'weibo', 'douyin', 'kuaishou']
+const PENDING = 'chorus.oauth' // the flow under way: { state, platform } (this tab only)
+const DAY = 86_400_000
+
+// How healthy an account's token is: its status first, then how soon the token expires.
+export function health(account, now = Date.now()) {
+  if (account.status === 'needs_reauth') return { level: 'bad', text: `Needs reconnecting${account.status_reason ? `: ${account.status_reason}` : ''}` }
+  if (account.status !== 'active') return { level: 'bad', text: `${account.status}${account.status_reason ? `: ${account.status_reason}` : ''}` }
+  if (!account.token_expires_at) return { level: 'good', text: 'Healthy (the token does not expire)' }
+  const left = new Date(account.token_expires_at).getTime() - now
+  if (left <= 0) return { level: 'warn', text: 'Token expired: refreshed at the next use' }
+  if (left < 7 * DAY) return { level: 'warn', text: `Token expires ${when(account.token_expires_at)}` }
+  return { level: 'good', text: `Healthy (token valid until ${when(account.token_expires_at)})` }
+}
+
+const redirectUri = () => `${location.origin}/accounts`
+
+async function startConnect(platform, baseUrl) {
+  const params = new URLSearchParams({ redirect_uri: redirectUri() })
+  if (baseUrl) params.set('base_url', baseUrl)
+  const started = await api('GET', `/accounts/connect/${platform}?${params}`)
+  sessionStorage.setItem(PENDING, JSON.stringify({ state: started.state, platform }))
+  location.assign(started.authorize_url)
+}
+
+// Back from the platform: code and state (or error) in the query. Answers the accounts connected.
+async function finishConnect(query) {
+  const pending = JSON.parse(sessionStorage.getItem(PENDING) || 'null')
+  sessionStorage.removeItem(PENDING)
+  history.replaceState(null, '', '/accounts')
+  if (!pending || pending.state !== query.get('state')) throw new Problem(400, { detail: 'This connection was not started here (or was already finished): please connect again.' })
+  const params = new URLSearchParams({ state: pending.state })
+  for (const k of ['code', 'error', 'error_description']) if (query.get(k)) params.set(k, query.get(k))
+  // With the deployment's CHORUS_OAUTH_DONE_URL set the API redirects instead of answering JSON (null here)
+  const done = await api('GET', `/oauth/callback/${pending.platform}?${params}`)
+  return { platform: pending.platform, accounts: done?.accounts || [] }
+}
+
+export function Accounts() {
+  const accounts = useSignal(null)
+  const status = useSignal('')
+  const problem = useSignal(null)
+  const platform = useSignal('x')
+  const baseUrl = useSignal('')
+  const admin = isAdmin()
+
+  async function load() {
+    accounts.value = (await api('GET', '/accounts?limit=100')).accounts
+  }
+  const fail = (p) => (problem.value = p instanceof Problem ? p : new Problem(0, { detail: String(p) }))
+  useEffect(() => {
+    const query = new URLSearchParams(location.search)
+    const back = query.has('state') ? finishConnect(query).then(({ platform: p, accounts: made }) => {
+      status.value = made.length ? `Connected ${made.map(accountLabel).join(', ')}.` : `Connected to ${p}.`
+    }).catch(fail) : Promise.resolve()
+    back.then(load).catch(fail)
+  }, [])
+
+  const connect = (p, base) => {
+    problem.value = null
+    startConnect(p, base).catch(fail)
+  }
+  const baseError = problem.value?.at('base_url')
+
+  return html`
+    <h1>Accounts</h1>
+    <p role="status" class="status">${status.value}</p>
+    ${problem.value && !baseError && html`<p role="alert" class="error">${problem.value.message}</p>`}
+    ${accounts.value === null ? html`<p>Loading…</p>` : accounts.value.length === 0 ? html`<p>No account is connected yet.</p>` : html`
+      <ul class="cards">${accounts.value.map((a) => {
+        const h = health(a)
+        return html`
+          <li class="card account">
+            <h2>${accountLabel(a)}</h2>
+            ${a.display_name && html`<p class="meta">${a.display_name}</p>`}
+            <p class=${`health ${h.level}`}><span class="sr">Token health: </span>${h.text}</p>
+            ${admin && a.status === 'needs_reauth' && OAUTH.includes(a.platform) && html`
+              <button type="button" aria-label=${`Reconnect ${accountLabel(a)}`} onClick=${() => connect(a.platform, a.base_url)}>Reconnect</button>`}
+          </li>`
+      })}</ul>`}
+    ${admin && html`
+      <h2>Connect an account</h2>
+      <form class="inline-form" onSubmit=${(e) => { e.preventDefault(); connect(platform.value, platform.value === 'mastodon' ? baseUrl.value : '') }}>
+        <div>
+          <label for="connect-platform">Platform</label>
+          <select id="connect-platform" value=${platform.value} onChange=${(e) => (platform.value = e.currentTarget.value)}>
+            ${OAUTH.map((p) => html`<option value=${p}>${p}</option>`)}
+          </select>
+        </div>
+        ${platform.value === 'mastodon' && html`
+          <div>
+            <label for="connect-base">Instance URL</label>
+            <input id="connect-base" type="url" placeholder="https://mastodon.social" value=${baseUrl.value} onInput=${(e) => (baseUrl.value = e.currentTarget.value)}
+              aria-invalid=${baseError ? 'true' : undefined} aria-describedby=${baseError ? 'connect-base-error' : undefined} />
+            ${baseError && html`<p id="connect-base-error" class="error">${baseError}</p>`}
+          </div>`}
+        <button type="submit">Connect</button>
+      </form>
+      <p class="meta">You go to the platform to allow Chorus, then come back here. Bluesky connects with an app password through the API.</p>`}
+  `
+}
