@@ -184,3 +184,14 @@ def test_a_rate_limited_platform_is_left_alone_for_the_rest_of_the_run(table: No
     assert (report.competitors, report.errors, report.rate_limited) == (2, 1, ["x"])
     assert len(fake.page_calls) == 1  # the second competitor was not asked
     assert store.spent("x", NOW.date()) == 2  # one lookup and the refused page
+
+
+def test_removing_a_competitor_forgets_its_posts_followers_and_cursor(table: None) -> None:
+    collect_all({"x": FakeTimeline(posts=[post(2, 1), post(1, 2)])}, settings(), lambda: NOW)
+    assert stored()
+    assert store.load_cursor(WS, "cmp1")
+    assert store.delete_competitor(WS, "cmp1") is True
+    assert stored() == {}
+    assert store.follower_points(WS, "cmp1", NOW.date(), NOW.date()) == []
+    assert store.load_cursor(WS, "cmp1") == {}
+    assert store.delete_competitor(WS, "cmp1") is False

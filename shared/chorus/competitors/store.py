@@ -94,7 +94,7 @@ def delete_competitor(workspace_id: str, competitor_id: str) -> bool:
     except DoesNotExist:
         return False
     with CompetitorItem.batch_write() as batch:
-        for prefix in (f"CPOST#{competitor_id}#", f"CFOL#{competitor_id}#"):
+        for prefix in (f"CPOST#{competitor_id}#", f"CFOL#{competitor_id}#", f"CCURSOR#{competitor_id}"):
             for item in CompetitorItem.query(_pk(workspace_id), CompetitorItem.sk.startswith(prefix)):
                 batch.delete(item)
     return True
