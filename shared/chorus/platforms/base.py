@@ -7,7 +7,7 @@ decide to retry, park, fail or verify without knowing any platform's quirks.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -349,3 +349,47 @@ class MetricsCollector(Protocol):
     def account_metrics(self, creds: AccountCredentials) -> list[MetricPoint]: ...
 
     def post_metrics(self, creds: AccountCredentials, platform_post_ids: list[str]) -> list[MetricPoint]: ...
+
+
+@dataclass(frozen=True)
+class TimelinePost:
+    """One of an account's own posts as its platform's timeline lists it (made through Chorus or not)."""
+
+    platform_post_id: str  # the id metric points carry as ``object_id``
+    published_at: datetime  # timezone-aware
+    text: str = ""
+    url: str | None = None
+
+
+TIMELINE_MAX_PAGES = 5  # pages one read may take: a bound on calls (and quota) per account a day
+
+
+def newest_first(posts: Iterable[TimelinePost], since: datetime) -> list[TimelinePost]:
+    """``posts`` published at or after ``since``, newest first, each id once."""
+    unique = {p.platform_post_id: p for p in posts if p.published_at >= since}
+    return sorted(unique.values(), key=lambda p: p.published_at, reverse=True)
+
+
+def timeline_time(value: Any) -> datetime | None:
+    """A platform's ISO 8601 time (``Z``, ``+00:00`` or ``+0000`` offsets) as aware UTC; None if not one."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.replace("Z", "+00:00")
+    if len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit():
+        text = f"{text[:-2]}:{text[-2:]}"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else None
+
+
+@runtime_checkable
+class TimelineReader(Protocol):
+    """A collector that can list the account's own recent posts (its timeline, feed or media)."""
+
+    def recent_posts(self, creds: AccountCredentials, since: datetime) -> list[TimelinePost]:
+        """The account's own posts published at or after ``since``, newest first: the newest page
+        first, then older pages while they still reach ``since``, at most :data:`TIMELINE_MAX_PAGES`.
+        Reposts of other accounts' posts are not the account's posts. Errors as ``post_metrics``."""
+        ...

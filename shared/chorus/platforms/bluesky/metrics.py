@@ -6,6 +6,9 @@
   Posts the AppView cannot return (deleted, taken down) are simply missing from ``posts``.
 * account: ``GET /xrpc/app.bsky.actor.getProfile?actor={did}``: followersCount -> followers,
   followsCount -> follows.
+* timeline (:class:`~chorus.platforms.base.TimelineReader`): ``GET /xrpc/app.bsky.feed.getAuthorFeed
+  ?actor={did}&limit=100&filter=posts_with_replies`` (lexicon: limit 1..100), older pages by ``cursor``
+  while they reach ``since``; feed items with a ``reason`` (reposts, pins) or another author are skipped.
 
 Where: when the account has a PDS (``creds.base_url``), the call goes there with the session's access
 token and the PDS proxies it to the AppView; otherwise to the public AppView without any token (counts
@@ -21,12 +24,23 @@ from typing import Any
 import requests
 
 from chorus.net.fetch import guarded_session
-from chorus.platforms.base import AccountCredentials, MetricPoint, MetricScope, counted_points
+from chorus.platforms.base import (
+    TIMELINE_MAX_PAGES,
+    AccountCredentials,
+    MetricPoint,
+    MetricScope,
+    TimelinePost,
+    counted_points,
+    newest_first,
+    timeline_time,
+)
+from chorus.platforms.bluesky.search import post_url
 from chorus.platforms.http import batched, bearer, call, json_body
 
 PLATFORM = "bluesky"
 PUBLIC_APPVIEW_URL = "https://public.api.bsky.app"
 MAX_URIS_PER_REQUEST = 25
+FEED_PAGE = 100  # getAuthorFeed's maximum ``limit``
 
 POST_METRICS: Mapping[str, str] = {
     "likeCount": "likes",
@@ -76,6 +90,24 @@ class BlueskyMetrics:
                     points += counted_points(MetricScope.POST, view["uri"], view, POST_METRICS, now)
         return points
 
+    def recent_posts(self, creds: AccountCredentials, since: datetime) -> list[TimelinePost]:
+        params: dict[str, str | list[str]] = {
+            "actor": creds.account_id,
+            "limit": str(FEED_PAGE),
+            "filter": "posts_with_replies",
+        }
+        found: list[TimelinePost] = []
+        for _ in range(TIMELINE_MAX_PAGES):
+            body = self._query(creds, "app.bsky.feed.getAuthorFeed", params)
+            feed = body.get("feed") if isinstance(body, dict) else None
+            page = [p for p in (_feed_post(item, creds.account_id) for item in feed or []) if p]
+            found += page
+            cursor = body.get("cursor") if isinstance(body, dict) else None
+            if not page or not isinstance(cursor, str) or min(p.published_at for p in page) < since:
+                break
+            params["cursor"] = cursor
+        return newest_first(found, since)
+
     def _query(self, creds: AccountCredentials, nsid: str, params: Mapping[str, str | list[str]]) -> Any:
         if creds.base_url:
             base = creds.base_url.rstrip("/")
@@ -86,3 +118,28 @@ class BlueskyMetrics:
             self._session, "GET", f"{base}/xrpc/{nsid}", PLATFORM, params=dict(params), headers=headers
         )
         return json_body(resp, PLATFORM)
+
+
+def _feed_post(item: Any, actor: str) -> TimelinePost | None:
+    """The account's own post of a feedViewPost (None for a repost, a pin or another author's post)."""
+    if not isinstance(item, dict) or item.get("reason") is not None:
+        return None
+    view = item.get("post")
+    if not isinstance(view, dict) or not isinstance(view.get("uri"), str):
+        return None
+    author = view.get("author")
+    author = author if isinstance(author, dict) else {}
+    if author.get("did") != actor:
+        return None
+    record = view.get("record")
+    record = record if isinstance(record, dict) else {}
+    published = timeline_time(record.get("createdAt")) or timeline_time(view.get("indexedAt"))
+    if published is None:
+        return None
+    handle = author.get("handle") if isinstance(author.get("handle"), str) else None
+    return TimelinePost(
+        platform_post_id=view["uri"],
+        published_at=published,
+        text=str(record.get("text") or ""),
+        url=post_url(view["uri"], handle),
+    )

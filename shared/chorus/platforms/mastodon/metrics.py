@@ -4,6 +4,9 @@
   favourites_count -> likes, quotes_count -> quotes (Mastodon 4.5+; absent on older servers, so absent).
   A status the server refuses (404 deleted, 403 no longer visible) is skipped (logged).
 * account: ``GET /api/v1/accounts/{id}``: followers_count -> followers, following_count -> follows.
+* timeline (:class:`~chorus.platforms.base.TimelineReader`): ``GET /api/v1/accounts/{id}/statuses``
+  (``limit=40``, the maximum, ``exclude_reblogs=true``), newest first, older pages by the ``Link``
+  header's ``rel="next"`` (``max_id``, only on the same instance) while they reach ``since``.
 
 Mastodon offers no impressions or reach: those metrics are never produced.
 """
@@ -20,14 +23,19 @@ import requests
 
 from chorus.net.fetch import guarded_session
 from chorus.platforms.base import (
+    TIMELINE_MAX_PAGES,
     AccountCredentials,
     AuthError,
     MetricPoint,
     MetricScope,
     PermanentError,
+    TimelinePost,
     counted_points,
+    newest_first,
+    timeline_time,
 )
 from chorus.platforms.http import bearer, call, json_body
+from chorus.posts.text import html_to_text
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +52,23 @@ ACCOUNT_METRICS: Mapping[str, str] = {"followers_count": "followers", "following
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+TIMELINE_PAGE = 40  # the documented maximum of ``limit``
+
+
+def _timeline_post(status: Any) -> TimelinePost | None:
+    if not isinstance(status, Mapping) or status.get("reblog") or not status.get("id"):
+        return None
+    published = timeline_time(status.get("created_at"))
+    if published is None:
+        return None
+    return TimelinePost(
+        platform_post_id=str(status["id"]),
+        published_at=published,
+        text=html_to_text(str(status.get("content") or "")),
+        url=status.get("url") if isinstance(status.get("url"), str) else None,
+    )
 
 
 class MastodonMetrics:
@@ -89,6 +114,31 @@ class MastodonMetrics:
                 continue
             points += counted_points(MetricScope.POST, status_id, body, STATUS_METRICS, now)
         return points
+
+    def recent_posts(self, creds: AccountCredentials, since: datetime) -> list[TimelinePost]:
+        base = self._instance(creds)
+        url: str | None = f"{base}/api/v1/accounts/{quote(creds.account_id, safe='')}/statuses"
+        params: dict[str, str | int] | None = {"limit": TIMELINE_PAGE, "exclude_reblogs": "true"}
+        found: list[TimelinePost] = []
+        for _ in range(TIMELINE_MAX_PAGES):
+            if url is None:
+                break
+            resp = call(
+                self._session, "GET", url, PLATFORM, params=params, headers=bearer(creds.access_token)
+            )
+            page = json_body(resp, PLATFORM)
+            oldest = None
+            for status in page if isinstance(page, list) else []:
+                post = _timeline_post(status)
+                if post is not None:
+                    found.append(post)
+                    oldest = post.published_at if oldest is None else min(oldest, post.published_at)
+            if oldest is None or oldest < since:
+                break
+            url, params = resp.links.get("next", {}).get("url"), None  # the link carries the query
+            if url is not None and not url.startswith(f"{base}/"):
+                break  # the token goes to the account's instance only
+        return newest_first(found, since)
 
     def _instance(self, creds: AccountCredentials) -> str:
         base = creds.base_url or self.base_url

@@ -4,6 +4,7 @@ and the same error mapping as the real platforms' adapters."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -18,7 +19,10 @@ from chorus.platforms.base import (
     PermanentError,
     PublishRequest,
     PublishResult,
+    TimelinePost,
+    newest_first,
     thread_part,
+    timeline_time,
 )
 from chorus.platforms.http import call, json_body
 
@@ -125,6 +129,23 @@ class SandboxPublisher:
         info = self._request(creds, "GET", f"/api/accounts/{creds.account_id}")
         now = datetime.now(UTC)
         return [MetricPoint(MetricScope.ACCOUNT, creds.account_id, "followers", int(info["followers"]), now)]
+
+    def recent_posts(self, creds: AccountCredentials, since: datetime) -> list[TimelinePost]:
+        """The account's posts since ``since`` (the same listing ``find_published`` reads), replies too."""
+        found = self._request(
+            creds,
+            "GET",
+            f"/api/accounts/{creds.account_id}/posts",
+            params={"since": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")},
+        )
+        posts = []
+        for post in found.get("posts") or []:
+            published = timeline_time(post.get("created_at"))
+            if published is not None:
+                posts.append(
+                    TimelinePost(str(post["id"]), published, str(post.get("text") or ""), post.get("url"))
+                )
+        return newest_first(posts, since)
 
     def post_metrics(self, creds: AccountCredentials, platform_post_ids: list[str]) -> list[MetricPoint]:
         from datetime import UTC, datetime

@@ -1,0 +1,298 @@
+"""Account timelines (an account's own recent posts) against the documented samples in
+fixtures/platform_api/publishing/timelines/: every request, the documented answers, paging and errors."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+import responses
+
+from chorus.platforms.base import (
+    TIMELINE_MAX_PAGES,
+    AccountCredentials,
+    AuthError,
+    PermanentError,
+    RateLimited,
+    TimelinePost,
+    TimelineReader,
+    timeline_time,
+)
+from chorus.platforms.bluesky.metrics import BlueskyMetrics
+from chorus.platforms.mastodon.metrics import MastodonMetrics
+from chorus.platforms.sandbox.publish import SandboxPublisher
+from chorus.platforms.x.metrics import XMetrics
+from tests.support import fixture_bytes, fixture_json
+
+TIMELINES = "platform_api/publishing/timelines"
+LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)  # the Bluesky snapshot's normalised times are the epoch
+
+
+def query(call_index: int) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(responses.calls[call_index].request.url).query)
+
+
+@pytest.mark.parametrize(
+    "reader",
+    [MastodonMetrics(), BlueskyMetrics(), XMetrics(), SandboxPublisher(base_url="http://127.0.0.1:1")],
+)
+def test_every_timeline_collector_is_a_timeline_reader(reader: object) -> None:
+    assert isinstance(reader, TimelineReader)
+
+
+def test_platform_times_are_read_with_any_documented_offset() -> None:
+    at = datetime(2021, 3, 23, 16, 59, 18, tzinfo=UTC)
+    assert timeline_time("2021-03-23T16:59:18.000Z") == at
+    assert timeline_time("2021-03-23T16:59:18+0000") == at  # Graph API
+    assert timeline_time("2021-03-23T18:59:18+02:00") == at
+    assert timeline_time("not a time") is None
+    assert timeline_time("2021-03-23T16:59:18") is None  # no offset: not guessed
+    assert timeline_time(None) is None
+
+
+# ------------------------------------------------------------------ Mastodon
+
+INSTANCE = "https://mastodon.example"
+M_ACCOUNT = "117020565966271181"
+M_CREDS = AccountCredentials(
+    platform="mastodon", account_id=M_ACCOUNT, access_token="m-token", base_url=INSTANCE
+)
+M_URL = f"{INSTANCE}/api/v1/accounts/{M_ACCOUNT}/statuses"
+M_NEXT = f"{M_URL}?limit=5&max_id=117020580489281910"
+
+
+def mastodon_page(**kw: object) -> None:
+    responses.add(
+        responses.GET,
+        M_URL,
+        body=fixture_bytes(f"{TIMELINES}/mastodon_account_statuses_mastodonpy.json"),
+        headers={
+            "link": f'<{M_NEXT}>; rel="next", <{M_URL}?limit=5&min_id=117020580518794573>; rel="prev"',
+            "x-ratelimit-limit": "300",
+            "x-ratelimit-remaining": "299",
+        },
+        match=[responses.matchers.query_param_matcher({"limit": "40", "exclude_reblogs": "true"})],
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+@responses.activate
+def test_mastodon_reads_the_newest_statuses_and_follows_the_link_header() -> None:
+    # Given the recorded first page (5 statuses, a Link rel=next) and an empty older page
+    mastodon_page()
+    responses.add(responses.GET, M_NEXT, json=[])
+    # When the account's posts since long ago are read
+    posts = MastodonMetrics(requests.Session()).recent_posts(M_CREDS, LONG_AGO)
+    # Then the first request asked the account's statuses, 40 a page (the maximum), reblogs excluded
+    first = responses.calls[0].request
+    assert first.headers["Authorization"] == "Bearer m-token"
+    assert query(0) == {"limit": ["40"], "exclude_reblogs": ["true"]}
+    # And the next page is the Link header's URL as given (max_id), with the token
+    assert responses.calls[1].request.url == M_NEXT
+    assert responses.calls[1].request.headers["Authorization"] == "Bearer m-token"
+    # And each status is a post: id, created_at, text without HTML, url; newest first
+    assert posts[0] == TimelinePost(
+        "117020580518794573",
+        datetime(2026, 8, 1, 13, 52, 34, 108000, tzinfo=UTC),
+        "Toot number 9!",
+        "http://localhost:3000/@mastodonpy_test/117020580518794573",
+    )
+    assert [p.text for p in posts] == [f"Toot number {n}!" for n in (9, 8, 7, 6, 5)]
+
+
+@responses.activate
+def test_mastodon_stops_at_the_first_page_reaching_past_since() -> None:
+    mastodon_page()
+    since = datetime(2026, 8, 1, 13, 52, 33, 800000, tzinfo=UTC)
+    posts = MastodonMetrics(requests.Session()).recent_posts(M_CREDS, since)
+    assert len(responses.calls) == 1  # the page already reaches before ``since``: no second page
+    assert [p.platform_post_id for p in posts] == [
+        "117020580518794573",
+        "117020580511453871",
+        "117020580503743669",
+    ]
+
+
+@responses.activate
+def test_mastodon_never_follows_a_next_link_to_another_host() -> None:
+    # Given an instance whose Link header points elsewhere: the token must not go there
+    responses.add(
+        responses.GET,
+        M_URL,
+        body=fixture_bytes(f"{TIMELINES}/mastodon_account_statuses_mastodonpy.json"),
+        headers={"link": '<https://elsewhere.example/api/v1/accounts/1/statuses?max_id=1>; rel="next"'},
+    )
+    posts = MastodonMetrics(requests.Session()).recent_posts(M_CREDS, LONG_AGO)
+    assert len(responses.calls) == 1
+    assert len(posts) == 5
+
+
+@responses.activate
+def test_mastodon_reads_at_most_the_page_bound() -> None:
+    # Given an instance that always has an older page
+    for _ in range(TIMELINE_MAX_PAGES + 2):
+        responses.add(
+            responses.GET,
+            M_URL,
+            body=fixture_bytes(f"{TIMELINES}/mastodon_account_statuses_mastodonpy.json"),
+            headers={"link": f'<{M_URL}?max_id=1>; rel="next"'},
+        )
+    MastodonMetrics(requests.Session()).recent_posts(M_CREDS, LONG_AGO)
+    assert len(responses.calls) == TIMELINE_MAX_PAGES
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("status", "fixture", "error"),
+    [
+        (404, "mastodon_account_statuses_error_404.json", PermanentError),
+        (401, "mastodon_account_statuses_error_401_whitelist.json", AuthError),
+    ],
+)
+def test_mastodon_documented_errors_are_mapped(status: int, fixture: str, error: type[Exception]) -> None:
+    responses.add(responses.GET, M_URL, status=status, body=fixture_bytes(f"{TIMELINES}/{fixture}"))
+    with pytest.raises(error) as raised:
+        MastodonMetrics(requests.Session()).recent_posts(M_CREDS, LONG_AGO)
+    assert "m-token" not in str(raised.value)
+
+
+@responses.activate
+def test_mastodon_rate_limit_is_a_rate_limit() -> None:
+    responses.add(
+        responses.GET, M_URL, status=429, json={"error": "Too many requests"}, headers={"Retry-After": "60"}
+    )
+    with pytest.raises(RateLimited):
+        MastodonMetrics(requests.Session()).recent_posts(M_CREDS, LONG_AGO)
+
+
+# ------------------------------------------------------------------ Bluesky
+
+PDS = "https://pds.example"
+B_CREDS = AccountCredentials(platform="bluesky", account_id="user(0)", access_token="b-token", base_url=PDS)
+FEED = f"{PDS}/xrpc/app.bsky.feed.getAuthorFeed"
+
+
+@responses.activate
+def test_bluesky_reads_the_author_feed_of_the_account() -> None:
+    # Given the AppView's author feed (4 posts of user(0)) with a cursor, then an empty page
+    snapshot = fixture_json(f"{TIMELINES}/bluesky_getAuthorFeed_appview_snapshot.json")
+    responses.add(responses.GET, FEED, json={**snapshot, "cursor": "c1"})
+    responses.add(responses.GET, FEED, json={"feed": []})
+    posts = BlueskyMetrics().recent_posts(B_CREDS, LONG_AGO)
+    # Then the lexicon's parameters were sent to the account's PDS with its token
+    assert query(0) == {"actor": ["user(0)"], "limit": ["100"], "filter": ["posts_with_replies"]}
+    assert responses.calls[0].request.headers["Authorization"] == "Bearer b-token"
+    assert query(1)["cursor"] == ["c1"]
+    # And every feed item is a post of the account: its AT-URI, text and time
+    assert {p.platform_post_id for p in posts} == {item["post"]["uri"] for item in snapshot["feed"]}
+    first = next(p for p in posts if p.platform_post_id == "record(0)")
+    assert first.text == "thanks bob"
+    assert first.published_at == datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@responses.activate
+def test_bluesky_skips_reposts_pins_and_other_authors() -> None:
+    snapshot = fixture_json(f"{TIMELINES}/bluesky_getAuthorFeed_appview_snapshot.json")
+    own, repost, other = (json.loads(json.dumps(snapshot["feed"][0])) for _ in range(3))
+    repost["reason"] = {"$type": "app.bsky.feed.defs#reasonRepost"}
+    other["post"]["author"]["did"] = "did:plc:someone-else"
+    responses.add(responses.GET, FEED, json={"feed": [own, repost, other]})
+    posts = BlueskyMetrics().recent_posts(B_CREDS, LONG_AGO)
+    assert [p.platform_post_id for p in posts] == ["record(0)"]
+
+
+@responses.activate
+def test_bluesky_errors_are_mapped() -> None:
+    responses.add(
+        responses.GET, FEED, status=401, json={"error": "ExpiredToken", "message": "Token has expired"}
+    )
+    with pytest.raises(AuthError):
+        BlueskyMetrics().recent_posts(B_CREDS, LONG_AGO)
+
+
+# ------------------------------------------------------------------ X
+
+X_USER = "2244994945"
+X_CREDS = AccountCredentials(platform="x", account_id=X_USER, access_token="x-token", handle="TwitterDev")
+TWEETS = f"https://api.x.com/2/users/{X_USER}/tweets"
+
+
+@responses.activate
+def test_x_reads_the_users_tweets_from_since_and_pages_with_next_token() -> None:
+    # Given the documented answer (5 tweets, meta.next_token) and a last page without a token
+    responses.add(
+        responses.GET, TWEETS, body=fixture_bytes(f"{TIMELINES}/x_users_id_tweets_public_metrics_docs.json")
+    )
+    responses.add(responses.GET, TWEETS, json={"meta": {"result_count": 0}})
+    since = datetime(2021, 3, 1, tzinfo=UTC)
+    posts = XMetrics().recent_posts(X_CREDS, since)
+    # Then the request is documented: start_time, 100 a page, created_at asked, retweets excluded
+    assert query(0) == {
+        "max_results": ["100"],
+        "start_time": ["2021-03-01T00:00:00Z"],
+        "tweet.fields": ["created_at"],
+        "exclude": ["retweets"],
+    }
+    assert responses.calls[0].request.headers["Authorization"] == "Bearer x-token"
+    assert query(1)["pagination_token"] == ["7140dibdnow9c7btw3w3xyyhxcirw2ov9mjp7gczc93xu"]
+    # And the tweets are posts, newest first, with their public URL
+    assert posts[0] == TimelinePost(
+        "1374405406261268481",
+        datetime(2021, 3, 23, 16, 59, 18, tzinfo=UTC),
+        "Live now! https://t.co/9BbWekeWq2",
+        "https://x.com/TwitterDev/status/1374405406261268481",
+    )
+    assert len(posts) == 5
+
+
+@responses.activate
+def test_x_rate_limit_carries_the_reset() -> None:
+    responses.add(
+        responses.GET,
+        TWEETS,
+        status=429,
+        json={"title": "Too Many Requests", "detail": "Too Many Requests", "status": 429},
+        headers={"x-rate-limit-reset": str(int(datetime.now(UTC).timestamp()) + 120)},
+    )
+    with pytest.raises(RateLimited) as raised:
+        XMetrics().recent_posts(X_CREDS, LONG_AGO)
+    assert (raised.value.retry_after or 0) > 0
+
+
+@responses.activate
+def test_x_revoked_token_is_an_auth_error() -> None:
+    responses.add(
+        responses.GET,
+        TWEETS,
+        status=401,
+        json={"title": "Unauthorized", "status": 401, "detail": "Unauthorized"},
+    )
+    with pytest.raises(AuthError):
+        XMetrics().recent_posts(X_CREDS, LONG_AGO)
+
+
+# ------------------------------------------------------------------ sandbox
+
+
+@responses.activate
+def test_sandbox_lists_the_accounts_posts_since() -> None:
+    base = "http://127.0.0.1:9"
+    responses.add(
+        responses.GET,
+        f"{base}/api/accounts/acct-1/posts",
+        json={
+            "posts": [
+                {"id": "a", "text": "old", "created_at": "2026-12-01T10:00:00.000000Z", "url": f"{base}/p/a"},
+                {"id": "b", "text": "new", "created_at": "2026-12-02T10:00:00.000000Z", "url": f"{base}/p/b"},
+            ]
+        },
+    )
+    creds = AccountCredentials(
+        platform="sandbox", account_id="acct-1", access_token="tok-acct-1", base_url=base
+    )
+    posts = SandboxPublisher(requests.Session()).recent_posts(creds, datetime(2026, 11, 1, tzinfo=UTC))
+    assert query(0) == {"since": ["2026-11-01T00:00:00"]}
+    assert [p.platform_post_id for p in posts] == ["b", "a"]
