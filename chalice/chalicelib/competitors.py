@@ -13,7 +13,7 @@ from chorus.auth.workspaces import get_workspace
 from chorus.competitors import service, store
 from chorus.competitors.timelines import daily_allowance, timelines
 from chorus.reports.benchmark import build_benchmark, render_benchmark
-from chorus.reports.service import parse_query
+from chorus.reports.service import parse_query, within_reach
 from chorus.store.pages import PageRequest
 
 bp = Blueprint(__name__)
@@ -69,8 +69,11 @@ def delete_competitor(competitor_id: str) -> Response:
 def get_benchmark() -> Response:
     who = principal()
     workspace = get_workspace(who.workspace_id)
-    wanted = parse_query(query(bp.current_request), workspace.timezone, datetime.now(UTC))
-    bench = build_benchmark(workspace.id, workspace.name, wanted.start, wanted.end, wanted.timezone)
+    # a member limited to some accounts sees theirs only, as in the analytics report
+    wanted = within_reach(parse_query(query(bp.current_request), workspace.timezone, datetime.now(UTC)), who)
+    bench = build_benchmark(
+        workspace.id, workspace.name, wanted.start, wanted.end, wanted.timezone, accounts=wanted.accounts
+    )
     content, content_type, filename = render_benchmark(bench, wanted.fmt.value)
     disposition = "inline" if wanted.fmt.value in {"json", "html"} else "attachment"
     return Response(

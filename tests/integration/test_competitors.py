@@ -326,7 +326,11 @@ def test_the_workspace_s_own_accounts_stand_beside_the_competitors_from_the_metr
     assert chorus.rt.wait_idle(timeout=30)
     today = NOW.date()
     params = {"from": (today - timedelta(days=3)).isoformat(), "to": (today + timedelta(days=1)).isoformat()}
-    body = chorus.call("GET", "/reports/benchmark", key, params=params).json()
+    chorus.sandbox_account(key, f"other-{ws}")  # a second account: both stand in the benchmark
+    everyone = chorus.call("GET", "/reports/benchmark", key, params=params).json()
+    assert len([a for a in everyone["accounts"] if a["role"] == "own"]) == 2
+    # ?accounts= keeps the named ones (a member limited to some accounts gets only theirs)
+    body = chorus.call("GET", "/reports/benchmark", key, params={**params, "accounts": account}).json()
     (own,) = [a for a in body["accounts"] if a["role"] == "own"]
     # by hand: 10 + 2 + 3 = 15 and 1 -> median 8, mean 8 over 100 followers
     assert (own["platform"], own["posts"], own["median_engagement"], own["followers_end"]) == (
@@ -337,3 +341,5 @@ def test_the_workspace_s_own_accounts_stand_beside_the_competitors_from_the_metr
     )
     assert own["engagement_rate"] == pytest.approx(0.08)
     assert own["content_mix"]["unknown"] == 2
+    stranger = chorus.call("GET", "/reports/benchmark", key, params={**params, "accounts": "acc-nope"})
+    assert (stranger.status_code, stranger.json()["errors"][0]["field"]) == (422, "accounts")

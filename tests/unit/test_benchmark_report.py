@@ -27,7 +27,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 
 import pypdf
@@ -61,7 +61,9 @@ RIVAL_POSTS = [
 
 
 class Own:
-    def own(self, workspace_id: str, start: date, end: date, timezone: str) -> list[Measures]:
+    def own(
+        self, workspace_id: str, start: date, end: date, timezone: str, accounts: Sequence[str] = ()
+    ) -> list[Measures]:
         posts = [PostFact(at("2026-11-03T15:00"), 6), PostFact(at("2026-11-10T15:00"), 8)]
         followers = [FollowerPoint(date(2026, 11, 2), 500), FollowerPoint(date(2026, 11, 15), 510)]
         return [measure("Acme", "own", "x", posts, followers, start, end, timezone)]

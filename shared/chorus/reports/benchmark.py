@@ -69,20 +69,33 @@ class Benchmark:
 
 
 class OwnSource(Protocol):
-    def own(self, workspace_id: str, start: date, end: date, timezone: str) -> list[Measures]: ...
+    def own(
+        self, workspace_id: str, start: date, end: date, timezone: str, accounts: Sequence[str] = ()
+    ) -> list[Measures]:
+        """The measures of the workspace's accounts (``accounts``: only those; empty: all)."""
+        ...
 
 
 class StoredOwn:
     """The workspace's connected accounts, from the metrics rollups."""
 
-    def own(self, workspace_id: str, start: date, end: date, timezone: str) -> list[Measures]:
+    def own(
+        self, workspace_id: str, start: date, end: date, timezone: str, accounts: Sequence[str] = ()
+    ) -> list[Measures]:
         from chorus.accounts.service import list_accounts
+        from chorus.errors import ValidationFailed
         from chorus.metrics.store import MetricsStore
 
+        connected = list_accounts(workspace_id)
+        unknown = sorted(set(accounts) - {a.id for a in connected})
+        if unknown:
+            raise ValidationFailed.on(
+                "accounts", f"not accounts of this workspace: {', '.join(unknown)}", "unknown"
+            )
         metrics = MetricsStore()
         lo, hi = _bounds(start, end, timezone)
         out = []
-        for account in list_accounts(workspace_id):
+        for account in (a for a in connected if not accounts or a.id in accounts):
             got = metrics.read_account_range(workspace_id, account.id, start, end)
             posts = [
                 PostFact(datetime.fromtimestamp(p.published_ts, UTC), p.engagements, text=p.platform_post_id)
@@ -127,11 +140,12 @@ def build_benchmark(
     end: date,
     timezone: str,
     *,
+    accounts: Sequence[str] = (),
     own: OwnSource | None = None,
     voice: Callable[[str, date, date], Sequence[VoiceRow]] = stored_voice,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Benchmark:
-    mine = (own or StoredOwn()).own(workspace_id, start, end, timezone)
+    mine = (own or StoredOwn()).own(workspace_id, start, end, timezone, accounts)
     theirs = competitor_measures(workspace_id, start, end, timezone)
     return Benchmark(
         workspace_name=workspace_name,
