@@ -131,5 +131,6 @@ def campaign_report(campaign_id: str) -> Response:
     campaign = service.get(who.workspace_id, campaign_id)
     timezone = get_workspace(who.workspace_id).timezone
     return rendered(
-        query(bp.current_request).get("format", "json"), lambda fmt: report.render(campaign, fmt, timezone)
+        query(bp.current_request).get("format", "json"),
+        lambda fmt: report.render(campaign, fmt, timezone, sees=who.sees_account),
     )

@@ -497,3 +497,34 @@ def test_the_clicks_report_counts_per_post_account_platform_and_campaign(
         answer = chorus.call("GET", f"/links/report?{bad}", key)
         assert answer.status_code == 422, bad
         assert answer.json()["errors"][0]["field"] == field
+
+
+def test_a_member_limited_to_one_account_sees_only_its_figures(
+    chorus: Chorus, measured: dict[str, Any]
+) -> None:
+    from chorus.auth import members
+    from chorus.auth.roles import Role
+
+    a, b, _ = measured["accounts"]
+    person = chorus.person(f"limited-{measured['ws']}@campaigns.test")
+    members.add_member(measured["ws"], person.user_id, person.email, Role.VIEWER, {a})
+    headers = {"Authorization": f"Bearer {person.id_token}", "X-Chorus-Workspace": measured["ws"]}
+    path = f"{chorus.rt.api_url}/campaigns/{measured['campaign']['id']}/report"
+    body = requests.get(path, headers=headers, timeout=30).json()
+    assert list(body["by_account"]) == [a]
+    assert (body["totals"]["clicks"], body["totals"]["conversions"], body["totals"]["impressions"]) == (
+        3,
+        1,
+        1000,
+    )
+    links = requests.get(
+        f"{chorus.rt.api_url}/posts/{measured['post']['id']}/links", headers=headers, timeout=30
+    )
+    assert links.status_code == 200
+    assert [x["account_id"] for x in links.json()["links"]] == [a]
+    assert (
+        b
+        not in requests.get(f"{chorus.rt.api_url}/links/report", headers=headers, timeout=30).json()[
+            "by_account"
+        ]
+    )

@@ -152,11 +152,15 @@ def numbers(
     posts: Iterable[Post],
     conversions: Iterable[Conversion],
     metrics: MetricsReader = stored_metrics,
+    sees: Callable[[str], bool] = lambda _: True,
 ) -> Numbers:
+    """The campaign's figures (``sees``: the accounts the reader may see; the others are left out)."""
     from chorus.metrics.store import post_engagements
 
     posts = list(posts)
-    targets = [(p, t) for p in posts for t in p.targets if t.state in PUBLISHED or t.platform_post_id]
+    targets = [(p, t) for p in posts for t in p.targets
+               if (t.state in PUBLISHED or t.platform_post_id) and sees(t.account_id)]  # fmt: skip
+    conversions = [c for c in conversions if c.account_id is None or sees(c.account_id)]
     refs = [(t.account_id, t.platform_post_id) for _, t in targets if t.platform_post_id]
     latest = metrics(campaign.workspace_id, refs)
     clicks = {link.code: link for p in posts for link in links.short_links_of(campaign.workspace_id, p.id)}
@@ -318,21 +322,30 @@ def document(data: Mapping[str, Any], generated_at: datetime, timezone: str) -> 
 
 
 def build(
-    campaign: Campaign, now: datetime | None = None, metrics: MetricsReader = stored_metrics
+    campaign: Campaign,
+    now: datetime | None = None,
+    metrics: MetricsReader = stored_metrics,
+    sees: Callable[[str], bool] = lambda _: True,
 ) -> dict[str, Any]:
     now = now or datetime.now(UTC)
-    current = numbers(campaign, campaign_posts(campaign, now), service.conversions(campaign), metrics)
+    current = numbers(campaign, campaign_posts(campaign, now), service.conversions(campaign), metrics, sees)
     before = service.previous(campaign)
     previous = (
-        numbers(before, campaign_posts(before, now), service.conversions(before), metrics) if before else None
+        numbers(before, campaign_posts(before, now), service.conversions(before), metrics, sees)
+        if before
+        else None
     )
     return report_data(current, previous)
 
 
 def render(
-    campaign: Campaign, fmt: str, timezone: str, now: datetime | None = None
+    campaign: Campaign,
+    fmt: str,
+    timezone: str,
+    now: datetime | None = None,
+    sees: Callable[[str], bool] = lambda _: True,
 ) -> tuple[bytes, str, str]:
     """The campaign report in ``fmt`` (json, csv, html, pdf): (body, content type, file name)."""
     now = now or datetime.now(UTC)
-    data = build(campaign, now)
+    data = build(campaign, now, sees=sees)
     return render_document(document(data, now, timezone), data, fmt, f"campaign-{campaign.id}")
