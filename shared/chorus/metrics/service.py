@@ -14,7 +14,10 @@ Three steps, each a thin handler's one call:
 3. :func:`collect` (metrics queue consumer): decrypt the account's credentials, run
    :func:`~chorus.metrics.collect.collect_account` "as of" the message's time (the ladder decides which
    posts are due), then store each collected post's collection time (or unfollow it when its ladder is
-   finished) and the account's next due time.
+   finished) and the account's next due time. When the account's daily metrics are due (its first
+   run after connect, then once a UTC day) and its collector is a
+   :class:`~chorus.platforms.base.TimelineReader`, :func:`follow_external_posts` first follows the
+   account's posts made outside Chorus (``external``: ``post_id`` None), collected in the same run.
 
 Errors: a rate limit parks the account until its ``Retry-After`` (the fan-out skips it, nothing fails); a
 revoked token marks the account for re-authorisation; any other refusal is logged and retried by the
@@ -26,7 +29,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -35,10 +38,17 @@ from botocore.exceptions import ClientError
 from chorus.errors import NotFound
 from chorus.events.envelope import DomainEvent
 from chorus.metrics import ladder
-from chorus.metrics.collect import AccountJob, PointRecorder, collect_account
+from chorus.metrics.collect import AccountJob, PointRecorder, PublishedPost, collect_account
 from chorus.metrics.registry import CollectionRegistry
 from chorus.metrics.store import PostInfo, RecordResult
-from chorus.platforms.base import AccountCredentials, AuthError, MetricsCollector, PermanentError, RateLimited
+from chorus.platforms.base import (
+    AccountCredentials,
+    AuthError,
+    MetricsCollector,
+    PermanentError,
+    RateLimited,
+    TimelineReader,
+)
 from chorus.store.keys import iso, parse_iso
 
 if TYPE_CHECKING:
@@ -48,6 +58,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_PARK = timedelta(minutes=15)
+EXTERNAL_SETTLE = timedelta(hours=1)  # a post made elsewhere is followed once it is this old
 SQS_BATCH = 10
 
 
@@ -115,6 +126,16 @@ class PublishedRecorder(Protocol):
     def note_published(self, workspace_id: str, account_id: str, post: PostInfo) -> bool: ...
 
 
+class CollectionStore(PointRecorder, PublishedRecorder, Protocol):
+    """Where a collection run records points and notes the external posts it finds."""
+
+
+class PostLinks(Protocol):
+    """The Chorus post a platform post was published for, if any (:func:`chorus.inbox.store.post_link`)."""
+
+    def __call__(self, workspace_id: str, account_id: str, platform_post_id: str) -> str | None: ...
+
+
 class AccountsPort(Protocol):
     """Connected accounts as collection needs them (the accounts service in production)."""
 
@@ -153,6 +174,12 @@ def _default_collectors(platform: str) -> MetricsCollector | None:
     return collector(platform)
 
 
+def _default_post_link(workspace_id: str, account_id: str, platform_post_id: str) -> str | None:
+    from chorus.inbox.store import post_link
+
+    return post_link(workspace_id, account_id, platform_post_id)
+
+
 def _default_recorder() -> MetricsStore:
     from chorus.metrics.store import MetricsStore
 
@@ -183,8 +210,7 @@ def follow_published(
         post_id=data.get("post_id"),
     )
     account_id = str(data["account_id"])
-    recorder.note_published(workspace_id, account_id, info)
-    registry.follow_post(workspace_id, account_id, info)
+    _follow_post(workspace_id, account_id, info, registry, recorder)
     first_due = ladder.next_post_collection(info.published_at, None, info.published_at)
     registry.follow_account(
         workspace_id, account_id, info.platform, first_due or info.published_at, new_post=True
@@ -198,6 +224,74 @@ def follow_published(
         },
     )
     return info
+
+
+def _follow_post(
+    workspace_id: str,
+    account_id: str,
+    info: PostInfo,
+    registry: CollectionRegistry,
+    recorder: PublishedRecorder,
+) -> None:
+    """Counted as published at once (reports show it before any metric), then followed on the ladder."""
+    recorder.note_published(workspace_id, account_id, info)
+    registry.follow_post(workspace_id, account_id, info)
+
+
+def follow_external_posts(
+    workspace_id: str,
+    account_id: str,
+    platform: str,
+    reader: TimelineReader,
+    creds: AccountCredentials,
+    followed: Sequence[PublishedPost],
+    at: datetime,
+    *,
+    registry: CollectionRegistry,
+    recorder: PublishedRecorder,
+    linked: PostLinks,
+) -> list[PublishedPost]:
+    """Follow the account's own posts that Chorus did not publish (``external``: no Chorus post id).
+
+    Reads the account's timeline back to the ladder's end (90 days) and follows each post that is not
+    followed already, not linked to a Chorus post (``linked``: a published target's platform post id),
+    and at least :data:`EXTERNAL_SETTLE` old: a post Chorus published a moment ago may not be linked
+    yet (the link is written from the table stream), and the next daily read sees it settled. Returns
+    the posts it followed (on the same ladder as Chorus's posts: their first collection is due at once
+    when they are older than an hour). A revoked token or a rate limit propagates as from
+    ``post_metrics``; any other refusal of the timeline is logged and nothing is followed."""
+    known = {p.info.platform_post_id for p in followed}
+    settled = at - EXTERNAL_SETTLE
+    found: list[PublishedPost] = []
+    try:
+        timeline = reader.recent_posts(creds, at - ladder.LADDER_END)
+    except (AuthError, RateLimited):
+        raise
+    except PermanentError as error:  # e.g. a permission the token lacks: the metrics still count
+        logger.warning("timeline_refused", extra={"account_id": account_id, "reason": error.message})
+        return []
+    for post in timeline:
+        if post.platform_post_id in known or post.published_at > settled:
+            continue
+        known.add(post.platform_post_id)
+        if linked(workspace_id, account_id, post.platform_post_id) is not None:
+            continue  # published through Chorus: followed from its PostPublished event
+        info = PostInfo(
+            platform_post_id=post.platform_post_id,
+            platform=platform,
+            published_at=post.published_at,
+            text=post.text,
+            url=post.url,
+            post_id=None,
+        )
+        _follow_post(workspace_id, account_id, info, registry, recorder)
+        found.append(PublishedPost(info=info))
+    if found:
+        logger.info(
+            "external_posts_followed",
+            extra={"workspace_id": workspace_id, "account_id": account_id, "posts": len(found)},
+        )
+    return found
 
 
 def stored_post_text(workspace_id: str, post_id: str | None, account_id: str) -> str:
@@ -284,9 +378,10 @@ def collect(
     message: CollectMessage,
     *,
     registry: CollectionRegistry | None = None,
-    recorder: PointRecorder | None = None,
+    recorder: CollectionStore | None = None,
     accounts: AccountsPort | None = None,
     collectors: Callable[[str], MetricsCollector | None] = _default_collectors,
+    linked: PostLinks = _default_post_link,
 ) -> RunResult:
     """Collect and record what is due for the message's account as of ``message.at``."""
     registry = registry or CollectionRegistry()
@@ -312,8 +407,26 @@ def collect(
         posts=registry.followed_posts(ws, account_id),
         account_last_collected_at=entry.account_last_collected_at,
     )
+    store = recorder or _default_recorder()
     try:
-        outcome = collect_account(job, collector, recorder or _default_recorder(), clock=lambda: at)
+        # with the account's daily metrics (first after connect, then daily): its posts made elsewhere
+        if isinstance(collector, TimelineReader) and ladder.account_is_due(
+            entry.account_last_collected_at, at
+        ):
+            external = follow_external_posts(
+                ws,
+                account_id,
+                account.platform,
+                collector,
+                job.creds,
+                job.posts,
+                at,
+                registry=registry,
+                recorder=store,
+                linked=linked,
+            )
+            job = replace(job, posts=[*job.posts, *external])
+        outcome = collect_account(job, collector, store, clock=lambda: at)
     except RateLimited as error:
         wait = timedelta(seconds=error.retry_after) if error.retry_after else DEFAULT_PARK
         registry.finish_run(

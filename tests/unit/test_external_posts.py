@@ -1,0 +1,161 @@
+"""Posts made outside Chorus: read from the account's timeline by the collection run, followed as
+``external`` posts (no Chorus post id) on the same ladder, never twice, never a Chorus post (moto)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from chorus.config import reset_caches
+from chorus.metrics.registry import CollectionRegistry
+from chorus.metrics.service import CollectMessage, collect, follow_connected_account, follow_published
+from chorus.metrics.store import MetricsStore
+from chorus.platforms.base import (
+    AccountCredentials,
+    AuthError,
+    PermanentError,
+    TimelinePost,
+    TimelineReader,
+    newest_first,
+)
+from tests.unit.test_collection_service import ACCT, PUBLISHED, WS, FakeAccounts, FakeCollector, published
+from tests.unit.test_metrics_store import TABLE, create_metrics_table
+
+AT = PUBLISHED + timedelta(hours=5)  # the account's first collection run after connect
+
+
+@pytest.fixture
+def dynamo(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.setenv("CHORUS_METRICS_TABLE", TABLE)
+    with mock_aws():
+        reset_caches()
+        yield create_metrics_table()
+    reset_caches()
+
+
+class TimelineCollector(FakeCollector):
+    """The fake collector, with an account timeline as the platform would list it."""
+
+    def __init__(self, timeline: list[TimelinePost], error: Exception | None = None) -> None:
+        super().__init__()
+        self.timeline = timeline
+        self.timeline_error = error
+        self.reads: list[datetime] = []
+
+    def recent_posts(self, creds: AccountCredentials, since: datetime) -> list[TimelinePost]:
+        self.reads.append(since)
+        if self.timeline_error:
+            raise self.timeline_error
+        return newest_first(self.timeline, since)
+
+
+def post(platform_post_id: str, age: timedelta, at: datetime = AT) -> TimelinePost:
+    return TimelinePost(
+        platform_post_id, at - age, f"text of {platform_post_id}", f"https://x.example/{platform_post_id}"
+    )
+
+
+def run(collector: TimelineCollector, at: datetime, links: dict[str, str] | None = None) -> Any:
+    return collect(
+        CollectMessage(WS, ACCT, at),
+        registry=CollectionRegistry(),
+        recorder=MetricsStore(),
+        accounts=FakeAccounts(),
+        collectors=lambda platform: collector,
+        linked=lambda ws, acct, pid: (links or {}).get(pid),
+    )
+
+
+def connect() -> CollectionRegistry:
+    registry = CollectionRegistry()
+    follow_connected_account(WS, ACCT, "x", PUBLISHED, registry)
+    return registry
+
+
+def followed(registry: CollectionRegistry) -> dict[str, str | None]:
+    return {p.info.platform_post_id: p.info.post_id for p in registry.followed_posts(WS, ACCT)}
+
+
+def test_the_fake_is_a_timeline_reader() -> None:
+    assert isinstance(TimelineCollector([]), TimelineReader)
+
+
+def test_first_run_follows_posts_made_elsewhere_and_nothing_chorus_made(dynamo: Any) -> None:
+    registry, store = connect(), MetricsStore()
+    # Given a post Chorus published (followed from its event), and the account followed at connect
+    follow_published(
+        WS, published("chorus-1", AT - timedelta(hours=3)), "ours", registry=registry, recorder=store
+    )
+    collector = TimelineCollector(
+        [
+            post("chorus-1", timedelta(hours=3)),  # followed already
+            post("chorus-2", timedelta(hours=2)),  # linked to a Chorus post, its event not handled yet
+            post("phone-1", timedelta(hours=2)),  # made on the phone
+            post("phone-2", timedelta(days=40)),  # older, still on the ladder
+            post("fresh", timedelta(minutes=20)),  # too young: maybe Chorus's, not linked yet
+            post("ancient", timedelta(days=91)),  # past the ladder
+        ]
+    )
+    # When the first collection runs
+    result = run(collector, AT, links={"chorus-2": "post-2"})
+    # Then the timeline was read back to the ladder's end (90 days)
+    assert collector.reads == [AT - timedelta(days=90)]
+    # And only the posts made elsewhere, settled and on the ladder, are followed, as external
+    assert followed(registry) == {"chorus-1": "post-1", "phone-1": None, "phone-2": None}
+    # And they were collected in the same run, beside Chorus's post
+    assert sorted(collector.post_calls[0]) == ["chorus-1", "phone-1", "phone-2"]
+    assert result.posts == 3
+    # And the report's store counts them with their metrics, with no Chorus post id
+    records = {
+        r.info.platform_post_id: r for r in store.get_posts(WS, [(ACCT, "phone-1"), (ACCT, "phone-2")])
+    }
+    assert records["phone-1"].info.post_id is None
+    assert records["phone-1"].latest == {"likes": 10}
+    assert records["phone-1"].info.text == "text of phone-1"
+    assert records["phone-1"].info.url == "https://x.example/phone-1"
+
+
+def test_the_timeline_is_read_daily_with_the_account_metrics_and_never_follows_twice(dynamo: Any) -> None:
+    registry = connect()
+    collector = TimelineCollector([post("phone-1", timedelta(hours=2)), post("fresh", timedelta(minutes=20))])
+    run(collector, AT)
+    assert followed(registry) == {"phone-1": None}
+    # When the next hourly run comes the same day: the timeline is not read again
+    run(collector, AT + timedelta(hours=1))
+    assert len(collector.reads) == 1
+    # When the next day's run comes: read again, the once-fresh post is followed now, phone-1 not twice
+    next_day = AT + timedelta(days=1)
+    run(collector, next_day)
+    assert len(collector.reads) == 2
+    assert followed(registry) == {"phone-1": None, "fresh": None}
+    found = MetricsStore().read_account_range(WS, ACCT, AT.date(), next_day.date())
+    assert found.posts_published == 2
+
+
+def test_a_refused_timeline_does_not_stop_the_metrics(dynamo: Any) -> None:
+    connect()
+    collector = TimelineCollector([], error=PermanentError("missing permission", platform="x"))
+    result = run(collector, AT)
+    assert result.status == "collected"
+    assert result.account_collected
+    assert followed(CollectionRegistry()) == {}
+
+
+def test_a_revoked_token_on_the_timeline_marks_the_account(dynamo: Any) -> None:
+    connect()
+    collector = TimelineCollector([], error=AuthError("token revoked", platform="x"))
+    accounts = FakeAccounts()
+    result = collect(
+        CollectMessage(WS, ACCT, AT),
+        registry=CollectionRegistry(),
+        recorder=MetricsStore(),
+        accounts=accounts,
+        collectors=lambda platform: collector,
+        linked=lambda ws, acct, pid: None,
+    )
+    assert result.status == "needs_reauth"
+    assert accounts.reauth == ["token revoked"]
