@@ -3,7 +3,8 @@ connected through ``GET /accounts/connect/<platform>`` and ``/oauth/callback/<pl
 by the platform: the token's channel, the creator's open_id), a video scheduled through ``POST /posts``,
 the connection lost mid-upload and the upload resumed where the platform stands, the video published
 once by the real publisher, its metrics collected by the hourly fan-out and seen in ``GET /reports``;
-and a TikTok post without a privacy level answered 422 naming the account and the rule."""
+and a TikTok post without a privacy level, or with options the creator cannot use, answered 422 naming
+the account and the rule."""
 
 from __future__ import annotations
 
@@ -211,3 +212,14 @@ def test_a_tiktok_post_without_a_privacy_level_is_refused_naming_the_account_and
     assert f"accounts[{account['id']}].options.tiktok.privacy_level" in problem
     assert "options.required" in problem
     assert "first_comment.unsupported" in problem
+    # And options this creator cannot use (creator info kept at connect) are refused before anything is sent
+    inits = len(tiktok.calls("POST", ttfake.INIT))
+    refused = chorus.call("POST", "/posts", key, json={
+        "text": "Clip", "accounts": [account["id"]], "mode": "now",
+        "options": {"tiktok": {"privacy_level": "PUBLIC_TO_EVERYONE", "allow_stitch": "true"}},
+        "media": [{"mime_type": "video/mp4", "url": f"{tiktok.url}{ttfake.VIDEO}"}]})  # fmt: skip
+    assert refused.status_code == 422, refused.text
+    fields = {(e["field"], e["rule"]) for e in refused.json()["errors"]}
+    assert fields == {(f"accounts[{account['id']}].options.tiktok.privacy_level", "options.creator"),
+                      (f"accounts[{account['id']}].options.tiktok.allow_stitch", "options.creator")}  # fmt: skip
+    assert len(tiktok.calls("POST", ttfake.INIT)) == inits

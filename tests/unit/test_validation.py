@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chorus.posts.validation import PLATFORM_RULES, MediaSpec, Violation, validate
+from chorus.posts.validation import PLATFORM_RULES, MediaSpec, Violation, check_account_options, validate
 
 JPEG = MediaSpec("image/jpeg", 100_000)
 PNG = MediaSpec("image/png", 100_000)
@@ -155,6 +155,21 @@ def test_youtube_and_tiktok_need_a_video() -> None:
     assert ("first_comment.unsupported", "first_comment") in rules(
         validate("youtube", "hi", [MP4], None, [], "c")
     )
+
+
+def test_tiktok_options_are_checked_against_the_creator_info_kept_on_the_account() -> None:
+    extra = {"privacy_level_options": "SELF_ONLY,MUTUAL_FOLLOW_FRIENDS",
+             "creator_info": '{"comment_disabled": true, "duet_disabled": false, "stitch_disabled": false}'}  # fmt: skip
+    wanted = {
+        "tiktok": {"privacy_level": "PUBLIC_TO_EVERYONE", "allow_comment": "true", "allow_duet": "true"}
+    }
+    assert rules(check_account_options("tiktok", wanted, extra)) == {
+        ("options.creator", "options.tiktok.privacy_level"), ("options.creator", "options.tiktok.allow_comment")}  # fmt: skip
+    assert check_account_options("tiktok", {"tiktok": {"privacy_level": "SELF_ONLY"}}, extra) == []
+    assert (
+        check_account_options("tiktok", wanted, {}) == []
+    )  # nothing kept (a pasted token): TikTok checks it
+    assert check_account_options("youtube", {"youtube": {"privacy": "public"}}, extra) == []
 
 
 def test_platform_options_are_checked_by_name_and_value_and_tiktok_needs_a_privacy_level() -> None:

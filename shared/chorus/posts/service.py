@@ -31,7 +31,7 @@ from chorus.posts.model import (
 from chorus.posts.queue import PublishMessage, PublishQueue
 from chorus.posts.scheduler import enqueue
 from chorus.posts.timing import Recurrence, Slot, parse_slots, queue_full, slot_times, to_utc
-from chorus.posts.validation import MediaSpec, validate
+from chorus.posts.validation import ACCOUNT_OPTIONS, MediaSpec, check_account_options, validate
 from chorus.store import keys
 from chorus.store import posts as repo
 from chorus.store.models import WorkspaceItem
@@ -106,6 +106,12 @@ def check_content(workspace_id: str, account_platforms: dict[str, str], compose:
             content.options,
         ):
             errors.append(FieldError(f"accounts[{account_id}].{v.field}", f"{platform}: {v.message}", v.rule))
+        if platform in ACCOUNT_OPTIONS:  # what the account may do, as the platform said at connect
+            extra = accounts.get_account(workspace_id, account_id).extra
+            for v in check_account_options(platform, content.options, extra):
+                errors.append(
+                    FieldError(f"accounts[{account_id}].{v.field}", f"{platform}: {v.message}", v.rule)
+                )
     for account_id in compose.variants:
         if account_id not in account_platforms:
             errors.append(

@@ -704,6 +704,43 @@ def check_options(platform: str, options: Mapping[str, Mapping[str, str]]) -> li
     return found
 
 
+def _tiktok_creator(options: Mapping[str, str], extra: Mapping[str, str]) -> list[Violation]:
+    """TikTok's creator info kept on the account at connect: the privacy levels it may post with, and
+    the interactions it turned off (read again from TikTok before the post is sent)."""
+    import json
+
+    found: list[Violation] = []
+    allowed = [p for p in (extra.get("privacy_level_options") or "").split(",") if p]
+    chosen = options.get("privacy_level")
+    if chosen and allowed and chosen not in allowed:
+        found.append(Violation("options.creator", f"this creator may post with {', '.join(allowed)} only",
+                               "options.tiktok.privacy_level"))  # fmt: skip
+    try:
+        creator = json.loads(extra.get("creator_info") or "{}")
+    except ValueError:
+        creator = {}
+    for name, off in (("allow_comment", "comment_disabled"), ("allow_duet", "duet_disabled"),
+                      ("allow_stitch", "stitch_disabled")):  # fmt: skip
+        if options.get(name) == "true" and creator.get(off) is True:
+            found.append(Violation("options.creator", f"the creator turned {off.removesuffix('_disabled')}s off",
+                                   f"options.tiktok.{name}"))  # fmt: skip
+    return found
+
+
+ACCOUNT_OPTIONS: Mapping[str, Callable[[Mapping[str, str], Mapping[str, str]], list[Violation]]] = {
+    "tiktok": _tiktok_creator,
+}
+"""Platforms whose options depend on the account (what it was allowed at connect, kept in its extra)."""
+
+
+def check_account_options(
+    platform: str, options: Mapping[str, Mapping[str, str]], extra: Mapping[str, str]
+) -> list[Violation]:
+    """The post's options for ``platform`` against what the account may do (``ACCOUNT_OPTIONS``)."""
+    check = ACCOUNT_OPTIONS.get(platform)
+    return check(options.get(platform) or {}, extra) if check else []
+
+
 def validate(
     platform: str,
     text: str,
