@@ -16,7 +16,7 @@ from chorus.accounts import service as accounts
 from chorus.accounts.apps import OAuthApps
 from chorus.accounts.tokens import TokenSet
 from chorus.errors import BadRequest, Conflict, ValidationFailed
-from tests.support import main_table_in_moto
+from tests.support import fixture_json, main_table_in_moto
 
 APPS = OAuthApps()  # the platforms' own endpoints (responses answers them)
 GRAPH = APPS.facebook_graph_url
@@ -76,9 +76,16 @@ WHOAMI: dict[str, tuple[str, dict[str, Any], str, str | None]] = {
         f"{APPS.tiktok_api_url}/v2/user/info/",
         {"data": {"user": {"open_id": "723f24d7-e717-40f8-a2b6-cb8464cd23b4", "display_name": "Tik Toker"}}, "error": {"code": "ok"}},
         "723f24d7-e717-40f8-a2b6-cb8464cd23b4",
-        None,
+        "tiktok",  # creator info's creator_username (read with whoami: what the creator may post with)
     ),
 }  # fmt: skip
+
+
+def creator_info(platform: str, rsps: responses.RequestsMock) -> None:
+    """TikTok's creator info, read at connect beside whoami and kept on the account."""
+    if platform == "tiktok":
+        rsps.post(f"{APPS.tiktok_api_url}/v2/post/publish/creator_info/query/", match=[bearer()],
+                  json=fixture_json("platform_api/publishing/tiktok/creator_info_query_response.json"))  # fmt: skip
 
 
 @pytest.mark.parametrize("platform", sorted(WHOAMI))
@@ -87,6 +94,7 @@ def test_the_account_connected_is_the_one_the_platform_names(
 ) -> None:
     url, answer, named, handle = WHOAMI[platform]
     rsps.get(url, json=answer, match=[bearer()])
+    creator_info(platform, rsps)
     base = {"mastodon": INSTANCE, "bluesky": PDS}.get(platform)
     # When the token is given without naming an account
     account = connect(platform, base_url=base)
@@ -94,6 +102,8 @@ def test_the_account_connected_is_the_one_the_platform_names(
     assert (account.platform_account_id, account.handle) == (named, handle)
     assert TOKEN not in (account.token_blob or "")
     assert accounts.credentials(account).access_token == TOKEN
+    if platform == "tiktok":
+        assert account.extra["privacy_level_options"] == "PUBLIC_TO_EVERYONE,MUTUAL_FOLLOW_FRIENDS,SELF_ONLY"
 
 
 @pytest.mark.parametrize("platform", sorted(WHOAMI))
@@ -102,6 +112,7 @@ def test_an_asserted_account_the_token_does_not_belong_to_is_refused(
 ) -> None:
     url, answer, _, _ = WHOAMI[platform]
     rsps.get(url, json=answer)
+    creator_info(platform, rsps)
     base = {"mastodon": INSTANCE, "bluesky": PDS}.get(platform)
     with pytest.raises(ownership.NotTheOwner) as refused:
         connect(platform, "someone-else", base_url=base)

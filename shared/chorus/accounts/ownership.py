@@ -177,7 +177,9 @@ def _youtube(claim: Claim, apps: OAuthApps, http: requests.Session) -> Owner:
 def _tiktok(claim: Claim, apps: OAuthApps, http: requests.Session) -> Owner:
     from chorus.platforms.tiktok import oauth as tiktok
 
-    return tiktok.whoami(claim.access_token, session=http, api_url=apps.tiktok_api_url)
+    owner = tiktok.whoami(claim.access_token, session=http, api_url=apps.tiktok_api_url)
+    creator = tiktok.creator_info(claim.access_token, session=http, api_url=apps.tiktok_api_url)
+    return replace(owner, handle=owner.handle or creator.username, extra=creator.extra())
 
 
 def _whatsapp(claim: Claim, apps: OAuthApps, http: requests.Session) -> Owner:
