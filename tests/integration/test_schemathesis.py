@@ -57,7 +57,8 @@ def things(chorus: Chorus, key: str) -> dict[str, str]:
     upload = chorus.call(
         "POST", "/media", key, json={"filename": "a.png", "mime_type": "image/png", "size": 10}
     )
-    for answer in (post, monitor, saved, spare, template, group, upload):
+    campaign = chorus.call("POST", "/campaigns", key, json={"name": "fuzz", "starts_on": "2031-01-01"})
+    for answer in (post, monitor, saved, spare, template, group, upload, campaign):
         assert answer.status_code == 201, answer.text
     return {
         "account_id": account,
@@ -68,6 +69,8 @@ def things(chorus: Chorus, key: str) -> dict[str, str]:
         "template_id": template.json()["id"],
         "group_id": group.json()["id"],
         "media_id": upload.json()["id"],
+        "campaign_id": campaign.json()["id"],
+        "token": campaign.json()["pixel_url"].rsplit("/", 1)[1],
         "platform": "sandbox",
     }
 
