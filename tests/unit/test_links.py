@@ -135,3 +135,16 @@ def test_figures_compute_their_ratios_and_none_without_a_denominator() -> None:
     assert (f.cost_per_click, f.cost_per_conversion, f.roi) == (50, 100, pytest.approx(-1 / 3))
     assert Figures().to_dict()["roi"] is None
     assert Figures().to_dict()["ctr"] is None
+
+
+def test_infinite_or_huge_numbers_are_refused() -> None:
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    raw = {
+        "name": "x",
+        "starts_on": "2026-12-01",
+        "budget": float("inf"),
+        "goal": {"metric": "clicks", "target": float("inf")},
+    }
+    with pytest.raises(ValidationFailed) as caught:
+        parse("ws1", raw, None, now)
+    assert sorted(e.field for e in caught.value.errors) == ["budget", "goal.target"]

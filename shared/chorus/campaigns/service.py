@@ -81,8 +81,8 @@ def parse(workspace_id: str, raw: Mapping[str, Any], old: Campaign | None, now: 
             errors.append(FieldError("goal.metric", f"one of {', '.join(GOAL_METRICS)}", "enum"))
         else:
             target = raw_goal.get("target")
-            if isinstance(target, bool) or not isinstance(target, int | float) or target <= 0:
-                errors.append(FieldError("goal.target", "a number above 0", "number"))
+            if isinstance(target, bool) or not isinstance(target, int | float) or not 0 < target <= 1e12:
+                errors.append(FieldError("goal.target", "a number above 0 (at most 1e12)", "number"))
             else:
                 goal = Goal(str(raw_goal["metric"]), float(target))
     costs: dict[str, float] = {}
