@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from functools import partial
 from urllib.parse import urlencode
 
 import requests
@@ -34,7 +33,7 @@ import requests
 from chorus.platforms.base import PermanentError
 from chorus.platforms.http import bearer, call, json_body
 from chorus.platforms.whoami import Owner, get_json, listed, named, text
-from chorus.platforms.x.oauth import TokenSet, refreshed, token_answer, token_set
+from chorus.platforms.x.oauth import TokenSet, secret_grant
 
 __all__ = ["TokenSet", "administered", "authorize_url", "exchange_code", "refresh", "whoami"]
 
@@ -102,19 +101,10 @@ def exchange_code(
     oauth_url: str = OAUTH_URL,
     now: datetime | None = None,
 ) -> TokenSet:
-    body = token_answer(
-        session,
-        _token_url(oauth_url),
-        PLATFORM,
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "client_id": client_id,
-            "client_secret": client_secret,
-            "redirect_uri": redirect_uri,
-        },
+    grant = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+    return secret_grant(
+        _token_url(oauth_url), PLATFORM, (client_id, client_secret), grant, session=session, now=now
     )
-    return token_set(body, now=now)
 
 
 def refresh(
@@ -126,14 +116,10 @@ def refresh(
     oauth_url: str = OAUTH_URL,
     now: datetime | None = None,
 ) -> TokenSet:
-    data = {
-        "grant_type": "refresh_token",
-        "refresh_token": refresh_token,
-        "client_id": client_id,
-        "client_secret": client_secret,
-    }
-    answer = partial(token_answer, session, _token_url(oauth_url), PLATFORM, data)
-    return refreshed(answer, refresh_token, PLATFORM, now=now)
+    grant = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    return secret_grant(
+        _token_url(oauth_url), PLATFORM, (client_id, client_secret), grant, session=session, now=now
+    )
 
 
 def member(access_token: str, *, session: requests.Session | None = None, api_url: str = API_URL) -> Owner:

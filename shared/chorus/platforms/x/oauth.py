@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -81,6 +82,25 @@ def token_answer(
         raise PermanentError(str(described or error or "the token answer holds no access_token"), platform=platform,
                              code=str(error) if error else None, status=resp.status_code)  # fmt: skip
     return body
+
+
+def secret_grant(
+    url: str,
+    platform: str,
+    client: tuple[str, str],
+    grant: dict[str, str],
+    *,
+    session: requests.Session | None = None,
+    now: datetime | None = None,
+) -> TokenSet:
+    """A grant with the client's id and secret in the form (Google, LinkedIn): ``grant`` is
+    ``{"grant_type": "authorization_code", "code", "redirect_uri"}`` or ``{"grant_type": "refresh_token",
+    "refresh_token"}``; a refused refresh means the account must authorise again."""
+    data = {**grant, "client_id": client[0], "client_secret": client[1]}
+    if grant.get("grant_type") != "refresh_token":
+        return token_set(token_answer(session, url, platform, data), now=now)
+    answer = partial(token_answer, session, url, platform, data)
+    return refreshed(answer, grant["refresh_token"], platform, now=now)
 
 
 def refreshed(

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from functools import partial
 from urllib.parse import urlencode
 
 import requests
 
 from chorus.platforms.base import PermanentError
 from chorus.platforms.whoami import Owner, get_json, listed, named, obj, text
-from chorus.platforms.x.oauth import TokenSet, refreshed, token_answer, token_set
+from chorus.platforms.x.oauth import TokenSet, secret_grant
 
 __all__ = ["TokenSet", "authorize_url", "exchange_code", "refresh", "whoami"]
 
@@ -72,14 +71,8 @@ def exchange_code(
     token_url: str = TOKEN_URL,
     now: datetime | None = None,
 ) -> TokenSet:
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "client_id": client_id,
-        "client_secret": client_secret,
-        "redirect_uri": redirect_uri,
-    }
-    return token_set(token_answer(session, token_url, PLATFORM, data), now=now)
+    grant = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+    return secret_grant(token_url, PLATFORM, (client_id, client_secret), grant, session=session, now=now)
 
 
 def refresh(
@@ -91,15 +84,8 @@ def refresh(
     token_url: str = TOKEN_URL,
     now: datetime | None = None,
 ) -> TokenSet:
-    data = {
-        "grant_type": "refresh_token",
-        "refresh_token": refresh_token,
-        "client_id": client_id,
-        "client_secret": client_secret,
-    }
-    return refreshed(
-        partial(token_answer, session, token_url, PLATFORM, data), refresh_token, PLATFORM, now=now
-    )
+    grant = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    return secret_grant(token_url, PLATFORM, (client_id, client_secret), grant, session=session, now=now)
 
 
 def whoami(
