@@ -13,7 +13,7 @@ from moto import mock_aws
 from chorus.config import reset_caches
 from chorus.metrics.registry import CollectionRegistry
 from chorus.metrics.service import CollectMessage, collect, follow_connected_account, follow_published
-from chorus.metrics.store import MetricsStore
+from chorus.metrics.store import MetricsStore, PostInfo
 from chorus.platforms.base import (
     AccountCredentials,
     AuthError,
@@ -117,6 +117,11 @@ def test_first_run_follows_posts_made_elsewhere_and_nothing_chorus_made(dynamo: 
     assert records["phone-1"].latest == {"likes": 10}
     assert records["phone-1"].info.text == "text of phone-1"
     assert records["phone-1"].info.url == "https://x.example/phone-1"
+    # And the rollups know the origin of each post and count the external ones beside all posts
+    found = store.read_account_range(WS, ACCT, (AT - timedelta(days=90)).date(), AT.date())
+    assert (found.posts_published, found.posts_external) == (3, 2)
+    assert found.external == {"phone-1", "phone-2"}
+    assert {s.platform_post_id for s in found.posts} == {"chorus-1", "phone-1", "phone-2"}
 
 
 def test_the_timeline_is_read_daily_with_the_account_metrics_and_never_follows_twice(dynamo: Any) -> None:
@@ -133,7 +138,8 @@ def test_the_timeline_is_read_daily_with_the_account_metrics_and_never_follows_t
     assert len(collector.reads) == 2
     assert followed(registry) == {"phone-1": None, "fresh": None}
     found = MetricsStore().read_account_range(WS, ACCT, AT.date(), next_day.date())
-    assert found.posts_published == 2
+    assert (found.posts_published, found.posts_external) == (2, 2)
+    assert found.external == {"phone-1", "fresh"}
 
 
 def test_a_refused_timeline_does_not_stop_the_metrics(dynamo: Any) -> None:
@@ -159,3 +165,14 @@ def test_a_revoked_token_on_the_timeline_marks_the_account(dynamo: Any) -> None:
     )
     assert result.status == "needs_reauth"
     assert accounts.reauth == ["token revoked"]
+
+
+def test_an_external_post_not_collected_yet_counts_as_external(dynamo: Any) -> None:
+    store = MetricsStore()
+    info = PostInfo("phone-9", "x", AT - timedelta(hours=2), "from the phone", None, post_id=None)
+    ours = PostInfo("chorus-9", "x", AT - timedelta(hours=2), "ours", None, post_id="post-9")
+    store.note_published(WS, ACCT, info)
+    store.note_published(WS, ACCT, ours)
+    found = store.read_account_range(WS, ACCT, AT.date(), AT.date())
+    assert (found.posts_published, found.posts_external) == (2, 1)
+    assert found.external == {"phone-9"}

@@ -21,7 +21,8 @@ Items (keys in :mod:`chorus.metrics.keys`)
   was 9 of a post's 15 DynamoDB write units (docs/scaling.md).
 * **day** ``M#<ws>#<acct>`` / ``D#<YYYY-MM-DD>`` (UTC day) and **month** ``.../MO#<YYYY-MM>``:
   ``s_<metric>`` what the account's posts *gained* that day (sum of deltas of lifetime post counters,
-  by observation time), ``n_posts`` posts published that day, ``l_<metric>`` the day's latest reading
+  by observation time), ``n_posts`` posts published that day (``n_posts_ext``: of them, the posts made
+  outside Chorus, followed from the account's timeline), ``l_<metric>`` the day's latest reading
   of an account lifetime counter (followers), ``g_<metric>`` its change since the previous reading,
   ``a_<metric>`` a platform's own per-day account value (``period="day"`` insights). The month item
   holds the same sums for the month and the per-day values as ``l_<metric>@DD`` / ``a_<metric>@DD``.
@@ -36,7 +37,9 @@ Items (keys in :mod:`chorus.metrics.keys`)
   week item before each post write, and a second version check in the same transaction. The same
   update rewrites ``summary`` (:mod:`chorus.reports.weeksummary`: the week's top/bottom candidates and
   heatmap sums, ~5 KB for 140 posts), which a report reads instead of ``scores`` for the weeks wholly
-  inside its range.
+  inside its range. ``ext`` (only on weeks that have any) lists the week's external posts (no Chorus
+  post id), so a report can tell and filter posts by origin without opening post items; the scores
+  themselves keep their format, so reports that do not filter pay nothing for it.
 
 Lifetime counters become deltas
 -------------------------------
@@ -116,6 +119,8 @@ BATCH_WRITE_MAX = 25
 
 SUM, GAINED, LATEST, DAILY, TIME = "s_", "g_", "l_", "a_", "t_"
 POSTS_PUBLISHED = "n_posts"
+POSTS_EXTERNAL = "n_posts_ext"  # of ``n_posts``, the posts made outside Chorus (``external``)
+EXTERNAL_IDS = "ext"  # on a week item: the platform post ids of its external posts (JSON list)
 SCORES = "scores"
 VERSION = "version"
 FOLDED = "folded"
@@ -244,6 +249,10 @@ class AccountRange:
     # posts published in the range and followed, not folded into the rollups yet (in ``posts`` and
     # ``posts_published`` too): what a report shows about them, by platform post id
     unfolded: dict[str, PostRecord] = field(default_factory=dict)
+    # origin: of ``posts_published``, those made outside Chorus; and the platform post ids of the
+    # external posts among ``posts``/``candidates`` (every other post was published through Chorus)
+    posts_external: int = 0
+    external: set[str] = field(default_factory=set)
 
     def has_sum(self, metric: str) -> bool:
         return metric in self.sums
@@ -411,6 +420,12 @@ def week_scores(item: Item | None) -> dict[str, str]:
         return {}
     found: dict[str, str] = json.loads(item[SCORES]["S"])
     return found
+
+
+def week_external(item: Item | None) -> set[str]:
+    """The platform post ids of a week item's external posts."""
+    value = (item or {}).get(EXTERNAL_IDS)
+    return set(json.loads(value["S"])) if value else set()
 
 
 def _utc_day(at: datetime) -> date:
@@ -702,9 +717,16 @@ class MetricsStore:
         week_update.set(SCORES, _s(json.dumps(scores, separators=(",", ":"))))
         week_update.set(SUMMARY, _s(summarise(keys.week_start(published), scores)))
         _versioned(week_update, _version(week))
+        external = post.post_id is None
+        if external:
+            ids = week_external(week)
+            if post.platform_post_id not in ids:
+                ids.add(post.platform_post_id)
+                week_update.set(EXTERNAL_IDS, _s(json.dumps(sorted(ids), separators=(",", ":"))))
         if new:  # counted in the rollups from now on: no longer as an unfolded post
-            updates.on(rollup_pk, keys.day_sk(published)).add(POSTS_PUBLISHED, 1)
-            updates.on(rollup_pk, keys.month_sk(published)).add(POSTS_PUBLISHED, 1)
+            for counter in (POSTS_PUBLISHED, POSTS_EXTERNAL) if external else (POSTS_PUBLISHED,):
+                updates.on(rollup_pk, keys.day_sk(published)).add(counter, 1)
+                updates.on(rollup_pk, keys.month_sk(published)).add(counter, 1)
             tombstone = updates.on(rollup_pk, keys.unfolded_sk(post.published_at, post.platform_post_id))
             tombstone.set(FOLDED, _n(1))
             tombstone.set("expires_at", _n(folded_expires))
@@ -853,10 +875,18 @@ class MetricsStore:
                 monday += timedelta(days=7)
         if whole:
             got = read_range(
-                self._batch_get, [pk], start, end, whole, extra_attributes=(SUMMARY,), late=edges
+                self._batch_get,
+                [pk],
+                start,
+                end,
+                whole,
+                extra_attributes=(SUMMARY, EXTERNAL_IDS),
+                late=edges,
             )
         else:
-            got = read_range(self._batch_get, [pk], start, end, edges)
+            got = read_range(
+                self._batch_get, [pk], start, end, edges, extra_attributes=(SCORES, EXTERNAL_IDS)
+            )
         found.items = got.items
         for item, first, monthly in got.rollups:
             _fold(found, item, first, monthly=monthly)
@@ -864,6 +894,8 @@ class MetricsStore:
         unsummarised: list[tuple[str, str]] = []
         summarised_weeks = {sk for _, sk in whole}
         for item in got.extra:
+            if EXTERNAL_IDS in item:
+                found.external |= week_external(item)
             sk = item["sk"]["S"]
             if sk not in summarised_weeks:
                 week_items.append(item)
@@ -877,7 +909,7 @@ class MetricsStore:
             found.summaries.append(summary)
             found.candidates += _decoded(account_id, summary.candidates, 0, 2**63)
         if unsummarised:  # old week items: their scores, one more round trip
-            fetched = list(self._batch_get(unsummarised, ("sk", SCORES)))
+            fetched = list(self._batch_get(unsummarised, ("sk", SCORES, EXTERNAL_IDS)))
             week_items += fetched
             found.items += len(fetched)
         first_ts, last_ts = _day_start(start), _day_start(end + timedelta(days=1))
@@ -891,6 +923,9 @@ class MetricsStore:
                     continue  # folded between the two reads: the rollups hold it
                 found.unfolded[info.platform_post_id] = record
                 found.posts_published += 1
+                if info.post_id is None:
+                    found.posts_external += 1
+                    found.external.add(info.platform_post_id)
                 if with_posts:
                     found.posts.append(
                         PostScore.of(account_id, info.platform_post_id, info.published_at, 0, None, None)
@@ -968,6 +1003,8 @@ def _fold(found: AccountRange, item: Item, first: date, *, monthly: bool) -> Non
             gained[metric] = gained.get(metric, 0) + int(value["N"])
         elif name == POSTS_PUBLISHED:
             found.posts_published += int(value["N"])
+        elif name == POSTS_EXTERNAL:
+            found.posts_external += int(value["N"])
         elif kind in (LATEST, DAILY):
             target = found.latest if kind == LATEST else found.daily
             metric, day = name[2:], first
