@@ -10,7 +10,7 @@ import './inbox.css'
 // The unified inbox: conversations filtered as GET /inbox filters them, the open thread, and everything
 // done to it; new messages arrive over the workspace's WebSocket and are merged without a reload.
 const LIST_LIMIT = 50
-const LIST_MAX = 200 // rows kept in the page as live updates add conversations
+const LIST_MAX = 500 // rows kept in the page as live updates add conversations (the oldest beyond drop off)
 const HEARTBEAT_MS = 20_000 // presence: the API forgets a viewer after 45 s without one
 const TYPING_EVERY_MS = 5_000
 const SETTLE_MS = 2_500 // a new connection may miss pushes this long (the pusher's connection list cache)
