@@ -60,7 +60,7 @@ from chorus.platforms.base import (
     UnknownOutcome,
 )
 from chorus.posts import reminders
-from chorus.posts.model import Attempt, Post, Target, TargetState
+from chorus.posts.model import Attempt, Content, Post, Target, TargetState
 from chorus.posts.queue import MAX_DELAY_S, PublishMessage, PublishQueue
 from chorus.store import keys
 from chorus.store import posts as repo
@@ -178,12 +178,15 @@ def _handle(
         wait = (due - deps.now()).total_seconds()
         if wait > 0:
             deps.sleep(wait)  # everything is ready: the call goes out at the due second
+        # the short links are stored before the claim (and so before the first call): a failure here leaves
+        # the target queued, not claimed; every later attempt reads the same ones back
+        content = published_content(post, target).content
         first = _first_to_send(post, target)
         started = repo.start_publishing(target, message.token, deps.now(), sent=first)
         if started is None:
             return Outcome(target.id, "stale")  # another worker won, or the post was edited
         target = started  # with the persisted idempotency material and the parts already out
-        request = _request(post, target, deps, claimed=first, deferred=True)
+        request = _request(post, target, deps, claimed=first, deferred=True, content=content)
         try:
             result = _with_fresh_token(account, creds, adapter, lambda c: adapter.publish(c, request))
         except PlatformError as error:
@@ -327,11 +330,18 @@ def _progress(target: Target, deps: PublisherDeps, claimed: str | None = None) -
 
 
 def _request(
-    post: Post, target: Target, deps: PublisherDeps, *, claimed: str | None = None, deferred: bool = False
+    post: Post,
+    target: Target,
+    deps: PublisherDeps,
+    *,
+    claimed: str | None = None,
+    deferred: bool = False,
+    content: Content | None = None,
 ) -> PublishRequest:
     """The adapter's request. ``claimed``: the part the claim marked sent; ``deferred``: the last
-    part's landing is left to the final transition (publish and step; a verify persists as it finds)."""
-    content = published_content(post, target).content  # links tagged and shortened, the same every time
+    part's landing is left to the final transition (publish and step; a verify persists as it finds);
+    ``content``: what :func:`published_content` gave (links tagged and shortened, the same every time)."""
+    content = content or published_content(post, target).content
     media = tuple(
         MediaItem(
             url=m.url or deps.media_url(m.key or ""), mime_type=m.mime_type, alt_text=m.alt_text, size=m.size
