@@ -46,6 +46,7 @@ from chorus.platforms.base import (
 )
 from chorus.platforms.budget import CALL_REQUESTS, CallBudget, OutOfBudget, requests_budget
 from chorus.platforms.http import DEFAULT_TIMEOUT, call, json_body
+from chorus.platforms.stepped import SteppedPublisher
 from chorus.posts import text as textlib
 
 logger = logging.getLogger(__name__)
@@ -119,8 +120,10 @@ def parse_time(value: Any) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-class FacebookPublisher:
+class FacebookPublisher(SteppedPublisher):
     name = PLATFORM
+    label = "Facebook"
+    steps = (PHOTOS_STEP, CONTINUE_STEP)
     request_budget_s: float = requests_budget(CALL_REQUESTS, TIMEOUT)
 
     def __init__(self, session: requests.Session | None = None, base_url: str | None = None) -> None:
@@ -129,20 +132,10 @@ class FacebookPublisher:
     def _page(self, creds: AccountCredentials) -> str:
         return creds.account_id
 
-    def publish(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | PendingStep:
-        return self._run(creds, request, {})
-
-    def continue_publish(
-        self, creds: AccountCredentials, request: PublishRequest, step: PendingStep
-    ) -> PublishResult | PendingStep:
-        state = parts.resumed_state(step, (PHOTOS_STEP, CONTINUE_STEP), PLATFORM, "Facebook")
-        return self._run(creds, request, state)
-
-    def _run(
-        self, creds: AccountCredentials, request: PublishRequest, state: dict[str, str]
+    def run(
+        self, creds: AccountCredentials, request: PublishRequest, state: dict[str, str], budget: CallBudget
     ) -> PublishResult | PendingStep:
         progress = request.progress
-        budget = CallBudget(self.request_budget_s)
         try:
             if progress.done(ROOT) is None and ROOT not in progress.sent:
                 self._photos(creds, request, state, budget)

@@ -79,6 +79,7 @@ from chorus.platforms.base import (
 from chorus.platforms.budget import CALL_REQUESTS, CallBudget, OutOfBudget, requests_budget, timeout_seconds
 from chorus.platforms.http import DEFAULT_TIMEOUT, bearer, call, json_body
 from chorus.platforms.linkedin.oauth import API_URL, organization_urn, rest_headers
+from chorus.platforms.stepped import SteppedPublisher
 from chorus.platforms.uploads import media_range
 from chorus.posts import text as textlib
 
@@ -167,8 +168,10 @@ def daily_limits() -> Iterator[None]:
                           code=exc.code, status=exc.status) from None  # fmt: skip
 
 
-class LinkedInPublisher:
+class LinkedInPublisher(SteppedPublisher):
     name = PLATFORM
+    label = "LinkedIn"
+    steps = (POLL_STEP, CONTINUE_STEP)
     request_budget_s: float = requests_budget(CALL_REQUESTS, TIMEOUT)
 
     def __init__(self, session: requests.Session | None = None, base_url: str | None = None) -> None:
@@ -195,7 +198,7 @@ class LinkedInPublisher:
 
     # -- publishing ----------------------------------------------------------------------------------
 
-    def publish(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | PendingStep:
+    def refuse(self, creds: AccountCredentials, request: PublishRequest) -> None:
         if request.reply_to or request.thread or request.first_comment:
             raise PermanentError(
                 "a LinkedIn post has no replies, thread parts or first comment here", platform=PLATFORM
@@ -205,19 +208,11 @@ class LinkedInPublisher:
         videos = [m for m in request.media if _is_video(m)]
         if videos and len(request.media) > 1:
             raise PermanentError("a LinkedIn video post has one video and nothing else", platform=PLATFORM)
-        return self._run(creds, request, {})
 
-    def continue_publish(
-        self, creds: AccountCredentials, request: PublishRequest, step: PendingStep
-    ) -> PublishResult | PendingStep:
-        state = parts.resumed_state(step, (POLL_STEP, CONTINUE_STEP), PLATFORM, "LinkedIn")
-        return self._run(creds, request, state)
-
-    def _run(
-        self, creds: AccountCredentials, request: PublishRequest, state: dict[str, str]
+    def run(
+        self, creds: AccountCredentials, request: PublishRequest, state: dict[str, str], budget: CallBudget
     ) -> PublishResult | PendingStep:
         progress = request.progress
-        budget = CallBudget(self.request_budget_s)
         try:
             if progress.done(ROOT) is None:
                 content: dict[str, Any] | None = None

@@ -51,6 +51,7 @@ from chorus.platforms.base import (
 from chorus.platforms.budget import CALL_REQUESTS, CallBudget, OutOfBudget, requests_budget
 from chorus.platforms.facebook.publish import TIMEOUT, Graph, parse_time
 from chorus.platforms.instagram.publish import PublishingQuota, permalink
+from chorus.platforms.stepped import SteppedPublisher
 from chorus.platforms.threads.oauth import API_URL
 from chorus.posts import text as textlib
 
@@ -92,8 +93,10 @@ def part_text(request: PublishRequest, part: str) -> str:
     return root_text(request) if part == ROOT else parts.followup_text(request, part)
 
 
-class ThreadsPublisher:
+class ThreadsPublisher(SteppedPublisher):
     name = PLATFORM
+    label = "Threads"
+    steps = (POLL_STEP, CONTINUE_STEP)
     request_budget_s: float = requests_budget(CALL_REQUESTS, TIMEOUT)
 
     def __init__(self, session: requests.Session | None = None, base_url: str | None = None) -> None:
@@ -107,22 +110,14 @@ class ThreadsPublisher:
 
     # -- publishing ----------------------------------------------------------------------------------
 
-    def publish(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | PendingStep:
+    def refuse(self, creds: AccountCredentials, request: PublishRequest) -> None:
         if not request.text.strip() and not request.media:
             raise PermanentError("a Threads post needs text or media", platform=PLATFORM)
-        return self._run(creds, request, {})
 
-    def continue_publish(
-        self, creds: AccountCredentials, request: PublishRequest, step: PendingStep
-    ) -> PublishResult | PendingStep:
-        state = parts.resumed_state(step, (POLL_STEP, CONTINUE_STEP), PLATFORM, "Threads")
-        return self._run(creds, request, state)
-
-    def _run(
-        self, creds: AccountCredentials, request: PublishRequest, state: dict[str, str]
+    def run(
+        self, creds: AccountCredentials, request: PublishRequest, state: dict[str, str], budget: CallBudget
     ) -> PublishResult | PendingStep:
         progress = request.progress
-        budget = CallBudget(self.request_budget_s)
         try:
             for part in request.parts:
                 if progress.done(part) is not None:

@@ -58,6 +58,7 @@ from chorus.platforms.base import (
 )
 from chorus.platforms.budget import CALL_REQUESTS, CallBudget, OutOfBudget, requests_budget, timeout_seconds
 from chorus.platforms.http import DEFAULT_TIMEOUT, call, json_body
+from chorus.platforms.stepped import SteppedPublisher
 from chorus.platforms.wechat.errors import raise_for_errcode
 from chorus.platforms.wechat.token import AccessTokens, SharedTokenUser, api_url, with_token
 from chorus.posts.validation import title_and_body
@@ -109,8 +110,10 @@ def _answer(resp: requests.Response, what: str) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-class WeChatPublisher(SharedTokenUser):
+class WeChatPublisher(SharedTokenUser, SteppedPublisher):
     name = PLATFORM
+    label = "WeChat"
+    steps = (POLL_STEP, CONTINUE_STEP)
     request_budget_s: float = requests_budget(CALL_REQUESTS, TIMEOUT)
 
     def __init__(
@@ -159,7 +162,7 @@ class WeChatPublisher(SharedTokenUser):
 
     # -- publishing ----------------------------------------------------------------------------------
 
-    def publish(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | PendingStep:
+    def refuse(self, creds: AccountCredentials, request: PublishRequest) -> None:
         if request.reply_to or request.thread or request.first_comment:
             raise PermanentError(
                 "a WeChat article has no replies, thread parts or first comment here", platform=PLATFORM
@@ -168,19 +171,11 @@ class WeChatPublisher(SharedTokenUser):
             raise PermanentError("a WeChat article needs a cover image", platform=PLATFORM)
         if any(not m.mime_type.startswith("image/") for m in request.media):
             raise PermanentError("a WeChat article takes images only", platform=PLATFORM)
-        return self._run(creds, request, {})
 
-    def continue_publish(
-        self, creds: AccountCredentials, request: PublishRequest, step: PendingStep
-    ) -> PublishResult | PendingStep:
-        state = parts.resumed_state(step, (POLL_STEP, CONTINUE_STEP), PLATFORM, "WeChat")
-        return self._run(creds, request, state)
-
-    def _run(
-        self, creds: AccountCredentials, request: PublishRequest, state: dict[str, str]
+    def run(
+        self, creds: AccountCredentials, request: PublishRequest, state: dict[str, str], budget: CallBudget
     ) -> PublishResult | PendingStep:
         progress = request.progress
-        budget = CallBudget(self.request_budget_s)
         try:
             publish_id = progress.done(ROOT)
             if publish_id is None:
