@@ -91,3 +91,52 @@ def conversation_with(chorus: Chorus, token: str, workspace_id: str, text: str) 
         timeout=30,
         every=0.2,
     )
+
+
+def inbox_demo(
+    chorus: Chorus, token: str, workspace_id: str, accounts: dict[str, str], handles: dict[str, str]
+) -> str:
+    """Demo conversations for the screenshots: comments from several people on the sandbox accounts (one on
+    a post Chorus published, so its link shows), tagged, assigned and under a service level whose first
+    response is soon due. Returns the text of the conversation to open."""
+
+    def call(method: str, path: str, body: dict[str, Any]) -> Any:
+        answer = chorus.call(method, path, token, workspace=workspace_id, json=body)
+        assert answer.status_code < 300, answer.text
+        return answer.json() if answer.text else None
+
+    call("PUT", "/inbox/sla", {"first_response_minutes": 60, "resolution_minutes": 480, "nearing_at": 0.001})
+    call(
+        "POST", "/saved_replies", {"title": "Thanks", "text": "Hi {first_name}, thank you for your message!"}
+    )
+    posts = chorus.call("GET", "/posts", token, workspace=workspace_id).json()["posts"]
+    post_ref = next(
+        (
+            t["platform_post_id"]
+            for p in posts
+            for t in p["targets"]
+            if t["account_id"] == accounts["acme"] and t["state"] == "published" and t.get("platform_post_id")
+        ),
+        "p-1",
+    )
+    for account in accounts.values():
+        wait_polled(account)
+    opened = "Is the autumn blend available in 250 g bags? I'd love to try it before the tasting"
+    comments = [
+        ("acme", opened, "Camille Durand", post_ref),
+        ("acme_eu", "My order #4471 arrived with a broken lid, can you help?", "Jonas Becker", "p-2"),
+        ("acme_jp", "Had your roast at a café in Kyoto last week: wonderful!", "Yuki Tanaka", "p-3"),
+        ("acme", "Do you ship to Lyon on Saturdays?", "Léa Martin", "p-4"),
+    ]
+    for name, text, author, post in comments:
+        sandbox_comment(chorus, handles[name], text, author, post_id=post)
+    found = {text: conversation_with(chorus, token, workspace_id, text) for _, text, _, _ in comments}
+    broken = found[comments[1][1]]["id"]
+    call("POST", f"/inbox/{broken}/tags", {"add": ["order-issue"]})
+    me = chorus.call("GET", "/me", token).json()["user_id"]
+    call("POST", f"/inbox/{broken}/assign", {"assignee": f"user:{me}"})
+    call(
+        "POST", f"/inbox/{found[opened]['id']}/notes", {"text": "Bags of 250 g come back in stock on Monday"}
+    )
+    eventually(lambda: conversations(chorus, token, workspace_id, sla="nearing"), timeout=30, every=0.5)
+    return opened

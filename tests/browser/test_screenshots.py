@@ -11,9 +11,19 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.browser.conftest import new_team, sign_in
+from tests.browser.inbox_support import inbox_demo
 from tests.integration.harness import REPO, Chorus, eventually
 
-PAGES = ("sign-in", "calendar-month", "calendar-week", "composer", "approvals", "calendar-phone")
+PAGES = (
+    "sign-in",
+    "calendar-month",
+    "calendar-week",
+    "composer",
+    "approvals",
+    "calendar-phone",
+    "inbox",
+    "inbox-phone",
+)
 
 
 def demo_posts(
@@ -92,12 +102,21 @@ def test_screenshots_of_every_page_with_demo_data(browser: Any, chorus: Chorus, 
     page.get_by_role("link", name="Approvals").click()
     expect(page.get_by_role("button", name="Approve")).to_be_visible()
     page.screenshot(path=out / "approvals.png", full_page=True)
+    opened = inbox_demo(chorus, team.owner.id_token, team.workspace_id, team.accounts, by_name)
+    page.get_by_role("link", name="Inbox").click()
+    page.locator("section.conversations button.row", has_text=opened).click()
+    expect(page.locator("section.thread article.message")).to_have_count(1)
+    expect(page.locator(".badge.sla.nearing").first).to_be_visible()
+    page.screenshot(path=out / "inbox.png", full_page=True)
     page.context.close()
 
     phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
     sign_in(phone, chorus, team.owner, team.workspace_id)
     expect(phone.locator("article.entry").first).to_be_visible()
     phone.screenshot(path=out / "calendar-phone.png")
+    phone.get_by_role("link", name="Inbox").click()
+    expect(phone.locator("section.conversations button.row")).to_have_count(4)
+    phone.screenshot(path=out / "inbox-phone.png")
     phone.context.close()
     for name in PAGES:
         assert (out / f"{name}.png").stat().st_size > 5_000, name
