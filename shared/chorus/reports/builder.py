@@ -48,7 +48,8 @@ per post. Either way the lists and cells are the same.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -59,6 +60,9 @@ from zoneinfo import ZoneInfo
 from chorus.metrics.store import ENGAGEMENT_METRICS, AccountRange, PostRecord, PostScore
 from chorus.reports.besttimes import heatmap as heatmap_cells
 from chorus.reports.model import (
+    CHORUS,
+    EXTERNAL,
+    ORIGINS,
     AccountRef,
     DailyValue,
     FollowerGrowth,
@@ -248,6 +252,7 @@ def build_report(
     top_n: int = TOP_POSTS,
     max_workers: int = 8,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    origin: str | None = None,
 ) -> Report:
     """The report of ``account_ids`` over ``period`` (whole days in ``tz``) against the previous period.
 
@@ -256,7 +261,12 @@ def build_report(
     (monitor name -> mentions) fills share of voice, unless ``listening_source`` gives it (with the
     sentiment overrides). Accounts are read on up to ``max_workers`` threads (the reader must be
     thread-safe; the metrics store is); the inbox and listening sources are read beside them.
+    ``origin`` (chorus | external) keeps the posts lists, the heatmap and the post counts to posts of
+    that origin; the other figures stay the accounts' own (they are not per post). Week summaries rank
+    every post of a week, so a filtered report reads the weeks' scores instead.
     """
+    if origin is not None and origin not in ORIGINS:
+        raise ValueError(f"origin must be one of {ORIGINS}")
     ZoneInfo(tz)  # an unknown zone fails here, before any read
     current = Period(period.start, period.end, tz)
     previous = current.previous()
@@ -274,7 +284,7 @@ def build_report(
             span.start,
             span.end,
             with_posts=with_posts,
-            summarised=top_n if with_posts else 0,
+            summarised=top_n if with_posts and origin is None else 0,
         )
 
     def read_inbox() -> InboxStats | None:
@@ -313,15 +323,18 @@ def build_report(
     per_platform: list[tuple[PlatformMetrics, _Totals, _Totals]] = []
     for platform in platforms_order:
         members = [a.account_id for a in accounts if a.platform == platform]
-        cur = _totals(members, now_ranges, then_ranges, end_followers)
-        prev = _totals(members, then_ranges, now_ranges, prev_end_followers)
+        cur = _totals(members, now_ranges, then_ranges, end_followers, origin)
+        prev = _totals(members, then_ranges, now_ranges, prev_end_followers, origin)
         per_platform.append((_platform_metrics(platform, cur, prev), cur, prev))
     overall = _overall(per_platform)
 
-    rated = _rated((s for r in now_ranges.values() for s in r.posts), end_followers)
-    candidates = _rated((s for r in now_ranges.values() for s in r.candidates), end_followers)
+    rated = _rated(_of_origin(now_ranges.values(), origin, candidates=False), end_followers)
+    candidates = _rated(_of_origin(now_ranges.values(), origin, candidates=True), end_followers)
     unfolded = {(a, pid): rec for a, r in now_ranges.items() for pid, rec in r.unfolded.items()}
-    top, bottom = _ranked_posts(workspace_id, reader, rated + candidates, accounts, top_n, tz, unfolded)
+    external = {(a, pid) for a, r in now_ranges.items() for pid in r.external}
+    top, bottom = _ranked_posts(
+        workspace_id, reader, rated + candidates, accounts, top_n, tz, unfolded, external
+    )
     heatmap = (
         heatmap_cells(
             ((e[3].published_ts, -e[0]) for e in rated),
@@ -357,6 +370,7 @@ def build_report(
             else (share_of_voice(mentions, own_monitor) if mentions else ())
         ),
         sentiment_overrides=listening.overrides if listening is not None else None,
+        origin=origin,
     )
     rows = tuple(_goal_row(g, report) for g in chosen_goals)
     return replace(report, goals=rows) if rows else report
@@ -409,13 +423,19 @@ def _totals(
     ranges: Mapping[str, AccountRange],
     other: Mapping[str, AccountRange],
     followers: Mapping[str, int | None],
+    origin: str | None = None,
 ) -> _Totals:
     sums: dict[str, int] = {}
     reported: set[str] = set()
     posts = 0
     for account_id in members:
         found = ranges[account_id]
-        posts += found.posts_published
+        if origin is None:
+            posts += found.posts_published
+        elif origin == EXTERNAL:
+            posts += found.posts_external
+        else:
+            posts += found.posts_published - found.posts_external
         for metric, value in found.sums.items():
             sums[metric] = sums.get(metric, 0) + value
         reported |= found.sums.keys() | other[account_id].sums.keys()
@@ -508,6 +528,19 @@ def _rated(scores: Iterable[PostScore], followers: Mapping[str, int | None]) -> 
     return rated
 
 
+def _of_origin(
+    ranges: Iterable[AccountRange], origin: str | None, *, candidates: bool
+) -> Iterator[PostScore]:
+    """The ranges' scores (or summary candidates) of posts of ``origin`` (None: all of them)."""
+    for found in ranges:
+        scores = found.candidates if candidates else found.posts
+        if origin is None:
+            yield from scores
+        else:
+            external = origin == EXTERNAL
+            yield from (s for s in scores if (s.platform_post_id in found.external) is external)
+
+
 def _ranked_posts(
     workspace_id: str,
     reader: MetricsReader,
@@ -516,6 +549,7 @@ def _ranked_posts(
     top_n: int,
     tz: str,
     unfolded: Mapping[tuple[str, str], PostRecord] | None = None,
+    external: AbstractSet[tuple[str, str]] = frozenset(),
 ) -> tuple[tuple[PostRow, ...], tuple[PostRow, ...]]:
     """The top and bottom posts as rows; what is shown about each is read from its post item, or comes
     with the range (``unfolded``: a post followed and not collected yet has no post item)."""
@@ -553,6 +587,7 @@ def _ranked_posts(
             engagements=score.engagements,
             engagement_rate=-negative_rate,
             rate_basis=basis,
+            origin=EXTERNAL if (score.account_id, score.platform_post_id) in external else CHORUS,
         )
 
     return tuple(row(e) for e in top), tuple(row(e) for e in bottom)

@@ -275,6 +275,10 @@ class PlatformMetrics:
         )
 
 
+CHORUS, EXTERNAL = "chorus", "external"
+ORIGINS = (CHORUS, EXTERNAL)  # a post published through Chorus, or made on the platform directly
+
+
 @dataclass(frozen=True)
 class PostRow:
     """One post in the top or bottom list. ``text_excerpt`` is user text: renderers escape it."""
@@ -289,10 +293,12 @@ class PostRow:
     engagements: int
     engagement_rate: float | None  # ratio
     rate_basis: RateBasis | None = RateBasis.IMPRESSIONS
+    origin: str = CHORUS  # one of ORIGINS
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "post_id": self.post_id,
+            "origin": self.origin,
             "platform": self.platform,
             "account_name": self.account_name,
             "text_excerpt": self.text_excerpt,
@@ -317,6 +323,7 @@ class PostRow:
             engagements=data["engagements"],
             engagement_rate=data.get("engagement_rate"),
             rate_basis=_basis(data.get("rate_basis")),
+            origin=data.get("origin", CHORUS),
         )
 
 
@@ -567,6 +574,7 @@ class Report:
     share_of_voice: tuple[ShareOfVoiceRow, ...] = ()
     goals: tuple[GoalRow, ...] = ()
     sentiment_overrides: int | None = None  # labels people changed in the period (None: not known)
+    origin: str | None = None  # posts lists and counts of this origin only (None: every post)
 
     @property
     def followers_total(self) -> KpiValue:
@@ -595,6 +603,7 @@ class Report:
             "share_of_voice": [r.to_dict() for r in self.share_of_voice],
             "sentiment_overrides": self.sentiment_overrides,
             "goals": [g.to_dict() for g in self.goals],
+            "origin": self.origin,
         }
 
     @classmethod
@@ -620,6 +629,7 @@ class Report:
             share_of_voice=tuple(ShareOfVoiceRow.from_dict(r) for r in data.get("share_of_voice", ())),
             goals=tuple(GoalRow.from_dict(g) for g in data.get("goals", ())),
             sentiment_overrides=data.get("sentiment_overrides"),
+            origin=data.get("origin"),
         )
 
 

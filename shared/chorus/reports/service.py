@@ -40,7 +40,7 @@ from chorus.reports.builder import (
     build_report,
 )
 from chorus.reports.delivery import JobQueue, ReportFiles, report_settings
-from chorus.reports.model import AccountRef, Period, Report, best_slots
+from chorus.reports.model import ORIGINS, AccountRef, Period, Report, best_slots
 from chorus.reports.render import ReportFormat, UnknownFormatError, render
 
 logger = logging.getLogger(__name__)
@@ -64,6 +64,7 @@ class ReportQuery:
     fmt: ReportFormat
     timezone: str
     accounts: tuple[str, ...] = ()  # empty: every account of the workspace
+    origin: str | None = None  # chorus | external: only posts of that origin (None: every post)
 
     @property
     def days(self) -> int:
@@ -76,6 +77,7 @@ class ReportQuery:
             "format": self.fmt.value,
             "timezone": self.timezone,
             "accounts": list(self.accounts),
+            "origin": self.origin,
         }
 
     @classmethod
@@ -86,6 +88,7 @@ class ReportQuery:
             fmt=ReportFormat(data["format"]),
             timezone=str(data["timezone"]),
             accounts=tuple(data.get("accounts", ())),
+            origin=data.get("origin"),
         )
 
 
@@ -118,7 +121,10 @@ def parse_query(params: Mapping[str, str], workspace_tz: str, now: datetime) -> 
     if (end - start).days + 1 > MAX_DAYS:
         raise ValidationFailed.on("from", f"a report covers at most {MAX_DAYS} days", "range")
     accounts = tuple(a.strip() for a in (params.get("accounts") or "").split(",") if a.strip())
-    return ReportQuery(start, end, fmt, tz, tuple(dict.fromkeys(accounts)))
+    origin = (params.get("origin") or "").strip().lower() or None
+    if origin is not None and origin not in ORIGINS:
+        raise ValidationFailed.on("origin", f"use one of {', '.join(ORIGINS)}", "enum")
+    return ReportQuery(start, end, fmt, tz, tuple(dict.fromkeys(accounts)), origin)
 
 
 # ------------------------------------------------------------------ building
@@ -179,6 +185,7 @@ def build(
         listening_source=_stored_listening(),
         workspace_name=workspace.name,
         clock=clock,
+        origin=query.origin,
     )
 
 

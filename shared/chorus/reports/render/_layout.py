@@ -263,6 +263,7 @@ def report_document(report: Report) -> Document:
         subtitle=(
             f"{report.workspace_name} \u00b7 {span} ({period.timezone}) \u00b7 compared with "
             f"{previous.start.isoformat()} to {previous.end.isoformat()}"
+            + (f" \u00b7 {report.origin} posts only" if report.origin else "")
         ),
         footer=f"Chorus \u00b7 {report.workspace_name} \u00b7 {span}",
         csv_title="Chorus analytics report",
@@ -475,6 +476,7 @@ POST_COLUMNS = (
     Column("Engagements", Kind.INT),
     Column("Engagement rate", Kind.RATIO),
     Column("Rate basis"),
+    Column("Origin"),
     Column("URL", Kind.URL),
 )
 
@@ -490,6 +492,7 @@ def _post_rows(posts: tuple[PostRow, ...]) -> tuple[tuple[Cell, ...], ...]:
             p.engagements,
             p.engagement_rate,
             p.rate_basis.value if p.rate_basis else None,
+            p.origin,
             p.url,
         )
         for p in posts
