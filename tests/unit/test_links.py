@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from chorus.campaigns.model import Campaign
-from chorus.campaigns.report import Figures, _costs
+from chorus.campaigns.report import Figures, costs_by_platform
 from chorus.campaigns.service import parse
 from chorus.errors import ValidationFailed
 from chorus.links import clicks
@@ -126,7 +126,11 @@ def test_campaign_input_is_checked_field_by_field() -> None:
 def test_costs_share_what_is_left_of_the_budget_by_target() -> None:
     campaign = Campaign("ws", "c1", "C", date(2026, 1, 1), None, "USD", budget=300, costs={"x": 100})
     # x named 100 for its 2 targets; the 200 left is shared by the 2 other targets
-    assert _costs(campaign, ["x", "x", "bluesky", "linkedin"]) == {"x": 50, "bluesky": 100, "linkedin": 100}
+    assert costs_by_platform(campaign, ["x", "x", "bluesky", "linkedin"]) == {
+        "x": 50,
+        "bluesky": 100,
+        "linkedin": 100,
+    }
 
 
 def test_figures_compute_their_ratios_and_none_without_a_denominator() -> None:

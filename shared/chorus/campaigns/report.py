@@ -168,7 +168,7 @@ def numbers(
     for code, link in clicks.items():
         key = (link.post_id, link.account_id)
         clicks_by_target[key] = clicks_by_target.get(key, 0) + links.clicks_of(code).clicks
-    shares = _costs(campaign, [t.platform for _, t in targets])
+    shares = costs_by_platform(campaign, [t.platform for _, t in targets])
     by_target: dict[tuple[str, str], Figures] = {}
     platform_of: dict[tuple[str, str], str] = {}
     for post, target in targets:
@@ -203,7 +203,7 @@ def numbers(
     return Numbers(campaign, total, by_platform, by_account, by_post, texts)
 
 
-def _costs(campaign: Campaign, platforms: list[str]) -> dict[str, float]:
+def costs_by_platform(campaign: Campaign, platforms: list[str]) -> dict[str, float]:
     """Each target's cost by its platform (see the module docstring)."""
     named = {p: c for p, c in campaign.costs.items() if p in platforms}
     unnamed = [p for p in platforms if p not in campaign.costs]
