@@ -528,3 +528,28 @@ def test_a_member_limited_to_one_account_sees_only_its_figures(
             "by_account"
         ]
     )
+
+
+def test_workers_racing_to_create_a_target_s_short_link_agree_on_one_code(chorus: Chorus) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chorus.links import store
+    from chorus.links.service import new_code
+    from chorus.links.store import ShortLink
+
+    ws, _ = chorus.workspace("Race")
+    codes = [new_code() for _ in range(6)]
+
+    def create(code: str) -> str | None:
+        link = ShortLink(code, ws, "prace", "acct", "sandbox", None, "https://e.example.com/", "https://e.example.com/",
+                         0, f"https://go.example.com/l/{code}")  # fmt: skip
+        made = store.create(link, datetime.now(UTC))
+        return made.code if made else None
+
+    with ThreadPoolExecutor(6) as pool:
+        got = list(pool.map(create, codes))
+    # every worker ends with the one code that was stored; the others' codes lead nowhere
+    assert len(set(got)) == 1
+    assert got[0] in codes
+    assert [code for code in codes if store.resolve(code) is not None] == [got[0]]
+    assert [link.code for link in store.short_links_of(ws, "prace", consistent=True)] == [got[0]]
