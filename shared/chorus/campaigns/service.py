@@ -247,8 +247,7 @@ def record_conversion(
     )  # fmt: skip
     if store.add_conversion(conversion):
         return conversion, True
-    stored = next(c for c in store.conversions(campaign.workspace_id, campaign.id) if c.event_id == event_id)
-    return stored, False
+    return store.conversion(campaign.workspace_id, campaign.id, conversion.event_id), False
 
 
 def _by_code(campaign: Campaign, code: str, errors: list[FieldError]) -> dict[str, str | None]:

@@ -89,24 +89,25 @@ def add_conversion(conversion: Conversion) -> bool:
     return True
 
 
+def conversion(workspace_id: str, campaign_id: str, event_id: str) -> Conversion:
+    bind()
+    item = ConversionItem.get(
+        keys.workspace_pk(workspace_id), keys.conversion_sk(campaign_id, event_id), consistent_read=True
+    )
+    return _conversion(item)
+
+
+def _conversion(i: ConversionItem) -> Conversion:
+    return Conversion(
+        workspace_id=i.workspace_id, campaign_id=i.campaign_id, event_id=i.event_id, value=float(i.value),
+        currency=i.currency, source=i.source, at=i.at, code=i.code, post_id=i.post_id,
+        account_id=i.account_id, platform=i.platform,
+    )  # fmt: skip
+
+
 def conversions(workspace_id: str, campaign_id: str) -> list[Conversion]:
     bind()
     found = ConversionItem.query(
         keys.workspace_pk(workspace_id), ConversionItem.sk.startswith(keys.conversions_prefix(campaign_id))
     )
-    return [
-        Conversion(
-            workspace_id=i.workspace_id,
-            campaign_id=i.campaign_id,
-            event_id=i.event_id,
-            value=float(i.value),
-            currency=i.currency,
-            source=i.source,
-            at=i.at,
-            code=i.code,
-            post_id=i.post_id,
-            account_id=i.account_id,
-            platform=i.platform,
-        )
-        for i in found
-    ]
+    return [_conversion(i) for i in found]

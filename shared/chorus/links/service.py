@@ -29,6 +29,7 @@ from chorus.posts.model import Content, Post, Target
 ALPHABET = string.ascii_letters + string.digits
 CODE_LENGTH = 10  # 62**10 ~ 8e17 codes, drawn by a CSPRNG: not guessable, not enumerable
 MAX_LINKS = 10  # short links per post and account
+DRAWS = 5  # codes drawn before giving up (a collision is one in 62**10; a refusal is the table's)
 
 
 class Gone(ChorusError):
@@ -141,13 +142,19 @@ def _short_links(
         link = existing.get(n)
         if link is not None and (link.original != url or link.destination != tagged[url]):
             link = store.set_destination(replace(link, campaign_id=post.campaign_id), tagged[url], url)
-        while link is None:
+        for _ in range(DRAWS):
+            if link is not None:
+                break
             code = new_code()
             link = store.create(
                 ShortLink(code, post.workspace_id, post.id, target.account_id, target.platform, post.campaign_id,
                           tagged[url], url, n, f"{base}/l/{code}"),
                 now,
             )  # fmt: skip
+        if (
+            link is None
+        ):  # the table refused every draw: the publish fails before any platform call, and retries
+            raise RuntimeError(f"no short link could be stored for {target.id} link {n}")
         made.append(link)
     return made
 
