@@ -22,8 +22,13 @@ from chorus.platforms.base import (
     timeline_time,
 )
 from chorus.platforms.bluesky.metrics import BlueskyMetrics
+from chorus.platforms.facebook.metrics import FacebookMetrics
+from chorus.platforms.instagram.metrics import InstagramMetrics
 from chorus.platforms.mastodon.metrics import MastodonMetrics
+from chorus.platforms.registry import collector
 from chorus.platforms.sandbox.publish import SandboxPublisher
+from chorus.platforms.threads.metrics import ThreadsMetrics
+from chorus.platforms.threads.oauth import API_URL as THREADS_API
 from chorus.platforms.x.metrics import XMetrics
 from tests.support import fixture_bytes, fixture_json
 
@@ -36,11 +41,10 @@ def query(call_index: int) -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize(
-    "reader",
-    [MastodonMetrics(), BlueskyMetrics(), XMetrics(), SandboxPublisher(base_url="http://127.0.0.1:1")],
+    "platform", ["facebook", "instagram", "x", "mastodon", "bluesky", "threads", "sandbox"]
 )
-def test_every_timeline_collector_is_a_timeline_reader(reader: object) -> None:
-    assert isinstance(reader, TimelineReader)
+def test_every_timeline_collector_is_a_timeline_reader(platform: str) -> None:
+    assert isinstance(collector(platform), TimelineReader)
 
 
 def test_platform_times_are_read_with_any_documented_offset() -> None:
@@ -296,3 +300,117 @@ def test_sandbox_lists_the_accounts_posts_since() -> None:
     posts = SandboxPublisher(requests.Session()).recent_posts(creds, datetime(2026, 11, 1, tzinfo=UTC))
     assert query(0) == {"since": ["2026-11-01T00:00:00"]}
     assert [p.platform_post_id for p in posts] == ["b", "a"]
+
+
+# ------------------------------------------------------------------ Facebook, Instagram, Threads (Graph)
+
+GRAPH = "https://graph.facebook.com/v21.0"
+PAGE_ID = "19292868552"
+FB_CREDS = AccountCredentials(platform="facebook", account_id=PAGE_ID, access_token="page-token")
+IG_USER = "17841406338772941"
+IG_CREDS = AccountCredentials(platform="instagram", account_id=IG_USER, access_token="ig-token")
+SINCE = datetime(2021, 6, 1, tzinfo=UTC)
+
+
+@responses.activate
+def test_facebook_reads_the_pages_published_posts_and_pages_by_cursor() -> None:
+    # Given the recorded page feed (5 posts, paging.next and cursors.after) and a last page
+    url = f"{GRAPH}/{PAGE_ID}/published_posts"
+    responses.add(
+        responses.GET, url, body=fixture_bytes(f"{TIMELINES}/facebook_page_feed_fields_python_facebook.json")
+    )
+    responses.add(responses.GET, url, json={"data": [], "paging": {"cursors": {"before": "b", "after": "a"}}})
+    posts = FacebookMetrics(requests.Session()).recent_posts(FB_CREDS, SINCE)
+    # Then the request asked the fields a post row needs, since the bound, 100 a page, with the token
+    assert query(0) == {
+        "fields": ["id,created_time,message,permalink_url"],
+        "since": [str(int(SINCE.timestamp()))],
+        "limit": ["100"],
+    }
+    assert responses.calls[0].request.headers["Authorization"] == "Bearer page-token"
+    # And the next page is asked by our own URL with the cursor (the token never rides in a URL)
+    assert query(1)["after"] == ["after"]
+    assert "access_token" not in responses.calls[1].request.url
+    # And each post: id, created_time (+0000), message, permalink_url
+    feed = fixture_json(f"{TIMELINES}/facebook_page_feed_fields_python_facebook.json")["data"]
+    first = next(p for p in posts if p.platform_post_id == "19292868552_10158349356748553")
+    assert first.published_at == datetime(2021, 7, 9, 19, 9, 52, tzinfo=UTC)
+    assert first.url == "https://www.facebook.com/19292868552/posts/10158349356748553/"
+    assert first.text.startswith("Singaporean logistics company Ninja Van")
+    assert len(posts) == len([p for p in feed if timeline_time(p["created_time"]) >= SINCE])
+    assert [p.published_at for p in posts] == sorted((p.published_at for p in posts), reverse=True)
+
+
+@responses.activate
+def test_facebook_graph_errors_are_mapped() -> None:
+    responses.add(
+        responses.GET,
+        f"{GRAPH}/{PAGE_ID}/published_posts",
+        status=400,
+        json={"error": {"message": "Error validating access token", "type": "OAuthException", "code": 190}},
+    )
+    with pytest.raises(AuthError) as raised:
+        FacebookMetrics(requests.Session()).recent_posts(FB_CREDS, SINCE)
+    assert "page-token" not in str(raised.value)
+
+
+@responses.activate
+def test_instagram_reads_the_users_media() -> None:
+    url = f"{GRAPH}/{IG_USER}/media"
+    responses.add(
+        responses.GET, url, body=fixture_bytes(f"{TIMELINES}/instagram_user_media_python_facebook.json")
+    )
+    responses.add(responses.GET, url, json={"data": []})
+    posts = InstagramMetrics(requests.Session()).recent_posts(IG_CREDS, SINCE)
+    assert query(0) == {
+        "fields": ["id,timestamp,caption,permalink"],
+        "since": [str(int(SINCE.timestamp()))],
+        "limit": ["100"],
+    }
+    assert responses.calls[0].request.headers["Authorization"] == "Bearer ig-token"
+    media = fixture_json(f"{TIMELINES}/instagram_user_media_python_facebook.json")["data"]
+    assert {p.platform_post_id for p in posts} == {m["id"] for m in media}
+    first = next(p for p in posts if p.platform_post_id == "17895731045244887")
+    assert first.published_at == datetime(2021, 8, 13, 8, 25, 28, tzinfo=UTC)
+    assert first.url == "https://www.instagram.com/p/CSgf9BChwVq/"
+
+
+@responses.activate
+def test_instagram_default_answer_without_fields_gives_no_post() -> None:
+    # the documented default answer is ids only: no time, so nothing can be placed on the ladder
+    responses.add(
+        responses.GET,
+        f"{GRAPH}/{IG_USER}/media",
+        body=fixture_bytes(f"{TIMELINES}/instagram_user_media_docs.json"),
+    )
+    assert InstagramMetrics(requests.Session()).recent_posts(IG_CREDS, SINCE) == []
+
+
+@responses.activate
+def test_threads_reads_the_profiles_threads() -> None:
+    creds = AccountCredentials(platform="threads", account_id="th-1", access_token="th-token")
+    url = f"{THREADS_API}/th-1/threads"
+    responses.add(
+        responses.GET,
+        url,
+        json={
+            "data": [
+                {
+                    "id": "1",
+                    "text": "from the app",
+                    "permalink": "https://www.threads.net/@acme/post/abc",
+                    "timestamp": "2021-07-01T10:00:00+0000",
+                }
+            ]
+        },
+    )
+    posts = ThreadsMetrics(requests.Session()).recent_posts(creds, SINCE)
+    assert query(0)["fields"] == ["id,timestamp,text,permalink"]
+    assert posts == [
+        TimelinePost(
+            "1",
+            datetime(2021, 7, 1, 10, tzinfo=UTC),
+            "from the app",
+            "https://www.threads.net/@acme/post/abc",
+        )
+    ]

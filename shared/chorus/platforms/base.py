@@ -374,11 +374,8 @@ def timeline_time(value: Any) -> datetime | None:
     """A platform's ISO 8601 time (``Z``, ``+00:00`` or ``+0000`` offsets) as aware UTC; None if not one."""
     if not isinstance(value, str) or not value:
         return None
-    text = value.replace("Z", "+00:00")
-    if len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit():
-        text = f"{text[:-2]}:{text[-2:]}"
     try:
-        parsed = datetime.fromisoformat(text)
+        parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
     return parsed.astimezone(UTC) if parsed.tzinfo else None

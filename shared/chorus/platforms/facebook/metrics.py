@@ -5,7 +5,11 @@ Requests (Graph API, page access token in the ``Authorization: Bearer`` header):
 * account: ``GET /{page-id}?fields=followers_count,fan_count,insights.metric(...).period(day)`` - one
   call returns the lifetime follower count and the recent daily insights (the ``fields=insights`` shape);
 * posts: ``GET /?ids={id1},{id2}...&fields=insights.metric(...),reactions...,comments...,shares`` - up to
-  50 posts a call, each answered in the ``fields=insights`` shape under its id.
+  50 posts a call, each answered in the ``fields=insights`` shape under its id;
+* timeline (:class:`~chorus.platforms.base.TimelineReader`, :func:`graph_timeline`): ``GET
+  /{page-id}/published_posts?fields=id,created_time,message,permalink_url&since=<unix>&limit=100``, older
+  pages by ``paging.cursors.after`` while ``paging.next`` says there are more (Instagram reads
+  ``/{ig-user-id}/media`` and Threads ``/{threads-user-id}/threads`` the same way).
 
 Insights answers come in two shapes, both read by :func:`ranked_insight_points`: the edge
 ``{"data": [...], "paging": {...}}`` (``/{id}/insights``) and the field ``{"insights": {...}, "id": ...}``.
@@ -21,17 +25,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import requests
 
 from chorus.platforms.base import (
+    TIMELINE_MAX_PAGES,
     AccountCredentials,
     AuthError,
     MetricPoint,
     MetricScope,
     PermanentError,
+    TimelinePost,
+    newest_first,
+    timeline_time,
 )
 from chorus.platforms.http import batched, bearer, call, json_body
 
@@ -175,6 +184,59 @@ def _summary_total(body: Mapping[str, Any], edge: str) -> int | None:
     return as_count(summary.get("total_count")) if isinstance(summary, dict) else None
 
 
+@dataclass(frozen=True)
+class GraphTimeline:
+    """Where a Graph API surface lists an account's own posts, and the fields that say what each is."""
+
+    edge: str  # /{account-id}/<edge>
+    time_field: str
+    text_field: str
+    url_field: str
+    page: int = 100
+
+    @property
+    def fields(self) -> str:
+        return f"id,{self.time_field},{self.text_field},{self.url_field}"
+
+
+PAGE_TIMELINE = GraphTimeline("published_posts", "created_time", "message", "permalink_url")
+
+GraphGet = Callable[[AccountCredentials, str, Mapping[str, str]], Any]
+
+
+def graph_timeline(
+    get: GraphGet, creds: AccountCredentials, since: datetime, timeline: GraphTimeline
+) -> list[TimelinePost]:
+    """The account's posts since ``since`` from a Graph edge (cursor paging, at most
+    :data:`~chorus.platforms.base.TIMELINE_MAX_PAGES` pages; the ``since`` filter is the API's own)."""
+    params = {"fields": timeline.fields, "since": str(int(since.timestamp())), "limit": str(timeline.page)}
+    found: list[TimelinePost] = []
+    for _ in range(TIMELINE_MAX_PAGES):
+        body = get(creds, f"{creds.account_id}/{timeline.edge}", params)
+        if not isinstance(body, Mapping):
+            break
+        for item in body.get("data") or []:
+            published = timeline_time(item.get(timeline.time_field)) if isinstance(item, Mapping) else None
+            if published is None or not item.get("id"):
+                continue
+            url = item.get(timeline.url_field)
+            found.append(
+                TimelinePost(
+                    platform_post_id=str(item["id"]),
+                    published_at=published,
+                    text=str(item.get(timeline.text_field) or ""),
+                    url=url if isinstance(url, str) else None,
+                )
+            )
+        paging = body.get("paging")
+        cursors = paging.get("cursors") if isinstance(paging, Mapping) else None
+        after = cursors.get("after") if isinstance(cursors, Mapping) else None
+        if not isinstance(paging, Mapping) or not paging.get("next") or not isinstance(after, str):
+            break
+        params = {**params, "after": after}
+    return newest_first(found, since)
+
+
 class FacebookMetrics:
     """:class:`~chorus.platforms.base.MetricsCollector` for Facebook Pages.
 
@@ -273,6 +335,9 @@ class FacebookMetrics:
         if insights:
             fields = f"insights.metric({','.join(self.post_metric_names)}),{fields}"
         return self._get(creds, "", {"ids": ",".join(ids), "fields": fields})
+
+    def recent_posts(self, creds: AccountCredentials, since: datetime) -> list[TimelinePost]:
+        return graph_timeline(self._get, creds, since, PAGE_TIMELINE)
 
     def _get(self, creds: AccountCredentials, path: str, params: Mapping[str, str]) -> Any:
         resp = call(

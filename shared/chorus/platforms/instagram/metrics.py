@@ -27,12 +27,15 @@ from chorus.platforms.base import (
     MetricPoint,
     MetricScope,
     PermanentError,
+    TimelinePost,
 )
 from chorus.platforms.facebook.metrics import (
     GRAPH_URL,
+    GraphTimeline,
     Ranked,
     as_count,
     best_points,
+    graph_timeline,
     ranked_insight_points,
     utc_now,
 )
@@ -76,6 +79,8 @@ class InstagramMetrics:
     media_names: Mapping[str, tuple[str, int]] = MEDIA_INSIGHTS
     """Media insight name -> (canonical metric, rank); a collector of another Meta surface (Threads)
     reads its own media insights through the same calls with its own names."""
+    timeline = GraphTimeline("media", "timestamp", "caption", "permalink")
+    """Where the account's own posts are listed (:class:`~chorus.platforms.base.TimelineReader`)."""
 
     def __init__(
         self,
@@ -153,6 +158,9 @@ class InstagramMetrics:
                 body, scope=MetricScope.POST, object_id=media_id, names=self.media_names, default_at=now
             )
         return best_points(ranked)
+
+    def recent_posts(self, creds: AccountCredentials, since: datetime) -> list[TimelinePost]:
+        return graph_timeline(self._get, creds, since, self.timeline)
 
     def _get(self, creds: AccountCredentials, path: str, params: Mapping[str, str]) -> object:
         resp = call(

@@ -20,7 +20,7 @@ from datetime import datetime
 import requests
 
 from chorus.platforms.base import AccountCredentials, MetricPoint
-from chorus.platforms.facebook.metrics import utc_now
+from chorus.platforms.facebook.metrics import GraphTimeline, utc_now
 from chorus.platforms.instagram.metrics import InstagramMetrics
 from chorus.platforms.threads.oauth import API_URL
 
@@ -43,6 +43,7 @@ class ThreadsMetrics(InstagramMetrics):
 
     name = PLATFORM
     media_names = MEDIA_INSIGHTS
+    timeline = GraphTimeline("threads", "timestamp", "text", "permalink")  # the listing publish reads
 
     def __init__(
         self,
