@@ -20,14 +20,16 @@ META_PARAMETERS = {"MetaAppSecret": META_SECRET, "MetaVerifyToken": "verify-me"}
 COMMENT = "webhooks/meta/page_feed_comment_add.json"
 
 
-def connect_page(workspace_id: str, page_id: str, handle: str = "acme-page") -> str:
-    """A Facebook Page of the workspace, stored as a connection the platform proved (the proof itself is
-    tested in tests/contract/test_ownership.py)."""
+def connect_page(
+    workspace_id: str, page_id: str, handle: str = "acme-page", platform: str = "facebook"
+) -> str:
+    """A Facebook Page (or another Meta account) of the workspace, stored as a connection the platform
+    proved (the proof itself is tested in tests/contract/test_ownership.py)."""
     from chorus.accounts.service import connect_or_reconnect
     from chorus.accounts.tokens import TokenSet
 
     return connect_or_reconnect(
-        workspace_id, "facebook", page_id, TokenSet(f"token-of-{page_id}"), handle=handle
+        workspace_id, platform, page_id, TokenSet(f"token-of-{page_id}"), handle=handle
     ).id
 
 
@@ -140,3 +142,25 @@ def inbox_demo(
     )
     eventually(lambda: conversations(chorus, token, workspace_id, sla="nearing"), timeout=30, every=0.5)
     return opened
+
+
+def messenger_message(page_id: str, sender: str, sent_at: float, text: str) -> bytes:
+    """A Meta ``messaging`` webhook: ``sender``'s Messenger message to the Page, sent at ``sent_at`` (s)."""
+    data = copy.deepcopy(fixture_json("webhooks/meta/messenger_message_text.json"))
+    entry = data["entry"][0]
+    entry["id"] = page_id
+    event = entry["messaging"][0]
+    event["sender"]["id"] = sender
+    event["recipient"]["id"] = page_id
+    event["timestamp"] = int(sent_at * 1000)
+    event["message"].update(mid=f"mid.{time.time_ns()}", text=text)
+    return json.dumps(data).encode()
+
+
+def instagram_mention(ig_user_id: str, media_id: str) -> bytes:
+    """A Meta ``mentions`` webhook: the Instagram account was mentioned (ids only)."""
+    data = copy.deepcopy(fixture_json("webhooks/meta/instagram_mentions.json"))
+    entry = data["entry"][0]
+    entry["id"] = ig_user_id
+    entry["changes"][0]["value"].update(comment_id=media_id, media_id=media_id)
+    return json.dumps(data).encode()

@@ -19,6 +19,8 @@ from tests.browser.inbox_support import (
     META_PARAMETERS,
     connect_page,
     conversation_with,
+    instagram_mention,
+    messenger_message,
     meta_comment,
     post_meta,
     sandbox_comment,
@@ -291,3 +293,38 @@ def test_the_inbox_has_no_serious_accessibility_violation_and_fits_a_phone(
     phone.get_by_role("button", name="Back to the conversations").click()
     expect(row(phone, "The lid of my mug")).to_be_visible()
     phone.context.close()
+
+
+def test_the_reply_box_says_when_the_window_closes_when_it_closed_and_where_chorus_cannot_reply(
+    page: Any, chorus: Chorus, team: Team
+) -> None:
+    page_ref = page_id()
+    connect_page(team.workspace_id, page_ref)
+    now = time.time()
+    post_meta(chorus, messenger_message(page_ref, "4401", now - 60, "Hello, is the shop open today?"))
+    post_meta(chorus, messenger_message(page_ref, "4402", now - 25 * 3600, "Yesterday's order, any news?"))
+    ig_user = f"1784{next(_pages):011d}"
+    connect_page(team.workspace_id, ig_user, handle="acme.ig", platform="instagram")
+    post_meta(chorus, instagram_mention(ig_user, "17887498072083520"))
+    open_inbox(page, chorus, team)
+    thread = page.locator("section.thread")
+
+    # Messenger, a minute ago: open for 24 hours
+    row(page, "Hello, is the shop open today?").click()
+    expect(
+        thread.get_by_text(re.compile(r"^You can reply until \d{4}-\d{2}-\d{2} \d{2}:\d{2}"))
+    ).to_be_visible()
+    expect(thread.get_by_label("Your reply")).to_be_visible()
+
+    # Messenger, 25 hours ago: the window closed, nothing can be sent
+    row(page, "Yesterday's order, any news?").click()
+    expect(thread.get_by_text(re.compile("The reply window closed at"))).to_be_visible()
+    thread.get_by_label("Your reply").fill("Sorry for the wait")
+    expect(thread.get_by_role("button", name="Send reply")).to_be_disabled()
+
+    # An Instagram mention: Chorus cannot reply there, and says so before anyone types
+    page.get_by_label("Platform").select_option("instagram")
+    expect(page.locator("section.conversations button.row")).to_have_count(1)
+    row(page, "(instagram)").click()
+    expect(thread.get_by_role("note")).to_contain_text("Chorus cannot reply on")
+    expect(thread.get_by_label("Your reply")).to_have_count(0)
