@@ -176,3 +176,19 @@ def test_an_external_post_not_collected_yet_counts_as_external(dynamo: Any) -> N
     found = store.read_account_range(WS, ACCT, AT.date(), AT.date())
     assert (found.posts_published, found.posts_external) == (2, 1)
     assert found.external == {"phone-9"}
+
+
+def test_docs_name_every_platform_whose_posts_made_elsewhere_are_measured() -> None:
+    from pathlib import Path
+
+    from chorus.platforms.registry import PLATFORMS, collector
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "platforms.md").read_text()
+    paragraph = doc[doc.index("**Posts made elsewhere are measured too** on: ") :]
+    listed = paragraph.split(": ", 1)[1].split(". ", 1)[0].replace("\n", " ")
+    readers = [
+        info.label
+        for name, info in PLATFORMS.items()
+        if info.collector and isinstance(collector(name), TimelineReader)
+    ]
+    assert [label.strip() for label in listed.split(",")] == readers
