@@ -6,13 +6,6 @@ import { config, session, workspaceId, api } from './session.js'
 
 const BACKOFF_MS = [1_000, 2_000, 4_000, 8_000, 16_000, 30_000]
 
-// The conversation updates a pushed frame carries (chorus.inbox.live.updates_in, for the browser).
-export function updatesIn(frame) {
-  if (frame?.type === 'conversations.updated') return frame.data?.updates || []
-  if (frame?.type === 'conversation.updated') return [frame.data || {}]
-  return []
-}
-
 // Opens the connection and keeps it open until `stop()`. `onFrame(frame)` gets every pushed frame,
 // `onOpen(reconnected)` every open, `onState('live' | 'connecting' | 'offline', retryInMs)` each change.
 export function liveConnection({ onFrame, onOpen, onState }) {

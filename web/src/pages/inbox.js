@@ -4,7 +4,8 @@ import { html } from '../html.js'
 import { api, me, workspaceId, canApprove, workspace } from '../session.js'
 import { accountsOf, accountLabel, workspaceZone } from '../workspace.js'
 import { localInput } from '../dates.js'
-import { liveConnection, updatesIn } from '../live.js'
+import { liveConnection } from '../live.js'
+import { isUnread, matches, newestFirst, isPast, updatesIn } from '../conversations.js'
 import './inbox.css'
 
 // The unified inbox: conversations filtered as GET /inbox filters them, the open thread, and everything
@@ -33,25 +34,6 @@ function readSeen() {
     return {}
   }
 }
-const ms = (iso) => (iso ? Date.parse(iso) : 0)
-export const isUnread = (conv, seen) => Boolean(conv.last_inbound_at) && ms(conv.last_inbound_at) > ms(seen[conv.id])
-
-// Whether a conversation pushed live belongs in the list the filters show (as chorus.inbox.service does).
-export function matches(conv, f) {
-  if (f.status && conv.status !== f.status) return false
-  if (f.platform && conv.platform !== f.platform) return false
-  if (f.account && conv.account_id !== f.account) return false
-  if (f.sentiment && conv.sentiment !== f.sentiment) return false
-  if (f.assignee && (conv.assignee || '') !== (f.assignee === 'none' ? '' : f.assignee)) return false
-  if (f.tag && !(conv.tags || []).includes(f.tag)) return false
-  if (f.sla) {
-    const states = new Set(Object.values(conv.sla || {}).map((t) => t.state))
-    if (f.sla === 'ok' ? !states.size || states.has('breached') || states.has('nearing') : !states.has(f.sla)) return false
-  }
-  return true
-}
-
-const newestFirst = (a, b) => ms(b.last_message_at) - ms(a.last_message_at)
 
 function when(iso, zone) {
   if (!iso) return ''
@@ -379,7 +361,7 @@ function Reply({ conv, saved, zone, act, reload, onTyping, people }) {
   if (!conv.reply_via)
     return html`<p class="notice" role="note">Chorus cannot reply on ${conv.channel} here: answer on ${conv.platform} itself.</p>`
   const closesAt = conv.reply_window_ends_at
-  const closed = closesAt && ms(closesAt) < Date.now()
+  const closed = isPast(closesAt)
   const chosen = saved.find((s) => s.id === savedId.value)
 
   async function send(confirm) {
