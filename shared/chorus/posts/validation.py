@@ -677,6 +677,8 @@ PLATFORM_OPTIONS: Mapping[str, Mapping[str, Callable[[str], str | None]]] = {
         "open_comment": _boolean,
         "fans_only_comment": _boolean,
     },
+    # the board the pin goes to (chorus.platforms.pinterest.publish); else the account's chosen board
+    "pinterest": {"board_id": _characters(64)},
 }
 """The options a post may give a platform (``Content.options[platform]``), each with its check."""
 REQUIRED_OPTIONS: Mapping[str, tuple[str, ...]] = {"tiktok": ("privacy_level",)}
@@ -727,8 +729,28 @@ def _tiktok_creator(options: Mapping[str, str], extra: Mapping[str, str]) -> lis
     return found
 
 
+def _pinterest_board(options: Mapping[str, str], extra: Mapping[str, str]) -> list[Violation]:
+    """The board a pin names must be one of the account's boards, as listed at connect."""
+    import json
+
+    chosen = options.get("board_id")
+    if not chosen:
+        return []
+    try:
+        listed = json.loads(extra.get("boards") or "[]")
+    except ValueError:
+        listed = []
+    boards = {str(b.get("id")): str(b.get("name") or "") for b in listed if isinstance(b, dict)}
+    if chosen in boards:
+        return []
+    names = ", ".join(f"{name or '?'} ({board})" for board, name in boards.items()) or "none listed"
+    return [Violation("options.board", f"not one of this account's boards: {names}",
+                      "options.pinterest.board_id")]  # fmt: skip
+
+
 ACCOUNT_OPTIONS: Mapping[str, Callable[[Mapping[str, str], Mapping[str, str]], list[Violation]]] = {
     "tiktok": _tiktok_creator,
+    "pinterest": _pinterest_board,
 }
 """Platforms whose options depend on the account (what it was allowed at connect, kept in its extra)."""
 
