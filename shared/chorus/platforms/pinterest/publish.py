@@ -1,7 +1,8 @@
 """Publish a pin to a Pinterest board (API v5), exactly once.
 
-A pin is one part (the root ``"0"``): ``POST /v5/pins`` with ``board_id`` (the account's chosen board,
-``creds.extra["board_id"]``, picked from the boards listed at connect), ``media_source``, ``description``,
+A pin is one part (the root ``"0"``): ``POST /v5/pins`` with ``board_id`` (the post's own board,
+``options.pinterest.board_id``, one of the boards listed at connect; else the account's chosen board,
+``creds.extra["board_id"]``), ``media_source``, ``description``,
 ``title``, ``link`` and ``alt_text``:
 
 - an image: ``media_source = {source_type: image_url, url}`` (``api_reference.json``
@@ -127,7 +128,7 @@ class PinterestPublisher:
             raise PermanentError("a pin has no replies, thread parts or comments", platform=PLATFORM)
         if len(request.media) != 1:
             raise PermanentError("a pin needs exactly one image or video", platform=PLATFORM)
-        _board(creds)
+        _board(creds, request)
         return self._run(creds, request, {})
 
     def continue_publish(
@@ -210,7 +211,7 @@ class PinterestPublisher:
     def _pin(
         self, creds: AccountCredentials, request: PublishRequest, source: dict[str, Any]
     ) -> tuple[str, str]:
-        body = {"board_id": _board(creds), "media_source": source, **_described(request)}
+        body = {"board_id": _board(creds, request), "media_source": source, **_described(request)}
         alt = request.media[0].alt_text
         if alt and not _is_video(request.media[0]):
             body["alt_text"] = alt
@@ -222,7 +223,7 @@ class PinterestPublisher:
     # -- verification --------------------------------------------------------------------------------
 
     def find_published(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | None:
-        board = _board(creds)
+        board = _board(creds, request)
         listing = self._api(creds, "GET", f"boards/{board}/pins", params={"page_size": str(PINS_PAGE)})
         wanted = _described(request)
         since = parts.not_before(request)
@@ -253,8 +254,10 @@ class PinterestPublisher:
             logger.info("already_deleted", extra={"platform": PLATFORM, "object_id": platform_post_id})
 
 
-def _board(creds: AccountCredentials) -> str:
-    board = creds.extra.get(BOARD)
+def _board(creds: AccountCredentials, request: PublishRequest) -> str:
+    """The post's own board (``options.pinterest.board_id``, checked against the account's boards when
+    the post was saved), else the account's chosen board: the same on every retry and verification."""
+    board = request.options.get(BOARD) or creds.extra.get(BOARD)
     if not board:
         raise PermanentError(
             "the Pinterest account has no board chosen: connect it again once it has a board",
