@@ -14,6 +14,7 @@ const Inbox = lazy(() => import('./pages/inbox.js').then((m) => m.Inbox))
 const Accounts = lazy(() => import('./pages/accounts.js').then((m) => m.Accounts))
 const Members = lazy(() => import('./pages/members.js').then((m) => m.Members))
 const Keys = lazy(() => import('./pages/keys.js').then((m) => m.Keys))
+const Reports = lazy(() => import('./pages/reports.js').then((m) => m.Reports))
 
 function NotFound() {
   return html`<h1>Not found</h1><p><a href="/">Back to the calendar</a></p>`
@@ -36,6 +37,7 @@ function App() {
         <${Route} path="/accounts" component=${Accounts} />
         <${Route} path="/members" component=${Members} />
         <${Route} path="/keys" component=${Keys} />
+        <${Route} path="/reports" component=${Reports} />
         <${Route} default component=${NotFound} />
       <//>
     <//>

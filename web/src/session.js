@@ -116,6 +116,7 @@ export async function api(method, path, body, opts = {}) {
       signOutHere()
     }
   }
+  if (opts.raw && answer.ok) return answer // a file (CSV, PDF) or a 202 the caller reads itself
   const data = await answer.json().catch(() => null)
   if (!answer.ok) throw new Problem(answer.status, data)
   return data

@@ -7,6 +7,7 @@ const LINKS = [
   ['/compose', 'Compose'],
   ['/approvals', 'Approvals'],
   ['/inbox', 'Inbox'],
+  ['/reports', 'Reports'],
   ['/accounts', 'Accounts'],
   ['/members', 'Members'],
   ['/keys', 'API keys'],
