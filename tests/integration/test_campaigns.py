@@ -553,3 +553,25 @@ def test_workers_racing_to_create_a_target_s_short_link_agree_on_one_code(chorus
     assert got[0] in codes
     assert [code for code in codes if store.resolve(code) is not None] == [got[0]]
     assert [link.code for link in store.short_links_of(ws, "prace", consistent=True)] == [got[0]]
+
+
+def test_campaign_changes_and_conversions_are_in_the_audit_log(
+    chorus: Chorus, launch: dict[str, Any]
+) -> None:
+    key, campaign = launch["key"], launch["campaign"]
+    call(chorus, key, "PATCH", f"/campaigns/{campaign['id']}", 200, json={"description": "the big one"})
+    code = launch["links"][launch["accounts"][0]]["code"]
+    call(
+        chorus,
+        key,
+        "POST",
+        f"/campaigns/{campaign['id']}/conversions",
+        201,
+        json={"event_id": "o-audit", "code": code},
+    )
+    entries = call(chorus, key, "GET", "/audit", 200, params={"limit": "100"})["entries"]
+    actions = [(e["action"], e["target"], e["outcome"]) for e in entries]
+    target = f"campaign:{campaign['id']}"
+    assert ("campaign.created", target, "ok") in actions
+    assert ("campaign.changed", target, "ok") in actions
+    assert ("conversion.recorded", target, "ok") in actions
