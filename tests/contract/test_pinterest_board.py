@@ -36,7 +36,8 @@ def rsps() -> Iterator[responses.RequestsMock]:
         yield mock
 
 
-def test_a_pin_goes_to_the_board_its_post_names(rsps: responses.RequestsMock) -> None:
+def pinned_to(rsps: responses.RequestsMock, board: str) -> None:
+    """POST /v5/pins answers the documented 201 only for an image pin to ``board``."""
     rsps.post(
         f"{API}/pins",
         json=fixture_json("platform_api/publishing/pinterest/pins_create_response_201_docs_sample.json"),
@@ -44,36 +45,26 @@ def test_a_pin_goes_to_the_board_its_post_names(rsps: responses.RequestsMock) ->
         match=[
             matchers.json_params_matcher(
                 {
-                    "board_id": RECIPES,
+                    "board_id": board,
                     "media_source": {"source_type": "image_url", "url": JPEG.url},
                     "description": "Tart",
                 }
             )
         ],
     )
+
+
+def test_a_pin_goes_to_the_board_its_post_names(rsps: responses.RequestsMock) -> None:
+    pinned_to(rsps, RECIPES)
     request = PublishRequest(target_id="t", text="Tart", media=(JPEG,), options={"board_id": RECIPES})
     result = PinterestPublisher(session=requests.Session()).publish(CREDS, request)
     assert isinstance(result, PublishResult)
 
 
 def test_without_a_board_of_its_own_the_pin_goes_to_the_accounts_board(rsps: responses.RequestsMock) -> None:
-    rsps.post(
-        f"{API}/pins",
-        json=fixture_json("platform_api/publishing/pinterest/pins_create_response_201_docs_sample.json"),
-        status=201,
-        match=[
-            matchers.json_params_matcher(
-                {
-                    "board_id": DEFAULT_BOARD,
-                    "media_source": {"source_type": "image_url", "url": JPEG.url},
-                    "description": "Tart",
-                }
-            )
-        ],
-    )
-    PinterestPublisher(session=requests.Session()).publish(
-        CREDS, PublishRequest(target_id="t", text="Tart", media=(JPEG,))
-    )
+    pinned_to(rsps, DEFAULT_BOARD)
+    request = PublishRequest(target_id="t", text="Tart", media=(JPEG,))
+    assert isinstance(PinterestPublisher(session=requests.Session()).publish(CREDS, request), PublishResult)
 
 
 def test_a_lost_answer_is_looked_for_on_the_posts_own_board(rsps: responses.RequestsMock) -> None:

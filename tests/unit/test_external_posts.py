@@ -3,14 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
-from chorus.config import reset_caches
 from chorus.metrics.registry import CollectionRegistry
 from chorus.metrics.service import CollectMessage, collect, follow_connected_account, follow_published
 from chorus.metrics.store import MetricsStore, PostInfo
@@ -22,19 +19,17 @@ from chorus.platforms.base import (
     TimelineReader,
     newest_first,
 )
-from tests.unit.test_collection_service import ACCT, PUBLISHED, WS, FakeAccounts, FakeCollector, published
-from tests.unit.test_metrics_store import TABLE, create_metrics_table
+from tests.unit.test_collection_service import (  # noqa: F401 (dynamo: the moto fixture)
+    ACCT,
+    PUBLISHED,
+    WS,
+    FakeAccounts,
+    FakeCollector,
+    dynamo,
+    published,
+)
 
 AT = PUBLISHED + timedelta(hours=5)  # the account's first collection run after connect
-
-
-@pytest.fixture
-def dynamo(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("CHORUS_METRICS_TABLE", TABLE)
-    with mock_aws():
-        reset_caches()
-        yield create_metrics_table()
-    reset_caches()
 
 
 class TimelineCollector(FakeCollector):
@@ -84,7 +79,8 @@ def test_the_fake_is_a_timeline_reader() -> None:
     assert isinstance(TimelineCollector([]), TimelineReader)
 
 
-def test_first_run_follows_posts_made_elsewhere_and_nothing_chorus_made(dynamo: Any) -> None:
+@pytest.mark.usefixtures("dynamo")
+def test_first_run_follows_posts_made_elsewhere_and_nothing_chorus_made() -> None:
     registry, store = connect(), MetricsStore()
     # Given a post Chorus published (followed from its event), and the account followed at connect
     follow_published(
@@ -124,7 +120,8 @@ def test_first_run_follows_posts_made_elsewhere_and_nothing_chorus_made(dynamo: 
     assert {s.platform_post_id for s in found.posts} == {"chorus-1", "phone-1", "phone-2"}
 
 
-def test_the_timeline_is_read_daily_with_the_account_metrics_and_never_follows_twice(dynamo: Any) -> None:
+@pytest.mark.usefixtures("dynamo")
+def test_the_timeline_is_read_daily_with_the_account_metrics_and_never_follows_twice() -> None:
     registry = connect()
     collector = TimelineCollector([post("phone-1", timedelta(hours=2)), post("fresh", timedelta(minutes=20))])
     run(collector, AT)
@@ -142,7 +139,8 @@ def test_the_timeline_is_read_daily_with_the_account_metrics_and_never_follows_t
     assert found.external == {"phone-1", "fresh"}
 
 
-def test_a_refused_timeline_does_not_stop_the_metrics(dynamo: Any) -> None:
+@pytest.mark.usefixtures("dynamo")
+def test_a_refused_timeline_does_not_stop_the_metrics() -> None:
     connect()
     collector = TimelineCollector([], error=PermanentError("missing permission", platform="x"))
     result = run(collector, AT)
@@ -151,7 +149,8 @@ def test_a_refused_timeline_does_not_stop_the_metrics(dynamo: Any) -> None:
     assert followed(CollectionRegistry()) == {}
 
 
-def test_a_revoked_token_on_the_timeline_marks_the_account(dynamo: Any) -> None:
+@pytest.mark.usefixtures("dynamo")
+def test_a_revoked_token_on_the_timeline_marks_the_account() -> None:
     connect()
     collector = TimelineCollector([], error=AuthError("token revoked", platform="x"))
     accounts = FakeAccounts()
@@ -167,7 +166,8 @@ def test_a_revoked_token_on_the_timeline_marks_the_account(dynamo: Any) -> None:
     assert accounts.reauth == ["token revoked"]
 
 
-def test_an_external_post_not_collected_yet_counts_as_external(dynamo: Any) -> None:
+@pytest.mark.usefixtures("dynamo")
+def test_an_external_post_not_collected_yet_counts_as_external() -> None:
     store = MetricsStore()
     info = PostInfo("phone-9", "x", AT - timedelta(hours=2), "from the phone", None, post_id=None)
     ours = PostInfo("chorus-9", "x", AT - timedelta(hours=2), "ours", None, post_id="post-9")

@@ -13,14 +13,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
-from chorus.config import reset_caches
 from chorus.errors import ValidationFailed
 from chorus.metrics.store import MetricsStore, PostInfo
 from chorus.platforms.base import MetricPoint, MetricScope
@@ -28,7 +25,7 @@ from chorus.reports.builder import build_report
 from chorus.reports.model import AccountRef, Period, Report
 from chorus.reports.render import ReportFormat, render
 from chorus.reports.service import ReportQuery, parse_query
-from tests.unit.test_metrics_store import TABLE, create_metrics_table
+from tests.unit.test_collection_service import dynamo  # noqa: F401 (the moto fixture)
 
 WS = "ws-1"
 X = AccountRef("acc-x", "x", "Acme X", "@acme")
@@ -41,29 +38,24 @@ def at(day: int, hour: int = 10) -> datetime:
 
 
 @pytest.fixture
-def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[MetricsStore]:
-    monkeypatch.setenv("CHORUS_METRICS_TABLE", TABLE)
-    with mock_aws():
-        reset_caches()
-        create_metrics_table()
-        metrics = MetricsStore()
-        for pid, day, likes, chorus_id in (
-            ("c1", 9, 30, "post-1"),
-            ("e1", 10, 50, None),
-            ("c0", 2, 5, "post-0"),
-            ("e0", 3, 7, None),
-        ):
-            info = PostInfo(pid, "x", at(day), f"text {pid}", f"https://x.com/i/web/status/{pid}", chorus_id)
-            metrics.note_published(WS, X.account_id, info)
-            seen = at(day, 11)
-            points = [
-                MetricPoint(MetricScope.POST, pid, "likes", likes, seen),
-                MetricPoint(MetricScope.POST, pid, "impressions", 1000, seen),
-            ]
-            metrics.record_post_points(WS, X.account_id, info, points)
-        metrics.note_published(WS, X.account_id, PostInfo("e2", "x", at(11), "text e2", None, None))
-        yield metrics
-    reset_caches()
+def store(dynamo: Any) -> MetricsStore:  # noqa: F811 (dynamo: the moto fixture, imported)
+    metrics = MetricsStore()
+    for pid, day, likes, chorus_id in (
+        ("c1", 9, 30, "post-1"),
+        ("e1", 10, 50, None),
+        ("c0", 2, 5, "post-0"),
+        ("e0", 3, 7, None),
+    ):
+        info = PostInfo(pid, "x", at(day), f"text {pid}", f"https://x.com/i/web/status/{pid}", chorus_id)
+        metrics.note_published(WS, X.account_id, info)
+        seen = at(day, 11)
+        points = [
+            MetricPoint(MetricScope.POST, pid, "likes", likes, seen),
+            MetricPoint(MetricScope.POST, pid, "impressions", 1000, seen),
+        ]
+        metrics.record_post_points(WS, X.account_id, info, points)
+    metrics.note_published(WS, X.account_id, PostInfo("e2", "x", at(11), "text e2", None, None))
+    return metrics
 
 
 def report(store: MetricsStore, origin: str | None) -> Report:
