@@ -575,3 +575,25 @@ def test_campaign_changes_and_conversions_are_in_the_audit_log(
     assert ("campaign.created", target, "ok") in actions
     assert ("campaign.changed", target, "ok") in actions
     assert ("conversion.recorded", target, "ok") in actions
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("POST", "/campaigns", b"[]", "body"),
+        ("POST", "/campaigns", b"{not json", "body"),
+        ("POST", "/campaigns", b'{"name": "x", "starts_on": "2026-12-01", "budget": "lots"}', "budget"),
+        ("PUT", "/links/settings", b'{"shorten": "maybe"}', "shorten"),
+        ("PATCH", "/links/AAAAAAAAAA", b'{"disabled": "sometimes"}', "disabled"),
+        ("GET", "/links/report?from=0001-01-01", b"", "from"),
+    ],
+)
+def test_bodies_and_queries_of_the_wrong_shape_are_a_4xx_naming_the_field(
+    chorus: Chorus, launch: dict[str, Any], method: str, path: str, body: bytes, field: str
+) -> None:
+    answer = chorus.call(
+        method, path, launch["key"], data=body or None, headers={"Content-Type": "application/json"}
+    )
+    assert 400 <= answer.status_code < 500, answer.text
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    assert answer.json()["errors"][0]["field"] == field
