@@ -286,6 +286,10 @@ def test_the_inbox_has_no_serious_accessibility_violation_and_fits_a_phone(
     expect(row(phone, "The lid of my mug")).to_be_visible()
     sideways = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
     assert phone.evaluate(sideways) <= 0
+    expect(phone.get_by_label("Status")).to_be_hidden()  # folded first: the conversations come first
+    phone.locator("summary", has_text="Filters").click()
+    expect(phone.get_by_label("Status")).to_be_visible()
+    assert phone.evaluate(sideways) <= 0
     row(phone, "The lid of my mug").click()
     expect(phone.locator("section.thread article.message")).to_have_count(1)
     expect(row(phone, "The lid of my mug")).to_be_hidden()  # one column: the thread alone

@@ -20,6 +20,8 @@ const SLA_STATES = { breached: 'SLA breached', nearing: 'SLA nearing', ok: 'SLA 
 const SLA_TARGETS = { first_response: 'First response', resolution: 'Resolution' }
 const FILTERS = ['status', 'platform', 'account', 'sentiment', 'assignee', 'tag', 'sla']
 
+// On a phone the filters start folded, so the conversations come first.
+const NARROW = typeof window !== 'undefined' && window.matchMedia?.('(max-width: 700px)').matches
 const NO_FILTERS = { status: 'open', platform: '', account: '', sentiment: '', assignee: '', tag: '', sla: '' }
 
 // Unread: a conversation whose person wrote after this browser last showed it to this person. Kept per
@@ -188,6 +190,7 @@ export function Inbox() {
   }
 
   const setFilter = (name, value) => (filters.value = { ...filters.value, [name]: value })
+  const active = FILTERS.filter((name) => filters.value[name]).length
   const platforms = [...new Set(accounts.value.map((a) => a.platform))].sort()
   const byAccount = Object.fromEntries(accounts.value.map((a) => [a.id, a]))
   const people = Object.fromEntries(members.value.map((m) => [`user:${m.user_id}`, m.email || m.user_id]))
@@ -201,6 +204,8 @@ export function Inbox() {
           live.value.state === 'live' ? 'Live' : live.value.state === 'offline'
             ? `Connection lost: retrying in ${Math.ceil(live.value.retry / 1000)} s` : 'Connecting…'}</p>
       </div>
+      <details class="filter-box" open=${!NARROW}>
+      <summary>Filters${active ? ` (${active} on)` : ''}</summary>
       <form class="filters" aria-label="Filters" onSubmit=${(e) => { e.preventDefault(); setFilter('tag', e.currentTarget.elements.tag.value.trim()) }}>
         <${Choice} label="Status" value=${filters.value.status} onChange=${(v) => setFilter('status', v)}
           options=${[['', 'Any status'], ['open', 'Open'], ['pending', 'Pending'], ['closed', 'Closed']]} />
@@ -218,6 +223,7 @@ export function Inbox() {
           <input type="search" name="tag" value=${tagDraft.value} size="10" onInput=${(e) => (tagDraft.value = e.currentTarget.value)}
             onChange=${(e) => setFilter('tag', e.currentTarget.value.trim())} /></label>
       </form>
+      </details>
       <p role="status" class="status">${status.value}</p>
       ${error.value && html`<p role="alert" class="error">${error.value}</p>`}
       <div class="panes">
