@@ -39,7 +39,6 @@ def follow(code: str) -> Response:
         headers={
             "Location": destination,
             "Cache-Control": "private, no-store",
-            "Referrer-Policy": "unsafe-url",
         },
     )
 
