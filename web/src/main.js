@@ -15,6 +15,7 @@ const Accounts = lazy(() => import('./pages/accounts.js').then((m) => m.Accounts
 const Members = lazy(() => import('./pages/members.js').then((m) => m.Members))
 const Keys = lazy(() => import('./pages/keys.js').then((m) => m.Keys))
 const Reports = lazy(() => import('./pages/reports.js').then((m) => m.Reports))
+const Listening = lazy(() => import('./pages/listening.js').then((m) => m.Listening))
 
 function NotFound() {
   return html`<h1>Not found</h1><p><a href="/">Back to the calendar</a></p>`
@@ -38,6 +39,7 @@ function App() {
         <${Route} path="/members" component=${Members} />
         <${Route} path="/keys" component=${Keys} />
         <${Route} path="/reports" component=${Reports} />
+        <${Route} path="/listening" component=${Listening} />
         <${Route} default component=${NotFound} />
       <//>
     <//>

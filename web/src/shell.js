@@ -8,6 +8,7 @@ const LINKS = [
   ['/approvals', 'Approvals'],
   ['/inbox', 'Inbox'],
   ['/reports', 'Reports'],
+  ['/listening', 'Listening'],
   ['/accounts', 'Accounts'],
   ['/members', 'Members'],
   ['/keys', 'API keys'],
