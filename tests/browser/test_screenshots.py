@@ -107,6 +107,7 @@ def test_screenshots_of_every_page_with_demo_data(browser: Any, chorus: Chorus, 
     page.locator("section.conversations button.row", has_text=opened).click()
     expect(page.locator("section.thread article.message")).to_have_count(1)
     expect(page.locator(".badge.sla.nearing").first).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Live")).to_be_visible()
     page.screenshot(path=out / "inbox.png", full_page=True)
     page.context.close()
 
@@ -116,6 +117,7 @@ def test_screenshots_of_every_page_with_demo_data(browser: Any, chorus: Chorus, 
     phone.screenshot(path=out / "calendar-phone.png")
     phone.get_by_role("link", name="Inbox").click()
     expect(phone.locator("section.conversations button.row")).to_have_count(4)
+    expect(phone.get_by_role("status").filter(has_text="Live")).to_be_visible()
     phone.screenshot(path=out / "inbox-phone.png")
     phone.context.close()
     for name in PAGES:
