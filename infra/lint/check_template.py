@@ -185,6 +185,13 @@ def check(template_path: Path) -> list[str]:
     raw = load_yaml(template_path)
     tpl = Template.load(template_path)
     known = set(raw.get("Parameters", {})) | set(raw["Resources"]) | PSEUDO
+    # SAM's own references to what it generates for an API: <Api>.Stage and <Api>.Deployment
+    known |= {
+        f"{name}.{generated}"
+        for name, res in raw["Resources"].items()
+        if res.get("Type") == "AWS::Serverless::Api"
+        for generated in ("Stage", "Deployment")
+    }
     problems = [
         f"{where}: reference to unknown {name!r}" for where, name in references(raw) if name not in known
     ]

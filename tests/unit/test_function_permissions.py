@@ -17,6 +17,8 @@ DECRYPTING = {
     "ReplierFunction": "shared/chorus/inbox/replies.py",  # sends inbox replies
     "PollerFunction": "shared/chorus/inbox/poller.py",  # polls Mastodon/Bluesky notifications
     "CollectorFunction": "shared/chorus/metrics/service.py",  # collects metrics
+    # reads an Instagram competitor through the workspace's own professional account (business discovery)
+    "CompetitorsFunction": "shared/chorus/competitors/timelines.py",
 }
 
 
