@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -121,4 +122,76 @@ def test_screenshots_of_every_page_with_demo_data(browser: Any, chorus: Chorus, 
     phone.screenshot(path=out / "inbox-phone.png")
     phone.context.close()
     for name in PAGES:
+        assert (out / f"{name}.png").stat().st_size > 5_000, name
+
+
+WORKSPACE_PAGES = ("members", "keys", "accounts", "reports", "listening", "listening-phone")
+
+
+def test_screenshots_of_the_workspace_reports_and_listening_pages(
+    browser: Any, chorus: Chorus, tmp_path: Path
+) -> None:
+    from chorus.accounts import service as accounts
+    from tests.browser.listening_support import crisis
+
+    out = Path(os.environ.get("CHORUS_SCREENSHOTS") or tmp_path)
+    if not out.is_absolute():
+        out = REPO / out
+    out.mkdir(parents=True, exist_ok=True)
+    team = new_team(chorus, handles=("acme", "acme_eu", "acme_jp"))
+    ws, token = team.workspace_id, team.owner.id_token
+    for name, role in (("Zapier", "editor"), ("Dashboard", "viewer")):
+        made = chorus.call("POST", "/keys", token, workspace=ws, json={"name": name, "role": role})
+        assert made.status_code == 201, made.text
+    sent = chorus.call("POST", "/posts", token, workspace=ws,
+                       json={"text": "Our autumn blend is here", "accounts": list(team.accounts.values()), "mode": "now"})  # fmt: skip
+    assert sent.status_code == 201, sent.text
+
+    def settled() -> bool:
+        found = chorus.call("GET", f"/posts/{sent.json()['id']}", token, workspace=ws).json()
+        return all(t["state"] == "published" for t in found["targets"])
+
+    eventually(settled, timeout=30)
+    accounts.mark_needs_reauth(ws, team.accounts["acme_jp"], "the platform refused the token")
+    crisis(chorus, team)
+
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    sign_in(page, chorus, team.owner, ws)
+    page.get_by_role("link", name="Members").click()
+    expect(page.get_by_role("table", name="Members of the workspace")).to_contain_text(team.contributor.email)
+    page.screenshot(path=out / "members.png", full_page=True)
+    page.get_by_role("link", name="API keys").click()
+    page.get_by_label("Name").fill("Looker Studio")
+    page.get_by_label("Role").select_option("viewer")
+    page.get_by_label("reports").check()
+    page.get_by_role("button", name="Create key").click()
+    expect(page.get_by_label("Secret")).to_be_visible()
+    page.screenshot(path=out / "keys.png", full_page=True)
+    page.get_by_role("link", name="Accounts").click()
+    expect(page.get_by_role("button", name="Reconnect")).to_be_visible()
+    page.screenshot(path=out / "accounts.png", full_page=True)
+    page.get_by_role("link", name="Reports").click()
+    today = datetime.now(UTC).date()
+    page.get_by_label("From", exact=True).fill((today - timedelta(days=6)).isoformat())
+    page.get_by_label("To", exact=True).fill(today.isoformat())
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("img", name="Engagements and posts per platform")).to_have_attribute(
+        "data-drawn", "true"
+    )
+    page.screenshot(path=out / "reports.png", full_page=True)
+    page.get_by_role("link", name="Listening").click()
+    expect(page.get_by_role("img", name=re.compile("Mentions per hour"))).to_have_attribute(
+        "data-drawn", "true"
+    )
+    expect(page.locator("li.incident")).to_have_count(1)
+    page.screenshot(path=out / "listening.png", full_page=True)
+    page.context.close()
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    sign_in(phone, chorus, team.owner, ws)
+    phone.goto(chorus.rt.web_url + "/listening")
+    expect(phone.locator("li.incident")).to_have_count(1)
+    phone.screenshot(path=out / "listening-phone.png")
+    phone.context.close()
+    for name in WORKSPACE_PAGES:
         assert (out / f"{name}.png").stat().st_size > 5_000, name

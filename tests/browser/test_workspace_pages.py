@@ -160,6 +160,38 @@ def test_an_account_is_connected_through_oauth_back_to_the_page_and_reconnected_
     expect(page.get_by_role("alert")).to_contain_text("not started here")
 
 
+def test_a_token_account_that_needs_it_is_reconnected_with_a_new_token(
+    page: Any, chorus: Chorus, team: Team
+) -> None:
+    from chorus.accounts import service as accounts
+
+    accounts.mark_needs_reauth(team.workspace_id, team.accounts["acme_eu"], "refused by the platform")
+    sign_in(page, chorus, team.owner, team.workspace_id)
+    page.get_by_role("link", name="Accounts").click()
+    card = page.locator("li.card.account", has_text="@acme_eu-")
+    expect(card.locator(".health")).to_have_text(re.compile("Needs reconnecting: refused by the platform"))
+    expect(page.locator("li.card.account", has_text="@acme-").locator(".health")).to_have_text(
+        re.compile("Healthy")
+    )
+    # A token of another account is refused at the field (the platform says whose it is)
+    card.get_by_label("New access token").fill("tok-someone-else")
+    card.get_by_role("button", name="Reconnect").click()
+    expect(card.get_by_label("New access token")).to_have_attribute("aria-invalid", "true")
+    expect(card.locator(".error")).to_contain_text("belongs to another account")
+    own = next(a for a in chorus.call("GET", "/accounts", team.owner.id_token, workspace=team.workspace_id)
+               .json()["accounts"] if a["id"] == team.accounts["acme_eu"])  # fmt: skip
+    card.get_by_label("New access token").fill(
+        f"tok-{own['platform_account_id']}"
+    )  # the sandbox's token for it
+    card.get_by_role("button", name="Reconnect").click()
+    expect(page.get_by_role("status")).to_have_text(re.compile(r"^Reconnected @acme_eu-"))
+    expect(card.locator(".health")).to_have_text(re.compile("Healthy"))
+    listed = chorus.call("GET", "/accounts", team.owner.id_token, workspace=team.workspace_id).json()[
+        "accounts"
+    ]
+    assert sorted(a["status"] for a in listed) == ["active", "active"]
+
+
 def test_the_workspace_pages_have_no_serious_accessibility_violation_and_fit_a_phone(
     browser: Any, page: Any, chorus: Chorus, team: Team
 ) -> None:

@@ -84,8 +84,9 @@ export function Accounts() {
             <h2>${accountLabel(a)}</h2>
             ${a.display_name && html`<p class="meta">${a.display_name}</p>`}
             <p class=${`health ${h.level}`}><span class="sr">Token health: </span>${h.text}</p>
-            ${admin && a.status === 'needs_reauth' && OAUTH.includes(a.platform) && html`
-              <button type="button" aria-label=${`Reconnect ${accountLabel(a)}`} onClick=${() => connect(a.platform, a.base_url)}>Reconnect</button>`}
+            ${admin && a.status === 'needs_reauth' && (OAUTH.includes(a.platform)
+              ? html`<button type="button" aria-label=${`Reconnect ${accountLabel(a)}`} onClick=${() => connect(a.platform, a.base_url)}>Reconnect</button>`
+              : html`<${TokenReconnect} account=${a} onDone=${(made) => { status.value = `Reconnected ${accountLabel(made)}.`; load().catch(fail) }} />`)}
           </li>`
       })}</ul>`}
     ${admin && html`
@@ -107,5 +108,36 @@ export function Accounts() {
         <button type="submit">Connect</button>
       </form>
       <p class="meta">You go to the platform to allow Chorus, then come back here. Bluesky connects with an app password through the API.</p>`}
+  `
+}
+
+// Platforms without OAuth here (a token, or Bluesky's app password) reconnect with a new secret.
+function TokenReconnect({ account, onDone }) {
+  const secret = useSignal('')
+  const problem = useSignal(null)
+  const bluesky = account.platform === 'bluesky'
+  const id = `reconnect-${account.id}`
+  async function submit(e) {
+    e.preventDefault()
+    problem.value = null
+    const body = { platform: account.platform, platform_account_id: account.platform_account_id, handle: account.handle || undefined, base_url: account.base_url || undefined }
+    try {
+      onDone(await api('POST', '/accounts', bluesky ? { ...body, app_password: secret.value } : { ...body, access_token: secret.value }))
+      secret.value = ''
+    } catch (p) {
+      problem.value = p
+    }
+  }
+  const error = problem.value && (problem.value.at(bluesky ? 'app_password' : 'access_token') || problem.value.message)
+  return html`
+    <form class="inline-form" onSubmit=${submit} aria-label=${`Reconnect ${accountLabel(account)}`}>
+      <div>
+        <label for=${id}>${bluesky ? 'New app password' : 'New access token'}</label>
+        <input id=${id} type="password" autocomplete="off" value=${secret.value} onInput=${(e) => (secret.value = e.currentTarget.value)}
+          aria-invalid=${error ? 'true' : undefined} aria-describedby=${error ? `${id}-error` : undefined} />
+        ${error && html`<p id=${`${id}-error`} class="error">${error}</p>`}
+      </div>
+      <button type="submit">Reconnect</button>
+    </form>
   `
 }

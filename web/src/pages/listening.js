@@ -144,7 +144,7 @@ function Series({ tick }) {
 function Mentions({ tick, editor, onDone, onFail }) {
   const mentions = useSignal(null)
   useEffect(() => {
-    const params = new URLSearchParams({ from: new Date(Date.now() - 7 * 24 * HOUR).toISOString(), limit: '50' })
+    const params = new URLSearchParams({ from: new Date(Date.now() - 7 * 24 * HOUR).toISOString(), limit: '24' })
     api('GET', `/listening/mentions?${params}`).then((f) => (mentions.value = f.mentions)).catch(onFail)
   }, [tick])
   const correct = (m, sentiment) =>
@@ -152,6 +152,7 @@ function Mentions({ tick, editor, onDone, onFail }) {
   return html`
     <section aria-labelledby="mentions-title">
       <h2 id="mentions-title">Mentions</h2>
+      <p class="meta">The newest of the last 7 days.</p>
       ${mentions.value === null ? html`<p>Loading…</p>` : mentions.value.length === 0 ? html`<p>No mentions in the last 7 days.</p>` : html`
         <ul class="cards mentions">${mentions.value.map((m) => html`
           <li class="card mention">
