@@ -18,6 +18,7 @@ from tests.faults.harness import FakePlatform, Reply, Request
 
 VERSION = "/v5"
 BOARD = "549755885175"
+BOARDS = frozenset({BOARD, "2"})  # the account's boards (the integration lists "2" as "Soups" at connect)
 PINS = rf"{VERSION}/pins"
 BOARD_PINS = rf"{VERSION}/boards/([^/]+)/pins"
 MEDIA = rf"{VERSION}/media"
@@ -42,17 +43,17 @@ class Pinterest:
 def pinterest_platform(platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) -> Pinterest:
     """Pins on the account's board (``pin`` records, newest first in the board's list), media uploads
     (``media`` records: registered -> processing once uploaded -> succeeded after ``processing_reads``
-    reads) and the upload form; any other board is ``BoardNotFound`` (code 40, documented)."""
+    reads) and the upload form; a board not in ``BOARDS`` is ``BoardNotFound`` (code 40, documented)."""
     monkeypatch.setattr(pinpublish, "API_URL", f"{platform.url}{VERSION}")
     knobs = Pinterest()
 
     def pin(req: Request, match: re.Match[str]) -> Any:
         body = req.json or {}
-        if body.get("board_id") != BOARD:
+        if body.get("board_id") not in BOARDS:
             return pinterest_error(404, 40, "Board not found.")
         number = len(platform.records.get("pin", [])) + 1
         made = platform.create("pin", {
-            "id": f"8137442264207958{number:02d}", "board_id": BOARD, "title": body.get("title"),
+            "id": f"8137442264207958{number:02d}", "board_id": body["board_id"], "title": body.get("title"),
             "description": body.get("description"), "link": body.get("link"), "alt_text": body.get("alt_text"),
             "media_source": body.get("media_source"), "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
         })  # fmt: skip
