@@ -21,10 +21,10 @@ from typing import Any
 import requests
 
 from chorus.net.fetch import guarded_session
-from chorus.platforms.base import AuthError, PermanentError
+from chorus.platforms.base import PermanentError
 from chorus.platforms.http import call, json_body
+from chorus.platforms.oauth2 import TokenSet, must_authorise
 from chorus.platforms.whoami import Owner, get_json, named, text
-from chorus.platforms.x.oauth import TokenSet
 
 __all__ = ["BlueskyLogin", "TokenSet", "login", "refresh"]
 
@@ -53,9 +53,7 @@ def _session_call(url: str, session: requests.Session | None, **kw: Any) -> dict
     try:
         resp = call(session or guarded_session(), "POST", url, PLATFORM, idempotent=True, **kw)
     except PermanentError as exc:
-        if isinstance(exc, AuthError):
-            raise
-        raise AuthError(exc.message, platform=PLATFORM, code=exc.code, status=exc.status) from exc
+        raise must_authorise(exc, PLATFORM) from exc
     body: dict[str, Any] = json_body(resp, PLATFORM)
     return body
 

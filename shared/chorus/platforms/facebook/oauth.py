@@ -24,8 +24,8 @@ from urllib.parse import urlencode
 import requests
 
 from chorus.platforms.http import call, json_body
+from chorus.platforms.oauth2 import TokenSet, token_set
 from chorus.platforms.whoami import Owner, get_json, named, text
-from chorus.platforms.x.oauth import TokenSet, token_set
 
 __all__ = ["PageToken", "TokenSet", "authorize_url", "exchange_code", "page_tokens", "refresh"]
 

@@ -14,8 +14,8 @@ import requests
 
 from chorus.platforms.base import PermanentError
 from chorus.platforms.facebook import oauth as facebook
+from chorus.platforms.oauth2 import TokenSet
 from chorus.platforms.whoami import Owner, get_json, named, obj, text
-from chorus.platforms.x.oauth import TokenSet
 
 __all__ = ["InstagramAccount", "TokenSet", "authorize_url", "exchange_code", "instagram_accounts", "refresh"]
 

@@ -25,9 +25,10 @@ from urllib.parse import urlencode
 import requests
 
 from chorus.accounts.tokens import TokenSet
-from chorus.platforms.base import AuthError, PermanentError
+from chorus.platforms.base import PermanentError
 from chorus.platforms.codes import numeric
 from chorus.platforms.kuaishou.api import API_URL, PLATFORM, request
+from chorus.platforms.oauth2 import must_authorise
 from chorus.platforms.whoami import named, obj, text
 
 AUTHORIZE_URL = "https://open.kuaishou.com/oauth2/authorize"
@@ -106,9 +107,7 @@ def refresh(
         body = request(session or requests.Session(), "GET", f"{api_url.rstrip('/')}/oauth2/refresh_token",
                        params=params)  # fmt: skip
     except PermanentError as exc:  # a refused refresh token: the owner must authorise again
-        if isinstance(exc, AuthError):
-            raise
-        raise AuthError(exc.message, platform=PLATFORM, code=exc.code, status=exc.status) from exc
+        raise must_authorise(exc, PLATFORM) from exc
     fresh = _grant(body, now).tokens
     return TokenSet(fresh.access_token, fresh.refresh_token or refresh_token, fresh.expires_at)
 

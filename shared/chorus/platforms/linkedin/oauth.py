@@ -32,8 +32,8 @@ import requests
 
 from chorus.platforms.base import PermanentError
 from chorus.platforms.http import bearer, call, json_body
+from chorus.platforms.oauth2 import TokenSet, secret_grant
 from chorus.platforms.whoami import Owner, get_json, listed, named, text
-from chorus.platforms.x.oauth import TokenSet, secret_grant
 
 __all__ = ["TokenSet", "administered", "authorize_url", "exchange_code", "refresh", "whoami"]
 

@@ -18,10 +18,10 @@ from urllib.parse import urlencode, urlsplit
 import requests
 
 from chorus.net.fetch import guarded_session
-from chorus.platforms.base import PermanentError
 from chorus.platforms.http import call, json_body
+from chorus.platforms.oauth2 import TokenSet, token_answer, token_set
 from chorus.platforms.whoami import Owner, get_json, named, text
-from chorus.platforms.x.oauth import TokenSet, auth_errors, code_challenge, token_set
+from chorus.platforms.x.oauth import code_challenge
 
 __all__ = ["AppRegistration", "TokenSet", "authorize_url", "exchange_code", "refresh", "register_app"]
 
@@ -82,19 +82,7 @@ def authorize_url(
 
 
 def _token(base_url: str, data: dict[str, str], session: requests.Session | None) -> dict[str, Any]:
-    try:
-        resp = call(
-            session or guarded_session(),
-            "POST",
-            f"{_base(base_url)}/oauth/token",
-            PLATFORM,
-            data=data,
-            idempotent=True,
-        )
-    except PermanentError as exc:
-        raise auth_errors(exc, PLATFORM) from exc
-    body: dict[str, Any] = json_body(resp, PLATFORM)
-    return body
+    return token_answer(session or guarded_session(), f"{_base(base_url)}/oauth/token", PLATFORM, data)
 
 
 def exchange_code(

@@ -25,8 +25,8 @@ import requests
 
 from chorus.platforms.facebook.oauth import authorize_url as facebook_authorize_url
 from chorus.platforms.http import call, json_body
+from chorus.platforms.oauth2 import TokenSet, token_set
 from chorus.platforms.whoami import Owner, get_json, named, text
-from chorus.platforms.x.oauth import TokenSet, token_set
 
 __all__ = ["TokenSet", "authorize_url", "exchange_code", "long_lived", "refresh", "whoami"]
 

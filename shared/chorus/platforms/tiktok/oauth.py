@@ -27,9 +27,9 @@ from urllib.parse import urlencode
 
 import requests
 
+from chorus.platforms.oauth2 import TokenSet, refreshed, token_answer, token_set
 from chorus.platforms.tiktok.api import API_URL, PLATFORM, v2
 from chorus.platforms.whoami import Owner, get_json, named, obj, text
-from chorus.platforms.x.oauth import TokenSet, refreshed, token_answer, token_set
 
 __all__ = ["CreatorInfo", "TokenSet", "authorize_url", "creator_info", "exchange_code", "refresh", "whoami"]
 

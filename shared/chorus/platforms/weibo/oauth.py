@@ -27,9 +27,9 @@ from chorus.accounts.tokens import TokenSet
 from chorus.platforms.base import AuthError, PermanentError
 from chorus.platforms.facebook.oauth import authorize_url as query_authorize_url
 from chorus.platforms.http import call, json_body
+from chorus.platforms.oauth2 import must_authorise, token_set
 from chorus.platforms.weibo.api import API_URL, PLATFORM, WeiboApi, classify, id_of
 from chorus.platforms.whoami import Owner, named, obj, text
-from chorus.platforms.x.oauth import token_set
 
 __all__ = ["Granted", "authorize_url", "exchange_code", "whoami"]
 
@@ -58,7 +58,7 @@ def _oauth(session: requests.Session | None, api_url: str, path: str, data: dict
     except PermanentError as exc:
         found = classify(exc)
         if isinstance(found, PermanentError) and not isinstance(found, AuthError) and exc.status == 401:
-            found = AuthError(exc.message, platform=PLATFORM, code=exc.code, status=exc.status)
+            found = must_authorise(exc, PLATFORM)
         raise found from None
     return obj(body)
 

@@ -24,8 +24,8 @@ from urllib.parse import urlencode
 import requests
 
 from chorus.platforms.base import PermanentError
+from chorus.platforms.oauth2 import TokenSet, secret_grant
 from chorus.platforms.whoami import Owner, get_json, listed, named, obj, text
-from chorus.platforms.x.oauth import TokenSet, secret_grant
 
 __all__ = ["TokenSet", "authorize_url", "exchange_code", "refresh", "whoami"]
 
