@@ -13,8 +13,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Team, serious_violations, sign_in
-from tests.integration.harness import Chorus
+from tests.integration.harness import PASSWORD, Chorus
 from tests.integration.test_oauth import X_USER_ID, FakeProvider
+from tests.integration.test_people import sent_invitation_token
 
 MAIL_FROM = "invitations@chorus.test"
 
@@ -87,6 +88,36 @@ def test_an_admin_invites_a_member_sees_the_invitation_and_revokes_it(
     expect(page.get_by_text("No pending invitations.")).to_be_visible()
     listed = chorus.call("GET", "/invitations", team.owner.id_token, workspace=team.workspace_id).json()
     assert [i["state"] for i in listed["invitations"]] == ["revoked"]
+
+
+def test_an_invitee_follows_the_e_mailed_link_signs_in_and_joins(
+    browser: Any, page: Any, chorus: Chorus, team: Team
+) -> None:
+    invitee = chorus.person(f"invitee-{team.workspace_id}@example.com")
+    sign_in(page, chorus, team.owner, team.workspace_id)
+    page.get_by_role("link", name="Members").click()
+    page.get_by_label("E-mail").fill(invitee.email)
+    page.get_by_label("Role", exact=True).select_option("editor")
+    page.get_by_role("button", name="Invite").click()
+    expect(page.get_by_role("status")).to_have_text(f"Invitation sent to {invitee.email}.")
+    token = sent_invitation_token(chorus, invitee.email)
+
+    # The invitee opens the link signed out: signs in, comes back to it, and joins with one click
+    other = browser.new_context().new_page()
+    other.goto(f"{chorus.rt.web_url}/invitations/accept?token={token}")
+    other.get_by_label("E-mail").fill(invitee.email)
+    other.get_by_label("Password").fill(PASSWORD)
+    other.get_by_role("button", name="Sign in").click()
+    expect(other.get_by_role("heading", name="Join a workspace")).to_be_visible()
+    other.get_by_role("button", name="Join the workspace").click()
+    expect(other.get_by_label("Workspace")).to_have_value(team.workspace_id)
+    assert urlsplit(other.url).path == "/calendar"
+    other.context.close()
+
+    page.reload()
+    members = page.get_by_role("table", name="Members of the workspace")
+    expect(members.get_by_role("row", name=re.compile(re.escape(invitee.email)))).to_contain_text("editor")
+    expect(page.get_by_text("No pending invitations.")).to_be_visible()
 
 
 def test_an_api_key_is_made_its_secret_shown_once_and_revoked(page: Any, chorus: Chorus, team: Team) -> None:

@@ -14,6 +14,7 @@ const Inbox = lazy(() => import('./pages/inbox.js').then((m) => m.Inbox))
 const Accounts = lazy(() => import('./pages/accounts.js').then((m) => m.Accounts))
 const Members = lazy(() => import('./pages/members.js').then((m) => m.Members))
 const Keys = lazy(() => import('./pages/keys.js').then((m) => m.Keys))
+const AcceptInvitation = lazy(() => import('./pages/members.js').then((m) => m.AcceptInvitation))
 const Reports = lazy(() => import('./pages/reports.js').then((m) => m.Reports))
 const Listening = lazy(() => import('./pages/listening.js').then((m) => m.Listening))
 
@@ -26,6 +27,7 @@ function App() {
   if (!config.value) return html`<p role="status">Loading…</p>`
   if (!session.value || path === '/sign-in') return html`<${SignIn} />`
   if (!me.value) return html`<p role="status">Loading your workspaces…</p>`
+  if (path === '/invitations/accept') return html`<${AcceptInvitation} />` // before any workspace of theirs
   if (!me.value.workspaces.length) return html`<${FirstWorkspace} />`
   return html`
     <${Shell}>

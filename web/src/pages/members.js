@@ -2,7 +2,8 @@ import { useSignal } from '@preact/signals'
 import { useEffect } from 'preact/hooks'
 import { html } from '../html.js'
 import './admin.css'
-import { api, me, workspace, Problem } from '../session.js'
+import { useLocation } from 'preact-iso'
+import { api, me, workspace, Problem, chooseWorkspace } from '../session.js'
 
 // The workspace's members (role changed by an admin, removed) and its invitations (sent by e-mail,
 // revoked while pending). Viewers and editors see the members only: invitations are an admin's.
@@ -97,5 +98,35 @@ export function Members() {
             <button type="button" class="link" aria-label=${`Revoke the invitation of ${i.email}`}
               onClick=${() => act(() => api('DELETE', `/invitations/${i.invitation_id}`), `The invitation of ${i.email} was revoked.`)}>Revoke</button>
           </li>`)}</ul>`}`}
+  `
+}
+
+// The page an invitation's e-mail links to (/invitations/accept?token=…): the invitee, signed in with the
+// address it was sent to, joins the workspace with one click (never on opening the link alone).
+export function AcceptInvitation() {
+  const { query } = useLocation()
+  const problem = useSignal('')
+  const busy = useSignal(false)
+  async function join() {
+    busy.value = true
+    problem.value = ''
+    try {
+      const joined = await api('POST', '/invitations/accept', { token: query.token || '' }, { workspace: false })
+      chooseWorkspace(joined.workspace_id)
+      location.assign('/calendar') // a fresh start: the app reads who they are and their workspaces again
+    } catch (p) {
+      problem.value = p.message
+    } finally {
+      busy.value = false
+    }
+  }
+  return html`
+    <main id="main" class="narrow">
+      <h1>Join a workspace</h1>
+      <p>You were invited to a Chorus workspace. You join it as ${me.value.email}.</p>
+      ${problem.value && html`<p role="alert" class="error">${problem.value}</p>`}
+      <button type="button" onClick=${join} disabled=${busy.value || !query.token}>Join the workspace</button>
+      ${me.value.workspaces.length > 0 && html`<p><a href="/calendar">Not now</a></p>`}
+    </main>
   `
 }

@@ -4,7 +4,7 @@ import { html } from '../html.js'
 import { signIn, api, loadMe } from '../session.js'
 
 export function SignIn() {
-  const { route } = useLocation()
+  const { route, path } = useLocation()
   const error = useSignal('')
   const busy = useSignal(false)
   async function submit(event) {
@@ -14,7 +14,7 @@ export function SignIn() {
     error.value = ''
     try {
       await signIn(String(form.get('email')), String(form.get('password')))
-      route('/calendar')
+      route(path === '/sign-in' || path === '/' ? '/calendar' : location.pathname + location.search) // back where the link led
     } catch (problem) {
       error.value = problem.message
     } finally {
