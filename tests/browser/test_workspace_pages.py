@@ -112,6 +112,9 @@ def test_an_invitee_follows_the_e_mailed_link_signs_in_and_joins(
     other.get_by_role("button", name="Join the workspace").click()
     expect(other.get_by_label("Workspace")).to_have_value(team.workspace_id)
     assert urlsplit(other.url).path == "/calendar"
+    # An editor reads the members but issues no keys: the menu has no API keys for them
+    expect(other.get_by_role("link", name="Members")).to_be_visible()
+    expect(other.get_by_role("link", name="API keys")).to_have_count(0)
     other.context.close()
 
     page.reload()

@@ -129,5 +129,6 @@ export async function loadMe() {
     chooseWorkspace(found.workspaces[0].workspace_id)
 }
 
-const RANK = { viewer: 0, contributor: 1, editor: 2, admin: 3, owner: 4 }
+export const RANK = { viewer: 0, contributor: 1, editor: 2, admin: 3, owner: 4 }
 export const canApprove = computed(() => RANK[workspace.value?.role] >= RANK.editor)
+export const isAdmin = computed(() => RANK[workspace.value?.role] >= RANK.admin)

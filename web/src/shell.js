@@ -1,6 +1,6 @@
 import { useLocation } from 'preact-iso'
 import { html } from './html.js'
-import { me, workspaceId, chooseWorkspace, signOutHere, signOutEverywhere } from './session.js'
+import { me, workspaceId, chooseWorkspace, signOutHere, signOutEverywhere, isAdmin } from './session.js'
 
 const LINKS = [
   ['/calendar', 'Calendar'],
@@ -11,7 +11,7 @@ const LINKS = [
   ['/listening', 'Listening'],
   ['/accounts', 'Accounts'],
   ['/members', 'Members'],
-  ['/keys', 'API keys'],
+  ['/keys', 'API keys', 'admin'],
 ]
 
 export function Shell({ children }) {
@@ -23,7 +23,7 @@ export function Shell({ children }) {
       <strong class="brand">Chorus</strong>
       <nav aria-label="Main">
         <ul>
-          ${LINKS.map(([href, label]) => html`
+          ${LINKS.filter(([, , only]) => !only || isAdmin.value).map(([href, label]) => html`
             <li><a href=${href} aria-current=${current === href ? 'page' : undefined}>${label}</a></li>`)}
         </ul>
       </nav>

@@ -2,9 +2,9 @@ import { useSignal } from '@preact/signals'
 import { useEffect } from 'preact/hooks'
 import { html } from '../html.js'
 import './admin.css'
-import { api, Problem } from '../session.js'
+import { api, Problem, isAdmin } from '../session.js'
 import { accountLabel } from '../workspace.js'
-import { isAdmin, when } from './members.js'
+import { when } from './members.js'
 
 // Connected accounts with their token's health; connecting (or reconnecting an account that needs it)
 // goes through the platform's OAuth: the API answers the authorize URL and a one-time state, the platform
@@ -52,7 +52,7 @@ export function Accounts() {
   const problem = useSignal(null)
   const platform = useSignal('x')
   const baseUrl = useSignal('')
-  const admin = isAdmin()
+  const admin = isAdmin.value
 
   async function load() {
     accounts.value = (await api('GET', '/accounts?limit=100')).accounts

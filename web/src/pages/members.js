@@ -3,15 +3,12 @@ import { useEffect } from 'preact/hooks'
 import { html } from '../html.js'
 import './admin.css'
 import { useLocation } from 'preact-iso'
-import { api, me, workspace, Problem, chooseWorkspace } from '../session.js'
+import { api, me, workspace, Problem, chooseWorkspace, RANK, isAdmin } from '../session.js'
 
 // The workspace's members (role changed by an admin, removed) and its invitations (sent by e-mail,
 // revoked while pending). Viewers and editors see the members only: invitations are an admin's.
-export const ROLES = ['viewer', 'contributor', 'editor', 'admin', 'owner']
-const RANK = Object.fromEntries(ROLES.map((r, i) => [r, i]))
-export const isAdmin = () => RANK[workspace.value?.role] >= RANK.admin
 // The roles someone may hand out: their own and the ones below it.
-export const grantable = () => ROLES.filter((r) => RANK[r] <= RANK[workspace.value?.role])
+export const grantable = () => Object.keys(RANK).filter((r) => RANK[r] <= RANK[workspace.value?.role])
 
 export const when = (iso) => (iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : '')
 
@@ -22,7 +19,7 @@ export function Members() {
   const problem = useSignal(null)
   const email = useSignal('')
   const role = useSignal('contributor')
-  const admin = isAdmin()
+  const admin = isAdmin.value
 
   async function load() {
     members.value = (await api('GET', '/members?limit=100')).members
