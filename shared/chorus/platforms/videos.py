@@ -26,6 +26,7 @@ from chorus.platforms.base import (
 )
 from chorus.platforms.budget import CallBudget, OutOfBudget, Timeout
 from chorus.platforms.http import DEFAULT_TIMEOUT
+from chorus.platforms.stepped import SteppedPublisher
 from chorus.platforms.uploads import media_range
 
 MEDIA = "media"
@@ -39,7 +40,7 @@ def is_video(item: MediaItem) -> bool:
 
 
 def video_of(request: PublishRequest) -> MediaItem:
-    """The post's video (checked by :meth:`VideoPostPublisher.publish`: there is exactly one)."""
+    """The post's video (checked by :meth:`VideoPostPublisher.refuse`: there is exactly one)."""
     return next(m for m in request.media if is_video(m))
 
 
@@ -68,13 +69,11 @@ def send_parts(
             progress.step(part_name(index), partial(send, index, chunk), idempotent=True)
 
 
-class VideoPostPublisher:
+class VideoPostPublisher(SteppedPublisher):
     """The publishing steps shared by one-video platforms; a subclass gives ``name``, ``label``,
     ``request_budget_s`` and :meth:`uploaded` / :meth:`create` (and :meth:`check` for its own refusals)."""
 
-    name: str
-    label: str
-    request_budget_s: float
+    steps = (CONTINUE_STEP,)
     create_timeout: Timeout = DEFAULT_TIMEOUT
     create_requests: int = 1  # requests the create sends (a cover image read first: 2)
     cover_allowed: bool = False  # an image beside the video is its cover
@@ -92,7 +91,7 @@ class VideoPostPublisher:
         """Create the post from the upload: its platform id, or ``(id, url)``."""
         raise NotImplementedError
 
-    def publish(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | PendingStep:
+    def refuse(self, creds: AccountCredentials, request: PublishRequest) -> None:
         if request.reply_to or request.thread or request.first_comment:
             raise PermanentError(f"a {self.label} video has no replies, thread parts or first comment here",
                                  platform=self.name)  # fmt: skip
@@ -106,17 +105,11 @@ class VideoPostPublisher:
             raise PermanentError(f"a {self.label} post is {what}", platform=self.name,
                                  code="video_required")  # fmt: skip
         self.check(creds)
-        return self._run(creds, request)
 
-    def continue_publish(
-        self, creds: AccountCredentials, request: PublishRequest, step: PendingStep
+    def run(
+        self, creds: AccountCredentials, request: PublishRequest, state: dict[str, str], budget: CallBudget
     ) -> PublishResult | PendingStep:
-        parts.resumed_state(step, (CONTINUE_STEP,), self.name, self.label)
-        return self._run(creds, request)
-
-    def _run(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | PendingStep:
         progress = request.progress
-        budget = CallBudget(self.request_budget_s)
         try:
             if progress.done(ROOT) is None:
                 uploaded = progress.done(MEDIA) or ""

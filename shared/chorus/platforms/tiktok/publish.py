@@ -61,6 +61,7 @@ from chorus.platforms.base import (
 )
 from chorus.platforms.budget import CALL_REQUESTS, CallBudget, OutOfBudget, requests_budget
 from chorus.platforms.http import DEFAULT_TIMEOUT, call
+from chorus.platforms.stepped import SteppedPublisher
 from chorus.platforms.tiktok.api import API_URL, PLATFORM, v2
 from chorus.platforms.tiktok.oauth import CreatorInfo, creator_info
 from chorus.platforms.uploads import media_range, media_size
@@ -145,9 +146,11 @@ def post_url(username: str | None, post_id: str) -> str | None:
     return f"https://www.tiktok.com/@{username}/video/{post_id}" if username else None
 
 
-class TikTokPublisher:
+class TikTokPublisher(SteppedPublisher):
     name = PLATFORM
+    label = "TikTok"
     request_budget_s: float = requests_budget(CALL_REQUESTS, TIMEOUT)
+    steps = (POLL_STEP, CONTINUE_STEP)
 
     def __init__(
         self,
@@ -165,7 +168,7 @@ class TikTokPublisher:
 
     # -- publishing ----------------------------------------------------------------------------------
 
-    def publish(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | PendingStep:
+    def refuse(self, creds: AccountCredentials, request: PublishRequest) -> None:
         if request.reply_to or request.thread or request.first_comment:
             raise PermanentError(
                 "a TikTok post has no replies, thread parts or first comment", platform=PLATFORM
@@ -174,19 +177,11 @@ class TikTokPublisher:
             raise PermanentError(
                 "a TikTok post is exactly one video", platform=PLATFORM, code="video_required"
             )
-        return self._run(creds, request, {})
 
-    def continue_publish(
-        self, creds: AccountCredentials, request: PublishRequest, step: PendingStep
-    ) -> PublishResult | PendingStep:
-        state = parts.resumed_state(step, (POLL_STEP, CONTINUE_STEP), PLATFORM, "TikTok")
-        return self._run(creds, request, state)
-
-    def _run(
-        self, creds: AccountCredentials, request: PublishRequest, state: dict[str, str]
+    def run(
+        self, creds: AccountCredentials, request: PublishRequest, state: dict[str, str], budget: CallBudget
     ) -> PublishResult | PendingStep:
         progress = request.progress
-        budget = CallBudget(self.request_budget_s)
         item = request.media[0]
         try:
             if progress.done(ROOT) is None:

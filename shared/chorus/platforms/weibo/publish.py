@@ -42,6 +42,7 @@ from chorus.platforms.base import (
 from chorus.platforms.budget import CALL_REQUESTS, CallBudget, OutOfBudget, requests_budget, timeout_seconds
 from chorus.platforms.codes import numeric
 from chorus.platforms.http import DEFAULT_TIMEOUT
+from chorus.platforms.stepped import SteppedPublisher
 from chorus.platforms.weibo.api import (
     PLATFORM,
     RepeatContent,
@@ -80,14 +81,16 @@ def settings() -> tuple[str, str]:
     return apps.weibo_safe_domain, apps.weibo_rip
 
 
-class WeiboPublisher:
+class WeiboPublisher(SteppedPublisher):
     name = PLATFORM
+    label = "Weibo"
     request_budget_s: float = requests_budget(CALL_REQUESTS, TIMEOUT)
+    steps = (CONTINUE_STEP,)
 
     def __init__(self, session: requests.Session | None = None, base_url: str | None = None) -> None:
         self.api = WeiboApi(session, base_url)
 
-    def publish(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | PendingStep:
+    def refuse(self, creds: AccountCredentials, request: PublishRequest) -> None:
         if request.reply_to or request.thread or request.first_comment:
             raise PermanentError(
                 "a Weibo status has no thread parts or first comment here; comments are answered from the inbox",
@@ -99,16 +102,10 @@ class WeiboPublisher:
         problem = textlib.weibo_share_problem(share_text(request), domain)
         if problem:
             raise PermanentError(problem, platform=PLATFORM, code="link_rule")
-        return self._run(creds, request)
 
-    def continue_publish(
-        self, creds: AccountCredentials, request: PublishRequest, step: PendingStep
+    def run(
+        self, creds: AccountCredentials, request: PublishRequest, state: dict[str, str], budget: CallBudget
     ) -> PublishResult | PendingStep:
-        parts.resumed_state(step, (CONTINUE_STEP,), PLATFORM, "Weibo")
-        return self._run(creds, request)
-
-    def _run(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | PendingStep:
-        budget = CallBudget(self.request_budget_s)
         try:
             if request.progress.done(ROOT) is None:
                 budget.spend(TIMEOUT, TIMEOUT)  # the picture's download, the share
