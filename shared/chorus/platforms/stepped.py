@@ -1,9 +1,10 @@
-"""The shape every publishing adapter made of resumable steps shares (LinkedIn, Threads, Facebook,
-WeChat, Pinterest, TikTok, Weibo, and Douyin and Kuaishou through
-:class:`chorus.platforms.videos.VideoPostPublisher`): refuse for good what the platform cannot
-publish, then run the steps within the call's request budget (:mod:`chorus.platforms.budget`); a run
-that stops (out of budget, or waiting for the platform to process something) returns a :class:`PendingStep`, and ``continue_publish`` takes
-back only the steps this adapter returns, with their state (:func:`chorus.platforms.parts.resumed_state`).
+"""The shape every publishing adapter made of resumable steps shares (LinkedIn, Threads, Facebook, WeChat,
+Pinterest, TikTok, Weibo, and Douyin and Kuaishou through
+:class:`chorus.platforms.videos.VideoPostPublisher`): refuse for good what the platform cannot publish,
+then run the steps within the call's request budget (:mod:`chorus.platforms.budget`); a run that stops
+(out of budget, or waiting for the platform to process something) returns a :class:`PendingStep`, and
+``continue_publish`` takes back only the steps this adapter returns, with their state
+(:func:`chorus.platforms.parts.resumed_state`).
 
 A subclass gives ``name``, ``label``, ``request_budget_s``, ``steps`` and :meth:`run` (and
 :meth:`refuse` for its own refusals). Each step creates its parts through ``request.progress``, so a
