@@ -13,18 +13,13 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Team, serious_violations, sign_in
+from tests.integration import test_oauth
 from tests.integration.harness import PASSWORD, Chorus
 from tests.integration.test_oauth import X_USER_ID, FakeProvider
 from tests.integration.test_people import sent_invitation_token
 
 MAIL_FROM = "invitations@chorus.test"
-
-
-@pytest.fixture(scope="module")
-def provider() -> Iterator[FakeProvider]:
-    fake = FakeProvider()
-    yield fake
-    fake.stop()
+provider = test_oauth.provider  # its fake X (a module fixture)
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +148,7 @@ def test_an_api_key_is_made_its_secret_shown_once_and_revoked(page: Any, chorus:
 
 
 def test_an_account_is_connected_through_oauth_back_to_the_page_and_reconnected_when_it_needs_it(
-    page: Any, chorus: Chorus, team: Team, provider: FakeProvider
+    page: Any, chorus: Chorus, team: Team
 ) -> None:
     from chorus.accounts import service as accounts
 
