@@ -93,8 +93,11 @@ class PerPost:
         *,
         with_posts: bool = True,
         summarised: int = 0,
+        tz: str = "UTC",
     ) -> AccountRange:
-        return self.store.read_account_range(workspace_id, account_id, start, end, with_posts=with_posts)
+        return self.store.read_account_range(
+            workspace_id, account_id, start, end, with_posts=with_posts, tz=tz
+        )
 
     def get_posts(self, workspace_id: str, refs: Any) -> list[PostRecord]:
         return self.store.get_posts(workspace_id, refs)

@@ -96,6 +96,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from botocore.exceptions import ClientError
 
@@ -434,6 +435,35 @@ def _utc_day(at: datetime) -> date:
 
 def _day_start(day: date) -> int:
     return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+
+
+def _utc_ts_day(ts: int) -> date:
+    return datetime.fromtimestamp(ts, UTC).date()
+
+
+def local_day_bounds(start: date, end: date, tz: str) -> tuple[int, int]:
+    """Unix seconds of 00:00 of ``start`` and of 00:00 after ``end`` in zone ``tz``."""
+    zone = ZoneInfo(tz)
+    after = end + timedelta(days=1)
+    return (
+        int(datetime(start.year, start.month, start.day, tzinfo=zone).timestamp()),
+        int(datetime(after.year, after.month, after.day, tzinfo=zone).timestamp()),
+    )
+
+
+def _moved(
+    scores: Mapping[str, str], window: tuple[int, int], utc_days: tuple[int, int]
+) -> tuple[set[str], set[str]]:
+    """The posts of ``scores`` published in ``window`` but not in ``utc_days`` (added), and the other
+    way round (removed): what turns a UTC day count into the window's."""
+    added: set[str] = set()
+    removed: set[str] = set()
+    for platform_post_id, encoded in scores.items():
+        at = int(encoded.split("|", 1)[0])
+        in_window = window[0] <= at < window[1]
+        if in_window != (utc_days[0] <= at < utc_days[1]):
+            (added if in_window else removed).add(platform_post_id)
+    return added, removed
 
 
 def _day_of_period_end(at: datetime) -> date:
@@ -848,6 +878,7 @@ class MetricsStore:
         *,
         with_posts: bool = True,
         summarised: int = 0,
+        tz: str = "UTC",
     ) -> AccountRange:
         """One account's rollups over UTC days ``start``..``end``: packed months where there are (see
         :mod:`chorus.reports.packed`), else month items for whole months and day items for the rest,
@@ -858,21 +889,38 @@ class MetricsStore:
         ``summarised`` (a top/bottom list length, > 0): the weeks wholly inside the range come as their
         summaries (:mod:`chorus.reports.weeksummary`) with the candidates of lists up to that length,
         instead of every post; the edge weeks, and weeks without a summary good for that length
-        (written before summaries existed), come per post as without it."""
+        (written before summaries existed), come per post as without it.
+
+        ``tz``: the *posts* (``posts``, ``posts_published``, ``posts_external``, ``unfolded``) are those
+        published from 00:00 of ``start`` to 00:00 after ``end`` in that zone, exactly: the count of the
+        UTC day rollups is corrected by the scores of the edge weeks (the UTC days the zone's offset
+        moves in or out, read per post, never as summaries). The sums, gains and readings stay per UTC
+        day (platforms give them per day)."""
         from chorus.reports.packed import read_range
 
         found = AccountRange(account_id=account_id, start=start, end=end)
         pk = keys.rollup_pk(workspace_id, account_id)
+        window = local_day_bounds(start, end, tz)
+        utc_days = _day_start(start), _day_start(end + timedelta(days=1))
+        shifted = window != utc_days
         # first: a post folded while this reads is then seen twice (and dropped below), never missed
-        unfolded = self._unfolded(pk, start, end)
+        unfolded = self._unfolded(pk, *window)
         whole: list[tuple[str, str]] = []
         edges: list[tuple[str, str]] = []
+        # the UTC days holding posts in the window but not in start..end, or the other way round
+        moved = {_utc_ts_day(window[0]), start, end, _utc_ts_day(window[1] - 1)} if shifted else set()
+        moved_weeks = {keys.week_sk(keys.week_start(day)) for day in moved}
         if with_posts:
-            monday = keys.week_start(start)
-            while monday <= end:
-                inside = summarised > 0 and start <= monday and monday + timedelta(days=6) <= end
+            margin = timedelta(days=1 if shifted else 0)
+            monday = keys.week_start(min(moved | {start}))
+            while monday <= max(moved | {end}):
+                inside = (
+                    summarised > 0 and start + margin <= monday and monday + timedelta(days=6) + margin <= end
+                )
                 (whole if inside else edges).append((pk, keys.week_sk(monday)))
                 monday += timedelta(days=7)
+        else:
+            edges = [(pk, sk) for sk in sorted(moved_weeks)]
         if whole:
             got = read_range(
                 self._batch_get,
@@ -912,9 +960,14 @@ class MetricsStore:
             fetched = list(self._batch_get(unsummarised, ("sk", SCORES, EXTERNAL_IDS)))
             week_items += fetched
             found.items += len(fetched)
-        first_ts, last_ts = _day_start(start), _day_start(end + timedelta(days=1))
         for item in week_items:
-            found.posts += _decoded(account_id, week_scores(item), first_ts, last_ts)
+            scores = week_scores(item)
+            if with_posts:
+                found.posts += _decoded(account_id, scores, *window)
+            if item["sk"]["S"] in moved_weeks:
+                added, removed = _moved(scores, window, utc_days)
+                found.posts_published += len(added) - len(removed)
+                found.posts_external += len(found.external & added) - len(found.external & removed)
         if unfolded:
             seen = {s.platform_post_id for s in found.posts} | {s.platform_post_id for s in found.candidates}
             for record in unfolded:
@@ -932,11 +985,11 @@ class MetricsStore:
                     )
         return found
 
-    def _unfolded(self, pk: str, start: date, end: date) -> list[PostRecord]:
-        """The unfolded posts of partition ``pk`` published in UTC days ``start``..``end`` (one Query
-        of their key range; folded tombstones filtered out)."""
-        low = keys.unfolded_bound(datetime(start.year, start.month, start.day, tzinfo=UTC))
-        high = keys.unfolded_bound(datetime(end.year, end.month, end.day, tzinfo=UTC) + timedelta(days=1))
+    def _unfolded(self, pk: str, first_ts: int, last_ts: int) -> list[PostRecord]:
+        """The unfolded posts of partition ``pk`` published in ``first_ts`` <= t < ``last_ts`` (one
+        Query of their key range; folded tombstones filtered out)."""
+        low = keys.unfolded_bound(datetime.fromtimestamp(first_ts, UTC))
+        high = keys.unfolded_bound(datetime.fromtimestamp(last_ts, UTC))
         return [_post_record(item) for item in self._query(pk, low, high, without=FOLDED)]
 
     def get_posts(self, workspace_id: str, refs: Sequence[tuple[str, str]]) -> list[PostRecord]:

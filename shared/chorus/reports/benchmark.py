@@ -96,7 +96,7 @@ class StoredOwn:
         lo, hi = _bounds(start, end, timezone)
         out = []
         for account in (a for a in connected if not accounts or a.id in accounts):
-            got = metrics.read_account_range(workspace_id, account.id, start, end)
+            got = metrics.read_account_range(workspace_id, account.id, start, end, tz=timezone)
             posts = [
                 PostFact(datetime.fromtimestamp(p.published_ts, UTC), p.engagements, text=p.platform_post_id)
                 for p in got.posts

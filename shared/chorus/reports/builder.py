@@ -10,13 +10,18 @@ items however many points were collected (``store.items_read`` counts them).
 
 Days
 ----
-Rollups are UTC days. A report in another time zone covers the UTC days with the same dates as its
-local days (an edge error of at most the zone's offset on the first and last day). The heatmap, which
-is about hours, uses each post's exact publish time in the report's zone.
+Rollups are UTC days. The **posts** of a report are exact in its time zone: the posts published count,
+the top and bottom lists and the heatmap take the posts published from 00:00 of the first local day to
+00:00 after the last one (the store corrects the UTC day counts with the scores of the edge days, which
+it reads per post; see ``tz`` of :meth:`~chorus.metrics.store.MetricsStore.read_account_range`). The
+sums that come from per-day platform values (impressions, reach, engagements gained, followers) cover
+the UTC days with the same dates as the local days (an edge error of at most the zone's offset on the
+first and last day): platforms report those per UTC day, and they cannot be split by hour.
 
 What each figure means
 ----------------------
-* **posts published**: posts whose publish day is in the period.
+* **posts published**: posts whose publish instant is in the period's local days (00:00 of the first
+  to 00:00 after the last, in the report's zone).
 * **impressions, reach, likes, ...**: what the accounts' posts *gained* in the period (sums of the
   daily deltas of their lifetime counters, whenever the posts were published). Reach is summed over
   posts, as platforms' post reach is (unique people per post, not per account). A platform that never
@@ -101,6 +106,7 @@ class MetricsReader(Protocol):
         *,
         with_posts: bool = True,
         summarised: int = 0,
+        tz: str = "UTC",
     ) -> AccountRange: ...
 
     def get_posts(self, workspace_id: str, refs: Sequence[tuple[str, str]]) -> list[PostRecord]: ...
@@ -285,6 +291,7 @@ def build_report(
             span.end,
             with_posts=with_posts,
             summarised=top_n if with_posts and origin is None else 0,
+            tz=tz,
         )
 
     def read_inbox() -> InboxStats | None:

@@ -335,7 +335,7 @@ def best_times(
         from chorus.metrics.store import MetricsStore
 
         store = MetricsStore()
-    found = store.read_account_range(workspace.id, account_id, start, end, with_posts=True)
+    found = store.read_account_range(workspace.id, account_id, start, end, with_posts=True, tz=tz)
     readings = found.latest.get("followers") or {}
     followers = readings[max(readings)] if readings else None
     cells = heatmap_of(samples_from_scores(found.posts, {account_id: followers}), tz)
