@@ -2,6 +2,7 @@
 
 - ``TokenSet``: what a token answer gives (re-exported by the platforms' oauth modules).
 - ``token_set``: a ``TokenSet`` from a token answer; an absent refresh token keeps the stored one.
+- ``expiry``: when a token expires, from an ``expires_in`` printed as a number or a string.
 - ``token_answer``: POST a token request (a form) and return an answer that holds an ``access_token``;
   ``invalid_grant`` is an ``AuthError`` (``auth_errors``).
 - ``secret_grant``: a grant with the client id and secret in the form (Google, LinkedIn).
@@ -20,6 +21,7 @@ from typing import Any
 import requests
 
 from chorus.platforms.base import AuthError, PermanentError
+from chorus.platforms.codes import numeric
 from chorus.platforms.http import call, json_body
 
 
@@ -45,6 +47,13 @@ def token_set(
         expires_at=expires_at,
         scope=body.get("scope"),
     )
+
+
+def expiry(expires_in: object, now: datetime | None = None) -> datetime | None:
+    """When a token answered with ``expires_in`` (seconds, a number or a string of digits) expires;
+    None when the answer gives no such number."""
+    seconds = numeric(expires_in)
+    return (now or datetime.now(UTC)) + timedelta(seconds=seconds) if seconds is not None else None
 
 
 def must_authorise(exc: PermanentError, platform: str) -> AuthError:

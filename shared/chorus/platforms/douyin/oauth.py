@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -31,8 +31,8 @@ import requests
 
 from chorus.accounts.tokens import TokenSet
 from chorus.platforms.base import PermanentError, PlatformError
-from chorus.platforms.codes import numeric
 from chorus.platforms.douyin.api import API_URL, request
+from chorus.platforms.oauth2 import expiry
 from chorus.platforms.whoami import named
 
 logger = logging.getLogger(__name__)
@@ -72,11 +72,6 @@ def authorize_url(
     return f"{dialog_url}?{urlencode(query)}"
 
 
-def _expires(value: Any, now: datetime | None) -> datetime | None:
-    seconds = numeric(value)
-    return (now or datetime.now(UTC)) + timedelta(seconds=seconds) if seconds is not None else None
-
-
 def scopes_of(value: Any) -> tuple[str, ...]:
     """The granted scopes of a token answer (a comma-separated string, or a list)."""
     items = value if isinstance(value, list) else str(value or "").split(",")
@@ -97,7 +92,7 @@ def _grant(data: dict[str, Any], previous_refresh: str | None, now: datetime | N
         TokenSet(
             token,
             refresh_token if isinstance(refresh_token, str) and refresh_token else previous_refresh,
-            _expires(data.get("expires_in"), now),
+            expiry(data.get("expires_in"), now),
         ),
         scopes_of(data.get("scope")),
     )

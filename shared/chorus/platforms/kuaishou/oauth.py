@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,9 +26,8 @@ import requests
 
 from chorus.accounts.tokens import TokenSet
 from chorus.platforms.base import PermanentError
-from chorus.platforms.codes import numeric
 from chorus.platforms.kuaishou.api import API_URL, PLATFORM, request
-from chorus.platforms.oauth2 import must_authorise
+from chorus.platforms.oauth2 import expiry, must_authorise
 from chorus.platforms.whoami import named, obj, text
 
 AUTHORIZE_URL = "https://open.kuaishou.com/oauth2/authorize"
@@ -64,8 +63,7 @@ def _grant(body: dict[str, Any], now: datetime | None) -> Grant:
     token = body.get("access_token")
     if not isinstance(token, str) or not token:
         raise PermanentError("Kuaishou's token answer holds no access_token", platform=PLATFORM)
-    seconds = numeric(body.get("expires_in"))
-    expires_at = (now or datetime.now(UTC)) + timedelta(seconds=seconds) if seconds is not None else None
+    expires_at = expiry(body.get("expires_in"), now)
     refresh_token = text(body.get("refresh_token"))
     scopes = body.get("scopes")
     return Grant(
