@@ -189,6 +189,22 @@ def test_an_account_is_connected_through_oauth_back_to_the_page_and_reconnected_
     expect(page.get_by_role("alert")).to_contain_text("not started here")
 
 
+def test_with_a_done_url_configured_the_connection_still_ends_on_the_accounts_page(
+    page: Any, chorus: Chorus, team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chorus.accounts.apps import get_apps
+
+    # The API answers the callback with a 302 to that URL: the page does not follow it, and says so
+    monkeypatch.setattr(get_apps(), "oauth_done_url", "https://elsewhere.example/connected")
+    consent(page)
+    sign_in(page, chorus, team.owner, team.workspace_id)
+    page.get_by_role("link", name="Accounts").click()
+    page.get_by_role("button", name="Connect").click()
+    expect(page.get_by_role("status")).to_have_text("Connected to x.")
+    assert urlsplit(page.url).path == "/accounts"
+    expect(page.locator("li.card.account", has_text="@TwitterDev (x)")).to_be_visible()
+
+
 def test_a_token_account_that_needs_it_is_reconnected_with_a_new_token(
     page: Any, chorus: Chorus, team: Team
 ) -> None:

@@ -105,7 +105,7 @@ export async function api(method, path, body, opts = {}) {
     const headers = { Authorization: `Bearer ${opts.token || session.value?.id_token}` }
     if (opts.workspace !== false && workspaceId.value) headers['X-Chorus-Workspace'] = workspaceId.value
     if (body !== undefined) headers['Content-Type'] = 'application/json'
-    return fetch(config.value.api_url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+    return fetch(config.value.api_url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), redirect: opts.redirect || 'follow' })
   }
   let answer = await call()
   if (answer.status === 401 && !opts.token && session.value?.refresh_token) {
@@ -116,7 +116,7 @@ export async function api(method, path, body, opts = {}) {
       signOutHere()
     }
   }
-  if (opts.raw && answer.ok) return answer // a file (CSV, PDF) or a 202 the caller reads itself
+  if (opts.raw && (answer.ok || answer.type === 'opaqueredirect')) return answer // a file, a 202 or a redirect: the caller reads it
   const data = await answer.json().catch(() => null)
   if (!answer.ok) throw new Problem(answer.status, data)
   return data

@@ -41,8 +41,9 @@ async function finishConnect(query) {
   if (!pending || pending.state !== query.get('state')) throw new Problem(400, { detail: 'This connection was not started here (or was already finished): please connect again.' })
   const params = new URLSearchParams({ state: pending.state })
   for (const k of ['code', 'error', 'error_description']) if (query.get(k)) params.set(k, query.get(k))
-  // With the deployment's CHORUS_OAUTH_DONE_URL set the API redirects instead of answering JSON (null here)
-  const done = await api('GET', `/oauth/callback/${pending.platform}?${params}`)
+  // With the deployment's CHORUS_OAUTH_DONE_URL set the API answers a redirect (not followed) instead of JSON
+  const answer = await api('GET', `/oauth/callback/${pending.platform}?${params}`, undefined, { raw: true, redirect: 'manual' })
+  const done = answer.type === 'opaqueredirect' ? null : await answer.json()
   return { platform: pending.platform, accounts: done?.accounts || [] }
 }
 
