@@ -7,9 +7,20 @@ from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Chalice, Request, Response
-from chalicelib import accounts, inbox, library, listening, people, posts, reminders, reports, workspaces
+from chalicelib import (
+    accounts,
+    campaigns,
+    inbox,
+    library,
+    links,
+    listening,
+    people,
+    posts,
+    reminders,
+    reports,
+    workspaces,
+)
 from chalicelib import competitors as competitor_routes
-from chalicelib import campaigns, links
 from chalicelib.trail import record_action
 from chalicelib.web import (
     PUBLIC_PREFIXES,

@@ -11,8 +11,8 @@ from chalice.app import Blueprint, Response
 from chalicelib.web import body, ok, principal, query, route, within_bytes
 from chorus.auth.roles import Role
 from chorus.errors import ValidationFailed
-from chorus.links.utm import check_values
 from chorus.library.media import register_upload
+from chorus.links.utm import check_values
 from chorus.posts import imports, service
 from chorus.posts.model import Content, MediaRef, Mode
 from chorus.posts.queue import default_queue
