@@ -72,7 +72,12 @@ class Problem(BaseModel):
 #: Answers whose media type the view picks at run time (a report in the format asked for).
 MEDIA_TYPES: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/reports"): ("application/json", "text/csv", "text/html", "application/pdf"),
-    ("GET", "/campaigns/{campaign_id}/report"): ("application/json", "text/csv", "text/html", "application/pdf"),
+    ("GET", "/campaigns/{campaign_id}/report"): (
+        "application/json",
+        "text/csv",
+        "text/html",
+        "application/pdf",
+    ),
     ("GET", "/links/report"): ("application/json", "text/csv", "text/html", "application/pdf"),
 }
 #: Bodies that are not JSON: the view reads the raw body itself.

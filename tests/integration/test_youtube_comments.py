@@ -47,9 +47,7 @@ def youtube() -> Iterator[FakePlatform]:
     def insert(req: Request, match: re.Match[str]) -> Any:
         parent = req.json["snippet"]["parentId"]
         made_reply = made.create("reply", {"parent": parent, "text": req.json["snippet"]["textOriginal"]})
-        return comment(
-            f"{parent}.{made_reply['id']}", made_reply["text"], datetime.now(UTC), CHANNEL, parent
-        )
+        return comment(f"{parent}.{made_reply['id']}", made_reply["text"], datetime.now(UTC), CHANNEL, parent)
 
     made.route("GET", "/youtube/v3/commentThreads", list_threads)
     made.route("POST", "/youtube/v3/comments", insert)
