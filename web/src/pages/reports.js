@@ -88,6 +88,7 @@ export function Reports() {
       </div>
       <${PlatformsTable} platforms=${r.platforms} />
       <${PostsTable} title="Top posts" posts=${r.top_posts} />
+      <${PostsTable} title="Lowest posts" posts=${r.bottom_posts} />
       <${Heatmap} cells=${r.heatmap} best=${r.best_slots} zone=${r.period.timezone} />`}
   `
 }
