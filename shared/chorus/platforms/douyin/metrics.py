@@ -11,26 +11,19 @@ marked for re-authorisation); any other refusal skips the batch and is logged. A
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping
-from datetime import datetime
-
-import requests
+from collections.abc import Mapping
+from functools import partial
 
 from chorus.platforms.base import (
     AccountCredentials,
-    AuthError,
     MetricPoint,
     MetricScope,
-    PermanentError,
     counted_points,
 )
+from chorus.platforms.collecting import HttpCollector, skipping
 from chorus.platforms.douyin import api
-from chorus.platforms.facebook.metrics import utc_now
 from chorus.platforms.http import batched
 from chorus.platforms.whoami import listed, obj
-
-logger = logging.getLogger(__name__)
 
 PLATFORM = api.PLATFORM
 BATCH = 20
@@ -42,21 +35,13 @@ STATISTICS: Mapping[str, str] = {
 }
 
 
-class DouyinMetrics:
+class DouyinMetrics(HttpCollector):
     """:class:`~chorus.platforms.base.MetricsCollector` for Douyin accounts."""
 
     name = PLATFORM
 
-    def __init__(
-        self,
-        session: requests.Session | None = None,
-        base_url: str | None = None,
-        *,
-        clock: Callable[[], datetime] = utc_now,
-    ) -> None:
-        self.session = session or requests.Session()
-        self.base_url = (base_url or api.API_URL).rstrip("/")
-        self._clock = clock
+    def api_url(self) -> str:
+        return api.API_URL
 
     def account_metrics(self, creds: AccountCredentials) -> list[MetricPoint]:
         return []
@@ -65,17 +50,12 @@ class DouyinMetrics:
         now = self._clock()
         points: list[MetricPoint] = []
         for ids in batched(list(dict.fromkeys(platform_post_ids)), BATCH):
-            try:
-                data = api.request(
-                    self.session, "POST", f"{self.base_url}/api/douyin/v1/video/video_data/",
-                    token=creds.access_token, params={"open_id": creds.account_id}, json={"item_ids": ids},
-                    idempotent=True,
-                )  # fmt: skip
-            except AuthError:
-                raise
-            except PermanentError as exc:
-                logger.warning("post_metrics_skipped",
-                               extra={"platform": PLATFORM, "posts": len(ids), "reason": exc.message, "code": exc.code})  # fmt: skip
+            data = skipping(partial(
+                api.request, self.session, "POST", f"{self.base_url}/api/douyin/v1/video/video_data/",
+                token=creds.access_token, params={"open_id": creds.account_id}, json={"item_ids": ids},
+                idempotent=True,
+            ), PLATFORM, posts=len(ids))  # fmt: skip
+            if data is None:
                 continue
             for video in listed(data.get("list")):
                 found = obj(video)

@@ -8,48 +8,33 @@ retrievable from Kuaishou's pages (``kuaishou/_endpoints.json``): the fields are
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Mapping
+from functools import partial
 from typing import Any
-
-import requests
 
 from chorus.platforms.base import (
     AccountCredentials,
-    AuthError,
     MetricPoint,
     MetricScope,
-    PermanentError,
     counted_points,
 )
-from chorus.platforms.facebook.metrics import utc_now
+from chorus.platforms.collecting import HttpCollector, skipping
 from chorus.platforms.kuaishou import api
 from chorus.platforms.kuaishou.publish import app_id
 from chorus.platforms.whoami import obj
-
-logger = logging.getLogger(__name__)
 
 PLATFORM = api.PLATFORM
 VIDEO_COUNTS: Mapping[str, str] = {"view_count": "views", "like_count": "likes", "comment_count": "comments"}
 ACCOUNT_COUNTS: Mapping[str, str] = {"fan": "followers", "follow": "follows"}
 
 
-class KuaishouMetrics:
+class KuaishouMetrics(HttpCollector):
     """:class:`~chorus.platforms.base.MetricsCollector` for Kuaishou accounts."""
 
     name = PLATFORM
 
-    def __init__(
-        self,
-        session: requests.Session | None = None,
-        base_url: str | None = None,
-        *,
-        clock: Callable[[], datetime] = utc_now,
-    ) -> None:
-        self.session = session or requests.Session()
-        self.base_url = (base_url or api.API_URL).rstrip("/")
-        self._clock = clock
+    def api_url(self) -> str:
+        return api.API_URL
 
     def _get(self, creds: AccountCredentials, path: str, **params: str) -> dict[str, Any]:
         query = {"app_id": app_id(creds), "access_token": creds.access_token, **params}
@@ -64,13 +49,10 @@ class KuaishouMetrics:
         now = self._clock()
         points: list[MetricPoint] = []
         for photo_id in dict.fromkeys(platform_post_ids):
-            try:
-                body = self._get(creds, "photo/info", photo_id=photo_id)
-            except AuthError:
-                raise
-            except PermanentError as exc:
-                logger.warning("post_metrics_skipped",
-                               extra={"platform": PLATFORM, "post_id": photo_id, "reason": exc.message, "code": exc.code})  # fmt: skip
+            body = skipping(
+                partial(self._get, creds, "photo/info", photo_id=photo_id), PLATFORM, post_id=photo_id
+            )
+            if body is None:
                 continue
             points += counted_points(
                 MetricScope.POST, photo_id, obj(body.get("video_info")), VIDEO_COUNTS, now

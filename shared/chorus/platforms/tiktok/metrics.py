@@ -11,26 +11,19 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping
-from datetime import datetime
-
-import requests
+from collections.abc import Mapping
+from functools import partial
 
 from chorus.platforms.base import (
     AccountCredentials,
-    AuthError,
     MetricPoint,
     MetricScope,
-    PermanentError,
     counted_points,
 )
-from chorus.platforms.facebook.metrics import utc_now
+from chorus.platforms.collecting import HttpCollector, skipping
 from chorus.platforms.http import batched
 from chorus.platforms.tiktok.api import API_URL, PLATFORM, v2
 from chorus.platforms.whoami import get_json, obj
-
-logger = logging.getLogger(__name__)
 
 MAX_IDS_PER_REQUEST = 20
 VIDEO_METRICS: Mapping[str, str] = {"like_count": "likes", "comment_count": "comments", "share_count": "shares",
@@ -38,21 +31,13 @@ VIDEO_METRICS: Mapping[str, str] = {"like_count": "likes", "comment_count": "com
 USER_METRICS: Mapping[str, str] = {"follower_count": "followers", "following_count": "follows"}
 
 
-class TikTokMetrics:
+class TikTokMetrics(HttpCollector):
     """:class:`~chorus.platforms.base.MetricsCollector` for TikTok creators (``creds.account_id`` = open_id)."""
 
     name = PLATFORM
 
-    def __init__(
-        self,
-        session: requests.Session | None = None,
-        base_url: str | None = None,
-        *,
-        clock: Callable[[], datetime] = utc_now,
-    ) -> None:
-        self.session = session or requests.Session()
-        self.base_url = (base_url or API_URL).rstrip("/")
-        self._clock = clock
+    def api_url(self) -> str:
+        return API_URL
 
     def account_metrics(self, creds: AccountCredentials) -> list[MetricPoint]:
         body = get_json(self.session, f"{self.base_url}/v2/user/info/", PLATFORM, token=creds.access_token,
@@ -65,14 +50,10 @@ class TikTokMetrics:
         points: list[MetricPoint] = []
         fields = ",".join(["id", *VIDEO_METRICS])
         for chunk in batched(list(dict.fromkeys(platform_post_ids)), MAX_IDS_PER_REQUEST):
-            try:
-                data = v2(self.session, self.base_url, "video/query/", creds.access_token,
-                          {"filters": {"video_ids": chunk}}, params={"fields": fields})  # fmt: skip
-            except AuthError:
-                raise
-            except PermanentError as exc:
-                logger.warning("post_metrics_skipped", extra={"platform": PLATFORM, "ids": len(chunk),
-                                                              "reason": exc.message, "code": exc.code})  # fmt: skip
+            data = skipping(partial(v2, self.session, self.base_url, "video/query/", creds.access_token,
+                                    {"filters": {"video_ids": chunk}}, params={"fields": fields}),
+                            PLATFORM, ids=len(chunk))  # fmt: skip
+            if data is None:
                 continue
             for video in data.get("videos") or []:
                 if isinstance(video, dict) and isinstance(video.get("id"), str | int):
