@@ -9,19 +9,17 @@ D, folded into the rollups or not yet, read per post or as week summaries.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from moto import mock_aws
 
-from chorus.config import reset_caches
 from chorus.metrics.store import MetricsStore, PostInfo
 from chorus.platforms.base import MetricPoint, MetricScope
 from chorus.reports.builder import build_report
 from chorus.reports.model import AccountRef, Period, Report
-from tests.unit.test_metrics_store import TABLE, create_metrics_table
+from tests.unit.test_metrics_store import dynamo  # noqa: F401 (the moto fixture)
 
 WS = "ws-tz"
 ACCOUNT = AccountRef("acc-x", "x", "Acme X", "@acme")
@@ -62,13 +60,8 @@ def publish(store: MetricsStore, posts: dict[str, tuple[datetime, bool]], *, fol
 
 
 @pytest.fixture
-def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[MetricsStore]:
-    monkeypatch.setenv("CHORUS_METRICS_TABLE", TABLE)
-    with mock_aws():
-        reset_caches()
-        create_metrics_table()
-        yield MetricsStore()
-    reset_caches()
+def store(dynamo: Any) -> MetricsStore:  # noqa: F811 (dynamo: the fixture imported above)
+    return MetricsStore()
 
 
 def report(store: MetricsStore, start: date, end: date, tz: str, origin: str | None = None) -> Report:
