@@ -106,9 +106,10 @@ def test_linkedin_connects_the_member_and_its_page_and_the_page_posts_once(
     # Then it is published once, found among the page's posts, with its URN and feed URL
     assert target["state"] == "published", target
     (post,) = [p for p in fake.records["post"] if p["commentary"] == "Our menu \\(autumn\\)"]
-    assert post["content"] == {
-        "article": {"source": "https://cafe.example/menu", "title": "cafe.example/menu"}
-    }
+    # (the article is the post's short link to the link tagged for LinkedIn, named after the page itself)
+    (link,) = chorus.call("GET", f"/posts/{made.json()['id']}/links", key).json()["links"]
+    assert link["destination"].startswith("https://cafe.example/menu?utm_source=linkedin&utm_medium=social")
+    assert post["content"] == {"article": {"source": link["short_url"], "title": "cafe.example/menu"}}
     assert target["platform_post_id"] == post["id"]
     assert target["url"] == f"https://www.linkedin.com/feed/update/{post['id']}/"
     assert len(fake.calls("POST", POSTS)) == 1

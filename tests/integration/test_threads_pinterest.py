@@ -153,8 +153,14 @@ def test_pinterest_connects_with_its_boards_and_pins_to_the_chosen_one(
     # Then one pin on the first board listed at connect, with title, description, link and alt text
     assert target["state"] == "published", target
     pin = fake.records["pin"][-1]
+    # (its link is the post's short link, to the link tagged for Pinterest: its clicks are counted apart)
+    (link,) = chorus.call("GET", f"/posts/{made.json()['id']}/links", key).json()["links"]
+    assert (link["original"], link["platform"]) == ("https://recipes.example/tart", "pinterest")
+    assert link["destination"].startswith(
+        "https://recipes.example/tart?utm_source=pinterest&utm_medium=social"
+    )
     assert (pin["board_id"], pin["title"], pin["description"], pin["link"], pin["alt_text"]) == (
-        BOARD, "Lemon tart", "Bake it at 180 degrees.", "https://recipes.example/tart", "A tart")  # fmt: skip
+        BOARD, "Lemon tart", "Bake it at 180 degrees.", link["short_url"], "A tart")  # fmt: skip
     assert target["platform_post_id"] == pin["id"]
 
 

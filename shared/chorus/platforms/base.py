@@ -251,6 +251,8 @@ class PublishRequest:
     reply_to: str | None = None  # platform id of the post/comment/DM thread this answers
     not_before: datetime | None = None  # earliest time the post can exist (for verification)
     title: str | None = None  # the post's title where the platform has one (a WeChat article)
+    # the link as the post gave it, before UTM tags and a short link: what names a link card (LinkedIn)
+    link_original: str | None = None
     progress: Progress = None  # type: ignore[assignment]  # persisted idempotency material; see __post_init__
     options: Mapping[str, str] = field(default_factory=dict)  # the platform's own settings (Content.options)
 

@@ -359,6 +359,7 @@ def _request(
         options=content.options.get(target.platform, {}),
         not_before=progress.started_at - timedelta(minutes=5),
         title=content.title,
+        link_original=post.content_for(target.account_id).link,
         progress=progress,
     )
     if deferred:

@@ -234,7 +234,10 @@ class LinkedInPublisher(SteppedPublisher):
         media = request.media
         if not media:
             if request.link:
-                return {"article": {"source": request.link, "title": _article_title(request.link)}}
+                title = _article_title(
+                    request.link_original or request.link
+                )  # the page's, not a short link's
+                return {"article": {"source": request.link, "title": title}}
             return None
         if _is_video(media[0]):
             return self._video(creds, request, media[0], state, budget)
