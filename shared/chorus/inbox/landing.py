@@ -61,7 +61,7 @@ from chorus.inbox.store import (
 from chorus.listening.scoring import OFFLINE, Scored, WorkspaceSentiment
 from chorus.listening.sentiment import SentimentAnalyzer, SentimentResult
 from chorus.store import keys
-from chorus.store.models import bind
+from chorus.store.models import bind, conditional_failed
 
 log = logging.getLogger(__name__)
 
@@ -386,7 +386,7 @@ def land_one(d: Draft, deps: LandingDeps) -> Landed | None:
     try:
         d.marker.save(condition=DedupeItem.pk.does_not_exist())
     except PutError as exc:
-        if not conditional(exc):
+        if not conditional_failed(exc):
             raise
         existing = dedupe_marker(ws, d.msg.platform, d.msg.platform_message_id)
         if existing is None or existing.done:
@@ -409,7 +409,7 @@ def land_one(d: Draft, deps: LandingDeps) -> Landed | None:
         try:
             conv.save(condition=condition)
         except PutError as exc:
-            if conditional(exc):
+            if conditional_failed(exc):
                 continue  # another worker changed the conversation: merge again
             raise
         break
@@ -452,12 +452,6 @@ def land_edit(ws: str, msg: InboundMessage) -> tuple[ConversationItem, MessageIt
     if conv is None:
         return None
     return conv, item
-
-
-def conditional(exc: Exception) -> bool:
-    return "ConditionalCheckFailed" in str(getattr(exc, "cause_response_code", "")) or (
-        "ConditionalCheckFailed" in str(exc)
-    )
 
 
 # ------------------------------------------------------------------------------ after landing

@@ -17,7 +17,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chorus.accounts.tokens import TokenCipher, TokenSet, default_cipher
 from chorus.platforms.wechat.token import HeldToken
-from chorus.store.models import MainItem, bind
+from chorus.store.models import MainItem, bind, conditional_failed
 
 SK = "token"
 
@@ -35,12 +35,6 @@ class AppTokenItem(MainItem, discriminator="app_token"):
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _conditional(exc: PutError | UpdateError) -> bool:
-    return "ConditionalCheckFailed" in str(getattr(exc, "cause_response_code", "")) or (
-        "ConditionalCheckFailed" in str(exc)
-    )
 
 
 class DynamoAppTokens:
@@ -86,7 +80,7 @@ class DynamoAppTokens:
             try:
                 made.save(condition=MainItem.pk.does_not_exist())
             except PutError as exc:
-                if _conditional(exc):
+                if conditional_failed(exc):
                     return False
                 raise
             return True
@@ -94,7 +88,7 @@ class DynamoAppTokens:
         try:
             item.update(actions=[AppTokenItem.lease_until.set(until)], condition=free)
         except UpdateError as exc:
-            if _conditional(exc):
+            if conditional_failed(exc):
                 return False
             raise
         return True
@@ -115,7 +109,7 @@ class DynamoAppTokens:
                 actions=[AppTokenItem.lease_until.remove()], condition=MainItem.pk.exists()
             )
         except UpdateError as exc:
-            if not _conditional(exc):
+            if not conditional_failed(exc):
                 raise
 
     def refused(self, app_id: str, token: str) -> None:
@@ -125,5 +119,5 @@ class DynamoAppTokens:
                 actions=[AppTokenItem.refused.set(True)], condition=AppTokenItem.token_hash == _hash(token)
             )
         except UpdateError as exc:
-            if not _conditional(exc):
+            if not conditional_failed(exc):
                 raise  # a token refused that is no longer the one held: nothing to mark

@@ -26,6 +26,13 @@ from pynamodb.models import Model
 from chorus.config import get_settings, register_reset
 
 
+def conditional_failed(exc: Exception) -> bool:
+    """Whether a PynamoDB write failed on its condition (ConditionalCheckFailed), not on anything else."""
+    return "ConditionalCheckFailed" in str(getattr(exc, "cause_response_code", "")) or (
+        "ConditionalCheckFailed" in str(exc)
+    )
+
+
 class DueIndex(GlobalSecondaryIndex["MainItem"]):
     """Sparse time-bucketed index of scheduled targets: only a target waiting to be queued has gsi1pk."""
 

@@ -13,9 +13,8 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chorus.errors import NotFound
 from chorus.store import keys
-from chorus.store.models import NotificationItem, bind
+from chorus.store.models import NotificationItem, bind, conditional_failed
 from chorus.store.pages import Page, PageRequest, prefix_page
-from chorus.store.posts import _conditional
 
 
 @dataclass(frozen=True)
@@ -93,7 +92,7 @@ def add(note: Notification) -> bool:
     try:
         item.save(condition=NotificationItem.pk.does_not_exist())
     except PutError as exc:
-        if _conditional(exc):
+        if conditional_failed(exc):
             return False
         raise
     return True
@@ -118,7 +117,7 @@ def _set_if(
     try:
         item.update(actions=actions, condition=condition)
     except UpdateError as exc:
-        if _conditional(exc):
+        if conditional_failed(exc):
             return False
         raise
     return True

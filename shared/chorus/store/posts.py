@@ -18,7 +18,15 @@ from chorus.errors import Conflict, NotFound
 from chorus.platforms.base import ROOT
 from chorus.posts.model import Attempt, Content, Mode, Post, Target, TargetState
 from chorus.store import keys, models
-from chorus.store.models import MainItem, PostItem, SchedulerStateItem, TargetItem, bind, connection
+from chorus.store.models import (
+    MainItem,
+    PostItem,
+    SchedulerStateItem,
+    TargetItem,
+    bind,
+    conditional_failed,
+    connection,
+)
 from chorus.store.pages import Page, PageRequest, prefix_page
 
 MAX_LOG = 20
@@ -457,7 +465,7 @@ def _update_if(
     try:
         return models.update(TargetItem, pk, sk, actions, condition, return_values)
     except UpdateError as exc:
-        if _conditional(exc):
+        if conditional_failed(exc):
             return None
         raise
 
@@ -477,12 +485,6 @@ class TargetProgress:
 
     def part_landed(self, part: str, platform_id: str, url: str | None) -> None:
         _update_if(self.target, _landed_actions({part: (platform_id, url)}), None)
-
-
-def _conditional(exc: Exception) -> bool:
-    return "ConditionalCheckFailed" in str(
-        getattr(exc, "cause_response_code", "")
-    ) or "ConditionalCheckFailed" in str(exc)
 
 
 def replace_post(old: Post, new: Post, target_plan: list[tuple[Target | None, Target | None]]) -> None:
@@ -577,7 +579,7 @@ def set_queued_bucket(target: Target, expected: datetime, token: str) -> None:
             & TargetItem.state.is_in("queued", "verifying", "processing"),
         )
     except UpdateError as exc:
-        if not _conditional(exc):
+        if not conditional_failed(exc):
             raise
 
 

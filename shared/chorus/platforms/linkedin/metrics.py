@@ -22,13 +22,13 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 import requests
 
 from chorus.platforms.base import AccountCredentials, MetricPoint, MetricScope
 from chorus.platforms.http import batched, bearer, call, json_body
 from chorus.platforms.linkedin.oauth import API_VERSION, is_organization, organization_urn, rest_headers
+from chorus.platforms.linkedin.publish import encoded_urn
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +54,6 @@ def _utc_now() -> datetime:
 
 def _count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _enc(urn: str) -> str:
-    return quote(urn, safe="")
 
 
 def share_statistics_points(
@@ -104,7 +100,7 @@ class LinkedInMetrics:
             stats = element.get("totalShareStatistics")
             if isinstance(stats, dict) and "share" not in element and "ugcPost" not in element:
                 points += share_statistics_points(MetricScope.ACCOUNT, creds.account_id, stats, now)
-        size = self._get(creds, f"/networkSizes/{_enc(org)}?edgeType=COMPANY_FOLLOWED_BY_MEMBER")
+        size = self._get(creds, f"/networkSizes/{encoded_urn(org)}?edgeType=COMPANY_FOLLOWED_BY_MEMBER")
         followers = _count(size.get("firstDegreeSize")) if isinstance(size, dict) else None
         if followers is not None:
             points.append(MetricPoint(MetricScope.ACCOUNT, creds.account_id, "followers", followers, now))
@@ -120,7 +116,7 @@ class LinkedInMetrics:
         for prefix, param in POST_KINDS.items():
             urns = [urn for urn in wanted if urn.startswith(prefix)]
             for chunk in batched(urns, MAX_POSTS_PER_REQUEST):
-                extra = f"&{param}=List({','.join(_enc(urn) for urn in chunk)})"
+                extra = f"&{param}=List({','.join(encoded_urn(urn) for urn in chunk)})"
                 for element in self._statistics(creds, org, extra):
                     post = element.get("share") or element.get("ugcPost")
                     stats = element.get("totalShareStatistics")
@@ -134,7 +130,7 @@ class LinkedInMetrics:
     def _statistics(self, creds: AccountCredentials, org: str, extra: str) -> Iterable[dict[str, Any]]:
         body = self._get(
             creds,
-            f"/organizationalEntityShareStatistics?q=organizationalEntity&organizationalEntity={_enc(org)}{extra}",
+            f"/organizationalEntityShareStatistics?q=organizationalEntity&organizationalEntity={encoded_urn(org)}{extra}",
         )
         elements = body.get("elements") if isinstance(body, dict) else None
         return [e for e in elements if isinstance(e, dict)] if isinstance(elements, list) else []

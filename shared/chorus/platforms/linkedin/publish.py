@@ -140,7 +140,7 @@ def _is_video(item: MediaItem) -> bool:
     return item.mime_type.startswith("video/")
 
 
-def _enc(urn: str) -> str:
+def encoded_urn(urn: str) -> str:
     return quote(urn, safe="")
 
 
@@ -302,7 +302,7 @@ class LinkedInPublisher(SteppedPublisher):
             finalize = {"video": plan["video"], "uploadToken": plan["token"], "uploadedPartIds": etags}
             urn = progress.step(VIDEO, partial(self._finalize, creds, finalize), idempotent=True)
         budget.spend(TIMEOUT)
-        status = str(self.rest_json(creds, "GET", f"videos/{_enc(urn)}").get("status") or "")
+        status = str(self.rest_json(creds, "GET", f"videos/{encoded_urn(urn)}").get("status") or "")
         if status == "AVAILABLE":
             return {"media": {"id": urn}}
         if status == "PROCESSING_FAILED":
@@ -378,7 +378,7 @@ class LinkedInPublisher(SteppedPublisher):
 
     def find_published(self, creds: AccountCredentials, request: PublishRequest) -> PublishResult | None:
         author = author_urn(creds.account_id)
-        query = f"author={_enc(author)}&q=author&count={LISTING_COUNT}&sortBy=LAST_MODIFIED"
+        query = f"author={encoded_urn(author)}&q=author&count={LISTING_COUNT}&sortBy=LAST_MODIFIED"
         listing = self.rest_json(creds, "GET", f"posts?{query}")
         wanted = textlib.match_key(commentary(request))
         since_ms = parts.not_before(request).timestamp() * 1000
@@ -401,7 +401,10 @@ class LinkedInPublisher(SteppedPublisher):
     def delete(self, creds: AccountCredentials, platform_post_id: str) -> None:
         try:
             self.rest(
-                creds, "DELETE", f"posts/{_enc(platform_post_id)}", headers={"X-RestLi-Method": "DELETE"}
+                creds,
+                "DELETE",
+                f"posts/{encoded_urn(platform_post_id)}",
+                headers={"X-RestLi-Method": "DELETE"},
             )
         except PermanentError as exc:
             if isinstance(exc, AuthError) or exc.status != 404:

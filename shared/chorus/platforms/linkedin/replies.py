@@ -25,7 +25,7 @@ from typing import Any
 import requests
 
 from chorus.platforms.base import ROOT, AccountCredentials, PermanentError, PublishResult, UnknownOutcome
-from chorus.platforms.linkedin.publish import LinkedInPublisher, _enc, author_urn
+from chorus.platforms.linkedin.publish import LinkedInPublisher, author_urn, encoded_urn
 from chorus.platforms.parts import CLOCK_SKEW
 from chorus.platforms.replies import ReplyRequest
 from chorus.posts import text as textlib
@@ -71,7 +71,7 @@ class LinkedInCommentReplies:
         body = self.body(creds, request)
 
         def create() -> str:
-            resp = self.api.rest(creds, "POST", f"socialActions/{_enc(target)}/comments", json=body)
+            resp = self.api.rest(creds, "POST", f"socialActions/{encoded_urn(target)}/comments", json=body)
             urn = resp.headers.get("x-restli-id")
             if not urn:
                 raise UnknownOutcome("LinkedIn answered 201 without x-restli-id", platform=PLATFORM)
@@ -81,7 +81,7 @@ class LinkedInCommentReplies:
 
     def find_sent(self, creds: AccountCredentials, request: ReplyRequest) -> PublishResult | None:
         target, _, _ = self._target(request)
-        listing = self.api.rest_json(creds, "GET", f"socialActions/{_enc(target)}/comments")
+        listing = self.api.rest_json(creds, "GET", f"socialActions/{encoded_urn(target)}/comments")
         actor = author_urn(creds.account_id)
         wanted = textlib.match_key(request.text)
         since_ms = (request.not_before - CLOCK_SKEW).timestamp() * 1000
