@@ -108,21 +108,26 @@ def test_scenario_1_a_scheduled_multilingual_post_appears_once_on_time_with_exac
     record = network.get_record(target["platform_post_id"])
     assert record["uri"] == records[0]["uri"]
     value = record["value"]
-    assert value["text"] == text
+    # (the link went out as the post's short link, which leads to the link tagged for Bluesky)
+    (link,) = chorus.call("GET", f"/posts/{created['id']}/links", key).json()["links"]
+    assert link["destination"].startswith(f"{LINK}&utm_source=bluesky&utm_medium=social")
+    short = link["short_url"]
+    sent = text.replace(LINK, short)
+    assert value["text"] == sent
     # And every facet covers exactly its bytes
     by_kind = {f["features"][0]["$type"].rsplit("#", 1)[1]: f for f in value["facets"]}
-    assert span(text, by_kind["link"]) == LINK
-    assert by_kind["link"]["features"][0]["uri"] == LINK
-    assert span(text, by_kind["mention"]) == f"@{fan.handle}"
+    assert span(sent, by_kind["link"]) == short
+    assert by_kind["link"]["features"][0]["uri"] == short
+    assert span(sent, by_kind["mention"]) == f"@{fan.handle}"
     assert by_kind["mention"]["features"][0]["did"] == fan.did
-    assert span(text, by_kind["tag"]) == "#新品上市"
+    assert span(sent, by_kind["tag"]) == "#新品上市"
     assert by_kind["tag"]["features"][0]["tag"] == "新品上市"
     assert len(value["facets"]) == 3
     # And the AppView indexed it as a post by the brand
     view = visible_in_appview(network, target["platform_post_id"])
     assert view["author"]["did"] == actor.did
     measure("publish lag (due time -> record on the PDS)", f"{lag * 1000:.0f} ms")
-    published.update(uri=target["platform_post_id"], cid=record["cid"], post_id=created["id"], text=text)
+    published.update(uri=target["platform_post_id"], cid=record["cid"], post_id=created["id"], text=sent)
 
 
 def test_scenario_1b_a_301_grapheme_post_is_refused_before_it_reaches_the_network(
