@@ -41,7 +41,7 @@ def query(call_index: int) -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize(
-    "platform", ["facebook", "instagram", "x", "mastodon", "bluesky", "threads", "sandbox"]
+    "platform", ["facebook", "instagram", "x", "mastodon", "bluesky", "threads", "tiktok", "sandbox"]
 )
 def test_every_timeline_collector_is_a_timeline_reader(platform: str) -> None:
     assert isinstance(collector(platform), TimelineReader)
@@ -414,3 +414,42 @@ def test_threads_reads_the_profiles_threads() -> None:
             "https://www.threads.net/@acme/post/abc",
         )
     ]
+
+
+TIKTOK_LIST = "https://open.tiktokapis.com/v2/video/list/"
+
+
+@responses.activate
+def test_tiktok_lists_the_creators_videos_as_documented_and_pages_by_cursor() -> None:
+    from chorus.platforms.tiktok.metrics import LIST_FIELDS, TikTokMetrics
+
+    documented = fixture_json("platform_api/publishing/tiktok/video_list_response.json")
+    request = fixture_json("platform_api/publishing/tiktok/video_list_request.json")
+    # the documented page (a video without create_time is no post), then one with has_more and a time
+    first = json.loads(json.dumps(documented))
+    first["data"]["videos"].append({"id": "7300000000000000001", "title": "Autumn menu", "create_time": 1796601600,
+                                    "share_url": "https://www.tiktok.com/@cafe/video/7300000000000000001"})  # fmt: skip
+    first["data"]["has_more"] = True
+    older = {"data": {"videos": [{"id": "7200000000000000001", "video_description": "Summer menu",
+                                  "create_time": 1780000000}], "cursor": 1780000000000, "has_more": True},
+             "error": {"code": "ok", "message": "", "log_id": "x"}}  # fmt: skip
+    responses.add(responses.POST, TIKTOK_LIST, json=first)
+    responses.add(responses.POST, TIKTOK_LIST, json=older)
+    creds = AccountCredentials(platform="tiktok", account_id="open-1", access_token="act.1")
+    since = datetime(2026, 6, 1, tzinfo=UTC)
+    found = TikTokMetrics(session=requests.Session()).recent_posts(creds, since)
+    # the documented request: POST with max_count, the fields asked for, the bearer token
+    sent = responses.calls[0].request
+    assert json.loads(sent.body) == request
+    assert query(0) == {"fields": [LIST_FIELDS]}
+    assert sent.headers["Authorization"] == "Bearer act.1"
+    # the next page asks from the answer's cursor, and the page reaching past ``since`` is the last
+    assert json.loads(responses.calls[1].request.body) == {
+        "max_count": 20,
+        "cursor": documented["data"]["cursor"],
+    }
+    assert len(responses.calls) == 2
+    assert found == [
+        TimelinePost("7300000000000000001", datetime.fromtimestamp(1796601600, UTC), "Autumn menu",
+                     "https://www.tiktok.com/@cafe/video/7300000000000000001")
+    ]  # fmt: skip

@@ -7,18 +7,26 @@
   gives no point. A request TikTok refuses for its ids is skipped and logged; a dead token stops the
   collection (re-authorise).
 * account: ``GET /v2/user/info/?fields=open_id,follower_count,following_count`` -> followers, follows.
+* timeline (posts made elsewhere): ``POST /v2/video/list/?fields=id,title,video_description,create_time,
+  share_url`` with ``{"max_count": 20}``, then ``cursor`` (the answer's, a time in ms) while ``has_more``
+  and the page still reaches back far enough (``video_list_request.json`` / ``video_list_response.json``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from functools import partial
+from typing import Any
 
 from chorus.platforms.base import (
+    TIMELINE_MAX_PAGES,
     AccountCredentials,
     MetricPoint,
     MetricScope,
+    TimelinePost,
     counted_points,
+    newest_first,
 )
 from chorus.platforms.collecting import HttpCollector, skipping
 from chorus.platforms.http import batched
@@ -26,6 +34,8 @@ from chorus.platforms.tiktok.api import API_URL, PLATFORM, v2
 from chorus.platforms.whoami import get_json, obj
 
 MAX_IDS_PER_REQUEST = 20
+LIST_PAGE = 20  # video/list's max_count
+LIST_FIELDS = "id,title,video_description,create_time,share_url"
 VIDEO_METRICS: Mapping[str, str] = {"like_count": "likes", "comment_count": "comments", "share_count": "shares",
                                     "view_count": "views"}  # fmt: skip
 USER_METRICS: Mapping[str, str] = {"follower_count": "followers", "following_count": "follows"}
@@ -59,3 +69,32 @@ class TikTokMetrics(HttpCollector):
                 if isinstance(video, dict) and isinstance(video.get("id"), str | int):
                     points += counted_points(MetricScope.POST, str(video["id"]), video, VIDEO_METRICS, now)
         return points
+
+    def recent_posts(self, creds: AccountCredentials, since: datetime) -> list[TimelinePost]:
+        """The creator's own videos published at or after ``since``, newest first (``video/list``)."""
+        found: list[TimelinePost] = []
+        body: dict[str, Any] = {"max_count": LIST_PAGE}
+        for _ in range(TIMELINE_MAX_PAGES):
+            data = v2(self.session, self.base_url, "video/list/", creds.access_token, body,
+                      params={"fields": LIST_FIELDS})  # fmt: skip
+            oldest: datetime | None = None
+            for video in data.get("videos") or []:
+                created = _created(video.get("create_time")) if isinstance(video, dict) else None
+                if created is None or not video.get("id"):
+                    continue
+                oldest = created if oldest is None or created < oldest else oldest
+                found.append(TimelinePost(str(video["id"]), created,
+                                          str(video.get("video_description") or video.get("title") or ""),
+                                          video.get("share_url") or None))  # fmt: skip
+            cursor = data.get("cursor")
+            if not data.get("has_more") or not isinstance(cursor, int) or oldest is None or oldest < since:
+                break
+            body = {"max_count": LIST_PAGE, "cursor": cursor}
+        return newest_first(found, since)
+
+
+def _created(value: Any) -> datetime | None:
+    """A video's ``create_time`` (Unix seconds) as a time; anything else is no time."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return datetime.fromtimestamp(value, UTC)
