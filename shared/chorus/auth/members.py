@@ -158,6 +158,13 @@ def members_page(workspace_id: str, page: PageRequest) -> Page[Membership]:
     return Page([to_membership(i) for i in found.items], found.next_cursor)
 
 
+def members_of(workspace_id: str) -> list[Membership]:
+    """Every member of the workspace (one Query of its member items; for figures and alerts, not pages)."""
+    bind()
+    found = MemberItem.query(keys.workspace_pk(workspace_id), MemberItem.sk.startswith(keys.member_sk("")))
+    return [to_membership(i) for i in found]
+
+
 def memberships_of(user_id: str) -> list[Membership]:
     """Every workspace ``user_id`` is a member of, with their role there (``GET /me``)."""
     bind()

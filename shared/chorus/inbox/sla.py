@@ -376,19 +376,10 @@ def breached_event(conv: ConversationItem, stage: str) -> DomainEvent:
 
 def admins(workspace_id: str) -> list[str]:
     """The workspace's owners and admins, as actors (``user:<id>``)."""
-    from chorus.auth.members import members_page
+    from chorus.auth.members import members_of
     from chorus.auth.roles import Role
-    from chorus.store.pages import PageRequest
 
-    found: list[str] = []
-    cursor: str | None = None
-    for _ in range(100):
-        page = members_page(workspace_id, PageRequest(limit=100, cursor=cursor))
-        found += [f"user:{m.user_id}" for m in page.items if m.role in (Role.OWNER, Role.ADMIN)]
-        cursor = page.next_cursor
-        if not cursor:
-            break
-    return found
+    return [f"user:{m.user_id}" for m in members_of(workspace_id) if m.role in (Role.OWNER, Role.ADMIN)]
 
 
 def notices(event: DomainEvent, people: Callable[[str], list[str]] = admins) -> list[Notification]:

@@ -29,18 +29,10 @@ from chorus.reports.model import Period, SentimentShare, TeamRow
 def team_of(workspace_id: str) -> list[tuple[str, str]]:
     """Who may have done something in the inbox: each member (``user:<id>``, named by e-mail) and each
     API key (``key:<id>``, named by its name)."""
-    from chorus.auth.members import members_page
+    from chorus.auth.members import members_of
     from chorus.auth.workspaces import list_api_keys
-    from chorus.store.pages import PageRequest
 
-    people: list[tuple[str, str]] = []
-    cursor: str | None = None
-    for _ in range(100):
-        page = members_page(workspace_id, PageRequest(limit=100, cursor=cursor))
-        people += [(f"user:{m.user_id}", m.email or f"user:{m.user_id}") for m in page.items]
-        cursor = page.next_cursor
-        if not cursor:
-            break
+    people = [(f"user:{m.user_id}", m.email or f"user:{m.user_id}") for m in members_of(workspace_id)]
     return people + [(f"key:{k.key_id}", f"API key {k.name}") for k in list_api_keys(workspace_id)]
 
 
