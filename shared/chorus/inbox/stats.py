@@ -292,11 +292,7 @@ def count_closed(
     if sla_met is not None:
         counts.update({SLA_ENDED: 1, SLA_MET: int(sla_met)})
     day = at.astimezone(UTC).date()
-    pks = [
-        stats_pk(workspace_id, account_id),
-        workspace_stats_pk(workspace_id),
-        person_stats_pk(workspace_id, person),
-    ]
+    pks = Counted(account_id, at, inbound=False, person=person).partitions(workspace_id)
     table = table or get_settings().table
     dynamo = client or _client()
     dynamo.transact_write_items(
