@@ -116,12 +116,14 @@ def test_a_breach_is_flagged_and_alerts_the_assignee_then_the_admins_once(chorus
     assert conv["sla"]["first_response"]["state"] == "missed"
     assert conv["sla"]["resolution"]["state"] == "ok"
     assert conversations(chorus, key, sla="breached") == []
+
     # And no further alert comes for it until its resolution target passes
-    assert sweep(written + timedelta(hours=9), ws) == []
-    resolution = sweep(written + timedelta(hours=10, minutes=1), ws)
-    assert [(a["conversation_id"], a["target"], a["notify"]) for a in resolution] == [
-        (late["id"], "resolution", "assignee")
-    ]
+    # (only the late one's: the fresh one's own escalation may come in a sweep that catches up on the hour)
+    def of_late(alerts: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        return [(a["target"], a["notify"]) for a in alerts if a["conversation_id"] == late["id"]]
+
+    assert of_late(sweep(written + timedelta(hours=9), ws)) == []
+    assert of_late(sweep(written + timedelta(hours=10, minutes=1), ws)) == [("resolution", "assignee")]
 
 
 def test_business_hours_stop_the_clock_overnight(chorus: Chorus) -> None:
