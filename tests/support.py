@@ -62,7 +62,9 @@ def main_table_in_moto(monkeypatch: Any, table: str) -> Iterator[None]:
     from moto import mock_aws
 
     from chorus.config import reset_caches
+    from chorus.local.motoserver import dynamodb_requests_one_at_a_time
 
+    dynamodb_requests_one_at_a_time()  # conditional writes from racing threads stay atomic
     monkeypatch.setenv("CHORUS_TABLE", table)
     with mock_aws():
         import boto3

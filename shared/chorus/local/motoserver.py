@@ -245,23 +245,37 @@ def _dynamodb_conditions_parsed_once() -> None:
 ITEM_LIMIT = 405000  # moto's: "the actual limit is between 409 and 410KB"
 
 
+DYNAMODB_LOCK = threading.RLock()
+"""Held while moto's DynamoDB answers a request (and rolls back a failed transaction)."""
+
+
+def dynamodb_requests_one_at_a_time() -> None:
+    """moto answers one DynamoDB request at a time, as DynamoDB applies a conditional write atomically:
+    moto checks a condition and then writes, so two threads' conditional puts could both succeed. Used by
+    the server and by in-process moto in tests whose threads race on a condition. Applied once."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    if getattr(DynamoHandler.call_action, "chorus_serialised", False):
+        return
+    call_action = DynamoHandler.call_action
+
+    @functools.wraps(call_action)
+    def serialised(self: DynamoHandler) -> Any:
+        with DYNAMODB_LOCK:
+            return call_action(self)
+
+    serialised.chorus_serialised = True  # type: ignore[attr-defined]
+    DynamoHandler.call_action = serialised  # type: ignore[method-assign]
+
+
 def _dynamodb_one_at_a_time() -> None:
     import copy
 
     from moto.dynamodb import models as ddb
     from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import Table
-    from moto.dynamodb.responses import DynamoHandler
 
-    lock = threading.RLock()
-    call_action = DynamoHandler.call_action
-
-    @functools.wraps(call_action)
-    def serialised(self: DynamoHandler) -> Any:
-        with lock:
-            return call_action(self)
-
-    DynamoHandler.call_action = serialised  # type: ignore[method-assign]
+    dynamodb_requests_one_at_a_time()
 
     class _NoTableCopy:
         """``copy`` as moto's DynamoDB backend sees it: a Table is not copied (the caller restores)."""
@@ -311,7 +325,7 @@ def _dynamodb_one_at_a_time() -> None:
 
     @functools.wraps(transact)
     def transact_write_items(self: ddb.DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
-        with lock:
+        with DYNAMODB_LOCK:
             saved = touched(self, transact_items)
             streams = {t: len(t.stream_shard.items) for t, *_ in saved if t.stream_shard is not None}
             try:
