@@ -63,6 +63,28 @@ def _load(spec: str, **kwargs: Any) -> Any:
     return adapter_class(spec)(**kwargs)
 
 
+# The OAuthApps setting of each platform's API base URL, as its publisher's ``base_url`` takes it.
+API_URL_SETTINGS: Mapping[str, str] = {
+    "x": "x_api_url", "facebook": "facebook_graph_url", "instagram": "facebook_graph_url",
+    "threads": "threads_api_url", "pinterest": "pinterest_api_url", "linkedin": "linkedin_api_url",
+    "youtube": "youtube_api_url", "tiktok": "tiktok_api_url", "douyin": "douyin_api_url",
+    "kuaishou": "kuaishou_api_url", "weibo": "weibo_api_url", "wechat": "wechat_api_url",
+}  # fmt: skip
+
+
+def _publisher_options(platform: str) -> dict[str, Any]:
+    """The sandbox's options; else the platform's API base URL when the deployment configured one
+    (``CHORUS_LINKEDIN_API_URL``...: the demo points them at the sandbox answering as the platform),
+    else nothing: the adapter's own default."""
+    setting = API_URL_SETTINGS.get(platform)
+    if setting is None:
+        return _options(platform)
+    from chorus.accounts.apps import get_apps
+
+    apps = get_apps()
+    return {"base_url": getattr(apps, setting)} if setting in apps.model_fields_set else {}
+
+
 def _options(platform: str) -> dict[str, Any]:
     if platform != "sandbox":
         return {}
@@ -80,7 +102,7 @@ def publisher(platform: str) -> PublishingAdapter:
         raise PermanentError(f"Chorus cannot publish to {platform} yet", platform=platform)
     key = f"pub:{platform}"
     if key not in _built:
-        _built[key] = _load(info.publisher, **_options(platform))
+        _built[key] = _load(info.publisher, **_publisher_options(platform))
     adapter: PublishingAdapter = _built[key]
     return adapter
 
