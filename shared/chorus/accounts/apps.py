@@ -79,6 +79,7 @@ class OAuthApps(BaseSettings):
     youtube_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 (an endpoint, not a secret)
     tiktok_api_url: str = "https://open.tiktokapis.com"  # API v2 and its oauth/token/
     tiktok_authorize_url: str = "https://www.tiktok.com/v2/auth/authorize/"
+    tiktok_business_api_url: str = "https://business-api.tiktok.com/open_api/v1.3"  # comments
     wechat_api_url: str = "https://api.weixin.qq.com"
     douyin_api_url: str = "https://open.douyin.com"  # oauth/* and api/douyin/v1/*
     douyin_authorize_url: str = "https://open.douyin.com/platform/oauth/connect/"

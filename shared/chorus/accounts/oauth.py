@@ -510,9 +510,11 @@ def _identify_youtube(
 
 def _identify_tiktok(pending: PendingConnect, code: str, apps: OAuthApps, http: requests.Session) -> Identity:
     """The creator of the code (``open_id``, confirmed by ``/v2/user/info/``), its tokens, and what it
-    may post with (creator info: privacy levels, interactions turned off), kept on the account."""
+    may post with (creator info: privacy levels, interactions turned off), kept on the account with the
+    scopes granted (``extra["scopes"]``: comments are polled only with ``comment.list``)."""
     from chorus.platforms.base import PermanentError
     from chorus.platforms.tiktok import oauth as tiktok
+    from chorus.platforms.tiktok.comments import SCOPES
 
     client_id, client_secret = _app_or_refuse(apps, "tiktok")
     open_id, granted = tiktok.exchange_code(
@@ -532,7 +534,7 @@ def _identify_tiktok(pending: PendingConnect, code: str, apps: OAuthApps, http: 
         TokenSet(granted.access_token, granted.refresh_token, granted.expires_at),
         handle=creator.username,
         display_name=me.display_name,
-        extra=creator.extra(),
+        extra={**creator.extra(), SCOPES: granted.scope or ""},
     )
 
 

@@ -112,8 +112,10 @@ CHANNELS: Mapping[str, Channel] = {
                 "comments and replies on the channel's videos (polled within the daily quota)",
                 "a reply: POST /youtube/v3/comments (snippet.parentId, textOriginal; 50 quota units)",
                 "youtube.comments:YouTubeCommentReplies", max_chars=10_000),
-        Channel("tiktok", "tiktok", "TikTok",
-                "nothing yet: its webhooks carry no messages (only the removal of access)", None),
+        Channel("tiktok", "tiktok", "TikTok comments",
+                "comments on the business account's newest videos (accounts granted comment.list; polled)",
+                "a reply comment: POST /business/comment/reply/create/ (business_id, video_id, comment_id, text; "
+                "needs comment.list.manage)", "tiktok.comments:TikTokCommentReplies", max_chars=150),
         Channel("douyin", "douyin", "Douyin comments",
                 "comments on the account's newest videos (enterprise accounts granted item.comment; polled)",
                 "a reply comment: POST /item/comment/reply/ (item_id, comment_id, content)",

@@ -126,6 +126,10 @@ def _polled(platform: str) -> Callable[[list[Any], str], ParseResult]:
         from chorus.platforms.youtube.comments import parse_comments as youtube
 
         return youtube
+    if platform == "tiktok":
+        from chorus.platforms.tiktok.comments import parse_comments as tiktok
+
+        return tiktok
     if platform == "sandbox":
         from chorus.platforms.sandbox.notifications import parse_notifications as sandbox
 

@@ -1,6 +1,7 @@
-"""Pollers for platforms without webhooks (Mastodon notifications, Bluesky listNotifications, the
-sandbox): per account, fetch what is newer than the stored cursor, enqueue it to the ingest queue in
-the webhook message shape (one code path for dedupe and threading), then move the cursor.
+"""Pollers for platforms without webhooks (Mastodon notifications, Bluesky listNotifications, Weibo,
+Douyin, YouTube and TikTok business comments, the sandbox): per account, fetch what is newer than the
+stored cursor, enqueue it to the ingest queue in the webhook message shape (one code path for dedupe and
+threading), then move the cursor.
 
 No gaps: the cursor moves only after the page was queued (a crash in between re-fetches the same
 items, which the ingest dedupes). No duplicates: the ingest's dedupe marker. Accounts to poll are
@@ -35,7 +36,7 @@ from chorus.store.models import MainItem, bind
 
 log = logging.getLogger(__name__)
 
-POLLED_PLATFORMS = ("mastodon", "bluesky", "weibo", "douyin", "youtube", "sandbox")
+POLLED_PLATFORMS = ("mastodon", "bluesky", "weibo", "douyin", "youtube", "tiktok", "sandbox")
 FAN_OUT = 8
 # (quiet for less than this, poll again after that); the last band holds for anything quieter
 AGE_BANDS: tuple[tuple[timedelta, timedelta], ...] = (
@@ -136,6 +137,10 @@ def _fetch(account: Account, cursor: str | None, deps: PollerDeps) -> tuple[list
         from chorus.platforms.youtube.comments import fetch_comments as youtube
 
         return youtube(deps.session, api_url(), creds.access_token, account.platform_account_id, cursor)
+    if account.platform == "tiktok":
+        from chorus.platforms.tiktok.comments import fetch_comments as tiktok
+
+        return tiktok(deps.session, creds, cursor)
     from chorus.platforms.sandbox.notifications import fetch_notifications as sandbox
 
     base = account.base_url or deps.sandbox_url
