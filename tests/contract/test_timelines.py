@@ -30,6 +30,8 @@ from chorus.platforms.sandbox.publish import SandboxPublisher
 from chorus.platforms.threads.metrics import ThreadsMetrics
 from chorus.platforms.threads.oauth import API_URL as THREADS_API
 from chorus.platforms.x.metrics import XMetrics
+from chorus.platforms.youtube.metrics import YouTubeMetrics
+from chorus.platforms.youtube.quota import UNITS, MemoryLedger, Quota, quota_day
 from tests.support import fixture_bytes, fixture_json
 
 TIMELINES = "platform_api/publishing/timelines"
@@ -41,7 +43,8 @@ def query(call_index: int) -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize(
-    "platform", ["facebook", "instagram", "x", "mastodon", "bluesky", "threads", "tiktok", "sandbox"]
+    "platform",
+    ["facebook", "instagram", "x", "mastodon", "bluesky", "threads", "tiktok", "youtube", "sandbox"],
 )
 def test_every_timeline_collector_is_a_timeline_reader(platform: str) -> None:
     assert isinstance(collector(platform), TimelineReader)
@@ -453,3 +456,119 @@ def test_tiktok_lists_the_creators_videos_as_documented_and_pages_by_cursor() ->
         TimelinePost("7300000000000000001", datetime.fromtimestamp(1796601600, UTC), "Autumn menu",
                      "https://www.tiktok.com/@cafe/video/7300000000000000001")
     ]  # fmt: skip
+
+
+# ------------------------------------------------------------------ YouTube (uploads playlist)
+#
+# No fixture exists for these answers (fixtures/platform_api/publishing/youtube/ has none for
+# channels.list with contentDetails or for playlistItems.list). The shapes are the Data API v3
+# reference's: channels.list (developers.google.com/youtube/v3/docs/channels/list) answers
+# ``items[].contentDetails.relatedPlaylists.uploads``; playlistItems.list
+# (developers.google.com/youtube/v3/docs/playlistItems/list, 1 quota unit a call, maxResults 0-50) answers
+# ``{kind: youtube#playlistItemListResponse, nextPageToken, pageInfo, items[]}``, each item with
+# ``snippet`` (publishedAt, title, resourceId.videoId: the recorded page in sns-sdks/python-youtube
+# testdata/apidata/playlist_items/playlist_items_paged_1.json) and ``contentDetails`` {videoId,
+# videoPublishedAt} (the reference's playlistItem resource).
+
+YT_API = "https://www.googleapis.com/youtube/v3"
+YT_CHANNEL = "UC_x5XG1OV2P6uZZ5FSM9Ttw"
+YT_UPLOADS = "UU_x5XG1OV2P6uZZ5FSM9Ttw"
+YT_CREDS = AccountCredentials(platform="youtube", account_id=YT_CHANNEL, access_token="ya29.yt")
+YT_NOW = datetime(2026, 12, 7, 9, tzinfo=UTC)
+YT_SINCE = datetime(2026, 9, 8, tzinfo=UTC)
+
+
+def yt_channel(channel_id: str = YT_CHANNEL) -> dict[str, object]:
+    return {"kind": "youtube#channelListResponse", "pageInfo": {"totalResults": 1, "resultsPerPage": 5},
+            "items": [{"kind": "youtube#channel", "id": channel_id,
+                       "contentDetails": {"relatedPlaylists": {"likes": "", "uploads": YT_UPLOADS}}}]}  # fmt: skip
+
+
+def yt_item(video_id: str, published: str | None, title: str) -> dict[str, object]:
+    details = {"videoId": video_id, **({"videoPublishedAt": published} if published else {})}
+    return {"kind": "youtube#playlistItem", "id": f"item-{video_id}", "contentDetails": details,
+            "snippet": {"publishedAt": published or "2026-12-06T10:00:00Z", "channelId": YT_CHANNEL,
+                        "title": title, "playlistId": YT_UPLOADS,
+                        "resourceId": {"kind": "youtube#video", "videoId": video_id}}}  # fmt: skip
+
+
+def yt_reader(ledger: MemoryLedger | None = None) -> YouTubeMetrics:
+    quota = Quota(ledger or MemoryLedger(), clock=lambda: YT_NOW)
+    return YouTubeMetrics(requests.Session(), clock=lambda: YT_NOW, quota=quota)
+
+
+@responses.activate
+def test_youtube_reads_the_uploads_playlist_page_by_page_and_charges_each_call() -> None:
+    # Given the channel's uploads playlist: a newest page with a next page token, then an older page
+    responses.add(responses.GET, f"{YT_API}/channels", json=yt_channel())
+    responses.add(responses.GET, f"{YT_API}/playlistItems", json={
+        "kind": "youtube#playlistItemListResponse", "nextPageToken": "CDIQAA",
+        "pageInfo": {"totalResults": 4, "resultsPerPage": 50},
+        "items": [yt_item("vid-new", "2026-12-05T18:30:00Z", "Lemon tart, live"),
+                  yt_item("vid-sched", None, "Scheduled: not published yet")]})  # fmt: skip
+    responses.add(responses.GET, f"{YT_API}/playlistItems", json={
+        "kind": "youtube#playlistItemListResponse", "nextPageToken": "CGQQAA",
+        "items": [yt_item("vid-oct", "2026-10-01T08:00:00.000Z", "Pumpkin soup"),
+                  yt_item("vid-old", "2026-06-01T08:00:00Z", "Older than the ladder")]})  # fmt: skip
+    ledger = MemoryLedger()
+    posts = yt_reader(ledger).recent_posts(YT_CREDS, YT_SINCE)
+    # Then the channel was asked for its own uploads playlist, with the channel owner's token
+    assert query(0) == {"part": ["contentDetails"], "mine": ["true"]}
+    assert responses.calls[0].request.headers["Authorization"] == "Bearer ya29.yt"
+    # And the playlist was read 50 a page, the next page by the answer's token
+    assert query(1) == {"part": ["contentDetails,snippet"], "playlistId": [YT_UPLOADS], "maxResults": ["50"]}
+    assert query(2)["pageToken"] == ["CDIQAA"]
+    # And the page reaching past ``since`` was the last one read
+    assert len(responses.calls) == 3
+    # And each call was charged to the project's daily units before it was sent: 3 units
+    assert ledger.used(UNITS, quota_day(YT_NOW)) == 3
+    # And the published uploads since ``since`` are the posts, newest first; a scheduled one is not
+    assert posts == [
+        TimelinePost("vid-new", datetime(2026, 12, 5, 18, 30, tzinfo=UTC), "Lemon tart, live",
+                     "https://www.youtube.com/watch?v=vid-new"),
+        TimelinePost("vid-oct", datetime(2026, 10, 1, 8, tzinfo=UTC), "Pumpkin soup",
+                     "https://www.youtube.com/watch?v=vid-oct"),
+    ]  # fmt: skip
+
+
+@responses.activate
+def test_youtube_reads_nothing_when_the_answer_is_another_channels() -> None:
+    responses.add(responses.GET, f"{YT_API}/channels", json=yt_channel("UC_someone_else"))
+    assert yt_reader().recent_posts(YT_CREDS, YT_SINCE) == []
+    assert len(responses.calls) == 1  # no playlist of another channel is read
+
+
+@responses.activate
+def test_youtube_never_reads_past_a_spent_budget_and_says_why() -> None:
+    # Given a project with one unit left today: the channel read fits, the playlist read does not
+    responses.add(responses.GET, f"{YT_API}/channels", json=yt_channel())
+    ledger = MemoryLedger()
+    ledger.charge(UNITS, quota_day(YT_NOW), 9_999, 10_000)
+    with pytest.raises(RateLimited) as raised:
+        yt_reader(ledger).recent_posts(YT_CREDS, YT_SINCE)
+    # Then the read stops before the call that would exceed the budget, with the reason and the wait
+    assert len(responses.calls) == 1
+    assert ledger.used(UNITS, quota_day(YT_NOW)) == 10_000
+    assert "daily API quota (10,000 units) is used up" in raised.value.message
+    assert (raised.value.retry_after or 0) > 0
+
+
+@responses.activate
+def test_youtube_quota_exceeded_from_google_fills_the_budget_for_the_day() -> None:
+    responses.add(responses.GET, f"{YT_API}/channels", json=yt_channel())
+    responses.add(responses.GET, f"{YT_API}/playlistItems", status=403,
+                  json=fixture_json("platform_api/publishing/youtube/error_403_quota_exceeded.json"))  # fmt: skip
+    ledger = MemoryLedger()
+    with pytest.raises(RateLimited):
+        yt_reader(ledger).recent_posts(YT_CREDS, YT_SINCE)
+    assert ledger.used(UNITS, quota_day(YT_NOW)) == 10_000  # another client spent it: nothing more today
+
+
+@responses.activate
+def test_youtube_revoked_token_is_an_auth_error() -> None:
+    responses.add(responses.GET, f"{YT_API}/channels", status=401, json={"error": {
+        "code": 401, "message": "Request had invalid authentication credentials.", "status": "UNAUTHENTICATED",
+        "errors": [{"message": "Invalid Credentials", "domain": "global", "reason": "authError"}]}})  # fmt: skip
+    with pytest.raises(AuthError) as raised:
+        yt_reader().recent_posts(YT_CREDS, YT_SINCE)
+    assert "ya29.yt" not in str(raised.value)

@@ -15,6 +15,7 @@ from chorus.platforms.base import (
     AccountCredentials,
     AuthError,
     PermanentError,
+    RateLimited,
     TimelinePost,
     TimelineReader,
     newest_first,
@@ -164,6 +165,30 @@ def test_a_revoked_token_on_the_timeline_marks_the_account() -> None:
     )
     assert result.status == "needs_reauth"
     assert accounts.reauth == ["token revoked"]
+
+
+@pytest.mark.usefixtures("dynamo")
+def test_a_spent_quota_skips_the_read_until_the_quota_day_with_the_reason(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    connect()
+    reason = (
+        "YouTube's daily API quota (10,000 units) is used up for 2026-12-07: waiting for the next quota day"
+    )
+    collector = TimelineCollector([post("phone-1", timedelta(hours=2))],
+                                  error=RateLimited(reason, retry_after=7200, platform="youtube"))  # fmt: skip
+    with caplog.at_level("WARNING", logger="chorus.metrics.service"):
+        result = run(collector, AT)
+    # Then nothing is followed or collected, the account waits until the quota day, and the log says why
+    assert result.status == "rate_limited"
+    assert followed(CollectionRegistry()) == {}
+    assert collector.post_calls == []
+    entry = CollectionRegistry().entry(WS, ACCT)
+    assert entry is not None
+    assert entry.parked_until == AT + timedelta(hours=2)
+    assert entry.account_last_collected_at is None  # the timeline is read on the next run, after the wait
+    (record,) = [r for r in caplog.records if r.getMessage() == "collection_rate_limited"]
+    assert (record.reason, record.retry_after_s) == (reason, 7200)  # type: ignore[attr-defined]
 
 
 @pytest.mark.usefixtures("dynamo")

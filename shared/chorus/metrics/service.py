@@ -433,7 +433,12 @@ def collect(
             entry, next_due=entry.next_due or at, account_collected_at=None, parked_until=at + wait
         )
         logger.warning(
-            "collection_rate_limited", extra={"account_id": account_id, "retry_after_s": wait.seconds}
+            "collection_rate_limited",
+            extra={
+                "account_id": account_id,
+                "retry_after_s": int(wait.total_seconds()),
+                "reason": error.message,
+            },
         )
         return RunResult("rate_limited")
     except AuthError as error:

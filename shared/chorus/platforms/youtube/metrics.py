@@ -8,8 +8,17 @@
 * account: ``GET /channels?part=statistics&id={channel-id}``: subscriberCount -> followers, unless
   ``hiddenSubscriberCount`` is true (then the count is not real and followers is absent); viewCount -> views.
 
+* timeline (posts made elsewhere, :class:`~chorus.platforms.base.TimelineReader`):
+  ``GET /channels?part=contentDetails&mine=true`` -> ``contentDetails.relatedPlaylists.uploads`` (the
+  channel's uploads playlist), then ``GET /playlistItems?part=contentDetails,snippet&playlistId={uploads}
+  &maxResults=50`` and ``pageToken`` = the answer's ``nextPageToken`` while the page still reaches back
+  far enough (Data API reference: channels.list, playlistItems.list; no fixture exists for either answer).
+  Each item's video is ``contentDetails.videoId`` and its time ``contentDetails.videoPublishedAt``; an
+  upload without that time (private, scheduled, still processing) is not published yet and not a post.
+
 Each call costs one unit of the project's daily budget (:mod:`chorus.platforms.youtube.quota`), charged
-before it is sent: a spent budget stops the collection until the next quota day (``RateLimited``).
+before it is sent: a spent budget stops the collection until the next quota day (``RateLimited``, with
+the reason; the timeline read is skipped with the rest of the run, never sent over the budget).
 """
 
 from __future__ import annotations
@@ -20,13 +29,23 @@ from typing import Any
 
 import requests
 
-from chorus.platforms.base import AccountCredentials, MetricPoint, MetricScope
+from chorus.platforms.base import (
+    TIMELINE_MAX_PAGES,
+    AccountCredentials,
+    MetricPoint,
+    MetricScope,
+    TimelinePost,
+    newest_first,
+    timeline_time,
+)
 from chorus.platforms.http import batched, bearer, call, json_body
+from chorus.platforms.youtube.publish import video_url
 from chorus.platforms.youtube.quota import Quota
 
 PLATFORM = "youtube"
 API_URL = "https://www.googleapis.com/youtube/v3"
 MAX_IDS_PER_REQUEST = 50
+PLAYLIST_PAGE = 50  # playlistItems.list's maxResults (0-50)
 
 VIDEO_METRICS: Mapping[str, str] = {"viewCount": "views", "likeCount": "likes", "commentCount": "comments"}
 CHANNEL_METRICS: Mapping[str, str] = {"subscriberCount": "followers", "viewCount": "views"}
@@ -99,7 +118,38 @@ class YouTubeMetrics:
                     points += _points(MetricScope.POST, video_id, stats, VIDEO_METRICS, now)
         return points
 
+    def recent_posts(self, creds: AccountCredentials, since: datetime) -> list[TimelinePost]:
+        """The channel's own videos published at or after ``since``, newest first (its uploads playlist)."""
+        uploads = None
+        for item in self._list(creds, "channels", {"part": "contentDetails", "mine": "true"})[0]:
+            playlists = (item.get("contentDetails") or {}).get("relatedPlaylists")
+            if item.get("id") == creds.account_id and isinstance(playlists, dict):
+                uploads = playlists.get("uploads")
+        if not isinstance(uploads, str) or not uploads:
+            return []  # not the connected channel's answer, or a channel with no uploads playlist
+        found: list[TimelinePost] = []
+        params = {"part": "contentDetails,snippet", "playlistId": uploads, "maxResults": str(PLAYLIST_PAGE)}
+        for _ in range(TIMELINE_MAX_PAGES):
+            items, body = self._list(creds, "playlistItems", params)
+            reaches_back = False
+            for item in items:
+                post = _upload(item)
+                if post is not None:
+                    found.append(post)
+                    reaches_back = reaches_back or post.published_at < since
+            token = body.get("nextPageToken")
+            if reaches_back or not isinstance(token, str) or not token:
+                break
+            params = {**params, "pageToken": token}
+        return newest_first(found, since)
+
     def _items(self, creds: AccountCredentials, resource: str, ids: str) -> list[dict[str, Any]]:
+        return self._list(creds, resource, {"part": "statistics", "id": ids})[0]
+
+    def _list(
+        self, creds: AccountCredentials, resource: str, params: Mapping[str, str]
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """One ``{resource}.list`` call, charged to the daily budget first: its items and its answer."""
         method = f"{resource}.list"
         self.daily_quota.charge(method)
         with self.daily_quota.watch(method):
@@ -108,9 +158,23 @@ class YouTubeMetrics:
                 "GET",
                 f"{self.base_url}/{resource}",
                 PLATFORM,
-                params={"part": "statistics", "id": ids},
+                params=dict(params),
                 headers=bearer(creds.access_token),
             )
         body = json_body(resp, PLATFORM)
-        items = body.get("items") if isinstance(body, dict) else None
-        return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+        if not isinstance(body, dict):
+            return [], {}
+        items = body.get("items")
+        return ([item for item in items if isinstance(item, dict)] if isinstance(items, list) else []), body
+
+
+def _upload(item: Mapping[str, Any]) -> TimelinePost | None:
+    """A playlist item as a post: its video id, publish time, title and watch URL (None: not published)."""
+    details, snippet = item.get("contentDetails"), item.get("snippet")
+    details = details if isinstance(details, dict) else {}
+    snippet = snippet if isinstance(snippet, dict) else {}
+    video_id = details.get("videoId") or (snippet.get("resourceId") or {}).get("videoId")
+    published = timeline_time(details.get("videoPublishedAt"))
+    if not isinstance(video_id, str) or not video_id or published is None:
+        return None
+    return TimelinePost(video_id, published, str(snippet.get("title") or ""), video_url(video_id))

@@ -2,9 +2,9 @@
 
 A Google Cloud project has two daily buckets (``fixtures/platform_api/publishing/youtube/
 api_reference.json``, ``determine_quota_cost``): **uploads** (``videos.insert``: 1 unit a call, 100 a
-day) and **units** (10,000 a day for every other method: ``videos.list`` / ``channels.list`` 1,
-``thumbnails.set`` 50). Both reset at **midnight Pacific Time**. The budget is the deployment's (one
-project, every workspace), so it lives in a shared ledger (``chorus.store.quotas``).
+day) and **units** (10,000 a day for every other method: ``videos.list`` / ``channels.list`` /
+``playlistItems.list`` 1, ``thumbnails.set`` 50). Both reset at **midnight Pacific Time**. The budget is
+the deployment's (one project, every workspace), so it lives in a shared ledger (``chorus.store.quotas``).
 
 Every call is charged *before* it is sent. A charge that does not fit raises :class:`RateLimited` with
 the wait until the next quota day and the reason ("YouTube's daily upload quota ... is used up"): the
@@ -31,8 +31,8 @@ UNITS = "units"
 LIMITS = {UPLOADS: 100, UNITS: 10_000}
 """The default daily allocation of each bucket."""
 COST = {"videos.insert": (UPLOADS, 1), "thumbnails.set": (UNITS, 50), "videos.list": (UNITS, 1),
-        "channels.list": (UNITS, 1), "commentThreads.list": (UNITS, 1), "comments.list": (UNITS, 1),
-        "comments.insert": (UNITS, 50), "videos.delete": (UNITS, 50)}  # fmt: skip
+        "channels.list": (UNITS, 1), "playlistItems.list": (UNITS, 1), "commentThreads.list": (UNITS, 1),
+        "comments.list": (UNITS, 1), "comments.insert": (UNITS, 50), "videos.delete": (UNITS, 50)}  # fmt: skip
 """Each method Chorus calls: (bucket, units a call)."""
 QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
 
