@@ -313,3 +313,207 @@ def test_metrics_query_videos_twenty_at_a_time_and_read_the_creators_followers(
         ("followers", 900),
         ("follows", 12),
     }
+
+
+# -- photo posts and drafts (content/init, inbox/video/init) ---------------------------------------------
+
+PHOTOS = tuple(
+    MediaItem(url=f"https://tiktokcdn.com/obj/example-image-0{n}.webp", mime_type="image/webp")
+    for n in (1, 2)
+)
+PHOTO_OPTIONS = {"privacy_level": "PUBLIC_TO_EVERYONE", "allow_comment": "false", "auto_add_music": "true",
+                 "photo_cover_index": "1"}  # fmt: skip
+INBOX_UPLOAD_URL = "https://open-upload.tiktokapis.com/video/?upload_id=67890&upload_token=Xza123"
+
+
+def photo_request(**kw: Any) -> PublishRequest:
+    """The documented photo post: the fixture's title and description as the post's title and text."""
+    sample = doc("content_init_request_photo_direct_post.json")["post_info"]
+    kw.setdefault("options", PHOTO_OPTIONS)
+    return PublishRequest(
+        target_id="t", text=sample["description"], title=sample["title"], media=PHOTOS, **kw
+    )
+
+
+def content_init(rsps: responses.RequestsMock, body: dict[str, Any] | None = None, **kw: Any) -> None:
+    match = [matchers.header_matcher(BEARER)] + ([matchers.json_params_matcher(body)] if body else [])
+    kw.setdefault("json", doc("content_init_response_photo.json"))
+    rsps.post(f"{API}/post/publish/content/init/", match=match, **kw)
+
+
+def status_of(rsps: responses.RequestsMock, publish_id: str, data: dict[str, Any]) -> None:
+    rsps.post(f"{API}/post/publish/status/fetch/", json={"data": data, "error": OK},
+              match=[matchers.json_params_matcher({"publish_id": publish_id})])  # fmt: skip
+
+
+def test_a_photo_post_is_checked_then_pulled_from_its_urls_with_the_documented_body(
+    rsps: responses.RequestsMock, adapter: TikTokPublisher
+) -> None:
+    # Given the documented creator info, and TikTok downloading the photos, then posting them
+    creator(rsps)
+    content_init(rsps, doc("content_init_request_photo_direct_post.json"))
+    status_of(rsps, "p_pub_url~v2.123456789", {"status": "PROCESSING_DOWNLOAD", "downloaded_bytes": 100})
+    status_of(rsps, "p_pub_url~v2.123456789",
+              {"status": "PUBLISH_COMPLETE", "publicaly_available_post_id": [7301234567890123457]})  # fmt: skip
+    request = photo_request()
+    # When the publisher drives it
+    result, steps, _per_call = drive(adapter, CREDS, request, rsps)
+    # Then the init body equals the documented one (post_mode DIRECT_POST, media_type PHOTO), no bytes
+    # were uploaded, and the post is the photo post TikTok made
+    assert PendingStep("poll_status", {"polls": "1"}, delay_seconds=10) in steps
+    assert result == PublishResult(
+        "7301234567890123457", "https://www.tiktok.com/@tiktok/photo/7301234567890123457"
+    )
+    assert json.loads(request.progress.landed["init"]) == {
+        "photo": True, "publish_id": "p_pub_url~v2.123456789", "url": ""}  # fmt: skip
+    assert not [c for c in rsps.calls if c.request.method == "PUT"]
+    assert "inbox" not in request.progress.landed
+
+
+def test_a_failed_photo_post_fails_with_tiktoks_reason(
+    rsps: responses.RequestsMock, adapter: TikTokPublisher
+) -> None:
+    creator(rsps)
+    content_init(rsps)
+    rsps.post(f"{API}/post/publish/status/fetch/", json=doc("status_fetch_failed.json"))  # 200, FAILED
+    with pytest.raises(
+        PermanentError, match="could not publish the photos: picture_size_check_failed"
+    ) as failed:
+        drive(adapter, CREDS, photo_request(), rsps)
+    assert failed.value.code == "picture_size_check_failed"
+
+
+def test_a_lost_photo_init_is_verified_never_sent_again(
+    rsps: responses.RequestsMock, adapter: TikTokPublisher
+) -> None:
+    creator(rsps)
+    rsps.post(f"{API}/post/publish/content/init/", body=requests.ReadTimeout("read timed out"))
+    request = photo_request()
+    with pytest.raises(UnknownOutcome):  # TikTok may be pulling the photos already
+        adapter.publish(CREDS, request)
+    with pytest.raises(UnknownOutcome):
+        adapter.publish(CREDS, request)
+    assert len([c for c in rsps.calls if c.request.url.endswith("/content/init/")]) == 1
+
+
+@pytest.mark.parametrize(
+    ("media", "options", "code"),
+    [
+        ((MediaItem("https://cdn.example/a.png", "image/png"),), PHOTO_OPTIONS, "photos"),
+        (
+            tuple(MediaItem(f"https://cdn.example/{n}.jpg", "image/jpeg") for n in range(36)),
+            PHOTO_OPTIONS,
+            "photos",
+        ),
+        ((MP4, *PHOTOS), PHOTO_OPTIONS, "video_required"),
+        (PHOTOS, PHOTO_OPTIONS | {"mode": "later"}, "mode"),
+    ],
+)
+def test_what_tiktok_cannot_post_is_refused_before_anything_is_sent(
+    rsps: responses.RequestsMock,
+    adapter: TikTokPublisher,
+    media: tuple[MediaItem, ...],
+    options: dict[str, str],
+    code: str,
+) -> None:
+    with pytest.raises(PermanentError) as refused:
+        adapter.publish(CREDS, PublishRequest(target_id="t", text="hi", media=media, options=options))
+    assert refused.value.code == code
+    assert not rsps.calls
+
+
+@pytest.mark.parametrize(
+    ("extra", "options", "code"),
+    [
+        ({}, PHOTO_OPTIONS | {"photo_cover_index": "2"}, "photo_cover_index"),
+        ({"pull_from_url": "https://media.chorus.example/"}, PHOTO_OPTIONS, "url_ownership_unverified"),
+    ],
+)
+def test_a_photo_cover_or_url_tiktok_would_refuse_fails_before_init(
+    rsps: responses.RequestsMock,
+    adapter: TikTokPublisher,
+    extra: dict[str, str],
+    options: dict[str, str],
+    code: str,
+) -> None:
+    creds = AccountCredentials("tiktok", "open-1", CREDS.access_token, handle="tiktok", extra=extra)
+    creator(rsps)
+    request = photo_request(options=options)
+    with pytest.raises(PermanentError) as refused:
+        adapter.publish(creds, request)
+    assert refused.value.code == code
+    assert [c.request.url for c in rsps.calls] == [f"{API}/post/publish/creator_info/query/"]
+    assert "init" not in request.progress.sent
+
+
+def test_a_draft_video_goes_to_the_inbox_uploaded_in_chunks_and_ends_sent_to_inbox(
+    rsps: responses.RequestsMock, adapter: TikTokPublisher
+) -> None:
+    # Given TikTok's upload-to-inbox init (source_info only: no caption or privacy) and its upload URL
+    serve(rsps)
+    rsps.post(f"{API}/post/publish/inbox/video/init/", json=doc("inbox_video_init_response_file_upload.json"),
+              match=[matchers.header_matcher(BEARER), matchers.json_params_matcher({"source_info": {
+                  "source": "FILE_UPLOAD", "video_size": 2560, "chunk_size": 1000, "total_chunk_count": 2}})])  # fmt: skip
+    seen = chunks(rsps)
+    status_of(rsps, "v_inbox_file~v2.123456789", {"status": "PROCESSING_UPLOAD", "uploaded_bytes": 2560})
+    status_of(rsps, "v_inbox_file~v2.123456789", {"status": "SEND_TO_USER_INBOX"})
+    request = PublishRequest(target_id="t", text=CAPTION, media=(MP4,), options={"mode": "draft"})
+    result, _steps, _per_call = drive(adapter, CREDS, request, rsps)
+    # Then no creator info was read (nothing is posted by Chorus), the bytes went in order, and the
+    # target's root is the draft's publish id, recorded as sent to the inbox
+    assert not [c for c in rsps.calls if "creator_info" in c.request.url]
+    assert seen == ["bytes 0-999/2560", "bytes 1000-2559/2560"]
+    assert result == PublishResult("v_inbox_file~v2.123456789", None)
+    assert request.progress.landed["inbox"] == "v_inbox_file~v2.123456789"
+
+
+def test_draft_photos_go_to_the_inbox_with_media_upload_and_their_title_and_description(
+    rsps: responses.RequestsMock, adapter: TikTokPublisher
+) -> None:
+    sample = doc("content_init_request_photo_direct_post.json")
+    content_init(rsps, {
+        "post_info": {"title": sample["post_info"]["title"], "description": sample["post_info"]["description"]},
+        "source_info": sample["source_info"], "post_mode": "MEDIA_UPLOAD", "media_type": "PHOTO"},
+        json={"data": {"publish_id": "p_inbox_url~v2.1"}, "error": OK})  # fmt: skip
+    status_of(rsps, "p_inbox_url~v2.1", {"status": "SEND_TO_USER_INBOX"})
+    request = photo_request(options={"mode": "draft", "photo_cover_index": "1"})
+    result, _steps, _per_call = drive(adapter, CREDS, request, rsps)
+    assert result == PublishResult("p_inbox_url~v2.1", None)
+    assert request.progress.landed["inbox"] == "p_inbox_url~v2.1"
+    assert not [c for c in rsps.calls if "creator_info" in c.request.url]
+
+
+def test_a_draft_the_creator_posted_before_the_status_read_is_published(
+    rsps: responses.RequestsMock, adapter: TikTokPublisher
+) -> None:
+    content_init(rsps, json={"data": {"publish_id": "p_inbox_url~v2.2"}, "error": OK})
+    status_of(rsps, "p_inbox_url~v2.2", {"status": "PUBLISH_COMPLETE", "publicaly_available_post_id": [7302]})
+    request = photo_request(options={"mode": "draft", "photo_cover_index": "0"})
+    result, _steps, _per_call = drive(adapter, CREDS, request, rsps)
+    assert result == PublishResult("7302", "https://www.tiktok.com/@tiktok/photo/7302")
+    assert "inbox" not in request.progress.landed
+
+
+def test_a_lost_draft_init_is_not_sent_again_and_cannot_be_looked_up(
+    rsps: responses.RequestsMock, adapter: TikTokPublisher
+) -> None:
+    rsps.post(f"{API}/post/publish/content/init/", body=requests.ReadTimeout("read timed out"))
+    request = photo_request(options={"mode": "draft", "photo_cover_index": "0"})
+    with pytest.raises(UnknownOutcome):
+        adapter.publish(CREDS, request)
+    with pytest.raises(PermanentError) as unknown:  # a draft is on no list: the person looks in the app
+        adapter.find_published(CREDS, request)
+    assert unknown.value.code == "inbox_unknown"
+    assert len(rsps.calls) == 1
+
+
+def test_too_many_pending_drafts_defer_the_post(
+    rsps: responses.RequestsMock, adapter: TikTokPublisher
+) -> None:
+    content_init(rsps, status=403, json={"data": {}, "error": {
+        "code": "spam_risk_too_many_pending_share", "message": "at most 5 pending shares", "log_id": "x"}})  # fmt: skip
+    request = photo_request(options={"mode": "draft", "photo_cover_index": "0"})
+    with pytest.raises(RateLimited) as waited:
+        adapter.publish(CREDS, request)
+    assert "spam_risk_too_many_pending_share" in waited.value.message
+    assert "init" not in request.progress.sent

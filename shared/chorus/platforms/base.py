@@ -84,6 +84,10 @@ class MediaItem:
 ROOT = "0"
 """The part name of the first post; thread parts are ``"1"``, ``"2"``, ...; the first comment is ``COMMENT``."""
 COMMENT = "comment"
+INBOX = "inbox"
+"""A part an adapter records (its value the platform's id of the upload) when the post went to the
+account's inbox on the platform, for a person to finish it in the platform's app (TikTok's "upload to
+inbox"): the publisher ends such a target ``sent_to_inbox``, not ``published``."""
 
 
 def thread_part(number: int) -> str:

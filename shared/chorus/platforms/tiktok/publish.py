@@ -1,4 +1,6 @@
-"""Publish a video to TikTok through the Content Posting API (Direct Post), exactly once.
+"""Publish to TikTok through the Content Posting API, exactly once: a video or a photo post (1 to
+``MAX_PHOTOS`` JPEG/WebP images), posted directly (``options.mode`` ``"direct"``, the default) or sent to
+the creator's TikTok inbox as a draft to finish in the app (``"draft"``).
 
 The steps (``fixtures/platform_api/publishing/tiktok``, ``content_posting_reference.json``), each
 persisted before the next is sent:
@@ -29,14 +31,38 @@ persisted before the next is sent:
    the post's id when present (``https://www.tiktok.com/@{username}/video/{id}``), else the
    ``publish_id``.
 
-Options (``request.options``, the account's ``extra`` as defaults): ``privacy_level`` (required:
-TikTok asks that the creator choose it), ``allow_comment`` / ``allow_duet`` / ``allow_stitch``
-(``true``/``false``, default: allowed where the creator allows it), ``cover_ms``. The caption is the
-post's text (2,200 characters).
+**Photo posts** (``POST /v2/post/publish/content/init/``, ``content_init_request_photo_direct_post.json``):
+``media_type: PHOTO``, ``post_mode`` ``DIRECT_POST`` or ``MEDIA_UPLOAD``, ``post_info {title,
+description, privacy_level, disable_comment, auto_add_music}`` (the title is the post's title, at most 90
+characters; the description its text) and ``source_info {source: PULL_FROM_URL, photo_cover_index,
+photo_images}``: TikTok pulls the images itself, so their URLs must be under a URL prefix verified for the
+app (the media bucket's, docs/platforms.md); where the account names one (``extra["pull_from_url"]``) an
+image elsewhere is refused before anything is sent (``url_ownership_unverified``). Such an init starts
+the post at once: a lost answer is verified, never sent again. There are no chunks: the status is polled
+as for a video (``PROCESSING_DOWNLOAD`` until complete).
 
-Verification (``find_published``): the recorded init's publish, complete; without one (a lost
-``PULL_FROM_URL`` init), the creator's recent videos (``POST /v2/video/list/``) are searched for the
-caption since the target started. ``delete``: TikTok's API deletes nothing: refused (``PermanentError``).
+**Drafts** (``mode: "draft"``, TikTok's "upload content"): a video goes to ``POST
+/v2/post/publish/inbox/video/init/`` (``source_info`` only: TikTok takes no caption, privacy or
+interaction settings there, the creator sets them in the app; ``inbox_video_init_response_file_upload.json``)
+and is uploaded as above; photos go to ``content/init`` with ``post_mode: MEDIA_UPLOAD`` and ``post_info
+{title, description}``. Creator info is not read (nothing is posted by Chorus). When the status says
+``SEND_TO_USER_INBOX`` the part ``INBOX`` is recorded (the ``publish_id``) and the root is the publish id:
+the publisher ends the target ``sent_to_inbox`` (the creator finishes it in the TikTok app, then it may be
+marked posted with its URL); a status already ``PUBLISH_COMPLETE`` (the creator was quick) is published.
+At most 5 drafts may wait in an inbox in 24 hours (``spam_risk_too_many_pending_share``: a deferral).
+
+Options (``request.options``, the account's ``extra`` as defaults): ``mode`` (``direct`` | ``draft``),
+``privacy_level`` (required for a direct post: TikTok asks that the creator choose it),
+``allow_comment`` / ``allow_duet`` / ``allow_stitch`` (``true``/``false``, default: allowed where the
+creator allows it; a photo post has comments only), ``cover_ms`` (a video's cover frame),
+``photo_cover_index`` (the photo that is the cover, from 0), ``auto_add_music`` (photos). The caption is
+the post's text (2,200 characters).
+
+Verification (``find_published``): the recorded init's publish, complete (or in the inbox); without one
+(a lost ``PULL_FROM_URL`` init), the creator's recent posts (``POST /v2/video/list/``) are searched for
+the caption since the target started. A lost draft init that pulls from a URL cannot be verified (a draft
+is on no list): the target fails (``inbox_unknown``) rather than send a second draft. ``delete``: TikTok's
+API deletes nothing: refused (``PermanentError``).
 """
 
 from __future__ import annotations
@@ -50,6 +76,7 @@ import requests
 
 from chorus.platforms import parts
 from chorus.platforms.base import (
+    INBOX,
     ROOT,
     AccountCredentials,
     MediaItem,
@@ -83,7 +110,13 @@ MAX_POLLS = 90
 """Status reads (every ``POLL_DELAY_SECONDS``: 15 minutes) before the target fails."""
 LOST_CONNECTIONS = 3
 LIST_COUNT = 20
-DONE = frozenset({"PUBLISH_COMPLETE", "SEND_TO_USER_INBOX"})
+COMPLETE = "PUBLISH_COMPLETE"
+IN_INBOX = "SEND_TO_USER_INBOX"
+MAX_PHOTOS = 35
+"""Images in a photo post (content/init's ``photo_images``)."""
+PHOTO_TYPES = frozenset({"image/jpeg", "image/webp"})
+"""What TikTok takes in a photo post (``content_posting_reference.json``: WebP, JPEG; ≤ 20 MB each)."""
+DIRECT, DRAFT = "direct", "draft"
 
 
 def chunk_part(index: int) -> str:
@@ -114,8 +147,32 @@ def _option(request: PublishRequest, creds: AccountCredentials, name: str) -> st
     return value if value not in (None, "") else creds.extra.get(name)
 
 
-def post_info(request: PublishRequest, creds: AccountCredentials, creator: CreatorInfo) -> dict[str, Any]:
-    """``post_info`` for init, checked against what the creator may do (PermanentError naming the rule)."""
+def mode_of(request: PublishRequest, creds: AccountCredentials) -> str:
+    """``direct`` (posted by Chorus) or ``draft`` (sent to the creator's TikTok inbox)."""
+    mode = (_option(request, creds, "mode") or DIRECT).strip().lower()
+    if mode not in (DIRECT, DRAFT):
+        raise PermanentError(f"options.mode {mode!r}: TikTok posts are direct or draft", platform=PLATFORM,
+                             code="mode")  # fmt: skip
+    return mode
+
+
+def is_photo_post(request: PublishRequest) -> bool:
+    return bool(request.media) and all(m.mime_type.startswith("image/") for m in request.media)
+
+
+def photo_info(request: PublishRequest) -> dict[str, Any]:
+    """A photo post's title (the post's title, where it has one) and description (its text)."""
+    info: dict[str, Any] = {"description": request.text}
+    if request.title:
+        info["title"] = request.title
+    return info
+
+
+def post_info(
+    request: PublishRequest, creds: AccountCredentials, creator: CreatorInfo, *, photo: bool = False
+) -> dict[str, Any]:
+    """``post_info`` for a direct post's init, checked against what the creator may do (PermanentError
+    naming the rule); a photo post's has comments only (no duet, stitch or cover frame)."""
     privacy = _option(request, creds, "privacy_level")
     if not privacy:
         raise PermanentError("TikTok needs a privacy_level chosen for the post (options.privacy_level)",
@@ -127,23 +184,47 @@ def post_info(request: PublishRequest, creds: AccountCredentials, creator: Creat
             platform=PLATFORM,
             code="privacy_level_option_mismatch",
         )
-    info: dict[str, Any] = {"title": request.text, "privacy_level": privacy}
-    for name, disabled, key in (("allow_comment", creator.comment_disabled, "disable_comment"),
-                                ("allow_duet", creator.duet_disabled, "disable_duet"),
-                                ("allow_stitch", creator.stitch_disabled, "disable_stitch")):  # fmt: skip
+    info: dict[str, Any] = {"privacy_level": privacy}
+    info |= photo_info(request) if photo else {"title": request.text}
+    interactions = [("allow_comment", creator.comment_disabled, "disable_comment")]
+    if not photo:
+        interactions += [("allow_duet", creator.duet_disabled, "disable_duet"),
+                         ("allow_stitch", creator.stitch_disabled, "disable_stitch")]  # fmt: skip
+    for name, disabled, key in interactions:
         wanted = _flag(_option(request, creds, name))
         if wanted and disabled:
             raise PermanentError(f"{name}: the creator turned {key.removeprefix('disable_')}s off on TikTok",
                                  platform=PLATFORM, code="interaction_disabled")  # fmt: skip
         info[key] = disabled or wanted is False
+    if photo:
+        music = _flag(_option(request, creds, "auto_add_music"))
+        if music is not None:
+            info["auto_add_music"] = music
+        return info
     cover = _option(request, creds, "cover_ms")
     if cover and cover.isdigit():
         info["video_cover_timestamp_ms"] = int(cover)
     return info
 
 
-def post_url(username: str | None, post_id: str) -> str | None:
-    return f"https://www.tiktok.com/@{username}/video/{post_id}" if username else None
+def photo_source(request: PublishRequest, creds: AccountCredentials) -> dict[str, Any]:
+    """``source_info`` of a photo post: TikTok pulls the images from their URLs (a verified prefix)."""
+    cover = _option(request, creds, "photo_cover_index") or "0"
+    if not cover.isdigit() or int(cover) >= len(request.media):
+        raise PermanentError(f"photo_cover_index {cover}: the post has {len(request.media)} photos (0 is the first)",
+                             platform=PLATFORM, code="photo_cover_index")  # fmt: skip
+    prefix = str(creds.extra.get("pull_from_url") or "")
+    outside = [m.url for m in request.media if prefix and not m.url.startswith(prefix)]
+    if outside:
+        raise PermanentError(f"TikTok pulls photos only from the verified URL prefix {prefix}; "
+                             f"{len(outside)} photo(s) are elsewhere", platform=PLATFORM,
+                             code="url_ownership_unverified")  # fmt: skip
+    return {"source": "PULL_FROM_URL", "photo_cover_index": int(cover),
+            "photo_images": [m.url for m in request.media]}  # fmt: skip
+
+
+def post_url(username: str | None, post_id: str, kind: str = "video") -> str | None:
+    return f"https://www.tiktok.com/@{username}/{kind}/{post_id}" if username else None
 
 
 class TikTokPublisher(SteppedPublisher):
@@ -173,10 +254,17 @@ class TikTokPublisher(SteppedPublisher):
             raise PermanentError(
                 "a TikTok post has no replies, thread parts or first comment", platform=PLATFORM
             )
+        mode_of(request, creds)
+        if is_photo_post(request):
+            unsupported = sorted({m.mime_type for m in request.media} - PHOTO_TYPES)
+            if unsupported or len(request.media) > MAX_PHOTOS:
+                raise PermanentError(f"a TikTok photo post is 1 to {MAX_PHOTOS} JPEG or WebP images "
+                                     f"({len(request.media)}: {', '.join(unsupported) or 'too many'})",
+                                     platform=PLATFORM, code="photos")  # fmt: skip
+            return
         if len(request.media) != 1 or not request.media[0].mime_type.startswith("video/"):
-            raise PermanentError(
-                "a TikTok post is exactly one video", platform=PLATFORM, code="video_required"
-            )
+            raise PermanentError("a TikTok post is one video, or 1 to 35 photos", platform=PLATFORM,
+                                 code="video_required")  # fmt: skip
 
     def run(
         self, creds: AccountCredentials, request: PublishRequest, state: dict[str, str], budget: CallBudget
@@ -187,14 +275,17 @@ class TikTokPublisher(SteppedPublisher):
             if progress.done(ROOT) is None:
                 plan = json.loads(progress.done(INIT) or "{}")
                 if not plan:
-                    pull = self._pulled(creds, item)
-                    info: dict[str, Any] = {}
-                    if not (pull and parts.unanswered(request, INIT)):  # a lost pull: verified, not sent
+                    pull = self._pulled(creds, request)
+                    draft = mode_of(request, creds) == DRAFT
+                    info: dict[str, Any] = photo_info(request) if draft and is_photo_post(request) else {}
+                    if draft:
+                        budget.spend(UPLOAD_TIMEOUT)  # the media's size
+                    elif not (pull and parts.unanswered(request, INIT)):  # a lost pull: verified, not sent
                         budget.spend(TIMEOUT, UPLOAD_TIMEOUT)  # creator info, the media's size
                         creator = creator_info(
                             creds.access_token, session=self.session, api_url=self.base_url
                         )
-                        info = post_info(request, creds, creator)
+                        info = post_info(request, creds, creator, photo=is_photo_post(request))
                         progress.step(CREATOR, lambda: str(info["privacy_level"]), idempotent=True)
                     budget.spend(TIMEOUT)
                     # a FILE_UPLOAD init is repeatable: TikTok posts nothing until the bytes arrive
@@ -214,16 +305,25 @@ class TikTokPublisher(SteppedPublisher):
             return PendingStep(CONTINUE_STEP, {}, delay_seconds=CONTINUE_DELAY_S)
         return parts.published(request)
 
-    def _pulled(self, creds: AccountCredentials, item: MediaItem) -> bool:
-        """TikTok pulls the video itself from a URL prefix the account verified (``PULL_FROM_URL``)."""
+    def _pulled(self, creds: AccountCredentials, request: PublishRequest) -> bool:
+        """TikTok pulls the media itself (``PULL_FROM_URL``): always a photo post's images, a video from a
+        URL prefix the account verified."""
+        if is_photo_post(request):
+            return True
         prefix = creds.extra.get("pull_from_url")
-        return bool(prefix) and item.url.startswith(str(prefix))
+        return bool(prefix) and request.media[0].url.startswith(str(prefix))
 
     def _init(
         self, creds: AccountCredentials, request: PublishRequest, item: MediaItem, info: dict[str, Any]
     ) -> str:
         """Init the post: the publish (id, upload URL, chunk plan), as the persisted plan (JSON)."""
-        pulled = self._pulled(creds, item)
+        draft = mode_of(request, creds) == DRAFT
+        if is_photo_post(request):
+            body = {"post_info": info, "source_info": photo_source(request, creds),
+                    "post_mode": "MEDIA_UPLOAD" if draft else "DIRECT_POST", "media_type": "PHOTO"}  # fmt: skip
+            data = self._v2(creds, "post/publish/content/init/", body, idempotent=False)
+            return self._planned(request, data, {"photo": True})
+        pulled = self._pulled(creds, request)
         if pulled:
             source: dict[str, Any] = {"source": "PULL_FROM_URL", "video_url": item.url}
             plan: dict[str, Any] = {}
@@ -237,8 +337,17 @@ class TikTokPublisher(SteppedPublisher):
                 "total_chunk_count": count,
             }
             plan = {"size": size, "chunk": chunk, "count": count}
-        data = self._v2(creds, "post/publish/video/init/", {"post_info": info, "source_info": source},
-                        idempotent=not pulled)  # a lost FILE_UPLOAD init is only retried  # fmt: skip
+        if draft:  # the inbox takes the file only: the creator writes the caption in the app
+            data = self._v2(
+                creds, "post/publish/inbox/video/init/", {"source_info": source}, idempotent=not pulled
+            )
+        else:
+            data = self._v2(creds, "post/publish/video/init/", {"post_info": info, "source_info": source},
+                            idempotent=not pulled)  # a lost FILE_UPLOAD init is only retried  # fmt: skip
+        return self._planned(request, data, plan)
+
+    def _planned(self, request: PublishRequest, data: dict[str, Any], plan: dict[str, Any]) -> str:
+        """The persisted plan (JSON): ``plan`` with init's publish id and upload URL."""
         publish_id = str(data.get("publish_id") or "")
         if not publish_id:
             raise TransientError("TikTok answered init without a publish_id", platform=PLATFORM)
@@ -290,16 +399,25 @@ class TikTokPublisher(SteppedPublisher):
         publish_id = plan["publish_id"]
         data = self._status(creds, {"publish_id": publish_id})
         status = str(data.get("status") or "")
-        if status in DONE:
+        if status == IN_INBOX:  # a draft: the creator finishes it in the TikTok app
+            request.progress.record(INBOX, str(publish_id))
+            logger.info(
+                "tiktok_sent_to_inbox", extra={"target_id": request.target_id, "publish_id": publish_id}
+            )
+            return PublishResult(platform_post_id=str(publish_id))
+        if status == COMPLETE:
             public = data.get("publicaly_available_post_id") or data.get("publicly_available_post_id") or []
             post_id = str(public[0]) if isinstance(public, list) and public else str(publish_id)
-            url = post_url(creds.handle, post_id) if public else None
+            url = (
+                post_url(creds.handle, post_id, "photo" if plan.get("photo") else "video") if public else None
+            )
             logger.info("tiktok_published", extra={"target_id": request.target_id, "post_id": post_id})
             return PublishResult(platform_post_id=post_id, url=url)
         if status == "FAILED":
             reason = str(data.get("fail_reason") or "unknown")
+            what = "photos" if plan.get("photo") else "video"
             raise PermanentError(
-                f"TikTok could not publish the video: {reason}", platform=PLATFORM, code=reason
+                f"TikTok could not publish the {what}: {reason}", platform=PLATFORM, code=reason
             )
         polls = int(state.get("polls", "0")) + 1
         if polls > MAX_POLLS:
@@ -316,6 +434,10 @@ class TikTokPublisher(SteppedPublisher):
         if plan.get("publish_id"):
             found = self._poll(creds, request, plan, {})
             return found if isinstance(found, PublishResult) else None
+        if mode_of(request, creds) == DRAFT:  # a draft is on no list: a second one is not sent blindly
+            raise PermanentError("TikTok's answer to the draft was lost and a draft cannot be looked up: "
+                                 "look in the creator's TikTok inbox before posting it again",
+                                 platform=PLATFORM, code="inbox_unknown")  # fmt: skip
         data = self._v2(creds, "video/list/", {"max_count": LIST_COUNT},
                         params={"fields": "id,title,video_description,create_time,share_url"})  # fmt: skip
         since = parts.not_before(request).timestamp()
