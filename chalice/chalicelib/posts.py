@@ -13,7 +13,7 @@ from chorus.auth.roles import Role
 from chorus.errors import ValidationFailed
 from chorus.library.media import register_upload
 from chorus.links.utm import check_values
-from chorus.posts import imports, service
+from chorus.posts import changes, imports, service
 from chorus.posts.model import Content, MediaRef, Mode
 from chorus.posts.queue import default_queue
 from chorus.posts.timing import parse_time
@@ -136,6 +136,12 @@ def list_posts() -> Response:
 @route(bp, "/posts/{post_id}", methods=["GET"])
 def get_post(post_id: str) -> Response:
     return ok(service.get_post(principal(), post_id).public())
+
+
+@route(bp, "/posts/{post_id}/changes", methods=["GET"])
+def post_changes(post_id: str) -> Response:
+    """What changed since the post was last approved: text word by word per variant, media, time."""
+    return ok(changes.changes_since_approval(principal(), post_id).public())
 
 
 @route(bp, "/posts/{post_id}", methods=["PUT"])

@@ -34,6 +34,7 @@ from chorus.posts.timing import Recurrence, Slot, parse_slots, queue_full, slot_
 from chorus.posts.validation import ACCOUNT_OPTIONS, MediaSpec, check_account_options, validate
 from chorus.store import keys
 from chorus.store import posts as repo
+from chorus.store.approvals import approved_item
 from chorus.store.models import WorkspaceItem
 from chorus.store.pages import Page, PageRequest
 
@@ -447,7 +448,8 @@ def decide(
         )
         for target in pending
     ]
-    if not repo.transition_at_version(post, seen, moves, to, TargetState.PENDING_APPROVAL):
+    approved = [approved_item(post, principal.actor, now)] if approve else []  # the diff's next baseline
+    if not repo.transition_at_version(post, seen, moves, to, TargetState.PENDING_APPROVAL, approved):
         raise Conflict(f"post {post_id} changed meanwhile: review it again")
     moved = [replace(target, state=to, due_at=due) for target, due in moves]
     _set_approval(post, {"state": "approved" if approve else "rejected", "by": principal.actor,

@@ -185,6 +185,18 @@ class PostItem(MainItem, discriminator="post"):
     utm = JSONAttribute(null=True)  # the post's own UTM values over the workspace's defaults
 
 
+class ApprovedPostItem(MainItem, discriminator="approved_post"):
+    """WS#<ws> / APPROVED#<post>: the post as it was last approved (text, variants, media, accounts,
+    time), written in the approval's own transaction; what a reviewer's diff compares with."""
+
+    workspace_id = UnicodeAttribute()
+    post_id = UnicodeAttribute()
+    version = NumberAttribute()
+    snapshot = JSONAttribute()  # content, variants, accounts, scheduled_at, timezone
+    approved_by = UnicodeAttribute()
+    approved_at = UTCDateTimeAttribute()
+
+
 class TargetItem(MainItem, discriminator="target"):
     workspace_id = UnicodeAttribute()
     post_id = UnicodeAttribute()

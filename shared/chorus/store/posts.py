@@ -358,10 +358,12 @@ def transition_at_version(
     moves: list[tuple[Target, datetime | None]],
     to: TargetState,
     expect: TargetState,
+    also: Iterable[MainItem] = (),
 ) -> bool:
     """Move every target of ``moves`` (with its new due time) from ``expect`` to ``to``, in one
-    transaction that holds only while the post is still at ``version`` (the one a reviewer saw). False,
-    and nothing moved, when the post or a target changed meanwhile."""
+    transaction that holds only while the post is still at ``version`` (the one a reviewer saw), and
+    that saves the items of ``also`` with them (an approval's record of the version approved). False,
+    and nothing moved or saved, when the post or a target changed meanwhile."""
     bind()
     try:
         with transaction() as tx:
@@ -371,6 +373,8 @@ def transition_at_version(
                 keys.post_sk(post.id),
                 condition=PostItem.version == version,
             )
+            for item in also:
+                tx.save(item)
             for target, due in moves:
                 actions, condition = _transition_update(
                     target, to, [expect], UNSET, UNSET, due, None, False, {}
