@@ -72,6 +72,7 @@ ROUTE_ROLES: dict[tuple[str, str], Role | None] = {
     ("POST", "/posts/import"): Role.CONTRIBUTOR,
     ("GET", "/posts/import/{job_id}"): Role.VIEWER,
     ("GET", "/posts/{post_id}"): Role.VIEWER,
+    ("GET", "/posts/{post_id}/changes"): Role.VIEWER,
     ("PUT", "/posts/{post_id}"): Role.CONTRIBUTOR,
     ("DELETE", "/posts/{post_id}"): Role.CONTRIBUTOR,
     ("POST", "/posts/{post_id}/approve"): Role.EDITOR,
