@@ -4,6 +4,12 @@ It starts AWS on 127.0.0.1 from template.yaml, creates a workspace, connects two
 sandbox platform, schedules posts a few seconds ahead (one meets a 503 and is retried, one is refused
 by the platform), and shows each one published on time, exactly once, or failed with the platform's
 reason and an alert.
+
+The sandbox also answers as real platforms (X, Mastodon, Bluesky, Facebook, Instagram, Threads,
+LinkedIn, Pinterest, Weibo: :mod:`chorus.platforms.sandbox.personas`): each platform's API base URL
+points at it, one account per platform is connected (its ownership proven by the platform's own whoami
+call) and a post is scheduled on each, published by that platform's real adapter, exactly once, and
+shown in the calendar. The platforms it does not answer as are named, with the reason.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ def step(text: str) -> None:
 def run_demo(template: Path) -> int:
     from chorus.auth.workspaces import create_workspace
     from chorus.local.runtime import LocalRuntime
+    from chorus.platforms.registry import PLATFORMS
+    from chorus.platforms.sandbox.personas import ANSWERED, IMAGE_ONLY, IMAGE_PATH, NOT_ANSWERED, api_urls
     from chorus.platforms.sandbox.server import LABEL, SandboxServer
 
     started = time.monotonic()
@@ -36,7 +44,9 @@ def run_demo(template: Path) -> int:
     sandbox = SandboxServer()
     sandbox_url = sandbox.start()
     runtime = LocalRuntime(
-        template, extra_env={"CHORUS_SANDBOX_URL": sandbox_url}, parameters={"ListeningSources": "sandbox"}
+        template,
+        extra_env={"CHORUS_SANDBOX_URL": sandbox_url, **api_urls(sandbox_url)},
+        parameters={"ListeningSources": "sandbox"},
     ).start()
     ok = True
     try:
@@ -72,6 +82,16 @@ def run_demo(template: Path) -> int:
             accounts[handle] = made.json()["id"]
             say(f"  @{handle} → account {accounts[handle]} (token encrypted with KMS)")
 
+        step("Connecting one account per platform, the sandbox answering as each (their real adapters)")
+        stand_ins = connect_stand_ins(call, sandbox_url)
+        for platform, account_id in stand_ins.items():
+            made = call("GET", f"/accounts/{account_id}").json()
+            say(f"  {PLATFORMS[platform].label:<24} @{made.get('handle') or made['platform_account_id']}"
+                f"  (whoami answered: {made['platform_account_id']})")  # fmt: skip
+        for platform, why in NOT_ANSWERED.items():
+            say(f"  {DIM}{PLATFORMS[platform].label:<24} not answered by the sandbox: {why}{RESET}")
+        names = {a: f"@{h}" for h, a in accounts.items()} | {a: p for p, a in stand_ins.items()}
+
         step("Scheduling posts a few seconds ahead")
         requests.post(sandbox_url + "/_control/faults", json={"kind": "status", "account": "acme_cn", "status": 503,
                       "message": "service unavailable", "times": 1, "retry_after": 1}, timeout=5)  # fmt: skip
@@ -84,10 +104,19 @@ def run_demo(template: Path) -> int:
              "New single-origin beans today — come taste them! 新豆上市 #coffee"),
             ("Chinese text, two seconds later", ["acme_cn"], base + timedelta(seconds=4), "周末快乐！Weekend hours: 9–18."),
         ]  # fmt: skip
+        texts = [p for p in stand_ins if p not in IMAGE_ONLY]
+        plan += [
+            (f"Every text platform ({len(texts)})", texts, base + timedelta(seconds=3), EVERYWHERE),
+            ("A picture: Instagram, Pinterest", sorted(IMAGE_ONLY), base + timedelta(seconds=5), PICTURE),
+        ]
+        media = [
+            {"mime_type": "image/jpeg", "url": sandbox_url + IMAGE_PATH, "alt_text": "A cup of Acme coffee"}
+        ]
         posts = []
         for label, handles, due, text in plan:
-            answer = call("POST", "/posts", json={"text": text, "accounts": [accounts[h] for h in handles],
-                                                  "scheduled_at": due.isoformat()})  # fmt: skip
+            targets = [accounts.get(h) or stand_ins[h] for h in handles]
+            answer = call("POST", "/posts", json={"text": text, "accounts": targets, "scheduled_at": due.isoformat(),
+                                                  **({"media": media} if text == PICTURE else {})})  # fmt: skip
             if answer.status_code != 201:
                 say(f"  {RED}could not schedule: {answer.text}{RESET}")
                 return 1
@@ -111,23 +140,42 @@ def run_demo(template: Path) -> int:
             time.sleep(0.2)
         arrivals = requests.get(sandbox_url + "/_control/requests", timeout=5).json()["requests"]
         platform_posts = requests.get(sandbox_url + "/_control/posts", timeout=5).json()["posts"]
+        elsewhere = requests.get(sandbox_url + "/_control/published", timeout=5).json()["published"]
 
         step("What happened")
         say(f"  {'post':<32} {'account':<9} {'due (UTC)':<10} {'state':<10} {'lag':>7} {'tries':>5}  detail")
         for label, pid, due in posts:
             for target in results[pid]["targets"]:
-                handle = next(h for h, a in accounts.items() if a == target["account_id"])
-                calls = [r for r in arrivals if r["client_ref"] == f"{pid}.{target['account_id']}"]
-                lag = f"{calls[0]['at'] - due.timestamp():+.3f}s" if calls else "—"
+                name = names[target["account_id"]]
+                calls = [r["at"] for r in arrivals if r["client_ref"] == f"{pid}.{target['account_id']}"]
+                calls += [m["at"] for m in elsewhere if m["platform"] == name]
+                lag = f"{calls[0] - due.timestamp():+.3f}s" if calls else "—"
                 colour = GREEN if target["state"] == "published" else RED
                 detail = target["url"] if target["state"] == "published" else target["error"]
-                say(f"  {label[:32]:<32} @{handle:<8} {due.strftime('%H:%M:%S'):<10} {colour}{target['state']:<10}{RESET}"
+                say(f"  {label[:32]:<32} {name:<9} {due.strftime('%H:%M:%S'):<10} {colour}{target['state']:<10}{RESET}"
                     f" {lag:>7} {target['attempts']:>5}  {detail}")  # fmt: skip
         published = [t for p in results.values() for t in p["targets"] if t["state"] == "published"]
         failed = [t for p in results.values() for t in p["targets"] if t["state"] == "failed"]
         dupes = len(platform_posts) - len({p["client_ref"] for p in platform_posts})
-        say(f"\n  {len(published)} published, {len(failed)} failed, {dupes} duplicates on the platform")
-        ok = len(published) == 3 and len(failed) == 1 and dupes == 0
+        once = {p: sum(m["platform"] == p for m in elsewhere) for p in stand_ins}
+        dupes += sum(n - 1 for n in once.values() if n > 1)
+        say(f"\n  {len(published)} published, {len(failed)} failed, {dupes} duplicates on the platforms")
+        say(f"  posts made on each platform: {', '.join(f'{p} {n}' for p, n in once.items())}")
+        ok = len(published) == 3 + len(stand_ins) and len(failed) == 1 and dupes == 0
+        ok = ok and all(n == 1 for n in once.values())
+
+        step("The calendar (GET /calendar, what the web app's calendar shows)")
+        window = {
+            "from": (base - timedelta(days=1)).isoformat(),
+            "to": (base + timedelta(days=1)).isoformat(),
+        }
+        shown = call("GET", "/calendar", params=window).json()
+        entries = [
+            (a, e) for by_account in shown["days"].values() for a, es in by_account.items() for e in es
+        ]
+        on = sorted({PLATFORMS[names[a] if names[a] in ANSWERED else "sandbox"].label for a, _ in entries})
+        say(f"  {len(entries)} entries on {len(on)} platforms: {', '.join(on)}")
+        ok = ok and len(on) == 1 + len(stand_ins)
 
         step("The failure reached people: PublishFailed → EventBridge rule → notifier → SNS alerts topic")
         runtime.wait_idle(10)
@@ -162,6 +210,24 @@ def run_demo(template: Path) -> int:
     verdict = f"{GREEN}demo passed{RESET}" if ok else f"{RED}demo found a problem{RESET}"
     say(f"\n{verdict} in {time.monotonic() - started:.1f}s; the runtime stopped cleanly.")
     return 0 if ok else 1
+
+
+EVERYWHERE = "Autumn blend is back at Acme Coffee ☕ https://acme-coffee.example/autumn"
+PICTURE = "A cup of the autumn blend, fresh from the roaster ☕"
+
+
+def connect_stand_ins(call: Any, sandbox_url: str) -> dict[str, str]:
+    """One account per platform the sandbox answers as, connected through ``POST /accounts`` (the
+    platform's whoami proves the token's owner): {platform: account id}."""
+    from chorus.platforms.sandbox.personas import ANSWERED, claim
+
+    connected = {}
+    for platform in ANSWERED:
+        made = call("POST", "/accounts", json=claim(sandbox_url, platform))
+        if made.status_code != 201:
+            raise RuntimeError(f"could not connect {platform}: {made.status_code} {made.text}")
+        connected[platform] = made.json()["id"]
+    return connected
 
 
 def _subscribe_alerts(runtime: Any) -> str:

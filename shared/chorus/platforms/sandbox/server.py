@@ -19,6 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from chorus.platforms.sandbox.personas import IMAGE, IMAGE_PATH, PREFIX, Personas
+
 LABEL = "Chorus sandbox (local only - not a real social network)"
 
 
@@ -42,6 +44,7 @@ class SandboxState:
     faults: list[Fault] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     revoked_tokens: set[str] = field(default_factory=set)
+    personas: Personas = field(default_factory=Personas)  # the sandbox answering as real platforms
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def take_fault(self, account: str) -> Fault | None:
@@ -78,7 +81,7 @@ class SandboxServer:
             protocol_version = "HTTP/1.1"
 
             def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-                data = json.dumps(body).encode()
+                data = b"" if body is None else json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("X-Sandbox", LABEL)
@@ -94,6 +97,17 @@ class SandboxServer:
                 parsed: dict[str, Any] = json.loads(raw or b"{}")
                 return parsed
 
+            def _as_platform(self) -> bool:
+                """Answer a request for a persona (``/as/{platform}/...``); False: not one."""
+                split = urlsplit(self.path)
+                if not split.path.startswith(PREFIX):
+                    return False
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                got = state.personas.answer(self.command, split.path, split.query, dict(self.headers), raw)
+                self._send(got.status, got.body, dict(got.headers))
+                return True
+
             def _authorised(self) -> bool:
                 token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
                 if not token or token in state.revoked_tokens:
@@ -105,6 +119,8 @@ class SandboxServer:
 
             def do_POST(self) -> None:
                 arrived = time.time()
+                if self._as_platform():
+                    return
                 path = urlsplit(self.path).path
                 body = self._body()
                 if path == "/_control/faults":
@@ -120,6 +136,7 @@ class SandboxServer:
                     return
                 if path == "/_control/revoke":
                     state.revoked_tokens.add(body["token"])
+                    state.personas.revoked.add(body["token"])
                     self._send(200, {"ok": True})
                     return
                 if path == "/_control/notify":
@@ -186,12 +203,24 @@ class SandboxServer:
                 self._send(201, {k: post[k] for k in ("id", "url", "created_at")})
 
             def do_GET(self) -> None:
+                if self._as_platform():
+                    return
                 split = urlsplit(self.path)
                 query = {k: v[-1] for k, v in parse_qs(split.query).items()}
                 path = split.path
                 if path == "/_control/requests":
                     with state.lock:
                         self._send(200, {"requests": list(state.requests)})
+                    return
+                if path == IMAGE_PATH:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "image/jpeg")
+                    self.send_header("Content-Length", str(len(IMAGE)))
+                    self.end_headers()
+                    self.wfile.write(IMAGE)
+                    return
+                if path == "/_control/published":  # what the personas made, platform by platform
+                    self._send(200, {"published": state.personas.listing()})
                     return
                 if path == "/_control/posts":
                     with state.lock:
@@ -261,7 +290,13 @@ class SandboxServer:
                     return
                 self._send(404, {"error": "not_found"})
 
+            def do_PUT(self) -> None:
+                if not self._as_platform():
+                    self._send(404, {"error": "not_found"})
+
             def do_DELETE(self) -> None:
+                if self._as_platform():
+                    return
                 if not self._authorised():
                     return
                 m = _POST.match(urlsplit(self.path).path)
@@ -277,6 +312,7 @@ class SandboxServer:
         self.server = server
         self.url = f"http://127.0.0.1:{server.server_address[1]}"
         urls[0] = self.url
+        state.personas.base = self.url
         threading.Thread(target=server.serve_forever, name="sandbox", daemon=True).start()
         return self.url
 

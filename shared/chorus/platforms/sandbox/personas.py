@@ -1,0 +1,588 @@
+"""The sandbox answering as a real platform: its documented endpoints, so the platform's REAL adapter runs
+unchanged against 127.0.0.1 (DESIGN decision 11: no network but loopback).
+
+Each persona serves, under ``{sandbox}/as/{name}``, what its adapter calls to prove whose a token is
+(the connect-time whoami), to publish a text post (or an image post, where the platform has no text
+post: Instagram, Pinterest) and to find a post again after a lost answer. Shapes follow
+``fixtures/platform_api`` as the contract tests do. The deployment points each platform's API base URL
+at its persona (``CHORUS_X_API_URL={sandbox}/as/x`` ...; :func:`api_urls`), which is all the demo does.
+
+A persona has one account; any token not revoked on the sandbox is that account's (the sandbox is a
+local stand-in, not an identity provider). What it made is recorded as a :class:`Made` (platform, id,
+text, url), listed at ``GET /_control/published``: that is how the demo shows each post exactly once.
+
+Not answered (said by :data:`NOT_ANSWERED`, shown in the demo and docs/platforms.md): the video
+platforms (YouTube, TikTok, Douyin, Kuaishou), whose posts are videos uploaded in chunks and processed
+by the platform, and WeChat, whose articles need a permanent cover image and a publish job polled to
+completion; a sandbox reply there would be a fake success, not the adapter's path.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+PREFIX = "/as/"
+IMAGE_PATH = "/media/acme-cup.jpg"  # a picture the sandbox serves, for the platforms that need one
+
+
+def _jpeg(width: int, height: int) -> bytes:
+    """A small JPEG of one coffee-brown colour (a real one: the platforms needing a picture take JPEG)."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", (width, height), (111, 78, 55)).save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+IMAGE = _jpeg(400, 500)  # 4:5, what Instagram and Pinterest take
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One request to a persona: the path below ``/as/{name}``, query (last value per name), headers
+    (lower-case names), JSON body or form fields."""
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+    json: Any = None
+    form: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def token(self) -> str:
+        given = self.headers.get("authorization", "").split()  # Bearer <token>, OAuth2 <token>
+        if len(given) == 2:
+            return given[1]
+        return self.form.get("access_token") or self.query.get("access_token") or ""
+
+    def field(self, name: str) -> Any:
+        """A body field, from JSON or form."""
+        return (self.json or {}).get(name) if isinstance(self.json, dict) else self.form.get(name)
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int = 200
+    body: Any = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Made:
+    """A post a persona made: what the demo and the tests count."""
+
+    platform: str
+    id: str
+    text: str
+    url: str
+    account: str
+    at: float = field(default_factory=time.time)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Handler = Callable[[Ask, "re.Match[str]"], Answer | dict[str, Any]]
+
+
+@dataclass
+class Persona:
+    name: str
+    account: str  # the platform's id of the persona's one account
+    handle: str
+    routes: list[tuple[str, re.Pattern[str], Handler]] = field(default_factory=list)
+    api_path: str = ""  # appended to /as/{name} to make the adapter's API base URL
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)  # containers, pending items...
+
+    def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
+        def add(handler: Handler) -> Handler:
+            self.routes.append((method, re.compile(pattern), handler))
+            return handler
+
+        return add
+
+
+NOT_ANSWERED: Mapping[str, str] = {
+    "youtube": "a YouTube post is a video uploaded by resumable upload and processed by YouTube",
+    "tiktok": "a TikTok post is a video (or photos) pulled or uploaded in chunks and processed by TikTok",
+    "douyin": "a Douyin post is a video uploaded in parts and processed by Douyin",
+    "kuaishou": "a Kuaishou post is a video uploaded in parts and processed by Kuaishou",
+    "wechat": "a WeChat article needs a permanent cover image and a publish job polled until it completes",
+}
+"""Platforms the sandbox does not answer as, and why (their adapters are tested against the fakes of
+tests/faults/fakes instead)."""
+
+
+class Personas:
+    """Every persona's routes and what they made, behind one lock (the sandbox serves from threads)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.made: list[Made] = []
+        self.revoked: set[str] = set()
+        self.base = ""  # the sandbox's URL, for URLs in answers
+        self._ids = itertools.count(1)
+        self.personas: dict[str, Persona] = {p.name: p for p in _build(self)}
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def record(self, made: Made) -> Made:
+        self.made.append(made)
+        return made
+
+    def of(self, platform: str) -> list[Made]:
+        return [m for m in self.made if m.platform == platform]
+
+    def answer(self, method: str, path: str, query: str, headers: Mapping[str, str], raw: bytes) -> Answer:
+        """The persona's answer to a request for ``/as/{name}/...``."""
+        name, _, rest = path[len(PREFIX) :].partition("/")
+        persona = self.personas.get(name)
+        if persona is None:
+            return Answer(404, {"error": "not_found", "message": f"the sandbox does not answer as {name!r}"})
+        ask = _ask(method, "/" + rest, query, headers, raw)
+        for wanted, pattern, handler in persona.routes:
+            found = pattern.fullmatch(ask.path)
+            if wanted == method and found:
+                if not ask.token or ask.token in self.revoked:
+                    return Answer(401, {"error": "invalid_token", "message": "The access token is invalid"})
+                with self.lock:
+                    got = handler(ask, found)
+                return got if isinstance(got, Answer) else Answer(200, got)
+        return Answer(404, {"error": "not_found", "message": f"{name} has no {method} {ask.path} here"})
+
+    def listing(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [asdict(m) for m in self.made]
+
+
+def api_urls(sandbox_url: str) -> dict[str, str]:
+    """The environment that points each answered platform's adapter at its persona on ``sandbox_url``
+    (Mastodon and Bluesky are the account's own ``base_url``: :func:`account_base_url`)."""
+    base = f"{sandbox_url.rstrip('/')}{PREFIX}"
+    return {
+        "CHORUS_X_API_URL": f"{base}x",
+        "CHORUS_FACEBOOK_GRAPH_URL": f"{base}meta/v21.0",
+        "CHORUS_THREADS_API_URL": f"{base}threads/v1.0",
+        "CHORUS_LINKEDIN_API_URL": f"{base}linkedin",
+        "CHORUS_PINTEREST_API_URL": f"{base}pinterest/v5",
+        "CHORUS_WEIBO_API_URL": f"{base}weibo",
+    }
+
+
+ANSWERED: Mapping[str, str] = {
+    "x": "x", "mastodon": "mastodon", "bluesky": "bluesky", "facebook": "meta", "instagram": "meta",
+    "threads": "threads", "linkedin": "linkedin", "pinterest": "pinterest", "weibo": "weibo",
+}  # fmt: skip
+"""The platforms the sandbox answers as, and the persona answering for each (Instagram is the Page's
+linked professional account on the same Graph API)."""
+
+IMAGE_ONLY = frozenset({"instagram", "pinterest"})
+"""Answered platforms whose posts need an image (the rest take a text post)."""
+
+
+def claim(sandbox_url: str, platform: str) -> dict[str, str]:
+    """What ``POST /accounts`` takes to connect the persona's account on ``platform``: a token (any is
+    the persona's), the account it is said to be where the platform needs one named (LinkedIn: the
+    page administered), and the instance / PDS of a Mastodon or Bluesky account."""
+    body = {"platform": platform, "access_token": f"sandbox-{platform}-token"}
+    if platform == "linkedin":
+        body["platform_account_id"] = "urn:li:organization:5515715"
+    if platform in ("mastodon", "bluesky"):
+        body["base_url"] = account_base_url(sandbox_url, platform)
+    return body
+
+
+def account_base_url(sandbox_url: str, platform: str) -> str:
+    """The instance / PDS address of a Mastodon or Bluesky account on the sandbox."""
+    return f"{sandbox_url.rstrip('/')}{PREFIX}{platform}"
+
+
+def _ask(method: str, path: str, query: str, headers: Mapping[str, str], raw: bytes) -> Ask:
+    lowered = {k.lower(): v for k, v in headers.items()}
+    kind = lowered.get("content-type", "")
+    body: Any = None
+    form: dict[str, str] = {}
+    if raw and "json" in kind:
+        body = json.loads(raw)
+    elif raw and "x-www-form-urlencoded" in kind:
+        form = {k: v[-1] for k, v in parse_qs(raw.decode(), keep_blank_values=True).items()}
+    params = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+    return Ask(method, unquote(path), params, lowered, body, form)
+
+
+def _iso(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _graph_time(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def _graph_error(status: int, code: int, message: str) -> Answer:
+    return Answer(status, {"error": {"message": message, "type": "OAuthException", "code": code}})
+
+
+def _build(all_: Personas) -> list[Persona]:
+    return [_x(all_), _mastodon(all_), _bluesky(all_), _meta(all_), _threads(all_), _linkedin(all_),
+            _pinterest(all_), _weibo(all_)]  # fmt: skip
+
+
+def _x(all_: Personas) -> Persona:
+    """X API v2: ``GET /2/users/me``, ``POST /2/tweets`` (201 ``{data: {id, text}}``), the user's
+    timeline ``GET /2/users/{id}/tweets`` (newest first) for a lost answer."""
+    p = Persona("x", "1860000000000000001", "acme_coffee")
+
+    @p.route("GET", r"/2/users/me")
+    def me(ask: Ask, m: re.Match[str]) -> Any:
+        return {"data": {"id": p.account, "username": p.handle, "name": "Acme Coffee"}}
+
+    @p.route("POST", r"/2/tweets")
+    def tweet(ask: Ask, m: re.Match[str]) -> Any:
+        text = str(ask.field("text") or "")
+        if not text.strip():
+            return Answer(400, {"title": "Invalid Request", "detail": "text is required", "status": 400})
+        tid = str(1_870_000_000_000_000_000 + all_.next_id())
+        all_.record(Made("x", tid, text, f"https://x.com/{p.handle}/status/{tid}", p.account))
+        return Answer(201, {"data": {"id": tid, "text": text, "edit_history_tweet_ids": [tid]}})
+
+    @p.route("GET", r"/2/users/([^/]+)/tweets")
+    def timeline(ask: Ask, m: re.Match[str]) -> Any:
+        data = [{"id": t.id, "text": t.text, "created_at": _iso(t.at)} for t in reversed(all_.of("x"))]
+        return {"data": data, "meta": {"result_count": len(data)}} if data else {"meta": {"result_count": 0}}
+
+    return p
+
+
+def _mastodon(all_: Personas) -> Persona:
+    """A Mastodon instance: ``verify_credentials``, ``POST /api/v1/statuses`` honouring
+    ``Idempotency-Key`` (the same key answers the same status), the account's statuses."""
+    p = Persona("mastodon", "109000000000000001", "acme")
+    keys: dict[str, dict[str, Any]] = {}
+
+    def shown(made: Made) -> dict[str, Any]:
+        return {"id": made.id, "url": made.url, "uri": made.url, "content": f"<p>{made.text}</p>",
+                "created_at": _iso(made.at), "in_reply_to_id": made.extra.get("in_reply_to_id"),
+                "account": {"id": p.account, "acct": p.handle}}  # fmt: skip
+
+    @p.route("GET", r"/api/v1/accounts/verify_credentials")
+    def me(ask: Ask, m: re.Match[str]) -> Any:
+        return {"id": p.account, "username": p.handle, "acct": p.handle, "display_name": "Acme Coffee"}
+
+    @p.route("POST", r"/api/v1/statuses")
+    def status(ask: Ask, m: re.Match[str]) -> Any:
+        key = ask.headers.get("idempotency-key", "")
+        if key and key in keys:
+            return keys[key]
+        text = str(ask.field("status") or "")
+        if not text.strip() and not ask.field("media_ids"):
+            return Answer(422, {"error": "Validation failed: Text can't be blank"})
+        sid = str(110_000_000_000_000_000 + all_.next_id())
+        made = all_.record(Made("mastodon", sid, text, f"{all_.base}{PREFIX}mastodon/@{p.handle}/{sid}", p.account,
+                                extra={"in_reply_to_id": ask.field("in_reply_to_id")}))  # fmt: skip
+        keys[key] = shown(made)
+        return keys[key]
+
+    @p.route("GET", r"/api/v1/accounts/([^/]+)/statuses")
+    def statuses(ask: Ask, m: re.Match[str]) -> Any:
+        return Answer(200, [shown(s) for s in reversed(all_.of("mastodon"))])
+
+    return p
+
+
+def _bluesky(all_: Personas) -> Persona:
+    """A Bluesky PDS: ``getSession``, ``createRecord`` with the adapter's fixed rkey (a taken rkey is
+    refused as the reference PDS refuses it), ``getRecord``."""
+    p = Persona("bluesky", "did:plc:acmecoffee4sandbox00000", "acme.bsky.social")
+
+    def uri(rkey: str) -> str:
+        return f"at://{p.account}/app.bsky.feed.post/{rkey}"
+
+    @p.route("GET", r"/xrpc/com\.atproto\.server\.getSession")
+    def session(ask: Ask, m: re.Match[str]) -> Any:
+        return {"did": p.account, "handle": p.handle, "active": True}
+
+    @p.route("POST", r"/xrpc/com\.atproto\.repo\.createRecord")
+    def create(ask: Ask, m: re.Match[str]) -> Any:
+        body = ask.json or {}
+        rkey = str(body.get("rkey") or f"3l{all_.next_id():011d}")
+        if rkey in p.objects:
+            return Answer(500, {"error": "InternalServerError", "message": "Internal Server Error"})
+        record = body.get("record") or {}
+        p.objects[rkey] = record
+        all_.record(Made("bluesky", uri(rkey), str(record.get("text", "")),
+                         f"https://bsky.app/profile/{p.handle}/post/{rkey}", p.account))  # fmt: skip
+        return {"uri": uri(rkey), "cid": f"bafyreisandbox{rkey}"}
+
+    @p.route("GET", r"/xrpc/com\.atproto\.repo\.getRecord")
+    def get(ask: Ask, m: re.Match[str]) -> Any:
+        rkey = ask.query.get("rkey", "")
+        if rkey not in p.objects:
+            return Answer(
+                400, {"error": "RecordNotFound", "message": f"Could not locate record: {uri(rkey)}"}
+            )
+        return {"uri": uri(rkey), "cid": f"bafyreisandbox{rkey}", "value": p.objects[rkey]}
+
+    return p
+
+
+def _meta(all_: Personas) -> Persona:
+    """The Graph API of a Facebook Page linked to an Instagram professional account: ``/me`` (the Page,
+    with its ``instagram_business_account``), ``POST /{page}/feed``, the Page's feed; Instagram's
+    containers, ``media_publish`` (a container publishes once), object reads and the quota."""
+    p = Persona("meta", "104000000000001", "acmecoffee", api_path="/v21.0")
+    ig = "17841400008460056"
+    v = r"/v21\.0"
+
+    @p.route("GET", rf"{v}/me")
+    def me(ask: Ask, m: re.Match[str]) -> Any:
+        return {"id": p.account, "name": "Acme Coffee",
+                "instagram_business_account": {"id": ig, "username": "acme.coffee"}}  # fmt: skip
+
+    @p.route("POST", rf"{v}/{p.account}/feed")
+    def feed(ask: Ask, m: re.Match[str]) -> Any:
+        pid = f"{p.account}_{900 + all_.next_id()}"
+        all_.record(Made("facebook", pid, str(ask.field("message") or ""), f"https://www.facebook.com/{pid}",
+                         p.account, extra={"link": ask.field("link")}))  # fmt: skip
+        return {"id": pid}
+
+    @p.route("GET", rf"{v}/{p.account}/feed")
+    def feed_list(ask: Ask, m: re.Match[str]) -> Any:
+        return {"data": [{"id": f.id, "message": f.text, "created_time": _graph_time(f.at), "permalink_url": f.url}
+                         for f in reversed(all_.of("facebook"))]}  # fmt: skip
+
+    @p.route("POST", rf"{v}/{ig}/media")
+    def container(ask: Ask, m: re.Match[str]) -> Any:
+        cid = f"1790{all_.next_id():011d}"
+        p.objects[cid] = {"caption": ask.field("caption") or "", "status_code": "FINISHED"}
+        return {"id": cid}
+
+    @p.route("POST", rf"{v}/{ig}/media_publish")
+    def publish(ask: Ask, m: re.Match[str]) -> Any:
+        made = p.objects.get(str(ask.field("creation_id")))
+        if made is None or made["status_code"] != "FINISHED":
+            return _graph_error(400, 9007, "Media ID is not available")
+        made["status_code"] = "PUBLISHED"
+        number = all_.next_id()
+        mid = f"1792{number:011d}"
+        all_.record(
+            Made("instagram", mid, made["caption"], f"https://www.instagram.com/p/SANDBOX{number}/", ig)
+        )
+        p.objects[mid] = {"media": True}
+        return {"id": mid}
+
+    @p.route("GET", rf"{v}/{ig}/media")
+    def media(ask: Ask, m: re.Match[str]) -> Any:
+        return {"data": [{"id": i.id, "caption": i.text, "permalink": i.url, "timestamp": _graph_time(i.at)}
+                         for i in reversed(all_.of("instagram"))]}  # fmt: skip
+
+    @p.route("GET", rf"{v}/{ig}/content_publishing_limit")
+    def quota(ask: Ask, m: re.Match[str]) -> Any:
+        used = len(all_.of("instagram"))
+        return {"data": [{"quota_usage": used, "config": {"quota_total": 50, "quota_duration": 86400}}]}
+
+    @p.route("GET", rf"{v}/([^/]+)")
+    def read(ask: Ask, m: re.Match[str]) -> Any:
+        object_id = m.group(1)
+        made = p.objects.get(object_id)
+        if made is not None and "status_code" in made:
+            return {"id": object_id, "status_code": made["status_code"]}
+        shown = next((i for i in all_.of("instagram") if i.id == object_id), None)
+        if shown is not None:
+            return {"id": object_id, "permalink": shown.url}
+        return _graph_error(400, 100, f"Object with ID '{object_id}' does not exist")
+
+    return p
+
+
+def _threads(all_: Personas) -> Persona:
+    """The Threads API: ``/me``, containers (TEXT and IMAGE are ready at once), ``threads_publish`` (a
+    container publishes once), the profile's threads, object reads, the 250-a-day quota."""
+    p = Persona("threads", "17841405793187218", "acme.coffee", api_path="/v1.0")
+    v = r"/v1\.0"
+
+    @p.route("GET", rf"{v}/me")
+    def me(ask: Ask, m: re.Match[str]) -> Any:
+        return {"id": p.account, "username": p.handle, "name": "Acme Coffee"}
+
+    @p.route("POST", rf"{v}/{p.account}/threads")
+    def container(ask: Ask, m: re.Match[str]) -> Any:
+        cid = f"1789{all_.next_id():011d}"
+        p.objects[cid] = {"text": ask.field("text") or "", "status": "FINISHED"}
+        return {"id": cid}
+
+    @p.route("POST", rf"{v}/{p.account}/threads_publish")
+    def publish(ask: Ask, m: re.Match[str]) -> Any:
+        made = p.objects.get(str(ask.field("creation_id")))
+        if made is None or made["status"] != "FINISHED":
+            return _graph_error(400, 24, "The media container is not ready or was already published")
+        made["status"] = "PUBLISHED"
+        number = all_.next_id()
+        tid = f"1800{number:011d}"
+        all_.record(Made("threads", tid, made["text"], f"https://www.threads.net/@{p.handle}/post/SANDBOX{number}",
+                         p.account))  # fmt: skip
+        return {"id": tid}
+
+    @p.route("GET", rf"{v}/{p.account}/threads_publishing_limit")
+    def quota(ask: Ask, m: re.Match[str]) -> Any:
+        used = len(all_.of("threads"))
+        return {"data": [{"quota_usage": used, "config": {"quota_total": 250, "quota_duration": 86400}}]}
+
+    @p.route("GET", rf"{v}/{p.account}/threads")
+    def listing(ask: Ask, m: re.Match[str]) -> Any:
+        return {"data": [{"id": t.id, "text": t.text, "username": p.handle, "timestamp": _graph_time(t.at),
+                          "permalink": t.url} for t in reversed(all_.of("threads"))]}  # fmt: skip
+
+    @p.route("GET", rf"{v}/([^/]+)")
+    def read(ask: Ask, m: re.Match[str]) -> Any:
+        object_id = m.group(1)
+        if object_id in p.objects:
+            return {"id": object_id, "status": p.objects[object_id]["status"]}
+        shown = next((t for t in all_.of("threads") if t.id == object_id), None)
+        if shown is not None:
+            return {"id": object_id, "permalink": shown.url}
+        return _graph_error(400, 100, f"Object with ID '{object_id}' does not exist")
+
+    return p
+
+
+def _linkedin(all_: Personas) -> Persona:
+    """LinkedIn: ``/v2/userinfo``, ``organizationAcls`` (the member administers one page), ``POST
+    /rest/posts`` (201, the URN in ``x-restli-id``; the versioned headers required) and the author's
+    posts (``GET /rest/posts?q=author``)."""
+    p = Persona("linkedin", "urn:li:organization:5515715", "acme-coffee")
+    member = "782bbtaQ"
+
+    def versioned(ask: Ask) -> bool:
+        return (
+            bool(ask.headers.get("linkedin-version"))
+            and ask.headers.get("x-restli-protocol-version") == "2.0.0"
+        )
+
+    def refused(message: str) -> Answer:
+        return Answer(400, {"message": message, "serviceErrorCode": 100, "status": 400})
+
+    @p.route("GET", r"/v2/userinfo")
+    def userinfo(ask: Ask, m: re.Match[str]) -> Any:
+        return {"sub": member, "name": "Ada Roast"}
+
+    @p.route("GET", r"/rest/organizationAcls")
+    def acls(ask: Ask, m: re.Match[str]) -> Any:
+        return {"elements": [{"organization": p.account, "role": "ADMINISTRATOR", "state": "APPROVED",
+                              "roleAssignee": f"urn:li:person:{member}"}]}  # fmt: skip
+
+    @p.route("POST", r"/rest/posts")
+    def post(ask: Ask, m: re.Match[str]) -> Any:
+        if not versioned(ask):
+            return refused("A LinkedIn-Version header is required")
+        body = ask.json or {}
+        urn = f"urn:li:share:{6_844_785_523_593_134_000 + all_.next_id()}"
+        all_.record(Made("linkedin", urn, str(body.get("commentary") or ""),
+                         f"https://www.linkedin.com/feed/update/{urn}/", str(body.get("author"))))  # fmt: skip
+        return Answer(201, None, {"x-restli-id": urn})
+
+    @p.route("GET", r"/rest/posts")
+    def listing(ask: Ask, m: re.Match[str]) -> Any:
+        if ask.query.get("q") != "author" or not versioned(ask):
+            return refused("Invalid query parameters passed to request")
+        shown = [{"id": s.id, "author": s.account, "commentary": s.text, "createdAt": int(s.at * 1000),
+                  "lifecycleState": "PUBLISHED"} for s in reversed(all_.of("linkedin"))
+                 if s.account == ask.query.get("author")]  # fmt: skip
+        return {"elements": shown, "paging": {"start": 0, "count": len(shown)}}
+
+    return p
+
+
+def _pinterest(all_: Personas) -> Persona:
+    """Pinterest v5: ``/user_account``, ``/boards`` (one board), ``POST /pins`` (an image by URL), the
+    board's pins for a lost answer."""
+    p = Persona("pinterest", "acmecoffee", "acmecoffee", api_path="/v5")
+    board = "549755885175"
+    v = r"/v5"
+
+    @p.route("GET", rf"{v}/user_account")
+    def me(ask: Ask, m: re.Match[str]) -> Any:
+        return {
+            "id": p.account,
+            "username": p.handle,
+            "business_name": "Acme Coffee",
+            "account_type": "BUSINESS",
+        }
+
+    @p.route("GET", rf"{v}/boards")
+    def boards(ask: Ask, m: re.Match[str]) -> Any:
+        return {"items": [{"id": board, "name": "Coffee", "privacy": "PUBLIC"}], "bookmark": None}
+
+    @p.route("POST", rf"{v}/pins")
+    def pin(ask: Ask, m: re.Match[str]) -> Any:
+        body = ask.json or {}
+        if body.get("board_id") != board:
+            return Answer(404, {"code": 4, "message": "Board not found."})
+        if (body.get("media_source") or {}).get("source_type") not in {"image_url", "image_base64"}:
+            return Answer(
+                400, {"code": 1, "message": "The sandbox takes image pins (video pins are not answered)"}
+            )
+        number = all_.next_id()
+        pid = f"81375246{number:010d}"
+        text = str(body.get("description") or body.get("title") or "")
+        made = all_.record(Made("pinterest", pid, text, f"https://www.pinterest.com/pin/{pid}/", p.account,
+                                extra={"board_id": board, "title": body.get("title"), "link": body.get("link")}))  # fmt: skip
+        return Answer(201, _pin(made))
+
+    @p.route("GET", rf"{v}/boards/([^/]+)/pins")
+    def pins(ask: Ask, m: re.Match[str]) -> Any:
+        return {"items": [_pin(made) for made in reversed(all_.of("pinterest"))], "bookmark": None}
+
+    return p
+
+
+def _pin(made: Made) -> dict[str, Any]:
+    return {"id": made.id, "board_id": made.extra["board_id"], "description": made.text,
+            "title": made.extra.get("title"), "link": made.extra.get("link"), "created_at": _iso(made.at)[:-5]}  # fmt: skip
+
+
+def _weibo(all_: Personas) -> Persona:
+    """Weibo: ``oauth2/get_token_info`` (the uid), ``2/users/show.json``, ``2/statuses/share.json``
+    (a status; the same text twice is refused 20019 as Weibo does), ``2/statuses/user_timeline.json``."""
+    p = Persona("weibo", "5187665382", "acmecoffee")
+
+    def status(made: Made) -> dict[str, Any]:
+        return {"id": int(made.id), "idstr": made.id, "mid": made.id, "text": made.text,
+                "created_at": datetime.fromtimestamp(made.at, UTC).strftime("%a %b %d %H:%M:%S +0000 %Y"),
+                "user": {"id": int(p.account), "idstr": p.account}}  # fmt: skip
+
+    @p.route("POST", r"/oauth2/get_token_info")
+    def token_info(ask: Ask, m: re.Match[str]) -> Any:
+        return {"uid": int(p.account), "appkey": "sandbox", "scope": "all", "create_at": int(time.time()),
+                "expire_in": 157679999}  # fmt: skip
+
+    @p.route("GET", r"/2/users/show\.json")
+    def show(ask: Ask, m: re.Match[str]) -> Any:
+        return {"id": int(p.account), "idstr": p.account, "screen_name": "Acme咖啡", "domain": p.handle}
+
+    @p.route("POST", r"/2/statuses/share\.json")
+    def share(ask: Ask, m: re.Match[str]) -> Any:
+        text = str(ask.field("status") or "")
+        if any(s.text == text for s in all_.of("weibo")):
+            return Answer(400, {"error": "repeat content!", "error_code": 20019,
+                                "request": "/2/statuses/share.json"})  # fmt: skip
+        sid = str(4_900_000_000_000_000 + all_.next_id())
+        made = all_.record(Made("weibo", sid, text, f"https://weibo.com/{p.account}/{sid}", p.account))
+        return status(made)
+
+    @p.route("GET", r"/2/statuses/user_timeline\.json")
+    def timeline(ask: Ask, m: re.Match[str]) -> Any:
+        shown = [status(s) for s in reversed(all_.of("weibo"))]
+        return {"statuses": shown, "total_number": len(shown)}
+
+    return p
