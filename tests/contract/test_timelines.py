@@ -25,6 +25,7 @@ from chorus.platforms.bluesky.metrics import BlueskyMetrics
 from chorus.platforms.facebook.metrics import FacebookMetrics
 from chorus.platforms.instagram.metrics import InstagramMetrics
 from chorus.platforms.mastodon.metrics import MastodonMetrics
+from chorus.platforms.pinterest.metrics import PinterestMetrics
 from chorus.platforms.registry import collector
 from chorus.platforms.sandbox.publish import SandboxPublisher
 from chorus.platforms.threads.metrics import ThreadsMetrics
@@ -44,7 +45,18 @@ def query(call_index: int) -> dict[str, list[str]]:
 
 @pytest.mark.parametrize(
     "platform",
-    ["facebook", "instagram", "x", "mastodon", "bluesky", "threads", "tiktok", "youtube", "sandbox"],
+    [
+        "facebook",
+        "instagram",
+        "x",
+        "mastodon",
+        "bluesky",
+        "threads",
+        "tiktok",
+        "youtube",
+        "pinterest",
+        "sandbox",
+    ],
 )
 def test_every_timeline_collector_is_a_timeline_reader(platform: str) -> None:
     assert isinstance(collector(platform), TimelineReader)
@@ -57,6 +69,7 @@ def test_platform_times_are_read_with_any_documented_offset() -> None:
     assert timeline_time("2021-03-23T18:59:18+02:00") == at
     assert timeline_time("not a time") is None
     assert timeline_time("2021-03-23T16:59:18") is None  # no offset: not guessed
+    assert timeline_time("2021-03-23T16:59:18", naive_is_utc=True) == at  # a platform known to send UTC
     assert timeline_time(None) is None
 
 
@@ -572,3 +585,78 @@ def test_youtube_revoked_token_is_an_auth_error() -> None:
     with pytest.raises(AuthError) as raised:
         yt_reader().recent_posts(YT_CREDS, YT_SINCE)
     assert "ya29.yt" not in str(raised.value)
+
+
+# ------------------------------------------------------------------ Pinterest (the user's pins)
+#
+# No fixture exists for the pins/list answer. The request is the v5 reference's ``GET /v5/pins``
+# (operationId pins/list: bookmark, page_size 1-250 default 25, pin_filter exclude_native|exclude_repins,
+# scope pins:read); the answer is the spec's paginated ``{items[], bookmark}`` (as the boards list docs
+# sample, fixtures/.../pinterest/boards_list_response_docs_sample.json), each item a Pin as recorded from
+# the real API (pin_get_response_recorded_python_pinterest.json: ``created_at`` without an offset).
+
+PIN_API = "https://api.pinterest.com/v5"
+PIN_CREDS = AccountCredentials(platform="pinterest", account_id="549755885000", access_token="pina-1")
+PIN_SINCE = datetime(2022, 6, 1, tzinfo=UTC)
+
+
+def pin(pin_id: str, created_at: str, title: str, **extra: object) -> dict[str, object]:
+    return {"id": pin_id, "created_at": created_at, "title": title, "description": "", "link": None,
+            "board_id": "1022106146619703648", "parent_pin_id": None, **extra}  # fmt: skip
+
+
+@responses.activate
+def test_pinterest_lists_the_users_pins_and_pages_by_bookmark() -> None:
+    # Given a newest page (a pin made in the app, a pin saved from someone else's) with a bookmark,
+    # then the recorded pin on an older page that reaches back past ``since``
+    recorded = fixture_json(
+        "platform_api/publishing/pinterest/pin_get_response_recorded_python_pinterest.json"
+    )
+    responses.add(responses.GET, f"{PIN_API}/pins", json={"items": [
+        pin("1022106077905930001", "2022-09-01T10:00:00-00:00", "Plum cake"),
+        pin("1022106077905930002", "2022-08-20T10:00:00", "Saved from a friend", parent_pin_id="77")],
+        "bookmark": "Y2JVSG81V2sxcmNHRkdWbTkzWVZWd1p3PT06"})  # fmt: skip
+    responses.add(responses.GET, f"{PIN_API}/pins", json={"items": [
+        recorded, pin("1022106077905920000", "2022-05-01T08:00:00", "Before since")], "bookmark": "next"})  # fmt: skip
+    posts = PinterestMetrics(requests.Session()).recent_posts(PIN_CREDS, PIN_SINCE)
+    # Then the request is the documented list of the token's own pins, repins excluded, 100 a page
+    assert query(0) == {"page_size": ["100"], "pin_filter": ["exclude_repins"]}
+    assert responses.calls[0].request.headers["Authorization"] == "Bearer pina-1"
+    assert query(1)["bookmark"] == ["Y2JVSG81V2sxcmNHRkdWbTkzWVZWd1p3PT06"]
+    assert len(responses.calls) == 2  # the page reaching past ``since`` is the last one
+    # And each pin of the account's own is a post (a time without an offset is UTC), newest first
+    assert posts == [
+        TimelinePost("1022106077905930001", datetime(2022, 9, 1, 10, tzinfo=UTC), "Plum cake",
+                     "https://www.pinterest.com/pin/1022106077905930001/"),
+        TimelinePost("1022106077905927852", datetime(2022, 8, 11, 8, 46, 16, tzinfo=UTC),
+                     f"{recorded['title']} {recorded['description']}",
+                     "https://www.pinterest.com/pin/1022106077905927852/"),
+    ]  # fmt: skip
+
+
+@responses.activate
+def test_pinterest_stops_at_the_last_page() -> None:
+    responses.add(responses.GET, f"{PIN_API}/pins",
+                  json={"items": [pin("1", "2022-09-01T10:00:00Z", "Only pin")], "bookmark": None})  # fmt: skip
+    posts = PinterestMetrics(requests.Session()).recent_posts(PIN_CREDS, PIN_SINCE)
+    assert [p.platform_post_id for p in posts] == ["1"]
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        (401, {"code": 2, "message": "Authentication failed."}, AuthError),
+        (
+            429,
+            fixture_json("platform_api/publishing/pinterest/pins_create_error_429_rate_limit.json"),
+            RateLimited,
+        ),
+    ],
+)
+def test_pinterest_errors_are_mapped(status: int, body: dict[str, object], error: type[Exception]) -> None:
+    responses.add(responses.GET, f"{PIN_API}/pins", status=status, json=body)
+    with pytest.raises(error) as raised:
+        PinterestMetrics(requests.Session()).recent_posts(PIN_CREDS, PIN_SINCE)
+    assert "pina-1" not in str(raised.value)

@@ -376,15 +376,20 @@ def newest_first(posts: Iterable[TimelinePost], since: datetime) -> list[Timelin
     return sorted(unique.values(), key=lambda p: p.published_at, reverse=True)
 
 
-def timeline_time(value: Any) -> datetime | None:
-    """A platform's ISO 8601 time (``Z``, ``+00:00`` or ``+0000`` offsets) as aware UTC; None if not one."""
+def timeline_time(value: Any, *, naive_is_utc: bool = False) -> datetime | None:
+    """A platform's ISO 8601 time (``Z``, ``+00:00`` or ``+0000`` offsets) as aware UTC; None if not one.
+
+    A time without an offset is not guessed, unless the platform is known to send UTC that way
+    (``naive_is_utc``: Pinterest's recorded ``created_at``)."""
     if not isinstance(value, str) or not value:
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC) if naive_is_utc else None
+    return parsed.astimezone(UTC)
 
 
 @runtime_checkable

@@ -12,6 +12,15 @@ comments, TOTAL_REACTIONS -> likes, VIDEO_MRC_VIEW -> video_views. Counts may co
 recorded answer): whole numbers are kept, rates (SAVE_RATE) and PIN_CLICK (no canonical name) are not.
 A pin refused (400/403/404, documented bodies) is skipped and logged; a dead token stops the collection.
 Account metrics: none (no account analytics is documented in the fixtures).
+
+Timeline (pins made elsewhere, :class:`~chorus.platforms.base.TimelineReader`): ``GET /v5/pins
+?page_size=100&pin_filter=exclude_repins`` (``pins/list``: the pins the token's user owns, newest first,
+whatever board they are on; ``page_size`` 1-250), then ``bookmark`` = the answer's while the page still
+reaches back far enough. The answer is ``{items[], bookmark}`` (the spec's paginated shape, as
+``boards_list_response_docs_sample.json``), each item a Pin (``pin_get_response_recorded_python_pinterest
+.json``): ``id``, ``created_at`` (the recorded answer has no offset: UTC), ``title``, ``description``. A
+pin saved from someone else's (``parent_pin_id``) is not the account's post. No fixture of the list
+answer exists; its request is the v5 reference's (``pins/list``, scope ``pins:read``).
 """
 
 from __future__ import annotations
@@ -23,15 +32,27 @@ from typing import Any
 
 import requests
 
-from chorus.platforms.base import AccountCredentials, AuthError, MetricPoint, MetricScope, PermanentError
+from chorus.platforms.base import (
+    TIMELINE_MAX_PAGES,
+    AccountCredentials,
+    AuthError,
+    MetricPoint,
+    MetricScope,
+    PermanentError,
+    TimelinePost,
+    newest_first,
+    timeline_time,
+)
 from chorus.platforms.facebook.metrics import utc_now
 from chorus.platforms.http import bearer, call, json_body
 from chorus.platforms.pinterest.oauth import API_URL
+from chorus.platforms.pinterest.publish import pin_url
 
 logger = logging.getLogger(__name__)
 
 PLATFORM = "pinterest"
 WINDOW_DAYS = 89
+LIST_PAGE = 100  # pins/list's page_size (1-250)
 METRICS: Mapping[str, str] = {
     "IMPRESSION": "impressions",
     "OUTBOUND_CLICK": "clicks",
@@ -115,3 +136,35 @@ class PinterestMetrics:
                 continue
             points += analytics_points(body, pin_id, now)
         return points
+
+    def recent_posts(self, creds: AccountCredentials, since: datetime) -> list[TimelinePost]:
+        """The account's own pins created at or after ``since``, newest first (``GET /v5/pins``)."""
+        found: list[TimelinePost] = []
+        params = {"page_size": str(LIST_PAGE), "pin_filter": "exclude_repins"}
+        for _ in range(TIMELINE_MAX_PAGES):
+            resp = call(self.session, "GET", f"{self.base_url}/pins", PLATFORM, params=params,
+                        headers=bearer(creds.access_token))  # fmt: skip
+            body = json_body(resp, PLATFORM)
+            body = body if isinstance(body, dict) else {}
+            reaches_back = False
+            for item in body.get("items") or []:
+                post = _pin(item)
+                if post is not None:
+                    found.append(post)
+                    reaches_back = reaches_back or post.published_at < since
+            bookmark = body.get("bookmark")
+            if reaches_back or not isinstance(bookmark, str) or not bookmark:
+                break
+            params = {**params, "bookmark": bookmark}
+        return newest_first(found, since)
+
+
+def _pin(item: Any) -> TimelinePost | None:
+    """A listed pin as a post (None: not a pin of the account's own, or no time to place it by)."""
+    if not isinstance(item, dict) or item.get("parent_pin_id"):
+        return None
+    pin_id, created = item.get("id"), timeline_time(item.get("created_at"), naive_is_utc=True)
+    if not isinstance(pin_id, str) or not pin_id or created is None:
+        return None
+    text = " ".join(str(item.get(f) or "").strip() for f in ("title", "description")).strip()
+    return TimelinePost(pin_id, created, text, pin_url(pin_id))
