@@ -10,6 +10,8 @@ import pytest
 
 from chorus.posts.model import MediaRef, TargetState
 from tests.faults.fakes.tiktok import (
+    CONTENT_INIT,
+    INBOX_INIT,
     INIT,
     STATUS,
     UPLOAD,
@@ -29,8 +31,10 @@ def knobs(platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) -> TikTok:
     return tiktok_platform(platform, monkeypatch)
 
 
-def account(bed: PublisherBed, privacy: str = "SELF_ONLY") -> str:
-    return bed.account("tiktok", OPEN_ID, token="act.token", handle="merle", extra={"privacy_level": privacy})
+def account(bed: PublisherBed, privacy: str = "SELF_ONLY", **options: str) -> str:
+    """The creator's account; ``options`` are its TikTok defaults (``mode``, ``photo_cover_index``, ...)."""
+    return bed.account("tiktok", OPEN_ID, token="act.token", handle="merle",
+                       extra={"privacy_level": privacy, **options})  # fmt: skip
 
 
 def video(platform: FakePlatform) -> MediaRef:
@@ -152,3 +156,121 @@ def test_the_daily_post_cap_defers_the_post_with_the_reason(
     assert "spam_risk_too_many_posts" in waited[0].detail
     assert len(platform.records["video"]) == 1
     assert len(platform.calls("POST", STATUS)) >= 2
+
+
+# -- photo posts and drafts ----------------------------------------------------------------------------
+
+
+def photos(platform: FakePlatform, count: int = 2) -> tuple[MediaRef, ...]:
+    return tuple(
+        MediaRef(mime_type="image/jpeg", url=f"{platform.url}/files/photo-{n}.jpg") for n in range(count)
+    )
+
+
+def test_a_photo_post_is_pulled_from_its_urls_and_published_once(
+    bed: PublisherBed, platform: FakePlatform, knobs: TikTok
+) -> None:
+    acct = account(bed, photo_cover_index="1", allow_comment="false")
+    post = bed.post(acct, "Three cakes #baking", media=photos(platform, 3))
+    bed.run_until_settled()
+    target = bed.target(post, acct)
+    assert target.state is TargetState.PUBLISHED
+    (made,) = platform.records["publish"]
+    assert (made["post_mode"], made["post_info"]) == ("DIRECT_POST", {
+        "description": "Three cakes #baking", "privacy_level": "SELF_ONLY", "disable_comment": True})  # fmt: skip
+    assert made["source_info"] == {"source": "PULL_FROM_URL", "photo_cover_index": 1,
+                                   "photo_images": [f"{platform.url}/files/photo-{n}.jpg" for n in range(3)]}  # fmt: skip
+    (photo,) = platform.records["video"]
+    assert (target.platform_post_id, target.url) == (
+        photo["id"],
+        f"https://www.tiktok.com/@merle/photo/{photo['id']}",
+    )
+    assert not platform.calls("PUT", UPLOAD)
+
+
+def test_a_photo_init_accepted_then_timed_out_is_verified_never_sent_again(
+    bed: PublisherBed, platform: FakePlatform, knobs: TikTok
+) -> None:
+    # Given TikTok took the photo post (it pulls and posts them) but its answer never arrived
+    platform.create_then_timeout("POST", CONTENT_INIT)
+    acct = account(bed)
+    post = bed.post(acct, "Lemon tart, three ways", media=photos(platform))
+    bed.run_until_settled()
+    # Then the creator's posts were searched for the caption: one init, one post, published
+    assert len(platform.calls("POST", CONTENT_INIT)) == 1
+    (photo,) = platform.records["video"]
+    target = bed.target(post, acct)
+    assert (target.state, target.platform_post_id) == (TargetState.PUBLISHED, photo["id"])
+
+
+def test_a_worker_killed_between_photo_init_and_status_reads_the_same_publish(
+    bed: PublisherBed, platform: FakePlatform, knobs: TikTok
+) -> None:
+    bed.kill_after_landed("init")
+    acct = account(bed)
+    post = bed.post(acct, "Photos", media=photos(platform))
+    bed.run_until_settled()
+    assert [type(c) for c in bed.crashes] == [WorkerKilled]
+    assert len(platform.records["publish"]) == 1
+    assert len(platform.records["video"]) == 1
+    assert bed.target(post, acct).state is TargetState.PUBLISHED
+
+
+def test_photos_tiktok_could_not_pull_fail_the_target_with_its_reason(
+    bed: PublisherBed, platform: FakePlatform, knobs: TikTok
+) -> None:
+    knobs.fail_reason = "photo_pull_failed"
+    acct = account(bed)
+    post = bed.post(acct, "Photos", media=photos(platform))
+    bed.run_until_settled()
+    target = bed.target(post, acct)
+    assert (target.state, target.error_code) == (TargetState.FAILED, "photo_pull_failed")
+    assert "could not publish the photos: photo_pull_failed" in (target.error or "")
+    assert "video" not in platform.records
+
+
+def test_a_draft_video_is_uploaded_to_the_inbox_and_ends_sent_to_inbox_not_published(
+    bed: PublisherBed, platform: FakePlatform, knobs: TikTok
+) -> None:
+    acct = account(bed, mode="draft")
+    post = bed.post(acct, "Finish me in the app", media=(video(platform),))
+    bed.run_until_settled()
+    target = bed.target(post, acct)
+    assert target.state is TargetState.SENT_TO_INBOX
+    (made,) = platform.records["publish"]
+    assert made["draft"]
+    assert made["post_info"] == {}  # the inbox takes the file only
+    assert made["received"] == VIDEO_BYTES
+    assert (target.platform_post_id, target.parts["inbox"]) == (made["id"], made["id"])
+    assert target.published_at is None
+    assert "video" not in platform.records  # nothing is posted until the creator finishes it
+    assert not platform.calls("POST", INIT)
+    assert "PostPublished" not in bed.events.names()
+
+
+def test_a_draft_init_made_then_timed_out_is_made_again_and_only_the_uploaded_one_reaches_the_inbox(
+    bed: PublisherBed, platform: FakePlatform, knobs: TikTok
+) -> None:
+    platform.create_then_timeout("POST", INBOX_INIT)
+    acct = account(bed, mode="draft")
+    post = bed.post(acct, "Clip", media=(video(platform),))
+    bed.run_until_settled()
+    assert [len(p["received"]) for p in platform.records["publish"]] == [0, 2560]
+    target = bed.target(post, acct)
+    assert (target.state, target.platform_post_id) == (
+        TargetState.SENT_TO_INBOX,
+        platform.records["publish"][1]["id"],
+    )
+
+
+def test_draft_photos_whose_answer_was_lost_fail_rather_than_send_a_second_draft(
+    bed: PublisherBed, platform: FakePlatform, knobs: TikTok
+) -> None:
+    platform.create_then_timeout("POST", CONTENT_INIT)
+    acct = account(bed, mode="draft")
+    post = bed.post(acct, "Photos", media=photos(platform))
+    bed.run_until_settled()
+    target = bed.target(post, acct)
+    assert len(platform.calls("POST", CONTENT_INIT)) == 1
+    assert target.state is TargetState.FAILED
+    assert "inbox" in (target.error or "")

@@ -13,6 +13,10 @@
                     │                                              ▲
                     └──(nobody marked it in time)──► overdue ──────┘
 
+    An inbox draft (TikTok's "upload to inbox": the platform holds it for a person to finish in its app):
+
+    publishing/processing ──► sent_to_inbox ──(marked posted with its URL)──► published
+
 Every move is a conditional write on the current state (and the queue token of the message that asks
 for it), so of two workers only one wins, and a message for an edited or cancelled target is ignored.
 """
@@ -44,6 +48,7 @@ class TargetState(StrEnum):
     CANCELLED = "cancelled"
     AWAITING_MANUAL = "awaiting_manual"  # reminder publishing: a person posts it by hand, then marks it
     OVERDUE = "overdue"  # awaiting_manual past the workspace's window (an alert went out); still markable
+    SENT_TO_INBOX = "sent_to_inbox"  # a draft in the account's inbox on the platform, finished in its app
 
 
 #: States from which a post may still be edited, rescheduled or cancelled.
@@ -59,8 +64,8 @@ EDITABLE = frozenset(
     }
 )
 IN_FLIGHT = frozenset({TargetState.PUBLISHING, TargetState.VERIFYING, TargetState.PROCESSING})
-#: States a person may mark "posted" from (reminder publishing).
-MARKABLE = frozenset({TargetState.AWAITING_MANUAL, TargetState.OVERDUE})
+#: States a person may mark "posted" from (reminder publishing, a draft finished in the platform's app).
+MARKABLE = frozenset({TargetState.AWAITING_MANUAL, TargetState.OVERDUE, TargetState.SENT_TO_INBOX})
 
 
 class Mode(StrEnum):
@@ -287,6 +292,8 @@ def status_of(states: set[TargetState]) -> str:
         return "overdue"
     if TargetState.AWAITING_MANUAL in states:
         return "awaiting_manual"
+    if TargetState.SENT_TO_INBOX in states:
+        return "sent_to_inbox"
     if states <= {TargetState.PUBLISHED, TargetState.FAILED, TargetState.PARTIALLY_PUBLISHED}:
         return "partially_published"
     if TargetState.PUBLISHED in states:

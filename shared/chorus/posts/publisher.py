@@ -26,6 +26,9 @@
   at the due second the target goes ``queued -> awaiting_manual`` (conditional on the message's token)
   and its assignee is told once; a redelivery of the message finds the reminder already listed and
   its e-mail claimed.
+* An inbox draft (an adapter recorded the part ``INBOX``: TikTok's "upload to inbox") ends
+  ``sent_to_inbox``, not ``published``, and no ``PostPublished`` goes out: the person finishes it in the
+  platform's app, then marks it posted with its URL as a reminder's.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from chorus.events.envelope import DomainEvent, EventPublisher
 from chorus.links.service import published_content
 from chorus.platforms import registry
 from chorus.platforms.base import (
+    INBOX,
     ROOT,
     AccountCredentials,
     AuthError,
@@ -91,7 +95,7 @@ class PublisherDeps:
 @dataclass(frozen=True)
 class Outcome:
     target_id: str
-    result: str  # published | partially_published | retry | parked | verifying | processing | failed | stale | paused | waiting
+    result: str  # published | sent_to_inbox | partially_published | retry | parked | verifying | processing | failed | stale | paused | waiting
 
 
 def backoff(attempt: int, retry_after: float | None = None) -> int:
@@ -394,6 +398,13 @@ def _on_result(
             result.delay_seconds,
         )
         return Outcome(target.id, "processing")
+    if INBOX in progress.landed:  # a draft the platform holds for a person to finish in its app
+        repo.transition(
+            target, TargetState.SENT_TO_INBOX, expect=current, new_token=None,
+            platform_post_id=result.platform_post_id, error=None, error_code=None, verify_looks=None,
+            attempt=Attempt(now, "sent_to_inbox", result.platform_post_id), landed=landed,
+        )  # fmt: skip
+        return Outcome(target.id, "sent_to_inbox")
     repo.transition(
         target, TargetState.PUBLISHED, expect=current, new_token=None,
         platform_post_id=result.platform_post_id, url=result.url, published_at=now, error=None, error_code=None,

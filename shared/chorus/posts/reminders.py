@@ -155,7 +155,8 @@ def _html(note: Notification) -> str:
 def mark_posted(
     post: Post, account_id: str, url: str, now: datetime, actor: str, events: EventPublisher
 ) -> Target:
-    """``awaiting_manual``/``overdue`` -> ``published`` with the post's URL, and a ``PostPublished``."""
+    """``awaiting_manual``/``overdue``/``sent_to_inbox`` -> ``published`` with the post's URL, and a
+    ``PostPublished``."""
     target = next((t for t in post.targets if t.account_id == account_id), None)
     if target is None:
         raise ValidationFailed.on("account_id", f"not an account of post {post.id}", "unknown_account")
@@ -164,8 +165,8 @@ def mark_posted(
         raise ValidationFailed("url: " + problem, [FieldError("url", problem, "url")])
     if target.state not in MARKABLE:
         raise Conflict(
-            f"{account_id} is {target.state.value}: only a post awaiting a person (awaiting_manual or "
-            "overdue) can be marked posted"
+            f"{account_id} is {target.state.value}: only a post awaiting a person (awaiting_manual, "
+            "overdue or sent_to_inbox) can be marked posted"
         )
     platform_post_id = url.strip()
     if not repo.transition(

@@ -1,7 +1,9 @@
 """TikTok's Content Posting API on a FakePlatform, as TikTokPublisher and TikTokMetrics call it
 (fixtures/platform_api/publishing/tiktok): creator info, Direct Post init (FILE_UPLOAD: an upload URL on
-the fake), chunk PUTs checked against the upload's progress (206 each, 201 after the last, 416 out of
-order), status fetch answering HTTP 200 with ``error.code: ok`` — also when the post FAILED — and the
+the fake; upload-to-inbox video init; photo content init, DIRECT_POST or MEDIA_UPLOAD, pulled from
+their URLs), chunk PUTs checked against the upload's progress (206 each, 201 after the last, 416 out of
+order), status fetch answering HTTP 200 with ``error.code: ok`` — also when the post FAILED; a draft
+ends SEND_TO_USER_INBOX, no post made — and the
 ``{data, error}`` envelope for errors. The video file is served with ``Range`` reads at ``/files/clip.mp4``."""
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from tests.faults.harness import FakePlatform, Reply, Request
 
 CREATOR = "/v2/post/publish/creator_info/query/"
 INIT = "/v2/post/publish/video/init/"
+INBOX_INIT = "/v2/post/publish/inbox/video/init/"
+CONTENT_INIT = "/v2/post/publish/content/init/"
 STATUS = "/v2/post/publish/status/fetch/"
 UPLOAD = "/upload/video/"
 VIDEO_QUERY = "/v2/video/query/"
@@ -59,19 +63,40 @@ def tiktok_platform(platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) -> 
                 "error": OK}  # fmt: skip
 
     def init(req: Request, match: re.Match[str]) -> Any:
+        """Video init (Direct Post), upload-to-inbox video init, or photo content init (``post_mode``)."""
         body = req.json or {}
         info, source = body.get("post_info") or {}, body.get("source_info") or {}
-        if info.get("privacy_level") not in knobs.privacy_level_options:
+        photo = req.path == CONTENT_INIT
+        draft = req.path == INBOX_INIT or body.get("post_mode") == "MEDIA_UPLOAD"
+        if photo and (
+            body.get("media_type") != "PHOTO" or not 1 <= len(source.get("photo_images") or []) <= 35
+        ):
+            return tiktok_error(400, "invalid_params", "media_type PHOTO with 1 to 35 photo_images")
+        if not draft and info.get("privacy_level") not in knobs.privacy_level_options:
             return tiktok_error(
                 403, "privacy_level_option_mismatch", "privacy_level is not among the options"
             )
         number = len(platform.records.get("publish", [])) + 1
+        kind = ("p" if photo else "v") + ("_inbox" if draft else "_pub") + ("_url" if photo else "_file")
         made = platform.create("publish", {
-            "id": f"v_pub_file~v2-1.{number}", "post_info": info, "source_info": source, "received": b"",
-            "reads": 0, "fail_reason": knobs.fail_reason, "video": None,
+            "id": f"{kind}~v2-1.{number}", "post_info": info, "source_info": source, "received": b"",
+            "reads": 0, "fail_reason": knobs.fail_reason, "video": None, "photo": photo, "draft": draft,
+            "post_mode": body.get("post_mode"),
         })  # fmt: skip
+        if photo:  # TikTok pulls the photos itself (no upload URL) and posts them, read or not
+            if not draft and not made["fail_reason"]:
+                made["video"] = made_post(made)
+            return {"data": {"publish_id": made["id"]}, "error": OK}
         upload_url = f"{platform.url}{UPLOAD}?upload_id={number}&upload_token=Xza123"
         return {"data": {"publish_id": made["id"], "upload_url": upload_url}, "error": OK}
+
+    def made_post(made: dict[str, Any]) -> str:
+        """The post a publish becomes (``video`` records: photo posts too), its id."""
+        number = len(platform.records.get("video", [])) + 1
+        info = made["post_info"]
+        return str(platform.create("video", {"id": f"730123456789012{number:04d}", "title": info.get("title"),
+                                             "description": info.get("description") or info.get("title"),
+                                             "photo": made["photo"]})["id"])  # fmt: skip
 
     def publish_of(number: str | None) -> dict[str, Any] | None:
         return next((p for p in platform.records.get("publish", []) if p["id"].endswith(f".{number}")), None)
@@ -92,7 +117,7 @@ def tiktok_platform(platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) -> 
         if made is None:
             return tiktok_error(400, "invalid_publish_id", "The publish_id does not exist")
         data: dict[str, Any] = {"uploaded_bytes": len(made["received"])}
-        if len(made["received"]) < made["source_info"]["video_size"]:
+        if not made["photo"] and len(made["received"]) < made["source_info"]["video_size"]:
             return {
                 "data": {**data, "status": "PROCESSING_UPLOAD", "publicaly_available_post_id": []},
                 "error": OK,
@@ -102,14 +127,13 @@ def tiktok_platform(platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) -> 
             return {"data": {**data, "status": "FAILED", "fail_reason": made["fail_reason"],
                              "publicaly_available_post_id": []}, "error": OK}  # fmt: skip
         if made["reads"] <= knobs.processing_reads:
-            return {
-                "data": {**data, "status": "PROCESSING_UPLOAD", "publicaly_available_post_id": []},
-                "error": OK,
-            }
+            processing = "PROCESSING_DOWNLOAD" if made["photo"] else "PROCESSING_UPLOAD"
+            return {"data": {**data, "status": processing, "publicaly_available_post_id": []}, "error": OK}
+        if made["draft"]:  # in the creator's inbox, to finish in the app: no post
+            return {"data": {**data, "status": "SEND_TO_USER_INBOX", "publicaly_available_post_id": []},
+                    "error": OK}  # fmt: skip
         if made["video"] is None:
-            number = len(platform.records.get("video", [])) + 1
-            made["video"] = platform.create("video", {"id": f"730123456789012{number:04d}",
-                                                      "title": made["post_info"].get("title")})["id"]  # fmt: skip
+            made["video"] = made_post(made)
         return {"data": {**data, "status": "PUBLISH_COMPLETE", "publicaly_available_post_id": [int(made["video"])]},
                 "error": OK}  # fmt: skip
 
@@ -121,11 +145,13 @@ def tiktok_platform(platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) -> 
 
     platform.route("POST", CREATOR, creator)
     platform.route("POST", INIT, init)
+    platform.route("POST", INBOX_INIT, init)
+    platform.route("POST", CONTENT_INIT, init)
     platform.route("PUT", UPLOAD, put)
     platform.route("POST", STATUS, status)
 
     def listed(req: Request, match: re.Match[str]) -> Any:
-        return {"data": {"videos": [{"id": v["id"], "title": v["title"], "video_description": v["title"]}
+        return {"data": {"videos": [{"id": v["id"], "title": v["title"], "video_description": v["description"]}
                                     for v in reversed(platform.records.get("video", []))],
                          "cursor": 0, "has_more": False}, "error": OK}  # fmt: skip
 
