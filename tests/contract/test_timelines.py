@@ -4,7 +4,7 @@ fixtures/platform_api/publishing/timelines/: every request, the documented answe
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -24,6 +24,7 @@ from chorus.platforms.base import (
 from chorus.platforms.bluesky.metrics import BlueskyMetrics
 from chorus.platforms.facebook.metrics import FacebookMetrics
 from chorus.platforms.instagram.metrics import InstagramMetrics
+from chorus.platforms.linkedin.metrics import LinkedInMetrics
 from chorus.platforms.mastodon.metrics import MastodonMetrics
 from chorus.platforms.pinterest.metrics import PinterestMetrics
 from chorus.platforms.registry import collector
@@ -660,3 +661,110 @@ def test_pinterest_errors_are_mapped(status: int, body: dict[str, object], error
     with pytest.raises(error) as raised:
         PinterestMetrics(requests.Session()).recent_posts(PIN_CREDS, PIN_SINCE)
     assert "pina-1" not in str(raised.value)
+
+
+# ------------------------------------------------------------------ LinkedIn (a page's posts)
+#
+# No fixture exists for this answer (fixtures/.../linkedin/ has the create request and 201 only). The
+# request is the Posts API's "Find Posts by Authors" finder (learn.microsoft.com/linkedin/marketing/
+# community-management/shares/posts-api: ``GET /rest/posts?author={encoded URN}&q=author&count=&start=
+# &sortBy=LAST_MODIFIED`` with LinkedIn-Version and X-Restli-Protocol-Version: 2.0.0, r_organization_social);
+# the answer a Rest.li collection ``{paging: {start, count, total, links}, elements: [Post]}`` (the official
+# linkedin-api-python-client, linkedin_api/clients/restli/response.py: CollectionResponse, Paging), each
+# Post with the fields the create request documents (author, commentary, visibility, distribution,
+# lifecycleState, isReshareDisabledByAuthor) plus id, createdAt, publishedAt, lastModifiedAt (epoch ms)
+# and, for a reshare, reshareContext.
+
+LI_ORG = "urn:li:organization:5515715"
+LI_POSTS = "https://api.linkedin.com/rest/posts"
+LI_CREDS = AccountCredentials(platform="linkedin", account_id=LI_ORG, access_token="AQV-li")
+LI_SINCE = datetime(2026, 9, 8, tzinfo=UTC)
+
+
+def li_post(number: int, at: datetime, text: str = "", **extra: object) -> dict[str, object]:
+    ms = int(at.timestamp() * 1000)
+    return {"id": f"urn:li:share:69526762450124{number:05d}", "author": LI_ORG, "commentary": text or f"Post {number}",
+            "visibility": "PUBLIC", "lifecycleState": "PUBLISHED", "isReshareDisabledByAuthor": False,
+            "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [],
+                             "thirdPartyDistributionChannels": []},
+            "createdAt": ms, "publishedAt": ms, "lastModifiedAt": ms, "lifecycleStateInfo": {"isEditedByAuthor": False},
+            **extra}  # fmt: skip
+
+
+@responses.activate
+def test_linkedin_finds_the_pages_posts_by_author_and_pages_by_start() -> None:
+    newest = datetime(2026, 12, 5, 9, tzinfo=UTC)
+    # Given a full first page (50): the page's own posts, a reshare, a draft and another author's post
+    first = [li_post(n, newest - timedelta(hours=n)) for n in range(46)]
+    first[0]["commentary"] = "Our menu \\(autumn\\) {hashtag|\\#|baking}"
+    first += [
+        li_post(46, newest, reshareContext={"parent": "urn:li:share:1", "root": "urn:li:share:1"}),
+        li_post(47, newest, lifecycleState="DRAFT"),
+        li_post(48, newest, author="urn:li:organization:1"),
+        li_post(49, datetime(2026, 10, 1, tzinfo=UTC)),
+    ]
+    responses.add(responses.GET, LI_POSTS, json={"paging": {"start": 0, "count": 50, "links": [
+        {"type": "application/json", "rel": "next", "href": "/rest/posts?q=author&start=50&count=50"}]},
+        "elements": first})  # fmt: skip
+    # And a second page that reaches back past ``since``
+    responses.add(responses.GET, LI_POSTS, json={"paging": {"start": 50, "count": 50, "links": []},
+        "elements": [li_post(50, datetime(2026, 9, 20, tzinfo=UTC)), li_post(51, datetime(2026, 8, 1, tzinfo=UTC))]})  # fmt: skip
+    posts = LinkedInMetrics(requests.Session()).recent_posts(LI_CREDS, LI_SINCE)
+    # Then the finder was asked as documented: the author URN percent-encoded, 50 a page from 0
+    sent = responses.calls[0].request
+    assert (sent.url or "").startswith(f"{LI_POSTS}?author=urn%3Ali%3Aorganization%3A5515715&q=author")
+    assert query(0) == {"author": [LI_ORG], "q": ["author"], "count": ["50"], "start": ["0"],
+                        "sortBy": ["LAST_MODIFIED"]}  # fmt: skip
+    assert sent.headers["Authorization"] == "Bearer AQV-li"
+    assert sent.headers["X-Restli-Protocol-Version"] == "2.0.0"
+    assert sent.headers["LinkedIn-Version"]
+    # And the next page starts after the first, and the page reaching past ``since`` is the last
+    assert query(1)["start"] == ["50"]
+    assert len(responses.calls) == 2
+    # And only the page's own published posts since ``since`` are posts, their text as written
+    ids = [p.platform_post_id for p in posts]
+    assert len(ids) == 48  # 46 + post 49 + post 50; no reshare, draft or other author's post, none too old
+    assert {"urn:li:share:6952676245012400046", "urn:li:share:6952676245012400047"}.isdisjoint(ids)
+    assert "urn:li:share:6952676245012400048" not in ids
+    assert "urn:li:share:6952676245012400051" not in ids
+    assert posts[0] == TimelinePost(
+        "urn:li:share:6952676245012400000", newest, "Our menu (autumn) #baking",
+        "https://www.linkedin.com/feed/update/urn:li:share:6952676245012400000/",
+    )  # fmt: skip
+    assert posts[-1].platform_post_id == "urn:li:share:6952676245012400050"
+
+
+@responses.activate
+def test_linkedin_stops_at_the_total() -> None:
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    responses.add(responses.GET, LI_POSTS, json={"paging": {"start": 0, "count": 50, "total": 2},
+                                                  "elements": [li_post(1, at), li_post(2, at)]})  # fmt: skip
+    posts = LinkedInMetrics(requests.Session()).recent_posts(LI_CREDS, LI_SINCE)
+    assert len(posts) == 2
+    assert len(responses.calls) == 1
+
+
+def test_linkedin_reads_no_members_posts() -> None:
+    # r_member_social is a closed permission: a member's timeline is not read (and has no statistics)
+    member = AccountCredentials(platform="linkedin", account_id="urn:li:person:782bbtaQ", access_token="t")
+    with responses.RequestsMock() as rsps:  # any request would fail the test
+        assert LinkedInMetrics(requests.Session()).recent_posts(member, LI_SINCE) == []
+        assert len(rsps.calls) == 0
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        (401, fixture_json("platform_api/publishing/linkedin/error_401_empty_token.json"), AuthError),
+        (403, {"message": "Not enough permissions to access: GET-author /posts", "serviceErrorCode": 100,
+               "status": 403}, PermanentError),
+        (429, {"message": "Resource level throttle limit for calls to this resource is reached.",
+               "serviceErrorCode": 101, "status": 429}, RateLimited),
+    ],
+)  # fmt: skip
+def test_linkedin_errors_are_mapped(status: int, body: dict[str, object], error: type[Exception]) -> None:
+    responses.add(responses.GET, LI_POSTS, status=status, json=body)
+    with pytest.raises(error) as raised:
+        LinkedInMetrics(requests.Session()).recent_posts(LI_CREDS, LI_SINCE)
+    assert "AQV-li" not in str(raised.value)

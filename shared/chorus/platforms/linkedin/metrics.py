@@ -13,6 +13,19 @@ engagements = round(engagement x impressionCount), LinkedIn's own numerator, and
 
 Rest.li 2.0 wants literal ``List(...)`` syntax with each URN percent-encoded inside it, which ``requests``
 ``params`` would mangle, so the query string is built here.
+
+Timeline (a page's posts made elsewhere, :class:`~chorus.platforms.base.TimelineReader`): the Posts API's
+"Find Posts by Authors" finder, ``GET /rest/posts?author={encoded org URN}&q=author&count=50&start={n}
+&sortBy=LAST_MODIFIED`` (``r_organization_social``; the versioned headers as every /rest call), answered
+``{paging: {start, count, total?, links}, elements: [Post]}`` (a Rest.li collection: the Posts API page on
+learn.microsoft.com and the official linkedin-api-python-client's ``CollectionResponse``/``Paging``; no
+fixture of it exists). Each Post: ``id`` (share or ugcPost URN), ``author``, ``commentary`` (little text),
+``publishedAt`` / ``createdAt`` / ``lastModifiedAt`` (epoch ms), ``lifecycleState``; a reshare carries
+``reshareContext``. Pages are asked by ``start`` while a full page comes back, ``paging.total`` is not
+reached, and the page is still modified since ``since`` (sorted by last modification, newest first: a
+post last modified before ``since`` was created before it too). Only PUBLISHED posts authored by the
+page, not reshares, are its posts. A member's posts are not read: that needs ``r_member_social``, a
+closed permission Chorus does not ask for, and share statistics exist for pages only.
 """
 
 from __future__ import annotations
@@ -25,10 +38,17 @@ from typing import Any
 
 import requests
 
-from chorus.platforms.base import AccountCredentials, MetricPoint, MetricScope
+from chorus.platforms.base import (
+    TIMELINE_MAX_PAGES,
+    AccountCredentials,
+    MetricPoint,
+    MetricScope,
+    TimelinePost,
+    newest_first,
+)
 from chorus.platforms.http import batched, bearer, call, json_body
 from chorus.platforms.linkedin.oauth import API_VERSION, is_organization, organization_urn, rest_headers
-from chorus.platforms.linkedin.publish import encoded_urn
+from chorus.platforms.linkedin.publish import encoded_urn, plain_text, post_url
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +56,7 @@ PLATFORM = "linkedin"
 API_URL = "https://api.linkedin.com/rest"
 DEFAULT_VERSION = API_VERSION  # LinkedIn-Version (YYYYMM); versions are retired after about a year
 MAX_POSTS_PER_REQUEST = 20
+POSTS_PAGE = 50  # the author finder's count
 
 SHARE_STATISTICS: Mapping[str, str] = {
     "impressionCount": "impressions",
@@ -80,13 +101,13 @@ class LinkedInMetrics:
     def __init__(
         self,
         session: requests.Session | None = None,
-        base_url: str = API_URL,
+        base_url: str | None = None,
         *,
         version: str = DEFAULT_VERSION,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self._session = session or requests.Session()
-        self.base_url = base_url.rstrip("/")
+        self.base_url = (base_url or API_URL).rstrip("/")  # the module's address when built
         self.version = version
         self._clock = clock
 
@@ -127,6 +148,33 @@ class LinkedInMetrics:
             logger.warning("post_metrics_skipped", extra={"platform": PLATFORM, "post_ids": unsupported})
         return points
 
+    def recent_posts(self, creds: AccountCredentials, since: datetime) -> list[TimelinePost]:
+        """The page's own posts published at or after ``since``, newest first (none for a member)."""
+        if not is_organization(creds.account_id):
+            return []
+        org = organization_urn(creds.account_id)
+        found: list[TimelinePost] = []
+        since_ms = since.timestamp() * 1000
+        start = 0
+        for _ in range(TIMELINE_MAX_PAGES):
+            body = self._get(creds, f"/posts?author={encoded_urn(org)}&q=author&count={POSTS_PAGE}&start={start}"
+                                    "&sortBy=LAST_MODIFIED")  # fmt: skip
+            body = body if isinstance(body, dict) else {}
+            elements = [e for e in body.get("elements") or [] if isinstance(e, dict)]
+            reaches_back = False
+            for element in elements:
+                modified = _ms(element.get("lastModifiedAt")) or _ms(element.get("createdAt"))
+                reaches_back = reaches_back or (modified is not None and modified < since_ms)
+                post = _own_post(element, org)
+                if post is not None:
+                    found.append(post)
+            paging = body.get("paging")
+            start += len(elements)
+            total = _count(paging.get("total")) if isinstance(paging, dict) else None
+            if reaches_back or len(elements) < POSTS_PAGE or (total is not None and start >= total):
+                break
+        return newest_first(found, since)
+
     def _statistics(self, creds: AccountCredentials, org: str, extra: str) -> Iterable[dict[str, Any]]:
         body = self._get(
             creds,
@@ -139,3 +187,21 @@ class LinkedInMetrics:
         headers = {**bearer(creds.access_token), **rest_headers(self.version)}
         resp = call(self._session, "GET", f"{self.base_url}{path_and_query}", PLATFORM, headers=headers)
         return json_body(resp, PLATFORM)
+
+
+def _ms(value: Any) -> float | None:
+    """An epoch-milliseconds time field, or None."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _own_post(element: Mapping[str, Any], org: str) -> TimelinePost | None:
+    """A listed post as the page's own post: published, authored by the page, not a reshare."""
+    urn, at = element.get("id"), _ms(element.get("publishedAt")) or _ms(element.get("createdAt"))
+    if not isinstance(urn, str) or not urn.startswith(tuple(POST_KINDS)) or at is None:
+        return None
+    if element.get("author") != org or element.get("reshareContext"):
+        return None
+    if element.get("lifecycleState", "PUBLISHED") != "PUBLISHED":
+        return None
+    published = datetime.fromtimestamp(at / 1000, UTC)
+    return TimelinePost(urn, published, plain_text(str(element.get("commentary") or "")), post_url(urn))
