@@ -17,6 +17,7 @@ from tests.faults.fakes.tiktok_business import (
     REPLY_CREATE,
     REPLY_LIST,
     TikTokBusiness,
+    api_url,
     envelope,
     tiktok_business_platform,
 )
@@ -31,10 +32,13 @@ COMMENT = "7310000000000000042"
 
 @pytest.fixture
 def knobs(platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) -> Iterator[TikTokBusiness]:
+    from chorus.accounts.apps import get_apps
     from chorus.platforms import replies
 
+    monkeypatch.setenv("CHORUS_TIKTOK_BUSINESS_API_URL", api_url(platform))
+    get_apps.cache_clear()  # type: ignore[attr-defined]
     replies.reset()
-    yield tiktok_business_platform(platform, monkeypatch, BUSINESS_ID, TOKEN)
+    yield tiktok_business_platform(platform, BUSINESS_ID, TOKEN)
     replies.reset()
 
 

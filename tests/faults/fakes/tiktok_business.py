@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
-
 from tests.faults.harness import FakePlatform, Request
 
 PREFIX = "/open_api/v1.3"
@@ -46,13 +44,12 @@ def shown(record: dict[str, Any]) -> dict[str, Any]:
     return {"comment_id": record["id"], **{k: v for k, v in record.items() if k != "id"}}
 
 
-def tiktok_business_platform(
-    platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, business_id: str, token: str
-) -> TikTokBusiness:
-    from chorus.accounts.apps import get_apps
+def api_url(platform: FakePlatform) -> str:
+    """What ``CHORUS_TIKTOK_BUSINESS_API_URL`` is set to for Chorus to call the fake."""
+    return f"{platform.url}{PREFIX}"
 
-    monkeypatch.setenv("CHORUS_TIKTOK_BUSINESS_API_URL", f"{platform.url}{PREFIX}")
-    get_apps.cache_clear()  # type: ignore[attr-defined]
+
+def tiktok_business_platform(platform: FakePlatform, business_id: str, token: str) -> TikTokBusiness:
     knobs = TikTokBusiness(platform, business_id, token)
 
     def refused(req: Request) -> dict[str, Any] | None:

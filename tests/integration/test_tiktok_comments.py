@@ -1,0 +1,133 @@
+"""TikTok business comments in the inbox on the embedded runtime, against a fake TikTok API for Business on
+127.0.0.1 (tests/faults/fakes/tiktok_business.py): a comment on the business account's video is polled into
+the inbox once, across polls, and a reply from the inbox lands under it once through comment/reply/create.
+An account connected without comment.list is never asked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from chorus.platforms.tiktok.comments import LIST_SCOPE, MANAGE_SCOPE, message_id
+from tests.faults.fakes.tiktok_business import (
+    COMMENT_LIST,
+    REPLY_CREATE,
+    VIDEO_LIST,
+    TikTokBusiness,
+    api_url,
+    tiktok_business_platform,
+)
+from tests.faults.harness import FakePlatform
+from tests.integration.harness import Chorus, eventually
+from tests.integration.test_inbox import conversations
+
+BUSINESS_ID = "-000Vd1h0s0Yf6kOwRMy1OLmmpWAXmJ5ND5Q"
+TOKEN = "act.business-token"
+VIDEO = "7300000000000000001"
+
+
+@pytest.fixture(scope="module")
+def tiktok() -> Iterator[tuple[FakePlatform, TikTokBusiness]]:
+    made = FakePlatform()
+    knobs = tiktok_business_platform(made, BUSINESS_ID, TOKEN)
+    yield made, knobs
+    made.stop()
+
+
+@pytest.fixture(scope="module")
+def chorus(tiktok: tuple[FakePlatform, TikTokBusiness]) -> Iterator[Chorus]:
+    c = Chorus(extra_env={"CHORUS_TIKTOK_BUSINESS_API_URL": api_url(tiktok[0])})
+    yield c
+    c.close()
+
+
+def connect(chorus: Chorus, key: str, account_ref: str, scopes: str) -> str:
+    """A TikTok account of ``key``'s workspace connected with ``scopes`` granted (as the OAuth callback
+    keeps them)."""
+    from chorus.accounts.service import connect_or_reconnect
+    from chorus.accounts.tokens import TokenSet
+    from chorus.auth.keys import parse_key
+
+    parsed = parse_key(key)
+    assert parsed is not None
+    return connect_or_reconnect(
+        parsed.workspace_id, "tiktok", account_ref, TokenSet(TOKEN), handle="chorus_cafe",
+        extra={"scopes": scopes},
+    ).id  # fmt: skip
+
+
+def poll(chorus: Chorus) -> None:
+    chorus.rt.tick("PollerFunction")
+    chorus.rt.wait_idle()
+
+
+def test_a_comment_is_polled_once_and_its_reply_lands_once(
+    chorus: Chorus, tiktok: tuple[FakePlatform, TikTokBusiness]
+) -> None:
+    from chorus.inbox.poller import tracked
+
+    platform, knobs = tiktok
+    ws, key = chorus.workspace()
+    account = connect(chorus, key, BUSINESS_ID, f"user.info.basic,{LIST_SCOPE},{MANAGE_SCOPE}")
+    eventually(lambda: any(t.account_id == account for t in tracked(["tiktok"])), timeout=15)
+    # Given a comment on the business account's video
+    knobs.comment(
+        VIDEO, "7310000000000000042", "Do you ship to Porto?", datetime.now(UTC) - timedelta(minutes=2)
+    )
+    # When the poller runs twice
+    poll(chorus)
+    poll(chorus)
+    # Then it is in the inbox once, as a TikTok comment that can be answered
+    convs = eventually(lambda: conversations(chorus, key, platform="tiktok"), timeout=15)
+    assert len(convs) == 1
+    conv = convs[0]
+    assert (conv["channel"], conv["kind"], conv["preview"]) == ("tiktok", "comment", "Do you ship to Porto?")
+    assert conv["reply_via"].startswith("a reply comment: POST /business/comment/reply/create/")
+    thread = chorus.call("GET", f"/inbox/{conv['id']}", key).json()
+    assert [m["platform_message_id"] for m in thread["messages"]] == [
+        message_id(VIDEO, "7310000000000000042")
+    ]
+    # each poll asked with the account's token in Access-Token
+    asked = platform.calls("GET", COMMENT_LIST)
+    assert len(asked) >= 2
+    assert {r.headers.get("Access-Token") for r in asked} == {TOKEN}
+    # When an agent replies from the inbox
+    sent = chorus.call("POST", f"/inbox/{conv['id']}/reply", key, json={"text": "Yes, in 3 days!"})
+    assert sent.status_code == 202, sent.text
+
+    def landed() -> dict[str, Any] | None:
+        replies = chorus.call("GET", f"/inbox/{conv['id']}", key).json()["replies"]
+        return replies[0] if replies and replies[0]["state"] in ("sent", "failed") else None
+
+    reply = eventually(landed, timeout=30)
+    # Then TikTok has it once, under the comment
+    assert reply["state"] == "sent", reply
+    made = platform.records["reply"]
+    assert [(r["video_id"], r["parent_comment_id"], r["text"]) for r in made] == [
+        (VIDEO, "7310000000000000042", "Yes, in 3 days!")
+    ]
+    assert reply["platform_message_id"] == message_id(VIDEO, made[0]["id"])
+    assert len(platform.calls("POST", REPLY_CREATE)) == 1
+    # And a reply longer than TikTok takes is refused before anything is stored or sent
+    too_long = chorus.call("POST", f"/inbox/{conv['id']}/reply", key, json={"text": "x" * 151})
+    assert too_long.status_code == 422, too_long.text
+    assert "150" in too_long.text
+    assert len(platform.calls("POST", REPLY_CREATE)) == 1
+
+
+def test_an_account_without_comment_list_is_never_asked(
+    chorus: Chorus, tiktok: tuple[FakePlatform, TikTokBusiness]
+) -> None:
+    from chorus.inbox.poller import tracked
+
+    platform, _ = tiktok
+    ws, key = chorus.workspace()
+    other = "creator-without-business-scopes"
+    account = connect(chorus, key, other, "user.info.basic,video.list")
+    eventually(lambda: any(t.account_id == account for t in tracked(["tiktok"])), timeout=15)
+    poll(chorus)
+    assert [r for r in platform.calls("GET", VIDEO_LIST) if r.query.get("business_id") == other] == []
+    assert conversations(chorus, key, platform="tiktok") == []
