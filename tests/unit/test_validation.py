@@ -138,14 +138,13 @@ def test_threads_and_linkedin_limits() -> None:
     assert rules(validate("linkedin", "a" * 3001, [], None, [], None)) == {("text.too_long", "text")}
 
 
-def test_youtube_and_tiktok_need_a_video() -> None:
+def test_youtube_needs_a_video_and_tiktok_a_video_or_photos() -> None:
     tiktok = {"tiktok": {"privacy_level": "SELF_ONLY"}}
+    assert ("media.video_required", "media") in rules(validate("youtube", "hi", [], None, [], None))
+    assert ("media.required", "media") in rules(validate("tiktok", "hi", [], None, [], None, options=tiktok))
     for platform in ("youtube", "tiktok"):
-        assert ("media.video_required", "media") in rules(
-            validate(platform, "hi", [], None, [], None, options=tiktok)
-        )
         assert validate(platform, "hi", [MP4], None, [], None, options=tiktok) == []
-    assert ("media.unsupported_type", "media[0]") in rules(validate("tiktok", "hi", [JPEG], None, [], None))
+    assert ("media.unsupported_type", "media[0]") in rules(validate("tiktok", "hi", [PNG], None, [], None))
     # on YouTube an image is the video's thumbnail (JPEG/PNG, at most 2 MB), never a post of its own
     assert rules(validate("youtube", "hi", [JPEG], None, [], None)) == {("media.video_required", "media")}
     assert validate("youtube", "hi", [MP4, JPEG], None, [], None) == []
@@ -250,3 +249,37 @@ def test_a_threads_text_post_carries_its_link_as_an_attachment_a_media_post_in_t
     link = "https://example.com/" + "x" * 30
     assert validate("threads", "a" * 500, [], link, [], None) == []
     assert rules(validate("threads", "a" * 500, [JPEG], link, [], None)) == {("text.too_long", "text")}
+
+
+WEBP = MediaSpec("image/webp", 100_000)
+
+
+def test_a_tiktok_photo_post_is_1_to_35_jpeg_or_webp_images_with_a_title_of_90_characters() -> None:
+    chosen = {"tiktok": {"privacy_level": "SELF_ONLY", "photo_cover_index": "34", "auto_add_music": "true"}}
+    assert validate("tiktok", "Cakes", [JPEG, WEBP] * 17 + [JPEG], None, [], None, "Cakes", chosen) == []
+    assert rules(validate("tiktok", "Cakes", [JPEG] * 36, None, [], None, options=chosen)) == {
+        ("media.too_many", "media")}  # fmt: skip
+    assert rules(validate("tiktok", "hi", [JPEG, MP4], None, [], None, options=chosen)) == {
+        ("media.mixed", "media"), ("options.unsupported", "options.tiktok.photo_cover_index"),
+        ("options.unsupported", "options.tiktok.auto_add_music")}  # fmt: skip
+    assert rules(validate("tiktok", "hi", [JPEG], None, [], None, "t" * 91, chosen)) == {
+        ("title.too_long", "title"), ("options.invalid", "options.tiktok.photo_cover_index")}  # fmt: skip
+    assert rules(validate("tiktok", "hi", [MediaSpec("image/jpeg", 21 * 1024 * 1024)], None, [], None,
+                          options={"tiktok": {"privacy_level": "SELF_ONLY"}})) == {("media.too_large", "media[0]")}  # fmt: skip
+
+
+def test_a_tiktok_video_has_no_title_and_no_photo_options_and_a_photo_post_no_duets_or_stitches() -> None:
+    video = {"tiktok": {"privacy_level": "SELF_ONLY", "photo_cover_index": "0"}}
+    assert rules(validate("tiktok", "hi", [MP4], None, [], None, "A title", video)) == {
+        ("title.unsupported", "title"), ("options.unsupported", "options.tiktok.photo_cover_index")}  # fmt: skip
+    photo = {"tiktok": {"privacy_level": "SELF_ONLY", "allow_duet": "true", "cover_ms": "100"}}
+    assert rules(validate("tiktok", "hi", [JPEG], None, [], None, options=photo)) == {
+        ("options.unsupported", "options.tiktok.allow_duet"), ("options.unsupported", "options.tiktok.cover_ms")}  # fmt: skip
+
+
+def test_a_tiktok_draft_needs_no_privacy_level_a_direct_post_does() -> None:
+    assert validate("tiktok", "hi", [MP4], None, [], None, options={"tiktok": {"mode": "draft"}}) == []
+    assert rules(validate("tiktok", "hi", [JPEG], None, [], None, options={"tiktok": {"mode": "direct"}})) == {
+        ("options.required", "options.tiktok.privacy_level")}  # fmt: skip
+    assert rules(validate("tiktok", "hi", [MP4], None, [], None, options={"tiktok": {"mode": "inbox"}})) == {
+        ("options.invalid", "options.tiktok.mode"), ("options.required", "options.tiktok.privacy_level")}  # fmt: skip

@@ -114,6 +114,8 @@ class PlatformRules:
     max_title: int | None = None  # a title of its own (counted by ``count``); None: no title field
     title_from_text: bool = False  # no title given: the text's first line is the title (WeChat articles)
     text_rule: Callable[[str], str | None] | None = None  # a platform's own rule: why it refuses a text
+    # a platform's own rule on the post as a whole (its media, title and options): what it refuses
+    post_rule: Callable[[Sequence[MediaSpec], str | None, Mapping[str, str]], list[Violation]] | None = None
 
 
 def weibo_share_rule(text: str) -> str | None:
@@ -121,6 +123,33 @@ def weibo_share_rule(text: str) -> str | None:
     from chorus.accounts.apps import get_apps
 
     return textlib.weibo_share_problem(text, get_apps().weibo_safe_domain)
+
+
+TIKTOK_VIDEO_ONLY = ("allow_duet", "allow_stitch", "cover_ms")
+TIKTOK_PHOTO_ONLY = ("photo_cover_index", "auto_add_music")
+
+
+def _tiktok_post(
+    media: Sequence[MediaSpec], title: str | None, options: Mapping[str, str]
+) -> list[Violation]:
+    """A TikTok photo post (images only) has a title and a cover among its photos, no duets, stitches or
+    cover frame; a video has no title (its caption is the text) and no photo options."""
+    photo = bool(media) and all(m.kind is MediaKind.IMAGE for m in media)
+    found: list[Violation] = []
+    if title and media and not photo:
+        found.append(
+            Violation("title.unsupported", "a TikTok video has no title: its caption is the text", "title")
+        )
+    for name in TIKTOK_VIDEO_ONLY if photo else TIKTOK_PHOTO_ONLY if media else ():
+        if options.get(name):
+            kind = "video" if photo else "photo post"
+            found.append(Violation("options.unsupported", f"{name} is for a TikTok {kind} only",
+                                   f"options.tiktok.{name}"))  # fmt: skip
+    cover = options.get("photo_cover_index") or ""
+    if photo and cover.isdigit() and int(cover) >= len(media):
+        found.append(Violation("options.invalid", f"the post has {len(media)} photos: 0 to {len(media) - 1}",
+                               "options.tiktok.photo_cover_index"))  # fmt: skip
+    return found
 
 
 _IMAGES = frozenset({"image/jpeg", "image/png", "image/webp"})
@@ -307,23 +336,28 @@ PLATFORM_RULES: Mapping[str, PlatformRules] = {
         ),
         supports_first_comment=False,
     ),
-    # TikTok Content Posting API: one video (MP4/MOV/WebM, <= 4 GB), caption <= 2,200 characters.
+    # TikTok Content Posting API: one video (MP4/MOV/WebM, <= 4 GB), or a photo post of 1 to 35 JPEG/WebP
+    # images (<= 20 MB each: content_posting_reference.json's image_restrictions) with a title of its own
+    # (90 characters: content/init's post_info.title); the caption (a video's title, a photo post's
+    # description) is held to the video caption's 2,200 characters for both.
     "tiktok": PlatformRules(
         name="TikTok",
         max_length=2200,
         count=textlib.codepoint_length,
         length_unit="characters",
         media=MediaRules(
-            types=_VIDEOS,
-            max_size=_sizes(None, None, 4 * 1024 * MB),
-            max_images=0,
-            requires="video",
-            max_items=1,
+            types=_VIDEOS | {"image/jpeg", "image/webp"},
+            max_size=_sizes(20 * MB, None, 4 * 1024 * MB),
+            max_images=35,
+            requires="any",
+            max_items=35,
             # creator_info's max_video_post_duration_sec bounds it per creator (300 s in the sample);
             # 3 s to 10 minutes is the most any creator gets.
             video_seconds=(3, 600),
         ),
         supports_first_comment=False,
+        max_title=90,
+        post_rule=_tiktok_post,
     ),
     # Douyin create_video: one video (MP4/MOV; parts above 50 MB, <= 4 GB: douyin/_endpoints.json); the
     # caption is its `text` (topics, @users). The open platform states no caption limit: the Douyin app's
@@ -663,11 +697,14 @@ PLATFORM_OPTIONS: Mapping[str, Mapping[str, Callable[[str], str | None]]] = {
     # Direct Post's post_info (chorus.platforms.tiktok.publish); the creator's own options are checked
     # against creator info before the post is sent
     "tiktok": {
+        "mode": _choice("direct", "draft"),  # draft: sent to the creator's TikTok inbox to finish there
         "privacy_level": _choice(*TIKTOK_PRIVACY),
         "allow_comment": _boolean,
         "allow_duet": _boolean,
         "allow_stitch": _boolean,
         "cover_ms": _digits,
+        "photo_cover_index": _digits,  # a photo post's cover, from 0
+        "auto_add_music": _boolean,  # a photo post's music
     },
     # draft/add's article fields (chorus.platforms.wechat.publish): the summary shown under the title
     # in shares (WeChat takes the content's first 54 characters without one), the author, comments
@@ -681,8 +718,11 @@ PLATFORM_OPTIONS: Mapping[str, Mapping[str, Callable[[str], str | None]]] = {
     "pinterest": {"board_id": _characters(64)},
 }
 """The options a post may give a platform (``Content.options[platform]``), each with its check."""
-REQUIRED_OPTIONS: Mapping[str, tuple[str, ...]] = {"tiktok": ("privacy_level",)}
-"""Options a post must give: TikTok asks that the creator choose the privacy of each post."""
+REQUIRED_OPTIONS: Mapping[str, Callable[[Mapping[str, str]], tuple[str, ...]]] = {
+    "tiktok": lambda own: () if own.get("mode") == "draft" else ("privacy_level",),
+}
+"""Options a post must give, given its options: TikTok asks that the creator choose the privacy of each
+post it publishes (a draft's privacy is chosen in the TikTok app)."""
 
 
 def check_options(platform: str, options: Mapping[str, Mapping[str, str]]) -> list[Violation]:
@@ -699,7 +739,8 @@ def check_options(platform: str, options: Mapping[str, Mapping[str, str]]) -> li
                                    f"options.{platform}.{name}"))  # fmt: skip
         elif (problem := check(value)) is not None:
             found.append(Violation("options.invalid", problem, f"options.{platform}.{name}"))
-    for name in REQUIRED_OPTIONS.get(platform, ()):
+    required = REQUIRED_OPTIONS.get(platform)
+    for name in required(own) if required else ():
         if not own.get(name):
             found.append(Violation("options.required", f"choose {name} for {PLATFORM_RULES[platform].name}",
                                    f"options.{platform}.{name}"))  # fmt: skip
@@ -781,6 +822,8 @@ def validate(
     found += check_options(platform, options or {})
     found += _check_title(rules, title, text)
     found += _check_media(rules, media)
+    if rules.post_rule is not None:
+        found += rules.post_rule(media, title, (options or {}).get(platform) or {})
     if thread and not rules.supports_thread:
         found.append(Violation("thread.unsupported", f"{rules.name} does not support threads", "thread"))
     elif thread:
