@@ -11,8 +11,10 @@ const STATE_LABEL = {
   queued: 'Publishing', publishing: 'Publishing', verifying: 'Publishing', processing: 'Processing',
   published: 'Published', partially_published: 'Partly published', failed: 'Failed', cancelled: 'Cancelled',
   awaiting_manual: 'Post it by hand', overdue: 'Overdue: post it by hand',
+  sent_to_inbox: 'Sent to the inbox: finish it in the app',
 }
-const BY_HAND = new Set(['awaiting_manual', 'overdue']) // reminder publishing: marked posted with the post's URL
+// reminder publishing, and a draft finished in the platform's app: marked posted with the post's URL
+const BY_HAND = new Set(['awaiting_manual', 'overdue', 'sent_to_inbox'])
 const MOVABLE = new Set(['draft', 'pending_approval', 'rejected', 'scheduled', 'paused'])
 const MONTH_SHOWN = 3 // entries a day shows in the month view before "+N more"
 
