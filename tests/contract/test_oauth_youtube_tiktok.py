@@ -169,6 +169,7 @@ def test_connecting_tiktok_proves_the_creator_and_keeps_its_creator_info(
         "afd97af1-b87b-48b9-ac98-410aghda5344", "tiktok", "TikTok Official")  # fmt: skip
     assert account.extra["privacy_level_options"] == "PUBLIC_TO_EVERYONE,MUTUAL_FOLLOW_FRIENDS,SELF_ONLY"
     assert json.loads(account.extra["creator_info"])["stitch_disabled"] is True
+    assert account.extra["scopes"] == "user.info.basic,video.list"  # no comment.list: comments not polled
     creds = accounts.credentials(accounts.get_account(WS, account.id))
     assert creds.refresh_token == "rft.example12345Example12345Example"
 
