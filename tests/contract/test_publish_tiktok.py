@@ -517,3 +517,18 @@ def test_too_many_pending_drafts_defer_the_post(
         adapter.publish(CREDS, request)
     assert "spam_risk_too_many_pending_share" in waited.value.message
     assert "init" not in request.progress.sent
+
+
+def test_a_post_marked_posted_by_its_url_is_measured_by_the_video_id_in_it(
+    rsps: responses.RequestsMock,
+) -> None:
+    # Given a draft finished in the TikTok app and marked posted with its URL, beside a published video
+    url = "https://www.tiktok.com/@tiktok/photo/7302"
+    rsps.post(f"{API}/video/query/", json={"data": {"videos": [
+        {"id": "7302", "like_count": 4, "comment_count": 0, "share_count": 0, "view_count": 50},
+        {"id": "7301", "like_count": 1, "comment_count": 0, "share_count": 0, "view_count": 9}]}, "error": OK},
+        match=[matchers.json_params_matcher({"filters": {"video_ids": ["7301", "7302"]}})])  # fmt: skip
+    points = TikTokMetrics(session=requests.Session()).post_metrics(CREDS, ["7301", url])
+    # Then TikTok was asked for the id in the URL, and its points are the URL's (the id it is followed by)
+    assert {(p.object_id, p.metric, p.value) for p in points if p.metric == "likes"} == {("7301", "likes", 1),
+                                                                                      (url, "likes", 4)}  # fmt: skip
