@@ -22,7 +22,8 @@ class PlatformInfo:
     # "manual": apps cannot publish there (no publishing API): Chorus reminds a person at the due time
     # and they mark it posted with its URL (chorus.posts.reminders); accounts are added by hand.
     publishing: str = "api"
-    domains: tuple[str, ...] = ()  # where its profiles and posts live (a manual account's URLs)
+    # where its profiles and posts live: a manual account's URLs, a post marked posted (a TikTok draft)
+    domains: tuple[str, ...] = ()
 
 
 PLATFORMS: Mapping[str, PlatformInfo] = {
@@ -38,7 +39,7 @@ PLATFORMS: Mapping[str, PlatformInfo] = {
         PlatformInfo("youtube", "YouTube", "youtube.publish:YouTubePublisher", "youtube.metrics:YouTubeMetrics", True),
         PlatformInfo("threads", "Threads", "threads.publish:ThreadsPublisher", "threads.metrics:ThreadsMetrics", True),
         PlatformInfo("pinterest", "Pinterest", "pinterest.publish:PinterestPublisher", "pinterest.metrics:PinterestMetrics", False),
-        PlatformInfo("tiktok", "TikTok", "tiktok.publish:TikTokPublisher", "tiktok.metrics:TikTokMetrics", True),
+        PlatformInfo("tiktok", "TikTok", "tiktok.publish:TikTokPublisher", "tiktok.metrics:TikTokMetrics", True, domains=("tiktok.com",)),
         PlatformInfo("wechat", "WeChat Official Account", "wechat.publish:WeChatPublisher", "wechat.metrics:WeChatMetrics", True),
         PlatformInfo("whatsapp", "WhatsApp", None, None, True),
         PlatformInfo("weibo", "Weibo (微博)", "weibo.publish:WeiboPublisher", "weibo.metrics:WeiboMetrics", False),
