@@ -321,7 +321,7 @@ def _bluesky(all_: Personas) -> Persona:
         record = body.get("record") or {}
         p.objects[rkey] = record
         all_.record(Made("bluesky", uri(rkey), str(record.get("text", "")),
-                         f"https://bsky.app/profile/{p.handle}/post/{rkey}", p.account))  # fmt: skip
+                         f"https://bsky.app/profile/{p.account}/post/{rkey}", p.account))  # fmt: skip
         return {"uri": uri(rkey), "cid": f"bafyreisandbox{rkey}"}
 
     @p.route("GET", r"/xrpc/com\.atproto\.repo\.getRecord")

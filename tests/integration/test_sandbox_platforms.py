@@ -1,0 +1,110 @@
+"""The sandbox standing in for real platforms (issue 19, "the demo's sandbox can stand in for any
+platform"): on the embedded runtime, each platform's API base URL points at the sandbox answering as that
+platform, one account per platform is connected through ``POST /accounts`` (its owner proven by the
+platform's own whoami call), and a post on each is published by the platform's REAL adapter, exactly
+once, with the URL the platform answered, and shown in the calendar under its platform."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+
+from chorus.local.demo import EVERYWHERE, PICTURE, connect_stand_ins
+from chorus.platforms.sandbox.personas import ANSWERED, IMAGE_ONLY, IMAGE_PATH, NOT_ANSWERED, api_urls, claim
+from chorus.platforms.sandbox.server import SandboxServer
+from tests.integration.harness import Chorus, eventually
+
+SETTLED = {"published", "failed", "partially_published"}
+
+
+@pytest.fixture(scope="module")
+def stand_in() -> Iterator[SandboxServer]:
+    """The sandbox the platforms' API base URLs point at (the harness's own sandbox plays ``sandbox``)."""
+    made = SandboxServer()
+    made.start()
+    yield made
+    made.stop()
+
+
+@pytest.fixture(scope="module")
+def chorus(stand_in: SandboxServer) -> Iterator[Chorus]:
+    c = Chorus(extra_env=api_urls(stand_in.url))
+    yield c
+    c.close()
+
+
+def published(stand_in: SandboxServer) -> list[dict[str, Any]]:
+    return list(requests.get(f"{stand_in.url}/_control/published", timeout=5).json()["published"])
+
+
+def settled(chorus: Chorus, key: str, post_id: str) -> dict[str, Any]:
+    def done() -> dict[str, Any] | None:
+        post = chorus.call("GET", f"/posts/{post_id}", key).json()
+        return post if all(t["state"] in SETTLED for t in post["targets"]) else None
+
+    return eventually(done, timeout=60)
+
+
+def test_every_answered_platform_publishes_once_through_its_real_adapter(
+    chorus: Chorus, stand_in: SandboxServer
+) -> None:
+    _, key = chorus.workspace("Acme Coffee")
+
+    def call(method: str, path: str, **kw: Any) -> requests.Response:
+        return chorus.call(method, path, key, **kw)
+
+    # Given one account per platform the sandbox answers as, each proven by the platform's whoami
+    accounts = connect_stand_ins(call, stand_in.url)
+    assert set(accounts) == set(ANSWERED)
+    shown = {p: call("GET", f"/accounts/{a}").json() for p, a in accounts.items()}
+    assert shown["linkedin"]["platform_account_id"] == "urn:li:organization:5515715"
+    assert shown["instagram"]["platform_account_id"] == "17841400008460056"  # the Page's linked account
+    assert shown["bluesky"]["platform_account_id"].startswith("did:plc:")
+    # When a text post goes to every text platform and a picture to the platforms that need one
+    texts = [accounts[p] for p in ANSWERED if p not in IMAGE_ONLY]
+    pictures = [accounts[p] for p in sorted(IMAGE_ONLY)]
+    media = [{"mime_type": "image/jpeg", "url": stand_in.url + IMAGE_PATH}]
+    made = [
+        call("POST", "/posts", json={"text": EVERYWHERE, "accounts": texts, "mode": "now"}),
+        call("POST", "/posts", json={"text": PICTURE, "media": media, "accounts": pictures, "mode": "now"}),
+    ]
+    assert [m.status_code for m in made] == [201, 201], [m.text for m in made]
+    targets = [t for m in made for t in settled(chorus, key, m.json()["id"])["targets"]]
+    # Then each is published, once, by its platform's adapter, at the URL the platform answered
+    assert {t["account_id"]: t["state"] for t in targets} == dict.fromkeys(accounts.values(), "published")
+    on_platforms = published(stand_in)
+    assert sorted(m["platform"] for m in on_platforms) == sorted(ANSWERED)
+    by_platform = {m["platform"]: m for m in on_platforms}
+    for platform, account_id in accounts.items():
+        (target,) = [t for t in targets if t["account_id"] == account_id]
+        assert target["url"] == by_platform[platform]["url"], platform
+    words, _ = EVERYWHERE.rsplit(" ", 1)  # the link goes out as the workspace's tracked short link
+    assert by_platform["x"]["text"].startswith(words + " http")
+    assert "/l/" in by_platform["x"]["text"]
+    assert by_platform["instagram"]["text"] == PICTURE
+    # And the calendar shows every one of them under its account, hence its platform
+    now = datetime.now(UTC)
+    window = {"from": (now - timedelta(hours=1)).isoformat(), "to": (now + timedelta(hours=1)).isoformat()}
+    days = chorus.call("GET", "/calendar", key, params=window).json()["days"]
+    assert {a for by_account in days.values() for a in by_account} == set(accounts.values())
+
+
+def test_a_token_the_platform_refuses_is_not_connected(chorus: Chorus, stand_in: SandboxServer) -> None:
+    _, key = chorus.workspace("Refused")
+    body = claim(stand_in.url, "threads")
+    requests.post(f"{stand_in.url}/_control/revoke", json={"token": body["access_token"]}, timeout=5)
+    answer = chorus.call("POST", "/accounts", key, json=body)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["errors"][0]["field"] == "access_token"
+
+
+def test_the_platforms_not_answered_are_named_with_the_reason(stand_in: SandboxServer) -> None:
+    assert not set(NOT_ANSWERED) & set(ANSWERED)
+    refused = requests.get(f"{stand_in.url}/as/youtube/youtube/v3/channels", timeout=5,
+                           headers={"Authorization": "Bearer t"})  # fmt: skip
+    assert refused.status_code == 404
+    assert "does not answer as 'youtube'" in refused.json()["message"]
