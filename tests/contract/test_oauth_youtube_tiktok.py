@@ -132,7 +132,7 @@ def test_the_tiktok_authorize_url_names_the_client_key_and_comma_separated_scope
     parts = urlsplit(tiktok.authorize_url("tt-key", REDIRECT, "st4te"))
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == "https://www.tiktok.com/v2/auth/authorize/"
     assert parse_qs(parts.query) == {"client_key": ["tt-key"], "response_type": ["code"], "redirect_uri": [REDIRECT],
-                                     "scope": ["user.info.basic,user.info.stats,video.publish,video.list"],
+                                     "scope": ["user.info.basic,user.info.stats,video.publish,video.upload,video.list"],
                                      "state": ["st4te"]}  # fmt: skip
 
 

@@ -35,7 +35,7 @@ __all__ = ["CreatorInfo", "TokenSet", "authorize_url", "creator_info", "exchange
 
 AUTHORIZE_URL = "https://www.tiktok.com/v2/auth/authorize/"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-DEFAULT_SCOPES = ("user.info.basic", "user.info.stats", "video.publish", "video.list")
+DEFAULT_SCOPES = ("user.info.basic", "user.info.stats", "video.publish", "video.upload", "video.list")
 
 
 @dataclass(frozen=True)
