@@ -1,5 +1,5 @@
 """docs/platforms.md's table is what the code declares, platform by platform: publishing adapters and
-collectors (``chorus.platforms.registry``), text limits, threads and first comments (the composer's
+collectors (``chorus.platforms.registry``) and the kinds of post an adapter declares (``publish_types``), text limits, threads and first comments (the composer's
 ``PLATFORM_RULES``), connecting by OAuth (``OAUTH_PLATFORMS``), how messages arrive and which inbox
 channels can be answered (``chorus.inbox.channels``)."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from chorus.accounts.oauth import OAUTH_PLATFORMS
 from chorus.inbox.channels import CHANNELS
-from chorus.platforms.registry import PLATFORMS
+from chorus.platforms.registry import PLATFORMS, adapter_class
 from chorus.posts.validation import PLATFORM_RULES
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "platforms.md"
@@ -31,6 +31,17 @@ def connect_by(name: str) -> str:
     return {"sandbox": "local", "bluesky": "app password"}.get(name, "token")
 
 
+def publish_cell(name: str) -> str:
+    """ "reminder", the kinds of post an adapter declares (``publish_types``, read without building it),
+    "yes" for an adapter that declares none, "—" without one."""
+    info = PLATFORMS[name]
+    if info.publishing == "manual":
+        return "reminder"
+    if info.publisher is None:
+        return "—"
+    return ", ".join(getattr(adapter_class(info.publisher), "publish_types", ())) or "yes"
+
+
 def declared_rows() -> list[str]:
     rows = []
     for name, info in PLATFORMS.items():
@@ -41,7 +52,7 @@ def declared_rows() -> list[str]:
         text = f"{rules.max_length:,} {rules.length_unit}" if rules and publishes else "—"
         cells = [
             info.label,
-            "reminder" if manual else yes(publishes),
+            publish_cell(name),
             text,
             yes(bool(rules and publishes and rules.supports_thread)),
             yes(bool(rules and publishes and rules.supports_first_comment)),

@@ -230,6 +230,7 @@ def post_url(username: str | None, post_id: str, kind: str = "video") -> str | N
 class TikTokPublisher(SteppedPublisher):
     name = PLATFORM
     label = "TikTok"
+    publish_types = ("video", "photos", "inbox draft")  # docs/platforms.md's Publish column
     request_budget_s: float = requests_budget(CALL_REQUESTS, TIMEOUT)
     steps = (POLL_STEP, CONTINUE_STEP)
 
