@@ -104,7 +104,9 @@ CHANNELS: Mapping[str, Channel] = {
                 "comments on the account's statuses and comments mentioning it (polled)",
                 "a reply comment: POST 2/comments/reply.json (cid, id, comment)",
                 "weibo.comments:WeiboCommentReplies", max_chars=140),
-        Channel("threads", "threads", "Threads", "replies and mentions", None),
+        Channel("threads", "threads", "Threads", "replies and mentions",
+                "a reply post: POST /{threads-user-id}/threads (media_type TEXT, reply_to_id), then "
+                "POST /{threads-user-id}/threads_publish", "threads.replies:ThreadsReplies", max_chars=500),
         Channel("linkedin", "linkedin", "LinkedIn", "comments and mentions on the organisation's posts",
                 "a reply comment: POST /rest/socialActions/{comment-urn}/comments (actor, object, message.text, "
                 "parentComment)", "linkedin.replies:LinkedInCommentReplies"),
