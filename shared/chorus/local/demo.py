@@ -97,6 +97,10 @@ def run_demo(template: Path) -> int:
                       "message": "service unavailable", "times": 1, "retry_after": 1}, timeout=5)  # fmt: skip
         requests.post(sandbox_url + "/_control/faults", json={"kind": "status", "account": "acme", "status": 400,
                       "message": "Status is a duplicate", "times": 1}, timeout=5)  # fmt: skip
+        requests.post(sandbox_url + "/_control/faults", json={"kind": "drop_after_create", "account": "as:x"},
+                      timeout=5)  # fmt: skip
+        say("  X will make the post but its answer will be lost (the connection drops): Chorus must look")
+        say("  for it on the account's timeline, not post it twice")
         base = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=6)
         plan = [
             ("Refused by the platform (400)", ["acme"], base, "Our autumn blend is back ☕"),
@@ -107,7 +111,7 @@ def run_demo(template: Path) -> int:
         texts = [p for p in stand_ins if p not in IMAGE_ONLY]
         plan += [
             (f"Every text platform ({len(texts)})", texts, base + timedelta(seconds=3), EVERYWHERE),
-            ("A picture: Instagram, Pinterest", sorted(IMAGE_ONLY), base + timedelta(seconds=5), PICTURE),
+            ("A picture: Instagram, Pinterest", sorted(IMAGE_ONLY), base, PICTURE),
         ]
         media = [
             {"mime_type": "image/jpeg", "url": sandbox_url + IMAGE_PATH, "alt_text": "A cup of Acme coffee"}
@@ -161,6 +165,11 @@ def run_demo(template: Path) -> int:
         dupes += sum(n - 1 for n in once.values() if n > 1)
         say(f"\n  {len(published)} published, {len(failed)} failed, {dupes} duplicates on the platforms")
         say(f"  posts made on each platform: {', '.join(f'{p} {n}' for p, n in once.items())}")
+        faults = requests.get(sandbox_url + "/_control/faults", timeout=5).json()["faults"]
+        lost = [f for f in faults if f["account"] == "as:x" and f["times"] == 0]
+        say(f"  X's answer {'was lost, and the post was found on its timeline' if lost else 'was never lost'}: "
+            f"{once['x']} post on X")  # fmt: skip
+        ok = ok and bool(lost)
         ok = len(published) == 3 + len(stand_ins) and len(failed) == 1 and dupes == 0
         ok = ok and all(n == 1 for n in once.values())
 

@@ -13,7 +13,7 @@ import re
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -21,12 +21,14 @@ from urllib.parse import parse_qs, urlsplit
 
 from chorus.platforms.sandbox.personas import IMAGE, IMAGE_PATH, PREFIX, Personas
 
+AS = "as:"  # a fault's account naming a platform the sandbox answers as ("as:x")
 LABEL = "Chorus sandbox (local only - not a real social network)"
 
 
 @dataclass
 class Fault:
-    kind: str  # status | timeout_after_create
+    kind: str  # status | timeout_after_create | drop_after_create (the post is made, the socket closed unanswered)
+    # the sandbox account, "*" for any; "as:<platform>": the writes (POSTs) to the sandbox answering as it
     account: str = "*"
     status: int = 503
     message: str = "sandbox fault"
@@ -48,9 +50,11 @@ class SandboxState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def take_fault(self, account: str) -> Fault | None:
+        """The next fault for ``account`` (a platform answered as: ``as:<platform>``, never matched by "*")."""
+        wanted = {account} if account.startswith(AS) else {"*", account}
         with self.lock:
             for fault in self.faults:
-                if fault.account in {"*", account} and fault.times > 0:
+                if fault.account in wanted and fault.times > 0:
                     if fault.after > 0:
                         fault.after -= 1
                         return None
@@ -97,6 +101,14 @@ class SandboxServer:
                 parsed: dict[str, Any] = json.loads(raw or b"{}")
                 return parsed
 
+            def _refused(self, fault: Fault | None) -> bool:
+                """Answer a ``status`` fault (True), or let the request through (False)."""
+                if fault is None or fault.kind != "status":
+                    return False
+                headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+                self._send(fault.status, {"error": "sandbox_fault", "message": fault.message}, headers)
+                return True
+
             def _as_platform(self) -> bool:
                 """Answer a request for a persona (``/as/{platform}/...``); False: not one."""
                 split = urlsplit(self.path)
@@ -104,7 +116,16 @@ class SandboxServer:
                     return False
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
+                name = split.path[len(PREFIX) :].split("/", 1)[0]
+                fault = state.take_fault(AS + name) if self.command == "POST" else None
+                if self._refused(fault):
+                    return True
                 got = state.personas.answer(self.command, split.path, split.query, dict(self.headers), raw)
+                if fault and fault.kind == "drop_after_create":
+                    self.close_connection = True  # made, but the caller never hears of it
+                    return True
+                if fault and fault.kind == "timeout_after_create":
+                    time.sleep(fault.delay_s)
                 self._send(got.status, got.body, dict(got.headers))
                 return True
 
@@ -173,9 +194,7 @@ class SandboxServer:
                         }
                     )
                 fault = state.take_fault(account)
-                if fault and fault.kind == "status":
-                    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-                    self._send(fault.status, {"error": "sandbox_fault", "message": fault.message}, headers)
+                if self._refused(fault):
                     return
                 text = str(body.get("text", ""))
                 if not text.strip() and not body.get("media"):
@@ -218,6 +237,10 @@ class SandboxServer:
                     self.send_header("Content-Length", str(len(IMAGE)))
                     self.end_headers()
                     self.wfile.write(IMAGE)
+                    return
+                if path == "/_control/faults":  # each with the times it has left
+                    with state.lock:
+                        self._send(200, {"faults": [asdict(f) for f in state.faults]})
                     return
                 if path == "/_control/published":  # what the personas made, platform by platform
                     self._send(200, {"published": state.personas.listing()})
