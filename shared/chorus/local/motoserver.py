@@ -35,6 +35,10 @@ discarding every write other requests made meanwhile (the server is threaded), s
 Here DynamoDB requests are served one at a time (as the GIL nearly does anyway), and a cancelled
 transaction restores only the items it touched and the stream records it added.
 
+And S3 answers the browser as AWS does: a CORS preflight by the bucket's own CORS rules, unsigned (moto
+checked the presigned PUT's signature against OPTIONS and refused), and no longer moto's allow-every-
+origin default for every service.
+
 Run as ``python -m chorus.local.motoserver -H 127.0.0.1 -p PORT`` (``-p 0 --port-file FILE``: a free
 port, written to FILE once the server listens).
 """
@@ -45,6 +49,7 @@ import base64
 import calendar
 import functools
 import json
+import os
 import sys
 import threading
 import time
@@ -118,6 +123,7 @@ def patch() -> None:
     _plain_json_requests()
     _action_names_listed_once()
     _dynamodb_query_without_sorting_the_table()
+    _s3_preflight_unsigned()
 
     MotoRequestHandler.log_request = lambda self, code="-", size="-": None  # type: ignore[method-assign]
 
@@ -498,6 +504,24 @@ def _plain_json_requests() -> None:
     BaseResponse.parse_parameters = parse_parameters  # type: ignore[method-assign]
 
 
+def _s3_preflight_unsigned() -> None:
+    """A browser's CORS preflight (OPTIONS) before a presigned PUT carries the PUT's query string but is
+    no signed request: S3 answers it from the bucket's CORS rules alone, where moto checked the query's
+    signature against the preflight's headers (403 SignatureDoesNotMatch: the web app could not upload)."""
+    from moto.s3.responses import S3Response
+
+    answer, key_response = S3Response._response_options, S3Response._key_response
+
+    @functools.wraps(key_response)
+    def preflight_unsigned(self: S3Response, request: Any, full_url: str) -> Any:
+        if request.method != "OPTIONS":
+            return key_response(self, request, full_url)
+        self._authenticate_and_authorize_s3_action = lambda **_: None  # type: ignore[method-assign]
+        return answer(self, request.headers, self.parse_bucket_name_from_url(request, full_url))
+
+    setattr(S3Response, "_key_response", preflight_unsigned)  # noqa: B010 - moto's own name
+
+
 def _action_names_listed_once() -> None:
     """moto listed a response class's methods (``inspect.getmembers``) on every request to check the
     action exists: a tenth of a request's time in the server. A class's methods are listed once
@@ -513,8 +537,6 @@ def serve(host: str, port: int, threads: int = 48, port_file: str | None = None)
     (a TCP handshake and a new thread per AWS call); waitress keeps connections alive and works
     requests on a fixed pool (long polls hold one thread each while they wait). Port 0: a free one,
     written to ``port_file`` once the server listens."""
-    import os
-
     import waitress
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
@@ -538,6 +560,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-p", "--port", type=int, required=True, help="0: a free port")
     parser.add_argument("--port-file", help="where to write the port the server listens on")
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
+    # S3 answers a browser's cross-origin request by the bucket's CORS rules (template.yaml's, applied by
+    # chorus.local.provision), not moto's allow-every-origin default: read when moto is first imported
+    os.environ.setdefault("MOTO_DISABLE_GLOBAL_CORS", "true")
     patch()
     serve(args.host, args.port, port_file=args.port_file)
 

@@ -70,6 +70,21 @@ class Stack:
         return self.resolver().resolve(value)
 
 
+#: CloudFormation's names of a bucket's CORS rule properties, as S3's PutBucketCors names them.
+_CORS_KEYS = {
+    "AllowedHeaders": "AllowedHeaders",
+    "AllowedMethods": "AllowedMethods",
+    "AllowedOrigins": "AllowedOrigins",
+    "ExposedHeaders": "ExposeHeaders",
+    "Id": "ID",
+    "MaxAge": "MaxAgeSeconds",
+}
+
+
+def _cors_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    return {_CORS_KEYS[k]: v for k, v in rule.items() if k in _CORS_KEYS}
+
+
 def _user_pool(stack: Stack, clients: Any, logical: str, props: dict[str, Any], name: str) -> None:
     args: dict[str, Any] = {"PoolName": props.get("UserPoolName", name)}
     for key in ("UsernameAttributes", "AutoVerifiedAttributes", "Policies", "AccountRecoverySetting"):
@@ -199,6 +214,11 @@ def _create(stack: Stack, clients: Any, logical: str, res: dict[str, Any]) -> No
         if notify.get("EventBridgeEnabled") in (True, "true"):  # Object Created etc. to the default bus
             clients("s3").put_bucket_notification_configuration(
                 Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
+            )
+        cors = (props.get("CorsConfiguration") or {}).get("CorsRules") or []
+        if cors:  # the browser's presigned uploads (the web app's composer) are checked against these
+            clients("s3").put_bucket_cors(
+                Bucket=bucket, CORSConfiguration={"CORSRules": [_cors_rule(rule) for rule in cors]}
             )
         stack.refs[logical] = bucket
         stack.attrs[(logical, "Arn")] = f"arn:aws:s3:::{bucket}"
