@@ -71,7 +71,8 @@ export function MediaPicker({ chosen, platforms, onChange }) {
   if (items.value.length === 0) return null
   const keys = chosen.map((m) => m.key)
   const toggle = (item, on) => onChange(on
-    ? [...chosen, { mime_type: item.mime_type, key: item.key, size: item.size }]
+    ? [...chosen, { mime_type: item.mime_type, key: item.key, size: item.size, width: item.width, height: item.height,
+      duration_s: item.duration_s, name: item.name, preview: item.thumbnail_url, alt_text: '' }]
     : chosen.filter((m) => m.key !== item.key))
   return html`
     <fieldset class="library">
