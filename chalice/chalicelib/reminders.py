@@ -17,7 +17,6 @@ from chalice.app import Blueprint, Response
 from chalicelib.web import body, ok, principal, query, route
 from chorus import notifications
 from chorus.auth.roles import Role
-from chorus.events.bus import default_publisher
 from chorus.posts import reminders
 from chorus.store.pages import PageRequest
 
@@ -32,7 +31,7 @@ class PostedIn(BaseModel):
 def mark_posted(post_id: str, account_id: str) -> Response:
     who = principal(Role.CONTRIBUTOR)
     req = body(bp.current_request, PostedIn)
-    post = reminders.mark_posted_by(who, post_id, account_id, req.url, default_publisher(), datetime.now(UTC))
+    post = reminders.mark_posted_by(who, post_id, account_id, req.url, datetime.now(UTC))
     return ok(post.public())
 
 

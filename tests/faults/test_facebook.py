@@ -92,7 +92,7 @@ def test_the_comment_answered_503_then_ok_resumes_at_the_comment(
     target = bed.target(post, account)
     assert target.state is TargetState.PUBLISHED
     assert target.parts == landed(graph)
-    assert bed.events.names() == ["PostPublished"]
+    assert bed.events.names() == []  # what follows a publish reads the table stream
 
 
 def test_a_refused_comment_leaves_the_post_partially_published_and_a_retry_completes_it(

@@ -112,7 +112,7 @@ def test_a_thread_part_answered_5xx_then_ok_resumes_at_that_part(
     assert target.state is TargetState.PUBLISHED
     assert target.parts == dict(zip(PARTS, ids(instance), strict=True))
     assert [a.outcome for a in target.attempt_log] == ["retry", "published"]
-    assert bed.events.names() == ["PostPublished"]
+    assert bed.events.names() == []  # what follows a publish reads the table stream
 
 
 def test_a_part_refused_for_good_leaves_the_post_partially_published_and_a_retry_completes_it(

@@ -179,23 +179,22 @@ def test_marked_posted_it_is_published_with_its_url_and_counts(reminding: Publis
         ("not a url", "https"),
     ):
         with pytest.raises(ValidationFailed) as refused:
-            reminders.mark_posted(post, account, bad, bed.now(), "user:u-1", bed.events)
+            reminders.mark_posted(post, account, bad, bed.now(), "user:u-1")
         assert [e.field for e in refused.value.errors] == ["url"]
         assert why in refused.value.errors[0].message
     with pytest.raises(ValidationFailed) as unknown:
-        reminders.mark_posted(post, "acc-other", url, bed.now(), "user:u-1", bed.events)
+        reminders.mark_posted(post, "acc-other", url, bed.now(), "user:u-1")
     assert [e.field for e in unknown.value.errors] == ["account_id"]
-    reminders.mark_posted(post, account, url, bed.now(), "user:u-1", bed.events)
+    reminders.mark_posted(post, account, url, bed.now(), "user:u-1")
     target = bed.target(post_id, account)
     assert target.state is TargetState.PUBLISHED
     assert target.url == url
     assert target.published_at == bed.now()
     assert target.attempt_log[-1].detail == "marked posted by user:u-1"
-    [published] = [e for e in bed.events.events if e.name == "PostPublished"]
-    assert published.data["url"] == url
-    assert published.data["platform"] == "xiaohongshu"
+    assert target.platform_post_id == url  # what the table's stream links and follows (no event)
+    assert "PostPublished" not in bed.events.names()
     with pytest.raises(Conflict):  # once
-        reminders.mark_posted(post, account, url, bed.now(), "user:u-1", bed.events)
+        reminders.mark_posted(post, account, url, bed.now(), "user:u-1")
 
 
 def test_not_marked_in_time_it_is_overdue_once_and_still_markable(reminding: PublisherBed) -> None:
@@ -219,7 +218,7 @@ def test_not_marked_in_time_it_is_overdue_once_and_still_markable(reminding: Pub
     assert [n.topic for n in notes(bed)] == [reminders.OVERDUE, reminders.DUE]
     post = repo.get_post(bed.workspace(), post_id, consistent=True)
     assert post.status == "overdue"
-    reminders.mark_posted(post, account, "https://xhslink.com/a/Ab12", bed.now(), "user:u-1", bed.events)
+    reminders.mark_posted(post, account, "https://xhslink.com/a/Ab12", bed.now(), "user:u-1")
     assert bed.target(post_id, account).state is TargetState.PUBLISHED
 
 

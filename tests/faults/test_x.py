@@ -91,7 +91,7 @@ def test_part_2_answered_503_then_ok_resumes_at_that_part(bed: PublisherBed, x: 
     target = bed.target(post, account)
     assert target.state is TargetState.PUBLISHED
     assert target.parts == dict(zip(PARTS, ids(x), strict=True))
-    assert bed.events.names() == ["PostPublished"]
+    assert bed.events.names() == []  # what follows a publish reads the table stream
 
 
 def test_part_2_refused_leaves_the_post_partially_published_and_a_retry_completes_it(

@@ -53,7 +53,7 @@ def dataset(chorus: Chorus) -> dict[str, Any]:
     )
     direct.raise_for_status()
     external_post = str(direct.json()["id"])
-    assert chorus.rt.wait_idle(timeout=30)  # PostPublished delivered: post C followed
+    assert chorus.rt.wait_idle(timeout=30)  # the table's stream read: post C followed
     chorus.engage(chorus_post, impressions=100, likes=10)
     chorus.engage(external_post, impressions=200, likes=40)
     chorus.tick_at("MetricsFanoutFunction", datetime.now(UTC) + timedelta(minutes=61))

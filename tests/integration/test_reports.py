@@ -84,7 +84,7 @@ def dataset(chorus: Chorus) -> dict[str, Any]:
     chorus.set_followers(handle, 100)
     a = publish(chorus, key, account, "Post A: our launch")
     b = publish(chorus, key, account, "Post B: a quiet one")
-    assert chorus.rt.wait_idle(timeout=30)  # PostPublished delivered: both posts followed
+    assert chorus.rt.wait_idle(timeout=30)  # the table's stream read: both posts followed
     chorus.engage(a["platform_post_id"], impressions=200, likes=10, comments=2, shares=3)
     chorus.engage(b["platform_post_id"], impressions=100, likes=1)
     first = datetime.now(UTC) + timedelta(minutes=61)

@@ -19,7 +19,7 @@ from chorus.metrics.service import (
     collect,
     fan_out,
     follow_published,
-    follow_published_event,
+    follow_published_batch,
     schedule_time,
 )
 from chorus.metrics.store import MetricsStore
@@ -132,7 +132,7 @@ def due_accounts(registry: CollectionRegistry, at: datetime) -> list[tuple[str, 
 def test_a_published_post_is_counted_and_followed_with_its_first_collection_an_hour_later(
     registry: CollectionRegistry, store: MetricsStore, dynamo: Any
 ) -> None:
-    # When a PostPublished event's data is followed
+    # When a published target's data is followed
     info = follow_published(WS, published(), "Launch day", registry=registry, recorder=store)
     # Then the post counts as published (before any metric), and a report can show it ...
     found = store.read_account_range(WS, ACCT, PUBLISHED.date(), PUBLISHED.date())
@@ -169,7 +169,7 @@ def test_a_followed_post_is_written_as_one_small_item_and_folded_into_the_rollup
     assert found.posts_published == 1
     assert found.unfolded == {}
     assert [(s.platform_post_id, s.engagements) for s in found.posts] == [("p-1", 10)]
-    # and a late redelivery of the PostPublished event does not count it again
+    # and a late redelivery of the stream's record does not count it again
     follow_published(WS, published(), "Launch day", registry=registry, recorder=store)
     again = store.read_account_range(WS, ACCT, PUBLISHED.date(), PUBLISHED.date())
     assert again.posts_published == 1
@@ -193,23 +193,37 @@ def test_unfolded_posts_are_read_for_the_range_they_were_published_in(
     assert found.posts == []  # without posts: counted only
 
 
-def test_the_event_carries_the_published_text_so_the_post_is_not_read(
+def test_a_batch_of_published_posts_writes_each_account_entry_once_due_at_its_earliest_post(
     registry: CollectionRegistry, store: MetricsStore
 ) -> None:
-    from chorus.events.envelope import DomainEvent
+    # Given three posts of one account and one of another, published over half an hour
+    later = PUBLISHED + timedelta(minutes=30)
+    batch = [
+        (WS, published("p-1", later), "One"),
+        (WS, published("p-2", PUBLISHED), "Two"),
+        (WS, published("p-3", later), "Three"),
+        (WS, {**published("q-1", later), "account_id": "acct-2"}, "Other"),
+    ]
+    writes: list[tuple[str, datetime]] = []
+    follow_account = registry.follow_account
 
-    def no_read(*_: Any) -> str:
-        raise AssertionError("the post was read although the event carries its text")
+    def counted(workspace_id: str, account_id: str, platform: str, due: datetime, **kw: Any) -> None:
+        writes.append((account_id, due))
+        follow_account(workspace_id, account_id, platform, due, **kw)
 
-    event = DomainEvent("PostPublished", WS, {**published(), "text": "As published"})
-    info = follow_published_event(event, text_of=no_read, registry=registry, recorder=store)
-    assert info.text == "As published"
-    # an event from before the publisher sent the text reads it from the post
-    older = DomainEvent("PostPublished", WS, published("p-older"))
-    assert (
-        follow_published_event(older, text_of=lambda *_: "Read", registry=registry, recorder=store).text
-        == "Read"
-    )
+    registry.follow_account = counted  # type: ignore[method-assign]
+    # When they are followed as one batch (the table stream's)
+    infos = follow_published_batch(batch, registry=registry, recorder=store)
+    # Then every post is noted and followed with its text
+    assert [i.text for i in infos] == ["One", "Two", "Three", "Other"]
+    assert sorted(p.info.platform_post_id for p in registry.followed_posts(WS, ACCT)) == ["p-1", "p-2", "p-3"]
+    found = store.read_account_range(WS, ACCT, PUBLISHED.date(), PUBLISHED.date(), with_posts=False)
+    assert found.posts_published == 3
+    # and each account's entry is written once, due at its earliest post's first collection
+    assert sorted(writes) == [(ACCT, PUBLISHED + timedelta(hours=1)), ("acct-2", later + timedelta(hours=1))]
+    entry = registry.entry(WS, ACCT)
+    assert entry is not None
+    assert (entry.next_due, entry.posts_version) == (PUBLISHED + timedelta(hours=1), 1)
 
 
 def test_following_the_same_post_twice_counts_it_once(

@@ -290,7 +290,7 @@ class TestAlarms:
 
     def test_every_dead_letter_queue_alarms_when_not_empty(self) -> None:
         dlqs = check_template.dead_letter_queues(TEMPLATE)
-        assert {"PublishDLQ", "IngestDLQ", "ReplyDLQ", "InboxStreamDLQ", "MetricsFollowDLQ"} <= dlqs
+        assert {"PublishDLQ", "IngestDLQ", "ReplyDLQ", "InboxStreamDLQ", "ListeningInboxDLQ"} <= dlqs
         signals = {s for props in alarms().values() for s in watched(props)}
         for queue in dlqs:
             assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue) in signals

@@ -1,5 +1,6 @@
-"""Typed domain events: one envelope, one naming rule (PastTense nouns: PostPublished, PublishFailed,
-InboxItemReceived, CrisisRaised), published to the workspace's EventBridge bus through a small port."""
+"""Typed domain events: one envelope, one naming rule (PastTense nouns: PublishFailed, InboxItemReceived,
+CrisisRaised), published to the workspace's EventBridge bus through a small port. (A published post is no
+event: what follows it reads the main table's stream, chorus.posts.published.)"""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from chorus.store.keys import iso
 # name -> source: the source is the concept that owns the event; IAM limits PutEvents by source.
 EVENT_SOURCES: Mapping[str, str] = {
     "WorkspaceCreated": "chorus.workspaces",
-    "PostPublished": "chorus.posts",
     "PublishFailed": "chorus.posts",
     "PublishPartiallyFailed": "chorus.posts",  # the root is out, a later part failed: parts listed
     "ManualPublishOverdue": "chorus.posts",  # reminder publishing: nobody marked a post posted in time

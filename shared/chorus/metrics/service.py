@@ -2,7 +2,8 @@
 
 Three steps, each a thin handler's one call:
 
-1. :func:`follow_published` (EventBridge ``PostPublished``): the post is noted in the metrics store
+1. :func:`follow_published_batch` (the main table's stream: targets that became ``published``, by
+   :mod:`chorus.posts.published`): each post is noted in the metrics store
    (:meth:`~chorus.metrics.store.MetricsStore.note_published`: one small item, so it counts as published
    and shows in reports at once, before any metric; its first collection folds it into the rollups) and
    followed in the
@@ -36,7 +37,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from botocore.exceptions import ClientError
 
 from chorus.errors import NotFound
-from chorus.events.envelope import DomainEvent
 from chorus.metrics import ladder
 from chorus.metrics.collect import AccountJob, PointRecorder, PublishedPost, collect_account
 from chorus.metrics.registry import CollectionRegistry
@@ -197,33 +197,45 @@ def follow_published(
     registry: CollectionRegistry | None = None,
     recorder: PublishedRecorder | None = None,
 ) -> PostInfo:
-    """Follow a post from a ``PostPublished`` event's data (post_id, account_id, platform,
+    """Follow a post published through Chorus from its target's data (post_id, account_id, platform,
     platform_post_id, url, published_at); ``text`` is the post's text as published to that account."""
+    [info] = follow_published_batch([(workspace_id, data, text)], registry=registry, recorder=recorder)
+    return info
+
+
+def follow_published_batch(
+    published: Sequence[tuple[str, Mapping[str, Any], str]],
+    *,
+    registry: CollectionRegistry | None = None,
+    recorder: PublishedRecorder | None = None,
+) -> list[PostInfo]:
+    """:func:`follow_published` for a batch of (workspace id, data, text): each post noted and followed,
+    and each account's entry written once for the batch, due at its earliest post's first collection
+    (one hour after publishing), rather than once a post."""
     registry = registry or CollectionRegistry()
     recorder = recorder or _default_recorder()
-    info = PostInfo(
-        platform_post_id=str(data["platform_post_id"]),
-        platform=str(data["platform"]),
-        published_at=parse_iso(str(data["published_at"])),
-        text=text,
-        url=data.get("url"),
-        post_id=data.get("post_id"),
-    )
-    account_id = str(data["account_id"])
-    _follow_post(workspace_id, account_id, info, registry, recorder)
-    first_due = ladder.next_post_collection(info.published_at, None, info.published_at)
-    registry.follow_account(
-        workspace_id, account_id, info.platform, first_due or info.published_at, new_post=True
-    )
-    logger.info(
-        "post_followed",
-        extra={
-            "workspace_id": workspace_id,
-            "account_id": account_id,
-            "platform_post_id": info.platform_post_id,
-        },
-    )
-    return info
+    infos: list[PostInfo] = []
+    accounts: dict[tuple[str, str], tuple[str, datetime]] = {}  # (ws, account) -> (platform, first due)
+    for workspace_id, data, text in published:
+        info = PostInfo(
+            platform_post_id=str(data["platform_post_id"]),
+            platform=str(data["platform"]),
+            published_at=parse_iso(str(data["published_at"])),
+            text=text,
+            url=data.get("url"),
+            post_id=data.get("post_id"),
+        )
+        account_id = str(data["account_id"])
+        _follow_post(workspace_id, account_id, info, registry, recorder)
+        due = ladder.next_post_collection(info.published_at, None, info.published_at) or info.published_at
+        earlier = accounts.get((workspace_id, account_id))
+        accounts[(workspace_id, account_id)] = (info.platform, min(due, earlier[1]) if earlier else due)
+        infos.append(info)
+    for (workspace_id, account_id), (platform, due) in accounts.items():
+        registry.follow_account(workspace_id, account_id, platform, due, new_post=True)
+    if infos:
+        logger.info("posts_followed", extra={"posts": len(infos), "accounts": len(accounts)})
+    return infos
 
 
 def _follow_post(
@@ -275,7 +287,7 @@ def follow_external_posts(
             continue
         known.add(post.platform_post_id)
         if linked(workspace_id, account_id, post.platform_post_id) is not None:
-            continue  # published through Chorus: followed from its PostPublished event
+            continue  # published through Chorus: followed from the table's stream
         info = PostInfo(
             platform_post_id=post.platform_post_id,
             platform=platform,
@@ -304,23 +316,6 @@ def stored_post_text(workspace_id: str, post_id: str | None, account_id: str) ->
         return posts.get_post(workspace_id, post_id, with_targets=False).content_for(account_id).text
     except NotFound:
         return ""
-
-
-def follow_published_event(
-    event: DomainEvent,
-    *,
-    text_of: Callable[[str, str | None, str], str] = stored_post_text,
-    registry: CollectionRegistry | None = None,
-    recorder: PublishedRecorder | None = None,
-) -> PostInfo:
-    """:func:`follow_published` for a ``PostPublished`` domain event (the text read from the post)."""
-    if event.name != "PostPublished":
-        raise ValueError(f"expected PostPublished, got {event.name}")
-    data = event.data
-    text = data.get("text")  # the publisher sends it; events from before it did are read from the post
-    if not isinstance(text, str):
-        text = text_of(event.workspace_id, data.get("post_id"), str(data["account_id"]))
-    return follow_published(event.workspace_id, data, text, registry=registry, recorder=recorder)
 
 
 def follow_connected_account(

@@ -27,8 +27,10 @@
   and its assignee is told once; a redelivery of the message finds the reminder already listed and
   its e-mail claimed.
 * An inbox draft (an adapter recorded the part ``INBOX``: TikTok's "upload to inbox") ends
-  ``sent_to_inbox``, not ``published``, and no ``PostPublished`` goes out: the person finishes it in the
+  ``sent_to_inbox``, not ``published`` (not linked or followed): the person finishes it in the
   platform's app, then marks it posted with its URL as a reminder's.
+* What follows a publish (the inbox's link, metric collection) reads the table's stream of targets that
+  became ``published`` (:mod:`chorus.posts.published`): no event, no invocation per post.
 """
 
 from __future__ import annotations
@@ -410,25 +412,8 @@ def _on_result(
         platform_post_id=result.platform_post_id, url=result.url, published_at=now, error=None, error_code=None,
         verify_looks=None, attempt=Attempt(now, "published", result.platform_post_id), landed=landed,
     )  # fmt: skip
-    deps.events.publish(
-        [
-            DomainEvent(
-                "PostPublished",
-                target.workspace_id,
-                {
-                    "post_id": target.post_id,
-                    "account_id": target.account_id,
-                    "platform": target.platform,
-                    "platform_post_id": result.platform_post_id,
-                    "url": result.url,
-                    "due_at": keys.iso(target.due_at) if target.due_at else None,
-                    "published_at": keys.iso(now),
-                    "text": request.text,  # as published to this account: followers need not read the post
-                },
-                correlation_id=target.id,
-            )
-        ]
-    )
+    # no event: the table's stream links and follows what became published (chorus.posts.published), in
+    # batches, and it cannot miss one (the stream record is written with the transition itself)
     return Outcome(target.id, "published")
 
 

@@ -10,8 +10,9 @@ declares manual-only), a person posts by hand and Chorus keeps the schedule, the
   an e-mail SES refused is released for the next delivery). A crash between the claim and SES's answer
   loses that e-mail rather than sending it twice; the notification is listed either way.
 * :func:`mark_posted`: someone posted it and gives its URL (https, on the platform's domain): the target
-  becomes ``published`` with that URL and the time, and a ``PostPublished`` event makes it count in
-  reports like any other published post (no metrics are collected: the platform has no API for them).
+  becomes ``published`` with that URL and the time, and the table's stream makes it count in reports
+  like any other published post (:mod:`chorus.posts.published`; no metrics are collected: the platform
+  has no API for them).
 * :func:`sweep_overdue` (the scheduler, every minute): an ``awaiting_manual`` target whose
   ``overdue_at`` passed becomes ``overdue``: one notification for the assignee (the same conditional
   put) and one ``ManualPublishOverdue`` event (the alerts topic) from the run whose conditional
@@ -152,11 +153,9 @@ def _html(note: Notification) -> str:
     return f'<pre style="font-family:inherit;white-space:pre-wrap">{html.escape(note.text)}</pre>'
 
 
-def mark_posted(
-    post: Post, account_id: str, url: str, now: datetime, actor: str, events: EventPublisher
-) -> Target:
-    """``awaiting_manual``/``overdue``/``sent_to_inbox`` -> ``published`` with the post's URL, and a
-    ``PostPublished``."""
+def mark_posted(post: Post, account_id: str, url: str, now: datetime, actor: str) -> Target:
+    """``awaiting_manual``/``overdue``/``sent_to_inbox`` -> ``published`` with the post's URL (the URL
+    its platform post id: the table's stream links and follows it, :mod:`chorus.posts.published`)."""
     target = next((t for t in post.targets if t.account_id == account_id), None)
     if target is None:
         raise ValidationFailed.on("account_id", f"not an account of post {post.id}", "unknown_account")
@@ -175,27 +174,6 @@ def mark_posted(
         attempt=Attempt(now, "published", f"marked posted by {actor}"),
     ):  # fmt: skip
         raise Conflict(f"{account_id} changed meanwhile; reload the post")
-    content = post.content_for(account_id)
-    events.publish(
-        [
-            DomainEvent(
-                "PostPublished",
-                target.workspace_id,
-                {
-                    "post_id": post.id,
-                    "account_id": account_id,
-                    "platform": target.platform,
-                    "platform_post_id": platform_post_id,
-                    "url": url.strip(),
-                    "due_at": keys.iso(target.due_at) if target.due_at else None,
-                    "published_at": keys.iso(now),
-                    "text": content.text,
-                    "by_hand": True,
-                },
-                correlation_id=target.id,
-            )
-        ]
-    )
     return target
 
 
@@ -265,9 +243,7 @@ def overdue_deadline(due: datetime, hours: int) -> datetime:
     return due + timedelta(hours=hours)
 
 
-def mark_posted_by(
-    principal: Principal, post_id: str, account_id: str, url: str, events: EventPublisher, now: datetime
-) -> Post:
+def mark_posted_by(principal: Principal, post_id: str, account_id: str, url: str, now: datetime) -> Post:
     """``POST /posts/{id}/targets/{account_id}/posted``: the caller (who may act on every account of the
     post) says it is out at ``url``; the post as it is now."""
     from chorus.posts.service import post_to_change
@@ -275,5 +251,5 @@ def mark_posted_by(
     if not at_least(principal.role, Role.CONTRIBUTOR):
         raise Forbidden("viewers cannot mark posts posted")
     post = post_to_change(principal, post_id)
-    mark_posted(post, account_id, url, now, principal.actor, events)
+    mark_posted(post, account_id, url, now, principal.actor)
     return repo.get_post(principal.workspace_id, post_id, consistent=True)
