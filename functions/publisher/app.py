@@ -37,7 +37,10 @@ def publish_record(record: SQSRecord) -> str:
         int(record.attributes.approximate_receive_count),
         publisher_deps(),
     )
-    logger.info("publish message handled", target=outcome.target_id, result=outcome.result)
+    # the happy path is in the target's attempt log already: at INFO only what went otherwise
+    # (CloudWatch Logs bills every byte: docs/scaling.md)
+    log = logger.debug if outcome.result == "published" else logger.info
+    log("publish message handled", target=outcome.target_id, result=outcome.result)
     return outcome.result
 
 
