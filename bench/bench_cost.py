@@ -5,9 +5,12 @@ Every AWS call the functions make goes through botocore's ``BaseClient._make_api
 process (the functions run here, on threads, and so do the worker threads they start); the benchmark
 wraps it and counts, per phase (``<operation>_aws_requests``: every call, whatever its price):
 
-* DynamoDB read and write request units, from the sizes of the items read and written (an item
-  updated or deleted is read aside, uncounted, for its size) and the table's GSIs (a write of an item
-  an index holds writes the index too); transactions count twice;
+* DynamoDB read and write request units, from the sizes of the items read and written: every item a
+  write puts, updates or deletes is read aside (uncounted) before and after it, and billed as AWS
+  does: the larger of its two sizes; for each GSI one write when the item is in the index before and
+  after under the same key, two when the write changes its index key (the old entry deleted, the new
+  one put), one when it enters or leaves the index; a write whose condition failed, the size of the
+  item as it was (at least 1); transactions count twice;
 * SQS requests (a batch is one request, each 64 KB of payload one more); the receives and deletes
   Lambda's poller makes for an SQS event source (the runtime plays it on threads named ``sqs-*``)
   when they carry messages (an idle poller's empty receives are priced in the idle month below);
@@ -25,8 +28,7 @@ EventBridge delivering to a Lambda target, schedules firing) and what the benchm
 
 Phases, in the order run: the idle ticks (each schedule fired once with an empty workspace), posts
 created through the API (``post_create``), then published (``post``: one scheduler run hands them
-out, the publisher publishes them, the PostPublished event has them followed for metrics, the table's
-stream links them), metric points (one collection of the posts published), a report (JSON answered by
+out, the publisher publishes them, the table's stream links them and has them followed for metrics), metric points (one collection of the posts published), a report (JSON answered by
 the API; a PDF built by the reports worker), and last webhooks (signed Meta comments POSTed to the
 API, ingested, pushed to a connected browser; last, because the Meta page they need would otherwise be
 collected from the real Graph API). The idle month adds Lambda's SQS pollers on idle queues, on paper (IDLE_POLLERS_*,
@@ -125,11 +127,13 @@ class Meter:
             f.logical_id for f in self.rt.functions.values() if self._tracing(f.properties) == "Active"
         }
         ddb = self.rt.client("dynamodb")
-        self.indexes: dict[str, list[str]] = {}
+        self.keys: dict[str, list[str]] = {}  # a table's key attributes
+        self.indexes: dict[str, list[list[str]]] = {}  # each GSI's key attributes
         for name in ddb.list_tables()["TableNames"]:
             table = ddb.describe_table(TableName=name)["Table"]
+            self.keys[name] = [k["AttributeName"] for k in table["KeySchema"]]
             self.indexes[name] = [
-                i["KeySchema"][0]["AttributeName"] for i in table.get("GlobalSecondaryIndexes", [])
+                [k["AttributeName"] for k in i["KeySchema"]] for i in table.get("GlobalSecondaryIndexes", [])
             ]
 
     # ------------------------------------------------------------------ what is counted
@@ -143,6 +147,7 @@ class Meter:
 
     def install(self) -> None:
         from botocore.client import BaseClient
+        from botocore.exceptions import ClientError
 
         from chorus.local.functions import LocalFunction
 
@@ -163,7 +168,12 @@ class Meter:
                     local.quiet = False
 
             before = meter.before_write(service, operation, params, aside)
-            answer = call(client, operation, params)
+            try:
+                answer = call(client, operation, params)
+            except ClientError as error:  # a condition that failed is billed all the same
+                if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                    meter.add("dynamodb_wru", max(1, math.ceil(item_size(before[0]) / KB)) if before else 1)
+                raise
             if by == "poller" and operation == "ReceiveMessage" and not answer.get("Messages"):
                 return answer  # an empty poll: priced in the idle month
             with meter.lock:
@@ -230,35 +240,60 @@ class Meter:
         self.add(f"invocations_{fn}")
         self.add(f"seconds_{fn}", billed_s)
 
-    def before_write(self, service: str, operation: str, params: dict[str, Any], aside: Any) -> list[int]:
-        """Sizes of the items a delete removes (read before it)."""
+    Written = tuple[str, str, dict[str, Any], dict[str, Any] | None]
+
+    def written(self, operation: str, params: dict[str, Any]) -> list[Written]:
+        """(table, Put | Update | Delete, key, the item put) of each item a write request writes."""
+
+        def entry(kind: str, table: str, body: dict[str, Any]) -> Meter.Written:
+            item = body.get("Item")
+            key = body["Key"] if "Key" in body else {k: body["Item"][k] for k in self.keys.get(table, [])}
+            return table, kind, key, item
+
+        if operation in {"PutItem", "UpdateItem", "DeleteItem"}:
+            return [entry(operation.removesuffix("Item"), params["TableName"], params)]
+        if operation == "TransactWriteItems":
+            return [entry(kind, e[kind]["TableName"], e[kind]) for e in params["TransactItems"]
+                    for kind in ("Put", "Update", "Delete") if kind in e]  # fmt: skip
+        if operation == "BatchWriteItem":
+            return [entry("Put", t, r["PutRequest"]) if "PutRequest" in r else entry("Delete", t, r["DeleteRequest"])
+                    for t, requests in params["RequestItems"].items() for r in requests]  # fmt: skip
+        return []
+
+    def before_write(self, service: str, operation: str, params: dict[str, Any], aside: Any) -> list[Any]:
+        """The items a write request puts, updates or deletes, as they were before it (read aside)."""
         if service != "dynamodb":
             return []
-        deletes = []
-        if operation == "DeleteItem":
-            deletes.append((params["TableName"], params["Key"]))
-        for entry in params.get("TransactItems", []) if operation == "TransactWriteItems" else []:
-            if "Delete" in entry:
-                deletes.append((entry["Delete"]["TableName"], entry["Delete"]["Key"]))
-        for table, requests in (
-            params.get("RequestItems", {}).items() if operation == "BatchWriteItem" else []
-        ):
-            deletes += [(table, r["DeleteRequest"]["Key"]) for r in requests if "DeleteRequest" in r]
         return [
-            self.write_units(t, aside("GetItem", {"TableName": t, "Key": k}).get("Item")) for t, k in deletes
+            aside("GetItem", {"TableName": t, "Key": k}).get("Item")
+            for t, _, k, _ in self.written(operation, params)
         ]
 
-    def write_units(self, table: str, item: dict[str, Any] | None) -> int:
-        """Units of writing ``item`` to ``table`` and to each GSI whose key it carries."""
-        units = max(1, math.ceil(item_size(item) / KB))
-        indexed = sum(1 for key in self.indexes.get(table, []) if item and key in item)
-        return units * (1 + indexed)
+    def write_units(self, table: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> int:
+        """Units of changing an item from ``before`` to ``after`` (None: absent), as DynamoDB bills them:
+        the larger of the two sizes for the table; for each GSI, one write of the entry where the item
+        is in it before and after under the same key, two (the old entry deleted, the new one put) where
+        an update changes its key, one where it enters or leaves the index
+        (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.ThroughputConsiderations.Writes)."""
+
+        def units(item: dict[str, Any] | None) -> int:
+            return max(1, math.ceil(item_size(item) / KB)) if item else 0
+
+        total = max(units(before), units(after), 1)
+        for names in self.indexes.get(table, []):
+            was = before if before and all(n in before for n in names) else None
+            now = after if after and all(n in after for n in names) else None
+            if was and now and all(was[n] == now[n] for n in names):
+                total += units(now)
+            else:
+                total += units(was) + units(now)
+        return total
 
     def count(self, service: str, operation: str, params: dict[str, Any], answer: dict[str, Any],
-              deleted: list[int], aside: Any) -> None:  # fmt: skip
+              before: list[Any], aside: Any) -> None:  # fmt: skip
         body = len(json.dumps(params, default=str).encode())
         if service == "dynamodb":
-            self.count_dynamodb(operation, params, answer, deleted, aside)
+            self.count_dynamodb(operation, params, answer, before, aside)
         elif service == "sqs":
             self.add("sqs_requests", max(1, math.ceil(body / (64 * KB))))
         elif service == "events" and operation == "PutEvents":
@@ -283,12 +318,9 @@ class Meter:
             self.add(f"other_{service}_{operation}")
 
     def count_dynamodb(self, operation: str, params: dict[str, Any], answer: dict[str, Any],
-                       deleted: list[int], aside: Any) -> None:  # fmt: skip
+                       before: list[Any], aside: Any) -> None:  # fmt: skip
         def read_units(size: int, consistent: bool) -> float:
             return max(1, math.ceil(size / (4 * KB))) * (1 if consistent else 0.5)
-
-        def after(table: str, key: dict[str, Any]) -> int:
-            return self.write_units(table, aside("GetItem", {"TableName": table, "Key": key}).get("Item"))
 
         self.add("dynamodb_requests")
         if operation == "GetItem":
@@ -305,26 +337,15 @@ class Meter:
         elif operation == "TransactGetItems":
             self.add("dynamodb_rru", sum(2 * read_units(item_size(r.get("Item")), True)
                                          for r in answer.get("Responses", [])))  # fmt: skip
-        elif operation == "PutItem":
-            self.add("dynamodb_wru", self.write_units(params["TableName"], params["Item"]))
-        elif operation == "UpdateItem":
-            self.add("dynamodb_wru", after(params["TableName"], params["Key"]))
-        elif operation == "DeleteItem":
-            self.add("dynamodb_wru", sum(deleted))
-        elif operation == "BatchWriteItem":
-            for table, requests in params["RequestItems"].items():
-                self.add("dynamodb_wru", sum(self.write_units(table, r["PutRequest"]["Item"])
-                                             for r in requests if "PutRequest" in r))  # fmt: skip
-            self.add("dynamodb_wru", sum(deleted))
-        elif operation == "TransactWriteItems":
-            units = 2 * sum(deleted)
-            for entry in params["TransactItems"]:
-                if "Put" in entry:
-                    units += 2 * self.write_units(entry["Put"]["TableName"], entry["Put"]["Item"])
-                elif "Update" in entry:
-                    units += 2 * after(entry["Update"]["TableName"], entry["Update"]["Key"])
-                elif "ConditionCheck" in entry:
-                    units += 2
+        elif operation in {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}:
+            units = 0
+            for (table, kind, key, put), was in zip(self.written(operation, params), before, strict=True):
+                if kind == "Update":  # the item as the update left it
+                    put = aside("GetItem", {"TableName": table, "Key": key}).get("Item")
+                now = None if kind == "Delete" else put
+                units += self.write_units(table, was, now)
+            if operation == "TransactWriteItems":  # transactions bill twice; a condition check as a write
+                units = 2 * units + 2 * sum(1 for e in params["TransactItems"] if "ConditionCheck" in e)
             self.add("dynamodb_wru", units)
 
     # ------------------------------------------------------------------ phases
