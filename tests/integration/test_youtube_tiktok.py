@@ -105,7 +105,11 @@ def connect(chorus: Chorus, key: str, platform: str, code: str) -> Any:
 def settled(chorus: Chorus, key: str, post_id: str) -> dict[str, Any]:
     def done() -> dict[str, Any] | None:
         target = chorus.call("GET", f"/posts/{post_id}", key).json()["targets"][0]
-        return target if target["state"] in {"published", "failed", "partially_published"} else None
+        return (
+            target
+            if target["state"] in {"published", "failed", "partially_published", "sent_to_inbox"}
+            else None
+        )
 
     return eventually(done, timeout=60)
 
@@ -223,3 +227,93 @@ def test_a_tiktok_post_without_a_privacy_level_is_refused_naming_the_account_and
     assert fields == {(f"accounts[{account['id']}].options.tiktok.privacy_level", "options.creator"),
                       (f"accounts[{account['id']}].options.tiktok.allow_stitch", "options.creator")}  # fmt: skip
     assert len(tiktok.calls("POST", ttfake.INIT)) == inits
+
+
+def made_on(tiktok: FakePlatform) -> tuple[int, int]:
+    """How many publishes and posts the module's fake TikTok holds (a test reads only its own)."""
+    return len(tiktok.records.get("publish", [])), len(tiktok.records.get("video", []))
+
+
+def test_a_tiktok_photo_post_is_pulled_from_its_urls_and_published_once(
+    chorus: Chorus, tiktok: FakePlatform, platforms: Any
+) -> None:
+    _, key = chorus.workspace("Merle's photos")
+    (account,) = connect(chorus, key, "tiktok", "tt-good").json()["accounts"]
+    images = [{"mime_type": "image/jpeg", "url": f"{tiktok.url}/files/cake-{n}.jpg"} for n in range(3)]
+    publishes, posts = made_on(tiktok)
+    made = chorus.call("POST", "/posts", key, json={
+        "text": "Three cakes #baking", "title": "Cakes", "accounts": [account["id"]], "mode": "now", "media": images,
+        "options": {"tiktok": {"privacy_level": "SELF_ONLY", "photo_cover_index": "2", "auto_add_music": "true"}}})  # fmt: skip
+    assert made.status_code == 201, made.text
+    target = settled(chorus, key, made.json()["id"])
+    assert target["state"] == "published", target
+    (publish,) = tiktok.records["publish"][publishes:]
+    assert (publish["post_mode"], publish["post_info"]) == ("DIRECT_POST", {
+        "title": "Cakes", "description": "Three cakes #baking", "privacy_level": "SELF_ONLY",
+        "disable_comment": False, "auto_add_music": True})  # fmt: skip
+    assert publish["source_info"] == {"source": "PULL_FROM_URL", "photo_cover_index": 2,
+                                      "photo_images": [i["url"] for i in images]}  # fmt: skip
+    (photo,) = tiktok.records["video"][posts:]
+    assert target["url"] == f"https://www.tiktok.com/@{account['handle']}/photo/{photo['id']}"
+
+
+def test_a_tiktok_draft_ends_sent_to_inbox_and_is_published_when_marked_posted(
+    chorus: Chorus, tiktok: FakePlatform, platforms: Any
+) -> None:
+    _, key = chorus.workspace("Merle's drafts")
+    (account,) = connect(chorus, key, "tiktok", "tt-good").json()["accounts"]
+    publishes, posts = made_on(tiktok)
+    # A draft needs no privacy level: the creator chooses it in the TikTok app
+    made = chorus.call("POST", "/posts", key, json={
+        "text": "Finish me in the app", "accounts": [account["id"]], "mode": "now",
+        "media": [{"mime_type": "video/mp4", "url": f"{tiktok.url}{ttfake.VIDEO}", "size": len(ttfake.VIDEO_BYTES)}],
+        "options": {"tiktok": {"mode": "draft"}}})  # fmt: skip
+    assert made.status_code == 201, made.text
+    post_id = made.json()["id"]
+    target = settled(chorus, key, post_id)
+    (publish,) = tiktok.records["publish"][publishes:]
+    assert (target["state"], target["platform_post_id"]) == ("sent_to_inbox", publish["id"])
+    assert publish["draft"]
+    assert publish["received"] == ttfake.VIDEO_BYTES
+    assert made_on(tiktok) == (publishes + 1, posts)  # no post until the creator finishes it
+    assert chorus.call("GET", f"/posts/{post_id}", key).json()["status"] == "sent_to_inbox"
+    # When the creator posted it from the app, someone marks it posted with its TikTok URL
+    wrong = chorus.call("POST", f"/posts/{post_id}/targets/{account['id']}/posted", key,
+                        json={"url": "https://example.com/not-tiktok"})  # fmt: skip
+    assert wrong.status_code == 422, wrong.text
+    url = "https://www.tiktok.com/@Merle/video/7301234567890129999"
+    marked = chorus.call("POST", f"/posts/{post_id}/targets/{account['id']}/posted", key, json={"url": url})
+    assert marked.status_code == 200, marked.text
+    (done,) = marked.json()["targets"]
+    assert (done["state"], done["url"]) == ("published", url)
+
+
+def test_tiktok_photo_and_video_rules_are_answered_422_naming_the_account_and_the_rule(
+    chorus: Chorus, tiktok: FakePlatform, platforms: Any
+) -> None:
+    _, key = chorus.workspace("Merle breaks rules")
+    (account,) = connect(chorus, key, "tiktok", "tt-good").json()["accounts"]
+    where = f"accounts[{account['id']}]"
+    inits = len(tiktok.calls("POST", ttfake.CONTENT_INIT)), len(tiktok.calls("POST", ttfake.INBOX_INIT))
+    refused = chorus.call("POST", "/posts", key, json={
+        "text": "Photos", "accounts": [account["id"]], "mode": "now",
+        "media": [{"mime_type": "image/png", "url": f"{tiktok.url}/files/a.png"},
+                  {"mime_type": "image/jpeg", "url": f"{tiktok.url}/files/b.jpg"}],
+        "options": {"tiktok": {"privacy_level": "SELF_ONLY", "photo_cover_index": "5", "allow_duet": "true"}}})  # fmt: skip
+    assert refused.status_code == 422, refused.text
+    assert {(e["field"], e["rule"]) for e in refused.json()["errors"]} == {
+        (f"{where}.media[0]", "media.unsupported_type"),
+        (f"{where}.options.tiktok.photo_cover_index", "options.invalid"),
+        (f"{where}.options.tiktok.allow_duet", "options.unsupported")}  # fmt: skip
+    refused = chorus.call("POST", "/posts", key, json={
+        "text": "Clip", "title": "A title", "accounts": [account["id"]], "mode": "now",
+        "media": [{"mime_type": "video/mp4", "url": f"{tiktok.url}{ttfake.VIDEO}"}],
+        "options": {"tiktok": {"mode": "draft"}}})  # fmt: skip
+    assert refused.status_code == 422, refused.text
+    assert {(e["field"], e["rule"]) for e in refused.json()["errors"]} == {
+        (f"{where}.title", "title.unsupported")
+    }
+    assert (
+        len(tiktok.calls("POST", ttfake.CONTENT_INIT)),
+        len(tiktok.calls("POST", ttfake.INBOX_INIT)),
+    ) == inits
