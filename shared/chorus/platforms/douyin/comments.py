@@ -30,14 +30,16 @@ from typing import Any
 
 import requests
 
-from chorus.inbox.normalized import InboundMessage, MessageKind, ParseResult
+from chorus.inbox.normalized import InboundMessage, ParseResult
+from chorus.platforms import video_comments
 from chorus.platforms.base import ROOT, AccountCredentials, PermanentError, PublishResult
 from chorus.platforms.codes import numeric
 from chorus.platforms.douyin import api
 from chorus.platforms.douyin.oauth import COMMENT_SCOPE, SCOPES
 from chorus.platforms.parts import CLOCK_SKEW
 from chorus.platforms.replies import ReplyRequest
-from chorus.platforms.webhooks import MalformedWebhook, from_epoch, obj, text_of
+from chorus.platforms.video_comments import message_id
+from chorus.platforms.webhooks import MalformedWebhook, obj, text_of
 from chorus.platforms.whoami import listed
 from chorus.posts import text as textlib
 
@@ -46,19 +48,11 @@ logger = logging.getLogger(__name__)
 PLATFORM = api.PLATFORM
 VIDEOS = 10
 COUNT = 20  # Douyin: at most 20 a page
-SEPARATOR = "~"
-
-
-def message_id(item_id: str, comment_id: str) -> str:
-    return f"{item_id}{SEPARATOR}{comment_id}"
 
 
 def split_message_id(value: str | None) -> tuple[str, str]:
     """(item id, comment id) of a Douyin message id; PermanentError when it names no comment."""
-    item_id, sep, comment_id = (value or "").partition(SEPARATOR)
-    if not (sep and item_id and comment_id):
-        raise PermanentError(f"Douyin: {value!r} names no comment to answer", platform=PLATFORM)
-    return item_id, comment_id
+    return video_comments.split_message_id(value, PLATFORM, "Douyin")
 
 
 def may_read_comments(creds: AccountCredentials) -> bool:
@@ -80,8 +74,7 @@ def fetch_comments(
     http = session or requests.Session()
     since = numeric(cursor)
     videos = _get(http, creds, "api/douyin/v1/video/video_list/", cursor="0", count=str(VIDEOS))
-    found: list[tuple[int, str, dict[str, Any]]] = []
-    newest = since
+    found: list[tuple[int, dict[str, Any]]] = []
     for video in listed(videos.get("list")):
         item_id = obj(video, "video_list.list[]").get("item_id")
         if not isinstance(item_id, str) or not item_id:
@@ -93,14 +86,8 @@ def fetch_comments(
             created = numeric(comment.get("create_time"))
             if created is None or not comment.get("comment_id"):
                 raise MalformedWebhook("item/comment/list: a comment without comment_id or create_time")
-            if since is not None and created < since:
-                continue
-            newest = created if newest is None else max(newest, created)
-            found.append((created, item_id, comment))
-    found.sort(key=lambda f: f[0])
-    return [{"item_id": item_id, "comment": c} for _, item_id, c in found], (
-        str(newest) if newest is not None else None
-    )
+            found.append((created, {"item_id": item_id, "comment": comment}))
+    return video_comments.from_cursor(found, since)
 
 
 def parse_comments(items: Iterable[Any], account_ref: str) -> ParseResult:
@@ -116,22 +103,13 @@ def parse_comments(items: Iterable[Any], account_ref: str) -> ParseResult:
             raise MalformedWebhook(f"{where}: no item_id, comment_id or create_time")
         author = text_of(comment.get("comment_user_id"))
         events.append(
-            InboundMessage(
-                platform=PLATFORM,
-                account_ref=account_ref,
-                platform_message_id=message_id(item_id, comment_id),
-                kind=MessageKind.COMMENT,
-                conversation_ref=item_id,
-                text=text_of(comment.get("content")),
-                created_at=from_epoch(created, f"{where}.comment.create_time"),
-                author_id=author,
-                author_name=text_of(comment.get("nick_name")) or None,
-                parent_ref=item_id,
-                post_ref=item_id,
-                raw_type="douyin.item.comment",
+            video_comments.video_comment(
+                PLATFORM, account_ref, item_id, comment_id, text=text_of(comment.get("content")), created=created,
+                where=f"{where}.comment.create_time", author=author,
+                author_name=text_of(comment.get("nick_name")) or None, raw_type="douyin.item.comment",
                 authored_by_account=author == account_ref,
             )
-        )
+        )  # fmt: skip
     return ParseResult(events=tuple(events), ignored=())
 
 

@@ -27,7 +27,7 @@ conversations); a comment by the account itself (``owner``) lands as the account
 
 **Normalising** (:func:`parse_comments`): each comment is a COMMENT on our video (the conversation and the
 post are the video). Answering needs the video and the comment, so a TikTok message id is
-``"<video_id>~<comment_id>"`` (both are digit strings).
+``"<video_id>~<comment_id>"`` (:mod:`chorus.platforms.video_comments`, as Douyin's).
 
 **Replying** (:class:`TikTokCommentReplies`, the ``tiktok`` inbox channel): ``POST business/comment/
 reply/create/`` ``{business_id, video_id, comment_id, text}`` (text at most 150 characters), answered with
@@ -51,14 +51,16 @@ from typing import Any
 
 import requests
 
-from chorus.inbox.normalized import InboundMessage, MessageKind, ParseResult
+from chorus.inbox.normalized import InboundMessage, ParseResult
+from chorus.platforms import video_comments
 from chorus.platforms.base import ROOT, AccountCredentials, PermanentError, PublishResult, TransientError
 from chorus.platforms.codes import Action, ErrorTable, mapped_error, numeric
 from chorus.platforms.http import call, json_body
 from chorus.platforms.parts import CLOCK_SKEW
 from chorus.platforms.replies import ReplyRequest
 from chorus.platforms.tiktok.api import PLATFORM
-from chorus.platforms.webhooks import MalformedWebhook, from_epoch, obj, text_of
+from chorus.platforms.video_comments import message_id
+from chorus.platforms.webhooks import MalformedWebhook, obj, text_of
 from chorus.platforms.whoami import listed
 from chorus.posts import text as textlib
 
@@ -71,7 +73,6 @@ SCOPES = "scopes"
 VIDEOS = 10
 COUNT = 30  # business/comment/list: max_count 1..30
 MAX_CHARS = 150
-SEPARATOR = "~"
 RATE_LIMIT_WAIT_S = 60.0
 
 ERRORS: ErrorTable = {
@@ -106,16 +107,9 @@ def capability(creds: AccountCredentials, scope: str = LIST_SCOPE) -> str | None
     )
 
 
-def message_id(video_id: str, comment_id: str) -> str:
-    return f"{video_id}{SEPARATOR}{comment_id}"
-
-
 def split_message_id(value: str | None) -> tuple[str, str]:
     """(video id, comment id) of a TikTok message id; PermanentError when it names no comment."""
-    video_id, sep, comment_id = (value or "").partition(SEPARATOR)
-    if not (sep and video_id and comment_id):
-        raise PermanentError(f"TikTok: {value!r} names no comment to answer", platform=PLATFORM)
-    return video_id, comment_id
+    return video_comments.split_message_id(value, PLATFORM, "TikTok")
 
 
 def business(
@@ -171,7 +165,6 @@ def fetch_comments(
     videos = _get(http, creds, "business/video/list/", base_url, fields=json.dumps(["item_id", "create_time"]),
                   max_count=str(VIDEOS))  # fmt: skip
     found: list[tuple[int, dict[str, Any]]] = []
-    newest = since
     for raw in listed(videos.get("videos")):
         video_id = text_of(obj(raw, "business/video/list.videos[]").get("item_id"))
         if not video_id:
@@ -183,12 +176,8 @@ def fetch_comments(
             created = numeric(comment.get("create_time"))
             if created is None or not text_of(comment.get("comment_id")):
                 raise MalformedWebhook("business/comment/list: a comment without comment_id or create_time")
-            if since is not None and created < since:
-                continue
-            newest = created if newest is None else max(newest, created)
             found.append((created, {**comment, "video_id": text_of(comment.get("video_id")) or video_id}))
-    found.sort(key=lambda f: f[0])
-    return [c for _, c in found], str(newest) if newest is not None else None
+    return video_comments.from_cursor(found, since)
 
 
 def parse_comments(items: Iterable[Any], account_ref: str) -> ParseResult:
@@ -201,24 +190,15 @@ def parse_comments(items: Iterable[Any], account_ref: str) -> ParseResult:
         created = numeric(comment.get("create_time"))
         if not video_id or not comment_id or created is None:
             raise MalformedWebhook(f"{where}: no video_id, comment_id or create_time")
-        author = text_of(comment.get("unique_identifier")) or text_of(comment.get("user_id"))
         events.append(
-            InboundMessage(
-                platform=PLATFORM,
-                account_ref=account_ref,
-                platform_message_id=message_id(video_id, comment_id),
-                kind=MessageKind.COMMENT,
-                conversation_ref=video_id,
-                text=text_of(comment.get("text")),
-                created_at=from_epoch(created, f"{where}.create_time"),
-                author_id=author,
-                author_name=text_of(comment.get("username")) or None,
-                parent_ref=video_id,
-                post_ref=video_id,
-                raw_type="tiktok.business.comment",
+            video_comments.video_comment(
+                PLATFORM, account_ref, video_id, comment_id, text=text_of(comment.get("text")), created=created,
+                where=f"{where}.create_time",
+                author=text_of(comment.get("unique_identifier")) or text_of(comment.get("user_id")),
+                author_name=text_of(comment.get("username")) or None, raw_type="tiktok.business.comment",
                 authored_by_account=comment.get("owner") is True,
             )
-        )
+        )  # fmt: skip
     return ParseResult(events=tuple(events), ignored=())
 
 
