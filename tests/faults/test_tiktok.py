@@ -41,6 +41,12 @@ def video(platform: FakePlatform) -> MediaRef:
     return MediaRef(mime_type="video/mp4", url=f"{platform.url}{VIDEO}", size=len(VIDEO_BYTES))
 
 
+def photos(platform: FakePlatform, count: int = 2) -> tuple[MediaRef, ...]:
+    return tuple(
+        MediaRef(mime_type="image/jpeg", url=f"{platform.url}/files/photo-{n}.jpg") for n in range(count)
+    )
+
+
 def ranges(platform: FakePlatform) -> list[str]:
     return [str(r.headers.get("Content-Range")) for r in platform.calls("PUT", UPLOAD)]
 
@@ -102,12 +108,13 @@ def test_an_init_made_then_timed_out_is_made_again_and_only_the_uploaded_one_bec
     assert bed.target(post, acct).state is TargetState.PUBLISHED
 
 
-def test_a_worker_killed_between_init_and_upload_resumes_the_same_publish(
-    bed: PublisherBed, platform: FakePlatform, knobs: TikTok
+@pytest.mark.parametrize("kind", ["video", "photos"])
+def test_a_worker_killed_between_init_and_upload_or_status_resumes_the_same_publish(
+    bed: PublisherBed, platform: FakePlatform, knobs: TikTok, kind: str
 ) -> None:
     bed.kill_after_landed("init")
     acct = account(bed)
-    post = bed.post(acct, "Clip", media=(video(platform),))
+    post = bed.post(acct, "Clip", media=(video(platform),) if kind == "video" else photos(platform))
     bed.run_until_settled()
     assert [type(c) for c in bed.crashes] == [WorkerKilled]
     assert len(platform.records["publish"]) == 1
@@ -115,17 +122,20 @@ def test_a_worker_killed_between_init_and_upload_resumes_the_same_publish(
     assert bed.target(post, acct).state is TargetState.PUBLISHED
 
 
+@pytest.mark.parametrize(
+    ("kind", "reason"), [("video", "duration_check_failed"), ("photos", "photo_pull_failed")]
+)
 def test_a_status_answered_200_but_failed_fails_the_target_with_the_reason(
-    bed: PublisherBed, platform: FakePlatform, knobs: TikTok
+    bed: PublisherBed, platform: FakePlatform, knobs: TikTok, kind: str, reason: str
 ) -> None:
-    knobs.fail_reason = "duration_check_failed"
+    knobs.fail_reason = reason
     acct = account(bed)
-    post = bed.post(acct, "Clip", media=(video(platform),))
+    post = bed.post(acct, "Clip", media=(video(platform),) if kind == "video" else photos(platform))
     bed.run_until_settled()
     target = bed.target(post, acct)
     assert target.state is TargetState.FAILED
-    assert target.error_code == "duration_check_failed"
-    assert "duration_check_failed" in (target.error or "")
+    assert target.error_code == reason
+    assert f"could not publish the {kind}: {reason}" in (target.error or "")
     assert "video" not in platform.records
 
 
@@ -159,12 +169,6 @@ def test_the_daily_post_cap_defers_the_post_with_the_reason(
 
 
 # -- photo posts and drafts ----------------------------------------------------------------------------
-
-
-def photos(platform: FakePlatform, count: int = 2) -> tuple[MediaRef, ...]:
-    return tuple(
-        MediaRef(mime_type="image/jpeg", url=f"{platform.url}/files/photo-{n}.jpg") for n in range(count)
-    )
 
 
 def test_a_photo_post_is_pulled_from_its_urls_and_published_once(
@@ -201,32 +205,6 @@ def test_a_photo_init_accepted_then_timed_out_is_verified_never_sent_again(
     (photo,) = platform.records["video"]
     target = bed.target(post, acct)
     assert (target.state, target.platform_post_id) == (TargetState.PUBLISHED, photo["id"])
-
-
-def test_a_worker_killed_between_photo_init_and_status_reads_the_same_publish(
-    bed: PublisherBed, platform: FakePlatform, knobs: TikTok
-) -> None:
-    bed.kill_after_landed("init")
-    acct = account(bed)
-    post = bed.post(acct, "Photos", media=photos(platform))
-    bed.run_until_settled()
-    assert [type(c) for c in bed.crashes] == [WorkerKilled]
-    assert len(platform.records["publish"]) == 1
-    assert len(platform.records["video"]) == 1
-    assert bed.target(post, acct).state is TargetState.PUBLISHED
-
-
-def test_photos_tiktok_could_not_pull_fail_the_target_with_its_reason(
-    bed: PublisherBed, platform: FakePlatform, knobs: TikTok
-) -> None:
-    knobs.fail_reason = "photo_pull_failed"
-    acct = account(bed)
-    post = bed.post(acct, "Photos", media=photos(platform))
-    bed.run_until_settled()
-    target = bed.target(post, acct)
-    assert (target.state, target.error_code) == (TargetState.FAILED, "photo_pull_failed")
-    assert "could not publish the photos: photo_pull_failed" in (target.error or "")
-    assert "video" not in platform.records
 
 
 def test_a_draft_video_is_uploaded_to_the_inbox_and_ends_sent_to_inbox_not_published(
