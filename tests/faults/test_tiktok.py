@@ -252,3 +252,18 @@ def test_draft_photos_whose_answer_was_lost_fail_rather_than_send_a_second_draft
     assert len(platform.calls("POST", CONTENT_INIT)) == 1
     assert target.state is TargetState.FAILED
     assert "inbox" in (target.error or "")
+
+
+def test_a_worker_killed_after_the_draft_reached_the_inbox_still_ends_sent_to_inbox(
+    bed: PublisherBed, platform: FakePlatform, knobs: TikTok
+) -> None:
+    bed.kill_after_landed("inbox")  # the inbox is recorded, the target not yet moved
+    acct = account(bed, mode="draft")
+    post = bed.post(acct, "Clip", media=(video(platform),))
+    bed.run_until_settled()
+    assert [type(c) for c in bed.crashes] == [WorkerKilled]
+    target = bed.target(post, acct)
+    (made,) = platform.records["publish"]
+    assert (target.state, target.platform_post_id) == (TargetState.SENT_TO_INBOX, made["id"])
+    assert "video" not in platform.records
+    assert "PostPublished" not in bed.events.names()
