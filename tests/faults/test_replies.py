@@ -113,6 +113,26 @@ def replying(bed: PublisherBed, kind: MessageKind, text: str) -> tuple[Replier, 
     return replier, ws, create_reply(ws, conv, text, "agent", replier.queue, now=bed.now())["id"]
 
 
+def reply_in(
+    bed: PublisherBed, account_id: str, inbound: InboundMessage, text: str
+) -> tuple[Replier, str, str]:
+    """``inbound`` landed in ``account_id``'s inbox and a reply to it made: (replier, workspace, reply id)."""
+    from chorus.accounts import service as accounts
+    from chorus.inbox.landing import LandingDeps, draft, land_one
+
+    account = accounts.get_account(bed.workspace(), account_id)
+    deps = LandingDeps(analyzer=NoSentiment(), now=bed.now)  # type: ignore[arg-type]
+    landed = land_one(draft(account, inbound, bed.now(), deps), deps)
+    assert landed is not None
+    replier = Replier(bed)
+    conv = landed.conversation.conversation_id
+    return (
+        replier,
+        bed.workspace(),
+        create_reply(bed.workspace(), conv, text, "agent", replier.queue, now=bed.now())["id"],
+    )
+
+
 def stored(ws: str, reply_id: str) -> Any:
     found = get_reply(ws, reply_id)
     assert found is not None

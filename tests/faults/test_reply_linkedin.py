@@ -11,10 +11,9 @@ from datetime import timedelta
 import pytest
 
 from chorus.inbox.normalized import InboundMessage, MessageKind
-from chorus.inbox.replies import create_reply
 from tests.faults.fakes.linkedin import COMMENTS, ORG, LinkedIn, linkedin_error, linkedin_platform
 from tests.faults.harness import FakePlatform, PublisherBed
-from tests.faults.test_replies import NoSentiment, Replier, kill_once, stored
+from tests.faults.test_replies import Replier, kill_once, reply_in, stored
 
 POST = "urn:li:activity:7200000000000000001"
 COMMENT = f"urn:li:comment:({POST},7200000000000000099)"
@@ -31,25 +30,12 @@ def knobs(platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) -> Iterator[L
 
 def replying(bed: PublisherBed, text: str) -> tuple[Replier, str, str]:
     """A comment on the organisation's post in the inbox, and a reply to it: (replier, workspace, reply id)."""
-    from chorus.accounts import service as accounts
-    from chorus.inbox.landing import LandingDeps, draft, land_one
-
-    account = accounts.get_account(bed.workspace(), bed.account("linkedin", ORG, token="li-token"))
     inbound = InboundMessage(
         platform="linkedin", account_ref=ORG, platform_message_id=COMMENT, kind=MessageKind.COMMENT,
         conversation_ref=POST, text="Love this launch!", created_at=bed.now() - timedelta(minutes=1),
         author_id="urn:li:person:fan", parent_ref=POST, post_ref=POST,
     )  # fmt: skip
-    deps = LandingDeps(analyzer=NoSentiment(), now=bed.now)  # type: ignore[arg-type]
-    landed = land_one(draft(account, inbound, bed.now(), deps), deps)
-    assert landed is not None
-    replier = Replier(bed)
-    conv = landed.conversation.conversation_id
-    return (
-        replier,
-        bed.workspace(),
-        create_reply(bed.workspace(), conv, text, "agent", replier.queue, now=bed.now())["id"],
-    )
+    return reply_in(bed, bed.account("linkedin", ORG, token="li-token"), inbound, text)
 
 
 def comments(platform: FakePlatform) -> list[tuple[str, str, str | None, str]]:

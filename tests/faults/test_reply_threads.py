@@ -11,10 +11,9 @@ from datetime import timedelta
 import pytest
 
 from chorus.inbox.normalized import InboundMessage, MessageKind
-from chorus.inbox.replies import create_reply
 from tests.faults.fakes.threads import PUBLISH, REPLIES, USER, Threads, threads_platform
 from tests.faults.harness import FakePlatform, PublisherBed
-from tests.faults.test_replies import NoSentiment, Replier, kill_once, stored
+from tests.faults.test_replies import Replier, kill_once, reply_in, stored
 
 ROOT_POST = "18050200000000001"
 ANSWERED = "18050200000000042"  # someone's reply to the account's post
@@ -34,27 +33,13 @@ def knobs(platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) -> Iterator[T
 
 def replying(bed: PublisherBed, text: str) -> tuple[Replier, str, str]:
     """A reply to the account's post in the inbox, and an answer to it: (replier, workspace, reply id)."""
-    from chorus.accounts import service as accounts
-    from chorus.inbox.landing import LandingDeps, draft, land_one
-
-    account = accounts.get_account(
-        bed.workspace(), bed.account("threads", USER, token="th-token", handle="chorus")
-    )
+    account_id = bed.account("threads", USER, token="th-token", handle="chorus")
     inbound = InboundMessage(
         platform="threads", account_ref=USER, platform_message_id=ANSWERED, kind=MessageKind.REPLY,
         conversation_ref=ROOT_POST, text="When is the next drop?", created_at=bed.now() - timedelta(minutes=1),
         author_id="fan", author_handle="fan", parent_ref=ROOT_POST, post_ref=ROOT_POST,
     )  # fmt: skip
-    deps = LandingDeps(analyzer=NoSentiment(), now=bed.now)  # type: ignore[arg-type]
-    landed = land_one(draft(account, inbound, bed.now(), deps), deps)
-    assert landed is not None
-    replier = Replier(bed)
-    conv = landed.conversation.conversation_id
-    return (
-        replier,
-        bed.workspace(),
-        create_reply(bed.workspace(), conv, text, "agent", replier.queue, now=bed.now())["id"],
-    )
+    return reply_in(bed, account_id, inbound, text)
 
 
 def posts(platform: FakePlatform) -> list[tuple[str, str | None]]:

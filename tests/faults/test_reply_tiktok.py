@@ -11,7 +11,6 @@ from datetime import timedelta
 import pytest
 
 from chorus.inbox.normalized import InboundMessage, MessageKind
-from chorus.inbox.replies import create_reply
 from chorus.platforms.tiktok.comments import LIST_SCOPE, MANAGE_SCOPE, message_id
 from tests.faults.fakes.tiktok_business import (
     REPLY_CREATE,
@@ -22,7 +21,7 @@ from tests.faults.fakes.tiktok_business import (
     tiktok_business_platform,
 )
 from tests.faults.harness import FakePlatform, PublisherBed
-from tests.faults.test_replies import NoSentiment, Replier, kill_once, stored
+from tests.faults.test_replies import Replier, kill_once, reply_in, stored
 
 BUSINESS_ID = "-000Vd1h0s0Yf6kOwRMy1OLmmpWAXmJ5ND5Q"
 TOKEN = "act.business-token"
@@ -46,28 +45,15 @@ def replying(
     bed: PublisherBed, knobs: TikTokBusiness, text: str, scopes: str = f"{LIST_SCOPE},{MANAGE_SCOPE}"
 ) -> tuple[Replier, str, str]:
     """A comment on the account's video in the inbox, and a reply to it: (replier, workspace, reply id)."""
-    from chorus.accounts import service as accounts
-    from chorus.inbox.landing import LandingDeps, draft, land_one
-
     at = bed.now() - timedelta(minutes=1)
     knobs.comment(VIDEO, COMMENT, "Is this in stock?", at)
     account_id = bed.account("tiktok", BUSINESS_ID, token=TOKEN, extra={"scopes": scopes})
-    account = accounts.get_account(bed.workspace(), account_id)
     inbound = InboundMessage(
         platform="tiktok", account_ref=BUSINESS_ID, platform_message_id=message_id(VIDEO, COMMENT),
         kind=MessageKind.COMMENT, conversation_ref=VIDEO, text="Is this in stock?", created_at=at,
         author_id="fan-1", parent_ref=VIDEO, post_ref=VIDEO,
     )  # fmt: skip
-    deps = LandingDeps(analyzer=NoSentiment(), now=bed.now)  # type: ignore[arg-type]
-    landed = land_one(draft(account, inbound, bed.now(), deps), deps)
-    assert landed is not None
-    replier = Replier(bed)
-    conv = landed.conversation.conversation_id
-    return (
-        replier,
-        bed.workspace(),
-        create_reply(bed.workspace(), conv, text, "agent", replier.queue, now=bed.now())["id"],
-    )
+    return reply_in(bed, account_id, inbound, text)
 
 
 def replies_made(platform: FakePlatform) -> list[tuple[str, str, str]]:
