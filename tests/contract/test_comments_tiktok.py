@@ -11,7 +11,6 @@ permanent / re-authorise."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -44,8 +43,11 @@ from tests.contract.replying import (
     marks,
     replies_fixture,
     reply_request,
+    rsps,
     sent_twice_after_a_lost_answer,
 )
+
+__all__ = ["rsps"]
 
 BASE = "https://business-api.tiktok.com/open_api/v1.3"
 BUSINESS_ID = "-000Vd1h0s0Yf6kOwRMy1OLmmpWAXmJ5ND5Q"
@@ -77,12 +79,6 @@ ANSWERED = message_id(VIDEO, SECOND["comment_id"])
 
 def envelope(code: int, message: str) -> dict[str, Any]:
     return {"code": code, "message": message, "request_id": "2022070107", "data": {}}
-
-
-@pytest.fixture
-def rsps() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock() as mock:
-        yield mock
 
 
 def videos(rsps: responses.RequestsMock) -> None:

@@ -6,7 +6,6 @@ for among the answered post's replies (by the account, same text, since the repl
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,34 +14,15 @@ import responses
 from responses import matchers
 
 from chorus.inbox import channels
-from chorus.platforms.base import (
-    AccountCredentials,
-    PermanentError,
-    Progress,
-    PublishResult,
-    TransientError,
-    UnknownOutcome,
-)
+from chorus.platforms.base import PermanentError, Progress, PublishResult, TransientError, UnknownOutcome
 from chorus.platforms.threads.publish import POLL_DELAY_SECONDS, ThreadsPublisher
 from chorus.platforms.threads.replies import ThreadsReplies
-from tests.contract.replying import SENT_AT, marks, reply_request
-from tests.support import fixture_json
+from tests.contract.replying import SENT_AT, marks, reply_request, rsps
+from tests.contract.test_publish_threads import API, CREDS, TOKEN, USER, doc
 
-API = "https://graph.threads.net/v1.0"
-USER = "17841405793187218"
-CREDS = AccountCredentials(platform="threads", account_id=USER, access_token="th-token", handle="chorus")
-TOKEN = {"access_token": "th-token"}
+__all__ = ["rsps"]
+
 ANSWERED = "18050206876707110"  # the reply (or mention) the inbox answers
-
-
-def doc(name: str) -> Any:
-    return fixture_json(f"platform_api/publishing/threads/{name}")
-
-
-@pytest.fixture
-def rsps() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock() as mock:
-        yield mock
 
 
 def sender() -> ThreadsReplies:
