@@ -228,6 +228,7 @@ class Post:
     campaign_id: str | None = None
     utm: dict[str, str] = field(default_factory=dict)  # the post's own UTM values (chorus.links.utm)
     assignee: str | None = None  # who posts it by hand where Chorus cannot ("user:<id>"; None: the author)
+    tags: tuple[str, ...] = ()  # the team's own labels (chorus.tags), for filtering the calendar
 
     @property
     def responsible(self) -> str:
@@ -271,6 +272,7 @@ class Post:
             "series_id": self.series_id,
             "campaign_id": self.campaign_id,
             "utm": dict(self.utm),
+            "tags": list(self.tags),
             "version": self.version,
             "created_by": self.created_by,
             "assignee": self.responsible,
