@@ -29,10 +29,9 @@ from chorus.observability import logger
 from chorus.posts.model import Content, MediaRef
 from chorus.posts.validation import MIME_KINDS, PLATFORM_RULES, MediaKind, MediaSpec, media_fitness
 from chorus.store.pages import Page, PageRequest
+from chorus.tags import MAX_TAGS, clean_tags
 
 MAX_IMAGE_BYTES = 64 * 1024 * 1024  # decoded for a thumbnail; no platform takes a larger image
-MAX_TAGS = 20
-MAX_TAG_LENGTH = 50
 
 
 @dataclass(frozen=True)
@@ -43,18 +42,7 @@ class Upload:
 
 
 def _tags(raw: Sequence[str], field: str = "tags") -> set[str]:
-    errors: list[FieldError] = []
-    kept: set[str] = set()
-    for i, tag in enumerate(raw):
-        clean = tag.strip().lower()
-        if not clean or len(clean) > MAX_TAG_LENGTH or any(c in clean for c in ",\n\r\t"):
-            errors.append(FieldError(f"{field}[{i}]", f"1-{MAX_TAG_LENGTH} characters, no comma", "tag"))
-        kept.add(clean)
-    if len(raw) > MAX_TAGS:
-        errors.append(FieldError(field, f"at most {MAX_TAGS} tags", "too_many"))
-    if errors:
-        raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors), errors)
-    return kept
+    return set(clean_tags(raw, field, MAX_TAGS))
 
 
 def safe_filename(filename: str) -> str:

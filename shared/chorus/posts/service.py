@@ -7,6 +7,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from itertools import takewhile
+from zoneinfo import ZoneInfo
 
 from chorus.accounts import service as accounts
 from chorus.auth import workspaces
@@ -51,6 +53,7 @@ class Compose:
     assignee: str | None = None  # a member's user id: who posts it by hand (reminder publishing)
     campaign_id: str | None = None
     utm: dict[str, str] = field(default_factory=dict)
+    tags: tuple[str, ...] | None = None  # chorus.tags spelling; None on an edit: the post keeps its tags
 
 
 def _media_lists(compose: Compose) -> list[tuple[str, Content]]:
@@ -253,6 +256,7 @@ def build_posts(
                 targets=targets,
                 campaign_id=compose.campaign_id,
                 utm=dict(compose.utm),
+                tags=compose.tags or (),
             )
         )
     return posts
@@ -331,6 +335,7 @@ def edit_post(
         targets=(),
         campaign_id=compose.campaign_id,
         utm=dict(compose.utm),
+        tags=old.tags if compose.tags is None else compose.tags,
     )
     before = {t.account_id: t for t in old.targets}
     plan: list[tuple[Target | None, Target | None]] = []
@@ -533,24 +538,29 @@ def _first_free(workspace_id: str, times: list[datetime]) -> datetime | None:
 
 # ---------------------------------------------------------------------------------------------- calendar
 def calendar(
-    principal: Principal, start: datetime, end: datetime, campaign_id: str | None = None
+    principal: Principal,
+    start: datetime,
+    end: datetime,
+    campaign_id: str | None = None,
+    tag: str | None = None,
+    now: datetime | None = None,
 ) -> dict[str, object]:
-    """The posts of ``start``..``end`` by local day and account (``campaign_id``: that campaign's only)."""
+    """The posts of ``start``..``end`` by local day and account (``campaign_id``: that campaign's only;
+    ``tag``: the posts with that tag only), and the queue's free slots of the range (:func:`free_slots`)."""
     if end <= start:
         raise ValidationFailed.on("to", "must be after from", "range")
     if end - start > timedelta(days=93):
         raise ValidationFailed.on("to", "a calendar covers at most 93 days", "range")
-    tz = workspaces.get_workspace(principal.workspace_id).timezone
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo(tz)
-    days: dict[str, dict[str, list[dict[str, object]]]] = {}
-    planned = repo.calendar(principal.workspace_id, start, end)
+    workspace = workspaces.get_workspace(principal.workspace_id)
+    zone = ZoneInfo(workspace.timezone)
     if campaign_id is not None:
         check_campaign(principal.workspace_id, campaign_id, "campaign")
-        planned = [p for p in planned if p.campaign_id == campaign_id]
-    for post in (seen_by(principal, p) for p in planned if any(map(principal.sees_account, p.account_ids))):
-        if post.scheduled_at is None:
+    days: dict[str, dict[str, list[dict[str, object]]]] = {}
+    planned = repo.calendar_view(
+        principal.workspace_id, start, end, campaign_id=campaign_id, tag=tag, accounts=principal.accounts
+    )
+    for post in planned:
+        if post.scheduled_at is None or not post.targets:
             continue
         day = post.scheduled_at.astimezone(zone).date().isoformat()
         for target in post.targets:
@@ -559,11 +569,53 @@ def calendar(
                 "text": post.content_for(target.account_id).text[:280],
                 "at": (target.published_at or target.due_at or post.scheduled_at),
                 "local_time": (target.due_at or post.scheduled_at).astimezone(zone).strftime("%H:%M"),
+                "campaign_id": post.campaign_id,
+                "tags": list(post.tags),
                 **target.public(post.planned_parts(target.account_id)),
             }
             entry.pop("attempt_log", None)
             days.setdefault(day, {}).setdefault(target.account_id, []).append(entry)
-    return {"timezone": tz, "from": start, "to": end, "days": days}
+    free = free_slots(principal.workspace_id, workspace.timezone, start, end, now or datetime.now(UTC))
+    return {
+        "timezone": workspace.timezone,
+        "from": start,
+        "to": end,
+        "days": days,
+        "free_slots": [
+            {
+                "at": at,
+                "day": at.astimezone(zone).date().isoformat(),
+                "local_time": at.astimezone(zone).strftime("%H:%M"),
+            }
+            for at in free
+        ],
+    }
+
+
+def free_slots(workspace_id: str, tz: str, start: datetime, end: datetime, now: datetime) -> list[datetime]:
+    """The queue's slot times between ``start`` and ``end`` (and after ``now``) that no live queue post
+    holds, in time order: where the next queued posts can go (a cancelled post frees its slot, as
+    :func:`next_queue_slot` judges it). One range read of the calendar index, and one batch read of the
+    targets of the slots' holders; none without queue slots."""
+    slots = queue_slots(workspace_id)
+    if not slots or end <= now:
+        return []
+    times = list(
+        takewhile(lambda at: at < end, slot_times(slots, tz, max(start - timedelta(microseconds=1), now)))
+    )
+    if not times:
+        return []
+    return [at for at in times if at not in _held(workspace_id, times)]
+
+
+def _held(workspace_id: str, times: list[datetime]) -> set[datetime]:
+    """Which of ``times`` a live queue post holds (one whose post is not cancelled)."""
+    holds = [
+        h for h in repo.queue_holds(workspace_id, min(times), max(times)) if h.scheduled_at in set(times)
+    ]
+    states = repo.target_states(workspace_id, holds) if holds else {}
+    cancelled = TargetState.CANCELLED.value
+    return {h.scheduled_at for h in holds if status_of(states.get(h.post_id, set())) != cancelled}
 
 
 def parse_recurrence(raw: dict[str, object] | None) -> Recurrence | None:

@@ -183,6 +183,7 @@ class PostItem(MainItem, discriminator="post"):
     assignee = UnicodeAttribute(null=True)  # reminder publishing: who posts it by hand (None: the author)
     campaign_id = UnicodeAttribute(null=True)
     utm = JSONAttribute(null=True)  # the post's own UTM values over the workspace's defaults
+    tags = UnicodeSetAttribute(null=True)  # the post's tags (chorus.tags), filtered on by the calendar
 
 
 class ApprovedPostItem(MainItem, discriminator="approved_post"):
