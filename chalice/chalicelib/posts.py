@@ -13,7 +13,7 @@ from chorus.auth.roles import Role
 from chorus.errors import ValidationFailed
 from chorus.library.media import register_upload
 from chorus.links.utm import check_values
-from chorus.posts import changes, imports, service
+from chorus.posts import approvals, changes, imports, service
 from chorus.posts.model import Content, MediaRef, Mode
 from chorus.posts.queue import default_queue
 from chorus.posts.timing import parse_time
@@ -163,14 +163,16 @@ def cancel_post(post_id: str) -> Response:
 def approve_post(post_id: str) -> Response:
     who = principal(Role.EDITOR)
     req = body(bp.current_request, Approval)
-    return ok(service.decide(who, post_id, True, req.comment, default_queue(), req.version).public())
+    decided = approvals.decide_and_tell(who, post_id, True, req.comment, default_queue(), req.version)
+    return ok(decided.public())
 
 
 @route(bp, "/posts/{post_id}/reject", methods=["POST"])
 def reject_post(post_id: str) -> Response:
     who = principal(Role.EDITOR)
     req = body(bp.current_request, Decision)
-    return ok(service.decide(who, post_id, False, req.comment, default_queue(), req.version).public())
+    decided = approvals.decide_and_tell(who, post_id, False, req.comment, default_queue(), req.version)
+    return ok(decided.public())
 
 
 class RetryIn(BaseModel):

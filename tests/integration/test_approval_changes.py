@@ -141,3 +141,28 @@ def test_changes_of_an_unknown_or_foreign_post_are_not_found(chorus: Chorus, ten
         assert answer.status_code == 404, answer.text
         assert answer.json()["status"] == 404
     assert chorus.call("GET", f"/posts/{theirs.json()['id']}/changes").status_code == 401
+
+
+def test_the_author_is_told_of_the_decision_in_their_notifications(
+    chorus: Chorus, tenant: dict[str, str]
+) -> None:
+    contributor, editor = tenant["contributor"], tenant["editor"]
+    body = {
+        "text": "Our   autumn\nrange",
+        "accounts": [tenant["one"]],
+        "scheduled_at": "2031-09-01T07:00:00Z",
+    }
+    made = chorus.call("POST", "/posts", contributor, json=body).json()
+    chorus.call("POST", f"/posts/{made['id']}/approve", editor, json={"version": 1, "comment": "Lovely"})
+    other = chorus.call("POST", "/posts", contributor, json={**body, "text": "Too loud"}).json()
+    chorus.call("POST", f"/posts/{other['id']}/reject", editor, json={"comment": "Tone it down"})
+    notes = chorus.call("GET", "/notifications", contributor).json()["notifications"]
+    assert [(n["topic"], n["post_id"], n["read"]) for n in notes] == [
+        ("post_rejected", other["id"], False),
+        ("post_approved", made["id"], False),
+    ]
+    assert notes[1]["subject"] == "Post approved: Our autumn range"
+    assert "It goes out at 2031-09-01 07:00 (UTC)." in notes[1]["text"]
+    assert "Comment: Lovely" in notes[1]["text"]
+    assert "Comment: Tone it down" in notes[0]["text"]
+    assert chorus.call("GET", "/notifications", editor).json()["notifications"] == []  # the decider's list
