@@ -17,6 +17,7 @@ const Keys = lazy(() => import('./pages/keys.js').then((m) => m.Keys))
 const AcceptInvitation = lazy(() => import('./pages/members.js').then((m) => m.AcceptInvitation))
 const Reports = lazy(() => import('./pages/reports.js').then((m) => m.Reports))
 const Listening = lazy(() => import('./pages/listening.js').then((m) => m.Listening))
+const Notifications = lazy(() => import('./pages/notifications.js').then((m) => m.Notifications))
 
 function NotFound() {
   return html`<h1>Not found</h1><p><a href="/">Back to the calendar</a></p>`
@@ -42,6 +43,7 @@ function App() {
         <${Route} path="/keys" component=${Keys} />
         <${Route} path="/reports" component=${Reports} />
         <${Route} path="/listening" component=${Listening} />
+        <${Route} path="/notifications" component=${Notifications} />
         <${Route} default component=${NotFound} />
       <//>
     <//>

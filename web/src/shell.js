@@ -1,11 +1,14 @@
 import { useLocation } from 'preact-iso'
+import { useEffect } from 'preact/hooks'
 import { html } from './html.js'
 import { me, workspaceId, chooseWorkspace, signOutHere, signOutEverywhere, isAdmin } from './session.js'
+import { unread, unreadText, watchUnread } from './notices.js'
 
 const LINKS = [
   ['/calendar', 'Calendar'],
   ['/compose', 'Compose'],
   ['/approvals', 'Approvals'],
+  ['/notifications', 'Notifications'],
   ['/inbox', 'Inbox'],
   ['/reports', 'Reports'],
   ['/listening', 'Listening'],
@@ -17,6 +20,9 @@ const LINKS = [
 export function Shell({ children }) {
   const { path, route } = useLocation()
   const current = path === '/' ? '/calendar' : path
+  useEffect(watchUnread, [workspaceId.value]) // the unread badge, per workspace
+  const badge = (href) => href === '/notifications' && unread.value?.count > 0 &&
+    html`<span class="badge">${unreadText(unread.value)}<span class="sr"> unread</span></span>`
   return html`
     <a class="skip" href="#main">Skip to content</a>
     <header class="top">
@@ -24,7 +30,7 @@ export function Shell({ children }) {
       <nav aria-label="Main">
         <ul>
           ${LINKS.filter(([, , only]) => !only || isAdmin.value).map(([href, label]) => html`
-            <li><a href=${href} aria-current=${current === href ? 'page' : undefined}>${label}</a></li>`)}
+            <li><a href=${href} aria-current=${current === href ? 'page' : undefined}>${label}${badge(href)}</a></li>`)}
         </ul>
       </nav>
       <div class="who">

@@ -1,0 +1,79 @@
+"""Notifications in Debian's chromium: the unread badge in the navigation, the list with unread ones
+marked, mark one read or all, and the link to what a notification is about."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import Team, serious_violations, sign_in
+from tests.integration.harness import Chorus
+
+
+def decided(chorus: Chorus, team: Team, text: str, approve: bool) -> dict[str, Any]:
+    body = {"text": text, "accounts": [team.accounts["acme"]], "scheduled_at": "2031-05-06T08:00:00Z"}
+    made = chorus.call("POST", "/posts", team.contributor.id_token, workspace=team.workspace_id, json=body)
+    assert made.status_code == 201, made.text
+    post = made.json()
+    verb, said = ("approve", {"version": 1}) if approve else ("reject", {"comment": "Not this week"})
+    answer = chorus.call("POST", f"/posts/{post['id']}/{verb}", team.owner.id_token, workspace=team.workspace_id,
+                         json=said)  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    return dict(post)
+
+
+def test_the_author_reads_their_notifications_and_marks_them_read(
+    page: Any, chorus: Chorus, team: Team
+) -> None:
+    decided(chorus, team, "Spring lookbook", approve=True)
+    decided(chorus, team, "Flash sale tonight", approve=False)
+    sign_in(page, chorus, team.contributor, team.workspace_id)
+    nav = page.get_by_role("navigation", name="Main")
+    # the badge, named for screen readers
+    link = nav.get_by_role("link", name=re.compile(r"^Notifications\W*2 unread$"))
+    expect(link).to_be_visible()
+    expect(link.locator(".badge")).to_have_text(re.compile(r"2"))
+    link.click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Notifications")
+    rejected = page.get_by_role("article").filter(has_text="Post rejected: Flash sale tonight")
+    approved = page.get_by_role("article").filter(has_text="Post approved: Spring lookbook")
+    expect(rejected).to_contain_text("Comment: Not this week")
+    expect(approved).to_contain_text("It goes out at 2031-05-06 10:00 (Europe/Paris).")
+    notes = page.get_by_role("article")
+    expect(notes.first).to_contain_text("Flash sale tonight")  # newest first
+    expect(rejected.get_by_text("Unread")).to_be_visible()
+    assert serious_violations(page) == []
+
+    rejected.get_by_role("button", name="Mark read: Post rejected: Flash sale tonight").click()
+    expect(rejected.get_by_text("Unread")).to_have_count(0)
+    expect(nav.get_by_role("link", name=re.compile(r"^Notifications\W*1 unread$"))).to_be_visible()
+    page.get_by_role("button", name="Unread", exact=True).click()
+    expect(page.get_by_role("article")).to_have_count(1)
+    page.get_by_role("button", name="Mark all read").click()
+    expect(page.get_by_role("status")).to_have_text("Marked 1 notification read.")
+    expect(nav.get_by_role("link", name="Notifications", exact=True)).to_be_visible()  # no badge left
+    page.get_by_role("button", name="All", exact=True).click()
+    expect(page.get_by_role("article")).to_have_count(2)
+    listed = chorus.call(
+        "GET", "/notifications?unread=true", team.contributor.id_token, workspace=team.workspace_id
+    )
+    assert listed.json()["notifications"] == []
+
+    # What it is about: the post, in the calendar's week of the notification
+    approved.get_by_role("link", name="Open the post in the calendar").click()
+    expect(page).to_have_url(re.compile(r"/calendar\?view=week&date=\d{4}-\d{2}-\d{2}$"))
+
+
+def test_the_notifications_page_fits_a_phone(browser: Any, chorus: Chorus, team: Team) -> None:
+    decided(chorus, team, "A very long announcement " + "x" * 200, approve=False)
+    phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    sign_in(phone, chorus, team.contributor, team.workspace_id)
+    phone.goto(chorus.rt.web_url + "/notifications")
+    expect(phone.get_by_role("article")).to_have_count(1)
+    width = phone.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, f"/notifications is {width} px wide at a phone's 390"
+    assert serious_violations(phone) == []
+    phone.context.close()
