@@ -93,7 +93,7 @@ function Changes({ post, label, zone }) {
       <h3 id=${head}>Changes since version ${c.approved.version}, approved ${approvedAt}</h3>
       ${!c.changed ? html`<p>Nothing changed since that version was approved.</p>` : html`
         <p class="legend">Removed words are struck through, added words are underlined.</p>
-        ${c.scheduled_at.moved && html`<p class="moved">Time moved from <del><span class="sr-only">removed: </span>${when(c.scheduled_at.before, zone)}</del> to <ins><span class="sr-only">added: </span>${when(c.scheduled_at.after, zone)}</ins>.</p>`}
+        ${c.scheduled_at.moved && html`<p class="moved">Time moved from <del><span class="sr">removed: </span>${when(c.scheduled_at.before, zone)}</del> to <ins><span class="sr">added: </span>${when(c.scheduled_at.after, zone)}</ins>.</p>`}
         ${c.accounts_added.length > 0 && html`<p>Accounts added: ${c.accounts_added.map(label).join(', ')}.</p>`}
         ${c.accounts_removed.length > 0 && html`<p>Accounts removed: ${c.accounts_removed.map(label).join(', ')}.</p>`}
         ${shown.map((x) => html`<${ContentChanges} change=${x} title=${x.account_id ? `Variant for ${label(x.account_id)}` : 'The post (every account without a variant)'} />`)}`}
@@ -103,8 +103,8 @@ function Changes({ post, label, zone }) {
 
 function Runs({ runs }) {
   return runs.map((r) =>
-    r.op === 'removed' ? html`<del><span class="sr-only">[removed: </span>${r.text}<span class="sr-only">]</span></del>`
-    : r.op === 'added' ? html`<ins><span class="sr-only">[added: </span>${r.text}<span class="sr-only">]</span></ins>`
+    r.op === 'removed' ? html`<del><span class="sr">[removed: </span>${r.text}<span class="sr">]</span></del>`
+    : r.op === 'added' ? html`<ins><span class="sr">[added: </span>${r.text}<span class="sr">]</span></ins>`
     : r.text)
 }
 
