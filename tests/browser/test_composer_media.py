@@ -57,6 +57,9 @@ def test_an_uploaded_image_is_previewed_and_the_scheduled_post_carries_it(
     assert natural == 800  # the preview is the picture itself
     attachment.get_by_label("Description (alt text)").fill("The shop front in teal")
     assert serious_violations(page) == []
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: nothing scrolls sideways
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     at = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
     page.get_by_label(re.compile(r"^Date and time")).fill(local_input(at, team.timezone))
@@ -139,6 +142,9 @@ def test_a_thread_of_three_parts_and_a_first_comment_reach_the_api_as_parts(
     expect(comment).to_contain_text("Not for LinkedIn: it does not take a first comment.")
     page.get_by_label(re.compile(r"^First comment")).fill("Shop: https://example.com/autumn")
     expect(comment.locator(".counter")).to_have_count(2)
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: nothing scrolls sideways
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_label("Save as draft").check()
 
     # an empty part: the server refuses it, and says so at the part
