@@ -279,9 +279,10 @@ class TikTokPublisher(SteppedPublisher):
                     pull = self._pulled(creds, request)
                     draft = mode_of(request, creds) == DRAFT
                     info: dict[str, Any] = photo_info(request) if draft and is_photo_post(request) else {}
-                    if draft:
-                        budget.spend(UPLOAD_TIMEOUT)  # the media's size
-                    elif not (pull and parts.unanswered(request, INIT)):  # a lost pull: verified, not sent
+                    lost_pull = pull and parts.unanswered(request, INIT)  # verified, never sent again
+                    if draft and not pull:
+                        budget.spend(UPLOAD_TIMEOUT)  # the file's size (a draft reads no creator info)
+                    elif not draft and not lost_pull:
                         budget.spend(TIMEOUT, UPLOAD_TIMEOUT)  # creator info, the media's size
                         creator = creator_info(
                             creds.access_token, session=self.session, api_url=self.base_url
