@@ -3,7 +3,11 @@
 the post URN in ``x-restli-id``; the Images and Videos APIs answer ``initializeUpload`` with
 ``{value: {uploadUrl | uploadInstructions[], image | video, uploadToken}}``; each uploaded part answers
 an ``ETag`` that ``finalizeUpload`` must list in order; errors are ``{message, serviceErrorCode,
-status}``. The author's posts are listed newest first (``GET /rest/posts?q=author``). Every /rest call
+status}``. The author's posts are listed newest first (``GET /rest/posts?q=author``, ``count`` a page
+from ``start``). Share statistics (``GET /rest/organizationalEntityShareStatistics``, the page's and, with
+``shares=List(...)``, each post's, from the ``statistics`` knob) and the page's follower count (``GET
+/rest/networkSizes/{org}``). A post made on LinkedIn directly is a ``post`` record added by the test
+(``createdAt`` in epoch ms). Every /rest call
 must carry the versioned headers, or it is refused as LinkedIn refuses it. Comments (the Comments API:
 ``POST /rest/socialActions/{target}/comments``, 201 with the comment URN in ``x-restli-id``; ``GET`` lists
 a target's comments) are ``comment`` records."""
@@ -28,6 +32,8 @@ VIDEOS = r"/rest/videos"
 VIDEO_STATUS = r"/rest/videos/([^/]+)"
 UPLOAD = r"/upload/(image|video)/([^/]+)"
 COMMENTS = r"/rest/socialActions/([^/]+)/comments"
+STATISTICS = r"/rest/organizationalEntityShareStatistics"
+NETWORK_SIZES = r"/rest/networkSizes/([^/]+)"
 IMAGE = "/files/tart.jpg"
 VIDEO = "/files/clip.mp4"
 IMAGE_BYTES = b"\xff\xd8\xff\xe0jpeg" + b"\x01" * 40
@@ -45,6 +51,8 @@ class LinkedIn:
 
     processing_reads: int = 0
     reads: dict[str, int] = field(default_factory=dict)
+    statistics: dict[str, dict[str, int]] = field(default_factory=dict)  # post URN -> totalShareStatistics
+    followers: int = 0
 
 
 def _versioned(req: Request) -> bool:
@@ -80,9 +88,27 @@ def linkedin_platform(platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) -
         if req.query.get("q") != "author" or not _versioned(req):
             return linkedin_error(400, "Invalid query parameters passed to request")
         author = req.query.get("author")
-        shown = [p for p in reversed(platform.records.get("post", [])) if p["author"] == author]
-        count = int(req.query.get("count", "10"))
-        return {"elements": shown[:count], "paging": {"start": 0, "count": count}}
+        mine = [p for p in platform.records.get("post", []) if p["author"] == author]
+        shown = sorted(mine, key=lambda p: p.get("lastModifiedAt", p["createdAt"]), reverse=True)
+        count, start = int(req.query.get("count", "10")), int(req.query.get("start", "0"))
+        return {"elements": shown[start : start + count],
+                "paging": {"start": start, "count": count, "total": len(shown), "links": []}}  # fmt: skip
+
+    def statistics(req: Request, match: re.Match[str]) -> Any:
+        if req.query.get("q") != "organizationalEntity" or not _versioned(req):
+            return linkedin_error(400, "Invalid query parameters passed to request")
+        org = req.query.get("organizationalEntity")
+        listed = req.query.get("shares") or req.query.get("ugcPosts")
+        if listed is None:  # the page's lifetime totals
+            return {
+                "elements": [
+                    {"organizationalEntity": org, "totalShareStatistics": knobs.statistics.get(org or "", {})}
+                ]
+            }
+        urns = [unquote(u) for u in listed.removeprefix("List(").removesuffix(")").split(",") if u]
+        key = "share" if "shares" in req.query else "ugcPost"
+        return {"elements": [{"organizationalEntity": org, key: urn, "totalShareStatistics": knobs.statistics[urn]}
+                             for urn in urns if urn in knobs.statistics]}  # fmt: skip
 
     def images(req: Request, match: re.Match[str]) -> Any:
         if req.query.get("action") != "initializeUpload" or not _versioned(req):
@@ -168,6 +194,8 @@ def linkedin_platform(platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) -
         return {"elements": [{"commentUrn": c["id"], "actor": c["actor"], "message": {"text": c["text"]},
                               "created": {"time": c["time"]}} for c in reversed(mine)]}  # fmt: skip
 
+    platform.route("GET", STATISTICS, statistics)
+    platform.route("GET", NETWORK_SIZES, lambda req, match: {"firstDegreeSize": knobs.followers})
     platform.route("POST", COMMENTS, comment)
     platform.route("GET", COMMENTS, comments)
     platform.route("POST", POSTS, posts)

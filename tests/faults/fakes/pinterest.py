@@ -1,8 +1,11 @@
 """Pinterest API v5 on a FakePlatform, as PinterestPublisher calls it. Shapes follow
 ``fixtures/platform_api/publishing/pinterest`` (pin create answer, media register / status answers,
-``{code, message}`` errors) and the board pins list Pinterest documents (``{items, bookmark}``). The
-video upload goes to the fake's own ``/upload`` (the pre-signed S3 form in production), and the video
-itself is served by the fake at ``/files/clip.mp4``."""
+``{code, message}`` errors) and the board pins list Pinterest documents (``{items, bookmark}``), the
+user's own pins (``GET /v5/pins``, newest first, the same shape) and pin analytics (``GET
+/v5/pins/{id}/analytics``: ``{all: {summary_metrics, lifetime_metrics}}`` from the ``analytics`` knob).
+The video upload goes to the fake's own ``/upload`` (the pre-signed S3 form in production), and the
+video itself is served by the fake at ``/files/clip.mp4``. A pin made in the Pinterest app directly is a
+``pin`` record added by the test."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ BOARD = "549755885175"
 BOARDS = frozenset({BOARD, "2"})  # the account's boards (the integration lists "2" as "Soups" at connect)
 PINS = rf"{VERSION}/pins"
 BOARD_PINS = rf"{VERSION}/boards/([^/]+)/pins"
+ANALYTICS = rf"{VERSION}/pins/([^/]+)/analytics"
 MEDIA = rf"{VERSION}/media"
 MEDIA_STATUS = rf"{VERSION}/media/([^/]+)"
 UPLOAD = r"/upload"
@@ -38,6 +42,7 @@ class Pinterest:
 
     processing_reads: int = 0
     reads: dict[str, int] = field(default_factory=dict)
+    analytics: dict[str, dict[str, int]] = field(default_factory=dict)  # pin id -> metric type -> count
 
 
 def pinterest_platform(platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) -> Pinterest:
@@ -66,6 +71,20 @@ def pinterest_platform(platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) 
             "bookmark": None,
         }
 
+    def own_pins(req: Request, match: re.Match[str]) -> Any:
+        shown = sorted(platform.records.get("pin", []), key=lambda p: p["created_at"], reverse=True)
+        return {
+            "items": [{k: v for k, v in p.items() if k != "media_source"} for p in shown],
+            "bookmark": None,
+        }
+
+    def analytics(req: Request, match: re.Match[str]) -> Any:
+        if not any(p["id"] == match.group(1) for p in platform.records.get("pin", [])):
+            return pinterest_error(404, 50, "Pin not found.")
+        counts = knobs.analytics.get(match.group(1), {})
+        return {"all": {"summary_metrics": {k: float(v) for k, v in counts.items() if not k.startswith("TOTAL_")},
+                        "lifetime_metrics": {k: v for k, v in counts.items() if k.startswith("TOTAL_")}}}  # fmt: skip
+
     def register(req: Request, match: re.Match[str]) -> Any:
         number = len(platform.records.get("media", [])) + 1
         made = platform.create("media", {"id": f"1234{number}", "status": "registered"})
@@ -93,6 +112,8 @@ def pinterest_platform(platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) 
 
     platform.route("POST", PINS, pin)
     platform.route("GET", BOARD_PINS, board_pins)
+    platform.route("GET", PINS, own_pins)
+    platform.route("GET", ANALYTICS, analytics)
     platform.route("POST", MEDIA, register)
     platform.route("GET", MEDIA_STATUS, status)
     platform.route("POST", UPLOAD, upload)

@@ -3,13 +3,17 @@ protocol (fixtures/platform_api/publishing/youtube/resumable_upload_session.http
 /upload/youtube/v3/videos?uploadType=resumable`` answers 200 + ``Location`` (a session), each ``PUT`` of
 the session with ``Content-Range: bytes a-b/total`` answers ``308`` + ``Range: bytes=0-N`` until the last
 byte, then ``201`` with the video resource; ``bytes */total`` asks where it stands —
-``thumbnails/set``, ``videos.list`` statistics, and the video file itself (``/files/clip.mp4``, ``Range``
-reads answered 206). Google's error shape ``{error: {code, message, errors: [{reason}]}}``."""
+``thumbnails/set``, ``videos.list`` statistics, ``channels.list`` (``mine=true``: the channel's uploads
+playlist in ``contentDetails.relatedPlaylists``; ``id=``: its statistics), ``playlistItems.list`` of the
+uploads playlist (newest first, ``contentDetails.videoPublishedAt``), and the video file itself
+(``/files/clip.mp4``, ``Range`` reads answered 206). Google's error shape ``{error: {code, message,
+errors: [{reason}]}}``. A video made on YouTube directly is a ``video`` record added by the test."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,6 +24,10 @@ from tests.faults.harness import FakePlatform, Reply, Request
 UPLOAD = "/upload/youtube/v3/videos"
 THUMBNAIL = "/upload/youtube/v3/thumbnails/set"
 VIDEOS = "/youtube/v3/videos"
+CHANNELS = "/youtube/v3/channels"
+PLAYLIST_ITEMS = "/youtube/v3/playlistItems"
+CHANNEL = "UC_x5XG1OV2P6uZZ5FSM9Ttw"
+UPLOADS = "UU_x5XG1OV2P6uZZ5FSM9Ttw"  # the channel's uploads playlist
 VIDEO = "/files/clip.mp4"
 THUMB = "/files/thumb.jpg"
 CHUNK = 256 * 1024
@@ -47,10 +55,12 @@ def serve_file(data: bytes, mime: str) -> Any:
 
 @dataclass
 class YouTube:
-    """The fake channel's knobs: the statistics ``videos.list`` shows for each video."""
+    """The fake channel's knobs: the statistics ``videos.list`` shows for each video, and the channel's
+    subscribers (``channels.list`` statistics)."""
 
     views: int = 0
     likes: int = 0
+    subscribers: int = 0
 
 
 def youtube_platform(platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) -> YouTube:
@@ -79,7 +89,8 @@ def youtube_platform(platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) ->
         if session["video"] is None:
             number = len(platform.records.get("video", [])) + 1
             made = platform.create("video", {"id": f"D-lhorsDl{number:02d}", "snippet": session["metadata"]["snippet"],
-                                             "status": session["metadata"]["status"], "bytes": len(session["held"])})  # fmt: skip
+                                             "status": session["metadata"]["status"], "bytes": len(session["held"]),
+                                             "published_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")})  # fmt: skip
             session["video"] = made["id"]
         return {"kind": "youtube#video", "id": session["video"], **session["metadata"]}
 
@@ -117,10 +128,39 @@ def youtube_platform(platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) ->
                                            "commentCount": "0"}}
             for v in platform.records.get("video", []) if v["id"] in wanted]}  # fmt: skip
 
+    def channels(req: Request, match: re.Match[str]) -> Any:
+        if req.query.get("mine") == "true":
+            return {"kind": "youtube#channelListResponse", "items": [
+                {"id": CHANNEL, "contentDetails": {"relatedPlaylists": {"likes": "", "uploads": UPLOADS}}}]}  # fmt: skip
+        stats = {"subscriberCount": str(knobs.subscribers), "hiddenSubscriberCount": False, "viewCount": "0"}
+        asked = req.query.get("id") == CHANNEL
+        return {
+            "kind": "youtube#channelListResponse",
+            "items": [{"id": CHANNEL, "statistics": stats}] if asked else [],
+        }
+
+    def playlist_items(req: Request, match: re.Match[str]) -> Any:
+        if req.query.get("playlistId") != UPLOADS:
+            return google_error(
+                404,
+                "playlistNotFound",
+                "The playlist identified with the request's playlistId parameter cannot be found.",
+            )
+        videos = sorted(
+            platform.records.get("video", []), key=lambda v: v.get("published_at", ""), reverse=True
+        )
+        return {"kind": "youtube#playlistItemListResponse", "pageInfo": {"totalResults": len(videos)}, "items": [
+            {"kind": "youtube#playlistItem", "id": f"item-{v['id']}",
+             "contentDetails": {"videoId": v["id"], "videoPublishedAt": v.get("published_at")},
+             "snippet": {"title": (v.get("snippet") or {}).get("title", ""), "playlistId": UPLOADS,
+                         "resourceId": {"kind": "youtube#video", "videoId": v["id"]}}} for v in videos]}  # fmt: skip
+
     platform.route("POST", UPLOAD, start)
     platform.route("PUT", UPLOAD, put)
     platform.route("POST", THUMBNAIL, thumbnail)
     platform.route("GET", VIDEOS, statistics)
+    platform.route("GET", CHANNELS, channels)
+    platform.route("GET", PLAYLIST_ITEMS, playlist_items)
     platform.route("GET", VIDEO, serve_file(VIDEO_BYTES, "video/mp4"))
     platform.route("GET", THUMB, serve_file(THUMB_BYTES, "image/jpeg"))
     return knobs
