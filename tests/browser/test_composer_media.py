@@ -18,6 +18,7 @@ from tests.browser.conftest import Team, serious_violations, sign_in
 from tests.browser.inbox_support import connect_page
 from tests.browser.test_web_app import local_input
 from tests.integration.harness import Chorus, eventually
+from tests.mp4_sample import make_mp4
 
 
 def call(chorus: Chorus, team: Team, method: str, path: str, **kw: Any) -> Any:
@@ -109,6 +110,27 @@ def test_a_broken_media_rule_is_shown_before_sending(page: Any, chorus: Chorus, 
     expect(page.locator(".attachment .error")).to_have_count(0)
     expect(create).to_be_enabled()
     assert call(chorus, team, "GET", "/posts")["posts"] == []  # nothing was sent meanwhile
+
+
+def test_a_video_too_long_for_x_is_shown_with_its_length_before_sending(
+    page: Any, chorus: Chorus, team: Team
+) -> None:
+    connect_page(team.workspace_id, f"x-{team.workspace_id}", handle="acme_x", platform="x")
+    open_composer(page, chorus, team)
+    page.get_by_role("checkbox", name=re.compile(r"acme_x \(x\)")).check()
+    page.get_by_label("Text", exact=True).fill("The whole keynote")
+    page.get_by_label("Upload images or videos").set_input_files(
+        files=[{"name": "keynote.mp4", "mimeType": "video/mp4", "buffer": make_mp4(1280, 720, 150.0)}]
+    )
+    video = page.locator(".attachment").filter(has_text="keynote.mp4")
+    # the length and size as the library read them from the stored file (the browser may not decode it)
+    expect(video.locator(".length")).to_have_text("2:30", timeout=60_000)
+    expect(video).to_contain_text("1280×720")
+    expect(
+        video.get_by_text("X takes videos of 0.5 to 140 seconds; this is 150.0 (media.duration)")
+    ).to_be_visible()
+    expect(page.get_by_role("button", name="Create post")).to_be_disabled()
+    assert serious_violations(page) == []
 
 
 def test_a_thread_of_three_parts_and_a_first_comment_reach_the_api_as_parts(

@@ -12,11 +12,12 @@ import { ACCEPTED, kindOf, size, duration } from '../media.js'
 //
 // `media` is the composer's signal of attachments: uploads and media library files alike, each
 // {mime_type, key, size, width, height, duration_s, name, preview, alt_text}, an upload also
-// {local, state (reading | uploading | stored | ready | failed), progress, error, media_id}.
+// {local, state (reading | uploading | stored | ready | failed), progress, error, media_id, poster}.
 
 let made = 0
 const POLL_MS = 1000
 const POLL_TIMES = 60
+const FACTS = ['width', 'height', 'duration_s']
 
 // What the browser reads of a file before it is sent: an image's pixels, a video's size and length.
 function readFacts(kind, url) {
@@ -64,7 +65,7 @@ export function Uploader({ media }) {
     const kind = kindOf(mime)
     const preview = URL.createObjectURL(file)
     media.value = [...media.value, { local, name: file.name, mime_type: mime || 'unknown', size: file.size, preview,
-      kind, alt_text: '', state: 'reading', progress: 0 }]
+      alt_text: '', state: 'reading', progress: 0 }]
     if (!kind) {
       update(local, { state: 'failed', error: `Chorus takes ${ACCEPTED.join(', ')}; this is ${mime || 'an unknown type'}` })
       return
@@ -78,7 +79,10 @@ export function Uploader({ media }) {
       for (let i = 0; i < POLL_TIMES; i++) {
         const item = await api('GET', `/media/${named.id}`)
         if (item.state !== 'uploading') {
-          update(local, { state: item.state, error: item.error })
+          // what the library read of the stored file is what the server checks (and all there is of a
+          // video the browser cannot decode, such as an HEVC .mov): its facts, a video's poster
+          const facts = Object.fromEntries(FACTS.filter((k) => item[k] != null).map((k) => [k, item[k]]))
+          update(local, { ...facts, state: item.state, error: item.error, poster: item.thumbnail_url })
           return
         }
         await wait(POLL_MS)
@@ -120,8 +124,8 @@ export function Attachments({ media, problems }) {
         return html`
           <li class=${`attachment${broken.length || item.state === 'failed' ? ' broken' : ''}`} aria-labelledby=${`${id}-name`}>
             <div class="preview">
-              ${item.kind === 'video' || kindOf(item.mime_type) === 'video'
-                ? html`<video src=${item.local ? item.preview : undefined} poster=${item.local ? undefined : item.preview} preload="metadata" muted aria-hidden="true"></video>`
+              ${item.local && kindOf(item.mime_type) === 'video'
+                ? html`<video src=${item.preview} poster=${item.poster} preload="metadata" muted aria-hidden="true"></video>`
                 : item.preview && html`<img src=${item.preview} alt="" />`}
               ${item.duration_s != null && html`<span class="length">${duration(item.duration_s)}</span>`}
             </div>
