@@ -336,6 +336,67 @@ def _bluesky(all_: Personas) -> Persona:
     return p
 
 
+@dataclass(frozen=True)
+class Containers:
+    """Meta's two-step publishing (Instagram, Threads): ``POST /{user}/{path}`` makes a container (ready
+    at once: the sandbox takes text and pictures), ``POST /{user}/{path}_publish`` publishes it, once;
+    ``GET /{id}`` reads a container's status or a post's permalink; ``/{user}/..._publishing_limit``
+    counts the posts against the platform's daily quota."""
+
+    platform: str
+    user: str
+    path: str  # media | threads
+    text_field: str  # caption | text
+    status_field: str  # status_code | status
+    quota_total: int
+    not_ready: tuple[int, str]  # the Graph error code and message of a container that cannot publish
+
+    def route(
+        self, all_: Personas, p: Persona, v: str, prefixes: tuple[str, str], url: Callable[[int], str]
+    ) -> None:
+        user, status = self.user, self.status_field
+        limit = "content_publishing_limit" if self.path == "media" else f"{self.path}_publishing_limit"
+
+        @p.route("POST", rf"{v}/{user}/{self.path}")
+        def container(ask: Ask, m: re.Match[str]) -> Any:
+            cid = f"{prefixes[0]}{all_.next_id():011d}"
+            p.objects[cid] = {"text": ask.field(self.text_field) or "", status: "FINISHED"}
+            return {"id": cid}
+
+        @p.route("POST", rf"{v}/{user}/{self.path}_publish")
+        def publish(ask: Ask, m: re.Match[str]) -> Any:
+            made = p.objects.get(str(ask.field("creation_id")))
+            if made is None or made.get(status) != "FINISHED":
+                return _graph_error(400, *self.not_ready)
+            made[status] = "PUBLISHED"
+            number = all_.next_id()
+            post_id = f"{prefixes[1]}{number:011d}"
+            all_.record(Made(self.platform, post_id, made["text"], url(number), user))
+            return {"id": post_id}
+
+        @p.route("GET", rf"{v}/{user}/{limit}")
+        def quota(ask: Ask, m: re.Match[str]) -> Any:
+            used = len(all_.of(self.platform))
+            return {
+                "data": [
+                    {
+                        "quota_usage": used,
+                        "config": {"quota_total": self.quota_total, "quota_duration": 86400},
+                    }
+                ]
+            }
+
+        @p.route("GET", rf"{v}/([^/]+)")
+        def read(ask: Ask, m: re.Match[str]) -> Any:
+            object_id = m.group(1)
+            if object_id in p.objects:
+                return {"id": object_id, status: p.objects[object_id][status]}
+            shown = next((i for i in all_.of(self.platform) if i.id == object_id), None)
+            if shown is not None:
+                return {"id": object_id, "permalink": shown.url}
+            return _graph_error(400, 100, f"Object with ID '{object_id}' does not exist")
+
+
 def _meta(all_: Personas) -> Persona:
     """The Graph API of a Facebook Page linked to an Instagram professional account: ``/me`` (the Page,
     with its ``instagram_business_account``), ``POST /{page}/feed``, the Page's feed; Instagram's
@@ -361,46 +422,15 @@ def _meta(all_: Personas) -> Persona:
         return {"data": [{"id": f.id, "message": f.text, "created_time": _graph_time(f.at), "permalink_url": f.url}
                          for f in reversed(all_.of("facebook"))]}  # fmt: skip
 
-    @p.route("POST", rf"{v}/{ig}/media")
-    def container(ask: Ask, m: re.Match[str]) -> Any:
-        cid = f"1790{all_.next_id():011d}"
-        p.objects[cid] = {"caption": ask.field("caption") or "", "status_code": "FINISHED"}
-        return {"id": cid}
-
-    @p.route("POST", rf"{v}/{ig}/media_publish")
-    def publish(ask: Ask, m: re.Match[str]) -> Any:
-        made = p.objects.get(str(ask.field("creation_id")))
-        if made is None or made["status_code"] != "FINISHED":
-            return _graph_error(400, 9007, "Media ID is not available")
-        made["status_code"] = "PUBLISHED"
-        number = all_.next_id()
-        mid = f"1792{number:011d}"
-        all_.record(
-            Made("instagram", mid, made["caption"], f"https://www.instagram.com/p/SANDBOX{number}/", ig)
-        )
-        p.objects[mid] = {"media": True}
-        return {"id": mid}
+    containers = Containers(
+        "instagram", ig, "media", "caption", "status_code", 50, (9007, "Media ID is not available")
+    )
+    containers.route(all_, p, v, ("1790", "1792"), lambda n: f"https://www.instagram.com/p/SANDBOX{n}/")
 
     @p.route("GET", rf"{v}/{ig}/media")
     def media(ask: Ask, m: re.Match[str]) -> Any:
         return {"data": [{"id": i.id, "caption": i.text, "permalink": i.url, "timestamp": _graph_time(i.at)}
                          for i in reversed(all_.of("instagram"))]}  # fmt: skip
-
-    @p.route("GET", rf"{v}/{ig}/content_publishing_limit")
-    def quota(ask: Ask, m: re.Match[str]) -> Any:
-        used = len(all_.of("instagram"))
-        return {"data": [{"quota_usage": used, "config": {"quota_total": 50, "quota_duration": 86400}}]}
-
-    @p.route("GET", rf"{v}/([^/]+)")
-    def read(ask: Ask, m: re.Match[str]) -> Any:
-        object_id = m.group(1)
-        made = p.objects.get(object_id)
-        if made is not None and "status_code" in made:
-            return {"id": object_id, "status_code": made["status_code"]}
-        shown = next((i for i in all_.of("instagram") if i.id == object_id), None)
-        if shown is not None:
-            return {"id": object_id, "permalink": shown.url}
-        return _graph_error(400, 100, f"Object with ID '{object_id}' does not exist")
 
     return p
 
@@ -415,43 +445,16 @@ def _threads(all_: Personas) -> Persona:
     def me(ask: Ask, m: re.Match[str]) -> Any:
         return {"id": p.account, "username": p.handle, "name": "Acme Coffee"}
 
-    @p.route("POST", rf"{v}/{p.account}/threads")
-    def container(ask: Ask, m: re.Match[str]) -> Any:
-        cid = f"1789{all_.next_id():011d}"
-        p.objects[cid] = {"text": ask.field("text") or "", "status": "FINISHED"}
-        return {"id": cid}
-
-    @p.route("POST", rf"{v}/{p.account}/threads_publish")
-    def publish(ask: Ask, m: re.Match[str]) -> Any:
-        made = p.objects.get(str(ask.field("creation_id")))
-        if made is None or made["status"] != "FINISHED":
-            return _graph_error(400, 24, "The media container is not ready or was already published")
-        made["status"] = "PUBLISHED"
-        number = all_.next_id()
-        tid = f"1800{number:011d}"
-        all_.record(Made("threads", tid, made["text"], f"https://www.threads.net/@{p.handle}/post/SANDBOX{number}",
-                         p.account))  # fmt: skip
-        return {"id": tid}
-
-    @p.route("GET", rf"{v}/{p.account}/threads_publishing_limit")
-    def quota(ask: Ask, m: re.Match[str]) -> Any:
-        used = len(all_.of("threads"))
-        return {"data": [{"quota_usage": used, "config": {"quota_total": 250, "quota_duration": 86400}}]}
+    containers = Containers("threads", p.account, "threads", "text", "status", 250,
+                            (24, "The media container is not ready or was already published"))  # fmt: skip
+    containers.route(
+        all_, p, v, ("1789", "1800"), lambda n: f"https://www.threads.net/@{p.handle}/post/SANDBOX{n}"
+    )
 
     @p.route("GET", rf"{v}/{p.account}/threads")
     def listing(ask: Ask, m: re.Match[str]) -> Any:
         return {"data": [{"id": t.id, "text": t.text, "username": p.handle, "timestamp": _graph_time(t.at),
                           "permalink": t.url} for t in reversed(all_.of("threads"))]}  # fmt: skip
-
-    @p.route("GET", rf"{v}/([^/]+)")
-    def read(ask: Ask, m: re.Match[str]) -> Any:
-        object_id = m.group(1)
-        if object_id in p.objects:
-            return {"id": object_id, "status": p.objects[object_id]["status"]}
-        shown = next((t for t in all_.of("threads") if t.id == object_id), None)
-        if shown is not None:
-            return {"id": object_id, "permalink": shown.url}
-        return _graph_error(400, 100, f"Object with ID '{object_id}' does not exist")
 
     return p
 
