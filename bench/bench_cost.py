@@ -64,6 +64,8 @@ POSTS = 100
 WEBHOOKS = 200
 ACCOUNTS = 5
 LOOKAHEAD_S = 20  # the scheduler's and the API's hand-out window in this run (production: 90 s)
+CREATE_S = 30  # the posts are created within this (on a loaded machine 100 API calls take 10-20 s)
+TICK_AHEAD_S = 11  # the scheduler runs this long before the first post is due (the last: 7 s later)
 PLATFORM_LOG_BYTES = 600  # platform.start + platform.report JSON lines of one invocation (LogFormat: JSON)
 # Lambda's SQS event source polls an idle queue with long polls (20 s, SQS's longest); with
 # MaximumConcurrency set it keeps five pollers, without it may go down to two
@@ -160,12 +162,15 @@ class Meter:
                 return call(client, operation, params)
             service = client.meta.service_model.service_name
 
-            def aside(op: str, args: dict[str, Any]) -> Any:
-                local.quiet = True
+            def aside(
+                op: str, args: dict[str, Any]
+            ) -> Any:  # the benchmark's own read: not the function's time
+                local.quiet, started = True, time.perf_counter()
                 try:
                     return call(client, op, args)
                 finally:
                     local.quiet = False
+                    local.aside = getattr(local, "aside", 0.0) + time.perf_counter() - started
 
             before = meter.before_write(service, operation, params, aside)
             try:
@@ -188,11 +193,19 @@ class Meter:
         def timed_invoke(function: Any, event: Any) -> Any:
             outer = getattr(local, "fn", None)
             local.fn, local.loading = function.logical_id, 0.0
+            aside_before = getattr(local, "aside", 0.0)
             started = time.perf_counter()
             try:
                 return invoke(function, event)
             finally:
-                took = time.perf_counter() - started - local.loading
+                # less the import of a new environment and the benchmark's reads on this thread (those
+                # on threads the function starts, e.g. the publisher's workers, are not taken off)
+                took = (
+                    time.perf_counter()
+                    - started
+                    - local.loading
+                    - (getattr(local, "aside", 0.0) - aside_before)
+                )
                 local.fn = outer
                 meter.invoked(function.logical_id, took)
 
@@ -437,7 +450,8 @@ def posts(chorus: Chorus, meter: Meter, key: str, accounts: list[str]) -> list[d
     scheduler run hands them out, as it does posts scheduled days ahead. The window (90 s in
     production) is LOOKAHEAD_S here, so the run waits less; what is read, written and sent is the same."""
     t0 = datetime.now(UTC)
-    due = [(t0 + timedelta(seconds=LOOKAHEAD_S + 14 + i % 8)).replace(microsecond=0) for i in range(POSTS)]
+    first = t0 + timedelta(seconds=CREATE_S + LOOKAHEAD_S)  # beyond the API's window until all are created
+    due = [(first + timedelta(seconds=i % 8)).replace(microsecond=0) for i in range(POSTS)]
     meter.start("post_create")
     created = []
     for i, at in enumerate(due):
@@ -446,8 +460,11 @@ def posts(chorus: Chorus, meter: Meter, key: str, accounts: list[str]) -> list[d
         assert answer.status_code == 201, answer.text
         created.append(answer.json())
     meter.stop()
-    assert datetime.now(UTC) < t0 + timedelta(seconds=12), "posts created too slowly: the API handed some out"
-    while datetime.now(UTC) < t0 + timedelta(seconds=23):  # all due within the scheduler's lookahead
+    assert datetime.now(UTC) < t0 + timedelta(seconds=CREATE_S), (
+        "posts created too slowly: the API handed some out"
+    )
+    tick_at = first - timedelta(seconds=TICK_AHEAD_S)  # all due within the scheduler's lookahead
+    while datetime.now(UTC) < tick_at:
         time.sleep(0.2)
     meter.start("post")
     chorus.rt.tick("SchedulerFunction")
