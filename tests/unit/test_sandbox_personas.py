@@ -1,0 +1,117 @@
+"""The sandbox answering as real platforms (``/as/<platform>/...``): what it refuses as they refuse it,
+and what it makes once, as the adapters' exactly-once verification relies on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from chorus.platforms.sandbox.personas import ANSWERED, IMAGE_PATH, NOT_ANSWERED, api_urls, claim
+from chorus.platforms.sandbox.server import SandboxServer
+
+AUTH = {"Authorization": "Bearer any-token"}
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxServer]:
+    made = SandboxServer()
+    made.start()
+    yield made
+    made.stop()
+
+
+def made_on(sandbox: SandboxServer, platform: str) -> list[dict[str, Any]]:
+    answer = requests.get(f"{sandbox.url}/_control/published", timeout=5).json()["published"]
+    return [m for m in answer if m["platform"] == platform]
+
+
+def test_an_unknown_platform_or_route_is_a_404_naming_it(sandbox: SandboxServer) -> None:
+    refused = requests.get(f"{sandbox.url}/as/tiktok/v2/user/info/", headers=AUTH, timeout=5)
+    assert refused.status_code == 404
+    assert "does not answer as 'tiktok'" in refused.json()["message"]
+    missing = requests.get(f"{sandbox.url}/as/x/2/nothing", headers=AUTH, timeout=5)
+    assert missing.status_code == 404
+    assert "GET /2/nothing" in missing.json()["message"]
+
+
+def test_no_token_or_a_revoked_one_is_a_401(sandbox: SandboxServer) -> None:
+    assert requests.get(f"{sandbox.url}/as/x/2/users/me", timeout=5).status_code == 401
+    requests.post(f"{sandbox.url}/_control/revoke", json={"token": "any-token"}, timeout=5)
+    assert requests.get(f"{sandbox.url}/as/x/2/users/me", headers=AUTH, timeout=5).status_code == 401
+
+
+def test_mastodon_answers_the_same_status_to_the_same_idempotency_key(sandbox: SandboxServer) -> None:
+    url = f"{sandbox.url}/as/mastodon/api/v1/statuses"
+    headers = {**AUTH, "Idempotency-Key": "target-1.0"}
+    first = requests.post(url, json={"status": "Hello"}, headers=headers, timeout=5).json()
+    again = requests.post(url, json={"status": "Hello"}, headers=headers, timeout=5).json()
+    assert first["id"] == again["id"]
+    assert len(made_on(sandbox, "mastodon")) == 1
+
+
+def test_a_taken_bluesky_rkey_is_refused_and_the_record_found(sandbox: SandboxServer) -> None:
+    url = f"{sandbox.url}/as/bluesky/xrpc/com.atproto.repo.createRecord"
+    body = {"repo": "did:x", "collection": "app.bsky.feed.post", "rkey": "3kabc", "record": {"text": "Hi"}}
+    assert requests.post(url, json=body, headers=AUTH, timeout=5).status_code == 200
+    assert requests.post(url, json=body, headers=AUTH, timeout=5).status_code == 500
+    found = requests.get(f"{sandbox.url}/as/bluesky/xrpc/com.atproto.repo.getRecord", headers=AUTH, timeout=5,
+                         params={"repo": "did:x", "collection": "app.bsky.feed.post", "rkey": "3kabc"})  # fmt: skip
+    assert found.json()["value"] == {"text": "Hi"}
+    assert len(made_on(sandbox, "bluesky")) == 1
+
+
+def test_an_instagram_container_publishes_once(sandbox: SandboxServer) -> None:
+    graph = f"{sandbox.url}/as/meta/v21.0/17841400008460056"
+    made = requests.post(f"{graph}/media", data={"image_url": sandbox.url + IMAGE_PATH, "caption": "Cup"},
+                         headers=AUTH, timeout=5).json()  # fmt: skip
+    status = requests.get(f"{sandbox.url}/as/meta/v21.0/{made['id']}", headers=AUTH, timeout=5).json()
+    assert status["status_code"] == "FINISHED"
+    first = requests.post(f"{graph}/media_publish", data={"creation_id": made["id"]}, headers=AUTH, timeout=5)
+    again = requests.post(f"{graph}/media_publish", data={"creation_id": made["id"]}, headers=AUTH, timeout=5)
+    assert first.status_code == 200
+    assert again.status_code == 400
+    assert again.json()["error"]["code"] == 9007
+    assert [m["text"] for m in made_on(sandbox, "instagram")] == ["Cup"]
+
+
+def test_linkedin_refuses_a_post_without_its_versioned_headers(sandbox: SandboxServer) -> None:
+    url = f"{sandbox.url}/as/linkedin/rest/posts"
+    body = {"author": "urn:li:organization:5515715", "commentary": "Hi"}
+    assert requests.post(url, json=body, headers=AUTH, timeout=5).status_code == 400
+    versioned = {**AUTH, "LinkedIn-Version": "202411", "X-Restli-Protocol-Version": "2.0.0"}
+    made = requests.post(url, json=body, headers=versioned, timeout=5)
+    assert made.status_code == 201
+    assert made.headers["x-restli-id"].startswith("urn:li:share:")
+
+
+def test_weibo_refuses_the_same_text_twice_as_weibo_does(sandbox: SandboxServer) -> None:
+    url = f"{sandbox.url}/as/weibo/2/statuses/share.json"
+    first = requests.post(url, data={"status": "你好 https://a.example/x"}, headers=AUTH, timeout=5)
+    again = requests.post(url, data={"status": "你好 https://a.example/x"}, headers=AUTH, timeout=5)
+    assert first.json()["idstr"]
+    assert again.json()["error_code"] == 20019
+
+
+def test_a_fault_for_a_platform_drops_its_answer_after_making_the_post(sandbox: SandboxServer) -> None:
+    # a fault for any sandbox account ("*") does not reach the platforms the sandbox answers as
+    requests.post(f"{sandbox.url}/_control/faults", json={"kind": "status", "status": 503}, timeout=5)
+    requests.post(
+        f"{sandbox.url}/_control/faults", json={"kind": "drop_after_create", "account": "as:x"}, timeout=5
+    )
+    with pytest.raises(requests.ConnectionError):
+        requests.post(f"{sandbox.url}/as/x/2/tweets", json={"text": "Lost"}, headers=AUTH, timeout=5)
+    assert [m["text"] for m in made_on(sandbox, "x")] == ["Lost"]
+    timeline = requests.get(f"{sandbox.url}/as/x/2/users/1/tweets", headers=AUTH, timeout=5).json()
+    assert [t["text"] for t in timeline["data"]] == ["Lost"]
+
+
+def test_every_answered_platform_has_a_claim_and_an_api_url_or_a_base_url() -> None:
+    urls = api_urls("http://127.0.0.1:1")
+    assert not set(ANSWERED) & set(NOT_ANSWERED)
+    for platform in ANSWERED:
+        body = claim("http://127.0.0.1:1", platform)
+        named = body.get("base_url") or next(u for k, u in urls.items() if ANSWERED[platform] in u.split("/"))
+        assert named.startswith(f"http://127.0.0.1:1/as/{ANSWERED[platform]}"), platform
