@@ -13,8 +13,8 @@ text, url), listed at ``GET /_control/published``: that is how the demo shows ea
 
 Not answered (said by :data:`NOT_ANSWERED`, shown in the demo and docs/platforms.md): the video
 platforms (YouTube, TikTok, Douyin, Kuaishou), whose posts are videos uploaded in chunks and processed
-by the platform, and WeChat, whose articles need a permanent cover image and a publish job polled to
-completion; a sandbox reply there would be a fake success, not the adapter's path.
+by the platform (a sandbox reply there would fake that processing), and, not yet, WeChat, whose article
+is a cover image, a draft and a publish job the adapter reads every 30 s (longer than the demo).
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ NOT_ANSWERED: Mapping[str, str] = {
     "tiktok": "a TikTok post is a video (or photos) pulled or uploaded in chunks and processed by TikTok",
     "douyin": "a Douyin post is a video uploaded in parts and processed by Douyin",
     "kuaishou": "a Kuaishou post is a video uploaded in parts and processed by Kuaishou",
-    "wechat": "a WeChat article needs a permanent cover image and a publish job polled until it completes",
+    "wechat": "not yet: a WeChat article is a cover image, a draft and a publish job read every 30 s until done",
 }
 """Platforms the sandbox does not answer as, and why (their adapters are tested against the fakes of
 tests/faults/fakes instead)."""
