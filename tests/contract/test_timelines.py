@@ -645,6 +645,16 @@ def test_pinterest_stops_at_the_last_page() -> None:
 
 
 @responses.activate
+def test_pinterest_reads_at_most_the_page_bound() -> None:
+    for n in range(TIMELINE_MAX_PAGES + 2):  # an account whose every page has a next one
+        responses.add(responses.GET, f"{PIN_API}/pins",
+                      json={"items": [pin(str(n), "2022-09-01T10:00:00Z", "Pin")], "bookmark": f"b{n}"})  # fmt: skip
+    posts = PinterestMetrics(requests.Session()).recent_posts(PIN_CREDS, PIN_SINCE)
+    assert len(responses.calls) == TIMELINE_MAX_PAGES
+    assert len(posts) == TIMELINE_MAX_PAGES
+
+
+@responses.activate
 @pytest.mark.parametrize(
     ("status", "body", "error"),
     [

@@ -376,6 +376,24 @@ def newest_first(posts: Iterable[TimelinePost], since: datetime) -> list[Timelin
     return sorted(unique.values(), key=lambda p: p.published_at, reverse=True)
 
 
+def paged_timeline(
+    page: Callable[[str | None], tuple[Iterable[TimelinePost | None], str | None]], since: datetime
+) -> list[TimelinePost]:
+    """A cursor-paged timeline read as :meth:`TimelineReader.recent_posts` reads one: ``page(cursor)``
+    answers one page's posts (None for an item that is no post of the account's) and the next page's
+    cursor (None: the last page); pages are read from the newest (cursor None) while a next one exists
+    and the page has not reached back before ``since``, at most :data:`TIMELINE_MAX_PAGES`."""
+    found: list[TimelinePost] = []
+    cursor: str | None = None
+    for _ in range(TIMELINE_MAX_PAGES):
+        posts, cursor = page(cursor)
+        kept = [post for post in posts if post is not None]
+        found += kept
+        if not cursor or any(post.published_at < since for post in kept):
+            break
+    return newest_first(found, since)
+
+
 def timeline_time(value: Any, *, naive_is_utc: bool = False) -> datetime | None:
     """A platform's ISO 8601 time (``Z``, ``+00:00`` or ``+0000`` offsets) as aware UTC; None if not one.
 

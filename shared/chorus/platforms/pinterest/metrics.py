@@ -33,14 +33,13 @@ from typing import Any
 import requests
 
 from chorus.platforms.base import (
-    TIMELINE_MAX_PAGES,
     AccountCredentials,
     AuthError,
     MetricPoint,
     MetricScope,
     PermanentError,
     TimelinePost,
-    newest_first,
+    paged_timeline,
     timeline_time,
 )
 from chorus.platforms.facebook.metrics import utc_now
@@ -139,24 +138,18 @@ class PinterestMetrics:
 
     def recent_posts(self, creds: AccountCredentials, since: datetime) -> list[TimelinePost]:
         """The account's own pins created at or after ``since``, newest first (``GET /v5/pins``)."""
-        found: list[TimelinePost] = []
         params = {"page_size": str(LIST_PAGE), "pin_filter": "exclude_repins"}
-        for _ in range(TIMELINE_MAX_PAGES):
-            resp = call(self.session, "GET", f"{self.base_url}/pins", PLATFORM, params=params,
+
+        def page(bookmark: str | None) -> tuple[list[TimelinePost | None], str | None]:
+            resp = call(self.session, "GET", f"{self.base_url}/pins", PLATFORM,
+                        params={**params, **({"bookmark": bookmark} if bookmark else {})},
                         headers=bearer(creds.access_token))  # fmt: skip
             body = json_body(resp, PLATFORM)
             body = body if isinstance(body, dict) else {}
-            reaches_back = False
-            for item in body.get("items") or []:
-                post = _pin(item)
-                if post is not None:
-                    found.append(post)
-                    reaches_back = reaches_back or post.published_at < since
-            bookmark = body.get("bookmark")
-            if reaches_back or not isinstance(bookmark, str) or not bookmark:
-                break
-            params = {**params, "bookmark": bookmark}
-        return newest_first(found, since)
+            pins, following = [_pin(item) for item in body.get("items") or []], body.get("bookmark")
+            return pins, following if isinstance(following, str) else None
+
+        return paged_timeline(page, since)
 
 
 def _pin(item: Any) -> TimelinePost | None:

@@ -30,12 +30,11 @@ from typing import Any
 import requests
 
 from chorus.platforms.base import (
-    TIMELINE_MAX_PAGES,
     AccountCredentials,
     MetricPoint,
     MetricScope,
     TimelinePost,
-    newest_first,
+    paged_timeline,
     timeline_time,
 )
 from chorus.platforms.http import batched, bearer, call, json_body
@@ -127,21 +126,16 @@ class YouTubeMetrics:
                 uploads = playlists.get("uploads")
         if not isinstance(uploads, str) or not uploads:
             return []  # not the connected channel's answer, or a channel with no uploads playlist
-        found: list[TimelinePost] = []
         params = {"part": "contentDetails,snippet", "playlistId": uploads, "maxResults": str(PLAYLIST_PAGE)}
-        for _ in range(TIMELINE_MAX_PAGES):
-            items, body = self._list(creds, "playlistItems", params)
-            reaches_back = False
-            for item in items:
-                post = _upload(item)
-                if post is not None:
-                    found.append(post)
-                    reaches_back = reaches_back or post.published_at < since
-            token = body.get("nextPageToken")
-            if reaches_back or not isinstance(token, str) or not token:
-                break
-            params = {**params, "pageToken": token}
-        return newest_first(found, since)
+
+        def page(token: str | None) -> tuple[list[TimelinePost | None], str | None]:
+            items, body = self._list(
+                creds, "playlistItems", {**params, **({"pageToken": token} if token else {})}
+            )
+            following = body.get("nextPageToken")
+            return [_upload(item) for item in items], following if isinstance(following, str) else None
+
+        return paged_timeline(page, since)
 
     def _items(self, creds: AccountCredentials, resource: str, ids: str) -> list[dict[str, Any]]:
         return self._list(creds, resource, {"part": "statistics", "id": ids})[0]
