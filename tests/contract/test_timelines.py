@@ -513,6 +513,8 @@ def yt_reader(ledger: MemoryLedger | None = None) -> YouTubeMetrics:
 
 @responses.activate
 def test_youtube_reads_the_uploads_playlist_page_by_page_and_charges_each_call() -> None:
+    """No fixture exists for channels.list (contentDetails) or playlistItems.list: the answers are built
+    from the Data API v3 reference's resources and python-youtube's recorded playlistItems page."""
     # Given the channel's uploads playlist: a newest page with a next page token, then an older page
     responses.add(responses.GET, f"{YT_API}/channels", json=yt_channel())
     responses.add(responses.GET, f"{YT_API}/playlistItems", json={
@@ -608,6 +610,8 @@ def pin(pin_id: str, created_at: str, title: str, **extra: object) -> dict[str, 
 
 @responses.activate
 def test_pinterest_lists_the_users_pins_and_pages_by_bookmark() -> None:
+    """No fixture exists for pins/list: the request is the v5 spec's, the answer its ``{items, bookmark}``
+    page holding the recorded real Pin (pin_get_response_recorded_python_pinterest.json)."""
     # Given a newest page (a pin made in the app, a pin saved from someone else's) with a bookmark,
     # then the recorded pin on an older page that reaches back past ``since``
     recorded = fixture_json(
@@ -703,6 +707,9 @@ def li_post(number: int, at: datetime, text: str = "", **extra: object) -> dict[
 
 @responses.activate
 def test_linkedin_finds_the_pages_posts_by_author_and_pages_by_start() -> None:
+    """No fixture exists for the author finder: the request is the Posts API page's "Find Posts by
+    Authors", the answer a Rest.li collection (the official Python client's CollectionResponse/Paging) of
+    Posts with the documented fields."""
     newest = datetime(2026, 12, 5, 9, tzinfo=UTC)
     # Given a full first page (50): the page's own posts, a reshare, a draft and another author's post
     first = [li_post(n, newest - timedelta(hours=n)) for n in range(46)]
