@@ -36,7 +36,7 @@ def run_demo(template: Path) -> int:
     from chorus.auth.workspaces import create_workspace
     from chorus.local.runtime import LocalRuntime
     from chorus.platforms.registry import PLATFORMS
-    from chorus.platforms.sandbox.personas import ANSWERED, IMAGE_ONLY, IMAGE_PATH, NOT_ANSWERED, api_urls
+    from chorus.platforms.sandbox.personas import IMAGE_ONLY, IMAGE_PATH, NOT_ANSWERED, api_urls
     from chorus.platforms.sandbox.server import LABEL, SandboxServer
 
     started = time.monotonic()
@@ -182,7 +182,10 @@ def run_demo(template: Path) -> int:
         entries = [
             (a, e) for by_account in shown["days"].values() for a, es in by_account.items() for e in es
         ]
-        on = sorted({PLATFORMS[names[a] if names[a] in ANSWERED else "sandbox"].label for a, _ in entries})
+        platform_of = {
+            a["id"]: a["platform"] for a in call("GET", "/accounts", params={"limit": 50}).json()["accounts"]
+        }
+        on = sorted({PLATFORMS[platform_of[a]].label for a, _ in entries})
         say(f"  {len(entries)} entries on {len(on)} platforms: {', '.join(on)}")
         ok = ok and len(on) == 1 + len(stand_ins)
 

@@ -187,6 +187,9 @@ ANSWERED: Mapping[str, str] = {
 """The platforms the sandbox answers as, and the persona answering for each (Instagram is the Page's
 linked professional account on the same Graph API)."""
 
+LINKEDIN_PAGE = "urn:li:organization:5515715"  # the page the LinkedIn member administers
+UNNAMED_HANDLES: Mapping[str, str] = {"linkedin": "acme-coffee", "facebook": "acmecoffee"}
+
 IMAGE_ONLY = frozenset({"instagram", "pinterest"})
 """Answered platforms whose posts need an image (the rest take a text post)."""
 
@@ -196,8 +199,10 @@ def claim(sandbox_url: str, platform: str) -> dict[str, str]:
     the persona's), the account it is said to be where the platform needs one named (LinkedIn: the
     page administered), and the instance / PDS of a Mastodon or Bluesky account."""
     body = {"platform": platform, "access_token": f"sandbox-{platform}-token"}
+    if platform in UNNAMED_HANDLES:  # the platform's whoami names no handle for a page: the caller does
+        body["handle"] = UNNAMED_HANDLES[platform]
     if platform == "linkedin":
-        body["platform_account_id"] = "urn:li:organization:5515715"
+        body["platform_account_id"] = LINKEDIN_PAGE
     if platform in ("mastodon", "bluesky"):
         body["base_url"] = account_base_url(sandbox_url, platform)
     return body
@@ -401,7 +406,7 @@ def _meta(all_: Personas) -> Persona:
     """The Graph API of a Facebook Page linked to an Instagram professional account: ``/me`` (the Page,
     with its ``instagram_business_account``), ``POST /{page}/feed``, the Page's feed; Instagram's
     containers, ``media_publish`` (a container publishes once), object reads and the quota."""
-    p = Persona("meta", "104000000000001", "acmecoffee", api_path="/v21.0")
+    p = Persona("meta", "104000000000001", UNNAMED_HANDLES["facebook"], api_path="/v21.0")
     ig = "17841400008460056"
     v = r"/v21\.0"
 
@@ -463,7 +468,7 @@ def _linkedin(all_: Personas) -> Persona:
     """LinkedIn: ``/v2/userinfo``, ``organizationAcls`` (the member administers one page), ``POST
     /rest/posts`` (201, the URN in ``x-restli-id``; the versioned headers required) and the author's
     posts (``GET /rest/posts?q=author``)."""
-    p = Persona("linkedin", "urn:li:organization:5515715", "acme-coffee")
+    p = Persona("linkedin", LINKEDIN_PAGE, UNNAMED_HANDLES["linkedin"])
     member = "782bbtaQ"
 
     def versioned(ask: Ask) -> bool:
