@@ -158,7 +158,7 @@ def test_a_thread_of_three_parts_and_a_first_comment_reach_the_api_as_parts(
     expect(part3).to_contain_text("X allows 280 weighted characters; this has 303")
     page.get_by_label("Part 3", exact=True).fill("3/ In the shop on Friday")
     expect(part3.locator(".counter.over")).to_have_count(0)
-    expect(part3).to_contain_text("@acme_x (x): 24 / 280 weighted characters")
+    expect(part3).to_contain_text("X: 24 / 280 weighted characters")
 
     comment = page.locator("fieldset.first-comment")
     expect(comment).to_contain_text("Not for LinkedIn: it does not take a first comment.")

@@ -46,8 +46,10 @@ export function Composer() {
   const counts = Object.fromEntries(selected.map((a) => [a.id, check(a.platform, textOf(a.id))]))
   const threaded = selected.filter((a) => supports(a, 'supports_thread'))
   const commented = selected.filter((a) => supports(a, 'supports_first_comment'))
-  const partCounts = parts.value.map((part) => threaded.map((a) => ({ account: a, count: check(a.platform, part) })))
-  const commentCounts = comment.value.trim() ? commented.map((a) => ({ account: a, count: check(a.platform, comment.value) })) : []
+  // a part (or the comment) counted once per platform of the accounts that take it
+  const countFor = (accounts, text) => [...new Set(accounts.map((a) => a.platform))].map((platform) => ({ platform, count: check(platform, text) }))
+  const partCounts = parts.value.map((part) => countFor(threaded, part))
+  const commentCounts = comment.value.trim() ? countFor(commented, comment.value) : []
   // each attachment's problems for the chosen accounts ("Instagram: ..."), and the list's own
   const mediaProblems = {}
   const listProblems = []
@@ -189,8 +191,8 @@ function Counters({ id, counts }) {
   const over = counts.some((c) => c.count.broken.length)
   return html`
     <ul id=${id} class=${`counters${over ? ' over' : ''}`} aria-live="polite">
-      ${counts.map(({ account, count }) => html`
-        <li class=${`counter${count.broken.length ? ' over' : ''}`}>${accountLabel(account)}: ${count.length}${count.max ? ` / ${count.max}` : ''} ${count.unit}
+      ${counts.map(({ platform, count }) => html`
+        <li class=${`counter${count.broken.length ? ' over' : ''}`}>${count.name || platform}: ${count.length}${count.max ? ` / ${count.max}` : ''} ${count.unit}
           ${count.broken.map((b) => html`<span class="rule"> — ${b.message} (${b.rule})</span>`)}</li>`)}
     </ul>`
 }
