@@ -29,6 +29,7 @@ from chorus.platforms.base import (
     TransientError,
     UnknownOutcome,
 )
+from chorus.platforms.registry import post_id_in_url
 from chorus.platforms.tiktok.metrics import TikTokMetrics
 from chorus.platforms.tiktok.publish import TikTokPublisher, chunk_plan
 from tests.contract.stepping import drive
@@ -519,16 +520,21 @@ def test_too_many_pending_drafts_defer_the_post(
     assert "init" not in request.progress.sent
 
 
-def test_a_post_marked_posted_by_its_url_is_measured_by_the_video_id_in_it(
-    rsps: responses.RequestsMock,
+@pytest.mark.parametrize(
+    ("platform", "url", "post_id"),
+    [
+        ("tiktok", "https://www.tiktok.com/@merle/photo/7302", "7302"),
+        ("tiktok", "https://tiktok.com/@merle/video/7301?lang=en", "7301"),
+        ("tiktok", "https://www.tiktok.com/@merle", "https://www.tiktok.com/@merle"),
+        (
+            "xiaohongshu",
+            "https://www.xiaohongshu.com/explore/64a1",
+            "https://www.xiaohongshu.com/explore/64a1",
+        ),
+    ],
+)
+def test_a_post_marked_posted_is_known_by_the_id_in_its_url_where_the_adapter_reads_one(
+    platform: str, url: str, post_id: str
 ) -> None:
-    # Given a draft finished in the TikTok app and marked posted with its URL, beside a published video
-    url = "https://www.tiktok.com/@tiktok/photo/7302"
-    rsps.post(f"{API}/video/query/", json={"data": {"videos": [
-        {"id": "7302", "like_count": 4, "comment_count": 0, "share_count": 0, "view_count": 50},
-        {"id": "7301", "like_count": 1, "comment_count": 0, "share_count": 0, "view_count": 9}]}, "error": OK},
-        match=[matchers.json_params_matcher({"filters": {"video_ids": ["7301", "7302"]}})])  # fmt: skip
-    points = TikTokMetrics(session=requests.Session()).post_metrics(CREDS, ["7301", url])
-    # Then TikTok was asked for the id in the URL, and its points are the URL's (the id it is followed by)
-    assert {(p.object_id, p.metric, p.value) for p in points if p.metric == "likes"} == {("7301", "likes", 1),
-                                                                                      (url, "likes", 4)}  # fmt: skip
+    # A draft finished in the TikTok app: the id metrics and the creator's timeline know it by
+    assert post_id_in_url(platform, url) == post_id

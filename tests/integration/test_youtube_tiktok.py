@@ -285,7 +285,7 @@ def test_a_tiktok_draft_ends_sent_to_inbox_and_is_published_when_marked_posted(
     marked = chorus.call("POST", f"/posts/{post_id}/targets/{account['id']}/posted", key, json={"url": url})
     assert marked.status_code == 200, marked.text
     (done,) = marked.json()["targets"]
-    assert (done["state"], done["url"]) == ("published", url)
+    assert (done["state"], done["url"], done["platform_post_id"]) == ("published", url, "7301234567890129999")
 
 
 def test_tiktok_photo_and_video_rules_are_answered_422_naming_the_account_and_the_rule(

@@ -64,26 +64,28 @@ def _load(spec: str, **kwargs: Any) -> Any:
     return adapter_class(spec)(**kwargs)
 
 
-# The OAuthApps setting of each platform's API base URL, as its publisher's ``base_url`` takes it.
+# The OAuthApps setting of each platform's API base URL, as its publisher's ``base_url`` takes it (and
+# its collector's, below COLLECTOR_PATHS: LinkedIn's metrics take the /rest root).
 API_URL_SETTINGS: Mapping[str, str] = {
     "x": "x_api_url", "facebook": "facebook_graph_url", "instagram": "facebook_graph_url",
     "threads": "threads_api_url", "pinterest": "pinterest_api_url", "linkedin": "linkedin_api_url",
     "youtube": "youtube_api_url", "tiktok": "tiktok_api_url", "douyin": "douyin_api_url",
     "kuaishou": "kuaishou_api_url", "weibo": "weibo_api_url", "wechat": "wechat_api_url",
 }  # fmt: skip
+COLLECTOR_PATHS: Mapping[str, str] = {"linkedin": "/rest"}
 
 
-def _publisher_options(platform: str) -> dict[str, Any]:
-    """The sandbox's options; else the platform's API base URL when the deployment configured one
-    (``CHORUS_LINKEDIN_API_URL``...: the demo points them at the sandbox answering as the platform),
-    else nothing: the adapter's own default."""
+def _configured_options(platform: str, path: str = "") -> dict[str, Any]:
+    """The sandbox's options; else the platform's API base URL (+ ``path``) when the deployment
+    configured one (``CHORUS_LINKEDIN_API_URL``...: ``chorus dev`` and the demo point them at the
+    sandbox answering as the platform), else nothing: the adapter's own default."""
     setting = API_URL_SETTINGS.get(platform)
     if setting is None:
         return _options(platform)
     from chorus.accounts.apps import get_apps
 
     apps = get_apps()
-    return {"base_url": getattr(apps, setting)} if setting in apps.model_fields_set else {}
+    return {"base_url": getattr(apps, setting).rstrip("/") + path} if setting in apps.model_fields_set else {}
 
 
 def _options(platform: str) -> dict[str, Any]:
@@ -103,7 +105,7 @@ def publisher(platform: str) -> PublishingAdapter:
         raise PermanentError(f"Chorus cannot publish to {platform} yet", platform=platform)
     key = f"pub:{platform}"
     if key not in _built:
-        _built[key] = _load(info.publisher, **_publisher_options(platform))
+        _built[key] = _load(info.publisher, **_configured_options(platform))
     adapter: PublishingAdapter = _built[key]
     return adapter
 
@@ -143,13 +145,28 @@ def platform_url_problem(platform: str, url: str) -> str | None:
     return None
 
 
+def post_id_in_url(platform: str, url: str) -> str:
+    """The platform's own id of the post at ``url`` (a post marked posted by hand), where its adapter says
+    how to read it (``post_id_in_url``: a class attribute, a pattern whose first group is the id), so
+    metrics and the timeline of posts made elsewhere know it as the post they see; else the URL itself
+    (a manual platform's posts are known by their address)."""
+    info = PLATFORMS.get(platform)
+    pattern = (
+        getattr(adapter_class(info.publisher), "post_id_in_url", None) if info and info.publisher else None
+    )
+    found = pattern.match(url.strip()) if pattern is not None else None
+    return found.group(1) if found else url.strip()
+
+
 def collector(platform: str) -> MetricsCollector | None:
     info = PLATFORMS.get(platform)
     if info is None or info.collector is None:
         return None
     key = f"col:{platform}"
     if key not in _built:
-        _built[key] = _load(info.collector, **_options(platform))
+        _built[key] = _load(
+            info.collector, **_configured_options(platform, COLLECTOR_PATHS.get(platform, ""))
+        )
     found: MetricsCollector = _built[key]
     return found
 

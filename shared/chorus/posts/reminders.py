@@ -33,7 +33,7 @@ from chorus.auth.roles import Role, at_least
 from chorus.errors import Conflict, FieldError, Forbidden, ValidationFailed
 from chorus.events.envelope import DomainEvent, EventPublisher
 from chorus.mail import Email, Mailer
-from chorus.platforms.registry import PLATFORMS, platform_url_problem, publishes_by_hand
+from chorus.platforms.registry import PLATFORMS, platform_url_problem, post_id_in_url, publishes_by_hand
 from chorus.posts import text as textlib
 from chorus.posts.model import MARKABLE, Attempt, Content, Post, Target, TargetState
 from chorus.posts.validation import MIME_KINDS
@@ -154,8 +154,9 @@ def _html(note: Notification) -> str:
 
 
 def mark_posted(post: Post, account_id: str, url: str, now: datetime, actor: str) -> Target:
-    """``awaiting_manual``/``overdue``/``sent_to_inbox`` -> ``published`` with the post's URL (the URL
-    its platform post id: the table's stream links and follows it, :mod:`chorus.posts.published`)."""
+    """``awaiting_manual``/``overdue``/``sent_to_inbox`` -> ``published`` with the post's URL (its platform
+    post id the id in the URL where the platform's adapter reads one, else the URL: the table's stream
+    links and follows it, :mod:`chorus.posts.published`)."""
     target = next((t for t in post.targets if t.account_id == account_id), None)
     if target is None:
         raise ValidationFailed.on("account_id", f"not an account of post {post.id}", "unknown_account")
@@ -167,7 +168,7 @@ def mark_posted(post: Post, account_id: str, url: str, now: datetime, actor: str
             f"{account_id} is {target.state.value}: only a post awaiting a person (awaiting_manual, "
             "overdue or sent_to_inbox) can be marked posted"
         )
-    platform_post_id = url.strip()
+    platform_post_id = post_id_in_url(target.platform, url)
     if not repo.transition(
         target, TargetState.PUBLISHED, expect=list(MARKABLE), new_token=None, url=url.strip(),
         platform_post_id=platform_post_id, published_at=now, error=None, error_code=None,

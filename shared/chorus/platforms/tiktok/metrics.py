@@ -4,10 +4,8 @@
   ``{"filters": {"video_ids": [...]}}``, at most 20 ids a request (``video_query_request.json``):
   like_count -> likes, comment_count -> comments, share_count -> shares, view_count -> views. A video the
   answer leaves out (private, deleted, or a publish not yet public: its id is still the ``publish_id``)
-  gives no point. A post marked posted by hand (a draft finished in the TikTok app) is followed by its
-  URL: the video id in it (``/video/<id>``, ``/photo/<id>``) is asked for, its points keyed by the URL.
-  A request TikTok refuses for its ids is skipped and logged; a dead token stops the collection
-  (re-authorise).
+  gives no point. A request TikTok refuses for its ids is skipped and logged; a dead token stops the
+  collection (re-authorise).
 * account: ``GET /v2/user/info/?fields=open_id,follower_count,following_count`` -> followers, follows.
 * timeline (posts made elsewhere): ``POST /v2/video/list/?fields=id,title,video_description,create_time,
   share_url`` with ``{"max_count": 20}``, then ``cursor`` (the answer's, a time in ms) while ``has_more``
@@ -16,7 +14,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import partial
@@ -42,13 +39,6 @@ LIST_FIELDS = "id,title,video_description,create_time,share_url"
 VIDEO_METRICS: Mapping[str, str] = {"like_count": "likes", "comment_count": "comments", "share_count": "shares",
                                     "view_count": "views"}  # fmt: skip
 USER_METRICS: Mapping[str, str] = {"follower_count": "followers", "following_count": "follows"}
-POST_URL_ID = re.compile(r"^https://(?:www\.)?tiktok\.com/@[^/]+/(?:video|photo)/(\d+)")
-
-
-def video_id(followed: str) -> str:
-    """The id to ask ``video/query`` for: the video id in a post's URL, else the id itself."""
-    found = POST_URL_ID.match(followed)
-    return found.group(1) if found else followed
 
 
 class TikTokMetrics(HttpCollector):
@@ -69,8 +59,7 @@ class TikTokMetrics(HttpCollector):
         now = self._clock()
         points: list[MetricPoint] = []
         fields = ",".join(["id", *VIDEO_METRICS])
-        followed = {video_id(i): i for i in platform_post_ids}  # the id asked for -> the id followed
-        for chunk in batched(list(followed), MAX_IDS_PER_REQUEST):
+        for chunk in batched(list(dict.fromkeys(platform_post_ids)), MAX_IDS_PER_REQUEST):
             data = skipping(partial(v2, self.session, self.base_url, "video/query/", creds.access_token,
                                     {"filters": {"video_ids": chunk}}, params={"fields": fields}),
                             PLATFORM, ids=len(chunk))  # fmt: skip
@@ -78,10 +67,7 @@ class TikTokMetrics(HttpCollector):
                 continue
             for video in data.get("videos") or []:
                 if isinstance(video, dict) and isinstance(video.get("id"), str | int):
-                    asked = str(video["id"])
-                    points += counted_points(
-                        MetricScope.POST, followed.get(asked, asked), video, VIDEO_METRICS, now
-                    )
+                    points += counted_points(MetricScope.POST, str(video["id"]), video, VIDEO_METRICS, now)
         return points
 
     def recent_posts(self, creds: AccountCredentials, since: datetime) -> list[TimelinePost]:

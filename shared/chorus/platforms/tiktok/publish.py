@@ -69,6 +69,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from functools import partial
 from typing import Any
 
@@ -231,6 +232,8 @@ class TikTokPublisher(SteppedPublisher):
     name = PLATFORM
     label = "TikTok"
     publish_types = ("video", "photos", "inbox draft")  # docs/platforms.md's Publish column
+    # a post's URL (a draft finished in the app, marked posted): its video id (registry.post_id_in_url)
+    post_id_in_url = re.compile(r"https://(?:www\.)?tiktok\.com/@[^/?#]+/(?:video|photo)/(\d+)")
     request_budget_s: float = requests_budget(CALL_REQUESTS, TIMEOUT)
     steps = (POLL_STEP, CONTINUE_STEP)
 
