@@ -4,6 +4,7 @@ import { html } from './html.js'
 import { config, session, me, loadConfig, loadMe, signOutHere } from './session.js'
 import { Shell } from './shell.js'
 import { SignIn, FirstWorkspace } from './pages/signin.js'
+import { SignUp } from './pages/signup.js'
 import { Calendar } from './pages/calendar.js'
 import './app.css'
 
@@ -26,6 +27,7 @@ function NotFound() {
 function App() {
   const { path } = useLocation()
   if (!config.value) return html`<p role="status">Loading…</p>`
+  if (!session.value && path === '/sign-up') return html`<${SignUp} />`
   if (!session.value || path === '/sign-in') return html`<${SignIn} />`
   if (!me.value) return html`<p role="status">Loading your workspaces…</p>`
   if (path === '/invitations/accept') return html`<${AcceptInvitation} />` // before any workspace of theirs

@@ -49,7 +49,7 @@ async function cognito(target, body) {
     body: JSON.stringify(body),
   })
   const data = await answer.json().catch(() => ({}))
-  if (!answer.ok) throw new Problem(answer.status, { detail: data.message || data.__type || 'the sign-in service refused' })
+  if (!answer.ok) throw new Problem(answer.status, { detail: data.message || data.__type || 'the sign-in service refused', type: data.__type })
   return data
 }
 
@@ -72,6 +72,24 @@ export async function signIn(email, password) {
   if (!data.AuthenticationResult) throw new Problem(401, { detail: `the pool asks for ${data.ChallengeName}, which this app does not do yet` })
   save(tokensOf(data.AuthenticationResult, email))
   await loadMe()
+}
+
+// Creating an account: SignUp (the pool e-mails a code), ConfirmSignUp with it, then signIn.
+export async function signUp(email, password) {
+  return cognito('SignUp', {
+    ClientId: config.value.client_id,
+    Username: email,
+    Password: password,
+    UserAttributes: [{ Name: 'email', Value: email }],
+  })
+}
+
+export async function confirmSignUp(email, code) {
+  await cognito('ConfirmSignUp', { ClientId: config.value.client_id, Username: email, ConfirmationCode: code })
+}
+
+export async function resendCode(email) {
+  return cognito('ResendConfirmationCode', { ClientId: config.value.client_id, Username: email })
 }
 
 export async function refresh() {

@@ -32,6 +32,7 @@ export function SignIn() {
         ${error.value && html`<p id="signin-error" class="error" role="alert">${error.value}</p>`}
         <button type="submit" disabled=${busy.value}>${busy.value ? 'Signing in…' : 'Sign in'}</button>
       </form>
+      <p>New to Chorus? <a href="/sign-up">Create an account</a></p>
     </main>
   `
 }
