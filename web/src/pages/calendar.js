@@ -5,6 +5,7 @@ import { html } from '../html.js'
 import { api, workspace } from '../session.js'
 import { accountsOf, accountLabel, workspaceZone } from '../workspace.js'
 import { addDays, weekday, todayIn, longDay, monthTitle, WEEKDAYS } from '../dates.js'
+import './calendar.css'
 
 const STATE_LABEL = {
   draft: 'Draft', pending_approval: 'Pending approval', rejected: 'Rejected', scheduled: 'Scheduled', paused: 'Paused',
@@ -35,14 +36,30 @@ function daysOf(view, anchor) {
 // Move a post to `day` at `time` (HH:MM) in the workspace's zone: PUT /posts/{id} with the version read.
 export async function reschedule(postId, day, time, timeZone) {
   const post = await api('GET', `/posts/${postId}`)
-  const { text, media, link, thread, first_comment, title } = post.content
+  const { text, media, link, thread, first_comment, title, options } = post.content
   return api('PUT', `/posts/${postId}`, {
-    accounts: post.accounts, text, media, link, thread, first_comment, title, variants: post.variants,
+    accounts: post.accounts, text, media, link, thread, first_comment, title, options, variants: post.variants,
+    campaign_id: post.campaign_id, utm: post.utm, tags: post.tags,
     mode: 'schedule', scheduled_at: `${day}T${time}:00`, timezone: timeZone, version: post.version,
   })
 }
 
-// ?date=YYYY-MM-DD&view=week|month: a link to a given month or week.
+// The calendar's query: the range, and the API's own filters (tag, campaign) when chosen.
+function calendarPath(from, to, tag, campaign) {
+  const params = new URLSearchParams({ from, to })
+  if (tag) params.set('tag', tag)
+  if (campaign) params.set('campaign', campaign)
+  return `/calendar?${params}`
+}
+
+// The queue's free slots of the answer by local day: { 'YYYY-MM-DD': ['10:30', ...] }.
+function slotsByDay(free) {
+  const days = {}
+  for (const slot of free || []) (days[slot.day] ||= []).push(slot.local_time)
+  return days
+}
+
+// ?date=YYYY-MM-DD&view=week|month&tag=…&campaign=…: a link to a given month or week, filtered.
 export function Calendar() {
   const { query } = useLocation()
   const zone = workspaceZone()
@@ -51,6 +68,11 @@ export function Calendar() {
   const days = useSignal({})
   const accounts = useSignal([])
   const only = useSignal('')
+  const tag = useSignal(query.tag || '')
+  const campaign = useSignal(query.campaign || '')
+  const campaigns = useSignal([])
+  const tagsSeen = useSignal([]) // every tag of the entries loaded so far: the tag filter's suggestions
+  const free = useSignal({})
   const status = useSignal('')
   const error = useSignal('')
   const moving = useSignal(null) // the entry whose "Move to…" form is open
@@ -62,8 +84,14 @@ export function Calendar() {
     const from = addDays(list[0], -1) + 'T00:00:00Z'
     const to = addDays(list[list.length - 1], 2) + 'T00:00:00Z'
     try {
-      const found = await api('GET', `/calendar?from=${from}&to=${to}`)
+      const found = await api('GET', calendarPath(from, to, tag.value, campaign.value))
       days.value = found.days
+      free.value = slotsByDay(found.free_slots)
+      const seen = new Set(tagsSeen.value)
+      for (const byAccount of Object.values(found.days)) {
+        for (const list of Object.values(byAccount)) for (const e of list) for (const t of e.tags || []) seen.add(t)
+      }
+      if (seen.size !== tagsSeen.value.length) tagsSeen.value = [...seen].sort()
       error.value = ''
     } catch (problem) {
       error.value = problem.message
@@ -73,8 +101,9 @@ export function Calendar() {
   useEffect(() => {
     if (zone.value && !anchor.value) anchor.value = todayIn(zone.value)
   }, [zone.value])
-  useEffect(() => { load() }, [anchor.value, view.value])
+  useEffect(() => { load() }, [anchor.value, view.value, tag.value, campaign.value])
   useEffect(() => { accountsOf().then((a) => (accounts.value = a)) }, [])
+  useEffect(() => { api('GET', '/campaigns').then((c) => (campaigns.value = c.campaigns), () => {}) }, [])
 
   async function move(entry, day, time) {
     status.value = `Moving the post to ${longDay(day)} ${time}…`
@@ -128,6 +157,19 @@ export function Calendar() {
           ${accounts.value.map((a) => html`<option value=${a.id}>${accountLabel(a)}</option>`)}
         </select>
       </label>
+      <label class="inline">
+        <span>Tag</span>
+        <input type="search" list="calendar-tags" value=${tag.value} placeholder="Any tag" size="12"
+          onChange=${(e) => (tag.value = e.currentTarget.value.trim().toLowerCase())} />
+        <datalist id="calendar-tags">${tagsSeen.value.map((t) => html`<option value=${t} />`)}</datalist>
+      </label>
+      <label class="inline">
+        <span>Campaign</span>
+        <select value=${campaign.value} onChange=${(e) => (campaign.value = e.currentTarget.value)}>
+          <option value="">All campaigns</option>
+          ${campaigns.value.map((c) => html`<option value=${c.id}>${c.name}</option>`)}
+        </select>
+      </label>
       <span class="zone">Times in ${zone.value}</span>
     </div>
     <p role="status" class="status">${status.value}</p>
@@ -138,12 +180,12 @@ export function Calendar() {
         <${Day} day=${day} view=${view.value} outside=${view.value === 'month' && !day.startsWith(month)} today=${day === todayIn(zone.value)}
           entries=${Object.entries(days.value[day] || {}).filter(([id]) => !only.value || id === only.value)
             .flatMap(([, list]) => list).sort((a, b) => a.local_time.localeCompare(b.local_time))}
-          accounts=${byId} moving=${moving} onMove=${move} onPosted=${markPosted} />`)}
+          free=${free.value[day] || []} accounts=${byId} moving=${moving} onMove=${move} onPosted=${markPosted} />`)}
     </div>
   `
 }
 
-function Day({ day, view, outside, today, entries, accounts, moving, onMove, onPosted }) {
+function Day({ day, view, outside, today, entries, free, accounts, moving, onMove, onPosted }) {
   const over = useSignal(false)
   const all = useSignal(false)
   const hidden = view === 'month' && !all.value ? Math.max(0, entries.length - MONTH_SHOWN) : 0
@@ -163,6 +205,8 @@ function Day({ day, view, outside, today, entries, accounts, moving, onMove, onP
       ${shown.length > 0 && html`<ul>${shown.map((entry) => html`
         <li><${Entry} entry=${entry} day=${day} account=${accounts[entry.account_id]} moving=${moving} onMove=${onMove} onPosted=${onPosted} /></li>`)}</ul>`}
       ${hidden > 0 && html`<button type="button" class="link more" onClick=${() => (all.value = true)}>+${hidden} more<span class="sr"> on ${longDay(day)}</span></button>`}
+      ${free.length > 0 && html`<ul class="free-slots" aria-label=${`Free queue slots on ${longDay(day)}`}>${free.map((time) => html`
+        <li><a class="free-slot" href=${`/compose?at=${day}T${time}`}>${time} free slot<span class="sr"> in the queue on ${longDay(day)}: compose a post for it</span></a></li>`)}</ul>`}
     </section>
   `
 }
@@ -184,6 +228,7 @@ function Entry({ entry, day, account, moving, onMove, onPosted }) {
       <p class="meta"><time>${entry.local_time}</time> <span class="badge">${STATE_LABEL[entry.state] || entry.state}</span></p>
       <p class="account">${who}</p>
       <p class="text">${entry.text}</p>
+      ${entry.tags?.length > 0 && html`<p class="tags">${entry.tags.map((t) => html`<span class="tag">#${t}</span> `)}</p>`}
       ${entry.state === 'published' && entry.url && html`<p><a href=${entry.url} target="_blank" rel="noopener">View the post<span class="sr"> on ${who}</span></a></p>`}
       ${entry.state === 'failed' && html`<p class="reason">Failed: ${entry.error || entry.error_code || 'no reason given'}</p>`}
       ${BY_HAND.has(entry.state) && html`
