@@ -283,3 +283,20 @@ def test_a_tiktok_draft_needs_no_privacy_level_a_direct_post_does() -> None:
         ("options.required", "options.tiktok.privacy_level")}  # fmt: skip
     assert rules(validate("tiktok", "hi", [MP4], None, [], None, options={"tiktok": {"mode": "inbox"}})) == {
         ("options.invalid", "options.tiktok.mode"), ("options.required", "options.tiktok.privacy_level")}  # fmt: skip
+
+
+def test_a_tiktok_draft_carries_no_post_settings_the_creator_sets_them_in_the_app() -> None:
+    draft = {
+        "tiktok": {
+            "mode": "draft",
+            "privacy_level": "SELF_ONLY",
+            "allow_duet": "false",
+            "photo_cover_index": "0",
+        }
+    }
+    assert rules(validate("tiktok", "hi", [MP4], None, [], None, options=draft)) == {
+        ("options.unsupported", "options.tiktok.privacy_level"), ("options.unsupported", "options.tiktok.allow_duet"),
+        ("options.unsupported", "options.tiktok.photo_cover_index")}  # fmt: skip
+    photos = {"tiktok": {"mode": "draft", "photo_cover_index": "1", "auto_add_music": "true"}}
+    assert rules(validate("tiktok", "hi", [JPEG, WEBP], None, [], None, "Title", photos)) == {
+        ("options.unsupported", "options.tiktok.auto_add_music")}  # fmt: skip

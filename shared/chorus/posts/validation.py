@@ -127,21 +127,34 @@ def weibo_share_rule(text: str) -> str | None:
 
 TIKTOK_VIDEO_ONLY = ("allow_duet", "allow_stitch", "cover_ms")
 TIKTOK_PHOTO_ONLY = ("photo_cover_index", "auto_add_music")
+TIKTOK_DIRECT_ONLY = (
+    "privacy_level",
+    "allow_comment",
+    "allow_duet",
+    "allow_stitch",
+    "cover_ms",
+    "auto_add_music",
+)
+"""What a draft cannot carry: the creator sets it in the TikTok app (TikTok takes no post settings there)."""
 
 
 def _tiktok_post(
     media: Sequence[MediaSpec], title: str | None, options: Mapping[str, str]
 ) -> list[Violation]:
     """A TikTok photo post (images only) has a title and a cover among its photos, no duets, stitches or
-    cover frame; a video has no title (its caption is the text) and no photo options."""
+    cover frame; a video has no title (its caption is the text) and no photo options; a draft carries no
+    post settings (the creator chooses them in the app)."""
     photo = bool(media) and all(m.kind is MediaKind.IMAGE for m in media)
     found: list[Violation] = []
+    if options.get("mode") == "draft":
+        found += [Violation("options.unsupported", f"{name}: a TikTok draft's settings are chosen in the TikTok app",
+                            f"options.tiktok.{name}") for name in TIKTOK_DIRECT_ONLY if options.get(name)]  # fmt: skip
     if title and media and not photo:
         found.append(
             Violation("title.unsupported", "a TikTok video has no title: its caption is the text", "title")
         )
     for name in TIKTOK_VIDEO_ONLY if photo else TIKTOK_PHOTO_ONLY if media else ():
-        if options.get(name):
+        if options.get(name) and not (options.get("mode") == "draft" and name in TIKTOK_DIRECT_ONLY):
             kind = "video" if photo else "photo post"
             found.append(Violation("options.unsupported", f"{name} is for a TikTok {kind} only",
                                    f"options.tiktok.{name}"))  # fmt: skip
