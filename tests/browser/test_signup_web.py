@@ -65,6 +65,10 @@ def test_a_new_person_creates_an_account_confirms_it_and_makes_their_first_works
     # Signed in with no workspace: the first one is made here, and the app opens on its calendar
     expect(page.get_by_role("heading", level=1)).to_have_text("Create your workspace")
     page.get_by_label("Name").fill("New Person's Shop")
+    page.get_by_label("Time zone").fill("Europe/Lisbonne")  # the API's 422, at the field it names
+    page.get_by_role("button", name="Create").click()
+    expect(page.locator("#ws-timezone-error")).to_contain_text("unknown IANA time zone 'Europe/Lisbonne'")
+    expect(page.get_by_label("Time zone")).to_have_attribute("aria-invalid", "true")
     page.get_by_label("Time zone").fill("Europe/Lisbon")
     page.get_by_role("button", name="Create").click()
     switcher = page.get_by_label("Workspace")
