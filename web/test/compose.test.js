@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { contents, names, supports } from '../src/compose.js'
+import { contents, names, supports, tiktokOptions } from '../src/compose.js'
 
 const x = { id: 'acc-x', platform: 'x' }
 const bluesky = { id: 'acc-bsky', platform: 'bluesky' }
@@ -42,4 +42,14 @@ test('a first comment goes only where the platform takes one; a blank one is not
 test('a variant text alone makes a variant, naming the attachments too (a variant replaces the content)', () => {
   const made = contents({ accounts: [tiktok], text: 't', variants: { 'acc-tt': 'for tiktok' }, media: [image], parts: ['p'], comment: 'c' })
   assert.deepEqual(made.variants, { 'acc-tt': { text: 'for tiktok', media: [image] } })
+})
+
+test('TikTok settings go with the content when a TikTok account is chosen, and with every variant', () => {
+  const options = { tiktok: tiktokOptions({ mode: 'direct', privacy: 'SELF_ONLY' }) }
+  const made = contents({ accounts: [tiktok, x], text: 't', variants: { 'acc-x': 'for x' }, media: [], parts: [], comment: '', options })
+  assert.deepEqual(made.main, { text: 't', options: { tiktok: { privacy_level: 'SELF_ONLY' } } })
+  assert.deepEqual(made.variants['acc-x'].options, { tiktok: { privacy_level: 'SELF_ONLY' } })
+  assert.deepEqual(contents({ accounts: [x], text: 't', variants: {}, media: [], parts: [], comment: '', options }).main, { text: 't' })
+  assert.deepEqual(tiktokOptions({ mode: 'draft', privacy: 'SELF_ONLY' }), { mode: 'draft' })
+  assert.deepEqual(tiktokOptions({ mode: 'direct', privacy: '' }), {})
 })

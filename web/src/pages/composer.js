@@ -5,7 +5,7 @@ import { api, Problem } from '../session.js'
 import { accountsOf, accountLabel, workspaceZone } from '../workspace.js'
 import { check } from '../counts.js'
 import { checkMedia } from '../media.js'
-import { contents, names, supports } from '../compose.js'
+import { contents, names, supports, tiktokOptions } from '../compose.js'
 import { HashtagPicker, MediaPicker, TemplatePicker } from './library.js'
 import { Attachments, Uploader } from './uploads.js'
 import './composer.css'
@@ -19,7 +19,7 @@ const MODES = [
 
 // What a 422 names for the composer's own fields; anything else is listed in the alert.
 const SHOWN = [/^accounts$/, /^text$/, /^scheduled_at$/, /^media/, /^variants\[[^\]]+\]\.media/, /^variants\./,
-  /^accounts\[[^\]]+\]\.(text|media|thread|first_comment)/]
+  /^accounts\[[^\]]+\]\.(text|media|thread|first_comment|options\.tiktok)/]
 
 // One text, a variant per account beside it (empty: the account takes the main text), each counted as
 // its platform counts; attachments uploaded straight to S3 (or chosen in the library) checked against
@@ -35,6 +35,8 @@ export function Composer() {
   const parts = useSignal([])
   const comment = useSignal('')
   const mode = useSignal('schedule')
+  const tiktokMode = useSignal('direct')
+  const tiktokPrivacy = useSignal('')
   const when = useSignal('')
   const problem = useSignal(null)
   const done = useSignal(null)
@@ -80,8 +82,9 @@ export function Composer() {
     done.value = null
     busy.value = true
     const attached = media.value.map((m) => ({ mime_type: m.mime_type, key: m.key, size: m.size, alt_text: m.alt_text || '' }))
+    const options = { tiktok: tiktokOptions({ mode: tiktokMode.value, privacy: tiktokPrivacy.value }) }
     const made = contents({ accounts: selected, text: text.value, variants: variants.value, media: attached,
-      parts: parts.value, comment: comment.value })
+      parts: parts.value, comment: comment.value, options })
     const body = { accounts: chosen.value, ...made.main, variants: made.variants, mode: mode.value, timezone: zone.value }
     if (mode.value === 'schedule' && when.value) body.scheduled_at = when.value.length === 16 ? when.value + ':00' : when.value
     try {
@@ -145,6 +148,9 @@ export function Composer() {
         errorAt=${(i) => atAccounts(threaded, `thread[${i}]`)} error=${atAccounts(selected, 'thread')} />`}
       ${selected.length > 0 && html`<${FirstComment} comment=${comment} counts=${commentCounts} accounts=${commented}
         others=${selected.filter((a) => !commented.includes(a))} error=${atAccounts(selected, 'first_comment')} />`}
+      ${selected.some((a) => a.platform === 'tiktok') && html`<${TikTokSettings} mode=${tiktokMode} privacy=${tiktokPrivacy}
+        error=${atAccounts(selected.filter((a) => a.platform === 'tiktok'), 'options.tiktok')}
+        privacyError=${atAccounts(selected.filter((a) => a.platform === 'tiktok'), 'options.tiktok.privacy_level')} />`}
       <fieldset>
         <legend>When</legend>
         ${MODES.map(([value, label]) => html`
@@ -242,5 +248,34 @@ function FirstComment({ comment, counts, accounts, others, error }) {
           <p id="first-comment-hint" class="hint">Posted by the account under the post.${others.length > 0 ? ` Not for ${names(others)}: ${others.length === 1 ? 'it does' : 'they do'} not take a first comment.` : ''}</p>
           ${counts.length > 0 && html`<${Counters} id="first-comment-count" counts=${counts} />`}
           ${error && html`<p id="first-comment-error" class="error">${error}</p>`}`}
+    </fieldset>`
+}
+
+const TIKTOK_PRIVACY = [
+  ['PUBLIC_TO_EVERYONE', 'Everyone'],
+  ['MUTUAL_FOLLOW_FRIENDS', 'Friends (followers they follow back)'],
+  ['FOLLOWER_OF_CREATOR', 'Followers'],
+  ['SELF_ONLY', 'Only the creator'],
+]
+
+// TikTok: posted on the profile (who can see it is the creator's choice: no default), or sent to the
+// creator's TikTok inbox as a draft to finish in the app (it then shows "sent to inbox", not published).
+function TikTokSettings({ mode, privacy, error, privacyError }) {
+  return html`
+    <fieldset class="tiktok">
+      <legend>TikTok</legend>
+      <label class="check"><input type="radio" name="tiktok-mode" value="direct" checked=${mode.value === 'direct'}
+        onChange=${() => (mode.value = 'direct')} /> Post it on the profile</label>
+      <label class="check"><input type="radio" name="tiktok-mode" value="draft" checked=${mode.value === 'draft'}
+        onChange=${() => (mode.value = 'draft')} /> Send it to the TikTok inbox as a draft, to finish in the app</label>
+      ${mode.value === 'direct' && html`
+        <label for="tiktok-privacy">Who can see it</label>
+        <select id="tiktok-privacy" value=${privacy.value} onChange=${(e) => (privacy.value = e.currentTarget.value)}
+          aria-describedby=${privacyError ? 'tiktok-privacy-error' : undefined} aria-invalid=${privacyError ? 'true' : undefined}>
+          <option value="">Choose…</option>
+          ${TIKTOK_PRIVACY.map(([value, label]) => html`<option value=${value}>${label}</option>`)}
+        </select>
+        ${privacyError && html`<p id="tiktok-privacy-error" class="error">${privacyError}</p>`}`}
+      ${error && error !== privacyError && html`<p class="error">${error}</p>`}
     </fieldset>`
 }
