@@ -131,3 +131,32 @@ def test_an_account_without_comment_list_is_never_asked(
     poll(chorus)
     assert [r for r in platform.calls("GET", VIDEO_LIST) if r.query.get("business_id") == other] == []
     assert conversations(chorus, key, platform="tiktok") == []
+
+
+def test_an_account_granted_comment_list_only_shows_no_reply_box_and_a_reply_is_refused(
+    chorus: Chorus, tiktok: tuple[FakePlatform, TikTokBusiness]
+) -> None:
+    platform, knobs = tiktok
+    _, key = chorus.workspace()
+    reader = "reader-business-account"
+    knobs.business_id = reader  # the fake answers for this account now
+    try:
+        connect(chorus, key, reader, f"user.info.basic,{LIST_SCOPE}")
+        knobs.comment(VIDEO, "7310000000000000077", "Love it", datetime.now(UTC) - timedelta(minutes=1))
+        made_before = len(platform.calls("POST", REPLY_CREATE))
+
+        def polled() -> list[dict[str, Any]]:
+            poll(chorus)
+            return conversations(chorus, key, platform="tiktok")
+
+        conv = eventually(polled, timeout=30)[0]
+        # the reply box says so before anyone types: no way to reply from this account
+        thread = chorus.call("GET", f"/inbox/{conv['id']}", key).json()
+        assert thread["conversation"]["reply_via"] is None
+        refused = chorus.call("POST", f"/inbox/{conv['id']}/reply", key, json={"text": "Thanks!"})
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["field"] == "conversation"
+        assert "comment.list.manage" in refused.text
+        assert len(platform.calls("POST", REPLY_CREATE)) == made_before
+    finally:
+        knobs.business_id = BUSINESS_ID

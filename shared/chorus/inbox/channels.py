@@ -48,6 +48,7 @@ class Channel:
     max_bytes: int | None = None  # UTF-8 bytes (Instagram messaging)
     visibility: str | None = None  # a reply status's visibility (Mastodon direct mentions)
     private_sender: str | None = None  # a private reply to a comment's author ("private": true)
+    needs_scope: str | None = None  # the grant an account needs to reply here (extra["scopes"])
 
     @property
     def can_reply(self) -> bool:
@@ -117,7 +118,8 @@ CHANNELS: Mapping[str, Channel] = {
         Channel("tiktok", "tiktok", "TikTok comments",
                 "comments on the business account's newest videos (accounts granted comment.list; polled)",
                 "a reply comment: POST /business/comment/reply/create/ (business_id, video_id, comment_id, text; "
-                "needs comment.list.manage)", "tiktok.comments:TikTokCommentReplies", max_chars=150),
+                "needs comment.list.manage)", "tiktok.comments:TikTokCommentReplies", max_chars=150,
+                needs_scope="comment.list.manage"),
         Channel("douyin", "douyin", "Douyin comments",
                 "comments on the account's newest videos (enterprise accounts granted item.comment; polled)",
                 "a reply comment: POST /item/comment/reply/ (item_id, comment_id, content)",
@@ -146,6 +148,19 @@ def plan_private(channel: Channel, comment_at: datetime | None, now: datetime) -
             f"a private reply is allowed only within 7 days of the comment; that window closed at {_at(ends)}",
             "reply_window",
         )
+
+
+def account_refusal(channel: Channel, extra: Mapping[str, str]) -> str | None:
+    """Why the account (its ``extra``) cannot reply on ``channel`` though the channel can (its grant lacks
+    the scope replies need: TikTok's ``comment.list.manage``); None when it can."""
+    if channel.needs_scope is None:
+        return None
+    if channel.needs_scope in {s.strip() for s in (extra.get("scopes") or "").split(",")}:
+        return None
+    return (
+        f"Chorus cannot reply on {channel.label} from this account: its authorisation did not grant "
+        f"{channel.needs_scope}; connect it again granting that permission"
+    )
 
 
 def window_text(channel: Channel) -> str:

@@ -146,6 +146,10 @@ def create_reply(
     channels.plan_reply(
         channel, last_inbound(conv), now, text=text, template=template, human_agent=human_agent
     )  # raises the refusal, with its reason, before anything is stored or sent
+    if channel.needs_scope is not None:  # the account's grant may not allow replies (TikTok)
+        why = channels.account_refusal(channel, accounts.get_account(workspace_id, conv.account_id).extra)
+        if why is not None:
+            raise ValidationFailed.on("conversation", why, "reply_unsupported")
     if not confirm:  # someone else answered while this one was written: 409, nothing sent (collision)
         check_collision(workspace_id, conversation_id, drafted_at, created_by,
                         replies_of(workspace_id, conversation_id) if drafted_at else [])  # fmt: skip

@@ -14,8 +14,8 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from chorus.errors import BadRequest, Conflict, FieldError, NotFound, ValidationFailed
+from chorus.inbox import channels, saved, sla
 from chorus.inbox import keys as ik
-from chorus.inbox import saved, sla
 from chorus.inbox.live import ConnectionSender, broadcast
 from chorus.inbox.store import (
     ConversationItem,
@@ -137,8 +137,19 @@ def thread(workspace_id: str, conversation_id: str) -> dict[str, Any]:
     from chorus.inbox.presence import present
     from chorus.inbox.replies import replies_of
 
+    view = conversation_view(conv)
+    channel = channels.get(view["channel"])
+    if channel.needs_scope is not None and view["reply_via"]:  # the reply box says so before anyone types
+        from chorus.accounts.service import get_account
+
+        try:
+            extra = get_account(workspace_id, conv.account_id).extra
+        except NotFound:
+            extra = {}
+        if channels.account_refusal(channel, extra) is not None:
+            view["reply_via"] = None
     return {
-        "conversation": conversation_view(conv),
+        "conversation": view,
         "messages": [message_view(m) for m in messages_of(workspace_id, conversation_id)],
         "notes": [note_view(n) for n in notes_of(workspace_id, conversation_id)],
         "replies": replies_of(workspace_id, conversation_id),
