@@ -267,7 +267,7 @@ class TikTokPublisher(SteppedPublisher):
                                      platform=PLATFORM, code="photos")  # fmt: skip
             return
         if len(request.media) != 1 or not request.media[0].mime_type.startswith("video/"):
-            raise PermanentError("a TikTok post is one video, or 1 to 35 photos", platform=PLATFORM,
+            raise PermanentError(f"a TikTok post is one video, or 1 to {MAX_PHOTOS} photos", platform=PLATFORM,
                                  code="video_required")  # fmt: skip
 
     def run(
