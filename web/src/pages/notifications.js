@@ -1,5 +1,6 @@
 import { useSignal } from '@preact/signals'
 import { useEffect } from 'preact/hooks'
+import { useLocation } from 'preact-iso'
 import { html } from '../html.js'
 import { api } from '../session.js'
 import { workspaceZone } from '../workspace.js'
@@ -79,7 +80,16 @@ export function Notifications() {
 function Note({ note, zone, onRead }) {
   const title = `${note.id}-title`
   const at = zone ? localInput(note.created_at, zone) : note.created_at.slice(0, 16)
+  const { route } = useLocation()
   const about = note.post_id ? `/calendar?view=week&date=${at.slice(0, 10)}` : null
+  // The post's own week (an approval's notice is dated when it was decided, the post goes out later)
+  async function open(event) {
+    event.preventDefault()
+    onRead(note)
+    const post = await api('GET', `/posts/${note.post_id}`).catch(() => null)
+    const due = post?.scheduled_at && zone ? localInput(post.scheduled_at, zone).slice(0, 10) : null
+    route(due ? `/calendar?view=week&date=${due}` : about)
+  }
   return html`
     <article class=${`note${note.read ? '' : ' unread'}`} aria-labelledby=${title}>
       <h2 id=${title}>${!note.read && html`<span class="marker">Unread</span>`}${note.subject}</h2>
@@ -88,7 +98,7 @@ function Note({ note, zone, onRead }) {
       ${note.links.length > 0 && html`<ul class="links" aria-label=${`Links of: ${note.subject}`}>
         ${note.links.map((href) => html`<li><a href=${href} target="_blank" rel="noopener noreferrer">${href}</a></li>`)}</ul>`}
       <div class="actions">
-        ${about && html`<a href=${about} onClick=${() => onRead(note)}>Open the post in the calendar</a>`}
+        ${about && html`<a href=${about} onClick=${open}>Open the post in the calendar</a>`}
         ${!note.read && html`<button type="button" class="link" aria-label=${`Mark read: ${note.subject}`} onClick=${() => onRead(note)}>Mark read</button>`}
       </div>
     </article>

@@ -11,7 +11,7 @@ function fieldOf(problem) {
   switch (problem.body?.type) {
     case 'InvalidPasswordException': {
       const reason = /^Password did not conform with policy: (.+)$/.exec(problem.message)?.[1] // AWS's own words
-      return ['password', `This password is not accepted${reason ? ` (${reason})` : ''}. ${POLICY}`]
+      return ['password', `This password is not accepted${reason ? ` (${reason})` : ''}: it needs the rule above.`]
     }
     case 'UsernameExistsException': return ['email', 'An account with this e-mail exists already: sign in instead.']
     case 'InvalidParameterException': return ['email', problem.message]
