@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser.conftest import new_team, sign_in
@@ -99,6 +101,14 @@ def test_screenshots_of_every_page_with_demo_data(browser: Any, chorus: Chorus, 
         "Autumn blend tasting in Lyon this Saturday ☕ https://example.com/tasting"
     )
     page.locator("section.variant textarea").last.fill("x" * 510)
+    picture = io.BytesIO()
+    Image.new("RGB", (1200, 800), (120, 72, 40)).save(picture, "JPEG")
+    page.get_by_label("Upload images or videos").set_input_files(
+        files=[{"name": "tasting.jpg", "mimeType": "image/jpeg", "buffer": picture.getvalue()}]
+    )
+    expect(page.locator(".attachment").get_by_role("status")).to_have_text("Uploaded", timeout=60_000)
+    page.get_by_role("button", name="Add a thread part").click()
+    page.get_by_label("Part 2", exact=True).fill("Tickets at the door, first come first served.")
     page.screenshot(path=out / "composer.png", full_page=True)
     page.get_by_role("link", name="Approvals").click()
     expect(page.get_by_role("button", name="Approve")).to_be_visible()
@@ -194,4 +204,64 @@ def test_screenshots_of_the_workspace_reports_and_listening_pages(
     phone.screenshot(path=out / "listening-phone.png")
     phone.context.close()
     for name in WORKSPACE_PAGES:
+        assert (out / f"{name}.png").stat().st_size > 5_000, name
+
+
+REVIEW_PAGES = ("approvals-changes", "notifications", "sign-up")
+
+
+def test_screenshots_of_the_changes_to_approve_notifications_and_sign_up(
+    browser: Any, chorus: Chorus, tmp_path: Path
+) -> None:
+    out = Path(os.environ.get("CHORUS_SCREENSHOTS") or tmp_path)
+    if not out.is_absolute():
+        out = REPO / out
+    out.mkdir(parents=True, exist_ok=True)
+    team = new_team(chorus)
+    acme, eu = team.accounts["acme"], team.accounts["acme_eu"]
+
+    def call(token: str, method: str, path: str, **body: Any) -> dict[str, Any]:
+        answer = chorus.call(method, path, token, workspace=team.workspace_id, json=body)
+        assert answer.status_code in (200, 201), answer.text
+        return dict(answer.json())
+
+    at = (datetime.now(UTC) + timedelta(days=3)).replace(hour=8, minute=0, second=0, microsecond=0)
+    first = {"text": "Autumn blend tasting in Lyon this Saturday, 10:00 to 14:00 ☕", "accounts": [acme, eu],
+             "variants": {eu: {"text": "Dégustation à Lyon samedi, de 10 h à 14 h ☕"}},
+             "media": [{"mime_type": "image/jpeg", "url": "https://cdn.example/autumn/beans.jpg", "alt_text": "roasted beans"}],
+             "scheduled_at": at.isoformat()}  # fmt: skip
+    made = call(team.contributor.id_token, "POST", "/posts", **first)
+    call(team.owner.id_token, "POST", f"/posts/{made['id']}/approve", version=1, comment="Lovely")
+    second = {**first, "text": "Autumn blend tasting in Lyon this Sunday, 11:00 to 15:00 ☕",
+              "variants": {eu: {"text": "Dégustation à Lyon dimanche, de 11 h à 15 h ☕"}},
+              "media": [{"mime_type": "image/jpeg", "url": "https://cdn.example/autumn/cups.jpg", "alt_text": "two cups"}],
+              "scheduled_at": (at + timedelta(days=1, hours=1)).isoformat(), "version": 1}  # fmt: skip
+    call(team.contributor.id_token, "PUT", f"/posts/{made['id']}", **second)
+    other = call(team.contributor.id_token, "POST", "/posts", text="20% off every mug, today only!",
+                 accounts=[acme], scheduled_at=at.isoformat())  # fmt: skip
+    call(team.owner.id_token, "POST", f"/posts/{other['id']}/reject", comment="No discounts this month")
+
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    sign_in(page, chorus, team.owner, team.workspace_id)
+    page.get_by_role("link", name="Approvals").click()
+    expect(page.get_by_role("region", name=re.compile("Changes since version 1"))).to_be_visible()
+    page.screenshot(path=out / "approvals-changes.png", full_page=True)
+    page.context.close()
+
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    sign_in(page, chorus, team.contributor, team.workspace_id)
+    page.get_by_role("link", name=re.compile("^Notifications")).click()
+    expect(page.get_by_role("article")).to_have_count(2)
+    page.screenshot(path=out / "notifications.png", full_page=True)
+    page.context.close()
+
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(chorus.rt.web_url + "/sign-up")
+    page.get_by_label("E-mail").fill("new.barista@example.com")
+    page.get_by_label("Password").fill("coffee")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.locator("#password-error")).to_be_visible()
+    page.screenshot(path=out / "sign-up.png")
+    page.context.close()
+    for name in REVIEW_PAGES:
         assert (out / f"{name}.png").stat().st_size > 5_000, name
