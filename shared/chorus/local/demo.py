@@ -69,8 +69,8 @@ def run_demo(template: Path) -> int:
         def call(method: str, path: str, **kw: Any) -> requests.Response:
             return api.request(method, runtime.api_url + path, timeout=30, **kw)
 
-        health = requests.get(runtime.api_url + "/health", timeout=5).json()
-        unauthorised = requests.get(runtime.api_url + "/workspace", timeout=5).status_code
+        health = requests.get(runtime.api_url + "/health", timeout=30).json()
+        unauthorised = requests.get(runtime.api_url + "/workspace", timeout=30).status_code
         say(f"  GET /health → {health['status']};  GET /workspace without a key → {unauthorised}")
         say(f"  GET /workspace with the key → {call('GET', '/workspace').json()['name']}")
 
@@ -94,33 +94,39 @@ def run_demo(template: Path) -> int:
 
         step("Scheduling posts a few seconds ahead")
         requests.post(sandbox_url + "/_control/faults", json={"kind": "status", "account": "acme_cn", "status": 503,
-                      "message": "service unavailable", "times": 1, "retry_after": 1}, timeout=5)  # fmt: skip
+                      "message": "service unavailable", "times": 1, "retry_after": 1}, timeout=30)  # fmt: skip
         requests.post(sandbox_url + "/_control/faults", json={"kind": "status", "account": "acme", "status": 400,
-                      "message": "Status is a duplicate", "times": 1}, timeout=5)  # fmt: skip
+                      "message": "Status is a duplicate", "times": 1}, timeout=30)  # fmt: skip
         requests.post(sandbox_url + "/_control/faults", json={"kind": "drop_after_create", "account": "as:x"},
-                      timeout=5)  # fmt: skip
+                      timeout=30)  # fmt: skip
         say("  X will make the post but its answer will be lost (the connection drops): Chorus must look")
         say("  for it on the account's timeline, not post it twice")
+        # The picture goes out now: Instagram reads its container's status 10 s after making it.
+        media = [
+            {"mime_type": "image/jpeg", "url": sandbox_url + IMAGE_PATH, "alt_text": "A cup of Acme coffee"}
+        ]
+        now = datetime.now(UTC)
+        answer = call("POST", "/posts", json={"text": PICTURE, "accounts": [stand_ins[p] for p in sorted(IMAGE_ONLY)],
+                                              "media": media, "mode": "now"})  # fmt: skip
+        if answer.status_code != 201:
+            say(f"  {RED}could not publish: {answer.text}{RESET}")
+            return 1
+        posts = [("Picture: Instagram, Pinterest", answer.json()["id"], now)]
+        say(f"  {now.strftime('%H:%M:%S')} UTC  {posts[0][0]} (publish now)")
         base = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=6)
+        texts = [p for p in stand_ins if p not in IMAGE_ONLY]
         plan = [
             ("Refused by the platform (400)", ["acme"], base, "Our autumn blend is back ☕"),
+            (f"Every text platform ({len(texts)})", texts, base + timedelta(seconds=3), EVERYWHERE),
             ("Both accounts; one meets a 503", ["acme", "acme_cn"], base + timedelta(seconds=2),
              "New single-origin beans today — come taste them! 新豆上市 #coffee"),
             ("Chinese text, two seconds later", ["acme_cn"], base + timedelta(seconds=4), "周末快乐！Weekend hours: 9–18."),
         ]  # fmt: skip
-        texts = [p for p in stand_ins if p not in IMAGE_ONLY]
-        plan += [
-            (f"Every text platform ({len(texts)})", texts, base + timedelta(seconds=3), EVERYWHERE),
-            ("A picture: Instagram, Pinterest", sorted(IMAGE_ONLY), base, PICTURE),
-        ]
-        media = [
-            {"mime_type": "image/jpeg", "url": sandbox_url + IMAGE_PATH, "alt_text": "A cup of Acme coffee"}
-        ]
-        posts = []
         for label, handles, due, text in plan:
             targets = [accounts.get(h) or stand_ins[h] for h in handles]
-            answer = call("POST", "/posts", json={"text": text, "accounts": targets, "scheduled_at": due.isoformat(),
-                                                  **({"media": media} if text == PICTURE else {})})  # fmt: skip
+            answer = call(
+                "POST", "/posts", json={"text": text, "accounts": targets, "scheduled_at": due.isoformat()}
+            )
             if answer.status_code != 201:
                 say(f"  {RED}could not schedule: {answer.text}{RESET}")
                 return 1
@@ -142,9 +148,9 @@ def run_demo(template: Path) -> int:
             if all(s in {"published", "partially_published", "failed"} for s in states):
                 break
             time.sleep(0.2)
-        arrivals = requests.get(sandbox_url + "/_control/requests", timeout=5).json()["requests"]
-        platform_posts = requests.get(sandbox_url + "/_control/posts", timeout=5).json()["posts"]
-        elsewhere = requests.get(sandbox_url + "/_control/published", timeout=5).json()["published"]
+        arrivals = requests.get(sandbox_url + "/_control/requests", timeout=30).json()["requests"]
+        platform_posts = requests.get(sandbox_url + "/_control/posts", timeout=30).json()["posts"]
+        elsewhere = requests.get(sandbox_url + "/_control/published", timeout=30).json()["published"]
 
         step("What happened")
         say(f"  {'post':<32} {'account':<9} {'due (UTC)':<10} {'state':<10} {'lag':>7} {'tries':>5}  detail")
@@ -165,7 +171,7 @@ def run_demo(template: Path) -> int:
         dupes += sum(n - 1 for n in once.values() if n > 1)
         say(f"\n  {len(published)} published, {len(failed)} failed, {dupes} duplicates on the platforms")
         say(f"  posts made on each platform: {', '.join(f'{p} {n}' for p, n in once.items())}")
-        faults = requests.get(sandbox_url + "/_control/faults", timeout=5).json()["faults"]
+        faults = requests.get(sandbox_url + "/_control/faults", timeout=30).json()["faults"]
         lost = [f for f in faults if f["account"] == "as:x" and f["times"] == 0]
         say(f"  X's answer {'was lost, and the post was found on its timeline' if lost else 'was never lost'}: "
             f"{once['x']} post on X")  # fmt: skip
@@ -207,7 +213,7 @@ def run_demo(template: Path) -> int:
             ("critic", "Acme Coffee lost my order twice, terrible service"),
         ):
             requests.post(f"{sandbox_url}/api/accounts/{handle}/posts", json={"text": text},
-                          headers={"Authorization": f"Bearer tok-{handle}"}, timeout=5)  # fmt: skip
+                          headers={"Authorization": f"Bearer tok-{handle}"}, timeout=30)  # fmt: skip
         polled = runtime.tick("ListeningPollerFunction")
         found = call("GET", "/listening/mentions").json()["mentions"]
         for m in found:
