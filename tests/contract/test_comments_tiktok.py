@@ -231,3 +231,34 @@ def test_the_tiktok_channel_answers_through_the_comment_replies_within_150_chara
     channel = channels.CHANNELS["tiktok"]
     assert (channel.platform, channel.can_reply, channel.max_chars) == ("tiktok", True, 150)
     assert channel.sender == "tiktok.comments:TikTokCommentReplies"
+
+
+def test_a_later_poll_pages_a_videos_comments_while_they_are_newer_than_the_cursor(
+    rsps: responses.RequestsMock,
+) -> None:
+    def answer(comments: list[dict[str, Any]], cursor: int, more: bool) -> dict[str, Any]:
+        return {**LISTED, "data": {"comments": comments, "cursor": cursor, "has_more": more}}
+
+    def at(comment_id: str, created: int) -> dict[str, Any]:
+        return {**FIRST, "comment_id": comment_id, "create_time": str(created)}
+
+    base = {"business_id": BUSINESS_ID, "video_id": VIDEO, "sort_field": "create_time", "sort_order": "desc",
+            "max_count": "30"}  # fmt: skip
+    videos(rsps)
+    rsps.get(f"{BASE}/business/comment/list/", json=answer([at("c4", 1004), at("c3", 1003)], 2, True),
+             match=[*TOKEN, matchers.query_param_matcher(base)])  # fmt: skip
+    rsps.get(f"{BASE}/business/comment/list/", json=answer([at("c2", 1002), at("c1", 999)], 4, True),
+             match=[*TOKEN, matchers.query_param_matcher({**base, "cursor": "2"})])  # fmt: skip
+    items, cursor = fetch_comments(requests.Session(), CREDS, "1000", BASE)
+    # the second page reached back past the cursor: no third page, the older comment left out
+    assert [i["comment_id"] for i in items] == ["c2", "c3", "c4"]
+    assert cursor == "1004"
+    assert len(rsps.calls) == 3
+
+
+def test_a_first_poll_reads_only_each_videos_newest_page(rsps: responses.RequestsMock) -> None:
+    videos(rsps)
+    comments(rsps, {**LISTED, "data": {**LISTED["data"], "has_more": True, "cursor": 2}})
+    items, _ = fetch_comments(requests.Session(), CREDS, None, BASE)
+    assert len(items) == 2
+    assert len(rsps.calls) == 2

@@ -18,11 +18,13 @@ and :func:`capability` says why (logged by the poller, the reply's failure reaso
 
 **Polling** (TikTok sends no comment webhooks). Comments are listed per video: each poll reads the
 account's newest videos (``GET business/video/list/?business_id=&fields=["item_id","create_time"]
-&max_count=VIDEOS``) and, for each, the newest page of its comments (``GET business/comment/list/
-?business_id=&video_id=&sort_field=create_time&sort_order=desc&max_count=COUNT``). ``business_id`` is the
-account's id (the creator's ``open_id``). The poller keeps one cursor per account: the newest
-``create_time`` (seconds) seen; comments from that second on are queued again and the ingest's dedupe
-drops the ones it has. Replies under a comment are not read (only top-level comments open
+&max_count=VIDEOS``) and, for each, its comments newest first (``GET business/comment/list/
+?business_id=&video_id=&sort_field=create_time&sort_order=desc&max_count=COUNT``), the next page (the
+answer's ``cursor``) read while ``has_more`` and the page is all newer than the poll's cursor, at most
+``MAX_PAGES`` pages (a first poll reads only the newest page: the inbox starts now, not with years of
+history). ``business_id`` is the account's id (the creator's ``open_id``). The poller keeps one cursor
+per account: the newest ``create_time`` (seconds) seen; comments from that second on are queued again and
+the ingest's dedupe drops the ones it has. Replies under a comment are not read (only top-level comments open
 conversations); a comment by the account itself (``owner``) lands as the account's own.
 
 **Normalising** (:func:`parse_comments`): each comment is a COMMENT on our video (the conversation and the
@@ -72,6 +74,7 @@ SCOPES = "scopes"
 """The account's ``extra`` key holding the scopes granted at connect (comma-separated)."""
 VIDEOS = 10
 COUNT = 30  # business/comment/list: max_count 1..30
+MAX_PAGES = 3  # of one video's comments in one poll
 MAX_CHARS = 150
 RATE_LIMIT_WAIT_S = 60.0
 
@@ -169,15 +172,41 @@ def fetch_comments(
         video_id = text_of(obj(raw, "business/video/list.videos[]").get("item_id"))
         if not video_id:
             continue
-        page = _get(http, creds, "business/comment/list/", base_url, video_id=video_id,
-                    sort_field="create_time", sort_order="desc", max_count=str(COUNT))  # fmt: skip
+        found += _video_comments(http, creds, base_url, video_id, since)
+    return video_comments.from_cursor(found, since)
+
+
+def _video_comments(
+    http: requests.Session, creds: AccountCredentials, base_url: str | None, video_id: str, since: int | None
+) -> list[tuple[int, dict[str, Any]]]:
+    """One video's comments newest first, page after page while each is all newer than ``since``."""
+    found: list[tuple[int, dict[str, Any]]] = []
+    params = {
+        "video_id": video_id,
+        "sort_field": "create_time",
+        "sort_order": "desc",
+        "max_count": str(COUNT),
+    }
+    for _ in range(MAX_PAGES if since is not None else 1):
+        page = _get(http, creds, "business/comment/list/", base_url, **params)
+        times = []
         for item in listed(page.get("comments")):
             comment = obj(item, "business/comment/list.comments[]")
             created = numeric(comment.get("create_time"))
             if created is None or not text_of(comment.get("comment_id")):
                 raise MalformedWebhook("business/comment/list: a comment without comment_id or create_time")
+            times.append(created)
             found.append((created, {**comment, "video_id": text_of(comment.get("video_id")) or video_id}))
-    return video_comments.from_cursor(found, since)
+        cursor = numeric(page.get("cursor"))
+        if (
+            not times
+            or page.get("has_more") is not True
+            or cursor is None
+            or (since is not None and min(times) < since)
+        ):
+            break
+        params["cursor"] = str(cursor)
+    return found
 
 
 def parse_comments(items: Iterable[Any], account_ref: str) -> ParseResult:
