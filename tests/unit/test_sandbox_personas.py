@@ -37,6 +37,13 @@ def test_an_unknown_platform_or_route_is_a_404_naming_it(sandbox: SandboxServer)
     assert "GET /2/nothing" in missing.json()["message"]
 
 
+def test_a_body_that_is_not_the_json_it_says_is_a_400(sandbox: SandboxServer) -> None:
+    refused = requests.post(f"{sandbox.url}/as/x/2/tweets", data=b"{not json", timeout=5,
+                            headers={**AUTH, "Content-Type": "application/json"})  # fmt: skip
+    assert refused.status_code == 400
+    assert made_on(sandbox, "x") == []
+
+
 def test_no_token_or_a_revoked_one_is_a_401(sandbox: SandboxServer) -> None:
     assert requests.get(f"{sandbox.url}/as/x/2/users/me", timeout=5).status_code == 401
     requests.post(f"{sandbox.url}/_control/revoke", json={"token": "any-token"}, timeout=5)

@@ -67,7 +67,7 @@ class Ask:
             return given[1]
         return self.form.get("access_token") or self.query.get("access_token") or ""
 
-    def field(self, name: str) -> Any:
+    def value(self, name: str) -> Any:
         """A body field, from JSON or form."""
         return (self.json or {}).get(name) if isinstance(self.json, dict) else self.form.get(name)
 
@@ -101,7 +101,6 @@ class Persona:
     account: str  # the platform's id of the persona's one account
     handle: str
     routes: list[tuple[str, re.Pattern[str], Handler]] = field(default_factory=list)
-    api_path: str = ""  # appended to /as/{name} to make the adapter's API base URL
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)  # containers, pending items...
 
     def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
@@ -150,7 +149,10 @@ class Personas:
         persona = self.personas.get(name)
         if persona is None:
             return Answer(404, {"error": "not_found", "message": f"the sandbox does not answer as {name!r}"})
-        ask = _ask(method, "/" + rest, query, headers, raw)
+        try:
+            ask = _ask(method, "/" + rest, query, headers, raw)
+        except ValueError:  # a body that says JSON and is not (UnicodeDecodeError is one too)
+            return Answer(400, {"error": "invalid_request", "message": "the body is not valid JSON"})
         for wanted, pattern, handler in persona.routes:
             found = pattern.fullmatch(ask.path)
             if wanted == method and found:
@@ -254,7 +256,7 @@ def _x(all_: Personas) -> Persona:
 
     @p.route("POST", r"/2/tweets")
     def tweet(ask: Ask, m: re.Match[str]) -> Any:
-        text = str(ask.field("text") or "")
+        text = str(ask.value("text") or "")
         if not text.strip():
             return Answer(400, {"title": "Invalid Request", "detail": "text is required", "status": 400})
         tid = str(1_870_000_000_000_000_000 + all_.next_id())
@@ -289,12 +291,12 @@ def _mastodon(all_: Personas) -> Persona:
         key = ask.headers.get("idempotency-key", "")
         if key and key in keys:
             return keys[key]
-        text = str(ask.field("status") or "")
-        if not text.strip() and not ask.field("media_ids"):
+        text = str(ask.value("status") or "")
+        if not text.strip() and not ask.value("media_ids"):
             return Answer(422, {"error": "Validation failed: Text can't be blank"})
         sid = str(110_000_000_000_000_000 + all_.next_id())
         made = all_.record(Made("mastodon", sid, text, f"{all_.base}{PREFIX}mastodon/@{p.handle}/{sid}", p.account,
-                                extra={"in_reply_to_id": ask.field("in_reply_to_id")}))  # fmt: skip
+                                extra={"in_reply_to_id": ask.value("in_reply_to_id")}))  # fmt: skip
         keys[key] = shown(made)
         return keys[key]
 
@@ -365,12 +367,12 @@ class Containers:
         @p.route("POST", rf"{v}/{user}/{self.path}")
         def container(ask: Ask, m: re.Match[str]) -> Any:
             cid = f"{prefixes[0]}{all_.next_id():011d}"
-            p.objects[cid] = {"text": ask.field(self.text_field) or "", status: "FINISHED"}
+            p.objects[cid] = {"text": ask.value(self.text_field) or "", status: "FINISHED"}
             return {"id": cid}
 
         @p.route("POST", rf"{v}/{user}/{self.path}_publish")
         def publish(ask: Ask, m: re.Match[str]) -> Any:
-            made = p.objects.get(str(ask.field("creation_id")))
+            made = p.objects.get(str(ask.value("creation_id")))
             if made is None or made.get(status) != "FINISHED":
                 return _graph_error(400, *self.not_ready)
             made[status] = "PUBLISHED"
@@ -406,7 +408,7 @@ def _meta(all_: Personas) -> Persona:
     """The Graph API of a Facebook Page linked to an Instagram professional account: ``/me`` (the Page,
     with its ``instagram_business_account``), ``POST /{page}/feed``, the Page's feed; Instagram's
     containers, ``media_publish`` (a container publishes once), object reads and the quota."""
-    p = Persona("meta", "104000000000001", UNNAMED_HANDLES["facebook"], api_path="/v21.0")
+    p = Persona("meta", "104000000000001", UNNAMED_HANDLES["facebook"])
     ig = "17841400008460056"
     v = r"/v21\.0"
 
@@ -418,8 +420,8 @@ def _meta(all_: Personas) -> Persona:
     @p.route("POST", rf"{v}/{p.account}/feed")
     def feed(ask: Ask, m: re.Match[str]) -> Any:
         pid = f"{p.account}_{900 + all_.next_id()}"
-        all_.record(Made("facebook", pid, str(ask.field("message") or ""), f"https://www.facebook.com/{pid}",
-                         p.account, extra={"link": ask.field("link")}))  # fmt: skip
+        all_.record(Made("facebook", pid, str(ask.value("message") or ""), f"https://www.facebook.com/{pid}",
+                         p.account, extra={"link": ask.value("link")}))  # fmt: skip
         return {"id": pid}
 
     @p.route("GET", rf"{v}/{p.account}/feed")
@@ -443,7 +445,7 @@ def _meta(all_: Personas) -> Persona:
 def _threads(all_: Personas) -> Persona:
     """The Threads API: ``/me``, containers (TEXT and IMAGE are ready at once), ``threads_publish`` (a
     container publishes once), the profile's threads, object reads, the 250-a-day quota."""
-    p = Persona("threads", "17841405793187218", "acme.coffee", api_path="/v1.0")
+    p = Persona("threads", "17841405793187218", "acme.coffee")
     v = r"/v1\.0"
 
     @p.route("GET", rf"{v}/me")
@@ -514,7 +516,7 @@ def _linkedin(all_: Personas) -> Persona:
 def _pinterest(all_: Personas) -> Persona:
     """Pinterest v5: ``/user_account``, ``/boards`` (one board), ``POST /pins`` (an image by URL), the
     board's pins for a lost answer."""
-    p = Persona("pinterest", "acmecoffee", "acmecoffee", api_path="/v5")
+    p = Persona("pinterest", "acmecoffee", "acmecoffee")
     board = "549755885175"
     v = r"/v5"
 
@@ -580,7 +582,7 @@ def _weibo(all_: Personas) -> Persona:
 
     @p.route("POST", r"/2/statuses/share\.json")
     def share(ask: Ask, m: re.Match[str]) -> Any:
-        text = str(ask.field("status") or "")
+        text = str(ask.value("status") or "")
         if any(s.text == text for s in all_.of("weibo")):
             return Answer(400, {"error": "repeat content!", "error_code": 20019,
                                 "request": "/2/statuses/share.json"})  # fmt: skip
