@@ -33,18 +33,24 @@ def picture(width: int, height: int, kind: str = "JPEG") -> bytes:
     return made.getvalue()
 
 
-def open_composer(page: Any, chorus: Chorus, team: Team) -> None:
+SANDBOX = r"^@acme-\d+ \(sandbox\)"
+
+
+def open_composer(page: Any, chorus: Chorus, team: Team, accounts: tuple[str, ...], text: str) -> None:
+    """Signed in as the owner, the composer open with ``accounts`` (patterns of their labels) chosen and
+    ``text`` written."""
     sign_in(page, chorus, team.owner, team.workspace_id)
     page.get_by_role("link", name="Compose").click()
     expect(page.get_by_role("heading", name="Compose")).to_be_visible()
+    for label in accounts:
+        page.get_by_role("checkbox", name=re.compile(label)).check()
+    page.get_by_label("Text", exact=True).fill(text)
 
 
 def test_an_uploaded_image_is_previewed_and_the_scheduled_post_carries_it(
     page: Any, chorus: Chorus, team: Team
 ) -> None:
-    open_composer(page, chorus, team)
-    page.get_by_role("checkbox", name=re.compile(r"^@acme-\d+ \(sandbox\)")).check()
-    page.get_by_label("Text", exact=True).fill("Our new shop front")
+    open_composer(page, chorus, team, (SANDBOX,), "Our new shop front")
     png = picture(800, 600, "PNG")
     page.get_by_label("Upload images or videos").set_input_files(
         files=[{"name": "shop.png", "mimeType": "image/png", "buffer": png}]
@@ -82,9 +88,7 @@ def test_an_uploaded_image_is_previewed_and_the_scheduled_post_carries_it(
 
 def test_a_broken_media_rule_is_shown_before_sending(page: Any, chorus: Chorus, team: Team) -> None:
     connect_page(team.workspace_id, f"ig-{team.workspace_id}", handle="acme.ig", platform="instagram")
-    open_composer(page, chorus, team)
-    page.get_by_role("checkbox", name=re.compile(r"acme\.ig \(instagram\)")).check()
-    page.get_by_label("Text", exact=True).fill("Autumn collection")
+    open_composer(page, chorus, team, (r"acme\.ig \(instagram\)",), "Autumn collection")
     create = page.get_by_role("button", name="Create post")
     expect(page.get_by_text("Instagram needs an image or a video (media.required)")).to_be_visible()
     expect(create).to_be_disabled()
@@ -116,9 +120,7 @@ def test_a_video_too_long_for_x_is_shown_with_its_length_before_sending(
     page: Any, chorus: Chorus, team: Team
 ) -> None:
     connect_page(team.workspace_id, f"x-{team.workspace_id}", handle="acme_x", platform="x")
-    open_composer(page, chorus, team)
-    page.get_by_role("checkbox", name=re.compile(r"acme_x \(x\)")).check()
-    page.get_by_label("Text", exact=True).fill("The whole keynote")
+    open_composer(page, chorus, team, (r"acme_x \(x\)",), "The whole keynote")
     page.get_by_label("Upload images or videos").set_input_files(
         files=[{"name": "keynote.mp4", "mimeType": "video/mp4", "buffer": make_mp4(1280, 720, 150.0)}]
     )
@@ -140,10 +142,8 @@ def test_a_thread_of_three_parts_and_a_first_comment_reach_the_api_as_parts(
     x = connect_page(ws, f"x-{ws}", handle="acme_x", platform="x")
     bsky = connect_page(ws, f"did:plc:{ws}", handle="acme.bsky.social", platform="bluesky")
     li = connect_page(ws, f"li-{ws}", handle="acme_li", platform="linkedin")
-    open_composer(page, chorus, team)
-    for handle in ("acme_x", "acme.bsky.social", "acme_li"):
-        page.get_by_role("checkbox", name=re.compile(re.escape(handle))).check()
-    page.get_by_label("Text", exact=True).fill("1/ Autumn is here")
+    handles = tuple(re.escape(h) for h in ("acme_x", "acme.bsky.social", "acme_li"))
+    open_composer(page, chorus, team, handles, "1/ Autumn is here")
     thread = page.locator("fieldset.thread")
     expect(thread).to_contain_text(
         re.compile(r"published as replies to the post on (X, Bluesky|Bluesky, X)\.")
@@ -195,9 +195,7 @@ def test_a_thread_of_three_parts_and_a_first_comment_reach_the_api_as_parts(
 def test_a_thread_and_a_first_comment_published_now_are_each_a_part_on_the_platform(
     page: Any, chorus: Chorus, team: Team
 ) -> None:
-    open_composer(page, chorus, team)
-    page.get_by_role("checkbox", name=re.compile(r"^@acme-\d+ \(sandbox\)")).check()
-    page.get_by_label("Text", exact=True).fill("1/ Autumn is here")
+    open_composer(page, chorus, team, (SANDBOX,), "1/ Autumn is here")
     for n, text in ((2, "2/ New colours"), (3, "3/ In the shop on Friday")):
         page.get_by_role("button", name="Add a thread part").click()
         page.get_by_label(f"Part {n}", exact=True).fill(text)
