@@ -23,6 +23,7 @@ from tests.faults.fakes.tiktok_business import (
 from tests.faults.harness import FakePlatform
 from tests.integration.harness import Chorus, eventually
 from tests.integration.test_inbox import conversations
+from tests.integration.test_threads_replies import answered
 
 BUSINESS_ID = "-000Vd1h0s0Yf6kOwRMy1OLmmpWAXmJ5ND5Q"
 TOKEN = "act.business-token"
@@ -46,17 +47,20 @@ def chorus(tiktok: tuple[FakePlatform, TikTokBusiness]) -> Iterator[Chorus]:
 
 def connect(chorus: Chorus, key: str, account_ref: str, scopes: str) -> str:
     """A TikTok account of ``key``'s workspace connected with ``scopes`` granted (as the OAuth callback
-    keeps them)."""
+    keeps them), once the poller tracks it."""
     from chorus.accounts.service import connect_or_reconnect
     from chorus.accounts.tokens import TokenSet
     from chorus.auth.keys import parse_key
+    from chorus.inbox.poller import tracked
 
     parsed = parse_key(key)
     assert parsed is not None
-    return connect_or_reconnect(
+    account = connect_or_reconnect(
         parsed.workspace_id, "tiktok", account_ref, TokenSet(TOKEN), handle="chorus_cafe",
         extra={"scopes": scopes},
     ).id  # fmt: skip
+    eventually(lambda: any(t.account_id == account for t in tracked(["tiktok"])), timeout=15)
+    return account
 
 
 def poll(chorus: Chorus) -> None:
@@ -67,12 +71,9 @@ def poll(chorus: Chorus) -> None:
 def test_a_comment_is_polled_once_and_its_reply_lands_once(
     chorus: Chorus, tiktok: tuple[FakePlatform, TikTokBusiness]
 ) -> None:
-    from chorus.inbox.poller import tracked
-
     platform, knobs = tiktok
-    ws, key = chorus.workspace()
-    account = connect(chorus, key, BUSINESS_ID, f"user.info.basic,{LIST_SCOPE},{MANAGE_SCOPE}")
-    eventually(lambda: any(t.account_id == account for t in tracked(["tiktok"])), timeout=15)
+    _, key = chorus.workspace()
+    connect(chorus, key, BUSINESS_ID, f"user.info.basic,{LIST_SCOPE},{MANAGE_SCOPE}")
     # Given a comment on the business account's video
     knobs.comment(
         VIDEO, "7310000000000000042", "Do you ship to Porto?", datetime.now(UTC) - timedelta(minutes=2)
@@ -95,14 +96,7 @@ def test_a_comment_is_polled_once_and_its_reply_lands_once(
     assert len(asked) >= 2
     assert {r.headers.get("Access-Token") for r in asked} == {TOKEN}
     # When an agent replies from the inbox
-    sent = chorus.call("POST", f"/inbox/{conv['id']}/reply", key, json={"text": "Yes, in 3 days!"})
-    assert sent.status_code == 202, sent.text
-
-    def landed() -> dict[str, Any] | None:
-        replies = chorus.call("GET", f"/inbox/{conv['id']}", key).json()["replies"]
-        return replies[0] if replies and replies[0]["state"] in ("sent", "failed") else None
-
-    reply = eventually(landed, timeout=30)
+    reply = answered(chorus, key, conv["id"], "Yes, in 3 days!")
     # Then TikTok has it once, under the comment
     assert reply["state"] == "sent", reply
     made = platform.records["reply"]
@@ -121,13 +115,10 @@ def test_a_comment_is_polled_once_and_its_reply_lands_once(
 def test_an_account_without_comment_list_is_never_asked(
     chorus: Chorus, tiktok: tuple[FakePlatform, TikTokBusiness]
 ) -> None:
-    from chorus.inbox.poller import tracked
-
     platform, _ = tiktok
-    ws, key = chorus.workspace()
+    _, key = chorus.workspace()
     other = "creator-without-business-scopes"
-    account = connect(chorus, key, other, "user.info.basic,video.list")
-    eventually(lambda: any(t.account_id == account for t in tracked(["tiktok"])), timeout=15)
+    connect(chorus, key, other, "user.info.basic,video.list")
     poll(chorus)
     assert [r for r in platform.calls("GET", VIDEO_LIST) if r.query.get("business_id") == other] == []
     assert conversations(chorus, key, platform="tiktok") == []
