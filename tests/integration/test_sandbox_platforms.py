@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from chorus.local.demo import EVERYWHERE, PICTURE, connect_stand_ins
+from chorus.local.demo import EVERYWHERE, PICTURE, PICTURE_OPTIONS, connect_stand_ins
 from chorus.platforms.sandbox.personas import ANSWERED, IMAGE_ONLY, IMAGE_PATH, NOT_ANSWERED, api_urls, claim
 from chorus.platforms.sandbox.server import SandboxServer
 from tests.integration.harness import Chorus, eventually
@@ -70,7 +70,17 @@ def test_every_answered_platform_publishes_once_through_its_real_adapter(
     media = [{"mime_type": "image/jpeg", "url": stand_in.url + IMAGE_PATH}]
     made = [
         call("POST", "/posts", json={"text": EVERYWHERE, "accounts": texts, "mode": "now"}),
-        call("POST", "/posts", json={"text": PICTURE, "media": media, "accounts": pictures, "mode": "now"}),
+        call(
+            "POST",
+            "/posts",
+            json={
+                "text": PICTURE,
+                "media": media,
+                "accounts": pictures,
+                "mode": "now",
+                "options": PICTURE_OPTIONS,
+            },
+        ),
     ]
     assert [m.status_code for m in made] == [201, 201], [m.text for m in made]
     targets = [t for m in made for t in settled(chorus, key, m.json()["id"])["targets"]]

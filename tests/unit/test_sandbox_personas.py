@@ -29,9 +29,9 @@ def made_on(sandbox: SandboxServer, platform: str) -> list[dict[str, Any]]:
 
 
 def test_an_unknown_platform_or_route_is_a_404_naming_it(sandbox: SandboxServer) -> None:
-    refused = requests.get(f"{sandbox.url}/as/tiktok/v2/user/info/", headers=AUTH, timeout=5)
+    refused = requests.get(f"{sandbox.url}/as/douyin/oauth/userinfo/", headers=AUTH, timeout=5)
     assert refused.status_code == 404
-    assert "does not answer as 'tiktok'" in refused.json()["message"]
+    assert "does not answer as 'douyin'" in refused.json()["message"]
     missing = requests.get(f"{sandbox.url}/as/x/2/nothing", headers=AUTH, timeout=5)
     assert missing.status_code == 404
     assert "GET /2/nothing" in missing.json()["message"]
@@ -82,6 +82,21 @@ def test_an_instagram_container_publishes_once(sandbox: SandboxServer) -> None:
     assert again.status_code == 400
     assert again.json()["error"]["code"] == 9007
     assert [m["text"] for m in made_on(sandbox, "instagram")] == ["Cup"]
+
+
+def test_tiktok_takes_a_photo_post_pulled_from_its_urls_and_refuses_a_video(sandbox: SandboxServer) -> None:
+    api = f"{sandbox.url}/as/tiktok/v2/post/publish"
+    video = requests.post(f"{api}/video/init/", json={"source_info": {"source": "FILE_UPLOAD"}}, headers=AUTH,
+                          timeout=5)  # fmt: skip
+    assert video.json()["error"]["code"] == "invalid_params"
+    body = {"media_type": "PHOTO", "post_mode": "DIRECT_POST", "post_info": {"description": "Cup"},
+            "source_info": {"source": "PULL_FROM_URL", "photo_images": [sandbox.url + IMAGE_PATH]}}  # fmt: skip
+    made = requests.post(f"{api}/content/init/", json=body, headers=AUTH, timeout=5).json()
+    status = requests.post(f"{api}/status/fetch/", json=made["data"], headers=AUTH, timeout=5).json()
+    assert status["data"]["status"] == "PUBLISH_COMPLETE"
+    (post,) = made_on(sandbox, "tiktok")
+    assert status["data"]["publicaly_available_post_id"] == [int(post["id"])]
+    assert post["url"] == f"https://www.tiktok.com/@acmecoffee/photo/{post['id']}"
 
 
 def test_linkedin_refuses_a_post_without_its_versioned_headers(sandbox: SandboxServer) -> None:

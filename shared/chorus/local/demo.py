@@ -101,17 +101,17 @@ def run_demo(template: Path) -> int:
                       timeout=30)  # fmt: skip
         say("  X will make the post but its answer will be lost (the connection drops): Chorus must look")
         say("  for it on the account's timeline, not post it twice")
-        # The picture goes out now: Instagram reads its container's status 10 s after making it.
+        # The picture goes out now: Instagram and TikTok read its status 10 s after making it.
         media = [
             {"mime_type": "image/jpeg", "url": sandbox_url + IMAGE_PATH, "alt_text": "A cup of Acme coffee"}
         ]
         now = datetime.now(UTC)
         answer = call("POST", "/posts", json={"text": PICTURE, "accounts": [stand_ins[p] for p in sorted(IMAGE_ONLY)],
-                                              "media": media, "mode": "now"})  # fmt: skip
+                                              "media": media, "mode": "now", "options": PICTURE_OPTIONS})  # fmt: skip
         if answer.status_code != 201:
             say(f"  {RED}could not publish: {answer.text}{RESET}")
             return 1
-        posts = [("Picture: Instagram, Pinterest", answer.json()["id"], now)]
+        posts = [(f"A picture ({len(IMAGE_ONLY)} platforms)", answer.json()["id"], now)]
         say(f"  {now.strftime('%H:%M:%S')} UTC  {posts[0][0]} (publish now)")
         base = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=6)
         texts = [p for p in stand_ins if p not in IMAGE_ONLY]
@@ -232,6 +232,7 @@ def run_demo(template: Path) -> int:
 
 EVERYWHERE = "Autumn blend is back at Acme Coffee ☕ https://acme-coffee.example/autumn"
 PICTURE = "A cup of the autumn blend, fresh from the roaster ☕"
+PICTURE_OPTIONS = {"tiktok": {"privacy_level": "PUBLIC_TO_EVERYONE"}}  # TikTok asks each post's audience
 
 
 def connect_stand_ins(call: Any, sandbox_url: str) -> dict[str, str]:

@@ -12,9 +12,10 @@ local stand-in, not an identity provider). What it made is recorded as a :class:
 text, url), listed at ``GET /_control/published``: that is how the demo shows each post exactly once.
 
 Not answered (said by :data:`NOT_ANSWERED`, shown in the demo and docs/platforms.md): the video
-platforms (YouTube, TikTok, Douyin, Kuaishou), whose posts are videos uploaded in chunks and processed
-by the platform (a sandbox reply there would fake that processing), and, not yet, WeChat, whose article
-is a cover image, a draft and a publish job the adapter reads every 30 s (longer than the demo).
+platforms (YouTube, Douyin, Kuaishou, and TikTok's videos: its photo posts are answered), whose posts
+are videos uploaded in chunks and processed by the platform (a sandbox reply there would fake that
+processing), and, not yet, WeChat, whose article is a cover image, a draft and a publish job the adapter
+reads every 30 s (longer than the demo).
 """
 
 from __future__ import annotations
@@ -113,10 +114,9 @@ class Persona:
 
 NOT_ANSWERED: Mapping[str, str] = {
     "youtube": "a YouTube post is a video uploaded by resumable upload and processed by YouTube",
-    "tiktok": "a TikTok post is a video (or photos) pulled or uploaded in chunks and processed by TikTok",
     "douyin": "a Douyin post is a video uploaded in parts and processed by Douyin",
     "kuaishou": "a Kuaishou post is a video uploaded in parts and processed by Kuaishou",
-    "wechat": "not yet: a WeChat article is a cover image, a draft and a publish job read every 30 s until done",
+    "wechat": "a WeChat article is a cover image, a draft and a publish job read every 30 s (not yet answered)",
 }
 """Platforms the sandbox does not answer as, and why (their adapters are tested against the fakes of
 tests/faults/fakes instead)."""
@@ -179,12 +179,14 @@ def api_urls(sandbox_url: str) -> dict[str, str]:
         "CHORUS_LINKEDIN_API_URL": f"{base}linkedin",
         "CHORUS_PINTEREST_API_URL": f"{base}pinterest/v5",
         "CHORUS_WEIBO_API_URL": f"{base}weibo",
+        "CHORUS_TIKTOK_API_URL": f"{base}tiktok",
     }
 
 
 ANSWERED: Mapping[str, str] = {
     "x": "x", "mastodon": "mastodon", "bluesky": "bluesky", "facebook": "meta", "instagram": "meta",
     "threads": "threads", "linkedin": "linkedin", "pinterest": "pinterest", "weibo": "weibo",
+    "tiktok": "tiktok",
 }  # fmt: skip
 """The platforms the sandbox answers as, and the persona answering for each (Instagram is the Page's
 linked professional account on the same Graph API)."""
@@ -192,8 +194,9 @@ linked professional account on the same Graph API)."""
 LINKEDIN_PAGE = "urn:li:organization:5515715"  # the page the LinkedIn member administers
 UNNAMED_HANDLES: Mapping[str, str] = {"linkedin": "acme-coffee", "facebook": "acmecoffee"}
 
-IMAGE_ONLY = frozenset({"instagram", "pinterest"})
-"""Answered platforms whose posts need an image (the rest take a text post)."""
+IMAGE_ONLY = frozenset({"instagram", "pinterest", "tiktok"})
+"""Answered platforms whose posts need an image (the rest take a text post; TikTok: photo posts, its
+videos are not answered)."""
 
 
 def claim(sandbox_url: str, platform: str) -> dict[str, str]:
@@ -242,7 +245,7 @@ def _graph_error(status: int, code: int, message: str) -> Answer:
 
 def _build(all_: Personas) -> list[Persona]:
     return [_x(all_), _mastodon(all_), _bluesky(all_), _meta(all_), _threads(all_), _linkedin(all_),
-            _pinterest(all_), _weibo(all_)]  # fmt: skip
+            _pinterest(all_), _weibo(all_), _tiktok(all_)]  # fmt: skip
 
 
 def _x(all_: Personas) -> Persona:
@@ -594,5 +597,60 @@ def _weibo(all_: Personas) -> Persona:
     def timeline(ask: Ask, m: re.Match[str]) -> Any:
         shown = [status(s) for s in reversed(all_.of("weibo"))]
         return {"statuses": shown, "total_number": len(shown)}
+
+    return p
+
+
+def _tiktok(all_: Personas) -> Persona:
+    """TikTok's Content Posting API for photo posts: ``GET /v2/user/info/``, creator info, ``content/init``
+    (``PULL_FROM_URL`` photos: TikTok pulls and posts them at once; a video init is refused, the sandbox
+    does not take video), ``status/fetch`` (``PUBLISH_COMPLETE`` with the post's id). Every answer is the
+    ``{data, error: {code: ok}}`` envelope."""
+    p = Persona("tiktok", "-000OgXkVp2VqmnAGxUGGl6XodBGxIBqH9QS", "acmecoffee")
+    ok = {"code": "ok", "message": "", "log_id": "20261207sandbox"}
+    publishes: dict[str, Made] = {}
+
+    def refused(status: int, code: str, message: str) -> Answer:
+        return Answer(status, {"data": {}, "error": {"code": code, "message": message, "log_id": "sandbox"}})
+
+    @p.route("GET", r"/v2/user/info/")
+    def me(ask: Ask, m: re.Match[str]) -> Any:
+        return {"data": {"user": {"open_id": p.account, "display_name": "Acme Coffee"}}, "error": ok}
+
+    @p.route("POST", r"/v2/post/publish/creator_info/query/")
+    def creator(ask: Ask, m: re.Match[str]) -> Any:
+        return {"data": {"creator_username": p.handle, "creator_nickname": "Acme Coffee",
+                         "privacy_level_options": ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"],
+                         "comment_disabled": False, "duet_disabled": False, "stitch_disabled": False,
+                         "max_video_post_duration_sec": 600}, "error": ok}  # fmt: skip
+
+    @p.route("POST", r"/v2/post/publish/(video|inbox/video)/init/")
+    def video(ask: Ask, m: re.Match[str]) -> Any:
+        return refused(400, "invalid_params", "the sandbox takes TikTok photo posts; videos are not answered")
+
+    @p.route("POST", r"/v2/post/publish/content/init/")
+    def content(ask: Ask, m: re.Match[str]) -> Any:
+        body = ask.json or {}
+        info, source = body.get("post_info") or {}, body.get("source_info") or {}
+        if body.get("media_type") != "PHOTO" or not 1 <= len(source.get("photo_images") or []) <= 35:
+            return refused(400, "invalid_params", "media_type PHOTO with 1 to 35 photo_images")
+        if body.get("post_mode") != "DIRECT_POST":
+            return refused(400, "invalid_params", "the sandbox takes direct posts (drafts are not answered)")
+        number = all_.next_id()
+        post_id = f"7301234567890{number:06d}"
+        publish_id = f"p_pub_url~v2-1.{number}"
+        text = str(info.get("description") or info.get("title") or "")
+        publishes[publish_id] = all_.record(
+            Made("tiktok", post_id, text, f"https://www.tiktok.com/@{p.handle}/photo/{post_id}", p.account)
+        )
+        return {"data": {"publish_id": publish_id}, "error": ok}
+
+    @p.route("POST", r"/v2/post/publish/status/fetch/")
+    def status(ask: Ask, m: re.Match[str]) -> Any:
+        made = publishes.get(str(ask.value("publish_id")))
+        if made is None:
+            return refused(400, "invalid_publish_id", "The publish_id does not exist")
+        return {"data": {"status": "PUBLISH_COMPLETE", "publicaly_available_post_id": [int(made.id)],
+                         "uploaded_bytes": 0}, "error": ok}  # fmt: skip
 
     return p
