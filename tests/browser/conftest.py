@@ -126,3 +126,13 @@ def serious_violations(page: Any) -> list[dict[str, Any]]:
         for v in found
         if v["impact"] in {"serious", "critical"}
     ]
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def fits_a_phone(page: Any) -> None:
+    """The page as it is, in a phone-sized context (``PHONE``): no sideways scroll, no serious axe finding."""
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{page.url} is {width} px wide at a phone's {PHONE['width']}"
+    assert serious_violations(page) == []

@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Team, serious_violations, sign_in
+from tests.browser.conftest import PHONE, Team, fits_a_phone, serious_violations, sign_in
 from tests.integration.harness import Chorus
 
 
@@ -69,11 +69,9 @@ def test_the_author_reads_their_notifications_and_marks_them_read(
 
 def test_the_notifications_page_fits_a_phone(browser: Any, chorus: Chorus, team: Team) -> None:
     decided(chorus, team, "A very long announcement " + "x" * 200, approve=False)
-    phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    phone = browser.new_context(viewport=PHONE).new_page()
     sign_in(phone, chorus, team.contributor, team.workspace_id)
     phone.goto(chorus.rt.web_url + "/notifications")
     expect(phone.get_by_role("article")).to_have_count(1)
-    width = phone.evaluate("() => document.documentElement.scrollWidth")
-    assert width <= 390, f"/notifications is {width} px wide at a phone's 390"
-    assert serious_violations(phone) == []
+    fits_a_phone(phone)
     phone.context.close()

@@ -29,6 +29,15 @@ PAGES = (
 )
 
 
+def screenshots_dir(tmp_path: Path) -> Path:
+    """Where the PNGs go: ``CHORUS_SCREENSHOTS`` (relative to the repository), else ``tmp_path``."""
+    out = Path(os.environ.get("CHORUS_SCREENSHOTS") or tmp_path)
+    if not out.is_absolute():
+        out = REPO / out
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
 def demo_posts(
     chorus: Chorus, ws: str, owner: str, contributor: str, accounts: dict[str, str], handles: dict[str, str]
 ) -> None:
@@ -67,10 +76,7 @@ def demo_posts(
 
 
 def test_screenshots_of_every_page_with_demo_data(browser: Any, chorus: Chorus, tmp_path: Path) -> None:
-    out = Path(os.environ.get("CHORUS_SCREENSHOTS") or tmp_path)
-    if not out.is_absolute():
-        out = REPO / out
-    out.mkdir(parents=True, exist_ok=True)
+    out = screenshots_dir(tmp_path)
     team = new_team(chorus, handles=("acme", "acme_eu", "acme_jp"))
     handles = {
         a["id"]: a["handle"]
@@ -144,10 +150,7 @@ def test_screenshots_of_the_workspace_reports_and_listening_pages(
     from chorus.accounts import service as accounts
     from tests.browser.listening_support import crisis
 
-    out = Path(os.environ.get("CHORUS_SCREENSHOTS") or tmp_path)
-    if not out.is_absolute():
-        out = REPO / out
-    out.mkdir(parents=True, exist_ok=True)
+    out = screenshots_dir(tmp_path)
     team = new_team(chorus, handles=("acme", "acme_eu", "acme_jp"))
     ws, token = team.workspace_id, team.owner.id_token
     for name, role in (("Zapier", "editor"), ("Dashboard", "viewer")):
@@ -213,10 +216,7 @@ REVIEW_PAGES = ("approvals-changes", "notifications", "sign-up")
 def test_screenshots_of_the_changes_to_approve_notifications_and_sign_up(
     browser: Any, chorus: Chorus, tmp_path: Path
 ) -> None:
-    out = Path(os.environ.get("CHORUS_SCREENSHOTS") or tmp_path)
-    if not out.is_absolute():
-        out = REPO / out
-    out.mkdir(parents=True, exist_ok=True)
+    out = screenshots_dir(tmp_path)
     team = new_team(chorus)
     acme, eu = team.accounts["acme"], team.accounts["acme_eu"]
 
