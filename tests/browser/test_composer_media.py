@@ -105,8 +105,15 @@ def test_a_broken_media_rule_is_shown_before_sending(page: Any, chorus: Chorus, 
     assert serious_violations(page) == []
 
     page.get_by_role("button", name="Remove wide.jpg").click()
-    page.get_by_label("Upload images or videos").set_input_files(
-        files=[{"name": "square.jpg", "mimeType": "image/jpeg", "buffer": picture(1000, 1000)}]
+    # a file dropped on the upload area is uploaded too
+    square = list(picture(1000, 1000))
+    page.locator(".drop").evaluate(
+        """(area, bytes) => {
+            const dropped = new DataTransfer()
+            dropped.items.add(new File([new Uint8Array(bytes)], 'square.jpg', { type: 'image/jpeg' }))
+            area.dispatchEvent(new DragEvent('drop', { dataTransfer: dropped, bubbles: true, cancelable: true }))
+        }""",
+        square,
     )
     expect(page.locator(".attachment").filter(has_text="square.jpg").get_by_role("status")).to_have_text(
         "Uploaded", timeout=60_000

@@ -98,10 +98,21 @@ export function Uploader({ media }) {
     e.currentTarget.value = ''
     files.forEach(upload)
   }
+  // files dropped on the area are uploaded as chosen ones (the input is the keyboard's way)
+  const over = (e) => {
+    e.preventDefault()
+    e.currentTarget.classList.toggle('dragging', e.type === 'dragover')
+  }
+  const dropped = (e) => {
+    over(e)
+    ;[...(e.dataTransfer?.files || [])].forEach(upload)
+  }
   return html`
-    <label for="upload">Upload images or videos</label>
-    <input id="upload" type="file" multiple accept=${ACCEPTED.join(',')} onChange=${chosen} aria-describedby="upload-hint" />
-    <p id="upload-hint" class="hint">JPEG, PNG, WebP, GIF, MP4 or MOV; sent straight to the storage, checked against each chosen account's rules.</p>
+    <div class="drop" onDragOver=${over} onDragLeave=${over} onDrop=${dropped}>
+      <label for="upload">Upload images or videos</label>
+      <input id="upload" type="file" multiple accept=${ACCEPTED.join(',')} onChange=${chosen} aria-describedby="upload-hint" />
+      <p id="upload-hint" class="hint">JPEG, PNG, WebP, GIF, MP4 or MOV, chosen or dropped here; sent straight to the storage, checked against each chosen account's rules.</p>
+    </div>
   `
 }
 
