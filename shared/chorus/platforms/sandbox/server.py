@@ -4,6 +4,10 @@ It lets the demo and the integration tests publish, reply, read notifications an
 through the same adapter interface and the same ``requests`` calls as real platforms, with faults on
 demand (5xx, 429 with Retry-After, 400 with a message, a timeout after the post was created, revoked
 tokens). Every request is logged with its arrival time, which is how publish lag is measured.
+
+It also answers as real platforms under ``/as/<platform>/...`` (:mod:`chorus.platforms.sandbox.personas`:
+their documented whoami, publish and lookup endpoints), so their real adapters can run against it;
+``GET /_control/published`` lists what was made there, and a fault for ``as:<platform>`` reaches it.
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ class SandboxState:
     revoked_tokens: set[str] = field(default_factory=set)
     personas: Personas = field(default_factory=Personas)  # the sandbox answering as real platforms
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.personas.revoked = self.revoked_tokens  # a token revoked here is revoked on every platform
 
     def take_fault(self, account: str) -> Fault | None:
         """The next fault for ``account`` (a platform answered as: ``as:<platform>``, never matched by "*")."""
@@ -157,7 +164,6 @@ class SandboxServer:
                     return
                 if path == "/_control/revoke":
                     state.revoked_tokens.add(body["token"])
-                    state.personas.revoked.add(body["token"])
                     self._send(200, {"ok": True})
                     return
                 if path == "/_control/notify":
