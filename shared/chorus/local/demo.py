@@ -6,10 +6,11 @@ by the platform), and shows each one published on time, exactly once, or failed 
 reason and an alert.
 
 The sandbox also answers as real platforms (X, Mastodon, Bluesky, Facebook, Instagram, Threads,
-LinkedIn, Pinterest, Weibo: :mod:`chorus.platforms.sandbox.personas`): each platform's API base URL
-points at it, one account per platform is connected (its ownership proven by the platform's own whoami
-call) and a post is scheduled on each, published by that platform's real adapter, exactly once, and
-shown in the calendar. The platforms it does not answer as are named, with the reason.
+LinkedIn, Pinterest, Weibo, TikTok's photo posts: :mod:`chorus.platforms.sandbox.personas`): each
+platform's API base URL points at it, one account per platform is connected (its ownership proven by the
+platform's own whoami call), a picture goes to the platforms that need one and a text post is scheduled
+on the others (X's answer lost on the way), each published by that platform's real adapter, exactly
+once, and shown in the calendar. The platforms it does not answer as are named, with the reason.
 """
 
 from __future__ import annotations
