@@ -86,6 +86,25 @@ def test_an_uploaded_image_is_previewed_and_the_scheduled_post_carries_it(
     assert post["status"] == "scheduled"
 
 
+def test_the_servers_422_on_an_attachment_is_shown_at_the_media(
+    page: Any, chorus: Chorus, team: Team
+) -> None:
+    open_composer(page, chorus, team, (SANDBOX,), "Gone before it was posted")
+    page.get_by_label("Upload images or videos").set_input_files(
+        files=[{"name": "gone.png", "mimeType": "image/png", "buffer": picture(400, 400, "PNG")}]
+    )
+    expect(page.locator(".attachment").get_by_role("status")).to_have_text("Uploaded", timeout=60_000)
+    [item] = call(chorus, team, "GET", "/media")["media"]
+    gone = chorus.call("DELETE", f"/media/{item['id']}", team.owner.id_token, workspace=team.workspace_id)
+    assert gone.status_code == 204, gone.text  # deleted from the library meanwhile
+    page.get_by_label("Save as draft").check()
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_role("alert")).to_contain_text("The post was not created: see the fields marked.")
+    expect(page.locator("#media-error")).to_contain_text("not in the media library")
+    expect(page.get_by_role("group", name="Media")).to_have_attribute("aria-describedby", "media-error")
+    assert call(chorus, team, "GET", "/posts")["posts"] == []
+
+
 def test_a_broken_media_rule_is_shown_before_sending(page: Any, chorus: Chorus, team: Team) -> None:
     connect_page(team.workspace_id, f"ig-{team.workspace_id}", handle="acme.ig", platform="instagram")
     open_composer(page, chorus, team, (r"acme\.ig \(instagram\)",), "Autumn collection")
