@@ -123,7 +123,7 @@ class UploadIn(BaseModel):
 def create_post() -> Response:
     who = principal(Role.CONTRIBUTOR)
     req = body(bp.current_request, PostIn)
-    created = service.create_post(who, req.compose(), default_queue())
+    created = approvals.propose(who, req.compose(), default_queue())
     if len(created) == 1:
         return ok(created[0].public(), status=201)
     return ok({"series_id": created[0].series_id, "posts": [p.public() for p in created]}, status=201)
@@ -151,7 +151,7 @@ def post_changes(post_id: str) -> Response:
 def edit_post(post_id: str) -> Response:
     who = principal(Role.CONTRIBUTOR)
     req = body(bp.current_request, PostIn)
-    return ok(service.edit_post(who, post_id, req.compose(), req.version, default_queue()).public())
+    return ok(approvals.revise(who, post_id, req.compose(), req.version, default_queue()).public())
 
 
 @route(bp, "/posts/{post_id}", methods=["DELETE"])

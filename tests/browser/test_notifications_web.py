@@ -67,6 +67,25 @@ def test_the_author_reads_their_notifications_and_marks_them_read(
     expect(page).to_have_url(re.compile(r"/calendar\?view=week&date=2031-05-06$"))  # the post's week
 
 
+def test_an_editor_is_asked_to_review_and_goes_to_approvals(page: Any, chorus: Chorus, team: Team) -> None:
+    body = {
+        "text": "Autumn menu",
+        "accounts": [team.accounts["acme"]],
+        "scheduled_at": "2031-05-06T08:00:00Z",
+    }
+    made = chorus.call("POST", "/posts", team.contributor.id_token, workspace=team.workspace_id, json=body)
+    assert made.json()["status"] == "pending_approval"
+    sign_in(page, chorus, team.owner, team.workspace_id)
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name=re.compile(r"^Notifications\W*1 unread$")
+    ).click()
+    asked = page.get_by_role("article").filter(has_text="Waiting for your approval: Autumn menu")
+    expect(asked).to_contain_text(f'{team.contributor.email} asks for your approval of "Autumn menu"')
+    asked.get_by_role("link", name="Review it in Approvals").click()
+    expect(page.get_by_role("heading", name="Autumn menu")).to_be_visible()
+    expect(page.get_by_role("region", name="Changes")).to_contain_text("Never approved before")
+
+
 def test_the_notifications_page_fits_a_phone(browser: Any, chorus: Chorus, team: Team) -> None:
     decided(chorus, team, "A very long announcement " + "x" * 200, approve=False)
     phone = browser.new_context(viewport=PHONE).new_page()

@@ -4,6 +4,7 @@ per account variant, media added and removed, accounts and time moved."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -166,3 +167,67 @@ def test_the_author_is_told_of_the_decision_in_their_notifications(
     assert "Comment: Lovely" in notes[1]["text"]
     assert "Comment: Tone it down" in notes[0]["text"]
     assert chorus.call("GET", "/notifications", editor).json()["notifications"] == []  # the decider's list
+
+
+def test_a_post_waiting_for_approval_is_announced_to_those_who_may_approve_it(chorus: Chorus) -> None:
+    from chorus.auth.members import add_member
+    from chorus.auth.roles import Role
+
+    n = uuid.uuid4().hex[:8]
+    ana = chorus.person(f"ana-{n}@example.com")
+    ws = chorus.call("POST", "/workspaces", ana.id_token, json={"name": "Review", "timezone": "UTC"}).json()[
+        "id"
+    ]
+
+    def account(handle: str) -> str:
+        body = {
+            "platform": "sandbox",
+            "platform_account_id": f"{handle}-{n}",
+            "access_token": f"tok-{handle}-{n}",
+            "handle": handle,
+        }
+        answer = chorus.call("POST", "/accounts", ana.id_token, workspace=ws, json=body)
+        assert answer.status_code == 201, answer.text
+        return str(answer.json()["id"])
+
+    shop, blog = account("shop"), account("blog")
+    people = {name: chorus.person(f"{name}-{n}@example.com") for name in ("ed", "narrow", "vi", "cid")}
+    add_member(ws, people["ed"].user_id, people["ed"].email, Role.EDITOR)
+    add_member(ws, people["narrow"].user_id, people["narrow"].email, Role.EDITOR, {blog})  # not the shop's
+    add_member(ws, people["vi"].user_id, people["vi"].email, Role.VIEWER)
+    add_member(ws, people["cid"].user_id, people["cid"].email, Role.CONTRIBUTOR)
+
+    def notes(token: str) -> list[dict[str, Any]]:
+        return list(chorus.call("GET", "/notifications", token, workspace=ws).json()["notifications"])
+
+    cid = people["cid"].id_token
+    body = {"text": "Winter menu", "accounts": [shop], "scheduled_at": "2031-12-01T09:00:00Z"}
+    made = chorus.call("POST", "/posts", cid, workspace=ws, json=body).json()
+    assert made["status"] == "pending_approval"
+    for reader in (ana.id_token, people["ed"].id_token):
+        [note] = notes(reader)
+        assert (note["topic"], note["post_id"]) == ("approval_requested", made["id"])
+        assert note["subject"] == "Waiting for your approval: Winter menu"
+        assert note["text"].startswith(
+            f'cid-{n}@example.com asks for your approval of "Winter menu" (version 1)'
+        )
+    assert notes(people["narrow"].id_token) == notes(people["vi"].id_token) == notes(cid) == []
+
+    # An edit sends it back: announced again, for the new version; the decision goes to the author
+    edited = chorus.call(
+        "PUT", f"/posts/{made['id']}", cid, workspace=ws, json={**body, "text": "Winter menu!"}
+    )
+    assert edited.json()["version"] == 2
+    assert [n["subject"] for n in notes(ana.id_token)] == [
+        "Waiting for your approval: Winter menu!",
+        "Waiting for your approval: Winter menu",
+    ]
+    approved = chorus.call("POST", f"/posts/{made['id']}/approve", people["ed"].id_token, workspace=ws,
+                           json={"version": 2})  # fmt: skip
+    assert approved.status_code == 200
+    [told] = notes(cid)
+    assert told["topic"] == "post_approved"
+    assert f"by ed-{n}@example.com" in told["text"]
+    # an owner's own post waits for no one and tells no one
+    chorus.call("POST", "/posts", ana.id_token, workspace=ws, json={**body, "text": "From the owner"})
+    assert len(notes(people["ed"].id_token)) == 2

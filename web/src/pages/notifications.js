@@ -13,6 +13,7 @@ const TOPICS = {
   manual_publish_overdue: 'Overdue: not marked posted',
   post_approved: 'Post approved',
   post_rejected: 'Post rejected',
+  approval_requested: 'Waiting for your approval',
 }
 const PAGE = 50
 
@@ -98,7 +99,9 @@ function Note({ note, zone, onRead }) {
       ${note.links.length > 0 && html`<ul class="links" aria-label=${`Links of: ${note.subject}`}>
         ${note.links.map((href) => html`<li><a href=${href} target="_blank" rel="noopener noreferrer">${href}</a></li>`)}</ul>`}
       <div class="actions">
-        ${about && html`<a href=${about} onClick=${open}>Open the post in the calendar</a>`}
+        ${note.topic === 'approval_requested'
+          ? html`<a href="/approvals" onClick=${() => onRead(note)}>Review it in Approvals</a>`
+          : about && html`<a href=${about} onClick=${open}>Open the post in the calendar</a>`}
         ${!note.read && html`<button type="button" class="link" aria-label=${`Mark read: ${note.subject}`} onClick=${() => onRead(note)}>Mark read</button>`}
       </div>
     </article>
