@@ -124,12 +124,16 @@ def create_workspace(name: str, timezone: str = "UTC") -> tuple[Workspace, str]:
 
 
 def get_workspace(workspace_id: str) -> Workspace:
+    return to_workspace(workspace_item(workspace_id))
+
+
+def workspace_item(workspace_id: str) -> WorkspaceItem:
+    """The workspace's item, settings included (NotFound when there is none)."""
     bind()
     try:
-        item = WorkspaceItem.get(keys.workspace_pk(workspace_id), keys.workspace_meta_sk())
+        return WorkspaceItem.get(keys.workspace_pk(workspace_id), keys.workspace_meta_sk())
     except DoesNotExist as exc:
         raise NotFound(f"workspace {workspace_id} not found") from exc
-    return to_workspace(item)
 
 
 def update_workspace(

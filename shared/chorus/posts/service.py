@@ -476,23 +476,19 @@ def _set_approval(post: Post, approval: dict[str, object]) -> None:
 
 # ---------------------------------------------------------------------------------------------- queue
 def queue_slots(workspace_id: str) -> list[Slot]:
-    from chorus.store import keys
-    from chorus.store.models import bind
+    return slots_of(workspaces.workspace_item(workspace_id))
 
-    bind()
-    item = WorkspaceItem.get(keys.workspace_pk(workspace_id), keys.workspace_meta_sk())
+
+def slots_of(item: WorkspaceItem) -> list[Slot]:
+    """The queue's weekly slots of a workspace (its item's settings)."""
     return parse_slots((item.settings or {}).get("queue_slots", []))
 
 
 def set_queue_slots(principal: Principal, raw: list[dict[str, object]]) -> list[Slot]:
-    from chorus.store import keys
-    from chorus.store.models import bind
-
     if not at_least(principal.role, Role.EDITOR):
         raise Forbidden("only editors and above change the queue")
     slots = parse_slots(raw)
-    bind()
-    item = WorkspaceItem.get(keys.workspace_pk(principal.workspace_id), keys.workspace_meta_sk())
+    item = workspaces.workspace_item(principal.workspace_id)
     settings = dict(item.settings or {})
     settings["queue_slots"] = [s.to_dict() for s in slots]
     item.update(actions=[WorkspaceItem.settings.set(settings)])
@@ -551,7 +547,7 @@ def calendar(
         raise ValidationFailed.on("to", "must be after from", "range")
     if end - start > timedelta(days=93):
         raise ValidationFailed.on("to", "a calendar covers at most 93 days", "range")
-    workspace = workspaces.get_workspace(principal.workspace_id)
+    workspace = workspaces.workspace_item(principal.workspace_id)  # one read: the zone and the queue's slots
     zone = ZoneInfo(workspace.timezone)
     if campaign_id is not None:
         check_campaign(principal.workspace_id, campaign_id, "campaign")
@@ -575,7 +571,9 @@ def calendar(
             }
             entry.pop("attempt_log", None)
             days.setdefault(day, {}).setdefault(target.account_id, []).append(entry)
-    free = free_slots(principal.workspace_id, workspace.timezone, start, end, now or datetime.now(UTC))
+    free = free_slots(
+        principal.workspace_id, slots_of(workspace), workspace.timezone, start, end, now or datetime.now(UTC)
+    )
     return {
         "timezone": workspace.timezone,
         "from": start,
@@ -592,12 +590,13 @@ def calendar(
     }
 
 
-def free_slots(workspace_id: str, tz: str, start: datetime, end: datetime, now: datetime) -> list[datetime]:
-    """The queue's slot times between ``start`` and ``end`` (and after ``now``) that no live queue post
+def free_slots(
+    workspace_id: str, slots: list[Slot], tz: str, start: datetime, end: datetime, now: datetime
+) -> list[datetime]:
+    """The times of ``slots`` between ``start`` and ``end`` (and after ``now``) that no live queue post
     holds, in time order: where the next queued posts can go (a cancelled post frees its slot, as
     :func:`next_queue_slot` judges it). One range read of the calendar index, and one batch read of the
     targets of the slots' holders; none without queue slots."""
-    slots = queue_slots(workspace_id)
     if not slots or end <= now:
         return []
     times = list(

@@ -70,7 +70,7 @@ export function Calendar() {
   const only = useSignal('')
   const tag = useSignal(query.tag || '')
   const campaign = useSignal(query.campaign || '')
-  const campaigns = useSignal([])
+  const campaigns = useSignal(null)
   const tagsSeen = useSignal([]) // every tag of the entries loaded so far: the tag filter's suggestions
   const free = useSignal({})
   const status = useSignal('')
@@ -78,13 +78,17 @@ export function Calendar() {
   const moving = useSignal(null) // the entry whose "Move to…" form is open
   const shown = useComputed(() => (anchor.value ? daysOf(view.value, anchor.value) : []))
 
+  const asked = useRef(0) // the latest load: an answer to an earlier one (other filters) is dropped
   async function load() {
     if (!anchor.value) return
+    const mine = ++asked.current
     const list = shown.value
-    const from = addDays(list[0], -1) + 'T00:00:00Z'
-    const to = addDays(list[list.length - 1], 2) + 'T00:00:00Z'
+    // The shown days in any zone (UTC+14 starts a day first, UTC-12 ends it last): no day more is read
+    const from = list[0] + 'T00:00:00+14:00'
+    const to = addDays(list[list.length - 1], 1) + 'T00:00:00-12:00'
     try {
       const found = await api('GET', calendarPath(from, to, tag.value, campaign.value))
+      if (mine !== asked.current) return
       days.value = found.days
       free.value = slotsByDay(found.free_slots)
       const seen = new Set(tagsSeen.value)
@@ -93,8 +97,13 @@ export function Calendar() {
       }
       if (seen.size !== tagsSeen.value.length) tagsSeen.value = [...seen].sort()
       error.value = ''
+      // the campaign filter's choices: asked once the month is drawn, never before it
+      if (campaigns.value === null) {
+        campaigns.value = []
+        api('GET', '/campaigns').then((c) => (campaigns.value = c.campaigns), () => {})
+      }
     } catch (problem) {
-      error.value = problem.message
+      if (mine === asked.current) error.value = problem.message
     }
   }
 
@@ -103,7 +112,7 @@ export function Calendar() {
   }, [zone.value])
   useEffect(() => { load() }, [anchor.value, view.value, tag.value, campaign.value])
   useEffect(() => { accountsOf().then((a) => (accounts.value = a)) }, [])
-  useEffect(() => { api('GET', '/campaigns').then((c) => (campaigns.value = c.campaigns), () => {}) }, [])
+
 
   async function move(entry, day, time) {
     status.value = `Moving the post to ${longDay(day)} ${time}…`
@@ -167,7 +176,7 @@ export function Calendar() {
         <span>Campaign</span>
         <select value=${campaign.value} onChange=${(e) => (campaign.value = e.currentTarget.value)}>
           <option value="">All campaigns</option>
-          ${campaigns.value.map((c) => html`<option value=${c.id}>${c.name}</option>`)}
+          ${(campaigns.value || []).map((c) => html`<option value=${c.id}>${c.name}</option>`)}
         </select>
       </label>
       <span class="zone">Times in ${zone.value}</span>
