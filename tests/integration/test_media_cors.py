@@ -43,6 +43,8 @@ def test_a_presigned_upload_from_the_web_apps_origin_is_allowed_by_the_declared_
     assert answer.headers["Access-Control-Allow-Methods"] == ", ".join(rule["AllowedMethods"])
     assert "PUT" in rule["AllowedMethods"]
     assert answer.headers["Access-Control-Max-Age"] == str(rule["MaxAge"])
+    assert answer.headers["Access-Control-Allow-Headers"] == ", ".join(rule["AllowedHeaders"])
+    assert [h.lower() for h in rule["AllowedHeaders"]] == ["content-type"]  # what the composer's PUT sends
 
     put = requests.put(url, data=b"png", headers={"Origin": ORIGIN, "Content-Type": "image/png"}, timeout=30)
     assert put.status_code == 200, put.text
