@@ -76,3 +76,13 @@ def test_a_post_never_approved_is_all_new() -> None:
     assert found.contents[0].fields == [{"field": "link", "before": None, "after": "https://example.com"}]
     assert found.accounts_added == []
     assert found.time_moved is False
+
+
+def test_a_member_limited_to_some_accounts_sees_only_theirs_in_both_versions() -> None:
+    approved = Approved("p1", 1, "user:ed", AT, Content("hi"), {"x": Content("hi x"), "y": Content("hi y")},
+                        ("x", "y"), AT, "UTC")  # fmt: skip
+    now = post(Content("hi"), {"x": Content("hey x"), "y": Content("hey y")}, ("x", "y"), AT)
+    seen = diff(approved.only(frozenset({"x"})), now.only({"x"}))
+    assert [c.account_id for c in seen.contents] == [None, "x"]
+    assert seen.accounts_removed == []
+    assert approved.only(None) is approved
