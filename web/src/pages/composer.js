@@ -1,5 +1,6 @@
 import { useSignal } from '@preact/signals'
 import { useEffect } from 'preact/hooks'
+import { useLocation } from 'preact-iso'
 import { html } from '../html.js'
 import { api, Problem } from '../session.js'
 import { accountsOf, accountLabel, workspaceZone } from '../workspace.js'
@@ -37,7 +38,8 @@ export function Composer() {
   const mode = useSignal('schedule')
   const tiktokMode = useSignal('direct')
   const tiktokPrivacy = useSignal('')
-  const when = useSignal('')
+  const { query } = useLocation() // ?at=YYYY-MM-DDTHH:MM: a time picked in the calendar (a free queue slot)
+  const when = useSignal(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(query.at || '') ? query.at : '')
   const problem = useSignal(null)
   const done = useSignal(null)
   const busy = useSignal(false)
