@@ -7,7 +7,9 @@ OAuth: ``GET /accounts/connect/{platform}`` (admin) answers the authorize URL an
 the platform sends the browser back to the app's ``redirect_uri``, and the app passes ``code`` and
 ``state`` on to ``GET /oauth/callback/{platform}`` with the same API key that started the flow (the
 state is bound to it), which connects the granted account(s) and answers them as JSON, or redirects
-(302) to the configured app URL (``CHORUS_OAUTH_DONE_URL``)."""
+(302) to the configured app URL (``CHORUS_OAUTH_DONE_URL``). A TikTok account's optional comments step
+is the same flow with ``platform`` ``tiktok_business`` and ``account_id`` naming the account: its answer
+is that account, its ``comments`` enabled (``chorus.accounts.grants``)."""
 
 from __future__ import annotations
 
@@ -114,11 +116,13 @@ def remove_account(account_id: str) -> Response:
 class ConnectQuery(BaseModel):
     redirect_uri: str = Field(min_length=1, max_length=2000)
     base_url: str | None = Field(default=None, max_length=500)
+    account_id: str | None = Field(default=None, max_length=100)  # tiktok_business: the TikTok account
 
 
 class CallbackQuery(BaseModel):
     state: str = ""
     code: str = ""
+    auth_code: str = ""  # TikTok API for Business names the code so
     error: str | None = None
     error_description: str | None = None
 
@@ -127,7 +131,9 @@ class CallbackQuery(BaseModel):
 def start_oauth(platform: str) -> Response:
     who = principal(Role.ADMIN)
     req = parse(ConnectQuery, query(bp.current_request))
-    started = oauth.start_connect(who, platform, req.redirect_uri, base_url=req.base_url)
+    started = oauth.start_connect(
+        who, platform, req.redirect_uri, base_url=req.base_url, account_id=req.account_id
+    )
     return ok({"authorize_url": started.authorize_url, "state": started.state})
 
 
@@ -139,7 +145,7 @@ def oauth_callback(platform: str) -> Response:
         oauth.take_state(req.state, platform, who)
         reason = req.error_description or req.error
         raise BadRequest(f"code: {platform} answered {reason}", [FieldError("code", reason, req.error)])
-    connected = oauth.finish_connect(platform, req.code, req.state, who)
+    connected = oauth.finish_connect(platform, req.code or req.auth_code, req.state, who)
     done = get_apps().oauth_done_url
     if done:
         sep = "&" if "?" in done else "?"

@@ -130,7 +130,8 @@ def test_an_account_without_the_comment_scope_is_not_asked_and_says_why(rsps: re
     why = capability(creds)
     assert why is not None
     assert "comment.list" in why
-    assert "business account" in why
+    assert "business authorisation" in why
+    assert "Enable comments" in why
     assert capability(CREDS) is None
     assert capability(CREDS, MANAGE_SCOPE) is None
 

@@ -17,6 +17,7 @@ from tests.faults.fakes.tiktok_business import (
     REPLY_LIST,
     TikTokBusiness,
     api_url,
+    enable_comments,
     envelope,
     tiktok_business_platform,
 )
@@ -45,9 +46,8 @@ def replying(bed: PublisherBed, knobs: TikTokBusiness, text: str) -> tuple[Repli
     """A comment on the account's video in the inbox, and a reply to it: (replier, workspace, reply id)."""
     at = bed.now() - timedelta(minutes=1)
     knobs.comment(VIDEO, COMMENT, "Is this in stock?", at)
-    account_id = bed.account(
-        "tiktok", BUSINESS_ID, token=TOKEN, extra={"scopes": f"{LIST_SCOPE},{MANAGE_SCOPE}"}
-    )
+    account_id = bed.account("tiktok", BUSINESS_ID, token="act.login-kit", extra={"scopes": "video.publish"})
+    enable_comments(bed.workspace(), account_id, TOKEN, f"{LIST_SCOPE},{MANAGE_SCOPE}")
     inbound = InboundMessage(
         platform="tiktok", account_ref=BUSINESS_ID, platform_message_id=message_id(VIDEO, COMMENT),
         kind=MessageKind.COMMENT, conversation_ref=VIDEO, text="Is this in stock?", created_at=at,
@@ -118,23 +118,24 @@ def test_a_revoked_token_fails_the_reply_and_asks_for_reauthorisation(
     reply = stored(ws, reply_id)
     assert "revoked" in (reply.error or "")
     assert replies_made(platform) == []
+    # only the comments step (the business grant) asks for it: the account keeps publishing
     account = accounts.get_account(ws, reply.account_id)
-    assert account.status == "needs_reauth"
+    assert account.status == "active"
+    assert account.public()["comments"]["status"] == "needs_reauth"
 
 
 def test_an_account_without_the_manage_scope_is_refused_with_the_reason_and_nothing_is_sent(
     bed: PublisherBed, platform: FakePlatform, knobs: TikTokBusiness
 ) -> None:
-    # Given a reply queued while the account could reply, and the account then connected again
-    # without comment.list.manage (the inbox refuses such a reply before it is stored: see
+    # Given a reply queued while the account could reply, and comments then enabled again without
+    # comment.list.manage (the inbox refuses such a reply before it is stored: see
     # tests/integration/test_tiktok_comments.py)
     from chorus.accounts import service as accounts
-    from chorus.accounts.tokens import TokenSet
 
     replier, ws, reply_id = replying(bed, knobs, "Hello")
     account_id = stored(ws, reply_id).account_id
-    accounts.connect_or_reconnect(ws, "tiktok", BUSINESS_ID, TokenSet(TOKEN), extra={"scopes": LIST_SCOPE})
-    assert accounts.get_account(ws, account_id).extra["scopes"] == LIST_SCOPE
+    enable_comments(ws, account_id, TOKEN, LIST_SCOPE)
+    assert accounts.get_account(ws, account_id).public()["comments"]["scopes"] == [LIST_SCOPE]
     # When the replier runs, the sender refuses it with the reason and TikTok is never called
     assert [o.result for o in replier.run()] == ["failed"]
     assert "comment.list.manage" in (stored(ws, reply_id).error or "")

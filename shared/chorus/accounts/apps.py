@@ -6,6 +6,8 @@ parameters): ``CHORUS_X_CLIENT_ID`` / ``CHORUS_X_CLIENT_SECRET``, ``CHORUS_FACEB
 ``CHORUS_INSTAGRAM_CLIENT_ID`` / ``_SECRET`` name another one), ``CHORUS_THREADS_CLIENT_ID`` /
 ``_SECRET`` (a Meta app with the Threads use case: its Threads app id and secret),
 ``CHORUS_PINTEREST_CLIENT_ID`` / ``_SECRET``, ``CHORUS_LINKEDIN_CLIENT_ID`` / ``_SECRET``,
+``CHORUS_TIKTOK_BUSINESS_CLIENT_ID`` / ``_SECRET`` (the TikTok API for Business app: its App ID and
+Secret, for the optional "Enable comments" step of a TikTok account),
 ``CHORUS_WEIBO_CLIENT_ID`` / ``_SECRET`` (the Weibo app's App Key / App Secret, with its bound safe
 domain ``CHORUS_WEIBO_SAFE_DOMAIN`` and the address reported as ``rip``, ``CHORUS_WEIBO_RIP``). Mastodon has no deployment-wide app: one
 is registered per instance when an account connects, and its id and secret live in the account's
@@ -51,6 +53,8 @@ class OAuthApps(BaseSettings):
     youtube_client_secret: str = ""
     tiktok_client_id: str = ""  # TikTok's "client key"
     tiktok_client_secret: str = ""
+    tiktok_business_client_id: str = ""  # the TikTok API for Business app's App ID (comments)
+    tiktok_business_client_secret: str = ""  # its Secret
     douyin_client_id: str = ""  # CHORUS_DOUYIN_CLIENT_ID: the Douyin app's client_key
     douyin_client_secret: str = ""
     kuaishou_client_id: str = ""  # CHORUS_KUAISHOU_CLIENT_ID: the Kuaishou app_id
@@ -79,7 +83,8 @@ class OAuthApps(BaseSettings):
     youtube_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 (an endpoint, not a secret)
     tiktok_api_url: str = "https://open.tiktokapis.com"  # API v2 and its oauth/token/
     tiktok_authorize_url: str = "https://www.tiktok.com/v2/auth/authorize/"
-    tiktok_business_api_url: str = "https://business-api.tiktok.com/open_api/v1.3"  # comments
+    tiktok_business_api_url: str = "https://business-api.tiktok.com/open_api/v1.3"  # comments, tt_user
+    tiktok_business_authorize_url: str = "https://business-api.tiktok.com/portal/auth"
     wechat_api_url: str = "https://api.weixin.qq.com"
     douyin_api_url: str = "https://open.douyin.com"  # oauth/* and api/douyin/v1/*
     douyin_authorize_url: str = "https://open.douyin.com/platform/oauth/connect/"
@@ -103,6 +108,12 @@ class OAuthApps(BaseSettings):
             return AppCredentials(self.youtube_client_id, self.youtube_client_secret)
         if platform == "tiktok" and self.tiktok_client_id and self.tiktok_client_secret:
             return AppCredentials(self.tiktok_client_id, self.tiktok_client_secret)
+        if (
+            platform == "tiktok_business"
+            and self.tiktok_business_client_id
+            and self.tiktok_business_client_secret
+        ):
+            return AppCredentials(self.tiktok_business_client_id, self.tiktok_business_client_secret)
         if platform == "weibo" and self.weibo_client_id and self.weibo_client_secret:
             return AppCredentials(self.weibo_client_id, self.weibo_client_secret)
         if platform == "douyin" and self.douyin_client_id and self.douyin_client_secret:

@@ -54,12 +54,13 @@ from chorus.accounts.apps import OAuthApps, get_apps
 from chorus.accounts.ownership import platform_errors
 from chorus.accounts.tokens import TokenSet
 from chorus.auth.keys import Principal
-from chorus.errors import BadRequest, Forbidden, ValidationFailed
+from chorus.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from chorus.net.fetch import checked_url, guarded_session
 from chorus.store import keys
 from chorus.store.models import MainItem, bind
 
 STATE_TTL = timedelta(minutes=10)
+BUSINESS_STEP = "tiktok_business"  # the comments step of a TikTok account (TikTok API for Business)
 OAUTH_PLATFORMS = (
     "x",
     "mastodon",
@@ -85,6 +86,7 @@ class OAuthStateItem(MainItem, discriminator="oauth_state"):
     base_url = UnicodeAttribute(null=True)
     client_id = UnicodeAttribute(null=True)  # Mastodon: the app registered on the instance
     client_secret = UnicodeAttribute(null=True)
+    account_id = UnicodeAttribute(null=True)  # TikTok's comments step: the account it is added to
 
 
 def oauth_state_sk() -> str:
@@ -106,6 +108,7 @@ class PendingConnect:
     base_url: str | None
     client_id: str | None
     client_secret: str | None
+    account_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,53 @@ def _check_url(value: str, field_name: str) -> str:
     raise ValidationFailed.on(field_name, "must be an https:// URL (http:// only on loopback)", "url")
 
 
+def _business_account(principal: Principal, account_id: str | None) -> accounts.Account:
+    """The TikTok account the comments step is for: one of the caller's workspace it may see."""
+    if not account_id:
+        raise ValidationFailed.on("account_id", "name the TikTok account to enable comments for", "required")
+    try:
+        account = accounts.visible_account(principal, account_id)
+    except NotFound as exc:
+        raise ValidationFailed.on("account_id", f"account {account_id} not found", "not_found") from exc
+    if account.platform != "tiktok":
+        raise ValidationFailed.on(
+            "account_id", "comments are enabled this way for TikTok accounts only", "platform"
+        )
+    return account
+
+
+def _finish_business(
+    principal: Principal, pending: PendingConnect, code: str, apps: OAuthApps, http: requests.Session
+) -> accounts.Account:
+    """TikTok API for Business's tokens for the account the step was started for, once TikTok proves
+    they are that account's: the token answer's ``open_id`` and ``tt_user/token_info/get/``'s
+    ``creator_id`` must both be the connected account's ``open_id`` (else refused, nothing stored). The
+    grant is sealed beside the Login Kit tokens (``chorus.accounts.grants``)."""
+    from chorus.accounts import grants
+    from chorus.platforms.tiktok import business_auth
+
+    account = _business_account(principal, pending.account_id)
+    app_id, secret = _app_or_refuse(apps, BUSINESS_STEP)
+    api = apps.tiktok_business_api_url
+    with platform_errors("code"):
+        grant = business_auth.exchange_code(app_id, secret or "", pending.redirect_uri, code, api_url=api,
+                                            session=http)  # fmt: skip
+        creator, scopes = business_auth.token_info(
+            app_id, grant.tokens.access_token, api_url=api, session=http
+        )
+    if grant.open_id != account.platform_account_id or creator != account.platform_account_id:
+        raise Forbidden.on(
+            "code",
+            "TikTok authorised another account than this one: sign in to TikTok as "
+            f"{account.handle or account.platform_account_id} and enable comments again",
+            "owner",
+        )
+    granted = scopes or grant.scopes
+    tokens = TokenSet(grant.tokens.access_token, grant.tokens.refresh_token, grant.tokens.expires_at)
+    grants.store_grant(account.workspace_id, account.id, tokens, ",".join(granted), extra=account.extra)
+    return accounts.get_account(account.workspace_id, account.id)
+
+
 def _app_or_refuse(apps: OAuthApps, platform: str) -> tuple[str, str | None]:
     app = apps.app(platform)
     if app is None:
@@ -151,14 +201,19 @@ def start_connect(
     redirect_uri: str,
     *,
     base_url: str | None = None,
+    account_id: str | None = None,
     apps: OAuthApps | None = None,
     session: requests.Session | None = None,
     now: datetime | None = None,
 ) -> ConnectStart:
     """The URL to send the user to, and the one-time state that will come back with the code. The
-    state is bound to ``principal``: only the same API key can finish the connection."""
+    state is bound to ``principal``: only the same API key can finish the connection. ``tiktok_business``
+    (with ``account_id``, a TikTok account of the workspace) is the optional comments step of a TikTok
+    account: TikTok API for Business's authorisation, added to that account."""
     apps = apps or get_apps()
-    if platform not in OAUTH_PLATFORMS:
+    if platform == BUSINESS_STEP:
+        _business_account(principal, account_id)
+    elif platform not in OAUTH_PLATFORMS:
         hint = " (Bluesky connects with an app password: POST /accounts)" if platform == "bluesky" else ""
         raise ValidationFailed.on(
             "platform", f"{platform!r} cannot connect by OAuth; OAuth: {', '.join(OAUTH_PLATFORMS)}{hint}"
@@ -191,6 +246,13 @@ def start_connect(
             )
         client_id, client_secret = registered.client_id, registered.client_secret
         url = mastodon.authorize_url(client_id, redirect_uri, state, base_url=base_url)
+    elif platform == BUSINESS_STEP:
+        from chorus.platforms.tiktok import business_auth
+
+        app_id, _ = _app_or_refuse(apps, platform)
+        url = business_auth.authorize_url(
+            app_id, redirect_uri, state, dialog_url=apps.tiktok_business_authorize_url
+        )
     elif platform == "threads":
         from chorus.platforms.threads import oauth as threads
 
@@ -250,6 +312,7 @@ def start_connect(
         base_url=base_url if platform == "mastodon" else None,
         client_id=client_id,
         client_secret=_seal(state, client_secret),
+        account_id=account_id if platform == BUSINESS_STEP else None,
         expires_at=(now or datetime.now(UTC)) + STATE_TTL,
     ).save()
     return ConnectStart(url, state)
@@ -305,6 +368,7 @@ def take_state(
         base_url=item.base_url,
         client_id=item.client_id,
         client_secret=_unseal(state, item.client_secret),
+        account_id=item.account_id,
     )
 
 
@@ -323,6 +387,8 @@ def finish_connect(
     if not code:
         raise ValidationFailed.on("code", "is required", "required")
     http = session or guarded_session()
+    if pending.platform == BUSINESS_STEP:
+        return [_finish_business(principal, pending, code, apps or get_apps(), http)]
     with platform_errors("code"):
         identities = identify(pending, code, apps or get_apps(), http)
     if not identities:

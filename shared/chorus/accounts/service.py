@@ -54,7 +54,9 @@ class Account:
     token_blob: str | None = field(default=None, repr=False)  # ciphertext only, never in public()
 
     def public(self) -> dict[str, Any]:
-        return {
+        from chorus.accounts.grants import view
+
+        shown: dict[str, Any] = {
             "id": self.id,
             "platform": self.platform,
             "platform_account_id": self.platform_account_id,
@@ -66,6 +68,10 @@ class Account:
             "token_expires_at": self.token_expires_at,
             "created_at": self.created_at,
         }
+        comments = view(self.platform, self.extra)  # TikTok: the comments step (its business grant)
+        if comments is not None:
+            shown["comments"] = comments
+        return shown
 
 
 def _to_account(item: AccountItem) -> Account:

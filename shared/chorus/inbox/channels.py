@@ -48,7 +48,8 @@ class Channel:
     max_bytes: int | None = None  # UTF-8 bytes (Instagram messaging)
     visibility: str | None = None  # a reply status's visibility (Mastodon direct mentions)
     private_sender: str | None = None  # a private reply to a comment's author ("private": true)
-    needs_scope: str | None = None  # the grant an account needs to reply here (extra["scopes"])
+    needs_scope: str | None = None  # the scope an account's grant needs to reply here
+    grant: str | None = None  # the account's second authorisation replies use (chorus.accounts.grants)
 
     @property
     def can_reply(self) -> bool:
@@ -119,7 +120,7 @@ CHANNELS: Mapping[str, Channel] = {
                 "comments on the business account's newest videos (accounts granted comment.list; polled)",
                 "a reply comment: POST /business/comment/reply/create/ (business_id, video_id, comment_id, text; "
                 "needs comment.list.manage)", "tiktok.comments:TikTokCommentReplies", max_chars=150,
-                needs_scope="comment.list.manage"),
+                needs_scope="comment.list.manage", grant="tiktok_business"),
         Channel("douyin", "douyin", "Douyin comments",
                 "comments on the account's newest videos (enterprise accounts granted item.comment; polled)",
                 "a reply comment: POST /item/comment/reply/ (item_id, comment_id, content)",
@@ -151,10 +152,20 @@ def plan_private(channel: Channel, comment_at: datetime | None, now: datetime) -
 
 
 def account_refusal(channel: Channel, extra: Mapping[str, str]) -> str | None:
-    """Why the account (its ``extra``) cannot reply on ``channel`` though the channel can (its grant lacks
-    the scope replies need: TikTok's ``comment.list.manage``); None when it can."""
+    """Why the account (its ``extra``) cannot reply on ``channel`` though the channel can (the grant
+    replies use lacks the scope they need: TikTok's business grant without ``comment.list.manage``, or
+    none at all); None when it can."""
     if channel.needs_scope is None:
         return None
+    if channel.grant is not None:
+        from chorus.accounts.grants import granted_scopes
+
+        if channel.needs_scope in granted_scopes(dict(extra)):
+            return None
+        return (
+            f"Chorus cannot reply on {channel.label} from this account: comments are not enabled with "
+            f"{channel.needs_scope} granted; enable comments for the account on the Accounts page"
+        )
     if channel.needs_scope in {s.strip() for s in (extra.get("scopes") or "").split(",")}:
         return None
     return (

@@ -137,10 +137,11 @@ def _fetch(account: Account, cursor: str | None, deps: PollerDeps) -> tuple[list
         from chorus.platforms.youtube.comments import fetch_comments as youtube
 
         return youtube(deps.session, api_url(), creds.access_token, account.platform_account_id, cursor)
-    if account.platform == "tiktok":
+    if account.platform == "tiktok":  # with the business grant (the comments step), not Login Kit's token
+        from chorus.accounts.grants import grant_credentials
         from chorus.platforms.tiktok.comments import fetch_comments as tiktok
 
-        return tiktok(deps.session, creds, cursor)
+        return tiktok(deps.session, grant_credentials(account, session=deps.session), cursor)
     from chorus.platforms.sandbox.notifications import fetch_notifications as sandbox
 
     base = account.base_url or deps.sandbox_url
@@ -194,10 +195,10 @@ def poll_all(deps: PollerDeps, platforms: Iterable[str] = POLLED_PLATFORMS) -> P
     def one(item: PollCursorItem) -> int:
         try:
             return poll_account(item, deps)
-        except AuthError as error:
-            from chorus.accounts.service import mark_needs_reauth
+        except AuthError as error:  # the account's token, or only its business grant (TikTok comments)
+            from chorus.accounts.grants import on_auth_error
 
-            mark_needs_reauth(item.workspace_id, item.account_id, error.message)
+            on_auth_error(item.workspace_id, item.account_id, error)
             return -1
         except PlatformError as error:
             log.warning("poll failed", extra={"account_id": item.account_id, "error": error.message})

@@ -39,6 +39,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from chorus.accounts import service as accounts
+from chorus.accounts.grants import grant_credentials, on_auth_error
 from chorus.errors import Conflict, NotFound, ValidationFailed
 from chorus.inbox import channels, saved
 from chorus.inbox import keys as ik
@@ -403,6 +404,11 @@ class _Job:
     request: ReplyRequest
 
 
+def _credentials(account: accounts.Account, channel: channels.Channel) -> AccountCredentials:
+    """The account's credentials, or those of the grant the channel replies with (TikTok's business)."""
+    return grant_credentials(account) if channel.grant is not None else accounts.credentials(account)
+
+
 def _job(
     item: ReplyItem, plan: channels.ReplyPlan, channel: channels.Channel, creds: AccountCredentials
 ) -> _Job:
@@ -445,7 +451,7 @@ def _handle(message: ReplyMessage, item: ReplyItem, receive_count: int, deps: Re
         if kind == "send" and ROOT not in (item.sent_parts or ()):
             return _fail(item, refused.errors[0].message if refused.errors else refused.detail, [item.state])
         plan = channels.ReplyPlan(template=item.template)  # a call already went out: only verify it
-    job = _job(item, plan, channel, accounts.credentials(account))
+    job = _job(item, plan, channel, _credentials(account, channel))
     if kind == "verify":
         return _verify(item, job, deps)
     if not _transition(item, "sending", ["queued"], message.token, attempts=int(item.attempts or 0) + 1):
@@ -508,8 +514,8 @@ def _on_error(item: ReplyItem, error: PlatformError, job: _Job, deps: ReplierDep
         if not job.sender.verifiable:
             return _unconfirmed(item, ["sending"])
         return _requeue(item, "verifying", ["sending"], VERIFY_DELAY_S, deps, kind="verify")
-    if isinstance(error, AuthError):
-        accounts.mark_needs_reauth(item.workspace_id, item.account_id, error.message)
+    if isinstance(error, AuthError):  # the account's token, or only the grant replies use (TikTok)
+        on_auth_error(item.workspace_id, item.account_id, error)
         return _fail(item, error.message, ["sending"])
     if isinstance(error, TransientError):
         if int(item.attempts or 0) >= deps.max_attempts:

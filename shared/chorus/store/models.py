@@ -158,6 +158,8 @@ class AccountItem(MainItem, discriminator="account"):
     status = UnicodeAttribute(default="active")  # active | needs_reauth | disabled
     status_reason = UnicodeAttribute(null=True)
     token_blob = UnicodeAttribute(null=True)  # KMS ciphertext (base64) of the token set
+    # KMS ciphertext of a second grant beside the token set (TikTok API for Business: chorus.accounts.grants)
+    grant_blob = UnicodeAttribute(null=True)
     token_expires_at = UTCDateTimeAttribute(null=True)
     base_url = UnicodeAttribute(null=True)
     extra = JSONAttribute(null=True)

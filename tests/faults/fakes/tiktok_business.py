@@ -49,6 +49,17 @@ def api_url(platform: FakePlatform) -> str:
     return f"{platform.url}{PREFIX}"
 
 
+def enable_comments(workspace_id: str, account_id: str, token: str, scopes: str) -> None:
+    """The account's comments step done (its business grant stored as the OAuth callback stores it), for
+    tests that start after it; tests/integration/test_tiktok_comments.py goes through the step itself."""
+    from chorus.accounts import grants
+    from chorus.accounts.service import get_account
+    from chorus.accounts.tokens import TokenSet
+
+    extra = get_account(workspace_id, account_id).extra
+    grants.store_grant(workspace_id, account_id, TokenSet(token, "rft.business"), scopes, extra=extra)
+
+
 def tiktok_business_platform(platform: FakePlatform, business_id: str, token: str) -> TikTokBusiness:
     knobs = TikTokBusiness(platform, business_id, token)
 

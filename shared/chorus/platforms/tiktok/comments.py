@@ -12,9 +12,11 @@ success; its usage docs quote whole answers of ``comment/list``, ``comment/reply
 fields. NOT verified against TikTok's own pages: the error codes (below), the scope names (quoted from
 the SDK's recorded token answer: ``comment.list``, ``comment.list.manage``) and the page limits.
 
-**Who is polled.** Only accounts whose token was granted ``comment.list`` (the scopes kept at connect in
-``extra["scopes"]``); replying needs ``comment.list.manage``. An account without them is never asked
-and :func:`capability` says why (logged by the poller, the reply's failure reason).
+**Who is polled.** Only accounts whose TikTok business authorisation (the second connect step,
+:mod:`chorus.platforms.tiktok.business_auth`; Login Kit never grants these scopes) granted
+``comment.list``; replying needs ``comment.list.manage``. The poller and the replier call with the
+business grant's token and scopes (``chorus.accounts.grants.grant_credentials``); an account without
+them is never asked and :func:`capability` says why (logged by the poller, the reply's failure reason).
 
 **Polling** (TikTok sends no comment webhooks). Comments are listed per video: each poll reads the
 account's newest videos (``GET business/video/list/?business_id=&fields=["item_id","create_time"]
@@ -55,7 +57,14 @@ import requests
 
 from chorus.inbox.normalized import InboundMessage, ParseResult
 from chorus.platforms import video_comments
-from chorus.platforms.base import ROOT, AccountCredentials, PermanentError, PublishResult, TransientError
+from chorus.platforms.base import (
+    ROOT,
+    AccountCredentials,
+    AuthError,
+    PermanentError,
+    PublishResult,
+    TransientError,
+)
 from chorus.platforms.codes import Action, ErrorTable, mapped_error, numeric
 from chorus.platforms.http import call, json_body
 from chorus.platforms.parts import CLOCK_SKEW
@@ -71,7 +80,10 @@ logger = logging.getLogger(__name__)
 LIST_SCOPE = "comment.list"
 MANAGE_SCOPE = "comment.list.manage"
 SCOPES = "scopes"
-"""The account's ``extra`` key holding the scopes granted at connect (comma-separated)."""
+"""The credentials' ``extra`` key holding the business grant's scopes (comma-separated;
+``chorus.accounts.grants`` fills it from the grant, never from the Login Kit token's scopes)."""
+GRANT = "tiktok_business"
+"""The account's second authorisation (TikTok API for Business), and the code of its AuthErrors."""
 VIDEOS = 10
 COUNT = 30  # business/comment/list: max_count 1..30
 MAX_PAGES = 3  # of one video's comments in one poll
@@ -105,8 +117,8 @@ def capability(creds: AccountCredentials, scope: str = LIST_SCOPE) -> str | None
         return None
     doing = "answered from Chorus" if scope == MANAGE_SCOPE else "read into the inbox"
     return (
-        f"TikTok comments are {doing} only for business accounts whose authorisation granted {scope}; "
-        "connect the account again as a TikTok business account"
+        f"TikTok comments are {doing} only for accounts whose TikTok business authorisation granted "
+        f"{scope}; enable comments for the account on the Accounts page (Enable comments)"
     )
 
 
@@ -119,16 +131,18 @@ def business(
     session: requests.Session,
     method: str,
     path: str,
-    token: str,
+    token: str | None,
     *,
     base_url: str | None = None,
     params: dict[str, str] | None = None,
     body: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One call to TikTok API for Business (``Access-Token`` header, no ``Bearer``): its ``data`` when the
-    envelope's ``code`` is 0, else the error :data:`ERRORS` maps the code to."""
+    """One call to TikTok API for Business (``Access-Token`` header, no ``Bearer``; none for the token
+    endpoints, ``token`` None): its ``data`` when the envelope's ``code`` is 0, else the error
+    :data:`ERRORS` maps the code to. An error that asks for a new authorisation is an ``AuthError`` with
+    code :data:`GRANT`: it is the business grant that died, not the account's Login Kit token."""
     url = f"{(base_url or api_url()).rstrip('/')}/{path}"
-    headers = {"Access-Token": token}
+    headers = {"Access-Token": token} if token is not None else {}
     if body is not None:
         headers["Content-Type"] = "application/json"
     resp = call(session, method, url, PLATFORM, headers=headers, params=params or {}, json=body)
@@ -139,7 +153,10 @@ def business(
     if code is None:
         raise TransientError("TikTok's answer has no code", platform=PLATFORM)
     if code != 0:
-        raise mapped_error(ERRORS, code, text_of(answer.get("message")), PLATFORM, "TikTok")
+        error = mapped_error(ERRORS, code, text_of(answer.get("message")), PLATFORM, "TikTok")
+        if isinstance(error, AuthError):
+            raise AuthError(error.message, platform=PLATFORM, code=GRANT)
+        raise error
     data = answer.get("data")
     return data if isinstance(data, dict) else {}
 

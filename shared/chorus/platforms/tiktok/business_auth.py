@@ -1,0 +1,135 @@
+"""TikTok API for Business: a TikTok account holder authorises the deployment's *business* developer app
+(the second, optional connect step "Enable comments"; Login Kit, which connects the account for
+publishing, never grants ``comment.list`` / ``comment.list.manage``).
+
+- ``authorize_url``: the authorisation page of the business app, ``https://business-api.tiktok.com/
+  portal/auth?app_id=&state=&redirect_uri=`` (the portal also shows the app's own "Authorization URL"
+  under My Apps > App Detail > Basic Information: set ``CHORUS_TIKTOK_BUSINESS_AUTHORIZE_URL`` to its
+  address without the query when it differs). The account holder is sent back to the app's "TikTok
+  account holder redirect URL" with the code (``auth_code``, or ``code``) and ``state``.
+- ``exchange_code``: ``POST {business api}/tt_user/oauth2/token/`` with a JSON body ``{client_id,
+  client_secret, grant_type: "authorization_code", auth_code, redirect_uri}``, answered in the business
+  envelope ``{code, message, request_id, data: {access_token, expires_in, open_id, refresh_token,
+  refresh_token_expires_in, scope, token_type}}``: an access token for 24 hours (86400 s), a refresh
+  token for a year (31536000 s), the account's ``open_id`` (the ``business_id`` of every business call)
+  and the scopes granted, comma-separated.
+- ``refresh``: ``POST tt_user/oauth2/refresh_token/`` ``{client_id, client_secret, grant_type:
+  "refresh_token", refresh_token}``, answered like the token request (the refresh token may come back
+  new: it replaces the stored one). A refused refresh means the grant is dead (``AuthError`` with code
+  ``GRANT``: the comments step must be authorised again; publishing is not touched).
+- ``token_info``: ``POST tt_user/token_info/get/`` ``{app_id, access_token}`` answers ``{app_id,
+  creator_id, scope}``: whose token it is (``creator_id`` = the ``open_id``) and what it may do.
+
+**How far this is verified.** TikTok's portal pages are not in the stored documentation (only
+``fixtures/platform_api/replies/tiktok/_endpoints_UNVERIFIED.json``). The paths, the request bodies and
+the answers' fields agree with the python-tiktok SDK (sns-sdks/python-tiktok, ``BusinessAccountApi``:
+``generate_access_token``, ``refresh_access_token``, ``get_token_info``, and its recorded answers
+``testsdata/business/access_token/*.json``) and with several public integrations read through the search
+tools (the same three paths under ``open_api/v1.3``, the same JSON bodies, the portal's ``/portal/auth``
+page with ``app_id``, ``state`` and ``redirect_uri`` coming back with ``auth_code``). NOT verified: the
+error codes of the token endpoints (any non-zero ``code`` of a refresh that is not a retry or a rate
+limit is taken as a refused grant) and the authorisation page's parameters for account holders (hence
+the configurable URL, and both ``auth_code`` and ``code`` read back).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode
+
+import requests
+
+from chorus.platforms.base import AuthError, PermanentError
+from chorus.platforms.oauth2 import TokenSet, expiry
+from chorus.platforms.tiktok.api import PLATFORM
+from chorus.platforms.tiktok.comments import GRANT, business
+from chorus.platforms.webhooks import text_of
+from chorus.platforms.whoami import named
+
+AUTHORIZE_URL = "https://business-api.tiktok.com/portal/auth"
+TOKEN_PATH = "tt_user/oauth2/token/"  # noqa: S105 (a path, not a secret)
+REFRESH_PATH = "tt_user/oauth2/refresh_token/"
+TOKEN_INFO_PATH = "tt_user/token_info/get/"  # noqa: S105 (a path, not a secret)
+
+
+@dataclass(frozen=True)
+class BusinessGrant:
+    """What the account holder granted the business app: whose it is, its tokens, its scopes."""
+
+    open_id: str
+    tokens: TokenSet
+    scopes: tuple[str, ...]
+
+
+def authorize_url(app_id: str, redirect_uri: str, state: str, *, dialog_url: str = AUTHORIZE_URL) -> str:
+    query = {"app_id": app_id, "state": state, "redirect_uri": redirect_uri}
+    return f"{dialog_url}?{urlencode(query)}"
+
+
+def scopes_of(value: object) -> tuple[str, ...]:
+    """``"comment.list,video.list"`` (or a list of names) -> ("comment.list", "video.list")."""
+    parts = value if isinstance(value, list) else (text_of(value) or "").split(",")
+    return tuple(s for s in (str(p).strip() for p in parts) if s)
+
+
+def _grant(data: dict[str, object], previous_refresh: str | None, now: datetime | None) -> BusinessGrant:
+    access = text_of(data.get("access_token"))
+    if not access:
+        raise PermanentError("TikTok's token answer holds no access_token", platform=PLATFORM)
+    return BusinessGrant(
+        open_id=named(data.get("open_id"), PLATFORM, "open_id"),
+        tokens=TokenSet(
+            access,
+            text_of(data.get("refresh_token")) or previous_refresh,
+            expiry(data.get("expires_in"), now),
+            scope=",".join(scopes_of(data.get("scope"))),
+        ),
+        scopes=scopes_of(data.get("scope")),
+    )
+
+
+def exchange_code(
+    client_id: str,
+    client_secret: str,
+    redirect_uri: str,
+    auth_code: str,
+    *,
+    api_url: str,
+    session: requests.Session | None = None,
+    now: datetime | None = None,
+) -> BusinessGrant:
+    body = {"client_id": client_id, "client_secret": client_secret, "grant_type": "authorization_code",
+            "auth_code": auth_code, "redirect_uri": redirect_uri}  # fmt: skip
+    data = business(session or requests.Session(), "POST", TOKEN_PATH, None, base_url=api_url, body=body)
+    return _grant(data, None, now)
+
+
+def refresh(
+    client_id: str,
+    client_secret: str,
+    refresh_token: str,
+    *,
+    api_url: str,
+    session: requests.Session | None = None,
+    now: datetime | None = None,
+) -> BusinessGrant:
+    """New tokens for the grant; a refused refresh token is an ``AuthError`` (code ``GRANT``)."""
+    body = {"client_id": client_id, "client_secret": client_secret, "grant_type": "refresh_token",
+            "refresh_token": refresh_token}  # fmt: skip
+    try:
+        data = business(
+            session or requests.Session(), "POST", REFRESH_PATH, None, base_url=api_url, body=body
+        )
+    except PermanentError as exc:
+        raise AuthError(exc.message, platform=PLATFORM, code=GRANT, status=exc.status) from exc
+    return _grant(data, refresh_token, now)
+
+
+def token_info(
+    app_id: str, access_token: str, *, api_url: str, session: requests.Session | None = None
+) -> tuple[str, tuple[str, ...]]:
+    """(creator_id, scopes) of a business access token, as TikTok reads it."""
+    body = {"app_id": app_id, "access_token": access_token}
+    data = business(session or requests.Session(), "POST", TOKEN_INFO_PATH, None, base_url=api_url, body=body)
+    return named(data.get("creator_id"), PLATFORM, "creator_id"), scopes_of(data.get("scope"))
