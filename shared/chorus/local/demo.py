@@ -143,15 +143,18 @@ def run_demo(template: Path) -> int:
         step("Waiting for the publisher (SQS, delayed to the due second)…")
         deadline = time.monotonic() + 60
         results: dict[str, dict[str, Any]] = {}
+        elsewhere: list[dict[str, Any]] = []
         while time.monotonic() < deadline:
             results = {pid: call("GET", f"/posts/{pid}").json() for _, pid, _ in posts}
-            states = [t["state"] for p in results.values() for t in p["targets"]]
-            if all(s in {"published", "partially_published", "failed"} for s in states):
+            elsewhere = requests.get(sandbox_url + "/_control/published", timeout=30).json()["published"]
+            made_on = {m["platform"] for m in elsewhere}
+            if all(
+                settled(t, names[t["account_id"]], made_on) for p in results.values() for t in p["targets"]
+            ):
                 break
             time.sleep(0.2)
         arrivals = requests.get(sandbox_url + "/_control/requests", timeout=30).json()["requests"]
         platform_posts = requests.get(sandbox_url + "/_control/posts", timeout=30).json()["posts"]
-        elsewhere = requests.get(sandbox_url + "/_control/published", timeout=30).json()["published"]
 
         step("What happened")
         say(f"  {'post':<32} {'account':<9} {'due (UTC)':<10} {'state':<10} {'lag':>7} {'tries':>5}  detail")
@@ -161,24 +164,29 @@ def run_demo(template: Path) -> int:
                 calls = [r["at"] for r in arrivals if r["client_ref"] == f"{pid}.{target['account_id']}"]
                 calls += [m["at"] for m in elsewhere if m["platform"] == name]
                 lag = f"{calls[0] - due.timestamp():+.3f}s" if calls else "—"
-                colour = GREEN if target["state"] == "published" else RED
+                colour = GREEN if target["state"] == "published" else DIM if name in LATER else RED
                 detail = target["url"] if target["state"] == "published" else target["error"]
+                if name in LATER and target["state"] == "processing":
+                    detail = (
+                        f"submitted once: {PLATFORMS[name].label} publishes it, Chorus reads the job in 30 s"
+                    )
                 say(f"  {label[:32]:<32} {name:<9} {due.strftime('%H:%M:%S'):<10} {colour}{target['state']:<10}{RESET}"
                     f" {lag:>7} {target['attempts']:>5}  {detail}")  # fmt: skip
         published = [t for p in results.values() for t in p["targets"] if t["state"] == "published"]
+        later = [t for p in results.values() for t in p["targets"] if t["state"] == "processing"]
         failed = [t for p in results.values() for t in p["targets"] if t["state"] == "failed"]
         dupes = len(platform_posts) - len({p["client_ref"] for p in platform_posts})
         once = {p: sum(m["platform"] == p for m in elsewhere) for p in stand_ins}
         dupes += sum(n - 1 for n in once.values() if n > 1)
-        say(f"\n  {len(published)} published, {len(failed)} failed, {dupes} duplicates on the platforms")
+        say(f"\n  {len(published)} published, {len(later)} being published by the platform, {len(failed)} failed,"
+            f" {dupes} duplicates on the platforms")  # fmt: skip
         say(f"  posts made on each platform: {', '.join(f'{p} {n}' for p, n in once.items())}")
         faults = requests.get(sandbox_url + "/_control/faults", timeout=30).json()["faults"]
         lost = [f for f in faults if f["account"] == "as:x" and f["times"] == 0]
         say(f"  X's answer {'was lost, and the post was found on its timeline' if lost else 'was never lost'}: "
             f"{once['x']} post on X")  # fmt: skip
-        ok = ok and bool(lost)
-        ok = len(published) == 3 + len(stand_ins) and len(failed) == 1 and dupes == 0
-        ok = ok and all(n == 1 for n in once.values())
+        ok = len(published) + len(later) == 3 + len(stand_ins) and len(failed) == 1 and dupes == 0
+        ok = ok and all(n == 1 for n in once.values()) and bool(lost)
 
         step("The calendar (GET /calendar, what the web app's calendar shows)")
         window = {
@@ -197,8 +205,10 @@ def run_demo(template: Path) -> int:
         ok = ok and len(on) == 1 + len(stand_ins)
 
         step("The failure reached people: PublishFailed → EventBridge rule → notifier → SNS alerts topic")
-        runtime.wait_idle(10)
-        sns_log = [n for n in _alerts(runtime, alerts) if "failed to publish" in n.get("subject", "")]
+        sns_log: list[dict[str, str]] = []
+        waited = time.monotonic() + 20  # (not wait_idle: WeChat's job read is a message due 30 s later)
+        while not sns_log and time.monotonic() < waited:
+            sns_log = [n for n in _alerts(runtime, alerts) if "failed to publish" in n.get("subject", "")]
         for note in sns_log[:1]:
             say(f"  {DIM}subject:{RESET} {note['subject']}")
             say(f"  {DIM}message:{RESET} {note['message'].splitlines()[1]}")
@@ -232,8 +242,17 @@ def run_demo(template: Path) -> int:
 
 
 EVERYWHERE = "Autumn blend is back at Acme Coffee ☕ https://acme-coffee.example/autumn"
-PICTURE = "A cup of the autumn blend, fresh from the roaster ☕"
+PICTURE = "Autumn blend ☕\nA cup of it, fresh from the roaster."  # the first line: a WeChat article's title
 PICTURE_OPTIONS = {"tiktok": {"privacy_level": "PUBLIC_TO_EVERYONE"}}  # TikTok asks each post's audience
+LATER = {"wechat"}  # published by a job the platform runs: its adapter reads it again 30 s later
+
+
+def settled(target: dict[str, Any], platform: str, made_on: set[str]) -> bool:
+    """Whether the demo has seen ``target`` end: published or failed; on a platform that publishes by a
+    job of its own (WeChat), also once the platform holds the post and Chorus waits to read the job."""
+    if target["state"] in {"published", "partially_published", "failed"}:
+        return True
+    return platform in LATER and platform in made_on and target["state"] == "processing"
 
 
 def connect_stand_ins(call: Any, sandbox_url: str) -> dict[str, str]:

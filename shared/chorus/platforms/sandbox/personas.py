@@ -116,7 +116,6 @@ NOT_ANSWERED: Mapping[str, str] = {
     "youtube": "a YouTube post is a video uploaded by resumable upload and processed by YouTube",
     "douyin": "a Douyin post is a video uploaded in parts and processed by Douyin",
     "kuaishou": "a Kuaishou post is a video uploaded in parts and processed by Kuaishou",
-    "wechat": "a WeChat article is a cover image, a draft and a publish job read every 30 s (not yet answered)",
 }
 """Platforms the sandbox does not answer as, and why (their adapters are tested against the fakes of
 tests/faults/fakes instead)."""
@@ -180,21 +179,27 @@ def api_urls(sandbox_url: str) -> dict[str, str]:
         "CHORUS_PINTEREST_API_URL": f"{base}pinterest/v5",
         "CHORUS_WEIBO_API_URL": f"{base}weibo",
         "CHORUS_TIKTOK_API_URL": f"{base}tiktok",
+        "CHORUS_WECHAT_API_URL": f"{base}wechat",
     }
 
 
 ANSWERED: Mapping[str, str] = {
     "x": "x", "mastodon": "mastodon", "bluesky": "bluesky", "facebook": "meta", "instagram": "meta",
     "threads": "threads", "linkedin": "linkedin", "pinterest": "pinterest", "weibo": "weibo",
-    "tiktok": "tiktok",
+    "tiktok": "tiktok", "wechat": "wechat",
 }  # fmt: skip
 """The platforms the sandbox answers as, and the persona answering for each (Instagram is the Page's
 linked professional account on the same Graph API)."""
 
 LINKEDIN_PAGE = "urn:li:organization:5515715"  # the page the LinkedIn member administers
-UNNAMED_HANDLES: Mapping[str, str] = {"linkedin": "acme-coffee", "facebook": "acmecoffee"}
+WECHAT_ACCOUNT = "gh_acmecoffee0001"  # the official account's original id
+UNNAMED_HANDLES: Mapping[str, str] = {
+    "linkedin": "acme-coffee",
+    "facebook": "acmecoffee",
+    "wechat": "acmecoffee",
+}
 
-IMAGE_ONLY = frozenset({"instagram", "pinterest", "tiktok"})
+IMAGE_ONLY = frozenset({"instagram", "pinterest", "tiktok", "wechat"})
 """Answered platforms whose posts need an image (the rest take a text post; TikTok: photo posts, its
 videos are not answered)."""
 
@@ -208,6 +213,8 @@ def claim(sandbox_url: str, platform: str) -> dict[str, str]:
         body["handle"] = UNNAMED_HANDLES[platform]
     if platform == "linkedin":
         body["platform_account_id"] = LINKEDIN_PAGE
+    if platform == "wechat":  # WeChat cannot say whose a token is: the official account is named
+        body["platform_account_id"] = WECHAT_ACCOUNT
     if platform in ("mastodon", "bluesky"):
         body["base_url"] = account_base_url(sandbox_url, platform)
     return body
@@ -245,7 +252,7 @@ def _graph_error(status: int, code: int, message: str) -> Answer:
 
 def _build(all_: Personas) -> list[Persona]:
     return [_x(all_), _mastodon(all_), _bluesky(all_), _meta(all_), _threads(all_), _linkedin(all_),
-            _pinterest(all_), _weibo(all_), _tiktok(all_)]  # fmt: skip
+            _pinterest(all_), _weibo(all_), _tiktok(all_), _wechat(all_)]  # fmt: skip
 
 
 def _x(all_: Personas) -> Persona:
@@ -652,5 +659,83 @@ def _tiktok(all_: Personas) -> Persona:
             return refused(400, "invalid_publish_id", "The publish_id does not exist")
         return {"data": {"status": "PUBLISH_COMPLETE", "publicaly_available_post_id": [int(made.id)],
                          "uploaded_bytes": 0}, "error": ok}  # fmt: skip
+
+    return p
+
+
+def _wechat(all_: Personas) -> Persona:
+    """WeChat Official Accounts (every answer HTTP 200 with ``errcode``; the token in the query):
+    ``get_api_domain_ip`` (a token that works), ``material/add_material`` (a permanent image: the
+    cover), ``draft/add``, ``freepublish/submit`` (a draft submits once: 40007 after), ``freepublish/get``
+    (``publish_status`` 0, the article published, with its URL) and ``freepublish/batchget`` (the
+    published articles, newest first)."""
+    p = Persona("wechat", WECHAT_ACCOUNT, UNNAMED_HANDLES["wechat"])
+    drafts: dict[str, dict[str, Any]] = {}
+    jobs: dict[str, Made] = {}
+
+    def errcode(code: int, message: str) -> dict[str, Any]:
+        return {"errcode": code, "errmsg": f"{message} rid: sandbox"}
+
+    @p.route("GET", r"/cgi-bin/get_api_domain_ip")
+    def domain_ip(ask: Ask, m: re.Match[str]) -> Any:
+        return {"ip_list": ["127.0.0.1"]}
+
+    @p.route("POST", r"/cgi-bin/material/add_material")
+    def material(ask: Ask, m: re.Match[str]) -> Any:
+        if ask.query.get("type") not in ("image", "thumb") or "multipart/form-data" not in ask.headers.get(
+            "content-type", ""
+        ):
+            return errcode(40004, "invalid media type")
+        number = all_.next_id()
+        media_id = f"SANDBOX_MATERIAL_{number}"
+        p.objects[media_id] = {"url": f"{all_.base}{IMAGE_PATH}?material={number}"}
+        return {"media_id": media_id, "url": p.objects[media_id]["url"]}
+
+    @p.route("POST", r"/cgi-bin/draft/add")
+    def draft(ask: Ask, m: re.Match[str]) -> Any:
+        articles = (ask.json or {}).get("articles") or []
+        if not articles:
+            return errcode(44003, "empty news data")
+        if articles[0].get("thumb_media_id") not in p.objects:
+            return errcode(40007, "invalid media_id")
+        media_id = f"SANDBOX_DRAFT_{all_.next_id()}"
+        drafts[media_id] = {"article": articles[0], "submitted": False}
+        return {"media_id": media_id}
+
+    @p.route("POST", r"/cgi-bin/freepublish/submit")
+    def submit(ask: Ask, m: re.Match[str]) -> Any:
+        made = drafts.get(str(ask.value("media_id")))
+        if made is None or made["submitted"]:
+            return errcode(40007, "invalid media_id")
+        made["submitted"] = True
+        number = all_.next_id()
+        article = made["article"]
+        text = str(article.get("title") or "")
+        jobs[str(2_247_503_050 + number)] = all_.record(
+            Made(
+                "wechat",
+                f"SANDBOX_ARTICLE_{number}",
+                text,
+                f"https://mp.weixin.qq.com/s/sandbox{number}",
+                p.account,
+            )
+        )
+        return {"errcode": 0, "errmsg": "ok", "publish_id": str(2_247_503_050 + number)}
+
+    @p.route("POST", r"/cgi-bin/freepublish/get")
+    def job(ask: Ask, m: re.Match[str]) -> Any:
+        publish_id = str(ask.value("publish_id"))
+        made = jobs.get(publish_id)
+        if made is None:
+            return errcode(40002, "invalid argument")
+        return {"publish_id": publish_id, "publish_status": 0, "article_id": made.id,
+                "article_detail": {"count": 1, "item": [{"idx": 1, "article_url": made.url}]}, "fail_idx": []}  # fmt: skip
+
+    @p.route("POST", r"/cgi-bin/freepublish/batchget")
+    def batchget(ask: Ask, m: re.Match[str]) -> Any:
+        shown = [{"article_id": a.id, "update_time": int(a.at),
+                  "content": {"news_item": [{"title": a.text, "url": a.url, "is_deleted": False}]}}
+                 for a in reversed(all_.of("wechat"))]  # fmt: skip
+        return {"total_count": len(shown), "item_count": len(shown), "item": shown}
 
     return p
