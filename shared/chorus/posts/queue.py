@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -47,7 +48,14 @@ def by_due(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(records, key=due)
 
 
+SQS_BATCH = 10  # SendMessageBatch's most entries a request
+
+
 class PublishQueue(Protocol):
+    """Where publish messages go. A queue that also has ``send_batch(messages) -> list[int]`` (up to
+    SQS_BATCH (message, delay) pairs in one request; the indexes of those not sent, raising when it cannot
+    tell) is sent the scheduler's hand-out ten at a time (:func:`chorus.posts.scheduler.enqueue_all`)."""
+
     def send(self, message: PublishMessage, delay_s: int) -> None: ...
 
 
@@ -70,10 +78,26 @@ class SqsPublishQueue:
 
     def send(self, message: PublishMessage, delay_s: int) -> None:
         self._client.send_message(
-            QueueUrl=self._url,
-            MessageBody=message.to_json(),
-            DelaySeconds=max(0, min(MAX_DELAY_S, int(delay_s))),
+            QueueUrl=self._url, MessageBody=message.to_json(), DelaySeconds=_delay(delay_s)
         )
+
+    def send_batch(self, messages: Sequence[tuple[PublishMessage, int]]) -> list[int]:
+        """Up to SQS_BATCH messages, each with its own delay, in one SendMessageBatch (one request, not
+        ten); the indexes of the entries SQS refused."""
+        if len(messages) > SQS_BATCH:
+            raise ValueError(f"at most {SQS_BATCH} messages a batch, got {len(messages)}")
+        answer = self._client.send_message_batch(
+            QueueUrl=self._url,
+            Entries=[
+                {"Id": str(i), "MessageBody": m.to_json(), "DelaySeconds": _delay(d)}
+                for i, (m, d) in enumerate(messages)
+            ],
+        )
+        return sorted(int(f["Id"]) for f in answer.get("Failed", []))
+
+
+def _delay(delay_s: int) -> int:
+    return max(0, min(MAX_DELAY_S, int(delay_s)))
 
 
 def default_queue() -> SqsPublishQueue:

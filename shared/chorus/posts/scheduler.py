@@ -38,14 +38,14 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from math import ceil, floor
 
 from chorus.events.envelope import DomainEvent, EventPublisher
 from chorus.posts import reminders
 from chorus.posts.model import Attempt, Target, TargetState
-from chorus.posts.queue import MAX_DELAY_S, PublishMessage, PublishQueue
+from chorus.posts.queue import MAX_DELAY_S, SQS_BATCH, PublishMessage, PublishQueue
 from chorus.posts.timing import minutes
 from chorus.store import keys
 from chorus.store import posts as repo
@@ -109,27 +109,92 @@ def delay_for(due: datetime, now: datetime) -> int:
 def enqueue(target: Target, clock: Callable[[], datetime], queue: PublishQueue) -> bool:
     """scheduled -> queued with a fresh token, then send the message delayed to the due second (the
     delay counted from the moment it is sent: handing out 1,000 targets takes seconds)."""
+    moved = _to_queued(target, clock)
+    if moved is None:
+        return False  # edited, cancelled or already queued by a concurrent run
+    _send_one(moved, clock, queue)
+    return True
+
+
+def enqueue_all(
+    targets: Sequence[Target], clock: Callable[[], datetime], queue: PublishQueue, pool: ThreadPoolExecutor
+) -> list[Target]:
+    """:func:`enqueue` for many targets (soonest first), in ``pool``; the targets handed out. Where the
+    queue takes batches, SQS_BATCH targets at a time are moved ``scheduled -> queued`` and their
+    messages sent in one request (one SQS request for ten posts, not ten: docs/scaling.md), each delayed
+    to its second as counted when the request goes out. A message not sent puts its target back
+    (``scheduled``, for the next run); a request that failed puts its whole batch back and raises. A
+    target whose put-back failed too stays queued with no message: the lost-message sweep sends it."""
+    send_batch = getattr(queue, "send_batch", None)
+    if send_batch is None:  # a queue without batches: one request a message
+        handed = list(pool.map(lambda t: enqueue(t, clock, queue), targets))
+        return [t for t, ok in zip(targets, handed, strict=True) if ok]
+    chunks = [targets[i : i + SQS_BATCH] for i in range(0, len(targets), SQS_BATCH)]
+    return [t for handed in pool.map(lambda c: _hand_out(c, clock, send_batch), chunks) for t in handed]
+
+
+Moved = tuple[Target, PublishMessage]
+
+
+def _to_queued(target: Target, clock: Callable[[], datetime]) -> Moved | None:
+    """``scheduled -> queued`` with a fresh token, and the message that hands it out; None if the
+    target changed (edited, cancelled, or queued by a concurrent run)."""
     token = uuid.uuid4().hex
     due = target.due_at or clock()
     if not repo.transition(target, TargetState.QUEUED, expect=[TargetState.SCHEDULED], new_token=token):
-        return False  # edited, cancelled or already queued by a concurrent run
+        return None
     message = PublishMessage(
         "publish", target.workspace_id, target.post_id, target.account_id, token, keys.iso(due)
     )
+    return replace(target, state=TargetState.QUEUED, queue_token=token, due_at=due), message
+
+
+def _send_one(moved: Moved, clock: Callable[[], datetime], queue: PublishQueue) -> bool:
+    target, message = moved
     sent_at = clock()
     try:
-        queue.send(message, delay_for(due, sent_at))
+        queue.send(message, delay_for(target.due_at or sent_at, sent_at))
     except Exception:
-        # Put it back so the next run (or the lost-message sweep) hands it out again.
-        repo.transition(
-            target, TargetState.SCHEDULED, expect=[TargetState.QUEUED], token=token, new_token=None
-        )
+        _put_back([moved])  # the next run (or the lost-message sweep) hands it out again
         raise
-    if due < sent_at - MINUTE:
-        # Handed out late (a catch-up): its message is expected now, not at its due minute, which the
-        # lost-message sweep would otherwise take for a message lost long ago and send again.
-        repo.set_queued_bucket(target, sent_at, token)
+    _sent([moved], sent_at)
     return True
+
+
+def _hand_out(
+    targets: Sequence[Target], clock: Callable[[], datetime], send_batch: Callable[..., list[int]]
+) -> list[Target]:
+    """Up to SQS_BATCH targets queued and their messages sent in one request."""
+    moved = [m for m in (_to_queued(t, clock) for t in targets) if m is not None]
+    if not moved:
+        return []
+    sent_at = clock()
+    try:
+        refused = set(send_batch([(m, delay_for(t.due_at or sent_at, sent_at)) for t, m in moved]))
+    except Exception:
+        _put_back(moved)
+        raise
+    if refused:
+        log.warning("publish messages refused by the queue: put back", extra={"count": len(refused)})
+        _put_back([m for i, m in enumerate(moved) if i in refused])
+    handed = [m for i, m in enumerate(moved) if i not in refused]
+    _sent(handed, sent_at)
+    return [t for t, _ in handed]
+
+
+def _put_back(moved: Sequence[Moved]) -> None:
+    for target, message in moved:
+        repo.transition(
+            target, TargetState.SCHEDULED, expect=[TargetState.QUEUED], token=message.token, new_token=None
+        )
+
+
+def _sent(moved: Sequence[Moved], sent_at: datetime) -> None:
+    """Handed out late (a catch-up): the message is expected now, not at the due minute, which the
+    lost-message sweep would otherwise take for a message lost long ago and send again."""
+    for target, message in moved:
+        if target.due_at and target.due_at < sent_at - MINUTE:
+            repo.set_queued_bucket(target, sent_at, message.token)
 
 
 def miss(target: Target, now: datetime) -> DomainEvent | None:
@@ -189,12 +254,10 @@ class _Run:
         stale = self.now - MISSED_AFTER
         missed = [t for t in due if t.due_at and t.due_at < stale]
         timely = [t for t in due if not (t.due_at and t.due_at < stale)]
-        handed = list(self.pool.map(lambda t: enqueue(t, self.clock, self.queue), timely))
-        for target, ok in zip(timely, handed, strict=True):
-            if ok:
-                self.enqueued += 1
-                if target.due_at and target.due_at < self.now - timedelta(seconds=5):
-                    self.caught_up += 1
+        for target in enqueue_all(timely, self.clock, self.queue, self.pool):
+            self.enqueued += 1
+            if target.due_at and target.due_at < self.now - timedelta(seconds=5):
+                self.caught_up += 1
         events = [e for e in self.pool.map(lambda t: miss(t, self.now), missed) if e is not None]
         self.missed += len(events)
         if events:
