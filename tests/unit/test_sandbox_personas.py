@@ -99,6 +99,28 @@ def test_tiktok_takes_a_photo_post_pulled_from_its_urls_and_refuses_a_video(sand
     assert post["url"] == f"https://www.tiktok.com/@acmecoffee/photo/{post['id']}"
 
 
+def test_a_wechat_draft_is_submitted_once_and_its_job_read_as_published(sandbox: SandboxServer) -> None:
+    api, token = f"{sandbox.url}/as/wechat/cgi-bin", {"access_token": "any-token"}
+    cover = requests.post(f"{api}/material/add_material", params={**token, "type": "image"}, timeout=5,
+                          files={"media": ("cover.jpg", b"\xff\xd8jpeg", "image/jpeg")}).json()  # fmt: skip
+    unknown = requests.post(
+        f"{api}/draft/add", params=token, json={"articles": [{"thumb_media_id": "x"}]}, timeout=5
+    )
+    assert unknown.json()["errcode"] == 40007
+    article = {"title": "Autumn blend", "content": "<p>Hi</p>", "thumb_media_id": cover["media_id"]}
+    draft = requests.post(f"{api}/draft/add", params=token, json={"articles": [article]}, timeout=5).json()
+    first = requests.post(f"{api}/freepublish/submit", params=token, json=draft, timeout=5).json()
+    again = requests.post(f"{api}/freepublish/submit", params=token, json=draft, timeout=5).json()
+    assert (first["errcode"], again["errcode"]) == (0, 40007)
+    job = requests.post(
+        f"{api}/freepublish/get", params=token, json={"publish_id": first["publish_id"]}, timeout=5
+    )
+    (made,) = made_on(sandbox, "wechat")
+    assert job.json()["publish_status"] == 0
+    assert job.json()["article_detail"]["item"][0]["article_url"] == made["url"]
+    assert made["text"] == "Autumn blend"
+
+
 def test_linkedin_refuses_a_post_without_its_versioned_headers(sandbox: SandboxServer) -> None:
     url = f"{sandbox.url}/as/linkedin/rest/posts"
     body = {"author": "urn:li:organization:5515715", "commentary": "Hi"}

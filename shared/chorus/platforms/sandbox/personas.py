@@ -2,8 +2,8 @@
 unchanged against 127.0.0.1 (DESIGN decision 11: no network but loopback).
 
 Each persona serves, under ``{sandbox}/as/{name}``, what its adapter calls to prove whose a token is
-(the connect-time whoami), to publish a text post (or an image post, where the platform has no text
-post: Instagram, Pinterest) and to find a post again after a lost answer. Shapes follow
+(the connect-time whoami), to publish a text post (or a picture, where the platform has no text post:
+Instagram, Pinterest, TikTok, a WeChat article's cover) and to find a post again after a lost answer. Shapes follow
 ``fixtures/platform_api`` as the contract tests do. The deployment points each platform's API base URL
 at its persona (``CHORUS_X_API_URL={sandbox}/as/x`` ...; :func:`api_urls`), which is all the demo does.
 
@@ -14,9 +14,7 @@ text, url), listed at ``GET /_control/published``: that is how the demo shows ea
 Not answered (said by :data:`NOT_ANSWERED`, shown in the demo and docs/platforms.md): the video
 platforms (YouTube, Douyin, Kuaishou, and TikTok's videos: its photo posts are answered), whose posts
 are videos uploaded in chunks and processed by the platform (a sandbox reply there would fake that
-processing), and, not yet, WeChat, whose article is a cover image, a draft and a publish job the adapter
-reads every 30 s (longer than the demo).
-"""
+processing)."""
 
 from __future__ import annotations
 
