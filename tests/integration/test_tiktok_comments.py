@@ -1,7 +1,9 @@
 """TikTok business comments in the inbox on the embedded runtime, against a fake TikTok API for Business on
-127.0.0.1 (tests/faults/fakes/tiktok_business.py): a comment on the business account's video is polled into
-the inbox once, across polls, and a reply from the inbox lands under it once through comment/reply/create.
-An account connected without comment.list is never asked."""
+127.0.0.1 (tests/faults/fakes/tiktok_business.py): a TikTok account connected (Login Kit) enables comments
+through the business app's authorisation (GET /accounts/connect/tiktok_business, the callback with TikTok's
+``auth_code``), then a comment on its video is polled into the inbox once, across polls, with the business
+token, and a reply from the inbox lands under it once through comment/reply/create. An account that did not
+enable comments is never asked; a business authorisation of another TikTok account is refused."""
 
 from __future__ import annotations
 
@@ -13,8 +15,11 @@ import pytest
 
 from chorus.platforms.tiktok.comments import LIST_SCOPE, MANAGE_SCOPE, message_id
 from tests.faults.fakes.tiktok_business import (
+    APP_ID,
+    APP_SECRET,
     COMMENT_LIST,
     REPLY_CREATE,
+    TOKEN_INFO,
     VIDEO_LIST,
     TikTokBusiness,
     api_url,
@@ -27,6 +32,8 @@ from tests.integration.test_threads_replies import answered
 
 BUSINESS_ID = "-000Vd1h0s0Yf6kOwRMy1OLmmpWAXmJ5ND5Q"
 TOKEN = "act.business-token"
+LOGIN_KIT_TOKEN = "act.login-kit-token"
+REDIRECT = "https://app.example/accounts"
 VIDEO = "7300000000000000001"
 
 
@@ -40,14 +47,17 @@ def tiktok() -> Iterator[tuple[FakePlatform, TikTokBusiness]]:
 
 @pytest.fixture(scope="module")
 def chorus(tiktok: tuple[FakePlatform, TikTokBusiness]) -> Iterator[Chorus]:
-    c = Chorus(extra_env={"CHORUS_TIKTOK_BUSINESS_API_URL": api_url(tiktok[0])})
+    c = Chorus(
+        parameters={"TikTokBusinessAppId": APP_ID, "TikTokBusinessAppSecret": APP_SECRET},
+        extra_env={"CHORUS_TIKTOK_BUSINESS_API_URL": api_url(tiktok[0])},
+    )
     yield c
     c.close()
 
 
-def connect(chorus: Chorus, key: str, account_ref: str, scopes: str) -> str:
-    """A TikTok account of ``key``'s workspace connected with ``scopes`` granted (as the OAuth callback
-    keeps them), once the poller tracks it."""
+def connect(chorus: Chorus, key: str, account_ref: str) -> str:
+    """A TikTok account of ``key``'s workspace connected through Login Kit (its own token and scopes, for
+    publishing: never comment.list), once the poller tracks it."""
     from chorus.accounts.service import connect_or_reconnect
     from chorus.accounts.tokens import TokenSet
     from chorus.auth.keys import parse_key
@@ -56,11 +66,24 @@ def connect(chorus: Chorus, key: str, account_ref: str, scopes: str) -> str:
     parsed = parse_key(key)
     assert parsed is not None
     account = connect_or_reconnect(
-        parsed.workspace_id, "tiktok", account_ref, TokenSet(TOKEN), handle="chorus_cafe",
-        extra={"scopes": scopes},
+        parsed.workspace_id, "tiktok", account_ref, TokenSet(LOGIN_KIT_TOKEN), handle="chorus_cafe",
+        extra={"scopes": "user.info.basic,video.publish,video.upload"},
     ).id  # fmt: skip
     eventually(lambda: any(t.account_id == account for t in tracked(["tiktok"])), timeout=15)
     return account
+
+
+def enable_comments(chorus: Chorus, key: str, account_id: str, code: str = "biz-code") -> Any:
+    """The account's comments step as the Accounts page runs it: the business app's authorisation page,
+    then the callback with the ``auth_code`` TikTok sends back. Answers the callback's response."""
+    started = chorus.call("GET", "/accounts/connect/tiktok_business", key,
+                          params={"redirect_uri": REDIRECT, "account_id": account_id})  # fmt: skip
+    assert started.status_code == 200, started.text
+    page = started.json()["authorize_url"]
+    assert page.startswith("https://business-api.tiktok.com/portal/auth?")
+    assert f"app_id={APP_ID}" in page
+    return chorus.call("GET", "/oauth/callback/tiktok_business", key,
+                       params={"auth_code": code, "state": started.json()["state"]})  # fmt: skip
 
 
 def poll(chorus: Chorus) -> None:
@@ -73,7 +96,17 @@ def test_a_comment_is_polled_once_and_its_reply_lands_once(
 ) -> None:
     platform, knobs = tiktok
     _, key = chorus.workspace()
-    connect(chorus, key, BUSINESS_ID, f"user.info.basic,{LIST_SCOPE},{MANAGE_SCOPE}")
+    account = connect(chorus, key, BUSINESS_ID)
+    # When comments are enabled for it (TikTok API for Business's authorisation)
+    done = enable_comments(chorus, key, account)
+    assert done.status_code == 200, done.text
+    (shown,) = done.json()["accounts"]
+    assert shown["id"] == account
+    assert shown["comments"]["status"] == "active"
+    assert {LIST_SCOPE, MANAGE_SCOPE} <= set(shown["comments"]["scopes"])
+    assert TOKEN not in done.text  # the business token never leaves the server
+    listed = chorus.call("GET", "/accounts", key).json()["accounts"]
+    assert [(a["status"], a["comments"]["status"]) for a in listed] == [("active", "active")]
     # Given a comment on the business account's video
     knobs.comment(
         VIDEO, "7310000000000000042", "Do you ship to Porto?", datetime.now(UTC) - timedelta(minutes=2)
@@ -91,7 +124,7 @@ def test_a_comment_is_polled_once_and_its_reply_lands_once(
     assert [m["platform_message_id"] for m in thread["messages"]] == [
         message_id(VIDEO, "7310000000000000042")
     ]
-    # each poll asked with the account's token in Access-Token
+    # each poll asked with the business grant's token in Access-Token (never Login Kit's)
     asked = platform.calls("GET", COMMENT_LIST)
     assert len(asked) >= 2
     assert {r.headers.get("Access-Token") for r in asked} == {TOKEN}
@@ -118,7 +151,9 @@ def test_an_account_without_comment_list_is_never_asked(
     platform, _ = tiktok
     _, key = chorus.workspace()
     other = "creator-without-business-scopes"
-    connect(chorus, key, other, "user.info.basic,video.list")
+    connect(chorus, key, other)  # Login Kit only: comments never enabled
+    (shown,) = chorus.call("GET", "/accounts", key).json()["accounts"]
+    assert shown["comments"] == {"status": "off", "scopes": [], "reason": None}
     poll(chorus)
     assert [r for r in platform.calls("GET", VIDEO_LIST) if r.query.get("business_id") == other] == []
     assert conversations(chorus, key, platform="tiktok") == []
@@ -131,8 +166,10 @@ def test_an_account_granted_comment_list_only_shows_no_reply_box_and_a_reply_is_
     _, key = chorus.workspace()
     reader = "reader-business-account"
     knobs.business_id = reader  # the fake answers for this account now
+    knobs.scopes = f"user.info.basic,video.list,{LIST_SCOPE}"  # the holder granted reading only
     try:
-        connect(chorus, key, reader, f"user.info.basic,{LIST_SCOPE}")
+        enabled = enable_comments(chorus, key, connect(chorus, key, reader))
+        assert enabled.status_code == 200, enabled.text
         knobs.comment(VIDEO, "7310000000000000077", "Love it", datetime.now(UTC) - timedelta(minutes=1))
         made_before = len(platform.calls("POST", REPLY_CREATE))
 
@@ -151,3 +188,26 @@ def test_an_account_granted_comment_list_only_shows_no_reply_box_and_a_reply_is_
         assert len(platform.calls("POST", REPLY_CREATE)) == made_before
     finally:
         knobs.business_id = BUSINESS_ID
+        knobs.scopes = f"user.info.basic,video.list,{LIST_SCOPE},{MANAGE_SCOPE}"
+
+
+def test_a_business_authorisation_of_another_tiktok_account_is_refused(
+    chorus: Chorus, tiktok: tuple[FakePlatform, TikTokBusiness]
+) -> None:
+    platform, knobs = tiktok
+    _, key = chorus.workspace()
+    mine = "creator-enabling-comments"
+    account = connect(chorus, key, mine)
+    # Given the person signs in to TikTok as another account on the authorisation page
+    knobs.codes["biz-code-other"] = "someone-else"
+    asked_before = len(platform.calls("POST", TOKEN_INFO))
+    # When the callback comes back, it is refused naming the code, and nothing is stored
+    refused = enable_comments(chorus, key, account, code="biz-code-other")
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["errors"][0]["field"] == "code"
+    assert "another account" in refused.text
+    assert len(platform.calls("POST", TOKEN_INFO)) == asked_before + 1
+    (shown,) = chorus.call("GET", "/accounts", key).json()["accounts"]
+    assert (shown["status"], shown["comments"]["status"]) == ("active", "off")
+    poll(chorus)
+    assert [r for r in platform.calls("GET", VIDEO_LIST) if r.query.get("business_id") == mine] == []

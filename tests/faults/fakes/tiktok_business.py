@@ -1,8 +1,9 @@
 """TikTok API for Business (the business account's comments) on a FakePlatform, as
 chorus.platforms.tiktok.comments calls it: the account's videos (``business/video/list``), each video's
 comments (``business/comment/list``, newest first), a comment's replies (``business/comment/reply/list``)
-and a reply made (``business/comment/reply/create``), every answer in the ``{code, message, request_id,
-data}`` envelope; a wrong ``Access-Token`` is refused with code 40105. Records: ``comment`` (top-level
+and a reply made (``business/comment/reply/create``), and the account holder's authorisation of the
+business app (``tt_user/oauth2/token``, ``refresh_token``, ``token_info/get``), every answer in the
+``{code, message, request_id, data}`` envelope; a wrong ``Access-Token`` is refused with code 40105. Records: ``comment`` (top-level
 comments, added by a test with :meth:`TikTokBusiness.comment`) and ``reply`` (made by Chorus)."""
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ VIDEO_LIST = f"{PREFIX}/business/video/list/"
 COMMENT_LIST = f"{PREFIX}/business/comment/list/"
 REPLY_LIST = f"{PREFIX}/business/comment/reply/list/"
 REPLY_CREATE = f"{PREFIX}/business/comment/reply/create/"
+TOKEN = f"{PREFIX}/tt_user/oauth2/token/"
+REFRESH = f"{PREFIX}/tt_user/oauth2/refresh_token/"
+TOKEN_INFO = f"{PREFIX}/tt_user/token_info/get/"
+APP_ID, APP_SECRET = "biz-app", "biz-secret"
 
 
 def envelope(data: dict[str, Any], code: int = 0, message: str = "OK") -> dict[str, Any]:
@@ -27,12 +32,16 @@ def envelope(data: dict[str, Any], code: int = 0, message: str = "OK") -> dict[s
 
 @dataclass
 class TikTokBusiness:
-    """The fake business account: its id, the token it accepts, its videos (newest first)."""
+    """The fake business account: its id, the token it accepts, its videos (newest first); the account
+    holder's authorisation of the business app (``APP_ID``): ``scopes`` granted, and ``codes`` (an
+    ``auth_code`` -> the open_id it authorises: the business account unless a test says otherwise)."""
 
     platform: FakePlatform
     business_id: str
     token: str
     videos: list[str] = field(default_factory=lambda: ["7300000000000000001"])
+    scopes: str = "user.info.basic,video.list,comment.list,comment.list.manage"
+    codes: dict[str, str] = field(default_factory=dict)
 
     def comment(self, video_id: str, comment_id: str, text: str, at: datetime, user: str = "fan-1") -> None:
         self.platform.create("comment", {"id": comment_id, "video_id": video_id, "text": text,
@@ -113,6 +122,46 @@ def tiktok_business_platform(platform: FakePlatform, business_id: str, token: st
         return envelope({"comment_id": made["id"], "video_id": made["video_id"],
                          "create_time": int(made["create_time"]), "text": made["text"]})  # fmt: skip
 
+    def granted(open_id: str) -> dict[str, Any]:
+        access = knobs.token if open_id == knobs.business_id else f"act.{open_id}"
+        return envelope({"access_token": access, "expires_in": 86400, "open_id": open_id,
+                         "refresh_token": f"rft.{open_id}", "refresh_token_expires_in": 31536000,
+                         "scope": knobs.scopes, "token_type": "Bearer"})  # fmt: skip
+
+    def app_refused(body: dict[str, Any]) -> dict[str, Any] | None:
+        if (body.get("client_id"), body.get("client_secret")) != (APP_ID, APP_SECRET):
+            return envelope({}, 40001, "client_id or client_secret is invalid")
+        return None
+
+    def token(req: Request, match: re.Match[str]) -> Any:
+        body = req.json or {}
+        no = app_refused(body)
+        if no or body.get("grant_type") != "authorization_code" or not body.get("redirect_uri"):
+            return no or envelope({}, 40002, "grant_type or redirect_uri is invalid")
+        code = str(body.get("auth_code") or "")
+        if not code.startswith("biz-code"):
+            return envelope({}, 40002, "auth_code is invalid")
+        return granted(knobs.codes.get(code, knobs.business_id))
+
+    def refresh(req: Request, match: re.Match[str]) -> Any:
+        body = req.json or {}
+        no = app_refused(body)
+        held = str(body.get("refresh_token") or "")
+        if no or body.get("grant_type") != "refresh_token" or not held.startswith("rft."):
+            return no or envelope({}, 40105, "The refresh token is invalid.")
+        return granted(held.removeprefix("rft."))
+
+    def token_info(req: Request, match: re.Match[str]) -> Any:
+        body = req.json or {}
+        access = str(body.get("access_token") or "")
+        if body.get("app_id") != APP_ID or not access:
+            return envelope({}, 40002, "app_id or access_token is invalid")
+        creator = knobs.business_id if access == knobs.token else access.removeprefix("act.")
+        return envelope({"app_id": APP_ID, "creator_id": creator, "scope": knobs.scopes})
+
+    platform.route("POST", TOKEN, token)
+    platform.route("POST", REFRESH, refresh)
+    platform.route("POST", TOKEN_INFO, token_info)
     platform.route("GET", VIDEO_LIST, video_list)
     platform.route("GET", COMMENT_LIST, comment_list)
     platform.route("GET", REPLY_LIST, reply_list)
