@@ -5,6 +5,7 @@ import './admin.css'
 import { api, Problem, isAdmin } from '../session.js'
 import { accountLabel } from '../workspace.js'
 import { when } from './members.js'
+import { commentsState } from '../comments_step.js'
 
 // Connected accounts with their token's health; connecting (or reconnecting an account that needs it)
 // goes through the platform's OAuth: the API answers the authorize URL and a one-time state, the platform
@@ -25,9 +26,10 @@ export function health(account, now = Date.now()) {
 
 const redirectUri = () => `${location.origin}/accounts`
 
-async function startConnect(platform, baseUrl) {
+async function startConnect(platform, baseUrl, accountId) {
   const params = new URLSearchParams({ redirect_uri: redirectUri() })
   if (baseUrl) params.set('base_url', baseUrl)
+  if (accountId) params.set('account_id', accountId) // tiktok_business: the TikTok account's comments step
   const started = await api('GET', `/accounts/connect/${platform}?${params}`)
   sessionStorage.setItem(PENDING, JSON.stringify({ state: started.state, platform }))
   location.assign(started.authorize_url)
@@ -40,7 +42,7 @@ async function finishConnect(query) {
   history.replaceState(null, '', '/accounts')
   if (!pending || pending.state !== query.get('state')) throw new Problem(400, { detail: 'This connection was not started here (or was already finished): please connect again.' })
   const params = new URLSearchParams({ state: pending.state })
-  for (const k of ['code', 'error', 'error_description']) if (query.get(k)) params.set(k, query.get(k))
+  for (const k of ['code', 'auth_code', 'error', 'error_description']) if (query.get(k)) params.set(k, query.get(k))
   // With the deployment's CHORUS_OAUTH_DONE_URL set the API answers a redirect (not followed) instead of JSON
   const answer = await api('GET', `/oauth/callback/${pending.platform}?${params}`, undefined, { raw: true, redirect: 'manual' })
   const done = answer.type === 'opaqueredirect' ? null : await answer.json()
@@ -62,14 +64,15 @@ export function Accounts() {
   useEffect(() => {
     const query = new URLSearchParams(location.search)
     const back = query.has('state') ? finishConnect(query).then(({ platform: p, accounts: made }) => {
-      status.value = made.length ? `Connected ${made.map(accountLabel).join(', ')}.` : `Connected to ${p}.`
+      if (p === 'tiktok_business') status.value = `Comments enabled for ${made.map(accountLabel).join(', ')}.`
+      else status.value = made.length ? `Connected ${made.map(accountLabel).join(', ')}.` : `Connected to ${p}.`
     }).catch(fail) : Promise.resolve()
     back.then(load).catch(fail)
   }, [])
 
-  const connect = (p, base) => {
+  const connect = (p, base, accountId) => {
     problem.value = null
-    startConnect(p, base).catch(fail)
+    startConnect(p, base, accountId).catch(fail)
   }
   const baseError = problem.value?.at('base_url')
 
@@ -80,11 +83,14 @@ export function Accounts() {
     ${accounts.value === null ? html`<p>Loading…</p>` : accounts.value.length === 0 ? html`<p>No account is connected yet.</p>` : html`
       <ul class="cards">${accounts.value.map((a) => {
         const h = health(a)
+        const c = commentsState(a)
         return html`
           <li class="card account">
             <h2>${accountLabel(a)}</h2>
             ${a.display_name && html`<p class="meta">${a.display_name}</p>`}
             <p class=${`health ${h.level}`}><span class="sr">Token health: </span>${h.text}</p>
+            ${c && html`<p class=${`health ${c.level}`}>${c.text}</p>`}
+            ${admin && c?.offer && a.status === 'active' && html`<button type="button" aria-label=${`Enable comments for ${accountLabel(a)}`} title="Allow Chorus to read and answer comments" onClick=${() => connect('tiktok_business', '', a.id)}>Enable comments</button>`}
             ${admin && a.status === 'needs_reauth' && (OAUTH.includes(a.platform)
               ? html`<button type="button" aria-label=${`Reconnect ${accountLabel(a)}`} onClick=${() => connect(a.platform, a.base_url)}>Reconnect</button>`
               : html`<${TokenReconnect} account=${a} onDone=${(made) => { status.value = `Reconnected ${accountLabel(made)}.`; load().catch(fail) }} />`)}

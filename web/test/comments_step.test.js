@@ -1,0 +1,23 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { commentsState } from '../src/comments_step.js'
+
+const tiktok = (comments) => ({ id: 'acc1', platform: 'tiktok', status: 'active', comments })
+
+test('comments step: only TikTok accounts show it', () => {
+  assert.equal(commentsState({ id: 'acc2', platform: 'x', status: 'active' }), null)
+})
+
+test('comments step: off, reading only, or a dead grant offer Enable comments; a full grant does not', () => {
+  const off = commentsState(tiktok({ status: 'off', scopes: [], reason: null }))
+  assert.equal(off.offer, true)
+  assert.match(off.text, /off/)
+  const reading = commentsState(tiktok({ status: 'active', scopes: ['comment.list'], reason: null }))
+  assert.equal(reading.offer, true)
+  assert.match(reading.text, /not answered/)
+  const dead = commentsState(tiktok({ status: 'needs_reauth', scopes: ['comment.list'], reason: 'revoked (error_code 40105)' }))
+  assert.equal(dead.level, 'bad')
+  assert.match(dead.text, /40105/)
+  const on = commentsState(tiktok({ status: 'active', scopes: ['comment.list', 'comment.list.manage'], reason: null }))
+  assert.deepEqual([on.level, on.offer], ['good', false])
+})
