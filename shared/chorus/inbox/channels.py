@@ -117,7 +117,7 @@ CHANNELS: Mapping[str, Channel] = {
                 "a reply: POST /youtube/v3/comments (snippet.parentId, textOriginal; 50 quota units)",
                 "youtube.comments:YouTubeCommentReplies", max_chars=10_000),
         Channel("tiktok", "tiktok", "TikTok comments",
-                "comments on the business account's newest videos (accounts granted comment.list; polled)",
+                "comments on the account's newest videos (polled once comments are enabled: comment.list)",
                 "a reply comment: POST /business/comment/reply/create/ (business_id, video_id, comment_id, text; "
                 "needs comment.list.manage)", "tiktok.comments:TikTokCommentReplies", max_chars=150,
                 needs_scope="comment.list.manage", grant="tiktok_business"),
