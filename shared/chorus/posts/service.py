@@ -555,21 +555,34 @@ def calendar(
     planned = repo.calendar_view(
         principal.workspace_id, start, end, campaign_id=campaign_id, tag=tag, accounts=principal.accounts
     )
+    # A post's targets share their times: each time is rendered once (as the API renders times), not
+    # once an entry (strftime was a third of the answer's CPU for a month of 20 accounts).
+    rendered: dict[datetime, tuple[str, str]] = {}
+
+    def render(at: datetime) -> tuple[str, str]:
+        if at not in rendered:
+            rendered[at] = (keys.iso(at), at.astimezone(zone).strftime("%H:%M"))
+        return rendered[at]
+
     for post in planned:
         if post.scheduled_at is None or not post.targets:
             continue
         day = post.scheduled_at.astimezone(zone).date().isoformat()
         for target in post.targets:
+            shown = target.public(post.planned_parts(target.account_id))
+            del shown["attempt_log"]
+            for name in ("due_at", "published_at", "reminded_at", "overdue_at"):
+                if shown[name] is not None:
+                    shown[name] = render(shown[name])[0]
             entry = {
                 "post_id": post.id,
                 "text": post.content_for(target.account_id).text[:280],
-                "at": (target.published_at or target.due_at or post.scheduled_at),
-                "local_time": (target.due_at or post.scheduled_at).astimezone(zone).strftime("%H:%M"),
+                "at": render(target.published_at or target.due_at or post.scheduled_at)[0],
+                "local_time": render(target.due_at or post.scheduled_at)[1],
                 "campaign_id": post.campaign_id,
                 "tags": list(post.tags),
-                **target.public(post.planned_parts(target.account_id)),
+                **shown,
             }
-            entry.pop("attempt_log", None)
             days.setdefault(day, {}).setdefault(target.account_id, []).append(entry)
     free = free_slots(
         principal.workspace_id, slots_of(workspace), workspace.timezone, start, end, now or datetime.now(UTC)
