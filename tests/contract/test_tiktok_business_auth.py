@@ -31,7 +31,10 @@ from chorus.platforms.tiktok import business_auth
 from chorus.platforms.tiktok.comments import GRANT, LIST_SCOPE, MANAGE_SCOPE, SCOPES
 from chorus.store import keys
 from chorus.store.models import AccountItem
+from tests.contract.replying import rsps
 from tests.support import main_table_in_moto
+
+__all__ = ["rsps"]
 
 BASE = "https://business-api.tiktok.com/open_api/v1.3"
 WS = "ws-tiktok-business"
@@ -57,12 +60,6 @@ def envelope(data: dict[str, Any], code: int = 0, message: str = "OK") -> dict[s
 def token_answer(open_id: str = OPEN_ID, access: str = "act.biz", refresh: str = "rft.biz") -> dict[str, Any]:
     return envelope({"access_token": access, "expires_in": 86400, "open_id": open_id, "refresh_token": refresh,
                      "refresh_token_expires_in": 31536000, "scope": GRANTED, "token_type": "Bearer"})  # fmt: skip
-
-
-@pytest.fixture
-def rsps() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock() as mock:
-        yield mock
 
 
 @pytest.fixture

@@ -86,6 +86,14 @@ def enable_comments(chorus: Chorus, key: str, account_id: str, code: str = "biz-
                        params={"auth_code": code, "state": started.json()["state"]})  # fmt: skip
 
 
+def never_asked(chorus: Chorus, platform: FakePlatform, key: str, account_ref: str) -> None:
+    """The workspace's one TikTok account is active with comments off, and a poll never asks TikTok."""
+    (shown,) = chorus.call("GET", "/accounts", key).json()["accounts"]
+    assert (shown["status"], shown["comments"]) == ("active", {"status": "off", "scopes": [], "reason": None})
+    poll(chorus)
+    assert [r for r in platform.calls("GET", VIDEO_LIST) if r.query.get("business_id") == account_ref] == []
+
+
 def poll(chorus: Chorus) -> None:
     chorus.rt.tick("PollerFunction")
     chorus.rt.wait_idle()
@@ -152,10 +160,7 @@ def test_an_account_without_comment_list_is_never_asked(
     _, key = chorus.workspace()
     other = "creator-without-business-scopes"
     connect(chorus, key, other)  # Login Kit only: comments never enabled
-    (shown,) = chorus.call("GET", "/accounts", key).json()["accounts"]
-    assert shown["comments"] == {"status": "off", "scopes": [], "reason": None}
-    poll(chorus)
-    assert [r for r in platform.calls("GET", VIDEO_LIST) if r.query.get("business_id") == other] == []
+    never_asked(chorus, platform, key, other)
     assert conversations(chorus, key, platform="tiktok") == []
 
 
@@ -207,7 +212,4 @@ def test_a_business_authorisation_of_another_tiktok_account_is_refused(
     assert refused.json()["errors"][0]["field"] == "code"
     assert "another account" in refused.text
     assert len(platform.calls("POST", TOKEN_INFO)) == asked_before + 1
-    (shown,) = chorus.call("GET", "/accounts", key).json()["accounts"]
-    assert (shown["status"], shown["comments"]["status"]) == ("active", "off")
-    poll(chorus)
-    assert [r for r in platform.calls("GET", VIDEO_LIST) if r.query.get("business_id") == mine] == []
+    never_asked(chorus, platform, key, mine)
