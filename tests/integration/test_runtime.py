@@ -145,6 +145,29 @@ def test_dynamodb_stream_delivers_changes(rt: LocalRuntime) -> None:
     assert changes[:2] == ["INSERT", "REMOVE"]
 
 
+def test_wait_idle_waits_for_a_stream_record_its_reader_has_not_read_yet(
+    rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chorus.local import sources
+
+    # Given a stream reader that lags: each of its reads of the shard comes a second late
+    read = sources.get_records
+
+    def late(*args: Any) -> dict[str, Any]:
+        time.sleep(1.0)
+        return read(*args)
+
+    monkeypatch.setattr(sources, "get_records", late)
+    assert rt.wait_idle(20)
+    before = len(records(rt, "stream"))
+    # When an item is written and the runtime is then waited on until idle
+    ddb = rt.client("dynamodb")
+    ddb.put_item(TableName=rt.stack.refs["SourceTable"], Item={"pk": {"S": "item-late"}})  # type: ignore[union-attr]
+    assert rt.wait_idle(20)
+    # Then the unread record counted as work: the consumer had seen it when wait_idle returned
+    assert [c["keys"] for c in records(rt, "stream")[before:]] == [{"pk": {"S": "item-late"}}]
+
+
 def test_http_api_routes_by_template_path_and_method(rt: LocalRuntime) -> None:
     # When requests reach the API's routes
     greet = requests.get(f"{rt.api_url}/hello/ada?shout=1", timeout=5)

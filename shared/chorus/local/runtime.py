@@ -613,15 +613,21 @@ class LocalRuntime:
         return sum(int(v) for v in attrs.values())
 
     def wait_idle(self, timeout: float = 30.0, quiet: float = 0.3) -> bool:
-        """Wait until no message is queued or in flight and no function has run for ``quiet`` seconds."""
+        """Wait until no message is queued or in flight, every stream was read to its end since the call
+        and since the last function ran (a record not yet read is work queued too, however late its
+        reader), and no function has run for ``quiet`` seconds."""
         urls = [m.queue_url for m in self.sqs_mappings if m.enabled] + [
             r.shadow_queue_url for r in self.rules
         ]
-        deadline = time.monotonic() + timeout
+        called = time.monotonic()
+        deadline = called + timeout
         while time.monotonic() < deadline:
             if (
                 self.activity.busy == 0
                 and time.monotonic() - self.activity.last_change >= quiet
+                and all(
+                    s.caught_up_at >= max(called, self.activity.last_change) for s in self.stream_mappings
+                )
                 and all(self.queue_depth(u) == 0 for u in urls)
             ):
                 return True

@@ -275,6 +275,9 @@ class StreamMapping:
     _shards: list[str] = field(default_factory=list)
     _shards_read_at: float = 0.0
     _patterns: list[Any] | None = None
+    caught_up_at: float = float("-inf")
+    """When (monotonic) the latest read that found the stream empty began: every record written before
+    then has been handed to the function (what :meth:`LocalRuntime.wait_idle` waits for)."""
 
     SHARDS_TTL_S = 5.0
 
@@ -298,6 +301,7 @@ class StreamMapping:
         return self._shards
 
     def poll_once(self, streams: Any, region: str, activity: Activity) -> int:
+        started = time.monotonic()
         delivered = 0
         for sid in self.shards(streams):
             if sid not in self.iterators:
@@ -325,6 +329,8 @@ class StreamMapping:
                         )
                 else:
                     self._give_up(sid, records)
+        if delivered == 0:
+            self.caught_up_at = started
         return delivered
 
     def _give_up(self, shard_id: str, records: list[dict[str, Any]]) -> None:
