@@ -9,6 +9,7 @@ marked without touching the account's publishing."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -235,3 +236,21 @@ def test_an_auth_error_of_the_grant_marks_only_the_grant(aws: None, rsps: respon
     assert (after.status, after.public()["comments"]["status"]) == ("active", "needs_reauth")
     grants.on_auth_error(WS, account.id, AuthError("Login Kit token revoked", platform="tiktok"))
     assert accounts.get_account(WS, account.id).status == "needs_reauth"
+
+
+def test_a_refresh_refused_because_another_worker_refreshed_first_uses_its_tokens(
+    aws: None, rsps: responses.RequestsMock
+) -> None:
+    account = enabled(rsps)
+    later = datetime.now(UTC) + timedelta(hours=23, minutes=55)
+
+    def raced(request: Any) -> tuple[int, dict[str, str], str]:
+        # the replier refreshed with the same refresh token a moment earlier (TikTok rotated it)
+        grants.store_grant(WS, account.id, TokenSet("act.by-replier", "rft.by-replier", later + timedelta(days=1)),
+                           GRANTED, extra=account.extra)  # fmt: skip
+        return 200, {}, json.dumps(envelope({}, 40105, "The refresh token is invalid."))
+
+    rsps.add_callback(responses.POST, f"{BASE}/tt_user/oauth2/refresh_token/", callback=raced)
+    creds = grants.grant_credentials(account, apps=APPS, now=later)
+    assert (creds.access_token, creds.refresh_token) == ("act.by-replier", "rft.by-replier")
+    assert accounts.get_account(WS, account.id).public()["comments"]["status"] == "active"

@@ -213,3 +213,33 @@ def test_a_business_authorisation_of_another_tiktok_account_is_refused(
     assert "another account" in refused.text
     assert len(platform.calls("POST", TOKEN_INFO)) == asked_before + 1
     never_asked(chorus, platform, key, mine)
+
+
+def test_a_revoked_business_grant_stops_comments_not_publishing_until_enabled_again(
+    chorus: Chorus, tiktok: tuple[FakePlatform, TikTokBusiness]
+) -> None:
+    platform, knobs = tiktok
+    _, key = chorus.workspace()
+    revoked = "creator-who-revokes"
+    knobs.business_id = revoked
+    try:
+        account = connect(chorus, key, revoked)
+        assert enable_comments(chorus, key, account).status_code == 200
+        # Given the owner removes the business app's access on TikTok (its token now refused: 40105)
+        knobs.token = "act.after-revocation"
+        poll(chorus)
+        # Then only the comments step asks to be enabled again; the account itself stays active
+        (shown,) = eventually(
+            lambda: [a for a in chorus.call("GET", "/accounts", key).json()["accounts"]
+                     if a["comments"]["status"] == "needs_reauth"], timeout=15)  # fmt: skip
+        assert shown["status"] == "active"
+        assert "40105" in shown["comments"]["reason"]
+        asked = len(platform.calls("GET", VIDEO_LIST))
+        poll(chorus)
+        assert len(platform.calls("GET", VIDEO_LIST)) == asked  # a dead grant is not asked again
+        # When comments are enabled again, they are polled again with the new token
+        assert enable_comments(chorus, key, account).status_code == 200
+        poll(chorus)
+        assert platform.calls("GET", VIDEO_LIST)[-1].headers.get("Access-Token") == knobs.token
+    finally:
+        knobs.business_id, knobs.token = BUSINESS_ID, TOKEN

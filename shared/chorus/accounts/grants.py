@@ -127,21 +127,19 @@ def grant_credentials(
     session: requests.Session | None = None,
     now: datetime | None = None,
 ) -> AccountCredentials:
-    """The account as its business grant acts: the grant's
-    access token and scopes (``extra["scopes"]``). Without an active grant: no token and no scopes, so
-    the comments calls refuse before the network with the reason. A grant refused at refresh is marked
-    ``needs_reauth`` and answered as none."""
+    """The account as its business grant acts: the grant's access token and scopes (``extra["scopes"]``).
+    Without an active grant: no token and no scopes, so the comments calls refuse before the network with
+    the reason. A grant refused at refresh is marked ``needs_reauth`` and answered as none, unless another
+    worker (the poller, the replier) refreshed it meanwhile with the same refresh token: then the tokens
+    it stored are used."""
     from chorus.accounts.service import REFRESH_AHEAD
 
     extra = {k: v for k, v in account.extra.items() if k not in (SCOPES_KEY, STATUS_KEY, REASON_KEY)}
     none = _credentials(account, "", extra, None)
     if not granted_scopes(account.extra):
         return none
-    bind()
     cipher = cipher or default_cipher()
-    blob = AccountItem.get(
-        keys.workspace_pk(account.workspace_id), keys.account_sk(account.id), consistent_read=True
-    ).grant_blob
+    blob = _stored_blob(account)
     if not blob:
         return none
     tokens = cipher.decrypt(blob, _context(account.workspace_id, account.id))
@@ -151,13 +149,24 @@ def grant_credentials(
         try:
             tokens, scopes = _refresh(account, tokens, scopes, cipher, apps or get_apps(), session)
         except AuthError as error:
-            mark_needs_reauth(account.workspace_id, account.id, error.message)
-            return none
+            current = _stored_blob(account)
+            if not current or current == blob:
+                mark_needs_reauth(account.workspace_id, account.id, error.message)
+                return none
+            tokens = cipher.decrypt(current, _context(account.workspace_id, account.id))
         except PlatformError as error:  # the current token may still work: the call will tell
             log.warning(
                 "business token refresh failed", extra={"account_id": account.id, "error": error.message}
             )
     return _credentials(account, tokens.access_token, {**extra, SCOPES: scopes}, tokens)
+
+
+def _stored_blob(account: Account) -> str | None:
+    bind()
+    blob: str | None = AccountItem.get(
+        keys.workspace_pk(account.workspace_id), keys.account_sk(account.id), consistent_read=True
+    ).grant_blob
+    return blob
 
 
 def _refresh(
