@@ -297,7 +297,7 @@ class Meter:
             was = before if before and all(n in before for n in names) else None
             now = after if after and all(n in after for n in names) else None
             if was and now and all(was[n] == now[n] for n in names):
-                total += units(now)
+                total += max(units(was), units(now))  # the entry rewritten, as the item: the larger size
             else:
                 total += units(was) + units(now)
         return total

@@ -36,3 +36,26 @@ def test_every_price_is_dated_and_sourced_and_every_counted_unit_is_priced() -> 
     counted = Counter(dict.fromkeys(COUNTED, 1))
     lines = usd(counted, table)
     assert all(amount > 0 for amount in lines.values()), lines
+
+
+def test_a_write_is_billed_on_its_larger_size_and_an_index_key_change_twice() -> None:
+    from bench.bench_cost import Meter
+
+    # Given a table with one GSI (gsi1pk, gsi1sk), as the main table's due index
+    meter = Meter.__new__(Meter)
+    meter.indexes = {"main": [["gsi1pk", "gsi1sk"]]}
+    small = {"pk": {"S": "WS#1"}, "sk": {"S": "T#1"}}
+    due = {**small, "gsi1pk": {"S": "DUE#10:00"}, "gsi1sk": {"S": "a"}}
+    queued = {**small, "gsi1pk": {"S": "QUEUED#10:00"}, "gsi1sk": {"S": "a"}}
+    big = {**due, "text": {"S": "x" * 1500}}
+    # Then a new item outside the index is 1 unit, and 1 more when the index holds it
+    assert meter.write_units("main", None, small) == 1
+    assert meter.write_units("main", None, due) == 2
+    # And an update that keeps the index key writes the entry once; one that changes it, twice
+    assert meter.write_units("main", due, {**due, "state": {"S": "x"}}) == 2
+    assert meter.write_units("main", due, queued) == 3
+    # And an item leaving the index deletes its entry (1), a delete of an absent item still costs 1
+    assert meter.write_units("main", queued, small) == 2
+    assert meter.write_units("main", None, None) == 1
+    # And the larger of the sizes before and after is billed (2 KB before, 1 KB after)
+    assert meter.write_units("main", big, due) == 2 + 2
