@@ -5,7 +5,7 @@ import { config, session, me, loadConfig, loadMe, signOutHere } from './session.
 import { Shell } from './shell.js'
 import { SignIn, FirstWorkspace } from './pages/signin.js'
 import { SignUp } from './pages/signup.js'
-import { Calendar } from './pages/calendar.js'
+import { Calendar, prefetchCalendar } from './pages/calendar.js'
 import './app.css'
 
 // The composer carries twitter-text: loaded when opened, never with the calendar.
@@ -54,6 +54,7 @@ function App() {
 
 async function start() {
   await loadConfig()
+  prefetchCalendar() // the calendar's answer asked beside GET /me (when a calendar address is opened)
   if (session.value) await loadMe().catch(() => signOutHere())
   render(html`<${LocationProvider}><${App} /><//>`, document.getElementById('app'))
 }
