@@ -26,7 +26,7 @@ FakePlatform (the platform side)
     without calling the handler (503 then OK: ``fail(..., 503)``; a 4xx for ever: ``times=None``;
     an eventually consistent listing that shows nothing yet: ``fail("GET", ..., 200, {"data": []})``).
   - ``platform.create_then_timeout(method, pattern, times=1)``: call the handler (the record is
-    made) then hold the answer past the client's read timeout (``HOLD_S``); the client sees a timeout.
+    made) then hold the answer until the client gives up on it (``HOLD_MAX_S``): a certain timeout.
   - ``platform.create_then_drop(method, pattern, times=1)``: call the handler, then close the socket
     without answering (the client sees a reset / RemoteDisconnected at once).
   - ``platform.drop(method, pattern, times=1)``: close the socket without calling the handler (the
@@ -39,7 +39,7 @@ PublisherBed (Chorus's side)
 * The REAL ``chorus.posts.publisher.handle`` runs against the real store on in-process moto (the main
   table as the template defines it, a KMS key for tokens). Platform calls time out after
   ``READ_TIMEOUT_S`` (``CHORUS_HTTP_READ_TIMEOUT_S`` / ``CHORUS_SANDBOX_TIMEOUT_S``), so a held answer
-  costs half a second.
+  costs that long (generous: an answer given at once never times out on a loaded machine).
 * ``bed.account(platform="sandbox", platform_account_id="acct-1", token="tok-1", base_url=None,
   extra=None, refresh_token=None, handle=None) -> account_id`` (``base_url`` defaults to the fake's URL;
   a workspace is made on first use: ``bed.workspace_id``).
@@ -79,6 +79,7 @@ from __future__ import annotations
 
 import json
 import re
+import select
 import socket
 import threading
 import time
@@ -92,10 +93,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-READ_TIMEOUT_S = 0.5
-"""The read timeout of every platform call in a fault test (a held answer times out this fast)."""
-HOLD_S = READ_TIMEOUT_S + 0.5
-"""How long ``create_then_timeout`` holds its answer: past the client's read timeout."""
+READ_TIMEOUT_S = 3.0
+"""The read timeout of every platform call in a fault test: what a held answer costs. Generous, so that
+an answer the fake gives at once is never taken for a lost one on a loaded machine (CI's two cores run
+two workers); a lost answer is never left to this timeout alone: the fake holds it (``HOLD_MAX_S``)."""
+HOLD_MAX_S = 120.0
+"""``create_then_timeout`` holds its answer until the client gives up on it (closes the connection after
+its read timeout), however long that takes: the timeout is certain, not a race against a tight clock.
+This only bounds a client that never gives up (one with no read timeout): it then gets the answer."""
 
 
 # ------------------------------------------------------------------------------------------ platform
@@ -265,9 +270,9 @@ class FakePlatform:
             reply = _as_reply(found.handler(req, match))
         except Exception as exc:  # a broken fake answers 500 loudly rather than hanging the client
             reply = Reply(500, {"error": "fake_platform_bug", "message": repr(exc)})
-        if fault is not None and fault.kind == "timeout":
-            time.sleep(HOLD_S)  # the record exists; the client gave up waiting for this answer
-        elif fault is not None and fault.kind == "drop":
+        if fault is not None and fault.kind == "timeout" and _held_until_given_up(http, HOLD_MAX_S):
+            return  # the record exists; the client gave up waiting for its answer
+        if fault is not None and fault.kind == "drop":
             _cut(http)
             return
         _send(http, reply)
@@ -282,6 +287,26 @@ class FakePlatform:
                 fault.times -= 1
             return fault
         return None
+
+
+def _held_until_given_up(http: BaseHTTPRequestHandler, longest: float) -> bool:
+    """Hold the answer until the client closes the connection (True), or ``longest`` seconds (False)."""
+    conn = http.connection
+    deadline = time.monotonic() + longest
+    while (left := deadline - time.monotonic()) > 0:
+        readable, _, _ = select.select([conn], [], [], min(left, 1.0))
+        if not readable:
+            continue
+        try:
+            if not conn.recv(1, socket.MSG_PEEK):
+                break  # end of stream: the client hung up
+        except OSError:
+            break  # reset: the client hung up
+        time.sleep(0.05)  # bytes of a next request (none comes before this answer): keep holding
+    else:
+        return False
+    http.close_connection = True
+    return True
 
 
 def _cut(http: BaseHTTPRequestHandler) -> None:

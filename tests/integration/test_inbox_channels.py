@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from chorus.store.keys import iso
-from tests.faults.harness import FakePlatform, Request
+from tests.faults.harness import READ_TIMEOUT_S, FakePlatform, Request
 from tests.integration.harness import Chorus, eventually
 from tests.support import fixture_json
 
@@ -71,7 +71,10 @@ def chorus(graph: FakePlatform) -> Iterator[Chorus]:
     registry.reset()
     c = Chorus(
         parameters={"MetaAppSecret": META_SECRET, "MetaVerifyToken": "verify-me"},
-        extra_env={"CHORUS_FACEBOOK_GRAPH_URL": f"{graph.url}{VERSION}", "CHORUS_HTTP_READ_TIMEOUT_S": "0.5"},
+        extra_env={
+            "CHORUS_FACEBOOK_GRAPH_URL": f"{graph.url}{VERSION}",
+            "CHORUS_HTTP_READ_TIMEOUT_S": str(READ_TIMEOUT_S),
+        },
     )
     yield c
     c.close()

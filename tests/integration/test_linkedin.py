@@ -49,7 +49,7 @@ def chorus(fake: FakePlatform) -> Iterator[Chorus]:
         extra_env={
             "CHORUS_LINKEDIN_OAUTH_URL": f"{fake.url}/oauth/v2",
             "CHORUS_LINKEDIN_API_URL": fake.url,
-            "CHORUS_HTTP_READ_TIMEOUT_S": str(READ_TIMEOUT_S),  # a held answer times out at once
+            "CHORUS_HTTP_READ_TIMEOUT_S": str(READ_TIMEOUT_S),  # a held answer times out (the fake holds it)
         },
     )
     yield c

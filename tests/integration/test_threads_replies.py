@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.faults.fakes.threads import PUBLISH, USER, threads_platform
-from tests.faults.harness import FakePlatform
+from tests.faults.harness import READ_TIMEOUT_S, FakePlatform
 from tests.integration.harness import Chorus, eventually
 from tests.integration.test_inbox import conversations
 from tests.support import fixture_json
@@ -41,7 +41,10 @@ def chorus(threads: FakePlatform) -> Iterator[Chorus]:
     replies.reset()
     c = Chorus(
         parameters={"ThreadsAppId": "th-app", "ThreadsAppSecret": THREADS_SECRET},
-        extra_env={"CHORUS_THREADS_API_URL": f"{threads.url}/v1.0", "CHORUS_HTTP_READ_TIMEOUT_S": "0.5"},
+        extra_env={
+            "CHORUS_THREADS_API_URL": f"{threads.url}/v1.0",
+            "CHORUS_HTTP_READ_TIMEOUT_S": str(READ_TIMEOUT_S),
+        },
     )
     yield c
     c.close()
