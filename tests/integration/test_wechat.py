@@ -27,7 +27,7 @@ from tests.faults.fakes.wechat import (
     titles,
     wechat_platform,
 )
-from tests.faults.harness import READ_TIMEOUT_S, FakePlatform, Request
+from tests.faults.harness import FakePlatform, Request
 from tests.integration.harness import Chorus, eventually
 
 CONNECT_TOKEN = "token-the-owner-pasted"  # proves the account works at connect time
@@ -45,7 +45,7 @@ def fake() -> Iterator[FakePlatform]:
 def chorus(fake: FakePlatform) -> Iterator[Chorus]:
     c = Chorus(
         parameters={"WeChatAppId": APP_ID, "WeChatAppSecret": APP_SECRET, "WeChatToken": CALLBACK_TOKEN},
-        extra_env={"CHORUS_WECHAT_API_URL": fake.url, "CHORUS_HTTP_READ_TIMEOUT_S": str(READ_TIMEOUT_S)},
+        extra_env={"CHORUS_WECHAT_API_URL": fake.url},
     )
     yield c
     c.close()

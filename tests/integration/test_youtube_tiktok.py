@@ -18,7 +18,7 @@ import pytest
 
 from tests.faults.fakes import tiktok as ttfake
 from tests.faults.fakes import youtube as ytfake
-from tests.faults.harness import READ_TIMEOUT_S, FakePlatform, Reply, Request
+from tests.faults.harness import FakePlatform, Reply, Request
 from tests.integration.harness import Chorus, eventually
 from tests.support import fixture_json
 
@@ -69,7 +69,6 @@ def chorus(youtube: FakePlatform, tiktok: FakePlatform) -> Iterator[Chorus]:
             "CHORUS_YOUTUBE_TOKEN_URL": f"{youtube.url}/token",
             "CHORUS_YOUTUBE_API_URL": f"{youtube.url}/youtube/v3",
             "CHORUS_TIKTOK_API_URL": tiktok.url,
-            "CHORUS_HTTP_READ_TIMEOUT_S": str(READ_TIMEOUT_S),
         },
     )  # fmt: skip
     yield c
@@ -117,6 +116,7 @@ def settled(chorus: Chorus, key: str, post_id: str) -> dict[str, Any]:
 def collected_report(chorus: Chorus, key: str, minutes: int) -> dict[str, Any]:
     """The hourly fan-out ``minutes`` after publishing (each test its own hour: a run is once an hour),
     then today's JSON report."""
+    assert chorus.rt.wait_idle(timeout=60)  # the table's stream read: the published post followed
     chorus.tick_at("MetricsFanoutFunction", datetime.now(UTC) + timedelta(minutes=minutes))
     assert chorus.rt.wait_idle(timeout=60)
     today = datetime.now(UTC).date()
