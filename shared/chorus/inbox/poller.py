@@ -115,6 +115,11 @@ def tracked(platforms: Iterable[str] = POLLED_PLATFORMS) -> list[PollCursorItem]
 
 
 def _fetch(account: Account, cursor: str | None, deps: PollerDeps) -> tuple[list[dict[str, Any]], str | None]:
+    if account.platform == "tiktok":  # with the business grant (the comments step), not Login Kit's token
+        from chorus.accounts.grants import grant_credentials
+        from chorus.platforms.tiktok.comments import fetch_comments as tiktok
+
+        return tiktok(deps.session, grant_credentials(account, session=deps.session), cursor)
     creds = credentials(account)
     if account.platform == "mastodon":
         from chorus.platforms.mastodon.notifications import fetch_notifications as mastodon
@@ -137,11 +142,6 @@ def _fetch(account: Account, cursor: str | None, deps: PollerDeps) -> tuple[list
         from chorus.platforms.youtube.comments import fetch_comments as youtube
 
         return youtube(deps.session, api_url(), creds.access_token, account.platform_account_id, cursor)
-    if account.platform == "tiktok":  # with the business grant (the comments step), not Login Kit's token
-        from chorus.accounts.grants import grant_credentials
-        from chorus.platforms.tiktok.comments import fetch_comments as tiktok
-
-        return tiktok(deps.session, grant_credentials(account, session=deps.session), cursor)
     from chorus.platforms.sandbox.notifications import fetch_notifications as sandbox
 
     base = account.base_url or deps.sandbox_url
