@@ -79,10 +79,8 @@ from __future__ import annotations
 
 import json
 import re
-import select
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -92,6 +90,8 @@ from functools import partialmethod
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from chorus.platforms.sandbox.server import hold_until_hung_up
 
 READ_TIMEOUT_S = 3.0
 """The read timeout of every platform call in a fault test: what a held answer costs. Generous, so that
@@ -270,7 +270,8 @@ class FakePlatform:
             reply = _as_reply(found.handler(req, match))
         except Exception as exc:  # a broken fake answers 500 loudly rather than hanging the client
             reply = Reply(500, {"error": "fake_platform_bug", "message": repr(exc)})
-        if fault is not None and fault.kind == "timeout" and _held_until_given_up(http, HOLD_MAX_S):
+        if fault is not None and fault.kind == "timeout" and hold_until_hung_up(http.connection, HOLD_MAX_S):
+            http.close_connection = True
             return  # the record exists; the client gave up waiting for its answer
         if fault is not None and fault.kind == "drop":
             _cut(http)
@@ -287,26 +288,6 @@ class FakePlatform:
                 fault.times -= 1
             return fault
         return None
-
-
-def _held_until_given_up(http: BaseHTTPRequestHandler, longest: float) -> bool:
-    """Hold the answer until the client closes the connection (True), or ``longest`` seconds (False)."""
-    conn = http.connection
-    deadline = time.monotonic() + longest
-    while (left := deadline - time.monotonic()) > 0:
-        readable, _, _ = select.select([conn], [], [], min(left, 1.0))
-        if not readable:
-            continue
-        try:
-            if not conn.recv(1, socket.MSG_PEEK):
-                break  # end of stream: the client hung up
-        except OSError:
-            break  # reset: the client hung up
-        time.sleep(0.05)  # bytes of a next request (none comes before this answer): keep holding
-    else:
-        return False
-    http.close_connection = True
-    return True
 
 
 def _cut(http: BaseHTTPRequestHandler) -> None:

@@ -12,6 +12,7 @@ import requests
 
 from chorus.local.runtime import LocalRuntime
 from chorus.platforms.sandbox.server import SandboxServer
+from tests.faults.harness import READ_TIMEOUT_S
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "Correct-Horse-9-battery"
@@ -38,7 +39,11 @@ class Chorus:
     ) -> None:
         self.sandbox = SandboxServer()
         sandbox_url = self.sandbox.start()
-        env = {"CHORUS_SANDBOX_URL": sandbox_url, "CHORUS_SANDBOX_TIMEOUT_S": "1.5", **(extra_env or {})}
+        env = {
+            "CHORUS_SANDBOX_URL": sandbox_url,
+            "CHORUS_SANDBOX_TIMEOUT_S": str(READ_TIMEOUT_S),
+            **(extra_env or {}),
+        }
         # Locally the listening poller searches the sandbox platform, never a real network.
         params = {"ListeningSources": "sandbox", **(parameters or {})}
         self.rt = LocalRuntime(REPO / "template.yaml", clock=clock, extra_env=env, parameters=params).start()

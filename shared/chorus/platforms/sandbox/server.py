@@ -6,7 +6,8 @@ demand (5xx, 429 with Retry-After, 400 with a message, a timeout after the post 
 tokens). Every request is logged with its arrival time, which is how publish lag is measured.
 
 It also answers as real platforms under ``/as/<platform>/...`` (:mod:`chorus.platforms.sandbox.personas`:
-their documented whoami, publish and lookup endpoints), so their real adapters can run against it;
+their documented whoami, publish and lookup endpoints; their metrics endpoints:
+:mod:`chorus.platforms.sandbox.insights`), so their real adapters and collectors can run against it;
 ``GET /_control/published`` lists what was made there, and a fault for ``as:<platform>`` reaches it.
 """
 
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import json
 import re
+import select
+import socket
 import threading
 import time
 import uuid
@@ -23,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from chorus.platforms.sandbox.insights import answer_metrics
 from chorus.platforms.sandbox.personas import IMAGE, IMAGE_PATH, PREFIX, Personas
 
 AS = "as:"  # a fault's account naming a platform the sandbox answers as ("as:x")
@@ -38,7 +42,7 @@ class Fault:
     message: str = "sandbox fault"
     times: int = 1
     retry_after: int | None = None
-    delay_s: float = 3.0
+    delay_s: float = 30.0  # timeout_after_create: held until the caller hangs up, at most this long
     after: int = 0  # let this many of the account's posts through first (fail part 2 of a thread: 1)
 
 
@@ -55,6 +59,7 @@ class SandboxState:
 
     def __post_init__(self) -> None:
         self.personas.revoked = self.revoked_tokens  # a token revoked here is revoked on every platform
+        answer_metrics(self.personas)  # what each platform's collector asks for a post's figures
 
     def take_fault(self, account: str) -> Fault | None:
         """The next fault for ``account`` (a platform answered as: ``as:<platform>``, never matched by "*")."""
@@ -131,8 +136,13 @@ class SandboxServer:
                 if fault and fault.kind == "drop_after_create":
                     self.close_connection = True  # made, but the caller never hears of it
                     return True
-                if fault and fault.kind == "timeout_after_create":
-                    time.sleep(fault.delay_s)
+                if (
+                    fault
+                    and fault.kind == "timeout_after_create"
+                    and hold_until_hung_up(self.connection, fault.delay_s)
+                ):
+                    self.close_connection = True  # made, and the caller gave up on the answer
+                    return True
                 self._send(got.status, got.body, dict(got.headers))
                 return True
 
@@ -223,8 +233,13 @@ class SandboxServer:
                     post["seq"] = len(state.posts) + 1
                     state.posts[post_id] = post
                     state.accounts.setdefault(account, {"followers": 0})
-                if fault and fault.kind == "timeout_after_create":
-                    time.sleep(fault.delay_s)  # the post exists, but the caller times out
+                if (
+                    fault
+                    and fault.kind == "timeout_after_create"
+                    and hold_until_hung_up(self.connection, fault.delay_s)
+                ):
+                    self.close_connection = True  # the post exists, but the caller timed out
+                    return
                 self._send(201, {k: post[k] for k in ("id", "url", "created_at")})
 
             def do_GET(self) -> None:
@@ -352,6 +367,24 @@ class SandboxServer:
 
 
 urls = [""]
+
+
+def hold_until_hung_up(connection: socket.socket, longest: float) -> bool:
+    """Hold an answer until the caller hangs up (True: it timed out waiting), or ``longest`` seconds
+    pass (False: answer it then). A lost answer is then a certain timeout, whatever the caller's read
+    timeout, instead of a race between a sleep and that timeout on a busy machine."""
+    deadline = time.monotonic() + longest
+    while (left := deadline - time.monotonic()) > 0:
+        readable, _, _ = select.select([connection], [], [], min(left, 1.0))
+        if not readable:
+            continue
+        try:
+            if not connection.recv(1, socket.MSG_PEEK):
+                return True  # end of stream: the caller closed the connection
+        except OSError:
+            return True  # reset by the caller
+        time.sleep(0.05)  # bytes of a next request (none comes before this answer): keep holding
+    return False
 
 
 def self_url() -> str:
