@@ -12,7 +12,6 @@ the test; one post published through Chorus to the page; one collection an hour 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -105,8 +104,7 @@ def dataset(chorus: Chorus, fake: FakePlatform, knobs: dict[str, Any]) -> dict[s
         "TOTAL_REACTIONS": 6,
     }
     knobs["youtube"].views, knobs["youtube"].likes, knobs["youtube"].subscribers = 50, 4, 200
-    assert chorus.rt.wait_idle(timeout=60)  # the Chorus post followed
-    time.sleep(0.2)
+    assert chorus.rt.wait_idle(timeout=60)  # the table's stream read: the Chorus post followed
     chorus.tick_at("MetricsFanoutFunction", datetime.now(UTC) + timedelta(minutes=61))
     assert chorus.rt.wait_idle(timeout=120)
     today = datetime.now(UTC).date()
