@@ -26,7 +26,7 @@ refused, the name did not resolve, or the connect timed out. Idempotent requests
 whatever happened.
 
 Timeouts are injectable: a call that names none takes :func:`default_timeout`, whose read timeout
-``CHORUS_HTTP_READ_TIMEOUT_S`` overrides (fault tests make a platform time out in half a second).
+``CHORUS_HTTP_READ_TIMEOUT_S`` overrides (fault tests: 3 s, while their fake holds a lost answer).
 
 **No secret in a message** (issue 14). Error messages are built from redacted text
 (:func:`chorus.net.redact.redact`): a transport error names the URL it failed on, and Graph reads
@@ -66,7 +66,7 @@ DEFAULT_TIMEOUT: tuple[float, float] = (3.05, 10.0)
 
 def default_timeout() -> tuple[float, float]:
     """The (connect, read) timeout of a call that names none: ``DEFAULT_TIMEOUT``, or the read timeout
-    the settings give (``CHORUS_HTTP_READ_TIMEOUT_S``: fault tests make a platform time out in 0.5 s)."""
+    the settings give (``CHORUS_HTTP_READ_TIMEOUT_S``: fault tests make a held answer time out in 3 s)."""
     from chorus.config import get_settings
 
     read = get_settings().http_read_timeout_s
