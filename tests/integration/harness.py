@@ -153,7 +153,9 @@ class Chorus:
         return self.rt.invoke(matches[0].function.logical_id, matches[0].event(at))
 
 
-def eventually(probe: Callable[[], T | None], timeout: float = 20.0, every: float = 0.05) -> T:
+def eventually(probe: Callable[[], T | None], timeout: float = 60.0, every: float = 0.05) -> T:
+    """``probe()``'s first truthy value, asked until ``timeout`` s pass (generous: a loaded machine is slow,
+    a condition met early returns at once)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = probe()
