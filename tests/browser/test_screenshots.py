@@ -60,9 +60,20 @@ def demo_posts(
         "Holiday gift boxes are live 🎁",
         "Customer story: a café in Kyoto 京都",
     ]
+    tags = {2: ["tips"], 3: ["holidays", "shop"]}
     for i, text in enumerate(texts):
         at = now + timedelta(days=1 + 2 * i, hours=i)
-        post(owner, text=text, accounts=everyone[: 1 + i % 3], scheduled_at=at.isoformat())
+        post(
+            owner,
+            text=text,
+            accounts=everyone[: 1 + i % 3],
+            scheduled_at=at.isoformat(),
+            tags=tags.get(i, []),
+        )
+    # the queue posts on weekdays at 09:00: the calendar shows the slots no queued post holds
+    slots = {"slots": [{"weekday": d, "time": "09:00"} for d in range(5)]}
+    assert chorus.call("PUT", "/queue/slots", owner, workspace=ws, json=slots).status_code == 200
+    post(owner, text="From the queue: our roaster's tip of the week", accounts=everyone[:1], mode="queue")
     post(owner, text="Draft: winter menu teaser", accounts=everyone[:1], mode="draft",
          scheduled_at=(now + timedelta(days=3)).isoformat())  # fmt: skip
     post(contributor, text="New mugs in store, 20% off this week only!", accounts=everyone[:2],
