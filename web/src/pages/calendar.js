@@ -241,7 +241,7 @@ function Day({ day, view, outside, today, entries, free, accounts, moving, onMov
         <li><${Entry} entry=${entry} day=${day} account=${accounts[entry.account_id]} moving=${moving} onMove=${onMove} onPosted=${onPosted} /></li>`)}</ul>`}
       ${hidden > 0 && html`<button type="button" class="link more" onClick=${() => (all.value = true)}>+${hidden} more<span class="sr"> on ${longDay(day)}</span></button>`}
       ${free.length > 0 && html`<ul class="free-slots" aria-label=${`Free queue slots on ${longDay(day)}`}>${free.map((time) => html`
-        <li><a class="free-slot" href=${`/compose?at=${day}T${time}`}>${time} free slot<span class="sr"> in the queue on ${longDay(day)}: compose a post for it</span></a></li>`)}</ul>`}
+        <li><a class="free-slot" href=${`/compose?at=${day}T${time}`}>${time} free slot<span class="sr"> in the queue on ${longDay(day)}: plan a post for that time</span></a></li>`)}</ul>`}
     </section>
   `
 }
