@@ -2,7 +2,8 @@
 platform"): on the embedded runtime, each platform's API base URL points at the sandbox answering as that
 platform, one account per platform is connected through ``POST /accounts`` (its owner proven by the
 platform's own whoami call), and a post on each is published by the platform's REAL adapter, exactly
-once, with the URL the platform answered, and shown in the calendar under its platform."""
+once, with the URL the platform answered, shown in the calendar under its platform, and measured by the
+platform's REAL collector (the report has every post's figures)."""
 
 from __future__ import annotations
 
@@ -103,6 +104,20 @@ def test_every_answered_platform_publishes_once_through_its_real_adapter(
     window = {"from": (now - timedelta(hours=1)).isoformat(), "to": (now + timedelta(hours=1)).isoformat()}
     days = chorus.call("GET", "/calendar", key, params=window).json()["days"]
     assert {a for by_account in days.values() for a in by_account} == set(accounts.values())
+    # And the hourly collection, its collectors pointed at the same stand-ins, measures every post
+    assert chorus.rt.wait_idle(timeout=60)  # the table's stream read: the published posts followed
+    chorus.tick_at("MetricsFanoutFunction", now + timedelta(minutes=61))
+    assert chorus.rt.wait_idle(timeout=60)
+    today = now.date()
+    params = {"from": (today - timedelta(days=1)).isoformat(), "to": today.isoformat(), "format": "json"}
+    report = chorus.call("GET", "/reports", key, params=params).json()
+    measured = {p["platform"]: p["engagements"]["current"] for p in report["platforms"]}
+    assert {p for p, engaged in measured.items() if engaged} == set(ANSWERED) - {
+        "wechat"
+    }  # no per-article ids
+    assert all(p["engagements"] > 0 and p["url"] for p in report["top_posts"])
+    counted = {a["platform"] for a in report["followers"]["accounts"] if a["end"]}
+    assert counted == set(ANSWERED) - {"threads", "pinterest"}  # their collectors read no account figures
 
 
 @pytest.mark.parametrize("platform", ["x", "mastodon", "linkedin"])

@@ -159,3 +159,28 @@ def test_every_answered_platform_has_a_claim_and_an_api_url_or_a_base_url() -> N
         body = claim("http://127.0.0.1:1", platform)
         named = body.get("base_url") or next(u for k, u in urls.items() if ANSWERED[platform] in u.split("/"))
         assert named.startswith(f"http://127.0.0.1:1/as/{ANSWERED[platform]}"), platform
+
+
+def test_a_post_s_figures_are_its_own_and_grow_with_its_age() -> None:
+    from chorus.platforms.sandbox.counts import counts
+
+    young, older, again = counts("p1", 0.0, 60.0), counts("p1", 0.0, 3600.0), counts("p1", 0.0, 60.0)
+    assert young == again  # deterministic
+    assert all(older[name] >= young[name] for name in young)
+    assert older["views"] > young["views"] > 0
+    assert counts("p2", 0.0, 60.0) != young  # another post, other figures
+
+
+def test_the_metrics_endpoints_answer_what_was_made_and_refuse_the_rest(sandbox: SandboxServer) -> None:
+    made = requests.post(f"{sandbox.url}/as/x/2/tweets", json={"text": "measured"}, headers=AUTH, timeout=5)
+    tid = made.json()["data"]["id"]
+    answer = requests.get(f"{sandbox.url}/as/x/2/tweets", params={"ids": f"{tid},42", "tweet.fields": "public_metrics"},
+                          headers=AUTH, timeout=5).json()  # fmt: skip
+    (tweet,) = answer["data"]
+    assert tweet["id"] == tid
+    assert tweet["public_metrics"]["impression_count"] >= 120
+    assert [e["resource_id"] for e in answer["errors"]] == ["42"]
+    pins = requests.get(f"{sandbox.url}/as/pinterest/v5/pins/1/analytics", headers=AUTH, timeout=5)
+    assert pins.status_code == 404
+    unauthorised = requests.get(f"{sandbox.url}/as/x/2/tweets", params={"ids": tid}, timeout=5)
+    assert unauthorised.status_code == 401

@@ -29,6 +29,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from chorus.platforms.sandbox.counts import followers
+
 PREFIX = "/as/"
 IMAGE_PATH = "/media/acme-cup.jpg"  # a picture the sandbox serves, for the platforms that need one
 
@@ -58,6 +60,7 @@ class Ask:
     headers: Mapping[str, str]
     json: Any = None
     form: Mapping[str, str] = field(default_factory=dict)
+    every: Mapping[str, list[str]] = field(default_factory=dict)  # each query name's values, in order
 
     @property
     def token(self) -> str:
@@ -140,6 +143,9 @@ class Personas:
     def of(self, platform: str) -> list[Made]:
         return [m for m in self.made if m.platform == platform]
 
+    def find(self, platform: str, post_id: str) -> Made | None:
+        return next((m for m in self.made if m.platform == platform and m.id == post_id), None)
+
     def answer(self, method: str, path: str, query: str, headers: Mapping[str, str], raw: bytes) -> Answer:
         """The persona's answer to a request for ``/as/{name}/...``."""
         name, _, rest = path[len(PREFIX) :].partition("/")
@@ -191,6 +197,7 @@ linked professional account on the same Graph API)."""
 
 LINKEDIN_PAGE = "urn:li:organization:5515715"  # the page the LinkedIn member administers
 WECHAT_ACCOUNT = "gh_acmecoffee0001"  # the official account's original id
+INSTAGRAM_ACCOUNT = "17841400008460056"  # the professional account linked to the Facebook Page
 UNNAMED_HANDLES: Mapping[str, str] = {
     "linkedin": "acme-coffee",
     "facebook": "acmecoffee",
@@ -232,8 +239,8 @@ def _ask(method: str, path: str, query: str, headers: Mapping[str, str], raw: by
         body = json.loads(raw)
     elif raw and "x-www-form-urlencoded" in kind:
         form = {k: v[-1] for k, v in parse_qs(raw.decode(), keep_blank_values=True).items()}
-    params = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
-    return Ask(method, unquote(path), params, lowered, body, form)
+    every = parse_qs(query, keep_blank_values=True)
+    return Ask(method, unquote(path), {k: v[-1] for k, v in every.items()}, lowered, body, form, every)
 
 
 def _iso(at: float) -> str:
@@ -417,7 +424,7 @@ def _meta(all_: Personas) -> Persona:
     with its ``instagram_business_account``), ``POST /{page}/feed``, the Page's feed; Instagram's
     containers, ``media_publish`` (a container publishes once), object reads and the quota."""
     p = Persona("meta", "104000000000001", UNNAMED_HANDLES["facebook"])
-    ig = "17841400008460056"
+    ig = INSTAGRAM_ACCOUNT
     v = r"/v21\.0"
 
     @p.route("GET", rf"{v}/me")
@@ -586,7 +593,9 @@ def _weibo(all_: Personas) -> Persona:
 
     @p.route("GET", r"/2/users/show\.json")
     def show(ask: Ask, m: re.Match[str]) -> Any:
-        return {"id": int(p.account), "idstr": p.account, "screen_name": "Acme咖啡", "domain": p.handle}
+        return {"id": int(p.account), "idstr": p.account, "screen_name": "Acme咖啡", "domain": p.handle,
+                "followers_count": followers(p.account, len(all_.of("weibo"))), "friends_count": 180,
+                "statuses_count": len(all_.of("weibo"))}  # fmt: skip
 
     @p.route("POST", r"/2/statuses/share\.json")
     def share(ask: Ask, m: re.Match[str]) -> Any:
@@ -620,7 +629,9 @@ def _tiktok(all_: Personas) -> Persona:
 
     @p.route("GET", r"/v2/user/info/")
     def me(ask: Ask, m: re.Match[str]) -> Any:
-        return {"data": {"user": {"open_id": p.account, "display_name": "Acme Coffee"}}, "error": ok}
+        user = {"open_id": p.account, "display_name": "Acme Coffee", "following_count": 95,
+                "follower_count": followers(p.account, len(all_.of("tiktok")))}  # fmt: skip
+        return {"data": {"user": user}, "error": ok}
 
     @p.route("POST", r"/v2/post/publish/creator_info/query/")
     def creator(ask: Ask, m: re.Match[str]) -> Any:
