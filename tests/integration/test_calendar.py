@@ -214,3 +214,21 @@ def test_no_free_slot_in_the_past_and_none_without_queue_slots(chorus: Chorus, w
     assert answer.json()["free_slots"] == []
     _, other = chorus.workspace("No queue", TZ)
     assert calendar(chorus, other, **coming_week())["free_slots"] == []
+
+
+def test_a_member_limited_to_one_account_sees_only_its_entries(chorus: Chorus, world: dict[str, Any]) -> None:
+    from chorus.auth import members
+    from chorus.auth.keys import parse_key
+    from chorus.auth.roles import Role
+
+    _, b = world["accounts"]
+    parsed = parse_key(world["key"])
+    assert parsed is not None
+    person = chorus.person(f"limited-{parsed.workspace_id}@calendar.test")
+    members.add_member(parsed.workspace_id, person.user_id, person.email, Role.VIEWER, {b})
+    answer = chorus.call("GET", "/calendar", person.id_token, workspace=parsed.workspace_id,
+                         params={"from": WEEK[0], "to": WEEK[1]})  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    seen = shown(answer.json())
+    assert {account for _, account, _, _ in seen} == {b}  # and none of a's
+    assert {p for p, _, _, _ in seen} == {world["launch"]["id"], world["shoes"]["id"], world["plain"]["id"]}
