@@ -355,6 +355,14 @@ def _bluesky(all_: Personas) -> Persona:
             )
         return {"uri": uri(rkey), "cid": f"bafyreisandbox{rkey}", "value": p.objects[rkey]}
 
+    @p.route("GET", r"/xrpc/app\.bsky\.feed\.getAuthorFeed")
+    def feed(ask: Ask, m: re.Match[str]) -> Any:  # the collector's timeline, newest first, one page
+        shown = [{"post": {"uri": b.id, "cid": f"bafyreisandbox{b.id.rsplit('/', 1)[-1]}",
+                           "author": {"did": p.account, "handle": p.handle}, "indexedAt": _iso(b.at),
+                           "record": {"$type": "app.bsky.feed.post", "text": b.text, "createdAt": _iso(b.at)}}}
+                 for b in reversed(all_.of("bluesky"))]  # fmt: skip
+        return {"feed": shown}
+
     return p
 
 
@@ -439,7 +447,7 @@ def _meta(all_: Personas) -> Persona:
                          p.account, extra={"link": ask.value("link")}))  # fmt: skip
         return {"id": pid}
 
-    @p.route("GET", rf"{v}/{p.account}/feed")
+    @p.route("GET", rf"{v}/{p.account}/(?:feed|published_posts)")  # the collector's timeline: published_posts
     def feed_list(ask: Ask, m: re.Match[str]) -> Any:
         return {"data": [{"id": f.id, "message": f.text, "created_time": _graph_time(f.at), "permalink_url": f.url}
                          for f in reversed(all_.of("facebook"))]}  # fmt: skip
@@ -564,7 +572,7 @@ def _pinterest(all_: Personas) -> Persona:
                                 extra={"board_id": board, "title": body.get("title"), "link": body.get("link")}))  # fmt: skip
         return Answer(201, _pin(made))
 
-    @p.route("GET", rf"{v}/boards/([^/]+)/pins")
+    @p.route("GET", rf"{v}/(?:boards/[^/]+/)?pins")  # the board's pins; the user's (the collector's timeline)
     def pins(ask: Ask, m: re.Match[str]) -> Any:
         return {"items": [_pin(made) for made in reversed(all_.of("pinterest"))], "bookmark": None}
 
@@ -660,6 +668,12 @@ def _tiktok(all_: Personas) -> Persona:
             Made("tiktok", post_id, text, f"https://www.tiktok.com/@{p.handle}/photo/{post_id}", p.account)
         )
         return {"data": {"publish_id": publish_id}, "error": ok}
+
+    @p.route("POST", r"/v2/video/list/")
+    def videos(ask: Ask, m: re.Match[str]) -> Any:  # the collector's timeline, newest first, one page
+        shown = [{"id": t.id, "title": t.text, "video_description": t.text, "create_time": int(t.at),
+                  "share_url": t.url} for t in reversed(all_.of("tiktok"))]  # fmt: skip
+        return {"data": {"videos": shown, "cursor": int(time.time() * 1000), "has_more": False}, "error": ok}
 
     @p.route("POST", r"/v2/post/publish/status/fetch/")
     def status(ask: Ask, m: re.Match[str]) -> Any:
