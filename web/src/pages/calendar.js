@@ -5,6 +5,7 @@ import { html } from '../html.js'
 import { api, session, workspace, workspaceId } from '../session.js'
 import { accountsOf, accountLabel, workspaceZone } from '../workspace.js'
 import { addDays, weekday, todayIn, longDay, monthTitle, WEEKDAYS } from '../dates.js'
+import { RULES } from '../counts.js'
 import './calendar.css'
 
 const STATE_LABEL = {
@@ -252,7 +253,8 @@ function Entry({ entry, day, account, moving, onMove, onPosted }) {
   const open = moving.value === key
   const dateRef = useRef(null)
   useEffect(() => { if (open) dateRef.current?.focus() }, [open])
-  const who = account ? accountLabel(account) : entry.account_id
+  // the account and its platform's display name (rules.json, from the server's table), read aloud as written
+  const who = account ? `@${account.handle || account.platform_account_id} on ${RULES[account.platform]?.name || account.platform}` : entry.account_id
   return html`
     <article class=${`entry ${entry.state}`} draggable=${movable}
       aria-label=${`${STATE_LABEL[entry.state] || entry.state}, ${entry.local_time}, ${who}`}
