@@ -20,7 +20,7 @@ const MODES = [
 
 // What a 422 names for the composer's own fields; anything else is listed in the alert.
 const SHOWN = [/^accounts$/, /^text$/, /^scheduled_at$/, /^media/, /^variants\[[^\]]+\]\.media/, /^variants\./,
-  /^accounts\[[^\]]+\]\.(text|media|thread|first_comment|options\.tiktok)/]
+  /^accounts\[[^\]]+\]\.(text|media|thread|first_comment|options\.tiktok)/, /^tags/]
 
 // One text, a variant per account beside it (empty: the account takes the main text), each counted as
 // its platform counts; attachments uploaded straight to S3 (or chosen in the library) checked against
@@ -40,6 +40,7 @@ export function Composer() {
   const tiktokPrivacy = useSignal('')
   const { query } = useLocation() // ?at=YYYY-MM-DDTHH:MM: a time picked in the calendar (a free queue slot)
   const when = useSignal(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(query.at || '') ? query.at : '')
+  const tags = useSignal('') // comma-separated: the post's tags, the calendar's tag filter finds it by them
   const problem = useSignal(null)
   const done = useSignal(null)
   const busy = useSignal(false)
@@ -89,6 +90,8 @@ export function Composer() {
       parts: parts.value, comment: comment.value, options })
     const body = { accounts: chosen.value, ...made.main, variants: made.variants, mode: mode.value, timezone: zone.value }
     if (mode.value === 'schedule' && when.value) body.scheduled_at = when.value.length === 16 ? when.value + ':00' : when.value
+    const tagList = tags.value.split(',').map((t) => t.trim()).filter(Boolean)
+    if (tagList.length) body.tags = tagList
     try {
       done.value = await api('POST', '/posts', body)
       text.value = ''
@@ -115,6 +118,7 @@ export function Composer() {
   }
   const toggle = (id, on) => (chosen.value = on ? [...chosen.value, id] : chosen.value.filter((x) => x !== id))
   const errorId = (name) => (at(name) ? `${name}-error` : undefined)
+  const tagsError = (problem.value?.errors || []).filter((e) => /^tags/.test(e.field)).map((e) => e.message).join('; ') || null
   return html`
     <h1>Compose</h1>
     <form class="composer" onSubmit=${submit} novalidate>
@@ -163,6 +167,10 @@ export function Composer() {
             aria-describedby=${errorId('scheduled_at')} aria-invalid=${at('scheduled_at') ? 'true' : undefined} />
           ${at('scheduled_at') && html`<p id="scheduled_at-error" class="error">${at('scheduled_at')}</p>`}`}
       </fieldset>
+      <label for="tags">Tags (comma-separated)</label>
+      <input id="tags" value=${tags.value} onInput=${(e) => (tags.value = e.currentTarget.value)} placeholder="launch, spring"
+        aria-describedby=${tagsError ? 'tags-error' : undefined} aria-invalid=${tagsError ? 'true' : undefined} />
+      ${tagsError && html`<p id="tags-error" class="error">${tagsError}</p>`}
       ${problem.value && html`<div role="alert" class="error">
         <p>${problem.value.status === 422 ? 'The post was not created: see the fields marked.' : problem.value.message}</p>
         ${problem.value.status === 422 && leftover.length > 0 && html`<ul>${leftover.map((e) => html`<li>${e.field}: ${e.message}</li>`)}</ul>`}
