@@ -142,3 +142,27 @@ def test_the_queues_free_slots_are_dashed_entries_that_open_the_composer_for_the
     width = phone.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 390, f"the calendar is {width} px wide at a phone's 390"
     phone.context.close()
+
+
+def test_tags_given_in_the_composer_find_the_post_in_the_calendar(
+    page: Any, chorus: Chorus, team: Team
+) -> None:
+    days = next_week(team)
+    sign_in(page, chorus, team.owner, team.workspace_id)
+    page.goto(f"{chorus.rt.web_url}/compose?at={days[3]}T10:15")
+    page.get_by_role("checkbox").first.check()
+    page.get_by_label("Text", exact=True).fill("Autumn menu, tagged")
+    tags = page.get_by_label("Tags (comma-separated)")
+    # A tag the server refuses is shown at the field
+    tags.fill("autumn, " + "x" * 51)
+    page.get_by_role("button", name="Create post").click()
+    expect(page.locator("#tags-error")).to_contain_text("1-50 characters")
+    expect(tags).to_have_attribute("aria-invalid", "true")
+    tags.fill("Autumn, menu")
+    page.get_by_role("button", name="Create post").click()
+    expect(page.get_by_role("status").filter(has_text="Created")).to_be_visible()
+    page.goto(f"{chorus.rt.web_url}/calendar?view=week&date={days[3]}&tag=autumn")
+    entry = page.locator(f'section.day[data-day="{days[3]}"] article.entry')
+    expect(entry).to_have_count(1)
+    expect(entry).to_contain_text("10:15")
+    expect(entry).to_contain_text("#autumn #menu")
