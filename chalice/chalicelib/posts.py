@@ -212,8 +212,10 @@ def get_import(job_id: str) -> Response:
 
 @route(bp, "/calendar", methods=["GET"])
 def calendar() -> Response:
-    """The posts of ``from``..``to`` by local day and account, and the queue's free slots; ``campaign``,
-    ``tag``: only the posts of that campaign, with that tag (a 422 naming it when it is not one)."""
+    """Planned and published posts by local day and account, with the queue's free slots.
+
+    ``from``..``to`` (ISO-8601, at most 93 days); ``campaign``, ``tag``: only the posts of that campaign,
+    with that tag (a 422 naming the parameter when it is not one)."""
     params = query(bp.current_request)
     if "from" not in params or "to" not in params:
         raise ValidationFailed.on("from" if "from" not in params else "to", "required (ISO-8601)", "required")
