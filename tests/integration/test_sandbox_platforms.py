@@ -156,3 +156,25 @@ def test_the_platforms_not_answered_are_named_with_the_reason(stand_in: SandboxS
                            headers={"Authorization": "Bearer t"})  # fmt: skip
     assert refused.status_code == 404
     assert "does not answer as 'youtube'" in refused.json()["message"]
+
+
+def test_a_video_is_uploaded_to_the_stand_in_and_published_once(
+    chorus: Chorus, stand_in: SandboxServer
+) -> None:
+    from chorus.platforms.sandbox.video import VIDEO, VIDEO_PATH
+
+    _, key = chorus.workspace("Video")
+    account = chorus.call("POST", "/accounts", key, json=claim(stand_in.url, "tiktok")).json()["id"]
+    # When a short video (the sandbox's own MP4) goes to TikTok
+    made = chorus.call("POST", "/posts", key, json={
+        "text": "Pouring the autumn blend", "accounts": [account], "mode": "now",
+        "media": [{"mime_type": "video/mp4", "url": stand_in.url + VIDEO_PATH}],
+        "options": {"tiktok": {"privacy_level": "SELF_ONLY"}}})  # fmt: skip
+    assert made.status_code == 201, made.text
+    (target,) = settled(chorus, key, made.json()["id"])["targets"]
+    # Then its bytes were uploaded by TikTok's chunk flow, and one video post made, at the answered URL
+    assert target["state"] == "published", target
+    (video,) = [m for m in published(stand_in) if m["platform"] == "tiktok" and m["extra"].get("video")]
+    assert video["extra"]["bytes"] == len(VIDEO)
+    assert target["url"] == video["url"]
+    assert "/video/" in video["url"]

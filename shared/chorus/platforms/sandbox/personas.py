@@ -11,10 +11,11 @@ A persona has one account; any token not revoked on the sandbox is that account'
 local stand-in, not an identity provider). What it made is recorded as a :class:`Made` (platform, id,
 text, url), listed at ``GET /_control/published``: that is how the demo shows each post exactly once.
 
-Not answered (said by :data:`NOT_ANSWERED`, shown in the demo and docs/platforms.md): the video
-platforms (YouTube, Douyin, Kuaishou, and TikTok's videos: its photo posts are answered), whose posts
-are videos uploaded in chunks and processed by the platform (a sandbox reply there would fake that
-processing)."""
+TikTok takes photos and videos (a video uploaded in chunks to the persona: the sandbox does not
+transcode, it accepts the bytes and reports the video processed; :mod:`chorus.platforms.sandbox.video`
+is the small MP4 it serves for that). Not answered (said by :data:`NOT_ANSWERED`, shown in the demo and
+docs/platforms.md): YouTube, Douyin and Kuaishou, video platforms whose adapters are tested against the
+fakes of tests/faults/fakes."""
 
 from __future__ import annotations
 
@@ -61,13 +62,20 @@ class Ask:
     json: Any = None
     form: Mapping[str, str] = field(default_factory=dict)
     every: Mapping[str, list[str]] = field(default_factory=dict)  # each query name's values, in order
+    raw: bytes = b""  # the body as sent (an uploaded chunk)
 
     @property
     def token(self) -> str:
         given = self.headers.get("authorization", "").split()  # Bearer <token>, OAuth2 <token>
         if len(given) == 2:
             return given[1]
-        return self.form.get("access_token") or self.query.get("access_token") or ""
+        # an upload URL carries its own token (TikTok's ``upload_token``): the URL is the credential
+        return (
+            self.form.get("access_token")
+            or self.query.get("access_token")
+            or self.query.get("upload_token")
+            or ""
+        )
 
     def value(self, name: str) -> Any:
         """A body field, from JSON or form."""
@@ -205,8 +213,8 @@ UNNAMED_HANDLES: Mapping[str, str] = {
 }
 
 IMAGE_ONLY = frozenset({"instagram", "pinterest", "tiktok", "wechat"})
-"""Answered platforms whose posts need an image (the rest take a text post; TikTok: photo posts, its
-videos are not answered)."""
+"""Answered platforms whose posts need an image or a video (the rest take a text post; TikTok: photo
+posts, and videos)."""
 
 
 def claim(sandbox_url: str, platform: str) -> dict[str, str]:
@@ -240,7 +248,7 @@ def _ask(method: str, path: str, query: str, headers: Mapping[str, str], raw: by
     elif raw and "x-www-form-urlencoded" in kind:
         form = {k: v[-1] for k, v in parse_qs(raw.decode(), keep_blank_values=True).items()}
     every = parse_qs(query, keep_blank_values=True)
-    return Ask(method, unquote(path), {k: v[-1] for k, v in every.items()}, lowered, body, form, every)
+    return Ask(method, unquote(path), {k: v[-1] for k, v in every.items()}, lowered, body, form, every, raw)
 
 
 def _iso(at: float) -> str:
@@ -624,13 +632,16 @@ def _weibo(all_: Personas) -> Persona:
 
 
 def _tiktok(all_: Personas) -> Persona:
-    """TikTok's Content Posting API for photo posts: ``GET /v2/user/info/``, creator info, ``content/init``
-    (``PULL_FROM_URL`` photos: TikTok pulls and posts them at once; a video init is refused, the sandbox
-    does not take video), ``status/fetch`` (``PUBLISH_COMPLETE`` with the post's id). Every answer is the
-    ``{data, error: {code: ok}}`` envelope."""
+    """TikTok's Content Posting API: ``GET /v2/user/info/``, creator info, ``content/init``
+    (``PULL_FROM_URL`` photos: TikTok pulls and posts them at once), ``video/init`` (a Direct Post
+    ``FILE_UPLOAD``: an upload URL here taking the chunks in order, 206 then 201 after the last; 416 out
+    of order), ``status/fetch`` (``PROCESSING_UPLOAD`` until every byte is in, then ``PUBLISH_COMPLETE``
+    with the post's id: the post is made once, at that read; the sandbox does not transcode) and
+    ``video/list``. Every answer is the ``{data, error: {code: ok}}`` envelope."""
     p = Persona("tiktok", "-000OgXkVp2VqmnAGxUGGl6XodBGxIBqH9QS", "acmecoffee")
     ok = {"code": "ok", "message": "", "log_id": "20261207sandbox"}
     publishes: dict[str, Made] = {}
+    privacy = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]
 
     def refused(status: int, code: str, message: str) -> Answer:
         return Answer(status, {"data": {}, "error": {"code": code, "message": message, "log_id": "sandbox"}})
@@ -644,13 +655,47 @@ def _tiktok(all_: Personas) -> Persona:
     @p.route("POST", r"/v2/post/publish/creator_info/query/")
     def creator(ask: Ask, m: re.Match[str]) -> Any:
         return {"data": {"creator_username": p.handle, "creator_nickname": "Acme Coffee",
-                         "privacy_level_options": ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"],
+                         "privacy_level_options": privacy,
                          "comment_disabled": False, "duet_disabled": False, "stitch_disabled": False,
                          "max_video_post_duration_sec": 600}, "error": ok}  # fmt: skip
 
-    @p.route("POST", r"/v2/post/publish/(video|inbox/video)/init/")
+    @p.route("POST", r"/v2/post/publish/video/init/")
     def video(ask: Ask, m: re.Match[str]) -> Any:
-        return refused(400, "invalid_params", "the sandbox takes TikTok photo posts; videos are not answered")
+        """A Direct Post video by FILE_UPLOAD: an upload URL here; the post is made once the last byte
+        is in and its status read (the sandbox does not transcode: a complete upload is processed)."""
+        body = ask.json or {}
+        info, source = body.get("post_info") or {}, body.get("source_info") or {}
+        size = source.get("video_size")
+        if source.get("source") != "FILE_UPLOAD" or not isinstance(size, int) or size <= 0:
+            return refused(
+                400, "invalid_params", "the sandbox takes FILE_UPLOAD videos with their video_size"
+            )
+        if info.get("privacy_level") not in privacy:
+            return refused(403, "privacy_level_option_mismatch", "privacy_level is not among the options")
+        number = all_.next_id()
+        publish_id = f"v_pub_file~v2-1.{number}"
+        p.objects[str(number)] = {"publish_id": publish_id, "size": size, "received": 0, "info": info}
+        upload = f"{all_.base}{PREFIX}tiktok/upload/video/?upload_id={number}&upload_token=sandbox{number}"
+        return {"data": {"publish_id": publish_id, "upload_url": upload}, "error": ok}
+
+    @p.route("PUT", r"/upload/video/")
+    def chunk(ask: Ask, m: re.Match[str]) -> Any:
+        upload = p.objects.get(ask.query.get("upload_id", ""))
+        if upload is None or ask.token != f"sandbox{ask.query.get('upload_id')}":
+            return Answer(404, None)
+        found = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", ask.headers.get("content-range", ""))
+        if (
+            not found
+            or int(found.group(1)) != upload["received"]
+            or len(ask.raw) != int(found.group(2)) + 1 - int(found.group(1))
+        ):
+            return Answer(416, None)
+        upload["received"] += len(ask.raw)
+        return Answer(201 if upload["received"] >= upload["size"] else 206, None)
+
+    @p.route("POST", r"/v2/post/publish/inbox/video/init/")
+    def inbox(ask: Ask, m: re.Match[str]) -> Any:
+        return refused(400, "invalid_params", "the sandbox takes direct posts (drafts are not answered)")
 
     @p.route("POST", r"/v2/post/publish/content/init/")
     def content(ask: Ask, m: re.Match[str]) -> Any:
@@ -677,11 +722,21 @@ def _tiktok(all_: Personas) -> Persona:
 
     @p.route("POST", r"/v2/post/publish/status/fetch/")
     def status(ask: Ask, m: re.Match[str]) -> Any:
-        made = publishes.get(str(ask.value("publish_id")))
+        publish_id = str(ask.value("publish_id"))
+        upload = next((u for u in p.objects.values() if u.get("publish_id") == publish_id), None)
+        if upload is not None and publish_id not in publishes:
+            if upload["received"] < upload["size"]:
+                return {"data": {"status": "PROCESSING_UPLOAD", "uploaded_bytes": upload["received"],
+                                 "publicaly_available_post_id": []}, "error": ok}  # fmt: skip
+            post_id = f"7301234567890{all_.next_id():06d}"
+            text = str(upload["info"].get("title") or upload["info"].get("description") or "")
+            publishes[publish_id] = all_.record(Made("tiktok", post_id, text, f"https://www.tiktok.com/@{p.handle}/video/{post_id}",
+                                                     p.account, extra={"video": True, "bytes": upload["received"]}))  # fmt: skip
+        made = publishes.get(publish_id)
         if made is None:
             return refused(400, "invalid_publish_id", "The publish_id does not exist")
         return {"data": {"status": "PUBLISH_COMPLETE", "publicaly_available_post_id": [int(made.id)],
-                         "uploaded_bytes": 0}, "error": ok}  # fmt: skip
+                         "uploaded_bytes": made.extra.get("bytes", 0)}, "error": ok}  # fmt: skip
 
     return p
 

@@ -28,7 +28,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from chorus.platforms.sandbox.insights import answer_metrics
 from chorus.platforms.sandbox.personas import IMAGE, IMAGE_PATH, PREFIX, Personas
+from chorus.platforms.sandbox.video import VIDEO, VIDEO_PATH
 
+FILES = {IMAGE_PATH: (IMAGE, "image/jpeg"), VIDEO_PATH: (VIDEO, "video/mp4")}  # what the sandbox serves
 AS = "as:"  # a fault's account naming a platform the sandbox answers as ("as:x")
 LABEL = "Chorus sandbox (local only - not a real social network)"
 
@@ -146,6 +148,24 @@ class SandboxServer:
                 self._send(got.status, got.body, dict(got.headers))
                 return True
 
+            def _file(self, data: bytes, mime: str) -> None:
+                """A media file; a ``Range: bytes=a-b`` read answered 206 with its total size (the
+                publishers read a video in chunks)."""
+                found = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range") or "")
+                first, last = (
+                    (int(found.group(1)), int(found.group(2) or len(data) - 1))
+                    if found
+                    else (0, len(data) - 1)
+                )
+                last = min(last, len(data) - 1)
+                self.send_response(206 if found else 200)
+                self.send_header("Content-Type", mime)
+                if found:
+                    self.send_header("Content-Range", f"bytes {first}-{last}/{len(data)}")
+                self.send_header("Content-Length", str(last + 1 - first))
+                self.end_headers()
+                self.wfile.write(data[first : last + 1])
+
             def _authorised(self) -> bool:
                 token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
                 if not token or token in state.revoked_tokens:
@@ -252,12 +272,8 @@ class SandboxServer:
                     with state.lock:
                         self._send(200, {"requests": list(state.requests)})
                     return
-                if path == IMAGE_PATH:
-                    self.send_response(200)
-                    self.send_header("Content-Type", "image/jpeg")
-                    self.send_header("Content-Length", str(len(IMAGE)))
-                    self.end_headers()
-                    self.wfile.write(IMAGE)
+                if path in FILES:
+                    self._file(*FILES[path])
                     return
                 if path == "/_control/faults":  # each with the times it has left
                     with state.lock:
