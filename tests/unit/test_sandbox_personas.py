@@ -184,3 +184,17 @@ def test_the_metrics_endpoints_answer_what_was_made_and_refuse_the_rest(sandbox:
     assert pins.status_code == 404
     unauthorised = requests.get(f"{sandbox.url}/as/x/2/tweets", params={"ids": tid}, timeout=5)
     assert unauthorised.status_code == 401
+
+
+def test_the_sandbox_video_is_an_mp4_the_media_reader_accepts_served_in_ranges(
+    sandbox: SandboxServer,
+) -> None:
+    from chorus.library.mp4 import read_bytes
+    from chorus.platforms.sandbox.video import VIDEO, VIDEO_PATH
+
+    info = read_bytes(VIDEO)
+    assert (info.duration_s, info.width, info.height, info.has_video) == (6.0, 720, 1280, True)
+    part = requests.get(sandbox.url + VIDEO_PATH, headers={"Range": "bytes=0-99"}, timeout=5)
+    assert part.status_code == 206
+    assert part.content == VIDEO[:100]
+    assert part.headers["Content-Range"] == f"bytes 0-99/{len(VIDEO)}"
