@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from chorus.platforms.bluesky.publish import RESUME_STEP, BlueskyPublisher, tid_for
+from chorus.platforms.budget import requests_budget
+from chorus.platforms.http import default_timeout
 from chorus.posts.model import MediaRef, TargetState
 from chorus.posts.publisher import VERIFY_LOOKS
 from tests.contract.stepping import STEP_BUDGET
@@ -189,9 +191,8 @@ def test_an_image_post_uploads_once_and_creates_the_record_in_the_next_step(
 def test_a_thread_longer_than_one_calls_budget_goes_on_in_the_next_step_from_the_landed_parent(
     bed: PublisherBed, platform: FakePlatform, pds: BlueskyFake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a call budget of two default requests, which holds seven at this bed's short timeouts,
-    # and a thread of nine records
-    monkeypatch.setattr(BlueskyPublisher, "request_budget_s", STEP_BUDGET)
+    # Given a call budget that holds seven requests at this bed's timeouts, and a thread of nine records
+    monkeypatch.setattr(BlueskyPublisher, "request_budget_s", requests_budget(7, default_timeout()))
     parts = tuple(f"part {n}" for n in range(1, 9))
     account = bed.account("bluesky", DID)
     post = bed.post(account, "root", thread=parts)
