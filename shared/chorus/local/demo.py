@@ -6,11 +6,13 @@ by the platform), and shows each one published on time, exactly once, or failed 
 reason and an alert.
 
 The sandbox also answers as real platforms (X, Mastodon, Bluesky, Facebook, Instagram, Threads,
-LinkedIn, Pinterest, Weibo, TikTok's photo posts: :mod:`chorus.platforms.sandbox.personas`): each
+LinkedIn, Pinterest, Weibo, TikTok, WeChat: :mod:`chorus.platforms.sandbox.personas`): each
 platform's API base URL points at it, one account per platform is connected (its ownership proven by the
-platform's own whoami call), a picture goes to the platforms that need one and a text post is scheduled
-on the others (X's answer lost on the way), each published by that platform's real adapter, exactly
-once, and shown in the calendar. The platforms it does not answer as are named, with the reason.
+platform's own whoami call), a picture goes to the platforms that need one, a short video (an MP4 the
+sandbox writes) to TikTok, and a text post is scheduled on the others (X's answer lost on the way), each
+published by that platform's real adapter, exactly once, and shown in the calendar. The hourly metrics
+collection then runs once, each platform's real collector reading the figures the sandbox answers, and
+the report shows them. The platforms it does not answer as are named, with the reason.
 """
 
 from __future__ import annotations
@@ -37,8 +39,15 @@ def run_demo(template: Path) -> int:
     from chorus.auth.workspaces import create_workspace
     from chorus.local.runtime import LocalRuntime
     from chorus.platforms.registry import PLATFORMS
-    from chorus.platforms.sandbox.personas import IMAGE_ONLY, IMAGE_PATH, NOT_ANSWERED, api_urls
+    from chorus.platforms.sandbox.personas import (
+        IMAGE_ONLY,
+        IMAGE_PATH,
+        NOT_ANSWERED,
+        VIDEO_PLATFORMS,
+        api_urls,
+    )
     from chorus.platforms.sandbox.server import LABEL, SandboxServer
+    from chorus.platforms.sandbox.video import VIDEO_PATH
 
     started = time.monotonic()
     step("Starting the embedded runtime from template.yaml (moto on 127.0.0.1, no AWS account)")
@@ -114,6 +123,16 @@ def run_demo(template: Path) -> int:
             return 1
         posts = [(f"A picture ({len(IMAGE_ONLY)} platforms)", answer.json()["id"], now)]
         say(f"  {now.strftime('%H:%M:%S')} UTC  {posts[0][0]} (publish now)")
+        video = [{"mime_type": "video/mp4", "url": sandbox_url + VIDEO_PATH}]  # a 6 s MP4 the sandbox wrote
+        answer = call("POST", "/posts", json={"text": VIDEO_TEXT, "accounts": [stand_ins[p] for p in VIDEO_PLATFORMS],
+                                              "media": video, "mode": "now", "options": PICTURE_OPTIONS})  # fmt: skip
+        if answer.status_code != 201:
+            say(f"  {RED}could not publish: {answer.text}{RESET}")
+            return 1
+        posts.append((f"A short video ({len(VIDEO_PLATFORMS)} platform)", answer.json()["id"], now))
+        say(
+            f"  {now.strftime('%H:%M:%S')} UTC  {posts[-1][0]} (publish now: uploaded in chunks, then processed)"
+        )
         base = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=6)
         texts = [p for p in stand_ins if p not in IMAGE_ONLY]
         plan = [
@@ -176,17 +195,28 @@ def run_demo(template: Path) -> int:
         later = [t for p in results.values() for t in p["targets"] if t["state"] == "processing"]
         failed = [t for p in results.values() for t in p["targets"] if t["state"] == "failed"]
         dupes = len(platform_posts) - len({p["client_ref"] for p in platform_posts})
-        once = {p: sum(m["platform"] == p for m in elsewhere) for p in stand_ins}
-        dupes += sum(n - 1 for n in once.values() if n > 1)
+        once = {
+            p: sum(m["platform"] == p and not m["extra"].get("video") for m in elsewhere) for p in stand_ins
+        }
+        videos = {
+            p: sum(m["platform"] == p and bool(m["extra"].get("video")) for m in elsewhere)
+            for p in VIDEO_PLATFORMS
+        }
+        dupes += sum(n - 1 for n in [*once.values(), *videos.values()] if n > 1)
         say(f"\n  {len(published)} published, {len(later)} being published by the platform, {len(failed)} failed,"
             f" {dupes} duplicates on the platforms")  # fmt: skip
         say(f"  posts made on each platform: {', '.join(f'{p} {n}' for p, n in once.items())}")
+        say(f"  videos made: {', '.join(f'{p} {n}' for p, n in videos.items())}")
         faults = requests.get(sandbox_url + "/_control/faults", timeout=30).json()["faults"]
         lost = [f for f in faults if f["account"] == "as:x" and f["times"] == 0]
         say(f"  X's answer {'was lost, and the post was found on its timeline' if lost else 'was never lost'}: "
             f"{once['x']} post on X")  # fmt: skip
-        ok = len(published) + len(later) == 3 + len(stand_ins) and len(failed) == 1 and dupes == 0
-        ok = ok and all(n == 1 for n in once.values()) and bool(lost)
+        ok = (
+            len(published) + len(later) == 3 + len(stand_ins) + len(videos)
+            and len(failed) == 1
+            and dupes == 0
+        )
+        ok = ok and all(n == 1 for n in [*once.values(), *videos.values()]) and bool(lost)
 
         step("The calendar (GET /calendar, what the web app's calendar shows)")
         window = {
@@ -251,6 +281,7 @@ def run_demo(template: Path) -> int:
 
 EVERYWHERE = "Autumn blend is back at Acme Coffee ☕ https://acme-coffee.example/autumn"
 PICTURE = "Autumn blend ☕\nA cup of it, fresh from the roaster."  # the first line: a WeChat article's title
+VIDEO_TEXT = "Pouring the autumn blend ☕ #coffee"
 PICTURE_OPTIONS = {"tiktok": {"privacy_level": "PUBLIC_TO_EVERYONE"}}  # TikTok asks each post's audience
 LATER = {"wechat"}  # published by a job the platform runs: its adapter reads it again 30 s later
 

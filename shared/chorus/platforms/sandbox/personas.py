@@ -122,9 +122,10 @@ class Persona:
 
 
 NOT_ANSWERED: Mapping[str, str] = {
-    "youtube": "a YouTube post is a video uploaded by resumable upload and processed by YouTube",
-    "douyin": "a Douyin post is a video uploaded in parts and processed by Douyin",
-    "kuaishou": "a Kuaishou post is a video uploaded in parts and processed by Kuaishou",
+    "youtube": "YouTube connects by Google OAuth only, and its upload URL is not configured apart from its API's: "
+    "not answered yet",
+    "douyin": "Douyin connects by OAuth only (no token to paste): its connect flow and part upload are not answered yet",
+    "kuaishou": "Kuaishou connects by OAuth only (no token to paste): its connect flow and upload are not answered yet",
 }
 """Platforms the sandbox does not answer as, and why (their adapters are tested against the fakes of
 tests/faults/fakes instead)."""
@@ -212,6 +213,8 @@ UNNAMED_HANDLES: Mapping[str, str] = {
     "wechat": "acmecoffee",
 }
 
+VIDEO_PLATFORMS = ("tiktok",)
+"""Answered platforms that take a video post (uploaded to the persona in the platform's own chunks)."""
 IMAGE_ONLY = frozenset({"instagram", "pinterest", "tiktok", "wechat"})
 """Answered platforms whose posts need an image or a video (the rest take a text post; TikTok: photo
 posts, and videos)."""
