@@ -5,7 +5,7 @@ import { html } from '../html.js'
 import { api, session, workspace, workspaceId } from '../session.js'
 import { accountsOf, accountLabel, workspaceZone } from '../workspace.js'
 import { addDays, weekday, todayIn, longDay, monthTitle, WEEKDAYS } from '../dates.js'
-import { RULES } from '../counts.js'
+import RULES from '../rules.json' with { type: 'json' } // the platforms' display names, without counts.js's twitter-text
 import './calendar.css'
 
 const STATE_LABEL = {
