@@ -67,6 +67,12 @@ def _now(made: Made) -> dict[str, int]:
     return counts(made.id, made.at, time.time())
 
 
+def _measured(all_: Personas, platform: str, post_id: str) -> tuple[Made, dict[str, int]] | None:
+    """The post ``platform``'s persona made under ``post_id`` and its counts now; None: not made here."""
+    made = all_.find(platform, post_id)
+    return None if made is None else (made, _now(made))
+
+
 def _account_total(all_: Personas, platform: str) -> dict[str, int]:
     return summed(_now(m) for m in all_.of(platform))
 
@@ -103,10 +109,10 @@ def _mastodon(all_: Personas) -> None:
 
     @_first(p, "GET", r"/api/v1/statuses/([^/]+)")
     def status(ask: Ask, m: re.Match[str]) -> Any:
-        made = all_.find("mastodon", m.group(1))
-        if made is None:
+        found = _measured(all_, "mastodon", m.group(1))
+        if found is None:
             return Answer(404, {"error": "Record not found"})
-        c = _now(made)
+        made, c = found
         return {"id": made.id, "url": made.url, "uri": made.url, "content": f"<p>{made.text}</p>",
                 "replies_count": c["comments"], "reblogs_count": c["shares"], "favourites_count": c["likes"],
                 "quotes_count": c["quotes"]}  # fmt: skip
@@ -253,10 +259,10 @@ def _pinterest(all_: Personas) -> None:
 
     @_first(p, "GET", r"/v5/pins/([^/]+)/analytics")
     def analytics(ask: Ask, m: re.Match[str]) -> Any:
-        made = all_.find("pinterest", m.group(1))
-        if made is None:
+        found = _measured(all_, "pinterest", m.group(1))
+        if found is None:
             return Answer(404, {"code": 50, "message": "Pin not found."})
-        c = _now(made)
+        c = found[1]
         shown = {"IMPRESSION": c["views"], "OUTBOUND_CLICK": c["clicks"], "PIN_CLICK": c["clicks"] * 2,
                  "SAVE": c["saves"], "TOTAL_COMMENTS": c["comments"], "TOTAL_REACTIONS": c["likes"]}  # fmt: skip
         day = {"date": ask.query.get("end_date", ""), "data_status": "READY", "metrics": shown}
