@@ -15,7 +15,16 @@ import pytest
 import requests
 
 from chorus.local.demo import EVERYWHERE, PICTURE, PICTURE_OPTIONS, connect_stand_ins
-from chorus.platforms.sandbox.personas import ANSWERED, IMAGE_ONLY, IMAGE_PATH, NOT_ANSWERED, api_urls, claim
+from chorus.platforms.sandbox.personas import (
+    ANSWERED,
+    IMAGE_ONLY,
+    IMAGE_PATH,
+    NOT_ANSWERED,
+    OAUTH_APPS,
+    VIDEO_ONLY,
+    api_urls,
+    claim,
+)
 from chorus.platforms.sandbox.server import SandboxServer
 from tests.integration.harness import Chorus, eventually
 
@@ -33,7 +42,7 @@ def stand_in() -> Iterator[SandboxServer]:
 
 @pytest.fixture(scope="module")
 def chorus(stand_in: SandboxServer) -> Iterator[Chorus]:
-    c = Chorus(extra_env=api_urls(stand_in.url))
+    c = Chorus(extra_env=api_urls(stand_in.url), parameters=dict(OAUTH_APPS))
     yield c
     c.close()
 
@@ -67,7 +76,7 @@ def test_every_answered_platform_publishes_once_through_its_real_adapter(
     assert shown["instagram"]["platform_account_id"] == "17841400008460056"  # the Page's linked account
     assert shown["bluesky"]["platform_account_id"].startswith("did:plc:")
     # When a text post goes to every text platform and a picture to the platforms that need one
-    texts = [accounts[p] for p in ANSWERED if p not in IMAGE_ONLY]
+    texts = [accounts[p] for p in ANSWERED if p not in IMAGE_ONLY | VIDEO_ONLY]
     pictures = [accounts[p] for p in sorted(IMAGE_ONLY)]
     media = [{"mime_type": "image/jpeg", "url": stand_in.url + IMAGE_PATH}]
     made = [
@@ -87,11 +96,14 @@ def test_every_answered_platform_publishes_once_through_its_real_adapter(
     assert [m.status_code for m in made] == [201, 201], [m.text for m in made]
     targets = [t for m in made for t in settled(chorus, key, m.json()["id"])["targets"]]
     # Then each is published, once, by its platform's adapter, at the URL the platform answered
-    assert {t["account_id"]: t["state"] for t in targets} == dict.fromkeys(accounts.values(), "published")
+    posted = {a for p, a in accounts.items() if p not in VIDEO_ONLY}
+    assert {t["account_id"]: t["state"] for t in targets} == dict.fromkeys(posted, "published")
     on_platforms = published(stand_in)[before:]
-    assert sorted(m["platform"] for m in on_platforms) == sorted(ANSWERED)
+    assert sorted(m["platform"] for m in on_platforms) == sorted(set(ANSWERED) - VIDEO_ONLY)
     by_platform = {m["platform"]: m for m in on_platforms}
     for platform, account_id in accounts.items():
+        if platform in VIDEO_ONLY:
+            continue
         (target,) = [t for t in targets if t["account_id"] == account_id]
         assert target["url"] == by_platform[platform]["url"], platform
     words, _ = EVERYWHERE.rsplit(" ", 1)  # the link goes out as the workspace's tracked short link
@@ -103,7 +115,7 @@ def test_every_answered_platform_publishes_once_through_its_real_adapter(
     now = datetime.now(UTC)
     window = {"from": (now - timedelta(hours=1)).isoformat(), "to": (now + timedelta(hours=1)).isoformat()}
     days = chorus.call("GET", "/calendar", key, params=window).json()["days"]
-    assert {a for by_account in days.values() for a in by_account} == set(accounts.values())
+    assert {a for by_account in days.values() for a in by_account} == posted
     # And the hourly collection, its collectors pointed at the same stand-ins, measures every post
     assert chorus.rt.wait_idle(timeout=60)  # the table's stream read: the published posts followed
     chorus.tick_at("MetricsFanoutFunction", now + timedelta(minutes=61))
@@ -112,12 +124,15 @@ def test_every_answered_platform_publishes_once_through_its_real_adapter(
     params = {"from": (today - timedelta(days=1)).isoformat(), "to": today.isoformat(), "format": "json"}
     report = chorus.call("GET", "/reports", key, params=params).json()
     measured = {p["platform"]: p["engagements"]["current"] for p in report["platforms"]}
-    assert {p for p, engaged in measured.items() if engaged} == set(ANSWERED) - {
-        "wechat"
-    }  # no per-article ids
+    no_post_figures = {"wechat"} | VIDEO_ONLY  # WeChat's statistics name no article; no video posted here
+    assert {p for p, engaged in measured.items() if engaged} == set(ANSWERED) - no_post_figures
     assert all(p["engagements"] > 0 and p["url"] for p in report["top_posts"])
     counted = {a["platform"] for a in report["followers"]["accounts"] if a["end"]}
-    assert counted == set(ANSWERED) - {"threads", "pinterest"}  # their collectors read no account figures
+    assert counted == set(ANSWERED) - {
+        "threads",
+        "pinterest",
+        "douyin",
+    }  # their collectors read no account figures
 
 
 @pytest.mark.parametrize("platform", ["x", "mastodon", "linkedin"])
@@ -158,23 +173,33 @@ def test_the_platforms_not_answered_are_named_with_the_reason(stand_in: SandboxS
     assert "does not answer as 'youtube'" in refused.json()["message"]
 
 
-def test_a_video_is_uploaded_to_the_stand_in_and_published_once(
+def test_a_video_is_uploaded_to_each_video_stand_in_and_published_once(
     chorus: Chorus, stand_in: SandboxServer
 ) -> None:
+    from chorus.local.demo import connect_by_oauth
     from chorus.platforms.sandbox.video import VIDEO, VIDEO_PATH
 
     _, key = chorus.workspace("Video")
-    account = chorus.call("POST", "/accounts", key, json=claim(stand_in.url, "tiktok")).json()["id"]
-    # When a short video (the sandbox's own MP4) goes to TikTok
-    made = chorus.call("POST", "/posts", key, json={
-        "text": "Pouring the autumn blend", "accounts": [account], "mode": "now",
+
+    def call(method: str, path: str, **kw: Any) -> requests.Response:
+        return chorus.call(method, path, key, **kw)
+
+    # Given a TikTok account connected by its token and a Douyin account by OAuth (the persona's
+    # authorize page answering a code, exchanged by Chorus at the persona's token endpoint)
+    tiktok = call("POST", "/accounts", json=claim(stand_in.url, "tiktok")).json()["id"]
+    connected = connect_by_oauth(call, "douyin")
+    assert connected.status_code == 200, connected.text
+    (douyin,) = connected.json()["accounts"]
+    # When a short video (the sandbox's own MP4) goes to both
+    made = call("POST", "/posts", json={
+        "text": "Pouring the autumn blend", "accounts": [tiktok, douyin["id"]], "mode": "now",
         "media": [{"mime_type": "video/mp4", "url": stand_in.url + VIDEO_PATH}],
         "options": {"tiktok": {"privacy_level": "SELF_ONLY"}}})  # fmt: skip
     assert made.status_code == 201, made.text
-    (target,) = settled(chorus, key, made.json()["id"])["targets"]
-    # Then its bytes were uploaded by TikTok's chunk flow, and one video post made, at the answered URL
-    assert target["state"] == "published", target
-    (video,) = [m for m in published(stand_in) if m["platform"] == "tiktok" and m["extra"].get("video")]
-    assert video["extra"]["bytes"] == len(VIDEO)
-    assert target["url"] == video["url"]
-    assert "/video/" in video["url"]
+    targets = {t["account_id"]: t for t in settled(chorus, key, made.json()["id"])["targets"]}
+    # Then each platform's upload flow sent every byte, and one video post was made, at the answered URL
+    for platform, account in (("tiktok", tiktok), ("douyin", douyin["id"])):
+        assert targets[account]["state"] == "published", targets[account]
+        (video,) = [m for m in published(stand_in) if m["platform"] == platform and m["extra"].get("video")]
+        assert video["extra"]["bytes"] == len(VIDEO)
+        assert targets[account]["url"] == video["url"]

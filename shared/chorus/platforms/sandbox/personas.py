@@ -28,9 +28,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, unquote, urlencode
 
-from chorus.platforms.sandbox.counts import followers
+from chorus.platforms.sandbox.counts import counts, followers
 
 PREFIX = "/as/"
 IMAGE_PATH = "/media/acme-cup.jpg"  # a picture the sandbox serves, for the platforms that need one
@@ -69,6 +69,8 @@ class Ask:
         given = self.headers.get("authorization", "").split()  # Bearer <token>, OAuth2 <token>
         if len(given) == 2:
             return given[1]
+        if self.headers.get("access-token"):  # Douyin's header
+            return self.headers["access-token"]
         # an upload URL carries its own token (TikTok's ``upload_token``): the URL is the credential
         return (
             self.form.get("access_token")
@@ -112,10 +114,15 @@ class Persona:
     handle: str
     routes: list[tuple[str, re.Pattern[str], Handler]] = field(default_factory=list)
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)  # containers, pending items...
+    public: set[str] = field(
+        default_factory=set
+    )  # the patterns answered without a token (OAuth's token endpoint)
 
-    def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
+    def route(self, method: str, pattern: str, *, public: bool = False) -> Callable[[Handler], Handler]:
         def add(handler: Handler) -> Handler:
             self.routes.append((method, re.compile(pattern), handler))
+            if public:
+                self.public.add(pattern)
             return handler
 
         return add
@@ -124,7 +131,6 @@ class Persona:
 NOT_ANSWERED: Mapping[str, str] = {
     "youtube": "YouTube connects by Google OAuth only, and its upload URL is not configured apart from its API's: "
     "not answered yet",
-    "douyin": "Douyin connects by OAuth only (no token to paste): its connect flow and part upload are not answered yet",
     "kuaishou": "Kuaishou connects by OAuth only (no token to paste): its connect flow and upload are not answered yet",
 }
 """Platforms the sandbox does not answer as, and why (their adapters are tested against the fakes of
@@ -168,7 +174,7 @@ class Personas:
         for wanted, pattern, handler in persona.routes:
             found = pattern.fullmatch(ask.path)
             if wanted == method and found:
-                if not ask.token or ask.token in self.revoked:
+                if (not ask.token and pattern.pattern not in persona.public) or ask.token in self.revoked:
                     return Answer(401, {"error": "invalid_token", "message": "The access token is invalid"})
                 with self.lock:
                     got = handler(ask, found)
@@ -193,13 +199,26 @@ def api_urls(sandbox_url: str) -> dict[str, str]:
         "CHORUS_WEIBO_API_URL": f"{base}weibo",
         "CHORUS_TIKTOK_API_URL": f"{base}tiktok",
         "CHORUS_WECHAT_API_URL": f"{base}wechat",
+        "CHORUS_DOUYIN_API_URL": f"{base}douyin",
+        "CHORUS_DOUYIN_AUTHORIZE_URL": f"{base}douyin/platform/oauth/connect/",
     }
+
+
+OAUTH_APPS: Mapping[str, str] = {
+    "DouyinClientKey": "sandbox-douyin-app",
+    "DouyinClientSecret": "sandbox-douyin-secret",
+}
+"""The template parameters naming the app of each platform connected by OAuth only (Douyin): any app is
+the sandbox's."""
+OAUTH_ONLY = frozenset({"douyin"})
+"""Answered platforms connected through ``GET /accounts/connect/<platform>`` and the OAuth callback (the
+persona's authorize page answers at once with a code), not ``POST /accounts``."""
 
 
 ANSWERED: Mapping[str, str] = {
     "x": "x", "mastodon": "mastodon", "bluesky": "bluesky", "facebook": "meta", "instagram": "meta",
     "threads": "threads", "linkedin": "linkedin", "pinterest": "pinterest", "weibo": "weibo",
-    "tiktok": "tiktok", "wechat": "wechat",
+    "tiktok": "tiktok", "wechat": "wechat", "douyin": "douyin",
 }  # fmt: skip
 """The platforms the sandbox answers as, and the persona answering for each (Instagram is the Page's
 linked professional account on the same Graph API)."""
@@ -213,9 +232,11 @@ UNNAMED_HANDLES: Mapping[str, str] = {
     "wechat": "acmecoffee",
 }
 
-VIDEO_PLATFORMS = ("tiktok",)
+VIDEO_PLATFORMS = ("tiktok", "douyin")
 """Answered platforms that take a video post (uploaded to the persona in the platform's own chunks)."""
 IMAGE_ONLY = frozenset({"instagram", "pinterest", "tiktok", "wechat"})
+VIDEO_ONLY = frozenset({"douyin"})
+"""Answered platforms whose posts are videos only."""
 """Answered platforms whose posts need an image or a video (the rest take a text post; TikTok: photo
 posts, and videos)."""
 
@@ -268,7 +289,7 @@ def _graph_error(status: int, code: int, message: str) -> Answer:
 
 def _build(all_: Personas) -> list[Persona]:
     return [_x(all_), _mastodon(all_), _bluesky(all_), _meta(all_), _threads(all_), _linkedin(all_),
-            _pinterest(all_), _weibo(all_), _tiktok(all_), _wechat(all_)]  # fmt: skip
+            _pinterest(all_), _weibo(all_), _tiktok(all_), _wechat(all_), _douyin(all_)]  # fmt: skip
 
 
 def _x(all_: Personas) -> Persona:
@@ -818,5 +839,117 @@ def _wechat(all_: Personas) -> Persona:
                   "content": {"news_item": [{"title": a.text, "url": a.url, "is_deleted": False}]}}
                  for a in reversed(all_.of("wechat"))]  # fmt: skip
         return {"total_count": len(shown), "item_count": len(shown), "item": shown}
+
+    return p
+
+
+def _multipart_file(ask: Ask, name: str) -> bytes | None:
+    """The bytes of the multipart/form-data field ``name`` of the request, or None."""
+    from email import message_from_bytes
+    from email.policy import HTTP
+
+    kind = ask.headers.get("content-type", "")
+    if not kind.startswith("multipart/form-data"):
+        return None
+    message = message_from_bytes(f"Content-Type: {kind}\r\n\r\n".encode() + ask.raw, policy=HTTP)
+    for part in message.iter_parts():
+        if part.get_param("name", header="content-disposition") == name:
+            data = part.get_payload(decode=True)
+            return data if isinstance(data, bytes) else None
+    return None
+
+
+def _douyin(all_: Personas) -> Persona:
+    """The Douyin open platform (the legacy ``{data, extra}`` envelope; ``error_code`` 0 is success; the
+    token in the ``access-token`` header, the account in ``open_id``): the OAuth token exchange and
+    refresh (any code is the persona's account; scopes without ``item.comment``: no inbox to poll),
+    ``upload_video`` (multipart ``video``, one request: the sandbox takes files below Douyin's 50 MB part
+    threshold), ``create_video`` (a ``video_id`` is used once, as on Douyin), ``video_basic_info`` (the
+    item made from a video, for a lost answer), ``video_data`` (the share URL and statistics) and
+    ``video_list``. The sandbox does not transcode or review: a created video is public at once."""
+    p = Persona("douyin", "sandbox-douyin-open-id-0001", "acmecoffee")
+    v1 = r"/api/douyin/v1/video"
+    extra = {"logid": "20261207sandbox", "now": 0, "error_code": 0, "description": "", "sub_error_code": 0,
+             "sub_description": ""}  # fmt: skip
+    videos: dict[str, dict[str, Any]] = {}  # video_id -> {bytes, item}
+
+    def answer(data: dict[str, Any]) -> dict[str, Any]:
+        return {"data": {"error_code": 0, "description": "", **data}, "extra": extra}
+
+    def refused(code: int, description: str) -> dict[str, Any]:
+        return {"data": {"error_code": code, "description": description},
+                "extra": {**extra, "error_code": code, "description": description}}  # fmt: skip
+
+    def shown(made: Made) -> dict[str, Any]:
+        c = counts(made.id, made.at, time.time())
+        return {"item_id": made.id, "title": made.text, "share_url": made.url, "create_time": int(made.at),
+                "video_status": 1, "statistics": {"play_count": c["views"], "digg_count": c["likes"],
+                                                  "comment_count": c["comments"], "share_count": c["shares"],
+                                                  "forward_count": c["shares"], "download_count": 0}}  # fmt: skip
+
+    @p.route("GET", r"/platform/oauth/connect/", public=True)
+    def authorize(ask: Ask, m: re.Match[str]) -> Any:  # the account's owner says yes at once
+        back, state = ask.query.get("redirect_uri", ""), ask.query.get("state", "")
+        if not back.startswith(("http://", "https://")) or not ask.query.get("client_key"):
+            return Answer(
+                400, {"error": "invalid_request", "message": "client_key and redirect_uri are required"}
+            )
+        sep = "&" if "?" in back else "?"
+        return Answer(
+            302,
+            None,
+            {"Location": f"{back}{sep}{urlencode({'code': 'sandbox-douyin-code', 'state': state})}"},
+        )
+
+    @p.route("POST", r"/oauth/(?:access_token|refresh_token)/", public=True)
+    def token(ask: Ask, m: re.Match[str]) -> Any:
+        if not ask.form.get("client_key") or not (ask.form.get("code") or ask.form.get("refresh_token")):
+            return refused(10002, "参数错误 (client_key and code or refresh_token are required)")
+        return {"data": {"access_token": "sandbox-douyin-token", "refresh_token": "sandbox-douyin-refresh",
+                         "open_id": p.account, "expires_in": 1296000, "refresh_expires_in": 2592000,
+                         "scope": "user_info,video.create.bind,video.data.bind", "error_code": 0,
+                         "description": ""}, "message": "success"}  # fmt: skip
+
+    def mine(ask: Ask) -> bool:
+        return ask.query.get("open_id") == p.account
+
+    @p.route("POST", rf"{v1}/upload_video/")
+    def upload(ask: Ask, m: re.Match[str]) -> Any:
+        data = _multipart_file(ask, "video")
+        if not mine(ask) or not data:
+            return refused(2100005, "参数不合法")
+        video_id = f"v0200fsandbox{all_.next_id():06d}"
+        videos[video_id] = {"bytes": len(data), "item": None}
+        return answer({"video": {"video_id": video_id, "width": 720, "height": 1280}})
+
+    @p.route("POST", rf"{v1}/create_video/")
+    def create(ask: Ask, m: re.Match[str]) -> Any:
+        video_id = str(ask.value("video_id") or "")
+        video = videos.get(video_id)
+        if not mine(ask) or video is None or video["item"] is not None:
+            return refused(2100005, "参数不合法")
+        number = all_.next_id()
+        item_id = f"@9VwSandboxDouyin{number:06d}=="
+        video["item"] = all_.record(Made("douyin", item_id, str(ask.value("text") or ""),
+                                         f"https://www.iesdouyin.com/share/video/{7300000000000000000 + number}/",
+                                         p.account, extra={"video": True, "bytes": video["bytes"]}))  # fmt: skip
+        return {"data": {"item_id": item_id, "error_code": 0, "description": ""}, "extra": extra}
+
+    @p.route("POST", rf"{v1}/video_basic_info/")
+    def basic(ask: Ask, m: re.Match[str]) -> Any:
+        wanted = [str(w) for w in ask.value("video_ids") or []]
+        made = [(w, videos[w]["item"]) for w in wanted if w in videos and videos[w]["item"] is not None]
+        return answer({"list": [{"video_id": w, **shown(item)} for w, item in made]})
+
+    @p.route("POST", rf"{v1}/video_data/")
+    def data(ask: Ask, m: re.Match[str]) -> Any:
+        found = [all_.find("douyin", str(i)) for i in ask.value("item_ids") or []]
+        return answer({"list": [shown(f) for f in found if f is not None]})
+
+    @p.route("GET", rf"{v1}/video_list/")
+    def listing(ask: Ask, m: re.Match[str]) -> Any:
+        return answer(
+            {"list": [shown(d) for d in reversed(all_.of("douyin"))], "has_more": False, "cursor": 0}
+        )
 
     return p
