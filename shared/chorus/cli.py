@@ -35,7 +35,7 @@ def _use_local_state(args: argparse.Namespace) -> None:
 
 def cmd_dev(args: argparse.Namespace) -> int:
     from chorus.local.runtime import LocalRuntime
-    from chorus.platforms.sandbox.personas import ANSWERED, api_urls
+    from chorus.platforms.sandbox.personas import ANSWERED, OAUTH_APPS, api_urls
     from chorus.platforms.sandbox.server import LABEL, SandboxServer
 
     sandbox = SandboxServer()
@@ -44,7 +44,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
         args.template or _repo_template(),
         log_level=args.log_level,
         extra_env={"CHORUS_SANDBOX_URL": sandbox_url, **api_urls(sandbox_url)},
-        parameters={"ListeningSources": "sandbox"},
+        parameters={"ListeningSources": "sandbox", **OAUTH_APPS},
     ).start()
     STATE.parent.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k.startswith(("CHORUS_", "AWS_"))}
@@ -56,7 +56,8 @@ def cmd_dev(args: argparse.Namespace) -> int:
     print(f"  functions  {', '.join(sorted(runtime.functions))}")
     print(f"  sandbox    {sandbox_url}  ({LABEL}; connect accounts with platform 'sandbox')")
     print(f"             it also answers as {', '.join(ANSWERED)}: connect one with any token "
-          f"(Mastodon, Bluesky: base_url {sandbox_url}/as/<platform>; LinkedIn, WeChat: docs/platforms.md)")  # fmt: skip
+          f"(Mastodon, Bluesky: base_url {sandbox_url}/as/<platform>; LinkedIn, WeChat: docs/platforms.md; "
+          f"Douyin: OAuth, GET /accounts/connect/douyin)")  # fmt: skip
     print("Create a workspace in another shell: chorus workspace create 'My brand'   (Ctrl-C stops)")
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
