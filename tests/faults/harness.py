@@ -2,7 +2,8 @@
 
 Write ``tests/faults/test_<platform>.py`` with the two fixtures of ``tests/faults/conftest.py``:
 ``platform`` (a :class:`FakePlatform`, started and stopped per test) and ``bed`` (a :class:`PublisherBed`
-on moto, wired to that platform). Everything runs in-process: a scenario takes well under a second.
+on moto, wired to that platform). Everything runs in-process: a scenario takes about a second, plus
+``READ_TIMEOUT_S`` for each answer it holds.
 
 FakePlatform (the platform side)
 --------------------------------
