@@ -103,15 +103,17 @@ def track_account(workspace_id: str, account_id: str, platform: str, present: bo
 
 
 def tracked(platforms: Iterable[str] = POLLED_PLATFORMS) -> list[PollCursorItem]:
+    """The poll cursors of ``platforms``: one Query a platform, all at once (an idle minute's run is
+    these round trips, 43,200 runs a month)."""
     bind()
-    found: list[PollCursorItem] = []
-    for platform in platforms:
-        found += [
-            i
-            for i in MainItem.calendar_index.query(ik.poll_index_pk(platform))
-            if isinstance(i, PollCursorItem)
-        ]
-    return found
+
+    def of(platform: str) -> list[PollCursorItem]:
+        found = MainItem.calendar_index.query(ik.poll_index_pk(platform))
+        return [i for i in found if isinstance(i, PollCursorItem)]
+
+    wanted = list(platforms)
+    with ThreadPoolExecutor(max_workers=max(1, len(wanted))) as pool:
+        return [item for items in pool.map(of, wanted) for item in items]
 
 
 def _fetch(account: Account, cursor: str | None, deps: PollerDeps) -> tuple[list[dict[str, Any]], str | None]:
