@@ -184,21 +184,23 @@ def test_a_video_is_uploaded_to_each_video_stand_in_and_published_once(
     def call(method: str, path: str, **kw: Any) -> requests.Response:
         return chorus.call(method, path, key, **kw)
 
-    # Given a TikTok account connected by its token and a Douyin account by OAuth (the persona's
+    # Given a TikTok account connected by its token, Douyin and Kuaishou accounts by OAuth (the persona's
     # authorize page answering a code, exchanged by Chorus at the persona's token endpoint)
     tiktok = call("POST", "/accounts", json=claim(stand_in.url, "tiktok")).json()["id"]
-    connected = connect_by_oauth(call, "douyin")
-    assert connected.status_code == 200, connected.text
-    (douyin,) = connected.json()["accounts"]
-    # When a short video (the sandbox's own MP4) goes to both
+    oauth = {}
+    for platform in ("douyin", "kuaishou"):
+        connected = connect_by_oauth(call, platform)
+        assert connected.status_code == 200, connected.text
+        (oauth[platform],) = [a["id"] for a in connected.json()["accounts"]]
+    # When a short video (the sandbox's own MP4) goes to all three
     made = call("POST", "/posts", json={
-        "text": "Pouring the autumn blend", "accounts": [tiktok, douyin["id"]], "mode": "now",
+        "text": "Pouring the autumn blend", "accounts": [tiktok, *oauth.values()], "mode": "now",
         "media": [{"mime_type": "video/mp4", "url": stand_in.url + VIDEO_PATH}],
         "options": {"tiktok": {"privacy_level": "SELF_ONLY"}}})  # fmt: skip
     assert made.status_code == 201, made.text
     targets = {t["account_id"]: t for t in settled(chorus, key, made.json()["id"])["targets"]}
     # Then each platform's upload flow sent every byte, and one video post was made, at the answered URL
-    for platform, account in (("tiktok", tiktok), ("douyin", douyin["id"])):
+    for platform, account in {"tiktok": tiktok, **oauth}.items():
         assert targets[account]["state"] == "published", targets[account]
         (video,) = [m for m in published(stand_in) if m["platform"] == platform and m["extra"].get("video")]
         assert video["extra"]["bytes"] == len(VIDEO)

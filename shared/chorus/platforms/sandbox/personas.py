@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode
 
@@ -131,7 +132,6 @@ class Persona:
 NOT_ANSWERED: Mapping[str, str] = {
     "youtube": "YouTube connects by Google OAuth only, and its upload URL is not configured apart from its API's: "
     "not answered yet",
-    "kuaishou": "Kuaishou connects by OAuth only (no token to paste): its connect flow and upload are not answered yet",
 }
 """Platforms the sandbox does not answer as, and why (their adapters are tested against the fakes of
 tests/faults/fakes instead)."""
@@ -201,16 +201,18 @@ def api_urls(sandbox_url: str) -> dict[str, str]:
         "CHORUS_WECHAT_API_URL": f"{base}wechat",
         "CHORUS_DOUYIN_API_URL": f"{base}douyin",
         "CHORUS_DOUYIN_AUTHORIZE_URL": f"{base}douyin/platform/oauth/connect/",
+        "CHORUS_KUAISHOU_API_URL": f"{base}kuaishou",
+        "CHORUS_KUAISHOU_AUTHORIZE_URL": f"{base}kuaishou/oauth2/authorize",
     }
 
 
 OAUTH_APPS: Mapping[str, str] = {
-    "DouyinClientKey": "sandbox-douyin-app",
-    "DouyinClientSecret": "sandbox-douyin-secret",
-}
-"""The template parameters naming the app of each platform connected by OAuth only (Douyin): any app is
-the sandbox's."""
-OAUTH_ONLY = frozenset({"douyin"})
+    "DouyinClientKey": "sandbox-douyin-app", "DouyinClientSecret": "sandbox-douyin-secret",
+    "KuaishouAppId": "sandbox-kuaishou-app", "KuaishouAppSecret": "sandbox-kuaishou-secret",
+}  # fmt: skip
+"""The template parameters naming the app of each platform connected by OAuth only (Douyin, Kuaishou):
+any app is the sandbox's."""
+OAUTH_ONLY = frozenset({"douyin", "kuaishou"})
 """Answered platforms connected through ``GET /accounts/connect/<platform>`` and the OAuth callback (the
 persona's authorize page answers at once with a code), not ``POST /accounts``."""
 
@@ -218,7 +220,7 @@ persona's authorize page answers at once with a code), not ``POST /accounts``.""
 ANSWERED: Mapping[str, str] = {
     "x": "x", "mastodon": "mastodon", "bluesky": "bluesky", "facebook": "meta", "instagram": "meta",
     "threads": "threads", "linkedin": "linkedin", "pinterest": "pinterest", "weibo": "weibo",
-    "tiktok": "tiktok", "wechat": "wechat", "douyin": "douyin",
+    "tiktok": "tiktok", "wechat": "wechat", "douyin": "douyin", "kuaishou": "kuaishou",
 }  # fmt: skip
 """The platforms the sandbox answers as, and the persona answering for each (Instagram is the Page's
 linked professional account on the same Graph API)."""
@@ -232,10 +234,10 @@ UNNAMED_HANDLES: Mapping[str, str] = {
     "wechat": "acmecoffee",
 }
 
-VIDEO_PLATFORMS = ("tiktok", "douyin")
+VIDEO_PLATFORMS = ("tiktok", "douyin", "kuaishou")
 """Answered platforms that take a video post (uploaded to the persona in the platform's own chunks)."""
 IMAGE_ONLY = frozenset({"instagram", "pinterest", "tiktok", "wechat"})
-VIDEO_ONLY = frozenset({"douyin"})
+VIDEO_ONLY = frozenset({"douyin", "kuaishou"})
 """Answered platforms whose posts are videos only."""
 """Answered platforms whose posts need an image or a video (the rest take a text post; TikTok: photo
 posts, and videos)."""
@@ -289,7 +291,7 @@ def _graph_error(status: int, code: int, message: str) -> Answer:
 
 def _build(all_: Personas) -> list[Persona]:
     return [_x(all_), _mastodon(all_), _bluesky(all_), _meta(all_), _threads(all_), _linkedin(all_),
-            _pinterest(all_), _weibo(all_), _tiktok(all_), _wechat(all_), _douyin(all_)]  # fmt: skip
+            _pinterest(all_), _weibo(all_), _tiktok(all_), _wechat(all_), _douyin(all_), _kuaishou(all_)]  # fmt: skip
 
 
 def _x(all_: Personas) -> Persona:
@@ -859,6 +861,20 @@ def _multipart_file(ask: Ask, name: str) -> bytes | None:
     return None
 
 
+def _authorize(app_field: str, ask: Ask, m: re.Match[str]) -> Answer:
+    """An OAuth authorize page where the account's owner says yes at once: back to ``redirect_uri`` with a
+    code and the ``state`` (the app named by ``app_field``; any code is the persona's account)."""
+    back, state = ask.query.get("redirect_uri", ""), ask.query.get("state", "")
+    if not back.startswith(("http://", "https://")) or not ask.query.get(app_field):
+        return Answer(
+            400, {"error": "invalid_request", "message": f"{app_field} and redirect_uri are required"}
+        )
+    sep = "&" if "?" in back else "?"
+    return Answer(
+        302, None, {"Location": f"{back}{sep}{urlencode({'code': 'sandbox-code', 'state': state})}"}
+    )
+
+
 def _douyin(all_: Personas) -> Persona:
     """The Douyin open platform (the legacy ``{data, extra}`` envelope; ``error_code`` 0 is success; the
     token in the ``access-token`` header, the account in ``open_id``): the OAuth token exchange and
@@ -887,19 +903,7 @@ def _douyin(all_: Personas) -> Persona:
                                                   "comment_count": c["comments"], "share_count": c["shares"],
                                                   "forward_count": c["shares"], "download_count": 0}}  # fmt: skip
 
-    @p.route("GET", r"/platform/oauth/connect/", public=True)
-    def authorize(ask: Ask, m: re.Match[str]) -> Any:  # the account's owner says yes at once
-        back, state = ask.query.get("redirect_uri", ""), ask.query.get("state", "")
-        if not back.startswith(("http://", "https://")) or not ask.query.get("client_key"):
-            return Answer(
-                400, {"error": "invalid_request", "message": "client_key and redirect_uri are required"}
-            )
-        sep = "&" if "?" in back else "?"
-        return Answer(
-            302,
-            None,
-            {"Location": f"{back}{sep}{urlencode({'code': 'sandbox-douyin-code', 'state': state})}"},
-        )
+    p.route("GET", r"/platform/oauth/connect/", public=True)(partial(_authorize, "client_key"))
 
     @p.route("POST", r"/oauth/(?:access_token|refresh_token)/", public=True)
     def token(ask: Ask, m: re.Match[str]) -> Any:
@@ -951,5 +955,86 @@ def _douyin(all_: Personas) -> Persona:
         return answer(
             {"list": [shown(d) for d in reversed(all_.of("douyin"))], "has_more": False, "cursor": 0}
         )
+
+    return p
+
+
+UPLOADER = "/api/upload"
+"""Kuaishou's uploader paths (``/api/upload``, ``/fragment``, ``/complete``) at the ``endpoint`` host its
+``start_upload`` names: a host and port only, so the sandbox answers them at its root for the persona."""
+
+
+def _kuaishou(all_: Personas) -> Persona:
+    """The Kuaishou open platform (flat answers, ``result`` 1 is success; ``app_id`` and ``access_token``
+    in the query): OAuth (an authorize page that answers at once, ``oauth2/access_token`` and refresh),
+    ``openapi/user_info``, ``photo/start_upload`` (an ``upload_token`` and this sandbox's host as the
+    uploader ``endpoint``), the uploader (the whole file, or fragments then ``complete``), ``photo/publish``
+    (an upload publishes once), ``photo/list`` and ``photo/info`` (the counts). No transcoding or review."""
+    p = Persona("kuaishou", "sandbox-kuaishou-open-id-0001", "acmecoffee")
+    uploads: dict[str, dict[str, Any]] = {}  # upload_token -> {fragments, bytes, photo}
+
+    def refused(message: str) -> dict[str, Any]:
+        return {"result": 10000200, "error_msg": message}
+
+    def shown(made: Made) -> dict[str, Any]:
+        c = counts(made.id, made.at, time.time())
+        return {"photo_id": made.id, "caption": made.text, "create_time": int(made.at * 1000),
+                "view_count": c["views"], "like_count": c["likes"], "comment_count": c["comments"]}  # fmt: skip
+
+    p.route("GET", r"/oauth2/authorize", public=True)(partial(_authorize, "app_id"))
+
+    @p.route("GET", r"/oauth2/(?:access_token|refresh_token)", public=True)
+    def token(ask: Ask, m: re.Match[str]) -> Any:
+        if not ask.query.get("app_id") or not (ask.query.get("code") or ask.query.get("refresh_token")):
+            return refused("参数错误 (app_id and code or refresh_token are required)")
+        return {"result": 1, "access_token": "sandbox-kuaishou-token", "expires_in": 172800,
+                "refresh_token": "sandbox-kuaishou-refresh", "refresh_token_expires_in": 15552000,
+                "open_id": p.account, "scopes": ["user_info", "user_video_publish", "user_video_info"]}  # fmt: skip
+
+    @p.route("GET", r"/openapi/user_info")
+    def user(ask: Ask, m: re.Match[str]) -> Any:
+        return {"result": 1, "user_info": {"name": "Acme咖啡", "sex": "F", "follow": 35,
+                                           "fan": followers(p.account, len(all_.of("kuaishou")))}}  # fmt: skip
+
+    @p.route("POST", r"/openapi/photo/start_upload")
+    def start(ask: Ask, m: re.Match[str]) -> Any:
+        upload_token = f"sandboxks{all_.next_id():06d}"
+        uploads[upload_token] = {"fragments": {}, "bytes": None, "photo": None}
+        return {"result": 1, "upload_token": upload_token, "endpoint": all_.base.removeprefix("http://")}
+
+    @p.route("POST", rf"{UPLOADER}(/fragment|/complete)?")
+    def uploader(ask: Ask, m: re.Match[str]) -> Any:
+        upload = uploads.get(ask.query.get("upload_token", ""))
+        if upload is None:
+            return refused("参数错误 (upload_token)")
+        if m.group(1) == "/fragment":
+            upload["fragments"][int(ask.query.get("fragment_id", "0"))] = len(ask.raw)
+        elif m.group(1) == "/complete":
+            if int(ask.query.get("fragment_count", "0")) != len(upload["fragments"]):
+                return refused("参数错误 (fragment_count)")
+            upload["bytes"] = sum(upload["fragments"].values())
+        else:
+            upload["bytes"] = len(ask.raw)
+        return {"result": 1}
+
+    @p.route("POST", r"/openapi/photo/publish")
+    def publish(ask: Ask, m: re.Match[str]) -> Any:
+        upload = uploads.get(ask.query.get("upload_token", ""))
+        if upload is None or not upload["bytes"] or upload["photo"] is not None:
+            return refused("参数错误 (upload_token)")
+        photo_id = f"3xsandbox{all_.next_id():06d}"
+        made = upload["photo"] = all_.record(Made("kuaishou", photo_id, str(ask.value("caption") or ""),
+                                           f"https://www.kuaishou.com/short-video/{photo_id}", p.account,
+                                           extra={"video": True, "bytes": upload["bytes"]}))  # fmt: skip
+        return {"result": 1, "video_info": {"photo_id": photo_id, "caption": made.text}}
+
+    @p.route("GET", r"/openapi/photo/list")
+    def listing(ask: Ask, m: re.Match[str]) -> Any:
+        return {"result": 1, "video_list": [shown(k) for k in reversed(all_.of("kuaishou"))]}
+
+    @p.route("GET", r"/openapi/photo/info")
+    def info(ask: Ask, m: re.Match[str]) -> Any:
+        made = all_.find("kuaishou", ask.query.get("photo_id", ""))
+        return refused("参数错误 (photo_id)") if made is None else {"result": 1, "video_info": shown(made)}
 
     return p

@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from chorus.platforms.sandbox.insights import answer_metrics
-from chorus.platforms.sandbox.personas import IMAGE, IMAGE_PATH, PREFIX, Personas
+from chorus.platforms.sandbox.personas import IMAGE, IMAGE_PATH, PREFIX, UPLOADER, Personas
 from chorus.platforms.sandbox.video import VIDEO, VIDEO_PATH
 
 FILES = {IMAGE_PATH: (IMAGE, "image/jpeg"), VIDEO_PATH: (VIDEO, "video/mp4")}  # what the sandbox serves
@@ -126,6 +126,8 @@ class SandboxServer:
             def _as_platform(self) -> bool:
                 """Answer a request for a persona (``/as/{platform}/...``); False: not one."""
                 split = urlsplit(self.path)
+                if split.path.startswith(UPLOADER):  # Kuaishou's uploader, at the host it names
+                    split = split._replace(path=f"{PREFIX}kuaishou{split.path}")
                 if not split.path.startswith(PREFIX):
                     return False
                 length = int(self.headers.get("Content-Length") or 0)
