@@ -122,6 +122,11 @@ class Meter:
                      for f in self.rt.functions.values()}  # fmt: skip
         events = {f.logical_id: {e["Type"] for e in (f.properties.get("Events") or {}).values()}
                   for f in self.rt.functions.values()}  # fmt: skip
+        # a function whose LoggingConfig sets SystemLogLevel WARN sends no platform.start/report lines
+        self.platform_logs = {
+            f.logical_id for f in self.rt.functions.values()
+            if (f.properties.get("LoggingConfig") or {}).get("SystemLogLevel", "INFO") != "WARN"
+        }  # fmt: skip
         self.api_functions = {fn for fn, kinds in events.items() if "Api" in kinds}
         self.joins_trace = {fn for fn, kinds in events.items() if kinds == {"EventBridgeRule"}}
         # X-Ray records a trace only for a function whose Tracing (the template's Tracing parameter) is Active
@@ -245,7 +250,8 @@ class Meter:
         billed_s = math.ceil(max(seconds, 0.001) * 1000) / 1000  # billed by the millisecond
         self.add("lambda_requests")
         self.add(f"lambda_gb_s_{self.arch[fn]}", billed_s * self.memory[fn] / 1024)
-        self.add("log_bytes", PLATFORM_LOG_BYTES)
+        if fn in self.platform_logs:
+            self.add("log_bytes", PLATFORM_LOG_BYTES)
         if fn in self.api_functions:
             self.add("api_requests")
         if fn in self.traced and fn not in self.joins_trace:
