@@ -7,8 +7,9 @@ platform's REAL collector (the report has every post's figures)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -51,6 +52,12 @@ def published(stand_in: SandboxServer) -> list[dict[str, Any]]:
     return list(requests.get(f"{stand_in.url}/_control/published", timeout=5).json()["published"])
 
 
+def caller(chorus: Chorus, workspace: str) -> tuple[Callable[..., requests.Response], str]:
+    """A new workspace's API caller (``call(method, path, **kw)``, as the demo's) and its key."""
+    _, key = chorus.workspace(workspace)
+    return partial(chorus.call, key=key), key
+
+
 def settled(chorus: Chorus, key: str, post_id: str) -> dict[str, Any]:
     def done() -> dict[str, Any] | None:
         post = chorus.call("GET", f"/posts/{post_id}", key).json()
@@ -62,10 +69,7 @@ def settled(chorus: Chorus, key: str, post_id: str) -> dict[str, Any]:
 def test_every_answered_platform_publishes_once_through_its_real_adapter(
     chorus: Chorus, stand_in: SandboxServer
 ) -> None:
-    _, key = chorus.workspace("Acme Coffee")
-
-    def call(method: str, path: str, **kw: Any) -> requests.Response:
-        return chorus.call(method, path, key, **kw)
+    call, key = caller(chorus, "Acme Coffee")
 
     before = len(published(stand_in))
     # Given one account per platform the sandbox answers as, each proven by the platform's whoami
@@ -179,10 +183,7 @@ def test_a_video_is_uploaded_to_each_video_stand_in_and_published_once(
     from chorus.local.demo import connect_by_oauth
     from chorus.platforms.sandbox.video import VIDEO, VIDEO_PATH
 
-    _, key = chorus.workspace("Video")
-
-    def call(method: str, path: str, **kw: Any) -> requests.Response:
-        return chorus.call(method, path, key, **kw)
+    call, key = caller(chorus, "Video")
 
     # Given a TikTok account connected by its token, Douyin and Kuaishou accounts by OAuth (the persona's
     # authorize page answering a code, exchanged by Chorus at the persona's token endpoint)
