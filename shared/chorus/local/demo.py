@@ -6,10 +6,10 @@ by the platform), and shows each one published on time, exactly once, or failed 
 reason and an alert.
 
 The sandbox also answers as real platforms (X, Mastodon, Bluesky, Facebook, Instagram, Threads,
-LinkedIn, Pinterest, Weibo, TikTok, WeChat: :mod:`chorus.platforms.sandbox.personas`): each
-platform's API base URL points at it, one account per platform is connected (its ownership proven by the
-platform's own whoami call), a picture goes to the platforms that need one, a short video (an MP4 the
-sandbox writes) to TikTok, and a text post is scheduled on the others (X's answer lost on the way), each
+LinkedIn, Pinterest, Weibo, TikTok, WeChat, Douyin, Kuaishou: :mod:`chorus.platforms.sandbox.personas`):
+each platform's API base URL points at it, one account per platform is connected (its ownership proven
+by the platform's own whoami call; Douyin and Kuaishou by OAuth), a picture goes to the platforms that
+need one, a short video (an MP4 the sandbox writes) to TikTok, Douyin and Kuaishou, and a text post is scheduled on the others (X's answer lost on the way), each
 published by that platform's real adapter, exactly once, and shown in the calendar. The hourly metrics
 collection then runs once, each platform's real collector reading the figures the sandbox answers, and
 the report shows them. The platforms it does not answer as are named, with the reason.
