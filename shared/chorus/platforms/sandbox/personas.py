@@ -11,11 +11,13 @@ A persona has one account; any token not revoked on the sandbox is that account'
 local stand-in, not an identity provider). What it made is recorded as a :class:`Made` (platform, id,
 text, url), listed at ``GET /_control/published``: that is how the demo shows each post exactly once.
 
-TikTok takes photos and videos (a video uploaded in chunks to the persona: the sandbox does not
-transcode, it accepts the bytes and reports the video processed; :mod:`chorus.platforms.sandbox.video`
-is the small MP4 it serves for that). Not answered (said by :data:`NOT_ANSWERED`, shown in the demo and
-docs/platforms.md): YouTube, Douyin and Kuaishou, video platforms whose adapters are tested against the
-fakes of tests/faults/fakes."""
+TikTok takes photos and videos; Douyin and Kuaishou take videos and connect by OAuth (their personas
+answer an authorize page that says yes at once and a token endpoint: :data:`OAUTH_ONLY`). A video is
+uploaded through the platform's own flow; the sandbox does not transcode, it accepts the bytes and
+reports the video processed (:mod:`chorus.platforms.sandbox.video` is the small MP4 it serves for that).
+The metrics endpoints the collectors call are added by :mod:`chorus.platforms.sandbox.insights`. Not
+answered (said by :data:`NOT_ANSWERED`, shown in the demo and docs/platforms.md): YouTube, whose adapter
+is tested against the fakes of tests/faults/fakes."""
 
 from __future__ import annotations
 
