@@ -81,6 +81,7 @@ class OAuthApps(BaseSettings):
     youtube_api_url: str = "https://www.googleapis.com/youtube/v3"
     youtube_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
     youtube_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 (an endpoint, not a secret)
+    youtube_upload_url: str = "https://www.googleapis.com/upload/youtube/v3"  # resumable uploads, thumbnails
     tiktok_api_url: str = "https://open.tiktokapis.com"  # API v2 and its oauth/token/
     tiktok_authorize_url: str = "https://www.tiktok.com/v2/auth/authorize/"
     tiktok_business_api_url: str = "https://business-api.tiktok.com/open_api/v1.3"  # comments, tt_user
