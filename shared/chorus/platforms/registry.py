@@ -88,6 +88,17 @@ def _configured_options(platform: str, path: str = "") -> dict[str, Any]:
     return {"base_url": getattr(apps, setting).rstrip("/") + path} if setting in apps.model_fields_set else {}
 
 
+def _upload_options(platform: str) -> dict[str, Any]:
+    """A publisher's upload address when the deployment configured one apart from its API's (YouTube's
+    ``CHORUS_YOUTUBE_UPLOAD_URL``: the sandbox answering as YouTube), else nothing."""
+    if platform != "youtube":
+        return {}
+    from chorus.accounts.apps import get_apps
+
+    apps = get_apps()
+    return {"upload_url": apps.youtube_upload_url} if "youtube_upload_url" in apps.model_fields_set else {}
+
+
 def _options(platform: str) -> dict[str, Any]:
     if platform != "sandbox":
         return {}
@@ -105,7 +116,7 @@ def publisher(platform: str) -> PublishingAdapter:
         raise PermanentError(f"Chorus cannot publish to {platform} yet", platform=platform)
     key = f"pub:{platform}"
     if key not in _built:
-        _built[key] = _load(info.publisher, **_configured_options(platform))
+        _built[key] = _load(info.publisher, **_configured_options(platform), **_upload_options(platform))
     adapter: PublishingAdapter = _built[key]
     return adapter
 
