@@ -171,10 +171,10 @@ def test_a_token_the_platform_refuses_is_not_connected(chorus: Chorus, stand_in:
 
 def test_the_platforms_not_answered_are_named_with_the_reason(stand_in: SandboxServer) -> None:
     assert not set(NOT_ANSWERED) & set(ANSWERED)
-    refused = requests.get(f"{stand_in.url}/as/youtube/youtube/v3/channels", timeout=5,
+    refused = requests.get(f"{stand_in.url}/as/zhihu/api/v4/me", timeout=5,
                            headers={"Authorization": "Bearer t"})  # fmt: skip
     assert refused.status_code == 404
-    assert "does not answer as 'youtube'" in refused.json()["message"]
+    assert "does not answer as 'zhihu'" in refused.json()["message"]
 
 
 def test_a_video_is_uploaded_to_each_video_stand_in_and_published_once(
@@ -185,19 +185,19 @@ def test_a_video_is_uploaded_to_each_video_stand_in_and_published_once(
 
     call, key = caller(chorus, "Video")
 
-    # Given a TikTok account connected by its token, Douyin and Kuaishou accounts by OAuth (the persona's
+    # Given a TikTok account connected by its token, Douyin, Kuaishou and YouTube accounts by OAuth (the persona's
     # authorize page answering a code, exchanged by Chorus at the persona's token endpoint)
     tiktok = call("POST", "/accounts", json=claim(stand_in.url, "tiktok")).json()["id"]
     oauth = {}
-    for platform in ("douyin", "kuaishou"):
+    for platform in ("douyin", "kuaishou", "youtube"):
         connected = connect_by_oauth(call, platform)
         assert connected.status_code == 200, connected.text
         (oauth[platform],) = [a["id"] for a in connected.json()["accounts"]]
-    # When a short video (the sandbox's own MP4) goes to all three
+    # When a short video (the sandbox's own MP4) goes to all four
     made = call("POST", "/posts", json={
         "text": "Pouring the autumn blend", "accounts": [tiktok, *oauth.values()], "mode": "now",
         "media": [{"mime_type": "video/mp4", "url": stand_in.url + VIDEO_PATH}],
-        "options": {"tiktok": {"privacy_level": "SELF_ONLY"}}})  # fmt: skip
+        "options": {"tiktok": {"privacy_level": "SELF_ONLY"}, "youtube": {"privacy": "unlisted"}}})  # fmt: skip
     assert made.status_code == 201, made.text
     targets = {t["account_id"]: t for t in settled(chorus, key, made.json()["id"])["targets"]}
     # Then each platform's upload flow sent every byte, and one video post was made, at the answered URL

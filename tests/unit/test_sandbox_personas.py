@@ -29,9 +29,9 @@ def made_on(sandbox: SandboxServer, platform: str) -> list[dict[str, Any]]:
 
 
 def test_an_unknown_platform_or_route_is_a_404_naming_it(sandbox: SandboxServer) -> None:
-    refused = requests.get(f"{sandbox.url}/as/youtube/youtube/v3/channels", headers=AUTH, timeout=5)
+    refused = requests.get(f"{sandbox.url}/as/zhihu/api/v4/me", headers=AUTH, timeout=5)
     assert refused.status_code == 404
-    assert "does not answer as 'youtube'" in refused.json()["message"]
+    assert "does not answer as 'zhihu'" in refused.json()["message"]
     missing = requests.get(f"{sandbox.url}/as/x/2/nothing", headers=AUTH, timeout=5)
     assert missing.status_code == 404
     assert "GET /2/nothing" in missing.json()["message"]

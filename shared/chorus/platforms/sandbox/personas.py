@@ -75,12 +75,11 @@ class Ask:
         if self.headers.get("access-token"):  # Douyin's header
             return self.headers["access-token"]
         # an upload URL carries its own token (TikTok's ``upload_token``): the URL is the credential
-        return (
-            self.form.get("access_token")
-            or self.query.get("access_token")
-            or self.query.get("upload_token")
-            or ""
+        # an upload URL carries its own token (TikTok's ``upload_token``, YouTube's session ``upload_id``)
+        found = (
+            self.form.get("access_token") or self.query.get("access_token") or self.query.get("upload_token")
         )
+        return found or (self.query.get("upload_id", "") if self.method == "PUT" else "")
 
     def value(self, name: str) -> Any:
         """A body field, from JSON or form."""
@@ -132,8 +131,8 @@ class Persona:
 
 
 NOT_ANSWERED: Mapping[str, str] = {
-    "youtube": "YouTube connects by Google OAuth only, and its upload URL is not configured apart from its API's: "
-    "not answered yet",
+    "xiaohongshu": "Xiaohongshu has no publishing API: Chorus reminds, and the post is made in its app",
+    "zhihu": "Zhihu has no publishing API: Chorus reminds, and the post is made in its app",
 }
 """Platforms the sandbox does not answer as, and why (their adapters are tested against the fakes of
 tests/faults/fakes instead)."""
@@ -205,16 +204,21 @@ def api_urls(sandbox_url: str) -> dict[str, str]:
         "CHORUS_DOUYIN_AUTHORIZE_URL": f"{base}douyin/platform/oauth/connect/",
         "CHORUS_KUAISHOU_API_URL": f"{base}kuaishou",
         "CHORUS_KUAISHOU_AUTHORIZE_URL": f"{base}kuaishou/oauth2/authorize",
+        "CHORUS_YOUTUBE_API_URL": f"{base}youtube/youtube/v3",
+        "CHORUS_YOUTUBE_UPLOAD_URL": f"{base}youtube/upload/youtube/v3",
+        "CHORUS_YOUTUBE_AUTHORIZE_URL": f"{base}youtube/o/oauth2/v2/auth",
+        "CHORUS_YOUTUBE_TOKEN_URL": f"{base}youtube/token",
     }
 
 
 OAUTH_APPS: Mapping[str, str] = {
     "DouyinClientKey": "sandbox-douyin-app", "DouyinClientSecret": "sandbox-douyin-secret",
     "KuaishouAppId": "sandbox-kuaishou-app", "KuaishouAppSecret": "sandbox-kuaishou-secret",
+    "YouTubeClientId": "sandbox-google-client", "YouTubeClientSecret": "sandbox-google-secret",
 }  # fmt: skip
 """The template parameters naming the app of each platform connected by OAuth only (Douyin, Kuaishou):
 any app is the sandbox's."""
-OAUTH_ONLY = frozenset({"douyin", "kuaishou"})
+OAUTH_ONLY = frozenset({"douyin", "kuaishou", "youtube"})
 """Answered platforms connected through ``GET /accounts/connect/<platform>`` and the OAuth callback (the
 persona's authorize page answers at once with a code), not ``POST /accounts``."""
 
@@ -222,7 +226,7 @@ persona's authorize page answers at once with a code), not ``POST /accounts``.""
 ANSWERED: Mapping[str, str] = {
     "x": "x", "mastodon": "mastodon", "bluesky": "bluesky", "facebook": "meta", "instagram": "meta",
     "threads": "threads", "linkedin": "linkedin", "pinterest": "pinterest", "weibo": "weibo",
-    "tiktok": "tiktok", "wechat": "wechat", "douyin": "douyin", "kuaishou": "kuaishou",
+    "tiktok": "tiktok", "wechat": "wechat", "douyin": "douyin", "kuaishou": "kuaishou", "youtube": "youtube",
 }  # fmt: skip
 """The platforms the sandbox answers as, and the persona answering for each (Instagram is the Page's
 linked professional account on the same Graph API)."""
@@ -236,10 +240,10 @@ UNNAMED_HANDLES: Mapping[str, str] = {
     "wechat": "acmecoffee",
 }
 
-VIDEO_PLATFORMS = ("tiktok", "douyin", "kuaishou")
+VIDEO_PLATFORMS = ("tiktok", "douyin", "kuaishou", "youtube")
 """Answered platforms that take a video post (uploaded to the persona in the platform's own chunks)."""
 IMAGE_ONLY = frozenset({"instagram", "pinterest", "tiktok", "wechat"})
-VIDEO_ONLY = frozenset({"douyin", "kuaishou"})
+VIDEO_ONLY = frozenset({"douyin", "kuaishou", "youtube"})
 """Answered platforms whose posts are videos only."""
 """Answered platforms whose posts need an image or a video (the rest take a text post; TikTok: photo
 posts, and videos)."""
@@ -293,7 +297,7 @@ def _graph_error(status: int, code: int, message: str) -> Answer:
 
 def _build(all_: Personas) -> list[Persona]:
     return [_x(all_), _mastodon(all_), _bluesky(all_), _meta(all_), _threads(all_), _linkedin(all_),
-            _pinterest(all_), _weibo(all_), _tiktok(all_), _wechat(all_), _douyin(all_), _kuaishou(all_)]  # fmt: skip
+            _pinterest(all_), _weibo(all_), _tiktok(all_), _wechat(all_), _douyin(all_), _kuaishou(all_), _youtube(all_)]  # fmt: skip
 
 
 def _x(all_: Personas) -> Persona:
@@ -1038,5 +1042,108 @@ def _kuaishou(all_: Personas) -> Persona:
     def info(ask: Ask, m: re.Match[str]) -> Any:
         made = all_.find("kuaishou", ask.query.get("photo_id", ""))
         return refused("参数错误 (photo_id)") if made is None else {"result": 1, "video_info": shown(made)}
+
+    return p
+
+
+def _youtube(all_: Personas) -> Persona:
+    """YouTube by Google OAuth (an authorize page that says yes at once, ``POST /token``) and the Data API
+    v3: ``channels`` (``mine=true``: the token's channel, its uploads playlist; ``id=``: its statistics),
+    the resumable upload (``POST /upload/youtube/v3/videos?uploadType=resumable`` answers a session in
+    ``Location``; each ``PUT`` with ``Content-Range: bytes a-b/total`` answers 308 and ``Range`` until the
+    last byte, then 201 with the video; ``bytes */total`` asks where it stands), ``videos`` (status
+    ``processed``: the sandbox does not transcode; statistics) and the uploads playlist's items."""
+    p = Persona("youtube", "UCsandboxAcmeCoffee0000001", "@acmecoffee")
+    uploads = "UUsandboxAcmeCoffee0000001"
+    sessions: dict[str, dict[str, Any]] = {}  # upload_id -> {total, held, metadata, made}
+
+    def google_error(status: int, reason: str, message: str) -> Answer:
+        return Answer(status, {"error": {"code": status, "message": message, "errors": [{"reason": reason}]}})
+
+    def video(made: Made) -> dict[str, Any]:
+        c = counts(made.id, made.at, time.time())
+        return {"kind": "youtube#video", "id": made.id, **made.extra["metadata"],
+                "status": {**made.extra["metadata"].get("status", {}), "uploadStatus": "processed"},
+                "processingDetails": {"processingStatus": "succeeded"},
+                "statistics": {"viewCount": str(c["views"]), "likeCount": str(c["likes"]),
+                               "commentCount": str(c["comments"]), "favoriteCount": "0"}}  # fmt: skip
+
+    p.route("GET", r"/o/oauth2/v2/auth", public=True)(partial(_authorize, "client_id"))
+
+    @p.route("POST", r"/token", public=True)
+    def token(ask: Ask, m: re.Match[str]) -> Any:
+        if not ask.form.get("client_id") or not (ask.form.get("code") or ask.form.get("refresh_token")):
+            return Answer(
+                400, {"error": "invalid_request", "error_description": "client_id and a code are required"}
+            )
+        return {"access_token": "sandbox-youtube-token", "expires_in": 3599, "refresh_token": "sandbox-youtube-refresh",
+                "scope": "https://www.googleapis.com/auth/youtube.upload https://www.googleapis.com/auth/youtube.readonly",
+                "token_type": "Bearer"}  # fmt: skip
+
+    @p.route("GET", r"/youtube/v3/channels")
+    def channels(ask: Ask, m: re.Match[str]) -> Any:
+        if ask.query.get("mine") != "true" and ask.query.get("id") != p.account:
+            return {"kind": "youtube#channelListResponse", "items": []}
+        mine = all_.of("youtube")
+        return {"kind": "youtube#channelListResponse", "items": [{
+            "id": p.account, "snippet": {"title": "Acme Coffee", "customUrl": p.handle},
+            "contentDetails": {"relatedPlaylists": {"likes": "", "uploads": uploads}},
+            "statistics": {"subscriberCount": str(followers(p.account, len(mine))), "hiddenSubscriberCount": False,
+                           "viewCount": "0", "videoCount": str(len(mine))}}]}  # fmt: skip
+
+    @p.route("POST", r"/upload/youtube/v3/videos")
+    def start(ask: Ask, m: re.Match[str]) -> Any:
+        total = ask.headers.get("x-upload-content-length", "")
+        if (
+            ask.query.get("uploadType") != "resumable"
+            or not total.isdigit()
+            or not isinstance(ask.json, dict)
+        ):
+            return google_error(
+                400, "badRequest", "a resumable upload with its metadata and X-Upload-Content-Length"
+            )
+        upload_id = f"sandboxyt{all_.next_id():06d}"
+        sessions[upload_id] = {"total": int(total), "held": 0, "metadata": ask.json, "made": None}
+        where = (
+            f"{all_.base}{PREFIX}youtube/upload/youtube/v3/videos?uploadType=resumable&upload_id={upload_id}"
+        )
+        return Answer(200, None, {"Location": where})
+
+    @p.route("PUT", r"/upload/youtube/v3/videos")
+    def put(ask: Ask, m: re.Match[str]) -> Any:
+        session = sessions.get(ask.query.get("upload_id", ""))
+        if session is None:
+            return google_error(404, "notFound", "Not Found")
+        found = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", ask.headers.get("content-range", ""))
+        if found:
+            if int(found.group(1)) != session["held"] or len(ask.raw) != int(found.group(2)) + 1 - int(
+                found.group(1)
+            ):
+                return google_error(400, "badContent", f"expected bytes from {session['held']}")
+            session["held"] += len(ask.raw)
+        if session["held"] >= session["total"]:
+            if session["made"] is None:
+                vid = f"SbX{all_.next_id():08d}"
+                title = str((session["metadata"].get("snippet") or {}).get("title") or "")
+                session["made"] = all_.record(Made("youtube", vid, title, f"https://www.youtube.com/watch?v={vid}", p.account,
+                                                   extra={"video": True, "bytes": session["held"], "metadata": session["metadata"]}))  # fmt: skip
+            return Answer(201 if found else 200, video(session["made"]))
+        return Answer(308, None, {"Range": f"bytes=0-{session['held'] - 1}"} if session["held"] else {})
+
+    @p.route("GET", r"/youtube/v3/videos")
+    def videos(ask: Ask, m: re.Match[str]) -> Any:
+        wanted = ask.query.get("id", "").split(",")
+        return {"kind": "youtube#videoListResponse",
+                "items": [video(v) for v in all_.of("youtube") if v.id in wanted]}  # fmt: skip
+
+    @p.route("GET", r"/youtube/v3/playlistItems")
+    def playlist(ask: Ask, m: re.Match[str]) -> Any:
+        if ask.query.get("playlistId") != uploads:
+            return google_error(404, "playlistNotFound", "The playlist cannot be found.")
+        return {"kind": "youtube#playlistItemListResponse", "items": [
+            {"kind": "youtube#playlistItem", "id": f"item-{v.id}",
+             "contentDetails": {"videoId": v.id, "videoPublishedAt": _iso(v.at)[:-5] + "Z"},
+             "snippet": {"title": v.text, "playlistId": uploads, "resourceId": {"kind": "youtube#video", "videoId": v.id}}}
+            for v in reversed(all_.of("youtube"))]}  # fmt: skip
 
     return p
