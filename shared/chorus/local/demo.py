@@ -98,7 +98,7 @@ def run_demo(template: Path) -> int:
         stand_ins = connect_stand_ins(call, sandbox_url)
         for platform, account_id in stand_ins.items():
             made = call("GET", f"/accounts/{account_id}").json()
-            say(f"  {PLATFORMS[platform].label:<24} @{made.get('handle') or made['platform_account_id']}"
+            say(f"  {PLATFORMS[platform].label:<24} @{(made.get('handle') or made['platform_account_id']).lstrip('@')}"
                 f"  (whoami answered: {made['platform_account_id']})")  # fmt: skip
         for platform, why in NOT_ANSWERED.items():
             say(f"  {DIM}{PLATFORMS[platform].label:<24} not answered by the sandbox: {why}{RESET}")
