@@ -11,13 +11,13 @@ A persona has one account; any token not revoked on the sandbox is that account'
 local stand-in, not an identity provider). What it made is recorded as a :class:`Made` (platform, id,
 text, url), listed at ``GET /_control/published``: that is how the demo shows each post exactly once.
 
-TikTok takes photos and videos; Douyin and Kuaishou take videos and connect by OAuth (their personas
-answer an authorize page that says yes at once and a token endpoint: :data:`OAUTH_ONLY`). A video is
+TikTok takes photos and videos; Douyin, Kuaishou and YouTube take videos and connect by OAuth (their
+personas answer an authorize page that says yes at once and a token endpoint: :data:`OAUTH_ONLY`). A video is
 uploaded through the platform's own flow; the sandbox does not transcode, it accepts the bytes and
 reports the video processed (:mod:`chorus.platforms.sandbox.video` is the small MP4 it serves for that).
 The metrics endpoints the collectors call are added by :mod:`chorus.platforms.sandbox.insights`. Not
-answered (said by :data:`NOT_ANSWERED`, shown in the demo and docs/platforms.md): YouTube, whose adapter
-is tested against the fakes of tests/faults/fakes."""
+answered (said by :data:`NOT_ANSWERED`, shown in the demo and docs/platforms.md): Xiaohongshu and Zhihu,
+which have no publishing API."""
 
 from __future__ import annotations
 
@@ -134,8 +134,7 @@ NOT_ANSWERED: Mapping[str, str] = {
     "xiaohongshu": "Xiaohongshu has no publishing API: Chorus reminds, and the post is made in its app",
     "zhihu": "Zhihu has no publishing API: Chorus reminds, and the post is made in its app",
 }
-"""Platforms the sandbox does not answer as, and why (their adapters are tested against the fakes of
-tests/faults/fakes instead)."""
+"""Platforms the sandbox does not answer as, and why."""
 
 
 class Personas:
