@@ -57,7 +57,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
     print(f"  sandbox    {sandbox_url}  ({LABEL}; connect accounts with platform 'sandbox')")
     print(f"             it also answers as {', '.join(ANSWERED)}: connect one with any token "
           f"(Mastodon, Bluesky: base_url {sandbox_url}/as/<platform>; LinkedIn, WeChat: docs/platforms.md; "
-          f"Douyin: OAuth, GET /accounts/connect/douyin)")  # fmt: skip
+          f"Douyin, Kuaishou, YouTube: OAuth, GET /accounts/connect/<platform>)")  # fmt: skip
     print("Create a workspace in another shell: chorus workspace create 'My brand'   (Ctrl-C stops)")
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
