@@ -24,11 +24,10 @@ from chorus.posts.queue import default_queue
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     now, events = scheduler.utcnow(), default_publisher()
     report = scheduler.run(now, default_queue(), get_settings().schedule_lookahead_s, events=events)
-    overdue = scheduler.overdue(now, events)
     warned = expiry.on_the_hour(now, events)
     breaches = sla.sweep(now, events)
-    answer = {**asdict(report), "expiry_warned": len(warned), "overdue": overdue, "sla_alerts": len(breaches)}
+    answer = {**asdict(report), "expiry_warned": len(warned), "sla_alerts": len(breaches)}
     busy = report.items_read or report.enqueued or report.resent or report.missed or report.behind
     # An empty tick (43,200 a month) logs at DEBUG: its line was half of an idle month's log bytes.
-    (logger.info if busy or warned or overdue or breaches else logger.debug)("scheduler run", **answer)
+    (logger.info if busy or warned or breaches else logger.debug)("scheduler run", **answer)
     return answer

@@ -250,22 +250,23 @@ def test_the_schedulers_sweep_finds_the_overdue_target_in_its_minute_bucket(remi
     bed.run_until_settled()
     now = datetime.now(UTC)
     stored = bed.target(post_id, account)
-    assert scheduler.overdue(now, bed.events) == 0  # not yet: its window is a day
+    assert scheduler.run(now, bed.queue, events=bed.events).overdue == 0  # not yet: its window is a day
     assert repo.transition(
         stored,
         TargetState.AWAITING_MANUAL,
         expect=[TargetState.AWAITING_MANUAL],
         overdue_at=now - timedelta(minutes=1),
     )
-    assert scheduler.overdue(now, bed.events) == 1
-    assert scheduler.overdue(now + timedelta(seconds=30), bed.events) == 0  # a second run: nothing more
+    assert scheduler.run(now, bed.queue, events=bed.events).overdue == 1
+    assert (
+        scheduler.run(now + timedelta(seconds=30), bed.queue, events=bed.events).overdue == 0
+    )  # a second run
     assert bed.target(post_id, account).state is TargetState.OVERDUE
     assert bed.events.names().count("ManualPublishOverdue") == 1
 
 
 def test_a_post_awaiting_a_person_can_be_cancelled_and_is_then_never_overdue(reminding: PublisherBed) -> None:
-    from chorus.posts import service
-    from chorus.posts.scheduler import overdue
+    from chorus.posts import scheduler, service
 
     bed = reminding
     account = xhs(bed)
@@ -274,5 +275,5 @@ def test_a_post_awaiting_a_person_can_be_cancelled_and_is_then_never_overdue(rem
     target = bed.target(post_id, account)
     assert service.cancel_post(bed.editor(), post_id).status == "cancelled"
     assert target.overdue_at is not None
-    assert overdue(target.overdue_at + timedelta(minutes=1), bed.events) == 0
+    assert scheduler.run(target.overdue_at + timedelta(minutes=1), bed.queue, events=bed.events).overdue == 0
     assert bed.target(post_id, account).state is TargetState.CANCELLED

@@ -26,9 +26,11 @@ to the queue at once and goes through the normal publish path.
 Two concurrent runs (EventBridge delivers a schedule at least once) read the same buckets; the
 conditional ``scheduled -> queued`` transition lets one of them hand out each target.
 
-Reminder publishing's overdue sweep (:func:`overdue`) rides on the same run: a target awaiting a person
-sits in the MANUAL bucket of the minute it becomes overdue, and a third cursor (``OVERDUE``) walks those
-buckets up to now the same way (:func:`chorus.posts.reminders.sweep_overdue`).
+Reminder publishing's overdue sweep rides on the same run: a target awaiting a person sits in the
+MANUAL bucket of the minute it becomes overdue, and a third cursor (``overdue``, in the same item) walks
+those buckets up to now the same way (:func:`chorus.posts.reminders.sweep_overdue`). The three cursors
+are read once and written once a run (more often only while catching up, after each chunk), so an idle
+minute costs one read and one write of state.
 """
 
 from __future__ import annotations
@@ -87,14 +89,15 @@ class SchedulerReport:
     watermark: str = ""  # DUE buckets before this minute are done
     swept: str = ""  # QUEUED buckets before this minute are done
     behind: bool = False  # a cursor has buckets left for the next run
+    overdue: int = 0  # reminder-published targets made overdue
 
 
 def max_queries_per_run(lookahead_s: int) -> int:
     """The most bucket reads one run makes: the live window (MISSED_AFTER back while catching up,
-    OVERLAP back otherwise), then each cursor's backlog. A bucket holding more than 1 MB of targets
-    (thousands due in one minute) is read in more than one page."""
+    OVERLAP back otherwise), then each cursor's backlog (DUE, QUEUED, MANUAL). A bucket holding more
+    than 1 MB of targets (thousands due in one minute) is read in more than one page."""
     live = ceil((MISSED_AFTER.total_seconds() + lookahead_s) / 60) + 1
-    return live + 2 * BACKLOG_BUCKETS_PER_RUN
+    return live + 3 * BACKLOG_BUCKETS_PER_RUN
 
 
 LEAD_S = 2  # the message arrives this early; the publisher prepares, then waits for the due second
@@ -236,6 +239,7 @@ class _Run:
         self.now, self.queue, self.clock, self.events, self.pool = now, queue, clock, events, pool
         self.deadline = time.monotonic() + budget_s
         self.enqueued = self.caught_up = self.missed = self.resent = self.buckets = self.items = 0
+        self.made_overdue = 0
 
     def spent(self) -> bool:
         return time.monotonic() >= self.deadline or self.enqueued + self.missed >= TARGETS_PER_RUN
@@ -280,6 +284,17 @@ class _Run:
                 self.resent += 1
                 log.warning("resent a lost publish message", extra={"target": target.id})
 
+    def overdue(self, cursor: datetime | None) -> datetime:
+        """Reminder publishing: targets still awaiting a person past their ``overdue_at`` become
+        overdue, each with one alert. Reads the MANUAL buckets from ``cursor`` (less ``OVERLAP``; a day
+        of buckets a run at most) to now; the cursor to save."""
+        start = _cursor_start(cursor, self.now - FIRST_RUN_LOOKBACK, self.now, "overdue")
+        buckets = minutes(start, self.now)[:BACKLOG_BUCKETS_PER_RUN]
+        self.made_overdue += reminders.sweep_overdue(
+            self.read("MANUAL", buckets, self.now), self.now, self.events
+        )
+        return _after(buckets[-1], self.now)
+
 
 def _cursor_start(cursor: datetime | None, default: datetime, now: datetime, name: str) -> datetime:
     """Where a cursor's next read starts: ``OVERLAP`` before it, not before ``now - MAX_CATCH_UP``."""
@@ -318,7 +333,7 @@ def run(
     def elapsed() -> datetime:
         return now + timedelta(seconds=time.monotonic() - started)
 
-    watermark, swept = repo.scheduler_state()
+    watermark, swept, overdue_at = repo.scheduler_state()
     until = now + timedelta(seconds=lookahead_s)
     sweep_until = now - LOST_AFTER
     due_start = _cursor_start(watermark, now - FIRST_RUN_LOOKBACK, now, "watermark")
@@ -340,22 +355,30 @@ def run(
         for i, chunk in enumerate(_chunks(backlog[:BACKLOG_BUCKETS_PER_RUN])):
             if i and work.spent():
                 break
+            if i:  # the chunks before it are done (the last one's is saved at the end of the run)
+                repo.save_scheduler_state(new_watermark, swept, overdue_at)
             work.hand_out(chunk, until)
             new_watermark = chunk[-1] + MINUTE
             if new_watermark >= live[0]:
                 new_watermark = _after(live[-1], until)  # the backlog is done: the live window counts
-            repo.save_scheduler_state(new_watermark, swept)
         # 3. The lost-message sweep, the same way.
         new_swept = swept or sweep_start
         for i, chunk in enumerate(_chunks(to_sweep[:BACKLOG_BUCKETS_PER_RUN])):
             if (i or backlog) and work.spent():
                 break
+            if i or backlog:
+                repo.save_scheduler_state(new_watermark, new_swept, overdue_at)
             work.sweep(chunk, sweep_until)
             new_swept = _after(chunk[-1], sweep_until)
-            repo.save_scheduler_state(new_watermark, new_swept)
-    if not backlog and not to_sweep:
-        repo.save_scheduler_state(new_watermark, new_swept)
-    behind = new_watermark < live[0] or new_swept < sweep_until.replace(second=0, microsecond=0)
+        # 4. Reminder publishing's overdue targets, up to now.
+        new_overdue = work.overdue(overdue_at)
+        repo.save_scheduler_state(new_watermark, new_swept, new_overdue)
+    this_minute = now.replace(second=0, microsecond=0)
+    behind = (
+        new_watermark < live[0]
+        or new_swept < sweep_until.replace(second=0, microsecond=0)
+        or new_overdue < this_minute
+    )
     if behind:
         log.info(
             "scheduler catching up",
@@ -363,24 +386,8 @@ def run(
         )
     return SchedulerReport(
         work.enqueued, work.resent, work.buckets, work.items, work.caught_up, work.missed,
-        keys.iso(new_watermark), keys.iso(new_swept), behind,
+        keys.iso(new_watermark), keys.iso(new_swept), behind, work.made_overdue,
     )  # fmt: skip
-
-
-OVERDUE_CURSOR = "OVERDUE"
-
-
-def overdue(now: datetime, events: EventPublisher | None) -> int:
-    """Reminder publishing: targets still awaiting a person past their ``overdue_at`` become overdue,
-    each with one alert. Reads the MANUAL buckets from the OVERDUE cursor (less ``OVERLAP``; a day of
-    buckets a run at most) to now."""
-    cursor = repo.sweep_cursor(OVERDUE_CURSOR)
-    start = _cursor_start(cursor, now - FIRST_RUN_LOOKBACK, now, "overdue")
-    buckets = minutes(start, now)[:BACKLOG_BUCKETS_PER_RUN]
-    due = [t for m in buckets for t in repo.due_targets("MANUAL", m, now)]
-    count = reminders.sweep_overdue(due, now, events)
-    repo.save_sweep_cursor(OVERDUE_CURSOR, _after(buckets[-1], now))
-    return count
 
 
 def _chunks(buckets: list[datetime]) -> list[list[datetime]]:

@@ -309,6 +309,7 @@ class SchedulerStateItem(MainItem, discriminator="scheduler_state"):
     swept = UTCDateTimeAttribute(
         null=True
     )  # queued buckets before this minute were checked for lost messages
+    overdue = UTCDateTimeAttribute(null=True)  # MANUAL buckets before this minute were swept for overdue
     runs = NumberAttribute(default=0)
 
 

@@ -624,32 +624,33 @@ def paused_targets(workspace_id: str) -> list[Target]:
     ]
 
 
-def scheduler_state() -> tuple[datetime | None, datetime | None]:
+def scheduler_state() -> tuple[datetime | None, datetime | None, datetime | None]:
+    """The scheduler's three cursors (watermark, swept, overdue), in one item read once a run. Before
+    session 8 the overdue cursor had an item of its own (``OVERDUE``): it is read from there until the
+    first run saves it here."""
     bind()
     try:
         item = SchedulerStateItem.get(keys.system_pk(), "SCHEDULER", consistent_read=True)
     except DoesNotExist:
-        return None, None
-    return item.watermark, item.swept
+        return None, None, _legacy_overdue_cursor()
+    return item.watermark, item.swept, item.overdue or _legacy_overdue_cursor()
 
 
-def save_scheduler_state(watermark: datetime, swept: datetime | None) -> None:
+def save_scheduler_state(
+    watermark: datetime, swept: datetime | None, overdue: datetime | None = None
+) -> None:
+    """All three cursors in one write (one a run when nothing is behind)."""
     bind()
-    SchedulerStateItem(keys.system_pk(), "SCHEDULER", watermark=watermark, swept=swept).save()
+    SchedulerStateItem(
+        keys.system_pk(), "SCHEDULER", watermark=watermark, swept=swept, overdue=overdue
+    ).save()
 
 
-def sweep_cursor(name: str) -> datetime | None:
-    """How far a named sweep of the due index got (None: it never ran)."""
-    bind()
+def _legacy_overdue_cursor() -> datetime | None:
     try:
-        return SchedulerStateItem.get(keys.system_pk(), name, consistent_read=True).watermark
+        return SchedulerStateItem.get(keys.system_pk(), "OVERDUE", consistent_read=True).watermark
     except DoesNotExist:
         return None
-
-
-def save_sweep_cursor(name: str, at: datetime) -> None:
-    bind()
-    SchedulerStateItem(keys.system_pk(), name, watermark=at).save()
 
 
 def note_reminded(target: Target, at: datetime) -> bool:
