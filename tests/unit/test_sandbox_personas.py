@@ -198,3 +198,29 @@ def test_the_sandbox_video_is_an_mp4_the_media_reader_accepts_served_in_ranges(
     assert part.status_code == 206
     assert part.content == VIDEO[:100]
     assert part.headers["Content-Range"] == f"bytes 0-99/{len(VIDEO)}"
+
+
+def test_youtube_s_resumable_upload_says_where_it_stands_and_refuses_bytes_out_of_order(
+    sandbox: SandboxServer,
+) -> None:
+    from chorus.platforms.sandbox.video import VIDEO
+
+    total = len(VIDEO)
+    started = requests.post(f"{sandbox.url}/as/youtube/upload/youtube/v3/videos", timeout=5,
+                            params={"uploadType": "resumable", "part": "snippet,status"},
+                            json={"snippet": {"title": "Pour"}, "status": {"privacyStatus": "private"}},
+                            headers={**AUTH, "X-Upload-Content-Length": str(total)})  # fmt: skip
+    session = started.headers["Location"]
+
+    def put(data: bytes, content_range: str) -> requests.Response:
+        return requests.put(session, data=data, headers={"Content-Range": content_range}, timeout=5)
+
+    first = put(VIDEO[:100], f"bytes 0-99/{total}")
+    assert (first.status_code, first.headers["Range"]) == (308, "bytes=0-99")
+    assert put(VIDEO[200:], f"bytes 200-{total - 1}/{total}").status_code == 400  # a gap: refused
+    assert put(b"", f"bytes */{total}").headers["Range"] == "bytes=0-99"  # where it stands
+    done = put(VIDEO[100:], f"bytes 100-{total - 1}/{total}")
+    assert done.status_code == 201
+    assert done.json()["status"]["uploadStatus"] == "processed"  # no transcoding: processed at once
+    assert put(b"", f"bytes */{total}").json()["id"] == done.json()["id"]  # one video, asked again
+    assert len(made_on(sandbox, "youtube")) == 1
