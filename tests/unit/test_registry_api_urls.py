@@ -38,3 +38,12 @@ def test_without_configuration_each_adapter_keeps_its_platform_s_own_url(
     assert registry.publisher("linkedin").base_url == "https://api.linkedin.com"  # type: ignore[attr-defined]
     assert registry.collector("linkedin").base_url == "https://api.linkedin.com/rest"  # type: ignore[union-attr]
     assert registry.publisher("x").base_url == "https://api.x.com"  # type: ignore[attr-defined]
+
+
+def test_youtube_s_upload_address_is_its_own_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CHORUS_YOUTUBE_UPLOAD_URL", raising=False)
+    reset_caches()
+    assert registry.publisher("youtube").upload_url == "https://www.googleapis.com/upload/youtube/v3"  # type: ignore[attr-defined]
+    monkeypatch.setenv("CHORUS_YOUTUBE_UPLOAD_URL", "http://127.0.0.1:9/as/youtube/upload/youtube/v3")
+    reset_caches()
+    assert registry.publisher("youtube").upload_url == "http://127.0.0.1:9/as/youtube/upload/youtube/v3"  # type: ignore[attr-defined]
