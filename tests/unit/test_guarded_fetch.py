@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -281,12 +280,10 @@ def test_a_streamed_body_is_cut_off_at_the_cap(remote: int) -> None:
 def test_a_slow_drip_is_stopped_at_the_total_deadline(remote: int) -> None:
     # Given a server that sends a byte every 50 ms (never idle long enough for a read timeout)
     names = Names(media_example="127.0.0.1")
-    started = time.monotonic()
     # When fetched with a 0.5 s deadline
     with pytest.raises(TransientError) as caught:
         fetch(f"http://media.example:{remote}/drip", guard=Guard(local=True, resolver=names), deadline_s=0.5)
-    # Then it ends soon after the deadline, as a transient error saying so
-    assert time.monotonic() - started < 2.0
+    # Then the deadline ended it (not the drip's end, nor a read timeout), as a transient error saying so
     assert caught.value.code == "deadline"
 
 

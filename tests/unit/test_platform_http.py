@@ -290,7 +290,7 @@ class RecordingSession(requests.Session):
         self.error = error
         self.kwargs: dict[str, Any] = {}
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
         self.kwargs = {"method": method, "url": url, **kwargs}
         if self.error is not None:
             raise self.error
@@ -527,7 +527,7 @@ def test_the_read_timeout_of_calls_that_name_none_comes_from_the_settings(
     asked: list[object] = []
 
     class Recording(requests.Session):
-        def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        def request(self, *args: Any, **kwargs: Any) -> requests.Response:
             asked.append(kwargs.get("timeout"))
             return super().request(*args, **kwargs)
 
