@@ -34,7 +34,7 @@ def test_the_author_reads_their_notifications_and_marks_them_read(
     # the badge, named for screen readers
     link = nav.get_by_role("link", name=re.compile(r"^Notifications\W*2 unread$"))
     expect(link).to_be_visible()
-    expect(link.locator(".badge")).to_have_text(re.compile(r"2"))
+    expect(link.locator(".badge.unread-count")).to_have_text(re.compile(r"2"))
     link.click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Notifications")

@@ -22,7 +22,7 @@ export function Shell({ children }) {
   const current = path === '/' ? '/calendar' : path
   useEffect(watchUnread, [workspaceId.value]) // the unread badge, per workspace
   const badge = (href) => href === '/notifications' && unread.value?.count > 0 &&
-    html`<span class="badge">${unreadText(unread.value)}<span class="sr"> unread</span></span>`
+    html`<span class="badge unread-count">${unreadText(unread.value)}<span class="sr"> unread</span></span>`
   return html`
     <a class="skip" href="#main">Skip to content</a>
     <header class="top">
