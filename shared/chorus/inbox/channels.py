@@ -102,6 +102,11 @@ CHANNELS: Mapping[str, Channel] = {
                 visibility="direct"),
         Channel("bluesky", "bluesky", "Bluesky", "mentions, replies and quotes",
                 "a reply post (app.bsky.feed.post with reply refs)", PUBLISHER),
+        Channel("bluesky.dm", "bluesky", "Bluesky direct messages",
+                "direct messages through Bluesky's chat service (polled: chat.bsky.convo.getLog)",
+                "POST chat.bsky.convo.sendMessage (convoId, message.text) on the account's PDS with "
+                "atproto-proxy: did:web:api.bsky.chat#bsky_chat", "bluesky.chat:BlueskyChatSender",
+                max_chars=1000, max_bytes=10_000),
         Channel("weibo", "weibo", "Weibo comments",
                 "comments on the account's statuses and comments mentioning it (polled)",
                 "a reply comment: POST 2/comments/reply.json (cid, id, comment)",
@@ -199,6 +204,8 @@ def name_for(platform: str, kind: MessageKind | str) -> str:
         return "x.dm" if dm else "x.post"
     if platform == "mastodon":
         return "mastodon.direct" if dm else "mastodon"
+    if platform == "bluesky":
+        return "bluesky.dm" if dm else "bluesky"
     return platform
 
 

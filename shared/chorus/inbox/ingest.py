@@ -111,7 +111,7 @@ def _polled(platform: str) -> Callable[[list[Any], str], ParseResult]:
 
         return mastodon
     if platform == "bluesky":
-        from chorus.platforms.bluesky.notifications import parse_notifications as bluesky
+        from chorus.platforms.bluesky.chat import parse_inbox as bluesky
 
         return bluesky
     if platform == "douyin":

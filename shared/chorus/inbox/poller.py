@@ -1,4 +1,4 @@
-"""Pollers for platforms without webhooks (Mastodon notifications, Bluesky listNotifications, Weibo,
+"""Pollers for platforms without webhooks (Mastodon notifications, Bluesky listNotifications and chat log, Weibo,
 Douyin, YouTube and TikTok business comments, the sandbox): per account, fetch what is newer than the
 stored cursor, enqueue it to the ingest queue in the webhook message shape (one code path for dedupe and
 threading), then move the cursor.
@@ -128,7 +128,7 @@ def _fetch(account: Account, cursor: str | None, deps: PollerDeps) -> tuple[list
 
         return mastodon(deps.session, account.base_url or "", creds.access_token, cursor)
     if account.platform == "bluesky":
-        from chorus.platforms.bluesky.notifications import fetch_notifications as bluesky
+        from chorus.platforms.bluesky.chat import fetch_inbox as bluesky
 
         return bluesky(deps.session, account.base_url or "https://bsky.social", creds.access_token, cursor)
     if account.platform == "douyin":

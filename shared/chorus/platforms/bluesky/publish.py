@@ -285,6 +285,11 @@ class BlueskyPublisher:
             **kw,
         )
 
+    def xrpc(self, creds: AccountCredentials, method: str, nsid: str, **kw: Any) -> requests.Response:
+        """An authenticated XRPC call on the account's PDS outside a publish (the chat service's, through
+        the PDS's ``atproto-proxy``): an expired session is refreshed once, as for a post."""
+        return self._xrpc(creds, method, nsid, **kw)
+
     # -- records -------------------------------------------------------------------------------------
 
     def resolve_handle(self, creds: AccountCredentials, handle: str) -> str | None:

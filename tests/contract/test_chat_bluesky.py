@@ -1,0 +1,209 @@
+"""Bluesky direct messages against the chat lexicons (fixtures/platform_api/replies/bluesky): calls on the
+account's PDS with ``atproto-proxy: did:web:api.bsky.chat#bsky_chat``; the log polled with its cursor;
+a reply sent once with ``sendMessage`` and, after a lost answer, looked for, never sent blind.
+
+No recorded chat answer exists (the replies README says so: the chat service is closed-source), so the
+answers below are built from the lexicons' ``logCreateMessage`` / ``messageView`` / ``deletedMessageView``
+definitions; :func:`test_the_answers_used_here_have_the_fields_the_lexicons_require` checks them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import requests
+import responses
+from responses import matchers
+
+from chorus.errors import ValidationFailed
+from chorus.inbox import channels
+from chorus.inbox.normalized import MessageKind
+from chorus.platforms.base import AccountCredentials, PermanentError, Progress, UnknownOutcome
+from chorus.platforms.bluesky.chat import (
+    CHAT_SERVICE,
+    CREATE_MESSAGE,
+    DELETED_VIEW,
+    MESSAGE_VIEW,
+    BlueskyChatSender,
+    fetch_inbox,
+    fetch_log,
+    join_cursor,
+    parse_inbox,
+    split_cursor,
+)
+from chorus.platforms.bluesky.publish import BlueskyPublisher
+from tests.contract.replying import SENT_AT, hours_after, marks, replies_fixture, reply_request, rsps
+
+__all__ = ["rsps"]
+
+PDS = "https://pds.example"
+DID = "did:plc:brandbrandbrandbrand00"
+FAN = "did:plc:fanfanfanfanfanfanfan000"
+CONVO = "3kconvo0000a"
+CREDS = AccountCredentials(platform="bluesky", account_id=DID, access_token="tok-1", handle="brand.example",
+                           base_url=PDS)  # fmt: skip
+HEADERS = [matchers.header_matcher({"Authorization": "Bearer tok-1", "atproto-proxy": CHAT_SERVICE})]
+DEFS = replies_fixture("bluesky/lexicon_chat.bsky.convo.defs.json")["defs"]
+PROXY = replies_fixture("bluesky/atproto_proxy_header.json")
+
+
+def view(message_id: str, sender: str, text: str, at: str) -> dict[str, Any]:
+    return {"$type": MESSAGE_VIEW, "id": message_id, "rev": f"rev-{message_id}", "text": text,
+            "sender": {"did": sender}, "sentAt": at}  # fmt: skip
+
+
+def created(message: dict[str, Any]) -> dict[str, Any]:
+    return {"$type": CREATE_MESSAGE, "rev": message["rev"], "convoId": CONVO, "message": message,
+            "relatedProfiles": [{"did": FAN, "handle": "fan.bsky.social", "displayName": "A Fan"},
+                                {"did": DID, "handle": "brand.example"}]}  # fmt: skip
+
+
+FROM_FAN = view("3kmsg001", FAN, "Do you ship to Canada?", "2026-12-06T12:00:00.000Z")
+FROM_US = view("3kmsg002", DID, "We do!", "2026-12-06T12:01:00.000Z")
+DELETED = {"$type": DELETED_VIEW, "id": "3kmsg003", "rev": "rev-3", "sender": {"did": FAN},
+           "sentAt": "2026-12-06T12:02:00.000Z"}  # fmt: skip
+LOG = {"cursor": "rev-3", "logs": [
+    {"$type": "chat.bsky.convo.defs#logBeginConvo", "rev": "rev-0", "convoId": CONVO},
+    created(FROM_FAN), created(FROM_US), created(DELETED),
+    {"$type": "chat.bsky.convo.defs#logReadMessage", "rev": "rev-4", "convoId": CONVO, "message": FROM_US},
+]}  # fmt: skip
+
+
+def test_the_answers_used_here_have_the_fields_the_lexicons_require() -> None:
+    assert PROXY["header"] == "atproto-proxy"
+    assert PROXY["value"] == CHAT_SERVICE
+    for name, value in (("messageView", FROM_FAN), ("deletedMessageView", DELETED),
+                        ("logCreateMessage", created(FROM_FAN))):  # fmt: skip
+        assert set(DEFS[name]["required"]) <= set(value), name
+    log = replies_fixture("bluesky/lexicon_chat.bsky.convo.getLog.json")["defs"]["main"]
+    assert CREATE_MESSAGE in log["output"]["schema"]["properties"]["logs"]["items"]["refs"]
+    assert set(log["output"]["schema"]["required"]) <= set(LOG)
+    send = replies_fixture("bluesky/lexicon_chat.bsky.convo.sendMessage.json")["defs"]["main"]
+    assert set(send["input"]["schema"]["required"]) == {"convoId", "message"}
+
+
+def test_the_log_is_read_on_the_pds_with_the_chat_proxy_and_its_cursor(rsps: responses.RequestsMock) -> None:
+    url = f"{PDS}/xrpc/chat.bsky.convo.getLog"
+    rsps.get(url, json=LOG, match=[*HEADERS, matchers.query_param_matcher({"cursor": "rev-0"})])
+    rsps.get(
+        url, json={"cursor": "rev-3", "logs": []}, match=[matchers.query_param_matcher({"cursor": "rev-3"})]
+    )
+    events, cursor = fetch_log(requests.Session(), PDS, "tok-1", "rev-0")
+    assert cursor == "rev-3"
+    assert [e["message"]["id"] for e in events] == ["3kmsg001", "3kmsg002", "3kmsg003"]  # creations only
+
+
+def test_a_first_poll_reads_one_page_and_keeps_its_cursor(rsps: responses.RequestsMock) -> None:
+    rsps.get(
+        f"{PDS}/xrpc/chat.bsky.convo.getLog", json=LOG, match=[*HEADERS, matchers.query_param_matcher({})]
+    )
+    events, cursor = fetch_log(requests.Session(), PDS, "tok-1", None)
+    assert (len(events), cursor, len(rsps.calls)) == (3, "rev-3", 1)
+
+
+def test_a_message_from_someone_is_a_dm_of_the_convo_and_ours_is_our_own() -> None:
+    parsed = parse_inbox(LOG["logs"][1:4], DID)
+    fan, ours = parsed.events
+    assert (fan.kind, fan.conversation_ref, fan.platform_message_id) == (MessageKind.DM, CONVO, "3kmsg001")
+    assert (fan.author_id, fan.author_handle, fan.author_name) == (FAN, "fan.bsky.social", "A Fan")
+    assert fan.text == "Do you ship to Canada?"
+    assert not fan.authored_by_account
+    assert ours.authored_by_account
+    assert ours.author_id == DID
+    assert parsed.ignored == ("deleted",)
+    assert channels.name_for("bluesky", fan.kind) == "bluesky.dm"
+    assert channels.name_for("bluesky", MessageKind.MENTION) == "bluesky"
+
+
+def test_notifications_and_the_chat_log_share_one_cursor(rsps: responses.RequestsMock) -> None:
+    rsps.get(f"{PDS}/xrpc/app.bsky.notification.listNotifications", json={"notifications": []})
+    rsps.get(f"{PDS}/xrpc/chat.bsky.convo.getLog", json=LOG, match=HEADERS)
+    items, cursor = fetch_inbox(requests.Session(), PDS, "tok-1", "2026-12-06T11:00:00.000Z")
+    assert split_cursor(cursor) == ("2026-12-06T11:00:00.000Z", "rev-3")
+    assert len(items) == 3
+    assert split_cursor("2026-12-06T11:00:00.000Z") == ("2026-12-06T11:00:00.000Z", None)  # before chat
+    assert join_cursor("m", None) == "m"
+
+
+def test_a_chat_the_pds_refuses_leaves_the_notifications_polled(rsps: responses.RequestsMock) -> None:
+    rsps.get(f"{PDS}/xrpc/app.bsky.notification.listNotifications", json={"notifications": []})
+    rsps.get(f"{PDS}/xrpc/chat.bsky.convo.getLog", status=400,
+             json={"error": "InvalidToken", "message": "Bad token scope"})  # fmt: skip
+    cursor = join_cursor("2026-12-06T11:00:00.000Z", "rev-9")
+    items, after = fetch_inbox(requests.Session(), PDS, "tok-1", cursor)
+    assert (items, after) == ([], cursor)
+
+
+def sender() -> BlueskyChatSender:
+    return BlueskyChatSender(BlueskyPublisher(session=requests.Session(), base_url=PDS, clock=lambda: 0.0))
+
+
+def test_a_reply_is_send_message_on_the_pds_through_the_chat_proxy(rsps: responses.RequestsMock) -> None:
+    answer = view("3kmsg009", DID, "Yes, we ship to Canada.", "2026-12-06T12:05:00.000Z")
+    rsps.post(f"{PDS}/xrpc/chat.bsky.convo.sendMessage", json=answer, match=[*HEADERS, matchers.json_params_matcher(
+        {"convoId": CONVO, "message": {"text": "Yes, we ship to Canada."}})])  # fmt: skip
+    request = reply_request("Yes, we ship to Canada.", recipient=CONVO, reply_to=CONVO)
+    assert sender().send(CREDS, request).platform_post_id == "3kmsg009"
+    assert marks(request) == [("sent", "0"), ("landed", "0", "3kmsg009")]
+
+
+def test_a_lost_answer_is_never_sent_again_blind(rsps: responses.RequestsMock) -> None:
+    rsps.post(f"{PDS}/xrpc/chat.bsky.convo.sendMessage", body=requests.ReadTimeout("read timed out"))
+    progress = Progress("idem-key-1", SENT_AT)
+    chat = sender()
+    for _ in range(2):
+        with pytest.raises(UnknownOutcome):
+            chat.send(CREDS, reply_request("Once", recipient=CONVO, progress=progress))
+    assert len(rsps.calls) == 1
+
+
+def test_a_lost_reply_is_found_among_the_convos_messages_by_us_since_it_was_queued(
+    rsps: responses.RequestsMock,
+) -> None:
+    stamp = hours_after(0.01).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    older = hours_after(-1).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    rsps.get(f"{PDS}/xrpc/chat.bsky.convo.getMessages", json={"messages": [
+        view("3kmsg012", FAN, "Thanks", stamp),  # someone else's, same text
+        view("3kmsg011", DID, "Thanks", stamp),
+        view("3kmsg010", DID, "Thanks", older),  # ours, before the reply was queued
+    ]}, match=[*HEADERS, matchers.query_param_matcher({"convoId": CONVO, "limit": "50"})])  # fmt: skip
+    found = sender().find_sent(CREDS, reply_request("Thanks", recipient=CONVO))
+    assert found is not None
+    assert found.platform_post_id == "3kmsg011"
+    rsps.get(
+        f"{PDS}/xrpc/chat.bsky.convo.getMessages", json={"messages": [view("3kmsg010", DID, "Thanks", older)]}
+    )
+    assert sender().find_sent(CREDS, reply_request("Thanks", recipient=CONVO)) is None
+
+
+@pytest.mark.parametrize("error", ["MessagesDisabled", "NotFollowedBySender", "ConvoLocked", "InvalidConvo"])
+def test_a_named_refusal_is_permanent_with_the_reason(rsps: responses.RequestsMock, error: str) -> None:
+    rsps.post(f"{PDS}/xrpc/chat.bsky.convo.sendMessage", status=400, json={"error": error, "message": error})
+    with pytest.raises(PermanentError) as raised:
+        sender().send(CREDS, reply_request("Hi", recipient=CONVO))
+    assert raised.value.code == error
+    assert "Bluesky refused the message" in raised.value.message
+    assert not isinstance(raised.value, UnknownOutcome)
+
+
+def test_an_expired_session_is_refreshed_once_and_the_message_sent(rsps: responses.RequestsMock) -> None:
+    url = f"{PDS}/xrpc/chat.bsky.convo.sendMessage"
+    rsps.post(url, status=400, json={"error": "ExpiredToken", "message": "Token has expired"})
+    rsps.post(f"{PDS}/xrpc/com.atproto.server.refreshSession",
+              json={"did": DID, "handle": "brand.example", "accessJwt": "tok-2", "refreshJwt": "ref-2"})  # fmt: skip
+    rsps.post(url, json=view("3kmsg020", DID, "Hi", "2026-12-06T12:05:00.000Z"),
+              match=[matchers.header_matcher({"Authorization": "Bearer tok-2", "atproto-proxy": CHAT_SERVICE})])  # fmt: skip
+    creds = AccountCredentials(platform="bluesky", account_id=DID, access_token="tok-1", refresh_token="ref-1",
+                               handle="brand.example", base_url=PDS)  # fmt: skip
+    assert sender().send(creds, reply_request("Hi", recipient=CONVO)).platform_post_id == "3kmsg020"
+    assert len([c for c in rsps.calls if c.request.url == url]) == 2
+
+
+def test_the_channel_declares_the_chat_limits() -> None:
+    channel = channels.get("bluesky.dm")
+    assert channel.can_reply
+    assert channel.sender == "bluesky.chat:BlueskyChatSender"
+    with pytest.raises(ValidationFailed, match="1000"):
+        channels.plan_reply(channel, None, SENT_AT, text="x" * 1001)
+    assert json.loads(join_cursor("a", "b") or "") == {"chat": "b", "notifications": "a"}
