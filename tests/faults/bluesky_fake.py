@@ -1,5 +1,6 @@
 """A Bluesky PDS's repo API on a FakePlatform (XRPC as the atproto lexicons define it): createRecord
-with a caller-chosen rkey, getRecord, uploadBlob, sessions. Records: ``post`` and ``blob``.
+with a caller-chosen rkey, getRecord, uploadBlob, sessions. Records: ``post`` and ``blob``; the chat
+service behind it (:class:`BlueskyChatFake`): ``chat``.
 
 Like the reference PDS, a ``createRecord`` whose rkey is taken is answered 500 InternalServerError
 (bluesky-social/atproto#3718). Stricter than a PDS (which leaves that to the AppView), a reply whose
@@ -11,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from tests.faults.harness import FakePlatform, Reply, Request
@@ -110,3 +113,98 @@ class BlueskyFake:
 
     def _session(self, req: Request, match: re.Match[str]) -> Any:
         return {"did": self.did, "handle": "brand.test", "accessJwt": self.token, "refreshJwt": "refresh-1"}
+
+
+SEND_MESSAGE = r"/xrpc/chat\.bsky\.convo\.sendMessage"
+GET_LOG = r"/xrpc/chat\.bsky\.convo\.getLog"
+GET_MESSAGES = r"/xrpc/chat\.bsky\.convo\.getMessages"
+CHAT_PROXY = "did:web:api.bsky.chat#bsky_chat"
+
+
+class BlueskyChatFake:
+    """The chat service behind a PDS (``chat.bsky.convo.*`` as the lexicons define them, answered only
+    with the ``atproto-proxy`` header naming the chat service, as a PDS forwards them). Records
+    ``chat``: every message, in the order sent (the log's order); the log's cursor is a message's rev.
+    ``refuse`` names a lexicon error every sendMessage is answered with (``MessagesDisabled``, ...)."""
+
+    def __init__(self, platform: FakePlatform, now: Callable[[], datetime], did: str = DID,
+                 token: str = "tok-1") -> None:  # fmt: skip
+        self.platform = platform
+        self.now = now
+        self.did = did
+        self.token = token
+        self.refuse: str | None = None
+
+    def install(self) -> BlueskyChatFake:
+        self.platform.route("POST", SEND_MESSAGE, self._send)
+        self.platform.route("GET", GET_LOG, self._log)
+        self.platform.route("GET", GET_MESSAGES, self._messages)
+        return self
+
+    def messages(self) -> list[dict[str, Any]]:
+        return self.platform.records.get("chat", [])
+
+    def say(self, convo: str, sender: str, text: str, handle: str = "fan.test") -> dict[str, Any]:
+        """A message someone writes in ``convo``."""
+        return self._add(convo, sender, text, handle)
+
+    def sent_by_account(self) -> list[tuple[str, str]]:
+        """(convo, text) of every message the account sent."""
+        return [(m["convoId"], m["text"]) for m in self.messages() if m["sender"] == self.did]
+
+    def _add(self, convo: str, sender: str, text: str, handle: str) -> dict[str, Any]:
+        with self.platform.lock:
+            rev = f"rev{len(self.messages()) + 1:06d}"
+            stamp = self.now().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+            return self.platform.create("chat", {"id": f"msg-{rev}", "rev": rev, "convoId": convo, "text": text,
+                                                 "sender": sender, "handle": handle, "sentAt": stamp})  # fmt: skip
+
+    @staticmethod
+    def _view(message: dict[str, Any]) -> dict[str, Any]:
+        return {"$type": "chat.bsky.convo.defs#messageView", "id": message["id"], "rev": message["rev"],
+                "text": message["text"], "sender": {"did": message["sender"]}, "sentAt": message["sentAt"]}  # fmt: skip
+
+    def _refused(self, req: Request) -> Reply | None:
+        if req.headers.get("atproto-proxy") != CHAT_PROXY:
+            return Reply(
+                400, {"error": "InvalidRequest", "message": "chat methods need the atproto-proxy header"}
+            )
+        if req.headers.get("Authorization") != f"Bearer {self.token}":
+            return Reply(400, {"error": "InvalidToken", "message": "Bad token"})
+        return None
+
+    def _send(self, req: Request, match: re.Match[str]) -> Any:
+        refused = self._refused(req)
+        if refused is not None:
+            return refused
+        body = req.json or {}
+        text = (body.get("message") or {}).get("text")
+        if not body.get("convoId") or not isinstance(text, str):
+            return Reply(400, {"error": "InvalidRequest", "message": "convoId and message.text are required"})
+        if self.refuse:
+            return Reply(400, {"error": self.refuse, "message": self.refuse})
+        return self._view(self._add(str(body["convoId"]), self.did, text, "brand.test"))
+
+    def _log(self, req: Request, match: re.Match[str]) -> Any:
+        refused = self._refused(req)
+        if refused is not None:
+            return refused
+        after = req.query.get("cursor") or ""
+        fresh = [m for m in self.messages() if m["rev"] > after]
+        logs = [{"$type": "chat.bsky.convo.defs#logCreateMessage", "rev": m["rev"], "convoId": m["convoId"],
+                 "message": self._view(m), "relatedProfiles": [{"did": m["sender"], "handle": m["handle"]}]}
+                for m in fresh]  # fmt: skip
+        newest = (
+            fresh[-1]["rev"]
+            if fresh
+            else (after or (self.messages()[-1]["rev"] if self.messages() else "rev0"))
+        )
+        return {"cursor": newest, "logs": logs}
+
+    def _messages(self, req: Request, match: re.Match[str]) -> Any:
+        refused = self._refused(req)
+        if refused is not None:
+            return refused
+        convo = req.query.get("convoId")
+        found = [self._view(m) for m in reversed(self.messages()) if m["convoId"] == convo]
+        return {"messages": found[: int(req.query.get("limit") or 50)]}
