@@ -16,6 +16,7 @@ from tests.faults.harness import FakePlatform, Reply
 from tests.integration.harness import Chorus, eventually
 from tests.integration.test_inbox import conversations
 from tests.integration.test_threads_replies import answered
+from tests.integration.test_tiktok_comments import poll
 
 FAN = "did:plc:fanfanfanfanfanfanfan000"
 CONVO = "convo-canada"
@@ -36,11 +37,6 @@ def chorus() -> Iterator[Chorus]:
     c = Chorus()
     yield c
     c.close()
-
-
-def poll(chorus: Chorus) -> None:
-    chorus.rt.tick("PollerFunction")
-    chorus.rt.wait_idle()
 
 
 def test_a_direct_message_polled_twice_lands_once_and_its_reply_lands_once(
