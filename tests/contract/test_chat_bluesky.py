@@ -20,17 +20,17 @@ from chorus.errors import ValidationFailed
 from chorus.inbox import channels
 from chorus.inbox.normalized import MessageKind
 from chorus.platforms.base import AccountCredentials, PermanentError, Progress, UnknownOutcome
+from chorus.platforms.bluesky import chat
 from chorus.platforms.bluesky.chat import (
     CHAT_SERVICE,
     CREATE_MESSAGE,
     DELETED_VIEW,
     MESSAGE_VIEW,
     BlueskyChatSender,
+    BlueskyCursor,
     fetch_inbox,
     fetch_log,
-    join_cursor,
     parse_inbox,
-    split_cursor,
 )
 from chorus.platforms.bluesky.publish import BlueskyPublisher
 from tests.contract.replying import SENT_AT, hours_after, marks, replies_fixture, reply_request, rsps
@@ -89,17 +89,19 @@ def test_the_log_is_read_on_the_pds_with_the_chat_proxy_and_its_cursor(rsps: res
     rsps.get(
         url, json={"cursor": "rev-3", "logs": []}, match=[matchers.query_param_matcher({"cursor": "rev-3"})]
     )
-    events, cursor = fetch_log(requests.Session(), PDS, "tok-1", "rev-0")
-    assert cursor == "rev-3"
+    events, cursor, at_end = fetch_log(requests.Session(), PDS, "tok-1", "rev-0")
+    assert (cursor, at_end) == ("rev-3", True)
     assert [e["message"]["id"] for e in events] == ["3kmsg001", "3kmsg002", "3kmsg003"]  # creations only
 
 
-def test_a_first_poll_reads_one_page_and_keeps_its_cursor(rsps: responses.RequestsMock) -> None:
-    rsps.get(
-        f"{PDS}/xrpc/chat.bsky.convo.getLog", json=LOG, match=[*HEADERS, matchers.query_param_matcher({})]
-    )
-    events, cursor = fetch_log(requests.Session(), PDS, "tok-1", None)
-    assert (len(events), cursor, len(rsps.calls)) == (3, "rev-3", 1)
+def test_a_poll_reads_at_most_its_pages_and_goes_on_from_the_cursor_next_time(
+    rsps: responses.RequestsMock,
+) -> None:
+    url = f"{PDS}/xrpc/chat.bsky.convo.getLog"
+    rsps.get(url, json=LOG, match=[matchers.query_param_matcher({})])
+    rsps.get(url, json={**LOG, "cursor": "rev-6"}, match=[matchers.query_param_matcher({"cursor": "rev-3"})])
+    events, cursor, at_end = fetch_log(requests.Session(), PDS, "tok-1", None, max_pages=2)
+    assert (len(events), cursor, at_end, len(rsps.calls)) == (6, "rev-6", False, 2)
 
 
 def test_a_message_from_someone_is_a_dm_of_the_convo_and_ours_is_our_own() -> None:
@@ -118,19 +120,63 @@ def test_a_message_from_someone_is_a_dm_of_the_convo_and_ours_is_our_own() -> No
 
 def test_notifications_and_the_chat_log_share_one_cursor(rsps: responses.RequestsMock) -> None:
     rsps.get(f"{PDS}/xrpc/app.bsky.notification.listNotifications", json={"notifications": []})
-    rsps.get(f"{PDS}/xrpc/chat.bsky.convo.getLog", json=LOG, match=HEADERS)
-    items, cursor = fetch_inbox(requests.Session(), PDS, "tok-1", "2026-12-06T11:00:00.000Z")
-    assert split_cursor(cursor) == ("2026-12-06T11:00:00.000Z", "rev-3")
+    url = f"{PDS}/xrpc/chat.bsky.convo.getLog"
+    rsps.get(url, json=LOG, match=[*HEADERS, matchers.query_param_matcher({"cursor": "rev-0"})])
+    rsps.get(
+        url, json={"cursor": "rev-3", "logs": []}, match=[matchers.query_param_matcher({"cursor": "rev-3"})]
+    )
+    before = BlueskyCursor("2026-12-06T11:00:00.000Z", "rev-0").dumps()
+    items, cursor = fetch_inbox(requests.Session(), PDS, "tok-1", before)
+    assert BlueskyCursor.parse(cursor) == BlueskyCursor("2026-12-06T11:00:00.000Z", "rev-3")
     assert len(items) == 3
-    assert split_cursor("2026-12-06T11:00:00.000Z") == ("2026-12-06T11:00:00.000Z", None)  # before chat
-    assert join_cursor("m", None) == "m"
+    assert BlueskyCursor.parse("2026-12-06T11:00:00.000Z") == BlueskyCursor(
+        "2026-12-06T11:00:00.000Z"
+    )  # before DMs
+    assert BlueskyCursor("m").dumps() == "m"
+    assert json.loads(BlueskyCursor("a", "b").dumps() or "") == {"chat": "b", "notifications": "a"}
+
+
+def test_the_first_read_of_the_log_keeps_the_last_week_until_it_reaches_the_end(
+    rsps: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a log that starts long ago (a message of last year, then one of yesterday), read a page a poll
+    monkeypatch.setattr(chat, "MAX_PAGES", 1)
+    old = {
+        **created(view("3kold001", FAN, "Hello from last year", "2025-11-01T10:00:00.000Z")),
+        "rev": "rev-a",
+    }
+    new = {
+        **created(view("3knew001", FAN, "Are you open today?", "2026-12-05T10:00:00.000Z")),
+        "rev": "rev-b",
+    }
+    url = f"{PDS}/xrpc/chat.bsky.convo.getLog"
+    rsps.get(url, json={"cursor": "rev-a", "logs": [old]}, match=[matchers.query_param_matcher({})])
+    rsps.get(
+        url,
+        json={"cursor": "rev-b", "logs": [new]},
+        match=[matchers.query_param_matcher({"cursor": "rev-a"})],
+    )
+    rsps.get(
+        url, json={"cursor": "rev-b", "logs": []}, match=[matchers.query_param_matcher({"cursor": "rev-b"})]
+    )
+    rsps.get(f"{PDS}/xrpc/app.bsky.notification.listNotifications", json={"notifications": []})
+    week_ago = "2026-11-29T12:00:00.000Z"  # SENT_AT less 7 days
+    # When three polls read it
+    first, cursor = fetch_inbox(requests.Session(), PDS, "tok-1", None, now=SENT_AT)
+    assert BlueskyCursor.parse(cursor) == BlueskyCursor(None, "rev-a", week_ago)
+    second, cursor = fetch_inbox(requests.Session(), PDS, "tok-1", cursor, now=SENT_AT)
+    assert BlueskyCursor.parse(cursor) == BlueskyCursor(None, "rev-b", week_ago)
+    third, cursor = fetch_inbox(requests.Session(), PDS, "tok-1", cursor, now=SENT_AT)
+    # Then last year's message is history, yesterday's lands, and at the log's end the window is dropped
+    assert [e["message"]["id"] for e in first + second + third] == ["3knew001"]
+    assert BlueskyCursor.parse(cursor) == BlueskyCursor(None, "rev-b", None)
 
 
 def test_a_chat_the_pds_refuses_leaves_the_notifications_polled(rsps: responses.RequestsMock) -> None:
     rsps.get(f"{PDS}/xrpc/app.bsky.notification.listNotifications", json={"notifications": []})
     rsps.get(f"{PDS}/xrpc/chat.bsky.convo.getLog", status=400,
              json={"error": "InvalidToken", "message": "Bad token scope"})  # fmt: skip
-    cursor = join_cursor("2026-12-06T11:00:00.000Z", "rev-9")
+    cursor = BlueskyCursor("2026-12-06T11:00:00.000Z", "rev-9").dumps()
     items, after = fetch_inbox(requests.Session(), PDS, "tok-1", cursor)
     assert (items, after) == ([], cursor)
 
@@ -206,4 +252,3 @@ def test_the_channel_declares_the_chat_limits() -> None:
     assert channel.sender == "bluesky.chat:BlueskyChatSender"
     with pytest.raises(ValidationFailed, match="1000"):
         channels.plan_reply(channel, None, SENT_AT, text="x" * 1001)
-    assert json.loads(join_cursor("a", "b") or "") == {"chat": "b", "notifications": "a"}

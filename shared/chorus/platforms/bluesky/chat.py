@@ -9,10 +9,12 @@ are built from the lexicons, and the proxy header's value comes from the officia
 
 **Polling** (no webhooks): ``GET chat.bsky.convo.getLog?cursor=`` returns the account's chat events since
 the cursor (``{cursor, logs: [...]}``, a union of ``log*`` events) and the cursor to continue from. Pages
-are read while they bring events and a new cursor, at most ``MAX_PAGES`` (a first poll, no cursor, reads
-one page: the inbox starts now). Only ``logCreateMessage`` events matter here; a deleted message
-(``deletedMessageView``, no text) is ignored. Bluesky's poll keeps one cursor per account for both its
-notifications (an ``indexedAt`` marker) and the chat log: :func:`join_cursor` / :func:`split_cursor`.
+are read while they bring events and a new cursor, at most ``MAX_PAGES`` a poll (the next poll goes on
+from the cursor). The log without a cursor starts at the account's first message, so the first read of it
+keeps only messages sent in the last ``HISTORY`` (7 days), until it reaches the log's end. Only
+``logCreateMessage`` events matter here; a deleted message (``deletedMessageView``, no text) is ignored.
+Bluesky's poll keeps one cursor per account for its notifications (an ``indexedAt`` marker) and the chat
+log (:class:`BlueskyCursor`).
 The chat log is read after the notifications, and a chat failure other than a rate limit (the account's
 app password may not allow direct messages) is logged and leaves the chat cursor where it was: the
 notifications still land.
@@ -40,6 +42,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -59,6 +63,7 @@ from chorus.platforms.parts import CLOCK_SKEW
 from chorus.platforms.replies import ReplyRequest
 from chorus.platforms.webhooks import MalformedWebhook, from_iso, ident, obj, opt_obj, text_of
 from chorus.posts import text as textlib
+from chorus.store import keys
 
 logger = logging.getLogger(__name__)
 
@@ -86,71 +91,107 @@ REFUSALS = {  # the lexicons' named errors (getConvoForMembers, sendMessage), as
 }
 NOTIFICATIONS_KEY = "notifications"
 CHAT_KEY = "chat"
+SINCE_KEY = "since"
+HISTORY = timedelta(days=7)
+"""How far back the first read of an account's chat log takes messages (the log starts at the account's
+first message: the inbox starts with the last week's, not with years of history)."""
 
 
 # -------------------------------------------------------------------------------------- the cursor
-def split_cursor(cursor: str | None) -> tuple[str | None, str | None]:
-    """(notifications marker, chat log cursor) of an account's poll cursor (a bare marker: no chat yet)."""
-    if not cursor:
-        return None, None
-    if not cursor.startswith("{"):
-        return cursor, None
-    try:
-        both = json.loads(cursor)
-    except ValueError:
-        return None, None
-    if not isinstance(both, dict):
-        return None, None
-    return ident(both.get(NOTIFICATIONS_KEY)), ident(both.get(CHAT_KEY))
+@dataclass(frozen=True)
+class BlueskyCursor:
+    """What a Bluesky account's one poll cursor holds: the notifications' ``indexedAt`` marker, the chat
+    log's cursor, and while the log is still being caught up, the oldest ``sentAt`` taken from it."""
 
+    notifications: str | None = None
+    chat: str | None = None
+    since: str | None = None
 
-def join_cursor(notifications: str | None, chat: str | None) -> str | None:
-    if chat is None:
-        return notifications
-    return json.dumps({NOTIFICATIONS_KEY: notifications, CHAT_KEY: chat}, sort_keys=True)
+    @classmethod
+    def parse(cls, cursor: str | None) -> BlueskyCursor:
+        """A stored cursor (a bare marker, from before direct messages: no chat cursor yet)."""
+        if not cursor:
+            return cls()
+        if not cursor.startswith("{"):
+            return cls(notifications=cursor)
+        try:
+            held = json.loads(cursor)
+        except ValueError:
+            return cls()
+        if not isinstance(held, dict):
+            return cls()
+        return cls(ident(held.get(NOTIFICATIONS_KEY)), ident(held.get(CHAT_KEY)), ident(held.get(SINCE_KEY)))
+
+    def dumps(self) -> str | None:
+        if self.chat is None and self.since is None:
+            return self.notifications
+        held = {NOTIFICATIONS_KEY: self.notifications, CHAT_KEY: self.chat, SINCE_KEY: self.since}
+        return json.dumps({k: v for k, v in held.items() if v is not None}, sort_keys=True)
 
 
 # -------------------------------------------------------------------------------------- polling
 def fetch_log(
-    session: requests.Session, base_url: str, token: str, cursor: str | None, *, max_pages: int = MAX_PAGES
-) -> tuple[list[dict[str, Any]], str | None]:
-    """The ``logCreateMessage`` events of the account's chat log after ``cursor`` (in the log's order)
-    and the cursor to continue from."""
+    session: requests.Session,
+    base_url: str,
+    token: str,
+    cursor: str | None,
+    *,
+    since: datetime | None = None,
+    max_pages: int | None = None,
+) -> tuple[list[dict[str, Any]], str | None, bool]:
+    """The ``logCreateMessage`` events of the account's chat log after ``cursor`` (in the log's order;
+    with ``since``, only messages sent from then on), the cursor to continue from, and whether the log's
+    end was reached (else the next poll goes on from the cursor)."""
     url = base_url.rstrip("/") + "/xrpc/" + GET_LOG
     found: list[dict[str, Any]] = []
     headers = {**bearer(token), **CHAT_HEADERS}
-    for _ in range(max_pages if cursor else 1):
+    for _ in range(max_pages or MAX_PAGES):
         params = {"cursor": cursor} if cursor else {}
         page = obj(json_body(call(session, "GET", url, PLATFORM, params=params, headers=headers), PLATFORM),
                    "getLog")  # fmt: skip
         logs = page.get("logs")
         if not isinstance(logs, list):
             raise MalformedWebhook("getLog.logs: missing")
-        found += [
-            obj(e, "getLog.logs[]") for e in logs if isinstance(e, dict) and e.get("$type") == CREATE_MESSAGE
-        ]
+        for raw in logs:
+            event = obj(raw, "getLog.logs[]")
+            if event.get("$type") == CREATE_MESSAGE and (since is None or _sent_at(event) >= since):
+                found.append(event)
         after = ident(page.get("cursor"))
         if not logs or after is None or after == cursor:
-            cursor = after or cursor
-            break
+            return found, after or cursor, True
         cursor = after
-    return found, cursor
+    return found, cursor, False
+
+
+def _sent_at(event: dict[str, Any]) -> datetime:
+    message = opt_obj(event.get("message"), "getLog.logs[].message")
+    return from_iso(message.get("sentAt"), "getLog.logs[].message.sentAt")
 
 
 def fetch_inbox(
-    session: requests.Session | None, base_url: str, token: str, cursor: str | None
+    session: requests.Session | None,
+    base_url: str,
+    token: str,
+    cursor: str | None,
+    *,
+    now: datetime | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One poll of a Bluesky account: its reply/mention/quote notifications, then its chat log; the items
     (notifications first) and the account's next cursor."""
     http = session or guarded_session()
-    marker, chat = split_cursor(cursor)
-    items, marker = fetch_notifications(http, base_url, token, marker)
+    held = BlueskyCursor.parse(cursor)
+    items, marker = fetch_notifications(http, base_url, token, held.notifications)
+    since = held.since
+    if held.chat is None and since is None:  # the first read of the log: only the last days' messages
+        since = keys.iso((now or datetime.now(UTC)) - HISTORY)
+    chat = held.chat
     try:
-        messages, chat = fetch_log(http, base_url, token, chat)
+        messages, chat, at_end = fetch_log(http, base_url, token, chat,
+                                           since=from_iso(since, "since") if since else None)  # fmt: skip
     except (PermanentError, TransientError) as error:  # the notifications still land; the chat next time
         logger.info("bluesky chat not polled", extra={"error": error.message, "code": error.code})
-        messages = []
-    return items + messages, join_cursor(marker, chat)
+        messages, at_end = [], False
+    return items + messages, BlueskyCursor(marker, chat, None if at_end else since).dumps()
 
 
 # -------------------------------------------------------------------------------------- normalising
