@@ -172,10 +172,21 @@ def test_the_first_read_of_the_log_keeps_the_last_week_until_it_reaches_the_end(
     assert BlueskyCursor.parse(cursor) == BlueskyCursor(None, "rev-b", None)
 
 
-def test_a_chat_the_pds_refuses_leaves_the_notifications_polled(rsps: responses.RequestsMock) -> None:
-    rsps.get(f"{PDS}/xrpc/app.bsky.notification.listNotifications", json={"notifications": []})
-    rsps.get(f"{PDS}/xrpc/chat.bsky.convo.getLog", status=400,
-             json={"error": "InvalidToken", "message": "Bad token scope"})  # fmt: skip
+@pytest.mark.parametrize(
+    "answer",
+    [{"status": 400, "json": {"error": "InvalidToken", "message": "Bad token scope"}},
+     {"status": 502, "json": {"error": "UpstreamFailure", "message": "chat service unavailable"}},
+     {"body": requests.ReadTimeout("read timed out")}],
+    ids=["no-dm-access", "upstream-5xx", "timeout"],
+)  # fmt: skip
+def test_a_chat_log_that_fails_leaves_the_notifications_polled(
+    rsps: responses.RequestsMock, answer: dict[str, Any]
+) -> None:
+    rsps.get(
+        f"{PDS}/xrpc/app.bsky.notification.listNotifications",
+        json={"notifications": [], "cursor": None},
+    )
+    rsps.get(f"{PDS}/xrpc/chat.bsky.convo.getLog", **answer)
     cursor = BlueskyCursor("2026-12-06T11:00:00.000Z", "rev-9").dumps()
     items, after = fetch_inbox(requests.Session(), PDS, "tok-1", cursor)
     assert (items, after) == ([], cursor)

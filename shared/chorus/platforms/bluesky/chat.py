@@ -54,8 +54,8 @@ from chorus.platforms.base import (
     ROOT,
     AccountCredentials,
     PermanentError,
+    PlatformError,
     PublishResult,
-    TransientError,
 )
 from chorus.platforms.bluesky.notifications import PLATFORM, fetch_notifications, parse_notifications
 from chorus.platforms.http import bearer, call, json_body
@@ -188,7 +188,7 @@ def fetch_inbox(
     try:
         messages, chat, at_end = fetch_log(http, base_url, token, chat,
                                            since=from_iso(since, "since") if since else None)  # fmt: skip
-    except (PermanentError, TransientError) as error:  # the notifications still land; the chat next time
+    except PlatformError as error:  # the notifications still land; the chat is read next time
         logger.info("bluesky chat not polled", extra={"error": error.message, "code": error.code})
         messages, at_end = [], False
     return items + messages, BlueskyCursor(marker, chat, None if at_end else since).dumps()
