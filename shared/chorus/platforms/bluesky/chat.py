@@ -58,6 +58,7 @@ from chorus.platforms.base import (
     PublishResult,
 )
 from chorus.platforms.bluesky.notifications import PLATFORM, fetch_notifications, parse_notifications
+from chorus.platforms.bluesky.publish import BlueskyPublisher
 from chorus.platforms.http import bearer, call, json_body
 from chorus.platforms.parts import CLOCK_SKEW
 from chorus.platforms.replies import ReplyRequest
@@ -258,16 +259,18 @@ class BlueskyChatSender:
 
     verifiable = True
 
-    def __init__(self, publisher: Any = None) -> None:
+    def __init__(self, publisher: BlueskyPublisher | None = None) -> None:
         self.given = publisher
 
-    def publisher(self) -> Any:
+    def publisher(self) -> BlueskyPublisher:
         """The given publisher, else the registry's (it keeps the account's session)."""
         if self.given is not None:
             return self.given
         from chorus.platforms import registry
 
-        return registry.publisher(PLATFORM)
+        found = registry.publisher(PLATFORM)
+        assert isinstance(found, BlueskyPublisher)
+        return found
 
     @staticmethod
     def _convo(request: ReplyRequest) -> str:
