@@ -65,6 +65,13 @@ def stored_cursor(account_id: str) -> str | None:
     return cursor_item(account_id).cursor
 
 
+def notifications_marker(account_id: str) -> str | None:
+    """A Bluesky account's notifications marker, from its cursor (which holds the chat log's too)."""
+    from chorus.platforms.bluesky.chat import BlueskyCursor
+
+    return BlueskyCursor.parse(stored_cursor(account_id)).notifications
+
+
 @dataclass
 class FakePlatform:
     """Notifications with growing numeric ids; a fetch returns those newer than the cursor, oldest
@@ -372,7 +379,7 @@ def test_bluesky_runs_continue_from_the_newest_indexed_at(aws: None) -> None:
         # When the first run reads the newest page
         rsps.get(url, json={"notifications": first, "cursor": "c1"})
         poll_all(deps, ["bluesky"])
-        assert stored_cursor(account.id) == "2026-03-10T09:02:00.000Z"
+        assert notifications_marker(account.id) == "2026-03-10T09:02:00.000Z"
         # And the second run pages back until it meets what it saw (the marker item comes back too)
         newest = bluesky_reply("c", "2026-03-10T09:03:00.000Z")
         rsps.get(url, json={"notifications": [newest, *first], "cursor": "c2"})
@@ -381,7 +388,7 @@ def test_bluesky_runs_continue_from_the_newest_indexed_at(aws: None) -> None:
     # comes again (the one AT the marker may: the ingest dedupes it by its URI)
     pages = [[i["uri"].rsplit("/", 1)[1] for i in json.loads(m.body)] for m in queue.sent]
     assert pages == [["a", "b"], ["b", "c"]]
-    assert stored_cursor(account.id) == "2026-03-10T09:03:00.000Z"
+    assert notifications_marker(account.id) == "2026-03-10T09:03:00.000Z"
 
 
 # ---------------------------------------------------------------------------------------- age bands

@@ -130,7 +130,8 @@ def _fetch(account: Account, cursor: str | None, deps: PollerDeps) -> tuple[list
     if account.platform == "bluesky":
         from chorus.platforms.bluesky.chat import fetch_inbox as bluesky
 
-        return bluesky(deps.session, account.base_url or "https://bsky.social", creds.access_token, cursor)
+        base = account.base_url or "https://bsky.social"
+        return bluesky(deps.session, base, creds.access_token, cursor, now=deps.now())
     if account.platform == "douyin":
         from chorus.platforms.douyin.comments import fetch_comments as douyin
 
