@@ -1,10 +1,16 @@
 """Telling people: domain events that need a human become readable alerts on the workspace's topic, and
-each person's own notifications list in the web app (reminder publishing: chorus.posts.reminders)."""
+each person's own notifications list in the web app.
+
+Every notification in a list is made by :func:`notice` and listed by :func:`tell`, whoever produces it
+(the approval workflow: chorus.posts.approvals; reminder publishing: chorus.posts.reminders; inbox SLA
+breaches: chorus.inbox.sla), with one id rule (:func:`notice_id`)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from chorus.auth.keys import Principal
@@ -126,6 +132,55 @@ def default_notifier() -> SnsNotifier:
 
 
 # ------------------------------------------------------------------ a person's notifications list
+SUBJECT_MAX = 150
+
+
+def notice_id(topic: str, about: str, at: datetime) -> str:
+    """The one id rule of a notification: the time it is dated, UTC to the microsecond (a list sorts
+    oldest first by id and reads newest first), then a digest of its topic and of what it is about. The
+    same notice of the same thing has the same id (a redelivered message lists it once: :func:`tell`);
+    two different notices differ in their digest even when dated the same microsecond."""
+    digest = hashlib.sha256(f"{topic}|{about}".encode()).hexdigest()[:16]
+    return f"{at.astimezone(UTC).strftime('%Y%m%dT%H%M%S.%fZ')}-{digest}"
+
+
+def notice(
+    *,
+    workspace_id: str,
+    recipient: str,
+    topic: str,
+    about: str,
+    at: datetime,
+    subject: str,
+    text: str,
+    links: Iterable[str] = (),
+    post_id: str | None = None,
+    account_id: str | None = None,
+    platform: str | None = None,
+) -> Notification:
+    """A notification for ``recipient`` ("user:<id>", or an API key's actor) dated ``at``; ``about`` names
+    what it is about uniquely for its topic (a post and its version, a target, a conversation's stage)."""
+    return Notification(
+        id=notice_id(topic, about, at),
+        workspace_id=workspace_id,
+        recipient=recipient,
+        topic=topic,
+        subject=subject[:SUBJECT_MAX],
+        text=text,
+        links=tuple(links),
+        created_at=at,
+        post_id=post_id,
+        account_id=account_id,
+        platform=platform,
+    )
+
+
+def tell(notes: Iterable[Notification]) -> int:
+    """List each of ``notes`` in its recipient's notifications (once: a notice already there stays as
+    it is); how many were new."""
+    return sum(store.add(note) for note in notes)
+
+
 def recipient_of(principal: Principal) -> str:
     """Whose list a caller reads: the signed-in person's (their keys' too), else the workspace key's."""
     return f"user:{principal.user_id}" if principal.user_id else principal.actor

@@ -384,21 +384,20 @@ def admins(workspace_id: str) -> list[str]:
 
 def notices(event: DomainEvent, people: Callable[[str], list[str]] = admins) -> list[Notification]:
     """The breach in the notification lists of the people it is for: the assignee, or the admins."""
-    from chorus.notifications import render
+    from chorus.notifications import notice, render
 
     data = event.data
     recipients = [str(data["assignee"])] if data["notify"] == "assignee" else people(event.workspace_id)
     subject, text = render(event)
     return [
-        Notification(
-            id=f"sla-{data['conversation_id']}-{data['target']}-{data['level']}",
+        notice(
             workspace_id=event.workspace_id,
             recipient=person,
             topic="inbox.sla_breached",
+            about=f"{data['conversation_id']}#{data['target']}#{data['level']}",
+            at=event.time,
             subject=subject,
             text=text,
-            links=(),
-            created_at=event.time,
             account_id=str(data["account_id"]),
             platform=str(data["platform"]),
         )
@@ -409,7 +408,7 @@ def notices(event: DomainEvent, people: Callable[[str], list[str]] = admins) -> 
 def sweep(now: datetime, events: EventPublisher, people: Callable[[str], list[str]] = admins) -> list[str]:
     """Alert every breach due by ``now`` once, on the alerts topic and in the notification lists of the
     people it is for; the stages alerted, as ``<conversation>:<stage>``."""
-    from chorus.store import notifications
+    from chorus.notifications import tell
 
     alerted: list[str] = []
     for conv in due(now):
@@ -418,8 +417,7 @@ def sweep(now: datetime, events: EventPublisher, people: Callable[[str], list[st
             continue
         event = breached_event(conv, stage)
         events.publish([event])
-        for note in notices(event, people):
-            notifications.add(note)
+        tell(notices(event, people))
         alerted.append(f"{conv.conversation_id}:{stage}")
         log.info("sla breached", extra={"conversation_id": conv.conversation_id, "stage": stage})
     return alerted

@@ -9,7 +9,6 @@ The posts themselves are :mod:`chorus.posts.service`'s (create, edit, decide).""
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -17,10 +16,10 @@ from chorus.auth.keys import Principal
 from chorus.auth.members import get_member, members_of
 from chorus.auth.roles import can_approve
 from chorus.errors import NotFound
+from chorus.notifications import notice, tell
 from chorus.posts.model import Post, TargetState
 from chorus.posts.queue import PublishQueue
 from chorus.posts.service import Compose, create_post, decide, edit_post
-from chorus.store import notifications
 from chorus.store.notifications import Notification
 
 APPROVED = "post_approved"
@@ -38,10 +37,9 @@ def _who(principal: Principal) -> str:
     return f"an API key ({principal.actor})"
 
 
-def _note_id(topic: str, post: Post, at: datetime) -> str:
-    """Sortable by time (newest last), the same for the same post, version and topic."""
-    digest = hashlib.sha256(f"{topic}|{post.id}|{post.version}".encode()).hexdigest()[:16]
-    return f"{at.astimezone(UTC).strftime('%Y%m%dT%H%M%S')}.{at.microsecond // 1000:03d}Z-{digest}"
+def _about(post: Post) -> str:
+    """What an approval notice is about: the post at its version."""
+    return f"{post.id}#v{post.version}"
 
 
 def _excerpt(post: Post) -> str:
@@ -68,15 +66,14 @@ def review_notices(post: Post, author: str, at: datetime) -> list[Notification]:
         "Read what changed since it was last approved, then approve or reject it in Approvals."
     )
     return [
-        Notification(
-            id=_note_id(REVIEW, post, at),
+        notice(
             workspace_id=post.workspace_id,
             recipient=f"user:{m.user_id}",
             topic=REVIEW,
-            subject=f"Waiting for your approval: {_excerpt(post)}"[:150],
+            about=_about(post),
+            at=at,
+            subject=f"Waiting for your approval: {_excerpt(post)}",
             text=text,
-            links=(),
-            created_at=at,
             post_id=post.id,
         )
         for m in members_of(post.workspace_id)
@@ -88,9 +85,7 @@ def review_notices(post: Post, author: str, at: datetime) -> list[Notification]:
 
 def _ask_review(principal: Principal, post: Post) -> None:
     if post.status == TargetState.PENDING_APPROVAL.value:
-        now = datetime.now(UTC)
-        for note in review_notices(post, _who(principal), now):
-            notifications.add(note)
+        tell(review_notices(post, _who(principal), datetime.now(UTC)))
 
 
 def propose(principal: Principal, compose: Compose, queue: PublishQueue) -> list[Post]:
@@ -125,15 +120,14 @@ def decision_notice(post: Post, approve: bool, by: str, comment: str | None, at:
         lines.append(f"Comment: {comment.strip()}")
     if not approve:
         lines.append("Edit it and it comes back for approval.")
-    return Notification(
-        id=_note_id(topic, post, at),
+    return notice(
         workspace_id=post.workspace_id,
         recipient=post.created_by,
         topic=topic,
-        subject=f"Post {'approved' if approve else 'rejected'}: {excerpt}"[:150],
+        about=_about(post),
+        at=at,
+        subject=f"Post {'approved' if approve else 'rejected'}: {excerpt}",
         text="\n".join(lines),
-        links=(),
-        created_at=at,
         post_id=post.id,
     )
 
@@ -150,5 +144,5 @@ def decide_and_tell(
     author decided on their own post)."""
     decided = decide(principal, post_id, approve, comment, queue, version)  # at the version decided
     if decided.created_by != principal.actor:
-        notifications.add(decision_notice(decided, approve, _who(principal), comment, datetime.now(UTC)))
+        tell([decision_notice(decided, approve, _who(principal), comment, datetime.now(UTC))])
     return decided

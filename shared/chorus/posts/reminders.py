@@ -21,7 +21,6 @@ declares manual-only), a person posts by hand and Chorus keeps the schedule, the
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from chorus.auth.roles import Role, at_least
 from chorus.errors import Conflict, FieldError, Forbidden, ValidationFailed
 from chorus.events.envelope import DomainEvent, EventPublisher
 from chorus.mail import Email, Mailer
+from chorus.notifications import notice, tell
 from chorus.platforms.registry import PLATFORMS, platform_url_problem, post_id_in_url, publishes_by_hand
 from chorus.posts import text as textlib
 from chorus.posts.model import MARKABLE, Attempt, Content, Post, Target, TargetState
@@ -68,12 +68,6 @@ def kind_of(content: Content) -> str:
 def by_hand(post: Post, target: Target) -> bool:
     """Whether ``target`` is published by reminder rather than by the platform's API."""
     return publishes_by_hand(target.platform, kind_of(post.content_for(target.account_id)))
-
-
-def notification_id(topic: str, target: Target, at: datetime) -> str:
-    """The same id for the same reminder of the same target (sortable by ``at``)."""
-    digest = hashlib.sha256(f"{topic}|{target.id}|{keys.iso(at)}".encode()).hexdigest()[:16]
-    return f"{at.strftime('%Y%m%dT%H%M%SZ')}-{digest}"
 
 
 def media_links(content: Content, media_link: Callable[[str], str]) -> list[str]:
@@ -115,15 +109,15 @@ def reminder(
         lines.append(f"{deps.app_url.rstrip('/')}/posts/{post.id}")
     if target.overdue_at:
         lines.append(f"Not marked by {_local(target.overdue_at, timezone)}, it becomes overdue.")
-    return Notification(
-        id=notification_id(DUE, target, due),
+    return notice(  # dated its due time: the same reminder of the same target has the same id
         workspace_id=target.workspace_id,
         recipient=post.responsible,
         topic=DUE,
-        subject=f"Chorus: post it now on {label} ({account_name})"[:150],
+        about=target.id,
+        at=due,
+        subject=f"Chorus: post it now on {label} ({account_name})",
         text="\n".join(lines),
-        links=tuple(([content.link] if content.link else []) + links),
-        created_at=due,
+        links=([content.link] if content.link else []) + links,
         post_id=post.id,
         account_id=target.account_id,
         platform=target.platform,
@@ -133,7 +127,7 @@ def reminder(
 def remind(note: Notification, deps: ReminderDeps, now: datetime) -> bool:
     """Tell ``note``'s recipient once: listed (a conditional put) and e-mailed (claimed first). True
     when this call sent the e-mail."""
-    inbox.add(note)
+    tell([note])
     address = deps.email_of(note.workspace_id, note.recipient) if deps.mailer else None
     if deps.mailer is None or not address:
         return False
@@ -187,15 +181,14 @@ def overdue_notice(post: Post, target: Target) -> Notification:
         f"{keys.iso(target.due_at or at)} and nobody has marked it posted. Post it by hand, then mark it "
         f"posted with its URL (POST /posts/{post.id}/targets/{target.account_id}/posted), or cancel it."
     )
-    return Notification(
-        id=notification_id(OVERDUE, target, at),
+    return notice(
         workspace_id=target.workspace_id,
         recipient=post.responsible,
         topic=OVERDUE,
+        about=target.id,
+        at=at,
         subject=f"Chorus: overdue - a post for {label} was not marked posted",
         text=text,
-        links=(),
-        created_at=at,
         post_id=post.id,
         account_id=target.account_id,
         platform=target.platform,
@@ -209,7 +202,7 @@ def make_overdue(target: Target, now: datetime) -> DomainEvent | None:
         return None
     post = repo.get_post(target.workspace_id, target.post_id, with_targets=False)
     note = overdue_notice(post, target)
-    inbox.add(note)  # before the move: a crash between the two lists it, and the next run moves it
+    tell([note])  # before the move: a crash between the two lists it, and the next run moves it
     if not repo.transition(
         target, TargetState.OVERDUE, expect=[TargetState.AWAITING_MANUAL],
         attempt=Attempt(now, "overdue", f"not marked posted by {keys.iso(target.overdue_at)}"),
