@@ -47,6 +47,7 @@ ACTIONS: dict[tuple[str, str], str] = {
     ("POST", "/posts/{post_id}/retry"): "post.retried",
     ("POST", "/posts/{post_id}/targets/{account_id}/posted"): "post.marked_posted",
     ("POST", "/notifications/{notification_id}/read"): "notification.read",
+    ("POST", "/notifications/read"): "notification.read",
     ("DELETE", "/posts/{post_id}"): "post.deleted",
     ("POST", "/publishing/pause"): "publishing.paused",
     ("POST", "/publishing/resume"): "publishing.resumed",

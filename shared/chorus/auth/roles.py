@@ -81,6 +81,7 @@ ROUTE_ROLES: dict[tuple[str, str], Role | None] = {
     ("POST", "/posts/{post_id}/targets/{account_id}/posted"): Role.CONTRIBUTOR,
     ("GET", "/notifications"): Role.VIEWER,
     ("POST", "/notifications/{notification_id}/read"): Role.VIEWER,
+    ("POST", "/notifications/read"): Role.VIEWER,  # many of one's own at once ("mark all read")
     ("POST", "/media"): Role.CONTRIBUTOR,
     ("GET", "/calendar"): Role.VIEWER,
     ("GET", "/queue/slots"): Role.VIEWER,
