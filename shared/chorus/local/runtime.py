@@ -310,6 +310,7 @@ class LocalRuntime:
                             function=fn,
                             stream_arn=props["Stream"],
                             batch_size=int(props.get("BatchSize", 100)),
+                            window_s=float(props.get("MaximumBatchingWindowInSeconds", 0)),
                             starting_position="LATEST"
                             if props.get("StartingPosition") == "LATEST"
                             else "TRIM_HORIZON",

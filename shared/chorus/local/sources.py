@@ -261,8 +261,13 @@ class SqsPoller:
 
 @dataclass
 class StreamMapping:
-    """A DynamoDB stream event source mapping: batch size, starting position, retries, FilterCriteria
-    (records that match no filter are dropped before the function sees them, as Lambda does)."""
+    """A DynamoDB stream event source mapping: batch size, batching window, starting position, retries,
+    FilterCriteria (records that match no filter are dropped before the function sees them, as Lambda
+    does).
+
+    ``window_s`` (``MaximumBatchingWindowInSeconds``): a shard's records are gathered until ``batch_size``
+    of them wait or the first of them has waited ``window_s``, then handed over in one batch, as Lambda's
+    poller does; 0 hands over what each read found."""
 
     function: LocalFunction
     stream_arn: str
@@ -271,7 +276,10 @@ class StreamMapping:
     max_retries: int
     filters: list[str] = field(default_factory=list)
     on_failure: Callable[[dict[str, Any]], None] | None = None
+    window_s: float = 0.0
     iterators: dict[str, str] = field(default_factory=dict)
+    _waiting: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _waiting_since: dict[str, float] = field(default_factory=dict)
     _shards: list[str] = field(default_factory=list)
     _shards_read_at: float = 0.0
     _patterns: list[Any] | None = None
@@ -313,25 +321,32 @@ class StreamMapping:
             read = out.get("Records", [])
             delivered += len(read)
             records = [r for r in read if self.matches(r)]
-            if not records:
-                continue
             for r in records:
                 r["eventSourceARN"] = self.stream_arn
                 r["awsRegion"] = region
-            with activity:
-                for attempt in range(self.max_retries + 1):
-                    try:
-                        self.function.invoke({"Records": records})
-                        break
-                    except Exception:
-                        log.exception(
-                            "stream consumer %s failed (attempt %d)", self.function.logical_id, attempt
-                        )
-                else:
-                    self._give_up(sid, records)
-        if delivered == 0:
+            if records and not self._waiting.get(sid):
+                self._waiting_since[sid] = time.monotonic()
+            waiting = self._waiting.setdefault(sid, [])
+            waiting += records
+            while waiting and (
+                len(waiting) >= self.batch_size
+                or time.monotonic() - self._waiting_since[sid] >= self.window_s
+            ):
+                batch, waiting[:] = waiting[: self.batch_size], waiting[self.batch_size :]
+                self._hand_over(sid, batch, activity)
+        if delivered == 0 and not any(self._waiting.values()):
             self.caught_up_at = started
         return delivered
+
+    def _hand_over(self, shard_id: str, records: list[dict[str, Any]], activity: Activity) -> None:
+        with activity:
+            for attempt in range(self.max_retries + 1):
+                try:
+                    self.function.invoke({"Records": records})
+                    return
+                except Exception:
+                    log.exception("stream consumer %s failed (attempt %d)", self.function.logical_id, attempt)
+            self._give_up(shard_id, records)
 
     def _give_up(self, shard_id: str, records: list[dict[str, Any]]) -> None:
         seqs = [r["dynamodb"].get("SequenceNumber") for r in records]
