@@ -4,14 +4,16 @@
 (Xiaohongshu, Zhihu, a manual-only content kind) is out, at ``url`` (https, on the platform's domain):
 the target becomes ``published`` and counts in the calendar and reports (``chorus.posts.reminders``).
 
-``GET /notifications`` (``?unread=true``) and ``POST /notifications/{notification_id}/read``: the
+``GET /notifications`` (``?unread=true``), ``POST /notifications/{notification_id}/read`` and
+``POST /notifications/read`` (``{"ids": [...]}`` or ``{"all": true, "before": ...}``: many at once): the
 caller's own notifications in the workspace, newest first (``chorus.notifications``)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from chalice.app import Blueprint, Response
 from chalicelib.web import body, ok, principal, query, route
@@ -41,6 +43,25 @@ def list_notifications() -> Response:
     unread = params.get("unread", "").lower() in ("1", "true", "yes")
     found = notifications.notifications_page(principal(), PageRequest.from_query(params), unread)
     return ok({"notifications": [n.public() for n in found.items], "next_cursor": found.next_cursor})
+
+
+class ReadIn(BaseModel):
+    """Which of the caller's notifications to mark read: ``ids``, or ``all`` (unread ones dated at or
+    before ``before``, now when absent)."""
+
+    ids: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] | None = Field(
+        None, min_length=1, max_length=notifications.READ_IDS_MAX
+    )
+    all: bool = False
+    before: datetime | None = None
+
+
+@route(bp, "/notifications/read", methods=["POST"])
+def read_notifications() -> Response:
+    """Mark many of the caller's notifications read in one request."""
+    req = body(bp.current_request, ReadIn)
+    now = datetime.now(UTC)
+    return ok(notifications.mark_read_in_bulk(principal(), req.ids, req.all, req.before, now).public())
 
 
 @route(bp, "/notifications/{notification_id}/read", methods=["POST"])

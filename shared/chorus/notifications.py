@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from chorus.auth.keys import Principal
+from chorus.errors import ValidationFailed
 from chorus.events.envelope import DomainEvent
 from chorus.store import notifications as store
 from chorus.store.notifications import Notification
@@ -196,3 +198,53 @@ def notifications_page(
 def mark_read(principal: Principal, notification_id: str, now: datetime) -> Notification:
     """``POST /notifications/{id}/read``: NotFound for an id that is not the caller's."""
     return store.mark_read(principal.workspace_id, recipient_of(principal), notification_id, now)
+
+
+READ_IDS_MAX = 100  # ids one "mark read" request may name
+READ_ALL_MAX = 500  # notifications one "mark all read" marks; ``more`` says there are others to mark
+SHOWN_TO = timedelta(microseconds=999)  # the API's times are to the millisecond (chorus.store.keys.iso)
+
+
+@dataclass(frozen=True)
+class Marked:
+    """What one bulk "mark read" did: how many it marked, and whether unread ones it could not reach in
+    one call are left (ask again with the same ``before``)."""
+
+    marked: int
+    more: bool
+    before: datetime | None = None
+
+    def public(self) -> dict[str, Any]:
+        return {"marked": self.marked, "more": self.more, "before": self.before}
+
+
+def mark_read_in_bulk(
+    principal: Principal,
+    ids: Sequence[str] | None,
+    everything: bool,
+    before: datetime | None,
+    now: datetime,
+) -> Marked:
+    """``POST /notifications/read``: either the caller's notifications ``ids`` (at most READ_IDS_MAX; an id
+    that is not theirs marks nothing), or ``everything`` unread of theirs dated at or before ``before``
+    (its millisecond included; default: now; a page passes the newest it shows, so what arrived since
+    stays unread), READ_ALL_MAX at most per call."""
+    if ids is not None and everything:
+        raise ValidationFailed.on("ids", 'give either "ids" or "all": true, not both', "exclusive")
+    if ids is None and not everything:
+        raise ValidationFailed.on("ids", 'give the "ids" to mark read, or "all": true', "required")
+    if before is not None and not everything:
+        raise ValidationFailed.on("before", 'only with "all": true', "exclusive")
+    if before is not None and before.tzinfo is None:
+        raise ValidationFailed.on("before", "a date-time with its UTC offset (…Z or +hh:mm)", "timezone")
+    if ids is not None:
+        if not 1 <= len(ids) <= READ_IDS_MAX:
+            raise ValidationFailed.on("ids", f"1 to {READ_IDS_MAX} ids; this is {len(ids)}", "length")
+        marked = store.mark_read_each(principal.workspace_id, recipient_of(principal), ids, now)
+        return Marked(marked, False)
+    # the API shows times to the millisecond: "before" a time it showed takes in its whole millisecond
+    until = min(before + SHOWN_TO - timedelta(microseconds=before.microsecond % 1000), now) if before else now
+    marked, more = store.mark_all_read(
+        principal.workspace_id, recipient_of(principal), until, now, READ_ALL_MAX
+    )
+    return Marked(marked, more, until)

@@ -5,6 +5,7 @@ claimed once (``emailed_at``) before it is sent."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -138,11 +139,41 @@ def release_email(note: Notification) -> None:
 
 def mark_read(workspace_id: str, recipient: str, notification_id: str, at: datetime) -> Notification:
     """Read (once: reading again keeps the first time). NotFound for another person's notification."""
-    _set_if(
+    _read_once(workspace_id, recipient, notification_id, at)
+    return get(workspace_id, recipient, notification_id)
+
+
+def mark_read_each(workspace_id: str, recipient: str, notification_ids: Iterable[str], at: datetime) -> int:
+    """Each of ``notification_ids`` of ``recipient`` read (one conditional update each: reading again
+    keeps the first time; an id that is not theirs marks nothing); how many this call marked."""
+    return sum(_read_once(workspace_id, recipient, i, at) for i in dict.fromkeys(notification_ids))
+
+
+def mark_all_read(
+    workspace_id: str, recipient: str, before: datetime, at: datetime, limit: int
+) -> tuple[int, bool]:
+    """``recipient``'s unread notifications dated at or before ``before`` read, at most ``limit`` of them
+    (one conditional update each, never a rewrite of the list); how many this call marked, and whether
+    unread ones of that time are left (the caller asks again)."""
+    bind()
+    unread = NotificationItem.query(
+        keys.workspace_pk(workspace_id),
+        NotificationItem.sk.startswith(_sk(recipient, "")),
+        filter_condition=NotificationItem.read_at.does_not_exist() & (NotificationItem.created_at <= before),
+    )
+    marked = 0
+    for seen, item in enumerate(unread):
+        if seen == limit:
+            return marked, True
+        marked += _read_once(workspace_id, recipient, item.notification_id, at)
+    return marked, False
+
+
+def _read_once(workspace_id: str, recipient: str, notification_id: str, at: datetime) -> bool:
+    return _set_if(
         workspace_id, recipient, notification_id, [NotificationItem.read_at.set(at)],
         NotificationItem.pk.exists() & NotificationItem.read_at.does_not_exist(),
     )  # fmt: skip
-    return get(workspace_id, recipient, notification_id)
 
 
 def page(
