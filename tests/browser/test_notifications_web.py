@@ -94,3 +94,33 @@ def test_the_notifications_page_fits_a_phone(browser: Any, chorus: Chorus, team:
     expect(phone.get_by_role("article")).to_have_count(1)
     fits_a_phone(phone)
     phone.context.close()
+
+
+def test_mark_all_read_is_one_request_and_what_came_in_since_stays_unread(
+    page: Any, chorus: Chorus, team: Team
+) -> None:
+    for text in ("Monday digest", "Tuesday digest", "Wednesday digest"):
+        decided(chorus, team, text, approve=True)
+    sign_in(page, chorus, team.contributor, team.workspace_id)
+    page.goto(chorus.rt.web_url + "/notifications")
+    expect(page.locator(".note.unread")).to_have_count(3)
+    decided(chorus, team, "Came in later", approve=False)  # after the page read its list
+    sent: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            sent.append(r.url.split("/notifications", 1)[1])
+            if r.method == "POST" and "/notifications" in r.url
+            else None
+        ),
+    )
+    page.get_by_role("button", name="Mark all read").click()
+    expect(page.get_by_role("status")).to_have_text("Marked 3 notifications read.")
+    expect(page.locator(".note.unread")).to_have_count(0)
+    assert sent == ["/read"]  # one request, not one per notification
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name=re.compile(r"^Notifications\W*1 unread$"))).to_be_visible()
+    unread = chorus.call(
+        "GET", "/notifications?unread=true", team.contributor.id_token, workspace=team.workspace_id
+    ).json()["notifications"]
+    assert [n["subject"] for n in unread] == ["Post rejected: Came in later"]

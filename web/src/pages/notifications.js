@@ -6,6 +6,7 @@ import { api } from '../session.js'
 import { workspaceZone } from '../workspace.js'
 import { localInput } from '../dates.js'
 import { refreshUnread } from '../notices.js'
+import { readAllBody, readUpTo } from '../notes_read.js'
 import './notifications.css'
 
 const TOPICS = {
@@ -52,11 +53,27 @@ export function Notifications() {
     }
     refreshUnread()
   }
+  // One request (POST /notifications/read) for every unread one up to the newest shown, here or on
+  // older pages not loaded yet; the server marks 500 a call and says when more are left.
   async function markAll() {
-    const open = (items.value || []).filter((n) => !n.read)
+    const ask = readAllBody(items.value || [])
+    if (!ask) return
     status.value = 'Marking read…'
-    for (const note of open) await markRead(note)
-    status.value = `Marked ${open.length} notification${open.length === 1 ? '' : 's'} read.`
+    error.value = ''
+    let marked = 0
+    try {
+      let done
+      do {
+        done = await api('POST', '/notifications/read', ask)
+        marked += done.marked
+      } while (done.more)
+      items.value = readUpTo(items.value, done.before)
+      status.value = `Marked ${marked} notification${marked === 1 ? '' : 's'} read.`
+    } catch (p) {
+      status.value = ''
+      error.value = p.message
+    }
+    refreshUnread()
   }
 
   const list = items.value
