@@ -9,6 +9,7 @@ definitions; :func:`test_the_answers_used_here_have_the_fields_the_lexicons_requ
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +20,16 @@ from responses import matchers
 from chorus.errors import ValidationFailed
 from chorus.inbox import channels
 from chorus.inbox.normalized import MessageKind
-from chorus.platforms.base import AccountCredentials, PermanentError, Progress, UnknownOutcome
+from chorus.platforms.base import (
+    AccountCredentials,
+    AuthError,
+    PermanentError,
+    PlatformError,
+    Progress,
+    RateLimited,
+    TransientError,
+    UnknownOutcome,
+)
 from chorus.platforms.bluesky import chat
 from chorus.platforms.bluesky.chat import (
     CHAT_SERVICE,
@@ -172,24 +182,199 @@ def test_the_first_read_of_the_log_keeps_the_last_week_until_it_reaches_the_end(
     assert BlueskyCursor.parse(cursor) == BlueskyCursor(None, "rev-b", None)
 
 
+NOTIFICATIONS = f"{PDS}/xrpc/app.bsky.notification.listNotifications"
+GET_LOG = f"{PDS}/xrpc/chat.bsky.convo.getLog"
+# What a PDS answers a chat call it will not forward (the reference PDS, packages/pds/src/pipethrough.ts)
+NO_DM_ACCESS = {"status": 400, "json": {"error": "InvalidToken", "message": "Bad token method"}}
+NO_CHAT_SERVICE = {
+    "status": 400,
+    "json": {"error": "InvalidRequest", "message": "could not resolve proxy did"},
+}
+NOT_PROXIED = {"status": 501, "json": {"error": "MethodNotImplemented", "message": "Method Not Implemented"}}
+UPSTREAM_5XX = {
+    "status": 502,
+    "json": {"error": "UpstreamFailure", "message": "Upstream service unreachable"},
+}
+TIMEOUT = {"body": requests.ReadTimeout("read timed out")}
+RATE_LIMITED = {"status": 429, "json": {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}}
+
+
+def reply_notification(key: str, at: datetime) -> dict[str, Any]:
+    stamp = at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return {"uri": f"at://{FAN}/app.bsky.feed.post/{key}", "cid": f"cid{key}", "reason": "reply",
+            "author": {"did": FAN, "handle": "fan.test"}, "record": {"text": "hi", "createdAt": stamp},
+            "indexedAt": stamp}  # fmt: skip
+
+
+class Pds:
+    """The PDS's notifications (a new reply on every poll) and its answer to getLog, counted."""
+
+    def __init__(self, rsps: responses.RequestsMock, answer: dict[str, Any]) -> None:
+        self.rsps, self.answer, self.polls = rsps, answer, 0
+        rsps.add_callback(responses.GET, NOTIFICATIONS, self._notifications)
+        self.log = rsps.get(GET_LOG, **answer)
+        self.log_ok: Any = None
+
+    def _notifications(self, request: Any) -> tuple[int, dict[str, str], str]:
+        self.polls += 1
+        note = reply_notification(f"r{self.polls}", SENT_AT + timedelta(minutes=self.polls))
+        return 200, {}, json.dumps({"notifications": [note]})
+
+    def answers(self, answer: dict[str, Any]) -> None:
+        self.rsps.replace(responses.GET, GET_LOG, **answer)
+
+    def brings(self, after: str, *events: dict[str, Any]) -> None:
+        """The log answers ``events`` and the cursor ``after``, then (from ``after``) its end."""
+        self.answers({"json": {"cursor": after, "logs": list(events)}})
+        self.rsps.get(
+            GET_LOG,
+            json={"cursor": after, "logs": []},
+            match=[matchers.query_param_matcher({"cursor": after})],
+        )
+
+    def log_calls(self) -> int:
+        return len([c for c in self.rsps.calls if c.request.url.startswith(GET_LOG)])
+
+
+def poll(cursor: str | None, at: datetime, *, shown: bool = True) -> tuple[list[dict[str, Any]], str | None]:
+    return fetch_inbox(requests.Session(), PDS, "tok-1", cursor, now=at, refusal_shown=shown)
+
+
 @pytest.mark.parametrize(
-    "answer",
-    [{"status": 400, "json": {"error": "InvalidToken", "message": "Bad token scope"}},
-     {"status": 502, "json": {"error": "UpstreamFailure", "message": "chat service unavailable"}},
-     {"body": requests.ReadTimeout("read timed out")}],
-    ids=["no-dm-access", "upstream-5xx", "timeout"],
+    "answer", [NO_DM_ACCESS, NO_CHAT_SERVICE, NOT_PROXIED, UPSTREAM_5XX, TIMEOUT, RATE_LIMITED],
+    ids=["no-dm-access", "no-chat-service", "not-proxied", "upstream-5xx", "timeout", "rate-limited"],
 )  # fmt: skip
 def test_a_chat_log_that_fails_leaves_the_notifications_polled(
     rsps: responses.RequestsMock, answer: dict[str, Any]
 ) -> None:
-    rsps.get(
-        f"{PDS}/xrpc/app.bsky.notification.listNotifications",
-        json={"notifications": [], "cursor": None},
-    )
-    rsps.get(f"{PDS}/xrpc/chat.bsky.convo.getLog", **answer)
+    pds = Pds(rsps, answer)
     cursor = BlueskyCursor("2026-12-06T11:00:00.000Z", "rev-9").dumps()
-    items, after = fetch_inbox(requests.Session(), PDS, "tok-1", cursor)
-    assert (items, after) == ([], cursor)
+    items, after = poll(cursor, SENT_AT)
+    # the reply lands and its marker moves; the chat log's cursor stays where it was
+    assert [i["uri"].rsplit("/", 1)[1] for i in items] == ["r1"]
+    held = BlueskyCursor.parse(after)
+    assert (held.notifications, held.chat) == (items[0]["indexedAt"], "rev-9")
+    assert pds.log_calls() == 1
+
+
+@pytest.mark.parametrize(
+    ("answer", "why"),
+    [(NO_DM_ACCESS, chat.NO_DM_ACCESS), (NO_CHAT_SERVICE, chat.NO_CHAT_SERVICE),
+     (NOT_PROXIED, chat.NO_CHAT_SERVICE),
+     ({"status": 404, "json": {"error": "XRPCNotSupported", "message": "XRPCNotSupported"}}, chat.NO_CHAT_SERVICE)],
+    ids=["no-dm-access", "no-chat-service", "not-proxied", "not-supported"],
+)  # fmt: skip
+def test_a_refused_chat_log_is_left_alone_for_a_wait_that_grows_while_replies_are_polled(
+    rsps: responses.RequestsMock, answer: dict[str, Any], why: str
+) -> None:
+    # Given a PDS that refuses the account's chat log, and new replies on every poll
+    pds = Pds(rsps, answer)
+    cursor = BlueskyCursor("2026-12-06T11:00:00.000Z", "rev-9").dumps()
+    asked_at: list[float] = []  # hours after the first poll when the chat log was asked
+    landed: list[str] = []
+    # When the account is polled every 10 minutes for two days and a half
+    for step in range(6 * 60):
+        at = SENT_AT + timedelta(minutes=10 * step)
+        before = pds.log_calls()
+        items, cursor = poll(cursor, at)
+        landed += [i["uri"].rsplit("/", 1)[1] for i in items]
+        if pds.log_calls() > before:
+            asked_at.append(step / 6)
+    # Then the log was asked after 0 h, 1 h, 6 h more, then every 24 h; every reply landed once
+    assert asked_at == [0, 1, 7, 31, 55]
+    assert landed == [f"r{n}" for n in range(1, 6 * 60 + 1)]
+    held = BlueskyCursor.parse(cursor)
+    assert (held.chat, held.why, held.misses) == ("rev-9", why, 5)
+    assert held.refused == chat.WHY[why]
+    assert held.notifications == reply_notification("x", SENT_AT + timedelta(minutes=6 * 60))["indexedAt"]
+
+
+@pytest.mark.parametrize(
+    "answer", [UPSTREAM_5XX, TIMEOUT, RATE_LIMITED], ids=["upstream-5xx", "timeout", "rate-limited"]
+)
+def test_a_transient_failure_is_asked_again_next_poll_until_it_lasts_an_hour(
+    rsps: responses.RequestsMock, answer: dict[str, Any]
+) -> None:
+    # Given a chat log that fails for now
+    pds = Pds(rsps, answer)
+    cursor = BlueskyCursor("2026-12-06T11:00:00.000Z", "rev-9").dumps()
+    # When the account is polled every 5 minutes for 50 minutes
+    for step in range(11):
+        _, cursor = poll(cursor, SENT_AT + timedelta(minutes=5 * step))
+    # Then every poll asked it again, and nothing is shown as refused
+    assert pds.log_calls() == 11
+    assert BlueskyCursor.parse(cursor).refused is None
+    # When it still fails an hour after the first failure, it is left alone for an hour
+    _, cursor = poll(cursor, SENT_AT + timedelta(minutes=60))
+    _, cursor = poll(cursor, SENT_AT + timedelta(minutes=65))
+    assert pds.log_calls() == 12
+    held = BlueskyCursor.parse(cursor)
+    assert (held.why, held.paused) == (chat.CHAT_FAILING, "2026-12-06T14:00:00.000Z")
+    assert held.refused == chat.WHY[chat.CHAT_FAILING]
+    # And once it answers again, it is read from its cursor and the failures are forgotten
+    pds.answers({"json": {"cursor": "rev-9", "logs": []}})
+    _, cursor = poll(cursor, SENT_AT + timedelta(minutes=121))
+    assert BlueskyCursor.parse(cursor) == BlueskyCursor(BlueskyCursor.parse(cursor).notifications, "rev-9")
+    assert pds.log_calls() == 13
+
+
+def test_a_transient_failure_between_successes_never_leaves_the_log_alone(
+    rsps: responses.RequestsMock,
+) -> None:
+    pds = Pds(rsps, UPSTREAM_5XX)
+    cursor = BlueskyCursor("2026-12-06T11:00:00.000Z", "rev-9").dumps()
+    for step in range(8):  # a failure every other poll, 15 minutes apart, for two hours
+        pds.answers(UPSTREAM_5XX if step % 2 == 0 else {"json": {"cursor": "rev-9", "logs": []}})
+        _, cursor = poll(cursor, SENT_AT + timedelta(minutes=15 * step))
+    assert pds.log_calls() == 8
+    assert BlueskyCursor.parse(cursor).paused is None
+
+
+def test_a_reconnected_account_asks_the_log_at_once_and_its_waits_start_again(
+    rsps: responses.RequestsMock,
+) -> None:
+    # Given an account whose log was refused three times in a row (left alone for 24 h)
+    pds = Pds(rsps, NO_DM_ACCESS)
+    cursor = BlueskyCursor("2026-12-06T11:00:00.000Z", "rev-9", None, "2026-12-05T00:00:00.000Z",
+                           "2026-12-07T11:00:00.000Z", chat.NO_DM_ACCESS, 3).dumps()  # fmt: skip
+    _, cursor = poll(cursor, SENT_AT)
+    assert pds.log_calls() == 0
+    # When the account no longer shows the refusal (reconnected with another app password)
+    pds.brings("rev-10", created(FROM_FAN))
+    items, cursor = poll(cursor, SENT_AT + timedelta(minutes=1), shown=False)
+    # Then the log is asked at once (its page, then its end) and its message lands
+    assert pds.log_calls() == 2
+    assert [i.get("message", {}).get("id") for i in items] == [None, "3kmsg001"]
+    assert BlueskyCursor.parse(cursor).chat == "rev-10"
+    # And a new password refused again is left alone for an hour, not a day
+    pds.answers(NO_DM_ACCESS)
+    again = BlueskyCursor(None, "rev-10", None, "2026-12-05T00:00:00.000Z", "2026-12-07T11:00:00.000Z",
+                          chat.NO_DM_ACCESS, 3).dumps()  # fmt: skip
+    _, after = poll(again, SENT_AT + timedelta(minutes=2), shown=False)
+    assert (BlueskyCursor.parse(after).paused, BlueskyCursor.parse(after).misses) == (
+        "2026-12-06T13:02:00.000Z",
+        1,
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "why"),
+    [(AuthError("Bad token method", code="InvalidToken", status=400), chat.NO_DM_ACCESS),
+     (AuthError("Bad token scope", code="InvalidToken", status=400), chat.NO_DM_ACCESS),
+     (PermanentError("could not resolve proxy did service url", code="InvalidRequest", status=400),
+      chat.NO_CHAT_SERVICE),
+     (PermanentError("No service configured for chat.bsky.convo.getLog", code="InvalidRequest", status=400),
+      chat.NO_CHAT_SERVICE),
+     (AuthError("Token has expired", code="ExpiredToken", status=400), None),
+     (AuthError("Token could not be verified", code="InvalidToken", status=400), None),
+     (TransientError("Internal Server Error", code="InternalServerError", status=500), None),
+     (TransientError("Upstream service unreachable", code="UpstreamFailure", status=502), None),
+     (RateLimited("Rate Limit Exceeded", code="RateLimitExceeded", status=429), None)],
+)  # fmt: skip
+def test_refusals_are_told_from_failures_the_next_poll_may_not_meet(
+    error: PlatformError, why: str | None
+) -> None:
+    assert chat.refusal(error) == why
 
 
 def sender() -> BlueskyChatSender:

@@ -125,7 +125,9 @@ class BlueskyChatFake:
     """The chat service behind a PDS (``chat.bsky.convo.*`` as the lexicons define them, answered only
     with the ``atproto-proxy`` header naming the chat service, as a PDS forwards them). Records
     ``chat``: every message, in the order sent (the log's order); the log's cursor is a message's rev.
-    ``refuse`` names a lexicon error every sendMessage is answered with (``MessagesDisabled``, ...)."""
+    ``refuse`` names a lexicon error every sendMessage is answered with (``MessagesDisabled``, ...).
+    ``tokens`` are the sessions it serves; a session in ``unprivileged`` (an app password created without
+    access to direct messages) is answered as the PDS answers it: 400 ``InvalidToken`` "Bad token method"."""
 
     def __init__(self, platform: FakePlatform, now: Callable[[], datetime], did: str = DID,
                  token: str = "tok-1") -> None:  # fmt: skip
@@ -133,6 +135,8 @@ class BlueskyChatFake:
         self.now = now
         self.did = did
         self.token = token
+        self.tokens = {token}
+        self.unprivileged: set[str] = set()
         self.refuse: str | None = None
 
     def install(self) -> BlueskyChatFake:
@@ -169,7 +173,9 @@ class BlueskyChatFake:
             return Reply(
                 400, {"error": "InvalidRequest", "message": "chat methods need the atproto-proxy header"}
             )
-        if req.headers.get("Authorization") != f"Bearer {self.token}":
+        if req.headers.get("Authorization") in {f"Bearer {t}" for t in self.unprivileged}:
+            return Reply(400, {"error": "InvalidToken", "message": "Bad token method"})
+        if req.headers.get("Authorization") not in {f"Bearer {t}" for t in self.tokens}:
             return Reply(400, {"error": "InvalidToken", "message": "Bad token"})
         return None
 

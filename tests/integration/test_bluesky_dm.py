@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -20,6 +21,7 @@ from tests.integration.test_tiktok_comments import poll
 
 FAN = "did:plc:fanfanfanfanfanfanfan000"
 CONVO = "convo-canada"
+OTHER = "did:plc:otherbrandotherbrand000"  # a second account (its own routing)
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +84,54 @@ def test_a_direct_message_polled_twice_lands_once_and_its_reply_lands_once(
     poll(chorus)
     thread = chorus.call("GET", f"/inbox/{conv['id']}", key).json()
     assert [m["text"] for m in thread["messages"]].count("Yes, in 5 days!") == 1
+
+
+def test_an_app_password_without_direct_messages_is_shown_asked_rarely_and_asked_again_on_reconnect(
+    chorus: Chorus, pds: tuple[FakePlatform, BlueskyChatFake]
+) -> None:
+    from chorus.accounts.service import connect_or_reconnect
+    from chorus.accounts.tokens import TokenSet
+    from chorus.inbox.poller import tracked
+
+    platform, chat = pds
+    chat.unprivileged.add("tok-no-dm")
+    chat.tokens.add("tok-dm")
+
+    def log_reads(token: str) -> int:
+        return len(
+            [r for r in platform.calls("GET", GET_LOG) if r.headers.get("Authorization") == f"Bearer {token}"]
+        )
+
+    def shown(key: str, account: str) -> dict[str, Any]:
+        listed = chorus.call("GET", "/accounts", key).json()["accounts"]
+        found: dict[str, Any] = next(a for a in listed if a["id"] == account)["direct_messages"]
+        return found
+
+    # Given a Bluesky account connected with an app password that does not allow direct messages
+    workspace_id, key = chorus.workspace()
+    account = connect_or_reconnect(workspace_id, "bluesky", OTHER, TokenSet("tok-no-dm"), handle="brand.test",
+                                   base_url=platform.url).id  # fmt: skip
+    eventually(lambda: any(t.account_id == account for t in tracked(["bluesky"])), timeout=15)
+    # When the poller runs three times
+    for _ in range(3):
+        poll(chorus)
+    # Then its chat log was asked once, and the account says why direct messages do not arrive
+    assert log_reads("tok-no-dm") == 1
+    refused = shown(key, account)
+    assert refused["status"] == "off"
+    assert refused["reason"].startswith("not allowed by this app password")
+    # When it is reconnected with an app password that allows them, and a fan writes
+    connect_or_reconnect(workspace_id, "bluesky", OTHER, TokenSet("tok-dm"), handle="brand.test")
+    assert shown(key, account) == {"status": "on", "reason": None}
+    chat.say("convo-after-reconnect", FAN, "Hello again?", handle="fan.test")
+    poll(chorus)
+    # Then the next poll read the log at once and the message is in the inbox
+    assert log_reads("tok-dm") >= 1
+
+    def landed() -> list[dict[str, Any]]:
+        convs = conversations(chorus, key, platform="bluesky")
+        return [c for c in convs if c["conversation_ref"] == "convo-after-reconnect"]
+
+    (conv,) = eventually(landed, timeout=15)
+    assert (conv["channel"], conv["preview"]) == ("bluesky.dm", "Hello again?")
+    assert shown(key, account) == {"status": "on", "reason": None}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,13 +18,14 @@ import requests
 import responses
 from responses import matchers
 
-from chorus.accounts.service import Account, connect_account, get_account
+from chorus.accounts.service import Account, connect_account, connect_or_reconnect, get_account
 from chorus.accounts.tokens import TokenSet
 from chorus.inbox import keys as ik
 from chorus.inbox.poller import PollerDeps, poll_account, poll_all, track_account, tracked
 from chorus.inbox.queue import IngestMessage, InMemoryIngestQueue
 from chorus.inbox.store import PollCursorItem
 from chorus.platforms.base import AuthError, RateLimited, TransientError
+from chorus.platforms.bluesky.chat import BlueskyCursor
 from chorus.store import keys
 from chorus.store.models import AccountItem
 from tests.support import main_table_in_moto
@@ -67,8 +68,6 @@ def stored_cursor(account_id: str) -> str | None:
 
 def notifications_marker(account_id: str) -> str | None:
     """A Bluesky account's notifications marker, from its cursor (which holds the chat log's too)."""
-    from chorus.platforms.bluesky.chat import BlueskyCursor
-
     return BlueskyCursor.parse(stored_cursor(account_id)).notifications
 
 
@@ -389,6 +388,106 @@ def test_bluesky_runs_continue_from_the_newest_indexed_at(aws: None) -> None:
     pages = [[i["uri"].rsplit("/", 1)[1] for i in json.loads(m.body)] for m in queue.sent]
     assert pages == [["a", "b"], ["b", "c"]]
     assert notifications_marker(account.id) == "2026-03-10T09:03:00.000Z"
+
+
+GET_LOG = f"{PDS}/xrpc/chat.bsky.convo.getLog"
+NO_DM_ACCESS = {"status": 400, "json": {"error": "InvalidToken", "message": "Bad token method"}}
+
+
+class BlueskyPds:
+    """A Bluesky PDS replayed: a new reply on every listNotifications, getLog answered as told."""
+
+    def __init__(self, rsps: responses.RequestsMock, chat: dict[str, Any]) -> None:
+        self.rsps, self.replies = rsps, 0
+        rsps.add_callback(responses.GET, f"{PDS}/xrpc/app.bsky.notification.listNotifications", self._replies)
+        rsps.get(GET_LOG, **chat)
+
+    def _replies(self, request: Any) -> tuple[int, dict[str, str], str]:
+        self.replies += 1
+        stamp = keys.iso(T0 + timedelta(minutes=self.replies))
+        return 200, {}, json.dumps({"notifications": [bluesky_reply(f"r{self.replies}", stamp)]})
+
+    def chat_answers(self, answer: dict[str, Any]) -> None:
+        self.rsps.replace(responses.GET, GET_LOG, **answer)
+
+    def log_reads(self) -> int:
+        return len([c for c in self.rsps.calls if c.request.url.startswith(GET_LOG)])
+
+
+def direct_messages(account_id: str) -> dict[str, Any]:
+    shown: dict[str, Any] = get_account(WS, account_id).public()["direct_messages"]
+    return shown
+
+
+def test_a_refused_chat_log_is_not_asked_again_until_its_wait_passes_and_replies_keep_landing(
+    aws: None,
+) -> None:
+    # Given a Bluesky account whose app password does not allow direct messages
+    account = connect("bluesky", PDS, "did:plc:brand")
+    clock = [T0]
+    queue = InMemoryIngestQueue()
+    deps = PollerDeps(queue=queue, session=requests.Session(), now=lambda: clock[0])
+    assert direct_messages(account.id) == {"status": "on", "reason": None}
+    with responses.RequestsMock() as rsps:
+        pds = BlueskyPds(rsps, NO_DM_ACCESS)
+        # When it is polled every minute for an hour
+        for minute in range(60):
+            clock[0] = T0 + timedelta(minutes=minute)
+            poll_account(cursor_item(account.id), deps)
+        # Then the chat log was asked once, and the account says why direct messages do not arrive
+        assert pds.log_reads() == 1
+        shown = direct_messages(account.id)
+        assert shown["status"] == "off"
+        assert shown["reason"].startswith("not allowed by this app password")
+        # And every reply landed once, the notifications marker at the newest
+        assert [i["uri"].rsplit("/", 1)[1] for m in queue.sent for i in json.loads(m.body)] == [
+            f"r{n}" for n in range(1, 61)
+        ]
+        assert notifications_marker(account.id) == "2026-03-10T10:00:00.000Z"
+        # When the hour has passed it is asked again (refused again: left alone for 6 hours)
+        clock[0] = T0 + timedelta(minutes=61)
+        poll_account(cursor_item(account.id), deps)
+        clock[0] = T0 + timedelta(hours=6)
+        poll_account(cursor_item(account.id), deps)
+        assert pds.log_reads() == 2
+
+
+def test_a_transient_chat_failure_is_asked_again_on_the_next_poll(aws: None) -> None:
+    account = connect("bluesky", PDS, "did:plc:brand")
+    deps = PollerDeps(queue=InMemoryIngestQueue(), session=requests.Session(), now=lambda: T0)
+    with responses.RequestsMock() as rsps:
+        pds = BlueskyPds(rsps, {"status": 503, "json": {"error": "UpstreamFailure", "message": "busy"}})
+        for _ in range(3):
+            poll_account(cursor_item(account.id), deps)
+        assert pds.log_reads() == 3
+        assert direct_messages(account.id) == {"status": "on", "reason": None}
+        assert notifications_marker(account.id) == "2026-03-10T09:03:00.000Z"
+
+
+def test_a_reconnected_account_asks_its_chat_log_at_once(aws: None) -> None:
+
+    # Given an account whose chat log was refused a minute ago
+    account = connect("bluesky", PDS, "did:plc:brand")
+    clock = [T0]
+    deps = PollerDeps(queue=InMemoryIngestQueue(), session=requests.Session(), now=lambda: clock[0])
+    with responses.RequestsMock() as rsps:
+        pds = BlueskyPds(rsps, NO_DM_ACCESS)
+        poll_account(cursor_item(account.id), deps)
+        assert direct_messages(account.id)["status"] == "off"
+        # When the account is connected again (a new app password, with access to direct messages)
+        again = connect_or_reconnect(
+            WS, "bluesky", "did:plc:brand", TokenSet("tok-2"), handle="brand", base_url=PDS
+        )
+        assert again.id == account.id
+        assert direct_messages(account.id) == {"status": "on", "reason": None}
+        pds.chat_answers({"json": {"cursor": "rev-1", "logs": []}})
+        clock[0] = T0 + timedelta(minutes=1)
+        poll_account(cursor_item(account.id), deps)
+        # Then the next poll asked the chat log at once, and the account shows direct messages on
+        assert pds.log_reads() == 2
+    assert direct_messages(account.id) == {"status": "on", "reason": None}
+    held = BlueskyCursor.parse(stored_cursor(account.id))
+    assert (held.chat, held.paused, held.misses) == ("rev-1", None, 0)
 
 
 # ---------------------------------------------------------------------------------------- age bands

@@ -17,7 +17,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chorus.accounts import expiry
+from chorus.accounts import expiry, features
 from chorus.accounts.tokens import TokenCipher, TokenSet, default_cipher
 from chorus.auth.keys import Principal, new_id
 from chorus.config import register_reset
@@ -71,6 +71,7 @@ class Account:
         comments = view(self.platform, self.extra)  # TikTok: the comments step (its business grant)
         if comments is not None:
             shown["comments"] = comments
+        shown.update(features.view(self.platform, self.extra))  # Bluesky: direct messages, on or refused
         return shown
 
 
@@ -447,7 +448,8 @@ def reconnect_account(
     cipher: TokenCipher | None = None,
 ) -> Account:
     """The same platform account authorised again: new tokens (active again), fresher profile fields,
-    ``extra`` merged over the stored one (an app password in it goes into the encrypted tokens)."""
+    ``extra`` merged over the stored one (an app password in it goes into the encrypted tokens), and
+    what the old authorisation was refused forgotten (:mod:`chorus.accounts.features`: asked again)."""
     tokens, extra = _sealed(tokens, extra)
     store_tokens(account, tokens, cipher)
     actions: list[Any] = []
@@ -455,9 +457,9 @@ def reconnect_account(
         actions.append(AccountItem.handle.set(handle))
     if display_name:
         actions.append(AccountItem.display_name.set(display_name))
-    if extra:
-        _, kept = _sealed(tokens, account.extra)  # store_tokens moved a plain app password already
-        actions.append(AccountItem.extra.set({**kept, **extra}))
+    _, kept = _sealed(tokens, account.extra)  # store_tokens moved a plain app password already
+    if extra or features.forget(kept) != kept:
+        actions.append(AccountItem.extra.set({**features.forget(kept), **extra}))
     if actions:
         AccountItem(keys.workspace_pk(account.workspace_id), keys.account_sk(account.id)).update(
             actions=actions

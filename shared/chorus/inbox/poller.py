@@ -127,11 +127,18 @@ def _fetch(account: Account, cursor: str | None, deps: PollerDeps) -> tuple[list
         from chorus.platforms.mastodon.notifications import fetch_notifications as mastodon
 
         return mastodon(deps.session, account.base_url or "", creds.access_token, cursor)
-    if account.platform == "bluesky":
+    if account.platform == "bluesky":  # notifications, then the chat log unless it was refused lately
+        from chorus.accounts import features
+        from chorus.platforms.bluesky.chat import BlueskyCursor
         from chorus.platforms.bluesky.chat import fetch_inbox as bluesky
 
         base = account.base_url or "https://bsky.social"
-        return bluesky(deps.session, base, creds.access_token, cursor, now=deps.now())
+        shown = features.refused(account.extra, features.DIRECT_MESSAGES) is not None
+        items, after = bluesky(
+            deps.session, base, creds.access_token, cursor, now=deps.now(), refusal_shown=shown
+        )
+        features.record(account, features.DIRECT_MESSAGES, BlueskyCursor.parse(after).refused)
+        return items, after
     if account.platform == "douyin":
         from chorus.platforms.douyin.comments import fetch_comments as douyin
 

@@ -15,9 +15,25 @@ keeps only messages sent in the last ``HISTORY`` (7 days), until it reaches the 
 ``logCreateMessage`` events matter here; a deleted message (``deletedMessageView``, no text) is ignored.
 Bluesky's poll keeps one cursor per account for its notifications (an ``indexedAt`` marker) and the chat
 log (:class:`BlueskyCursor`).
-The chat log is read after the notifications, and a chat failure other than a rate limit (the account's
-app password may not allow direct messages) is logged and leaves the chat cursor where it was: the
-notifications still land.
+The chat log is read after the notifications; whatever happens to it, the notifications land and their
+marker moves.
+
+**When the chat log is refused** (:func:`refusal`), it is left alone for a while (``WAITS``: 1 h, then 6 h,
+then 24 h for every later refusal in a row) instead of being asked on every poll, and the account shows
+why (``direct_messages`` in ``GET /accounts``, written by the poller: :mod:`chorus.accounts.features`):
+
+* an app password created without "Allow access to your direct messages": the PDS answers 400
+  ``InvalidToken`` "Bad token method" (the reference PDS's ``pipethrough``, ``PRIVILEGED_METHODS``);
+* a PDS without a chat service to forward to: 400 ``InvalidRequest`` "could not resolve proxy did
+  [service url]" or "No service configured for ...", or a 404 / 501 (a PDS that does not proxy chat).
+
+A transient failure (5xx, a timeout, a rate limit) is tried again on the next poll, as before; only when
+the log has failed on every poll for ``FAILING_FOR`` (1 h) is it left alone like a refusal. (The local
+atproto network of ``make e2e`` is such a case: its PDS cannot resolve ``did:web:api.bsky.chat`` offline
+and answers 500 ``InternalServerError``, observed with @atproto/dev-env's PDS.) A pause holds only while the
+account still shows the refusal: reconnecting the account (a new app password) clears it there, and the
+next poll asks the log at once, with the waits starting again from 1 h. The pause lives on the cursor
+(``failing``, ``paused``, ``why``, ``misses``); a successful read clears it.
 
 **Normalising** (:func:`parse_messages`): a message is a DM of the conversation ``convoId`` (the
 conversation's reference, and the recipient of a reply), id the message's ``id``, written by
@@ -42,7 +58,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -93,6 +109,21 @@ REFUSALS = {  # the lexicons' named errors (getConvoForMembers, sendMessage), as
 NOTIFICATIONS_KEY = "notifications"
 CHAT_KEY = "chat"
 SINCE_KEY = "since"
+FAILING_KEY, PAUSED_KEY, WHY_KEY, MISSES_KEY = "failing", "paused", "why", "misses"
+NO_DM_ACCESS = "no_dm_access"
+NO_CHAT_SERVICE = "no_chat_service"
+CHAT_FAILING = "chat_failing"
+WHY = {  # why the chat log is left alone, as the account shows it ("Direct messages: ...")
+    NO_DM_ACCESS: "not allowed by this app password (create one with \"Allow access to your direct messages\" "
+                  "and reconnect the account)",
+    NO_CHAT_SERVICE: "the account's PDS has no chat service",
+    CHAT_FAILING: "the chat service has failed on every poll for an hour",
+}  # fmt: skip
+WAITS = (timedelta(hours=1), timedelta(hours=6), timedelta(hours=24))
+"""How long the chat log is left alone after the first, the second and every later refusal in a row."""
+FAILING_FOR = timedelta(hours=1)
+"""How long transient failures of the chat log go on, tried again every poll, before it is left alone."""
+NO_SERVICE_MESSAGES = ("could not resolve proxy did", "no service configured for")
 HISTORY = timedelta(days=7)
 """How far back the first read of an account's chat log takes messages (the log starts at the account's
 first message: the inbox starts with the last week's, not with years of history)."""
@@ -102,11 +133,17 @@ first message: the inbox starts with the last week's, not with years of history)
 @dataclass(frozen=True)
 class BlueskyCursor:
     """What a Bluesky account's one poll cursor holds: the notifications' ``indexedAt`` marker, the chat
-    log's cursor, and while the log is still being caught up, the oldest ``sentAt`` taken from it."""
+    log's cursor, and while the log is still being caught up, the oldest ``sentAt`` taken from it. While
+    the log fails: since when (``failing``), until when it is left alone (``paused``), why, and how many
+    pauses in a row (``misses``, which picks the next wait)."""
 
     notifications: str | None = None
     chat: str | None = None
     since: str | None = None
+    failing: str | None = None
+    paused: str | None = None
+    why: str | None = None
+    misses: int = 0
 
     @classmethod
     def parse(cls, cursor: str | None) -> BlueskyCursor:
@@ -121,13 +158,56 @@ class BlueskyCursor:
             return cls()
         if not isinstance(held, dict):
             return cls()
-        return cls(ident(held.get(NOTIFICATIONS_KEY)), ident(held.get(CHAT_KEY)), ident(held.get(SINCE_KEY)))
+        misses = held.get(MISSES_KEY)
+        return cls(ident(held.get(NOTIFICATIONS_KEY)), ident(held.get(CHAT_KEY)), ident(held.get(SINCE_KEY)),
+                   ident(held.get(FAILING_KEY)), ident(held.get(PAUSED_KEY)), ident(held.get(WHY_KEY)),
+                   misses if isinstance(misses, int) and misses > 0 else 0)  # fmt: skip
 
     def dumps(self) -> str | None:
-        if self.chat is None and self.since is None:
+        held = {NOTIFICATIONS_KEY: self.notifications, CHAT_KEY: self.chat, SINCE_KEY: self.since,
+                FAILING_KEY: self.failing, PAUSED_KEY: self.paused, WHY_KEY: self.why,
+                MISSES_KEY: self.misses or None}  # fmt: skip
+        if all(v is None for k, v in held.items() if k != NOTIFICATIONS_KEY):
             return self.notifications
-        held = {NOTIFICATIONS_KEY: self.notifications, CHAT_KEY: self.chat, SINCE_KEY: self.since}
         return json.dumps({k: v for k, v in held.items() if v is not None}, sort_keys=True)
+
+    @property
+    def refused(self) -> str | None:
+        """Why the chat log is left alone, as a person reads it (None while it is read)."""
+        return WHY.get(self.why or "", self.why) if self.paused else None
+
+    def resting(self, now: datetime) -> bool:
+        """Whether the chat log is left alone at ``now``."""
+        return self.paused is not None and from_iso(self.paused, "paused") > now
+
+    def cleared(self) -> BlueskyCursor:
+        """The chat log's failures forgotten (a new authorisation of the account: asked at once)."""
+        return replace(self, failing=None, paused=None, why=None, misses=0)
+
+    def failed(self, error: PlatformError, now: datetime) -> BlueskyCursor:
+        """After the chat log failed with ``error`` at ``now``: left alone for the next wait if it was
+        refused, or if it has failed on every poll for ``FAILING_FOR``; else asked again next poll."""
+        failing = self.failing or keys.iso(now)
+        why = refusal(error)
+        detail = {"error": error.message, "code": error.code, "status": error.status}
+        if why is None and now - from_iso(failing, "failing") < FAILING_FOR:
+            logger.info("bluesky chat not polled", extra=detail)  # the next poll tries again
+            return replace(self, failing=failing, paused=None)
+        why = why or (self.why if self.why in WHY else CHAT_FAILING)
+        until = keys.iso(now + WAITS[min(self.misses, len(WAITS) - 1)])
+        logger.warning("bluesky chat left alone", extra={**detail, "why": why, "until": until})
+        return replace(self, failing=failing, paused=until, why=why, misses=self.misses + 1)
+
+
+def refusal(error: PlatformError) -> str | None:
+    """Why the account cannot read its chat log for now (``NO_DM_ACCESS``, ``NO_CHAT_SERVICE``), or None
+    for a failure that the next poll may not meet (5xx, a timeout, a rate limit, an expired session)."""
+    message = (error.message or "").lower()
+    if error.code == "InvalidToken" and message.startswith("bad token"):  # "Bad token method" / "... scope"
+        return NO_DM_ACCESS
+    if error.status in (404, 501) or any(m in message for m in NO_SERVICE_MESSAGES):
+        return NO_CHAT_SERVICE
+    return None
 
 
 # -------------------------------------------------------------------------------------- polling
@@ -176,22 +256,29 @@ def fetch_inbox(
     cursor: str | None,
     *,
     now: datetime | None = None,
+    refusal_shown: bool = True,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """One poll of a Bluesky account: its reply/mention/quote notifications, then its chat log; the items
-    (notifications first) and the account's next cursor."""
+    """One poll of a Bluesky account: its reply/mention/quote notifications, then its chat log unless it is
+    left alone (:meth:`BlueskyCursor.failed`); the items (notifications first) and the account's next
+    cursor. ``refusal_shown``: whether the account still shows the chat log's refusal (False once it was
+    reconnected: the log is asked at once)."""
     http = session or guarded_session()
+    at = now or datetime.now(UTC)
     held = BlueskyCursor.parse(cursor)
     items, marker = fetch_notifications(http, base_url, token, held.notifications)
+    held = replace(held, notifications=marker)
+    if held.paused and not refusal_shown:
+        held = held.cleared()
+    if held.resting(at):
+        return items, held.dumps()
     since = held.since
     if held.chat is None and since is None:  # the first read of the log: only the last days' messages
-        since = keys.iso((now or datetime.now(UTC)) - HISTORY)
-    chat = held.chat
+        since = keys.iso(at - HISTORY)
     try:
-        messages, chat, at_end = fetch_log(http, base_url, token, chat,
+        messages, chat, at_end = fetch_log(http, base_url, token, held.chat,
                                            since=from_iso(since, "since") if since else None)  # fmt: skip
-    except PlatformError as error:  # the notifications still land; the chat is read next time
-        logger.info("bluesky chat not polled", extra={"error": error.message, "code": error.code})
-        messages, at_end = [], False
+    except PlatformError as error:  # the notifications still land; the chat cursor stays where it was
+        return items, replace(held, since=since).failed(error, at).dumps()
     return items + messages, BlueskyCursor(marker, chat, None if at_end else since).dumps()
 
 
