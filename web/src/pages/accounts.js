@@ -6,6 +6,7 @@ import { api, Problem, isAdmin } from '../session.js'
 import { accountLabel } from '../workspace.js'
 import { when } from './members.js'
 import { commentsState } from '../comments_step.js'
+import { directMessagesState } from '../direct_messages.js'
 
 // Connected accounts with their token's health; connecting (or reconnecting an account that needs it)
 // goes through the platform's OAuth: the API answers the authorize URL and a one-time state, the platform
@@ -84,14 +85,16 @@ export function Accounts() {
       <ul class="cards">${accounts.value.map((a) => {
         const h = health(a)
         const c = commentsState(a)
+        const dm = directMessagesState(a)
         return html`
           <li class="card account">
             <h2>${accountLabel(a)}</h2>
             ${a.display_name && html`<p class="meta">${a.display_name}</p>`}
             <p class=${`health ${h.level}`}><span class="sr">Token health: </span>${h.text}</p>
             ${c && html`<p class=${`health ${c.level}`}>${c.text}</p>`}
+            ${dm && html`<p class=${`health ${dm.level}`}>${dm.text}</p>`}
             ${admin && c?.offer && a.status === 'active' && html`<button type="button" aria-label=${`Enable comments for ${accountLabel(a)}`} title="Allow Chorus to read and answer comments" onClick=${() => connect('tiktok_business', '', a.id)}>Enable comments</button>`}
-            ${admin && a.status === 'needs_reauth' && (OAUTH.includes(a.platform)
+            ${admin && (a.status === 'needs_reauth' || dm?.offer) && (OAUTH.includes(a.platform)
               ? html`<button type="button" aria-label=${`Reconnect ${accountLabel(a)}`} onClick=${() => connect(a.platform, a.base_url)}>Reconnect</button>`
               : html`<${TokenReconnect} account=${a} onDone=${(made) => { status.value = `Reconnected ${accountLabel(made)}.`; load().catch(fail) }} />`)}
           </li>`
