@@ -448,3 +448,17 @@ def test_the_channel_declares_the_chat_limits() -> None:
     assert channel.sender == "bluesky.chat:BlueskyChatSender"
     with pytest.raises(ValidationFailed, match="1000"):
         channels.plan_reply(channel, None, SENT_AT, text="x" * 1001)
+
+
+def test_an_app_password_without_direct_messages_fails_the_reply_without_a_new_session(
+    rsps: responses.RequestsMock,
+) -> None:
+    rsps.post(f"{PDS}/xrpc/chat.bsky.convo.sendMessage", **NO_DM_ACCESS)
+    creds = AccountCredentials(platform="bluesky", account_id=DID, access_token="tok-1", refresh_token="ref-1",
+                               handle="brand.example", base_url=PDS)  # fmt: skip
+    with pytest.raises(PermanentError) as raised:
+        sender().send(creds, reply_request("Hi", recipient=CONVO))
+    # a failed reply with the reason, not an AuthError (the account is not to be reconnected for its posts)
+    assert not isinstance(raised.value, AuthError)
+    assert "not allowed by this app password" in raised.value.message
+    assert [c.request.url.rsplit("/", 1)[1] for c in rsps.calls] == ["chat.bsky.convo.sendMessage"]

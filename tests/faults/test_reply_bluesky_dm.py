@@ -105,3 +105,21 @@ def test_a_person_who_does_not_take_messages_fails_the_reply_with_the_reason(
     assert "Bluesky refused the message" in (reply.error or "")
     assert error in (reply.error or "")
     assert chat.sent_by_account() == []
+
+
+def test_an_app_password_without_direct_messages_fails_the_reply_and_keeps_the_account_connected(
+    bed: PublisherBed, chat: BlueskyChatFake
+) -> None:
+    from chorus.accounts import service as accounts
+
+    # Given the account's app password was created without access to direct messages
+    chat.unprivileged.add(chat.token)
+    replier, ws, reply_id = replying(bed, chat, "Hello")
+    # When the reply is sent
+    assert [o.result for o in replier.run()] == ["failed"]
+    # Then it failed with the reason, nothing was sent, and the account still publishes (not to reconnect)
+    reply = stored(ws, reply_id)
+    assert "not allowed by this app password" in (reply.error or "")
+    assert chat.sent_by_account() == []
+    (account,) = accounts.list_accounts(ws)
+    assert (account.status, account.status_reason) == ("active", None)

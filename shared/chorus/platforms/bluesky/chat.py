@@ -50,7 +50,8 @@ lost answer the conversation's newest messages are read (``GET chat.bsky.convo.g
 the method the official app reads a conversation with; its lexicon is not among the stored fixtures) for
 the account's message with the same text sent since the reply was queued; it is never sent again blind.
 The lexicons' named errors (``MessagesDisabled``, ``NotFollowedBySender``, ``ConvoLocked``,
-``InvalidConvo``, ...) fail the reply with the reason.
+``InvalidConvo``, ...) fail the reply with the reason, and so does an app password without access to
+direct messages (a failed reply, not an account to reconnect: its posts go on).
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ from chorus.platforms.base import (
     PublishResult,
 )
 from chorus.platforms.bluesky.notifications import PLATFORM, fetch_notifications, parse_notifications
-from chorus.platforms.bluesky.publish import BlueskyPublisher
+from chorus.platforms.bluesky.publish import BlueskyPublisher, scope_refused
 from chorus.platforms.http import bearer, call, json_body
 from chorus.platforms.parts import CLOCK_SKEW
 from chorus.platforms.replies import ReplyRequest
@@ -202,9 +203,9 @@ class BlueskyCursor:
 def refusal(error: PlatformError) -> str | None:
     """Why the account cannot read its chat log for now (``NO_DM_ACCESS``, ``NO_CHAT_SERVICE``), or None
     for a failure that the next poll may not meet (5xx, a timeout, a rate limit, an expired session)."""
-    message = (error.message or "").lower()
-    if error.code == "InvalidToken" and message.startswith("bad token"):  # "Bad token method" / "... scope"
+    if scope_refused(error):  # "Bad token method": the app password does not allow chat.bsky.*
         return NO_DM_ACCESS
+    message = (error.message or "").lower()
     if error.status in (404, 501) or any(m in message for m in NO_SERVICE_MESSAGES):
         return NO_CHAT_SERVICE
     return None
@@ -366,18 +367,25 @@ class BlueskyChatSender:
             raise PermanentError("Bluesky: the reply names no conversation", platform=PLATFORM)
         return convo
 
+    def _call(self, creds: AccountCredentials, method: str, nsid: str, **kw: Any) -> requests.Response:
+        """A chat call with the publisher's session. A refusal (a lexicon's named error, an app password
+        without access to direct messages, no chat service) fails with its reason, and never as an
+        ``AuthError``: the account itself stays connected (its posts go on)."""
+        try:
+            return self.publisher().xrpc(creds, method, nsid, headers=dict(CHAT_HEADERS), **kw)
+        except PermanentError as error:
+            kind = refusal(error)
+            why = REFUSALS.get(error.code or "") or (WHY[kind] if kind else None)
+            if why is None:
+                raise
+            raise PermanentError(f"Bluesky refused the message: {why} ({error.code})", platform=PLATFORM,
+                                 code=error.code, status=error.status) from error  # fmt: skip
+
     def send(self, creds: AccountCredentials, request: ReplyRequest) -> PublishResult:
         body = {"convoId": self._convo(request), "message": {"text": request.text}}
 
         def create() -> str:
-            try:
-                resp = self.publisher().xrpc(creds, "POST", SEND, json=body, headers=dict(CHAT_HEADERS))
-            except PermanentError as error:
-                why = REFUSALS.get(error.code or "")
-                if why is None:
-                    raise
-                raise PermanentError(f"Bluesky refused the message: {why} ({error.code})", platform=PLATFORM,
-                                     code=error.code, status=error.status) from error  # fmt: skip
+            resp = self._call(creds, "POST", SEND, json=body)
             sent = obj(json_body(resp, PLATFORM), "sendMessage")
             message_id = ident(sent.get("id"))
             if message_id is None:
@@ -387,8 +395,9 @@ class BlueskyChatSender:
         return PublishResult(platform_post_id=request.progress.step(ROOT, create))
 
     def find_sent(self, creds: AccountCredentials, request: ReplyRequest) -> PublishResult | None:
-        resp = self.publisher().xrpc(creds, "GET", GET_MESSAGES, params={"convoId": self._convo(request),
-                                     "limit": str(LOOK_LIMIT)}, headers=dict(CHAT_HEADERS))  # fmt: skip
+        resp = self._call(
+            creds, "GET", GET_MESSAGES, params={"convoId": self._convo(request), "limit": str(LOOK_LIMIT)}
+        )
         page = obj(json_body(resp, PLATFORM), "getMessages")
         since = request.not_before - CLOCK_SKEW
         wanted = textlib.match_key(request.text)

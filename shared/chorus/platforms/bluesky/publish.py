@@ -73,6 +73,9 @@ POST_COLLECTION = "app.bsky.feed.post"
 UPLOAD_TIMEOUT = DEFAULT_TIMEOUT
 RESUME_STEP = "resume"
 TOKEN_ERRORS = frozenset({"ExpiredToken", "InvalidToken"})
+SCOPE_REFUSALS = ("bad token method", "bad token scope")
+"""The PDS's ``InvalidToken`` messages for a valid session whose app password does not allow the method
+(``chat.bsky.*`` without access to direct messages): a new session would be refused the same."""
 S32_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 _TID_FALLBACK_EPOCH_US = 1_672_531_200_000_000  # 2023-01-01T00:00:00Z
 _TID_FALLBACK_SPAN_US = 2**48  # ~8.9 years
@@ -115,6 +118,11 @@ def parse_at_uri(uri: str) -> tuple[str, str, str]:
 
 def post_url(did_or_handle: str, rkey: str) -> str:
     return f"https://bsky.app/profile/{did_or_handle}/post/{rkey}"
+
+
+def scope_refused(error: PlatformError) -> bool:
+    """Whether the PDS refused a valid session the method (``SCOPE_REFUSALS``), not the session itself."""
+    return error.code == "InvalidToken" and (error.message or "").strip().lower() in SCOPE_REFUSALS
 
 
 def _jwt_expired(token: str, now: float) -> bool:
@@ -268,6 +276,8 @@ class BlueskyPublisher:
             )
         except PermanentError as exc:
             if exc.code not in TOKEN_ERRORS and not (isinstance(exc, AuthError) and current.refresh_jwt):
+                raise
+            if scope_refused(exc):
                 raise
         if budget is not None:  # renewing may take two requests, then the call is repeated
             self._sessions.pop(creds.account_id, None)
