@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -17,9 +18,12 @@ from typing import Any, Protocol
 from chorus.auth.keys import Principal
 from chorus.errors import ValidationFailed
 from chorus.events.envelope import DomainEvent
+from chorus.inbox.live import ConnectionSender, default_sender, push_to
 from chorus.store import notifications as store
 from chorus.store.notifications import Notification
 from chorus.store.pages import Page, PageRequest
+
+log = logging.getLogger(__name__)
 
 
 class Notifier(Protocol):
@@ -248,3 +252,40 @@ def mark_read_in_bulk(
         principal.workspace_id, recipient_of(principal), until, now, READ_ALL_MAX
     )
     return Marked(marked, more, until)
+
+
+# ------------------------------------------------------------------ live: the badge told at once
+CHANGED = "notifications.changed"  # the frame a person's live connections get; their badge re-reads
+
+
+def lists_changed(
+    changes: Iterable[tuple[str, Mapping[str, Any], Mapping[str, Any]]],
+) -> set[tuple[str, str]]:
+    """(workspace, recipient) of every list the main table's stream records changed: a notification
+    listed, or read (not its e-mail claimed)."""
+    found: set[tuple[str, str]] = set()
+    for event_name, new, old in changes:
+        if new.get("kind") != "notification":
+            continue
+        if event_name == "INSERT" or new.get("read_at") != old.get("read_at"):
+            found.add((str(new["workspace_id"]), str(new["recipient"])))
+    return found
+
+
+def push_changed(people: Iterable[tuple[str, str]], sender: ConnectionSender | None = None) -> int:
+    """Tell each person's live connections in the workspace (theirs only) that their notifications
+    changed, once a batch; how many frames were delivered. Best effort: a push that fails is logged, not
+    retried (the stream batch it came with is not run again for it)."""
+    people = sorted(set(people))
+    if not people:
+        return 0
+    to = sender or default_sender()
+    delivered = 0
+    for workspace_id, recipient in people:
+        try:
+            delivered += push_to(workspace_id, recipient, CHANGED, {}, to)
+        except Exception as exc:  # best effort: the badge re-reads each minute and when it reconnects
+            log.warning(
+                "notifications push failed", extra={"workspace_id": workspace_id, "error": type(exc).__name__}
+            )
+    return delivered

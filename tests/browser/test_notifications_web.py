@@ -9,7 +9,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, Team, fits_a_phone, serious_violations, sign_in
-from tests.integration.harness import Chorus
+from tests.integration.harness import Chorus, eventually
 
 
 def decided(chorus: Chorus, team: Team, text: str, approve: bool) -> dict[str, Any]:
@@ -124,3 +124,25 @@ def test_mark_all_read_is_one_request_and_what_came_in_since_stays_unread(
         "GET", "/notifications?unread=true", team.contributor.id_token, workspace=team.workspace_id
     ).json()["notifications"]
     assert [n["subject"] for n in unread] == ["Post rejected: Came in later"]
+
+
+def test_the_badge_counts_a_new_notification_at_once_and_a_read_in_another_tab(
+    page: Any, chorus: Chorus, team: Team
+) -> None:
+    from chorus.inbox.live import connections
+
+    sign_in(page, chorus, team.contributor, team.workspace_id)
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Notifications", exact=True)).to_be_visible()  # nothing unread
+    eventually(lambda: connections(team.workspace_id), timeout=30)  # the app's live connection is open
+    # A decision on their post: the badge counts it now, not at the next minute's read
+    decided(chorus, team, "Live badge", approve=True)
+    expect(nav.get_by_role("link", name=re.compile(r"^Notifications\W*1 unread$"))).to_be_visible(
+        timeout=20_000
+    )
+    # Read in another tab: this one's badge goes
+    other = page.context.new_page()
+    other.goto(chorus.rt.web_url + "/notifications")
+    other.get_by_role("button", name="Mark all read").click()
+    expect(other.get_by_role("status")).to_have_text("Marked 1 notification read.")
+    expect(nav.get_by_role("link", name="Notifications", exact=True)).to_be_visible(timeout=20_000)

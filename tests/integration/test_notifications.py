@@ -1,6 +1,7 @@
 """A person's notifications marked read many at once (``POST /notifications/read``): by ids, or all the
 unread ones dated up to a time, in one request; only their own, in the workspace they call in; bad input
-is a 422 naming the field."""
+is a 422 naming the field. A list that changed (listed, read) is pushed to its owner's live connections,
+and no one else's."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from typing import Any
 import pytest
 import requests
 
-from chorus.notifications import READ_IDS_MAX, notice, tell
+from chorus.notifications import CHANGED, READ_IDS_MAX, notice, tell
 from chorus.store import notifications as store
 from chorus.store.notifications import Notification
 from chorus.store.pages import PageRequest
-from tests.integration.harness import Chorus, Person
+from tests.integration.harness import Chorus, Person, eventually
 
 T0 = datetime(2026, 12, 1, 9, 0, 0, 123456, tzinfo=UTC)  # stored to the microsecond, shown to the ms
 
@@ -131,3 +132,34 @@ def test_bad_input_is_a_422_naming_the_field(
 
 def test_it_needs_a_caller(chorus: Chorus) -> None:
     assert chorus.call("POST", "/notifications/read", None, json={"all": True}).status_code == 401
+
+
+def test_a_change_is_pushed_live_to_the_recipients_connections_only(chorus: Chorus) -> None:
+    from tests.integration.test_inbox import Listener
+    from tests.integration.test_roles import key_id
+
+    # Given a workspace with two keys, each with a live connection (a browser's WebSocket)
+    ws, owner = chorus.workspace("Live badge")
+    made = chorus.call("POST", "/keys", owner, json={"name": "intern", "role": "viewer"})
+    assert made.status_code == 201, made.text
+    intern = made.json()["key"]
+    mine, theirs = Listener(chorus, owner), Listener(chorus, intern)
+    try:
+        changed = {"type": CHANGED, "data": {}}
+        # When a notification is listed for the owner's key
+        listed(ws, f"key:{key_id(owner)}", 2)
+        # Then its connection is told (once for the batch or once per record), the other one never
+        eventually(lambda: changed in mine.received, timeout=30)
+        # When it marks them read, it is told again
+        told = len(mine.received)
+        assert call_key(chorus, owner, {"all": True}).json()["marked"] == 2
+        eventually(lambda: len(mine.received) > told, timeout=30)
+        assert mine.received[-1] == changed
+        assert theirs.received == []
+    finally:
+        mine.close()
+        theirs.close()
+
+
+def call_key(chorus: Chorus, key: str, payload: dict[str, Any]) -> requests.Response:
+    return chorus.call("POST", "/notifications/read", key, json=payload)

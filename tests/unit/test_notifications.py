@@ -4,7 +4,7 @@ them, whoever produces it: the approval workflow, reminder publishing and the in
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 from chorus.events.envelope import DomainEvent
 from chorus.inbox import sla
-from chorus.notifications import notice, notice_id
+from chorus.inbox.live import owned_by
+from chorus.notifications import lists_changed, notice, notice_id
 from chorus.posts import approvals, reminders
 from chorus.posts.model import Content, Mode, Post, Target, TargetState
 
@@ -151,3 +152,49 @@ def test_no_producer_builds_a_notification_of_its_own() -> None:
         if re.search(r"(?<![A-Za-z_])Notification\(", path.read_text(encoding="utf-8"))
     }
     assert builds == {"shared/chorus/notifications.py", "shared/chorus/store/notifications.py"}
+
+
+def stored(recipient: str = "user:u1", **fields: Any) -> dict[str, Any]:
+    """A notification's stream image, as the table's stream carries it."""
+    return {"kind": "notification", "workspace_id": "ws1", "recipient": recipient, "topic": "t", **fields}
+
+
+def test_a_list_changed_when_a_notification_is_listed_or_read_not_when_its_email_is_claimed() -> None:
+    read = "2026-12-07T10:00:00.000000+0000"
+    changes = [
+        ("INSERT", stored("user:u1"), {}),
+        ("MODIFY", stored("user:u2", read_at=read), stored("user:u2")),
+        ("MODIFY", stored("user:u3", emailed_at=read), stored("user:u3")),  # e-mail claimed: no change
+        ("MODIFY", stored("key:k1", read_at=read, emailed_at=read), stored("key:k1", read_at=read)),
+        ("INSERT", {"kind": "account", "workspace_id": "ws1", "account_id": "a1"}, {}),
+        ("INSERT", stored("user:u1"), {}),  # twice in a batch: told once
+    ]
+    assert lists_changed(changes) == {("ws1", "user:u1"), ("ws1", "user:u2")}
+
+
+def test_the_stream_batch_tells_the_people_whose_lists_changed_once() -> None:
+    from chorus.posts.published import on_table_changes
+
+    told: list[set[tuple[str, str]]] = []
+    handled = on_table_changes(
+        [("INSERT", stored("user:u1"), {}), ("INSERT", stored("user:u1"), {})], tell_live=told.append
+    )
+    assert told == [{("ws1", "user:u1")}]
+    assert handled == 1
+    told.clear()
+    on_table_changes([("MODIFY", stored(emailed_at="x"), stored())], tell_live=told.append)
+    assert told == []
+
+
+@dataclass
+class Conn:
+    user_id: str | None
+    key_id: str | None
+
+
+def test_a_persons_connections_are_theirs_signed_in_or_with_their_keys_a_workspace_key_its_own() -> None:
+    conns = [Conn("u1", None), Conn("u1", "k1"), Conn("u2", "k2"), Conn(None, "k3"), Conn(None, None)]
+    mine = [c for c in conns if owned_by("user:u1")(c)]  # type: ignore[arg-type]
+    assert mine == [Conn("u1", None), Conn("u1", "k1")]
+    assert [c for c in conns if owned_by("key:k3")(c)] == [Conn(None, "k3")]  # type: ignore[arg-type]
+    assert [c for c in conns if owned_by("user:")(c)] == []  # type: ignore[arg-type]

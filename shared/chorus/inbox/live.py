@@ -1,4 +1,5 @@
-"""Live updates: WebSocket connections scoped to a workspace, and pushing changes to them.
+"""Live updates: WebSocket connections scoped to a workspace, and pushing changes to them (to all of them,
+or to one person's: :func:`push_to`).
 
 Each connection remembers the API key and the member it authenticated with: revoking the key or removing
 the member closes its connections at once (:class:`LiveSessions`, through the API Gateway management API's DeleteConnection)."""
@@ -93,16 +94,7 @@ class LiveSessions:
         return self._close(workspace_id, lambda c: c.user_id == user_id, user_id=user_id)
 
     def _close(self, workspace_id: str, whose: Callable[[ConnectionItem], bool], **about: str) -> int:
-        bind()
-        opened = [
-            c.connection_id
-            for c in ConnectionItem.query(
-                keys.workspace_pk(workspace_id),
-                ConnectionItem.sk.startswith(keys.connection_sk("")),
-                consistent_read=True,
-            )
-            if whose(c)
-        ]
+        opened = _opened(workspace_id, whose, consistent=True)
         closed = 0
         for connection_id in opened:
             closed += self._closer.close(connection_id)
@@ -113,30 +105,67 @@ class LiveSessions:
         return closed
 
 
+def _opened(
+    workspace_id: str, whose: Callable[[ConnectionItem], bool], consistent: bool = False
+) -> list[str]:
+    """The workspace's stored connections ``whose`` accepts."""
+    bind()
+    return [
+        c.connection_id
+        for c in ConnectionItem.query(
+            keys.workspace_pk(workspace_id),
+            ConnectionItem.sk.startswith(keys.connection_sk("")),
+            consistent_read=consistent,
+        )
+        if whose(c)
+    ]
+
+
+def owned_by(actor: str) -> Callable[[ConnectionItem], bool]:
+    """Connections of ``actor``: ``user:<id>`` (a person, signed in or with their keys) or ``key:<id>``
+    (an API key of the workspace's own)."""
+    kind, _, ident = actor.partition(":")
+    if kind == "user":
+        return lambda c: c.user_id == ident
+    return lambda c: kind == "key" and c.key_id == ident
+
+
+def push_to(
+    workspace_id: str, actor: str, kind: str, payload: Mapping[str, Any], sender: ConnectionSender
+) -> int:
+    """Push one update to ``actor``'s live connections in the workspace only (:func:`owned_by`); forget
+    the ones that are gone."""
+    whose, unexpired = owned_by(actor), _unexpired(datetime.now(UTC))
+    mine = _opened(workspace_id, lambda c: whose(c) and unexpired(c))
+    return _send_all(workspace_id, _frame(kind, payload), sender, mine)
+
+
 def connections(workspace_id: str) -> list[str]:
     return _listed.get(workspace_id, _stored_connections)
 
 
 def _stored_connections(workspace_id: str) -> list[str]:
-    bind()
-    now = datetime.now(UTC)
-    return [
-        c.connection_id
-        for c in ConnectionItem.query(
-            keys.workspace_pk(workspace_id), ConnectionItem.sk.startswith(keys.connection_sk(""))
-        )
-        if c.expires_at is None or c.expires_at > now
-    ]
+    return _opened(workspace_id, _unexpired(datetime.now(UTC)))
+
+
+def _unexpired(now: datetime) -> Callable[[ConnectionItem], bool]:
+    return lambda c: c.expires_at is None or c.expires_at > now
 
 
 def broadcast(workspace_id: str, kind: str, payload: Mapping[str, Any], sender: ConnectionSender) -> int:
     """Push one update to every live connection of the workspace; forget the ones that are gone."""
-    return _send_all(workspace_id, json.dumps({"type": kind, "data": payload}, default=str).encode(), sender)
+    return _send_all(workspace_id, _frame(kind, payload), sender)
 
 
-def _send_all(workspace_id: str, data: bytes, sender: ConnectionSender) -> int:
+def _frame(kind: str, payload: Mapping[str, Any]) -> bytes:
+    return json.dumps({"type": kind, "data": payload}, default=str).encode()
+
+
+def _send_all(
+    workspace_id: str, data: bytes, sender: ConnectionSender, to: Sequence[str] | None = None
+) -> int:
     delivered = 0
-    for connection_id in connections(workspace_id):
+    for connection_id in connections(workspace_id) if to is None else to:
         if sender.send(connection_id, data):
             delivered += 1
         else:

@@ -15,7 +15,9 @@ whose root landed (its ``platform_post_id`` written) before the final transition
 transition, and later writes of a published target count never. Account inserts and removals go to
 the inbox's poll index (:func:`chorus.inbox.links.on_stream_record`). Both followers are idempotent (a
 link is a put of the same item; a followed post's note and entry are conditional puts), so a batch the
-stream delivers again changes nothing.
+stream delivers again changes nothing. A notification listed or read tells its person's live
+connections, once a batch (:func:`chorus.notifications.push_changed`: their unread badge re-reads; a
+batch delivered again only makes it re-read again).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from chorus.inbox.links import on_stream_record
 from chorus.inbox.store import save_post_link
 from chorus.metrics.service import follow_published_batch, stored_post_text
+from chorus.notifications import lists_changed, push_changed
 
 Image = Mapping[str, Any]
 
@@ -46,13 +49,16 @@ def on_table_changes(
     link: Callable[[str, str, str, str], None] = save_post_link,
     follow: Callable[[Sequence[tuple[str, Mapping[str, Any], str]]], object] = follow_published_batch,
     text_of: Callable[[str, str | None, str], str] = stored_post_text,
+    tell_live: Callable[[set[tuple[str, str]]], object] = push_changed,
 ) -> int:
     """Handle a batch of stream records (event name, new image, old image); the count of records acted on."""
     handled = 0
     published: list[tuple[str, Mapping[str, Any], str]] = []
+    others: list[tuple[str, Image, Image]] = []
     for event_name, new, old in changes:
         if new.get("kind") != "target" and old.get("kind") != "target":
             handled += on_stream_record(event_name, new, old)
+            others.append((event_name, new, old))
             continue
         if not became_published(new, old):
             continue
@@ -63,4 +69,7 @@ def on_table_changes(
         handled += 1
     if published:
         follow(published)
-    return handled
+    people = lists_changed(others)
+    if people:
+        tell_live(people)
+    return handled + len(people)
