@@ -171,6 +171,14 @@ def test_people_see_each_other_and_a_crossed_reply_is_warned_before_sending(chor
             actor_a,
             actor_b,
         ]
+        # And A's renewal (now typing) keeps when A arrived: the viewers stay in arrival order
+        again = chorus.call("POST", f"/inbox/{cid}/presence", key_a, json={"state": "typing"}).json()
+        first = seen.json()["viewers"][0]
+        assert [(v["user"], v["state"]) for v in again["viewers"]] == [
+            (actor_a, "typing"),
+            (actor_b, "typing"),
+        ]
+        assert again["viewers"][0]["since"] == first["since"]
     finally:
         browser_a.close()
     drafted = datetime.now(UTC) - timedelta(seconds=1)

@@ -17,8 +17,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
-
 from chorus.errors import Conflict, ValidationFailed
 from chorus.inbox import keys as ik
 from chorus.inbox.live import ConnectionSender, broadcast
@@ -62,22 +60,20 @@ def announce(
     pk, sk = keys.workspace_pk(workspace_id), ik.presence_sk(conversation_id, user)
     if state == "left":
         PresenceItem(pk, sk).delete()
-    else:
-        try:
-            since = PresenceItem.get(pk, sk, consistent_read=True).since
-        except DoesNotExist:
-            since = now
-        PresenceItem(
-            pk,
-            sk,
-            workspace_id=workspace_id,
-            conversation_id=conversation_id,
-            user=user,
-            state=state,
-            since=since,
-            seen_at=now,
-            expires_at=now + PRESENCE_TTL + timedelta(minutes=5),  # DynamoDB's TTL deletes it later
-        ).save()
+    else:  # one write: ``since`` kept from the first announcement, the rest renewed
+        PresenceItem(pk, sk).update(
+            actions=[
+                PresenceItem.kind.set(PresenceItem),  # queries of the subclass filter on it
+                PresenceItem.workspace_id.set(workspace_id),
+                PresenceItem.conversation_id.set(conversation_id),
+                PresenceItem.user.set(user),
+                PresenceItem.state.set(state),
+                PresenceItem.since.set(PresenceItem.since | now),
+                PresenceItem.seen_at.set(now),
+                # DynamoDB's TTL deletes it later
+                PresenceItem.expires_at.set(now + PRESENCE_TTL + timedelta(minutes=5)),
+            ]
+        )
     viewers = present(workspace_id, conversation_id, now)
     answer = {"conversation_id": conversation_id, "viewers": viewers}
     if sender is not None:
