@@ -52,7 +52,13 @@ class FakeRecorder:
         self.account: list[MetricPoint] = []
 
     def record_post_points(
-        self, workspace_id: str, account_id: str, post: PostInfo, points: Iterable[MetricPoint]
+        self,
+        workspace_id: str,
+        account_id: str,
+        post: PostInfo,
+        points: Iterable[MetricPoint],
+        *,
+        collected_at: datetime | None = None,
     ) -> RecordResult:
         listed = list(points)
         self.posts[post.platform_post_id] = listed

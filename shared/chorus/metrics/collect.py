@@ -13,7 +13,8 @@ It knows nothing of AWS: points go through a :class:`PointRecorder` (the metrics
 a fake in tests). Platform errors (rate limits, revoked tokens) propagate to the caller, which parks or
 flags the account; whatever was recorded before the error stays, and a re-run does not record it twice
 because recording is idempotent. The caller keeps the collection times: the outcome says which posts
-were collected at ``now`` and when the account is next due.
+were collected at ``now`` (and which of them their recording marked collected already: a post's first
+recording folds it and stores the time in the same transaction) and when the account is next due.
 """
 
 from __future__ import annotations
@@ -35,7 +36,13 @@ class PointRecorder(Protocol):
     """Where points go (:class:`~chorus.metrics.store.MetricsStore` satisfies it)."""
 
     def record_post_points(
-        self, workspace_id: str, account_id: str, post: PostInfo, points: Iterable[MetricPoint]
+        self,
+        workspace_id: str,
+        account_id: str,
+        post: PostInfo,
+        points: Iterable[MetricPoint],
+        *,
+        collected_at: datetime | None = None,
     ) -> RecordResult: ...
 
     def record_account_points(
@@ -65,6 +72,7 @@ class CollectionOutcome:
     collected_at: datetime
     posts_collected: tuple[str, ...] = ()  # platform post ids asked for (collected at ``collected_at``)
     posts_missing: tuple[str, ...] = ()  # asked for, but the platform returned no point
+    posts_marked: tuple[str, ...] = ()  # of those collected, the ones their recording marked collected
     account_collected: bool = False
     recorded: RecordResult = field(default_factory=RecordResult)
     next_due: datetime | None = None  # earliest next collection of any post or the account
@@ -98,6 +106,7 @@ def collect_account(
     recorded = RecordResult()
     due = due_posts(job.posts, now)
     missing: list[str] = []
+    marked: list[str] = []
     if due:
         asked = [p.info.platform_post_id for p in due]
         by_post: dict[str, list[MetricPoint]] = {pid: [] for pid in asked}
@@ -117,7 +126,12 @@ def collect_account(
             points = by_post[post.info.platform_post_id]
             if not points:
                 missing.append(post.info.platform_post_id)
-            recorded += recorder.record_post_points(job.workspace_id, job.account_id, post.info, points)
+            result = recorder.record_post_points(
+                job.workspace_id, job.account_id, post.info, points, collected_at=now
+            )
+            if result.folded:
+                marked.append(post.info.platform_post_id)
+            recorded += result
     account_due = ladder.account_is_due(job.account_last_collected_at, now)
     if account_due:
         points = [
@@ -130,6 +144,7 @@ def collect_account(
         collected_at=now,
         posts_collected=tuple(p.info.platform_post_id for p in due),
         posts_missing=tuple(missing),
+        posts_marked=tuple(marked),
         account_collected=account_due,
         recorded=recorded,
         next_due=_next_due(job, {p.info.platform_post_id for p in due}, account_due, now),

@@ -8,9 +8,15 @@ Every key is made here, never inline. Layout (``<ws>`` workspace id, ``<acct>`` 
                                                        (the date is that week's Monday)
   M#<ws>#<acct>              / POST#<platform post id> one post: metadata + latest lifetime values
   M#<ws>#<acct>              / STATE#<platform acct>   latest lifetime values of the account itself
-  M#<ws>#<acct>              / P#<published at>#<id>   a followed post not folded into its week yet
-                                                       (published time first: a range is one Query)
+  M#<ws>#<acct>              / P#<published at>#<id>   a followed post: what the collector follows
+                                                       (until its 90-day ladder ends) and, until its
+                                                       first collection folds it into its week, what
+                                                       reports count (published time first: a range
+                                                       is one Query)
   R#<ws>#<acct>#<scope>#<id> / <metric>#<period>#<at>  one raw point (idempotency key), TTL'd
+  CPOST#<ws>#<acct>          / <platform post id>      legacy (before session 9): the registry's own
+                                                       followed post, moved to ``P#`` by the account's
+                                                       next collection run
 
 Raw points have their own partition per observed object (post or account), so a busy account's
 collection spreads its writes and one object's history is one Query. Rollups share the account's
@@ -28,7 +34,7 @@ MONTH_PREFIX = "MO#"
 WEEK_PREFIX = "W#"
 POST_PREFIX = "POST#"
 STATE_PREFIX = "STATE#"
-UNFOLDED_PREFIX = "P#"
+FOLLOWED_PREFIX = "P#"
 
 
 def rollup_pk(workspace_id: str, account_id: str) -> str:
@@ -57,13 +63,18 @@ def post_sk(platform_post_id: str) -> str:
     return f"{POST_PREFIX}{platform_post_id}"
 
 
-def unfolded_sk(published_at: datetime, platform_post_id: str) -> str:
-    return f"{UNFOLDED_PREFIX}{iso(published_at)}#{platform_post_id}"
+def followed_sk(published_at: datetime, platform_post_id: str) -> str:
+    return f"{FOLLOWED_PREFIX}{iso(published_at)}#{platform_post_id}"
 
 
-def unfolded_bound(at: datetime) -> str:
-    """The sort key every unfolded post published at ``at`` or later sorts after (a range's bound)."""
-    return f"{UNFOLDED_PREFIX}{iso(at)}"
+def followed_bound(at: datetime) -> str:
+    """The sort key every followed post published at ``at`` or later sorts after (a range's bound)."""
+    return f"{FOLLOWED_PREFIX}{iso(at)}"
+
+
+def legacy_followed_pk(workspace_id: str, account_id: str) -> str:
+    """The partition of an account's followed posts as the registry kept them before session 9."""
+    return f"CPOST#{workspace_id}#{account_id}"
 
 
 def account_state_sk(platform_account_id: str) -> str:

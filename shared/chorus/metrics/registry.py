@@ -9,11 +9,19 @@ Items (metrics table, ``pk``/``sk``; key builders below)
   of :data:`SHARDS` partitions (hash of the pair) so a large install spreads its fan-out reads.
   ``platform``, ``next_due`` (ISO time the account next has anything due: a post on the ladder or its
   daily account metrics), ``account_last`` (last account-metrics collection), ``parked_until`` (a rate
-  limit's ``Retry-After``) and ``posts_version`` (bumped by every registered post).
-* **followed post** ``CPOST#<ws>#<acct>`` / ``<platform post id>``: what a report shows about the post
-  (:class:`~chorus.metrics.store.PostInfo`) and ``last_collected`` (the ladder's input). Deleted once
-  the ladder is finished (90 days), so one Query of the partition gives exactly the posts still
-  followed.
+  limit's ``Retry-After``), ``posts_version`` (bumped by every registered post) and ``legacy_moved``
+  (its legacy followed posts, below, were moved).
+* **followed post** ``M#<ws>#<acct>`` / ``P#<published at>#<platform post id>``: an item of the metrics
+  store (written once a post by :meth:`~chorus.metrics.store.MetricsStore.note_published`; see
+  :mod:`chorus.metrics.store`), which reports also count as published until the post's first
+  collection folds it into the rollups: what a report shows about the post
+  (:class:`~chorus.metrics.store.PostInfo`) and ``last_collected`` (the ladder's input, written by the
+  fold for the first collection and by :meth:`CollectionRegistry.mark_posts_collected` for the later
+  ones). Deleted once the ladder is finished (90 days), so one Query of the account's ``P#`` keys gives
+  exactly the posts still followed.
+* **legacy followed post** ``CPOST#<ws>#<acct>`` / ``<platform post id>``: the registry's own copy of a
+  followed post before session 9. An account's next collection run moves them
+  (:meth:`CollectionRegistry.move_legacy_posts`, once an account: ``legacy_moved`` on its entry).
 
 The fan-out asks each shard for entries with ``next_due <= now`` (a filter on a Query: it reads the
 shard, which is one item per account, and sends only what is due). ``next_due`` is only ever *lowered*
@@ -25,8 +33,8 @@ collects, where the ladder decides what is due.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -34,12 +42,22 @@ from botocore.exceptions import ClientError
 
 from chorus.config import get_settings
 from chorus.errors import Conflict
+from chorus.metrics import keys
 from chorus.metrics.collect import PublishedPost
-from chorus.metrics.store import PostInfo
+from chorus.metrics.store import (
+    EXPIRES_AT,
+    FOLDED,
+    LAST_COLLECTED,
+    PostInfo,
+    followed_attributes,
+    followed_expiry,
+    post_record,
+)
 from chorus.store.keys import iso, parse_iso
 
 SHARDS = 16
 NEVER = "9999-12-31T23:59:59.999Z"  # next_due of an account with nothing left to collect
+LEGACY_MOVED = "legacy_moved"  # on an account entry: its legacy followed posts were moved
 
 AttrValue = dict[str, Any]
 Item = dict[str, AttrValue]
@@ -58,14 +76,6 @@ def entry_sk(workspace_id: str, account_id: str) -> str:
     return f"{workspace_id}#{account_id}"
 
 
-def followed_pk(workspace_id: str, account_id: str) -> str:
-    return f"CPOST#{workspace_id}#{account_id}"
-
-
-def followed_sk(platform_post_id: str) -> str:
-    return platform_post_id
-
-
 @dataclass(frozen=True)
 class AccountEntry:
     workspace_id: str
@@ -75,6 +85,7 @@ class AccountEntry:
     account_last_collected_at: datetime | None = None
     parked_until: datetime | None = None
     posts_version: int = 0
+    legacy_moved: bool = False
 
 
 def _s(value: str) -> AttrValue:
@@ -100,19 +111,23 @@ def _entry(item: Item) -> AccountEntry:
         account_last_collected_at=_time(item, "account_last"),
         parked_until=_time(item, "parked_until"),
         posts_version=int(item["posts_version"]["N"]) if "posts_version" in item else 0,
+        legacy_moved=LEGACY_MOVED in item,
     )
 
 
 def _followed(item: Item) -> PublishedPost:
-    info = PostInfo(
-        platform_post_id=item["sk"]["S"],
-        platform=_text(item, "platform") or "",
-        published_at=parse_iso(_text(item, "published_at") or "1970-01-01T00:00:00.000Z"),
-        text=_text(item, "text") or "",
-        url=_text(item, "url"),
-        post_id=_text(item, "post_id"),
-    )
-    return PublishedPost(info=info, last_collected_at=_time(item, "last_collected"))
+    """A followed post (``P#``), or a legacy one (``CPOST#``: its sort key is the platform post id)."""
+    info = post_record(item).info
+    if not info.platform_post_id:
+        info = replace(info, platform_post_id=item["sk"]["S"])
+    return PublishedPost(info=info, last_collected_at=_time(item, LAST_COLLECTED))
+
+
+def _followed_key(workspace_id: str, account_id: str, info: PostInfo) -> Item:
+    return {
+        "pk": _s(keys.rollup_pk(workspace_id, account_id)),
+        "sk": _s(keys.followed_sk(info.published_at, info.platform_post_id)),
+    }
 
 
 def _conditional_failed(exc: ClientError) -> bool:
@@ -179,37 +194,17 @@ class CollectionRegistry:
                     raise
         raise Conflict(f"next_due of {workspace_id}#{account_id} kept moving")
 
-    def follow_post(self, workspace_id: str, account_id: str, info: PostInfo) -> None:
-        """Follow a published post (idempotent: a second registration keeps its collection time)."""
-        item: Item = {
-            "pk": _s(followed_pk(workspace_id, account_id)),
-            "sk": _s(followed_sk(info.platform_post_id)),
-            "platform": _s(info.platform),
-            "published_at": _s(iso(info.published_at)),
-            "text": _s(info.text),
-        }
-        if info.url:
-            item["url"] = _s(info.url)
-        if info.post_id:
-            item["post_id"] = _s(info.post_id)
-        try:
-            self._client.put_item(
-                TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)"
-            )
-        except ClientError as exc:
-            if not _conditional_failed(exc):
-                raise
-
     def mark_posts_collected(
-        self, workspace_id: str, account_id: str, collected: dict[str, datetime | None], at: datetime
+        self,
+        workspace_id: str,
+        account_id: str,
+        collected: Sequence[tuple[PostInfo, datetime | None]],
+        at: datetime,
     ) -> None:
-        """Store ``at`` as the last collection of each post; a post whose next due time is ``None``
-        (ladder finished) is unfollowed instead."""
-        for platform_post_id, next_due in collected.items():
-            key = {
-                "pk": _s(followed_pk(workspace_id, account_id)),
-                "sk": _s(followed_sk(platform_post_id)),
-            }
+        """Store ``at`` as the last collection of each ``(post, next due time)``; a post whose next due
+        time is ``None`` (ladder finished) is unfollowed instead: its followed post goes."""
+        for info, next_due in collected:
+            key = _followed_key(workspace_id, account_id, info)
             if next_due is None:
                 self._client.delete_item(TableName=self.table, Key=key)
                 continue
@@ -217,13 +212,74 @@ class CollectionRegistry:
                 self._client.update_item(
                     TableName=self.table,
                     Key=key,
-                    UpdateExpression="SET last_collected = :at",
+                    UpdateExpression="SET #last = :at",
                     ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeNames={"#last": LAST_COLLECTED},
                     ExpressionAttributeValues={":at": _s(iso(at))},
                 )
             except ClientError as exc:
                 if not _conditional_failed(exc):
                     raise
+
+    def move_legacy_posts(self, workspace_id: str, account_id: str) -> int:
+        """Move the account's legacy followed posts (``CPOST#``, before session 9) onto the metrics
+        store's followed posts, then mark its entry ``legacy_moved``; returns how many were moved.
+
+        Each becomes (or completes) the store's followed post: its metadata, and when it was collected
+        (the first collection folded it, and the fold's tombstone may be gone after its two days) its
+        ``last_collected``, ``folded`` and the folded post's TTL; the legacy item is deleted after.
+        A crash in between leaves the legacy item, and the next run moves it again (the same writes).
+        One Query of an empty partition once an account after that: the flag spares the rest."""
+        moved = 0
+        for item in list(self._legacy_items(workspace_id, account_id)):
+            self._adopt(workspace_id, account_id, _followed(item))
+            self._client.delete_item(TableName=self.table, Key={"pk": item["pk"], "sk": item["sk"]})
+            moved += 1
+        try:
+            self._client.update_item(
+                TableName=self.table,
+                Key={
+                    "pk": _s(entry_pk(shard_of(workspace_id, account_id))),
+                    "sk": _s(entry_sk(workspace_id, account_id)),
+                },
+                UpdateExpression="SET #moved = :one",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#moved": LEGACY_MOVED},
+                ExpressionAttributeValues={":one": {"N": "1"}},
+            )
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+        return moved
+
+    def _adopt(self, workspace_id: str, account_id: str, post: PublishedPost) -> None:
+        """One legacy followed post written onto the store's followed post (see move_legacy_posts)."""
+        info = post.info
+        values: Item = dict(followed_attributes(account_id, info))
+        expires: AttrValue = {"N": str(followed_expiry(info.published_at))}
+        if post.last_collected_at is not None:
+            values[LAST_COLLECTED] = _s(iso(post.last_collected_at))
+            values[FOLDED] = {"N": "1"}
+            values[EXPIRES_AT] = expires
+        names = {f"#a{i}": name for i, name in enumerate(values)}
+        answer = self._client.update_item(
+            TableName=self.table,
+            Key=_followed_key(workspace_id, account_id, info),
+            UpdateExpression="SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(values))),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={f":a{i}": value for i, value in enumerate(values.values())},
+            ReturnValues="ALL_NEW",
+        )
+        now = answer.get("Attributes", {})
+        if FOLDED in now and now.get(EXPIRES_AT) != expires:
+            # folded (the old fold's tombstone) but never marked collected: keep it past its two days
+            self._client.update_item(
+                TableName=self.table,
+                Key=_followed_key(workspace_id, account_id, info),
+                UpdateExpression="SET #e = :e",
+                ExpressionAttributeNames={"#e": EXPIRES_AT},
+                ExpressionAttributeValues={":e": expires},
+            )
 
     def finish_run(
         self,
@@ -299,14 +355,11 @@ class CollectionRegistry:
                 "sk": _s(entry_sk(workspace_id, account_id)),
             },
         )
-        for post in self.followed_posts(workspace_id, account_id):
-            self._client.delete_item(
-                TableName=self.table,
-                Key={
-                    "pk": _s(followed_pk(workspace_id, account_id)),
-                    "sk": _s(followed_sk(post.info.platform_post_id)),
-                },
-            )
+        for item in [
+            *self._followed_items(workspace_id, account_id),
+            *self._legacy_items(workspace_id, account_id),
+        ]:
+            self._client.delete_item(TableName=self.table, Key={"pk": item["pk"], "sk": item["sk"]})
 
     # ------------------------------------------------------------------ reading
 
@@ -349,11 +402,27 @@ class CollectionRegistry:
         return None if item is None else _entry(item)
 
     def followed_posts(self, workspace_id: str, account_id: str) -> list[PublishedPost]:
+        """The account's followed posts: one Query of its ``P#`` keys (a folded post recorded without
+        having been followed, as tests and backfills do, left only its fold's marks: skipped)."""
         return [
             _followed(item)
-            for item in self._query(
-                KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues={":pk": _s(followed_pk(workspace_id, account_id))},
-                ConsistentRead=True,
-            )
+            for item in self._followed_items(workspace_id, account_id)
+            if "published_at" in item
         ]
+
+    def _followed_items(self, workspace_id: str, account_id: str) -> Iterator[Item]:
+        return self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :followed)",
+            ExpressionAttributeValues={
+                ":pk": _s(keys.rollup_pk(workspace_id, account_id)),
+                ":followed": _s(keys.FOLLOWED_PREFIX),
+            },
+            ConsistentRead=True,
+        )
+
+    def _legacy_items(self, workspace_id: str, account_id: str) -> Iterator[Item]:
+        return self._query(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": _s(keys.legacy_followed_pk(workspace_id, account_id))},
+            ConsistentRead=True,
+        )

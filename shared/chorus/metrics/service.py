@@ -3,22 +3,24 @@
 Three steps, each a thin handler's one call:
 
 1. :func:`follow_published_batch` (the main table's stream: targets that became ``published``, by
-   :mod:`chorus.posts.published`): each post is noted in the metrics store
-   (:meth:`~chorus.metrics.store.MetricsStore.note_published`: one small item, so it counts as published
-   and shows in reports at once, before any metric; its first collection folds it into the rollups) and
-   followed in the
-   :class:`~chorus.metrics.registry.CollectionRegistry`, its account's next due time lowered to the
-   ladder's first collection (one hour after publishing). :func:`follow_connected_account` follows an
-   account when it is connected, so its daily account metrics (followers) start with no post.
+   :mod:`chorus.posts.published`): each post is followed with one small item of the metrics store
+   (:meth:`~chorus.metrics.store.MetricsStore.note_published`), which both the collector reads (the
+   :class:`~chorus.metrics.registry.CollectionRegistry`'s followed posts) and reports count as published
+   at once, before any metric (its first collection folds it into the rollups); its account's next due
+   time is lowered to the ladder's first collection (one hour after publishing), once a batch.
+   :func:`follow_connected_account` follows an account when it is connected, so its daily account
+   metrics (followers) start with no post.
 2. :func:`fan_out` (schedule, hourly): one :class:`CollectMessage` per account with something due at
    the schedule's time, to the metrics queue.
 3. :func:`collect` (metrics queue consumer): decrypt the account's credentials, run
    :func:`~chorus.metrics.collect.collect_account` "as of" the message's time (the ladder decides which
-   posts are due), then store each collected post's collection time (or unfollow it when its ladder is
-   finished) and the account's next due time. When the account's daily metrics are due (its first
-   run after connect, then once a UTC day) and its collector is a
-   :class:`~chorus.platforms.base.TimelineReader`, :func:`follow_external_posts` first follows the
-   account's posts made outside Chorus (``external``: ``post_id`` None), collected in the same run.
+   posts are due), then store each collected post's collection time (the fold of a first collection
+   stored it already; a post whose ladder is finished is unfollowed) and the account's next due time.
+   When the account's daily metrics are due (its first run after connect, then once a UTC day) and its
+   collector is a :class:`~chorus.platforms.base.TimelineReader`, :func:`follow_external_posts` first
+   follows the account's posts made outside Chorus (``external``: ``post_id`` None), collected in the
+   same run. An account's followed posts of before session 9 are moved first, once
+   (:meth:`~chorus.metrics.registry.CollectionRegistry.move_legacy_posts`).
 
 Errors: a rate limit parks the account until its ``Retry-After`` (the fan-out skips it, nothing fails); a
 revoked token marks the account for re-authorisation; any other refusal is logged and retried by the
@@ -121,7 +123,7 @@ class SqsCollectionQueue:
 
 
 class PublishedRecorder(Protocol):
-    """Where a followed post is noted (:class:`~chorus.metrics.store.MetricsStore` satisfies it)."""
+    """Where a post is followed (:class:`~chorus.metrics.store.MetricsStore` satisfies it)."""
 
     def note_published(self, workspace_id: str, account_id: str, post: PostInfo) -> bool: ...
 
@@ -209,9 +211,11 @@ def follow_published_batch(
     registry: CollectionRegistry | None = None,
     recorder: PublishedRecorder | None = None,
 ) -> list[PostInfo]:
-    """:func:`follow_published` for a batch of (workspace id, data, text): each post noted and followed,
-    and each account's entry written once for the batch, due at its earliest post's first collection
-    (one hour after publishing), rather than once a post."""
+    """:func:`follow_published` for a batch of (workspace id, data, text): each post followed (one item:
+    see the module docstring), and each account's entry written once for the batch, due at its earliest
+    post's first collection (one hour after publishing), rather than once a post. A batch delivered
+    again writes no followed post (each is a conditional put) and leaves the entries as they were but
+    for ``posts_version``."""
     registry = registry or CollectionRegistry()
     recorder = recorder or _default_recorder()
     infos: list[PostInfo] = []
@@ -226,7 +230,7 @@ def follow_published_batch(
             post_id=data.get("post_id"),
         )
         account_id = str(data["account_id"])
-        _follow_post(workspace_id, account_id, info, registry, recorder)
+        recorder.note_published(workspace_id, account_id, info)
         due = ladder.next_post_collection(info.published_at, None, info.published_at) or info.published_at
         earlier = accounts.get((workspace_id, account_id))
         accounts[(workspace_id, account_id)] = (info.platform, min(due, earlier[1]) if earlier else due)
@@ -238,18 +242,6 @@ def follow_published_batch(
     return infos
 
 
-def _follow_post(
-    workspace_id: str,
-    account_id: str,
-    info: PostInfo,
-    registry: CollectionRegistry,
-    recorder: PublishedRecorder,
-) -> None:
-    """Counted as published at once (reports show it before any metric), then followed on the ladder."""
-    recorder.note_published(workspace_id, account_id, info)
-    registry.follow_post(workspace_id, account_id, info)
-
-
 def follow_external_posts(
     workspace_id: str,
     account_id: str,
@@ -259,7 +251,6 @@ def follow_external_posts(
     followed: Sequence[PublishedPost],
     at: datetime,
     *,
-    registry: CollectionRegistry,
     recorder: PublishedRecorder,
     linked: PostLinks,
 ) -> list[PublishedPost]:
@@ -296,7 +287,7 @@ def follow_external_posts(
             url=post.url,
             post_id=None,
         )
-        _follow_post(workspace_id, account_id, info, registry, recorder)
+        recorder.note_published(workspace_id, account_id, info)
         found.append(PublishedPost(info=info))
     if found:
         logger.info(
@@ -395,6 +386,8 @@ def collect(
     if collector is None:
         registry.finish_run(entry, next_due=None, account_collected_at=None)
         return RunResult("no_collector")
+    if not entry.legacy_moved:
+        registry.move_legacy_posts(ws, account_id)
     job = AccountJob(
         workspace_id=ws,
         account_id=account_id,
@@ -416,7 +409,6 @@ def collect(
                 job.creds,
                 job.posts,
                 at,
-                registry=registry,
                 recorder=store,
                 linked=linked,
             )
@@ -443,13 +435,15 @@ def collect(
     except PermanentError as error:
         logger.warning("collection_refused", extra={"account_id": account_id, "reason": error.message})
         return RunResult("refused")
-    published = {p.info.platform_post_id: p.info.published_at for p in job.posts}
-    registry.mark_posts_collected(
-        ws,
-        account_id,
-        {pid: ladder.next_post_collection(published[pid], at, at) for pid in outcome.posts_collected},
-        at,
-    )
+    collected = set(outcome.posts_collected)
+    marked = set(outcome.posts_marked)  # their first collection's fold stored the time already
+    following: list[tuple[PostInfo, datetime | None]] = []
+    for post in job.posts:
+        if post.info.platform_post_id in collected:
+            next_due = ladder.next_post_collection(post.info.published_at, at, at)
+            if next_due is None or post.info.platform_post_id not in marked:
+                following.append((post.info, next_due))
+    registry.mark_posts_collected(ws, account_id, following, at)
     registry.finish_run(
         entry,
         next_due=outcome.next_due,

@@ -10,15 +10,26 @@ Items (keys in :mod:`chorus.metrics.keys`)
   (``l_<metric>``, ``t_<metric>``) and a ``version``.
 * **account state** ``M#<ws>#<acct>`` / ``STATE#<platform account id>``: the same latest/version pair
   for the account's own lifetime counters (followers, follows, channel views).
-* **unfolded post** ``M#<ws>#<acct>`` / ``P#<published at>#<platform post id>``: a post just published
-  and followed (:meth:`MetricsStore.note_published`: one small conditional put, the post item's
-  metadata fields), not yet in its week's scores nor in the day/month ``n_posts``. Its first recording
-  (the first collection, an hour later) folds it in: the same transaction that creates the post item,
-  writes its score to the week and adds ``n_posts`` marks it ``folded`` (a tombstone, TTL'd after
-  ``FOLDED_KEPT``, so that a late redelivery of the follow does not note it again). Readers add the
-  unfolded posts of a range to what the rollups hold (:meth:`MetricsStore.read_account_range`). Why:
-  following by rewriting the week item (KBs, in a transaction: billed twice) with every published post
-  was 9 of a post's 15 DynamoDB write units (docs/scaling.md).
+* **followed post** ``M#<ws>#<acct>`` / ``P#<published at>#<platform post id>``: the one item a
+  published post is followed with (:meth:`MetricsStore.note_published`, from the main table's stream or
+  for the external posts a collection run finds: one small conditional put of the post item's metadata
+  fields), and two readers share it. The collector follows it
+  (:class:`~chorus.metrics.registry.CollectionRegistry`: one Query of the account's ``P#`` keys, the
+  ladder's ``last_collected`` on it, deleted when the 90-day ladder ends), and reports count it as
+  published while it is *unfolded*: not yet in its week's scores nor in the day/month ``n_posts``. Its
+  first recording (the first collection, an hour later) folds it in: the same transaction that creates
+  the post item, writes its score to the week and adds ``n_posts`` marks it ``folded``, sets
+  ``last_collected`` (the run's time, so the run does not write the item again) and gives it a TTL
+  (``expires_at``, :data:`FOLLOWED_KEPT` after publishing: only a backstop for an account no longer
+  collected; an unfolded post keeps no TTL, it is a report's only count of the post). A late
+  redelivery of the follow finds the item and writes nothing, folded or not. Readers add the unfolded
+  posts of a range to what the rollups hold (:meth:`MetricsStore.read_account_range`: one Query of the
+  range's ``P#`` keys, folded ones filtered out). Why one item: following by rewriting the week item
+  (KBs, in a transaction: billed twice) with every published post was 9 of a post's 15 DynamoDB write
+  units, and a small noted item here beside the registry's own followed item was still 2
+  (docs/scaling.md). Before session 9 the registry kept ``CPOST#<ws>#<acct>`` items and the fold left
+  a tombstone here TTL'd after two days: the registry moves an account's legacy items here on its next
+  collection run (:meth:`~chorus.metrics.registry.CollectionRegistry.move_legacy_posts`).
 * **day** ``M#<ws>#<acct>`` / ``D#<YYYY-MM-DD>`` (UTC day) and **month** ``.../MO#<YYYY-MM>``:
   ``s_<metric>`` what the account's posts *gained* that day (sum of deltas of lifetime post counters,
   by observation time), ``n_posts`` posts published that day (``n_posts_ext``: of them, the posts made
@@ -125,7 +136,11 @@ EXTERNAL_IDS = "ext"  # on a week item: the platform post ids of its external po
 SCORES = "scores"
 VERSION = "version"
 FOLDED = "folded"
-FOLDED_KEPT = timedelta(days=2)  # longer than EventBridge retries an event (24 h at most)
+LAST_COLLECTED = "last_collected"  # on a followed post: its last collection (the ladder's input)
+EXPIRES_AT = "expires_at"  # the table's TTL attribute
+# a folded followed post's TTL after its publish time: its ladder ends at 90 days, where the collection
+# deletes it; the TTL only bounds what an account that is no longer collected leaves behind
+FOLLOWED_KEPT = timedelta(days=120)
 
 # Cancellation reasons a fresh read and another attempt can resolve ("None": this item was fine).
 RETRYABLE_CANCELLATIONS = frozenset(
@@ -163,12 +178,14 @@ class RecordResult:
     written: int = 0  # raw points stored now
     duplicates: int = 0  # already stored by an earlier run: nothing written
     out_of_order: int = 0  # stored raw, older than the latest reading: no rollup change
+    folded: int = 0  # posts this recording folded into the rollups (their first recording)
 
     def __add__(self, other: RecordResult) -> RecordResult:
         return RecordResult(
             self.written + other.written,
             self.duplicates + other.duplicates,
             self.out_of_order + other.out_of_order,
+            self.folded + other.folded,
         )
 
 
@@ -379,6 +396,7 @@ class _Updates:
 class _Plan:
     updates: list[_Update]
     out_of_order: int
+    folded: bool = False  # the post's first recording: it folds the followed post into the rollups
 
 
 @dataclass
@@ -513,28 +531,36 @@ class MetricsStore:
     # -------------------------------------------------------------- writing
 
     def record_post_points(
-        self, workspace_id: str, account_id: str, post: PostInfo, points: Iterable[MetricPoint]
+        self,
+        workspace_id: str,
+        account_id: str,
+        post: PostInfo,
+        points: Iterable[MetricPoint],
+        *,
+        collected_at: datetime | None = None,
     ) -> RecordResult:
-        """Store a post's points and fold its lifetime counters into the rollups (idempotent)."""
+        """Store a post's points and fold its lifetime counters into the rollups (idempotent).
+
+        ``collected_at``: the collection run's time; the recording that folds the post stores it as
+        the followed post's ``last_collected`` (``folded`` in the result says it did)."""
         mine = self._own_points(points, MetricScope.POST, post.platform_post_id)
         result = RecordResult()
         for batch in _by_time(mine):
-            result += self._record(workspace_id, account_id, batch, post=post)
-        if not mine:
-            self._ensure_post(workspace_id, account_id, post)
+            result += self._record(workspace_id, account_id, batch, post=post, collected_at=collected_at)
+        if not mine and self._ensure_post(workspace_id, account_id, post, collected_at):
+            result += RecordResult(folded=1)
         self._pack(workspace_id, account_id)
         return result
 
     def note_published(self, workspace_id: str, account_id: str, post: PostInfo) -> bool:
-        """A post just published: counted and shown by reports from now on, folded into the rollups by
-        its first recording. One conditional put of a small item (see the module docstring); False when
-        it was noted already (a redelivered event)."""
-        own = _Update({})
-        self._post_fields(own, account_id, post)
+        """Follow a post just published: counted and shown by reports from now on, collected on the
+        ladder, folded into the rollups by its first recording. One conditional put of one small item
+        (the followed post: see the module docstring); False when it was followed already (a
+        redelivered stream record: nothing written)."""
         item: Item = {
             "pk": _s(keys.rollup_pk(workspace_id, account_id)),
-            "sk": _s(keys.unfolded_sk(post.published_at, post.platform_post_id)),
-            **own.sets,
+            "sk": _s(keys.followed_sk(post.published_at, post.platform_post_id)),
+            **followed_attributes(account_id, post),
         }
         try:
             self._client.put_item(
@@ -599,7 +625,13 @@ class MetricsStore:
         return list(mine.values())
 
     def _record(
-        self, workspace_id: str, account_id: str, batch: list[MetricPoint], *, post: PostInfo | None
+        self,
+        workspace_id: str,
+        account_id: str,
+        batch: list[MetricPoint],
+        *,
+        post: PostInfo | None,
+        collected_at: datetime | None = None,
     ) -> RecordResult:
         pending = list(batch)
         duplicates = 0
@@ -611,7 +643,9 @@ class MetricsStore:
                 return RecordResult(duplicates=duplicates)
             state = self._get(rollup_pk, state_sk)
             week = self._get(rollup_pk, keys.week_sk(_utc_day(post.published_at))) if post else None
-            plan = self._plan(workspace_id, account_id, pending, state, post, rollup_pk, state_sk, week)
+            plan = self._plan(
+                workspace_id, account_id, pending, state, post, rollup_pk, state_sk, week, collected_at
+            )
             raw = [self._raw_put(workspace_id, account_id, p) for p in pending]
             updates = [u.request(self.table) for u in plan.updates]
             stale = self._stale_packed(rollup_pk, plan.updates)
@@ -640,7 +674,12 @@ class MetricsStore:
                 )
                 self._sleep(min(0.05 * 2**attempt, 1.0) * random.random())
                 continue
-            return RecordResult(written=len(pending), duplicates=duplicates, out_of_order=plan.out_of_order)
+            return RecordResult(
+                written=len(pending),
+                duplicates=duplicates,
+                out_of_order=plan.out_of_order,
+                folded=int(plan.folded),
+            )
         raise MetricsWriteConflict(
             f"could not record metrics of {object_id} after {self.max_attempts} attempts"
         )
@@ -655,6 +694,7 @@ class MetricsStore:
         rollup_pk: str,
         state_sk: str,
         week: Item | None = None,
+        collected_at: datetime | None = None,
     ) -> _Plan:
         version = _version(state)
         latest = _latest_of(state)
@@ -696,30 +736,15 @@ class MetricsStore:
                     month_item.add(GAINED + point.metric, point.value - previous.value)
         if post is not None:
             self._post_fields(own, account_id, post)
-            self._score(
-                updates,
-                rollup_pk,
-                account_id,
-                post,
-                {m: v.value for m, v in latest.items()},
-                version == 0,
-                week,
-                int((self._clock() + FOLDED_KEPT).timestamp()),
-            )
-        return _Plan(list(updates), out_of_order)
+            self._score(updates, rollup_pk, account_id, post, {m: v.value for m, v in latest.items()}, week)
+            if version == 0:
+                self._fold(updates, rollup_pk, post, collected_at)
+        return _Plan(list(updates), out_of_order, folded=post is not None and version == 0)
 
     @staticmethod
     def _post_fields(own: _Update, account_id: str, post: PostInfo) -> None:
-        own.set("kind", _s("post"))
-        own.set("account_id", _s(account_id))
-        own.set("platform", _s(post.platform))
-        own.set("platform_post_id", _s(post.platform_post_id))
-        own.set("published_at", _s(iso(post.published_at)))
-        own.set("text", _s(post.text[:TEXT_EXCERPT_CHARS]))
-        if post.url:
-            own.set("url", _s(post.url))
-        if post.post_id:
-            own.set("post_id", _s(post.post_id))
+        for name, value in followed_attributes(account_id, post).items():
+            own.set(name, value)
 
     @staticmethod
     def _score(
@@ -728,9 +753,7 @@ class MetricsStore:
         account_id: str,
         post: PostInfo,
         latest: Mapping[str, int],
-        new: bool,
         week: Item | None,
-        folded_expires: int,
     ) -> None:
         score = PostScore.of(
             account_id,
@@ -753,22 +776,41 @@ class MetricsStore:
             if post.platform_post_id not in ids:
                 ids.add(post.platform_post_id)
                 week_update.set(EXTERNAL_IDS, _s(json.dumps(sorted(ids), separators=(",", ":"))))
-        if new:  # counted in the rollups from now on: no longer as an unfolded post
-            for counter in (POSTS_PUBLISHED, POSTS_EXTERNAL) if external else (POSTS_PUBLISHED,):
-                updates.on(rollup_pk, keys.day_sk(published)).add(counter, 1)
-                updates.on(rollup_pk, keys.month_sk(published)).add(counter, 1)
-            tombstone = updates.on(rollup_pk, keys.unfolded_sk(post.published_at, post.platform_post_id))
-            tombstone.set(FOLDED, _n(1))
-            tombstone.set("expires_at", _n(folded_expires))
 
-    def _ensure_post(self, workspace_id: str, account_id: str, post: PostInfo) -> None:
-        """A post that returned no points yet still counts as published and shows in reports."""
+    @staticmethod
+    def _fold(updates: _Updates, rollup_pk: str, post: PostInfo, collected_at: datetime | None) -> None:
+        """The post's first recording: counted in the day/month rollups from now on, and its followed
+        post marked ``folded`` (no longer counted as unfolded), in the same transaction."""
+        published = _utc_day(post.published_at)
+        external = post.post_id is None
+        for counter in (POSTS_PUBLISHED, POSTS_EXTERNAL) if external else (POSTS_PUBLISHED,):
+            updates.on(rollup_pk, keys.day_sk(published)).add(counter, 1)
+            updates.on(rollup_pk, keys.month_sk(published)).add(counter, 1)
+        followed = updates.on(rollup_pk, keys.followed_sk(post.published_at, post.platform_post_id))
+        followed.set(FOLDED, _n(1))
+        followed.set(EXPIRES_AT, _n(followed_expiry(post.published_at)))
+        if collected_at is not None:
+            followed.set(LAST_COLLECTED, _s(iso(collected_at)))
+
+    def _ensure_post(
+        self, workspace_id: str, account_id: str, post: PostInfo, collected_at: datetime | None = None
+    ) -> bool:
+        """A post that returned no points yet still counts as published and shows in reports. Returns
+        whether this call folded it (created its post item)."""
         rollup_pk = keys.rollup_pk(workspace_id, account_id)
         if self._get(rollup_pk, keys.post_sk(post.platform_post_id)) is not None:
-            return
+            return False
         week = self._get(rollup_pk, keys.week_sk(_utc_day(post.published_at)))
         plan = self._plan(
-            workspace_id, account_id, [], None, post, rollup_pk, keys.post_sk(post.platform_post_id), week
+            workspace_id,
+            account_id,
+            [],
+            None,
+            post,
+            rollup_pk,
+            keys.post_sk(post.platform_post_id),
+            week,
+            collected_at,
         )
         stale = self._stale_packed(rollup_pk, plan.updates)
         try:
@@ -777,7 +819,9 @@ class MetricsStore:
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise  # cancelled: another writer created it first, which is all this wanted
+                raise
+            return False  # cancelled: another writer created it first, which is all this wanted
+        return True
 
     def _raw_put(self, workspace_id: str, account_id: str, point: MetricPoint) -> dict[str, Any]:
         item: Item = {
@@ -986,16 +1030,17 @@ class MetricsStore:
         return found
 
     def _unfolded(self, pk: str, first_ts: int, last_ts: int) -> list[PostRecord]:
-        """The unfolded posts of partition ``pk`` published in ``first_ts`` <= t < ``last_ts`` (one
-        Query of their key range; folded tombstones filtered out)."""
-        low = keys.unfolded_bound(datetime.fromtimestamp(first_ts, UTC))
-        high = keys.unfolded_bound(datetime.fromtimestamp(last_ts, UTC))
-        return [_post_record(item) for item in self._query(pk, low, high, without=FOLDED)]
+        """The unfolded posts of partition ``pk`` published in ``first_ts`` <= t < ``last_ts``: one
+        Query of the followed posts' key range, the folded ones filtered out (DynamoDB bills the Query
+        by what it reads: the range's followed posts of the last 90 days, folded or not)."""
+        low = keys.followed_bound(datetime.fromtimestamp(first_ts, UTC))
+        high = keys.followed_bound(datetime.fromtimestamp(last_ts, UTC))
+        return [post_record(item) for item in self._query(pk, low, high, without=FOLDED)]
 
     def get_posts(self, workspace_id: str, refs: Sequence[tuple[str, str]]) -> list[PostRecord]:
         """Post items for ``(account_id, platform_post_id)`` pairs (BatchGet), in no particular order."""
         wanted = [(keys.rollup_pk(workspace_id, acct), keys.post_sk(pid)) for acct, pid in refs]
-        return [_post_record(item) for item in self._batch_get(wanted)]
+        return [post_record(item) for item in self._batch_get(wanted)]
 
     def post_history(
         self, workspace_id: str, account_id: str, platform_post_id: str
@@ -1069,7 +1114,9 @@ def _fold(found: AccountRange, item: Item, first: date, *, monthly: bool) -> Non
             target.setdefault(metric, {})[day] = int(value["N"])
 
 
-def _post_record(item: Item) -> PostRecord:
+def post_record(item: Item) -> PostRecord:
+    """A post item (or a followed post) as a :class:`PostRecord`."""
+
     def text(name: str) -> str | None:
         value = item.get(name)
         return None if value is None else str(value["S"])
@@ -1084,6 +1131,28 @@ def _post_record(item: Item) -> PostRecord:
         post_id=text("post_id"),
     )
     return PostRecord(account_id=text("account_id") or "", info=info, latest=latest)
+
+
+def followed_attributes(account_id: str, post: PostInfo) -> Item:
+    """What a report shows about a post, as the attributes of its post item and its followed post."""
+    item: Item = {
+        "kind": _s("post"),
+        "account_id": _s(account_id),
+        "platform": _s(post.platform),
+        "platform_post_id": _s(post.platform_post_id),
+        "published_at": _s(iso(post.published_at)),
+        "text": _s(post.text[:TEXT_EXCERPT_CHARS]),
+    }
+    if post.url:
+        item["url"] = _s(post.url)
+    if post.post_id:
+        item["post_id"] = _s(post.post_id)
+    return item
+
+
+def followed_expiry(published_at: datetime) -> int:
+    """The TTL (Unix seconds) of a folded followed post published at ``published_at``."""
+    return int((published_at + FOLLOWED_KEPT).timestamp())
 
 
 # ------------------------------------------------------------------ whole items, for bulk loads
