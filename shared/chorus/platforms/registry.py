@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chorus.accounts.tokens import TokenSet
 from chorus.platforms.base import AccountCredentials, MetricsCollector, PublishingAdapter
+from chorus.platforms.oauth2 import TokenSet
 
 
 @dataclass(frozen=True)
