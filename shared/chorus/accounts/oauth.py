@@ -40,7 +40,7 @@ import ipaddress
 import os
 import secrets
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -178,8 +178,7 @@ def _finish_business(
             "owner",
         )
     granted = scopes or grant.scopes
-    tokens = TokenSet(grant.tokens.access_token, grant.tokens.refresh_token, grant.tokens.expires_at)
-    grants.store_grant(account.workspace_id, account.id, tokens, ",".join(granted), extra=account.extra)
+    grants.store_grant(account.workspace_id, account.id, grant.tokens, ",".join(granted), extra=account.extra)
     return accounts.get_account(account.workspace_id, account.id)
 
 
@@ -443,7 +442,7 @@ def _identify_threads(
         me.account_id,
         # Threads refreshes a long-lived token with itself: it is its own refresh token (so it is
         # refreshed ahead of expiry like any other; chorus.accounts.refreshers).
-        TokenSet(granted.access_token, granted.access_token, granted.expires_at),
+        replace(granted, refresh_token=granted.access_token),
         handle=me.handle,
         display_name=me.display_name,
     )
@@ -511,7 +510,7 @@ def _identify_pinterest(
     boards = pinterest.boards(granted.access_token, session=http, api_url=apps.pinterest_api_url)
     return Identity(
         me.account_id,
-        TokenSet(granted.access_token, granted.refresh_token, granted.expires_at),
+        granted,
         handle=me.handle,
         display_name=me.display_name,
         extra=pinterest.board_extra(boards),
@@ -536,16 +535,15 @@ def _identify_linkedin(
         session=http,
         oauth_url=apps.linkedin_oauth_url,
     )
-    tokens = TokenSet(granted.access_token, granted.refresh_token, granted.expires_at)
     me = linkedin.member(granted.access_token, session=http, api_url=apps.linkedin_api_url)
-    found = [Identity(me.account_id, tokens, display_name=me.display_name)]
+    found = [Identity(me.account_id, granted, display_name=me.display_name)]
     try:
         pages = linkedin.administered(granted.access_token, session=http, api_url=apps.linkedin_api_url)
     except PermanentError as exc:
         if isinstance(exc, AuthError):
             raise
         pages = []  # 403: the organization scopes were not granted
-    found += [Identity(urn, tokens, extra={"member": me.account_id}) for urn in pages]
+    found += [Identity(urn, granted, extra={"member": me.account_id}) for urn in pages]
     return found
 
 
@@ -568,7 +566,7 @@ def _identify_youtube(
     me = youtube.whoami(granted.access_token, session=http, api_url=apps.youtube_api_url)
     return Identity(
         me.account_id,
-        TokenSet(granted.access_token, granted.refresh_token, granted.expires_at),
+        granted,
         handle=me.handle,
         display_name=me.display_name,
     )
@@ -597,7 +595,7 @@ def _identify_tiktok(pending: PendingConnect, code: str, apps: OAuthApps, http: 
     creator = tiktok.creator_info(granted.access_token, session=http, api_url=apps.tiktok_api_url)
     return Identity(
         open_id,
-        TokenSet(granted.access_token, granted.refresh_token, granted.expires_at),
+        granted,
         handle=creator.username,
         display_name=me.display_name,
         extra={**creator.extra(), SCOPES: granted.scope or ""},
@@ -620,7 +618,7 @@ def _identify_x(pending: PendingConnect, code: str, apps: OAuthApps, http: reque
     me = x.whoami(granted.access_token, session=http, api_url=apps.x_api_url)
     return Identity(
         me.account_id,
-        TokenSet(granted.access_token, granted.refresh_token, granted.expires_at),
+        granted,
         handle=me.handle,
         display_name=me.display_name,
     )
@@ -642,7 +640,7 @@ def _identify_mastodon(pending: PendingConnect, code: str, http: requests.Sessio
     me = mastodon.whoami(granted.access_token, base_url=pending.base_url, session=http)
     return Identity(
         me.account_id,
-        TokenSet(granted.access_token, granted.refresh_token, granted.expires_at),
+        granted,
         handle=me.handle,
         display_name=me.display_name,
         extra={"client_id": pending.client_id, "client_secret": pending.client_secret},

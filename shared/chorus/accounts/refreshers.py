@@ -38,8 +38,8 @@ the platform's errors: ``AuthError`` when the grant is dead (the account must au
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
-from typing import Any
 
 import requests
 
@@ -86,7 +86,7 @@ def _refresh_threads(creds: AccountCredentials, apps: OAuthApps, http: requests.
     from chorus.platforms.threads import oauth
 
     fresh = oauth.refresh(creds.access_token, session=http, token_host=apps.threads_token_url)
-    return TokenSet(fresh.access_token, fresh.access_token, fresh.expires_at)
+    return replace(fresh, refresh_token=fresh.access_token)  # a long-lived token refreshes itself
 
 
 def _refresh_pinterest(creds: AccountCredentials, apps: OAuthApps, http: requests.Session) -> TokenSet | None:
@@ -139,15 +139,14 @@ def _refresh_tiktok(creds: AccountCredentials, apps: OAuthApps, http: requests.S
 
 
 def _refresh_with_client(
-    creds: AccountCredentials, apps: OAuthApps, refresh: Callable[[str, str, str], Any]
+    creds: AccountCredentials, apps: OAuthApps, refresh: Callable[[str, str, str], TokenSet]
 ) -> TokenSet | None:
     """``refresh(client_id, client_secret, refresh_token)`` with the deployment's app for the platform;
     None without the app or a refresh token."""
     app = apps.app(creds.platform)
     if app is None or app.client_secret is None or not creds.refresh_token:
         return None
-    fresh = refresh(app.client_id, app.client_secret, creds.refresh_token)
-    return TokenSet(fresh.access_token, fresh.refresh_token, fresh.expires_at)
+    return refresh(app.client_id, app.client_secret, creds.refresh_token)
 
 
 def _refresh_bluesky(creds: AccountCredentials, http: requests.Session) -> TokenSet | None:
@@ -157,15 +156,14 @@ def _refresh_bluesky(creds: AccountCredentials, http: requests.Session) -> Token
     app_password = creds.extra.get("app_password")
     if creds.refresh_token:
         try:
-            fresh = oauth.refresh(creds.refresh_token, base_url=base_url, session=http)
-            return TokenSet(fresh.access_token, fresh.refresh_token, fresh.expires_at)
+            return oauth.refresh(creds.refresh_token, base_url=base_url, session=http)
         except AuthError:
             if not app_password:
                 raise
     if not app_password:
         return None
     login = oauth.login(creds.handle or creds.account_id, app_password, base_url=base_url, session=http)
-    return TokenSet(login.tokens.access_token, login.tokens.refresh_token, login.tokens.expires_at)
+    return login.tokens
 
 
 def _refresh_x(creds: AccountCredentials, apps: OAuthApps, http: requests.Session) -> TokenSet | None:
@@ -174,14 +172,13 @@ def _refresh_x(creds: AccountCredentials, apps: OAuthApps, http: requests.Sessio
     app = apps.app("x")
     if app is None or not creds.refresh_token:
         return None
-    fresh = oauth.refresh(
+    return oauth.refresh(
         app.client_id,
         creds.refresh_token,
         client_secret=app.client_secret,
         session=http,
         token_url=apps.x_token_url,
     )
-    return TokenSet(fresh.access_token, fresh.refresh_token, fresh.expires_at)
 
 
 def _refresh_mastodon(creds: AccountCredentials, http: requests.Session) -> TokenSet | None:
@@ -190,10 +187,7 @@ def _refresh_mastodon(creds: AccountCredentials, http: requests.Session) -> Toke
     client_id, client_secret = creds.extra.get("client_id"), creds.extra.get("client_secret")
     if not (creds.refresh_token and creds.base_url and client_id and client_secret):
         return None
-    fresh = oauth.refresh(
-        client_id, client_secret, creds.refresh_token, base_url=creds.base_url, session=http
-    )
-    return TokenSet(fresh.access_token, fresh.refresh_token, fresh.expires_at)
+    return oauth.refresh(client_id, client_secret, creds.refresh_token, base_url=creds.base_url, session=http)
 
 
 def _refresh_meta(creds: AccountCredentials, apps: OAuthApps, http: requests.Session) -> TokenSet | None:

@@ -1,36 +1,25 @@
 """Platform tokens are encrypted at rest with KMS, bound to their workspace and account by the
 encryption context, and decrypted only in memory, only where a platform call needs them.
 
-The encrypted token set also holds the account's app password where the platform has one (Bluesky): it
-is a credential like the tokens, so it is never stored in plain text."""
+The token set is ``chorus.platforms.oauth2.TokenSet`` (re-exported here): the platforms answer it and
+this module seals it, with no conversion between the two. The encrypted token set also holds the
+account's app password where the platform has one (Bluesky) and the instance's app secret (Mastodon):
+they are credentials like the tokens, so they are never stored in plain text.
+
+The sealed JSON keeps its one-letter field names (``a`` access token, ``r`` refresh token, ``e`` expiry,
+``p`` app password, ``c`` app secret; ``s`` the granted scope, written only when there is one), so every
+blob stored before reads the same."""
 
 from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from chorus.platforms.oauth2 import TokenSet
 
-@dataclass(frozen=True)
-class TokenSet:
-    access_token: str
-    refresh_token: str | None = None
-    expires_at: datetime | None = None
-    app_password: str | None = field(default=None, repr=False)  # Bluesky: opens a new session
-    client_secret: str | None = field(default=None, repr=False)  # Mastodon: the instance's app secret
-
-    def merged_with(self, newer: TokenSet) -> TokenSet:
-        """A refresh answer replaces the access token; an empty refresh token or app password never
-        erases the stored one."""
-        return TokenSet(
-            access_token=newer.access_token or self.access_token,
-            refresh_token=newer.refresh_token or self.refresh_token,
-            expires_at=newer.expires_at,
-            app_password=newer.app_password or self.app_password,
-            client_secret=newer.client_secret or self.client_secret,
-        )
+__all__ = ["KmsTokenCipher", "TokenCipher", "TokenSet", "default_cipher"]
 
 
 class TokenCipher(Protocol):
@@ -45,6 +34,8 @@ def _dump(tokens: TokenSet) -> bytes:
         "r": tokens.refresh_token,
         "e": tokens.expires_at.isoformat() if tokens.expires_at else None,
     }
+    if tokens.scope:
+        raw["s"] = tokens.scope
     if tokens.app_password:
         raw["p"] = tokens.app_password
     if tokens.client_secret:
@@ -58,6 +49,7 @@ def _load(data: bytes) -> TokenSet:
         raw["a"],
         raw.get("r"),
         datetime.fromisoformat(raw["e"]) if raw.get("e") else None,
+        scope=raw.get("s") or None,
         app_password=raw.get("p") or None,
         client_secret=raw.get("c") or None,
     )

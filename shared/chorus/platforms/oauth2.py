@@ -1,6 +1,8 @@
 """OAuth 2.0 token requests and answers, one place for every platform's oauth module.
 
-- ``TokenSet``: what a token answer gives (re-exported by the platforms' oauth modules).
+- ``TokenSet``: an account's tokens, the one class for both layers: what a platform's token answer gives
+  (re-exported by the platforms' oauth modules) and what ``chorus.accounts.tokens`` seals with KMS and
+  stores (with the app password / instance app secret some platforms need to open a session again).
 - ``token_set``: a ``TokenSet`` from a token answer; an absent refresh token keeps the stored one.
 - ``expiry``: when a token expires, from an ``expires_in`` printed as a number or a string.
 - ``token_answer``: POST a token request (a form) and return an answer that holds an ``access_token``;
@@ -13,7 +15,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -30,7 +32,21 @@ class TokenSet:
     access_token: str
     refresh_token: str | None = None
     expires_at: datetime | None = None
-    scope: str | None = None
+    scope: str | None = None  # what the platform says was granted (its own separator), when it says
+    app_password: str | None = field(default=None, repr=False)  # Bluesky: opens a new session
+    client_secret: str | None = field(default=None, repr=False)  # Mastodon: the instance's app secret
+
+    def merged_with(self, newer: TokenSet) -> TokenSet:
+        """A refresh answer replaces the access token and its expiry; an empty refresh token, scope, app
+        password or app secret never erases the stored one."""
+        return TokenSet(
+            access_token=newer.access_token or self.access_token,
+            refresh_token=newer.refresh_token or self.refresh_token,
+            expires_at=newer.expires_at,
+            scope=newer.scope or self.scope,
+            app_password=newer.app_password or self.app_password,
+            client_secret=newer.client_secret or self.client_secret,
+        )
 
 
 def token_set(

@@ -22,17 +22,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 import requests
 
-from chorus.accounts.tokens import TokenSet
 from chorus.platforms.base import PermanentError, PlatformError
 from chorus.platforms.douyin.api import API_URL, request
-from chorus.platforms.oauth2 import expiry
+from chorus.platforms.oauth2 import TokenSet, expiry
 from chorus.platforms.whoami import named
 
 logger = logging.getLogger(__name__)
@@ -156,4 +155,4 @@ def refreshed(
         current = renew_refresh_token(client_key, current, session=session, api_url=api_url)
     except PlatformError as exc:
         logger.warning("douyin_refresh_token_not_renewed", extra={"reason": exc.message, "code": exc.code})
-    return TokenSet(tokens.access_token, current, tokens.expires_at)
+    return replace(tokens, refresh_token=current)

@@ -24,10 +24,9 @@ from urllib.parse import urlencode
 
 import requests
 
-from chorus.accounts.tokens import TokenSet
 from chorus.platforms.base import PermanentError
 from chorus.platforms.kuaishou.api import API_URL, PLATFORM, request
-from chorus.platforms.oauth2 import expiry, must_authorise
+from chorus.platforms.oauth2 import TokenSet, expiry, must_authorise
 from chorus.platforms.whoami import named, obj, text
 
 AUTHORIZE_URL = "https://open.kuaishou.com/oauth2/authorize"

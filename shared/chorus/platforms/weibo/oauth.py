@@ -23,11 +23,10 @@ from typing import Any
 
 import requests
 
-from chorus.accounts.tokens import TokenSet
 from chorus.platforms.base import AuthError, PermanentError
 from chorus.platforms.facebook.oauth import authorize_url as query_authorize_url
 from chorus.platforms.http import call, json_body
-from chorus.platforms.oauth2 import must_authorise, token_set
+from chorus.platforms.oauth2 import TokenSet, must_authorise, token_set
 from chorus.platforms.weibo.api import API_URL, PLATFORM, WeiboApi, classify, id_of
 from chorus.platforms.whoami import Owner, named, obj, text
 
@@ -79,9 +78,7 @@ def exchange_code(
     })  # fmt: skip
     if not text(body.get("access_token")):
         raise PermanentError("Weibo answered no access_token", platform=PLATFORM)
-    granted = token_set(body, now=now)
-    uid = named(body.get("uid"), PLATFORM, "uid")
-    return Granted(uid, TokenSet(granted.access_token, None, granted.expires_at))
+    return Granted(named(body.get("uid"), PLATFORM, "uid"), token_set(body, now=now))
 
 
 def whoami(access_token: str, *, session: requests.Session | None = None, api_url: str = API_URL) -> Owner:
