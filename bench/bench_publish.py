@@ -111,12 +111,16 @@ def main() -> None:
         # steady state: the previous run was a minute ago, one hour before the first future target
         queue = InMemoryPublishQueue()
         repo.save_scheduler_state(
-            datetime.now(UTC) + timedelta(seconds=30), datetime.now(UTC) - timedelta(minutes=4)
+            repo.SchedulerState(
+                datetime.now(UTC) + timedelta(seconds=30), datetime.now(UTC) - timedelta(minutes=4)
+            )
         )
         report = scheduler.run(datetime.now(UTC), queue)
         # and one run an hour later, when ~2.3 targets a minute are due
         later = start + timedelta(days=3)
-        repo.save_scheduler_state(later - timedelta(seconds=30), later - timedelta(minutes=4))
+        repo.save_scheduler_state(
+            repo.SchedulerState(later - timedelta(seconds=30), later - timedelta(minutes=4))
+        )
         busy = scheduler.run(later, queue)
         results = {
             "targets": TARGETS,

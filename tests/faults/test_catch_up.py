@@ -1,6 +1,6 @@
 """The scheduler's catch-up finishes: after a 7-day outage, one run after another (a minute apart, as
-EventBridge fires them) hands out or fails every missed target exactly once, each run within a bound
-of DynamoDB queries, the watermark saved as it goes, a stopped run resumed where it stopped.
+EventBridge fires them) publishes or fails every missed target exactly once, each run within a bound
+of DynamoDB queries, the cursors saved as they go, a stopped run resumed where it stopped.
 
 The scheduler's domain function runs on in-process moto with an injected clock: the 7 days take
 seconds, not a week, and no sleep."""
@@ -22,7 +22,6 @@ from chorus.events.envelope import InMemoryEventPublisher
 from chorus.posts import scheduler
 from chorus.posts.model import Target, TargetState
 from chorus.posts.queue import InMemoryPublishQueue, PublishMessage
-from chorus.posts.timing import minutes
 from chorus.store import keys, models
 from chorus.store import posts as repo
 from tests.support import main_table_in_moto
@@ -42,15 +41,17 @@ class Outage:
     events: InMemoryEventPublisher = field(default_factory=InMemoryEventPublisher)
     queries: list[int] = field(default_factory=list)  # DynamoDB Query calls of each run
     delivered: int = 0
+    claims: Counter[str] = field(default_factory=Counter)  # target id -> claims won
 
     def deliver(self) -> None:
         """What the publisher does with each new message, as far as the target's state goes: the
-        conditional queued -> publishing -> published transitions, by the message's token."""
+        claim (``scheduled|queued -> publishing``, conditional on the message's token and due time),
+        then ``published``. A message whose claim fails is stale."""
         for message, _ in self.queue.sent[self.delivered :]:
             target = target_of(message)
-            if repo.transition(
-                target, TargetState.PUBLISHING, expect=[TargetState.QUEUED], token=message.token
-            ):
+            due = keys.parse_iso(message.due_at)
+            if repo.start_publishing(target, message.token, due, due) is not None:
+                self.claims[target.id] += 1
                 assert repo.transition(target, TargetState.PUBLISHED, expect=[TargetState.PUBLISHING])
         self.delivered = len(self.queue.sent)
 
@@ -96,8 +97,7 @@ def outage_of(length: timedelta, targets: int, recent: int = 0) -> Outage:
         times += group
     due = plant(times)
     repo.save_scheduler_state(
-        (LAST_RUN + timedelta(seconds=LOOKAHEAD_S)).replace(second=0),
-        (LAST_RUN - scheduler.LOST_AFTER).replace(second=0),
+        repo.SchedulerState(LAST_RUN + timedelta(seconds=LOOKAHEAD_S), LAST_RUN - scheduler.LOST_AFTER)
     )
     return Outage(due, back)
 
@@ -142,16 +142,19 @@ def catch_up(outage: Outage, first: datetime, **kw: Any) -> list[scheduler.Sched
     return reports
 
 
-def assert_each_target_once(outage: Outage) -> set[str]:
-    """Every target ended published (through the normal path: one message) or failed as missed,
-    none twice, none left behind; the missed ones."""
+def assert_each_target_once(outage: Outage, one_message: bool = True) -> set[str]:
+    """Every target ended published (through the normal path: one claim) or failed as missed, none
+    twice, none left behind; the missed ones. ``one_message``: and none was sent two messages."""
     states = final_states(outage)
     messages = Counter(f"{m.post_id}.{m.account_id}" for m, _ in outage.queue.sent)
     failed = {tid for tid, t in states.items() if t.state is TargetState.FAILED}
     published = {tid for tid, t in states.items() if t.state is TargetState.PUBLISHED}
     assert failed | published == set(outage.due)
     assert set(messages) == published
-    assert set(messages.values()) == {1}
+    assert set(outage.claims) == published
+    assert set(outage.claims.values()) == {1}
+    if one_message:
+        assert set(messages.values()) == {1}
     for tid in failed:
         assert states[tid].error_code == scheduler.MISSED_CODE
         assert (states[tid].error or "").startswith("missed its time during an outage")
@@ -170,7 +173,7 @@ def test_a_seven_day_outage_is_caught_up_run_by_run_each_target_once(table: None
     watermarks: list[datetime] = []
 
     def stored_watermark(report: scheduler.SchedulerReport) -> None:
-        stored, _, _ = repo.scheduler_state()
+        stored = repo.scheduler_state().watermark
         assert stored is not None
         assert keys.iso(stored) == report.watermark  # the watermark it reports is the one stored
         watermarks.append(stored)
@@ -187,7 +190,7 @@ def test_a_seven_day_outage_is_caught_up_run_by_run_each_target_once(table: None
             break
         now += timedelta(minutes=1)
     # Then it caught up within minutes: what could still go out in the first run, then a day of the
-    # backlog per run (the sweep's cursor, 3 minutes further back, needs an eighth)
+    # backlog per run (the sweep's cursor follows the backlog's)
     assert [r.behind for r in reports] == [True] * 7 + [False] * (len(reports) - 7)
     assert len(reports) <= 9
     # The watermark moved forward on every run, never back, and ends past the last run's time
@@ -214,32 +217,37 @@ def test_a_run_stopped_midway_is_resumed_where_it_stopped(
     table: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     outage = outage_of(timedelta(hours=8), targets=20)
-    read: list[list[datetime]] = []
-    real = repo.due_targets
+    read: list[list[tuple[datetime, datetime]]] = []
+    real = repo.due_refs
 
-    def recording(prefix: str, minute: datetime, until: datetime) -> Iterator[Target]:
-        if prefix == "DUE":
-            read[-1].append(minute)
-        return real(prefix, minute, until)
+    def recording(minute: datetime, after: datetime, until: datetime) -> list[repo.DueRef]:
+        read[-1].append((minute, after))
+        return real(minute, after, until)
 
-    monkeypatch.setattr(repo, "due_targets", recording)
+    monkeypatch.setattr(repo, "due_refs", recording)
     # Given a first run after the outage whose time budget is spent after its first chunk of buckets
     read.append([])
     first = run_once(outage, outage.back, budget_s=0)
-    stored, _, _ = repo.scheduler_state()
-    assert stored is not None
-    # Then it saved the watermark after that chunk, the one it read beyond the live window
-    live = minutes(outage.back - scheduler.MISSED_AFTER, outage.back + timedelta(seconds=LOOKAHEAD_S))
-    backlog_read = sorted(m for m in read[0] if m not in live)
+    stored = repo.scheduler_state()
+    assert stored.backlog is not None
+    assert stored.watermark is not None
+    # Then it saved the backlog's cursor after that chunk, and the watermark after the live window
+    line = outage.back - scheduler.MISSED_AFTER
+    backlog_read = sorted(m for m, _ in read[0] if m < line.replace(second=0))
     assert len(backlog_read) == scheduler.CHUNK_BUCKETS
-    assert stored == backlog_read[-1] + timedelta(minutes=1)
+    assert stored.backlog == backlog_read[-1] + timedelta(minutes=1) - scheduler.MILLI
+    assert stored.watermark == outage.back + timedelta(seconds=LOOKAHEAD_S)
     assert first.behind
     # When the next run comes, with its full budget
     read.append([])
     run_once(outage, outage.back + timedelta(minutes=1))
-    # Then it starts where the first stopped (less the 2-minute overlap), not at the outage's start
-    assert min(read[1]) == stored - scheduler.OVERLAP
-    assert set(backlog_read) & set(read[1]) == {stored - timedelta(minutes=2), stored - timedelta(minutes=1)}
+    # Then it starts where the first stopped (no bucket read twice), not at the outage's start, and
+    # reads the live window from the watermark on (what the first run handed out is not read again)
+    backlog_next = [m for m, after in read[1] if m < line and after >= stored.backlog]
+    assert min(backlog_next) == backlog_read[-1]
+    assert (backlog_read[-1], stored.backlog) in read[1]
+    assert not set(backlog_read[:-1]) & set(backlog_next)
+    assert (stored.watermark.replace(second=0), stored.watermark) in read[1]
 
 
 class Crash(Exception):
@@ -265,26 +273,32 @@ class CrashingQueue(InMemoryPublishQueue):
 def test_a_run_that_crashes_mid_catch_up_loses_nothing_and_sends_nothing_twice(table: None) -> None:
     # Given a 3-hour outage with 40 targets due over it, most within the last 2 hours (published late)
     outage = outage_of(timedelta(hours=3), targets=40)
-    # and a first run after it that dies when SQS stops answering after 5 messages
+    # and a first run after it during which SQS stops answering after 5 messages
     crashing = CrashingQueue(allowed=5)
     outage.queue = crashing
-    with pytest.raises(Crash):
-        run_once(outage, outage.back)
+    report = run_once(outage, outage.back)
     outage.deliver()
     assert len(crashing.sent) == 5
+    assert report.unsent > 0
+    assert report.enqueued == 5
+    # its watermark stopped before the first target whose message was not sent
+    stored = repo.scheduler_state().watermark
+    assert stored is not None
+    assert stored < outage.back
     # When the runs go on with SQS back
     crashing.healed = True
     reports = catch_up(outage, outage.back + timedelta(minutes=1))
-    # Then every target ended published or failed as missed, none with a second message
-    missed = assert_each_target_once(outage)
+    # Then every target ended published (one claim) or failed as missed: the messages sent again from
+    # the watermark on (those sent after the first one refused) were refused by the claim as stale
+    missed = assert_each_target_once(outage, one_message=False)
     assert len(outage.due) - len(missed) > 5
     assert not reports[-1].behind
 
 
 def test_a_run_in_steady_state_reads_only_the_minutes_around_now(table: None) -> None:
-    # Given a scheduler that ran a minute ago (no outage) and a target due in 30 s
+    # Given a scheduler that ran a minute ago (no outage) and a target due in 40 s
     outage = outage_of(timedelta(minutes=1), targets=0)
-    due = plant([outage.back + timedelta(seconds=30)])
+    due = plant([outage.back + timedelta(seconds=40)])
     run_once(outage, outage.back - timedelta(minutes=1))
     puts: list[str] = []
     models.connection().client.meta.events.register(

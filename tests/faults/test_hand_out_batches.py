@@ -1,6 +1,6 @@
-"""The scheduler's hand-out in batches (issue 15's cost): ten targets queued and their messages sent in
-one SendMessageBatch, each delayed to its own second; what the queue refuses or fails is put back and
-handed out once by a later run, never twice."""
+"""The scheduler's hand-out in batches (issue 15's cost): ten messages sent in one SendMessageBatch,
+each delayed to its own second, and no write of a target; what the queue refuses or fails is read
+again by the next run (the watermark stops before it) and published once."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pytest
 from chorus.posts import scheduler
 from chorus.posts.model import TargetState
 from chorus.posts.queue import InMemoryPublishQueue, PublishMessage, SqsPublishQueue
-from chorus.store import keys
+from chorus.store import keys, models
+from chorus.store import posts as repo
 from tests.faults.test_catch_up import LAST_RUN, Outage, final_states, plant, run_once
 from tests.support import main_table_in_moto
 
@@ -56,10 +57,15 @@ def test_ten_targets_are_one_request_each_message_delayed_to_its_own_second(tabl
     # Given 25 targets due over the next 50 s
     due_in = [20 + 2 * i for i in range(25)]
     found, queue = outage(due_in)
+    writes: list[str] = []
+    for operation in ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"):
+        models.connection().client.meta.events.register(
+            f"before-call.dynamodb.{operation}", lambda model, **_: writes.append(model.name)
+        )
     # When the scheduler runs
     report = run_once(found, found.back)
     # Then it sent three requests (10, 10, 5), soonest first, each message delayed to arrive LEAD_S
-    # (to LEAD_S + 1) s before its due second, and queued every target with its message's token
+    # (to LEAD_S + 1) s before its due second, with the token the target holds (none) and its due time
     assert report.enqueued == 25
     requests = sorted(queue.requests, key=lambda r: r[0][0].due_at)  # sent in parallel
     assert [len(r) for r in requests] == [10, 10, 5]
@@ -69,30 +75,47 @@ def test_ten_targets_are_one_request_each_message_delayed_to_its_own_second(tabl
         due = keys.parse_iso(message.due_at)
         assert delay == int((due - found.back).total_seconds()) - scheduler.LEAD_S
     states = final_states(found)
-    assert {t.state for t in states.values()} == {TargetState.QUEUED}
-    assert {m.token for m, _ in queue.sent} == {t.queue_token for t in states.values()}
-
-
-def test_an_entry_the_queue_refuses_is_put_back_and_handed_out_once_by_the_next_run(table: None) -> None:
-    found, queue = outage([30 + i for i in range(10)])
-    queue.refuse = {3}
-    first = run_once(found, found.back)
-    assert first.enqueued == 9
-    refused = queue.requests[0][3][0]
-    back = final_states(found)[f"{refused.post_id}.{refused.account_id}"]
-    assert (back.state, back.queue_token) == (TargetState.SCHEDULED, None)
-    # the next run hands it out (once), and each target is published once by its one message
-    assert run_once(found, found.back + timedelta(seconds=5)).enqueued == 1
+    assert {m.token for m, _ in queue.sent} == {None}
+    assert {m.due_at for m, _ in queue.sent} == {keys.iso(t.due_at) for t in states.values()}
+    # and wrote no target: they stay scheduled until the claim; its cursors are its only write
+    assert {t.state for t in states.values()} == {TargetState.SCHEDULED}
+    assert writes == ["PutItem"]
+    assert repo.scheduler_state().watermark == found.back + timedelta(seconds=90)
     found.deliver()
-    assert sorted(f"{m.post_id}.{m.account_id}" for m, _ in queue.sent) == sorted(found.due)
     assert {t.state for t in final_states(found).values()} == {TargetState.PUBLISHED}
 
 
-def test_a_request_that_fails_puts_its_batch_back_and_nothing_goes_twice(table: None) -> None:
+def test_an_entry_the_queue_refuses_is_read_again_by_the_next_run_and_published_once(table: None) -> None:
+    found, queue = outage([30 + i for i in range(10)])
+    queue.refuse = {3}
+    first = run_once(found, found.back)
+    assert (first.enqueued, first.unsent) == (9, 1)
+    refused = queue.requests[0][3][0]
+    assert keys.parse_iso(refused.due_at) == found.back + timedelta(seconds=33)
+    # the watermark stopped just before it
+    assert repo.scheduler_state().watermark == found.back + timedelta(seconds=33) - scheduler.MILLI
+    found.deliver()
+    back = final_states(found)[f"{refused.post_id}.{refused.account_id}"]
+    assert (back.state, back.queue_token) == (TargetState.SCHEDULED, None)
+    # the next run sends it (and, where the due index still names them, the six after it again), and
+    # each target is published once: the claim of a published target's second message is refused
+    sent_before = len(queue.sent)
+    second = run_once(found, found.back + timedelta(seconds=5))
+    assert second.unsent == 0
+    assert (refused.post_id, refused.account_id) in {
+        (m.post_id, m.account_id) for m, _ in queue.sent[sent_before:]
+    }
+    found.deliver()
+    assert set(found.claims) == set(found.due)
+    assert set(found.claims.values()) == {1}
+    assert {t.state for t in final_states(found).values()} == {TargetState.PUBLISHED}
+
+
+def test_a_request_that_fails_is_read_again_by_the_next_run_and_nothing_goes_twice(table: None) -> None:
     found, queue = outage([30 + i for i in range(10)])
     queue.fail = True
-    with pytest.raises(ConnectionError):
-        run_once(found, found.back)
+    assert run_once(found, found.back).unsent == 10
+    assert repo.scheduler_state().watermark == found.back + timedelta(seconds=30) - scheduler.MILLI
     assert {(t.state, t.queue_token) for t in final_states(found).values()} == {(TargetState.SCHEDULED, None)}
     assert run_once(found, found.back + timedelta(seconds=5)).enqueued == 10
     found.deliver()

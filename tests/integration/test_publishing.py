@@ -233,7 +233,7 @@ def test_overdue_targets_are_caught_up_by_the_scheduler(chorus: Chorus, tenant: 
     target = repo.targets_of(ws, created["id"])[0]
     overdue = datetime.now(UTC) - timedelta(minutes=10)
     assert repo.transition(target, TargetState.SCHEDULED, expect=[TargetState.DRAFT], due_at=overdue)
-    repo.save_scheduler_state(overdue - timedelta(minutes=5), None)
+    repo.save_scheduler_state(repo.SchedulerState(watermark=overdue - timedelta(minutes=5)))
     # When the scheduler runs again
     report = chorus.rt.tick("SchedulerFunction")
     # Then it is handed out and published
@@ -256,7 +256,7 @@ def test_dst_day_posts_keep_their_local_wall_clock_time(chorus: Chorus, tenant: 
     assert autumn["targets"][0]["due_at"].startswith("2026-10-25T08:00:00")
     # And the scheduler hands the spring post out to arrive at 09:00 local, not 08:00 or 10:00
     queue = InMemoryPublishQueue()
-    repo.save_scheduler_state(datetime(2027, 3, 28, 6, 58, tzinfo=UTC), None)
+    repo.save_scheduler_state(repo.SchedulerState(watermark=datetime(2027, 3, 28, 6, 58, tzinfo=UTC)))
     scheduler.run(datetime(2027, 3, 28, 6, 59, 30, tzinfo=UTC), queue)
     mine = [(m, d) for m, d in queue.sent if m.post_id == spring["id"]]
     # (delays are whole seconds, counted when each message is sent: it arrives LEAD_S to LEAD_S + 1 s early)
@@ -278,7 +278,7 @@ def test_a_slow_hand_out_counts_each_delay_from_when_its_message_is_sent(
     # Given a run at 10:00:00 whose messages go out 20 s after it started (1,000 targets take seconds)
     start = datetime(2027, 5, 2, 10, 0, 0, tzinfo=UTC)
     queue = InMemoryPublishQueue()
-    repo.save_scheduler_state(datetime(2027, 5, 2, 9, 59, tzinfo=UTC), None)
+    repo.save_scheduler_state(repo.SchedulerState(watermark=datetime(2027, 5, 2, 9, 59, tzinfo=UTC)))
     scheduler.run(start, queue, clock=lambda: start + timedelta(seconds=20))
     # Then the message is delayed from 10:00:20, so it still arrives LEAD_S before 10:01, not 20 s late
     [delay] = [d for m, d in queue.sent if m.post_id == created["id"]]

@@ -15,8 +15,8 @@ Columns: ``time`` (ISO; naive = the workspace's zone), ``accounts`` (ids separat
    already there are recognised, not duplicated. The job's ``rows_done`` moves after every chunk
    (``GET /posts/import/{job_id}``). A chunk that cannot be written rolls back every post of the job
    (the job is ``failed``: nothing was created; the same upload may be retried).
-5. Targets due before the scheduler's next run are queued once every chunk is written, so a rolled-back
-   import never published anything.
+5. Targets due within the API's window (:func:`chorus.posts.scheduler.api_window`) are handed out once
+   every chunk is written, so a rolled-back import never published anything.
 
 A 1,000-row import runs inside the request (about 20 transactions); the answer is 201 with the job.
 """

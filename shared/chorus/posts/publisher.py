@@ -1,10 +1,13 @@
 """The publisher: one message, one target, published exactly once.
 
-* The message names the target and the queue token it was sent with; a target that was edited,
-  cancelled or re-queued since holds another token (or state), and the message is ignored.
+* The message names the target, the queue token it was sent with (None for a target never handed
+  out, which holds none) and its due time; a target that was edited, cancelled or re-queued since
+  holds another token (or state), a rescheduled one another due time, and the message is ignored.
 * Work that can happen before the due second does (load target, account, post, credentials); the
   platform call waits for the due second.
-* ``queued -> publishing`` is a conditional write: of two workers, one wins.
+* The claim, ``scheduled|queued -> publishing``, is a conditional write on the state, the token and
+  (for a ``scheduled`` target) the due time: of two workers, or two messages (the scheduler's and the
+  API's, two scheduler runs', a resent one), one wins and the others are ``stale``.
 * Transient errors retry with exponential backoff and jitter (or the platform's Retry-After);
   rate limits park the target (and the account) without failing it; permanent errors fail it with
   the platform's message; a timeout with unknown outcome goes to ``verifying``, where the platform is
@@ -23,7 +26,8 @@
   whose root is out but a later part failed for good is ``partially_published`` (an alert, the parts
   listed); ``POST /posts/{id}/retry`` re-queues it and the publish completes the missing parts.
 * Reminder publishing (a platform or content kind apps cannot publish: :mod:`chorus.posts.reminders`):
-  at the due second the target goes ``queued -> awaiting_manual`` (conditional on the message's token)
+  at the due second the target goes ``scheduled|queued -> awaiting_manual`` (conditional on the
+  message's token and due time)
   and its assignee is told once; a redelivery of the message finds the reminder already listed and
   its e-mail claimed.
 * An inbox draft (an adapter recorded the part ``INBOX``: TikTok's "upload to inbox") ends
@@ -70,6 +74,7 @@ from chorus.posts.model import Attempt, Content, Post, Target, TargetState
 from chorus.posts.queue import MAX_DELAY_S, PublishMessage, PublishQueue
 from chorus.store import keys
 from chorus.store import posts as repo
+from chorus.store.posts import CLAIMABLE
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +129,7 @@ def handle(message: PublishMessage, receive_count: int, deps: PublisherDeps) -> 
         if receive_count >= deps.max_receives:
             post = snapshot.get("post")
             _fail(target, deps, f"publisher crashed {receive_count} times: {exc!r}"[:500], "crashed",
-                  expect=[TargetState.QUEUED, TargetState.PUBLISHING, TargetState.VERIFYING, TargetState.PROCESSING],
+                  expect=[*CLAIMABLE, TargetState.PUBLISHING, TargetState.VERIFYING, TargetState.PROCESSING],
                   planned=post.planned_parts(target.account_id) if post else ())  # fmt: skip
         raise
 
@@ -136,13 +141,13 @@ def _handle(
     if kind == "publish" and target.state is TargetState.PUBLISHING and receive_count > 1:
         kind = "verify"  # a worker died mid-call: look before publishing again
     expected = {
-        "publish": TargetState.QUEUED,
-        "verify": TargetState.VERIFYING,
-        "step": TargetState.PROCESSING,
+        "publish": CLAIMABLE,
+        "verify": (TargetState.VERIFYING,),
+        "step": (TargetState.PROCESSING,),
     }
     if kind == "verify" and target.state is TargetState.PUBLISHING:
         pass
-    elif target.state is not expected.get(kind):
+    elif target.state not in expected.get(kind, ()) or _rescheduled(target, message):
         return Outcome(target.id, "stale")
 
     if "post" not in snapshot or "account" not in snapshot:
@@ -160,12 +165,13 @@ def _handle(
             return Outcome(target.id, "waiting")
         if snapshot.get("workspace") is not None and snapshot["workspace"].publishing_paused:
             repo.transition(
-                target, TargetState.PAUSED, expect=[TargetState.QUEUED], token=message.token, new_token=None
-            )
+                target, TargetState.PAUSED, expect=CLAIMABLE, token=message.token, new_token=None,
+                message_due=due,
+            )  # fmt: skip
             return Outcome(target.id, "paused")
         if account.status != "active":
             reason = f"account {account.handle or account.id} needs re-authorisation: {account.status_reason or account.status}"
-            return _fail(target, deps, reason, "account_needs_reauth", expect=[TargetState.QUEUED])
+            return _fail(target, deps, reason, "account_needs_reauth", expect=list(CLAIMABLE))
         if account.retry_after and account.retry_after > now:
             return _park(
                 target, message, deps, (account.retry_after - now).total_seconds(), "account rate limit"
@@ -188,7 +194,7 @@ def _handle(
         # the target queued, not claimed; every later attempt reads the same ones back
         content = published_content(post, target).content
         first = _first_to_send(post, target)
-        started = repo.start_publishing(target, message.token, deps.now(), sent=first)
+        started = repo.start_publishing(target, message.token, due, deps.now(), sent=first)
         if started is None:
             return Outcome(target.id, "stale")  # another worker won, or the post was edited
         target = started  # with the persisted idempotency material and the parts already out
@@ -218,7 +224,9 @@ def _remind(
 
     post: Post = snapshot["post"]
     workspace = snapshot.get("workspace")
-    if target.state is TargetState.QUEUED:
+    if target.state in CLAIMABLE:
+        if _rescheduled(target, message):
+            return Outcome(target.id, "stale")
         due = keys.parse_iso(message.due_at)
         early = (due - deps.now()).total_seconds()
         if early > WAIT_FOR_DUE_MAX_S:
@@ -226,8 +234,9 @@ def _remind(
             return Outcome(target.id, "waiting")
         if workspace is not None and workspace.publishing_paused:
             repo.transition(
-                target, TargetState.PAUSED, expect=[TargetState.QUEUED], token=message.token, new_token=None
-            )
+                target, TargetState.PAUSED, expect=CLAIMABLE, token=message.token, new_token=None,
+                message_due=due,
+            )  # fmt: skip
             return Outcome(target.id, "paused")
         if early > 0:
             deps.sleep(early)  # the reminder goes out at the due second, like any publish
@@ -235,7 +244,7 @@ def _remind(
         hours = overdue_hours(workspace.settings) if workspace is not None else DEFAULT_OVERDUE_HOURS
         deadline = reminders.overdue_deadline(now, hours)
         if not repo.transition(
-            target, TargetState.AWAITING_MANUAL, expect=[TargetState.QUEUED], token=message.token,
+            target, TargetState.AWAITING_MANUAL, expect=CLAIMABLE, token=message.token, message_due=due,
             overdue_at=deadline, attempt=Attempt(now, "awaiting_manual", f"reminder to {post.responsible}"),
         ):  # fmt: skip
             return Outcome(target.id, "stale")
@@ -254,6 +263,13 @@ def _remind(
     reminders.remind(note, deps_r, deps.now())
     repo.note_reminded(target, deps.now())
     return Outcome(target.id, "awaiting_manual")
+
+
+def _rescheduled(target: Target, message: PublishMessage) -> bool:
+    """A ``scheduled`` target no longer due when ``message`` says (rescheduled since it was sent)."""
+    return target.state is TargetState.SCHEDULED and (
+        target.due_at is None or keys.iso(target.due_at) != message.due_at
+    )
 
 
 def _first_to_send(post: Post, target: Target) -> str | None:
@@ -497,8 +513,15 @@ def _requeue(
 
 
 def _park(target: Target, message: PublishMessage, deps: PublisherDeps, seconds: float, why: str) -> Outcome:
-    """Wait without failing (rate limit or quota): the same token, a later delivery."""
+    """Wait without failing (rate limit or quota): the same token, a later delivery. A ``scheduled``
+    target becomes ``queued`` (its message is the publisher's own now: the lost-message sweep finds it
+    in the QUEUED bucket of its next delivery)."""
     delay = min(MAX_DELAY_S, max(1, round(seconds)))
+    if target.state is TargetState.SCHEDULED and not repo.transition(
+        target, TargetState.QUEUED, expect=[TargetState.SCHEDULED], token=message.token,
+        message_due=keys.parse_iso(message.due_at),
+    ):  # fmt: skip
+        return Outcome(target.id, "stale")
     deps.queue.send(message, delay)
     repo.set_queued_bucket(target, deps.now() + timedelta(seconds=delay), message.token)
     log.info("target parked", extra={"target": target.id, "why": why, "delay_s": delay})

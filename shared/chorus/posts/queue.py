@@ -16,7 +16,7 @@ class PublishMessage:
     workspace_id: str
     post_id: str
     account_id: str
-    token: str
+    token: str | None  # the target's queue token (None: a target never handed out holds none)
     due_at: str  # ISO UTC: when the platform call should happen
 
     def to_json(self) -> str:

@@ -31,7 +31,7 @@ from chorus.posts.model import (
     status_of,
 )
 from chorus.posts.queue import PublishMessage, PublishQueue
-from chorus.posts.scheduler import enqueue
+from chorus.posts.scheduler import enqueue, handed_out_by_api
 from chorus.posts.timing import Recurrence, Slot, parse_slots, queue_full, slot_times, to_utc
 from chorus.posts.validation import ACCOUNT_OPTIONS, MediaSpec, check_account_options, validate
 from chorus.store import keys
@@ -279,18 +279,32 @@ def _assignee(principal: Principal, compose: Compose) -> str | None:
 
 
 def enqueue_imminent(targets: tuple[Target, ...] | list[Target], queue: PublishQueue, now: datetime) -> None:
-    """The scheduler runs once a minute: a target due before its next run is queued right away."""
+    """Hand out, with its token, each scheduled target written at ``now`` that the scheduler may
+    already have read past: one due within :func:`chorus.posts.scheduler.api_window` (the lookahead
+    plus a margin: the scheduler reads a due time once, at or after ``due - lookahead``). Nothing is
+    written: the claim checks the message's token and due time."""
+    lookahead_s = get_settings().schedule_lookahead_s
     for target in targets:
-        lookahead = timedelta(seconds=get_settings().schedule_lookahead_s)
-        if target.state is TargetState.SCHEDULED and target.due_at and target.due_at <= now + lookahead:
+        if target.state is TargetState.SCHEDULED and handed_out_by_api(target.due_at, now, lookahead_s):
             enqueue(target, lambda: now, queue)
+
+
+def in_flight_token(state: TargetState, due: datetime | None, now: datetime) -> str | None:
+    """The queue token a target written at ``now`` holds: a fresh one when it is ``scheduled`` due
+    within the API's window (the API sends its message with it, so any older message for the same
+    due time is stale), none otherwise (an older message names another due time or token)."""
+    if state is TargetState.SCHEDULED and handed_out_by_api(due, now, get_settings().schedule_lookahead_s):
+        return uuid.uuid4().hex
+    return None
 
 
 def edit_post(
     principal: Principal, post_id: str, compose: Compose, expected_version: int | None, queue: PublishQueue
 ) -> Post:
-    """Replace content, accounts or time. Targets already publishing or published make it a conflict;
-    a queued target gets a new state and token, so its old message can never publish the old text."""
+    """Replace content, accounts or time. Targets already publishing or published make it a conflict.
+    A target that may have a message in flight (due within the API's window, or queued) is written
+    with a new due time or a new token (:func:`in_flight_token`), so its old message can never publish
+    the old text; the API sends the new one when it is due within the window."""
     if not at_least(principal.role, Role.CONTRIBUTOR):
         raise Forbidden("viewers cannot edit posts")
     now = datetime.now(UTC)
@@ -341,7 +355,8 @@ def edit_post(
     plan: list[tuple[Target | None, Target | None]] = []
     new_targets: list[Target] = []
     for account_id, platform in platforms.items():
-        fresh = Target(principal.workspace_id, post_id, account_id, platform, state, due)
+        fresh = Target(principal.workspace_id, post_id, account_id, platform, state, due,
+                       queue_token=in_flight_token(state, due, now))  # fmt: skip
         plan.append((before.pop(account_id, None), fresh))
         new_targets.append(fresh)
     plan.extend((gone, None) for gone in before.values())

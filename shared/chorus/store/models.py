@@ -305,11 +305,10 @@ class ConversionItem(MainItem, discriminator="conversion"):
 
 
 class SchedulerStateItem(MainItem, discriminator="scheduler_state"):
-    watermark = UTCDateTimeAttribute()  # due buckets before this minute have been handed out
-    swept = UTCDateTimeAttribute(
-        null=True
-    )  # queued buckets before this minute were checked for lost messages
+    watermark = UTCDateTimeAttribute(null=True)  # targets due up to it have been handed out
+    swept = UTCDateTimeAttribute(null=True)  # lost messages were looked for up to it
     overdue = UTCDateTimeAttribute(null=True)  # MANUAL buckets before this minute were swept for overdue
+    backlog = UTCDateTimeAttribute(null=True)  # an outage's targets after it not yet failed as missed
     runs = NumberAttribute(default=0)
 
 

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
@@ -163,6 +163,7 @@ def target_item(target: Target) -> TargetItem:
         state=target.state.value,
         due_at=target.due_at,
         attempts=target.attempts,
+        queue_token=target.queue_token,
         updated_at=datetime.now(UTC),
     )
     for k, v in index_fields(target.state, target.due_at, target.workspace_id, target.id).items():
@@ -416,15 +417,20 @@ def transition(
     attempt: Attempt | None = None,
     count_attempt: bool = False,
     landed: Mapping[str, tuple[str, str | None]] | None = None,
+    message_due: datetime | None = None,
     **fields: Any,
 ) -> bool:
     """Move ``target`` to ``to`` if it is in one of ``expect`` (and holds ``token``). False if it was not.
 
     ``landed``: parts that exist on the platform (part -> (platform id, url)) not persisted yet
-    (:attr:`chorus.platforms.base.Progress.deferred`), written by the same update."""
+    (:attr:`chorus.platforms.base.Progress.deferred`), written by the same update. ``message_due``: the
+    due time of the message that asks for the move; a ``scheduled`` target must still be due then
+    (:func:`message_condition`)."""
     actions, condition = _transition_update(
         target, to, expect, token, new_token, due_at, attempt, count_attempt, fields
     )
+    if message_due is not None:
+        condition &= message_condition(message_due)
     if landed:  # the root's id and URL only if the transition does not set them itself
         actions += _landed_actions(landed, root=not {"platform_post_id", "url"} & set(fields))
     return _update_if(target, actions, condition) is not None
@@ -480,16 +486,33 @@ def transition_at_version(
     return True
 
 
-def start_publishing(target: Target, token: str, now: datetime, sent: str | None = None) -> Target | None:
-    """``queued -> publishing`` for the message holding ``token`` (one attempt more), with the target's
+def message_condition(due: datetime) -> Condition:
+    """What a publish message for ``due`` may act on besides its token: a ``queued`` target, or a
+    ``scheduled`` one still due at that millisecond (the message carries the due time as
+    :func:`chorus.store.keys.iso` writes it). A rescheduled target's old message is stale."""
+    first = due.astimezone(UTC).replace(microsecond=due.microsecond // 1000 * 1000)
+    still_due = (TargetItem.due_at >= first) & (TargetItem.due_at < first + timedelta(milliseconds=1))
+    condition: Condition = (TargetItem.state != TargetState.SCHEDULED.value) | still_due
+    return condition
+
+
+CLAIMABLE = (TargetState.SCHEDULED, TargetState.QUEUED)
+
+
+def start_publishing(
+    target: Target, token: str | None, due: datetime, now: datetime, sent: str | None = None
+) -> Target | None:
+    """``scheduled|queued -> publishing`` for the message holding ``token`` (None: the target holds
+    none) and due at ``due`` (:func:`message_condition`), one attempt more, with the target's
     idempotency material written if it has none yet (a fresh key, ``started_at = now``) and kept if it
     has (a retry of the same content), and ``sent`` (the part the publish sends first) marked sent in
     the same write (:attr:`chorus.platforms.base.Progress.claimed`). Returns the target as stored, so
     the caller uses the persisted material and never recomputes it; None if another worker won or the
-    target changed."""
+    target changed (edited, rescheduled, cancelled)."""
     actions, condition = _transition_update(
-        target, TargetState.PUBLISHING, [TargetState.QUEUED], token, UNSET, UNSET, None, True, {}
+        target, TargetState.PUBLISHING, CLAIMABLE, token, UNSET, UNSET, None, True, {}
     )
+    condition &= message_condition(due)
     actions += [
         TargetItem.idem_key.set(TargetItem.idem_key | uuid.uuid4().hex),
         TargetItem.started_at.set(TargetItem.started_at | now),
@@ -605,14 +628,56 @@ def replace_post(old: Post, new: Post, target_plan: list[tuple[Target | None, Ta
         ) from exc
 
 
-def due_targets(bucket_prefix: str, minute: datetime, until: datetime) -> Iterator[Target]:
-    """Targets in one minute bucket of the due index with sort key up to ``until`` (a Query, never a table scan)."""
+def due_targets(
+    bucket_prefix: str, minute: datetime, until: datetime, after: datetime | None = None
+) -> Iterator[Target]:
+    """Targets in one minute bucket of the due index with sort key up to ``until`` (and after
+    ``after``: a target due in the same millisecond as ``after`` is not read), a Query, never a scan."""
     bind()
-    for item in MainItem.due_index.query(
-        keys.due_bucket(minute, bucket_prefix), MainItem.gsi1sk <= keys.iso(until) + "~"
-    ):
+    upper = keys.iso(until) + "~"
+    condition = (
+        MainItem.gsi1sk <= upper if after is None else MainItem.gsi1sk.between(keys.iso(after) + "~", upper)
+    )
+    for item in MainItem.due_index.query(keys.due_bucket(minute, bucket_prefix), condition):
         if isinstance(item, TargetItem):
             yield _to_target(item)
+
+
+@dataclass(frozen=True)
+class DueRef:
+    """A scheduled target as its DUE bucket names it: what a publish message needs."""
+
+    workspace_id: str
+    post_id: str
+    account_id: str
+    due_at: datetime
+    queue_token: str | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.post_id}.{self.account_id}"
+
+
+def due_refs(minute: datetime, after: datetime, until: datetime) -> list[DueRef]:
+    """The scheduled targets of one DUE minute bucket due after ``after`` and up to ``until`` (to the
+    millisecond, as their sort keys hold them): one Query."""
+    return [
+        DueRef(t.workspace_id, t.post_id, t.account_id, t.due_at or minute, t.queue_token)
+        for t in due_targets("DUE", minute, until, after)
+    ]
+
+
+def current_targets(refs: Iterable[DueRef]) -> list[Target]:
+    """The targets ``refs`` name as stored now (BatchGetItem, eventually consistent, 100 keys a call);
+    a deleted one is left out."""
+    bind()
+    wanted = [(keys.workspace_pk(r.workspace_id), keys.target_sk(r.post_id, r.account_id)) for r in refs]
+    client, table = connection().client, MainItem.Meta.table_name
+    return [
+        _to_target(TargetItem.from_raw_data(raw))
+        for raw in batch_get(client, table, wanted)
+        if raw.get("kind", {}).get("S") == "target"
+    ]
 
 
 def paused_targets(workspace_id: str) -> list[Target]:
@@ -624,33 +689,33 @@ def paused_targets(workspace_id: str) -> list[Target]:
     ]
 
 
-def scheduler_state() -> tuple[datetime | None, datetime | None, datetime | None]:
-    """The scheduler's three cursors (watermark, swept, overdue), in one item read once a run. Before
-    session 8 the overdue cursor had an item of its own (``OVERDUE``): it is read from there until the
-    first run saves it here."""
+@dataclass(frozen=True)
+class SchedulerState:
+    """The scheduler's cursors (:mod:`chorus.posts.scheduler`), in one item read once a run."""
+
+    watermark: datetime | None = None  # every target due up to it was handed out (but the backlog's)
+    swept: datetime | None = None  # lost messages looked for up to it
+    overdue: datetime | None = None  # MANUAL buckets before this minute were swept for overdue
+    backlog: datetime | None = None  # targets due after it and more than MISSED_AFTER late: not walked yet
+
+
+def scheduler_state() -> SchedulerState:
+    """The scheduler's cursors, in one item read once a run."""
     bind()
     try:
         item = SchedulerStateItem.get(keys.system_pk(), "SCHEDULER", consistent_read=True)
     except DoesNotExist:
-        return None, None, _legacy_overdue_cursor()
-    return item.watermark, item.swept, item.overdue or _legacy_overdue_cursor()
+        return SchedulerState()
+    return SchedulerState(item.watermark, item.swept, item.overdue, item.backlog)
 
 
-def save_scheduler_state(
-    watermark: datetime, swept: datetime | None, overdue: datetime | None = None
-) -> None:
-    """All three cursors in one write (one a run when nothing is behind)."""
+def save_scheduler_state(state: SchedulerState) -> None:
+    """All the cursors in one write (one a run when nothing is behind)."""
     bind()
     SchedulerStateItem(
-        keys.system_pk(), "SCHEDULER", watermark=watermark, swept=swept, overdue=overdue
-    ).save()
-
-
-def _legacy_overdue_cursor() -> datetime | None:
-    try:
-        return SchedulerStateItem.get(keys.system_pk(), "OVERDUE", consistent_read=True).watermark
-    except DoesNotExist:
-        return None
+        keys.system_pk(), "SCHEDULER", watermark=state.watermark, swept=state.swept,
+        overdue=state.overdue, backlog=state.backlog,
+    ).save()  # fmt: skip
 
 
 def note_reminded(target: Target, at: datetime) -> bool:
@@ -659,7 +724,7 @@ def note_reminded(target: Target, at: datetime) -> bool:
     return _update_if(target, [TargetItem.reminded_at.set(at)], condition) is not None
 
 
-def set_queued_bucket(target: Target, expected: datetime, token: str) -> None:
+def set_queued_bucket(target: Target, expected: datetime, token: str | None) -> None:
     """Record where a queued target's message is expected, so a lost message can be found later."""
     bind()
     item = TargetItem(
@@ -671,7 +736,7 @@ def set_queued_bucket(target: Target, expected: datetime, token: str) -> None:
                 TargetItem.gsi1pk.set(keys.due_bucket(expected, "QUEUED")),
                 TargetItem.gsi1sk.set(keys.due_sort_key(expected, target.id)),
             ],
-            condition=(TargetItem.queue_token == token)
+            condition=(TargetItem.queue_token == token if token else TargetItem.queue_token.does_not_exist())
             & TargetItem.state.is_in("queued", "verifying", "processing"),
         )
     except UpdateError as exc:
