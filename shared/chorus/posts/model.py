@@ -19,6 +19,12 @@
 
 Every move is a conditional write on the current state (and the queue token of the message that asks
 for it), so of two workers only one wins, and a message for an edited or cancelled target is ignored.
+
+Since session 9 the scheduler hands a target out without writing it: the claim moves it
+``scheduled -> publishing`` (conditional on the message's token and due time, so a rescheduled
+target's old message is ignored too), and reminder publishing ``scheduled -> awaiting_manual``.
+``queued`` is a target the publisher (or a person's retry) sent a message for: a retry, a parked
+target, a target handed out before session 9; its claim is ``queued -> publishing`` as drawn above.
 """
 
 from __future__ import annotations
