@@ -25,13 +25,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
 import requests
 
 from chorus.platforms.base import PermanentError, PlatformError
 from chorus.platforms.douyin.api import API_URL, request
-from chorus.platforms.oauth2 import TokenSet, expiry
+from chorus.platforms.oauth2 import Consent, TokenSet, expiry
 from chorus.platforms.whoami import named
 
 logger = logging.getLogger(__name__)
@@ -44,6 +43,8 @@ COMMENT_SCOPE = "item.comment"
 DEFAULT_SCOPES = ("user_info", "video.create.bind", "video.data.bind", COMMENT_SCOPE, "renew_refresh_token")
 SCOPES = "scopes"
 """The account's ``extra`` key holding the scopes granted at connect (comma-separated)."""
+CONSENT = Consent(AUTHORIZE_URL, DEFAULT_SCOPES, client="client_key", separator=",",
+                  order=("client_key", "response_type", "scope", "redirect_uri", "state"))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -53,22 +54,7 @@ class Grant:
     scopes: tuple[str, ...]
 
 
-def authorize_url(
-    client_key: str,
-    redirect_uri: str,
-    state: str,
-    scopes: Sequence[str] = DEFAULT_SCOPES,
-    *,
-    dialog_url: str = AUTHORIZE_URL,
-) -> str:
-    query = {
-        "client_key": client_key,
-        "response_type": "code",
-        "scope": ",".join(scopes),
-        "redirect_uri": redirect_uri,
-        "state": state,
-    }
-    return f"{dialog_url}?{urlencode(query)}"
+authorize_url = CONSENT.authorize_url
 
 
 def scopes_of(value: Any) -> tuple[str, ...]:

@@ -6,8 +6,7 @@ and the Page's token is the one the Instagram Graph API calls use (``instagram_a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import requests
@@ -29,6 +28,7 @@ DEFAULT_SCOPES = (
     "pages_read_engagement",
     "business_management",
 )
+CONSENT = replace(facebook.CONSENT, scopes=DEFAULT_SCOPES)
 
 
 @dataclass(frozen=True)
@@ -39,15 +39,7 @@ class InstagramAccount:
     access_token: str  # the Page token, used for the Instagram Graph API calls
 
 
-def authorize_url(
-    client_id: str,
-    redirect_uri: str,
-    state: str,
-    scopes: Sequence[str] = DEFAULT_SCOPES,
-    *,
-    dialog_url: str = facebook.DIALOG_URL,
-) -> str:
-    return facebook.authorize_url(client_id, redirect_uri, state, scopes, dialog_url=dialog_url)
+authorize_url = CONSENT.authorize_url
 
 
 def exchange_code(

@@ -16,21 +16,21 @@ Scopes Chorus asks for: ``user_info``, ``user_video_publish`` (publish), ``user_
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
 import requests
 
 from chorus.platforms.base import PermanentError
 from chorus.platforms.kuaishou.api import API_URL, PLATFORM, request
-from chorus.platforms.oauth2 import TokenSet, expiry, must_authorise
+from chorus.platforms.oauth2 import Consent, TokenSet, expiry, must_authorise
 from chorus.platforms.whoami import named, obj, text
 
 AUTHORIZE_URL = "https://open.kuaishou.com/oauth2/authorize"
 DEFAULT_SCOPES = ("user_info", "user_video_publish", "user_video_info")
+CONSENT = Consent(AUTHORIZE_URL, DEFAULT_SCOPES, client="app_id", separator=",",
+                  order=("app_id", "scope", "response_type", "redirect_uri", "state"))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -40,22 +40,7 @@ class Grant:
     scopes: tuple[str, ...]
 
 
-def authorize_url(
-    app_id: str,
-    redirect_uri: str,
-    state: str,
-    scopes: Sequence[str] = DEFAULT_SCOPES,
-    *,
-    dialog_url: str = AUTHORIZE_URL,
-) -> str:
-    query = {
-        "app_id": app_id,
-        "scope": ",".join(scopes),
-        "response_type": "code",
-        "redirect_uri": redirect_uri,
-        "state": state,
-    }
-    return f"{dialog_url}?{urlencode(query)}"
+authorize_url = CONSENT.authorize_url
 
 
 def _grant(body: dict[str, Any], now: datetime | None) -> Grant:

@@ -26,13 +26,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from urllib.parse import urlencode
 
 import requests
 
 from chorus.platforms.base import PermanentError
 from chorus.platforms.http import bearer, call, json_body
-from chorus.platforms.oauth2 import TokenSet, secret_grant
+from chorus.platforms.oauth2 import Consent, TokenSet, secret_grant
 from chorus.platforms.whoami import Owner, get_json, listed, named, text
 
 __all__ = ["TokenSet", "administered", "authorize_url", "exchange_code", "refresh", "whoami"]
@@ -52,6 +51,8 @@ DEFAULT_SCOPES = (
     "r_organization_social",
     "rw_organization_admin",
 )
+CONSENT = Consent(f"{OAUTH_URL}/authorization", DEFAULT_SCOPES,
+                  order=("response_type", "client_id", "redirect_uri", "state", "scope"))  # fmt: skip
 
 
 def rest_headers(version: str = API_VERSION) -> dict[str, str]:
@@ -77,14 +78,8 @@ def authorize_url(
     *,
     oauth_url: str = OAUTH_URL,
 ) -> str:
-    query = {
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": redirect_uri,
-        "state": state,
-        "scope": " ".join(scopes),
-    }
-    return f"{oauth_url.rstrip('/')}/authorization?{urlencode(query)}"
+    return CONSENT.authorize_url(client_id, redirect_uri, state, scopes,
+                                 dialog_url=f"{oauth_url.rstrip('/')}/authorization")  # fmt: skip
 
 
 def _token_url(oauth_url: str) -> str:

@@ -13,20 +13,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 
 from chorus.net.fetch import guarded_session
 from chorus.platforms.http import call, json_body
-from chorus.platforms.oauth2 import TokenSet, token_answer, token_set
+from chorus.platforms.oauth2 import RFC6749_ORDER, Consent, TokenSet, pkce, token_answer, token_set
 from chorus.platforms.whoami import Owner, get_json, named, text
-from chorus.platforms.x.oauth import code_challenge
 
 __all__ = ["AppRegistration", "TokenSet", "authorize_url", "exchange_code", "refresh", "register_app"]
 
 PLATFORM = "mastodon"
 DEFAULT_SCOPES = ("read", "write")
+CONSENT = Consent("/oauth/authorize", DEFAULT_SCOPES, order=RFC6749_ORDER)
+"""The consent page's path on the instance."""
 
 
 @dataclass(frozen=True)
@@ -69,16 +70,8 @@ def authorize_url(
     base_url: str,
     code_verifier: str | None = None,
 ) -> str:
-    query = {
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": redirect_uri,
-        "scope": " ".join(scopes),
-        "state": state,
-    }
-    if code_verifier:
-        query.update(code_challenge=code_challenge(code_verifier), code_challenge_method="S256")
-    return f"{_base(base_url)}/oauth/authorize?{urlencode(query)}"
+    return CONSENT.authorize_url(client_id, redirect_uri, state, scopes, dialog_url=_base(base_url) + CONSENT.url,
+                                 extra=pkce(code_verifier) if code_verifier else None)  # fmt: skip
 
 
 def _token(base_url: str, data: dict[str, str], session: requests.Session | None) -> dict[str, Any]:

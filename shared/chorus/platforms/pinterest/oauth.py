@@ -20,17 +20,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import requests
 
-from chorus.platforms.base import AuthError, PermanentError
-from chorus.platforms.facebook.oauth import authorize_url as facebook_authorize_url
-from chorus.platforms.http import call, json_body
+from chorus.platforms.facebook import oauth as facebook
+from chorus.platforms.oauth2 import TokenSet, refreshed, token_answer, token_set
 from chorus.platforms.whoami import Owner, get_json, listed, named, obj, text
-from chorus.platforms.x.oauth import TokenSet, token_set
 
 __all__ = ["Board", "TokenSet", "authorize_url", "boards", "exchange_code", "refresh", "whoami"]
 
@@ -38,6 +37,9 @@ PLATFORM = "pinterest"
 API_URL = "https://api.pinterest.com/v5"
 AUTHORIZE_URL = "https://www.pinterest.com/oauth/"
 DEFAULT_SCOPES = ("boards:read", "pins:read", "pins:write", "user_accounts:read")
+CONSENT = replace(facebook.CONSENT, url=AUTHORIZE_URL, scopes=DEFAULT_SCOPES)
+"""The consent URL (client id, redirect URI, ``response_type=code``, comma-separated scopes, state): the
+same query as Meta's dialog."""
 BOARDS_PAGE = 250
 MAX_BOARD_PAGES = 4
 """Board pages read at connect (1,000 boards): enough to choose from; more are not listed."""
@@ -50,17 +52,7 @@ class Board:
     privacy: str | None = None
 
 
-def authorize_url(
-    client_id: str,
-    redirect_uri: str,
-    state: str,
-    scopes: Sequence[str] = DEFAULT_SCOPES,
-    *,
-    dialog_url: str = AUTHORIZE_URL,
-) -> str:
-    """The consent URL (client id, redirect URI, ``response_type=code``, comma-separated scopes, state):
-    the same query as Meta's dialog."""
-    return facebook_authorize_url(client_id, redirect_uri, state, scopes, dialog_url=dialog_url)
+authorize_url = CONSENT.authorize_url
 
 
 def _token_request(
@@ -70,17 +62,10 @@ def _token_request(
     session: requests.Session | None,
     api_url: str,
 ) -> dict[str, Any]:
-    resp = call(
-        session or requests.Session(),
-        "POST",
-        f"{api_url.rstrip('/')}/oauth/token",
-        PLATFORM,
-        data=data,
-        auth=(client_id, client_secret),
-        idempotent=True,
+    """A token request with HTTP Basic client authentication."""
+    return token_answer(
+        session, f"{api_url.rstrip('/')}/oauth/token", PLATFORM, data, auth=(client_id, client_secret)
     )
-    body: dict[str, Any] = json_body(resp, PLATFORM)
-    return body
 
 
 def exchange_code(
@@ -117,19 +102,9 @@ def refresh(
     api_url: str = API_URL,
     now: datetime | None = None,
 ) -> TokenSet:
-    try:
-        body = _token_request(
-            {"grant_type": "refresh_token", "refresh_token": refresh_token},
-            client_id,
-            client_secret,
-            session,
-            api_url,
-        )
-    except PermanentError as exc:
-        if isinstance(exc, AuthError):
-            raise
-        raise AuthError(exc.message, platform=PLATFORM, code=exc.code, status=exc.status) from exc
-    return token_set(body, previous_refresh=refresh_token, now=now)
+    data = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    answer = partial(_token_request, data, client_id, client_secret, session, api_url)
+    return refreshed(answer, refresh_token, PLATFORM, refused=None, now=now)
 
 
 def whoami(access_token: str, *, session: requests.Session | None = None, api_url: str = API_URL) -> Owner:

@@ -17,15 +17,13 @@ its message; an expired or revoked token on the Graph endpoints (code 190) is an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 import requests
 
-from chorus.platforms.facebook.oauth import authorize_url as facebook_authorize_url
-from chorus.platforms.http import call, json_body
-from chorus.platforms.oauth2 import TokenSet, token_set
+from chorus.platforms.facebook import oauth as facebook
+from chorus.platforms.oauth2 import TokenSet, token_answer, token_set
 from chorus.platforms.whoami import Owner, get_json, named, text
 
 __all__ = ["TokenSet", "authorize_url", "exchange_code", "long_lived", "refresh", "whoami"]
@@ -41,24 +39,11 @@ DEFAULT_SCOPES = (
     "threads_read_replies",
     "threads_manage_insights",
 )
+CONSENT = replace(facebook.CONSENT, url=AUTHORIZE_URL, scopes=DEFAULT_SCOPES)
+"""The consent URL: Meta's dialog query (client id, redirect URI, state, comma-separated scopes)."""
 
 
-def authorize_url(
-    client_id: str,
-    redirect_uri: str,
-    state: str,
-    scopes: Sequence[str] = DEFAULT_SCOPES,
-    *,
-    dialog_url: str = AUTHORIZE_URL,
-) -> str:
-    """The consent URL: Meta's dialog query (client id, redirect URI, state, comma-separated scopes)."""
-    return facebook_authorize_url(client_id, redirect_uri, state, scopes, dialog_url=dialog_url)
-
-
-def _token(session: requests.Session | None, method: str, url: str, **kw: Any) -> dict[str, Any]:
-    resp = call(session or requests.Session(), method, url, PLATFORM, idempotent=True, **kw)
-    body: dict[str, Any] = json_body(resp, PLATFORM)
-    return body
+authorize_url = CONSENT.authorize_url
 
 
 def exchange_code(
@@ -72,11 +57,11 @@ def exchange_code(
     now: datetime | None = None,
 ) -> tuple[str, TokenSet]:
     """The Threads user id the code was granted by, and its long-lived token."""
-    body = _token(
+    body = token_answer(
         session,
-        "POST",
         f"{token_host.rstrip('/')}/oauth/access_token",
-        data={
+        PLATFORM,
+        {
             "client_id": client_id,
             "client_secret": client_secret,
             "grant_type": "authorization_code",
@@ -105,7 +90,8 @@ def long_lived(
         "client_secret": client_secret,
         "access_token": short_lived_token,
     }
-    return token_set(_token(session, "GET", f"{token_host.rstrip('/')}/access_token", params=params), now=now)
+    url = f"{token_host.rstrip('/')}/access_token"
+    return token_set(token_answer(session, url, PLATFORM, method="GET", params=params), now=now)
 
 
 def refresh(
@@ -118,7 +104,7 @@ def refresh(
     """``th_refresh_token``: the long-lived token for a new one, valid 60 days from now."""
     params = {"grant_type": "th_refresh_token", "access_token": long_lived_token}
     url = f"{token_host.rstrip('/')}/refresh_access_token"
-    return token_set(_token(session, "GET", url, params=params), now=now)
+    return token_set(token_answer(session, url, PLATFORM, method="GET", params=params), now=now)
 
 
 def whoami(access_token: str, *, session: requests.Session | None = None, api_url: str = API_URL) -> Owner:

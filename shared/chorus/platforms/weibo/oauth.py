@@ -18,13 +18,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import requests
 
 from chorus.platforms.base import AuthError, PermanentError
-from chorus.platforms.facebook.oauth import authorize_url as query_authorize_url
+from chorus.platforms.facebook import oauth as facebook
 from chorus.platforms.http import call, json_body
 from chorus.platforms.oauth2 import TokenSet, must_authorise, token_set
 from chorus.platforms.weibo.api import API_URL, PLATFORM, WeiboApi, classify, id_of
@@ -33,6 +34,8 @@ from chorus.platforms.whoami import Owner, named, obj, text
 __all__ = ["Granted", "authorize_url", "exchange_code", "whoami"]
 
 AUTHORIZE_PATH = "/oauth2/authorize"
+CONSENT = replace(facebook.CONSENT, url=API_URL + AUTHORIZE_PATH, scopes=())
+"""Meta's dialog query with no scope asked (``scope`` empty)."""
 
 
 class Granted:
@@ -44,8 +47,8 @@ class Granted:
 
 
 def authorize_url(client_id: str, redirect_uri: str, state: str, *, api_url: str = API_URL) -> str:
-    return query_authorize_url(
-        client_id, redirect_uri, state, (), dialog_url=f"{api_url.rstrip('/')}{AUTHORIZE_PATH}"
+    return CONSENT.authorize_url(
+        client_id, redirect_uri, state, dialog_url=f"{api_url.rstrip('/')}{AUTHORIZE_PATH}"
     )
 
 

@@ -11,17 +11,22 @@ The token request and answer are ``chorus.platforms.oauth2``'s (``TokenSet`` is 
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
 import requests
 
-from chorus.platforms.oauth2 import TokenSet, token_answer, token_set
+from chorus.platforms.oauth2 import (
+    RFC6749_ORDER,
+    Consent,
+    TokenSet,
+    code_challenge,
+    new_code_verifier,
+    pkce,
+    token_answer,
+    token_set,
+)
 from chorus.platforms.whoami import Owner, get_json, named, obj, text
 
 __all__ = [
@@ -39,17 +44,7 @@ PLATFORM = "x"
 AUTHORIZE_URL = "https://x.com/i/oauth2/authorize"
 TOKEN_URL = "https://api.x.com/2/oauth2/token"  # noqa: S105 (an endpoint, not a secret)
 DEFAULT_SCOPES = ("tweet.read", "tweet.write", "users.read", "media.write", "offline.access")
-
-
-def new_code_verifier() -> str:
-    """A PKCE code verifier (43..128 characters of the unreserved set)."""
-    return secrets.token_urlsafe(64)[:128]
-
-
-def code_challenge(verifier: str) -> str:
-    """S256 challenge: base64url(sha256(verifier)) without padding (RFC 7636)."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+CONSENT = Consent(AUTHORIZE_URL, DEFAULT_SCOPES, order=RFC6749_ORDER)
 
 
 def authorize_url(
@@ -60,16 +55,7 @@ def authorize_url(
     *,
     code_verifier: str,
 ) -> str:
-    query = {
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": redirect_uri,
-        "scope": " ".join(scopes),
-        "state": state,
-        "code_challenge": code_challenge(code_verifier),
-        "code_challenge_method": "S256",
-    }
-    return f"{AUTHORIZE_URL}?{urlencode(query)}"
+    return CONSENT.authorize_url(client_id, redirect_uri, state, scopes, extra=pkce(code_verifier))
 
 
 def _token_request(

@@ -17,14 +17,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
-from urllib.parse import urlencode
 
 import requests
 
 from chorus.platforms.base import PermanentError
-from chorus.platforms.oauth2 import TokenSet, secret_grant
+from chorus.platforms.oauth2 import Consent, TokenSet, secret_grant
 from chorus.platforms.whoami import Owner, get_json, listed, named, obj, text
 
 __all__ = ["TokenSet", "authorize_url", "exchange_code", "refresh", "whoami"]
@@ -38,27 +36,14 @@ DEFAULT_SCOPES = (
     "https://www.googleapis.com/auth/youtube.readonly",
     "https://www.googleapis.com/auth/youtube.force-ssl",
 )
-
-
-def authorize_url(
-    client_id: str,
-    redirect_uri: str,
-    state: str,
-    scopes: Sequence[str] = DEFAULT_SCOPES,
-    *,
-    dialog_url: str = AUTHORIZE_URL,
-) -> str:
-    query = {
-        "client_id": client_id,
-        "redirect_uri": redirect_uri,
-        "response_type": "code",
-        "scope": " ".join(scopes),
-        "access_type": "offline",
-        "include_granted_scopes": "true",
-        "prompt": "consent",
-        "state": state,
-    }
-    return f"{dialog_url}?{urlencode(query)}"
+CONSENT = Consent(
+    AUTHORIZE_URL,
+    DEFAULT_SCOPES,
+    order=("client_id", "redirect_uri", "response_type", "scope", "access_type", "include_granted_scopes",
+           "prompt", "state"),
+    fixed={"access_type": "offline", "include_granted_scopes": "true", "prompt": "consent"},
+)  # fmt: skip
+authorize_url = CONSENT.authorize_url
 
 
 def exchange_code(
