@@ -120,23 +120,21 @@ def pkce(verifier: str) -> dict[str, str]:
 def token_set(
     body: dict[str, Any], previous_refresh: str | None = None, now: datetime | None = None
 ) -> TokenSet:
-    """A ``TokenSet`` from a token answer; an absent or empty refresh token keeps ``previous_refresh``."""
-    expires_in = body.get("expires_in")
-    expires_at = None
-    if expires_in is not None:
-        expires_at = (now or datetime.now(UTC)) + timedelta(seconds=int(expires_in))
+    """A ``TokenSet`` from a token answer (its ``expires_in`` a number or a string of digits); an absent or
+    empty refresh token keeps ``previous_refresh``."""
+    refresh_token, scope = body.get("refresh_token"), body.get("scope")
     return TokenSet(
         access_token=str(body["access_token"]),
-        refresh_token=body.get("refresh_token") or previous_refresh,
-        expires_at=expires_at,
-        scope=body.get("scope"),
+        refresh_token=refresh_token if isinstance(refresh_token, str) and refresh_token else previous_refresh,
+        expires_at=expiry(body.get("expires_in"), now),
+        scope=scope if isinstance(scope, str) and scope else None,
     )
 
 
 def expiry(expires_in: object, now: datetime | None = None) -> datetime | None:
     """When a token answered with ``expires_in`` (seconds, a number or a string of digits) expires;
     None when the answer gives no such number."""
-    seconds = numeric(expires_in)
+    seconds = int(expires_in) if isinstance(expires_in, float) else numeric(expires_in)
     return (now or datetime.now(UTC)) + timedelta(seconds=seconds) if seconds is not None else None
 
 

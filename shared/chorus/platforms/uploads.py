@@ -11,6 +11,8 @@ from chorus.net.fetch import fetch
 from chorus.platforms.base import MediaItem
 from chorus.platforms.budget import Timeout, timeout_seconds
 
+MB = 1024 * 1024
+
 
 def media_range(item: MediaItem, first: int, last: int, platform: str, timeout: Timeout) -> tuple[bytes, int]:
     """Bytes ``first..last`` (inclusive) of the media and its total size."""
@@ -20,6 +22,11 @@ def media_range(item: MediaItem, first: int, last: int, platform: str, timeout: 
     if got.status == 206 and total.isdigit():
         return got.content, int(total)
     return got.content[first : last + 1], len(got.content)
+
+
+def media_whole(item: MediaItem, platform: str, timeout: Timeout) -> bytes:
+    """The whole media, for an upload that sends it in one request (or an image read beside it)."""
+    return fetch(item.url, field_name="media", platform=platform, deadline_s=timeout_seconds(timeout)).content
 
 
 def media_size(item: MediaItem, platform: str, timeout: Timeout) -> int:

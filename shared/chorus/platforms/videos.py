@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import partial
 
+import requests
+
 from chorus.platforms import parts
 from chorus.platforms.base import (
     ROOT,
@@ -24,13 +26,16 @@ from chorus.platforms.base import (
     PublishRequest,
     PublishResult,
 )
-from chorus.platforms.budget import CallBudget, OutOfBudget, Timeout
+from chorus.platforms.budget import CALL_REQUESTS, CallBudget, OutOfBudget, Timeout, requests_budget
 from chorus.platforms.http import DEFAULT_TIMEOUT
 from chorus.platforms.stepped import SteppedPublisher
 from chorus.platforms.uploads import media_range
 
 MEDIA = "media"
 """The progress part holding what the upload gave (a video id, an upload token)."""
+UPLOAD = "upload"
+"""The progress part holding the upload's plan (JSON: what the platform opened it with, the file's size),
+recorded before the first byte is sent so a resumed upload goes on with it."""
 CONTINUE_STEP = "continue"
 CONTINUE_DELAY_S = 1
 
@@ -71,18 +76,43 @@ def send_parts(
 
 class VideoPostPublisher(SteppedPublisher):
     """The publishing steps shared by one-video platforms; a subclass gives ``name``, ``label``,
-    ``request_budget_s`` and :meth:`uploaded` / :meth:`create` (and :meth:`check` for its own refusals)."""
+    :meth:`api_url` (its API's base, unless another ``base_url`` is given: a fake platform's in tests)
+    and :meth:`upload` / :meth:`create` (and :meth:`check` for its own refusals)."""
 
     steps = (CONTINUE_STEP,)
+    request_budget_s: float = requests_budget(CALL_REQUESTS, DEFAULT_TIMEOUT)
     create_timeout: Timeout = DEFAULT_TIMEOUT
     create_requests: int = 1  # requests the create sends (a cover image read first: 2)
     cover_allowed: bool = False  # an image beside the video is its cover
+
+    def api_url(self) -> str:
+        """The platform's API base URL (read when the publisher is made)."""
+        raise NotImplementedError
+
+    def __init__(self, session: requests.Session | None = None, base_url: str | None = None) -> None:
+        self.session = session or requests.Session()
+        self.base_url = (base_url or self.api_url()).rstrip("/")
 
     def check(self, creds: AccountCredentials) -> None:
         """Refuse for good, before any call, what the account cannot publish."""
 
     def uploaded(self, creds: AccountCredentials, request: PublishRequest, budget: CallBudget) -> str:
-        """What the upload gave, uploading once (recorded as part ``MEDIA``)."""
+        """What the upload gave (recorded as part ``MEDIA``), the video uploaded once by :meth:`upload`."""
+        done = request.progress.done(MEDIA)
+        if done is not None:
+            return done
+        return self.upload(creds, request, video_of(request), request.progress.done(UPLOAD), budget)
+
+    def upload(
+        self,
+        creds: AccountCredentials,
+        request: PublishRequest,
+        item: MediaItem,
+        plan: str | None,
+        budget: CallBudget,
+    ) -> str:
+        """Upload ``item`` (``plan``: the upload's plan recorded as part ``UPLOAD``, None before it is
+        opened) and answer what it gave, recorded as part ``MEDIA``."""
         raise NotImplementedError
 
     def create(

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -30,8 +30,8 @@ import requests
 
 from chorus.platforms.base import PermanentError, PlatformError
 from chorus.platforms.douyin.api import API_URL, request
-from chorus.platforms.oauth2 import Consent, TokenSet, expiry
-from chorus.platforms.whoami import named
+from chorus.platforms.granted import Grant, grant_of, scopes_of
+from chorus.platforms.oauth2 import Consent, TokenSet
 
 logger = logging.getLogger(__name__)
 
@@ -46,41 +46,16 @@ SCOPES = "scopes"
 CONSENT = Consent(AUTHORIZE_URL, DEFAULT_SCOPES, client="client_key", separator=",",
                   order=("client_key", "response_type", "scope", "redirect_uri", "state"))  # fmt: skip
 
+LABEL = "Douyin"
 
-@dataclass(frozen=True)
-class Grant:
-    open_id: str
-    tokens: TokenSet
-    scopes: tuple[str, ...]
-
+__all__ = ["Grant", "authorize_url", "can_publish", "exchange_code", "refresh", "refreshed", "renew_refresh_token",
+           "scopes_of"]  # fmt: skip
 
 authorize_url = CONSENT.authorize_url
 
 
-def scopes_of(value: Any) -> tuple[str, ...]:
-    """The granted scopes of a token answer (a comma-separated string, or a list)."""
-    items = value if isinstance(value, list) else str(value or "").split(",")
-    return tuple(s.strip() for s in items if isinstance(s, str) and s.strip())
-
-
 def can_publish(scopes: Sequence[str]) -> bool:
     return bool(CREATE_SCOPES & set(scopes))
-
-
-def _grant(data: dict[str, Any], previous_refresh: str | None, now: datetime | None) -> Grant:
-    token = data.get("access_token")
-    if not isinstance(token, str) or not token:
-        raise PermanentError("Douyin's token answer holds no access_token", platform=PLATFORM)
-    refresh_token = data.get("refresh_token")
-    return Grant(
-        named(data.get("open_id"), PLATFORM, "open_id"),
-        TokenSet(
-            token,
-            refresh_token if isinstance(refresh_token, str) and refresh_token else previous_refresh,
-            expiry(data.get("expires_in"), now),
-        ),
-        scopes_of(data.get("scope")),
-    )
 
 
 def _token_call(
@@ -102,7 +77,7 @@ def exchange_code(
     """The tokens of an authorization code, the account (``open_id``) they act for and the scopes granted."""
     form = {"client_key": client_key, "client_secret": client_secret, "code": code,
             "grant_type": "authorization_code"}  # fmt: skip
-    return _grant(_token_call(session, api_url, "oauth/access_token/", form), None, now)
+    return grant_of(_token_call(session, api_url, "oauth/access_token/", form), PLATFORM, LABEL, now=now)
 
 
 def refresh(
@@ -114,7 +89,8 @@ def refresh(
     now: datetime | None = None,
 ) -> Grant:
     form = {"client_key": client_key, "grant_type": "refresh_token", "refresh_token": refresh_token}
-    return _grant(_token_call(session, api_url, "oauth/refresh_token/", form), refresh_token, now)
+    answer = _token_call(session, api_url, "oauth/refresh_token/", form)
+    return grant_of(answer, PLATFORM, LABEL, previous_refresh=refresh_token, now=now)
 
 
 def renew_refresh_token(

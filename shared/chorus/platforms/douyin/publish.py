@@ -38,9 +38,6 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-import requests
-
-from chorus.net.fetch import fetch
 from chorus.platforms.base import (
     AccountCredentials,
     MediaItem,
@@ -49,24 +46,22 @@ from chorus.platforms.base import (
     PublishRequest,
     PublishResult,
 )
-from chorus.platforms.budget import CALL_REQUESTS, CallBudget, requests_budget, timeout_seconds
+from chorus.platforms.budget import CallBudget
 from chorus.platforms.douyin import api, oauth
 from chorus.platforms.douyin.api import API_URL, PLATFORM
 from chorus.platforms.facebook.metrics import utc_now
 from chorus.platforms.http import DEFAULT_TIMEOUT
-from chorus.platforms.uploads import byte_spans, media_size
-from chorus.platforms.videos import MEDIA, VideoPostPublisher, send_parts, video_of
+from chorus.platforms.uploads import MB, byte_spans, media_size, media_whole
+from chorus.platforms.videos import MEDIA, UPLOAD, VideoPostPublisher, send_parts
 from chorus.platforms.whoami import listed, obj
 from chorus.posts import text as textlib
 
 logger = logging.getLogger(__name__)
 
-MB = 1024 * 1024
 TIMEOUT = DEFAULT_TIMEOUT
 UPLOAD_TIMEOUT = DEFAULT_TIMEOUT
 SINGLE_MAX_BYTES = 50 * MB
 PART_BYTES = 20 * MB
-UPLOAD = "upload"
 UPLOAD_ID_LIFETIME = timedelta(hours=2)  # "upload_id: 分片上传的标记。有限时间为2小时"
 UPLOAD_ID_MARGIN = timedelta(minutes=10)
 clock: Callable[[], datetime] = utc_now
@@ -108,30 +103,30 @@ class DouyinPublisher(VideoPostPublisher):
     name = PLATFORM
     label = "Douyin"
     create_requests = 2  # the create, the share_url read
-    request_budget_s: float = requests_budget(CALL_REQUESTS, TIMEOUT)
-
-    def __init__(self, session: requests.Session | None = None, base_url: str | None = None) -> None:
-        self.session = session or requests.Session()
-        self.base_url = (base_url or API_URL).rstrip("/")
 
     def _video_api(self, creds: AccountCredentials, name: str, **kw: Any) -> dict[str, Any]:
         params = {"open_id": creds.account_id, **kw.pop("params", {})}
         return api.request(self.session, "POST", f"{self.base_url}/{VIDEO_PATH}/{name}/", token=creds.access_token,
                        params=params, **kw)  # fmt: skip
 
+    def api_url(self) -> str:
+        return API_URL
+
     # -- publishing ----------------------------------------------------------------------------------
 
     def check(self, creds: AccountCredentials) -> None:
         check_create_scope(creds)
 
-    def uploaded(self, creds: AccountCredentials, request: PublishRequest, budget: CallBudget) -> str:
-        """The ``video_id`` of the post's video, uploaded once (in one request or in parts)."""
+    def upload(
+        self,
+        creds: AccountCredentials,
+        request: PublishRequest,
+        item: MediaItem,
+        plan: str | None,
+        budget: CallBudget,
+    ) -> str:
+        """The ``video_id`` of the post's video (uploaded in one request or in parts)."""
         progress = request.progress
-        item = video_of(request)
-        video_id = progress.done(MEDIA)
-        if video_id is not None:
-            return video_id
-        plan = progress.done(UPLOAD)
         if plan is None:
             if item.size is None:
                 budget.spend(UPLOAD_TIMEOUT)
@@ -159,8 +154,7 @@ class DouyinPublisher(VideoPostPublisher):
         return progress.step(MEDIA, partial(self._complete, creds, upload_id), idempotent=True)
 
     def _upload_whole(self, creds: AccountCredentials, item: MediaItem) -> str:
-        data = fetch(item.url, field_name="media", platform=PLATFORM,
-                     deadline_s=timeout_seconds(UPLOAD_TIMEOUT)).content  # fmt: skip
+        data = media_whole(item, PLATFORM, UPLOAD_TIMEOUT)
         answer = self._video_api(creds, "upload_video", files={"video": ("video.mp4", data, item.mime_type)},
                                  timeout=UPLOAD_TIMEOUT, idempotent=True)  # fmt: skip
         logger.info("douyin_video_uploaded", extra={"bytes": len(data)})

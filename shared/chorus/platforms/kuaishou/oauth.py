@@ -16,45 +16,30 @@ Scopes Chorus asks for: ``user_info``, ``user_video_publish`` (publish), ``user_
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import requests
 
 from chorus.platforms.base import PermanentError
+from chorus.platforms.granted import Grant, grant_of, granted_tokens
 from chorus.platforms.kuaishou.api import API_URL, PLATFORM, request
-from chorus.platforms.oauth2 import Consent, TokenSet, expiry, must_authorise
-from chorus.platforms.whoami import named, obj, text
+from chorus.platforms.oauth2 import Consent, TokenSet, must_authorise
+from chorus.platforms.whoami import obj, text
+
+__all__ = ["Grant", "authorize_url", "exchange_code", "refresh", "whoami"]
 
 AUTHORIZE_URL = "https://open.kuaishou.com/oauth2/authorize"
 DEFAULT_SCOPES = ("user_info", "user_video_publish", "user_video_info")
 CONSENT = Consent(AUTHORIZE_URL, DEFAULT_SCOPES, client="app_id", separator=",",
                   order=("app_id", "scope", "response_type", "redirect_uri", "state"))  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Grant:
-    open_id: str | None
-    tokens: TokenSet
-    scopes: tuple[str, ...]
-
+LABEL = "Kuaishou"
 
 authorize_url = CONSENT.authorize_url
 
 
-def _grant(body: dict[str, Any], now: datetime | None) -> Grant:
-    token = body.get("access_token")
-    if not isinstance(token, str) or not token:
-        raise PermanentError("Kuaishou's token answer holds no access_token", platform=PLATFORM)
-    expires_at = expiry(body.get("expires_in"), now)
-    refresh_token = text(body.get("refresh_token"))
-    scopes = body.get("scopes")
-    return Grant(
-        text(body.get("open_id")),
-        TokenSet(token, refresh_token, expires_at),
-        tuple(s for s in scopes if isinstance(s, str)) if isinstance(scopes, list) else (),
-    )
+def _get(session: requests.Session | None, api_url: str, path: str, params: dict[str, str]) -> dict[str, Any]:
+    return request(session or requests.Session(), "GET", f"{api_url.rstrip('/')}/{path}", params=params)
 
 
 def exchange_code(
@@ -67,11 +52,8 @@ def exchange_code(
     now: datetime | None = None,
 ) -> Grant:
     params = {"app_id": app_id, "app_secret": app_secret, "code": code, "grant_type": "authorization_code"}
-    body = request(session or requests.Session(), "GET", f"{api_url.rstrip('/')}/oauth2/access_token",
-                   params=params)  # fmt: skip
-    grant = _grant(body, now)
-    named(grant.open_id, PLATFORM, "open_id")
-    return grant
+    return grant_of(_get(session, api_url, "oauth2/access_token", params), PLATFORM, LABEL, scopes_key="scopes",
+                    now=now)  # fmt: skip
 
 
 def refresh(
@@ -86,18 +68,15 @@ def refresh(
     params = {"app_id": app_id, "app_secret": app_secret, "refresh_token": refresh_token,
               "grant_type": "refresh_token"}  # fmt: skip
     try:
-        body = request(session or requests.Session(), "GET", f"{api_url.rstrip('/')}/oauth2/refresh_token",
-                       params=params)  # fmt: skip
+        body = _get(session, api_url, "oauth2/refresh_token", params)
     except PermanentError as exc:  # a refused refresh token: the owner must authorise again
         raise must_authorise(exc, PLATFORM) from exc
-    fresh = _grant(body, now).tokens
-    return TokenSet(fresh.access_token, fresh.refresh_token or refresh_token, fresh.expires_at)
+    return granted_tokens(body, PLATFORM, LABEL, previous_refresh=refresh_token, now=now)
 
 
 def whoami(
     app_id: str, access_token: str, *, session: requests.Session | None = None, api_url: str = API_URL
 ) -> str | None:
     """The account's display name (``user_info.name``), None when Kuaishou gives none."""
-    body = request(session or requests.Session(), "GET", f"{api_url.rstrip('/')}/openapi/user_info",
-                   params={"app_id": app_id, "access_token": access_token})  # fmt: skip
+    body = _get(session, api_url, "openapi/user_info", {"app_id": app_id, "access_token": access_token})
     return text(obj(body.get("user_info")).get("name"))

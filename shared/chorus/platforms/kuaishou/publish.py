@@ -33,9 +33,6 @@ import re
 from functools import partial
 from typing import Any
 
-import requests
-
-from chorus.net.fetch import fetch
 from chorus.platforms import parts
 from chorus.platforms.base import (
     AccountCredentials,
@@ -44,24 +41,22 @@ from chorus.platforms.base import (
     PublishRequest,
     PublishResult,
 )
-from chorus.platforms.budget import CALL_REQUESTS, CallBudget, requests_budget, timeout_seconds
+from chorus.platforms.budget import CallBudget
 from chorus.platforms.codes import numeric
 from chorus.platforms.http import DEFAULT_TIMEOUT
 from chorus.platforms.kuaishou import api
 from chorus.platforms.kuaishou.api import API_URL, APP_ID, PLATFORM
-from chorus.platforms.uploads import byte_spans, media_size
-from chorus.platforms.videos import MEDIA, VideoPostPublisher, cover_of, send_parts, video_of
+from chorus.platforms.uploads import MB, byte_spans, media_size, media_whole
+from chorus.platforms.videos import MEDIA, UPLOAD, VideoPostPublisher, cover_of, send_parts
 from chorus.platforms.whoami import listed, obj
 from chorus.posts import text as textlib
 
 logger = logging.getLogger(__name__)
 
-MB = 1024 * 1024
 TIMEOUT = DEFAULT_TIMEOUT
 UPLOAD_TIMEOUT = DEFAULT_TIMEOUT
 DIRECT_MAX_BYTES = 10 * MB
 FRAGMENT_BYTES = 10 * MB
-UPLOAD = "upload"
 LIST_COUNT = 20
 EPOCH_MS_FLOOR = 10**11
 """A ``create_time`` below this is in seconds (10^11 s is the year 5138), above it in milliseconds."""
@@ -91,11 +86,6 @@ class KuaishouPublisher(VideoPostPublisher):
     label = "Kuaishou"
     cover_allowed = True
     create_requests = 2  # the cover read, the publish
-    request_budget_s: float = requests_budget(CALL_REQUESTS, TIMEOUT)
-
-    def __init__(self, session: requests.Session | None = None, base_url: str | None = None) -> None:
-        self.session = session or requests.Session()
-        self.base_url = (base_url or API_URL).rstrip("/")
 
     def _openapi(self, creds: AccountCredentials, method: str, name: str, **kw: Any) -> dict[str, Any]:
         params = {"app_id": app_id(creds), "access_token": creds.access_token, **kw.pop("params", {})}
@@ -106,19 +96,24 @@ class KuaishouPublisher(VideoPostPublisher):
                     headers={"Content-Type": "video/mp4"} if data is not None else {},
                     timeout=UPLOAD_TIMEOUT, idempotent=True)  # fmt: skip
 
+    def api_url(self) -> str:
+        return API_URL
+
     # -- publishing ----------------------------------------------------------------------------------
 
     def check(self, creds: AccountCredentials) -> None:
         app_id(creds)
 
-    def uploaded(self, creds: AccountCredentials, request: PublishRequest, budget: CallBudget) -> str:
-        """The upload token of the post's video, its file sent once (directly or in fragments)."""
+    def upload(
+        self,
+        creds: AccountCredentials,
+        request: PublishRequest,
+        item: MediaItem,
+        plan: str | None,
+        budget: CallBudget,
+    ) -> str:
+        """The upload token of the post's video, its file sent (directly or in fragments)."""
         progress = request.progress
-        item = video_of(request)
-        done = progress.done(MEDIA)
-        if done is not None:
-            return done
-        plan = progress.done(UPLOAD)
         if plan is None:
             budget.spend(UPLOAD_TIMEOUT, TIMEOUT)  # the size, start_upload
             size = media_size(item, PLATFORM, UPLOAD_TIMEOUT)
@@ -149,8 +144,7 @@ class KuaishouPublisher(VideoPostPublisher):
         return json.dumps({"upload_token": token, "endpoint": endpoint, "size": size})
 
     def _direct(self, item: MediaItem, endpoint: str, token: str) -> str:
-        data = fetch(item.url, field_name="media", platform=PLATFORM,
-                     deadline_s=timeout_seconds(UPLOAD_TIMEOUT)).content  # fmt: skip
+        data = media_whole(item, PLATFORM, UPLOAD_TIMEOUT)
         self._uploader(endpoint, "upload", {"upload_token": token}, data)
         logger.info("kuaishou_video_uploaded", extra={"bytes": len(data)})
         return token
@@ -169,9 +163,7 @@ class KuaishouPublisher(VideoPostPublisher):
         }
         cover = cover_of(request)
         if cover is not None:
-            data = fetch(cover.url, field_name="media", platform=PLATFORM,
-                         deadline_s=timeout_seconds(UPLOAD_TIMEOUT)).content  # fmt: skip
-            files["cover"] = ("cover", data, cover.mime_type)
+            files["cover"] = ("cover", media_whole(cover, PLATFORM, UPLOAD_TIMEOUT), cover.mime_type)
         answer = self._openapi(creds, "POST", "publish", params={"upload_token": uploaded}, files=files)
         photo_id = obj(answer.get("video_info")).get("photo_id")
         if not isinstance(photo_id, str) or not photo_id:
