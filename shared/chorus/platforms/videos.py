@@ -103,14 +103,8 @@ class VideoPostPublisher(SteppedPublisher):
             return done
         return self.upload(creds, request, video_of(request), request.progress.done(UPLOAD), budget)
 
-    def upload(
-        self,
-        creds: AccountCredentials,
-        request: PublishRequest,
-        item: MediaItem,
-        plan: str | None,
-        budget: CallBudget,
-    ) -> str:
+    def upload(self, creds: AccountCredentials, request: PublishRequest, item: MediaItem, plan: str | None,
+               budget: CallBudget) -> str:  # fmt: skip
         """Upload ``item`` (``plan``: the upload's plan recorded as part ``UPLOAD``, None before it is
         opened) and answer what it gave, recorded as part ``MEDIA``."""
         raise NotImplementedError

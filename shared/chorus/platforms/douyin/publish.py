@@ -117,14 +117,8 @@ class DouyinPublisher(VideoPostPublisher):
     def check(self, creds: AccountCredentials) -> None:
         check_create_scope(creds)
 
-    def upload(
-        self,
-        creds: AccountCredentials,
-        request: PublishRequest,
-        item: MediaItem,
-        plan: str | None,
-        budget: CallBudget,
-    ) -> str:
+    def upload(self, creds: AccountCredentials, request: PublishRequest, item: MediaItem, plan: str | None,
+               budget: CallBudget) -> str:  # fmt: skip
         """The ``video_id`` of the post's video (uploaded in one request or in parts)."""
         progress = request.progress
         if plan is None:

@@ -104,14 +104,8 @@ class KuaishouPublisher(VideoPostPublisher):
     def check(self, creds: AccountCredentials) -> None:
         app_id(creds)
 
-    def upload(
-        self,
-        creds: AccountCredentials,
-        request: PublishRequest,
-        item: MediaItem,
-        plan: str | None,
-        budget: CallBudget,
-    ) -> str:
+    def upload(self, creds: AccountCredentials, request: PublishRequest, item: MediaItem, plan: str | None,
+               budget: CallBudget) -> str:  # fmt: skip
         """The upload token of the post's video, its file sent (directly or in fragments)."""
         progress = request.progress
         if plan is None:
