@@ -37,7 +37,8 @@ the platform's errors: ``AuthError`` when the grant is dead (the account must au
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
 
@@ -49,6 +50,16 @@ from chorus.net.fetch import guarded_session
 from chorus.platforms.base import AccountCredentials, AuthError
 
 Refresher = Callable[[AccountCredentials], TokenSet | None]
+
+CLIENT_REFRESH: Mapping[str, tuple[str, str]] = {
+    # the platforms whose oauth module refreshes as refresh(client_id, client_secret, refresh_token, ...):
+    # (the refresh's URL keyword, the OAuthApps field giving that URL)
+    "pinterest": ("api_url", "pinterest_api_url"),
+    "linkedin": ("oauth_url", "linkedin_oauth_url"),
+    "kuaishou": ("api_url", "kuaishou_api_url"),
+    "youtube": ("token_url", "youtube_token_url"),
+    "tiktok": ("api_url", "tiktok_api_url"),
+}
 
 
 def refresher_for(
@@ -67,18 +78,10 @@ def refresher_for(
         return lambda creds: _refresh_bluesky(creds, http)
     if platform == "threads" and apps.app("threads") is not None:
         return lambda creds: _refresh_threads(creds, apps, http)
-    if platform == "pinterest" and apps.app("pinterest") is not None:
-        return lambda creds: _refresh_pinterest(creds, apps, http)
-    if platform == "linkedin" and apps.app("linkedin") is not None:
-        return lambda creds: _refresh_linkedin(creds, apps, http)
-    if platform == "youtube" and apps.app("youtube") is not None:
-        return lambda creds: _refresh_youtube(creds, apps, http)
-    if platform == "tiktok" and apps.app("tiktok") is not None:
-        return lambda creds: _refresh_tiktok(creds, apps, http)
+    if platform in CLIENT_REFRESH and apps.app(platform) is not None:
+        return lambda creds: _refresh_with_client(creds, apps, _client_refresh(platform, apps, http))
     if platform == "douyin" and apps.app("douyin") is not None:
         return lambda creds: _refresh_douyin(creds, apps, http)
-    if platform == "kuaishou" and apps.app("kuaishou") is not None:
-        return lambda creds: _refresh_kuaishou(creds, apps, http)
     return None
 
 
@@ -87,22 +90,6 @@ def _refresh_threads(creds: AccountCredentials, apps: OAuthApps, http: requests.
 
     fresh = oauth.refresh(creds.access_token, session=http, token_host=apps.threads_token_url)
     return replace(fresh, refresh_token=fresh.access_token)  # a long-lived token refreshes itself
-
-
-def _refresh_pinterest(creds: AccountCredentials, apps: OAuthApps, http: requests.Session) -> TokenSet | None:
-    from chorus.platforms.pinterest import oauth
-
-    return _refresh_with_client(
-        creds, apps, partial(oauth.refresh, session=http, api_url=apps.pinterest_api_url)
-    )
-
-
-def _refresh_linkedin(creds: AccountCredentials, apps: OAuthApps, http: requests.Session) -> TokenSet | None:
-    from chorus.platforms.linkedin import oauth
-
-    return _refresh_with_client(
-        creds, apps, partial(oauth.refresh, session=http, oauth_url=apps.linkedin_oauth_url)
-    )
 
 
 def _refresh_douyin(creds: AccountCredentials, apps: OAuthApps, http: requests.Session) -> TokenSet | None:
@@ -114,28 +101,14 @@ def _refresh_douyin(creds: AccountCredentials, apps: OAuthApps, http: requests.S
     return oauth.refreshed(app.client_id, creds.refresh_token, session=http, api_url=apps.douyin_api_url)
 
 
-def _refresh_kuaishou(creds: AccountCredentials, apps: OAuthApps, http: requests.Session) -> TokenSet | None:
-    from chorus.platforms.kuaishou import oauth
-
-    return _refresh_with_client(
-        creds, apps, partial(oauth.refresh, session=http, api_url=apps.kuaishou_api_url)
-    )
-
-
-def _refresh_youtube(creds: AccountCredentials, apps: OAuthApps, http: requests.Session) -> TokenSet | None:
-    from chorus.platforms.youtube import oauth
-
-    return _refresh_with_client(
-        creds, apps, partial(oauth.refresh, session=http, token_url=apps.youtube_token_url)
-    )
-
-
-def _refresh_tiktok(creds: AccountCredentials, apps: OAuthApps, http: requests.Session) -> TokenSet | None:
-    from chorus.platforms.tiktok import oauth
-
-    return _refresh_with_client(
-        creds, apps, partial(oauth.refresh, session=http, api_url=apps.tiktok_api_url)
-    )
+def _client_refresh(
+    platform: str, apps: OAuthApps, http: requests.Session
+) -> Callable[[str, str, str], TokenSet]:
+    """The platform's ``refresh(client_id, client_secret, refresh_token)`` (:data:`CLIENT_REFRESH`), sent to
+    the deployment's URL for it through ``http``."""
+    keyword, field = CLIENT_REFRESH[platform]
+    refresh: Callable[..., TokenSet] = importlib.import_module(f"chorus.platforms.{platform}.oauth").refresh
+    return partial(refresh, session=http, **{keyword: getattr(apps, field)})
 
 
 def _refresh_with_client(
