@@ -23,7 +23,7 @@ from chorus.accounts.refreshers import refresher_for
 from chorus.auth.keys import Principal
 from chorus.auth.roles import Role
 from chorus.errors import BadRequest
-from chorus.platforms.base import AuthError
+from chorus.platforms.base import AuthError, PermanentError
 from chorus.platforms.tiktok import oauth as tiktok
 from chorus.platforms.youtube import oauth as youtube
 from tests.support import fixture_json, main_table_in_moto
@@ -193,3 +193,36 @@ def test_refreshers_use_the_deployments_apps(rsps: responses.RequestsMock) -> No
     assert fresh is not None
     assert (fresh.access_token, fresh.refresh_token) == ("ya29.new", "1//r")
     assert refresher_for("tiktok", OAuthApps()) is None
+
+
+def test_a_tiktok_revoke_posts_the_documented_form_and_reads_an_empty_answer_as_done(
+    rsps: responses.RequestsMock,
+) -> None:
+    # TikTok's "Revoke a User Access Token": form client_key, client_secret, token; an empty body (or {})
+    form = {"client_key": "tt-key", "client_secret": "tt-secret", "token": "act.creator"}
+    rsps.post(
+        f"{TT}/oauth/revoke/",
+        body="",
+        match=[matchers.urlencoded_params_matcher(form), matchers.header_matcher(FORM)],
+    )
+    tiktok.revoke("tt-key", "tt-secret", "act.creator")
+    rsps.post(f"{TT}/oauth/revoke/", json={}, match=[matchers.urlencoded_params_matcher(form)])
+    tiktok.revoke("tt-key", "tt-secret", "act.creator")
+    assert len(rsps.calls) == 2
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"error": "invalid_client", "error_description": "Client key or secret is wrong.", "log_id": "x"},
+        {"error": {"code": "access_token_invalid", "message": "The access token is invalid.", "log_id": "x"}},
+    ],
+)
+def test_a_refused_tiktok_revoke_is_an_error_with_tiktoks_message(
+    rsps: responses.RequestsMock, answer: dict[str, Any]
+) -> None:
+    rsps.post(f"{TT}/oauth/revoke/", json=answer)
+    with pytest.raises(PermanentError) as refused:
+        tiktok.revoke("tt-key", "tt-secret", "act.creator")
+    assert "is wrong" in refused.value.message or "is invalid" in refused.value.message
+    assert "act.creator" not in refused.value.message

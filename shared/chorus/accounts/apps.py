@@ -86,6 +86,8 @@ class OAuthApps(BaseSettings):
     tiktok_authorize_url: str = "https://www.tiktok.com/v2/auth/authorize/"
     tiktok_business_api_url: str = "https://business-api.tiktok.com/open_api/v1.3"  # comments, tt_user
     tiktok_business_authorize_url: str = "https://business-api.tiktok.com/portal/auth"
+    # The business app's revoke endpoint; empty: tt_user/oauth2/revoke/ under tiktok_business_api_url
+    tiktok_business_revoke_url: str = ""
     wechat_api_url: str = "https://api.weixin.qq.com"
     douyin_api_url: str = "https://open.douyin.com"  # oauth/* and api/douyin/v1/*
     douyin_authorize_url: str = "https://open.douyin.com/platform/oauth/connect/"

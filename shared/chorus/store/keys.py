@@ -8,6 +8,7 @@ Single-table layout of the main table (pk/sk, plus sparse GSIs):
   WS#<ws>            / INVITE#<invitation_id>     invitation (hash of its secret only)
   AUDIT#<ws>         / <time>#<entry_id>          audit log entry (never updated; TTL ends it)
   WS#<ws>            / ACCOUNT#<account_id>       connected social account
+  WS#<ws>            / GRANTWARN#<acct>#<grant>   an account's second grant until its expiry is warned
   WS#<ws>            / POST#<post_id>             post
   WS#<ws>            / TARGET#<post_id>#<acct>    one (post, account) publish target
   WS#<ws>            / WSCONN#<connection_id>     live WebSocket connection
@@ -18,7 +19,8 @@ Single-table layout of the main table (pk/sk, plus sparse GSIs):
   WS#<ws>            / CONV#<campaign>#<event>    a conversion, once per order/event id
 GSI1 (due index, sparse): gsi1pk = DUE#|QUEUED#<YYYY-MM-DDTHH:MM> (UTC minute), gsi1sk = <due iso>#<target>;
       TOKENWARN#<YYYY-MM-DD> / <warn iso>#<ws>#<account>: an account whose token cannot be refreshed,
-      until its owner was warned of the expiry (chorus.accounts.expiry)
+      until its owner was warned of the expiry (chorus.accounts.expiry); the same for a GRANTWARN item
+      (a second grant's refresh token that ends)
 GSI2 (sparse): CAL#<ws> / <time>#<post> (calendar), PACCT#<platform>#<id> / <ws>#<account> (webhook routing),
       PAUSED#<ws> / <target> (targets held while publishing is paused)
 """
@@ -130,6 +132,10 @@ def token_warning_bucket(at: datetime) -> str:
 
 def token_warning_sk(at: datetime, workspace_id: str, account_id: str) -> str:
     return f"{iso(at)}#{workspace_id}#{account_id}"
+
+
+def grant_warning_sk(account_id: str, grant: str) -> str:
+    return f"GRANTWARN#{account_id}#{grant}"
 
 
 def calendar_pk(workspace_id: str) -> str:

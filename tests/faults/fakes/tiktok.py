@@ -161,5 +161,28 @@ def tiktok_platform(platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) -> 
     return knobs
 
 
+REVOKE = "/v2/oauth/revoke/"
+CLIENT_KEY, CLIENT_SECRET = "tt-client-key", "tt-client-secret"
+
+
+def login_kit_revoke(platform: FakePlatform) -> None:
+    """Login Kit's ``POST /v2/oauth/revoke/`` (form: client_key, client_secret, token): an empty answer,
+    a ``login_revoke`` record of the token revoked; another app is refused as OAuth errors are
+    (``{error, error_description, log_id}``, 401)."""
+
+    def revoke(req: Request, match: re.Match[str]) -> Any:
+        if (req.form.get("client_key"), req.form.get("client_secret")) != (CLIENT_KEY, CLIENT_SECRET):
+            return Reply(401, {"error": "invalid_client", "error_description": "Client key or secret is wrong.",
+                               "log_id": "x"})  # fmt: skip
+        if not req.form.get("token"):
+            return Reply(
+                400, {"error": "invalid_request", "error_description": "token is required", "log_id": "x"}
+            )
+        platform.create("login_revoke", {"token": req.form["token"]})
+        return Reply(200, None)
+
+    platform.route("POST", REVOKE, revoke)
+
+
 def is_chunk(first: int) -> Any:
     return lambda req: (req.headers.get("Content-Range") or "").startswith(f"bytes {first}-")

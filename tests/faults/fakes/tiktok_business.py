@@ -2,9 +2,10 @@
 chorus.platforms.tiktok.comments calls it: the account's videos (``business/video/list``), each video's
 comments (``business/comment/list``, newest first), a comment's replies (``business/comment/reply/list``)
 and a reply made (``business/comment/reply/create``), and the account holder's authorisation of the
-business app (``tt_user/oauth2/token``, ``refresh_token``, ``token_info/get``), every answer in the
+business app (``tt_user/oauth2/token``, ``refresh_token``, ``token_info/get``, ``revoke``), every answer in the
 ``{code, message, request_id, data}`` envelope; a wrong ``Access-Token`` is refused with code 40105. Records: ``comment`` (top-level
-comments, added by a test with :meth:`TikTokBusiness.comment`) and ``reply`` (made by Chorus)."""
+comments, added by a test with :meth:`TikTokBusiness.comment`), ``reply`` (made by Chorus) and ``revoke``
+(an access token revoked)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ REPLY_CREATE = f"{PREFIX}/business/comment/reply/create/"
 TOKEN = f"{PREFIX}/tt_user/oauth2/token/"
 REFRESH = f"{PREFIX}/tt_user/oauth2/refresh_token/"
 TOKEN_INFO = f"{PREFIX}/tt_user/token_info/get/"
+REVOKE = f"{PREFIX}/tt_user/oauth2/revoke/"
 APP_ID, APP_SECRET = "biz-app", "biz-secret"
 
 
@@ -159,7 +161,17 @@ def tiktok_business_platform(platform: FakePlatform, business_id: str, token: st
         creator = knobs.business_id if access == knobs.token else access.removeprefix("act.")
         return envelope({"app_id": APP_ID, "creator_id": creator, "scope": knobs.scopes})
 
+    def revoke(req: Request, match: re.Match[str]) -> Any:
+        body = req.json or {}
+        no = app_refused(body)
+        access = str(body.get("access_token") or "")
+        if no or not access.startswith("act."):
+            return no or envelope({}, 40105, "The access token is incorrect or has been revoked.")
+        platform.create("revoke", {"access_token": access})
+        return envelope({})
+
     platform.route("POST", TOKEN, token)
+    platform.route("POST", REVOKE, revoke)
     platform.route("POST", REFRESH, refresh)
     platform.route("POST", TOKEN_INFO, token_info)
     platform.route("GET", VIDEO_LIST, video_list)

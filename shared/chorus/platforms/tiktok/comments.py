@@ -136,6 +136,7 @@ def business(
     base_url: str | None = None,
     params: dict[str, str] | None = None,
     body: dict[str, Any] | None = None,
+    timeout: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     """One call to TikTok API for Business (``Access-Token`` header, no ``Bearer``; none for the token
     endpoints, ``token`` None): its ``data`` when the envelope's ``code`` is 0, else the error
@@ -145,7 +146,9 @@ def business(
     headers = {"Access-Token": token} if token is not None else {}
     if body is not None:
         headers["Content-Type"] = "application/json"
-    resp = call(session, method, url, PLATFORM, headers=headers, params=params or {}, json=body)
+    resp = call(
+        session, method, url, PLATFORM, headers=headers, params=params or {}, json=body, timeout=timeout
+    )
     answer = json_body(resp, PLATFORM)
     if not isinstance(answer, dict):
         raise TransientError("TikTok answered something that is not a JSON object", platform=PLATFORM)

@@ -10,6 +10,13 @@
 - ``refresh``: ``grant_type=refresh_token`` on the same endpoint; the answer's refresh token **may be a
   new one** and replaces the stored one. OAuth errors come as ``{error, error_description, log_id}``
   (not the v2 envelope); a refused refresh token means the creator must authorise again (``AuthError``).
+- ``revoke``: ``POST https://open.tiktokapis.com/v2/oauth/revoke/`` (form: ``client_key``,
+  ``client_secret``, ``token`` = the access token), answered with an empty body (or ``{}``) on success:
+  the app is disconnected from the creator's account (it leaves the creator's connected apps). Chorus
+  calls it when the account is removed (``chorus.accounts.revocation``). From TikTok's "Revoke a User
+  Access Token" page (developers.tiktok.com, read through the search tools; not in the stored fixtures);
+  the shape of its error answer is not quoted there, so both OAuth's ``{error, error_description}`` and
+  the v2 ``{error: {code, message}}`` are read as a refusal.
 - ``whoami``: ``GET /v2/user/info/?fields=open_id,display_name`` (the creator the token acts for).
 - ``creator_info``: ``POST /v2/post/publish/creator_info/query/`` — the privacy levels the creator may
   post with, whether comments / duets / stitches are off, the longest video (seconds); kept on the
@@ -27,11 +34,22 @@ from urllib.parse import urlencode
 
 import requests
 
+from chorus.platforms.base import PermanentError
+from chorus.platforms.http import call, json_body
 from chorus.platforms.oauth2 import TokenSet, refreshed, token_answer, token_set
 from chorus.platforms.tiktok.api import API_URL, PLATFORM, v2
 from chorus.platforms.whoami import Owner, get_json, named, obj, text
 
-__all__ = ["CreatorInfo", "TokenSet", "authorize_url", "creator_info", "exchange_code", "refresh", "whoami"]
+__all__ = [
+    "CreatorInfo",
+    "TokenSet",
+    "authorize_url",
+    "creator_info",
+    "exchange_code",
+    "refresh",
+    "revoke",
+    "whoami",
+]
 
 AUTHORIZE_URL = "https://www.tiktok.com/v2/auth/authorize/"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -104,6 +122,30 @@ def refresh(
             "refresh_token": refresh_token}  # fmt: skip
     answer = partial(token_answer, session, _token_url(api_url), PLATFORM, data, headers=FORM)
     return refreshed(answer, refresh_token, PLATFORM, refused=(200, 400, 401), now=now)
+
+
+def revoke(
+    client_key: str,
+    client_secret: str,
+    access_token: str,
+    *,
+    session: requests.Session | None = None,
+    api_url: str = API_URL,
+    timeout: tuple[float, float] | None = None,
+) -> None:
+    """Revoke the creator's access token (the app is disconnected from the account); raises the
+    platform's error when TikTok refuses or does not answer."""
+    data = {"client_key": client_key, "client_secret": client_secret, "token": access_token}
+    resp = call(session or requests.Session(), "POST", f"{api_url.rstrip('/')}/v2/oauth/revoke/", PLATFORM,
+                data=data, headers=FORM, idempotent=True, timeout=timeout)  # fmt: skip
+    body = json_body(resp, PLATFORM) if resp.content.strip() else {}
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):  # the v2 envelope: code "ok" on success
+        code = str(error.get("code") or "ok")
+        if code != "ok":
+            raise PermanentError(str(error.get("message") or code), platform=PLATFORM, code=code)
+    elif error:
+        raise PermanentError(str(body.get("error_description") or error), platform=PLATFORM, code=str(error))
 
 
 def whoami(access_token: str, *, session: requests.Session | None = None, api_url: str = API_URL) -> Owner:
