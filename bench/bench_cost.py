@@ -48,6 +48,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,25 @@ def item_size(item: dict[str, Any] | None) -> int:
     return sum(len(k.encode()) + value_size(v) for k, v in (item or {}).items())
 
 
+@dataclass(frozen=True)
+class Index:
+    """A GSI as ``describe_table`` gives it: its key attributes, its ``Projection.ProjectionType``
+    (ALL, KEYS_ONLY, INCLUDE) and, for INCLUDE, its ``NonKeyAttributes``."""
+
+    keys: tuple[str, ...]
+    projection: str = "ALL"
+    include: tuple[str, ...] = ()
+
+    def entry(self, item: dict[str, Any] | None, table_keys: tuple[str, ...]) -> dict[str, Any] | None:
+        """The index's entry for ``item`` (None: the item is not in the index): what it projects."""
+        if not item or not all(n in item for n in self.keys):
+            return None
+        if self.projection == "ALL":
+            return item
+        kept = (*table_keys, *self.keys, *(self.include if self.projection == "INCLUDE" else ()))
+        return {n: item[n] for n in kept if n in item}
+
+
 class Meter:
     """What one phase used, counted from the calls the functions make."""
 
@@ -135,12 +155,17 @@ class Meter:
         }
         ddb = self.rt.client("dynamodb")
         self.keys: dict[str, list[str]] = {}  # a table's key attributes
-        self.indexes: dict[str, list[list[str]]] = {}  # each GSI's key attributes
+        self.indexes: dict[str, list[Index]] = {}  # each GSI's keys and projection
         for name in ddb.list_tables()["TableNames"]:
             table = ddb.describe_table(TableName=name)["Table"]
             self.keys[name] = [k["AttributeName"] for k in table["KeySchema"]]
             self.indexes[name] = [
-                [k["AttributeName"] for k in i["KeySchema"]] for i in table.get("GlobalSecondaryIndexes", [])
+                Index(
+                    tuple(k["AttributeName"] for k in i["KeySchema"]),
+                    i.get("Projection", {}).get("ProjectionType", "ALL"),
+                    tuple(i.get("Projection", {}).get("NonKeyAttributes", ())),
+                )
+                for i in table.get("GlobalSecondaryIndexes", [])
             ]
 
     # ------------------------------------------------------------------ what is counted
@@ -290,20 +315,23 @@ class Meter:
 
     def write_units(self, table: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> int:
         """Units of changing an item from ``before`` to ``after`` (None: absent), as DynamoDB bills them:
-        the larger of the two sizes for the table; for each GSI, one write of the entry where the item
-        is in it before and after under the same key, two (the old entry deleted, the new one put) where
-        an update changes its key, one where it enters or leaves the index
+        the larger of the two sizes for the table; for each GSI, by its entry (what it projects: the
+        whole item for ALL, the table's and the index's keys for KEYS_ONLY, and the ``NonKeyAttributes``
+        too for INCLUDE): one write where the item enters or leaves the index, two (the old entry
+        deleted, the new one put) where an update changes its key, and where the key stays, one write
+        of the larger entry if a projected attribute changed, none otherwise (an update of attributes a
+        KEYS_ONLY index does not hold costs it nothing)
         (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.ThroughputConsiderations.Writes)."""
 
         def units(item: dict[str, Any] | None) -> int:
             return max(1, math.ceil(item_size(item) / KB)) if item else 0
 
         total = max(units(before), units(after), 1)
-        for names in self.indexes.get(table, []):
-            was = before if before and all(n in before for n in names) else None
-            now = after if after and all(n in after for n in names) else None
-            if was and now and all(was[n] == now[n] for n in names):
-                total += max(units(was), units(now))  # the entry rewritten, as the item: the larger size
+        table_keys = tuple(self.keys.get(table, ()))
+        for index in self.indexes.get(table, []):
+            was, now = index.entry(before, table_keys), index.entry(after, table_keys)
+            if was and now and all(was[n] == now[n] for n in index.keys):
+                total += max(units(was), units(now)) if was != now else 0  # the entry rewritten, or not
             else:
                 total += units(was) + units(now)
         return total

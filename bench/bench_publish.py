@@ -101,7 +101,7 @@ def main() -> None:
                 "kind": {"S": "target"}, "workspace_id": {"S": ws}, "post_id": {"S": f"pf{i:06d}"},
                 "account_id": {"S": accounts[i % 10]}, "platform": {"S": "sandbox"}, "state": {"S": "scheduled"},
                 "due_at": {"S": due.strftime("%Y-%m-%dT%H:%M:%S.%f+0000")},
-                "gsi1pk": {"S": keys.due_bucket(due)}, "gsi1sk": {"S": keys.due_sort_key(due, tid)},
+                "gsi3pk": {"S": keys.due_bucket(due)}, "gsi3sk": {"S": keys.due_sort_key(due, tid)},
             }}})  # fmt: skip
             if len(batch) == 25:
                 ddb.batch_write_item(RequestItems={table: batch})

@@ -11,7 +11,9 @@ import pytest
 
 from chorus.posts import scheduler, service
 from chorus.posts.model import Content, Mode, Target, TargetState
+from chorus.store import keys
 from chorus.store import posts as repo
+from chorus.store.models import TargetItem
 from tests.faults.harness import FakePlatform, PublisherBed
 from tests.faults.sandbox_fake import sandbox_routes
 
@@ -173,3 +175,66 @@ def test_two_scheduler_runs_that_both_hand_a_target_out_publish_it_once(
     assert sorted(results(bed)) == ["published", "stale"]
     assert len(platform.records["post"]) == 1
     assert bed.target(post, account).attempts == 1
+
+
+def test_a_target_scheduled_before_the_due_keys_index_is_published_once(
+    bed: PublisherBed, platform: FakePlatform
+) -> None:
+    sandbox_routes(platform)
+    account = bed.account()
+    # Given a target written before session 9: in gsi1's DUE bucket, no gsi3 key
+    due = (bed.now() + timedelta(minutes=10)).replace(microsecond=0)
+    target = Target(bed.workspace(), "p-upgraded", account, "sandbox", TargetState.SCHEDULED, due)
+    post = service.build_posts(
+        bed.editor(), compose(account, "written the old way", due), {account: "sandbox"}, "UTC", bed.now(),
+        post_id_of=lambda _: target.post_id,
+    )[0]  # fmt: skip
+    repo.create_posts([post])
+    item = TargetItem.get(keys.workspace_pk(target.workspace_id), keys.target_sk(target.post_id, account))
+    item.update(
+        actions=[
+            TargetItem.gsi1pk.set(keys.due_bucket(due)),
+            TargetItem.gsi1sk.set(keys.due_sort_key(due, target.id)),
+            TargetItem.gsi3pk.remove(),
+            TargetItem.gsi3sk.remove(),
+        ]
+    )
+    # When the scheduler reaches its due time (twice: a second run reading the same minutes)
+    before = repo.scheduler_state()
+    assert tick(bed, due - timedelta(seconds=60)).enqueued == 1
+    repo.save_scheduler_state(before)
+    assert tick(bed, due - timedelta(seconds=60)).enqueued == 1
+    # Then it is published once, and its claim took it out of gsi1
+    assert sorted(results(bed)) == ["published", "stale"]
+    assert [r["text"] for r in platform.records["post"]] == ["written the old way"]
+    stored = TargetItem.get(item.pk, item.sk, consistent_read=True)
+    assert (stored.state, stored.gsi1pk, stored.gsi3pk) == ("published", None, None)
+
+
+def test_the_claim_and_the_published_write_leave_the_due_key_and_a_cancel_removes_it(
+    bed: PublisherBed, platform: FakePlatform
+) -> None:
+    sandbox_routes(platform)
+    account = bed.account()
+    due = (bed.now() + timedelta(minutes=10)).replace(microsecond=0)
+    kept, cancelled = (schedule(bed, account, text, due) for text in ("kept", "cancelled"))
+
+    def due_key(post_id: str) -> str | None:
+        item = TargetItem.get(
+            keys.workspace_pk(bed.workspace()),
+            keys.target_sk(post_id, account),
+            consistent_read=True,
+        )
+        return item.gsi3pk
+
+    assert due_key(kept) == due_key(cancelled) == keys.due_bucket(due)
+    service.cancel_post(bed.editor(), cancelled)
+    assert due_key(cancelled) is None
+    assert tick(bed, due - timedelta(seconds=60)).enqueued == 1
+    assert results(bed) == ["published"]
+    assert due_key(kept) == keys.due_bucket(due)
+    # and a second read of that minute (a run that read it twice) sends a message the claim refuses
+    repo.save_scheduler_state(repo.SchedulerState(watermark=due - timedelta(seconds=30)))
+    assert tick(bed, due + timedelta(seconds=30)).enqueued == 1
+    assert results(bed) == ["stale"]
+    assert len(platform.records["post"]) == 1

@@ -39,11 +39,12 @@ def test_every_price_is_dated_and_sourced_and_every_counted_unit_is_priced() -> 
 
 
 def test_a_write_is_billed_on_its_larger_size_and_an_index_key_change_twice() -> None:
-    from bench.bench_cost import Meter
+    from bench.bench_cost import Index, Meter
 
-    # Given a table with one GSI (gsi1pk, gsi1sk), as the main table's due index
+    # Given a table with one GSI (gsi1pk, gsi1sk) projecting ALL, as the main table's due index
     meter = Meter.__new__(Meter)
-    meter.indexes = {"main": [["gsi1pk", "gsi1sk"]]}
+    meter.keys = {"main": ["pk", "sk"]}
+    meter.indexes = {"main": [Index(("gsi1pk", "gsi1sk"))]}
     small = {"pk": {"S": "WS#1"}, "sk": {"S": "T#1"}}
     due = {**small, "gsi1pk": {"S": "DUE#10:00"}, "gsi1sk": {"S": "a"}}
     queued = {**small, "gsi1pk": {"S": "QUEUED#10:00"}, "gsi1sk": {"S": "a"}}
@@ -59,3 +60,26 @@ def test_a_write_is_billed_on_its_larger_size_and_an_index_key_change_twice() ->
     assert meter.write_units("main", None, None) == 1
     # And the larger of the sizes before and after is billed (2 KB before, 1 KB after)
     assert meter.write_units("main", big, due) == 2 + 2
+
+
+def test_a_keys_only_index_is_written_only_when_its_key_appears_changes_or_disappears() -> None:
+    from bench.bench_cost import Index, Meter
+
+    # Given the main table's gsi3 (KEYS_ONLY) and an INCLUDE index of `state`
+    meter = Meter.__new__(Meter)
+    meter.keys = {"main": ["pk", "sk"]}
+    meter.indexes = {
+        "main": [Index(("gsi3pk", "gsi3sk"), "KEYS_ONLY"), Index(("ipk",), "INCLUDE", ("state",))]
+    }
+    small = {"pk": {"S": "WS#1"}, "sk": {"S": "T#1"}, "text": {"S": "x" * 1500}}
+    due = {**small, "gsi3pk": {"S": "DUE#10:00"}, "gsi3sk": {"S": "a"}, "state": {"S": "scheduled"}}
+    # Then an update of other attributes costs the KEYS_ONLY index nothing (the table's 2 KB item: 2)
+    assert meter.write_units("main", due, {**due, "state": {"S": "publishing"}}) == 2
+    # And its entry, when written, is the size of its keys (1 unit), not of the item
+    assert meter.write_units("main", None, due) == 2 + 1
+    assert meter.write_units("main", due, {**due, "gsi3pk": {"S": "DUE#10:05"}}) == 2 + 2
+    assert meter.write_units("main", due, small | {"state": {"S": "cancelled"}}) == 2 + 1
+    # And an INCLUDE entry is written when its projected attribute changes, not otherwise
+    included = {**due, "ipk": {"S": "x"}}
+    assert meter.write_units("main", included, {**included, "state": {"S": "publishing"}}) == 2 + 1
+    assert meter.write_units("main", included, {**included, "text": {"S": "y"}}) == 2

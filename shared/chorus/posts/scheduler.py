@@ -89,7 +89,7 @@ LOST_AFTER = timedelta(minutes=3)
 API_MARGIN = timedelta(seconds=30)  # the due index's replication lag, clocks, a run's own duration
 ENQUEUE_WORKERS = 8
 RESEND_KIND = {TargetState.QUEUED: "publish", TargetState.VERIFYING: "verify", TargetState.PROCESSING: "step"}
-DUE_INDEXES = 1  # Queries a DUE bucket read takes
+DUE_INDEXES = 2  # Queries a DUE bucket read takes: gsi3's keys, and gsi1's targets written before session 9
 
 # A run's bounds. A day of minute buckets per cursor and run: a 7-day outage is caught up in 7 runs
 # (7 minutes), each well inside the function's 60 s timeout (DynamoDB answers a Query of an empty
@@ -124,11 +124,11 @@ class SchedulerReport:
 
 def max_queries_per_run(lookahead_s: int) -> int:
     """The most bucket reads one run makes: the live window (MISSED_AFTER back while catching up), then
-    each cursor's backlog: the outage's DUE buckets, the sweep's DUE and QUEUED buckets, the MANUAL
-    buckets. A bucket holding more than 1 MB of targets (thousands due in one minute) is read in more
-    than one page."""
+    each cursor's backlog: the outage's DUE buckets, the sweep's DUE (gsi3 only) and QUEUED buckets,
+    the MANUAL buckets. A bucket holding more than 1 MB of targets (thousands due in one minute) is read
+    in more than one page."""
     live = ceil((MISSED_AFTER.total_seconds() + lookahead_s) / 60) + 1
-    return DUE_INDEXES * live + (2 * DUE_INDEXES + 2) * BACKLOG_BUCKETS_PER_RUN
+    return DUE_INDEXES * live + (DUE_INDEXES + 3) * BACKLOG_BUCKETS_PER_RUN
 
 
 def api_window(lookahead_s: int) -> timedelta:
@@ -302,8 +302,10 @@ class _Run:
     def sweep(self, buckets: Sequence[datetime], after: datetime, until: datetime) -> None:
         """Send again the message of each target still scheduled in a DUE bucket, or still queued,
         verifying or processing in a QUEUED bucket, due after ``after`` up to ``until`` (it was lost)."""
-        refs = [r for page in self.pool.map(lambda m: repo.due_refs(m, after, until), buckets) for r in page]
-        self.buckets += DUE_INDEXES * len(buckets)
+        # gsi3 only: a target written before session 9 was written by an API that sent its own message
+        found = self.pool.map(lambda m: repo.due_refs(m, after, until, legacy=False), buckets)
+        refs = [r for page in found for r in page]
+        self.buckets += len(buckets)
         self.items += len(refs)
         unsent = [r for r in refs if r.id not in self.handed_out]
         for target in repo.current_targets(unsent) if unsent else []:

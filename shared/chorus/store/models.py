@@ -20,7 +20,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chorus.config import get_settings, register_reset
@@ -34,7 +34,9 @@ def conditional_failed(exc: Exception) -> bool:
 
 
 class DueIndex(GlobalSecondaryIndex["MainItem"]):
-    """Sparse time-bucketed index of scheduled targets: only a target waiting to be queued has gsi1pk."""
+    """Sparse time-bucketed index: targets the publisher sent a message for (``QUEUED#<minute>``), those
+    awaiting a person (``MANUAL#<minute>``), and scheduled targets written before session 9
+    (``DUE#<minute>``, read until they are gone; new ones are in :class:`DueKeysIndex`)."""
 
     class Meta:
         index_name = "gsi1"
@@ -42,6 +44,20 @@ class DueIndex(GlobalSecondaryIndex["MainItem"]):
 
     gsi1pk = UnicodeAttribute(hash_key=True)
     gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class DueKeysIndex(GlobalSecondaryIndex["MainItem"]):
+    """Sparse minute buckets of scheduled targets (``DUE#<minute>``, sort key ``<due>#<target id>``),
+    keys only: the scheduler reads a bucket's keys; the claim and the ``published`` write leave the
+    entry where it is, so they cost the index nothing (DynamoDB writes a KEYS_ONLY entry only when its
+    key appears, changes or disappears)."""
+
+    class Meta:
+        index_name = "gsi3"
+        projection = KeysOnlyProjection()
+
+    gsi3pk = UnicodeAttribute(hash_key=True)
+    gsi3sk = UnicodeAttribute(range_key=True)
 
 
 class CalendarIndex(GlobalSecondaryIndex["MainItem"]):
@@ -68,8 +84,11 @@ class MainItem(Model):
     gsi1sk = UnicodeAttribute(null=True)
     gsi2pk = UnicodeAttribute(null=True)
     gsi2sk = UnicodeAttribute(null=True)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
     due_index = DueIndex()
     calendar_index = CalendarIndex()
+    due_keys_index = DueKeysIndex()
 
 
 class WorkspaceItem(MainItem, discriminator="workspace"):

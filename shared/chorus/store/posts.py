@@ -130,6 +130,12 @@ def post_item(post: Post) -> PostItem:
     return item
 
 
+#: States whose write leaves a target's gsi3 DUE entry where it is: the claim and the ``published``
+#: write cost the KEYS_ONLY index nothing. A message the scheduler sends for such a key again (a run
+#: that read a bucket twice) is refused by the claim.
+LEAVE_DUE_KEY = frozenset({TargetState.PUBLISHING, TargetState.PUBLISHED})
+
+
 def index_fields(
     state: TargetState,
     due_at: datetime | None,
@@ -137,13 +143,19 @@ def index_fields(
     tid: str,
     overdue_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """The sparse index entries a target in ``state`` carries (one awaiting a person: in the MANUAL
-    bucket of the minute it becomes overdue, where the scheduler's overdue sweep finds it)."""
+    """The sparse index entries a target in ``state`` carries: name -> value, None to remove it; a name
+    absent from the answer is left as it is (the gsi3 DUE key of a target moving to a state of
+    :data:`LEAVE_DUE_KEY`). A scheduled target is in the DUE bucket of its due minute (gsi3, KEYS_ONLY),
+    one awaiting a person in the MANUAL bucket of the minute it becomes overdue (gsi1, where the
+    scheduler's overdue sweep finds it), one the publisher sent a message for in a QUEUED bucket (gsi1);
+    a move to any other state (paused, cancelled, failed, ...) removes its DUE key."""
     fields: dict[str, Any] = {"gsi1pk": None, "gsi1sk": None, "gsi2pk": None, "gsi2sk": None}
+    if state not in LEAVE_DUE_KEY:
+        fields.update(gsi3pk=None, gsi3sk=None)
     if state is TargetState.AWAITING_MANUAL and overdue_at:
         fields.update(gsi1pk=keys.due_bucket(overdue_at, "MANUAL"), gsi1sk=keys.due_sort_key(overdue_at, tid))
     elif state is TargetState.SCHEDULED and due_at:
-        fields.update(gsi1pk=keys.due_bucket(due_at), gsi1sk=keys.due_sort_key(due_at, tid))
+        fields.update(gsi3pk=keys.due_bucket(due_at), gsi3sk=keys.due_sort_key(due_at, tid))
     elif state in {TargetState.QUEUED, TargetState.VERIFYING, TargetState.PROCESSING}:
         expected = due_at or datetime.now(UTC)
         fields.update(gsi1pk=keys.due_bucket(expected, "QUEUED"), gsi1sk=keys.due_sort_key(expected, tid))
@@ -658,13 +670,42 @@ class DueRef:
         return f"{self.post_id}.{self.account_id}"
 
 
-def due_refs(minute: datetime, after: datetime, until: datetime) -> list[DueRef]:
-    """The scheduled targets of one DUE minute bucket due after ``after`` and up to ``until`` (to the
-    millisecond, as their sort keys hold them): one Query."""
-    return [
+def due_refs(minute: datetime, after: datetime, until: datetime, legacy: bool = True) -> list[DueRef]:
+    """The targets of one DUE minute bucket due after ``after`` and up to ``until`` (to the
+    millisecond, as their sort keys hold them): the keys of gsi3 (a scheduled target, or one claimed
+    since: the claim leaves its key), with no token (a scheduled target the scheduler reads holds none:
+    :mod:`chorus.posts.scheduler`), and (``legacy``) the scheduled targets written before session 9 in
+    gsi1's DUE bucket, with theirs. One Query, two with ``legacy``."""
+    bind()
+    bucket, low, high = keys.due_bucket(minute), keys.iso(after) + "~", keys.iso(until) + "~"
+    client: Any = connection().client
+    table = MainItem.Meta.table_name
+    request: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": MainItem.due_keys_index.Meta.index_name,
+        "KeyConditionExpression": "gsi3pk = :b AND gsi3sk BETWEEN :low AND :high",
+        "ExpressionAttributeValues": {":b": {"S": bucket}, ":low": {"S": low}, ":high": {"S": high}},
+    }
+    refs: list[DueRef] = []
+    while True:
+        answer = client.query(**request)
+        refs += [_due_ref(raw) for raw in answer.get("Items", [])]
+        if "LastEvaluatedKey" not in answer:
+            break
+        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+    if not legacy:
+        return refs
+    return refs + [
         DueRef(t.workspace_id, t.post_id, t.account_id, t.due_at or minute, t.queue_token)
         for t in due_targets("DUE", minute, until, after)
     ]
+
+
+def _due_ref(raw: Mapping[str, Any]) -> DueRef:
+    """A target's keys as gsi3 holds them (``WS#<ws>``, ``TARGET#<post>#<account>``, ``<due>#<id>``)."""
+    _, post_id, account_id = raw["sk"]["S"].split("#", 2)
+    due = keys.parse_iso(raw["gsi3sk"]["S"].split("#", 1)[0])
+    return DueRef(raw["pk"]["S"].removeprefix(keys.workspace_pk("")), post_id, account_id, due)
 
 
 def current_targets(refs: Iterable[DueRef]) -> list[Target]:
