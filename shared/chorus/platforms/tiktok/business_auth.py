@@ -45,15 +45,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlencode
 
 import requests
 
 from chorus.platforms.base import AuthError, PermanentError
-from chorus.platforms.oauth2 import TokenSet, expiry
+from chorus.platforms.granted import grant_of, scopes_of
+from chorus.platforms.oauth2 import Consent, TokenSet, expiry
 from chorus.platforms.tiktok.api import PLATFORM
 from chorus.platforms.tiktok.comments import GRANT, business
-from chorus.platforms.webhooks import text_of
 from chorus.platforms.whoami import named
 
 AUTHORIZE_URL = "https://business-api.tiktok.com/portal/auth"
@@ -74,31 +73,15 @@ class BusinessGrant:
     refresh_expires_at: datetime | None = None
 
 
-def authorize_url(app_id: str, redirect_uri: str, state: str, *, dialog_url: str = AUTHORIZE_URL) -> str:
-    query = {"app_id": app_id, "state": state, "redirect_uri": redirect_uri}
-    return f"{dialog_url}?{urlencode(query)}"
-
-
-def scopes_of(value: object) -> tuple[str, ...]:
-    """``"comment.list,video.list"`` (or a list of names) -> ("comment.list", "video.list")."""
-    parts = value if isinstance(value, list) else (text_of(value) or "").split(",")
-    return tuple(s for s in (str(p).strip() for p in parts) if s)
+CONSENT = Consent(AUTHORIZE_URL, client="app_id", order=("app_id", "state", "redirect_uri"))
+"""The authorisation page's query: the business app, the state and the redirect URI (no scope: the app's own)."""
+authorize_url = CONSENT.authorize_url
 
 
 def _grant(data: dict[str, object], previous_refresh: str | None, now: datetime | None) -> BusinessGrant:
-    access = text_of(data.get("access_token"))
-    if not access:
-        raise PermanentError("TikTok's token answer holds no access_token", platform=PLATFORM)
+    grant = grant_of(data, PLATFORM, "TikTok", previous_refresh=previous_refresh, now=now)
     return BusinessGrant(
-        open_id=named(data.get("open_id"), PLATFORM, "open_id"),
-        tokens=TokenSet(
-            access,
-            text_of(data.get("refresh_token")) or previous_refresh,
-            expiry(data.get("expires_in"), now),
-            scope=",".join(scopes_of(data.get("scope"))),
-        ),
-        scopes=scopes_of(data.get("scope")),
-        refresh_expires_at=expiry(data.get("refresh_token_expires_in"), now),
+        grant.open_id, grant.tokens, grant.scopes, expiry(data.get("refresh_token_expires_in"), now)
     )
 
 

@@ -26,17 +26,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from urllib.parse import urlencode
 
 import requests
 
 from chorus.platforms.base import PermanentError
 from chorus.platforms.http import call, json_body
-from chorus.platforms.oauth2 import TokenSet, refreshed, token_answer, token_set
+from chorus.platforms.oauth2 import Consent, TokenSet, refreshed, token_answer, token_set
 from chorus.platforms.tiktok.api import API_URL, PLATFORM, v2
 from chorus.platforms.whoami import Owner, get_json, named, obj, text
 
@@ -75,17 +73,9 @@ class CreatorInfo:
         }  # fmt: skip
 
 
-def authorize_url(
-    client_key: str,
-    redirect_uri: str,
-    state: str,
-    scopes: Sequence[str] = DEFAULT_SCOPES,
-    *,
-    dialog_url: str = AUTHORIZE_URL,
-) -> str:
-    query = {"client_key": client_key, "scope": ",".join(scopes), "response_type": "code",
-             "redirect_uri": redirect_uri, "state": state}  # fmt: skip
-    return f"{dialog_url}?{urlencode(query)}"
+CONSENT = Consent(AUTHORIZE_URL, DEFAULT_SCOPES, client="client_key", separator=",",
+                  order=("client_key", "scope", "response_type", "redirect_uri", "state"))  # fmt: skip
+authorize_url = CONSENT.authorize_url
 
 
 def _token_url(api_url: str) -> str:
