@@ -57,6 +57,18 @@ def render(event: DomainEvent) -> tuple[str, str]:
             f"Account {data.get('account_id')} ({data.get('platform')}) lost its authorisation: {data.get('reason')}.\n"
             "Posts for it wait as failed until you reconnect it."
         )
+    elif event.name == "AccountTokenExpiring" and data.get("grant"):  # a second grant (TikTok comments)
+        subject = (
+            f"Chorus: enable comments again for your {data.get('platform')} account "
+            f"within {data.get('days_left')} days"
+        )
+        text = (
+            f"The comments authorisation ({data.get('grant')}) of {data.get('display_name')} "
+            f"({data.get('platform')}, account {data.get('account_id')}) ends on {data.get('expires_at')} "
+            "and cannot be renewed automatically.\n"
+            "Enable comments again in Chorus before then (Accounts -> Enable comments); until you do, its "
+            "comments stop being read and answered once it has ended. Publishing is not affected."
+        )
     elif event.name == "AccountTokenExpiring":
         subject = f"Chorus: reconnect your {data.get('platform')} account within {data.get('days_left')} days"
         text = (

@@ -19,7 +19,7 @@ import pytest
 import responses
 from responses import matchers
 
-from chorus.accounts import grants, oauth
+from chorus.accounts import grants, oauth, revocation
 from chorus.accounts import service as accounts
 from chorus.accounts.apps import OAuthApps
 from chorus.accounts.tokens import TokenSet
@@ -146,9 +146,13 @@ def test_the_error_envelope_is_refused_with_tiktoks_message(rsps: responses.Requ
 def test_enabling_comments_seals_the_grant_beside_the_login_kit_tokens(
     aws: None, rsps: responses.RequestsMock
 ) -> None:
+    before = datetime.now(UTC)
     account = enabled(rsps)
-    assert account.public()["comments"] == {"status": "active", "scopes": sorted(GRANTED.split(",")),
-                                            "reason": None}  # fmt: skip
+    shown = account.public()["comments"]
+    assert (shown["status"], shown["scopes"], shown["reason"]) == ("active", sorted(GRANTED.split(",")), None)
+    # the grant ends with its refresh token: refresh_token_expires_in (a year) from the token answer
+    ends = keys.parse_iso(shown["expires_at"])
+    assert before + timedelta(seconds=31536000) <= ends <= datetime.now(UTC) + timedelta(seconds=31536000)
     assert account.extra["scopes"] == "user.info.basic,video.publish"  # Login Kit's scopes untouched
     item = AccountItem.get(keys.workspace_pk(WS), keys.account_sk(account.id))
     assert item.grant_blob
@@ -254,3 +258,29 @@ def test_a_refresh_refused_because_another_worker_refreshed_first_uses_its_token
     creds = grants.grant_credentials(account, apps=APPS, now=later)
     assert (creds.access_token, creds.refresh_token) == ("act.by-replier", "rft.by-replier")
     assert accounts.get_account(WS, account.id).public()["comments"]["status"] == "active"
+
+
+def test_the_grant_is_revoked_with_the_sdks_body_at_the_configured_url(rsps: responses.RequestsMock) -> None:
+    body = {"client_id": "biz-app", "client_secret": "biz-secret", "access_token": "act.biz"}
+    rsps.post(f"{BASE}/tt_user/oauth2/revoke/", json=envelope({}), match=[matchers.json_params_matcher(body)])
+    business_auth.revoke("biz-app", "biz-secret", "act.biz", url=business_auth.revoke_url(BASE))
+    assert "Access-Token" not in rsps.calls[0].request.headers
+    elsewhere = "https://business-api.example/open_api/v1.3/tt_user/oauth2/revoke/"
+    rsps.post(elsewhere, json=envelope({}, 40105, "The access token is invalid."))
+    with pytest.raises(AuthError) as refused:
+        business_auth.revoke("biz-app", "biz-secret", "act.biz", url=elsewhere)
+    assert refused.value.code == GRANT
+    assert "act.biz" not in refused.value.message
+
+
+def test_removing_the_account_revokes_the_grant_at_the_configured_url(
+    aws: None, rsps: responses.RequestsMock
+) -> None:
+    account = enabled(rsps)
+    url = "https://tiktok-revoke.example/tt_user/oauth2/revoke/"
+    rsps.post(url, json=envelope({}), match=[matchers.json_params_matcher(
+        {"client_id": "biz-app", "client_secret": "biz-secret", "access_token": "act.biz"})])  # fmt: skip
+    apps = OAuthApps(tiktok_business_client_id="biz-app", tiktok_business_client_secret="biz-secret",
+                     tiktok_business_revoke_url=url)  # fmt: skip
+    assert revocation.revoke_all(account, apps=apps) == [GRANT]  # no Login Kit app here: logged, skipped
+    assert [c.request.url for c in rsps.calls][-1] == url

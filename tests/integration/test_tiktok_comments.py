@@ -3,7 +3,8 @@
 through the business app's authorisation (GET /accounts/connect/tiktok_business, the callback with TikTok's
 ``auth_code``), then a comment on its video is polled into the inbox once, across polls, with the business
 token, and a reply from the inbox lands under it once through comment/reply/create. An account that did not
-enable comments is never asked; a business authorisation of another TikTok account is refused."""
+enable comments is never asked; a business authorisation of another TikTok account is refused. Removing
+the account (DELETE /accounts/{id}) revokes the business grant, then the Login Kit token, at TikTok."""
 
 from __future__ import annotations
 
@@ -14,11 +15,14 @@ from typing import Any
 import pytest
 
 from chorus.platforms.tiktok.comments import LIST_SCOPE, MANAGE_SCOPE, message_id
+from tests.faults.fakes.tiktok import CLIENT_KEY, CLIENT_SECRET, login_kit_revoke
+from tests.faults.fakes.tiktok import REVOKE as LOGIN_REVOKE
 from tests.faults.fakes.tiktok_business import (
     APP_ID,
     APP_SECRET,
     COMMENT_LIST,
     REPLY_CREATE,
+    REVOKE,
     TOKEN_INFO,
     VIDEO_LIST,
     TikTokBusiness,
@@ -41,6 +45,7 @@ VIDEO = "7300000000000000001"
 def tiktok() -> Iterator[tuple[FakePlatform, TikTokBusiness]]:
     made = FakePlatform()
     knobs = tiktok_business_platform(made, BUSINESS_ID, TOKEN)
+    login_kit_revoke(made)  # Login Kit's /v2/oauth/revoke/ on the same fake
     yield made, knobs
     made.stop()
 
@@ -48,8 +53,16 @@ def tiktok() -> Iterator[tuple[FakePlatform, TikTokBusiness]]:
 @pytest.fixture(scope="module")
 def chorus(tiktok: tuple[FakePlatform, TikTokBusiness]) -> Iterator[Chorus]:
     c = Chorus(
-        parameters={"TikTokBusinessAppId": APP_ID, "TikTokBusinessAppSecret": APP_SECRET},
-        extra_env={"CHORUS_TIKTOK_BUSINESS_API_URL": api_url(tiktok[0])},
+        parameters={
+            "TikTokBusinessAppId": APP_ID,
+            "TikTokBusinessAppSecret": APP_SECRET,
+            "TikTokClientKey": CLIENT_KEY,
+            "TikTokClientSecret": CLIENT_SECRET,
+        },
+        extra_env={
+            "CHORUS_TIKTOK_BUSINESS_API_URL": api_url(tiktok[0]),
+            "CHORUS_TIKTOK_API_URL": tiktok[0].url,
+        },
     )
     yield c
     c.close()
@@ -89,7 +102,10 @@ def enable_comments(chorus: Chorus, key: str, account_id: str, code: str = "biz-
 def never_asked(chorus: Chorus, platform: FakePlatform, key: str, account_ref: str) -> None:
     """The workspace's one TikTok account is active with comments off, and a poll never asks TikTok."""
     (shown,) = chorus.call("GET", "/accounts", key).json()["accounts"]
-    assert (shown["status"], shown["comments"]) == ("active", {"status": "off", "scopes": [], "reason": None})
+    assert (shown["status"], shown["comments"]) == (
+        "active",
+        {"status": "off", "scopes": [], "reason": None, "expires_at": None},
+    )
     poll(chorus)
     assert [r for r in platform.calls("GET", VIDEO_LIST) if r.query.get("business_id") == account_ref] == []
 
@@ -243,3 +259,29 @@ def test_a_revoked_business_grant_stops_comments_not_publishing_until_enabled_ag
         assert platform.calls("GET", VIDEO_LIST)[-1].headers.get("Access-Token") == knobs.token
     finally:
         knobs.business_id, knobs.token = BUSINESS_ID, TOKEN
+
+
+@pytest.mark.parametrize("refused", [False, True])
+def test_removing_the_account_revokes_its_grant_then_its_login_kit_token(
+    chorus: Chorus, tiktok: tuple[FakePlatform, TikTokBusiness], refused: bool
+) -> None:
+    platform, _ = tiktok
+    _, key = chorus.workspace()
+    account = connect(chorus, key, BUSINESS_ID)
+    assert enable_comments(chorus, key, account).status_code == 200
+    revoked, logged_out = len(platform.calls("POST", REVOKE)), len(platform.calls("POST", LOGIN_REVOKE))
+    if refused:  # TikTok fails both revokes: the account is removed all the same
+        platform.fail("POST", REVOKE, 500, {"code": 50000, "message": "System error"})
+        platform.fail("POST", LOGIN_REVOKE, 503)
+    # When an admin removes the account
+    gone = chorus.call("DELETE", f"/accounts/{account}", key)
+    assert gone.status_code == 204, gone.text
+    assert TOKEN not in gone.text
+    # Then TikTok was asked once to end the business grant, then once the Login Kit token
+    (business,) = platform.calls("POST", REVOKE)[revoked:]
+    assert business.json == {"client_id": APP_ID, "client_secret": APP_SECRET, "access_token": TOKEN}
+    (login,) = platform.calls("POST", LOGIN_REVOKE)[logged_out:]
+    assert login.form == {"client_key": CLIENT_KEY, "client_secret": CLIENT_SECRET, "token": LOGIN_KIT_TOKEN}
+    assert platform.requests.index(business) < platform.requests.index(login)
+    assert chorus.call("GET", "/accounts", key).json()["accounts"] == []
+    assert chorus.call("GET", f"/accounts/{account}", key).status_code == 404

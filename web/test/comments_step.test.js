@@ -21,3 +21,15 @@ test('comments step: off, reading only, or a dead grant offer Enable comments; a
   const on = commentsState(tiktok({ status: 'active', scopes: ['comment.list', 'comment.list.manage'], reason: null }))
   assert.deepEqual([on.level, on.offer], ['good', false])
 })
+
+test('comments step: a grant ending within a week offers Enable comments, one that ended is stopped', () => {
+  const now = Date.parse('2027-12-01T09:00:00Z')
+  const full = ['comment.list', 'comment.list.manage']
+  const later = commentsState(tiktok({ status: 'active', scopes: full, reason: null, expires_at: '2027-12-20T09:00:00.000Z' }), now)
+  assert.deepEqual([later.level, later.offer], ['good', false])
+  const soon = commentsState(tiktok({ status: 'active', scopes: full, reason: null, expires_at: '2027-12-07T09:00:00.000Z' }), now)
+  assert.deepEqual([soon.level, soon.offer], ['warn', true])
+  assert.match(soon.text, /2027-12-07/)
+  const ended = commentsState(tiktok({ status: 'active', scopes: full, reason: null, expires_at: '2027-11-30T09:00:00.000Z' }), now)
+  assert.deepEqual([ended.level, ended.offer], ['bad', true])
+})

@@ -17,19 +17,29 @@ for Business (``GRANT``), which a TikTok account connected through Login Kit add
 - **Revoked** (a refused refresh, TikTok's 4010x codes: an ``AuthError`` with code ``GRANT``): only the
   grant is marked ``needs_reauth`` (:func:`on_auth_error`); the account stays active and publishing
   goes on with its Login Kit token. Enabling comments again makes the grant active again.
+- **Ends** when its refresh token expires (a year: ``refresh_token_expires_in``, recorded in the clear as
+  ``tiktok_business.refresh_expires_at`` and shown as the comments step's ``expires_at``). The owner is
+  warned ``chorus.accounts.expiry.WARN_AHEAD`` (7 days) before, once, by the scheduler's hourly run and
+  the same ``AccountTokenExpiring`` alert as a token that cannot be refreshed (:func:`store_grant` puts
+  the grant in the warning index when its end is new). Once it has passed the grant counts as
+  ``needs_reauth`` (shown so at once, marked so by the next use); publishing is not touched.
+- **Revoked at TikTok** when the account is removed (:func:`revoke_grant`, ``tt_user/oauth2/revoke/``
+  with the freshest access token held): a refusal or a timeout is logged and the removal goes on
+  (``chorus.accounts.revocation``).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import requests
 
+from chorus.accounts import expiry
 from chorus.accounts.apps import OAuthApps, get_apps
 from chorus.accounts.tokens import TokenCipher, TokenSet, default_cipher
-from chorus.platforms.base import AccountCredentials, AuthError, PlatformError
+from chorus.platforms.base import AccountCredentials, AuthError, PermanentError, PlatformError
 from chorus.platforms.tiktok.comments import GRANT, SCOPES
 from chorus.store import keys
 from chorus.store.models import AccountItem, bind
@@ -42,8 +52,12 @@ log = logging.getLogger(__name__)
 SCOPES_KEY = f"{GRANT}.scopes"
 STATUS_KEY = f"{GRANT}.status"
 REASON_KEY = f"{GRANT}.reason"
+ENDS_KEY = f"{GRANT}.refresh_expires_at"
 ACTIVE = "active"
 NEEDS_REAUTH = "needs_reauth"
+SAME_END = timedelta(days=1)
+"""Two ends of the grant closer than this are the same refresh token's (a refresh answers the seconds
+left, so the same end computed twice differs by the answer's latency): not a new warning."""
 
 
 def _context(workspace_id: str, account_id: str) -> dict[str, str]:
@@ -54,24 +68,46 @@ def _item(workspace_id: str, account_id: str) -> AccountItem:
     return AccountItem(keys.workspace_pk(workspace_id), keys.account_sk(account_id))
 
 
+def ends_at(extra: dict[str, str]) -> datetime | None:
+    """When the grant's refresh token expires (None: TikTok did not say, or no grant)."""
+    value = extra.get(ENDS_KEY)
+    return keys.parse_iso(value) if value else None
+
+
+def _ended_reason(ends: datetime) -> str:
+    return f"TikTok's business authorisation ended on {keys.iso(ends)}: enable comments again"
+
+
+def active(extra: dict[str, str], now: datetime | None = None) -> bool:
+    """Whether the grant can be used: marked active and its refresh token not expired."""
+    ends = ends_at(extra)
+    return extra.get(STATUS_KEY) == ACTIVE and (ends is None or ends > (now or datetime.now(UTC)))
+
+
 def granted_scopes(extra: dict[str, str]) -> set[str]:
     """The scopes of the account's business grant while it is active (an empty set otherwise)."""
-    if extra.get(STATUS_KEY) != ACTIVE:
+    if not active(extra):
         return set()
     return {s.strip() for s in (extra.get(SCOPES_KEY) or "").split(",") if s.strip()}
 
 
-def view(platform: str, extra: dict[str, str]) -> dict[str, Any] | None:
+def view(platform: str, extra: dict[str, str], now: datetime | None = None) -> dict[str, Any] | None:
     """What ``GET /accounts`` shows of a TikTok account's comments step (None for other platforms):
-    ``status`` ``off`` (never enabled), ``active`` or ``needs_reauth``, the scopes, the reason."""
+    ``status`` ``off`` (never enabled), ``active`` or ``needs_reauth`` (also once the grant has ended,
+    before anything marked it), the scopes, the reason, and ``expires_at``: when the grant ends."""
     if platform != "tiktok":
         return None
     status = extra.get(STATUS_KEY) or "off"
+    reason = extra.get(REASON_KEY) if status == NEEDS_REAUTH else None
+    ends = ends_at(extra)
+    if status == ACTIVE and not active(extra, now) and ends is not None:
+        status, reason = NEEDS_REAUTH, _ended_reason(ends)
     scopes = sorted({s.strip() for s in (extra.get(SCOPES_KEY) or "").split(",") if s.strip()})
     return {
         "status": status,
         "scopes": scopes,
-        "reason": extra.get(REASON_KEY) if status == NEEDS_REAUTH else None,
+        "reason": reason,
+        "expires_at": keys.iso(ends) if ends and status != "off" else None,
     }
 
 
@@ -83,18 +119,27 @@ def store_grant(
     *,
     cipher: TokenCipher | None = None,
     extra: dict[str, str] | None = None,
+    ends: datetime | None = None,
 ) -> None:
     """Seal and store the grant's tokens and record its scopes (active again). ``extra``: the account's
-    as read (the other keys are kept)."""
+    as read (the other keys are kept). ``ends``: when the refresh token expires, as the token answer
+    said (None: the recorded end stays); a new end (not within ``SAME_END`` of the recorded one) puts
+    the grant in the expiry-warning index for its own warning."""
     bind()
     blob = (cipher or default_cipher()).encrypt(tokens, _context(workspace_id, account_id))
     kept = {k: v for k, v in (extra or {}).items() if k != REASON_KEY}
+    before = ends_at(kept)
+    renewed = ends is not None and (before is None or abs(ends - before) >= SAME_END)
+    if renewed and ends is not None:
+        kept[ENDS_KEY] = keys.iso(ends)
     _item(workspace_id, account_id).update(
         actions=[
             AccountItem.grant_blob.set(blob),
             AccountItem.extra.set({**kept, SCOPES_KEY: scopes, STATUS_KEY: ACTIVE}),
         ]
     )
+    if renewed:
+        expiry.grant_warning(workspace_id, account_id, GRANT, ends)
 
 
 def mark_needs_reauth(workspace_id: str, account_id: str, reason: str) -> None:
@@ -134,8 +179,15 @@ def grant_credentials(
     it stored are used."""
     from chorus.accounts.service import REFRESH_AHEAD
 
-    extra = {k: v for k, v in account.extra.items() if k not in (SCOPES_KEY, STATUS_KEY, REASON_KEY)}
+    extra = {
+        k: v for k, v in account.extra.items() if k not in (SCOPES_KEY, STATUS_KEY, REASON_KEY, ENDS_KEY)
+    }
     none = _credentials(account, "", extra, None)
+    now = now or datetime.now(UTC)
+    ends = ends_at(account.extra)
+    if account.extra.get(STATUS_KEY) == ACTIVE and ends is not None and ends <= now:
+        mark_needs_reauth(account.workspace_id, account.id, _ended_reason(ends))
+        return none
     if not granted_scopes(account.extra):
         return none
     cipher = cipher or default_cipher()
@@ -144,7 +196,6 @@ def grant_credentials(
         return none
     tokens = cipher.decrypt(blob, _context(account.workspace_id, account.id))
     scopes = account.extra.get(SCOPES_KEY) or ""
-    now = now or datetime.now(UTC)
     if tokens.expires_at and tokens.refresh_token and tokens.expires_at - now < REFRESH_AHEAD:
         try:
             tokens, scopes = _refresh(account, tokens, scopes, cipher, apps or get_apps(), session)
@@ -186,7 +237,8 @@ def _refresh(
                                   api_url=apps.tiktok_business_api_url, session=session)  # fmt: skip
     merged = tokens.merged_with(fresh.tokens)
     scopes = ",".join(fresh.scopes) or scopes
-    store_grant(account.workspace_id, account.id, merged, scopes, cipher=cipher, extra=account.extra)
+    store_grant(account.workspace_id, account.id, merged, scopes, cipher=cipher, extra=account.extra,
+                ends=fresh.refresh_expires_at)  # fmt: skip
     log.info("business token refreshed", extra={"account_id": account.id, "grant": GRANT})
     return merged, scopes
 
@@ -204,3 +256,40 @@ def _credentials(
         base_url=account.base_url,
         extra=extra,
     )
+
+
+def revoke_grant(
+    account: Account,
+    *,
+    cipher: TokenCipher | None = None,
+    apps: OAuthApps | None = None,
+    session: requests.Session | None = None,
+    timeout: tuple[float, float] | None = None,
+) -> bool:
+    """End the account holder's authorisation of the business app at TikTok (the account is being
+    removed): ``tt_user/oauth2/revoke/`` with the freshest access token held (refreshed first when it
+    has expired, as any use of the grant does). False when the account holds no grant; raises the
+    platform's error when TikTok does not confirm (or the business app is not configured)."""
+    from chorus.platforms.tiktok import business_auth
+
+    blob = _stored_blob(account)
+    if not blob:
+        return False
+    apps = apps or get_apps()
+    app = apps.app(GRANT)
+    if app is None or app.client_secret is None:
+        raise PermanentError(
+            "the TikTok API for Business app is not configured (CHORUS_TIKTOK_BUSINESS_CLIENT_ID / _SECRET)",
+            platform=account.platform,
+        )
+    cipher = cipher or default_cipher()
+    token = grant_credentials(account, cipher=cipher, apps=apps, session=session).access_token
+    token = token or cipher.decrypt(blob, _context(account.workspace_id, account.id)).access_token
+    url = apps.tiktok_business_revoke_url or business_auth.revoke_url(apps.tiktok_business_api_url)
+    business_auth.revoke(app.client_id, app.client_secret, token, url=url, session=session, timeout=timeout)
+    return True
+
+
+def forget(workspace_id: str, account_id: str) -> None:
+    """The account is gone: its grant leaves the expiry-warning index."""
+    expiry.grant_warning(workspace_id, account_id, GRANT, None)

@@ -178,7 +178,8 @@ def _finish_business(
             "owner",
         )
     granted = scopes or grant.scopes
-    grants.store_grant(account.workspace_id, account.id, grant.tokens, ",".join(granted), extra=account.extra)
+    grants.store_grant(account.workspace_id, account.id, grant.tokens, ",".join(granted), extra=account.extra,
+                       ends=grant.refresh_expires_at)  # fmt: skip
     return accounts.get_account(account.workspace_id, account.id)
 
 

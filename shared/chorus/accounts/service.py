@@ -281,9 +281,16 @@ def accounts_by_platform_id(platform: str, platform_account_id: str) -> list[Acc
     ]
 
 
-def remove_account(workspace_id: str, account_id: str) -> None:
-    get_account(workspace_id, account_id)
+def remove_account(workspace_id: str, account_id: str, *, cipher: TokenCipher | None = None) -> None:
+    """Remove the account: what it holds at its platform is revoked first (TikTok: the business grant,
+    then the Login Kit token; a revoke that fails is logged and the removal goes on:
+    :mod:`chorus.accounts.revocation`), then the account and its grant's expiry warning are deleted."""
+    from chorus.accounts import grants, revocation
+
+    account = get_account(workspace_id, account_id)
+    revocation.revoke_all(account, cipher=cipher)
     AccountItem(keys.workspace_pk(workspace_id), keys.account_sk(account_id)).delete()
+    grants.forget(workspace_id, account_id)
 
 
 def mark_needs_reauth(workspace_id: str, account_id: str, reason: str) -> None:

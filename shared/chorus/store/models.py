@@ -186,6 +186,16 @@ class AccountItem(MainItem, discriminator="account"):
     created_at = UTCDateTimeAttribute()
 
 
+class GrantWarningItem(MainItem, discriminator="grant_warning"):
+    """An account's second grant (TikTok API for Business) waiting in the expiry-warning index (GSI1)
+    until its owner is warned that its refresh token ends (chorus.accounts.expiry)."""
+
+    workspace_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    grant = UnicodeAttribute()
+    ends_at = UTCDateTimeAttribute()  # when the grant's refresh token expires
+
+
 class PostItem(MainItem, discriminator="post"):
     workspace_id = UnicodeAttribute()
     post_id = UnicodeAttribute()
