@@ -7,7 +7,7 @@ and the Page's token is the one the Instagram Graph API calls use (``instagram_a
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from functools import partial
 
 import requests
 
@@ -40,50 +40,10 @@ class InstagramAccount:
 
 
 authorize_url = CONSENT.authorize_url
-
-
-def exchange_code(
-    client_id: str,
-    client_secret: str,
-    redirect_uri: str,
-    code: str,
-    *,
-    session: requests.Session | None = None,
-    base_url: str = facebook.GRAPH_URL,
-    now: datetime | None = None,
-) -> TokenSet:
-    return facebook.exchange_code(
-        client_id,
-        client_secret,
-        redirect_uri,
-        code,
-        session=session,
-        base_url=base_url,
-        now=now,
-        platform=PLATFORM,
-    )
-
-
-def refresh(
-    client_id: str,
-    client_secret: str,
-    access_token: str,
-    *,
-    refresh_token: str | None = None,
-    session: requests.Session | None = None,
-    base_url: str = facebook.GRAPH_URL,
-    now: datetime | None = None,
-) -> TokenSet:
-    return facebook.refresh(
-        client_id,
-        client_secret,
-        access_token,
-        refresh_token=refresh_token,
-        session=session,
-        base_url=base_url,
-        now=now,
-        platform=PLATFORM,
-    )
+exchange_code = partial(facebook.exchange_code, platform=PLATFORM)
+"""Facebook Login's code exchange (a long-lived user token), its errors named Instagram's."""
+refresh = partial(facebook.refresh, platform=PLATFORM)
+"""Facebook Login's token extension (``fb_exchange_token``), its errors named Instagram's."""
 
 
 def instagram_accounts(
