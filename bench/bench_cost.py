@@ -57,6 +57,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_inbox import PAGE, SECRET, Browser, bodies  # noqa: E402
+from chorus.posts.scheduler import api_window  # noqa: E402
 from tests.integration.harness import Chorus  # noqa: E402
 
 PRICES_FILE = ROOT / "bench" / "prices.json"
@@ -481,10 +482,11 @@ def idle_polling(chorus: Chorus) -> tuple[float, int]:
 
 def posts(chorus: Chorus, meter: Meter, key: str, accounts: list[str]) -> list[dict[str, Any]]:
     """POSTS posts through the API, due just beyond the API's own hand-out window so that one
-    scheduler run hands them out, as it does posts scheduled days ahead. The window (90 s in
-    production) is LOOKAHEAD_S here, so the run waits less; what is read, written and sent is the same."""
+    scheduler run hands them out, as it does posts scheduled days ahead. The window (the lookahead,
+    90 s in production, plus the scheduler's API_MARGIN) is built on LOOKAHEAD_S here, so the run waits
+    less; what is read, written and sent is the same."""
     t0 = datetime.now(UTC)
-    first = t0 + timedelta(seconds=CREATE_S + LOOKAHEAD_S)  # beyond the API's window until all are created
+    first = t0 + timedelta(seconds=CREATE_S) + api_window(LOOKAHEAD_S)  # beyond it until all are created
     due = [(first + timedelta(seconds=i % 8)).replace(microsecond=0) for i in range(POSTS)]
     meter.start("post_create")
     created = []
