@@ -257,3 +257,19 @@ def test_an_account_without_a_grant_revokes_only_its_login_kit_token(
     assert [r.form["token"] for r in platform.calls("POST", LOGIN_REVOKE)] == [LOGIN_TOKEN]
     with pytest.raises(NotFound):
         accounts.get_account(bed.workspace(), account_id)
+
+
+def test_an_expired_business_token_is_refreshed_before_it_is_revoked(
+    bed: PublisherBed, platform: FakePlatform, tiktok: TikTokBusiness
+) -> None:
+    account = enabled(bed)
+    # The poller stopped a day ago: the grant's 24-hour access token has expired since
+    stale = TokenSet("act.stale", f"rft.{BUSINESS_ID}", datetime.now(UTC) - timedelta(hours=1))
+    grants.store_grant(bed.workspace(), account.id, stale, "comment.list",
+                       extra=accounts.get_account(bed.workspace(), account.id).extra)  # fmt: skip
+    accounts.remove_account(bed.workspace(), account.id)
+    (refresh,) = platform.calls("POST", REFRESH)
+    assert refresh.json["refresh_token"] == f"rft.{BUSINESS_ID}"
+    assert [r.json["access_token"] for r in platform.calls("POST", REVOKE)] == [TOKEN]  # the fresh one
+    with pytest.raises(NotFound):
+        accounts.get_account(bed.workspace(), account.id)
