@@ -6,6 +6,7 @@ past a service-level target alert the people they are for, once (chorus.inbox.sl
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
 from typing import Any
 
@@ -23,7 +24,9 @@ from chorus.posts.queue import default_queue
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     now, events = scheduler.utcnow(), default_publisher()
-    report = scheduler.run(now, default_queue(), get_settings().schedule_lookahead_s, events=events)
+    report = scheduler.run(
+        now, default_queue(), get_settings().schedule_lookahead_s, events=events, settle=time.sleep
+    )
     warned = expiry.on_the_hour(now, events)
     breaches = sla.sweep(now, events)
     answer = {**asdict(report), "expiry_warned": len(warned), "sla_alerts": len(breaches)}

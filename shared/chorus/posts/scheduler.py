@@ -67,12 +67,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from math import ceil, floor
+from math import ceil
 
 from chorus.events.envelope import DomainEvent, EventPublisher
 from chorus.posts import reminders
+from chorus.posts.lead import LEAD_S, delay_for, settle_s
 from chorus.posts.model import Attempt, Target, TargetState
-from chorus.posts.queue import MAX_DELAY_S, SQS_BATCH, PublishMessage, PublishQueue
+from chorus.posts.queue import SQS_BATCH, PublishMessage, PublishQueue
 from chorus.posts.timing import minutes
 from chorus.store import keys
 from chorus.store import posts as repo
@@ -143,15 +144,6 @@ def handed_out_by_api(due: datetime | None, now: datetime, lookahead_s: int) -> 
     return due is not None and due <= now + api_window(lookahead_s)
 
 
-LEAD_S = 2  # the message arrives this early; the publisher prepares, then waits for the due second
-
-
-def delay_for(due: datetime, now: datetime) -> int:
-    """Whole seconds of SQS delay: the message arrives up to LEAD_S + 1 s before ``due`` (never after),
-    which absorbs a cold start and the queue's polling; the publisher makes the call at ``due``."""
-    return max(0, min(MAX_DELAY_S, floor((due - now).total_seconds()) - LEAD_S))
-
-
 def message_for(target: Target | DueRef, kind: str = "publish") -> PublishMessage:
     """The message that asks the publisher to act on ``target`` at its due time, with its token."""
     due = keys.iso(target.due_at or datetime.now(UTC))
@@ -170,12 +162,23 @@ def enqueue(target: Target | DueRef, clock: Callable[[], datetime], queue: Publi
 
 
 def enqueue_all(
-    targets: Sequence[DueRef], clock: Callable[[], datetime], queue: PublishQueue, pool: ThreadPoolExecutor
+    targets: Sequence[DueRef],
+    clock: Callable[[], datetime],
+    queue: PublishQueue,
+    pool: ThreadPoolExecutor,
+    settle: Callable[[float], None] | None = None,
 ) -> list[DueRef]:
     """:func:`enqueue` for many targets (soonest first), in ``pool``; those whose messages were NOT
     accepted (refused by the queue, or their request failed: logged). Where the queue takes batches,
     SQS_BATCH messages go in one request (one SQS request for ten posts, not ten: docs/scaling.md),
-    each delayed to its second as counted when the request goes out."""
+    each delayed to its second as counted when the request goes out. ``settle`` (a sleep): first wait
+    for the moment that makes the whole-second delays lose the least (:func:`chorus.posts.lead.settle_s`),
+    so the messages arrive ``LEAD_S`` (to ``LEAD_S + SEND_S``) before their due second."""
+    if settle is not None:  # only where a delay is taken: a late target goes at once anyway
+        now = clock()
+        ahead = next((t.due_at for t in targets if t.due_at - now > timedelta(seconds=LEAD_S + 1)), None)
+        if ahead is not None:
+            settle(settle_s(ahead, now))
     send_batch = getattr(queue, "send_batch", None)
     if send_batch is None:  # a queue without batches: one request a message
         chunks = [[t] for t in targets]
@@ -237,8 +240,10 @@ class _Run:
         events: EventPublisher | None,
         budget_s: float,
         pool: ThreadPoolExecutor,
+        settle: Callable[[float], None] | None = None,
     ) -> None:
         self.now, self.queue, self.clock, self.events, self.pool = now, queue, clock, events, pool
+        self.settle = settle
         self.deadline = time.monotonic() + budget_s
         self.enqueued = self.caught_up = self.missed = self.resent = self.buckets = self.items = 0
         self.made_overdue = self.unsent = 0
@@ -271,7 +276,7 @@ class _Run:
         """Send the messages of the targets due after ``after`` up to ``until``, soonest first; the
         watermark to save: ``until``, or just before the earliest target whose message was not sent."""
         due = sorted(self.due(after, until), key=lambda r: r.due_at)
-        unsent = enqueue_all(due, self.clock, self.queue, self.pool)
+        unsent = enqueue_all(due, self.clock, self.queue, self.pool, self.settle)
         left = {r.id for r in unsent}
         for ref in due:
             if ref.id not in left:
@@ -377,13 +382,15 @@ def run(
     clock: Callable[[], datetime] | None = None,
     events: EventPublisher | None = None,
     budget_s: float = RUN_BUDGET_S,
+    settle: Callable[[float], None] | None = None,
 ) -> SchedulerReport:
     """Hand out what is due by ``now + lookahead_s``, then walk an outage's backlog and the lost-message
     sweep within the run's bounds.
 
     ``clock`` tells the time as the run goes on (default: ``now`` plus the time elapsed since the run
     started); ``events`` gets a ``PublishFailed`` for each missed target; no new chunk of buckets starts
-    after ``budget_s`` seconds."""
+    after ``budget_s`` seconds; ``settle`` (a sleep, on the wall clock) lets the hand-out wait, less than
+    a second, for the moment its messages' delays lose the least (:mod:`chorus.posts.lead`)."""
     started = time.monotonic()
 
     def elapsed() -> datetime:
@@ -397,7 +404,7 @@ def run(
     backlog = _clamp(min(behind_from), now, "backlog") if behind_from else None
     swept = _clamp(state.swept or now - LOST_AFTER - FIRST_RUN_LOOKBACK, now, "swept")
     with ThreadPoolExecutor(max_workers=ENQUEUE_WORKERS) as pool:
-        work = _Run(now, queue, clock or elapsed, events, budget_s, pool)
+        work = _Run(now, queue, clock or elapsed, events, budget_s, pool, settle)
         # 1. What is due now and soon, and what is late but not missed, first: a catch-up never delays
         # a post due on time, and never lets a late one pass MISSED_AFTER while older ones are read.
         watermark = work.hand_out(max(start, line), until)
