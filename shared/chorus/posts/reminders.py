@@ -1,8 +1,8 @@
 """Reminder publishing: where apps cannot publish (Xiaohongshu, Zhihu, or a content kind an adapter
 declares manual-only), a person posts by hand and Chorus keeps the schedule, the text and the record.
 
-* At the due second the publisher moves the target ``queued -> awaiting_manual`` (a conditional write
-  holding the message's queue token: of two deliveries, one moves it) with ``overdue_at`` = due + the
+* At the due second the publisher moves the target ``scheduled|queued -> awaiting_manual`` (a
+  conditional write holding the message's queue token and due time: of two deliveries, one moves it) with ``overdue_at`` = due + the
   workspace's window (``manual_overdue_hours``, 24 by default), then :func:`remind` tells the assignee
   (the post's ``assignee``, else its author) once: a notification in their list, created by a
   conditional put on an id derived from the target and its due time (a redelivered message finds it

@@ -17,12 +17,15 @@ Single-table layout of the main table (pk/sk, plus sparse GSIs):
   LINK#<code>        / LINK                       what GET /l/{code} reads (one GetItem)
   WS#<ws>            / CAMPAIGN#<campaign_id>     campaign
   WS#<ws>            / CONV#<campaign>#<event>    a conversion, once per order/event id
-GSI1 (due index, sparse): gsi1pk = DUE#|QUEUED#<YYYY-MM-DDTHH:MM> (UTC minute), gsi1sk = <due iso>#<target>;
+GSI1 (due index, sparse): gsi1pk = QUEUED#|MANUAL#<YYYY-MM-DDTHH:MM> (UTC minute), gsi1sk = <due iso>#<target>
+      (DUE#: scheduled targets written before session 9, read until they are gone);
       TOKENWARN#<YYYY-MM-DD> / <warn iso>#<ws>#<account>: an account whose token cannot be refreshed,
       until its owner was warned of the expiry (chorus.accounts.expiry); the same for a GRANTWARN item
       (a second grant's refresh token that ends)
 GSI2 (sparse): CAL#<ws> / <time>#<post> (calendar), PACCT#<platform>#<id> / <ws>#<account> (webhook routing),
       PAUSED#<ws> / <target> (targets held while publishing is paused)
+GSI3 (due keys, sparse, KEYS_ONLY): gsi3pk = DUE#<YYYY-MM-DDTHH:MM>, gsi3sk = <due iso>#<target>: a scheduled
+      target's due minute; the claim and the published write leave it (chorus.store.posts.index_fields)
 """
 
 from __future__ import annotations
@@ -120,8 +123,9 @@ def system_pk() -> str:
 
 
 def due_bucket(at: datetime, prefix: str = "DUE") -> str:
-    """The minute bucket of the due index a target lives in: DUE# while scheduled, QUEUED# while a
-    message for it should be in flight (so the scheduler can find lost ones without a table scan)."""
+    """The minute bucket of a due index a target lives in: DUE# while scheduled (gsi3), QUEUED# while a
+    message the publisher sent for it should be in flight (gsi1): the scheduler finds lost ones in
+    either without a table scan."""
     return f"{prefix}#" + at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
 
 
