@@ -110,16 +110,21 @@ def main() -> None:
             ddb.batch_write_item(RequestItems={table: batch})
         # steady state: the previous run was a minute ago, one hour before the first future target
         queue = InMemoryPublishQueue()
+        now = datetime.now(UTC)
         repo.save_scheduler_state(
             repo.SchedulerState(
-                datetime.now(UTC) + timedelta(seconds=30), datetime.now(UTC) - timedelta(minutes=4)
+                now + timedelta(seconds=30), now - timedelta(minutes=4), now - timedelta(minutes=1)
             )
         )
-        report = scheduler.run(datetime.now(UTC), queue)
+        report = scheduler.run(now, queue)
         # and one run an hour later, when ~2.3 targets a minute are due
         later = start + timedelta(days=3)
+        # (its sweep finds the targets due 3-4 minutes before still scheduled, as none was handed out
+        # here, and sends them again: a real run finds them published)
         repo.save_scheduler_state(
-            repo.SchedulerState(later - timedelta(seconds=30), later - timedelta(minutes=4))
+            repo.SchedulerState(
+                later - timedelta(seconds=30), later - timedelta(minutes=4), later - timedelta(minutes=1)
+            )
         )
         busy = scheduler.run(later, queue)
         results = {
