@@ -786,23 +786,30 @@ def set_queued_bucket(target: Target, expected: datetime, token: str | None) -> 
 
 
 def publish_snapshot(workspace_id: str, post_id: str, account_id: str) -> dict[str, Any]:
-    """Target, post, account and workspace in one consistent BatchGetItem (the publisher's only read)."""
+    """Target, post, account and workspace: the publisher's only read, in two BatchGetItem calls.
+
+    The target and the post are read strongly consistent: a message sent right after an edit carries the
+    edit's new token, and must find it and the new text. The account and the workspace are read
+    eventually consistent (half the read units): they are read when the message arrives, a second or two
+    before the call, so a change made within the replication lag (milliseconds) is no later than one made
+    during that wait, which the publish would not see either (a paused workspace, a revoked account: the
+    platform's own refusal and the next message see it)."""
     from chorus.store.models import AccountItem, WorkspaceItem
 
     bind()
-    wanted = [
-        (keys.workspace_pk(workspace_id), keys.target_sk(post_id, account_id)),
-        (keys.workspace_pk(workspace_id), keys.post_sk(post_id)),
-        (keys.workspace_pk(workspace_id), keys.account_sk(account_id)),
-        (keys.workspace_pk(workspace_id), keys.workspace_meta_sk()),
-    ]
+    pk = keys.workspace_pk(workspace_id)
     found: dict[str, Any] = {}
-    for item in MainItem.batch_get(wanted, consistent_read=True):
+    own = [(pk, keys.target_sk(post_id, account_id)), (pk, keys.post_sk(post_id))]
+    for item in MainItem.batch_get(own, consistent_read=True):
         if isinstance(item, TargetItem):
             found["target"] = _to_target(item)
         elif isinstance(item, PostItem):
             found["post"] = _to_post(item)
-        elif isinstance(item, AccountItem):
+    if "target" not in found:
+        return found  # a stale message: nothing to publish, nothing more to read
+    around = [(pk, keys.account_sk(account_id)), (pk, keys.workspace_meta_sk())]
+    for item in MainItem.batch_get(around, consistent_read=False):
+        if isinstance(item, AccountItem):
             found["account"] = item
         elif isinstance(item, WorkspaceItem):
             found["workspace"] = item
