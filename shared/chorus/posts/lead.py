@@ -25,7 +25,7 @@ from math import floor
 
 from chorus.posts.queue import MAX_DELAY_S
 
-LEAD_S = 1.5  # a message becomes visible at least this long before its due second
+LEAD_S = 1.2  # a message becomes visible at least this long before its due second
 SEND_S = 0.3  # a settled hand-out's requests that go out this soon arrive at most LEAD_S + SEND_S early
 
 
