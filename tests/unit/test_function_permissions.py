@@ -64,10 +64,30 @@ def test_each_decrypting_function_does_decrypt() -> None:
 
 def test_the_api_encrypts_tokens_it_is_given_and_never_decrypts() -> None:
     api = functions()["ApiFunction"]
-    assert kms_actions(api) == {"encrypt"}
+    assert kms_actions(api) == {"encrypt", "generatedatakey"}
     # no route handler asks for credentials (connecting proves ownership with the plaintext it was given)
     for view in (REPO / "chalice").rglob("*.py"):
         assert not calls_credentials(str(view.relative_to(REPO))), view
+
+
+def test_the_functions_that_seal_tokens_get_data_keys_and_only_they() -> None:
+    """Tokens are sealed under a data key (chorus.accounts.tokens): whoever encrypts tokens generates data
+    keys, for the token purpose only; a function that only decrypts them generates none."""
+    sealing = {name for name, props in functions().items() if "encrypt" in kms_actions(props)}
+    generating = {name for name, props in functions().items() if "generatedatakey" in kms_actions(props)}
+    assert sealing == generating == {"ApiFunction", *DECRYPTING} - {"CompetitorsFunction"}
+    for name in generating:
+        (statement,) = [
+            s
+            for policy in functions()[name]["Policies"]
+            if isinstance(policy, dict)
+            for s in policy.get("Statement") or []
+            if s.get("Action") == "kms:GenerateDataKey"
+        ]
+        assert statement["Resource"] == {"Fn::GetAtt": ["TokenKey", "Arn"]}
+        assert statement["Condition"] == {
+            "StringEquals": {"kms:EncryptionContext:purpose": "platform-tokens"}
+        }
 
 
 def media_bucket_access(props: dict[str, Any]) -> set[str]:
