@@ -176,7 +176,7 @@ class AccountItem(MainItem, discriminator="account"):
     display_name = UnicodeAttribute(null=True)
     status = UnicodeAttribute(default="active")  # active | needs_reauth | disabled
     status_reason = UnicodeAttribute(null=True)
-    token_blob = UnicodeAttribute(null=True)  # KMS ciphertext (base64) of the token set
+    token_blob = UnicodeAttribute(null=True)  # the sealed token set (chorus.accounts.tokens)
     # KMS ciphertext of a second grant beside the token set (TikTok API for Business: chorus.accounts.grants)
     grant_blob = UnicodeAttribute(null=True)
     token_expires_at = UTCDateTimeAttribute(null=True)
