@@ -205,7 +205,11 @@ def test_the_data_key_is_renewed_after_five_minutes(kms: Kms) -> None:
     renewed = cipher.encrypt(TOKENS, CONTEXT)
     assert renewed.split(".")[1] != first.split(".")[1]
     assert kms.calls["GenerateDataKey"] == 2
-    assert cipher.decrypt(first, CONTEXT) == cipher.decrypt(renewed, CONTEXT) == TOKENS
+    assert len(cipher._opening) == 1  # the old data key is not kept past its time
+    assert cipher.decrypt(renewed, CONTEXT) == TOKENS
+    assert "Decrypt" not in kms.calls
+    assert cipher.decrypt(first, CONTEXT) == TOKENS  # an older blob opens (its key unwrapped again)
+    assert kms.calls["Decrypt"] == 1
 
 
 def test_a_decrypted_data_key_is_kept_five_minutes(kms: Kms) -> None:
@@ -269,3 +273,17 @@ def test_the_container_keeps_one_cipher(monkeypatch: pytest.MonkeyPatch) -> None
     finally:
         monkeypatch.delenv("CHORUS_KMS_KEY_ID")
         reset_caches()
+
+
+def test_threads_of_one_container_share_the_data_key(kms: Kms) -> None:
+    """A batch worked on several threads: one data key, every seal counted, every blob opens."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cipher = kms.cipher(Clock())
+    with ThreadPoolExecutor(8) as pool:
+        blobs = list(pool.map(lambda n: cipher.encrypt(TOKENS, CONTEXT), range(A_THOUSAND)))
+        assert set(pool.map(lambda blob: cipher.decrypt(blob, CONTEXT), blobs)) == {TOKENS}
+    assert kms.calls == {"GenerateDataKey": 1}
+    assert len({blob.split(".")[1] for blob in blobs}) == 1
+    cipher.encrypt(TOKENS, CONTEXT)  # the 1,001st seal: a new data key
+    assert kms.calls == {"GenerateDataKey": 2}

@@ -197,10 +197,14 @@ class KmsTokenCipher:
         return aead
 
     def _remember(self, scope: bytes, encrypted: bytes, aead: Any, now: float) -> None:
-        """Under the lock: keep a decrypted data key (the one this container seals with opens without KMS)."""
+        """Under the lock: keep a decrypted data key (the one this container seals with opens without KMS),
+        forgetting those past their time (and the oldest half beyond ``DECRYPTED_KEYS_MAX``)."""
+        for held, (born, _) in list(self._opening.items()):
+            if now - born >= DATA_KEY_TTL_S:
+                del self._opening[held]
         if len(self._opening) >= DECRYPTED_KEYS_MAX:
-            for stale in list(self._opening)[: DECRYPTED_KEYS_MAX // 2]:
-                del self._opening[stale]
+            for held in list(self._opening)[: DECRYPTED_KEYS_MAX // 2]:
+                del self._opening[held]
         self._opening[(scope, encrypted)] = (now, aead)
 
 
