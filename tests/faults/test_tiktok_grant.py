@@ -2,9 +2,11 @@
 the fake TikTok on 127.0.0.1 (tests/faults/fakes/tiktok_business.py, tests/faults/fakes/tiktok.py):
 its owner is warned once a week before its refresh token ends (the scheduler's hourly run, the same
 AccountTokenExpiring alert as a token that cannot be refreshed), after it ended comments are
-``needs_reauth`` and publishing goes on; removing the account revokes the grant, then the Login Kit
-token, at TikTok, once each with the documented bodies, and removes the account even when a revoke
-answers 500 or times out. No token is ever logged."""
+``needs_reauth`` and publishing goes on; removing the account deletes it at once, and the table's stream
+(the account's REMOVE record, its old image) revokes the grant, then the Login Kit token, at TikTok, once
+each with the documented bodies; a revoke that answers 500 or times out is logged and the stream's batch
+succeeds; an expired token is refreshed in memory for the revoke, and the account is not written again.
+No token is ever logged."""
 
 from __future__ import annotations
 
@@ -24,8 +26,9 @@ from chorus.events.envelope import InMemoryEventPublisher
 from chorus.notifications import render
 from chorus.platforms.tiktok.comments import GRANT
 from chorus.posts.model import MediaRef, TargetState
+from chorus.posts.published import on_table_changes
 from chorus.store import keys
-from chorus.store.models import GrantWarningItem
+from chorus.store.models import AccountItem, GrantWarningItem
 from tests.faults.fakes.tiktok import (
     CLIENT_KEY,
     CLIENT_SECRET,
@@ -45,7 +48,7 @@ from tests.faults.fakes.tiktok_business import (
     api_url,
     tiktok_business_platform,
 )
-from tests.faults.harness import FakePlatform, PublisherBed
+from tests.faults.harness import FakePlatform, PublisherBed, Reply
 
 BUSINESS_ID = "-000Vd1h0s0Yf6kOwRMy1OLmmpWAXmJ5ND5Q"
 TOKEN = "act.business-token"  # what the fake grants the business account
@@ -198,12 +201,34 @@ def test_after_the_grant_ended_comments_need_reauth_and_publishing_goes_on(
 # ------------------------------------------------------------------------------------- removal
 
 
+def remove(bed: PublisherBed, account_id: str) -> None:
+    """``DELETE /accounts/{id}``'s domain call (nothing is revoked there: the API never decrypts), then
+    the table's stream delivering the account's REMOVE record with its old image to its consumer."""
+    image = AccountItem.get(keys.workspace_pk(bed.workspace()), keys.account_sk(account_id)).to_simple_dict()
+    accounts.remove_account(bed.workspace(), account_id)
+    with pytest.raises(NotFound):
+        accounts.get_account(bed.workspace(), account_id)
+    on_table_changes([("REMOVE", {}, image)], tell_live=lambda _: None)  # raises nothing: the batch succeeds
+    with pytest.raises(NotFound):  # never written back
+        accounts.get_account(bed.workspace(), account_id)
+
+
+def test_removing_the_account_revokes_nothing_in_the_api(
+    bed: PublisherBed, platform: FakePlatform, tiktok: TikTokBusiness
+) -> None:
+    account = enabled(bed)
+    accounts.remove_account(bed.workspace(), account.id)
+    assert [r.path for r in platform.requests if "revoke" in r.path] == []
+    with pytest.raises(NotFound):
+        accounts.get_account(bed.workspace(), account.id)
+
+
 def test_removing_the_account_revokes_the_grant_then_the_login_kit_token_once_each(
     bed: PublisherBed, platform: FakePlatform, tiktok: TikTokBusiness, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
     account = enabled(bed)
-    accounts.remove_account(bed.workspace(), account.id)
+    remove(bed, account.id)
     (business,) = platform.calls("POST", REVOKE)
     assert business.json == {"client_id": APP_ID, "client_secret": APP_SECRET, "access_token": TOKEN}
     assert "Access-Token" not in business.headers
@@ -222,7 +247,7 @@ def test_removing_the_account_revokes_the_grant_then_the_login_kit_token_once_ea
 
 
 @pytest.mark.parametrize("fault", ["500", "timeout"])
-def test_a_revoke_that_fails_is_logged_and_the_account_is_removed_all_the_same(
+def test_a_revoke_that_fails_is_logged_and_the_stream_batch_succeeds(
     bed: PublisherBed,
     platform: FakePlatform,
     tiktok: TikTokBusiness,
@@ -236,8 +261,8 @@ def test_a_revoke_that_fails_is_logged_and_the_account_is_removed_all_the_same(
             platform.fail(*route, 500, {"code": 50000, "message": "System error"})
         else:
             platform.create_then_timeout(*route)
-    accounts.remove_account(bed.workspace(), account.id)
-    # Each revoke was tried once (a failed revoke is not retried: the removal answers at once)
+    remove(bed, account.id)
+    # Each revoke was tried once (a failed revoke is not retried: the batch goes on)
     assert len(platform.calls("POST", REVOKE)) == 1
     assert len(platform.calls("POST", LOGIN_REVOKE)) == 1
     with pytest.raises(NotFound):
@@ -252,7 +277,7 @@ def test_an_account_without_a_grant_revokes_only_its_login_kit_token(
     bed: PublisherBed, platform: FakePlatform, tiktok: TikTokBusiness
 ) -> None:
     account_id = bed.account("tiktok", BUSINESS_ID, token=LOGIN_TOKEN, refresh_token="rft.login-kit")
-    accounts.remove_account(bed.workspace(), account_id)
+    remove(bed, account_id)
     assert platform.calls("POST", REVOKE) == []
     assert [r.form["token"] for r in platform.calls("POST", LOGIN_REVOKE)] == [LOGIN_TOKEN]
     with pytest.raises(NotFound):
@@ -267,9 +292,27 @@ def test_an_expired_business_token_is_refreshed_before_it_is_revoked(
     stale = TokenSet("act.stale", f"rft.{BUSINESS_ID}", datetime.now(UTC) - timedelta(hours=1))
     grants.store_grant(bed.workspace(), account.id, stale, "comment.list",
                        extra=accounts.get_account(bed.workspace(), account.id).extra)  # fmt: skip
-    accounts.remove_account(bed.workspace(), account.id)
+    remove(bed, account.id)
     (refresh,) = platform.calls("POST", REFRESH)
     assert refresh.json["refresh_token"] == f"rft.{BUSINESS_ID}"
     assert [r.json["access_token"] for r in platform.calls("POST", REVOKE)] == [TOKEN]  # the fresh one
     with pytest.raises(NotFound):
         accounts.get_account(bed.workspace(), account.id)
+
+
+def test_an_expired_login_kit_token_is_refreshed_in_memory_for_its_revoke_and_nothing_is_stored(
+    bed: PublisherBed, platform: FakePlatform, tiktok: TikTokBusiness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    platform.route("POST", "/v2/oauth/token/", lambda req, match: Reply(200, {
+        "access_token": "act.fresh-login", "expires_in": 86400, "open_id": BUSINESS_ID, "refresh_expires_in": 31536000,
+        "refresh_token": "rft.login-kit-2", "scope": "video.publish", "token_type": "Bearer"}))  # fmt: skip
+    expired = TokenSet(LOGIN_TOKEN, "rft.login-kit", datetime.now(UTC) - timedelta(hours=1))
+    account = accounts.connect_account(bed.workspace(), "tiktok", BUSINESS_ID, expired, handle="chorus_cafe",
+                                       base_url=platform.url)  # fmt: skip
+    remove(bed, account.id)  # asserts the account is not written back
+    (refresh,) = platform.calls("POST", "/v2/oauth/token/")
+    assert refresh.form["refresh_token"] == "rft.login-kit"
+    assert [r.form["token"] for r in platform.calls("POST", LOGIN_REVOKE)] == ["act.fresh-login"]
+    assert "token refreshed" not in caplog.text  # the refresh was not stored
+    no_secret_in(caplog.text + " ".join(str(r.__dict__) for r in caplog.records))

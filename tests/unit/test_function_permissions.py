@@ -19,6 +19,8 @@ DECRYPTING = {
     "CollectorFunction": "shared/chorus/metrics/service.py",  # collects metrics
     # reads an Instagram competitor through the workspace's own professional account (business discovery)
     "CompetitorsFunction": "shared/chorus/competitors/timelines.py",
+    # revokes a removed account's authorisations from the table's stream (the API only seals tokens)
+    "InboxEventsFunction": "shared/chorus/accounts/revocation.py",
 }
 
 
@@ -75,7 +77,9 @@ def test_the_functions_that_seal_tokens_get_data_keys_and_only_they() -> None:
     keys, for the token purpose only; a function that only decrypts them generates none."""
     sealing = {name for name, props in functions().items() if "encrypt" in kms_actions(props)}
     generating = {name for name, props in functions().items() if "generatedatakey" in kms_actions(props)}
-    assert sealing == generating == {"ApiFunction", *DECRYPTING} - {"CompetitorsFunction"}
+    assert (
+        sealing == generating == {"ApiFunction", *DECRYPTING} - {"CompetitorsFunction", "InboxEventsFunction"}
+    )
     for name in generating:
         (statement,) = [
             s

@@ -82,3 +82,25 @@ def test_a_batch_with_nothing_published_follows_nothing_and_accounts_still_reach
     assert tracked == [("INSERT", account)]
     assert seen.links == []
     assert seen.followed == []
+
+
+def test_a_removed_account_is_revoked_from_its_old_image_after_the_batch_s_poll_index_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    done: list[tuple[str, str]] = []
+    monkeypatch.setattr(stream, "on_stream_record", lambda name, new, old: done.append(("index", name)) or 1)
+    removed = {"kind": "account", "workspace_id": "ws-1", "account_id": "acct-9", "platform": "tiktok",
+               "token_blob": "sealed"}  # fmt: skip
+    added = {**removed, "account_id": "acct-10"}
+    changes = [
+        ("REMOVE", {}, removed),
+        ("INSERT", added, {}),
+        ("MODIFY", target("published"), target("publishing")),
+    ]
+    revoked: list[Mapping[str, Any]] = []
+    seen = Recorded()
+    handled = on_table_changes(changes, link=seen.link, follow=seen.follow, text_of=seen.text_of,
+                               revoke=lambda old: revoked.append(old) or done.append(("revoke", old["account_id"])))  # fmt: skip
+    assert handled == 3
+    assert revoked == [removed]  # the REMOVE's old image, once; an inserted account is not revoked
+    assert done == [("index", "REMOVE"), ("index", "INSERT"), ("revoke", "acct-9")]  # the revoke comes last

@@ -23,9 +23,9 @@ for Business (``GRANT``), which a TikTok account connected through Login Kit add
   the same ``AccountTokenExpiring`` alert as a token that cannot be refreshed (:func:`store_grant` puts
   the grant in the warning index when its end is new). Once it has passed the grant counts as
   ``needs_reauth`` (shown so at once, marked so by the next use); publishing is not touched.
-- **Revoked at TikTok** when the account is removed (:func:`revoke_grant`, ``tt_user/oauth2/revoke/``
-  with the freshest access token held): a refusal or a timeout is logged and the removal goes on
-  (``chorus.accounts.revocation``).
+- **Revoked at TikTok** once the account is removed (:func:`revoke_grant`, ``tt_user/oauth2/revoke/``
+  with the removed item's access token, refreshed in memory when it has expired), from the table's
+  stream: a refusal or a timeout is logged and the stream's batch goes on (``chorus.accounts.revocation``).
 """
 
 from __future__ import annotations
@@ -228,19 +228,29 @@ def _refresh(
     apps: OAuthApps,
     session: requests.Session | None,
 ) -> tuple[TokenSet, str]:
+    merged, scopes, ends = _refreshed(tokens, scopes, apps, session)
+    if merged is tokens:
+        return tokens, scopes
+    store_grant(
+        account.workspace_id, account.id, merged, scopes, cipher=cipher, extra=account.extra, ends=ends
+    )
+    log.info("business token refreshed", extra={"account_id": account.id, "grant": GRANT})
+    return merged, scopes
+
+
+def _refreshed(
+    tokens: TokenSet, scopes: str, apps: OAuthApps, session: requests.Session | None
+) -> tuple[TokenSet, str, datetime | None]:
+    """The grant's tokens refreshed at TikTok, in memory (the same ``tokens`` when the app is not
+    configured or there is no refresh token); its scopes and when the new refresh token ends."""
     from chorus.platforms.tiktok import business_auth
 
     app = apps.app(GRANT)
     if app is None or app.client_secret is None or not tokens.refresh_token:
-        return tokens, scopes
+        return tokens, scopes, None
     fresh = business_auth.refresh(app.client_id, app.client_secret, tokens.refresh_token,
                                   api_url=apps.tiktok_business_api_url, session=session)  # fmt: skip
-    merged = tokens.merged_with(fresh.tokens)
-    scopes = ",".join(fresh.scopes) or scopes
-    store_grant(account.workspace_id, account.id, merged, scopes, cipher=cipher, extra=account.extra,
-                ends=fresh.refresh_expires_at)  # fmt: skip
-    log.info("business token refreshed", extra={"account_id": account.id, "grant": GRANT})
-    return merged, scopes
+    return tokens.merged_with(fresh.tokens), ",".join(fresh.scopes) or scopes, fresh.refresh_expires_at
 
 
 def _credentials(
@@ -265,15 +275,17 @@ def revoke_grant(
     apps: OAuthApps | None = None,
     session: requests.Session | None = None,
     timeout: tuple[float, float] | None = None,
+    now: datetime | None = None,
 ) -> bool:
-    """End the account holder's authorisation of the business app at TikTok (the account is being
-    removed): ``tt_user/oauth2/revoke/`` with the freshest access token held (refreshed first when it
-    has expired, as any use of the grant does). False when the account holds no grant; raises the
-    platform's error when TikTok does not confirm (or the business app is not configured)."""
+    """End the account holder's authorisation of the business app at TikTok (the account was removed):
+    ``tt_user/oauth2/revoke/`` with the access token of ``account.grant_blob`` (the removed item's), refreshed
+    first in memory when it has expired; nothing is written (the account is gone). False when the account
+    held no grant; raises the platform's error when TikTok does not confirm (or the business app is not
+    configured)."""
+    from chorus.accounts.service import REFRESH_AHEAD
     from chorus.platforms.tiktok import business_auth
 
-    blob = _stored_blob(account)
-    if not blob:
+    if not account.grant_blob:
         return False
     apps = apps or get_apps()
     app = apps.app(GRANT)
@@ -283,10 +295,13 @@ def revoke_grant(
             platform=account.platform,
         )
     cipher = cipher or default_cipher()
-    token = grant_credentials(account, cipher=cipher, apps=apps, session=session).access_token
-    token = token or cipher.decrypt(blob, _context(account.workspace_id, account.id)).access_token
+    tokens = cipher.decrypt(account.grant_blob, _context(account.workspace_id, account.id))
+    now = now or datetime.now(UTC)
+    if tokens.expires_at and tokens.refresh_token and tokens.expires_at - now < REFRESH_AHEAD:
+        tokens, _, _ = _refreshed(tokens, "", apps, session)
     url = apps.tiktok_business_revoke_url or business_auth.revoke_url(apps.tiktok_business_api_url)
-    business_auth.revoke(app.client_id, app.client_secret, token, url=url, session=session, timeout=timeout)
+    business_auth.revoke(app.client_id, app.client_secret, tokens.access_token, url=url, session=session,
+                         timeout=timeout)  # fmt: skip
     return True
 
 

@@ -1,26 +1,30 @@
-"""Revoking an account's authorisations at its platform when the account is removed from Chorus, so the
+"""Revoking an account's authorisations at its platform once the account is removed from Chorus, so the
 app leaves the account holder's connected apps instead of keeping a live grant nobody uses.
 
 - **TikTok**: the business grant first (TikTok API for Business, the "Enable comments" step:
   :func:`chorus.accounts.grants.revoke_grant`, ``tt_user/oauth2/revoke/``), then the Login Kit token
   (``POST /v2/oauth/revoke/``, :func:`chorus.platforms.tiktok.oauth.revoke`), each with the freshest
-  access token the account holds (refreshed first when it has expired).
+  access token the account held (refreshed first, in memory only, when it has expired).
 - Other platforms: nothing is revoked (no revoke wired yet).
 
-A revoke never blocks the removal: a refusal, a 5xx, a timeout or an app that is not configured is
-logged (the account, the platform, which authorisation and TikTok's message: never a token) and the
-next step goes on. Each revoke waits at most ``READ_TIMEOUT_S`` for its answer, and no step starts once
-``BUDGET_S`` has passed (a refresh before a revoke takes the ordinary timeout), so the removal answers
-well within the API's 29 seconds. Revoking before the account is deleted means a removal that crashed
-in between is retried by removing again (a second revoke of a revoked token is refused and logged).
+The revoke runs from the table's stream (:func:`on_account_removed`, the account item's REMOVE record and
+its old image with the sealed tokens), in a function allowed to decrypt tokens: the API that removes the
+account only ever seals them (docs/security.md). Nothing is written back: the account is gone, and a
+store would bring its item back.
+
+A revoke never fails the stream's batch: a refusal, a 5xx, a timeout, an app that is not configured or a
+token that cannot be unsealed is logged (the account, the platform, which authorisation and the error's
+message: never a token) and the next step goes on. Each revoke waits at most ``READ_TIMEOUT_S`` for its
+answer, and no step starts once ``BUDGET_S`` has passed (a refresh before a revoke takes the ordinary
+timeout). A batch delivered again revokes again: TikTok refuses a revoked token, which is logged.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import requests
 
@@ -61,7 +65,7 @@ def _tiktok_login(
         raise PermanentError(
             "the TikTok app is not configured (CHORUS_TIKTOK_CLIENT_ID / _SECRET)", platform=account.platform
         )
-    token = credentials(account, cipher).access_token
+    token = credentials(account, cipher, store=False).access_token
     if not token:
         return False
     oauth.revoke(app.client_id, app.client_secret, token, session=http, api_url=apps.tiktok_api_url,
@@ -108,4 +112,22 @@ def revoke_all(
                 log.info("authorisation revoked", extra=context)
         except PlatformError as error:
             log.warning("authorisation not revoked", extra={**context, "error": error.message})
+        except Exception as error:
+            log.warning("authorisation not revoked", extra={**context, "error": type(error).__name__})
     return revoked
+
+
+def on_account_removed(old_image: Mapping[str, Any], **options: Any) -> list[str]:
+    """An account item's REMOVE stream record: revoke what the removed account held (its old image carries
+    the sealed tokens); the authorisations TikTok confirmed revoked. Never raises."""
+    from chorus.accounts.service import from_image
+
+    if old_image.get("platform") not in REVOKERS:
+        return []
+    try:
+        account = from_image(old_image)
+    except (KeyError, TypeError, ValueError) as error:
+        log.warning("authorisations not revoked: unreadable account image", extra={
+            "account_id": old_image.get("account_id"), "error": type(error).__name__})  # fmt: skip
+        return []
+    return revoke_all(account, **options)

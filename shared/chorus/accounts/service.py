@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -52,6 +53,7 @@ class Account:
     created_at: datetime
     extra: dict[str, str] = field(default_factory=dict)
     token_blob: str | None = field(default=None, repr=False)  # ciphertext only, never in public()
+    grant_blob: str | None = field(default=None, repr=False)  # TikTok's business grant, sealed: never shown
 
     def public(self) -> dict[str, Any]:
         from chorus.accounts.grants import view
@@ -91,10 +93,18 @@ def _to_account(item: AccountItem) -> Account:
         created_at=item.created_at,
         extra=dict(item.extra or {}),
         token_blob=item.token_blob,
+        grant_blob=item.grant_blob,
     )
 
 
 def from_item(item: AccountItem) -> Account:
+    return _to_account(item)
+
+
+def from_image(image: Mapping[str, Any]) -> Account:
+    """The account as a table stream record's image shows it (the plain values of its attributes)."""
+    item = AccountItem()
+    item.from_simple_dict(dict(image))
     return _to_account(item)
 
 
@@ -281,14 +291,13 @@ def accounts_by_platform_id(platform: str, platform_account_id: str) -> list[Acc
     ]
 
 
-def remove_account(workspace_id: str, account_id: str, *, cipher: TokenCipher | None = None) -> None:
-    """Remove the account: what it holds at its platform is revoked first (TikTok: the business grant,
-    then the Login Kit token; a revoke that fails is logged and the removal goes on:
-    :mod:`chorus.accounts.revocation`), then the account and its grant's expiry warning are deleted."""
-    from chorus.accounts import grants, revocation
+def remove_account(workspace_id: str, account_id: str) -> None:
+    """Remove the account and its grant's expiry warning. What it holds at its platform is revoked from the
+    table's stream, by a function that may decrypt tokens (the API never does):
+    :func:`chorus.accounts.revocation.on_account_removed`."""
+    from chorus.accounts import grants
 
-    account = get_account(workspace_id, account_id)
-    revocation.revoke_all(account, cipher=cipher)
+    get_account(workspace_id, account_id)
     AccountItem(keys.workspace_pk(workspace_id), keys.account_sk(account_id)).delete()
     grants.forget(workspace_id, account_id)
 
@@ -307,9 +316,10 @@ def set_retry_after(workspace_id: str, account_id: str, until: datetime | None) 
 
 
 def credentials(
-    account: Account, cipher: TokenCipher | None = None, now: datetime | None = None
+    account: Account, cipher: TokenCipher | None = None, now: datetime | None = None, *, store: bool = True
 ) -> AccountCredentials:
-    """Decrypted credentials for one call; refreshes the token first when it expires soon.
+    """Decrypted credentials for one call; refreshes the token first when it expires soon (``store=False``:
+    the refreshed token is kept in memory only, for an account that is gone and must not be written again).
 
     A refresh ahead of expiry that fails leaves the current token in use: the call itself shows whether
     it still works (and the publisher refreshes once more on an AuthError before giving up)."""
@@ -322,7 +332,7 @@ def credentials(
     now = now or datetime.now(UTC)
     if tokens.expires_at and tokens.expires_at - now < REFRESH_AHEAD and tokens.refresh_token:
         try:
-            tokens = refresh_tokens(account, tokens, cipher, blob=blob)
+            tokens = refresh_tokens(account, tokens, cipher, blob=blob, store=store)
         except PlatformError as error:
             log.warning(
                 "token refresh ahead of expiry failed",
@@ -379,9 +389,10 @@ def _decrypted(account: Account, blob: str, cipher: TokenCipher) -> TokenSet:
 
 
 def refresh_tokens(
-    account: Account, tokens: TokenSet, cipher: TokenCipher, *, blob: str | None = None
+    account: Account, tokens: TokenSet, cipher: TokenCipher, *, blob: str | None = None, store: bool = True
 ) -> TokenSet:
-    """Ask the platform for a new access token and store it (keeping the old refresh token if none came).
+    """Ask the platform for a new access token and store it (keeping the old refresh token if none came;
+    ``store=False``: kept in memory only).
 
     Raises the platform's error when the refresh is refused, unless another worker refreshed the
     account meanwhile (a rotated refresh token is spent once): then the tokens it stored are used."""
@@ -393,13 +404,15 @@ def refresh_tokens(
     try:
         fresh = refresh(_as_credentials(account, tokens))
     except AuthError:
-        current = _stored_blob(account)
+        current = _stored_blob(account) if store else None
         if blob is not None and current and current != blob:
             return _decrypted(account, current, cipher)
         raise
     if fresh is None:
         return tokens
     merged = tokens.merged_with(fresh)
+    if not store:
+        return merged
     store_tokens(account, merged, cipher)
     log.info("token refreshed", extra={"account_id": account.id, "platform": account.platform})
     return merged

@@ -13,7 +13,9 @@ function is invoked per post (docs/scaling.md: the stream's reads are not billed
 A target "became published" when its new image is ``published`` and its old one is not: a thread
 whose root landed (its ``platform_post_id`` written) before the final transition counts once, at that
 transition, and later writes of a published target count never. Account inserts and removals go to
-the inbox's poll index (:func:`chorus.inbox.links.on_stream_record`). Both followers are idempotent (a
+the inbox's poll index (:func:`chorus.inbox.links.on_stream_record`); a removed account's authorisations
+are then revoked at its platform from the record's old image, after the batch's other work (a revoke
+never raises: :func:`chorus.accounts.revocation.on_account_removed`). Both followers are idempotent (a
 link is a put of the same item; a followed post's note and entry are conditional puts), so a batch the
 stream delivers again changes nothing. A notification listed or read tells its person's live
 connections, once a batch (:func:`chorus.notifications.push_changed`: their unread badge re-reads; a
@@ -25,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from chorus.accounts.revocation import on_account_removed
 from chorus.inbox.links import on_stream_record
 from chorus.inbox.store import save_post_link
 from chorus.metrics.service import follow_published_batch, stored_post_text
@@ -50,6 +53,7 @@ def on_table_changes(
     follow: Callable[[Sequence[tuple[str, Mapping[str, Any], str]]], object] = follow_published_batch,
     text_of: Callable[[str, str | None, str], str] = stored_post_text,
     tell_live: Callable[[set[tuple[str, str]]], object] = push_changed,
+    revoke: Callable[[Image], object] = on_account_removed,
 ) -> int:
     """Handle a batch of stream records (event name, new image, old image); the count of records acted on."""
     handled = 0
@@ -72,4 +76,7 @@ def on_table_changes(
     people = lists_changed(others)
     if people:
         tell_live(people)
+    for event_name, _, old in others:
+        if event_name == "REMOVE" and old.get("kind") == "account":
+            revoke(old)
     return handled + len(people)
