@@ -316,3 +316,21 @@ def test_an_expired_login_kit_token_is_refreshed_in_memory_for_its_revoke_and_no
     assert [r.form["token"] for r in platform.calls("POST", LOGIN_REVOKE)] == ["act.fresh-login"]
     assert "token refreshed" not in caplog.text  # the refresh was not stored
     no_secret_in(caplog.text + " ".join(str(r.__dict__) for r in caplog.records))
+
+
+def test_tokens_that_cannot_be_unsealed_are_logged_and_the_stream_batch_succeeds(
+    bed: PublisherBed, platform: FakePlatform, tiktok: TikTokBusiness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    account = enabled(bed)
+    image = AccountItem.get(keys.workspace_pk(bed.workspace()), keys.account_sk(account.id)).to_simple_dict()
+    accounts.remove_account(bed.workspace(), account.id)
+    # KMS refuses (or the blob is damaged): neither authorisation can be unsealed
+    damaged = {**image, "token_blob": "not-a-sealed-token-set", "grant_blob": "not-a-sealed-grant"}
+    on_table_changes([("REMOVE", {}, damaged)], tell_live=lambda _: None)
+    assert [r.path for r in platform.requests if "revoke" in r.path] == []
+    failed = [r for r in caplog.records if r.getMessage() == "authorisation not revoked"]
+    assert [r.__dict__["authorisation"] for r in failed] == [GRANT, "login"]
+    with pytest.raises(NotFound):
+        accounts.get_account(bed.workspace(), account.id)
+    no_secret_in(caplog.text + " ".join(str(r.__dict__) for r in caplog.records))
