@@ -25,6 +25,7 @@ def published_post(chorus: Chorus, team: Team) -> None:
         return all(t["state"] == "published" for t in found.json()["targets"])
 
     eventually(done, timeout=30)
+    assert chorus.rt.wait_idle(30)  # and followed for metrics, from the table's stream (batches of up to 3 s)
 
 
 def chart_requests(page: Any) -> list[str]:

@@ -20,8 +20,7 @@ sends at once: a person waits for that answer.
 
 from __future__ import annotations
 
-from datetime import datetime
-from math import floor
+from datetime import datetime, timedelta
 
 from chorus.posts.queue import MAX_DELAY_S
 
@@ -29,11 +28,15 @@ LEAD_S = 1.2  # a message becomes visible at least this long before its due seco
 SEND_S = 0.3  # a settled hand-out's requests that go out this soon arrive at most LEAD_S + SEND_S early
 
 
+SECOND = timedelta(seconds=1)
+LEAD = timedelta(seconds=LEAD_S)  # the arithmetic below is in whole microseconds, never in floats
+
+
 def delay_for(due: datetime, now: datetime) -> int:
     """Whole seconds of SQS delay for a message sent at ``now``: it becomes visible at least ``LEAD_S``
     before ``due`` (never after), and less than ``LEAD_S + 1`` s before it unless ``due`` is too near
     (no delay) or too far (``MAX_DELAY_S``)."""
-    return max(0, min(MAX_DELAY_S, floor((due - now).total_seconds() - LEAD_S)))
+    return max(0, min(MAX_DELAY_S, (due - now - LEAD) // SECOND))
 
 
 def settle_s(due: datetime, now: datetime) -> float:
@@ -41,5 +44,5 @@ def settle_s(due: datetime, now: datetime) -> float:
     then taken (:func:`delay_for`) leaves a remainder of ``SEND_S``: a message sent in the ``SEND_S``
     after that becomes visible between ``LEAD_S`` and ``LEAD_S + SEND_S`` before ``due``. Targets due on
     whole seconds (the usual case) share the remainder, so one wait serves a whole hand-out."""
-    remainder = ((due - now).total_seconds() - LEAD_S) % 1.0
-    return (remainder - SEND_S) % 1.0
+    remainder = (due - now - LEAD) % SECOND
+    return ((remainder - timedelta(seconds=SEND_S)) % SECOND).total_seconds()
