@@ -71,7 +71,7 @@ from math import ceil
 
 from chorus.events.envelope import DomainEvent, EventPublisher
 from chorus.posts import reminders
-from chorus.posts.lead import LEAD_S, delay_for, settle_s
+from chorus.posts.lead import LEAD, SECOND, delay_for, settle_s
 from chorus.posts.model import Attempt, Target, TargetState
 from chorus.posts.queue import SQS_BATCH, PublishMessage, PublishQueue
 from chorus.posts.timing import minutes
@@ -176,7 +176,7 @@ def enqueue_all(
     so the messages arrive ``LEAD_S`` (to ``LEAD_S + SEND_S``) before their due second."""
     if settle is not None:  # only where a delay is taken: a late target goes at once anyway
         now = clock()
-        ahead = next((t.due_at for t in targets if t.due_at - now > timedelta(seconds=LEAD_S + 1)), None)
+        ahead = next((t.due_at for t in targets if t.due_at - now > LEAD + SECOND), None)
         if ahead is not None:
             settle(settle_s(ahead, now))
     send_batch = getattr(queue, "send_batch", None)
@@ -288,7 +288,7 @@ class _Run:
         if not unsent:
             return until
         first = min(r.due_at for r in unsent)
-        return max(after, first.replace(microsecond=first.microsecond // 1000 * 1000) - MILLI)
+        return max(after, keys.to_millis(first) - MILLI)
 
     def miss_all(self, buckets: Sequence[datetime], after: datetime, until: datetime) -> None:
         """Fail the targets still scheduled, due after ``after`` up to ``until`` (more than

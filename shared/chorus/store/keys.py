@@ -182,5 +182,10 @@ def iso(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
 
 
+def to_millis(at: datetime) -> datetime:
+    """``at`` in UTC, cut to the millisecond :func:`iso` writes (a sort key's, a message's due time)."""
+    return at.astimezone(UTC).replace(microsecond=at.microsecond // 1000 * 1000)
+
+
 def parse_iso(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)

@@ -502,7 +502,7 @@ def message_condition(due: datetime) -> Condition:
     """What a publish message for ``due`` may act on besides its token: a ``queued`` target, or a
     ``scheduled`` one still due at that millisecond (the message carries the due time as
     :func:`chorus.store.keys.iso` writes it). A rescheduled target's old message is stale."""
-    first = due.astimezone(UTC).replace(microsecond=due.microsecond // 1000 * 1000)
+    first = keys.to_millis(due)
     still_due = (TargetItem.due_at >= first) & (TargetItem.due_at < first + timedelta(milliseconds=1))
     condition: Condition = (TargetItem.state != TargetState.SCHEDULED.value) | still_due
     return condition
