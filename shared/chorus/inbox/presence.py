@@ -105,9 +105,8 @@ def crossed(
 ) -> list[dict[str, Any]]:
     """The answers made since ``drafted_at`` by anyone but ``author``: replies from Chorus (``replies``,
     the conversation's, failed ones left out) and outbound messages written on the platform itself (a
-    Chorus reply read back from the platform by a poll before its message was tied to the reply is
-    known by its platform id, and is the reply's, not the platform's)."""
-    ours = {r["platform_message_id"] for r in replies if r.get("platform_message_id")}
+    reply's own message carries its ``reply_id``, also when a poll read it back before the reply
+    recorded it: the replier tags it when it records the sent reply)."""
     found = [
         {"by": r["created_by"], "at": r["created_at"], "text": r["text"], "reply_id": r["id"]}
         for r in replies
@@ -124,7 +123,6 @@ def crossed(
             isinstance(m, MessageItem)
             and m.direction == "out"
             and m.reply_id is None
-            and m.platform_message_id not in ours
             and m.created_at > drafted_at
         ):
             found.append({"by": "platform", "at": m.created_at, "text": m.text, "reply_id": None})

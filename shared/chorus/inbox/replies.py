@@ -558,6 +558,14 @@ def _sent(item: ReplyItem, result: PublishResult, expect: list[str], deps: Repli
     return ReplyOutcome(item.reply_id, "sent")
 
 
+def _tag(item: ReplyItem, message: MessageItem) -> None:
+    """Mark ``message`` as the reply's own (an answer from Chorus, never "the platform answered")."""
+    try:
+        MessageItem(message.pk, message.sk).update(actions=[MessageItem.reply_id.set(item.reply_id)])
+    except (UpdateError, PutError):
+        log.info("could not tag the reply's message", extra={"reply_id": item.reply_id})
+
+
 def _record_in_thread(
     item: ReplyItem, result: PublishResult, now: datetime, sender: ConnectionSender | None
 ) -> ConversationItem | None:
@@ -587,13 +595,13 @@ def _record_in_thread(
     )
     landing = LandingDeps(analyzer=_NoSentiment(), now=lambda: now)
     landed = land_one(draft(account, message, now, landing, person=item.created_by), landing)
-    if landed is None:
-        return None  # the platform's echo was ingested first
+    if landed is None:  # the platform's echo was ingested first: it is this reply's message all the same
+        marker = dedupe_marker(item.workspace_id, item.platform, result.platform_post_id)
+        if marker is not None:
+            _tag(item, MessageItem(keys.workspace_pk(item.workspace_id), marker.message_sk))
+        return None
     conv_item, msg_item = landed.conversation, landed.draft.message
-    try:
-        MessageItem(msg_item.pk, msg_item.sk).update(actions=[MessageItem.reply_id.set(item.reply_id)])
-    except (UpdateError, PutError):
-        log.info("could not tag the reply's message", extra={"reply_id": item.reply_id})
+    _tag(item, msg_item)
     if sender is not None:
         broadcast(
             item.workspace_id,
